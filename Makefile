@@ -1,0 +1,54 @@
+# cq_fdw -- PostgreSQL foreign data wrapper for cloud and SaaS APIs
+#
+#   make && make install        build and install (pg_config on PATH, or PG_CONFIG=)
+#   test/run                    the whole test suite (see README.md)
+#   make installcheck           pg_regress against a running server (test/run sets it up)
+#   make sanitize               build with ASan+UBSan (test/run SANITIZE=1 uses it)
+
+MODULE_big = cq_fdw
+EXTENSION  = cq_fdw
+DATA       = cq_fdw--0.1.sql
+PGFILEDESC = "cq_fdw - foreign data wrapper for cloud and SaaS APIs"
+
+FDW_SRCS = $(sort $(wildcard src/*.c))
+SDK_SRCS = $(sort $(wildcard src/sdk/*.c))
+OBJS     = $(FDW_SRCS:.c=.o) $(SDK_SRCS:.c=.o)
+
+REGRESS      ?= $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --inputdir=. --load-extension=cq_fdw
+
+PG_CPPFLAGS = -Isrc -Isrc/sdk
+PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare -pthread
+SHLIB_LINK  = -lcurl -ljansson -lpthread -ldl -lm
+
+# The SDK is C11 and PostgreSQL-free; it follows its own warning set (see
+# src/sdk/Makefile) rather than PostgreSQL's declaration-after-statement rule.
+$(SDK_SRCS:.c=.o): CFLAGS += -std=gnu11 -Wno-declaration-after-statement
+
+ifdef SANITIZE
+PG_CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+SHLIB_LINK += -fsanitize=address,undefined
+endif
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# Source specs and the SDK header install with the extension.
+SOURCE_SPECS = $(sort $(wildcard sources/*/*.json))
+install: install-sources
+install-sources:
+	$(MKDIR_P) '$(DESTDIR)$(datadir)/extension/cq_fdw/sources'
+	$(if $(SOURCE_SPECS),$(INSTALL_DATA) $(SOURCE_SPECS) '$(DESTDIR)$(datadir)/extension/cq_fdw/sources/')
+	$(MKDIR_P) '$(DESTDIR)$(includedir_server)/extension/cq_fdw'
+	$(INSTALL_DATA) src/sdk/cq_sdk.h '$(DESTDIR)$(includedir_server)/extension/cq_fdw/'
+	$(MKDIR_P) '$(DESTDIR)$(pkglibdir)/cq_fdw'
+
+sdk:
+	$(MAKE) -C src/sdk
+
+sanitize:
+	$(MAKE) clean
+	$(MAKE) SANITIZE=1
+
+.PHONY: install-sources sdk sanitize

@@ -1,0 +1,618 @@
+/*-------------------------------------------------------------------------
+ *
+ * cq_sdk.h
+ *		  Public API of the cq_fdw source SDK (installed; the plugin ABI).
+ *
+ * The SDK is plain C11 + libcurl + jansson + pthreads.  It includes no
+ * PostgreSQL header and calls no PostgreSQL function, so every function here
+ * may run on any thread unless its comment says otherwise.  Memory is
+ * malloc-based; every object has one owner and one free function.
+ *
+ * Errors are values: functions that can fail take a caller-owned CqError
+ * (like jansson's json_error_t) and return NULL/false.  Nothing longjmps.
+ *
+ * Tiers (jansson's convention): `cq_` is this public API, `cqp_` is private
+ * across SDK files (cq_sdk_int.h), file-static helpers have no prefix.
+ *
+ * Copyright (c) 2026, cq_fdw developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CQ_SDK_H
+#define CQ_SDK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Bumped on any incompatible change of a struct or function below.  A
+ * compiled plugin records the version it was built against in its
+ * descriptor; the loader refuses a mismatch with a clear error.
+ */
+#define CQ_SDK_ABI_VERSION 1
+#define CQ_SDK_VERSION "0.1.0"
+
+/* ------------------------------------------------------------------------
+ * Errors
+ * ------------------------------------------------------------------------ */
+typedef enum CqErrorKind
+{
+	CQ_ERR_NONE = 0,
+	CQ_ERR_CONFIG,				/* bad spec, bad option, bad template */
+	CQ_ERR_CONNECT,				/* DNS, connect, TLS, reset, timeout */
+	CQ_ERR_TIMEOUT,				/* total/low-speed timeout */
+	CQ_ERR_HTTP,				/* final non-2xx (after retries) */
+	CQ_ERR_RATE_LIMIT,			/* 429 still after retries */
+	CQ_ERR_JSON,				/* malformed / truncated body */
+	CQ_ERR_LIMIT,				/* a safety limit (size, depth, ...) hit */
+	CQ_ERR_VALUE,				/* type validation failed in strict mode */
+	CQ_ERR_POLICY,				/* outbound host policy refused the URL */
+	CQ_ERR_CANCELED,			/* cq_job_cancel() was called */
+	CQ_ERR_NOMEM,
+	CQ_ERR_PLUGIN,				/* dlopen / ABI mismatch */
+	CQ_ERR_INTERNAL
+} CqErrorKind;
+
+/*
+ * Caller-owned error.  All strings are NUL-terminated and truncated to fit;
+ * `url` has credentials redacted (userinfo, and query parameters whose name
+ * looks like a secret: token, key, secret, password, signature, sig, auth,
+ * access_token, api_key, X-Amz-*).  No field ever contains a token.
+ */
+typedef struct CqError
+{
+	CqErrorKind kind;
+	int			http_status;	/* 0 if no HTTP response */
+	char		message[256];	/* what went wrong, lower case, no newline */
+	char		api_message[512];	/* the API's own message (body "message"
+									 * etc.), sanitized: no control chars */
+	char		url[512];		/* the request, redacted */
+	char		column[64];		/* CQ_ERR_VALUE: the column */
+	char		path[128];		/* CQ_ERR_VALUE/JSON: JSON pointer */
+	char		unit[128];		/* fan-out unit label, e.g. "account=7" */
+	char		setting[64];	/* CQ_ERR_LIMIT: the setting to raise */
+} CqError;
+
+/* Fill an error (printf-style format; args are never API text used as fmt). */
+extern void cq_error_set(CqError *err, CqErrorKind kind, const char *fmt,...)
+			__attribute__((format(printf, 3, 4)));
+extern const char *cq_error_kind_name(CqErrorKind kind);
+/* Copy `url` into `out` with secrets redacted (see CqError). */
+extern void cq_redact_url(const char *url, char *out, size_t outlen);
+
+/* ------------------------------------------------------------------------
+ * Type system
+ * ------------------------------------------------------------------------ */
+typedef enum CqType
+{
+	CQ_T_BOOL = 0,
+	CQ_T_INT,					/* int64 */
+	CQ_T_UINT,					/* uint64 -> numeric */
+	CQ_T_FLOAT,					/* double */
+	CQ_T_NUMERIC,				/* arbitrary-precision decimal */
+	CQ_T_STRING,				/* UTF-8 text */
+	CQ_T_BYTES,					/* base64 on input */
+	CQ_T_UUID,
+	CQ_T_TIMESTAMP,				/* timestamptz */
+	CQ_T_DATE,
+	CQ_T_INTERVAL,
+	CQ_T_JSON,					/* jsonb */
+	CQ_T_INET,
+	CQ_T_CIDR,
+	CQ_T_MACADDR,
+	CQ_T__COUNT
+} CqType;
+
+/* A column type: a scalar type, or an array of one. */
+typedef struct CqColType
+{
+	CqType		base;
+	bool		is_array;
+} CqColType;
+
+/* "int", "inet[]", ... <-> CqColType.  Returns false on an unknown name. */
+extern bool cq_type_parse(const char *name, CqColType *out);
+extern const char *cq_type_name(CqType t);	/* "int", "inet", ... */
+
+/*
+ * Binary forms (what CqValue.u holds per type).  Chosen so the FDW builds a
+ * Datum without going through a type's text input function:
+ *
+ *	bool		u.b
+ *	int			u.i  (int64; out-of-range input is a value error, no wraparound)
+ *	uint		u.u  (uint64)
+ *	float		u.f  (double; JSON numbers and numeric strings, "NaN",
+ *					  "Infinity", "-Infinity")
+ *	numeric		u.s/len: canonical decimal text [-]digits[.digits][e[+-]digits]
+ *					  validated; "NaN" allowed.  (PostgreSQL's numeric has no
+ *					  stable binary input, so the FDW parses this canonical form.)
+ *	string		u.s/len: valid UTF-8, no NUL.  A "\u0000" in a JSON string is
+ *					  stripped (documented; text cannot hold NUL).  Not
+ *					  NUL-terminated in general: use len.
+ *	bytes		u.s/len: decoded bytes (standard or URL-safe base64 input)
+ *	uuid		u.uuid[16], network byte order (RFC 9562 field order)
+ *	timestamp	u.i: microseconds since 1970-01-01T00:00:00Z (UTC)
+ *	date		u.date: days since 1970-01-01
+ *	interval	u.iv: months, days, microseconds (ISO 8601 "P1DT2H", or a
+ *					  number of seconds)
+ *	json		u.json: a jansson value with a reference owned by the batch
+ *	inet/cidr	u.inet: family 4 or 6, bits (prefix length), addr[16]
+ *					  (IPv4 in addr[0..3]), same layout as PostgreSQL's
+ *					  inet_struct minus the varlena header
+ *	macaddr		u.mac[6]
+ *	T[]			u.arr: `len` elements of type T (never nested); an element
+ *					  may be null
+ */
+typedef struct CqInet
+{
+	uint8_t		family;			/* 4 or 6 */
+	uint8_t		bits;
+	uint8_t		addr[16];
+} CqInet;
+
+typedef struct CqInterval
+{
+	int32_t		months;
+	int32_t		days;
+	int64_t		usecs;
+} CqInterval;
+
+typedef struct CqValue
+{
+	uint8_t		isnull;
+	uint8_t		type;			/* CqType of the scalar */
+	uint8_t		is_array;
+	uint8_t		pad_;
+	uint32_t	len;			/* bytes (string/bytes/numeric), elements
+								 * (arrays) */
+	union
+	{
+		bool		b;
+		int64_t		i;
+		uint64_t	u;
+		double		f;
+		const char *s;
+		uint8_t		uuid[16];
+		int32_t		date;
+		CqInterval	iv;
+		CqInet		inet;
+		uint8_t		mac[6];
+		json_t	   *json;
+		struct CqValue *arr;
+	}			u;
+} CqValue;
+
+/* Arena: bump allocator whose memory is freed all at once. */
+typedef struct CqArena CqArena;
+extern CqArena *cq_arena_new(size_t chunk_size);
+extern void *cq_arena_alloc(CqArena *a, size_t size);	/* NULL on OOM */
+extern size_t cq_arena_bytes(const CqArena *a);
+extern void cq_arena_free(CqArena *a);
+
+/*
+ * Parse one JSON value `v` (may be NULL = missing -> null value) as `type`
+ * into `out`, allocating any variable-size data in `arena`.  On a value that
+ * fails validation returns false, sets out->isnull and fills err (kind
+ * CQ_ERR_VALUE, message naming the type, api_message = the offending text,
+ * truncated); the caller adds column and path.  json values are increfed.
+ */
+extern bool cq_value_parse(json_t *v, CqColType type, CqArena *arena,
+						   CqValue *out, CqError *err);
+
+/* Format a value as PostgreSQL input text (for the slow path and tests).
+ * Writes at most outlen bytes, always NUL-terminated; returns needed length. */
+extern size_t cq_value_format(const CqValue *v, char *out, size_t outlen);
+
+/* ------------------------------------------------------------------------
+ * JSON pointers with wildcards
+ * ------------------------------------------------------------------------ */
+/*
+ * A compiled pointer: RFC 6901 ("/a/b/0", "~0" "~1" escapes) plus a segment
+ * "*" that ranges over every element of an array or every value of an object.
+ * "" (empty) is the whole document.
+ */
+typedef struct CqPath CqPath;
+extern CqPath *cq_path_compile(const char *pointer, CqError *err);
+extern void cq_path_free(CqPath *p);
+extern bool cq_path_has_wildcard(const CqPath *p);
+/* Resolve without wildcards: borrowed reference or NULL if missing. */
+extern json_t *cq_path_get(const CqPath *p, json_t *root);
+/* Resolve with wildcards: calls fn for every match, in document order;
+ * stops early if fn returns false.  Returns number of matches visited. */
+extern size_t cq_path_each(const CqPath *p, json_t *root,
+						   bool (*fn) (json_t *match, void *arg), void *arg);
+
+/* ------------------------------------------------------------------------
+ * Source and table definitions (the parsed form of a spec)
+ * ------------------------------------------------------------------------ */
+typedef enum CqPagination
+{
+	CQ_PAGE_NONE = 0,
+	CQ_PAGE_LINK_HEADER,		/* RFC 8288 Link: <...>; rel="next" */
+	CQ_PAGE_NEXT_URL,			/* body pointer `next` holds the next URL */
+	CQ_PAGE_NEXT_TOKEN,			/* body pointer `next` holds a token sent as
+								 * query parameter `next_param` */
+	CQ_PAGE_PAGE_NUMBER,		/* query `next_param`=1,2,3... until empty */
+	CQ_PAGE_OFFSET				/* query `next_param`=0,n,2n... until empty */
+} CqPagination;
+
+typedef enum CqAuth
+{
+	CQ_AUTH_NONE = 0,
+	CQ_AUTH_BEARER,				/* Authorization: Bearer <token> */
+	CQ_AUTH_BASIC,				/* user + password */
+	CQ_AUTH_HEADER,				/* custom header name: <token> */
+	CQ_AUTH_SIGV4				/* libcurl CURLOPT_AWS_SIGV4 */
+} CqAuth;
+
+/* Operators a key column accepts (bit set). */
+#define CQ_OP_EQ		0x01	/* col = const; col = ANY(array) fans out */
+#define CQ_OP_LT		0x02
+#define CQ_OP_LE		0x04
+#define CQ_OP_GT		0x08
+#define CQ_OP_GE		0x10
+#define CQ_OP_LIKE		0x20
+
+typedef enum CqParamIn
+{
+	CQ_IN_PATH = 0,				/* fills {name} in the endpoint template */
+	CQ_IN_QUERY					/* appended as ?param=value */
+} CqParamIn;
+
+typedef struct CqKeyDef
+{
+	char	   *column;			/* column name in the table */
+	char	   *param;			/* template variable / query parameter name */
+	CqParamIn	in;
+	int			ops;			/* CQ_OP_* accepted */
+	/* per non-EQ operator, the query parameter that carries it (may be NULL) */
+	char	   *op_param[6];	/* indexed by bit position of CQ_OP_* */
+	bool		required;		/* the scan cannot run without a value */
+	bool		guaranteed;		/* API filters exactly: no local recheck */
+	/* fan-out dimension: when no qual gives a value, take the values from
+	 * this server option (comma-separated list), e.g. "projects" */
+	char	   *server_option;
+	/* fan-out dimension: when no qual gives a value, take the values from
+	 * a parent listing (see CqParentDef) */
+	bool		from_parent;
+} CqKeyDef;
+
+/*
+ * Parent -> child: rows of the parent listing provide values for the child's
+ * key columns (e.g. github_issues by org: list /orgs/{org}/repos, then
+ * /repos/{org}/{repo}/issues for each repository).  The scheduler runs this
+ * depth-first: a parent page's children finish before the next parent page.
+ */
+typedef struct CqParentDef
+{
+	char	   *endpoint;		/* template; may use the child's key params */
+	char	   *rows;			/* pointer to the parent row array */
+	CqPagination pagination;
+	char	   *next;
+	char	   *next_param;
+	int			nmap;
+	char	  **map_param;		/* child template parameter ... */
+	char	  **map_path;		/* ... filled from this pointer in the parent row */
+} CqParentDef;
+
+typedef struct CqColumnDef
+{
+	char	   *name;			/* snake_case column name */
+	CqColType	type;
+	char	   *path;			/* pointer relative to the row ("/a/b", "/x/*/y") */
+	char	   *description;
+	/* compiled by the loader */
+	CqPath	   *cpath;
+} CqColumnDef;
+
+typedef struct CqTableDef
+{
+	char	   *name;
+	char	   *description;
+	char	   *endpoint;		/* path (+query) template relative to base_url,
+								 * or an absolute URL; {param} placeholders */
+	char	   *get_endpoint;	/* optional: used instead of endpoint when all
+								 * of its {params} are given (a "get") */
+	/*
+	 * Pointer to the rows; "" = the body.  May contain "*" segments: every
+	 * match that is an array contributes its elements as rows, a match that
+	 * is an object is one row (e.g. GCP aggregated lists use
+	 * "/items/ * /instances" without the spaces).  Missing = no rows.
+	 */
+	char	   *rows;
+	CqPagination pagination;
+	char	   *next;			/* pointer to next URL/token in body */
+	char	   *next_param;		/* query parameter for token/page/offset */
+	char	   *page_size_param;	/* query parameter for the page size */
+	int			page_size;
+	char	   *total;			/* optional pointer to a total row count */
+	int			nkeys;
+	CqKeyDef   *keys;
+	CqParentDef *parent;		/* NULL if none */
+	int			ncolumns;
+	CqColumnDef *columns;
+	int			npk;
+	char	  **pk;				/* primary key column names */
+	double		row_estimate;	/* rows per unit (list) */
+	bool		supports_limit;	/* page_size_param can carry LIMIT */
+	/* compiled by the loader */
+	CqPath	   *crows;
+	CqPath	   *cnext;
+} CqTableDef;
+
+typedef struct CqSource CqSource;
+
+typedef struct CqSourceDef
+{
+	char	   *name;
+	char	   *version;
+	char	   *description;
+	char	   *kind;			/* "spec", "plugin", "builtin" */
+	char	   *base_url;		/* default API root; NULL if the user must set it */
+	CqAuth		auth;
+	char	   *auth_header;	/* CQ_AUTH_HEADER: header name */
+	char	   *sigv4;			/* CQ_AUTH_SIGV4: "aws:amz:region:service" */
+	int			nheaders;
+	char	  **headers;		/* "Name: value" sent with every request */
+	char	   *ratelimit_remaining_header;	/* e.g. x-ratelimit-remaining */
+	char	   *ratelimit_reset_header;	/* e.g. x-ratelimit-reset (epoch s) */
+	int			ntables;
+	CqTableDef *tables;
+	/* server options this source accepts in addition to the common ones
+	 * (e.g. "projects", "subscriptions", "ca_file", "insecure") */
+	int			nserver_options;
+	char	  **server_options;
+	/* user mapping options (credentials) this source accepts besides token */
+	int			nuser_options;
+	char	  **user_options;
+} CqSourceDef;
+
+/*
+ * Parse and validate a spec document (JSON text).  On error returns NULL and
+ * err->message names the exact problem with its location, e.g.
+ * "tables[3].columns[2].type: unknown type \"inett\" (known: bool, int, ...)".
+ * The result is immutable and may be shared by threads.
+ */
+extern CqSourceDef *cq_spec_parse(const char *json_text, size_t len,
+								  CqError *err);
+extern CqSourceDef *cq_spec_load_file(const char *path, CqError *err);
+/* Parse one table object (the `rest` source builds one from SQL options). */
+extern CqTableDef *cq_spec_parse_table(const char *json_text, size_t len,
+									   CqError *err);
+extern void cq_source_def_free(CqSourceDef *def);
+extern void cq_table_def_free(CqTableDef *t);
+extern const CqTableDef *cq_source_find_table(const CqSourceDef *def,
+											  const char *name);
+extern int	cq_table_find_column(const CqTableDef *t, const char *name);
+extern const CqKeyDef *cq_table_find_key(const CqTableDef *t, const char *col);
+
+/*
+ * Which key columns a scan still lacks, given the columns that will have
+ * values (from quals or server options).  A {param} of the endpoint is
+ * satisfied by a given column, or (when the table has a parent) by the
+ * parent's map, provided every {param} of the parent endpoint is given.
+ * Writes up to maxmissing column names (borrowed from the definition) and
+ * returns how many are missing (0 = the scan can run).
+ */
+extern int	cq_table_missing_keys(const CqTableDef *t, int ngiven,
+								  const char *const *given,
+								  const char **missing, int maxmissing);
+
+/* ------------------------------------------------------------------------
+ * Compiled plugins
+ * ------------------------------------------------------------------------ */
+/*
+ * A plugin is a shared object exporting
+ *		const CqPluginDescriptor *cq_plugin_describe(void);
+ * It is built out of tree against this header (PGXS, see sources/example).
+ */
+typedef struct CqPluginDescriptor
+{
+	uint32_t	abi_version;	/* must be CQ_SDK_ABI_VERSION */
+	const char *name;
+	const char *version;
+	const char *description;
+	const char *spec_json;		/* the source spec (tables, columns, ...) */
+
+	/*
+	 * Optional: rewrite each row before extraction (on a worker thread; must
+	 * be thread-safe).  `row` is owned by the SDK; return a new reference to
+	 * the row to use (may be `row` itself after json_incref) or NULL to drop
+	 * the row.
+	 */
+	json_t	   *(*transform_row) (const CqTableDef *table, json_t *row);
+} CqPluginDescriptor;
+
+#define CQ_PLUGIN_SYMBOL "cq_plugin_describe"
+
+/* dlopen a plugin, check its ABI, parse its spec.  The handle stays open. */
+extern CqSourceDef *cq_plugin_load(const char *path,
+								   const CqPluginDescriptor **desc_out,
+								   CqError *err);
+
+/* ------------------------------------------------------------------------
+ * Outbound network policy (SSRF protection)
+ * ------------------------------------------------------------------------ */
+typedef struct CqNetPolicy
+{
+	/* comma-separated host patterns ("api.github.com", "*.example.com",
+	 * "127.0.0.1", "10.0.0.0/8"); NULL or "*" = any host */
+	const char *allowed_hosts;
+	/* comma-separated addresses/prefixes always refused (checked on the
+	 * resolved address of every connection, redirects included) */
+	const char *denied_addrs;
+	/* link-local (169.254.0.0/16, fe80::/10) and metadata endpoints
+	 * (169.254.169.254, fd00:ec2::254, 100.100.100.200, ...) are refused
+	 * unless this is true */
+	bool		allow_link_local;
+} CqNetPolicy;
+
+/* true if the host name (or literal) of `url` passes allowed_hosts, and the
+ * scheme is http or https.  Sets err (CQ_ERR_POLICY) otherwise. */
+extern bool cq_net_url_allowed(const CqNetPolicy *p, const char *url,
+							   CqError *err);
+/* true if a resolved address may be connected to. */
+extern bool cq_net_addr_allowed(const CqNetPolicy *p, const void *sockaddr,
+								CqError *err);
+
+/* ------------------------------------------------------------------------
+ * Jobs: one scan of one table
+ * ------------------------------------------------------------------------ */
+
+/* Values for one key column: a list (col = const -> 1 value; col = ANY ->
+ * many, fanned out concurrently), as text. */
+typedef struct CqKeyValues
+{
+	const char *column;
+	int			op;				/* CQ_OP_* (EQ for lists) */
+	int			nvalues;
+	const char *const *values;
+} CqKeyValues;
+
+typedef struct CqJobSettings
+{
+	int			concurrency;	/* transfers in flight (default 64) */
+	int			workers;		/* parse threads (default: cores, max 8) */
+	size_t		memory_budget;	/* bytes held in responses + batches */
+	int			batch_rows;		/* rows per batch (default 1000) */
+	long		connect_timeout_ms;
+	long		request_timeout_ms;	/* total per request */
+	long		low_speed_time_s;	/* abort if < 1 byte/s for this long */
+	int			max_retries;
+	long		retry_base_ms;
+	long		retry_max_ms;
+	size_t		max_response_bytes;
+	int			max_json_depth;
+	size_t		max_string_bytes;
+	size_t		max_array_elems;
+	size_t		max_header_bytes;
+	int			max_redirects;
+	bool		strict;			/* a value error fails the job */
+	bool		skip_failed_units;	/* else: first error fails the job */
+	bool		insecure;		/* skip TLS verification (k8s dev clusters) */
+	const char *ca_file;
+	const char *user_agent;
+} CqJobSettings;
+
+extern void cq_job_settings_default(CqJobSettings *s);
+
+typedef struct CqCredentials
+{
+	const char *token;			/* bearer / header / basic password */
+	const char *user;			/* basic / sigv4 access key id */
+	const char *secret;			/* sigv4 secret key */
+} CqCredentials;
+
+typedef struct CqJobParams
+{
+	const CqSourceDef *source;	/* may be NULL for a bare table (rest) */
+	const CqTableDef *table;
+	const CqPluginDescriptor *plugin;	/* NULL unless compiled plugin */
+	const char *base_url;		/* overrides source->base_url */
+	CqCredentials cred;
+	CqNetPolicy policy;
+	/* which table columns to produce, in this order: the batch has
+	 * ncols = nout values per row; out_cols[i] is an index into
+	 * table->columns */
+	int			nout;
+	const int  *out_cols;
+	int			nkeys;
+	const CqKeyValues *keys;
+	/* values for fan-out dimensions declared with server_option */
+	int			nserver_opts;
+	const char *const *server_opt_names;
+	const char *const *server_opt_values;
+	int64_t		limit;			/* -1 = none: stop paging after this many */
+	CqJobSettings settings;
+} CqJobParams;
+
+typedef struct CqBatch
+{
+	int			nrows;
+	int			ncols;
+	CqValue    *values;			/* nrows * ncols, row-major */
+	CqArena    *arena;			/* owns values and their data */
+	size_t		bytes;			/* charged to the budget */
+	struct CqBatch *next;		/* queue link (internal) */
+} CqBatch;
+
+extern void cq_batch_free(CqBatch *b);	/* decrefs json values */
+
+typedef struct CqColumnWarning
+{
+	uint64_t	count;			/* values that failed validation */
+	char		example[128];	/* first offending text, sanitized */
+	char		path[128];		/* its JSON pointer in the row */
+	char		message[128];	/* why */
+} CqColumnWarning;
+
+typedef struct CqJobStats
+{
+	uint64_t	requests;		/* HTTP requests sent, retries included */
+	uint64_t	pages;			/* successful pages */
+	uint64_t	rows;
+	uint64_t	bytes;			/* response body bytes */
+	uint64_t	retries;
+	uint64_t	units;			/* fan-out units run */
+	uint64_t	units_failed;	/* skipped with skip_failed_units */
+	double		api_wait_ms;	/* summed time requests were in flight */
+	double		ratelimit_wait_ms;	/* time spent backing off / waiting */
+	size_t		peak_bytes;		/* max memory held (budget accounting) */
+	size_t		budget_bytes;
+} CqJobStats;
+
+typedef struct CqJob CqJob;
+
+/*
+ * Start a job: validates params, builds units, starts threads (with all
+ * signals blocked).  Returns NULL and fills err on a config error.  Nothing
+ * is sent before this call.
+ */
+extern CqJob *cq_job_start(const CqJobParams *params, CqError *err);
+
+/* File descriptor that becomes readable when a batch, an error or the end
+ * is available (eventfd).  Valid until cq_job_free. */
+extern int	cq_job_fd(const CqJob *job);
+
+typedef enum CqJobState
+{
+	CQ_JOB_BATCH,				/* *out is a batch, caller frees it */
+	CQ_JOB_PENDING,				/* nothing yet: wait on cq_job_fd() */
+	CQ_JOB_DONE,				/* all rows delivered */
+	CQ_JOB_FAILED				/* see cq_job_error() */
+} CqJobState;
+
+/* Non-blocking: take the next batch.  Clears the fd's readiness when it
+ * returns PENDING. */
+extern CqJobState cq_job_next(CqJob *job, CqBatch **out);
+
+/* Ask all work to stop (async-signal-unsafe; call from the consumer). */
+extern void cq_job_cancel(CqJob *job);
+/* Cancel if running, join every thread, free everything. */
+extern void cq_job_free(CqJob *job);
+
+extern const CqError *cq_job_error(const CqJob *job);
+/* Snapshot of counters (thread-safe copy). */
+extern void cq_job_get_stats(const CqJob *job, CqJobStats *out);
+/* Per output column value warnings (index = position in out_cols). */
+extern const CqColumnWarning *cq_job_column_warnings(const CqJob *job,
+													 int *ncols);
+/* Units that failed and were skipped (skip_failed_units): label + error. */
+extern int	cq_job_failed_units(const CqJob *job, const CqError **errs);
+
+/* Library init: call once before any thread exists (curl_global_init,
+ * json_object_seed). */
+extern void cq_sdk_init(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif							/* CQ_SDK_H */

@@ -1,0 +1,155 @@
+/*
+ * test_main.c -- runner for the SDK unit tests.
+ *
+ *	test_sdk [suite ...]	run the named suites (default: all)
+ *
+ * Prints "N passed, N failed" last; exit status 1 if anything failed.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <curl/curl.h>
+
+#include "cq_sdk.h"
+#include "cqtest.h"
+
+int			cqt_passed = 0;
+int			cqt_failed = 0;
+const char *cqt_current = "";
+
+/* Suites, one per file (test_<name>.c). */
+extern void suite_types(void);
+extern void suite_path(void);
+extern void suite_spec(void);
+extern void suite_netpolicy(void);
+extern void suite_http(void);
+extern void suite_pagination(void);
+extern void suite_sched(void);
+
+static const struct
+{
+	const char *name;
+	void		(*fn) (void);
+}			suites[] =
+{
+	{"types", suite_types},
+	{"path", suite_path},
+	{"spec", suite_spec},
+	{"netpolicy", suite_netpolicy},
+	{"http", suite_http},
+	{"pagination", suite_pagination},
+	{"sched", suite_sched},
+};
+
+const char *
+cqt_mock_url(void)
+{
+	const char *u = getenv("MOCK_URL");
+
+	return u ? u : "http://127.0.0.1:18080";
+}
+
+struct buf
+{
+	char	   *p;
+	size_t		n;
+};
+
+static size_t
+collect(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	struct buf *b = ud;
+	size_t		add = size * nmemb;
+	char	   *np = realloc(b->p, b->n + add + 1);
+
+	if (!np)
+		return 0;
+	b->p = np;
+	memcpy(b->p + b->n, ptr, add);
+	b->n += add;
+	b->p[b->n] = '\0';
+	return add;
+}
+
+char *
+cqt_mock_get(const char *path_and_query)
+{
+	CURL	   *h = curl_easy_init();
+	struct buf b = {NULL, 0};
+	char		url[2048];
+	long		code = 0;
+
+	snprintf(url, sizeof(url), "%s%s", cqt_mock_url(), path_and_query);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
+	if (curl_easy_perform(h) != CURLE_OK)
+	{
+		free(b.p);
+		b.p = NULL;
+	}
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_cleanup(h);
+	if (b.p == NULL)
+		b.p = strdup("");
+	return b.p;
+}
+
+const char *
+cqt_shared_fixtures(void)
+{
+	static char path[4096];
+	const char *env = getenv("CQ_SHARED_FIXTURES");
+	FILE	   *f;
+
+	snprintf(path, sizeof(path), "%s", env ? env : "../shared/fixtures");
+	{
+		char		probe[4200];
+
+		snprintf(probe, sizeof(probe), "%s/README.md", path);
+		f = fopen(probe, "r");
+	}
+	if (!f)
+		return NULL;
+	fclose(f);
+	return path;
+}
+
+void
+cqt_skip(const char *what, const char *why)
+{
+	printf("SKIP %s: %s\n", what, why);
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t		i;
+	int			ran = 0;
+
+	cq_sdk_init();
+	for (i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
+	{
+		int			want = (argc <= 1);
+		int			j;
+
+		for (j = 1; j < argc; j++)
+			if (strcmp(argv[j], suites[i].name) == 0)
+				want = 1;
+		if (!want)
+			continue;
+		cqt_current = suites[i].name;
+		printf("== %s\n", suites[i].name);
+		fflush(stdout);
+		suites[i].fn();
+		ran++;
+	}
+	if (ran == 0)
+	{
+		fprintf(stderr, "no such suite\n");
+		return 2;
+	}
+	curl_global_cleanup();
+	printf("%d passed, %d failed\n", cqt_passed, cqt_failed);
+	return cqt_failed ? 1 : 0;
+}
