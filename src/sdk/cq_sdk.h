@@ -319,7 +319,10 @@ typedef struct CqTableDef
 	char	   *endpoint;		/* path (+query) template relative to base_url,
 								 * or an absolute URL; {param} placeholders */
 	char	   *get_endpoint;	/* optional: used instead of endpoint when all
-								 * of its {params} are given (a "get") */
+								 * of its {params} are given (a "get", or a
+								 * narrower list such as one namespace) */
+	char	   *get_rows;		/* rows pointer for get_endpoint responses
+								 * (default: same as rows) */
 	/*
 	 * Pointer to the rows; "" = the body.  May contain "*" segments: every
 	 * match that is an array contributes its elements as rows, a match that
@@ -345,6 +348,7 @@ typedef struct CqTableDef
 	/* compiled by the loader */
 	CqPath	   *crows;
 	CqPath	   *cnext;
+	CqPath	   *cget_rows;
 } CqTableDef;
 
 typedef struct CqSource CqSource;
