@@ -1,0 +1,1379 @@
+#!/usr/bin/python3
+"""cq_fdw mock API server.
+
+One threaded HTTP/1.1 server (Python 3 standard library only) used by every
+test and benchmark of cq_fdw: generated paginated collections, per-account
+fan-out collections, replay of real API recordings, fault injection and
+hostile responses.  Every route and parameter is documented in README.md next
+to this file; keep the two in sync.
+
+Rules this file keeps:
+  * credentials are never written anywhere (not in the --log file, not in
+    /_mock/requests, not in error bodies): only "<scheme>:<sha256[:8]>";
+  * query parameters whose names look like secrets are REDACTED in anything
+    the mock reports;
+  * the server never dies because of a request: any exception -> 500 JSON;
+  * the shared fixtures are read in place, never copied.
+"""
+
+import argparse
+import base64
+import collections
+import email.utils
+import hashlib
+import http.server
+import json
+import os
+import re
+import select
+import signal
+import socket
+import socketserver
+import struct
+import sys
+import threading
+import time
+import urllib.parse
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+# ---------------------------------------------------------------------------
+# small helpers
+# ---------------------------------------------------------------------------
+
+SECRET_NAME = re.compile(
+    r"(token|secret|passw|pwd|key|auth|signature|sig$|credential|session|"
+    r"bearer|code|cookie|private)", re.I)
+# pagination parameters that merely *contain* a secret-looking word
+NOT_SECRET = {"pagetoken", "nextpagetoken", "page_token", "next_token",
+              "nexttoken", "continue", "cursor", "marker", "sort_key",
+              "sortkey", "key_column"}
+
+
+def is_secret_name(name):
+    low = name.lower()
+    if low in NOT_SECRET:
+        return False
+    return bool(SECRET_NAME.search(low))
+
+
+def redact_path(path):
+    """Path with query params whose names look like secrets -> REDACTED."""
+    if "?" not in path:
+        return path
+    base, _, qs = path.partition("?")
+    out = []
+    for part in qs.split("&"):
+        name, eq, _val = part.partition("=")
+        try:
+            dname = urllib.parse.unquote_plus(name)
+        except Exception:
+            dname = name
+        if eq and is_secret_name(dname):
+            out.append(name + "=REDACTED")
+        else:
+            out.append(part)
+    return base + "?" + "&".join(out)
+
+
+def jdump(obj):
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def qint(q, name, default, lo=None, hi=None):
+    v = q.get(name)
+    if v is None or v == "":
+        return default
+    try:
+        x = int(v)
+    except ValueError:
+        raise BadRequest("parameter %s must be an integer, got %r" % (name, v))
+    if lo is not None and x < lo:
+        raise BadRequest("parameter %s must be >= %d" % (name, lo))
+    if hi is not None and x > hi:
+        raise BadRequest("parameter %s must be <= %d" % (name, hi))
+    return x
+
+
+class BadRequest(Exception):
+    pass
+
+
+class ByteLRU:
+    """Thread-safe LRU cache bounded by the total size of its bytes values."""
+
+    def __init__(self, max_bytes):
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.d = collections.OrderedDict()
+        self.lock = threading.Lock()
+
+    def get_or_make(self, key, make):
+        with self.lock:
+            v = self.d.get(key)
+            if v is not None:
+                self.d.move_to_end(key)
+                return v
+        v = make()          # outside the lock: generation may be slow
+        with self.lock:
+            if key not in self.d:
+                self.d[key] = v
+                self.size += len(v)
+                while self.size > self.max_bytes and len(self.d) > 1:
+                    _k, old = self.d.popitem(last=False)
+                    self.size -= len(old)
+        return v
+
+
+PAGE_CACHE = ByteLRU(768 * 1024 * 1024)
+BIG_CACHE = ByteLRU(1536 * 1024 * 1024)   # hostile bodies, huge pages
+
+# ---------------------------------------------------------------------------
+# deterministic item generation
+# ---------------------------------------------------------------------------
+
+M64 = (1 << 64) - 1
+
+
+def mix(*vals):
+    """splitmix64-like hash of a few integers -> 64-bit int."""
+    h = 0x9E3779B97F4A7C15
+    for v in vals:
+        h = (h ^ (v & M64)) * 0xBF58476D1CE4E5B9 & M64
+        h ^= h >> 31
+        h = h * 0x94D049BB133111EB & M64
+        h ^= h >> 29
+    return h
+
+
+def str_hash(s):
+    return int.from_bytes(hashlib.sha256(s.encode()).digest()[:8], "big")
+
+
+NAMES = ["café-ü-日本", "plain", "Zürich", "Ωmega-Δ", "emoji-😀", "tab\tquote\"back\\slash",
+         "naïve résumé", "東京", "space name", "ascii_only"]
+NAMES_J = [json.dumps(x, ensure_ascii=False)[1:-1] for x in NAMES]
+OFFSETS = [("Z", 0), ("-08:00", -480), ("+00:00", 0), ("+05:30", 330), ("+01:00", 60),
+           ("-03:00", -180), ("+09:00", 540)]
+FRACS = ["", ".123", ".123456", ".5", ".000001"]
+WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
+         "india", "juliet", "kilo", "lima", "mike", "november", "oscar", "papa"]
+BASE_T = 1672531200  # 2023-01-01T00:00:00Z
+ZONES = ["us-east-1a", "us-east-1b", "eu-west-1a", "ap-northeast-1c"]
+HEX = "0123456789abcdef"
+PAD = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod "
+       "tempor incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam.")
+
+
+def rfc3339(t, i):
+    off_s, off_m = OFFSETS[i % len(OFFSETS)]
+    lt = time.gmtime(t + off_m * 60)
+    return "%04d-%02d-%02dT%02d:%02d:%02d%s%s" % (
+        lt.tm_year, lt.tm_mon, lt.tm_mday, lt.tm_hour, lt.tm_min, lt.tm_sec,
+        FRACS[(i // 7) % len(FRACS)], off_s)
+
+
+def fmt_uuid(h1, h2, upper_braces):
+    x = "%016x%016x" % (h1, h2)
+    s = "%s-%s-4%s-%s%s-%s" % (x[0:8], x[8:12], x[13:16], "89ab"[int(x[16], 16) & 3],
+                               x[17:20], x[20:32])
+    if upper_braces:
+        return "{" + s.upper() + "}"
+    return s
+
+
+def fmt_mac(h, form):
+    b = [(h >> (8 * k)) & 255 for k in range(6)]
+    b[0] &= 0xFE  # unicast
+    if form == 0:   # mixed case colons, like "00:1A:2b:3c:4d:5e"
+        return ":".join(("%02X" if k % 2 else "%02x") % v for k, v in enumerate(b))
+    if form == 1:
+        return "-".join("%02x" % v for v in b)
+    return "%02x%02x.%02x%02x.%02x%02x" % tuple(b)
+
+
+def canon_mac(h):
+    b = [(h >> (8 * k)) & 255 for k in range(6)]
+    b[0] &= 0xFE
+    return ":".join("%02x" % v for v in b)
+
+
+def acct_key(acct):
+    if acct is None:
+        return 0
+    return str_hash("acct:" + str(acct))
+
+
+def acct_json(acct):
+    if acct is None:
+        return ""
+    if isinstance(acct, int):
+        return '"account":%d,' % acct
+    return '"account":%s,' % json.dumps(acct, ensure_ascii=False)
+
+
+TAGS = [["[]"] * 16] + [
+    ["[%s]" % ",".join('"%s"' % x for x in ["env:prod", "team-%d" % t, "日本", WORDS[w]][:nt])
+     for w in range(16)] for nt, t in ((1, 0), (2, 1), (3, 2))]
+NETS = ['{"ip":"10.0.%d.%d","prefix":"10.0.%d.0/24"}',
+        '{"ip":"10.0.%d.%d","prefix":"10.0.%d.0/24"},{"ip":"10.1.%d.%d","prefix":"10.1.%d.0/24"}',
+        '{"ip":"10.0.%d.%d","prefix":"10.0.%d.0/24"},{"ip":"10.1.%d.%d","prefix":"10.1.%d.0/24"},'
+        '{"ip":"10.2.%d.%d","prefix":"10.2.%d.0/24"}']
+ENVS = ("prod", "staging", "dev")
+
+RICH_FMT = ('{"id":%d,%s"uuid":"%s","name":"%s","created_at":"%s","updated_ms":%d,'
+            '"price":"%d.%02d00","score":%r,"ipv4":"10.%d.%d.%d","ipv6":"%s","cidr":"%s","mac":"%s",'
+            '"tags":%s,"nic":{"mac":"%s","name":"eth%d"},"networks":[%s],'
+            '"meta":{"labels":{"env":"%s","team":"team-%d","app.kubernetes.io/name":"svc-%d"},'
+            '"region":"%s","zone":"%s","nested":{"level2":{"value":%d}}},'
+            '"nullable":%s,"active":%s,"big_id":"%d","duration":%s,"blob":"%s",'
+            '"description":"%s"}')
+
+
+def rich_item(i, seed, acct, akey):
+    """JSON text (str) of rich item number i (0-based). About 800 bytes."""
+    iid = i + 1
+    d = hashlib.blake2b(b"%d:%d:%d" % (seed, akey, i), digest_size=32).digest()
+    hx = d.hex()
+    h = int.from_bytes(d[:8], "little")
+    t = BASE_T + i * 3607 + (h % 1000)
+    if iid % 50 == 17:
+        uuid = "{%s-%s-4%s-A%s-%s}" % (hx[0:8].upper(), hx[8:12].upper(), hx[13:16].upper(),
+                                      hx[17:20].upper(), hx[20:32].upper())
+    else:
+        uuid = "%s-%s-4%s-a%s-%s" % (hx[0:8], hx[8:12], hx[13:16], hx[17:20], hx[20:32])
+    name = NAMES_J[(i + (akey & 7)) % 10]
+    if acct is not None:
+        name = "%s-%s" % (name, json.dumps(str(acct), ensure_ascii=False)[1:-1])
+    off_s, off_m = OFFSETS[i % 7]
+    lt = time.gmtime(t + off_m * 60)
+    created = "%04d-%02d-%02dT%02d:%02d:%02d%s%s" % (
+        lt.tm_year, lt.tm_mon, lt.tm_mday, lt.tm_hour, lt.tm_min, lt.tm_sec,
+        FRACS[(i // 7) % 5], off_s)
+    m = hx[32:44]
+    k = i % 3
+    if k == 0:
+        mac = "%s:%s:%s:%s:%s:%s" % (m[0:2], m[2:4].upper(), m[4:6], m[6:8].upper(), m[8:10], m[10:12])
+        cidr = "10.%d.0.0/16" % (i % 256)
+    elif k == 1:
+        mac = "%s-%s-%s-%s-%s-%s" % (m[0:2], m[2:4], m[4:6], m[6:8], m[8:10], m[10:12])
+        cidr = "192.168.%d.0/24" % (i % 256)
+    else:
+        mac = "%s.%s.%s" % (m[0:4], m[4:8], m[8:12])
+        cidr = "2001:db8:%x::/48" % (i % 65536)
+    b1, b2 = (i >> 8) & 255, i & 255
+    if i % 2:
+        ipv6 = "2001:db8::%x" % iid
+        duration = '"PT%dH%dM"' % (i % 24, (i * 7) % 60)
+    else:
+        ipv6 = "2604:A880:0800:0010:0000:0000:%04X:%04X" % ((i >> 16) & 0xFFFF, i & 0xFFFF)
+        duration = "%d" % (i % 100000)
+    nn = i % 3
+    nets = NETS[nn] % ((b1, b2, b1) * (nn + 1))
+    return RICH_FMT % (
+        iid, acct_json(acct) if acct is not None else "", uuid, name, created,
+        (t + 86400 + (h >> 20) % 86400) * 1000 + (h >> 40) % 1000,
+        (h >> 8) % 10000, (h >> 24) % 100, ((h >> 32) % 1000000) / 1024.0,
+        (i >> 16) & 255, b1, b2, ipv6, cidr, mac, TAGS[i % 4][h % 16],
+        "%s:%s:%s:%s:%s:%s" % (m[0:2], m[2:4], m[4:6], m[6:8], m[8:10], m[10:12]), i % 4, nets,
+        ENVS[i % 3], i % 7, i % 97, ZONES[i % 4][:-1], ZONES[i % 4], iid * 3,
+        "null" if iid % 3 == 0 else '"value-%d"' % iid, "true" if i % 2 == 0 else "false",
+        18446744073709551615 - i * 1000 - (h % 1000), duration,
+        base64.b64encode(d * 2).decode(), PAD[: 20 + (h % 50)])
+
+
+def small_item(i, seed, acct, akey):
+    return '{"id":%d,%s"name":"item-%d"}' % (i + 1, acct_json(acct), i + 1)
+
+
+def invalid_item(i, seed, acct, akey):
+    """Item i (0-based, id=i+1); id%10 selects the one invalid field."""
+    iid = i + 1
+    h = mix(seed, akey, i)
+    r = iid % 10
+    ipv4 = "999.1.1.1" if r == 1 else "10.0.%d.%d" % ((i >> 8) & 255, i & 255)
+    mac = "00:1A:2B:3C:4D:ZZ" if r == 2 else fmt_mac(h, 0)
+    uuid = "not-a-uuid-%d" % iid if r == 3 else fmt_uuid(h, mix(h, 1), False)
+    count = "9223372036854775808" if r == 4 else str(iid * 1000)
+    created = "2023-13-45T25:61:00Z" if r == 5 else rfc3339(BASE_T + i * 61, 0)
+    cidr = "10.0.0.0/33" if r == 6 else "10.%d.0.0/16" % (i % 256)
+    ipv6 = "2001:db8::g%d" % iid if r == 7 else "2001:db8::%x" % iid
+    price = "12.34.56" if r == 8 else "%d.5000" % iid
+    active = '"yes"' if r == 9 else ("true" if i % 2 else "false")
+    return ('{"id":%d,%s"ipv4":"%s","mac":"%s","uuid":"%s","count":%s,"created_at":"%s",'
+            '"cidr":"%s","ipv6":"%s","price":"%s","active":%s}') % (
+        iid, acct_json(acct), ipv4, mac, uuid, count, created, cidr, ipv6, price, active)
+
+
+SHAPES = {"rich": rich_item, "small": small_item, "invalid": invalid_item}
+
+
+def items_bytes(shape, seed, acct, start, count):
+    """Bytes of a JSON array holding items start..start+count-1 (cached)."""
+    key = (shape, seed, acct, start, count)
+
+    def make():
+        f = SHAPES[shape]
+        ak = acct_key(acct)
+        return ("[" + ",".join(f(i, seed, acct, ak) for i in range(start, start + count))
+                + "]").encode()
+    return PAGE_CACHE.get_or_make(key, make)
+
+
+# opaque cursors / tokens: base64 of "<kind>:<offset>:<check>"
+def make_cursor(kind, offset, ctx):
+    raw = "%s:%d:%08x" % (kind, offset, mix(offset, str_hash(ctx)) & 0xFFFFFFFF)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def read_cursor(kind, tok, ctx):
+    try:
+        pad = "=" * (-len(tok) % 4)
+        k, off, chk = base64.urlsafe_b64decode(tok + pad).decode().split(":")
+        off = int(off)
+        if k != kind or chk != "%08x" % (mix(off, str_hash(ctx)) & 0xFFFFFFFF) or off < 0:
+            raise ValueError
+        return off
+    except Exception:
+        raise BadRequest("invalid %s %r" % (kind, tok))
+
+
+# ---------------------------------------------------------------------------
+# state: request log, stats, faults
+# ---------------------------------------------------------------------------
+
+class State:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.reset()
+        self.logf = None
+        self.log_lock = threading.Lock()
+
+    def reset(self):
+        self.requests = collections.deque(maxlen=200000)
+        self.routes = {}            # route -> [count, inflight, max_concurrent]
+        self.total = 0
+        self.inflight = 0
+        self.max_inflight = 0
+        self.faults = []
+        self.fault_seq = 0
+        self.expect_sha = None
+        self.enforce = False
+
+    def begin(self, route):
+        with self.lock:
+            r = self.routes.get(route)
+            if r is None:
+                r = self.routes[route] = [0, 0, 0]
+            r[0] += 1
+            r[1] += 1
+            if r[1] > r[2]:
+                r[2] = r[1]
+            self.total += 1
+            self.inflight += 1
+            if self.inflight > self.max_inflight:
+                self.max_inflight = self.inflight
+            return r
+
+    def end(self, r, entry):
+        with self.lock:
+            r[1] -= 1
+            self.inflight -= 1
+            self.requests.append(entry)
+
+    def take_fault(self, path):
+        if not self.faults:
+            return None
+        with self.lock:
+            for f in self.faults:
+                if not path.startswith(f["route"]):
+                    continue
+                f["matched"] += 1
+                if f["matched"] <= f["after"]:
+                    continue
+                if f["count"] != -1 and f["fired"] >= f["count"]:
+                    continue
+                f["fired"] += 1
+                return dict(f)
+        return None
+
+    def log(self, line):
+        if self.logf is None:
+            return
+        with self.log_lock:
+            self.logf.write(line)
+            self.logf.flush()
+
+
+STATE = State()
+CONFIG = {"shared": None, "own": None, "log_connections": False}
+
+FAULT_MODES = {"429", "429date", "500", "502", "503", "404", "401", "403", "reset",
+               "truncate", "badjson", "slow", "stall", "huge", "ratelimit"}
+
+ERROR_MESSAGES = {
+    401: "Bad credentials",
+    403: "Resource not accessible by integration",
+    404: "Not Found",
+    500: "Server Error",
+    502: "Server Error",
+    503: "Service Unavailable",
+    429: "API rate limit exceeded",
+}
+
+REASONS = http.server.BaseHTTPRequestHandler.responses
+
+# ---------------------------------------------------------------------------
+# generated collections
+# ---------------------------------------------------------------------------
+
+STYLES = ("link", "next_url", "next_token", "page", "offset")
+
+
+def page_size(q, default=100):
+    for name in ("per_page", "limit", "maxResults"):
+        if q.get(name) not in (None, ""):
+            return qint(q, name, default, 1, 1000000)
+    return default
+
+
+def with_params(path, pairs, **changes):
+    """Query string = original pairs with some params replaced/removed."""
+    out = []
+    done = set()
+    for k, v in pairs:
+        if k in changes:
+            if k in done:
+                continue
+            done.add(k)
+            if changes[k] is not None:
+                out.append((k, str(changes[k])))
+        else:
+            out.append((k, v))
+    for k, v in changes.items():
+        if k not in done and v is not None:
+            out.append((k, str(v)))
+    return path + ("?" + urllib.parse.urlencode(out) if out else "")
+
+
+def collection(h, path, pairs, q, style, name, shape_default, acct=None):
+    """Return (status, headers, body) for one page of a generated collection."""
+    n = qint(q, "n", 1000, 0, 10 ** 9)
+    per = page_size(q)
+    seed = qint(q, "seed", 0)
+    shape = q.get("shape") or shape_default
+    if shape not in SHAPES:
+        raise BadRequest("shape must be rich, small or invalid")
+    base = h.base_url()
+    ctx = "%s|%s|%d|%s" % (path, shape, n, acct)
+    headers = [("Content-Type", "application/json; charset=utf-8"),
+               ("X-Total-Count", str(n))]
+
+    if style in ("link", "page"):
+        page = qint(q, "page", 1, 1)
+        start = (page - 1) * per
+        last = max(1, (n + per - 1) // per)
+        count = max(0, min(per, n - start))
+        arr = items_bytes(shape, seed, acct, start, count) if count else b"[]"
+        if style == "link":
+            links = []
+            if page < last:
+                links.append('<%s%s>; rel="next"' % (base, with_params(path, pairs, page=page + 1)))
+                links.append('<%s%s>; rel="last"' % (base, with_params(path, pairs, page=last)))
+            if page > 1:
+                links.append('<%s%s>; rel="first"' % (base, with_params(path, pairs, page=1)))
+                links.append('<%s%s>; rel="prev"' % (base, with_params(path, pairs, page=min(page - 1, last))))
+            if links:
+                headers.append(("Link", ", ".join(links)))
+            return 200, headers, arr
+        if count == 0:
+            return 200, headers, b'{"items":[]}'
+        return 200, headers, b'{"items":' + arr + b',"total":' + str(n).encode() + b"}"
+
+    if style == "offset":
+        off = qint(q, "offset", 0, 0)
+        lim = qint(q, "limit", per, 1, 1000000)
+        count = max(0, min(lim, n - off))
+        arr = items_bytes(shape, seed, acct, off, count) if count else b"[]"
+        return 200, headers, b'{"items":' + arr + b"}"
+
+    if style == "next_url":
+        cur = q.get("cursor")
+        start = read_cursor("cursor", cur, ctx) if cur else 0
+        count = max(0, min(per, n - start))
+        arr = items_bytes(shape, seed, acct, start, count) if count else b"[]"
+        if start + count < n:
+            nxt = jdump(base + with_params(path, pairs, cursor=make_cursor("cursor", start + count, ctx)))
+        else:
+            nxt = b"null"
+        return 200, headers, b'{"items":' + arr + b',"next":' + nxt + b"}"
+
+    if style == "next_token":
+        tok = q.get("pageToken")
+        start = read_cursor("token", tok, ctx) if tok else 0
+        count = max(0, min(per, n - start))
+        arr = items_bytes(shape, seed, acct, start, count) if count else b"[]"
+        if start + count < n:
+            return 200, headers, (b'{"items":' + arr + b',"nextPageToken":"' +
+                                  make_cursor("token", start + count, ctx).encode() + b'"}')
+        return 200, headers, b'{"items":' + arr + b"}"
+    raise BadRequest("unknown style %r (link, next_url, next_token, page, offset)" % style)
+
+
+# ---------------------------------------------------------------------------
+# replay of recordings
+# ---------------------------------------------------------------------------
+
+PAGINATION_PARAMS = {"page", "cursor", "pagetoken", "page_token", "continue", "after",
+                     "since", "before", "offset", "marker", "starting_after", "next_token",
+                     "nexttoken", "until"}
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "upgrade", "te", "trailer",
+              "proxy-authenticate", "proxy-authorization", "content-length",
+              "content-encoding", "status", "date"}
+API_ROOTS = {
+    "github": [b"https://api.github.com", b"https://uploads.github.com"],
+    "digitalocean": [b"https://api.digitalocean.com"],
+    "gcp": [b"https://www.googleapis.com", b"https://compute.googleapis.com"],
+    "kubernetes": [b"https://kubernetes.default.svc", b"https://127.0.0.1:6443",
+                   b"https://localhost:6443"],
+}
+
+
+class Rec:
+    __slots__ = ("method", "path", "qpairs", "status", "headers", "body", "roots", "origin")
+
+    def __init__(self, method, full_path, status, headers, body, roots, origin):
+        self.method = method.upper()
+        p, _, qs = full_path.partition("?")
+        self.path = urllib.parse.unquote(p)
+        self.qpairs = sorted(urllib.parse.parse_qsl(qs, keep_blank_values=True))
+        self.status = int(status)
+        self.headers = headers
+        self.body = body
+        self.roots = roots
+        self.origin = origin
+
+
+_REC_CACHE = {}
+_REC_LOCK = threading.Lock()
+
+
+def body_of(resp):
+    if resp is None:
+        return b""
+    if isinstance(resp, str):
+        return resp.encode()
+    return json.dumps(resp, ensure_ascii=False).encode()
+
+
+def parse_recording_file(fn, source):
+    with open(fn, "rb") as f:
+        data = json.load(f)
+    if isinstance(data, dict):
+        data = data.get("recordings") or [data]
+    roots = list(API_ROOTS.get(source, []))
+    recs = []
+    for idx, e in enumerate(data):
+        origin = "%s#%d" % (fn, idx)
+        if "request_url" in e:      # kubernetes (k8s-openapi) format
+            body = e.get("response_body") or ""
+            recs.append(Rec(e.get("request_method", "GET"), e["request_url"],
+                            e.get("response_status_code", 200),
+                            [("Content-Type", "application/json")], body.encode(), roots, origin))
+            continue
+        scope = e.get("scope")
+        r = list(roots)
+        if scope:
+            sc = scope.encode()
+            if sc.endswith(b":443"):
+                sc = sc[:-4]
+            if sc not in r:
+                r.insert(0, sc)
+        hdrs = []
+        raw_h = e.get("headers") or {}
+        if isinstance(raw_h, list):          # [[name, value], ...] also accepted
+            raw_h = {k: v for k, v in raw_h}
+        for k, v in raw_h.items():
+            if k.lower() in HOP_BY_HOP:
+                continue
+            hdrs.append((k, str(v)))
+        if not any(k.lower() == "content-type" for k, _ in hdrs):
+            if not isinstance(e.get("response"), str):
+                hdrs.append(("Content-Type", "application/json; charset=utf-8"))
+        recs.append(Rec(e.get("method", "GET"), e["path"], e.get("status", 200), hdrs,
+                        body_of(e.get("response")), r, origin))
+    return recs
+
+
+def load_file_recordings(fn, source):
+    try:
+        mt = os.stat(fn).st_mtime_ns
+    except OSError:
+        return None
+    with _REC_LOCK:
+        c = _REC_CACHE.get(fn)
+        if c and c[0] == mt:
+            return c[1]
+    recs = parse_recording_file(fn, source)
+    with _REC_LOCK:
+        _REC_CACHE[fn] = (mt, recs)
+    return recs
+
+
+def read_shared(rel):
+    if not CONFIG["shared"]:
+        return None
+    fn = os.path.join(CONFIG["shared"], rel)
+    try:
+        with open(fn, "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+JSON_H = [("Content-Type", "application/json; charset=utf-8")]
+
+# Built-in tables for body-only recordings: scenario -> list of
+# (method, path regex, required pagination params, file or callable)
+DO_TABLE = {
+    "droplets": [("GET", r"/v2/droplets", {}, "digitalocean/list_nodes_page_1.json"),
+                 ("GET", r"/v2/droplets", {"page": "2"}, "digitalocean/list_nodes.json")],
+    "droplets-single": [("GET", r"/v2/droplets", {}, "digitalocean/list_nodes.json")],
+    "droplets-empty": [("GET", r"/v2/droplets", {}, "digitalocean/list_nodes_empty.json")],
+}
+GCP_REGIONS_TOKEN = "CjQIz5W-w6HRxAI6KQoCGAEKAiAACgIYAQoCIAAKAhgTCg4qDGV1cm9wZS13ZXN0MQoDIMwI"
+
+
+def gcp_regions_last(project):
+    return jdump({"kind": "compute#regionList",
+                  "id": "projects/%s/regions" % project,
+                  "selfLink": "https://www.googleapis.com/compute/v1/projects/%s/regions" % project})
+
+
+GCP_TABLE = [
+    ("GET", r"/compute/v1/projects/([^/]+)/zones/us-central1-a/instances", {},
+     "gcp/zones_us-central1-a_instances.json"),
+    ("GET", r"/compute/v1/projects/([^/]+)/regions", {}, "gcp/regions-paged-1.json"),
+    ("GET", r"/compute/v1/projects/([^/]+)/regions", {"pageToken": GCP_REGIONS_TOKEN},
+     gcp_regions_last),
+]
+
+
+def builtin_replay(source, scenario, method, path, qd):
+    """Returns (matched, status, headers, body, roots, candidates)."""
+    if source == "digitalocean":
+        table = DO_TABLE.get(scenario)
+        if table is None:
+            return False, None, None, None, None, ["scenarios: " + ", ".join(sorted(DO_TABLE))]
+    elif source == "gcp":
+        table = GCP_TABLE
+        if not path.startswith("/compute/v1/"):
+            path = "/compute/v1" + path
+    else:
+        return False, None, None, None, None, []
+    pq = {k: v for k, v in qd.items() if k.lower() in PAGINATION_PARAMS}
+    if pq.get("page") == "1":
+        del pq["page"]
+    cands = []
+    for m, rx, need, src in table:
+        mo = re.fullmatch(rx, path)
+        cands.append("%s %s %s" % (m, rx, urllib.parse.urlencode(need)))
+        if not mo or m != method or need != pq:
+            continue
+        if callable(src):
+            return True, 200, JSON_H, src(*mo.groups()), API_ROOTS[source], None
+        body = read_shared(src)
+        if body is None:
+            return False, None, None, None, None, ["shared fixtures absent: " + src]
+        return True, 200, JSON_H, body, API_ROOTS[source], None
+    return False, None, None, None, None, cands
+
+
+def replay(h, method, rest, qs):
+    parts = rest.split("/", 2)   # source, scenario, api path
+    if len(parts) < 2 or not parts[0] or not parts[1]:
+        raise BadRequest("use /replay/<source>/<scenario>/<api path>")
+    source, scenario = parts[0], parts[1]
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", source) or not re.fullmatch(r"[A-Za-z0-9_.-]+", scenario) \
+            or ".." in source or ".." in scenario:
+        raise BadRequest("bad source or scenario name")
+    api_path = "/" + (parts[2] if len(parts) > 2 else "")
+    api_path_u = urllib.parse.unquote(api_path)
+    qpairs = sorted(urllib.parse.parse_qsl(qs, keep_blank_values=True))
+    qd = dict(qpairs)
+    prefix = ("%s/replay/%s/%s" % (h.base_url(), source, scenario)).encode()
+
+    recs = None
+    tried = []
+    for d in (CONFIG["own"], CONFIG["shared"]):
+        if not d:
+            continue
+        fn = os.path.join(d, source, scenario + ".json")
+        tried.append(fn)
+        recs = load_file_recordings(fn, source)
+        if recs is not None:
+            break
+    if recs is None:
+        ok, st, hd, body, roots, cands = builtin_replay(source, scenario, method, api_path_u, qd)
+        if not ok:
+            return 404, JSON_H, jdump({
+                "message": "mock: no recording for %s %s%s" % (
+                    method, api_path, "?" + qs if qs else ""),
+                "source": source, "scenario": scenario, "looked_in": tried,
+                "candidates": cands[:50]})
+    else:
+        same = [r for r in recs if r.method == method and
+                (r.path == api_path_u or r.path.rstrip("/") == api_path_u.rstrip("/"))]
+        pick = None
+        for r in same:
+            if r.qpairs == qpairs:
+                pick = r
+                break
+        if pick is None:
+            def pag(pairs):
+                d = {k: v for k, v in pairs if k.lower() in PAGINATION_PARAMS}
+                if d.get("page") == "1":
+                    del d["page"]
+                return d
+            want = pag(qpairs)
+            for r in same:
+                if pag(r.qpairs) == want:
+                    pick = r
+                    break
+        if pick is None:
+            cands = ["%s %s%s" % (r.method, r.path, "?" + urllib.parse.urlencode(r.qpairs)
+                                  if r.qpairs else "") for r in (same or recs)]
+            return 404, JSON_H, jdump({
+                "message": "mock: no recording for %s %s%s" % (
+                    method, api_path, "?" + qs if qs else ""),
+                "source": source, "scenario": scenario, "candidates": cands[:50]})
+        st, hd, body, roots = pick.status, pick.headers, pick.body, pick.roots
+
+    out_h = []
+    for k, v in hd:
+        if k.lower() in ("link", "location"):
+            vb = v.encode()
+            for root in roots:
+                vb = vb.replace(root, prefix)
+            v = vb.decode()
+        out_h.append((k, v))
+    for root in roots:
+        if root in body:
+            body = body.replace(root, prefix)
+    return st, out_h, body
+
+
+# ---------------------------------------------------------------------------
+# hostile bodies (built once, cached)
+# ---------------------------------------------------------------------------
+
+def bomb_body(mb):
+    def make():
+        unit = b'{"id":0,"v":"' + b"A" * 1000 + b'"},'
+        chunk = unit * 1024                # ~1 MB
+        total = mb * 1024 * 1024
+        co = zlib.compressobj(9, zlib.DEFLATED, 31)
+        out = [co.compress(b'{"items":[')]
+        sent = 0
+        while sent < total:
+            out.append(co.compress(chunk))
+            sent += len(chunk)
+        out.append(co.compress(b'{"id":0}]}'))
+        out.append(co.flush())
+        return b"".join(out)
+    return BIG_CACHE.get_or_make(("bomb", mb), make)
+
+
+def deep_body(depth):
+    return BIG_CACHE.get_or_make(("deep", depth),
+                                 lambda: b'{"items":' + b"[" * depth + b"]" * depth + b"}")
+
+
+def longstring_body(mb):
+    return BIG_CACHE.get_or_make(("long", mb), lambda: b'[{"id":1,"s":"' + b"x" * (mb * 1024 * 1024) + b'"}]')
+
+
+def huge_items_array():
+    def make():
+        n = 64000   # 64000 rich items ~ 50 MB
+        return ("[" + ",".join(rich_item(i, 0, None, 0) for i in range(n)) + "]").encode()
+    return BIG_CACHE.get_or_make(("huge",), make)
+
+
+NUL_BODY = (b'[{"id":1,"name":"a\\u0000b","note":"ok"},'
+            b'{"id":2,"name":"\\u0000","note":"only a NUL"},'
+            b'{"id":3,"name":"tail\\u0000","k\\u0000ey":"NUL in a key"},'
+            b'{"id":4,"name":"clean","note":"no NUL"}]')
+NUL_RAW_BODY = b'[{"id":1,"name":"raw\x00byte"}]'
+
+# ---------------------------------------------------------------------------
+# the handler
+# ---------------------------------------------------------------------------
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "cq-mock/1.0"
+    sys_version = ""
+    disable_nagle_algorithm = True
+    timeout = 600          # idle keep-alive connections are dropped after 10 min
+
+    # no per-request logging to stderr
+    def log_message(self, fmt, *args):
+        pass
+
+    def log_request(self, code="-", size="-"):
+        pass
+
+    def base_url(self):
+        host = self.headers.get("Host")
+        if not host:
+            a = self.server.server_address
+            host = "%s:%d" % (a[0], a[1])
+        return "http://" + host
+
+    # --- raw output helpers ---------------------------------------------
+    def head_bytes(self, status, headers, length):
+        lines = ["HTTP/1.1 %d %s" % (status, REASONS.get(status, ("Unknown",))[0]),
+                 "Server: cq-mock/1.0",
+                 "Date: " + email.utils.formatdate(usegmt=True)]
+        for k, v in headers:
+            lines.append("%s: %s" % (k, v))
+        if length is not None:
+            lines.append("Content-Length: %d" % length)
+        if self.close_connection:
+            lines.append("Connection: close")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+
+    def send_all(self, status, headers, body):
+        self.status = status
+        self.headers_sent = True
+        hb = self.head_bytes(status, headers, len(body))
+        if self.command == "HEAD":
+            self.wfile.write(hb)
+        elif len(body) < 65536:
+            self.wfile.write(hb + body)
+        else:
+            self.wfile.write(hb)
+            self.wfile.write(body)
+        self.bytes_out += len(body)
+
+    def client_gone(self):
+        """True if the peer closed its end (readable and EOF)."""
+        try:
+            r, _, _ = select.select([self.connection], [], [], 0)
+            if r:
+                return self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+        return False
+
+    def nap(self, seconds):
+        """Sleep in small steps; returns False if the client went away."""
+        end = time.monotonic() + seconds
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                return True
+            if self.client_gone():
+                return False
+            time.sleep(min(0.05, left))
+
+    # --- entry points ------------------------------------------------------
+    def do_GET(self):
+        self.handle_any()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
+
+    def send_error(self, code, message=None, explain=None):
+        # malformed request line / headers: answer JSON and still log it
+        self.close_connection = True
+        try:
+            body = jdump({"message": "mock: %s" % (message or REASONS.get(code, ("",))[0])})
+            self.wfile.write(self.head_bytes(code, JSON_H, len(body)) + body)
+        except OSError:
+            pass
+        rl = getattr(self, "requestline", "") or ""
+        STATE.log("%s %s %s %d 0.0\n" % (time.strftime("%Y-%m-%dT%H:%M:%S"), "-",
+                                         redact_path(rl.replace("\n", " ")[:200]) or "-", code))
+
+    def read_body(self):
+        te = self.headers.get("Transfer-Encoding", "")
+        if "chunked" in te.lower():
+            n = 0
+            while True:
+                line = self.rfile.readline(65537)
+                size = int(line.split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                        pass
+                    return n
+                self.rfile.read(size)
+                self.rfile.readline(65537)
+                n += size
+        cl = self.headers.get("Content-Length")
+        if cl:
+            n = int(cl)
+            left = n
+            while left > 0:
+                got = self.rfile.read(min(left, 1 << 20))
+                if not got:
+                    break
+                left -= len(got)
+            return n
+        return 0
+
+    def auth_summary(self):
+        a = self.headers.get("Authorization")
+        hdr = None
+        if a is None:
+            for hn in ("X-Api-Key", "Private-Token", "X-Auth-Token", "Api-Key"):
+                if self.headers.get(hn) is not None:
+                    hdr, a = hn.lower(), self.headers.get(hn)
+                    break
+        if a is None:
+            return "none", None
+        a = a.strip()
+        if hdr:
+            scheme, val = hdr, a
+        elif " " in a:
+            scheme, val = a.split(" ", 1)
+            val = val.strip()
+        else:
+            scheme, val = "raw", a
+        digest = hashlib.sha256(val.encode("utf-8", "surrogateescape")).hexdigest()
+        ok = None
+        if STATE.expect_sha is not None:
+            ok = digest == STATE.expect_sha
+        return "%s:%s" % (scheme, digest[:8]), ok
+
+    def handle_any(self):
+        self.status = 0
+        self.headers_sent = False
+        self.bytes_out = 0
+        t0 = time.time()
+        raw_path = self.path
+        if raw_path.startswith("http://") or raw_path.startswith("https://"):
+            raw_path = "/" + raw_path.split("/", 3)[-1] if raw_path.count("/") >= 3 else "/"
+        route, _, qs = raw_path.partition("?")
+        method = self.command.upper()
+        if route.startswith("/_mock/"):
+            try:
+                self.read_body()
+                st, hd, body = self.control(route, qs)
+            except Exception as e:  # noqa
+                st, hd, body = 500, JSON_H, jdump({"message": "mock: %s" % e})
+            self.send_all(st, hd, body)
+            return
+        r = STATE.begin(route)
+        auth, auth_ok = "none", None
+        try:
+            auth, auth_ok = self.auth_summary()
+            self.req_bytes = self.read_body()
+            self.serve(method, route, qs, auth_ok)
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, socket.timeout):
+            self.close_connection = True
+            if not self.status:
+                self.status = 499
+        except Exception as e:   # never crash: 500 JSON
+            self.close_connection = True
+            if not self.headers_sent:
+                try:
+                    self.send_all(500, JSON_H, jdump({"message": "mock: internal error: %r" % (e,)}))
+                except OSError:
+                    pass
+            if not self.status:
+                self.status = 500
+            try:
+                sys.stderr.write("mock: error on %s: %r\n" % (redact_path(route), e))
+            except Exception:
+                pass
+        finally:
+            t1 = time.time()
+            safe = redact_path(raw_path)
+            STATE.end(r, (method, safe, route, t0, t1, self.status, auth, auth_ok,
+                          self.client_address[1], self.bytes_out))
+            if STATE.logf is not None:
+                STATE.log("%s.%03d %s %s %d %.1f\n" % (
+                    time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(t0)), int(t0 * 1000) % 1000,
+                    method, safe, self.status, (t1 - t0) * 1000))
+
+    # --- routing -----------------------------------------------------------
+    def serve(self, method, route, qs, auth_ok):
+        pairs = urllib.parse.parse_qsl(qs, keep_blank_values=True)
+        q = dict(pairs)
+        fault = STATE.take_fault(route)
+        if STATE.enforce and auth_ok is not True:
+            return self.send_all(401, JSON_H, jdump({
+                "message": "Bad credentials",
+                "documentation_url": "https://docs.github.com/rest"}))
+        if fault:
+            done = self.pre_fault(fault)
+            if done:
+                return
+        try:
+            st, hd, body = self.dispatch(method, route, qs, pairs, q)
+        except BadRequest as e:
+            st, hd, body = 400, JSON_H, jdump({"message": "mock: %s" % e})
+        if st is None:       # streamed by the route itself
+            return
+        if fault:
+            return self.post_fault(fault, st, hd, body, route)
+        self.send_all(st, hd, body)
+
+    def dispatch(self, method, route, qs, pairs, q):
+        lat = q.get("latency_ms")
+        if lat:
+            ms = qint(q, "latency_ms", 0, 0, 3600000)
+            if ms and not self.nap(ms / 1000.0):
+                self.close_connection = True
+                self.status = 499
+                return None, None, None
+        parts = route.split("/")
+        if route.startswith("/gen/") and len(parts) >= 4:
+            style, name = parts[2], "/".join(parts[3:])
+            shape = "rich"
+            if style == "invalid":
+                style, shape = q.get("style") or "link", "invalid"
+                if "n" not in q:
+                    q["n"] = "100"
+            return collection(self, route, pairs, q, style, name, shape)
+        if route.startswith("/accounts/") and len(parts) >= 4 and parts[2]:
+            aid = urllib.parse.unquote(parts[2])
+            fails = set(x.strip() for x in q.get("fail_accounts", "").split(",") if x.strip())
+            if aid in fails:
+                return 500, JSON_H, jdump({"message": "mock: account %s fails (fail_accounts)" % aid,
+                                           "documentation_url": "https://example.invalid/docs"})
+            acct = int(aid) if re.fullmatch(r"-?\d{1,18}", aid) else aid
+            return collection(self, route, pairs, q, q.get("style") or "next_token",
+                              "/".join(parts[3:]), "rich", acct=acct)
+        if route.startswith("/replay/"):
+            return replay(self, method, route[len("/replay/"):], qs)
+        if route.startswith("/hostile/"):
+            return self.hostile(route[len("/hostile/"):], q)
+        if route == "/redirect":
+            to = q.get("to")
+            if not to:
+                raise BadRequest("redirect needs to=URL")
+            st = qint(q, "status", 302, 300, 399)
+            return st, [("Location", to)] + JSON_H, jdump({"message": "redirect", "location": to})
+        if route in ("/", "/gen", "/gen/"):
+            return 200, JSON_H, jdump({"message": "cq_fdw mock API; see test/mock/README.md"})
+        return 404, JSON_H, jdump({"message": "Not Found (mock: unknown route %s)" % route,
+                                   "documentation_url": "test/mock/README.md"})
+
+    # --- faults --------------------------------------------------------------
+    def pre_fault(self, f):
+        """Faults that replace the response entirely. True if handled."""
+        mode = f["mode"]
+        if mode in ("429", "429date"):
+            s = f["retry_after"] if f["retry_after"] is not None else 1
+            ra = str(s) if mode == "429" else email.utils.formatdate(time.time() + s, usegmt=True)
+            self.send_all(429, [("Retry-After", ra)] + JSON_H, jdump({
+                "message": "API rate limit exceeded",
+                "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"}))
+            return True
+        if mode == "ratelimit":
+            s = f["retry_after"] if f["retry_after"] is not None else 1
+            self.send_all(403, [("X-RateLimit-Limit", "5000"), ("X-RateLimit-Remaining", "0"),
+                                ("X-RateLimit-Used", "5000"),
+                                ("X-RateLimit-Reset", str(int(time.time() + s + 0.999)))] + JSON_H,
+                          jdump({"message": "API rate limit exceeded for user ID 1.",
+                                 "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"}))
+            return True
+        if mode in ("500", "502", "503", "404", "401", "403"):
+            code = int(mode)
+            hd = list(JSON_H)
+            if f["retry_after"] is not None:
+                hd.append(("Retry-After", str(f["retry_after"])))
+            self.send_all(code, hd, jdump({"message": ERROR_MESSAGES[code],
+                                           "documentation_url": "https://docs.github.com/rest"}))
+            return True
+        if mode == "reset":
+            self.status = 0
+            self.close_connection = True
+            try:
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.rfile.close()
+                self.wfile.close()
+                self.connection.close()
+            except OSError:
+                pass
+            return True
+        if mode == "slow":
+            if not self.nap(f["delay_ms"] / 1000.0):
+                self.close_connection = True
+                self.status = 499
+                return True
+            return False
+        if mode == "huge":
+            return False
+        return False      # body faults applied after the route produced its body
+
+    def post_fault(self, f, st, hd, body, route):
+        mode = f["mode"]
+        if mode == "huge":
+            arr = huge_items_array()
+            if route.startswith("/gen/link/") or route.startswith("/replay/") or route.startswith("/hostile/") \
+                    or not body.startswith(b"{"):
+                body = arr
+            else:
+                body = b'{"items":' + arr + b"}"
+            hd = [(k, v) for k, v in hd if k.lower() != "link"]
+            return self.send_all(200, hd, body)
+        if mode == "truncate":
+            self.close_connection = True
+            self.status = st
+            self.headers_sent = True
+            half = body[: len(body) // 2]
+            self.wfile.write(self.head_bytes(st, hd, len(body)) + half)
+            self.bytes_out = len(half)
+            return
+        if mode == "badjson":
+            bad = body[: len(body) // 2] + b'<<garbage>>\x01}]"'
+            return self.send_all(200, hd, bad)
+        if mode == "stall":
+            self.status = st
+            self.headers_sent = True
+            cut = len(body) // 2
+            self.wfile.write(self.head_bytes(st, hd, len(body)) + body[:cut])
+            if not self.nap(f["delay_ms"] / 1000.0):
+                self.close_connection = True
+                return
+            self.wfile.write(body[cut:])
+            self.bytes_out = len(body)
+            return
+        return self.send_all(st, hd, body)
+
+    # --- hostile routes ------------------------------------------------------
+    def start_chunked(self, status, headers):
+        self.status = status
+        self.headers_sent = True
+        self.wfile.write(self.head_bytes(status, headers + [("Transfer-Encoding", "chunked")], None))
+
+    def chunk(self, data):
+        if data:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.bytes_out += len(data)
+
+    def hostile(self, what, q):
+        if what == "stream":
+            self.close_connection = True
+            self.start_chunked(200, JSON_H)
+            piece = b'{"id":1,"v":"' + b"s" * 1000 + b'"},'
+            block = piece * 64      # ~64 KB, 16 per second = 1 MB/s
+            self.chunk(b'{"items":[')
+            while True:
+                self.chunk(block)
+                if not self.nap(1.0 / 16):
+                    return None, None, None
+        if what == "bomb":
+            mb = qint(q, "mb", 1024, 1, 8192)
+            body = bomb_body(mb)
+            return 200, [("Content-Encoding", "gzip")] + JSON_H, body
+        if what == "short":
+            self.close_connection = True
+            self.status = 200
+            self.headers_sent = True
+            self.wfile.write(self.head_bytes(200, JSON_H, 1000000) + b'{"items":[' + b" " * 90)
+            self.bytes_out = 100
+            self.nap(qint(q, "hold_s", 60, 0, 3600))
+            return None, None, None
+        if what == "deep":
+            return 200, JSON_H, deep_body(qint(q, "depth", 100000, 1, 100000000))
+        if what == "longstring":
+            return 200, JSON_H, longstring_body(qint(q, "mb", 16, 1, 4096))
+        if what == "bigarray":
+            n = qint(q, "n", 5000000, 0, 10 ** 10)
+            self.start_chunked(200, JSON_H)
+            self.chunk(b"[")
+            step = 20000
+            for s in range(0, n, step):
+                e = min(n, s + step)
+                txt = ",".join('{"id":%d}' % i for i in range(s, e))
+                self.chunk((("," if s else "") + txt).encode())
+            self.chunk(b"]")
+            self.wfile.write(b"0\r\n\r\n")
+            return None, None, None
+        if what == "bigheader":
+            kb = qint(q, "kb", 256, 1, 65536)
+            return 200, [("X-Big", "h" * (kb * 1024))] + JSON_H, b'[{"id":1}]'
+        if what == "nul":
+            return 200, JSON_H, (NUL_RAW_BODY if q.get("raw") == "1" else NUL_BODY)
+        if what == "slowloris":
+            self.close_connection = True
+            interval = qint(q, "interval_ms", 2000, 1, 600000) / 1000.0
+            self.status = 200
+            self.headers_sent = True
+            if q.get("phase") == "body":
+                self.wfile.write(self.head_bytes(200, JSON_H + [("Transfer-Encoding", "chunked")], None))
+                first, unit = b"5\r\n[1,2,\r\n", b"2\r\n3,\r\n"
+            else:
+                first, unit = self.head_bytes(200, JSON_H, 100000000) + b"[", b"1,"
+            data = first
+            while True:
+                for i in range(len(data)):
+                    self.wfile.write(data[i:i + 1])
+                    self.bytes_out += 1
+                    if not self.nap(interval):
+                        return None, None, None
+                data = unit
+            return None, None, None
+        return 404, JSON_H, jdump({"message": "mock: unknown hostile route %s" % what})
+
+    # --- control routes -------------------------------------------------------
+    def control(self, route, qs):
+        q = dict(urllib.parse.parse_qsl(qs, keep_blank_values=True))
+        name = route[len("/_mock/"):]
+        if name == "health":
+            return 200, JSON_H, b'{"ok":true}'
+        if name == "reset":
+            with STATE.lock:
+                STATE.reset()
+            return 200, JSON_H, b'{"ok":true}'
+        if name == "stats":
+            with STATE.lock:
+                routes = [{"route": k, "count": v[0], "max_concurrent": v[2], "in_flight": v[1]}
+                          for k, v in STATE.routes.items()]
+                out = {"total": STATE.total, "in_flight": STATE.inflight,
+                       "max_concurrent": STATE.max_inflight}
+                pref = q.get("route")
+                if pref is not None:
+                    ev = []
+                    for e in STATE.requests:
+                        if e[2].startswith(pref):
+                            ev.append((e[3], 1))
+                            ev.append((e[4], -1))
+            routes.sort(key=lambda x: x["route"])
+            if pref is not None:
+                routes = [x for x in routes if x["route"].startswith(pref)]
+                ev.sort()
+                cur = mx = 0
+                for _, d in ev:
+                    cur += d
+                    mx = max(mx, cur)
+                out["prefix"] = pref
+                out["prefix_count"] = sum(x["count"] for x in routes)
+                out["prefix_max_concurrent"] = mx
+            out["routes"] = routes
+            return 200, JSON_H, jdump(out)
+        if name == "requests":
+            pref = q.get("route", "")
+            limit = qint(q, "limit", 1000, 0, 200000)
+            with STATE.lock:
+                sel = [e for e in STATE.requests if e[2].startswith(pref)]
+            sel = sel[-limit:] if limit else []
+            res = []
+            for e in sel:
+                d = {"method": e[0], "path": e[1], "route": e[2], "start": e[3], "end": e[4],
+                     "status": e[5], "auth": e[6], "conn": e[8], "bytes": e[9]}
+                if e[7] is not None:
+                    d["auth_ok"] = e[7]
+                res.append(d)
+            return 200, JSON_H, jdump({"requests": res})
+        if name == "expect_token":
+            sha = q.get("sha256")
+            if sha and not re.fullmatch(r"[0-9a-fA-F]{64}", sha):
+                raise BadRequest("sha256 must be 64 hex digits")
+            with STATE.lock:
+                STATE.expect_sha = sha.lower() if sha else None
+                STATE.enforce = bool(sha) and q.get("enforce") == "1"
+            return 200, JSON_H, jdump({"ok": True, "expecting": bool(sha), "enforce": STATE.enforce})
+        if name == "fault":
+            mode = q.get("mode", "")
+            if mode not in FAULT_MODES:
+                return 400, JSON_H, jdump({"message": "mock: mode must be one of %s" % sorted(FAULT_MODES)})
+            if "route" not in q:
+                return 400, JSON_H, jdump({"message": "mock: fault needs route=PREFIX"})
+            f = {"route": q["route"], "mode": mode,
+                 "count": qint(q, "count", 1, -1), "after": qint(q, "after", 0, 0),
+                 "retry_after": qint(q, "retry_after", None, 0) if q.get("retry_after") else None,
+                 "delay_ms": qint(q, "delay_ms", 5000, 0), "matched": 0, "fired": 0}
+            with STATE.lock:
+                STATE.fault_seq += 1
+                f["id"] = STATE.fault_seq
+                STATE.faults.append(f)
+            return 200, JSON_H, jdump({"ok": True, "fault": f})
+        if name == "faults":
+            if q.get("clear") == "1":
+                with STATE.lock:
+                    STATE.faults = []
+            with STATE.lock:
+                fs = [dict(f) for f in STATE.faults]
+            return 200, JSON_H, jdump({"faults": fs})
+        return 404, JSON_H, jdump({"message": "mock: unknown control route %s" % route})
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 4096
+    allow_reuse_address = True
+    block_on_close = False
+
+    def handle_error(self, request, client_address):
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, socket.timeout, OSError)):
+            return
+        try:
+            sys.stderr.write("mock: handler error: %r\n" % (exc,))
+        except Exception:
+            pass
+
+    def verify_request(self, request, client_address):
+        if CONFIG["log_connections"]:
+            STATE.log("%s CONNECT %s:%d\n" % (time.strftime("%Y-%m-%dT%H:%M:%S"),
+                                              client_address[0], client_address[1]))
+        return True
+
+
+def main():
+    ap = argparse.ArgumentParser(description="cq_fdw mock API server (see README.md)")
+    ap.add_argument("--bind", default=os.environ.get("MOCK_BIND", "127.0.0.1"))
+    ap.add_argument("--port", type=int, default=int(os.environ.get("MOCK_PORT", "18080")))
+    default_shared = os.path.normpath(os.path.join(REPO, "..", "shared", "fixtures"))
+    ap.add_argument("--fixtures", default=os.environ.get("MOCK_FIXTURES",
+                    default_shared if os.path.isdir(default_shared) else ""),
+                    help="shared recordings dir (read in place)")
+    ap.add_argument("--own-fixtures", default=os.environ.get("MOCK_OWN_FIXTURES",
+                    os.path.join(REPO, "test", "fixtures")))
+    ap.add_argument("--log", default=os.environ.get("MOCK_LOG"))
+    ap.add_argument("--log-connections", action="store_true",
+                    help="also log one CONNECT line per accepted TCP connection")
+    ap.add_argument("--pidfile")
+    a = ap.parse_args()
+    if a.bind in ("0.0.0.0", "::", ""):
+        sys.exit("mock: refusing to bind a wildcard address; use a loopback address")
+    CONFIG["shared"] = a.fixtures if a.fixtures and os.path.isdir(a.fixtures) else None
+    CONFIG["own"] = a.own_fixtures if a.own_fixtures and os.path.isdir(a.own_fixtures) else None
+    CONFIG["log_connections"] = a.log_connections
+    if a.log:
+        STATE.logf = open(a.log, "a", encoding="utf-8", errors="replace")
+    fam = socket.AF_INET6 if ":" in a.bind else socket.AF_INET
+    Server.address_family = fam
+    srv = Server((a.bind, a.port), Handler)
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, on_term)
+    if a.pidfile:
+        with open(a.pidfile, "w") as f:
+            f.write("%d\n" % os.getpid())
+    sys.stderr.write("mock: listening on http://%s:%d (shared fixtures: %s, own: %s)\n" % (
+        a.bind, srv.server_address[1], CONFIG["shared"], CONFIG["own"]))
+    try:
+        srv.serve_forever(poll_interval=0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        srv.server_close()
+        if a.pidfile:
+            try:
+                os.unlink(a.pidfile)
+            except OSError:
+                pass
+
+
+if __name__ == "__main__":
+    main()
