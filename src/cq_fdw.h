@@ -21,6 +21,7 @@
 #include "postgres.h"
 
 #include "access/attnum.h"
+#include "foreign/fdwapi.h"
 #include "foreign/foreign.h"
 #include "nodes/pg_list.h"
 
@@ -74,6 +75,87 @@ typedef struct CqFdwTable
 	int			ncolumns;		/* = relation's natts */
 	CqFdwColumn *columns;
 } CqFdwTable;
+
+/* in cq_fdw.c: GUC variables (defaults documented in docs/options.md) */
+extern int	cqfdw_concurrency;
+extern int	cqfdw_workers;			/* 0 = auto */
+extern int	cqfdw_memory_budget_kb;
+extern int	cqfdw_batch_rows;
+extern int	cqfdw_connect_timeout_ms;
+extern int	cqfdw_request_timeout_ms;
+extern int	cqfdw_max_retries;
+extern int	cqfdw_retry_base_ms;
+extern int	cqfdw_retry_max_ms;
+extern bool cqfdw_strict;
+extern int	cqfdw_max_response_size_kb;
+extern int	cqfdw_max_json_depth;
+extern int	cqfdw_max_string_size_kb;
+extern int	cqfdw_max_array_length;
+extern int	cqfdw_max_header_size_kb;
+extern char *cqfdw_allowed_hosts;
+extern char *cqfdw_denied_addresses;
+extern bool cqfdw_allow_link_local;
+extern char *cqfdw_sources_path;
+extern void cqfdw_settings_from_gucs(CqJobSettings *s);
+extern void cqfdw_policy_from_gucs(CqNetPolicy *p, bool restrict_hosts);
+
+/*
+ * FDW callbacks implemented by the scan side (planner.c, scan.c,
+ * explain.c; engineer B owns these sections) and installed by
+ * cq_fdw_handler() in cq_fdw.c.  The optional ones are installed only when
+ * their feature macro is defined here next to them:
+ *	CQFDW_HAVE_PARALLEL_SAFE	cqIsForeignScanParallelSafe
+ *	CQFDW_HAVE_ASYNC			cqIsForeignPathAsyncCapable and the three
+ *								cqForeignAsync* callbacks
+ */
+/* in planner.c */
+extern void cqGetForeignRelSize(PlannerInfo *root,
+								RelOptInfo *baserel,
+								Oid foreigntableid);
+extern void cqGetForeignPaths(PlannerInfo *root,
+							  RelOptInfo *baserel,
+							  Oid foreigntableid);
+extern ForeignScan *cqGetForeignPlan(PlannerInfo *root,
+											RelOptInfo *foreignrel,
+											Oid foreigntableid,
+											ForeignPath *best_path,
+											List *tlist,
+											List *scan_clauses,
+											Plan *outer_plan);
+extern void cqGetForeignUpperPaths(PlannerInfo *root,
+								   UpperRelationKind stage,
+								   RelOptInfo *input_rel,
+								   RelOptInfo *output_rel,
+								   void *extra);
+extern bool cqIsForeignScanParallelSafe(PlannerInfo *root,
+										RelOptInfo *rel,
+										RangeTblEntry *rte);
+extern bool cqIsForeignPathAsyncCapable(ForeignPath *path);
+
+/* in scan.c */
+extern void cqBeginForeignScan(ForeignScanState *node, int eflags);
+extern TupleTableSlot *cqIterateForeignScan(ForeignScanState *node);
+extern void cqReScanForeignScan(ForeignScanState *node);
+extern void cqEndForeignScan(ForeignScanState *node);
+extern void cqForeignAsyncRequest(AsyncRequest *areq);
+extern void cqForeignAsyncConfigureWait(AsyncRequest *areq);
+extern void cqForeignAsyncNotify(AsyncRequest *areq);
+
+/* in explain.c */
+extern void cqExplainForeignScan(ForeignScanState *node,
+								 ExplainState *es);
+
+/* in import.c */
+extern List *cqImportForeignSchema(ImportForeignSchemaStmt *stmt,
+								   Oid serverOid);
+
+/* in option.c */
+extern bool cqfdw_is_credential_option(const char *name);
+extern bool cqfdw_parse_positive_int(const char *name, const char *value,
+									 int *out);
+extern bool cqfdw_parse_bool_option(const char *name, const char *value);
+extern const char *cqfdw_closest_name(const char *name,
+									  const char *const *candidates, int n);
 
 /* in source.c */
 extern CqFdwTable *cqfdw_get_table(Oid foreigntableid, Oid userid);
