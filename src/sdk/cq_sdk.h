@@ -300,6 +300,8 @@ typedef struct CqParentDef
 	int			nmap;
 	char	  **map_param;		/* child template parameter ... */
 	char	  **map_path;		/* ... filled from this pointer in the parent row */
+	char	   *page_size_param;	/* query parameter for the parent page size */
+	int			page_size;		/* 0 = the API's default */
 } CqParentDef;
 
 typedef struct CqColumnDef
