@@ -47,8 +47,14 @@ install-sources:
 sdk:
 	$(MAKE) -C src/sdk
 
+demo:
+	bash test/demo.sh
+
+demo-stop:
+	bash test/demo.sh stop
+
 sanitize:
 	$(MAKE) clean
 	$(MAKE) SANITIZE=1
 
-.PHONY: install-sources sdk sanitize
+.PHONY: install-sources sdk sanitize demo demo-stop
