@@ -165,4 +165,48 @@ extern List *cqfdw_all_sources(void);	/* List of const CqSourceDef * */
 extern bool cqfdw_sdk_type_for_pg(Oid typid, CqColType *out);
 extern Oid	cqfdw_pg_type_for_sdk(CqColType t);
 
+/*
+ * ---- Scan side (engineer B): planner.c, scan.c, convert.c, explain.c,
+ * errors.c.  The FDW callbacks are exported so cq_fdw.c can fill the
+ * FdwRoutine; nothing else here is meant for the catalog side except
+ * cqfdw_report_job_error(), which any file may use for an SDK error.
+ */
+#include "foreign/fdwapi.h"
+
+/* in planner.c */
+extern void cqGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
+								Oid foreigntableid);
+extern void cqGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
+							  Oid foreigntableid);
+extern ForeignScan *cqGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
+									 Oid foreigntableid, ForeignPath *best_path,
+									 List *tlist, List *scan_clauses,
+									 Plan *outer_plan);
+extern void cqGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
+								   RelOptInfo *input_rel,
+								   RelOptInfo *output_rel, void *extra);
+/* rows per unit seen by past complete scans (backend-local memory) */
+extern void cqfdw_remember_rows(Oid relid, double rows, double units);
+
+/* in scan.c */
+extern void cqBeginForeignScan(ForeignScanState *node, int eflags);
+extern TupleTableSlot *cqIterateForeignScan(ForeignScanState *node);
+extern void cqReScanForeignScan(ForeignScanState *node);
+extern void cqEndForeignScan(ForeignScanState *node);
+
+/* in explain.c */
+extern void cqExplainForeignScan(ForeignScanState *node,
+								 struct ExplainState *es);
+
+/* in convert.c */
+typedef struct CqFdwConvState CqFdwConvState;
+extern CqFdwConvState *cqfdw_conv_create(const CqFdwColumn *col,
+										 const CqColumnDef *src);
+extern Datum cqfdw_convert(CqFdwConvState *cs, const CqValue *v,
+						   bool *isnull);
+
+/* in errors.c */
+extern void cqfdw_report_job_error(const CqError *e, const CqFdwTable *t)
+			pg_attribute_noreturn();
+
 #endif							/* CQ_FDW_H */
