@@ -308,7 +308,8 @@ typedef struct CqColumnDef
 {
 	char	   *name;			/* snake_case column name */
 	CqColType	type;
-	char	   *path;			/* pointer relative to the row ("/a/b", "/x/*/y") */
+	char	   *path;			/* pointer relative to the row ("/a/b"; may
+								 * hold "*" segments, like rows) */
 	char	   *description;
 	/* compiled by the loader */
 	CqPath	   *cpath;
