@@ -34,9 +34,197 @@ extern void cqp_sanitize_copy(char *dst, size_t dstlen, const char *src,
 extern char *cqp_arena_strndup(CqArena *a, const char *s, size_t len);
 
 /*
- * Number of matches of `p` in `root`, stopping at `limit` (cheap count for
- * sizing an array before filling it).  Any thread; `p` is immutable.
+ * in path.c: extract one column from a row by path and parse it as `type`
+ * (wildcard matches become array elements; see the function comment).
  */
-extern size_t cqp_path_count(const CqPath *p, json_t *root, size_t limit);
+extern bool cqp_path_parse(const CqPath *p, json_t *row, CqColType type,
+						   CqArena *arena, CqValue *out, CqError *err);
+
+
+/* ------------------------------------------------------------------------
+ * in http.c, paginate.c, job.c (HTTP engine, pagination, scheduler)
+ * ------------------------------------------------------------------------ */
+
+#include <stdatomic.h>
+
+/*
+ * Memory accounting shared by a job and the batches it hands out.  It is
+ * refcounted: the job holds one reference and every undelivered or
+ * delivered-but-unfreed batch holds one, so cq_batch_free() may run after
+ * cq_job_free().  `held` and `peak` are updated with atomics from any
+ * thread.
+ */
+typedef struct CqpAcct
+{
+	atomic_int	refs;
+	atomic_size_t held;
+	atomic_size_t peak;
+} CqpAcct;
+
+extern CqpAcct *cqp_acct_new(void);
+extern void cqp_acct_add(CqpAcct *a, size_t n);
+extern void cqp_acct_sub(CqpAcct *a, size_t n);
+extern void cqp_acct_unref(CqpAcct *a);
+
+/* Growable byte buffer (malloc). */
+typedef struct CqpBuf
+{
+	char	   *data;
+	size_t		len;
+	size_t		cap;
+} CqpBuf;
+
+/* Per-job HTTP configuration (built once by cqp_http_init, read-only
+ * afterwards, used by the job's I/O thread). */
+typedef struct CqpHttp
+{
+	const CqJobSettings *settings;
+	const CqNetPolicy *policy;
+	const CqSourceDef *source;
+	const CqCredentials *cred;
+	void	   *hdrs_auth;		/* struct curl_slist *: source headers +
+								 * credentials */
+	void	   *hdrs_noauth;	/* source headers only (other origins) */
+	unsigned int seed;			/* backoff jitter (I/O thread only) */
+	CqpAcct    *acct;
+} CqpHttp;
+
+struct CqpUnit;
+
+/* One HTTP request of a unit (one page), with its response. */
+typedef struct CqpReq
+{
+	struct CqpReq *next;		/* queue link */
+	struct CqpUnit *unit;
+	CqpHttp    *http;
+	char	   *url;			/* malloc'd, current URL (after redirects) */
+	int64_t		page_index;		/* page number / offset asked for, or -1 */
+	bool		seq;			/* this page decides the next one */
+	int			attempt;		/* retries done */
+	int			redirects;
+	int64_t		due_ms;			/* retry timer (monotonic ms) */
+	/* transfer state (I/O thread only) */
+	void	   *easy;			/* CURL * */
+	CqpBuf		body;			/* charged to http->acct while held */
+	size_t		header_bytes;
+	char	   *link;			/* Link header(s) joined by ", " */
+	char	   *location;
+	char		retry_after[64];
+	char		rl_remaining[32];
+	char		rl_reset[32];
+	bool		refused;		/* opensocket: policy refused the address */
+	bool		too_big;		/* body exceeded max_response_bytes */
+	bool		hdr_too_big;	/* headers exceeded max_header_bytes */
+	CqError		policy_err;
+	int64_t		t_start_ms;
+	int64_t		rl_pause_until_ms;	/* set by cqp_http_finish on a 2xx */
+} CqpReq;
+
+typedef enum CqpOutcome
+{
+	CQP_OK = 0,					/* 2xx: body ready to parse */
+	CQP_REDIRECT,				/* req->url now holds the new target */
+	CQP_RETRY,					/* wait *wait_ms then send again */
+	CQP_FAIL					/* err filled (no unit label) */
+} CqpOutcome;
+
+/* in http.c */
+extern bool cqp_http_init(CqpHttp *h, const CqJobParams *params,
+						  CqpAcct *acct, CqError *err);
+extern void cqp_http_cleanup(CqpHttp *h);
+extern bool cqp_http_prepare(CqpHttp *h, CqpReq *req, bool with_auth,
+							 CqError *err);
+extern void cqp_http_reset(CqpReq *req);
+extern CqpOutcome cqp_http_finish(CqpHttp *h, CqpReq *req, int curlcode,
+								  int64_t now_ms, long *wait_ms,
+								  CqError *err);
+extern void cqp_http_api_message(const char *body, size_t len, char *out,
+								 size_t outlen);
+extern int64_t cqp_now_ms(void);
+
+/* in paginate.c */
+typedef struct CqpPager
+{
+	CqPagination style;
+	const CqPath *next;			/* next URL / token pointer */
+	const char *next_param;		/* token / page / offset parameter */
+	int			page_size;		/* rows per page we asked for (0 = unknown) */
+	const CqPath *total;		/* total row count pointer, or NULL */
+	bool		concurrent;		/* may request known remaining pages at once */
+} CqpPager;
+
+typedef enum CqpNextKind
+{
+	CQP_NEXT_STOP = 0,
+	CQP_NEXT_URL,				/* one next request: url, index */
+	CQP_NEXT_RANGE				/* url with param = from, from+step, ... to */
+} CqpNextKind;
+
+typedef struct CqpNext
+{
+	CqpNextKind kind;
+	char	   *url;			/* malloc'd (URL, or range template) */
+	int64_t		index;			/* page index of url (or -1) */
+	const char *param;			/* RANGE: the parameter to vary */
+	int64_t		from;
+	int64_t		to;				/* inclusive */
+	int64_t		step;
+} CqpNext;
+
+extern bool cqp_link_find(const char *link, const char *rel, char **out);
+extern char *cqp_url_encode(const char *s, size_t len);
+extern char *cqp_url_set_param(const char *url, const char *name,
+							   const char *value);
+extern char *cqp_url_get_param(const char *url, const char *name);
+extern char *cqp_url_resolve(const char *base, const char *ref);
+extern bool cqp_url_same_origin(const char *a, const char *b);
+extern char *cqp_expand_template(const char *tmpl, int n,
+								 const char *const *names,
+								 const char *const *values, CqError *err);
+extern void cqp_paginate(const CqpPager *pg, const char *req_url,
+						 int64_t page_index, const char *link, json_t *doc,
+						 size_t nrows, CqpNext *out);
+
+/* ------------------------------------------------------------------------
+ * in netpolicy.c (outbound network policy)
+ * ------------------------------------------------------------------------ */
+
+/*
+ * Check the syntax of policy->allowed_hosts and policy->denied_addrs (e.g.
+ * once in cq_job_start), so that a typo is a CQ_ERR_CONFIG naming the
+ * setting before any request.  true if valid (or p is NULL).  Any thread.
+ */
+extern bool cqp_net_policy_validate(const CqNetPolicy *p, CqError *err);
+
+/* ------------------------------------------------------------------------
+ * in spec.c, plugin.c (spec/plugin section)
+ * ------------------------------------------------------------------------ */
+
+/* Limits a spec must respect (CQ_ERR_LIMIT beyond them; see
+ * docs/spec-format.md). */
+#define SPEC_MAX_BYTES		(16 * 1024 * 1024)	/* document length */
+#define SPEC_MAX_TABLES		4096
+#define SPEC_MAX_COLUMNS	1600	/* PostgreSQL's MaxHeapAttributeNumber */
+#define SPEC_MAX_KEYS		64		/* keys, primary key columns */
+#define SPEC_MAX_OPTIONS	64		/* server_options, user_options */
+#define SPEC_MAX_HEADERS	64
+#define SPEC_MAX_MAP		16		/* parent.map entries */
+#define SPEC_MAX_PLACEHOLDERS 32	/* {params} per endpoint template */
+#define SPEC_MAX_IDENT		63		/* names, params (NAMEDATALEN - 1) */
+#define SPEC_MAX_TEMPLATE	2048	/* endpoint, base_url */
+#define SPEC_MAX_POINTER	1024	/* JSON pointers */
+#define SPEC_MAX_TEXT		65536	/* descriptions */
+#define SPEC_MAX_PAGE_SIZE	100000
+#define SPEC_DEFAULT_ROW_ESTIMATE 1000.0
+
+/*
+ * Check a plugin descriptor (ABI version, name, spec present) and parse its
+ * spec into a source definition with kind "plugin".  `path` names the
+ * plugin in messages.  This is cq_plugin_load minus dlopen, so tests can
+ * exercise it with a static descriptor.  NULL + err (CQ_ERR_PLUGIN, or the
+ * spec's error) on failure.  Any thread.
+ */
+extern CqSourceDef *cqp_plugin_source(const CqPluginDescriptor *desc,
+									  const char *path, CqError *err);
 
 #endif							/* CQ_SDK_INT_H */

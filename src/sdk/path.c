@@ -1,0 +1,447 @@
+/*-------------------------------------------------------------------------
+ *
+ * path.c
+ *		  CqPath: compiled JSON pointers (RFC 6901) with "*" wildcards, and
+ *		  extraction of a column value from a row by path.
+ *
+ * Invariants:
+ *	- A compiled CqPath is immutable and may be shared by threads.
+ *	- A segment that is exactly "*" is always a wildcard: it ranges over the
+ *	  elements of an array or the values of an object, in document order
+ *	  (jansson keeps object keys in insertion order).  RFC 6901 has no
+ *	  escape for '*', so a literal key "*" cannot be addressed.
+ *	- "~0" and "~1" are the only escapes; any other '~' is a compile error.
+ *	- A numeric segment indexes an array (decimal, no leading zero, no sign);
+ *	  against an object it is a key.  "-" never matches (past the end).
+ *	- Resolution never allocates, never modifies the document and recurses
+ *	  only as deep as the number of segments of the path.
+ *
+ * Copyright (c) 2026, cq_fdw developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cq_sdk.h"
+#include "cq_sdk_int.h"
+
+#define PATH_MAX_LEN		4096
+
+typedef struct PathSeg
+{
+	char	   *key;			/* unescaped, NUL-terminated */
+	size_t		keylen;
+	bool		wild;
+	bool		is_index;		/* key is a valid array index */
+	size_t		index;
+} PathSeg;
+
+struct CqPath
+{
+	int			nseg;
+	bool		has_wild;
+	PathSeg    *seg;
+	char	   *buf;			/* storage of all keys */
+};
+
+/*
+ * cq_path_compile
+ *		Compile a JSON pointer.  "" is the whole document; otherwise it must
+ *		start with '/'.  Returns NULL and sets err (CQ_ERR_CONFIG) on a bad
+ *		pointer or NULL on OOM (CQ_ERR_NOMEM).  Caller frees with
+ *		cq_path_free.  Any thread.
+ */
+CqPath *
+cq_path_compile(const char *pointer, CqError *err)
+{
+	CqPath	   *p;
+	size_t		len,
+				i;
+	int			nseg = 0;
+	char	   *o;
+
+	if (pointer == NULL)
+	{
+		cq_error_set(err, CQ_ERR_CONFIG, "JSON pointer is missing");
+		return NULL;
+	}
+	len = strlen(pointer);
+	if (len > PATH_MAX_LEN)
+	{
+		cq_error_set(err, CQ_ERR_CONFIG, "JSON pointer is longer than %d bytes",
+					 PATH_MAX_LEN);
+		return NULL;
+	}
+	if (len > 0 && pointer[0] != '/')
+	{
+		cq_error_set(err, CQ_ERR_CONFIG,
+					 "invalid JSON pointer: must be empty or start with \"/\"");
+		if (err)
+			cqp_sanitize_copy(err->path, sizeof(err->path), pointer, len);
+		return NULL;
+	}
+	for (i = 0; i < len; i++)
+	{
+		if (pointer[i] == '/')
+			nseg++;
+		else if (pointer[i] == '~' &&
+				 (i + 1 >= len || (pointer[i + 1] != '0' && pointer[i + 1] != '1')))
+		{
+			cq_error_set(err, CQ_ERR_CONFIG,
+						 "invalid JSON pointer: bad escape at offset %zu (only ~0 and ~1 are allowed)",
+						 i);
+			if (err)
+				cqp_sanitize_copy(err->path, sizeof(err->path), pointer, len);
+			return NULL;
+		}
+	}
+
+	p = calloc(1, sizeof(CqPath));
+	if (p == NULL)
+		goto oom;
+	p->nseg = nseg;
+	p->seg = calloc(nseg ? nseg : 1, sizeof(PathSeg));
+	p->buf = malloc(len + 1);
+	if (p->seg == NULL || p->buf == NULL)
+		goto oom;
+
+	o = p->buf;
+	i = 1;
+	for (int s = 0; s < nseg; s++)
+	{
+		PathSeg    *sg = &p->seg[s];
+		const char *start = o;
+
+		while (i < len && pointer[i] != '/')
+		{
+			if (pointer[i] == '~')
+			{
+				*o++ = pointer[i + 1] == '0' ? '~' : '/';
+				i += 2;
+			}
+			else
+				*o++ = pointer[i++];
+		}
+		i++;					/* skip '/' */
+		*o++ = '\0';
+		sg->key = (char *) start;
+		sg->keylen = (size_t) (o - start - 1);
+		/* "*" written as such is a wildcard; "~2a"-style escapes don't exist */
+		sg->wild = (sg->keylen == 1 && start[0] == '*');
+		if (sg->wild)
+			p->has_wild = true;
+		if (sg->keylen > 0 && sg->keylen <= 18 &&
+			(sg->keylen == 1 || start[0] != '0'))
+		{
+			size_t		k,
+						v = 0;
+
+			for (k = 0; k < sg->keylen; k++)
+			{
+				if (start[k] < '0' || start[k] > '9')
+					break;
+				v = v * 10 + (size_t) (start[k] - '0');
+			}
+			if (k == sg->keylen)
+			{
+				sg->is_index = true;
+				sg->index = v;
+			}
+		}
+	}
+	return p;
+
+oom:
+	cq_path_free(p);
+	cq_error_set(err, CQ_ERR_NOMEM, "out of memory compiling a JSON pointer");
+	return NULL;
+}
+
+/* Free a compiled path; NULL is a no-op. */
+void
+cq_path_free(CqPath *p)
+{
+	if (p == NULL)
+		return;
+	free(p->seg);
+	free(p->buf);
+	free(p);
+}
+
+/* true if any segment is "*" */
+bool
+cq_path_has_wildcard(const CqPath *p)
+{
+	return p != NULL && p->has_wild;
+}
+
+/* one non-wildcard step; borrowed reference or NULL */
+static json_t *
+step(const PathSeg *sg, json_t *cur)
+{
+	if (json_is_object(cur))
+		return json_object_getn(cur, sg->key, sg->keylen);
+	if (json_is_array(cur) && sg->is_index)
+		return json_array_get(cur, sg->index);
+	return NULL;
+}
+
+typedef struct EachState
+{
+	const CqPath *p;
+	bool		(*fn) (json_t *match, void *arg);
+	void	   *arg;
+	size_t		count;
+	bool		stop;
+} EachState;
+
+static void
+each_rec(EachState *st, int s, json_t *cur)
+{
+	const CqPath *p = st->p;
+
+	/* follow plain segments iteratively */
+	while (s < p->nseg && !p->seg[s].wild)
+	{
+		cur = step(&p->seg[s], cur);
+		if (cur == NULL)
+			return;
+		s++;
+	}
+	if (s == p->nseg)
+	{
+		st->count++;
+		if (st->fn && !st->fn(cur, st->arg))
+			st->stop = true;
+		return;
+	}
+	/* wildcard */
+	if (json_is_array(cur))
+	{
+		size_t		i,
+					n = json_array_size(cur);
+
+		for (i = 0; i < n && !st->stop; i++)
+			each_rec(st, s + 1, json_array_get(cur, i));
+	}
+	else if (json_is_object(cur))
+	{
+		void	   *it;
+
+		for (it = json_object_iter(cur); it && !st->stop;
+			 it = json_object_iter_next(cur, it))
+			each_rec(st, s + 1, json_object_iter_value(it));
+	}
+}
+
+/*
+ * cq_path_each
+ *		Call fn(match, arg) for every value the path reaches in root, in
+ *		document order; stop early when fn returns false.  fn may be NULL to
+ *		just count.  Returns the number of matches visited.  A JSON null is a
+ *		match; a missing member is not.  Borrowed references only.
+ */
+size_t
+cq_path_each(const CqPath *p, json_t *root,
+			 bool (*fn) (json_t *match, void *arg), void *arg)
+{
+	EachState	st = {p, fn, arg, 0, false};
+
+	if (p == NULL || root == NULL)
+		return 0;
+	each_rec(&st, 0, root);
+	return st.count;
+}
+
+static bool
+first_match(json_t *match, void *arg)
+{
+	*(json_t **) arg = match;
+	return false;
+}
+
+/*
+ * cq_path_get
+ *		Resolve a path; borrowed reference or NULL when missing.  For a path
+ *		with wildcards, the first match in document order.
+ */
+json_t *
+cq_path_get(const CqPath *p, json_t *root)
+{
+	json_t	   *cur = root;
+	int			s;
+
+	if (p == NULL || root == NULL)
+		return NULL;
+	if (p->has_wild)
+	{
+		json_t	   *m = NULL;
+
+		cq_path_each(p, root, first_match, &m);
+		return m;
+	}
+	for (s = 0; s < p->nseg && cur != NULL; s++)
+		cur = step(&p->seg[s], cur);
+	return cur;
+}
+
+/* ------------------------------------------------------------------------
+ * Extraction: path + type -> CqValue
+ * ------------------------------------------------------------------------ */
+
+typedef struct CollectState
+{
+	CqValue    *vals;
+	size_t		n;
+	size_t		cap;
+	CqColType	elem;
+	CqArena    *arena;
+	CqError    *err;
+	bool		failed;
+	size_t		failed_at;
+} CollectState;
+
+static bool
+count_flat(json_t *m, void *arg)
+{
+	size_t	   *n = arg;
+
+	*n += json_is_array(m) ? json_array_size(m) : 1;
+	return true;
+}
+
+static bool
+parse_one(CollectState *st, json_t *v)
+{
+	if (st->n >= st->cap)
+		return false;
+	if (!cq_value_parse(v, st->elem, st->arena, &st->vals[st->n], st->err))
+	{
+		st->failed = true;
+		st->failed_at = st->n;
+		return false;
+	}
+	st->n++;
+	return true;
+}
+
+static bool
+collect_flat(json_t *m, void *arg)
+{
+	CollectState *st = arg;
+
+	if (json_is_array(m) && st->elem.base != CQ_T_JSON)
+	{
+		size_t		i;
+
+		for (i = 0; i < json_array_size(m); i++)
+			if (!parse_one(st, json_array_get(m, i)))
+				return false;
+		return true;
+	}
+	return parse_one(st, m);
+}
+
+static bool
+append_match(json_t *m, void *arg)
+{
+	return json_array_append(arg, m) == 0;
+}
+
+/*
+ * cqp_path_parse
+ *		Extract the value of one column from a row: resolve `p` in `row` and
+ *		parse the result as `type` into `out` (arena-allocated data).
+ *
+ *	- no wildcard: cq_path_get + cq_value_parse (missing -> null).
+ *	- wildcard, array type: every match becomes an element, in document
+ *	  order; a match that is itself an array contributes its elements (one
+ *	  level, not for json[]).  No match -> an empty array (not null).
+ *	- wildcard, json: the matches gathered into a new JSON array.
+ *	- wildcard, other scalar: the first match.
+ * Returns false with err filled (as cq_value_parse, message naming the
+ * element index) on a value that fails; out->isnull is then set.  The caller
+ * owns the json references in out (cq_batch_free drops them).  Any thread.
+ */
+bool
+cqp_path_parse(const CqPath *p, json_t *row, CqColType type, CqArena *arena,
+			   CqValue *out, CqError *err)
+{
+	if (p == NULL || !p->has_wild)
+		return cq_value_parse(p ? cq_path_get(p, row) : row, type, arena, out, err);
+
+	if (type.is_array)
+	{
+		size_t		n = 0;
+		CollectState st;
+
+		memset(out, 0, sizeof(*out));
+		out->type = (uint8_t) type.base;
+		out->is_array = 1;
+		cq_path_each(p, row, count_flat, &n);
+		if (n > UINT32_MAX / 2 || n > SIZE_MAX / sizeof(CqValue))
+		{
+			out->isnull = 1;
+			cq_error_set(err, CQ_ERR_LIMIT, "too many array elements (%zu)", n);
+			return false;
+		}
+		memset(&st, 0, sizeof(st));
+		st.cap = n;
+		st.elem.base = type.base;
+		st.elem.is_array = false;
+		st.arena = arena;
+		st.err = err;
+		if (n > 0)
+		{
+			st.vals = cq_arena_alloc(arena, n * sizeof(CqValue));
+			if (st.vals == NULL)
+			{
+				out->isnull = 1;
+				cq_error_set(err, CQ_ERR_NOMEM, "out of memory");
+				return false;
+			}
+			cq_path_each(p, row, collect_flat, &st);
+		}
+		if (st.failed)
+		{
+			size_t		i;
+
+			/* drop json references taken by earlier elements */
+			for (i = 0; i < st.n; i++)
+				if (!st.vals[i].isnull && st.vals[i].type == CQ_T_JSON)
+					json_decref(st.vals[i].u.json);
+			if (err)
+			{
+				size_t		l = strlen(err->message);
+
+				snprintf(err->message + l, sizeof(err->message) - l,
+						 " (array element %zu)", st.failed_at);
+			}
+			out->isnull = 1;
+			return false;
+		}
+		out->len = (uint32_t) st.n;
+		out->u.arr = st.n ? st.vals : NULL;
+		return true;
+	}
+	if (type.base == CQ_T_JSON)
+	{
+		json_t	   *arr = json_array();
+		bool		ok;
+
+		if (arr == NULL)
+		{
+			memset(out, 0, sizeof(*out));
+			out->isnull = 1;
+			cq_error_set(err, CQ_ERR_NOMEM, "out of memory");
+			return false;
+		}
+		cq_path_each(p, row, append_match, arr);
+		ok = cq_value_parse(arr, type, arena, out, err);
+		json_decref(arr);
+		return ok;
+	}
+	return cq_value_parse(cq_path_get(p, row), type, arena, out, err);
+}
