@@ -25,7 +25,17 @@
 #include "foreign/foreign.h"
 #include "nodes/pg_list.h"
 
+/*
+ * jansson's json_object() has the same name as PostgreSQL's SQL function
+ * json_object() (utils/fmgrprotos.h): the declarations conflict, and at run
+ * time a call from cq_fdw.so to json_object() binds to the postgres
+ * executable's symbol (it comes first in the global lookup scope), NOT to
+ * libjansson's.  So the FDW hides jansson's declaration: never call
+ * json_object() in code linked into cq_fdw.so; use json_pack("{}").
+ */
+#define json_object cqfdw_do_not_call_jansson_json_object
 #include "cq_sdk.h"
+#undef json_object
 
 /*
  * One column of a foreign table, as the scan sees it.
@@ -108,6 +118,29 @@ extern void cqfdw_policy_from_gucs(CqNetPolicy *p, bool restrict_hosts);
  *	CQFDW_HAVE_ASYNC			cqIsForeignPathAsyncCapable and the three
  *								cqForeignAsync* callbacks
  */
+/*
+ * ForeignScan.fdw_private, built by cqGetForeignPlan (copyable node lists:
+ * the plan may be copied, cached and sent to parallel workers).
+ */
+typedef enum CqFdwScanPrivate
+{
+	CqScanPrivQuals = 0,		/* List of IntList, one per pushed qual, laid
+								 * out as CqFdwQualField */
+	CqScanPrivAttrs,			/* IntList of attnums to fetch (projection) */
+	CqScanPrivLimit,			/* Integer: rows needed, -1 = no limit */
+	CqScanPrivRequest,			/* String: "list" or "get" */
+	CqScanPrivUnits				/* Integer: planned fan-out, -1 = unknown */
+} CqFdwScanPrivate;
+
+/* Fields of one pushed qual (IntList); its value is fdw_exprs[ExprIdx] */
+typedef enum CqFdwQualField
+{
+	CqQualAttnum = 0,			/* column (attnum of the foreign table) */
+	CqQualOp,					/* CQ_OP_* */
+	CqQualIsAny,				/* 1: col = ANY(array), fans out */
+	CqQualExprIdx				/* index into fdw_exprs */
+} CqFdwQualField;
+
 /* in planner.c */
 extern void cqGetForeignRelSize(PlannerInfo *root,
 								RelOptInfo *baserel,
@@ -143,19 +176,25 @@ extern void cqForeignAsyncNotify(AsyncRequest *areq);
 
 /* in explain.c */
 extern void cqExplainForeignScan(ForeignScanState *node,
-								 ExplainState *es);
+								 struct ExplainState *es);
 
 /* in import.c */
+extern void cqfdw_import_init(void);
 extern List *cqImportForeignSchema(ImportForeignSchemaStmt *stmt,
 								   Oid serverOid);
 
 /* in option.c */
 extern bool cqfdw_is_credential_option(const char *name);
-extern bool cqfdw_parse_positive_int(const char *name, const char *value,
-									 int *out);
-extern bool cqfdw_parse_bool_option(const char *name, const char *value);
 extern const char *cqfdw_closest_name(const char *name,
 									  const char *const *candidates, int n);
+extern bool cqfdw_url_host(const char *url, char *host, size_t hostlen);
+extern void cqfdw_check_url_privilege(const char *url,
+									  const CqSourceDef *source,
+									  const char *what);
+extern int	cqfdw_option_int(const char *name, const char *value, int flags,
+							 int min);
+extern bool cqfdw_option_bool(const char *name, const char *value);
+extern CqPagination cqfdw_option_pagination(const char *value);
 
 /* in source.c */
 extern CqFdwTable *cqfdw_get_table(Oid foreigntableid, Oid userid);
@@ -166,40 +205,47 @@ extern bool cqfdw_sdk_type_for_pg(Oid typid, CqColType *out);
 extern Oid	cqfdw_pg_type_for_sdk(CqColType t);
 
 /*
- * ---- Scan side (engineer B): planner.c, scan.c, convert.c, explain.c,
- * errors.c.  The FDW callbacks are exported so cq_fdw.c can fill the
- * FdwRoutine; nothing else here is meant for the catalog side except
- * cqfdw_report_job_error(), which any file may use for an SDK error.
+ * ---- Scan side (engineer B): convert.c, errors.c, plus planner.c helpers.
+ * The FDW callbacks are declared above.  The optional callbacks
+ * (CQFDW_HAVE_PARALLEL_SAFE, CQFDW_HAVE_ASYNC) are deliberately not
+ * provided: a scan in a parallel worker would repeat the whole API scan in
+ * every worker, and the job starts in BeginForeignScan, so members of an
+ * Append (UNION ALL over many servers) already fetch concurrently without
+ * async execution (see scan.c).
  */
-#include "foreign/fdwapi.h"
 
-/* in planner.c */
-extern void cqGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
-								Oid foreigntableid);
-extern void cqGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
-							  Oid foreigntableid);
-extern ForeignScan *cqGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
-									 Oid foreigntableid, ForeignPath *best_path,
-									 List *tlist, List *scan_clauses,
-									 Plan *outer_plan);
-extern void cqGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
-								   RelOptInfo *input_rel,
-								   RelOptInfo *output_rel, void *extra);
-/* rows per unit seen by past complete scans (backend-local memory) */
+/* in planner.c: rows per unit seen by past complete scans (backend-local) */
 extern void cqfdw_remember_rows(Oid relid, double rows, double units);
 
-/* in scan.c */
-extern void cqBeginForeignScan(ForeignScanState *node, int eflags);
-extern TupleTableSlot *cqIterateForeignScan(ForeignScanState *node);
-extern void cqReScanForeignScan(ForeignScanState *node);
-extern void cqEndForeignScan(ForeignScanState *node);
-
-/* in explain.c */
-extern void cqExplainForeignScan(ForeignScanState *node,
-								 struct ExplainState *es);
-
 /* in convert.c */
-typedef struct CqFdwConvState CqFdwConvState;
+
+/*
+ * Conversion of one source column into one table column (per scan, palloc'd
+ * in the scan context).  `direct`: Datum built from the SDK's binary form;
+ * otherwise through the declared type's input function.  nbad/example/why
+ * count values the fast path could not represent (e.g. int -> int4
+ * overflow), reported with the SDK's own value warnings.
+ */
+typedef struct CqFdwConvState
+{
+	Oid			typid;
+	int32		typmod;
+	const char *attname;
+	const char *path;			/* JSON pointer in the row (error context) */
+	CqColType	sdktype;
+	bool		direct;
+	bool		strict;			/* value errors are ERRORs */
+	Oid			elemtype;		/* direct arrays: element type */
+	int16		elmlen;
+	bool		elmbyval;
+	char		elmalign;
+	FmgrInfo	infunc;			/* slow path */
+	Oid			typioparam;
+	uint64		nbad;
+	char		example[128];
+	char		why[128];
+} CqFdwConvState;
+
 extern CqFdwConvState *cqfdw_conv_create(const CqFdwColumn *col,
 										 const CqColumnDef *src);
 extern Datum cqfdw_convert(CqFdwConvState *cs, const CqValue *v,
