@@ -1,0 +1,980 @@
+#!/usr/bin/python3
+"""gen.py -- generate cq_fdw source specs from the vendors' API descriptions.
+
+    python3 tools/gen/gen.py --all            regenerate every spec
+    python3 tools/gen/gen.py github gcp       regenerate some
+    python3 tools/gen/gen.py --check          verify the committed specs are
+                                              what the generator produces now
+                                              (CI); lints them in any case
+
+Inputs, read in place and never copied into the repository:
+  * the vendor descriptions under $CQ_API_DESCRIPTIONS
+    (default: <repo>/../shared/api-descriptions, see its README.md):
+      github        github/api.github.com.json        OpenAPI 3.0.3
+      kubernetes    kubernetes/swagger.json           Swagger 2.0
+      gcp           gcp/compute.v1.json               Google Discovery
+      digitalocean  digitalocean/openapi-bundled.json OpenAPI 3.0.0
+  * sources/<name>/overrides.json: what the descriptions cannot say
+    (inet/cidr/macaddr/uuid columns, flattened fields, curated tables,
+    keys, fan-out, row estimates).  Azure has no machine-readable
+    description here: its overrides.json is the whole hand-written
+    definition (from the Azure REST API documentation) and the generator
+    only expands it (properties.* flattening, snake_case names).
+
+Output: sources/<name>/<name>.json in the format of docs/spec-format.md.
+
+Invariants of the output (checked by lint() on every run):
+  * every table and every column has a non-empty description;
+  * every table has a primary key made of existing columns;
+  * every {param} of an endpoint is a key, and every key is a column;
+  * names are lower_snake_case and unique; types are known SDK types;
+  * output is deterministic (sorted where the input is unordered), so
+    --check can compare byte for byte.
+
+Python 3 standard library only.
+"""
+
+import argparse
+import copy
+import html
+import json
+import os
+import re
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.normpath(os.path.join(HERE, "..", ".."))
+DESC_DIR = os.environ.get("CQ_API_DESCRIPTIONS",
+                          os.path.normpath(os.path.join(TOP, "..", "shared", "api-descriptions")))
+SOURCES = ["github", "kubernetes", "gcp", "azure", "digitalocean"]
+DESC_FILES = {
+    "github": "github/api.github.com.json",
+    "kubernetes": "kubernetes/swagger.json",
+    "gcp": "gcp/compute.v1.json",
+    "digitalocean": "digitalocean/openapi-bundled.json",
+    "azure": None,
+}
+TYPES = {"bool", "int", "uint", "float", "numeric", "string", "bytes", "uuid",
+         "timestamp", "date", "interval", "json", "inet", "cidr", "macaddr"}
+IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+MAX_DESC = 300
+
+
+class GenError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------------
+# naming, descriptions
+# ---------------------------------------------------------------------------
+
+def snake(name):
+    """camelCase / PascalCase / kebab-case -> snake_case.
+
+    podIP -> pod_ip, podIPs -> pod_ips, macAddress -> mac_address,
+    creationTimestamp -> creation_timestamp, IPv6AccessConfigs ->
+    ipv6_access_configs, 1_clicks -> n1_clicks.
+    """
+    s = name
+    # plural acronyms: IPs, CIDRs -> Ips, Cidrs (so the "s" stays attached)
+    s = re.sub(r"([A-Z]{2,})s(?=[A-Z0-9_\-.]|$)",
+               lambda m: m.group(1)[0] + m.group(1)[1:].lower() + "s", s)
+    s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", s)
+    s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s)
+    s = re.sub(r"[^A-Za-z0-9]+", "_", s).strip("_").lower()
+    s = re.sub(r"_+", "_", s)
+    # "ipv_6" style splits never happen above; keep "ipv6", "v4" intact
+    if not s:
+        s = "x"
+    if s[0].isdigit():
+        s = "n" + s
+    return s
+
+
+def pointer_escape(key):
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def clean_desc(text, limit=MAX_DESC):
+    """HTML/markdown stripped, "[Output Only]" removed, first sentence or two."""
+    if not text:
+        return ""
+    t = html.unescape(re.sub(r"<[^>]+>", " ", str(text)))
+    t = re.sub(r"\[Output Only\]\s*", "", t, flags=re.I)
+    t = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", t)          # [text](url)
+    t = t.replace("`", "").replace("**", "")
+    t = re.sub(r"\s+", " ", t).strip()
+    # first two sentences
+    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z(])", t)
+    out = parts[0]
+    if len(parts) > 1 and len(out) + 1 + len(parts[1]) <= limit:
+        out = out + " " + parts[1]
+    if len(out) > limit:
+        cut = out[:limit - 3]
+        cut = cut[:cut.rfind(" ")] if " " in cut else cut
+        out = cut.rstrip(",;:") + "..."
+    if out and out[0].islower():
+        out = out[0].upper() + out[1:]
+    if out and out[-1] not in ".!?":
+        out += "."
+    return out
+
+
+def human(name):
+    return name.replace("_", " ")
+
+
+# ---------------------------------------------------------------------------
+# schema walking (OpenAPI 3, Swagger 2 and Discovery share enough)
+# ---------------------------------------------------------------------------
+
+class Schemas:
+    """Resolves $ref for one description document."""
+
+    def __init__(self, doc, style):
+        self.doc = doc
+        self.style = style          # "openapi", "swagger", "discovery"
+
+    def resolve(self, s, depth=0):
+        if depth > 50:
+            raise GenError("$ref loop")
+        if not isinstance(s, dict):
+            return {}
+        if "$ref" in s:
+            ref = s["$ref"]
+            if self.style == "discovery":
+                target = self.doc["schemas"].get(ref, {})
+            else:
+                if not ref.startswith("#/"):
+                    return {}
+                target = self.doc
+                for part in ref[2:].split("/"):
+                    target = target.get(part.replace("~1", "/").replace("~0", "~"), {})
+            merged = dict(target)
+            for k, v in s.items():
+                if k != "$ref":
+                    merged.setdefault(k, v)
+            if "description" in s:
+                merged["description"] = s["description"]
+            return self.resolve(merged, depth + 1)
+        if "allOf" in s:
+            merged = {k: v for k, v in s.items() if k != "allOf"}
+            props = {}
+            for part in s["allOf"]:
+                r = self.resolve(part, depth + 1)
+                props.update(r.get("properties", {}))
+                for k in ("type", "format", "items", "description"):
+                    if k in r and k not in merged:
+                        merged[k] = r[k]
+            if props:
+                merged["properties"] = {**props, **merged.get("properties", {})}
+                merged["type"] = "object"
+            return merged
+        for alt in ("oneOf", "anyOf"):
+            if alt in s:
+                opts = [self.resolve(o, depth + 1) for o in s[alt]]
+                merged = {k: v for k, v in s.items() if k != alt}
+                if any(self.is_object(o) for o in opts):
+                    merged["type"] = "object"
+                    props = {}
+                    for o in opts:
+                        props.update(o.get("properties", {}))
+                    if props:
+                        merged["properties"] = props
+                elif opts:
+                    kinds = {(o.get("type"), o.get("format")) for o in opts}
+                    if len(kinds) == 1:
+                        merged.update({k: v for k, v in opts[0].items()
+                                       if k in ("type", "format", "items")})
+                    else:
+                        merged["type"] = "any"
+                return merged
+        return s
+
+    def is_object(self, s):
+        return (s.get("type") == "object" or "properties" in s or
+                "additionalProperties" in s)
+
+    def props(self, s):
+        return self.resolve(s).get("properties", {}) or {}
+
+
+def scalar_type(s):
+    """SDK scalar type of a resolved schema, or None (not a scalar)."""
+    t = s.get("type")
+    f = (s.get("format") or "").lower()
+    if t == "string":
+        if f in ("date-time", "datetime"):
+            return "timestamp"
+        if f == "date":
+            return "date"
+        if f == "uuid":
+            return "uuid"
+        if f in ("int64", "int32"):
+            return "int"
+        if f == "uint64" or f == "uint32":
+            return "uint" if f == "uint64" else "int"
+        if f in ("ipv4", "ipv6", "ip"):
+            return "inet"
+        return "string"
+    if t == "integer":
+        return "uint" if f == "uint64" else "int"
+    if t == "number":
+        return "float"
+    if t == "boolean":
+        return "bool"
+    return None
+
+
+def schema_type(S, s):
+    """Column type of a (possibly unresolved) schema: scalar, T[] or json."""
+    r = S.resolve(s)
+    st = scalar_type(r)
+    if st:
+        return st
+    if r.get("type") == "array":
+        it = S.resolve(r.get("items", {}))
+        ist = scalar_type(it)
+        if ist:
+            return ist + "[]"
+        return "json"
+    return "json"
+
+
+# ---------------------------------------------------------------------------
+# table assembly
+# ---------------------------------------------------------------------------
+
+def gen_columns(S, item, prefix="", skip=(), descs=None):
+    """One column per property of the row schema: scalars and arrays of
+    scalars typed, objects and arrays of objects kept whole as json."""
+    cols = []
+    for pname, ps in sorted(S.props(item).items()):
+        if pname in skip:
+            continue
+        r = S.resolve(ps)
+        cols.append({
+            "name": snake(pname),
+            "type": schema_type(S, ps),
+            "path": prefix + "/" + pointer_escape(pname),
+            "description": clean_desc(ps.get("description") or r.get("description")),
+        })
+    return cols
+
+
+def apply_types(cols, ov):
+    """Source-wide type overrides: by column name, then by name pattern."""
+    by_name = ov.get("types", {})
+    pats = [(re.compile(p), t) for p, t in sorted(ov.get("type_patterns", {}).items())]
+    for c in cols:
+        if c.get("_curated"):
+            continue
+        base = c["type"].rstrip("[]")
+        arr = c["type"].endswith("[]")
+        if c["name"] in by_name:
+            t = by_name[c["name"]]
+            # an override on a scalar name also applies to its array form
+            if arr and not t.endswith("[]"):
+                t += "[]"
+            c["type"] = t
+            continue
+        if base == "string":
+            for rx, t in pats:
+                if rx.search(c["name"]):
+                    c["type"] = t + ("[]" if arr and not t.endswith("[]") else "")
+                    break
+
+
+def merge_table(gen, tov, ov):
+    """Apply a table's overrides to a generated table.
+
+    Curated columns (tov["columns"]) come first, in their order, and win over
+    generated columns of the same name; a curated column without description
+    or type takes them from the generated column with the same path.
+    tov["drop"] removes generated columns; every other key replaces.
+    """
+    t = copy.deepcopy(gen)
+    for k, v in tov.items():
+        if k in ("columns", "drop", "types", "extra"):
+            continue
+        t[k] = copy.deepcopy(v)
+    generated = t.get("columns", [])
+    apply_types(generated, ov)
+    by_path = {c["path"]: c for c in generated}
+    curated = []
+    for c in tov.get("columns", []):
+        c = dict(c)
+        g = by_path.get(c.get("path", "/" + c["name"]))
+        if "path" not in c:
+            c["path"] = "/" + c["name"]
+        if "type" not in c:
+            c["type"] = g["type"] if g else "string"
+        if not c.get("description") and g:
+            c["description"] = g["description"]
+        curated.append(c)
+    names = {c["name"] for c in curated}
+    drop = set(tov.get("drop", []))
+    if ov.get("drop_pattern"):
+        rx = re.compile(ov["drop_pattern"])
+        keep = set(ov.get("keep", []))
+        drop |= {c["name"] for c in generated if rx.search(c["name"]) and c["name"] not in keep}
+    cols = curated + [c for c in generated if c["name"] not in names and c["name"] not in drop]
+    for name, ty in tov.get("types", {}).items():
+        for c in cols:
+            if c["name"] == name:
+                c["type"] = ty
+    t["columns"] = cols
+    return t
+
+
+def finish_table(t, ov, source):
+    """Fill defaults: descriptions, key columns, primary key, dedup names."""
+    descs = ov.get("descriptions", {})
+    seen = {}
+    cols = []
+    for c in t["columns"]:
+        c.pop("_curated", None)
+        n = c["name"]
+        if n in seen:
+            # two properties that snake to one name: keep the first
+            continue
+        seen[n] = c
+        if not c.get("description"):
+            c["description"] = descs.get(n) or "The %s field of the %s API object (%s)." % (
+                human(n), source, c["path"])
+        if c["path"] == "/" + n:
+            pass
+        cols.append(c)
+    for k in t.get("keys", []):
+        col = k["column"]
+        if col not in seen:
+            c = {"name": col, "type": "string", "path": "/" + col,
+                 "description": descs.get(col) or "%s the rows were listed for (a key of the request)." %
+                 human(col).capitalize()}
+            seen[col] = c
+            cols.insert(0, c)
+    t["columns"] = [order_col(c) for c in cols]
+    if not t.get("primary_key"):
+        # globally unique ids first; then names unique within the request's
+        # scope, qualified by the table's key columns
+        scope = [k["column"] for k in t.get("keys", []) if k.get("required")]
+        for cand, scoped in ((["id"], False), (["uid"], False), (["self_link"], False),
+                             (["node_id"], False), (["slug"], False), (["number"], True), (["sha"], True),
+                             (["name"], True), (["full_name"], True), (["url"], False)):
+            if all(x in seen for x in cand):
+                t["primary_key"] = (scope if scoped else []) + cand
+                break
+    if not t.get("primary_key"):
+        return None             # no key: not generated (breadth only where correct)
+    return order_table(t)
+
+
+COL_ORDER = ["name", "type", "path", "description"]
+TABLE_ORDER = ["name", "description", "endpoint", "get_endpoint", "get_rows", "rows",
+               "pagination", "keys", "parent", "primary_key", "row_estimate",
+               "supports_limit", "columns"]
+
+
+def order_col(c):
+    return {k: c[k] for k in COL_ORDER if k in c}
+
+
+def order_table(t):
+    out = {k: t[k] for k in TABLE_ORDER if k in t and t[k] is not None}
+    for k in sorted(t):
+        if k not in out and not k.startswith("_") and t[k] is not None:
+            out[k] = t[k]
+    return out
+
+
+def key(column, param=None, where="path", required=False, **kw):
+    k = {"column": column}
+    if param and param != column:
+        k["param"] = param
+    k["in"] = where
+    k["ops"] = kw.pop("ops", ["="])
+    if required:
+        k["required"] = True
+    for name, v in kw.items():
+        if v:
+            k[name] = v
+    return k
+
+
+def assemble(source, ov, tables):
+    """Source header from overrides, tables in a stable order: the curated
+    (required) tables first, in overrides order, then the rest by name."""
+    spec = {}
+    for k in ("name", "version", "description", "base_url", "auth", "auth_header",
+              "headers", "ratelimit", "server_options", "user_options"):
+        if k in ov.get("source", {}):
+            spec[k] = ov["source"][k]
+    spec["name"] = source
+    order = list(ov.get("tables", {}).keys())
+    byname = {t["name"]: t for t in tables}
+    out = [byname[n] for n in order if n in byname]
+    out += [byname[n] for n in sorted(byname) if n not in order]
+    spec["tables"] = out
+    return spec
+
+
+def build_tables(source, ov, candidates):
+    """candidates: name -> generated table.  Applies per-table overrides,
+    exclusions, and the table-level "extra" switch."""
+    tov_all = ov.get("tables", {})
+    excl = [re.compile(p) for p in ov.get("exclude", [])]
+    out = []
+    for name in sorted(set(candidates) | set(tov_all)):
+        if name not in tov_all and any(rx.search(name) for rx in excl):
+            continue
+        gen = candidates.get(name)
+        tov = tov_all.get(name, {})
+        if gen is None:
+            if "columns" not in tov or "endpoint" not in tov:
+                raise GenError("%s: overrides name table %s, which the description does not have"
+                               % (source, name))
+            gen = {"name": name, "columns": []}
+        t = merge_table(gen, tov, ov)
+        t["name"] = name
+        t = finish_table(t, ov, source)
+        if t is None:
+            if name in tov_all:
+                raise GenError("%s: table %s has no primary key" % (source, name))
+            continue
+        out.append(t)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# kubernetes (Swagger 2.0)
+# ---------------------------------------------------------------------------
+
+def k8s_version_rank(v):
+    m = re.fullmatch(r"v(\d+)(?:(alpha|beta)(\d+))?", v)
+    if not m:
+        return (0, 0, 0)
+    stab = {"alpha": 0, "beta": 1, None: 2}[m.group(2)]
+    return (stab, int(m.group(1)), int(m.group(3) or 0))
+
+
+def k8s_metadata_columns(namespaced):
+    cols = [
+        {"name": "name", "type": "string", "path": "/metadata/name",
+         "description": "Name of the object, unique within its namespace (metadata.name)."},
+    ]
+    if namespaced:
+        cols.append({"name": "namespace", "type": "string", "path": "/metadata/namespace",
+                     "description": "Namespace of the object (metadata.namespace)."})
+    cols += [
+        {"name": "uid", "type": "uuid", "path": "/metadata/uid",
+         "description": "Unique id of the object for its whole lifetime (metadata.uid)."},
+        {"name": "creation_timestamp", "type": "timestamp", "path": "/metadata/creationTimestamp",
+         "description": "When the object was created (metadata.creationTimestamp)."},
+        {"name": "deletion_timestamp", "type": "timestamp", "path": "/metadata/deletionTimestamp",
+         "description": "When graceful deletion was requested; null if not being deleted."},
+        {"name": "labels", "type": "json", "path": "/metadata/labels",
+         "description": "Labels: a map of string keys and values used to select objects."},
+        {"name": "annotations", "type": "json", "path": "/metadata/annotations",
+         "description": "Annotations: a map of non-identifying metadata."},
+        {"name": "owner_references", "type": "json", "path": "/metadata/ownerReferences",
+         "description": "Objects this object depends on (metadata.ownerReferences)."},
+        {"name": "resource_version", "type": "string", "path": "/metadata/resourceVersion",
+         "description": "Opaque version of the object, changes on every update."},
+        {"name": "generation", "type": "int", "path": "/metadata/generation",
+         "description": "Sequence number of the desired state (metadata.generation)."},
+    ]
+    return cols
+
+
+def gen_kubernetes(doc, ov):
+    S = Schemas(doc, "swagger")
+    gv = ov.get("generator", {})
+    lists = {}
+    for path, item in doc["paths"].items():
+        op = item.get("get")
+        if not op or op.get("x-kubernetes-action") != "list":
+            continue
+        gvk = op.get("x-kubernetes-group-version-kind", {})
+        ref = op["responses"]["200"]["schema"]
+        lists.setdefault((gvk.get("group", ""), gvk.get("kind")), []).append(
+            (gvk.get("version"), path, ref))
+    # one table per (group, kind): the most stable version wins
+    groups_rank = gv.get("group_preference", [""])
+    chosen = {}
+    for (group, kind), entries in lists.items():
+        best = max(k8s_version_rank(v) for v, _, _ in entries)
+        entries = [e for e in entries if k8s_version_rank(e[0]) == best]
+        cluster = [e for e in entries if "{namespace}" not in e[1]]
+        nsd = [e for e in entries if "{namespace}" in e[1]]
+        if not cluster:
+            continue
+        version, endpoint, ref = cluster[0]
+        plural = endpoint.rstrip("/").rsplit("/", 1)[1]
+        sk = snake(kind)
+        flat = sk.replace("_", "")
+        if plural.startswith(flat):
+            name = "k8s_" + sk + plural[len(flat):]
+        elif flat.endswith("y") and plural == flat[:-1] + "ies":
+            name = "k8s_" + sk[:-1] + "ies"
+        else:
+            name = "k8s_" + snake(plural)
+        rank = groups_rank.index(group) if group in groups_rank else len(groups_rank)
+        prev = chosen.get(name)
+        if prev and prev[0] <= rank:
+            continue
+        chosen[name] = (rank, group, version, kind, endpoint,
+                        nsd[0][1] if nsd else None, ref)
+    tables = {}
+    for name, (_, group, version, kind, endpoint, nsd_endpoint, ref) in chosen.items():
+        lst = S.resolve(ref)
+        item = S.resolve(lst["properties"]["items"]["items"])
+        namespaced = nsd_endpoint is not None
+        cols = k8s_metadata_columns(namespaced)
+        top = S.props(item)
+        for pname in sorted(top):
+            if pname in ("apiVersion", "kind", "metadata"):
+                continue
+            cols += gen_columns(S, {"properties": {pname: top[pname]}})
+        # one level of spec/status scalars (and arrays of scalars) flattened
+        taken = {c["name"] for c in cols}
+        for part in ("spec", "status"):
+            if part not in top:
+                continue
+            for c in gen_columns(S, top[part], prefix="/" + part):
+                if c["type"] == "json":
+                    continue
+                if c["name"] in taken:
+                    c["name"] = part + "_" + c["name"]
+                if c["name"] in taken:
+                    continue
+                taken.add(c["name"])
+                cols.append(c)
+        gvs = ("%s/%s" % (group, version)) if group else version
+        t = {
+            "name": name,
+            "description": clean_desc(item.get("description")) or "%s objects." % kind,
+            "endpoint": endpoint,
+            "rows": "/items",
+            "pagination": {"type": "next_token", "next": "/metadata/continue",
+                           "next_param": "continue", "page_size_param": "limit",
+                           "page_size": 500},
+            "keys": [],
+            "primary_key": ["uid"],
+            "row_estimate": 100,
+            "supports_limit": True,
+            "columns": cols,
+            "_gvk": "%s %s" % (gvs, kind),
+        }
+        t["description"] = t["description"].rstrip(".") + " (%s %s)." % (gvs, kind)
+        if namespaced:
+            t["get_endpoint"] = nsd_endpoint
+            t["keys"].append(key("namespace", where="path", guaranteed=True))
+        tables[name] = t
+    return tables
+
+
+# ---------------------------------------------------------------------------
+# gcp (Google Discovery)
+# ---------------------------------------------------------------------------
+
+def gcp_item_schema(S, resp_ref, aggregated):
+    lst = S.doc["schemas"][resp_ref]
+    items = lst["properties"].get("items")
+    if items is None:
+        return None, None
+    if aggregated:
+        scoped = S.resolve(items.get("additionalProperties", {}))
+        for pname, ps in scoped.get("properties", {}).items():
+            if ps.get("type") == "array":
+                return S.resolve(ps["items"]), pname
+        return None, None
+    if items.get("type") != "array":
+        return None, None
+    return S.resolve(items["items"]), None
+
+
+def gen_gcp(doc, ov):
+    S = Schemas(doc, "discovery")
+    root = "/" + doc["servicePath"].strip("/")           # /compute/v1
+    page = {"type": "next_token", "next": "/nextPageToken", "next_param": "pageToken",
+            "page_size_param": "maxResults", "page_size": 500}
+    proj_key = key("project", where="path", required=True, server_option="projects")
+    tables = {}
+    for rname, res in sorted(doc["resources"].items()):
+        methods = res.get("methods", {})
+        agg = methods.get("aggregatedList")
+        lst = methods.get("list")
+        use = agg or lst
+        if not use or "project" not in (use.get("parameterOrder") or []):
+            continue
+        item, plural = gcp_item_schema(S, use["response"]["$ref"], agg is not None)
+        if item is None:
+            continue
+        name = "gcp_compute_" + snake(rname)
+        cols = gen_columns(S, item)
+        t = {
+            "name": name,
+            "description": clean_desc(item.get("description")) or "Compute Engine %s." % rname,
+            "pagination": dict(page),
+            "keys": [dict(proj_key)],
+            "row_estimate": 100,
+            "supports_limit": True,
+            "columns": cols,
+        }
+        colnames = {c["name"] for c in cols}
+        if agg:
+            t["endpoint"] = root + "/" + agg["path"]
+            t["rows"] = "/items/*/" + pointer_escape(plural)
+            if lst and lst.get("parameterOrder", [])[1:2] and len(lst["parameterOrder"]) == 2:
+                scope = lst["parameterOrder"][1]                # zone / region
+                t["get_endpoint"] = root + "/" + lst["path"]
+                t["get_rows"] = "/items"
+                # the row's own zone/region is a URL; the API filters exactly,
+                # so no local recheck against it (see docs/sources/gcp.md)
+                t["keys"].append(key(scope, where="path", guaranteed=True))
+        else:
+            t["endpoint"] = root + "/" + lst["path"]
+            t["rows"] = "/items"
+            po = lst.get("parameterOrder", [])
+            if len(po) > 2:
+                continue
+            if len(po) == 2:
+                scope = po[1]
+                if scope not in ("zone", "region"):
+                    continue
+                # every zone/region of the project, listed first (parent)
+                t["keys"].append(key(scope, where="path", required=True, guaranteed=True,
+                                     from_parent=True))
+                t["parent"] = {
+                    "endpoint": root + "/projects/{project}/%ss" % scope,
+                    "rows": "/items",
+                    "pagination": dict(page),
+                    "map": {scope: "/name"},
+                }
+        if "id" not in colnames and "self_link" in colnames:
+            t["primary_key"] = ["self_link"]
+        tables[name] = t
+    return tables
+
+
+# ---------------------------------------------------------------------------
+# github (OpenAPI 3.0.3)
+# ---------------------------------------------------------------------------
+
+def openapi_json_schema(op, code="200"):
+    r = op.get("responses", {}).get(code, {})
+    c = r.get("content", {})
+    for ct in ("application/json", "application/json; charset=utf-8"):
+        if ct in c:
+            return c[ct].get("schema")
+    for ct, v in c.items():
+        if "json" in ct:
+            return v.get("schema")
+    return None
+
+
+def param_names(S, op, item):
+    names = []
+    for p in (item.get("parameters", []) + op.get("parameters", [])):
+        p = S.resolve(p)
+        names.append((p.get("name"), p.get("in")))
+    return names
+
+
+def gen_github(doc, ov):
+    S = Schemas(doc, "openapi")
+    gv = ov.get("generator", {})
+    rename = gv.get("rename", {})
+    prefixes = gv.get("prefixes", {})
+    tables = {}
+    for path, item in sorted(doc["paths"].items()):
+        op = item.get("get")
+        if not op:
+            continue
+        pnames = param_names(S, op, item)
+        if ("per_page", "query") not in pnames:
+            continue
+        pathp = re.findall(r"{([^}]+)}", path)
+        prefix = None
+        for pre, tabpre in prefixes.items():
+            if path.startswith(pre + "/"):
+                prefix = (pre, tabpre)
+        if prefix is None or len(pathp) != len(re.findall(r"{", prefix[0])):
+            continue
+        sch = openapi_json_schema(op)
+        if not sch:
+            continue
+        r = S.resolve(sch)
+        rows = ""
+        if r.get("type") == "array":
+            item_s = S.resolve(r.get("items", {}))
+        else:
+            arrs = [(k, v) for k, v in S.props(r).items()
+                    if S.resolve(v).get("type") == "array"]
+            if len(arrs) != 1:
+                continue
+            rows = "/" + arrs[0][0]
+            item_s = S.resolve(arrs[0][1].get("items", {}))
+        if not S.props(item_s):
+            continue
+        if any(p in S.props(item_s) for p in pathp):
+            # the row has its own "owner"/"org": a key column could not show
+            # the request's value there, so no table rather than a wrong one
+            continue
+        rest = path[len(prefix[0]) + 1:]
+        name = rename.get(path) or prefix[1] + snake(rest.replace("/", "_"))
+        keys = [key(p, where="path", required=True, guaranteed=True) for p in pathp]
+        t = {
+            "name": name,
+            "description": clean_desc(op.get("summary") or op.get("description")),
+            "endpoint": path,
+            "rows": rows,
+            "pagination": {"type": "link_header", "page_size_param": "per_page",
+                           "page_size": 100},
+            "keys": keys,
+            "row_estimate": 100,
+            "supports_limit": True,
+            "columns": gen_columns(S, item_s),
+        }
+        tables[name] = t
+    return tables
+
+
+# ---------------------------------------------------------------------------
+# digitalocean (OpenAPI 3.0.0, bundled)
+# ---------------------------------------------------------------------------
+
+def gen_digitalocean(doc, ov):
+    S = Schemas(doc, "openapi")
+    tables = {}
+    for path, item in sorted(doc["paths"].items()):
+        op = item.get("get")
+        if not op or "{" in path or not path.startswith("/v2/"):
+            continue
+        pnames = [n for n, w in param_names(S, op, item)]
+        sch = openapi_json_schema(op)
+        if not sch:
+            continue
+        r = S.resolve(sch)
+        props = S.props(r)
+        arrs = [(k, v) for k, v in props.items() if S.resolve(v).get("type") == "array"]
+        if len(arrs) != 1:
+            continue
+        paged = "page" in pnames or "links" in props
+        if not paged and len(props) != 1:
+            continue
+        item_s = S.resolve(S.resolve(arrs[0][1]).get("items", {}))
+        if not S.props(item_s):
+            continue
+        name = "digitalocean_" + snake(path[len("/v2/"):].replace("/", "_"))
+        t = {
+            "name": name,
+            "description": clean_desc(op.get("summary") or op.get("description")),
+            "endpoint": path,
+            "rows": "/" + pointer_escape(arrs[0][0]),
+            "pagination": ({"type": "next_url", "next": "/links/pages/next",
+                            "page_size_param": "per_page", "page_size": 200}
+                           if paged else {"type": "none"}),
+            "keys": [],
+            "row_estimate": 100,
+            "supports_limit": paged,
+            "columns": gen_columns(S, item_s),
+        }
+        if not paged:
+            del t["supports_limit"]
+        tables[name] = t
+    return tables
+
+
+# ---------------------------------------------------------------------------
+# azure (hand-written in overrides.json, expanded here)
+# ---------------------------------------------------------------------------
+
+def gen_azure(doc, ov):
+    """Azure tables come whole from overrides.json; a column given as a bare
+    JSON pointer string ("/properties/macAddress") is expanded to a column
+    named after its last segment (mac_address), type from overrides
+    "types" or string."""
+    tables = {}
+    for name, tov in ov.get("tables", {}).items():
+        cols = []
+        for c in tov.get("columns", []):
+            if isinstance(c, str):
+                last = c.rstrip("/").rsplit("/", 1)[1]
+                last = last.replace("*", "")
+                c = {"name": snake(last), "path": c}
+            cols.append(c)
+        tov["columns"] = cols
+        tables[name] = {"name": name, "columns": []}
+    return tables
+
+
+GENERATORS = {
+    "github": gen_github,
+    "kubernetes": gen_kubernetes,
+    "gcp": gen_gcp,
+    "digitalocean": gen_digitalocean,
+    "azure": gen_azure,
+}
+
+
+# ---------------------------------------------------------------------------
+# lint: the invariants of the banner (the C validator is the authority)
+# ---------------------------------------------------------------------------
+
+def lint(spec):
+    errs = []
+    if not IDENT.match(spec.get("name", "")):
+        errs.append("name")
+    tnames = set()
+    for i, t in enumerate(spec.get("tables", [])):
+        loc = "tables[%d] (%s)" % (i, t.get("name"))
+        if not IDENT.match(t.get("name", "")) or t["name"] in tnames:
+            errs.append(loc + ": bad or duplicate name")
+        tnames.add(t.get("name"))
+        if not t.get("description"):
+            errs.append(loc + ": no description")
+        cols = {}
+        for j, c in enumerate(t.get("columns", [])):
+            cl = "%s.columns[%d] (%s)" % (loc, j, c.get("name"))
+            if not IDENT.match(c.get("name", "")) or c["name"] in cols:
+                errs.append(cl + ": bad or duplicate name")
+            cols[c.get("name")] = c
+            ty = c.get("type", "")
+            if ty.rstrip("[]") not in TYPES:
+                errs.append(cl + ": unknown type " + ty)
+            if "*" in c.get("path", "") and not (ty.endswith("[]") or ty == "json"):
+                errs.append(cl + ": wildcard path needs an array type")
+            if not c.get("description"):
+                errs.append(cl + ": no description")
+        if not cols:
+            errs.append(loc + ": no columns")
+        params = set()
+        for k in t.get("keys", []):
+            params.add(k.get("param", k["column"]))
+            if k["column"] not in cols:
+                errs.append(loc + ": key %s is not a column" % k["column"])
+        if t.get("parent"):
+            params |= set(t["parent"].get("map", {}).keys())
+        for f in ("endpoint", "get_endpoint"):
+            for p in re.findall(r"{([^}]+)}", t.get(f) or ""):
+                if p not in params:
+                    errs.append(loc + ": %s {%s} is not a key" % (f, p))
+        if t.get("parent"):
+            for p in re.findall(r"{([^}]+)}", t["parent"]["endpoint"]):
+                if p not in params:
+                    errs.append(loc + ": parent {%s} is not a key" % p)
+        pk = t.get("primary_key") or []
+        if not pk or any(p not in cols for p in pk):
+            errs.append(loc + ": primary key %r" % pk)
+        if not (t.get("row_estimate", 0) > 0):
+            errs.append(loc + ": row_estimate")
+    return errs
+
+
+# ---------------------------------------------------------------------------
+# output
+# ---------------------------------------------------------------------------
+
+def dumps(obj, indent=0, width=110):
+    """JSON with one line per small object (columns, keys) and
+    deterministic layout; ends without newline."""
+    flat = json.dumps(obj, ensure_ascii=False)
+    if not isinstance(obj, (dict, list)) or len(flat) + indent <= width:
+        return flat
+    pad = "  " * (indent + 1)
+    if isinstance(obj, dict):
+        items = ["%s%s: %s" % (pad, json.dumps(k), dumps(v, indent + 1, width))
+                 for k, v in obj.items()]
+        return "{\n" + ",\n".join(items) + "\n" + "  " * indent + "}"
+    items = [pad + dumps(v, indent + 1, width) for v in obj]
+    return "[\n" + ",\n".join(items) + "\n" + "  " * indent + "]"
+
+
+def load_overrides(source):
+    fn = os.path.join(TOP, "sources", source, "overrides.json")
+    with open(fn) as f:
+        return json.load(f)
+
+
+def generate(source):
+    ov = load_overrides(source)
+    doc = None
+    rel = DESC_FILES[source]
+    if rel:
+        fn = os.path.join(DESC_DIR, rel)
+        with open(fn) as f:
+            doc = json.load(f)
+    candidates = GENERATORS[source](doc, ov)
+    tables = build_tables(source, ov, candidates)
+    spec = assemble(source, ov, tables)
+    errs = lint(spec)
+    if errs:
+        raise GenError("%s: %d problems:\n  %s" % (source, len(errs), "\n  ".join(errs[:40])))
+    return dumps(spec) + "\n"
+
+
+def spec_path(source):
+    return os.path.join(TOP, "sources", source, source + ".json")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("sources", nargs="*")
+    ap.add_argument("--all", action="store_true")
+    ap.add_argument("--check", action="store_true",
+                    help="compare with the committed specs instead of writing")
+    a = ap.parse_args()
+    sources = SOURCES if (a.all or a.check or not a.sources) else a.sources
+    rc = 0
+    for s in sources:
+        if s not in GENERATORS:
+            sys.stderr.write("gen: unknown source %s (known: %s)\n" % (s, ", ".join(SOURCES)))
+            return 2
+        rel = DESC_FILES[s]
+        if rel and not os.path.exists(os.path.join(DESC_DIR, rel)):
+            if a.check:
+                # a clone without ../shared: lint what is committed
+                with open(spec_path(s)) as f:
+                    errs = lint(json.load(f))
+                print("gen: SKIP %s regeneration (%s absent); lint: %s" % (
+                    s, os.path.join(DESC_DIR, rel), "ok" if not errs else "%d problems" % len(errs)))
+                for e in errs:
+                    print("  " + e)
+                rc |= 1 if errs else 0
+                continue
+            sys.stderr.write("gen: %s not found (set CQ_API_DESCRIPTIONS)\n" %
+                             os.path.join(DESC_DIR, rel))
+            return 2
+        try:
+            text = generate(s)
+        except GenError as e:
+            sys.stderr.write("gen: %s\n" % e)
+            rc = 1
+            continue
+        spec = json.loads(text)
+        n = len(spec["tables"])
+        if a.check:
+            try:
+                with open(spec_path(s)) as f:
+                    old = f.read()
+            except OSError:
+                old = None
+            if old != text:
+                print("gen: %s is out of date: run python3 tools/gen/gen.py %s" % (
+                    os.path.relpath(spec_path(s), TOP), s))
+                rc = 1
+            else:
+                print("gen: %s up to date (%d tables)" % (s, n))
+        else:
+            os.makedirs(os.path.dirname(spec_path(s)), exist_ok=True)
+            with open(spec_path(s), "w") as f:
+                f.write(text)
+            print("gen: wrote %s (%d tables, %d columns)" % (
+                os.path.relpath(spec_path(s), TOP), n,
+                sum(len(t["columns"]) for t in spec["tables"])))
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
