@@ -217,6 +217,11 @@ extern Oid	cqfdw_pg_type_for_sdk(CqColType t);
 /* in planner.c: rows per unit seen by past complete scans (backend-local) */
 extern void cqfdw_remember_rows(Oid relid, double rows, double units);
 
+/* in scan.c: for EXPLAIN */
+extern bool cqfdw_scan_info(ForeignScanState *node, CqJobStats *out,
+							int *njobs);
+extern const CqFdwTable *cqfdw_scan_table(ForeignScanState *node);
+
 /* in convert.c */
 
 /*

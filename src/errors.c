@@ -1,0 +1,241 @@
+/*-------------------------------------------------------------------------
+ *
+ * errors.c
+ *		  The one mapping from an SDK error (CqError) to a PostgreSQL ERROR.
+ *
+ * Invariants:
+ *	- CHECK_FOR_INTERRUPTS() runs first, so a query cancel or a statement
+ *	  timeout that caused the SDK to stop is reported as such (57014), not
+ *	  as whatever the aborted request looked like.
+ *	- Every string of a CqError may be API text: it is sanitized (control
+ *	  characters -> space) and only ever passed as a %s argument, never as a
+ *	  format.  The SDK already redacts credentials from the URL; nothing
+ *	  here reads CqFdwTable.cred.
+ *	- errmsg is lower case, no period, no newline; detail and hint are
+ *	  sentences.  The mapping is documented in docs/errors.md -- keep the two
+ *	  in sync.
+ *
+ * Copyright (c) 2026, cq_fdw developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "utils/elog.h"
+
+#include "cq_fdw.h"
+
+/*
+ * clean
+ *		Copy an SDK string into a palloc'd buffer without control characters
+ *		or a trailing period (errdetail adds its own punctuation).
+ */
+static char *
+clean(const char *s, size_t maxlen)
+{
+	size_t		n = strnlen(s, maxlen);
+	char	   *out = palloc(n + 1);
+
+	for (size_t i = 0; i < n; i++)
+	{
+		unsigned char c = (unsigned char) s[i];
+
+		out[i] = (c < 0x20 || c == 0x7f) ? ' ' : (char) c;
+	}
+	while (n > 0 && (out[n - 1] == ' ' || out[n - 1] == '.'))
+		n--;
+	out[n] = '\0';
+	return out;
+}
+
+/*
+ * http_sqlstate
+ *		SQLSTATE for a final HTTP status (after retries).
+ */
+static int
+http_sqlstate(int status)
+{
+	if (status == 401 || status == 403)
+		return ERRCODE_INSUFFICIENT_PRIVILEGE;
+	if (status == 404 || status == 410)
+		return ERRCODE_FDW_TABLE_NOT_FOUND;
+	if (status == 429)
+		return ERRCODE_CONFIGURATION_LIMIT_EXCEEDED;
+	return ERRCODE_FDW_ERROR;
+}
+
+/*
+ * cqfdw_report_job_error
+ *		Raise the ERROR for an SDK failure.  Never returns.
+ *
+ * `t` may be NULL (no table context).  Called on the main thread only; the
+ * caller has already made sure no SDK resource leaks on the longjmp (the
+ * scan's memory context reset callback frees the job).
+ *
+ * Mapping (docs/errors.md):
+ *	CQ_ERR_CONNECT, CQ_ERR_TIMEOUT	HV00N fdw_unable_to_establish_connection
+ *	  (a request timeout is a connection problem, not a cancel: 57014 is
+ *	  reserved for the user's own cancel / statement_timeout)
+ *	HTTP 401, 403					42501 insufficient_privilege
+ *	HTTP 404, 410					HV00R fdw_table_not_found
+ *	HTTP 429 / CQ_ERR_RATE_LIMIT	53400 configuration_limit_exceeded (class
+ *	  53 tells clients the condition is transient; retry later)
+ *	other HTTP (5xx, 4xx)			HV000 fdw_error
+ *	CQ_ERR_JSON, CQ_ERR_VALUE		22P02 invalid_text_representation
+ *	CQ_ERR_LIMIT					54000 program_limit_exceeded (+ the setting)
+ *	CQ_ERR_POLICY					42501 insufficient_privilege
+ *	CQ_ERR_CONFIG					HV024 fdw_invalid_attribute_value
+ *	CQ_ERR_CANCELED					57014 query_canceled
+ *	CQ_ERR_NOMEM					53200 out_of_memory
+ *	CQ_ERR_PLUGIN, CQ_ERR_INTERNAL	HV000 fdw_error / XX000 internal_error
+ */
+void
+cqfdw_report_job_error(const CqError *e, const CqFdwTable *t)
+{
+	char	   *message;
+	char	   *api;
+	char	   *url;
+	char	   *unit;
+	char	   *column;
+	char	   *path;
+	char	   *setting;
+	char	   *detail;
+	const char *tname = (t && t->table_name) ? t->table_name : NULL;
+
+	/* a cancel or timeout that stopped the job is reported as itself */
+	CHECK_FOR_INTERRUPTS();
+
+	message = clean(e->message, sizeof(e->message));
+	api = clean(e->api_message, sizeof(e->api_message));
+	url = clean(e->url, sizeof(e->url));
+	unit = clean(e->unit, sizeof(e->unit));
+	column = clean(e->column, sizeof(e->column));
+	path = clean(e->path, sizeof(e->path));
+	setting = clean(e->setting, sizeof(e->setting));
+	/* detail: the API's own words when it gave any, else the SDK's */
+	detail = api[0] ? api : message;
+
+#define CQ_CONTEXT \
+	(url[0] ? (unit[0] ? errcontext("request GET %s for %s", url, unit) : \
+			   errcontext("request GET %s", url)) : \
+	 (unit[0] ? errcontext("fan-out unit %s", unit) : 0)), \
+	(tname ? errcontext("scan of table %s", tname) : 0)
+
+	switch (e->kind)
+	{
+		case CQ_ERR_CONNECT:
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+					 errmsg("could not connect to the API"),
+					 message[0] ? errdetail("%s.", message) : 0,
+					 CQ_CONTEXT));
+			break;
+		case CQ_ERR_TIMEOUT:
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+					 errmsg("API request timed out"),
+					 message[0] ? errdetail("%s.", message) : 0,
+					 errhint("Raise cq_fdw.request_timeout or cq_fdw.connect_timeout if the API is slow."),
+					 CQ_CONTEXT));
+			break;
+		case CQ_ERR_HTTP:
+		case CQ_ERR_RATE_LIMIT:
+			{
+				int			status = e->http_status;
+
+				if (e->kind == CQ_ERR_RATE_LIMIT && status == 0)
+					status = 429;
+				if (status == 429)
+					ereport(ERROR,
+							(errcode(http_sqlstate(429)),
+							 errmsg("API rate limit still exceeded after retries"),
+							 detail[0] ? errdetail("%s.", detail) : 0,
+							 errhint("Lower cq_fdw.concurrency, raise cq_fdw.max_retries, or retry later."),
+							 CQ_CONTEXT));
+				ereport(ERROR,
+						(errcode(http_sqlstate(status)),
+						 errmsg("API request failed with HTTP status %d", status),
+						 detail[0] ? errdetail("%s.", detail) : 0,
+						 (status == 401 || status == 403) ?
+						 errhint("Check the credentials in the user mapping and their permissions.") : 0,
+						 CQ_CONTEXT));
+			}
+			break;
+		case CQ_ERR_JSON:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("invalid JSON in API response"),
+					 message[0] ? errdetail("%s.", message) : 0,
+					 path[0] ? errcontext("JSON path %s", path) : 0,
+					 CQ_CONTEXT));
+			break;
+		case CQ_ERR_VALUE:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 column[0] ?
+					 errmsg("invalid value in column \"%s\"", column) :
+					 errmsg("invalid value in API response"),
+					 api[0] ?
+					 errdetail("Value \"%s\": %s.", api, message) :
+					 errdetail("%s.", message),
+					 errhint("Unset cq_fdw.strict and the table option strict to read invalid values as NULL with a warning."),
+					 errcontext("column %s, JSON path %s", column, path),
+					 CQ_CONTEXT));
+			break;
+		case CQ_ERR_LIMIT:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("API response exceeds a safety limit"),
+					 message[0] ? errdetail("%s.", message) : 0,
+					 setting[0] ?
+					 errhint("Raise cq_fdw.%s if the response is legitimate.", setting) : 0,
+					 CQ_CONTEXT));
+			break;
+		case CQ_ERR_POLICY:
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("request refused by the outbound network policy"),
+					 message[0] ? errdetail("%s.", message) : 0,
+					 errhint("A superuser can allow the host with cq_fdw.allowed_hosts."),
+					 CQ_CONTEXT));
+			break;
+		case CQ_ERR_CONFIG:
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("invalid API scan configuration"),
+					 message[0] ? errdetail("%s.", message) : 0,
+					 CQ_CONTEXT));
+			break;
+		case CQ_ERR_CANCELED:
+			ereport(ERROR,
+					(errcode(ERRCODE_QUERY_CANCELED),
+					 errmsg("API scan was canceled")));
+			break;
+		case CQ_ERR_NOMEM:
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory in the API scan"),
+					 message[0] ? errdetail("%s.", message) : 0,
+					 errhint("Lower cq_fdw.concurrency or cq_fdw.memory_budget."),
+					 CQ_CONTEXT));
+			break;
+		case CQ_ERR_PLUGIN:
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("could not load source plugin"),
+					 message[0] ? errdetail("%s.", message) : 0));
+			break;
+		case CQ_ERR_NONE:
+		case CQ_ERR_INTERNAL:
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("API scan failed"),
+					 message[0] ? errdetail("%s.", message) : 0,
+					 CQ_CONTEXT));
+			break;
+	}
+#undef CQ_CONTEXT
+	pg_unreachable();
+}

@@ -1,0 +1,979 @@
+/*-------------------------------------------------------------------------
+ *
+ * planner.c
+ *		  Planning of cq_fdw scans: qual classification (key-column
+ *		  pushdown), row estimates, base and parameterized paths, LIMIT
+ *		  pushdown, and the ForeignScan plan node.
+ *
+ * Invariants (what the executor and EXPLAIN rely on):
+ *	- A qual is pushed only when it is `keycol op expr` (or `keycol =
+ *	  ANY(expr)`) with a built-in operator the source declares for that key
+ *	  column (CqKeyDef.ops), and `expr` references no column of this
+ *	  relation and no volatile function.  The value is evaluated at
+ *	  execution time from fdw_exprs (so Params, outer-relation Vars of a
+ *	  parameterized path and stable functions all work).
+ *	- At most one `=`/`= ANY` qual per key column and one qual per
+ *	  (column, operator) is pushed; the others stay local.
+ *	- A pushed qual stays in the plan's local qual list (rechecked) unless
+ *	  the key is `guaranteed`.  LIMIT is pushed only when no local qual
+ *	  remains, so the first N rows of the scan are the first N rows of the
+ *	  query.
+ *	- A scan that lacks a required key column fails here, in planning,
+ *	  before any request, unless some parameterized path supplies it (then
+ *	  only such paths are offered).
+ *	- Nothing here reads credentials; fdw_private holds node lists only.
+ *
+ * Copyright (c) 2026, cq_fdw developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/transam.h"
+#include "miscadmin.h"
+#include "catalog/pg_operator.h"
+#include "lib/stringinfo.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/paths.h"
+#include "optimizer/planmain.h"
+#include "optimizer/restrictinfo.h"
+#include "utils/array.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "cq_fdw.h"
+
+/*
+ * Cost model (arbitrary units on the scale of seq_page_cost = 1).  An API
+ * request costs about as much as reading a hundred pages; a row costs the
+ * JSON parse (done on worker threads) plus forming the tuple.
+ */
+#define CQ_REQUEST_COST		100.0
+#define CQ_ROW_COST			(cpu_tuple_cost * 2)
+/* fan-out assumed for `= ANY($1)` whose array is unknown at plan time */
+#define CQ_UNKNOWN_FANOUT	10.0
+
+/* One pushable qual, found by classify_clause() */
+typedef struct CqPushedQual
+{
+	RestrictInfo *rinfo;
+	AttrNumber	attnum;
+	const CqKeyDef *key;
+	int			op;				/* CQ_OP_* */
+	bool		is_any;
+	Expr	   *value;			/* evaluated at execution */
+} CqPushedQual;
+
+/* baserel->fdw_private during planning (not copied into the plan) */
+typedef struct CqFdwRelInfo
+{
+	CqFdwTable *table;
+	List	   *pushed;			/* CqPushedQual * of baserestrictinfo */
+	List	   *local_conds;	/* RestrictInfo * evaluated locally */
+	double		rows_per_unit;
+	double		units;
+	double		local_sel;		/* selectivity of what the API leaves to us */
+	int64		limit;			/* set by cqGetForeignUpperPaths, -1 none */
+} CqFdwRelInfo;
+
+/* generate_implied_equalities_for_column() callback argument */
+typedef struct EcMatchArg
+{
+	AttrNumber	attnum;
+	Index		relid;
+	Expr	   *current;
+} EcMatchArg;
+
+/* Past scans: relid -> rows per unit (backend-local, never shared) */
+typedef struct SeenRowsEntry
+{
+	Oid			relid;			/* hash key */
+	double		rows_per_unit;
+} SeenRowsEntry;
+
+static HTAB *seen_rows = NULL;
+
+/*
+ * cqfdw_remember_rows
+ *		Record how many rows a complete scan of `relid` returned per fan-out
+ *		unit, so later plans estimate from experience.  Main thread only;
+ *		memory lives in TopMemoryContext for the life of the backend (one
+ *		small entry per foreign table scanned).
+ */
+void
+cqfdw_remember_rows(Oid relid, double rows, double units)
+{
+	SeenRowsEntry *e;
+	bool		found;
+
+	if (units <= 0)
+		return;
+	if (seen_rows == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(SeenRowsEntry);
+		ctl.hcxt = TopMemoryContext;
+		seen_rows = hash_create("cq_fdw rows seen", 64, &ctl,
+								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	e = hash_search(seen_rows, &relid, HASH_ENTER, &found);
+	e->rows_per_unit = Max(rows / units, 1.0);
+}
+
+static bool
+seen_rows_per_unit(Oid relid, double *out)
+{
+	SeenRowsEntry *e;
+
+	if (seen_rows == NULL)
+		return false;
+	e = hash_search(seen_rows, &relid, HASH_FIND, NULL);
+	if (e == NULL)
+		return false;
+	*out = e->rows_per_unit;
+	return true;
+}
+
+/*
+ * source_column_name
+ *		Source column name of a foreign-table attribute, NULL if none.
+ */
+static const char *
+source_column_name(const CqFdwTable *t, AttrNumber attnum)
+{
+	const CqFdwColumn *c;
+
+	if (attnum < 1 || attnum > t->ncolumns)
+		return NULL;
+	c = &t->columns[attnum - 1];
+	if (c->dropped || c->src_col < 0 || c->src_col >= t->table->ncolumns)
+		return NULL;
+	return t->table->columns[c->src_col].name;
+}
+
+/*
+ * attname_for_source
+ *		The foreign table's name for a source column (falls back to the
+ *		source name when the table does not map it).
+ */
+static const char *
+attname_for_source(const CqFdwTable *t, const char *srcname)
+{
+	for (int i = 0; i < t->ncolumns; i++)
+	{
+		const char *s = source_column_name(t, i + 1);
+
+		if (s && strcmp(s, srcname) == 0)
+			return t->columns[i].attname;
+	}
+	return srcname;
+}
+
+/*
+ * op_from_name
+ *		CQ_OP_* for a built-in operator name, 0 if not pushable.
+ */
+static int
+op_from_name(const char *name)
+{
+	if (strcmp(name, "=") == 0)
+		return CQ_OP_EQ;
+	if (strcmp(name, "<") == 0)
+		return CQ_OP_LT;
+	if (strcmp(name, "<=") == 0)
+		return CQ_OP_LE;
+	if (strcmp(name, ">") == 0)
+		return CQ_OP_GT;
+	if (strcmp(name, ">=") == 0)
+		return CQ_OP_GE;
+	if (strcmp(name, "~~") == 0)
+		return CQ_OP_LIKE;
+	return 0;
+}
+
+static Node *
+strip_relabel(Node *n)
+{
+	while (n && IsA(n, RelabelType))
+		n = (Node *) ((RelabelType *) n)->arg;
+	return n;
+}
+
+/*
+ * key_var
+ *		If `n` is a plain Var of `baserel` naming a key column that accepts
+ *		`op`, return its attnum and key; else 0.
+ */
+static AttrNumber
+key_var(Node *n, RelOptInfo *baserel, const CqFdwTable *t, int op,
+		const CqKeyDef **key)
+{
+	Var		   *v;
+	const char *src;
+	const CqKeyDef *k;
+
+	n = strip_relabel(n);
+	if (n == NULL || !IsA(n, Var))
+		return 0;
+	v = (Var *) n;
+	if (v->varno != baserel->relid || v->varlevelsup != 0 || v->varattno <= 0)
+		return 0;
+	src = source_column_name(t, v->varattno);
+	if (src == NULL)
+		return 0;
+	k = cq_table_find_key(t->table, src);
+	if (k == NULL || (k->ops & op) == 0)
+		return 0;
+	*key = k;
+	return v->varattno;
+}
+
+/*
+ * value_expr_ok
+ *		The other side of a pushed qual: no column of this relation, nothing
+ *		volatile, no sub-select (it is evaluated once per scan start).
+ */
+static bool
+value_expr_ok(PlannerInfo *root, RelOptInfo *baserel, Node *n)
+{
+	if (bms_is_member(baserel->relid, pull_varnos(root, n)))
+		return false;
+	if (contain_volatile_functions(n) || contain_subplans(n))
+		return false;
+	if (contain_agg_clause(n) || contain_window_function(n))
+		return false;
+	return true;
+}
+
+/*
+ * classify_clause
+ *		Return a CqPushedQual (palloc'd) if `rinfo` can be pushed to the API,
+ *		else NULL.  Only the shapes listed in the file banner qualify.
+ */
+static CqPushedQual *
+classify_clause(PlannerInfo *root, RelOptInfo *baserel, const CqFdwTable *t,
+				RestrictInfo *rinfo)
+{
+	Expr	   *clause = rinfo->clause;
+	CqPushedQual *q;
+
+	if (rinfo->pseudoconstant)
+		return NULL;
+
+	if (IsA(clause, OpExpr))
+	{
+		OpExpr	   *op = (OpExpr *) clause;
+		Oid			opno = op->opno;
+		Node	   *left;
+		Node	   *right;
+		const CqKeyDef *key = NULL;
+		AttrNumber	attnum;
+		char	   *opname;
+		int			cqop;
+
+		if (list_length(op->args) != 2)
+			return NULL;
+		left = linitial(op->args);
+		right = lsecond(op->args);
+		/* normalize to `var op value` */
+		if (!IsA(strip_relabel(left), Var) && IsA(strip_relabel(right), Var))
+		{
+			Node	   *tmp = left;
+
+			left = right;
+			right = tmp;
+			opno = get_commutator(opno);
+			if (!OidIsValid(opno))
+				return NULL;
+		}
+		/* built-in operators only: a user's "=" may mean anything */
+		if (opno >= FirstGenbkiObjectId)
+			return NULL;
+		opname = get_opname(opno);
+		if (opname == NULL)
+			return NULL;
+		cqop = op_from_name(opname);
+		if (cqop == 0)
+			return NULL;
+		attnum = key_var(left, baserel, t, cqop, &key);
+		if (attnum == 0 || !value_expr_ok(root, baserel, right))
+			return NULL;
+		q = palloc0(sizeof(CqPushedQual));
+		q->rinfo = rinfo;
+		q->attnum = attnum;
+		q->key = key;
+		q->op = cqop;
+		q->is_any = false;
+		q->value = (Expr *) right;
+		return q;
+	}
+
+	if (IsA(clause, ScalarArrayOpExpr))
+	{
+		ScalarArrayOpExpr *sa = (ScalarArrayOpExpr *) clause;
+		const CqKeyDef *key = NULL;
+		AttrNumber	attnum;
+		char	   *opname;
+
+		if (!sa->useOr || list_length(sa->args) != 2 ||
+			sa->opno >= FirstGenbkiObjectId)
+			return NULL;
+		opname = get_opname(sa->opno);
+		if (opname == NULL || op_from_name(opname) != CQ_OP_EQ)
+			return NULL;
+		attnum = key_var(linitial(sa->args), baserel, t, CQ_OP_EQ, &key);
+		if (attnum == 0 || !value_expr_ok(root, baserel, lsecond(sa->args)))
+			return NULL;
+		q = palloc0(sizeof(CqPushedQual));
+		q->rinfo = rinfo;
+		q->attnum = attnum;
+		q->key = key;
+		q->op = CQ_OP_EQ;
+		q->is_any = true;
+		q->value = (Expr *) lsecond(sa->args);
+		return q;
+	}
+	return NULL;
+}
+
+/*
+ * already_pushed
+ *		Whether `pushed` has a qual for the same column and operator (any
+ *		two `=`/`= ANY` quals on a column count as the same operator).
+ */
+static bool
+already_pushed(List *pushed, CqPushedQual *q)
+{
+	ListCell   *lc;
+
+	foreach(lc, pushed)
+	{
+		CqPushedQual *p = lfirst(lc);
+
+		if (p->attnum == q->attnum && p->op == q->op)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * classify_list
+ *		Split RestrictInfos into pushed quals (appended to *pushed) and local
+ *		ones (appended to *local).  A pushed qual whose key is not
+ *		guaranteed is also appended to *recheck.
+ */
+static void
+classify_list(PlannerInfo *root, RelOptInfo *baserel, const CqFdwTable *t,
+			  List *rinfos, List **pushed, List **local, List **recheck)
+{
+	ListCell   *lc;
+
+	foreach(lc, rinfos)
+	{
+		RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
+		CqPushedQual *q = classify_clause(root, baserel, t, ri);
+
+		if (q != NULL && !already_pushed(*pushed, q))
+		{
+			*pushed = lappend(*pushed, q);
+			if (!q->key->guaranteed && recheck)
+				*recheck = lappend(*recheck, ri);
+		}
+		else if (local)
+			*local = lappend(*local, ri);
+	}
+}
+
+/*
+ * array_count
+ *		Number of values an `= ANY(expr)` fans out into, when known.
+ */
+static double
+array_count(Expr *e)
+{
+	Node	   *n = strip_relabel((Node *) e);
+
+	if (IsA(n, Const))
+	{
+		Const	   *c = (Const *) n;
+		ArrayType  *arr;
+
+		if (c->constisnull)
+			return 0;
+		arr = DatumGetArrayTypeP(c->constvalue);
+		return ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+	}
+	if (IsA(n, ArrayExpr))
+		return list_length(((ArrayExpr *) n)->elements);
+	return CQ_UNKNOWN_FANOUT;
+}
+
+/*
+ * server_option_count
+ *		Number of comma-separated values of a fan-out server option, 0 when
+ *		the server does not set it.
+ */
+static int
+server_option_count(const CqFdwTable *t, const char *name)
+{
+	for (int i = 0; i < t->nserver_opts; i++)
+	{
+		if (strcmp(t->server_opt_names[i], name) == 0)
+		{
+			const char *v = t->server_opt_values[i];
+			int			n = (*v != '\0') ? 1 : 0;
+
+			for (; *v; v++)
+				if (*v == ',')
+					n++;
+			return n;
+		}
+	}
+	return 0;
+}
+
+/*
+ * given_columns
+ *		Source column names that will have values: `=`/`= ANY` pushed quals,
+ *		then fan-out dimensions a server option provides.  Also multiplies
+ *		*units by each dimension's fan-out.  Returns a palloc'd array.
+ */
+static const char **
+given_columns(const CqFdwTable *t, List *pushed, int *ngiven, double *units)
+{
+	const CqTableDef *td = t->table;
+	const char **given = palloc0(sizeof(char *) * (list_length(pushed) +
+												   td->nkeys + 1));
+	int			n = 0;
+	ListCell   *lc;
+
+	*units = 1;
+	foreach(lc, pushed)
+	{
+		CqPushedQual *q = lfirst(lc);
+
+		if (q->op != CQ_OP_EQ)
+			continue;
+		given[n++] = q->key->column;
+		if (q->is_any)
+			*units *= array_count(q->value);
+	}
+	for (int i = 0; i < td->nkeys; i++)
+	{
+		const CqKeyDef *k = &td->keys[i];
+		bool		have = false;
+		int			cnt;
+
+		if (k->server_option == NULL)
+			continue;
+		for (int j = 0; j < n; j++)
+			if (strcmp(given[j], k->column) == 0)
+				have = true;
+		if (have)
+			continue;
+		cnt = server_option_count(t, k->server_option);
+		if (cnt > 0)
+		{
+			given[n++] = k->column;
+			*units *= cnt;
+		}
+	}
+	*ngiven = n;
+	return given;
+}
+
+/*
+ * get_endpoint_given
+ *		Whether every {param} of the table's get_endpoint is given: the scan
+ *		is then a "get" (about one row per unit) rather than a listing.
+ */
+static bool
+get_endpoint_given(const CqTableDef *td, const char **given, int ngiven)
+{
+	const char *p;
+
+	if (td->get_endpoint == NULL)
+		return false;
+	for (p = td->get_endpoint; (p = strchr(p, '{')) != NULL;)
+	{
+		const char *end = strchr(p, '}');
+		bool		ok = false;
+
+		if (end == NULL)
+			return false;
+		for (int i = 0; i < td->nkeys && !ok; i++)
+		{
+			const CqKeyDef *k = &td->keys[i];
+			const char *param = k->param ? k->param : k->column;
+
+			if (strlen(param) == (size_t) (end - p - 1) &&
+				strncmp(param, p + 1, end - p - 1) == 0)
+			{
+				for (int j = 0; j < ngiven; j++)
+					if (strcmp(given[j], k->column) == 0)
+						ok = true;
+			}
+		}
+		if (!ok)
+			return false;
+		p = end + 1;
+	}
+	return true;
+}
+
+/*
+ * estimate
+ *		Rows for a scan with the given pushed quals: rows per unit (past
+ *		scans, else 1 for a get, else the source's row_estimate) x units x
+ *		selectivity of what stays local (non-key quals and range keys).
+ */
+static double
+estimate(PlannerInfo *root, RelOptInfo *baserel, CqFdwRelInfo *fp,
+		 List *pushed, List *local, double *units_out)
+{
+	const CqFdwTable *t = fp->table;
+	int			ngiven;
+	double		units;
+	const char **given = given_columns(t, pushed, &ngiven, &units);
+	double		per_unit;
+	List	   *selconds = NIL;
+	ListCell   *lc;
+	double		sel;
+
+	if (get_endpoint_given(t->table, given, ngiven))
+		per_unit = 1;
+	else if (!seen_rows_per_unit(t->relid, &per_unit))
+		per_unit = t->table->row_estimate > 0 ? t->table->row_estimate : 100;
+
+	/* range keys narrow the listing: count them like local quals */
+	foreach(lc, pushed)
+	{
+		CqPushedQual *q = lfirst(lc);
+
+		if (q->op != CQ_OP_EQ)
+			selconds = lappend(selconds, q->rinfo);
+	}
+	selconds = list_concat(selconds, local);
+	sel = clauselist_selectivity(root, selconds, baserel->relid, JOIN_INNER,
+								 NULL);
+	*units_out = units;
+	return clamp_row_est(per_unit * units * sel);
+}
+
+/*
+ * cqGetForeignRelSize
+ *		Resolve the table, classify the restriction quals and estimate the
+ *		number of rows.  May ERROR on catalog/option problems (source.c).
+ */
+void
+cqGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
+					Oid foreigntableid)
+{
+	CqFdwRelInfo *fp = palloc0(sizeof(CqFdwRelInfo));
+	Oid			userid = OidIsValid(baserel->userid) ? baserel->userid :
+		GetUserId();
+
+	fp->table = cqfdw_get_table(foreigntableid, userid);
+	fp->limit = -1;
+	baserel->fdw_private = fp;
+
+	classify_list(root, baserel, fp->table, baserel->baserestrictinfo,
+				  &fp->pushed, &fp->local_conds, NULL);
+	/* what stays local: the non-pushed quals plus non-guaranteed pushed */
+	{
+		ListCell   *lc;
+		List	   *local = list_copy(fp->local_conds);
+
+		foreach(lc, fp->pushed)
+		{
+			CqPushedQual *q = lfirst(lc);
+
+			if (!q->key->guaranteed)
+				local = lappend(local, q->rinfo);
+		}
+		baserel->rows = estimate(root, baserel, fp, fp->pushed,
+								 fp->local_conds, &fp->units);
+		fp->local_conds = local;
+	}
+	baserel->tuples = baserel->rows;
+}
+
+/*
+ * path_costs
+ *		Startup and total cost of a scan of `rows` rows in `units` requests
+ *		(or more with pagination; the SDK overlaps them).
+ */
+static void
+path_costs(RelOptInfo *baserel, double rows, double units, Cost *startup,
+		   Cost *total)
+{
+	*startup = CQ_REQUEST_COST + baserel->baserestrictcost.startup;
+	*total = *startup + CQ_REQUEST_COST * Max(units - 1, 0) / 8 +
+		rows * (CQ_ROW_COST + baserel->baserestrictcost.per_tuple);
+}
+
+/* ec_matches_callback_type for key columns */
+static bool
+ec_member_matches_key(PlannerInfo *root, RelOptInfo *rel,
+					  EquivalenceClass *ec, EquivalenceMember *em, void *arg)
+{
+	EcMatchArg *a = (EcMatchArg *) arg;
+	Expr	   *e = (Expr *) strip_relabel((Node *) em->em_expr);
+
+	if (a->current != NULL)
+		return equal(e, a->current);
+	if (IsA(e, Var) && ((Var *) e)->varno == a->relid &&
+		((Var *) e)->varattno == a->attnum && ((Var *) e)->varlevelsup == 0)
+	{
+		a->current = e;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * join_candidates
+ *		Join clauses `keycol = outer expression` usable for a parameterized
+ *		path: from joininfo and from equivalence classes (a JOIN ... ON
+ *		key = outer.col usually ends up in an EC).
+ */
+static List *
+join_candidates(PlannerInfo *root, RelOptInfo *baserel, CqFdwRelInfo *fp)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+	const CqTableDef *td = fp->table->table;
+
+	foreach(lc, baserel->joininfo)
+	{
+		RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
+		CqPushedQual *q;
+
+		if (!join_clause_is_movable_to(ri, baserel))
+			continue;
+		q = classify_clause(root, baserel, fp->table, ri);
+		if (q && q->op == CQ_OP_EQ)
+			result = lappend(result, ri);
+	}
+
+	if (!baserel->has_eclass_joins)
+		return result;
+	for (int i = 0; i < fp->table->ncolumns; i++)
+	{
+		const char *src = source_column_name(fp->table, i + 1);
+		const CqKeyDef *k = src ? cq_table_find_key(td, src) : NULL;
+		EcMatchArg	arg;
+
+		if (k == NULL || (k->ops & CQ_OP_EQ) == 0)
+			continue;
+		arg.attnum = i + 1;
+		arg.relid = baserel->relid;
+		arg.current = NULL;
+		result = list_concat(result,
+							 generate_implied_equalities_for_column(root, baserel,
+																	ec_member_matches_key,
+																	&arg,
+																	baserel->lateral_referencers));
+	}
+	return result;
+}
+
+/*
+ * english_list
+ *		"a", "a and b", "a, b and c" (identifiers as given).
+ */
+static char *
+english_list(const char **names, int n, bool quoted)
+{
+	StringInfoData b;
+
+	initStringInfo(&b);
+	for (int i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(&b, (i == n - 1) ? " and " : ", ");
+		if (quoted)
+			appendStringInfo(&b, "\"%s\"", names[i]);
+		else
+			appendStringInfoString(&b, names[i]);
+	}
+	return b.data;
+}
+
+/*
+ * report_missing_keys
+ *		ERROR for a scan no path can run: required key columns have no value.
+ *
+ * SQLSTATE HV00L (fdw_unable_to_create_execution): the statement is valid
+ * SQL but the FDW cannot build a request for it; docs/errors.md.
+ */
+static void
+report_missing_keys(const CqFdwTable *t, const char **missing, int nmissing)
+{
+	const char **names = palloc(sizeof(char *) * nmissing);
+	StringInfoData hint;
+
+	for (int i = 0; i < nmissing; i++)
+		names[i] = attname_for_source(t, missing[i]);
+	initStringInfo(&hint);
+	for (int i = 0; i < nmissing; i++)
+		appendStringInfo(&hint, "%s%s = '...'", i ? " AND " : "", names[i]);
+
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_UNABLE_TO_CREATE_EXECUTION),
+			 nmissing == 1 ?
+			 errmsg("table \"%s\" requires a value for key column \"%s\"",
+					get_rel_name(t->relid), names[0]) :
+			 errmsg("table \"%s\" requires values for key columns %s",
+					get_rel_name(t->relid), english_list(names, nmissing, true)),
+			 errdetail("Table %s of source %s is listed per %s.",
+					   t->table->name ? t->table->name : t->table_name,
+					   t->source_name, english_list(names, nmissing, false)),
+			 errhint("Add a condition such as WHERE %s.", hint.data)));
+}
+
+/*
+ * cqGetForeignPaths
+ *		The unparameterized path when the restriction quals give every
+ *		required key, plus parameterized paths for join clauses on key
+ *		columns.  ERRORs (before any request) when no path can run.
+ */
+void
+cqGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+{
+	CqFdwRelInfo *fp = baserel->fdw_private;
+	const CqFdwTable *t = fp->table;
+	const char *missing[16];
+	int			nmissing;
+	int			ngiven;
+	double		units;
+	const char **given = given_columns(t, fp->pushed, &ngiven, &units);
+	bool		any_path = false;
+	List	   *done_outer = NIL;
+	ListCell   *lc;
+	Cost		startup;
+	Cost		total;
+
+	nmissing = cq_table_missing_keys(t->table, ngiven, given, missing,
+									 lengthof(missing));
+	if (nmissing == 0)
+	{
+		path_costs(baserel, baserel->rows, fp->units, &startup, &total);
+		add_path(baserel, (Path *)
+				 create_foreignscan_path(root, baserel, NULL, baserel->rows,
+										 startup, total, NIL,
+										 baserel->lateral_relids, NULL, NIL));
+		any_path = true;
+	}
+
+	/* parameterized paths: one per distinct set of outer relations */
+	foreach(lc, join_candidates(root, baserel, fp))
+	{
+		RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
+		Relids		outer;
+		ParamPathInfo *ppi;
+		List	   *pushed = NIL;
+		List	   *local = NIL;
+		List	   *all;
+		double		rows;
+		double		punits;
+		const char **pgiven;
+		int			npgiven;
+		int			pmissing;
+		const char *pmiss[16];
+		ListCell   *lc2;
+		bool		seen = false;
+
+		outer = bms_union(bms_difference(ri->clause_relids, baserel->relids),
+						  baserel->lateral_relids);
+		if (bms_is_empty(outer))
+			continue;
+		foreach(lc2, done_outer)
+			if (bms_equal((Relids) lfirst(lc2), outer))
+				seen = true;
+		if (seen)
+			continue;
+		done_outer = lappend(done_outer, outer);
+
+		ppi = get_baserel_parampathinfo(root, baserel, outer);
+		all = list_concat(list_copy(baserel->baserestrictinfo),
+						  ppi->ppi_clauses);
+		classify_list(root, baserel, t, all, &pushed, &local, NULL);
+		pgiven = given_columns(t, pushed, &npgiven, &punits);
+		pmissing = cq_table_missing_keys(t->table, npgiven, pgiven, pmiss,
+										 lengthof(pmiss));
+		if (pmissing != 0)
+			continue;
+		/* only worth it when it pins a key the base scan does not */
+		if (nmissing == 0 && npgiven <= ngiven)
+			continue;
+		rows = estimate(root, baserel, fp, pushed, local, &punits);
+		path_costs(baserel, rows, punits, &startup, &total);
+		add_path(baserel, (Path *)
+				 create_foreignscan_path(root, baserel, NULL, rows,
+										 startup, total, NIL, outer,
+										 NULL, NIL));
+		any_path = true;
+	}
+
+	if (!any_path)
+		report_missing_keys(t, missing, Min(nmissing, (int) lengthof(missing)));
+}
+
+/*
+ * needed_attrs
+ *		IntList of the attnums the executor must produce: those used by the
+ *		target list and the local quals (all columns for a whole-row Var).
+ */
+static List *
+needed_attrs(RelOptInfo *baserel, const CqFdwTable *t, List *local_exprs)
+{
+	Bitmapset  *attrs = NULL;
+	List	   *result = NIL;
+	bool		wholerow;
+
+	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &attrs);
+	pull_varattnos((Node *) local_exprs, baserel->relid, &attrs);
+	wholerow = bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs);
+	for (int i = 0; i < t->ncolumns; i++)
+	{
+		AttrNumber	attnum = i + 1;
+
+		if (source_column_name(t, attnum) == NULL)
+			continue;
+		if (wholerow ||
+			bms_is_member(attnum - FirstLowInvalidHeapAttributeNumber, attrs))
+			result = lappend_int(result, attnum);
+	}
+	return result;
+}
+
+/*
+ * cqGetForeignPlan
+ *		Build the ForeignScan: pushed quals (values in fdw_exprs), local
+ *		quals, needed attributes, limit.  fdw_private layout:
+ *		CqFdwScanPrivate (cq_fdw.h).
+ */
+ForeignScan *
+cqGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
+				 ForeignPath *best_path, List *tlist, List *scan_clauses,
+				 Plan *outer_plan)
+{
+	CqFdwRelInfo *fp = baserel->fdw_private;
+	const CqFdwTable *t = fp->table;
+	List	   *pushed = NIL;
+	List	   *local = NIL;
+	List	   *local_exprs;
+	List	   *fdw_exprs = NIL;
+	List	   *quals = NIL;
+	List	   *fdw_private;
+	ListCell   *lc;
+	int64		limit = -1;
+	const char **given;
+	int			ngiven;
+	double		units;
+	bool		any_unknown = false;
+
+	classify_list(root, baserel, t, scan_clauses, &pushed, &local, NULL);
+
+	foreach(lc, pushed)
+	{
+		CqPushedQual *q = lfirst(lc);
+		List	   *fields = NIL;
+
+		fields = lappend_int(fields, q->attnum);
+		fields = lappend_int(fields, q->op);
+		fields = lappend_int(fields, q->is_any ? 1 : 0);
+		fields = lappend_int(fields, list_length(fdw_exprs));
+		quals = lappend(quals, fields);
+		fdw_exprs = lappend(fdw_exprs, q->value);
+		if (!q->key->guaranteed)
+			local = lappend(local, q->rinfo);
+		if (q->is_any && array_count(q->value) == CQ_UNKNOWN_FANOUT &&
+			!IsA(strip_relabel((Node *) q->value), Const))
+			any_unknown = true;
+	}
+	local_exprs = extract_actual_clauses(local, false);
+
+	/* LIMIT only when nothing is filtered locally and not parameterized */
+	if (fp->limit >= 0 && local_exprs == NIL &&
+		best_path->path.param_info == NULL)
+		limit = fp->limit;
+
+	given = given_columns(t, pushed, &ngiven, &units);
+	fdw_private = list_make5(quals,
+							 needed_attrs(baserel, t, local_exprs),
+							 makeInteger((int) Min(limit, (int64) PG_INT32_MAX)),
+							 makeString(pstrdup(get_endpoint_given(t->table, given,
+																   ngiven) ?
+												"get" : "list")),
+							 makeInteger(any_unknown ? -1 :
+										 (int) Min(units, (double) PG_INT32_MAX)));
+
+	return make_foreignscan(tlist, local_exprs, baserel->relid, fdw_exprs,
+							fdw_private, NIL, NIL, outer_plan);
+}
+
+/*
+ * cqGetForeignUpperPaths
+ *		LIMIT pushdown.
+ *
+ * Instead of an upper path (which would need scan_relid 0 and a
+ * fdw_scan_tlist), we record the row bound on the base relation's planning
+ * state; cqGetForeignPlan runs later (create_plan) and puts it into the
+ * plan.  This is sound only when the final relation's input is our base
+ * relation itself -- no join, grouping, window, DISTINCT or ORDER BY
+ * between the scan and the Limit node -- no set-returning function in the
+ * target list, and no qual remains local, so the scan's first N rows are
+ * the query's first N rows.  The Limit node above still enforces the limit;
+ * the pushed value only stops paging early.
+ */
+void
+cqGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
+					   RelOptInfo *input_rel, RelOptInfo *output_rel,
+					   void *extra)
+{
+	Query	   *parse = root->parse;
+	CqFdwRelInfo *fp;
+	FinalPathExtraData *fextra = (FinalPathExtraData *) extra;
+	int64		count;
+	int64		offset = 0;
+
+	if (stage != UPPERREL_FINAL || fextra == NULL || !fextra->limit_needed)
+		return;
+	if (input_rel->reloptkind != RELOPT_BASEREL ||
+		input_rel->fdw_private == NULL || input_rel->rtekind != RTE_RELATION)
+		return;
+	fp = input_rel->fdw_private;
+	if (parse->commandType != CMD_SELECT || parse->rowMarks != NIL ||
+		parse->hasTargetSRFs || parse->hasAggs || parse->hasWindowFuncs ||
+		parse->groupClause != NIL || parse->groupingSets != NIL ||
+		parse->havingQual != NULL || parse->distinctClause != NIL ||
+		parse->sortClause != NIL || parse->setOperations != NULL ||
+		parse->limitOption != LIMIT_OPTION_COUNT)
+		return;
+	if (fp->local_conds != NIL)
+		return;
+	if (parse->limitCount == NULL || !IsA(parse->limitCount, Const) ||
+		((Const *) parse->limitCount)->constisnull)
+		return;
+	count = DatumGetInt64(((Const *) parse->limitCount)->constvalue);
+	if (parse->limitOffset != NULL)
+	{
+		if (!IsA(parse->limitOffset, Const) ||
+			((Const *) parse->limitOffset)->constisnull)
+			return;
+		offset = DatumGetInt64(((Const *) parse->limitOffset)->constvalue);
+	}
+	if (count < 0 || offset < 0 || pg_add_s64_overflow(count, offset, &count))
+		return;
+	fp->limit = count;
+}

@@ -1,0 +1,716 @@
+/*-------------------------------------------------------------------------
+ *
+ * scan.c
+ *		  Executor side of a cq_fdw scan: start the SDK job, wait for row
+ *		  batches on the latch, build tuples, report value warnings.
+ *
+ * Invariants:
+ *	- EXPLAIN without ANALYZE (EXEC_FLAG_EXPLAIN_ONLY) sends nothing.
+ *	- Otherwise the job starts in BeginForeignScan when its values do not
+ *	  depend on executor parameters (PARAM_EXEC: nestloop / initplan values
+ *	  are only known at the first Iterate / after ReScan), so every member
+ *	  of an Append -- UNION ALL over many servers or credentials -- is
+ *	  fetching concurrently by the time the first row is asked for.  We do
+ *	  not implement async Append (ForeignAsync*): starting at Begin already
+ *	  overlaps the requests, and the SDK's queue holds the rows.
+ *	- Every SDK resource (job, threads, batch) is owned by the "job" memory
+ *	  context: its reset callback calls cq_batch_free and cq_job_free (which
+ *	  cancels and joins every thread), so an ERROR, a cancel or the end of
+ *	  the query never leaves a thread running or memory leaking.  The
+ *	  strings handed to cq_job_start() live in that same context, so they
+ *	  outlive the job (the callback runs before the context's memory goes).
+ *	- Only the needed attributes (planner's projection) are converted; the
+ *	  other columns are NULL.  Datums of a batch live in the batch context,
+ *	  reset when the next batch is taken (a virtual tuple stays valid until
+ *	  the next Iterate).
+ *	- The main thread waits only in WaitLatchOrSocket on the job's eventfd
+ *	  and its latch, then CHECK_FOR_INTERRUPTS(): cancel and
+ *	  statement_timeout are served at once.
+ *
+ * Copyright (c) 2026, cq_fdw developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "datatype/timestamp.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+
+#include "cq_fdw.h"
+
+/* Skipped-unit warnings kept per scan (the rest are counted) */
+#define MAX_SKIP_WARNINGS	20
+
+/* A pushed qual at execution time */
+typedef struct CqExecQual
+{
+	const char *srccol;			/* source column name */
+	int			op;
+	bool		is_any;
+	ExprState  *expr;
+	Oid			type;			/* type of the expression (array for ANY) */
+} CqExecQual;
+
+/* Accumulated value warnings of one output column (across rescans) */
+typedef struct CqWarnAcc
+{
+	uint64		count;
+	char		example[128];
+	char		path[128];
+	char		message[128];
+} CqWarnAcc;
+
+typedef struct CqFdwScanState
+{
+	MemoryContext scanctx;		/* this state, the table, conv states */
+	MemoryContext jobctx;		/* the running job and its parameters */
+	MemoryContext batchctx;		/* Datums of the current batch */
+	CqFdwTable *table;
+	bool		explain_only;
+
+	/* from the plan */
+	int			nquals;
+	CqExecQual *quals;
+	int			nout;
+	int		   *out_cols;		/* source column index per output */
+	AttrNumber *out_attnums;	/* attribute per output */
+	CqFdwConvState **conv;		/* per output */
+	int64		limit;
+	bool		lazy_start;		/* values depend on PARAM_EXEC */
+
+	/* execution */
+	CqJob	   *job;
+	CqBatch    *batch;
+	int			row;
+	bool		started;		/* job started (or found to be empty) */
+	bool		done;
+	int			cur_out;		/* column being converted (error context) */
+
+	/* accumulated over the jobs of this scan (rescans) */
+	int			njobs;
+	CqJobStats	stats;
+	CqWarnAcc  *warn;			/* per output */
+	int			nskipped;
+	char	   *skipped[MAX_SKIP_WARNINGS];
+} CqFdwScanState;
+
+static void job_ctx_callback(void *arg);
+static void finish_job(CqFdwScanState *st);
+
+/*
+ * add_stats
+ *		Sum counters of a job into the scan's totals (peak: max).
+ */
+static void
+add_stats(CqJobStats *acc, const CqJobStats *s)
+{
+	acc->requests += s->requests;
+	acc->pages += s->pages;
+	acc->rows += s->rows;
+	acc->bytes += s->bytes;
+	acc->retries += s->retries;
+	acc->units += s->units;
+	acc->units_failed += s->units_failed;
+	acc->api_wait_ms += s->api_wait_ms;
+	acc->ratelimit_wait_ms += s->ratelimit_wait_ms;
+	acc->peak_bytes = Max(acc->peak_bytes, s->peak_bytes);
+	acc->budget_bytes = Max(acc->budget_bytes, s->budget_bytes);
+}
+
+/*
+ * harvest_job
+ *		Before a job is freed: add its stats, value warnings and skipped
+ *		units to the scan's totals.  Only copies (no palloc in the callback
+ *		path except the skipped strings, made in the scan context).
+ */
+static void
+harvest_job(CqFdwScanState *st)
+{
+	CqJobStats	s;
+	const CqColumnWarning *w;
+	const CqError *errs = NULL;
+	int			nw = 0;
+	int			nerr;
+
+	if (st->job == NULL)
+		return;
+	cq_job_get_stats(st->job, &s);
+	add_stats(&st->stats, &s);
+
+	w = cq_job_column_warnings(st->job, &nw);
+	for (int i = 0; w != NULL && i < nw && i < st->nout; i++)
+	{
+		if (w[i].count == 0)
+			continue;
+		if (st->warn[i].count == 0)
+		{
+			strlcpy(st->warn[i].example, w[i].example, sizeof(st->warn[i].example));
+			strlcpy(st->warn[i].path, w[i].path, sizeof(st->warn[i].path));
+			strlcpy(st->warn[i].message, w[i].message, sizeof(st->warn[i].message));
+		}
+		st->warn[i].count += w[i].count;
+	}
+
+	nerr = cq_job_failed_units(st->job, &errs);
+	for (int i = 0; errs != NULL && i < nerr; i++)
+	{
+		const CqError *e = &errs[i];
+		char		why[400];
+
+		if (st->nskipped < MAX_SKIP_WARNINGS)
+		{
+			if (e->http_status > 0)
+				snprintf(why, sizeof(why), "HTTP %d %s", e->http_status,
+						 e->api_message[0] ? e->api_message : e->message);
+			else
+				snprintf(why, sizeof(why), "%s", e->message);
+			st->skipped[st->nskipped] =
+				MemoryContextStrdup(st->scanctx,
+									psprintf("%s: %s",
+											 e->unit[0] ? e->unit : "unit",
+											 why));
+		}
+		st->nskipped++;
+	}
+}
+
+/*
+ * job_ctx_callback
+ *		Reset/delete callback of the job context: free the SDK objects.
+ *		Runs on ERROR cleanup too, so it must not throw: cq_* functions do
+ *		not.
+ */
+static void
+job_ctx_callback(void *arg)
+{
+	CqFdwScanState *st = (CqFdwScanState *) arg;
+
+	if (st->batch)
+	{
+		cq_batch_free(st->batch);
+		st->batch = NULL;
+	}
+	if (st->job)
+	{
+		cq_job_free(st->job);
+		st->job = NULL;
+	}
+}
+
+/*
+ * finish_job
+ *		Harvest and free the current job (if any) and forget the batch.
+ */
+static void
+finish_job(CqFdwScanState *st)
+{
+	harvest_job(st);
+	if (st->jobctx)
+	{
+		MemoryContextDelete(st->jobctx);	/* callback frees job + batch */
+		st->jobctx = NULL;
+	}
+	st->job = NULL;
+	st->batch = NULL;
+	st->row = 0;
+}
+
+/*
+ * value_text
+ *		A key value as the text the API gets.  Booleans as true/false and
+ *		date/time values in ISO 8601 (UTC, "Z") whatever DateStyle says;
+ *		everything else through the type's output function.  palloc'd in
+ *		CurrentMemoryContext.
+ */
+static char *
+value_text(Datum d, Oid typid)
+{
+	Oid			outfunc;
+	bool		isvarlena;
+
+	switch (typid)
+	{
+		case BOOLOID:
+			return pstrdup(DatumGetBool(d) ? "true" : "false");
+		case TIMESTAMPTZOID:
+		case TIMESTAMPOID:
+			{
+				Timestamp	ts = DatumGetTimestamp(d);
+				struct pg_tm tm;
+				fsec_t		fsec;
+				char		frac[16] = "";
+
+				if (TIMESTAMP_NOT_FINITE(ts) ||
+					timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
+					break;
+				if (fsec != 0)
+					snprintf(frac, sizeof(frac), ".%06d", (int) fsec);
+				return psprintf("%04d-%02d-%02dT%02d:%02d:%02d%s%s",
+								tm.tm_year, tm.tm_mon, tm.tm_mday,
+								tm.tm_hour, tm.tm_min, tm.tm_sec, frac,
+								typid == TIMESTAMPTZOID ? "Z" : "");
+			}
+		case DATEOID:
+			{
+				DateADT		dt = DatumGetDateADT(d);
+				int			y,
+							m,
+							day;
+
+				if (DATE_NOT_FINITE(dt))
+					break;
+				j2date(dt + POSTGRES_EPOCH_JDATE, &y, &m, &day);
+				return psprintf("%04d-%02d-%02d", y, m, day);
+			}
+		default:
+			break;
+	}
+	getTypeOutputInfo(typid, &outfunc, &isvarlena);
+	return OidOutputFunctionCall(outfunc, d);
+}
+
+/*
+ * start_job
+ *		Evaluate the pushed quals' values, build CqJobParams and start the
+ *		job.  A NULL key value (or an empty = ANY array) matches no row: the
+ *		scan is then done without any request.  ERRORs on an SDK config
+ *		error (nothing was sent).
+ */
+static void
+start_job(ForeignScanState *node, CqFdwScanState *st)
+{
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+	CqFdwTable *t = st->table;
+	MemoryContext old;
+	CqJobParams p;
+	CqKeyValues *keys;
+	CqError		err;
+	MemoryContextCallback *cb;
+
+	st->started = true;
+	st->done = false;
+	st->row = 0;
+	st->jobctx = AllocSetContextCreate(st->scanctx, "cq_fdw job",
+									   ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(st->jobctx);
+
+	keys = palloc0(sizeof(CqKeyValues) * Max(st->nquals, 1));
+	for (int i = 0; i < st->nquals; i++)
+	{
+		CqExecQual *q = &st->quals[i];
+		bool		isnull;
+		Datum		d;
+		const char **vals;
+		int			n = 0;
+
+		d = ExecEvalExprSwitchContext(q->expr, econtext, &isnull);
+		if (isnull)
+		{
+			st->done = true;	/* col = NULL / = ANY(NULL): no row */
+			break;
+		}
+		if (!q->is_any)
+		{
+			vals = palloc(sizeof(char *));
+			vals[n++] = value_text(d, q->type);
+		}
+		else
+		{
+			ArrayType  *arr = DatumGetArrayTypeP(d);
+			Oid			elemtype = ARR_ELEMTYPE(arr);
+			int16		elmlen;
+			bool		elmbyval;
+			char		elmalign;
+			Datum	   *elems;
+			bool	   *nulls;
+			int			nelems;
+
+			get_typlenbyvalalign(elemtype, &elmlen, &elmbyval, &elmalign);
+			deconstruct_array(arr, elemtype, elmlen, elmbyval, elmalign,
+							  &elems, &nulls, &nelems);
+			vals = palloc(sizeof(char *) * Max(nelems, 1));
+			for (int j = 0; j < nelems; j++)
+			{
+				bool		dup = false;
+
+				if (nulls[j])
+					continue;
+				vals[n] = value_text(elems[j], elemtype);
+				/* = ANY('{a,a}') is one request, not two */
+				for (int k = 0; k < n && !dup; k++)
+					dup = strcmp(vals[k], vals[n]) == 0;
+				if (!dup)
+					n++;
+			}
+			if (n == 0)
+			{
+				st->done = true;
+				break;
+			}
+		}
+		keys[i].column = q->srccol;
+		keys[i].op = q->op;
+		keys[i].nvalues = n;
+		keys[i].values = vals;
+	}
+	ResetExprContext(econtext);
+
+	if (st->done)
+	{
+		MemoryContextSwitchTo(old);
+		return;
+	}
+
+	memset(&p, 0, sizeof(p));
+	p.source = t->source;
+	p.table = t->table;
+	p.plugin = t->plugin;
+	p.base_url = t->base_url;
+	p.cred = t->cred;
+	p.policy = t->policy;
+	p.nout = st->nout;
+	p.out_cols = st->out_cols;
+	p.nkeys = st->nquals;
+	p.keys = keys;
+	p.nserver_opts = t->nserver_opts;
+	p.server_opt_names = (const char *const *) t->server_opt_names;
+	p.server_opt_values = (const char *const *) t->server_opt_values;
+	p.limit = st->limit;
+	p.settings = t->settings;
+	if (t->skip_failed)
+		p.settings.skip_failed_units = true;
+
+	/* the callback must be in place before the job exists */
+	cb = palloc0(sizeof(MemoryContextCallback));
+	cb->func = job_ctx_callback;
+	cb->arg = st;
+	MemoryContextRegisterResetCallback(st->jobctx, cb);
+
+	memset(&err, 0, sizeof(err));
+	st->job = cq_job_start(&p, &err);
+	MemoryContextSwitchTo(old);
+	st->njobs++;
+	if (st->job == NULL)
+		cqfdw_report_job_error(&err, t);
+}
+
+/*
+ * cqBeginForeignScan
+ *		Set up the scan state; start the job unless EXPLAIN-only or its
+ *		values wait for executor parameters.
+ */
+void
+cqBeginForeignScan(ForeignScanState *node, int eflags)
+{
+	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
+	EState	   *estate = node->ss.ps.state;
+	CqFdwScanState *st;
+	MemoryContext scanctx;
+	MemoryContext old;
+	RangeTblEntry *rte;
+	Oid			userid;
+	List	   *quals;
+	List	   *attrs;
+	int			i;
+	ListCell   *lc;
+
+	scanctx = AllocSetContextCreate(estate->es_query_cxt, "cq_fdw scan",
+									ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(scanctx);
+	st = palloc0(sizeof(CqFdwScanState));
+	st->scanctx = scanctx;
+	st->explain_only = (eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0;
+	node->fdw_state = st;
+
+	rte = exec_rt_fetch(fsplan->scan.scanrelid, estate);
+	userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+	st->table = cqfdw_get_table(RelationGetRelid(node->ss.ss_currentRelation),
+								userid);
+
+	quals = (List *) list_nth(fsplan->fdw_private, CqScanPrivQuals);
+	attrs = (List *) list_nth(fsplan->fdw_private, CqScanPrivAttrs);
+	st->limit = intVal(list_nth(fsplan->fdw_private, CqScanPrivLimit));
+
+	st->nquals = list_length(quals);
+	st->quals = palloc0(sizeof(CqExecQual) * Max(st->nquals, 1));
+	i = 0;
+	foreach(lc, quals)
+	{
+		List	   *f = (List *) lfirst(lc);
+		AttrNumber	attnum = list_nth_int(f, CqQualAttnum);
+		Expr	   *e = list_nth(fsplan->fdw_exprs, list_nth_int(f, CqQualExprIdx));
+		const CqFdwColumn *c = &st->table->columns[attnum - 1];
+
+		st->quals[i].srccol = st->table->table->columns[c->src_col].name;
+		st->quals[i].op = list_nth_int(f, CqQualOp);
+		st->quals[i].is_any = list_nth_int(f, CqQualIsAny) != 0;
+		st->quals[i].type = exprType((Node *) e);
+		st->quals[i].expr = st->explain_only ? NULL :
+			ExecInitExpr(e, (PlanState *) node);
+		i++;
+	}
+
+	st->nout = list_length(attrs);
+	st->out_cols = palloc0(sizeof(int) * Max(st->nout, 1));
+	st->out_attnums = palloc0(sizeof(AttrNumber) * Max(st->nout, 1));
+	st->conv = palloc0(sizeof(CqFdwConvState *) * Max(st->nout, 1));
+	st->warn = palloc0(sizeof(CqWarnAcc) * Max(st->nout, 1));
+	i = 0;
+	foreach(lc, attrs)
+	{
+		AttrNumber	attnum = lfirst_int(lc);
+		const CqFdwColumn *c = &st->table->columns[attnum - 1];
+
+		st->out_cols[i] = c->src_col;
+		st->out_attnums[i] = attnum;
+		st->conv[i] = cqfdw_conv_create(c, &st->table->table->columns[c->src_col]);
+		st->conv[i]->strict = st->table->settings.strict;
+		i++;
+	}
+
+	st->batchctx = AllocSetContextCreate(scanctx, "cq_fdw batch",
+										 ALLOCSET_DEFAULT_SIZES);
+	/* nestloop and initplan values are only known at Iterate */
+	st->lazy_start = !bms_is_empty(fsplan->scan.plan.extParam);
+	MemoryContextSwitchTo(old);
+
+	if (!st->explain_only && !st->lazy_start)
+		start_job(node, st);
+}
+
+/* Error context while converting: names the column and its JSON path */
+static void
+conv_error_callback(void *arg)
+{
+	CqFdwScanState *st = (CqFdwScanState *) arg;
+
+	if (st->cur_out >= 0 && st->cur_out < st->nout)
+		errcontext("column %s, JSON path %s",
+				   st->conv[st->cur_out]->attname,
+				   st->conv[st->cur_out]->path[0] ?
+				   st->conv[st->cur_out]->path : "/");
+}
+
+/*
+ * wait_for_job
+ *		Sleep until the job's eventfd or our latch fires; serve interrupts
+ *		(a cancel longjmps out, the job context callback cleans up).
+ */
+static void
+wait_for_job(CqFdwScanState *st)
+{
+	int			rc;
+
+	rc = WaitLatchOrSocket(MyLatch,
+						   WL_LATCH_SET | WL_SOCKET_READABLE | WL_EXIT_ON_PM_DEATH,
+						   cq_job_fd(st->job), -1L, PG_WAIT_EXTENSION);
+	if (rc & WL_LATCH_SET)
+		ResetLatch(MyLatch);
+	CHECK_FOR_INTERRUPTS();
+}
+
+/*
+ * cqIterateForeignScan
+ *		Next row, or an empty slot at the end.  ERRORs on a job failure.
+ */
+TupleTableSlot *
+cqIterateForeignScan(ForeignScanState *node)
+{
+	CqFdwScanState *st = (CqFdwScanState *) node->fdw_state;
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+
+	ExecClearTuple(slot);
+	if (!st->started)
+		start_job(node, st);
+
+	for (;;)
+	{
+		CqBatch    *b = st->batch;
+
+		if (b != NULL && st->row < b->nrows)
+		{
+			int			natts = slot->tts_tupleDescriptor->natts;
+			const CqValue *vals = &b->values[(size_t) st->row * b->ncols];
+			ErrorContextCallback errcb;
+			MemoryContext old;
+
+			memset(slot->tts_isnull, true, sizeof(bool) * natts);
+			errcb.callback = conv_error_callback;
+			errcb.arg = st;
+			errcb.previous = error_context_stack;
+			error_context_stack = &errcb;
+			old = MemoryContextSwitchTo(st->batchctx);
+			for (int i = 0; i < st->nout && i < b->ncols; i++)
+			{
+				int			a = st->out_attnums[i] - 1;
+
+				st->cur_out = i;
+				slot->tts_values[a] = cqfdw_convert(st->conv[i], &vals[i],
+													&slot->tts_isnull[a]);
+			}
+			MemoryContextSwitchTo(old);
+			error_context_stack = errcb.previous;
+			st->row++;
+			return ExecStoreVirtualTuple(slot);
+		}
+
+		/* current batch exhausted: its Datums are no longer referenced */
+		if (b != NULL)
+		{
+			st->batch = NULL;
+			cq_batch_free(b);
+			MemoryContextReset(st->batchctx);
+		}
+		if (st->done || st->job == NULL)
+			return slot;
+
+		CHECK_FOR_INTERRUPTS();
+		switch (cq_job_next(st->job, &st->batch))
+		{
+			case CQ_JOB_BATCH:
+				st->row = 0;
+				break;
+			case CQ_JOB_PENDING:
+				st->batch = NULL;
+				wait_for_job(st);
+				break;
+			case CQ_JOB_DONE:
+				{
+					CqJobStats	s;
+
+					st->batch = NULL;
+					st->done = true;
+					cq_job_get_stats(st->job, &s);
+					if (st->limit < 0 && s.units > 0)
+						cqfdw_remember_rows(st->table->relid, (double) s.rows,
+											(double) s.units);
+					return slot;
+				}
+			case CQ_JOB_FAILED:
+				{
+					CqError		err;
+
+					st->batch = NULL;
+					err = *cq_job_error(st->job);
+					cqfdw_report_job_error(&err, st->table);
+				}
+		}
+	}
+}
+
+/*
+ * cqReScanForeignScan
+ *		Restart: the next Iterate starts a new job with the (possibly
+ *		changed) parameter values.
+ */
+void
+cqReScanForeignScan(ForeignScanState *node)
+{
+	CqFdwScanState *st = (CqFdwScanState *) node->fdw_state;
+
+	if (st->explain_only)
+		return;
+	finish_job(st);
+	MemoryContextReset(st->batchctx);
+	st->started = false;
+	st->done = false;
+}
+
+/*
+ * cqEndForeignScan
+ *		Free the job and report what the scan read as NULL or skipped.
+ */
+void
+cqEndForeignScan(ForeignScanState *node)
+{
+	CqFdwScanState *st = (CqFdwScanState *) node->fdw_state;
+
+	if (st == NULL || st->explain_only)
+		return;
+	finish_job(st);
+
+	for (int i = 0; i < st->nout; i++)
+	{
+		CqWarnAcc  *w = &st->warn[i];
+		CqFdwConvState *cs = st->conv[i];
+		uint64		count = w->count + cs->nbad;
+		const char *example = w->count ? w->example : cs->example;
+		const char *path = w->count ? w->path : cs->path;
+		const char *why = w->count ? w->message : cs->why;
+
+		if (count == 0)
+			continue;
+		ereport(WARNING,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg_plural("%llu invalid value in column \"%s\" was read as NULL",
+							   "%llu invalid values in column \"%s\" were read as NULL",
+							   (unsigned long) count,
+							   (unsigned long long) count, cs->attname),
+				 errdetail("First invalid value at %s: \"%s\" (%s).",
+						   path[0] ? path : "/", example, why),
+				 errhint("Set cq_fdw.strict or the table option strict to make this an error.")));
+	}
+	for (int i = 0; i < st->nskipped && i < MAX_SKIP_WARNINGS; i++)
+		ereport(WARNING,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("skipped %s", st->skipped[i])));
+	if (st->nskipped > MAX_SKIP_WARNINGS)
+		ereport(WARNING,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("skipped %d more units", st->nskipped - MAX_SKIP_WARNINGS)));
+
+	MemoryContextDelete(st->scanctx);
+	node->fdw_state = NULL;
+}
+
+/*
+ * cqfdw_scan_info
+ *		For EXPLAIN ANALYZE: the scan's counters so far (finished jobs plus
+ *		the running one).  Returns false when the scan ran nothing.
+ */
+bool
+cqfdw_scan_info(ForeignScanState *node, CqJobStats *out, int *njobs)
+{
+	CqFdwScanState *st = (CqFdwScanState *) node->fdw_state;
+
+	memset(out, 0, sizeof(*out));
+	*njobs = 0;
+	if (st == NULL || st->explain_only)
+		return false;
+	*out = st->stats;
+	if (st->job)
+	{
+		CqJobStats	s;
+
+		cq_job_get_stats(st->job, &s);
+		add_stats(out, &s);
+	}
+	*njobs = st->njobs;
+	return true;
+}
+
+/*
+ * cqfdw_scan_table
+ *		The resolved table of a scan (EXPLAIN); NULL if none.
+ */
+const CqFdwTable *
+cqfdw_scan_table(ForeignScanState *node)
+{
+	CqFdwScanState *st = (CqFdwScanState *) node->fdw_state;
+
+	return st ? st->table : NULL;
+}
