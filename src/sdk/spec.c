@@ -134,10 +134,7 @@ failv(Ctx *c, CqErrorKind kind, const char *loc, const char *key,
 	else
 		strfmt(where, sizeof(where), "%s", key ? key : loc);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (where[0])
-		cq_error_set(c->err, kind, "%s: %s", where, msg);
-	else
-		cq_error_set(c->err, kind, "%s", msg);
+	cq_error_set(c->err, kind, "%s: %s", where[0] ? where : "spec", msg);
 	strfmt(c->err->path, sizeof(c->err->path), "%s", where);
 	return false;
 }
@@ -385,6 +382,16 @@ no_controls(const char *s, bool text)
 		if ((ch < 0x20 && !(text && (ch == '\t' || ch == '\n' || ch == '\r'))) || ch == 0x7f)
 			return false;
 	}
+	return true;
+}
+
+/* A header value: no control character but tab (no CR/LF injection). */
+static bool
+header_value_ok(const char *s)
+{
+	for (; *s; s++)
+		if (((unsigned char) *s < 0x20 && *s != '\t') || *s == 0x7f)
+			return false;
 	return true;
 }
 
@@ -1626,7 +1633,7 @@ parse_source(Ctx *c, json_t *root, CqSourceDef *def)
 			s = json_string_value(h);
 			colon = strchr(s, ':');
 			if (colon == NULL || !is_header_name(s, colon - s) ||
-				strlen(s) != json_string_length(h) || !no_controls(colon, true))
+				strlen(s) != json_string_length(h) || !header_value_ok(colon + 1))
 				return fail(c, where, NULL, "must be \"Name: value\" with a valid header name and no control characters");
 			if ((colon - s == 13 && strncasecmp(s, "Authorization", 13) == 0) ||
 				(colon - s == 6 && strncasecmp(s, "Cookie", 6) == 0))
