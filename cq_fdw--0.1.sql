@@ -38,4 +38,7 @@ LANGUAGE C STRICT STABLE;
 
 CREATE VIEW sources AS SELECT * FROM source_list();
 CREATE VIEW tables AS SELECT * FROM table_list();
+-- The catalog views show no credential or server option: anyone may read
+-- them (the functions read only the installed specs).
+GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;
 GRANT SELECT ON sources, tables TO PUBLIC;

@@ -1046,9 +1046,10 @@ cqfdw_get_table(Oid foreigntableid, Oid userid)
 	if (!have_mapping && !is_rest && src->auth != CQ_AUTH_NONE)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("user mapping not found for user \"%s\", server \"%s\"",
-						GetUserNameFromId(userid, false), srv->servername),
-				 errdetail("Source \"%s\" needs credentials.", source_name),
+				 errmsg("no user mapping for the current user on server \"%s\"",
+						srv->servername),
+				 errdetail("Source \"%s\" needs credentials, which only a user mapping holds.",
+						   source_name),
 				 errhint("CREATE USER MAPPING FOR CURRENT_USER SERVER %s OPTIONS (token '...').",
 						 quote_identifier(srv->servername))));
 	foreach(lc, umopts)
