@@ -1,0 +1,775 @@
+/*-------------------------------------------------------------------------
+ *
+ * http.c
+ *		  The HTTP layer of a job: libcurl easy handles, response capture,
+ *		  classification of a finished transfer (ok / redirect / retry /
+ *		  fail) with backoff, and the memory accounting object.
+ *
+ * Invariants:
+ *	- Only http and https are ever spoken (CURLOPT_PROTOCOLS_STR, and
+ *	  redirects are followed by the scheduler, never by libcurl, so every
+ *	  hop is checked against the outbound policy and max_redirects).
+ *	- Every connection's resolved address passes cq_net_addr_allowed()
+ *	  (CURLOPT_OPENSOCKETFUNCTION), so DNS names and redirects cannot reach
+ *	  a denied address.
+ *	- Responses are hostile: the body is capped by max_response_bytes
+ *	  (counted after decompression, so a gzip bomb is caught), headers by
+ *	  max_header_bytes; API text is copied sanitized and never used as a
+ *	  format string.
+ *	- Credentials go into request headers/curl options only; no CqError
+ *	  field is ever filled from a request header, and URLs in errors are
+ *	  redacted with cq_redact_url().
+ *	- Easy handles and the response state of a CqpReq are touched only by
+ *	  the job's I/O thread; the CqpHttp configuration is read-only after
+ *	  cqp_http_init, except `seed` which only the I/O thread uses.
+ *
+ * Copyright (c) 2026, cq_fdw developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "cq_sdk_int.h"
+
+/* ------------------------------------------------------------------------
+ * Accounting
+ * ------------------------------------------------------------------------ */
+
+/* cqp_acct_new: one reference, owned by the caller; NULL on OOM. */
+CqpAcct *
+cqp_acct_new(void)
+{
+	CqpAcct    *a = calloc(1, sizeof(CqpAcct));
+
+	if (!a)
+		return NULL;
+	atomic_init(&a->refs, 1);
+	atomic_init(&a->held, 0);
+	atomic_init(&a->peak, 0);
+	return a;
+}
+
+/* cqp_acct_add: charge n bytes and raise the peak; any thread. */
+void
+cqp_acct_add(CqpAcct *a, size_t n)
+{
+	size_t		now = atomic_fetch_add(&a->held, n) + n;
+	size_t		pk = atomic_load(&a->peak);
+
+	while (now > pk && !atomic_compare_exchange_weak(&a->peak, &pk, now))
+		;
+}
+
+/* cqp_acct_sub: release n bytes previously charged; any thread. */
+void
+cqp_acct_sub(CqpAcct *a, size_t n)
+{
+	atomic_fetch_sub(&a->held, n);
+}
+
+/* cqp_acct_unref: drop a reference; the last one frees. */
+void
+cqp_acct_unref(CqpAcct *a)
+{
+	if (a && atomic_fetch_sub(&a->refs, 1) == 1)
+		free(a);
+}
+
+/* Monotonic clock in milliseconds. */
+int64_t
+cqp_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ------------------------------------------------------------------------
+ * Job-wide configuration
+ * ------------------------------------------------------------------------ */
+
+/* A credential must not be able to inject headers. */
+static bool
+header_safe(const char *s)
+{
+	for (; s && *s; s++)
+		if (*s == '\r' || *s == '\n')
+			return false;
+	return true;
+}
+
+/*
+ * cqp_http_init
+ *		Build the header lists (source headers, and a second list that adds
+ *		the credentials) for a job.  On error fills err (never with a
+ *		credential) and returns false; cqp_http_cleanup is safe either way.
+ */
+bool
+cqp_http_init(CqpHttp *h, const CqJobParams *params, CqpAcct *acct,
+			  CqError *err)
+{
+	const CqSourceDef *src = params->source;
+	struct curl_slist *base = NULL,
+			   *withauth = NULL,
+			   *t;
+
+	memset(h, 0, sizeof(*h));
+	h->settings = &params->settings;
+	h->policy = &params->policy;
+	h->source = src;
+	h->cred = &params->cred;
+	h->acct = acct;
+	h->seed = (unsigned int) (cqp_now_ms() ^ (uintptr_t) h);
+
+	if (!header_safe(params->cred.token) || !header_safe(params->cred.user) ||
+		!header_safe(params->cred.secret))
+	{
+		cq_error_set(err, CQ_ERR_CONFIG, "credential contains a line break");
+		return false;
+	}
+	for (int i = 0; src && i < src->nheaders; i++)
+	{
+		if (!header_safe(src->headers[i]))
+		{
+			cq_error_set(err, CQ_ERR_CONFIG, "source header %d contains a line break", i);
+			goto fail;
+		}
+		t = curl_slist_append(base, src->headers[i]);
+		if (!t)
+			goto oom;
+		base = t;
+		t = curl_slist_append(withauth, src->headers[i]);
+		if (!t)
+			goto oom;
+		withauth = t;
+	}
+	if (src && params->cred.token &&
+		(src->auth == CQ_AUTH_BEARER || src->auth == CQ_AUTH_HEADER))
+	{
+		const char *name = (src->auth == CQ_AUTH_BEARER) ? "Authorization" :
+			src->auth_header;
+		const char *pfx = (src->auth == CQ_AUTH_BEARER) ? "Bearer " : "";
+		size_t		len;
+		char	   *line;
+
+		if (!name || !*name || !header_safe(name) || strchr(name, ':'))
+		{
+			cq_error_set(err, CQ_ERR_CONFIG, "auth_header is missing or invalid");
+			goto fail;
+		}
+		len = strlen(name) + strlen(pfx) + strlen(params->cred.token) + 3;
+		line = malloc(len);
+		if (!line)
+			goto oom;
+		snprintf(line, len, "%s: %s%s", name, pfx, params->cred.token);
+		t = curl_slist_append(withauth, line);
+		/* wipe our copy; curl keeps its own */
+		memset(line, 0, len);
+		free(line);
+		if (!t)
+			goto oom;
+		withauth = t;
+	}
+	h->hdrs_auth = withauth;
+	h->hdrs_noauth = base;
+	return true;
+
+oom:
+	cq_error_set(err, CQ_ERR_NOMEM, "out of memory building request headers");
+fail:
+	curl_slist_free_all(base);
+	curl_slist_free_all(withauth);
+	return false;
+}
+
+/* cqp_http_cleanup: free what cqp_http_init built. */
+void
+cqp_http_cleanup(CqpHttp *h)
+{
+	curl_slist_free_all(h->hdrs_auth);
+	curl_slist_free_all(h->hdrs_noauth);
+	h->hdrs_auth = h->hdrs_noauth = NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Callbacks (I/O thread)
+ * ------------------------------------------------------------------------ */
+
+static size_t
+write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	CqpReq	   *req = ud;
+	size_t		n = size * nmemb;
+	size_t		max = req->http->settings->max_response_bytes;
+
+	if (req->body.len + n > max)
+	{
+		req->too_big = true;
+		return 0;				/* aborts with CURLE_WRITE_ERROR */
+	}
+	if (req->body.len + n + 1 > req->body.cap)
+	{
+		size_t		nc = req->body.cap ? req->body.cap * 2 : 16384;
+		char	   *nd;
+
+		while (nc < req->body.len + n + 1)
+			nc *= 2;
+		if (nc > max + 1)
+			nc = max + 1;
+		nd = realloc(req->body.data, nc);
+		if (!nd)
+		{
+			req->too_big = true;
+			return 0;
+		}
+		req->body.data = nd;
+		req->body.cap = nc;
+	}
+	memcpy(req->body.data + req->body.len, ptr, n);
+	req->body.len += n;
+	req->body.data[req->body.len] = '\0';
+	cqp_acct_add(req->http->acct, n);
+	return n;
+}
+
+/* Copy a header value (trimmed) into a fixed buffer. */
+static void
+copy_value(char *dst, size_t dstlen, const char *v, size_t len)
+{
+	while (len && isspace((unsigned char) v[len - 1]))
+		len--;
+	if (len >= dstlen)
+		len = dstlen - 1;
+	memcpy(dst, v, len);
+	dst[len] = '\0';
+}
+
+static bool
+header_is(const char *line, size_t nlen, const char *name)
+{
+	return name && strlen(name) == nlen && strncasecmp(line, name, nlen) == 0;
+}
+
+static size_t
+header_cb(char *buf, size_t size, size_t nitems, void *ud)
+{
+	CqpReq	   *req = ud;
+	size_t		n = size * nitems;
+	const CqSourceDef *src = req->http->source;
+	const char *colon;
+	const char *v;
+	size_t		nlen,
+				vlen;
+
+	req->header_bytes += n;
+	if (req->header_bytes > req->http->settings->max_header_bytes)
+	{
+		req->hdr_too_big = true;
+		return 0;
+	}
+	if (n >= 5 && strncmp(buf, "HTTP/", 5) == 0)
+	{
+		/* a new response (e.g. after 100-continue): forget earlier headers */
+		free(req->link);
+		free(req->location);
+		req->link = req->location = NULL;
+		req->retry_after[0] = req->rl_remaining[0] = req->rl_reset[0] = '\0';
+		return n;
+	}
+	colon = memchr(buf, ':', n);
+	if (!colon)
+		return n;
+	nlen = (size_t) (colon - buf);
+	v = colon + 1;
+	while (v < buf + n && (*v == ' ' || *v == '\t'))
+		v++;
+	vlen = (size_t) (buf + n - v);
+	while (vlen && isspace((unsigned char) v[vlen - 1]))
+		vlen--;
+
+	if (header_is(buf, nlen, "link"))
+	{
+		size_t		old = req->link ? strlen(req->link) : 0;
+		char	   *nl = realloc(req->link, old + vlen + 3);
+
+		if (!nl)
+			return 0;
+		if (old)
+		{
+			memcpy(nl + old, ", ", 2);
+			old += 2;
+		}
+		memcpy(nl + old, v, vlen);
+		nl[old + vlen] = '\0';
+		req->link = nl;
+	}
+	else if (header_is(buf, nlen, "location"))
+	{
+		free(req->location);
+		req->location = strndup(v, vlen);
+	}
+	else if (header_is(buf, nlen, "retry-after"))
+		copy_value(req->retry_after, sizeof(req->retry_after), v, vlen);
+	else if (src && header_is(buf, nlen, src->ratelimit_remaining_header))
+		copy_value(req->rl_remaining, sizeof(req->rl_remaining), v, vlen);
+	else if (src && header_is(buf, nlen, src->ratelimit_reset_header))
+		copy_value(req->rl_reset, sizeof(req->rl_reset), v, vlen);
+	return n;
+}
+
+static curl_socket_t
+opensocket_cb(void *ud, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+	CqpReq	   *req = ud;
+
+	(void) purpose;
+	if (!cq_net_addr_allowed(req->http->policy, &addr->addr, &req->policy_err))
+	{
+		if (req->policy_err.kind == CQ_ERR_NONE)
+			cq_error_set(&req->policy_err, CQ_ERR_POLICY,
+						 "connection to this address is not allowed");
+		req->refused = true;
+		return CURL_SOCKET_BAD;
+	}
+	return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+}
+
+/* ------------------------------------------------------------------------
+ * Requests
+ * ------------------------------------------------------------------------ */
+
+/*
+ * cqp_http_reset
+ *		Forget the transfer state of a request (easy handle, body, headers),
+ *		releasing the body's bytes from the accounting.  I/O thread, or any
+ *		thread once the request left the multi handle.
+ */
+void
+cqp_http_reset(CqpReq *req)
+{
+	if (req->easy)
+		curl_easy_cleanup(req->easy);
+	req->easy = NULL;
+	if (req->body.len && req->http)
+		cqp_acct_sub(req->http->acct, req->body.len);
+	free(req->body.data);
+	memset(&req->body, 0, sizeof(req->body));
+	free(req->link);
+	free(req->location);
+	req->link = req->location = NULL;
+	req->header_bytes = 0;
+	req->retry_after[0] = req->rl_remaining[0] = req->rl_reset[0] = '\0';
+	req->refused = req->too_big = req->hdr_too_big = false;
+	memset(&req->policy_err, 0, sizeof(req->policy_err));
+	req->rl_pause_until_ms = 0;
+}
+
+/*
+ * cqp_http_prepare
+ *		Create the easy handle of `req` for req->url.  `with_auth` says
+ *		whether credentials go with it (only to the job's origin).  Checks
+ *		the URL against the outbound policy.  I/O thread.
+ */
+bool
+cqp_http_prepare(CqpHttp *h, CqpReq *req, bool with_auth, CqError *err)
+{
+	const CqJobSettings *s = h->settings;
+	CURL	   *e;
+
+	cqp_http_reset(req);
+	req->http = h;
+	if (!cq_net_url_allowed(h->policy, req->url, err))
+	{
+		if (err->kind == CQ_ERR_NONE)
+			cq_error_set(err, CQ_ERR_POLICY, "URL not allowed by the outbound policy");
+		cq_redact_url(req->url, err->url, sizeof(err->url));
+		return false;
+	}
+	e = curl_easy_init();
+	if (!e)
+	{
+		cq_error_set(err, CQ_ERR_NOMEM, "cannot create a transfer");
+		return false;
+	}
+	req->easy = e;
+	curl_easy_setopt(e, CURLOPT_URL, req->url);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, req);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_USERAGENT, s->user_agent ? s->user_agent : "cq_fdw/0.1");
+	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, req);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, req);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, opensocket_cb);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, req);
+	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) s->max_response_bytes);
+	if (s->connect_timeout_ms > 0)
+		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, s->connect_timeout_ms);
+	if (s->request_timeout_ms > 0)
+		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, s->request_timeout_ms);
+	if (s->low_speed_time_s > 0)
+	{
+		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, s->low_speed_time_s);
+	}
+	if (s->insecure)
+	{
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (s->ca_file)
+		curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER,
+					 (struct curl_slist *) (with_auth ? h->hdrs_auth : h->hdrs_noauth));
+	if (with_auth && h->source)
+	{
+		const CqCredentials *c = h->cred;
+
+		switch (h->source->auth)
+		{
+			case CQ_AUTH_BASIC:
+				if (c->user)
+					curl_easy_setopt(e, CURLOPT_USERNAME, c->user);
+				if (c->token || c->secret)
+					curl_easy_setopt(e, CURLOPT_PASSWORD, c->token ? c->token : c->secret);
+				curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC);
+				break;
+			case CQ_AUTH_SIGV4:
+				if (h->source->sigv4)
+					curl_easy_setopt(e, CURLOPT_AWS_SIGV4, h->source->sigv4);
+				if (c->user)
+					curl_easy_setopt(e, CURLOPT_USERNAME, c->user);
+				if (c->secret)
+					curl_easy_setopt(e, CURLOPT_PASSWORD, c->secret);
+				break;
+			default:
+				break;
+		}
+	}
+	req->t_start_ms = cqp_now_ms();
+	return true;
+}
+
+/* ------------------------------------------------------------------------
+ * Classification of a finished transfer
+ * ------------------------------------------------------------------------ */
+
+/*
+ * cqp_http_api_message
+ *		The API's own error message from a body: "message", "error.message",
+ *		"error" (string), "error_description", else the first 200 bytes of
+ *		text; sanitized into out.  Bodies above 1 MB are not parsed.
+ */
+void
+cqp_http_api_message(const char *body, size_t len, char *out, size_t outlen)
+{
+	json_t	   *doc = NULL;
+	const char *msg = NULL;
+
+	out[0] = '\0';
+	if (!body || len == 0)
+		return;
+	if (len <= 1024 * 1024)
+		doc = json_loadb(body, len, 0, NULL);
+	if (json_is_object(doc))
+	{
+		json_t	   *m = json_object_get(doc, "message");
+		json_t	   *e = json_object_get(doc, "error");
+
+		if (json_is_string(m))
+			msg = json_string_value(m);
+		else if (json_is_object(e) && json_is_string(json_object_get(e, "message")))
+			msg = json_string_value(json_object_get(e, "message"));
+		else if (json_is_string(e))
+			msg = json_string_value(e);
+		else if (json_is_string(json_object_get(doc, "error_description")))
+			msg = json_string_value(json_object_get(doc, "error_description"));
+	}
+	if (msg)
+		cqp_sanitize_copy(out, outlen, msg, strlen(msg));
+	else
+		cqp_sanitize_copy(out, outlen, body, len < 200 ? len : 200);
+	json_decref(doc);
+}
+
+/* Retry-After (delta-seconds or HTTP-date) in ms from now, or -1. */
+static long
+retry_after_ms(const char *v)
+{
+	char	   *end;
+	long		secs;
+	time_t		t;
+
+	if (!v || !*v)
+		return -1;
+	if (isdigit((unsigned char) v[0]))
+	{
+		errno = 0;
+		secs = strtol(v, &end, 10);
+		if (errno == 0 && *end == '\0' && secs >= 0 && secs < 86400 * 365)
+			return secs * 1000;
+		return -1;
+	}
+	t = curl_getdate(v, NULL);
+	if (t == (time_t) -1)
+		return -1;
+	{
+		struct timespec now;
+		long		ms;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		ms = (long) (t - now.tv_sec) * 1000 - now.tv_nsec / 1000000;
+		return ms < 0 ? 0 : ms;
+	}
+}
+
+/* Rate-limit reset header (epoch seconds) in ms from now, or -1. */
+static long
+reset_ms(const char *v)
+{
+	char	   *end;
+	long long	epoch;
+	struct timespec now;
+
+	if (!v || !*v)
+		return -1;
+	errno = 0;
+	epoch = strtoll(v, &end, 10);
+	if (errno || *end || epoch < 0)
+		return -1;
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (epoch < 1000000000LL)	/* a delta, as some APIs send */
+		return (long) (epoch * 1000);
+	if (epoch - now.tv_sec > 86400 * 365)
+		return -1;
+	{
+		long		ms = (long) ((epoch - now.tv_sec) * 1000 - now.tv_nsec / 1000000);
+
+		return ms < 0 ? 0 : ms;
+	}
+}
+
+/* Full jitter: uniform in [0, min(max, base * 2^attempt)]. */
+static long
+backoff_ms(CqpHttp *h, int attempt)
+{
+	const CqJobSettings *s = h->settings;
+	long		cap = s->retry_base_ms > 0 ? s->retry_base_ms : 1;
+
+	for (int i = 0; i < attempt && cap < s->retry_max_ms; i++)
+		cap *= 2;
+	if (cap > s->retry_max_ms)
+		cap = s->retry_max_ms;
+	if (cap <= 0)
+		return 0;
+	return (long) (rand_r(&h->seed) % (unsigned long) (cap + 1));
+}
+
+static void
+fill_url(CqError *err, const CqpReq *req)
+{
+	cq_redact_url(req->url, err->url, sizeof(err->url));
+}
+
+/*
+ * cqp_http_finish
+ *		Classify a finished transfer.  On CQP_REDIRECT req->url is replaced
+ *		(the caller resends); on CQP_RETRY *wait_ms says how long to wait
+ *		(the caller increments req->attempt); on CQP_FAIL err is filled
+ *		(kind, status, message, api_message, redacted url).  On CQP_OK the
+ *		body stays in req->body, and req->rl_pause_until_ms is set if the
+ *		rate-limit headers say the quota is exhausted.  I/O thread.
+ */
+CqpOutcome
+cqp_http_finish(CqpHttp *h, CqpReq *req, int curlcode, int64_t now_ms,
+				long *wait_ms, CqError *err)
+{
+	const CqJobSettings *s = h->settings;
+	CURLcode	rc = (CURLcode) curlcode;
+	long		status = 0;
+	bool		retryable = false;
+	bool		ratelimited = false;
+	long		ra = -1;
+
+	*wait_ms = 0;
+	memset(err, 0, sizeof(*err));
+	if (req->easy)
+		curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status);
+
+	if (req->refused)
+	{
+		*err = req->policy_err;
+		if (err->kind == CQ_ERR_NONE)
+			err->kind = CQ_ERR_POLICY;
+		fill_url(err, req);
+		return CQP_FAIL;
+	}
+	if (rc != CURLE_OK)
+	{
+		if (req->too_big || rc == CURLE_FILESIZE_EXCEEDED)
+		{
+			cq_error_set(err, CQ_ERR_LIMIT, "response larger than max_response_bytes (%zu bytes)",
+						 s->max_response_bytes);
+			snprintf(err->setting, sizeof(err->setting), "max_response_bytes");
+			fill_url(err, req);
+			return CQP_FAIL;
+		}
+		if (req->hdr_too_big)
+		{
+			cq_error_set(err, CQ_ERR_LIMIT, "response headers larger than max_header_bytes (%zu bytes)",
+						 s->max_header_bytes);
+			snprintf(err->setting, sizeof(err->setting), "max_header_bytes");
+			fill_url(err, req);
+			return CQP_FAIL;
+		}
+		switch (rc)
+		{
+			case CURLE_OPERATION_TIMEDOUT:
+				{
+					bool		total = s->request_timeout_ms > 0 &&
+						now_ms - req->t_start_ms >= s->request_timeout_ms - 50;
+
+					cq_error_set(err, CQ_ERR_TIMEOUT, "%s",
+								 total ? "request timed out (request_timeout_ms)" :
+								 "transfer stalled (low_speed_time_s)");
+					snprintf(err->setting, sizeof(err->setting), "%s",
+							 total ? "request_timeout_ms" : "low_speed_time_s");
+					retryable = !total;
+					break;
+				}
+			case CURLE_PARTIAL_FILE:
+				cq_error_set(err, CQ_ERR_CONNECT, "truncated response");
+				retryable = true;
+				break;
+			case CURLE_COULDNT_CONNECT:
+			case CURLE_RECV_ERROR:
+			case CURLE_SEND_ERROR:
+			case CURLE_GOT_NOTHING:
+			case CURLE_HTTP2:
+			case CURLE_HTTP2_STREAM:
+				cq_error_set(err, CQ_ERR_CONNECT, "%s", curl_easy_strerror(rc));
+				retryable = true;
+				break;
+			default:
+				cq_error_set(err, CQ_ERR_CONNECT, "%s", curl_easy_strerror(rc));
+				break;
+		}
+		fill_url(err, req);
+		if (!retryable || req->attempt >= s->max_retries)
+			return CQP_FAIL;
+		*wait_ms = backoff_ms(h, req->attempt);
+		return CQP_RETRY;
+	}
+
+	/* a complete HTTP response */
+	if (status >= 200 && status < 300)
+	{
+		if (req->rl_remaining[0] && strtol(req->rl_remaining, NULL, 10) == 0 &&
+			req->rl_remaining[0] == '0')
+		{
+			long		r = reset_ms(req->rl_reset);
+
+			if (r > 0)
+			{
+				if (r > s->retry_max_ms)
+					r = s->retry_max_ms;
+				req->rl_pause_until_ms = now_ms + r;
+			}
+		}
+		return CQP_OK;
+	}
+	if ((status == 301 || status == 302 || status == 303 || status == 307 ||
+		 status == 308) && req->location)
+	{
+		char	   *nu;
+
+		if (req->redirects >= s->max_redirects)
+		{
+			cq_error_set(err, CQ_ERR_LIMIT, "too many redirects (max_redirects is %d)",
+						 s->max_redirects);
+			snprintf(err->setting, sizeof(err->setting), "max_redirects");
+			err->http_status = (int) status;
+			fill_url(err, req);
+			return CQP_FAIL;
+		}
+		nu = cqp_url_resolve(req->url, req->location);
+		if (!nu || !(strncasecmp(nu, "http://", 7) == 0 || strncasecmp(nu, "https://", 8) == 0))
+		{
+			cq_error_set(err, CQ_ERR_POLICY, "redirect to a non-http(s) URL refused");
+			err->http_status = (int) status;
+			fill_url(err, req);
+			free(nu);
+			return CQP_FAIL;
+		}
+		if (!cq_net_url_allowed(h->policy, nu, err))
+		{
+			if (err->kind == CQ_ERR_NONE)
+				err->kind = CQ_ERR_POLICY;
+			err->http_status = (int) status;
+			cq_redact_url(nu, err->url, sizeof(err->url));
+			free(nu);
+			return CQP_FAIL;
+		}
+		free(req->url);
+		req->url = nu;
+		req->redirects++;
+		return CQP_REDIRECT;
+	}
+
+	/* an error status */
+	if (req->rl_remaining[0] == '0' && strtol(req->rl_remaining, NULL, 10) == 0 &&
+		(status == 403 || status == 429))
+	{
+		ratelimited = true;
+		ra = reset_ms(req->rl_reset);
+	}
+	if (status == 429 || status == 500 || status == 502 || status == 503 ||
+		status == 504 || ratelimited)
+		retryable = true;
+	if (status == 429)
+		ratelimited = true;
+	{
+		long		r = retry_after_ms(req->retry_after);
+
+		if (r > ra)
+			ra = r;
+	}
+	cq_error_set(err, ratelimited ? CQ_ERR_RATE_LIMIT : CQ_ERR_HTTP,
+				 ratelimited ? "API rate limit exceeded (HTTP %ld)" : "HTTP status %ld from the API",
+				 status);
+	err->http_status = (int) status;
+	cqp_http_api_message(req->body.data, req->body.len, err->api_message,
+						 sizeof(err->api_message));
+	fill_url(err, req);
+	if (!retryable || req->attempt >= s->max_retries)
+		return CQP_FAIL;
+	if (ra > s->retry_max_ms)
+	{
+		/* waiting that long would look like a hang: fail now, say why */
+		snprintf(err->message, sizeof(err->message),
+				 "API asks to wait %ld s before retrying, more than retry_max_ms (HTTP %ld)",
+				 (ra + 999) / 1000, status);
+		snprintf(err->setting, sizeof(err->setting), "retry_max_ms");
+		return CQP_FAIL;
+	}
+	*wait_ms = backoff_ms(h, req->attempt);
+	if (ra > *wait_ms)
+		*wait_ms = ra;
+	return CQP_RETRY;
+}

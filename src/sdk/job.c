@@ -1,0 +1,2250 @@
+/*-------------------------------------------------------------------------
+ *
+ * job.c
+ *		  The scheduler: one scan of one table as a set of units (fan-out
+ *		  over key values, server-option lists and parent rows), run by one
+ *		  libcurl multi I/O thread and a pool of parse workers, delivering
+ *		  typed row batches through a queue signalled by an eventfd.
+ *
+ * Threads (all created with every signal blocked):
+ *	- the consumer (a PostgreSQL backend's main thread) calls only the
+ *	  cq_job_* functions below; none of them blocks for long (cq_job_free
+ *	  joins threads that notice the stop flag within one poll timeout,
+ *	  100 ms, or one page parse);
+ *	- the I/O thread owns the curl multi handle, every easy handle, the
+ *	  retry timer list and the in-flight list; it alone starts transfers;
+ *	- parse workers take completed bodies, parse and extract rows, decide
+ *	  the next page and push batches.
+ *
+ * Locking: job->mu protects the ready/parse/output queues, unit state,
+ * failure/finish flags, failed-unit records and the stats; it is never held
+ * across I/O, parsing or a curl call other than curl_multi_wakeup.
+ * job->wmu protects column warnings.  Memory held is accounted with atomics
+ * in a refcounted CqpAcct that batches keep alive after cq_job_free.
+ *
+ * Memory budget: the I/O thread starts a transfer only when
+ *		held + (in_flight + 1) * P <= memory_budget
+ * where P is the largest footprint of one page seen so far (body bytes,
+ * which also stand for the parsed document until it is freed, plus the
+ * batches built from it; 1 MB before the first page), or when nothing is in
+ * flight, being parsed or queued for the consumer (so a job always
+ * progresses).  Hence peak_bytes <= memory_budget + P for pages no larger
+ * than those already seen, plus whatever the consumer keeps unfreed.
+ *
+ * Order: a unit's pages are sequential (each next page comes from the
+ * previous one) unless the remaining pages are known in advance (Link
+ * rel="last", or a total row count) and no LIMIT is set; units run
+ * concurrently under settings.concurrency.  A parent listing's next page is
+ * requested only after every child unit spawned by its current page has
+ * finished (depth-first, bounded breadth).
+ *
+ * Copyright (c) 2026, cq_fdw developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "cq_sdk_int.h"
+
+#define DEFAULT_PAGE_EXPECT (1024 * 1024)
+#define MAX_UNITS 1000000
+
+typedef struct BatchImpl
+{
+	CqBatch		b;				/* first: a CqBatch * is a BatchImpl * */
+	CqpAcct    *acct;			/* reference held until cq_batch_free */
+} BatchImpl;
+
+typedef struct CqpUnit
+{
+	struct CqpUnit *all_next;	/* every unit of the job (for freeing) */
+	struct CqpUnit *parent;		/* parent-listing unit that spawned it */
+	struct CqpUnit *range_next; /* link in job->ranges */
+	int			na;				/* assignments param -> value */
+	char	  **an;
+	char	  **av;
+	int		   *acol;			/* table column index, or -1 */
+	bool	   *aquery;			/* sent as a query parameter */
+	int		   *colval;			/* per output column: assignment or -1 */
+	char		label[128];
+	bool		is_parent;		/* lists the parent endpoint */
+	char	   *origin_url;		/* first URL: credentials go to its origin */
+	CqpPager	pager;
+	const CqPath *rows;
+	/* under job->mu */
+	int			outstanding;	/* requests queued, in flight or parsing */
+	int			children;		/* unfinished child units */
+	CqpReq	   *deferred;		/* parent: next page, after the children */
+	char	   *range_url;
+	const char *range_param;
+	int64_t		range_cur,
+				range_to,
+				range_step;
+	bool		in_ranges;
+	uint64_t   *seen;			/* hashes of URLs requested (loop detection) */
+	int			nseen,
+				seencap;
+	bool		failed,
+				finished;
+} CqpUnit;
+
+struct CqJob
+{
+	CqJobParams params;			/* copy; pointed-to data borrowed */
+	const CqTableDef *table;
+	CqpHttp		http;
+	CqpAcct    *acct;
+	CURLM	   *multi;
+	int			efd;
+	pthread_t	io;
+	bool		io_started;
+	pthread_t  *workers;
+	int			nworkers_started;
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	atomic_bool stop;
+	CqpReq	   *ready_h,
+			   *ready_t;
+	CqpReq	   *parse_h,
+			   *parse_t;
+	CqBatch    *out_h,
+			   *out_t;
+	atomic_int	parsing;		/* in parse queue or being parsed */
+	atomic_int	out_count;
+	CqpUnit    *units;
+	CqpUnit    *ranges_h;
+	int			units_active;
+	bool		finished;
+	bool		failed;
+	CqError		err;
+	int64_t		rows_queued;
+	atomic_size_t page_expect;
+	CqError    *ferrs;
+	int			nferrs,
+				ferrcap;
+	CqJobStats	st;
+
+	pthread_mutex_t wmu;
+	CqColumnWarning *warn;
+
+	/* paths compiled here */
+	CqPath	   *parent_rows;
+	CqPath	   *parent_next;
+	CqPath	  **map_paths;
+	CqPath	   *total;
+	const char *base_url;
+
+	/* I/O thread only */
+	CqpReq	   *timers;			/* sorted by due_ms */
+	CqpReq	   *inflight_h;
+	int			inflight;
+	int64_t		pause_until;
+};
+
+static void wake_locked(CqJob *job);
+
+/* ------------------------------------------------------------------------
+ * Small helpers
+ * ------------------------------------------------------------------------ */
+
+static uint64_t
+hash_str(const char *s)
+{
+	uint64_t	h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char) *s) * 1099511628211ULL;
+	return h;
+}
+
+/* Record url in the unit's seen set; false if it was already there. */
+static bool
+seen_add(CqpUnit *u, const char *url)
+{
+	uint64_t	h = hash_str(url);
+
+	for (int i = 0; i < u->nseen; i++)
+		if (u->seen[i] == h)
+			return false;
+	if (u->nseen == u->seencap)
+	{
+		int			nc = u->seencap ? u->seencap * 2 : 8;
+		uint64_t   *ns = realloc(u->seen, (size_t) nc * sizeof(uint64_t));
+
+		if (!ns)
+			return true;		/* can't remember: assume new */
+		u->seen = ns;
+		u->seencap = nc;
+	}
+	u->seen[u->nseen++] = h;
+	return true;
+}
+
+/* Copy a NUL-terminated string into a fixed buffer, truncating. */
+static void
+scopy(char *dst, size_t n, const char *src)
+{
+	size_t		l = src ? strlen(src) : 0;
+
+	if (l >= n)
+		l = n - 1;
+	memcpy(dst, src ? src : "", l);
+	dst[l] = '\0';
+}
+
+static void
+signal_fd(CqJob *job)
+{
+	uint64_t	one = 1;
+	ssize_t		r = write(job->efd, &one, sizeof(one));
+
+	(void) r;					/* EAGAIN: counter saturated, still readable */
+}
+
+static void
+req_free(CqpReq *req)
+{
+	if (!req)
+		return;
+	cqp_http_reset(req);
+	free(req->url);
+	free(req);
+}
+
+/* New request of unit u; takes ownership of url.  job->mu held. */
+static CqpReq *
+new_req_locked(CqJob *job, CqpUnit *u, char *url, int64_t index, bool seq)
+{
+	CqpReq	   *r = calloc(1, sizeof(CqpReq));
+
+	if (!r)
+	{
+		free(url);
+		return NULL;
+	}
+	r->unit = u;
+	r->http = &job->http;
+	r->url = url;
+	r->page_index = index;
+	r->seq = seq;
+	u->outstanding++;
+	return r;
+}
+
+static void
+push_ready_locked(CqJob *job, CqpReq *r, bool front)
+{
+	r->next = NULL;
+	if (front)
+	{
+		r->next = job->ready_h;
+		job->ready_h = r;
+		if (!job->ready_t)
+			job->ready_t = r;
+	}
+	else
+	{
+		if (job->ready_t)
+			job->ready_t->next = r;
+		else
+			job->ready_h = r;
+		job->ready_t = r;
+	}
+	if (job->multi)
+		curl_multi_wakeup(job->multi);
+}
+
+static void
+wake_locked(CqJob *job)
+{
+	pthread_cond_broadcast(&job->cv);
+	if (job->multi)
+		curl_multi_wakeup(job->multi);
+	signal_fd(job);
+}
+
+static void
+finish_locked(CqJob *job)
+{
+	if (!job->finished && !job->failed)
+		job->finished = true;
+	atomic_store(&job->stop, true);
+	wake_locked(job);
+}
+
+static void
+fail_job_locked(CqJob *job, const CqError *err)
+{
+	if (!job->failed && !job->finished)
+	{
+		job->failed = true;
+		job->err = *err;
+	}
+	atomic_store(&job->stop, true);
+	wake_locked(job);
+}
+
+static void
+range_remove_locked(CqJob *job, CqpUnit *u)
+{
+	CqpUnit   **pp = &job->ranges_h;
+
+	while (*pp && *pp != u)
+		pp = &(*pp)->range_next;
+	if (*pp)
+		*pp = u->range_next;
+	u->range_next = NULL;
+	u->in_ranges = false;
+	free(u->range_url);
+	u->range_url = NULL;
+}
+
+/*
+ * A unit may have finished: no request outstanding, no child running, no
+ * range left.  Propagates to the parent unit, and finishes the job when no
+ * unit is active.  job->mu held.
+ */
+static void
+unit_check_locked(CqJob *job, CqpUnit *u)
+{
+	while (u && !u->finished && u->outstanding == 0 && u->children == 0 &&
+		   !u->in_ranges)
+	{
+		if (u->deferred)
+		{
+			CqpReq	   *r = u->deferred;
+
+			u->deferred = NULL;
+			if (!u->failed && !atomic_load(&job->stop))
+			{
+				u->outstanding++;
+				push_ready_locked(job, r, false);
+				return;
+			}
+			req_free(r);
+		}
+		u->finished = true;
+		job->units_active--;
+		u = u->parent;
+		if (u)
+			u->children--;
+	}
+	if (job->units_active <= 0)
+		finish_locked(job);
+}
+
+/* Drop a request whose work is over.  job->mu held. */
+static void
+req_done_locked(CqJob *job, CqpReq *req)
+{
+	CqpUnit    *u = req->unit;
+
+	req_free(req);
+	u->outstanding--;
+	unit_check_locked(job, u);
+}
+
+/* A unit failed: skip it (skip_failed_units) or fail the job.  mu held. */
+static void
+unit_fail_locked(CqJob *job, CqpUnit *u, CqError *err)
+{
+	if (u && u->label[0] && !err->unit[0])
+		scopy(err->unit, sizeof(err->unit), u->label);
+	if (u && job->params.settings.skip_failed_units &&
+		err->kind != CQ_ERR_NOMEM && err->kind != CQ_ERR_INTERNAL &&
+		err->kind != CQ_ERR_CANCELED)
+	{
+		if (!u->failed)
+		{
+			u->failed = true;
+			job->st.units_failed++;
+			if (job->nferrs == job->ferrcap)
+			{
+				int			nc = job->ferrcap ? job->ferrcap * 2 : 8;
+				CqError    *ne = realloc(job->ferrs, (size_t) nc * sizeof(CqError));
+
+				if (ne)
+				{
+					job->ferrs = ne;
+					job->ferrcap = nc;
+				}
+			}
+			if (job->nferrs < job->ferrcap)
+				job->ferrs[job->nferrs++] = *err;
+		}
+		if (u->in_ranges)
+			range_remove_locked(job, u);
+		if (u->deferred)
+		{
+			req_free(u->deferred);
+			u->deferred = NULL;
+		}
+		return;
+	}
+	fail_job_locked(job, err);
+}
+
+static void
+fail_req(CqJob *job, CqpReq *req, CqError *err)
+{
+	pthread_mutex_lock(&job->mu);
+	unit_fail_locked(job, req->unit, err);
+	req_done_locked(job, req);
+	pthread_mutex_unlock(&job->mu);
+}
+
+/* ------------------------------------------------------------------------
+ * Units
+ * ------------------------------------------------------------------------ */
+
+/* Are all {params} of tmpl among the unit's assignments? */
+static bool
+tmpl_satisfied(const char *tmpl, int na, char **an)
+{
+	const char *p = tmpl;
+
+	if (!tmpl)
+		return false;
+	while ((p = strchr(p, '{')) != NULL)
+	{
+		const char *e = strchr(p, '}');
+		size_t		nl;
+		bool		ok = false;
+
+		if (!e)
+			break;
+		nl = (size_t) (e - p - 1);
+		for (int i = 0; i < na; i++)
+			if (strlen(an[i]) == nl && memcmp(an[i], p + 1, nl) == 0)
+				ok = true;
+		if (!ok)
+			return false;
+		p = e + 1;
+	}
+	return true;
+}
+
+static bool
+has_placeholder(const char *tmpl)
+{
+	return tmpl && strchr(tmpl, '{') && strchr(tmpl, '}');
+}
+
+static void
+unit_free(CqpUnit *u)
+{
+	for (int i = 0; i < u->na; i++)
+	{
+		free(u->an[i]);
+		free(u->av[i]);
+	}
+	free(u->an);
+	free(u->av);
+	free(u->acol);
+	free(u->aquery);
+	free(u->colval);
+	free(u->origin_url);
+	free(u->range_url);
+	free(u->seen);
+	req_free(u->deferred);
+	free(u);
+}
+
+/*
+ * Build a unit from its assignments and its first request.  Chooses the
+ * endpoint (get_endpoint when all its params are given, else endpoint, else
+ * the parent listing), fills the template, adds query keys, page size and
+ * first page index.  Returns the unit with *first set, or NULL with err.
+ * Does not link it into the job (the caller does, under mu).
+ */
+static CqpUnit *
+make_unit(CqJob *job, CqpUnit *parent, int na, const char *const *an,
+		  const char *const *av, const int *acol, const bool *aquery,
+		  CqpReq **first, CqError *err)
+{
+	const CqTableDef *t = job->table;
+	const CqJobParams *p = &job->params;
+	CqpUnit    *u = calloc(1, sizeof(CqpUnit));
+	const char *tmpl;
+	bool		is_get = false;
+	char	   *path = NULL,
+			   *url = NULL;
+	int64_t		index = -1;
+	size_t		lo = 0;
+
+	*first = NULL;
+	if (!u)
+		goto oom;
+	u->parent = parent;
+	u->na = na;
+	u->an = calloc((size_t) na + 1, sizeof(char *));
+	u->av = calloc((size_t) na + 1, sizeof(char *));
+	u->acol = calloc((size_t) na + 1, sizeof(int));
+	u->aquery = calloc((size_t) na + 1, sizeof(bool));
+	u->colval = calloc((size_t) p->nout + 1, sizeof(int));
+	if (!u->an || !u->av || !u->acol || !u->aquery || !u->colval)
+		goto oom;
+	for (int i = 0; i < na; i++)
+	{
+		u->an[i] = strdup(an[i]);
+		u->av[i] = strdup(av[i]);
+		if (!u->an[i] || !u->av[i])
+			goto oom;
+		u->acol[i] = acol[i];
+		u->aquery[i] = aquery[i];
+		if (acol[i] >= 0 && lo < sizeof(u->label) - 1)
+			lo += (size_t) snprintf(u->label + lo, sizeof(u->label) - lo, "%s%s=%s",
+									lo ? "," : "", t->columns[acol[i]].name, av[i]);
+	}
+	if (lo >= sizeof(u->label))
+		u->label[sizeof(u->label) - 1] = '\0';
+	for (int c = 0; c < p->nout; c++)
+	{
+		u->colval[c] = -1;
+		for (int i = 0; i < na; i++)
+			if (acol[i] == p->out_cols[c])
+				u->colval[c] = i;
+	}
+
+	/* which endpoint */
+	if (t->get_endpoint && has_placeholder(t->get_endpoint) &&
+		tmpl_satisfied(t->get_endpoint, na, u->an))
+	{
+		tmpl = t->get_endpoint;
+		is_get = true;
+	}
+	else if (tmpl_satisfied(t->endpoint, na, u->an))
+		tmpl = t->endpoint;
+	else if (t->parent && !parent)
+	{
+		tmpl = t->parent->endpoint;
+		u->is_parent = true;
+	}
+	else
+		tmpl = t->endpoint;		/* fails below, naming the param */
+
+	path = cqp_expand_template(tmpl, na, (const char *const *) u->an,
+							   (const char *const *) u->av, err);
+	if (!path)
+		goto fail;
+	if (strncasecmp(path, "http://", 7) == 0 || strncasecmp(path, "https://", 8) == 0)
+	{
+		url = path;
+		path = NULL;
+	}
+	else
+	{
+		size_t		bl;
+
+		if (!job->base_url)
+		{
+			cq_error_set(err, CQ_ERR_CONFIG, "no base_url: set the server option base_url");
+			goto fail;
+		}
+		bl = strlen(job->base_url);
+		url = malloc(bl + strlen(path) + 2);
+		if (!url)
+			goto oom;
+		memcpy(url, job->base_url, bl);
+		if (bl && url[bl - 1] == '/' && path[0] == '/')
+			bl--;
+		else if (path[0] && path[0] != '/' && path[0] != '?' && (!bl || url[bl - 1] != '/'))
+			url[bl++] = '/';
+		strcpy(url + bl, path);
+		free(path);
+		path = NULL;
+	}
+
+	/* query keys (the child's own endpoint only) */
+	if (!u->is_parent)
+	{
+		for (int i = 0; i < na; i++)
+		{
+			char	   *nu;
+
+			if (!u->aquery[i])
+				continue;
+			nu = cqp_url_set_param(url, u->an[i], u->av[i]);
+			if (!nu)
+				goto oom;
+			free(url);
+			url = nu;
+		}
+	}
+
+	/* pager */
+	memset(&u->pager, 0, sizeof(u->pager));
+	if (u->is_parent)
+	{
+		const CqParentDef *pd = t->parent;
+
+		u->pager.style = pd->pagination;
+		u->pager.next = job->parent_next;
+		u->pager.next_param = pd->next_param;
+		u->pager.page_size = pd->page_size;
+		u->pager.concurrent = false;	/* depth-first: one parent page at a time */
+		u->rows = job->parent_rows;
+		if (pd->page_size_param && pd->page_size > 0)
+		{
+			char		num[32];
+			char	   *nu;
+
+			snprintf(num, sizeof(num), "%d", pd->page_size);
+			nu = cqp_url_set_param(url, pd->page_size_param, num);
+			if (!nu)
+				goto oom;
+			free(url);
+			url = nu;
+		}
+	}
+	else
+	{
+		int64_t		ps = t->page_size;
+
+		u->pager.style = t->pagination;
+		if (is_get && (t->pagination == CQ_PAGE_PAGE_NUMBER ||
+					   t->pagination == CQ_PAGE_OFFSET))
+			u->pager.style = CQ_PAGE_NONE;	/* a get must not page forever */
+		u->pager.next = t->cnext;
+		u->pager.next_param = t->next_param;
+		u->pager.total = job->total;
+		u->pager.concurrent = (p->limit < 0);
+		u->rows = (is_get && t->cget_rows) ? t->cget_rows : t->crows;
+		if (p->limit >= 0 && t->supports_limit && t->page_size_param &&
+			(ps <= 0 || p->limit < ps))
+			ps = p->limit > 0 ? p->limit : 1;
+		u->pager.page_size = (int) ps;
+		if (t->page_size_param && ps > 0)
+		{
+			char		num[32];
+			char	   *nu;
+
+			snprintf(num, sizeof(num), "%" PRId64, ps);
+			nu = cqp_url_set_param(url, t->page_size_param, num);
+			if (!nu)
+				goto oom;
+			free(url);
+			url = nu;
+		}
+		if (!t->page_size_param)
+			u->pager.page_size = 0;
+	}
+	if ((u->pager.style == CQ_PAGE_PAGE_NUMBER || u->pager.style == CQ_PAGE_OFFSET) &&
+		u->pager.next_param)
+	{
+		char	   *nu;
+
+		index = (u->pager.style == CQ_PAGE_PAGE_NUMBER) ? 1 : 0;
+		nu = cqp_url_set_param(url, u->pager.next_param, index ? "1" : "0");
+		if (!nu)
+			goto oom;
+		free(url);
+		url = nu;
+	}
+	if (!cq_net_url_allowed(&p->policy, url, err))
+	{
+		if (err->kind == CQ_ERR_NONE)
+			cq_error_set(err, CQ_ERR_POLICY, "URL not allowed by the outbound policy");
+		cq_redact_url(url, err->url, sizeof(err->url));
+		goto fail;
+	}
+	u->origin_url = strdup(url);
+	if (!u->origin_url)
+		goto oom;
+	seen_add(u, url);
+	{
+		CqpReq	   *r = calloc(1, sizeof(CqpReq));
+
+		if (!r)
+			goto oom;
+		r->unit = u;
+		r->http = &job->http;
+		r->url = url;
+		r->page_index = index;
+		r->seq = true;
+		u->outstanding = 1;
+		*first = r;
+	}
+	return u;
+
+oom:
+	cq_error_set(err, CQ_ERR_NOMEM, "out of memory building a request");
+fail:
+	if (u && u->label[0] && !err->unit[0])
+		scopy(err->unit, sizeof(err->unit), u->label);
+	free(path);
+	free(url);
+	if (u)
+		unit_free(u);
+	return NULL;
+}
+
+/* Link a new unit and queue its first request.  job->mu held. */
+static void
+add_unit_locked(CqJob *job, CqpUnit *u, CqpReq *first)
+{
+	u->all_next = job->units;
+	job->units = u;
+	job->units_active++;
+	job->st.units++;
+	if (u->parent)
+		u->parent->children++;
+	push_ready_locked(job, first, false);
+}
+
+/* One fan-out dimension: param takes each of values. */
+typedef struct Dim
+{
+	const char *param;
+	int			col;
+	bool		query;
+	int			n;
+	const char **values;
+} Dim;
+
+/* Split a comma-separated list (trimmed, empty items dropped); malloc'd. */
+static int
+split_list(const char *s, char **buf, const char ***items)
+{
+	int			n = 0;
+	char	   *p;
+	char	   *save = NULL;
+
+	*buf = strdup(s ? s : "");
+	*items = calloc(strlen(*buf) / 2 + 2, sizeof(char *));
+	if (!*buf || !*items)
+		return -1;
+	for (p = strtok_r(*buf, ",", &save); p; p = strtok_r(NULL, ",", &save))
+	{
+		char	   *e;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		e = p + strlen(p);
+		while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+			*--e = '\0';
+		if (*p)
+			(*items)[n++] = p;
+	}
+	return n;
+}
+
+static int
+find_col(const CqTableDef *t, const char *name)
+{
+	for (int i = 0; i < t->ncolumns; i++)
+		if (strcmp(t->columns[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+static int
+op_bit(int op)
+{
+	for (int b = 0; b < 6; b++)
+		if (op == (1 << b))
+			return b;
+	return -1;
+}
+
+/*
+ * Build the initial units: the cartesian product of the multi-valued
+ * dimensions (key lists, server-option lists), single-valued keys added to
+ * every unit.
+ */
+static bool
+build_units(CqJob *job, CqError *err)
+{
+	const CqTableDef *t = job->table;
+	const CqJobParams *p = &job->params;
+	Dim		   *dims = calloc((size_t) p->nkeys + (size_t) t->nkeys + 1, sizeof(Dim));
+	char	  **bufs = calloc((size_t) t->nkeys + 1, sizeof(char *));
+	const char ***lists = calloc((size_t) t->nkeys + 1, sizeof(char **));
+	int			nd = 0;
+	bool		ok = false;
+	size_t		total = 1;
+	int		   *idx = NULL;
+	const char **an = NULL,
+			  **av = NULL;
+	int		   *acol = NULL;
+	bool	   *aq = NULL;
+
+	if (!dims || !bufs || !lists)
+		goto oom;
+	for (int k = 0; k < p->nkeys; k++)
+	{
+		const CqKeyValues *kv = &p->keys[k];
+		const CqKeyDef *kd = NULL;
+
+		for (int i = 0; i < t->nkeys; i++)
+			if (strcmp(t->keys[i].column, kv->column) == 0)
+				kd = &t->keys[i];
+		if (!kd)
+		{
+			cq_error_set(err, CQ_ERR_CONFIG, "column \"%s\" is not a key column of table \"%s\"",
+						 kv->column, t->name);
+			goto done;
+		}
+		if (kv->op == CQ_OP_EQ || kv->op == 0)
+		{
+			dims[nd].param = kd->param ? kd->param : kd->column;
+			dims[nd].col = find_col(t, kd->column);
+			dims[nd].query = (kd->in == CQ_IN_QUERY);
+			dims[nd].n = kv->nvalues;
+			dims[nd].values = (const char **) kv->values;
+		}
+		else
+		{
+			int			b = op_bit(kv->op);
+
+			if (b < 0 || !kd->op_param[b] || kv->nvalues < 1)
+			{
+				cq_error_set(err, CQ_ERR_CONFIG, "key column \"%s\" does not accept this operator",
+							 kv->column);
+				goto done;
+			}
+			dims[nd].param = kd->op_param[b];
+			dims[nd].col = -1;
+			dims[nd].query = true;
+			dims[nd].n = 1;
+			dims[nd].values = (const char **) kv->values;
+		}
+		nd++;
+	}
+	/* server-option fan-out for keys without a qual */
+	for (int i = 0; i < t->nkeys; i++)
+	{
+		const CqKeyDef *kd = &t->keys[i];
+		bool		given = false;
+
+		if (!kd->server_option)
+			continue;
+		for (int k = 0; k < p->nkeys; k++)
+			if (strcmp(p->keys[k].column, kd->column) == 0)
+				given = true;
+		if (given)
+			continue;
+		for (int s = 0; s < p->nserver_opts; s++)
+		{
+			if (strcmp(p->server_opt_names[s], kd->server_option) != 0)
+				continue;
+			dims[nd].n = split_list(p->server_opt_values[s], &bufs[i], &lists[i]);
+			if (dims[nd].n < 0)
+				goto oom;
+			dims[nd].param = kd->param ? kd->param : kd->column;
+			dims[nd].col = find_col(t, kd->column);
+			dims[nd].query = (kd->in == CQ_IN_QUERY);
+			dims[nd].values = lists[i];
+			nd++;
+			break;
+		}
+	}
+	for (int d = 0; d < nd; d++)
+	{
+		if (dims[d].n == 0)
+			total = 0;
+		else if (total > MAX_UNITS / (size_t) dims[d].n)
+		{
+			cq_error_set(err, CQ_ERR_LIMIT, "more than %d fan-out units", MAX_UNITS);
+			goto done;
+		}
+		else
+			total *= (size_t) dims[d].n;
+	}
+	idx = calloc((size_t) nd + 1, sizeof(int));
+	an = calloc((size_t) nd + 1, sizeof(char *));
+	av = calloc((size_t) nd + 1, sizeof(char *));
+	acol = calloc((size_t) nd + 1, sizeof(int));
+	aq = calloc((size_t) nd + 1, sizeof(bool));
+	if (!idx || !an || !av || !acol || !aq)
+		goto oom;
+	for (size_t n = 0; n < total; n++)
+	{
+		CqpUnit    *u;
+		CqpReq	   *first;
+
+		for (int d = 0; d < nd; d++)
+		{
+			an[d] = dims[d].param;
+			av[d] = dims[d].values[idx[d]];
+			acol[d] = dims[d].col;
+			aq[d] = dims[d].query;
+		}
+		u = make_unit(job, NULL, nd, an, av, acol, aq, &first, err);
+		if (!u)
+			goto done;
+		add_unit_locked(job, u, first);
+		for (int d = nd - 1; d >= 0; d--)
+		{
+			if (++idx[d] < dims[d].n)
+				break;
+			idx[d] = 0;
+		}
+	}
+	ok = true;
+	goto done;
+
+oom:
+	cq_error_set(err, CQ_ERR_NOMEM, "out of memory building units");
+done:
+	for (int i = 0; i < t->nkeys; i++)
+	{
+		if (bufs)
+			free(bufs[i]);
+		if (lists)
+			free(lists[i]);
+	}
+	free(bufs);
+	free(lists);
+	free(dims);
+	free(idx);
+	free(an);
+	free(av);
+	free(acol);
+	free(aq);
+	return ok;
+}
+
+/* ------------------------------------------------------------------------
+ * Parse workers
+ * ------------------------------------------------------------------------ */
+
+/*
+ * Cheap pre-scan of a JSON text: nesting depth (strings skipped) and string
+ * lengths, so hostile documents are refused before jansson recurses.
+ */
+static bool
+json_prescan(const char *s, size_t n, int maxdepth, size_t maxstr, CqError *err)
+{
+	int			depth = 0;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		char		c = s[i];
+
+		if (c == '"')
+		{
+			size_t		start = ++i;
+
+			while (i < n && s[i] != '"')
+			{
+				if (s[i] == '\\')
+					i++;
+				i++;
+			}
+			if (i - start > maxstr)
+			{
+				cq_error_set(err, CQ_ERR_LIMIT, "JSON string longer than max_string_bytes (%zu)",
+							 maxstr);
+				snprintf(err->setting, sizeof(err->setting), "max_string_bytes");
+				return false;
+			}
+		}
+		else if (c == '[' || c == '{')
+		{
+			if (++depth > maxdepth)
+			{
+				cq_error_set(err, CQ_ERR_LIMIT, "JSON nested deeper than max_json_depth (%d)",
+							 maxdepth);
+				snprintf(err->setting, sizeof(err->setting), "max_json_depth");
+				return false;
+			}
+		}
+		else if (c == ']' || c == '}')
+			depth--;
+	}
+	return true;
+}
+
+typedef struct RowVec
+{
+	json_t	  **v;
+	size_t		n,
+				cap,
+				max;
+	bool		over;
+	bool		oom;
+} RowVec;
+
+static bool
+rowvec_push(RowVec *rv, json_t *row)
+{
+	if (json_is_null(row))
+		return true;
+	if (rv->n >= rv->max)
+	{
+		rv->over = true;
+		return false;
+	}
+	if (rv->n == rv->cap)
+	{
+		size_t		nc = rv->cap ? rv->cap * 2 : 64;
+		json_t	  **nv = realloc(rv->v, nc * sizeof(json_t *));
+
+		if (!nv)
+		{
+			rv->oom = true;
+			return false;
+		}
+		rv->v = nv;
+		rv->cap = nc;
+	}
+	rv->v[rv->n++] = row;
+	return true;
+}
+
+static bool
+collect_rows(json_t *m, void *arg)
+{
+	RowVec	   *rv = arg;
+
+	if (json_is_array(m))
+	{
+		size_t		i;
+		json_t	   *e;
+
+		json_array_foreach(m, i, e)
+			if (!rowvec_push(rv, e))
+			return false;
+		return true;
+	}
+	return rowvec_push(rv, m);
+}
+
+static bool
+append_match(json_t *m, void *arg)
+{
+	return json_array_append(arg, m) == 0;
+}
+
+static void
+add_warning(CqJob *job, int c, const CqColumnDef *col, const CqError *verr)
+{
+	CqColumnWarning *w = &job->warn[c];
+
+	pthread_mutex_lock(&job->wmu);
+	if (w->count++ == 0)
+	{
+		scopy(w->example, sizeof(w->example), verr->api_message);
+		scopy(w->path, sizeof(w->path), col->path);
+		scopy(w->message, sizeof(w->message), verr->message);
+	}
+	pthread_mutex_unlock(&job->wmu);
+}
+
+/* Extract output column c of row into out.  false = strict value error. */
+static bool
+extract_value(CqJob *job, CqpUnit *u, json_t *row, int c, CqArena *arena,
+			  CqValue *out, CqError *err)
+{
+	const CqColumnDef *col = &job->table->columns[job->params.out_cols[c]];
+	json_t	   *tmp = NULL;
+	json_t	   *v;
+	CqError		verr;
+
+	if (u->colval[c] >= 0)
+		v = tmp = json_string(u->av[u->colval[c]]);
+	else if (col->cpath && cq_path_has_wildcard(col->cpath))
+	{
+		v = tmp = json_array();
+		if (tmp)
+			cq_path_each(col->cpath, row, append_match, tmp);
+	}
+	else if (col->cpath)
+		v = cq_path_get(col->cpath, row);
+	else
+		v = json_is_object(row) ? json_object_get(row, col->name) : NULL;
+
+	memset(&verr, 0, sizeof(verr));
+	if (!cq_value_parse(v, col->type, arena, out, &verr))
+	{
+		out->isnull = 1;
+		json_decref(tmp);
+		if (verr.kind == CQ_ERR_NOMEM)
+		{
+			*err = verr;
+			return false;
+		}
+		if (job->params.settings.strict)
+		{
+			*err = verr;
+			err->kind = CQ_ERR_VALUE;
+			scopy(err->column, sizeof(err->column), col->name);
+			scopy(err->path, sizeof(err->path), col->path);
+			return false;
+		}
+		add_warning(job, c, col, &verr);
+		return true;
+	}
+	json_decref(tmp);
+	return true;
+}
+
+/* Release a batch's json references for rows [from, nrows). */
+static void
+decref_values(CqValue *vals, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+	{
+		CqValue    *v = &vals[i];
+
+		if (v->isnull)
+			continue;
+		if (v->is_array)
+		{
+			if (v->type == CQ_T_JSON && v->u.arr)
+				for (uint32_t k = 0; k < v->len; k++)
+					if (!v->u.arr[k].isnull)
+						json_decref(v->u.arr[k].u.json);
+		}
+		else if (v->type == CQ_T_JSON)
+			json_decref(v->u.json);
+	}
+}
+
+/*
+ * Queue a batch for the consumer, truncated to the LIMIT.  Returns false
+ * (and frees the batch) if the job has stopped.  Takes job->mu.
+ */
+static bool
+push_batch(CqJob *job, BatchImpl *bi)
+{
+	CqBatch    *b = &bi->b;
+	bool		ok = true;
+
+	pthread_mutex_lock(&job->mu);
+	if (atomic_load(&job->stop))
+		ok = false;
+	else
+	{
+		if (job->params.limit >= 0)
+		{
+			int64_t		remain = job->params.limit - job->rows_queued;
+
+			if (remain < b->nrows)
+			{
+				decref_values(b->values + (size_t) (remain < 0 ? 0 : remain) * b->ncols,
+							  (size_t) (b->nrows - remain) * b->ncols);
+				b->nrows = remain < 0 ? 0 : (int) remain;
+			}
+		}
+		job->rows_queued += b->nrows;
+		job->st.rows += (uint64_t) b->nrows;
+		b->next = NULL;
+		if (job->out_t)
+			job->out_t->next = b;
+		else
+			job->out_h = b;
+		job->out_t = b;
+		atomic_fetch_add(&job->out_count, 1);
+		signal_fd(job);
+		if (job->params.limit >= 0 && job->rows_queued >= job->params.limit)
+			finish_locked(job);
+	}
+	pthread_mutex_unlock(&job->mu);
+	if (!ok)
+		cq_batch_free(b);
+	return ok;
+}
+
+/* Build and queue batches of rows; adds their bytes to *bytes. */
+static bool
+emit_rows(CqJob *job, CqpUnit *u, json_t **rows, size_t n, size_t *bytes,
+		  CqError *err)
+{
+	const CqJobParams *p = &job->params;
+	int			ncols = p->nout;
+	size_t		per = (size_t) p->settings.batch_rows;
+
+	for (size_t start = 0; start < n; start += per)
+	{
+		size_t		cnt = n - start < per ? n - start : per;
+		BatchImpl  *bi;
+		CqArena    *arena;
+		CqValue    *vals;
+		int			r = 0;
+
+		if (atomic_load(&job->stop))
+			return true;
+		arena = cq_arena_new(64 * 1024);
+		bi = calloc(1, sizeof(BatchImpl));
+		vals = arena ? cq_arena_alloc(arena, cnt * (size_t) (ncols ? ncols : 1) * sizeof(CqValue)) : NULL;
+		if (!arena || !bi || !vals)
+		{
+			if (arena)
+				cq_arena_free(arena);
+			free(bi);
+			cq_error_set(err, CQ_ERR_NOMEM, "out of memory building a batch");
+			return false;
+		}
+		memset(vals, 0, cnt * (size_t) (ncols ? ncols : 1) * sizeof(CqValue));
+		for (size_t i = start; i < start + cnt; i++)
+		{
+			json_t	   *row = rows[i];
+			json_t	   *own = NULL;
+			bool		bad = false;
+
+			if (p->plugin && p->plugin->transform_row)
+			{
+				own = p->plugin->transform_row(job->table, row);
+				if (!own)
+					continue;
+				row = own;
+			}
+			for (int c = 0; c < ncols && !bad; c++)
+				if (!extract_value(job, u, row, c, arena, &vals[(size_t) r * ncols + c], err))
+					bad = true;
+			json_decref(own);
+			if (bad)
+			{
+				decref_values(vals, (size_t) (r + 1) * ncols);
+				cq_arena_free(arena);
+				free(bi);
+				return false;
+			}
+			r++;
+		}
+		bi->b.nrows = r;
+		bi->b.ncols = ncols;
+		bi->b.values = vals;
+		bi->b.arena = arena;
+		bi->b.bytes = cq_arena_bytes(arena);
+		bi->acct = job->acct;
+		atomic_fetch_add(&job->acct->refs, 1);
+		cqp_acct_add(job->acct, bi->b.bytes);
+		*bytes += bi->b.bytes;
+		if (!push_batch(job, bi))
+			return true;
+	}
+	return true;
+}
+
+/* Text of a parent row value for a child template parameter. */
+static bool
+value_text(json_t *v, char *buf, size_t len, const char **out)
+{
+	if (json_is_string(v))
+		*out = json_string_value(v);
+	else if (json_is_integer(v))
+	{
+		snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		*out = buf;
+	}
+	else if (json_is_real(v))
+	{
+		snprintf(buf, len, "%.17g", json_real_value(v));
+		*out = buf;
+	}
+	else if (json_is_boolean(v))
+		*out = json_is_true(v) ? "true" : "false";
+	else
+		return false;
+	return true;
+}
+
+/* Parent page: one child unit per parent row (rows lacking a map value are
+ * skipped).  Returns the number of children started, -1 on error. */
+static int
+spawn_children(CqJob *job, CqpUnit *u, json_t **rows, size_t n, CqError *err)
+{
+	const CqParentDef *pd = job->table->parent;
+	int			na = u->na + pd->nmap;
+	const char **an = calloc((size_t) na + 1, sizeof(char *));
+	const char **av = calloc((size_t) na + 1, sizeof(char *));
+	int		   *acol = calloc((size_t) na + 1, sizeof(int));
+	bool	   *aq = calloc((size_t) na + 1, sizeof(bool));
+	char	  (*bufs)[48] = calloc((size_t) pd->nmap + 1, 48);
+	int			started = 0;
+
+	if (!an || !av || !acol || !aq || !bufs)
+	{
+		cq_error_set(err, CQ_ERR_NOMEM, "out of memory");
+		started = -1;
+		goto done;
+	}
+	for (int i = 0; i < u->na; i++)
+	{
+		an[i] = u->an[i];
+		av[i] = u->av[i];
+		acol[i] = u->acol[i];
+		aq[i] = u->aquery[i];
+	}
+	for (int m = 0; m < pd->nmap; m++)
+	{
+		const char *param = pd->map_param[m];
+		int			k = u->na + m;
+
+		an[k] = param;
+		acol[k] = -1;
+		aq[k] = false;
+		for (int i = 0; i < job->table->nkeys; i++)
+		{
+			const CqKeyDef *kd = &job->table->keys[i];
+
+			if (strcmp(kd->param ? kd->param : kd->column, param) == 0)
+			{
+				acol[k] = find_col(job->table, kd->column);
+				aq[k] = (kd->in == CQ_IN_QUERY);
+			}
+		}
+	}
+	for (size_t r = 0; r < n && !atomic_load(&job->stop); r++)
+	{
+		bool		ok = true;
+		CqpUnit    *child;
+		CqpReq	   *first;
+		CqError		cerr;
+
+		for (int m = 0; m < pd->nmap && ok; m++)
+		{
+			json_t	   *v = job->map_paths[m] ? cq_path_get(job->map_paths[m], rows[r]) : NULL;
+
+			ok = value_text(v, bufs[m], 48, &av[u->na + m]);
+		}
+		if (!ok)
+			continue;
+		memset(&cerr, 0, sizeof(cerr));
+		child = make_unit(job, u, na, an, av, acol, aq, &first, &cerr);
+		pthread_mutex_lock(&job->mu);
+		if (child)
+		{
+			add_unit_locked(job, child, first);
+			started++;
+		}
+		else
+			unit_fail_locked(job, NULL, &cerr);
+		pthread_mutex_unlock(&job->mu);
+	}
+done:
+	free(an);
+	free(av);
+	free(acol);
+	free(aq);
+	free(bufs);
+	return started;
+}
+
+/*
+ * Process one completed page on a worker: parse, rows or children, next
+ * page.  Consumes req.
+ */
+static void
+process_page(CqJob *job, CqpReq *req)
+{
+	const CqJobSettings *s = &job->params.settings;
+	CqpUnit    *u = req->unit;
+	CqError		err;
+	json_t	   *doc = NULL;
+	RowVec		rv = {0};
+	size_t		bodylen = req->body.len;
+	size_t		batch_bytes = 0;
+	CqpNext		nx;
+	int			nchildren = 0;
+
+	memset(&err, 0, sizeof(err));
+	memset(&nx, 0, sizeof(nx));
+	if (u->failed || atomic_load(&job->stop))
+		goto release;
+	if (bodylen > 0)
+	{
+		json_error_t jerr;
+
+		if (!json_prescan(req->body.data, bodylen, s->max_json_depth, s->max_string_bytes, &err))
+			goto fail;
+		doc = json_loadb(req->body.data, bodylen, 0, &jerr);
+		if (!doc)
+		{
+			char		txt[160];
+
+			cqp_sanitize_copy(txt, sizeof(txt), jerr.text, strlen(jerr.text));
+			cq_error_set(&err, CQ_ERR_JSON, "invalid JSON in response: %s at line %d column %d",
+						 txt, jerr.line, jerr.column);
+			goto fail;
+		}
+	}
+	/* the body's bytes stay charged: they stand for the parsed document */
+	free(req->body.data);
+	req->body.data = NULL;
+	req->body.cap = 0;
+
+	rv.max = s->max_array_elems;
+	if (doc)
+	{
+		if (u->rows)
+			cq_path_each(u->rows, doc, collect_rows, &rv);
+		else
+			collect_rows(doc, &rv);
+	}
+	if (rv.over)
+	{
+		cq_error_set(&err, CQ_ERR_LIMIT, "more than max_array_elems (%zu) rows in one page",
+					 s->max_array_elems);
+		snprintf(err.setting, sizeof(err.setting), "max_array_elems");
+		goto fail;
+	}
+	if (rv.oom)
+	{
+		cq_error_set(&err, CQ_ERR_NOMEM, "out of memory collecting rows");
+		goto fail;
+	}
+	if (u->is_parent)
+	{
+		nchildren = spawn_children(job, u, rv.v, rv.n, &err);
+		if (nchildren < 0)
+			goto fail;
+	}
+	else if (!emit_rows(job, u, rv.v, rv.n, &batch_bytes, &err))
+		goto fail;
+
+	if (req->seq)
+		cqp_paginate(&u->pager, req->url, req->page_index, req->link, doc, rv.n, &nx);
+	json_decref(doc);
+	doc = NULL;
+	free(rv.v);
+	rv.v = NULL;
+
+	{
+		size_t		fp = bodylen + batch_bytes;
+		size_t		cur = atomic_load(&job->page_expect);
+
+		while (fp > cur && !atomic_compare_exchange_weak(&job->page_expect, &cur, fp))
+			;
+	}
+
+	pthread_mutex_lock(&job->mu);
+	if (!u->failed && !atomic_load(&job->stop))
+	{
+		if (nx.kind == CQP_NEXT_URL)
+		{
+			if (!seen_add(u, nx.url))
+			{
+				/* the API sent us back to a page we already read: stop */
+				job->st.loops_stopped++;
+				free(nx.url);
+			}
+			else
+			{
+				CqpReq	   *r = new_req_locked(job, u, nx.url, nx.index, true);
+
+				if (r && u->is_parent && u->children > 0)
+				{
+					u->outstanding--;	/* counted again when released */
+					u->deferred = r;
+				}
+				else if (r)
+					push_ready_locked(job, r, false);
+			}
+			nx.url = NULL;
+		}
+		else if (nx.kind == CQP_NEXT_RANGE)
+		{
+			u->range_url = nx.url;
+			u->range_param = nx.param;
+			u->range_cur = nx.from;
+			u->range_to = nx.to;
+			u->range_step = nx.step > 0 ? nx.step : 1;
+			u->in_ranges = true;
+			u->range_next = NULL;
+			{
+				CqpUnit   **pp = &job->ranges_h;
+
+				while (*pp)
+					pp = &(*pp)->range_next;
+				*pp = u;
+			}
+			nx.url = NULL;
+			curl_multi_wakeup(job->multi);
+		}
+	}
+	free(nx.url);
+	atomic_fetch_sub(&job->parsing, 1);
+	req_done_locked(job, req);
+	pthread_mutex_unlock(&job->mu);
+	return;
+
+fail:
+	json_decref(doc);
+	free(rv.v);
+	cq_redact_url(req->url, err.url, sizeof(err.url));
+	pthread_mutex_lock(&job->mu);
+	unit_fail_locked(job, u, &err);
+	atomic_fetch_sub(&job->parsing, 1);
+	req_done_locked(job, req);
+	pthread_mutex_unlock(&job->mu);
+	return;
+
+release:
+	pthread_mutex_lock(&job->mu);
+	atomic_fetch_sub(&job->parsing, 1);
+	req_done_locked(job, req);
+	pthread_mutex_unlock(&job->mu);
+}
+
+static void *
+worker_main(void *arg)
+{
+	CqJob	   *job = arg;
+
+	pthread_mutex_lock(&job->mu);
+	for (;;)
+	{
+		CqpReq	   *req;
+
+		while (!atomic_load(&job->stop) && !job->parse_h)
+			pthread_cond_wait(&job->cv, &job->mu);
+		if (atomic_load(&job->stop))
+			break;
+		req = job->parse_h;
+		job->parse_h = req->next;
+		if (!job->parse_h)
+			job->parse_t = NULL;
+		pthread_mutex_unlock(&job->mu);
+		process_page(job, req);
+		pthread_mutex_lock(&job->mu);
+	}
+	pthread_mutex_unlock(&job->mu);
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * I/O thread
+ * ------------------------------------------------------------------------ */
+
+static bool
+budget_ok(CqJob *job)
+{
+	size_t		held = atomic_load(&job->acct->held);
+	size_t		exp = atomic_load(&job->page_expect);
+	size_t		budget = job->params.settings.memory_budget;
+
+	if (exp == 0)
+		exp = DEFAULT_PAGE_EXPECT;
+	if (held + (size_t) (job->inflight + 1) * exp <= budget)
+		return true;
+	/* progress: nothing in flight, parsing or waiting for the consumer */
+	return job->inflight == 0 && atomic_load(&job->parsing) == 0 &&
+		atomic_load(&job->out_count) == 0;
+}
+
+/* Next request to start: ready queue first, then known page ranges. mu held. */
+static CqpReq *
+take_req_locked(CqJob *job)
+{
+	CqpReq	   *r = job->ready_h;
+	CqpUnit    *u;
+	char		num[32];
+	char	   *url;
+
+	if (r)
+	{
+		job->ready_h = r->next;
+		if (!job->ready_h)
+			job->ready_t = NULL;
+		r->next = NULL;
+		return r;
+	}
+	while ((u = job->ranges_h) != NULL)
+	{
+		if (u->failed || u->range_cur > u->range_to)
+		{
+			range_remove_locked(job, u);
+			unit_check_locked(job, u);
+			continue;
+		}
+		snprintf(num, sizeof(num), "%" PRId64, u->range_cur);
+		url = cqp_url_set_param(u->range_url, u->range_param, num);
+		r = url ? new_req_locked(job, u, url, u->range_cur, false) : NULL;
+		u->range_cur += u->range_step;
+		if (u->range_cur > u->range_to)
+		{
+			range_remove_locked(job, u);
+			/* move on fairly: nothing else to do for this unit's range */
+		}
+		if (r)
+			return r;
+	}
+	return NULL;
+}
+
+static void
+start_transfers(CqJob *job)
+{
+	int			conc = job->params.settings.concurrency;
+
+	while (job->inflight < conc && !atomic_load(&job->stop))
+	{
+		CqpReq	   *req;
+		CqError		err;
+
+		if (job->pause_until && cqp_now_ms() < job->pause_until)
+			break;
+		if (!budget_ok(job))
+			break;
+		pthread_mutex_lock(&job->mu);
+		req = take_req_locked(job);
+		if (req && (req->unit->failed || atomic_load(&job->stop)))
+		{
+			req_done_locked(job, req);
+			pthread_mutex_unlock(&job->mu);
+			continue;
+		}
+		if (req)
+			job->st.requests++;
+		pthread_mutex_unlock(&job->mu);
+		if (!req)
+			break;
+		memset(&err, 0, sizeof(err));
+		if (!cqp_http_prepare(&job->http, req,
+							  cqp_url_same_origin(req->url, req->unit->origin_url), &err))
+		{
+			fail_req(job, req, &err);
+			continue;
+		}
+		if (curl_multi_add_handle(job->multi, req->easy) != CURLM_OK)
+		{
+			cq_error_set(&err, CQ_ERR_INTERNAL, "cannot add a transfer");
+			fail_req(job, req, &err);
+			continue;
+		}
+		req->next = job->inflight_h;
+		job->inflight_h = req;
+		job->inflight++;
+	}
+}
+
+static void
+timer_insert(CqJob *job, CqpReq *req)
+{
+	CqpReq	  **pp = &job->timers;
+
+	while (*pp && (*pp)->due_ms <= req->due_ms)
+		pp = &(*pp)->next;
+	req->next = *pp;
+	*pp = req;
+}
+
+static void
+on_done(CqJob *job, CURL *easy, CURLcode rc)
+{
+	CqpReq	   *req = NULL;
+	CqpReq	  **pp;
+	int64_t		now = cqp_now_ms();
+	long		wait = 0;
+	CqError		err;
+	CqpOutcome	oc;
+
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **) &req);
+	curl_multi_remove_handle(job->multi, easy);
+	for (pp = &job->inflight_h; *pp; pp = &(*pp)->next)
+		if (*pp == req)
+		{
+			*pp = req->next;
+			break;
+		}
+	req->next = NULL;
+	job->inflight--;
+	oc = cqp_http_finish(&job->http, req, (int) rc, now, &wait, &err);
+	curl_easy_cleanup(req->easy);
+	req->easy = NULL;
+
+	pthread_mutex_lock(&job->mu);
+	job->st.api_wait_ms += (double) (now - req->t_start_ms);
+	job->st.bytes += req->body.len;
+	pthread_mutex_unlock(&job->mu);
+
+	switch (oc)
+	{
+		case CQP_OK:
+			if (req->rl_pause_until_ms > job->pause_until)
+			{
+				pthread_mutex_lock(&job->mu);
+				job->st.ratelimit_wait_ms += (double) (req->rl_pause_until_ms - now);
+				pthread_mutex_unlock(&job->mu);
+				job->pause_until = req->rl_pause_until_ms;
+			}
+			pthread_mutex_lock(&job->mu);
+			job->st.pages++;
+			atomic_fetch_add(&job->parsing, 1);
+			req->next = NULL;
+			if (job->parse_t)
+				job->parse_t->next = req;
+			else
+				job->parse_h = req;
+			job->parse_t = req;
+			pthread_cond_signal(&job->cv);
+			pthread_mutex_unlock(&job->mu);
+			break;
+		case CQP_REDIRECT:
+			{
+				cqp_http_reset(req);
+				pthread_mutex_lock(&job->mu);
+				push_ready_locked(job, req, true);
+				pthread_mutex_unlock(&job->mu);
+				break;
+			}
+		case CQP_RETRY:
+			cqp_http_reset(req);
+			req->attempt++;
+			req->due_ms = now + wait;
+			pthread_mutex_lock(&job->mu);
+			job->st.retries++;
+			job->st.ratelimit_wait_ms += (double) wait;
+			pthread_mutex_unlock(&job->mu);
+			timer_insert(job, req);
+			break;
+		case CQP_FAIL:
+			cqp_http_reset(req);
+			fail_req(job, req, &err);
+			break;
+	}
+}
+
+static void *
+io_main(void *arg)
+{
+	CqJob	   *job = arg;
+
+	while (!atomic_load(&job->stop))
+	{
+		int			running = 0;
+		int			q;
+		CURLMsg    *m;
+		int64_t		now = cqp_now_ms();
+		long		tmo = 100;
+
+		/* due retries go first */
+		if (job->timers && job->timers->due_ms <= now)
+		{
+			pthread_mutex_lock(&job->mu);
+			while (job->timers && job->timers->due_ms <= now)
+			{
+				CqpReq	   *r = job->timers;
+
+				job->timers = r->next;
+				push_ready_locked(job, r, true);
+			}
+			pthread_mutex_unlock(&job->mu);
+		}
+		start_transfers(job);
+		curl_multi_perform(job->multi, &running);
+		while ((m = curl_multi_info_read(job->multi, &q)) != NULL)
+			if (m->msg == CURLMSG_DONE)
+				on_done(job, m->easy_handle, m->data.result);
+		if (atomic_load(&job->stop))
+			break;
+		start_transfers(job);
+		curl_multi_perform(job->multi, &running);
+
+		now = cqp_now_ms();
+		if (job->timers)
+		{
+			long		d = (long) (job->timers->due_ms - now);
+
+			if (d < tmo)
+				tmo = d < 0 ? 0 : d;
+		}
+		if (job->pause_until > now && job->pause_until - now < tmo)
+			tmo = (long) (job->pause_until - now);
+		curl_multi_poll(job->multi, NULL, 0, (int) tmo, NULL);
+	}
+
+	/* stopping: drop every transfer and waiting retry */
+	while (job->inflight_h)
+	{
+		CqpReq	   *r = job->inflight_h;
+
+		job->inflight_h = r->next;
+		curl_multi_remove_handle(job->multi, r->easy);
+		req_free(r);
+	}
+	job->inflight = 0;
+	while (job->timers)
+	{
+		CqpReq	   *r = job->timers;
+
+		job->timers = r->next;
+		req_free(r);
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Public API
+ * ------------------------------------------------------------------------ */
+
+/*
+ * cq_sdk_init
+ *		Process-wide library init; call once before any thread exists (in
+ *		_PG_init).  Idempotent.
+ */
+void
+cq_sdk_init(void)
+{
+	static bool done = false;
+
+	if (done)
+		return;
+	done = true;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	json_object_seed(0);
+}
+
+/*
+ * cq_job_settings_default
+ *		Fill s with the defaults (documented per field in cq_sdk.h).
+ */
+void
+cq_job_settings_default(CqJobSettings *s)
+{
+	long		cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(s, 0, sizeof(*s));
+	s->concurrency = 64;
+	s->workers = (int) (cores < 1 ? 1 : cores > 4 ? 4 : cores);
+	s->memory_budget = (size_t) 64 * 1024 * 1024;
+	s->batch_rows = 1000;
+	s->connect_timeout_ms = 10000;
+	s->request_timeout_ms = 300000;
+	s->low_speed_time_s = 30;
+	s->max_retries = 5;
+	s->retry_base_ms = 500;
+	s->retry_max_ms = 30000;
+	s->max_response_bytes = (size_t) 128 * 1024 * 1024;
+	s->max_json_depth = 512;
+	s->max_string_bytes = (size_t) 32 * 1024 * 1024;
+	s->max_array_elems = 1000000;
+	s->max_header_bytes = 64 * 1024;
+	s->max_redirects = 5;
+	s->user_agent = NULL;		/* "cq_fdw/0.1" */
+}
+
+/* Replace nonsensical settings by defaults/bounds. */
+static void
+sanitize_settings(CqJobSettings *s)
+{
+	CqJobSettings d;
+
+	cq_job_settings_default(&d);
+	if (s->concurrency < 1)
+		s->concurrency = d.concurrency;
+	if (s->concurrency > 1024)
+		s->concurrency = 1024;
+	if (s->workers < 1)
+		s->workers = d.workers;
+	if (s->workers > 64)
+		s->workers = 64;
+	if (s->memory_budget == 0)
+		s->memory_budget = d.memory_budget;
+	if (s->batch_rows < 1)
+		s->batch_rows = d.batch_rows;
+	if (s->max_retries < 0)
+		s->max_retries = 0;
+	if (s->retry_base_ms < 0)
+		s->retry_base_ms = 0;
+	if (s->retry_max_ms < 0)
+		s->retry_max_ms = 0;
+	if (s->max_response_bytes == 0)
+		s->max_response_bytes = d.max_response_bytes;
+	if (s->max_json_depth < 1)
+		s->max_json_depth = d.max_json_depth;
+	if (s->max_string_bytes == 0)
+		s->max_string_bytes = d.max_string_bytes;
+	if (s->max_array_elems == 0)
+		s->max_array_elems = d.max_array_elems;
+	if (s->max_header_bytes == 0)
+		s->max_header_bytes = d.max_header_bytes;
+	if (s->max_redirects < 0)
+		s->max_redirects = 0;
+}
+
+static bool
+start_thread(pthread_t *th, void *(*fn) (void *), void *arg)
+{
+	sigset_t	all,
+				old;
+	int			rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(th, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc == 0;
+}
+
+static void
+job_destroy(CqJob *job)
+{
+	CqpUnit    *u;
+	CqBatch    *b;
+
+	while (job->ready_h)
+	{
+		CqpReq	   *r = job->ready_h;
+
+		job->ready_h = r->next;
+		req_free(r);
+	}
+	while (job->parse_h)
+	{
+		CqpReq	   *r = job->parse_h;
+
+		job->parse_h = r->next;
+		req_free(r);
+	}
+	while ((b = job->out_h) != NULL)
+	{
+		job->out_h = b->next;
+		cq_batch_free(b);
+	}
+	while ((u = job->units) != NULL)
+	{
+		job->units = u->all_next;
+		unit_free(u);
+	}
+	if (job->multi)
+		curl_multi_cleanup(job->multi);
+	cqp_http_cleanup(&job->http);
+	cq_path_free(job->parent_rows);
+	cq_path_free(job->parent_next);
+	if (job->map_paths)
+		for (int i = 0; i < job->table->parent->nmap; i++)
+			cq_path_free(job->map_paths[i]);
+	free(job->map_paths);
+	cq_path_free(job->total);
+	if (job->efd >= 0)
+		close(job->efd);
+	free(job->workers);
+	free(job->warn);
+	free(job->ferrs);
+	pthread_mutex_destroy(&job->mu);
+	pthread_mutex_destroy(&job->wmu);
+	pthread_cond_destroy(&job->cv);
+	cqp_acct_unref(job->acct);
+	free(job);
+}
+
+/*
+ * cq_job_start
+ *		Validate params, build the units and start the I/O thread and the
+ *		parse workers (signals blocked).  `params` and everything it points
+ *		to (source, table, strings, arrays) must stay valid until
+ *		cq_job_free.  Returns NULL with err filled on a configuration error.
+ *		Consumer thread.
+ */
+CqJob *
+cq_job_start(const CqJobParams *params, CqError *err)
+{
+	CqJob	   *job;
+	const CqTableDef *t = params ? params->table : NULL;
+
+	memset(err, 0, sizeof(*err));
+	if (!t)
+	{
+		cq_error_set(err, CQ_ERR_CONFIG, "no table given");
+		return NULL;
+	}
+	if (params->nout < 0 || (params->nout > 0 && !params->out_cols))
+	{
+		cq_error_set(err, CQ_ERR_CONFIG, "invalid output column list");
+		return NULL;
+	}
+	for (int i = 0; i < params->nout; i++)
+		if (params->out_cols[i] < 0 || params->out_cols[i] >= t->ncolumns)
+		{
+			cq_error_set(err, CQ_ERR_CONFIG, "output column %d out of range", i);
+			return NULL;
+		}
+	if (!t->endpoint)
+	{
+		cq_error_set(err, CQ_ERR_CONFIG, "table \"%s\" has no endpoint", t->name ? t->name : "?");
+		return NULL;
+	}
+
+	job = calloc(1, sizeof(CqJob));
+	if (!job)
+	{
+		cq_error_set(err, CQ_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	job->efd = -1;
+	pthread_mutex_init(&job->mu, NULL);
+	pthread_mutex_init(&job->wmu, NULL);
+	pthread_cond_init(&job->cv, NULL);
+	atomic_init(&job->stop, false);
+	atomic_init(&job->parsing, 0);
+	atomic_init(&job->out_count, 0);
+	atomic_init(&job->page_expect, 0);
+	job->params = *params;
+	sanitize_settings(&job->params.settings);
+	job->table = t;
+	job->base_url = params->base_url ? params->base_url :
+		(params->source ? params->source->base_url : NULL);
+	job->acct = cqp_acct_new();
+	job->warn = calloc((size_t) params->nout + 1, sizeof(CqColumnWarning));
+	job->workers = calloc((size_t) job->params.settings.workers, sizeof(pthread_t));
+	if (!job->acct || !job->warn || !job->workers)
+	{
+		cq_error_set(err, CQ_ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	job->st.budget_bytes = job->params.settings.memory_budget;
+	if (!cqp_http_init(&job->http, &job->params, job->acct, err))
+		goto fail;
+
+	/* paths the loader does not compile */
+	if (t->total && *t->total && !(job->total = cq_path_compile(t->total, err)))
+		goto fail;
+	if (t->parent)
+	{
+		const CqParentDef *pd = t->parent;
+
+		if (!(job->parent_rows = cq_path_compile(pd->rows ? pd->rows : "", err)))
+			goto fail;
+		if (pd->next && *pd->next && !(job->parent_next = cq_path_compile(pd->next, err)))
+			goto fail;
+		job->map_paths = calloc((size_t) pd->nmap + 1, sizeof(CqPath *));
+		if (!job->map_paths)
+		{
+			cq_error_set(err, CQ_ERR_NOMEM, "out of memory");
+			goto fail;
+		}
+		for (int i = 0; i < pd->nmap; i++)
+			if (!(job->map_paths[i] = cq_path_compile(pd->map_path[i], err)))
+				goto fail;
+	}
+
+	job->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	job->multi = curl_multi_init();
+	if (job->efd < 0 || !job->multi)
+	{
+		cq_error_set(err, CQ_ERR_INTERNAL, "cannot create the job's event fd or multi handle");
+		goto fail;
+	}
+	curl_multi_setopt(job->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long) job->params.settings.concurrency);
+	curl_multi_setopt(job->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long) job->params.settings.concurrency);
+	curl_multi_setopt(job->multi, CURLMOPT_MAXCONNECTS, (long) job->params.settings.concurrency);
+	curl_multi_setopt(job->multi, CURLMOPT_PIPELINING, (long) CURLPIPE_MULTIPLEX);
+
+	/* no thread exists yet: no lock contention, but keep the contract */
+	pthread_mutex_lock(&job->mu);
+	if (!build_units(job, err))
+	{
+		pthread_mutex_unlock(&job->mu);
+		goto fail;
+	}
+	if (job->units_active == 0)
+		finish_locked(job);
+	pthread_mutex_unlock(&job->mu);
+
+	if (!atomic_load(&job->stop))
+	{
+		if (!start_thread(&job->io, io_main, job))
+		{
+			cq_error_set(err, CQ_ERR_INTERNAL, "cannot start the I/O thread");
+			goto fail;
+		}
+		job->io_started = true;
+		for (int i = 0; i < job->params.settings.workers; i++)
+		{
+			if (!start_thread(&job->workers[i], worker_main, job))
+			{
+				cq_error_set(err, CQ_ERR_INTERNAL, "cannot start a parse worker");
+				cq_job_free(job);
+				return NULL;
+			}
+			job->nworkers_started++;
+		}
+	}
+	return job;
+
+fail:
+	if (job->io_started)
+	{
+		cq_job_free(job);
+		return NULL;
+	}
+	job_destroy(job);
+	return NULL;
+}
+
+/* cq_job_fd: the eventfd to wait on.  Valid until cq_job_free. */
+int
+cq_job_fd(const CqJob *job)
+{
+	return job->efd;
+}
+
+/* Pop a batch or report the state.  job->mu held. */
+static bool
+next_locked(CqJob *job, CqBatch **out, CqJobState *st)
+{
+	if (job->failed)
+	{
+		*st = CQ_JOB_FAILED;
+		return true;
+	}
+	if (job->out_h)
+	{
+		CqBatch    *b = job->out_h;
+
+		job->out_h = b->next;
+		if (!job->out_h)
+			job->out_t = NULL;
+		b->next = NULL;
+		atomic_fetch_sub(&job->out_count, 1);
+		*out = b;
+		*st = CQ_JOB_BATCH;
+		/* the I/O thread may be waiting for the consumer (budget) */
+		curl_multi_wakeup(job->multi);
+		return true;
+	}
+	if (job->finished)
+	{
+		*st = CQ_JOB_DONE;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * cq_job_next
+ *		Non-blocking: a batch (caller frees it with cq_batch_free), PENDING,
+ *		DONE or FAILED.  FAILED is returned as soon as the job failed, even
+ *		if batches are still queued.  Consumer thread.
+ */
+CqJobState
+cq_job_next(CqJob *job, CqBatch **out)
+{
+	CqJobState	st = CQ_JOB_PENDING;
+	uint64_t	cnt;
+	ssize_t		r;
+
+	*out = NULL;
+	pthread_mutex_lock(&job->mu);
+	if (next_locked(job, out, &st))
+	{
+		pthread_mutex_unlock(&job->mu);
+		return st;
+	}
+	pthread_mutex_unlock(&job->mu);
+	/* drain the fd, then look again: a push in between is not lost */
+	r = read(job->efd, &cnt, sizeof(cnt));
+	(void) r;
+	pthread_mutex_lock(&job->mu);
+	if (!next_locked(job, out, &st))
+		st = CQ_JOB_PENDING;
+	pthread_mutex_unlock(&job->mu);
+	return st;
+}
+
+/*
+ * cq_job_cancel
+ *		Ask every thread to stop; cq_job_next then returns FAILED with
+ *		CQ_ERR_CANCELED unless the job had already ended.  Consumer thread.
+ */
+void
+cq_job_cancel(CqJob *job)
+{
+	if (!job)
+		return;
+	pthread_mutex_lock(&job->mu);
+	if (!job->finished && !job->failed)
+	{
+		CqError		e;
+
+		memset(&e, 0, sizeof(e));
+		cq_error_set(&e, CQ_ERR_CANCELED, "canceled");
+		fail_job_locked(job, &e);
+	}
+	atomic_store(&job->stop, true);
+	wake_locked(job);
+	pthread_mutex_unlock(&job->mu);
+}
+
+/*
+ * cq_job_free
+ *		Cancel, join every thread, free everything (queued batches too).
+ *		Batches already handed out stay valid until cq_batch_free.
+ */
+void
+cq_job_free(CqJob *job)
+{
+	if (!job)
+		return;
+	cq_job_cancel(job);
+	if (job->io_started)
+		pthread_join(job->io, NULL);
+	for (int i = 0; i < job->nworkers_started; i++)
+		pthread_join(job->workers[i], NULL);
+	job_destroy(job);
+}
+
+/* cq_job_error: the error after FAILED (valid until cq_job_free). */
+const CqError *
+cq_job_error(const CqJob *job)
+{
+	return &job->err;
+}
+
+/* cq_job_get_stats: a consistent copy of the counters; any thread. */
+void
+cq_job_get_stats(const CqJob *job, CqJobStats *out)
+{
+	CqJob	   *j = (CqJob *) job;
+
+	pthread_mutex_lock(&j->mu);
+	*out = j->st;
+	pthread_mutex_unlock(&j->mu);
+	out->peak_bytes = atomic_load(&j->acct->peak);
+	out->budget_bytes = j->params.settings.memory_budget;
+}
+
+/* cq_job_column_warnings: per output column; read after the job ended. */
+const CqColumnWarning *
+cq_job_column_warnings(const CqJob *job, int *ncols)
+{
+	*ncols = job->params.nout;
+	return job->warn;
+}
+
+/* cq_job_failed_units: skipped units (label in err.unit) and their errors. */
+int
+cq_job_failed_units(const CqJob *job, const CqError **errs)
+{
+	*errs = job->ferrs;
+	return job->nferrs;
+}
+
+/*
+ * cq_batch_free
+ *		Free a batch: json references, its arena, and its bytes in the job's
+ *		accounting (which outlives the job while batches exist).  Any thread.
+ */
+void
+cq_batch_free(CqBatch *b)
+{
+	BatchImpl  *bi = (BatchImpl *) b;
+
+	if (!b)
+		return;
+	decref_values(b->values, (size_t) b->nrows * (size_t) b->ncols);
+	if (b->arena)
+		cq_arena_free(b->arena);
+	if (bi->acct)
+	{
+		cqp_acct_sub(bi->acct, b->bytes);
+		cqp_acct_unref(bi->acct);
+	}
+	free(bi);
+}
