@@ -1971,14 +1971,14 @@ format_scalar(W *w, const CqValue *v)
 				if (yrs)
 				{
 					n = (size_t) snprintf(buf, sizeof(buf), "%d year%s", yrs,
-										  (yrs == 1 || yrs == -1) ? "" : "s");
+										  yrs == 1 ? "" : "s");
 					wput(w, buf, n);
 					any = true;
 				}
 				if (mons)
 				{
 					n = (size_t) snprintf(buf, sizeof(buf), "%s%d mon%s", any ? " " : "",
-										  mons, (mons == 1 || mons == -1) ? "" : "s");
+										  mons, mons == 1 ? "" : "s");
 					wput(w, buf, n);
 					any = true;
 				}
@@ -1986,7 +1986,7 @@ format_scalar(W *w, const CqValue *v)
 				{
 					n = (size_t) snprintf(buf, sizeof(buf), "%s%d day%s", any ? " " : "",
 										  iv->days,
-										  (iv->days == 1 || iv->days == -1) ? "" : "s");
+										  iv->days == 1 ? "" : "s");
 					wput(w, buf, n);
 					any = true;
 				}
