@@ -571,8 +571,20 @@ typedef struct CqJobStats
 	uint64_t	units_failed;	/* skipped with skip_failed_units */
 	double		api_wait_ms;	/* summed time requests were in flight */
 	double		ratelimit_wait_ms;	/* time spent backing off / waiting */
-	size_t		peak_bytes;		/* max memory held (budget accounting) */
+	/*
+	 * Max memory held: response bodies in flight or waiting (a parsed
+	 * document is counted as its body size until freed) + batches not yet
+	 * freed by cq_batch_free.  A transfer starts only while
+	 * held + (in_flight + 1) * P <= budget, P = the largest footprint (body
+	 * + its batches) of one page seen so far (1 MB before the first page),
+	 * or when nothing is in flight, parsed or queued.  So
+	 * peak_bytes <= budget_bytes + P for pages no larger than those already
+	 * seen, plus batches the consumer keeps without freeing them.
+	 */
+	size_t		peak_bytes;
 	size_t		budget_bytes;
+	uint64_t	loops_stopped;	/* units stopped because the API sent a
+								 * next page already read in that unit */
 } CqJobStats;
 
 typedef struct CqJob CqJob;
