@@ -260,4 +260,7 @@ extern Datum cqfdw_convert(CqFdwConvState *cs, const CqValue *v,
 extern void cqfdw_report_job_error(const CqError *e, const CqFdwTable *t)
 			pg_attribute_noreturn();
 
+/* in stats.c: per-backend scan counters (cq_fdw.scan_stats()) */
+extern void cqfdw_stats_add(const CqJobStats *stats, bool failed);
+
 #endif							/* CQ_FDW_H */

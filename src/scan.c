@@ -642,6 +642,7 @@ cqEndForeignScan(ForeignScanState *node)
 	if (st == NULL || st->explain_only)
 		return;
 	finish_job(st);
+	cqfdw_stats_add(&st->stats, false); /* stats.c: cq_fdw.scan_stats() */
 
 	for (int i = 0; i < st->nout; i++)
 	{
