@@ -88,18 +88,14 @@ typedef enum AddrClass
  * 169.254.170.2 ECS task metadata, 169.254.170.23 EKS pod identity,
  * 169.254.0.23 Tencent).  Documented in docs/security.md.
  */
-static const struct
+static const char *const metadata_addrs[] =
 {
-	const char *addr;
-	const char *what;
-}			metadata_addrs[] =
-{
-	{"100.100.100.200", "Alibaba Cloud metadata"},
-	{"192.0.0.192", "Oracle Cloud metadata (legacy)"},
-	{"168.63.129.16", "Azure WireServer"},
-	{"fd00:ec2::254", "AWS instance metadata (IPv6)"},
-	{"fd00:ec2::23", "AWS EKS pod identity (IPv6)"},
-	{"fd20:ce::254", "Google Cloud metadata (IPv6)"},
+	"100.100.100.200",			/* Alibaba Cloud metadata */
+	"192.0.0.192",				/* Oracle Cloud metadata (legacy) */
+	"168.63.129.16",			/* Azure WireServer */
+	"fd00:ec2::254",			/* AWS instance metadata (IPv6) */
+	"fd00:ec2::23",				/* AWS EKS pod identity (IPv6) */
+	"fd20:ce::254",				/* Google Cloud metadata (IPv6) */
 };
 
 /*
@@ -403,7 +399,7 @@ classify_one(const NetAddr *a, const char **why)
 	{
 		NetAddr		m;
 
-		if (parse_ip(metadata_addrs[i].addr, strlen(metadata_addrs[i].addr), &m) &&
+		if (parse_ip(metadata_addrs[i], strlen(metadata_addrs[i]), &m) &&
 			m.family == a->family && memcmp(m.b, a->b, a->family == 4 ? 4 : 16) == 0)
 		{
 			*why = "link-local and cloud metadata addresses are not allowed";
