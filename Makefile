@@ -35,7 +35,8 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # Source specs and the SDK header install with the extension.
-SOURCE_SPECS = $(sort $(wildcard sources/*/*.json))
+# Only sources/<name>/<name>.json is a spec (overrides.json feeds the generator).
+SOURCE_SPECS = $(sort $(foreach d,$(wildcard sources/*/),$(wildcard $(d)$(notdir $(patsubst %/,%,$(d))).json)))
 install: install-sources
 install-sources:
 	$(MKDIR_P) '$(DESTDIR)$(datadir)/extension/cq_fdw/sources'

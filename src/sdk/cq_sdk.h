@@ -32,6 +32,20 @@ extern "C" {
 #endif
 
 /*
+ * Hazard: jansson's json_object() has the same name as PostgreSQL's SQL
+ * function json_object(), exported by the postgres executable.  Inside a
+ * backend, a call to json_object() from cq_fdw.so or a plugin binds to
+ * PostgreSQL's function (the executable comes first in symbol lookup) and
+ * crashes.  (jansson's own internal calls are bound directly and are safe.)
+ * Use cq_json_object_new() (json_pack("{}")) instead; SDK code that includes
+ * this header cannot call json_object() by mistake.
+ */
+#define cq_json_object_new() json_pack("{}")
+#if !defined(CQ_ALLOW_JSON_OBJECT) && !defined(PG_VERSION_NUM)	/* the FDW: see cq_fdw.h */
+#pragma GCC poison json_object
+#endif
+
+/*
  * Bumped on any incompatible change of a struct or function below.  A
  * compiled plugin records the version it was built against in its
  * descriptor; the loader refuses a mismatch with a clear error.
