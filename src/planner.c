@@ -283,8 +283,15 @@ classify_clause(PlannerInfo *root, RelOptInfo *baserel, const CqFdwTable *t,
 			return NULL;
 		left = linitial(op->args);
 		right = lsecond(op->args);
-		/* normalize to `var op value` */
-		if (!IsA(strip_relabel(left), Var) && IsA(strip_relabel(right), Var))
+
+		/*
+		 * Normalize to `our var op value`.  Both sides may be Vars (a join
+		 * clause): the one of this relation goes left.
+		 */
+		if (!(IsA(strip_relabel(left), Var) &&
+			  ((Var *) strip_relabel(left))->varno == baserel->relid) &&
+			IsA(strip_relabel(right), Var) &&
+			((Var *) strip_relabel(right))->varno == baserel->relid)
 		{
 			Node	   *tmp = left;
 
