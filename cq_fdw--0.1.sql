@@ -323,11 +323,12 @@ BEGIN
     RETURNING id INTO v_log;
     COMMIT;
 
-    v_conc := concurrently AND v_pop AND EXISTS (
+    -- $2 is `concurrently`, a keyword that cannot be referenced by name
+    v_conc := $2 AND v_pop AND EXISTS (
         SELECT 1 FROM pg_catalog.pg_index i
          WHERE i.indrelid = snapshot AND i.indisunique AND i.indisvalid
            AND i.indpred IS NULL AND i.indexprs IS NULL);
-    IF concurrently AND NOT v_conc THEN
+    IF $2 AND NOT v_conc THEN
         RAISE NOTICE 'refreshing % without CONCURRENTLY: %', snapshot,
             CASE WHEN NOT v_pop THEN 'it is not populated'
                  ELSE 'it has no unique index on plain columns' END;
@@ -397,7 +398,7 @@ BEGIN
         RETURN;
     END IF;
     FOREACH v_mv IN ARRAY v_list LOOP
-        CALL cq_fdw.refresh_snapshot(v_mv, concurrently);
+        CALL cq_fdw.refresh_snapshot(v_mv, $2);	-- $2: concurrently
         SELECT l.id INTO v_last FROM cq_fdw.sync_log l
          WHERE l.snapshot = v_mv::text AND l.status = 'failed'
            AND l.id = (SELECT pg_catalog.max(l2.id) FROM cq_fdw.sync_log l2
@@ -413,3 +414,24 @@ BEGIN
     END IF;
 END
 $$;
+
+-- A dropped snapshot leaves cq_fdw.snapshots at once (DROP MATERIALIZED
+-- VIEW, DROP SCHEMA/SERVER ... CASCADE, DROP OWNED).  SECURITY DEFINER
+-- because the catalog row is already gone when sql_drop fires, so the
+-- dropper could no longer pass the row-level security policy; it deletes
+-- only the rows of relations that were just dropped.
+CREATE FUNCTION snapshots_forget_dropped()
+RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    DELETE FROM cq_fdw.snapshots s
+     USING pg_event_trigger_dropped_objects() d
+     WHERE d.classid = 'pg_class'::regclass AND d.objsubid = 0
+       AND s.name::oid = d.objid;
+END
+$$;
+REVOKE ALL ON FUNCTION snapshots_forget_dropped() FROM PUBLIC;
+CREATE EVENT TRIGGER cq_fdw_snapshots_forget_dropped ON sql_drop
+    EXECUTE FUNCTION snapshots_forget_dropped();
