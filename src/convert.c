@@ -169,14 +169,18 @@ cqfdw_conv_create(const CqFdwColumn *col, const CqColumnDef *src)
 static void
 value_error(CqFdwConvState *cs, const CqValue *v, const char *why)
 {
+	char		text[128];
+
+	cq_value_format(v, text, sizeof(text));
 	if (cs->strict)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("value of column \"%s\" is out of range: %s",
-						cs->attname, why)));
+				 errmsg("value out of range for column \"%s\"", cs->attname),
+				 errdetail("Value \"%s\": %s.", text, why),
+				 errhint("Unset cq_fdw.strict and the table option strict to read invalid values as NULL with a warning.")));
 	if (cs->nbad++ == 0)
 	{
-		cq_value_format(v, cs->example, sizeof(cs->example));
+		strlcpy(cs->example, text, sizeof(cs->example));
 		strlcpy(cs->why, why, sizeof(cs->why));
 	}
 }

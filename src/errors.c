@@ -116,11 +116,15 @@ cqfdw_report_job_error(const CqError *e, const CqFdwTable *t)
 	/* detail: the API's own words when it gave any, else the SDK's */
 	detail = api[0] ? api : message;
 
+	/*
+	 * errcontext() expands to a comma expression: every branch of a ?: that
+	 * uses it must be parenthesized, or its message is always added.
+	 */
 #define CQ_CONTEXT \
-	(url[0] ? (unit[0] ? errcontext("request GET %s for %s", url, unit) : \
-			   errcontext("request GET %s", url)) : \
-	 (unit[0] ? errcontext("fan-out unit %s", unit) : 0)), \
-	(tname ? errcontext("scan of table %s", tname) : 0)
+	(url[0] ? (unit[0] ? (errcontext("request GET %s for %s", url, unit)) : \
+			   (errcontext("request GET %s", url))) : \
+	 (unit[0] ? (errcontext("fan-out unit %s", unit)) : 0)), \
+	(tname ? (errcontext("scan of table %s", tname)) : 0)
 
 	switch (e->kind)
 	{
@@ -167,7 +171,7 @@ cqfdw_report_job_error(const CqError *e, const CqFdwTable *t)
 					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 					 errmsg("invalid JSON in API response"),
 					 message[0] ? errdetail("%s.", message) : 0,
-					 path[0] ? errcontext("JSON path %s", path) : 0,
+					 path[0] ? (errcontext("JSON path %s", path)) : 0,
 					 CQ_CONTEXT));
 			break;
 		case CQ_ERR_VALUE:
