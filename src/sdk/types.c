@@ -56,7 +56,9 @@
  *
  *-------------------------------------------------------------------------
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE				/* strtod_l, uselocale, newlocale */
+#endif
 #include <errno.h>
 #include <locale.h>
 #include <math.h>
