@@ -79,6 +79,7 @@ GH_TOKEN=demo-token
 if [ -n "${GITHUB_TOKEN:-}" ]; then
 	GH_URL=https://api.github.com
 	GH_TOKEN=$GITHUB_TOKEN
+	export DEMO_GITHUB_OWNER=${DEMO_GITHUB_OWNER:-postgres} DEMO_GITHUB_REPO=${DEMO_GITHUB_REPO:-postgres}
 	echo "== GITHUB_TOKEN is set: the github server reads the real API"
 fi
 
