@@ -920,15 +920,38 @@ done:
  * Parse workers
  * ------------------------------------------------------------------------ */
 
+/* Does the integer token [p, p+len) (optional '-', digits) overflow int64? */
+static bool
+int_overflows(const char *p, size_t len)
+{
+	bool		neg = (len > 0 && *p == '-');
+	const char *lim = neg ? "9223372036854775808" : "9223372036854775807";
+
+	if (neg)
+	{
+		p++;
+		len--;
+	}
+	while (len > 1 && *p == '0')
+	{
+		p++;
+		len--;
+	}
+	return len > 19 || (len == 19 && memcmp(p, lim, 19) > 0);
+}
+
 /*
- * Cheap pre-scan of a JSON text: nesting depth (strings skipped) and string
- * lengths, so hostile documents are refused before jansson recurses.
+ * Cheap pre-scan of a JSON text: nesting depth (strings skipped), string
+ * lengths, and integers beyond int64 (jansson refuses them and would fail
+ * the whole page; *nbig counts them so the caller can quote them).
  */
 static bool
-json_prescan(const char *s, size_t n, int maxdepth, size_t maxstr, CqError *err)
+json_prescan(const char *s, size_t n, int maxdepth, size_t maxstr,
+			 size_t *nbig, CqError *err)
 {
 	int			depth = 0;
 
+	*nbig = 0;
 	for (size_t i = 0; i < n; i++)
 	{
 		char		c = s[i];
@@ -963,8 +986,79 @@ json_prescan(const char *s, size_t n, int maxdepth, size_t maxstr, CqError *err)
 		}
 		else if (c == ']' || c == '}')
 			depth--;
+		else if (c == '-' || (c >= '0' && c <= '9'))
+		{
+			size_t		st = i;
+
+			i++;
+			while (i < n && s[i] >= '0' && s[i] <= '9')
+				i++;
+			if (i - st >= 19 && !(i < n && (s[i] == '.' || s[i] == 'e' || s[i] == 'E')) &&
+				int_overflows(s + st, i - st))
+				(*nbig)++;
+			i--;
+		}
 	}
 	return true;
+}
+
+/*
+ * Copy of a JSON text where integers beyond int64 are quoted (so a uint64
+ * id or a numeric column reads them as numeric strings, and an int column
+ * reports an overflow value error instead of the whole page failing).
+ * malloc'd; NULL on OOM.
+ */
+static char *
+quote_big_ints(const char *s, size_t n, size_t nbig, size_t *outlen)
+{
+	char	   *out = malloc(n + 2 * nbig + 1);
+	size_t		o = 0;
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+	{
+		char		c = s[i];
+
+		if (c == '"')
+		{
+			size_t		st = i++;
+
+			while (i < n && s[i] != '"')
+			{
+				if (s[i] == '\\')
+					i++;
+				i++;
+			}
+			if (i >= n)
+				i = n - 1;
+			memcpy(out + o, s + st, i - st + 1);
+			o += i - st + 1;
+		}
+		else if (c == '-' || (c >= '0' && c <= '9'))
+		{
+			size_t		st = i;
+			bool		q;
+
+			i++;
+			while (i < n && s[i] >= '0' && s[i] <= '9')
+				i++;
+			q = i - st >= 19 && !(i < n && (s[i] == '.' || s[i] == 'e' || s[i] == 'E')) &&
+				int_overflows(s + st, i - st);
+			if (q)
+				out[o++] = '"';
+			memcpy(out + o, s + st, i - st);
+			o += i - st;
+			if (q)
+				out[o++] = '"';
+			i--;
+		}
+		else
+			out[o++] = c;
+	}
+	out[o] = '\0';
+	*outlen = o;
+	return out;
 }
 
 typedef struct RowVec
@@ -1359,10 +1453,26 @@ process_page(CqJob *job, CqpReq *req)
 	if (bodylen > 0)
 	{
 		json_error_t jerr;
+		size_t		nbig = 0;
 
-		if (!json_prescan(req->body.data, bodylen, s->max_json_depth, s->max_string_bytes, &err))
+		if (!json_prescan(req->body.data, bodylen, s->max_json_depth, s->max_string_bytes,
+						  &nbig, &err))
 			goto fail;
-		doc = json_loadb(req->body.data, bodylen, 0, &jerr);
+		if (nbig > 0)
+		{
+			size_t		ql = 0;
+			char	   *qb = quote_big_ints(req->body.data, bodylen, nbig, &ql);
+
+			if (!qb)
+			{
+				cq_error_set(&err, CQ_ERR_NOMEM, "out of memory");
+				goto fail;
+			}
+			doc = json_loadb(qb, ql, 0, &jerr);
+			free(qb);
+		}
+		else
+			doc = json_loadb(req->body.data, bodylen, 0, &jerr);
 		if (!doc)
 		{
 			char		txt[160];
