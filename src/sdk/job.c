@@ -1160,6 +1160,19 @@ extract_value(CqJob *job, CqpUnit *u, json_t *row, int c, CqArena *arena,
 	else
 		v = json_is_object(row) ? json_object_get(row, col->name) : NULL;
 
+	/*
+	 * A json value outlives this page's document in the batch: give the
+	 * batch its own copy, so no jansson value is shared between this
+	 * worker (which frees the document) and the consumer (which frees the
+	 * batch).  jansson's refcounts are not a safe handover between threads.
+	 */
+	if (col->type.base == CQ_T_JSON && v)
+	{
+		json_t	   *cp = json_deep_copy(v);
+
+		json_decref(tmp);
+		v = tmp = cp;
+	}
 	memset(&verr, 0, sizeof(verr));
 	if (!cq_value_parse(v, col->type, arena, out, &verr))
 	{
