@@ -148,9 +148,9 @@ cqfdw_report_job_error(const CqError *e, const CqFdwTable *t)
 			{
 				int			status = e->http_status;
 
-				if (e->kind == CQ_ERR_RATE_LIMIT && status == 0)
-					status = 429;
-				if (status == 429)
+				/* GitHub reports its primary rate limit as 403: the SDK
+				 * tells it apart (CQ_ERR_RATE_LIMIT) */
+				if (e->kind == CQ_ERR_RATE_LIMIT || status == 429)
 					ereport(ERROR,
 							(errcode(http_sqlstate(429)),
 							 errmsg("API rate limit still exceeded after retries"),
