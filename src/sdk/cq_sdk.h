@@ -589,7 +589,8 @@ typedef struct CqJobStats
 	 * Max memory held: response bodies in flight or waiting (a parsed
 	 * document is counted as its body size until freed) + batches not yet
 	 * freed by cq_batch_free.  A transfer starts only while
-	 * held + (in_flight + 1) * P <= budget, P = the largest footprint (body
+	 * held + (in_flight + being_parsed + 1) * P <= budget, P = the largest
+	 * footprint (body
 	 * + its batches) of one page seen so far (1 MB before the first page),
 	 * or when nothing is in flight, parsed or queued.  So
 	 * peak_bytes <= budget_bytes + P for pages no larger than those already

@@ -23,7 +23,7 @@
  * in a refcounted CqpAcct that batches keep alive after cq_job_free.
  *
  * Memory budget: the I/O thread starts a transfer only when
- *		held + (in_flight + 1) * P <= memory_budget
+ *		held + (in_flight + waiting_or_parsing + 1) * P <= memory_budget
  * where P is the largest footprint of one page seen so far (body bytes,
  * which also stand for the parsed document until it is freed, plus the
  * batches built from it; 1 MB before the first page), or when nothing is in
@@ -1653,7 +1653,8 @@ budget_ok(CqJob *job)
 
 	if (exp == 0)
 		exp = DEFAULT_PAGE_EXPECT;
-	if (held + (size_t) (job->inflight + 1) * exp <= budget)
+	/* a page waiting for a worker still grows by its batches: reserve P */
+	if (held + (size_t) (job->inflight + atomic_load(&job->parsing) + 1) * exp <= budget)
 		return true;
 	/* progress: nothing in flight, parsing or waiting for the consumer */
 	return job->inflight == 0 && atomic_load(&job->parsing) == 0 &&
