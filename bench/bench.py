@@ -1,0 +1,686 @@
+#!/usr/bin/python3
+"""bench.py -- cq_fdw benchmark harness (issue 7).  Normally started by
+bench/run, which provides the namespace, the cluster and the mock API.
+
+  bench.py --pghost DIR --pgport N --mock URL --workdir DIR --out DIR
+           [--smoke] [--runs 3] [--scenarios S1,S2,S3,S4] [--no-baseline]
+           [--baseline-runs-slow 1] [--memory-rows 1000000] [--cancel-runs 5]
+           [--no-memory] [--no-cancel] [--profile] [--readme FILE]
+
+Method (what is timed, what is not):
+  - Every SQL method runs in its own fresh psql session (one backend per
+    run).  Untimed set-up (TRUNCATE) comes first; the statement is timed by
+    psql's \\timing (client-side wall time of that one statement: no
+    connection set-up, no psql start-up).  Then, still in the same session,
+    the backend's /proc/<pid>/status (VmHWM = peak RSS of the backend since
+    it started) is read and the row count is checked.  A thread also samples
+    RssAnon every 20 ms while the statement runs (peak private memory).
+  - The ELT baseline is an external process (elt_baseline.py): its wall time
+    from spawn to exit, python start-up and the COPY's psql included.
+  - "ideal" is computed, not measured: max(requests x latency / concurrency,
+    longest page chain x latency) -- pages of one collection are sequential
+    (each page names the next).  Undefined (-) without added latency.
+  - Runs are interleaved (run 1 of every method, then run 2, ...) so slow
+    drift of the machine spreads over all methods.  Median, min and max of
+    the runs are reported; nothing is subtracted.
+  - The local files (CSV, JSON array) are produced once per scenario by
+    fetching every page from the mock (that also warms the mock's page
+    cache, so every method is served warm pages).
+
+Exit status: 0 if every method of every run produced the expected number of
+rows (and, with --smoke, nothing else is asserted), 1 otherwise.
+"""
+import argparse
+import concurrent.futures
+import datetime
+import json
+import math
+import os
+import platform
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import richrows  # noqa: E402
+
+# name, description, style, accounts (0 = none), items per collection,
+# per_page, latency_ms
+FULL = [
+    ("S1", "100,000 rich items, 100/page, Link header, no latency", "link", 0, 100000, 100, 0),
+    ("S2", "20,000 items, 50 ms/request, Link header", "link", 0, 20000, 100, 50),
+    ("S3", "200 accounts x 500 items, 50 ms/request, next-token, fan-out", "next_token", 200, 500, 100, 50),
+    ("S4", "10,000 accounts x 10 items, 20 ms/request", "next_token", 10000, 10, 100, 20),
+]
+SMOKE = [
+    ("S1", "2,000 rich items, 100/page, Link header", "link", 0, 2000, 100, 0),
+    ("S2", "500 items, 5 ms/request, Link header", "link", 0, 500, 100, 5),
+    ("S3", "5 accounts x 120 items, 50/page, 5 ms/request, next-token, fan-out", "next_token", 5, 120, 50, 5),
+    ("S4", "50 accounts x 10 items, 2 ms/request", "next_token", 50, 10, 100, 2),
+]
+
+M_COPY = "COPY from local CSV (floor)"
+M_JSONB = "jsonb_to_recordset, local JSON (floor)"
+M_COUNT = "cq_fdw SELECT count(*)"
+M_ALLCOLS = "cq_fdw SELECT count(t) (all columns)"
+M_REFRESH = "cq_fdw REFRESH MATERIALIZED VIEW"
+M_ELT = "baseline: sequential fetch, then COPY"
+M_IDEAL = "ideal (computed)"
+CQ_METHODS = (M_COUNT, M_ALLCOLS, M_REFRESH)
+
+
+def log(msg):
+    sys.stderr.write("[bench %s] %s\n" % (time.strftime("%H:%M:%S"), msg))
+    sys.stderr.flush()
+
+
+class Bench:
+    def __init__(self, a):
+        self.a = a
+        self.psql = ["psql", "-h", a.pghost, "-p", str(a.pgport), "-U", a.pguser, "-d", a.dbname]
+        self.results = {}           # (scenario, method) -> dict
+        self.failures = []
+        self.notes = []
+        os.makedirs(a.workdir, exist_ok=True)
+        os.chmod(a.workdir, 0o755)
+        os.makedirs(a.out, exist_ok=True)
+
+    # ------------------------------------------------------------ psql
+    def sql(self, script, db=None, check=True):
+        """Run a script (untimed helper); returns stdout text."""
+        argv = list(self.psql)
+        if db:
+            argv[-1] = db
+        for _ in range(60):             # a crashed backend: wait out the recovery
+            p = subprocess.run(argv + ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"],
+                               input=script.encode(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            out = p.stdout.decode("utf-8", "replace")
+            if p.returncode != 2 or "recovery mode" not in out and "starting up" not in out:
+                break
+            time.sleep(0.5)
+        if check and p.returncode != 0:
+            raise RuntimeError("psql failed:\n%s\n--- script:\n%s" % (out, script[:2000]))
+        return out
+
+    def timed(self, stmt, setup="", verify="", timeout=3600, on_pid=None):
+        """Run one timed statement in a fresh session.
+        Returns dict(ms, out (statement output lines), verify (lines), hwm_kb,
+        anon_peak_kb, warnings, error)."""
+        pidfile = os.path.join(self.a.workdir, "backend.pid")
+        try:
+            os.unlink(pidfile)
+        except FileNotFoundError:
+            pass
+        script = "\n".join([
+            "\\set ON_ERROR_STOP 1",
+            "SELECT pg_backend_pid() AS bpid \\gset",
+            "\\setenv CQ_BPID :bpid",             # \\! does not interpolate variables
+            "\\! echo $CQ_BPID > %s" % pidfile,
+            setup,
+            "\\echo @@T",
+            "\\timing on",
+            stmt + ";",
+            "\\timing off",
+            "\\echo @@S",
+            "SELECT l FROM regexp_split_to_table(pg_read_file('/proc/self/status'), E'\\n') l"
+            " WHERE l ~ '^(VmHWM|VmRSS|RssAnon):';",
+            "\\echo @@V",
+            verify + (";" if verify else ""),
+            "",
+        ])
+        proc = subprocess.Popen(self.psql + ["-X", "-q", "-A", "-t"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        peak = [0]
+        done = threading.Event()
+
+        def sampler():
+            pid = None
+            while not done.is_set() and pid is None:
+                try:
+                    with open(pidfile) as f:
+                        pid = int(f.read().strip())
+                except (OSError, ValueError):
+                    time.sleep(0.005)
+            if pid is None:
+                return
+            if on_pid:
+                on_pid(pid)
+            while not done.is_set():
+                try:
+                    with open("/proc/%d/status" % pid) as f:
+                        for line in f:
+                            if line.startswith("RssAnon:"):
+                                peak[0] = max(peak[0], int(line.split()[1]))
+                except OSError:
+                    return
+                done.wait(0.02)
+        th = threading.Thread(target=sampler, daemon=True)
+        th.start()
+        try:
+            out, _ = proc.communicate(script.encode(), timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
+        done.set()
+        th.join()
+        text = out.decode("utf-8", "replace")
+        r = {"ms": None, "out": [], "verify": [], "hwm_kb": None, "anon_peak_kb": peak[0] or None,
+             "warnings": [], "error": None, "rc": proc.returncode, "text": text}
+        sect = None
+        for line in text.splitlines():
+            if line in ("@@T", "@@S", "@@V"):
+                sect = line
+                continue
+            m = re.match(r"Time: ([0-9.]+) ms", line)
+            if m and sect == "@@T":
+                r["ms"] = float(m.group(1))
+            elif "WARNING:" in line:
+                r["warnings"].append(line)
+            elif "ERROR:" in line:
+                r["error"] = line
+            elif sect == "@@T":
+                r["out"].append(line)
+            elif sect == "@@S":
+                m = re.match(r"VmHWM:\s+(\d+)", line)
+                if m:
+                    r["hwm_kb"] = int(m.group(1))
+            elif sect == "@@V":
+                r["verify"].append(line)
+        if proc.returncode != 0 and not r["error"]:
+            r["error"] = "psql exit %s: %s" % (proc.returncode, text[-500:])
+        return r
+
+    # ------------------------------------------------------------ set-up
+    def setup_db(self):
+        db = self.a.dbname
+        exists = self.sql("SELECT 1 FROM pg_database WHERE datname = '%s'" % db, db="postgres").strip()
+        if exists and self.a.recreate_db:
+            self.sql("DROP DATABASE %s" % db, db="postgres")
+            exists = ""
+        if not exists:
+            self.sql("CREATE DATABASE %s" % db, db="postgres")
+        self.sql("""
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS cq_fdw;
+DROP SERVER IF EXISTS bench CASCADE;
+CREATE SERVER bench FOREIGN DATA WRAPPER cq_fdw OPTIONS (source 'rest', base_url '%s');
+""" % self.a.mock)
+        out = self.sql("LOAD 'cq_fdw';\nSHOW cq_fdw.concurrency;\nSHOW cq_fdw.memory_budget;\n"
+                       "SHOW cq_fdw.workers;\nSHOW cq_fdw.batch_rows;\nSELECT version();\n"
+                       "SHOW shared_buffers;\nSHOW max_parallel_workers_per_gather;\nSHOW jit;").splitlines()
+        self.concurrency = int(out[0])
+        self.memory_budget = out[1]
+        self.settings = {"cq_fdw.concurrency": out[0], "cq_fdw.memory_budget": out[1],
+                         "cq_fdw.workers": out[2], "cq_fdw.batch_rows": out[3],
+                         "shared_buffers": out[5], "jit": out[7]}
+        self.pgversion = out[4]
+
+    @staticmethod
+    def endpoint(sc, route_prefix):
+        name, _, style, accounts, n, per_page, lat = sc
+        q = "n=%d&per_page=%d&latency_ms=%d&shape=rich" % (n, per_page, lat)
+        if accounts:
+            return "/accounts/{account}/%s_%s?%s" % (route_prefix, name.lower(), q)
+        return "/gen/link/%s_%s?%s" % (route_prefix, name.lower(), q)
+
+    def where(self, sc):
+        # A constant array, not ARRAY(SELECT generate_series(...)): as the
+        # top node of a REFRESH plan, the ForeignScan carries that initplan
+        # itself and cq_fdw (scan.c, extParam check) starts the job before
+        # the initplan is set up -- reported; see README.
+        if not sc[3]:
+            return ""
+        return "WHERE account = ANY ('{%s}'::integer[])" % ",".join(str(k) for k in range(1, sc[3] + 1))
+
+    def create_tables(self, sc):
+        s = sc[0].lower()
+        fan = sc[3] > 0
+        opts = "endpoint '%s'" % self.endpoint(sc, self.a.route_prefix)
+        if fan:
+            opts += ", rows '/items', pagination 'next_token', next '/nextPageToken', next_param 'pageToken'"
+        else:
+            opts += ", pagination 'link_header'"
+        self.sql("""
+SET client_min_messages = warning;
+DROP FOREIGN TABLE IF EXISTS ft_{s} CASCADE;
+DROP TABLE IF EXISTS copy_{s}, jt_{s}, elt_{s};
+CREATE FOREIGN TABLE ft_{s} (
+    {fcols}
+) SERVER bench OPTIONS ({opts});
+CREATE MATERIALIZED VIEW mv_{s} AS SELECT * FROM ft_{s} {where} WITH NO DATA;
+CREATE TABLE copy_{s} (
+    {cols}
+);
+CREATE TABLE jt_{s} (LIKE copy_{s});
+CREATE TABLE elt_{s} (LIKE copy_{s});
+""".format(s=s, fcols=richrows.column_ddl(fan, True), cols=richrows.column_ddl(fan, False),
+           opts=opts, where=self.where(sc)))
+
+    # ------------------------------------------------------------ floors' files
+    def produce_files(self, sc):
+        """Fetch every page (parallel, warms the mock), write <s>.csv and
+        <s>.json (one JSON array of all items) into the work directory."""
+        name, _, style, accounts, n, per_page, lat = sc
+        base = self.a.mock + self.endpoint(sc, self.a.route_prefix)
+        t0 = time.monotonic()
+        pages = max(1, math.ceil(n / per_page))
+        if accounts:
+            units = [base.replace("{account}", str(k)) for k in range(1, accounts + 1)]
+            with concurrent.futures.ThreadPoolExecutor(32) as ex:
+                parts = list(ex.map(lambda u: richrows.fetch_sequential(u, "next_token")[0], units))
+        else:
+            urls = [base + "&page=%d" % k for k in range(1, pages + 1)]
+
+            def get(u):
+                with urllib.request.urlopen(u, timeout=300) as r:
+                    return json.loads(r.read())
+            with concurrent.futures.ThreadPoolExecutor(16) as ex:
+                parts = list(ex.map(get, urls))
+        items = [it for p in parts for it in p]
+        s = name.lower()
+        csvp = os.path.join(self.a.workdir, s + ".csv")
+        jsonp = os.path.join(self.a.workdir, s + ".json")
+        with open(csvp, "w", encoding="utf-8") as f:
+            f.write(richrows.csv_text(items, accounts > 0))
+        with open(jsonp, "w", encoding="utf-8") as f:
+            json.dump(items, f, ensure_ascii=False, separators=(",", ":"))
+        for p in (csvp, jsonp):
+            os.chmod(p, 0o644)
+        log("%s: %d rows fetched for the local files in %.1f s (CSV %.1f MB, JSON %.1f MB)" % (
+            name, len(items), time.monotonic() - t0, os.path.getsize(csvp) / 1e6, os.path.getsize(jsonp) / 1e6))
+        return len(items), csvp, jsonp
+
+    def jsonb_sql(self, sc, jsonp):
+        s = sc[0].lower()
+        fan = sc[3] > 0
+        return """INSERT INTO jt_{s} SELECT {acct}x.id, x.uuid, x.name, x.created_at,
+    to_timestamp(x.updated_ms / 1000.0), x.price, x.score, x.ipv4, x.ipv6, x.cidr, x.mac, x.tags,
+    (x.nic->>'mac')::macaddr,
+    ARRAY(SELECT (e->>'ip')::inet FROM jsonb_array_elements(x.networks) e),
+    ARRAY(SELECT (e->>'prefix')::cidr FROM jsonb_array_elements(x.networks) e),
+    x.meta, x.nullable, x.active, x.big_id, x.duration, decode(x.blob, 'base64'), x.description
+  FROM jsonb_to_recordset(pg_read_file('{path}')::jsonb) AS x({acctdef}id bigint, uuid uuid,
+    name text, created_at timestamptz, updated_ms bigint, price numeric, score double precision,
+    ipv4 inet, ipv6 inet, cidr cidr, mac macaddr, tags text[], nic jsonb, networks jsonb,
+    meta jsonb, nullable text, active boolean, big_id numeric, duration interval, blob text,
+    description text)""".format(s=s, path=jsonp, acct="x.account, " if fan else "",
+                                acctdef="account integer, " if fan else "")
+
+    # ------------------------------------------------------------ scenarios
+    def record(self, sc, method, r, rows_expected, rows_got, secs):
+        key = (sc[0], method)
+        e = self.results.setdefault(key, {"times": [], "hwm_kb": [], "anon_kb": [], "warnings": [],
+                                          "errors": [], "rows": rows_expected})
+        ok = r.get("error") is None and rows_got == rows_expected
+        if ok:
+            e["times"].append(secs)
+        else:
+            msg = "%s %s: expected %s rows, got %s; %s" % (sc[0], method, rows_expected, rows_got,
+                                                            r.get("error") or "")
+            e["errors"].append(msg)
+            self.failures.append(msg)
+            log("FAIL " + msg)
+        if r.get("hwm_kb"):
+            e["hwm_kb"].append(r["hwm_kb"])
+        if r.get("anon_peak_kb"):
+            e["anon_kb"].append(r["anon_peak_kb"])
+        for w in r.get("warnings", [])[:5]:
+            if w not in e["warnings"]:
+                e["warnings"].append(w)
+        log("%s %-42s %s rows %8.3f s  hwm %s MB%s" % (
+            sc[0], method, rows_got, secs if secs is not None else float("nan"),
+            "%.0f" % (r["hwm_kb"] / 1024) if r.get("hwm_kb") else "-",
+            ("  (%d warnings)" % len(r["warnings"])) if r.get("warnings") else ""))
+
+    @staticmethod
+    def count_of(lines):
+        for line in lines:
+            if line.strip().isdigit():
+                return int(line.strip())
+        return None
+
+    def run_sql_method(self, sc, method, stmt, setup, verify, nrows):
+        self.sql("SELECT 1", check=False)     # waits out a crash recovery, if any
+        r = self.timed(stmt, setup=setup, verify=verify)
+        got = self.count_of(r["verify"] if verify else r["out"])
+        self.record(sc, method, r, nrows, got, (r["ms"] or 0) / 1000.0 if r["ms"] is not None else None)
+
+    def run_baseline(self, sc, nrows):
+        name, _, style, accounts, *_ = sc
+        s = name.lower()
+        try:
+            self.sql("TRUNCATE elt_%s" % s)
+        except RuntimeError as ex:
+            self.record(sc, M_ELT, {"error": str(ex)[:300]}, nrows, None, None)
+            return
+        argv = [sys.executable, os.path.join(HERE, "elt_baseline.py"),
+                "--url", self.a.mock + self.endpoint(sc, self.a.route_prefix),
+                "--accounts", str(accounts), "--style", style, "--table", "elt_" + s, "--"] + self.psql
+        t0 = time.monotonic()
+        p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        secs = time.monotonic() - t0
+        out = p.stdout.decode("utf-8", "replace")
+        got = self.count_of(self.sql("SELECT count(*) FROM elt_%s" % s, check=False).splitlines())
+        r = {"error": None if p.returncode == 0 else out[-500:]}
+        self.record(sc, M_ELT, r, nrows, got, secs)
+
+    def scenario(self, sc):
+        name, desc, style, accounts, n, per_page, lat = sc
+        s = name.lower()
+        log("=== %s: %s" % (name, desc))
+        self.create_tables(sc)
+        nrows, csvp, jsonp = self.produce_files(sc)
+        expect = (accounts or 1) * n
+        if nrows != expect:
+            self.failures.append("%s: the mock served %d rows, expected %d" % (name, nrows, expect))
+        where = self.where(sc)
+        methods = [
+            (M_COPY, "COPY copy_%s FROM '%s' (FORMAT csv)" % (s, csvp), "TRUNCATE copy_%s;" % s,
+             "SELECT count(*) FROM copy_%s" % s),
+            (M_JSONB, self.jsonb_sql(sc, jsonp), "TRUNCATE jt_%s;" % s, "SELECT count(*) FROM jt_%s" % s),
+            (M_COUNT, "SELECT count(*) FROM ft_%s %s" % (s, where), "", ""),
+            (M_ALLCOLS, "SELECT count(t) FROM ft_%s t %s" % (s, where), "", ""),
+            (M_REFRESH, "REFRESH MATERIALIZED VIEW mv_%s" % s, "", "SELECT count(*) FROM mv_%s" % s),
+        ]
+        pages_per_unit = max(1, math.ceil(n / per_page))
+        requests = (accounts or 1) * pages_per_unit
+        slow = requests * lat / 1000.0 > 30
+        base_runs = 0 if self.a.no_baseline else (self.a.baseline_runs_slow if slow else self.a.runs)
+        for run in range(self.a.runs):
+            log("%s run %d/%d" % (name, run + 1, self.a.runs))
+            for m, stmt, setup, verify in methods:
+                self.run_sql_method(sc, m, stmt, setup, verify, expect)
+            if run < base_runs:
+                self.run_baseline(sc, expect)
+        ideal = None
+        if lat:
+            ideal = max(requests * lat / 1000.0 / self.concurrency, pages_per_unit * lat / 1000.0)
+        self.results[(name, M_IDEAL)] = {"times": [ideal] if ideal is not None else [], "rows": expect,
+                                         "hwm_kb": [], "anon_kb": [], "warnings": [], "errors": [],
+                                         "computed": True,
+                                         "formula": "%d requests x %d ms / %d in flight = %.3f s; chain %d x %d ms" % (
+                                             requests, lat, self.concurrency,
+                                             requests * lat / 1000.0 / self.concurrency, pages_per_unit, lat)}
+        self.results[(name, "_meta")] = {"desc": desc, "requests": requests, "rows": expect}
+        if self.a.compare:
+            self.compare(sc)
+        for p in (csvp, jsonp):
+            if not self.a.keep_files:
+                os.unlink(p)
+
+    def compare(self, sc):
+        """Rows the refresh loaded that differ from the COPY floor's (same
+        data, two conversion paths): an information line, not a failure."""
+        s = sc[0].lower()
+        out = self.sql("SELECT (SELECT count(*) FROM (SELECT * FROM mv_%s EXCEPT ALL SELECT * FROM copy_%s) a), "
+                       "(SELECT count(*) FROM (SELECT * FROM copy_%s EXCEPT ALL SELECT * FROM mv_%s) b)" % (s, s, s, s),
+                       check=False).strip()
+        self.notes.append("%s: rows of the REFRESHed MV not in the COPY table | rows of COPY not in the MV: %s" % (
+            sc[0], out.replace("|", " | ")))
+        log(self.notes[-1])
+
+    # ------------------------------------------------------------ memory
+    def memory(self):
+        n = self.a.memory_rows
+        log("=== memory: peak backend RSS scanning %d rows" % n)
+        self.sql("""
+SET client_min_messages = warning;
+DROP FOREIGN TABLE IF EXISTS ft_mem CASCADE;
+CREATE FOREIGN TABLE ft_mem (
+    {cols}
+) SERVER bench OPTIONS (endpoint '/gen/link/{p}_mem?n={n}&per_page=100&shape=rich', pagination 'link_header');
+""".format(cols=richrows.column_ddl(False, True), p=self.a.route_prefix, n=n))
+        r = self.timed("SELECT count(t) FROM ft_mem t")
+        got = self.count_of(r["out"])
+        ok = r["error"] is None and got == n
+        if not ok:
+            self.failures.append("memory scan: expected %d rows, got %s; %s" % (n, got, r["error"]))
+        self.mem = {"rows": n, "ok": ok, "secs": (r["ms"] or 0) / 1000.0, "hwm_kb": r["hwm_kb"],
+                    "anon_peak_kb": r["anon_peak_kb"], "budget": self.memory_budget}
+        log("memory: %s rows in %.1f s, VmHWM %s kB, peak RssAnon %s kB (budget %s)" % (
+            got, self.mem["secs"], r["hwm_kb"], r["anon_peak_kb"], self.memory_budget))
+
+    # ------------------------------------------------------------ cancel
+    def cancel(self, sc):
+        """Start the S3 scan, SIGINT the backend (what pg_cancel_backend
+        does) after 1 s, time until the psql running it has returned."""
+        s = sc[0].lower()
+        log("=== cancel of a running %s scan after %.1f s, %d runs" % (sc[0], self.a.cancel_after, self.a.cancel_runs))
+        lat = []
+        for i in range(self.a.cancel_runs):
+            pidbox = {}
+            ev = threading.Event()
+
+            def on_pid(pid):
+                pidbox["pid"] = pid
+                ev.set()
+            t_box = {}
+
+            def killer():
+                if not ev.wait(30):
+                    return
+                time.sleep(self.a.cancel_after)
+                t_box["t0"] = time.monotonic()
+                os.kill(pidbox["pid"], signal.SIGINT)
+            th = threading.Thread(target=killer, daemon=True)
+            th.start()
+            r = self.timed("SELECT count(t) FROM ft_%s t %s" % (s, self.where(sc)), on_pid=on_pid)
+            t1 = time.monotonic()
+            th.join()
+            if "t0" not in t_box:
+                self.failures.append("cancel run %d: no backend pid" % i)
+                continue
+            ms = (t1 - t_box["t0"]) * 1000.0
+            if r["error"] and "canceling statement due to user request" in r["error"]:
+                lat.append(ms)
+                log("cancel run %d: returned %.1f ms after SIGINT" % (i + 1, ms))
+            else:
+                log("cancel run %d: not canceled (%s)" % (i + 1, r["error"] or "finished first"))
+                self.notes.append("cancel run %d: the scan was not canceled (%s)" % (i + 1, r["error"] or "it finished first"))
+            time.sleep(0.3)
+        self.cancel_ms = lat
+
+    # ------------------------------------------------------------ profile
+    def profile(self, sc):
+        """perf record (cpu-clock sampling, system-wide) during one S1
+        count(t) and one REFRESH; reports split by thread and by symbol."""
+        s = sc[0].lower()
+        if subprocess.run(["perf", "--version"], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode != 0:
+            self.notes.append("profile: perf not available")
+            return
+        for label, stmt in (("count_t", "SELECT count(t) FROM ft_%s t %s" % (s, self.where(sc))),
+                            ("count", "SELECT count(*) FROM ft_%s %s" % (s, self.where(sc))),
+                            ("refresh", "REFRESH MATERIALIZED VIEW mv_%s" % s)):
+            data = os.path.join(self.a.out, "perf-%s-%s.data" % (s, label))
+            perf = subprocess.Popen(["perf", "record", "-q", "-a", "-e", "cpu-clock", "-F", "1999", "-g",
+                                     "-o", data], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1.0)
+            box = {}
+            r = self.timed(stmt, on_pid=lambda pid: box.setdefault("pid", pid))
+            perf.send_signal(signal.SIGINT)
+            perf.wait()
+            pid = box.get("pid")
+            rep = os.path.join(self.a.out, "profile-%s-%s.txt" % (s, label))
+            with open(rep, "w") as f:
+                f.write("# %s: %.3f s, backend pid %s\n" % (stmt, (r["ms"] or 0) / 1000.0, pid))
+                for title, extra in (("by process/thread (all CPUs)", ["--sort", "comm,pid,tid"]),
+                                     ("backend, by thread and DSO", ["--pid", str(pid), "--sort", "tid,dso"]),
+                                     ("backend, by symbol", ["--pid", str(pid), "--sort", "sym"]),
+                                     ("backend, by thread and symbol", ["--pid", str(pid), "--sort", "tid,sym"])):
+                    f.write("\n## %s\n" % title)
+                    f.flush()
+                    subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "-g", "none",
+                                    "--percent-limit", "0.7"] + extra,
+                                   stdout=f, stderr=subprocess.DEVNULL)
+            log("profile %s: %s" % (label, rep))
+
+    # ------------------------------------------------------------ report
+    def table(self, scenarios):
+        hdr = ["scenario", "method", "runs", "median s", "min-max s", "rows/s", "peak RSS MB",
+               "cq/COPY", "cq/ideal"]
+        rows = []
+        for sc in scenarios:
+            name = sc[0]
+            if (name, "_meta") not in self.results:
+                continue
+            copy = self.results.get((name, M_COPY), {}).get("times") or []
+            ideal = self.results.get((name, M_IDEAL), {}).get("times") or []
+            copy_med = statistics.median(copy) if copy else None
+            ideal_v = ideal[0] if ideal else None
+            for m in (M_COPY, M_JSONB, M_COUNT, M_ALLCOLS, M_REFRESH, M_ELT, M_IDEAL):
+                e = self.results.get((name, m))
+                if not e:
+                    continue
+                t = e["times"]
+                if e.get("computed"):
+                    rows.append([name, m, "-", "%.3f" % t[0] if t else "-", "-",
+                                 "%.0f" % (e["rows"] / t[0]) if t else "-", "-", "-", "-"])
+                    continue
+                if not t:
+                    rows.append([name, m, "0", "FAILED", "-", "-", "-", "-", "-"])
+                    continue
+                med = statistics.median(t)
+                hwm = max(e["hwm_kb"]) / 1024.0 if e["hwm_kb"] else None
+                cq = m in CQ_METHODS
+                rows.append([name, m, str(len(t)), "%.3f" % med, "%.3f-%.3f" % (min(t), max(t)),
+                             "%.0f" % (e["rows"] / med) if med > 0 else "-",
+                             "%.0f" % hwm if hwm else "-",
+                             "%.2f" % (med / copy_med) if (cq and copy_med) else "-",
+                             "%.2f" % (med / ideal_v) if (cq and ideal_v) else "-"])
+        lines = ["| " + " | ".join(hdr) + " |", "|" + "|".join("---" for _ in hdr) + "|"]
+        lines += ["| " + " | ".join(r) + " |" for r in rows]
+        return "\n".join(lines)
+
+    def machine(self):
+        model = "?"
+        try:
+            with open("/proc/cpuinfo") as f:
+                for line in f:
+                    if line.startswith("model name"):
+                        model = line.split(":", 1)[1].strip()
+                        break
+        except OSError:
+            pass
+        return "%d cores (nproc), %s, %s, %s" % (os.cpu_count() or 0, model, platform.platform(),
+                                                  self.pgversion.split(" on ")[0])
+
+    def report(self, scenarios):
+        out = []
+        out.append("Run %s on %s." % (datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), self.machine()))
+        out.append("")
+        out.append("Settings: " + ", ".join("%s=%s" % kv for kv in self.settings.items()) +
+                   "; runs per method: %d (ELT baseline: %d when the sequential fetch would exceed 30 s)." % (
+                       self.a.runs, self.a.baseline_runs_slow))
+        out.append("")
+        out.append(self.table(scenarios))
+        out.append("")
+        for sc in scenarios:
+            e = self.results.get((sc[0], M_IDEAL))
+            meta = self.results.get((sc[0], "_meta"))
+            if meta:
+                out.append("- %s: %s; %d requests; ideal: %s" % (
+                    sc[0], meta["desc"], meta["requests"], e["formula"] if e else "-"))
+        if getattr(self, "mem", None):
+            m = self.mem
+            out.append("- Peak backend RSS scanning %d rows (`SELECT count(t)`, all columns converted): "
+                       "VmHWM %.0f MB, peak RssAnon %.0f MB, %.1f s; memory_budget %s (target <= budget + 64 MB)." % (
+                           m["rows"], (m["hwm_kb"] or 0) / 1024.0, (m["anon_peak_kb"] or 0) / 1024.0,
+                           m["secs"], m["budget"]))
+        if getattr(self, "cancel_ms", None):
+            c = self.cancel_ms
+            out.append("- Cancel of a running S3 scan (SIGINT to the backend %.1f s after start, time until "
+                       "psql returned): median %.1f ms, max %.1f ms over %d runs (%s)." % (
+                           self.a.cancel_after, statistics.median(c), max(c), len(c),
+                           ", ".join("%.1f" % x for x in c)))
+        for key, e in sorted(self.results.items()):
+            for w in e.get("warnings", [])[:2]:
+                out.append("- %s %s: %s" % (key[0], key[1], w.strip()))
+        for n in self.notes:
+            out.append("- " + n)
+        for f in self.failures:
+            out.append("- FAILURE: " + f)
+        return "\n".join(out) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pghost", required=True)
+    ap.add_argument("--pgport", default="5432")
+    ap.add_argument("--pguser", default="postgres")
+    ap.add_argument("--dbname", default="cqbench")
+    ap.add_argument("--recreate-db", action="store_true")
+    ap.add_argument("--mock", required=True)
+    ap.add_argument("--workdir", required=True, help="local CSV/JSON files (must be readable by the server)")
+    ap.add_argument("--out", default=os.path.join(HERE, "out"))
+    ap.add_argument("--smoke", action="store_true", help="small sizes, 1 run, no profile/cancel")
+    ap.add_argument("--runs", type=int, default=None)
+    ap.add_argument("--scenarios", default="S1,S2,S3,S4")
+    ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--baseline-runs-slow", type=int, default=1)
+    ap.add_argument("--memory-rows", type=int, default=None)
+    ap.add_argument("--no-memory", action="store_true")
+    ap.add_argument("--cancel-runs", type=int, default=5)
+    ap.add_argument("--cancel-after", type=float, default=1.0)
+    ap.add_argument("--no-cancel", action="store_true")
+    ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--no-compare", dest="compare", action="store_false")
+    ap.add_argument("--keep-files", action="store_true")
+    ap.add_argument("--route-prefix", default="bench")
+    ap.add_argument("--readme", help="replace the results section of this README with the table")
+    a = ap.parse_args()
+    if a.runs is None:
+        a.runs = 1 if a.smoke else 3
+    if a.memory_rows is None:
+        a.memory_rows = 5000 if a.smoke else 1000000
+    if a.smoke:
+        a.no_cancel = True
+        a.profile = False
+    defs = SMOKE if a.smoke else FULL
+    wanted = [x.strip().upper() for x in a.scenarios.split(",") if x.strip()]
+    scenarios = [sc for sc in defs if sc[0] in wanted]
+
+    b = Bench(a)
+    b.setup_db()
+    t0 = time.monotonic()
+    for sc in scenarios:
+        b.scenario(sc)
+        if sc[0] == "S1" and a.profile:
+            b.profile(sc)
+        if sc[0] == "S3" and not a.no_cancel:
+            b.cancel(sc)
+    if not a.no_memory:
+        b.memory()
+    text = b.report(scenarios)
+    log("total %.0f s" % (time.monotonic() - t0))
+    with open(os.path.join(a.out, "results.md"), "w") as f:
+        f.write("# cq_fdw benchmark results%s\n\n" % (" (smoke)" if a.smoke else ""))
+        f.write(text)
+    with open(os.path.join(a.out, "results.json"), "w") as f:
+        json.dump({"%s|%s" % k: v for k, v in b.results.items()}, f, indent=1, default=str)
+    print(text)
+    if a.readme:
+        with open(a.readme) as f:
+            readme = f.read()
+        begin, end = "<!-- results:begin -->", "<!-- results:end -->"
+        if begin in readme and end in readme:
+            head, rest = readme.split(begin, 1)
+            _, tail = rest.split(end, 1)
+            with open(a.readme, "w") as f:
+                f.write(head + begin + "\n" + text + end + tail)
+            log("results copied into %s" % a.readme)
+    if b.failures:
+        print("BENCH FAILED: %d failure(s)" % len(b.failures))
+        return 1
+    print("BENCH OK: every method produced the expected rows")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
