@@ -457,7 +457,6 @@ static void
 test_redirects(void)
 {
 	H3Job		j;
-	char		ep[512];
 
 	h3_mock("/_mock/reset");
 	/* followed (relative Location resolved against the request) */
@@ -479,7 +478,6 @@ test_redirects(void)
 	h3_done(&j);
 
 	/* a redirect loop is bounded by max_redirects */
-	snprintf(ep, sizeof(ep), "/redirect?to=%s/redirect%%3Fto%%3D%s/redirect", cqt_mock_url(), cqt_mock_url());
 	h3_mock("/_mock/reset");
 	h3_params(&j, small_table("/redirect?to=/redirect%3Fto%3D/redirect%253Fto%253D/redirect", ""));
 	j.p.settings.max_redirects = 2;
