@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+#
+# test/checks/bench_smoke.root.sh -- a reduced run of the benchmark
+# (bench/bench.py --smoke) so the bench cannot rot.
+#
+# Runs as root inside test/run's namespace (root: the harness reads the
+# backend's /proc/<pid>/status and writes the floors' files) against
+# test/run's cluster and mock (PGHOST, PGPORT, MOCK_URL, CQ_TEST_DIR,
+# CQ_TOP).  Small sizes, one run per method, no profile, no cancel test.
+# Asserts only that every method of every scenario produced the expected
+# number of rows and that the results table was printed -- no timing.
+# Skipped with QUICK=1.  Works in its own database, dropped at the end.
+
+set -u
+if [ -n "${QUICK:-}" ]; then
+	echo "SKIP bench_smoke: QUICK=1"
+	exit 0
+fi
+TOP=${CQ_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+DIR=${CQ_TEST_DIR:-/tmp}/bench-smoke
+DB=cq_bench_smoke
+mkdir -p "$DIR/files" "$DIR/out"
+chmod 755 "$DIR" "$DIR/files"
+
+/usr/bin/python3 "$TOP/bench/bench.py" --smoke --recreate-db --dbname "$DB" \
+	--pghost "$PGHOST" --pgport "$PGPORT" --pguser postgres \
+	--mock "${MOCK_URL:-http://127.0.0.1:18080}" --route-prefix smoke \
+	--workdir "$DIR/files" --out "$DIR/out" >"$DIR/out/stdout" 2>"$DIR/out/stderr"
+rc=$?
+cat "$DIR/out/stdout"
+psql -X -q -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
+
+fail=0
+[ $rc = 0 ] || { echo "FAIL bench_smoke: bench.py exit $rc"; tail -20 "$DIR/out/stderr"; fail=1; }
+for s in S1 S2 S3 S4; do
+	for m in "COPY from local CSV" "jsonb_to_recordset" "cq_fdw SELECT count(*)" \
+		"cq_fdw SELECT count(t)" "cq_fdw REFRESH MATERIALIZED VIEW" "baseline: sequential fetch"; do
+		if ! grep -F "| $s | $m" "$DIR/out/stdout" | grep -qv FAILED; then
+			echo "FAIL bench_smoke: no result for $s / $m"
+			fail=1
+		fi
+	done
+done
+grep -q "^BENCH OK" "$DIR/out/stdout" || fail=1
+[ $fail = 0 ] && echo "PASS bench_smoke"
+exit $fail
