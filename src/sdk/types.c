@@ -28,6 +28,7 @@
  *	  case, PostgreSQL's boolin words), numbers 0 and 1.
  *	- int/uint: integral JSON reals are accepted; strings must be an optional
  *	  sign (uint: '+' only) and digits, nothing else (no spaces, no exponent).
+ *	- float: strings at most 1000 bytes (bounds strtod's work).
  *	- numeric: strings must match [-+]?digits[.digits]([eE][-+]?digits)? or
  *	  be NaN (any case); at most 1000 bytes and |exponent| <= 100000.  The
  *	  canonical text drops a leading '+' and writes 'e' lower case.
@@ -81,6 +82,7 @@
 #define END_USECS		((int64_t) END_DAYS * USECS_PER_DAY)
 
 #define NUMERIC_MAX_LEN	1000
+#define FLOAT_MAX_LEN	1000
 #define NUMERIC_MAX_EXP	100000
 
 static const char *const type_names[CQ_T__COUNT] = {
@@ -361,7 +363,8 @@ parse_double(const char *s, size_t len, double *out)
 	double		d;
 	size_t		i;
 
-	if (len == 0)
+	/* bound the work strtod may do on hostile digit strings */
+	if (len == 0 || len > FLOAT_MAX_LEN)
 		return false;
 	if (!decimal_syntax(s, len, &strict, NULL))
 	{
@@ -399,7 +402,8 @@ parse_double(const char *s, size_t len, double *out)
 			return false;
 	}
 	errno = 0;
-	d = strtod_l(p, &end, get_c_locale());
+	/* newlocale("C") cannot really fail; fall back rather than crash */
+	d = get_c_locale() ? strtod_l(p, &end, get_c_locale()) : strtod(p, &end);
 	if (end != p + len)
 		return false;
 	if (errno == ERANGE && (isinf(d) || d == 0.0))
@@ -464,6 +468,8 @@ fmt_double(double d, char *buf)
 		return (size_t) snprintf(buf, 32, "NaN");
 	if (isinf(d))
 		return (size_t) snprintf(buf, 32, d < 0 ? "-Infinity" : "Infinity");
+	if (loc == (locale_t) 0)
+		return (size_t) snprintf(buf, 32, "%.17g", d);
 	old = uselocale(loc);
 	for (prec = 15; prec <= 17; prec++)
 	{

@@ -338,6 +338,17 @@ test_numeric(void)
 	big[1001] = '"';
 	big[1002] = '\0';
 	CQ_CHECK(parse_fmt("numeric", big, buf, sizeof(buf), &v, &e) && v.len == 1000);
+	/* float strings: 1000 bytes accepted, 1001 refused (bounded strtod) */
+	memset(big, '0', sizeof(big));
+	memcpy(big, "\"1.", 3);
+	big[1001] = '"';
+	big[1002] = '\0';
+	OK("float", big, "1");
+	big[1002] = '0';
+	big[1003] = '\0';
+	big[1002] = '"';
+	big[1001] = '0';
+	BAD("float", big);
 	CQ_CHECK(parse_fmt("numeric", "\"+2.50\"", buf, sizeof(buf), &v, &e) && v.len == 4 &&
 			 memcmp(v.u.s, "2.50", 4) == 0);
 }
