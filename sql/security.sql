@@ -269,6 +269,23 @@ RESET ROLE;
 -- and never recorded in clear
 \! curl -s 'http://127.0.0.1:18080/_mock/requests' | grep -c 'cq-canary-7f3e''9a1d'
 
+-- the token goes to the origin of the first request only: after a redirect
+-- to another origin (api.mock.test, test/fixtures/security/redir.json) it is
+-- not sent, neither there nor to that origin's next pages
+CREATE SERVER sec_gh_redir FOREIGN DATA WRAPPER cq_fdw
+    OPTIONS (source 'github', base_url 'http://127.0.0.1:18080/replay/security/redir');
+DO $$
+BEGIN
+    EXECUTE format('CREATE USER MAPPING FOR CURRENT_USER SERVER sec_gh_redir OPTIONS (token %L)',
+                   'cq-canary-' || '7f3e9a1d');
+END
+$$;
+CREATE FOREIGN TABLE sec_gh_redir_repos (org text, id bigint) SERVER sec_gh_redir
+    OPTIONS ("table" 'github_repositories');
+\! curl -s 'http://127.0.0.1:18080/_mock/reset' > /dev/null
+SELECT count(*) FROM sec_gh_redir_repos WHERE org = 'demo-org';
+\! curl -s 'http://127.0.0.1:18080/_mock/requests' | /usr/bin/python3 -c "import json,sys; [print(x['path'], x['status'], x['auth']) for x in json.load(sys.stdin)['requests']]"
+
 -- EXPLAIN, every option
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT id, name FROM sec_gh.github_repositories WHERE org = 'demo-org';
@@ -323,7 +340,7 @@ RESET log_min_messages;
 
 -- clean up
 DROP SCHEMA sec_gh CASCADE;
-DROP SERVER sec_su, sec_standin, sec_named, sec_linklocal, sec_gh CASCADE;
+DROP SERVER sec_su, sec_standin, sec_named, sec_linklocal, sec_gh, sec_gh_redir CASCADE;
 DROP SERVER sec_own, sec_own_public, sec_su_named CASCADE;
 REVOKE CREATE ON SCHEMA public FROM regress_sec_owner, regress_sec_user;
 REVOKE USAGE ON FOREIGN DATA WRAPPER cq_fdw FROM regress_sec_owner;
