@@ -98,7 +98,8 @@ SELECT project, id, name FROM src_gcp.p_networks ORDER BY id;
 
 -- networks
 SELECT project, id, name, auto_create_subnetworks, routing_mode, mtu,
-       cardinality(subnetworks) AS subnets, creation_timestamp, description
+       cardinality(subnetworks) AS subnets, ipv4_range, gateway_ipv4,
+       creation_timestamp, description
   FROM src_gcp.gcp_compute_networks WHERE project = 'demo-project' ORDER BY name;
 
 -- subnetworks: aggregated by region; cidr and inet; secondary ranges cidr[]

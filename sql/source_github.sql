@@ -52,7 +52,7 @@ SELECT name, description IS NULL AS no_description, license IS NULL AS no_licens
 -- issues of one repository (GitHub lists pull requests as issues too)
 SELECT owner, repo, org, id, number, title, state, state_reason, user_login,
        label_names, assignee_logins, milestone_title, comments,
-       is_pull_request IS NOT NULL AS is_pr, created_at, closed_at
+       pull_request_url IS NOT NULL AS is_pr, created_at, closed_at
   FROM src_github.github_issues WHERE owner = 'demo-org' AND repo = 'api'
  ORDER BY number;
 -- key pushdown: owner and repo go into the request path

@@ -72,7 +72,7 @@ SELECT namespace, count(*) FROM src_k8s.k8s_pods
  WHERE namespace = ANY ('{kube-system,shop,empty}') GROUP BY namespace ORDER BY namespace;
 
 -- nodes: cidr, cidr[], a cordoned node
-SELECT name, uid, pod_cidr, pod_cidrs, internal_ips, unschedulable, kubelet_version,
+SELECT name, uid, pod_cidr, pod_cidrs, addresses, unschedulable, kubelet_version,
        architecture, capacity ->> 'cpu' AS cpus, taints -> 0 ->> 'effect' AS taint
   FROM src_k8s.k8s_nodes ORDER BY name;
 -- which node runs which pod: pod IP inside the node's pod range
