@@ -200,8 +200,11 @@ SELECT * FROM sec_metadata;
 \! curl -s 'http://127.0.0.2:18080/_mock/stats' | /usr/bin/python3 -c "import json,sys; print('stand-in requests:', json.load(sys.stdin)['total'])"
 
 -- ====================================================================== 3. secrets
--- Every statement of this section runs with the server log at debug5.
-SET log_min_messages = debug5;
+-- The user mappings are created first, with the server log at warning: at
+-- debug levels PostgreSQL itself logs the text of a statement as the CONTEXT
+-- of its own debug messages (catalog cache rehashing...), canary included.
+-- Everything cq_fdw does afterwards runs with the server log at debug5.
+SET log_min_messages = warning;
 CREATE SERVER sec_own_public FOREIGN DATA WRAPPER cq_fdw
     OPTIONS (source 'rest', base_url 'http://127.0.0.1:18080');
 ALTER SERVER sec_own_public OWNER TO regress_sec_owner;
@@ -235,6 +238,15 @@ CREATE FOREIGN TABLE sec_items (id bigint, name text) SERVER sec_su
 CREATE FOREIGN TABLE sec_invalid (id bigint, ipv4 inet, mac macaddr) SERVER sec_su
     OPTIONS (endpoint '/gen/invalid/sec_invalid?n=20');
 GRANT SELECT ON sec_items TO regress_sec_user;
+CREATE SERVER sec_gh_redir FOREIGN DATA WRAPPER cq_fdw
+    OPTIONS (source 'github', base_url 'http://127.0.0.1:18080/replay/security/redir');
+DO $$
+BEGIN
+    EXECUTE format('CREATE USER MAPPING FOR CURRENT_USER SERVER sec_gh_redir OPTIONS (token %L)',
+                   'cq-canary-' || '7f3e9a1d');
+END
+$$;
+SET log_min_messages = debug5;
 
 -- other roles cannot read the token: umoptions is NULL for them, and the
 -- catalog itself is superuser-only
@@ -272,19 +284,11 @@ RESET ROLE;
 -- the token goes to the origin of the first request only: after a redirect
 -- to another origin (api.mock.test, test/fixtures/security/redir.json) it is
 -- not sent, neither there nor to that origin's next pages
-CREATE SERVER sec_gh_redir FOREIGN DATA WRAPPER cq_fdw
-    OPTIONS (source 'github', base_url 'http://127.0.0.1:18080/replay/security/redir');
-DO $$
-BEGIN
-    EXECUTE format('CREATE USER MAPPING FOR CURRENT_USER SERVER sec_gh_redir OPTIONS (token %L)',
-                   'cq-canary-' || '7f3e9a1d');
-END
-$$;
 CREATE FOREIGN TABLE sec_gh_redir_repos (org text, id bigint) SERVER sec_gh_redir
     OPTIONS ("table" 'github_repositories');
 \! curl -s 'http://127.0.0.1:18080/_mock/reset' > /dev/null
 SELECT count(*) FROM sec_gh_redir_repos WHERE org = 'demo-org';
-\! curl -s 'http://127.0.0.1:18080/_mock/requests' | /usr/bin/python3 -c "import json,sys; [print(x['path'], x['status'], x['auth']) for x in json.load(sys.stdin)['requests']]"
+\! curl -s 'http://127.0.0.1:18080/_mock/requests' | /usr/bin/python3 -c "import json,sys; [print(*x) for x in sorted((r['path'], r['status'], r['auth']) for r in json.load(sys.stdin)['requests'])]"
 
 -- EXPLAIN, every option
 EXPLAIN (VERBOSE, COSTS OFF)

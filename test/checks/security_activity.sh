@@ -33,6 +33,9 @@ cleanup() {
 
 pq >/dev/null <<'SQL' || fail "setup failed"
 SET client_min_messages = warning;
+-- PostgreSQL's own DEBUG1 messages (catalog cache rehashing) may log the
+-- CREATE USER MAPPING text as CONTEXT: not cq_fdw's doing, keep it out
+SET log_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS cq_fdw;
 DROP SERVER IF EXISTS sec_act_srv CASCADE;
 CREATE SERVER sec_act_srv FOREIGN DATA WRAPPER cq_fdw
