@@ -70,7 +70,7 @@ typedef struct CqFdwTable
 	char	   *source_name;
 	char	   *table_name;		/* source table name (option `table`), or the
 								 * relation name for `rest` */
-	const CqSourceDef *source;	/* NULL for `rest` */
+	const CqSourceDef *source;	/* for `rest`: the built-in definition */
 	const CqTableDef *table;	/* for `rest`: built from the table options */
 	const CqPluginDescriptor *plugin;	/* NULL unless a compiled plugin */
 	char	   *base_url;		/* server base_url or the source default */

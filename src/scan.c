@@ -97,6 +97,7 @@ typedef struct CqFdwScanState
 	CqBatch    *batch;
 	int			row;
 	bool		started;		/* job started (or found to be empty) */
+	bool		stats_reported; /* cqfdw_stats_add() done (End or abort) */
 	bool		done;
 	int			cur_out;		/* column being converted (error context) */
 
@@ -109,6 +110,7 @@ typedef struct CqFdwScanState
 } CqFdwScanState;
 
 static void job_ctx_callback(void *arg);
+static void scan_ctx_callback(void *arg);
 static void finish_job(CqFdwScanState *st);
 
 /*
@@ -199,6 +201,8 @@ job_ctx_callback(void *arg)
 {
 	CqFdwScanState *st = (CqFdwScanState *) arg;
 
+	/* counters, warnings and skipped units of the job: on an ERROR too */
+	harvest_job(st);
 	if (st->batch)
 	{
 		cq_batch_free(st->batch);
@@ -218,10 +222,10 @@ job_ctx_callback(void *arg)
 static void
 finish_job(CqFdwScanState *st)
 {
-	harvest_job(st);
 	if (st->jobctx)
 	{
-		MemoryContextDelete(st->jobctx);	/* callback frees job + batch */
+		/* the callback harvests the job's counters, frees job + batch */
+		MemoryContextDelete(st->jobctx);
 		st->jobctx = NULL;
 	}
 	st->job = NULL;
@@ -435,6 +439,13 @@ cqBeginForeignScan(ForeignScanState *node, int eflags)
 	st->scanctx = scanctx;
 	st->explain_only = (eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0;
 	node->fdw_state = st;
+	{
+		MemoryContextCallback *scb = palloc0(sizeof(MemoryContextCallback));
+
+		scb->func = scan_ctx_callback;
+		scb->arg = st;
+		MemoryContextRegisterResetCallback(scanctx, scb);
+	}
 
 	rte = exec_rt_fetch(fsplan->scan.scanrelid, estate);
 	userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
@@ -484,8 +495,13 @@ cqBeginForeignScan(ForeignScanState *node, int eflags)
 
 	st->batchctx = AllocSetContextCreate(scanctx, "cq_fdw batch",
 										 ALLOCSET_DEFAULT_SIZES);
-	/* nestloop and initplan values are only known at Iterate */
-	st->lazy_start = !bms_is_empty(fsplan->scan.plan.extParam);
+	/*
+	 * Nestloop and initplan values are only known at Iterate.  allParam, not
+	 * extParam: it also holds the initplans attached to this very node,
+	 * which ExecInitNode sets up only after BeginForeignScan returns
+	 * (evaluating such a Param here read an unset value and crashed).
+	 */
+	st->lazy_start = !bms_is_empty(fsplan->scan.plan.allParam);
 	MemoryContextSwitchTo(old);
 
 	if (!st->explain_only && !st->lazy_start)
@@ -631,6 +647,26 @@ cqReScanForeignScan(ForeignScanState *node)
 }
 
 /*
+ * scan_ctx_callback
+ *		Delete callback of the scan context.  When the scan ends by an ERROR
+ *		or a cancel, End never runs: the job context (a child, deleted first)
+ *		has harvested the job's counters into st->stats, and they are added
+ *		to the backend's totals as a failed scan, so a failed sync still logs
+ *		the requests and retries it spent.  Must not throw.
+ */
+static void
+scan_ctx_callback(void *arg)
+{
+	CqFdwScanState *st = (CqFdwScanState *) arg;
+
+	if (!st->explain_only && !st->stats_reported)
+	{
+		st->stats_reported = true;
+		cqfdw_stats_add(&st->stats, true);
+	}
+}
+
+/*
  * cqEndForeignScan
  *		Free the job and report what the scan read as NULL or skipped.
  */
@@ -642,6 +678,7 @@ cqEndForeignScan(ForeignScanState *node)
 	if (st == NULL || st->explain_only)
 		return;
 	finish_job(st);
+	st->stats_reported = true;
 	cqfdw_stats_add(&st->stats, false); /* stats.c: cq_fdw.scan_stats() */
 
 	for (int i = 0; i < st->nout; i++)

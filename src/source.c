@@ -60,6 +60,8 @@ static CqSourceDef rest_source = {
 	.version = CQ_SDK_VERSION,
 	.description = "Any JSON API, declared with table and column options",
 	.kind = "builtin",
+	/* a token in the user mapping is sent as a bearer token */
+	.auth = CQ_AUTH_BEARER,
 };
 
 typedef struct RegEntry
@@ -882,7 +884,7 @@ cqfdw_get_table(Oid foreigntableid, Oid userid)
 	src = cqfdw_find_source(source_name, false, &t->plugin);
 	is_rest = (src == &rest_source);
 	t->source_name = pstrdup(source_name);
-	t->source = is_rest ? NULL : src;
+	t->source = src;			/* for rest: the built-in definition (auth) */
 
 	/* settings: GUCs, then server options, then table options */
 	cqfdw_settings_from_gucs(&t->settings);
