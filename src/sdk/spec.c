@@ -122,6 +122,9 @@ quote(char *buf, size_t buflen, const char *s)
  * only ever arrives as an argument (after quote()).  Returns false so callers
  * can `return fail(...)`.
  */
+static bool failv(Ctx *c, CqErrorKind kind, const char *loc, const char *key,
+				  const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
 static bool
 failv(Ctx *c, CqErrorKind kind, const char *loc, const char *key,
 	  const char *fmt, va_list ap)
