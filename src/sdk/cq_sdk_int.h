@@ -185,6 +185,11 @@ extern void cqp_paginate(const CqpPager *pg, const char *req_url,
 						 int64_t page_index, const char *link, json_t *doc,
 						 size_t nrows, CqpNext *out);
 
+/* in job.c: test/benchmark hooks (feed bodies without HTTP) */
+extern CqJob *cqp_job_start_offline(const CqJobParams *params, CqError *err);
+extern int	cqp_job_feed(CqJob *job, const char *body, size_t len);
+extern void cqp_job_feed_end(CqJob *job);
+
 /* ------------------------------------------------------------------------
  * in netpolicy.c (outbound network policy)
  * ------------------------------------------------------------------------ */

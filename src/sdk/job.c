@@ -42,8 +42,13 @@
  *
  *-------------------------------------------------------------------------
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE				/* strtod_l, newlocale */
+#endif
 #include <errno.h>
 #include <inttypes.h>
+#include <locale.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -58,6 +63,8 @@
 
 #define DEFAULT_PAGE_EXPECT (1024 * 1024)
 #define MAX_UNITS 1000000
+
+typedef struct FastPlan FastPlan;
 
 typedef struct BatchImpl
 {
@@ -137,6 +144,8 @@ struct CqJob
 
 	pthread_mutex_t wmu;
 	CqColumnWarning *warn;
+
+	FastPlan   *fast;			/* fast extraction plan, NULL = full parse */
 
 	/* paths compiled here */
 	CqPath	   *parent_rows;
@@ -1137,6 +1146,9 @@ add_warning(CqJob *job, int c, const CqColumnDef *col, const CqError *verr)
 	pthread_mutex_unlock(&job->wmu);
 }
 
+static bool parse_value(CqJob *job, int c, json_t *v, json_t *tmp,
+						CqArena *arena, CqValue *out, CqError *err);
+
 /* Extract output column c of row into out.  false = strict value error. */
 static bool
 extract_value(CqJob *job, CqpUnit *u, json_t *row, int c, CqArena *arena,
@@ -1145,7 +1157,6 @@ extract_value(CqJob *job, CqpUnit *u, json_t *row, int c, CqArena *arena,
 	const CqColumnDef *col = &job->table->columns[job->params.out_cols[c]];
 	json_t	   *tmp = NULL;
 	json_t	   *v;
-	CqError		verr;
 
 	if (u->colval[c] >= 0)
 		v = tmp = json_string(u->av[u->colval[c]]);
@@ -1173,29 +1184,7 @@ extract_value(CqJob *job, CqpUnit *u, json_t *row, int c, CqArena *arena,
 		json_decref(tmp);
 		v = tmp = cp;
 	}
-	memset(&verr, 0, sizeof(verr));
-	if (!cq_value_parse(v, col->type, arena, out, &verr))
-	{
-		out->isnull = 1;
-		json_decref(tmp);
-		if (verr.kind == CQ_ERR_NOMEM)
-		{
-			*err = verr;
-			return false;
-		}
-		if (job->params.settings.strict)
-		{
-			*err = verr;
-			err->kind = CQ_ERR_VALUE;
-			scopy(err->column, sizeof(err->column), col->name);
-			scopy(err->path, sizeof(err->path), col->path);
-			return false;
-		}
-		add_warning(job, c, col, &verr);
-		return true;
-	}
-	json_decref(tmp);
-	return true;
+	return parse_value(job, c, v, tmp, arena, out, err);
 }
 
 /* Release a batch's json references for rows [from, nrows). */
@@ -1337,6 +1326,1216 @@ emit_rows(CqJob *job, CqpUnit *u, json_t **rows, size_t n, size_t *bytes,
 	return true;
 }
 
+/* ------------------------------------------------------------------------
+ * Fast page extraction (the hot path)
+ *
+ * jansson's json_loadb builds a tree of the whole page (a malloc per value,
+ * a hash table per object) and is most of the cost of a scan, while a table
+ * usually reads a dozen fields of each row.  For an ordinary list page this
+ * path instead:
+ *	1. validates the whole body with a strict JSON scanner that also
+ *	   enforces max_json_depth / max_string_bytes and finds the rows value
+ *	   (the table's rows pointer, no wildcard) and counts its rows;
+ *	2. for each row object, finds the members named by the first segment of
+ *	   the output columns' paths and builds jansson values for those only
+ *	   (scalars directly, objects/arrays with json_loadb of the member);
+ *	   the rest of the column path (the tail, wildcards included) is
+ *	   resolved with the usual CqPath functions on that value, so the values
+ *	   handed to cq_value_parse are the same as with the full tree;
+ *	3. builds the pagination envelope (the body with the rows value replaced
+ *	   by []) only when the pager reads the body (next URL/token, total).
+ * Anything unusual (invalid JSON, limits hit, integers beyond int64, a rows
+ * path through an array, \u0000, a real overflow ...) falls back to the
+ * full-tree path before any row is emitted, so errors and edge cases behave
+ * exactly as before.  A row that is not an object, or whose member cannot
+ * be built directly, is parsed on its own with json_loadb.
+ *
+ * Values built here are fresh and owned by the batch alone (no deep copy of
+ * json columns is needed: nothing is shared with the worker after the batch
+ * is pushed).
+ * ------------------------------------------------------------------------ */
+
+#define FAST_MAX_DEPTH 1000		/* recursion bound of the scanner */
+#define FAST_MAX_SEGS 32
+
+typedef struct FastSpan
+{
+	const char *p;				/* first byte of the value, NULL = none */
+	const char *e;				/* one past its last byte */
+} FastSpan;
+
+typedef struct FastRows
+{
+	bool		ok;				/* usable: no wildcard */
+	int			nseg;
+	char	   *seg[FAST_MAX_SEGS];	/* unescaped keys */
+	size_t		seglen[FAST_MAX_SEGS];
+	const char *pointer;		/* the pointer text ("" if none) */
+} FastRows;
+
+struct FastPlan
+{
+	bool		ok;				/* columns allow the fast path */
+	int			ncols;
+	int			nkeys;
+	char	  **keys;			/* distinct first segments, unescaped */
+	size_t	   *keylen;
+	int		   *colkey;			/* per output column: key index */
+	CqPath	  **tail;			/* per output column: rest of path or NULL */
+	bool	   *tailwild;
+	FastRows	rows;			/* table->rows */
+	FastRows	get_rows;		/* table->get_rows */
+};
+
+typedef struct FastScan
+{
+	int			depth;
+	int			maxdepth;
+	size_t		maxstr;
+	const FastRows *want;		/* rows path being looked for */
+	FastSpan	found;			/* the rows value */
+	size_t		count;			/* non-null elements if it is an array */
+	bool		arr_on_path;	/* an array on the rows path: give up */
+	/* rows of the target array, recorded while validating (if plan set) */
+	const FastPlan *plan;
+	FastSpan   *rs;				/* per row 1 + nkeys spans: [0] the row,
+								 * [1 + k] its member keys[k] */
+	size_t		nrs,
+				caprs;
+	bool		oom;
+} FastScan;
+
+static const char *fast_value(FastScan *sc, const char *p, const char *end,
+							  int level);
+static const char *fast_row_object(FastScan *sc, const char *p,
+								   const char *end, FastSpan *ks);
+
+static inline const char *
+fast_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+		p++;
+	return p;
+}
+
+static inline int
+hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool
+hex4(const unsigned char *s, const unsigned char *e, unsigned *out)
+{
+	unsigned	v = 0;
+
+	if (e - s < 4)
+		return false;
+	for (int i = 0; i < 4; i++)
+	{
+		int			h = hexval(s[i]);
+
+		if (h < 0)
+			return false;
+		v = (v << 4) | (unsigned) h;
+	}
+	*out = v;
+	return true;
+}
+
+/* Length of the valid UTF-8 sequence at s (non-ASCII lead), 0 if invalid
+ * (jansson's rules: no overlong form, no surrogate, at most U+10FFFF). */
+static int
+utf8_seq(const unsigned char *s, const unsigned char *e)
+{
+	unsigned	c = s[0],
+				v;
+	int			n;
+
+	if (c >= 0xC2 && c <= 0xDF)
+	{
+		n = 2;
+		v = c & 0x1F;
+	}
+	else if (c >= 0xE0 && c <= 0xEF)
+	{
+		n = 3;
+		v = c & 0x0F;
+	}
+	else if (c >= 0xF0 && c <= 0xF4)
+	{
+		n = 4;
+		v = c & 0x07;
+	}
+	else
+		return 0;
+	if (e - s < n)
+		return 0;
+	for (int i = 1; i < n; i++)
+	{
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		v = (v << 6) | (s[i] & 0x3F);
+	}
+	if ((n == 3 && v < 0x800) || (n == 4 && v < 0x10000) ||
+		(v >= 0xD800 && v <= 0xDFFF) || v > 0x10FFFF)
+		return 0;
+	return n;
+}
+
+/*
+ * Scan a string starting at its opening quote.  Returns the byte after the
+ * closing quote, or NULL if it is invalid for jansson (raw control char,
+ * bad escape or UTF-8, \u0000, unpaired surrogate) or longer than maxstr.
+ * *esc tells whether it holds escapes.
+ */
+static const char *
+fast_string(const char *p, const char *end, size_t maxstr, bool *esc)
+{
+	const unsigned char *s = (const unsigned char *) p + 1;
+	const unsigned char *e = (const unsigned char *) end;
+	const unsigned char *start = s;
+
+	*esc = false;
+	while (s < e)
+	{
+		unsigned char c;
+
+		/* 8 plain ASCII bytes at a time (no quote, backslash, control) */
+		while (e - s >= 8)
+		{
+			uint64_t	x,
+						m;
+
+			memcpy(&x, s, 8);
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+			m = (((x ^ (ONES * '"')) - ONES) & ~(x ^ (ONES * '"'))) |
+				(((x ^ (ONES * '\\')) - ONES) & ~(x ^ (ONES * '\\'))) |
+				((x - ONES * 0x20) & ~x) | x;
+#undef ONES
+			if (m & HIGHS)
+				break;
+#undef HIGHS
+			s += 8;
+		}
+		if (s >= e)
+			break;
+		c = *s;
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\')
+		{
+			s++;
+			continue;
+		}
+		if (c == '"')
+		{
+			if ((size_t) (s - start) > maxstr)
+				return NULL;
+			return (const char *) s + 1;
+		}
+		if (c < 0x20)
+			return NULL;
+		if (c == '\\')
+		{
+			*esc = true;
+			if (s + 1 >= e)
+				return NULL;
+			c = s[1];
+			if (c == 'u')
+			{
+				unsigned	v,
+							w;
+
+				if (!hex4(s + 2, e, &v) || v == 0)
+					return NULL;
+				if (v >= 0xDC00 && v <= 0xDFFF)
+					return NULL;
+				if (v >= 0xD800 && v <= 0xDBFF)
+				{
+					if (e - s < 12 || s[6] != '\\' || s[7] != 'u' ||
+						!hex4(s + 8, e, &w) || w < 0xDC00 || w > 0xDFFF)
+						return NULL;
+					s += 12;
+				}
+				else
+					s += 6;
+				continue;
+			}
+			if (c != '"' && c != '\\' && c != '/' && c != 'b' && c != 'f' &&
+				c != 'n' && c != 'r' && c != 't')
+				return NULL;
+			s += 2;
+			continue;
+		}
+		{
+			int			n = utf8_seq(s, e);
+
+			if (n == 0)
+				return NULL;
+			s += n;
+		}
+	}
+	return NULL;
+}
+
+/* Scan a number; *is_int if it has no fraction/exponent.  NULL if bad. */
+static const char *
+fast_number(const char *p, const char *end, bool *is_int)
+{
+	const char *s = p;
+
+	*is_int = true;
+	if (s < end && *s == '-')
+		s++;
+	if (s >= end)
+		return NULL;
+	if (*s == '0')
+		s++;
+	else if (*s >= '1' && *s <= '9')
+		while (s < end && *s >= '0' && *s <= '9')
+			s++;
+	else
+		return NULL;
+	if (s < end && *s == '.')
+	{
+		s++;
+		if (s >= end || *s < '0' || *s > '9')
+			return NULL;
+		while (s < end && *s >= '0' && *s <= '9')
+			s++;
+		*is_int = false;
+	}
+	if (s < end && (*s == 'e' || *s == 'E'))
+	{
+		s++;
+		if (s < end && (*s == '+' || *s == '-'))
+			s++;
+		if (s >= end || *s < '0' || *s > '9')
+			return NULL;
+		while (s < end && *s >= '0' && *s <= '9')
+			s++;
+		*is_int = false;
+	}
+	return s;
+}
+
+/* Decode the (validated) string at p (opening quote) into dst; returns the
+ * decoded length.  dst must hold the raw length. */
+static size_t
+fast_unescape(const char *p, const char *end, char *dst)
+{
+	const unsigned char *s = (const unsigned char *) p + 1;
+	const unsigned char *e = (const unsigned char *) end;
+	size_t		o = 0;
+
+	while (s < e && *s != '"')
+	{
+		unsigned	v,
+					w;
+
+		if (*s != '\\')
+		{
+			dst[o++] = (char) *s++;
+			continue;
+		}
+		switch (s[1])
+		{
+			case 'b':
+				dst[o++] = '\b';
+				break;
+			case 'f':
+				dst[o++] = '\f';
+				break;
+			case 'n':
+				dst[o++] = '\n';
+				break;
+			case 'r':
+				dst[o++] = '\r';
+				break;
+			case 't':
+				dst[o++] = '\t';
+				break;
+			case 'u':
+				hex4(s + 2, e, &v);
+				if (v >= 0xD800 && v <= 0xDBFF)
+				{
+					hex4(s + 8, e, &w);
+					v = 0x10000 + ((v - 0xD800) << 10) + (w - 0xDC00);
+					s += 6;
+				}
+				if (v < 0x80)
+					dst[o++] = (char) v;
+				else if (v < 0x800)
+				{
+					dst[o++] = (char) (0xC0 | (v >> 6));
+					dst[o++] = (char) (0x80 | (v & 0x3F));
+				}
+				else if (v < 0x10000)
+				{
+					dst[o++] = (char) (0xE0 | (v >> 12));
+					dst[o++] = (char) (0x80 | ((v >> 6) & 0x3F));
+					dst[o++] = (char) (0x80 | (v & 0x3F));
+				}
+				else
+				{
+					dst[o++] = (char) (0xF0 | (v >> 18));
+					dst[o++] = (char) (0x80 | ((v >> 12) & 0x3F));
+					dst[o++] = (char) (0x80 | ((v >> 6) & 0x3F));
+					dst[o++] = (char) (0x80 | (v & 0x3F));
+				}
+				s += 6;
+				continue;
+			default:			/* " \ / */
+				dst[o++] = (char) s[1];
+				break;
+		}
+		s += 2;
+	}
+	return o;
+}
+
+/* Does the JSON string at [p, q) (quotes included) equal key/keylen? */
+static bool
+fast_key_eq(const char *p, const char *q, bool esc, const char *key,
+			size_t keylen)
+{
+	char		buf[1100];
+	size_t		n;
+
+	if (!esc)
+		return (size_t) (q - p - 2) == keylen && memcmp(p + 1, key, keylen) == 0;
+	if ((size_t) (q - p) > sizeof(buf))
+		return false;			/* decodes to > 1024 bytes: longer than any
+								 * pointer segment */
+	n = fast_unescape(p, q, buf);
+	return n == keylen && memcmp(buf, key, keylen) == 0;
+}
+
+/*
+ * Validate one value at p (after whitespace).  `level` >= 0 while this value
+ * is on the wanted rows path (level = segments matched so far).  Returns the
+ * byte after the value, NULL to fall back to the full parser.
+ */
+static const char *
+fast_value(FastScan *sc, const char *p, const char *end, int level)
+{
+	const FastRows *w = sc->want;
+	bool		target = (w && level == w->nseg);
+
+	if (p >= end)
+		return NULL;
+	switch (*p)
+	{
+		case '"':
+			{
+				bool		esc;
+
+				return fast_string(p, end, sc->maxstr, &esc);
+			}
+		case '{':
+			if (++sc->depth > sc->maxdepth)
+				return NULL;
+			p = fast_ws(p + 1, end);
+			if (p < end && *p == '}')
+			{
+				sc->depth--;
+				return p + 1;
+			}
+			for (;;)
+			{
+				const char *k = p,
+						   *ke;
+				bool		esc;
+				int			cl = -1;
+
+				if (p >= end || *p != '"' || !(ke = fast_string(p, end, sc->maxstr, &esc)))
+					return NULL;
+				p = fast_ws(ke, end);
+				if (p >= end || *p != ':')
+					return NULL;
+				p = fast_ws(p + 1, end);
+				if (w && level >= 0 && level < w->nseg &&
+					fast_key_eq(k, ke, esc, w->seg[level], w->seglen[level]))
+				{
+					/* jansson keeps the last duplicate: forget earlier ones */
+					cl = level + 1;
+					sc->found.p = NULL;
+				}
+				{
+					const char *vs = p;
+
+					if (!(p = fast_value(sc, p, end, cl)))
+						return NULL;
+					if (w && cl == w->nseg)
+					{
+						sc->found.p = vs;
+						sc->found.e = p;
+					}
+				}
+				p = fast_ws(p, end);
+				if (p < end && *p == ',')
+				{
+					p = fast_ws(p + 1, end);
+					continue;
+				}
+				if (p < end && *p == '}')
+				{
+					sc->depth--;
+					return p + 1;
+				}
+				return NULL;
+			}
+		case '[':
+			if (++sc->depth > sc->maxdepth)
+				return NULL;
+			if (w && level >= 0 && level < w->nseg)
+				sc->arr_on_path = true;
+			if (target)
+				sc->count = 0;
+			p = fast_ws(p + 1, end);
+			if (p < end && *p == ']')
+			{
+				sc->depth--;
+				return p + 1;
+			}
+			for (;;)
+			{
+				if (target && p < end && *p != 'n')
+				{
+					sc->count++;
+					if (sc->plan)
+					{
+						FastSpan   *slot;
+						size_t		w1 = 1 + (size_t) sc->plan->nkeys;
+
+						if (sc->nrs == sc->caprs)
+						{
+							size_t		nc = sc->caprs ? sc->caprs * 2 : 128;
+							FastSpan   *nr = realloc(sc->rs, nc * w1 * sizeof(FastSpan));
+
+							if (!nr)
+							{
+								sc->oom = true;
+								return NULL;
+							}
+							sc->rs = nr;
+							sc->caprs = nc;
+						}
+						slot = &sc->rs[sc->nrs * w1];
+						slot[0].p = p;
+						if (*p == '{')
+							p = fast_row_object(sc, p, end, slot + 1);
+						else
+							p = fast_value(sc, p, end, -1);
+						if (!p)
+							return NULL;
+						slot[0].e = p;
+						sc->nrs++;
+						goto next_elem;
+					}
+				}
+				if (!(p = fast_value(sc, p, end, -1)))
+					return NULL;
+		next_elem:
+				p = fast_ws(p, end);
+				if (p < end && *p == ',')
+				{
+					p = fast_ws(p + 1, end);
+					continue;
+				}
+				if (p < end && *p == ']')
+				{
+					sc->depth--;
+					return p + 1;
+				}
+				return NULL;
+			}
+		case 't':
+			return (end - p >= 4 && memcmp(p, "true", 4) == 0) ? p + 4 : NULL;
+		case 'f':
+			return (end - p >= 5 && memcmp(p, "false", 5) == 0) ? p + 5 : NULL;
+		case 'n':
+			return (end - p >= 4 && memcmp(p, "null", 4) == 0) ? p + 4 : NULL;
+		default:
+			{
+				bool		is_int;
+				const char *q = fast_number(p, end, &is_int);
+
+				/* integers beyond int64: the full path quotes them */
+				if (q && is_int && q - p >= 19 && int_overflows(p, (size_t) (q - p)))
+					return NULL;
+				return q;
+			}
+	}
+}
+
+/*
+ * Validate a row object at p (its '{'), recording in ks[k] the value of its
+ * member named sc->plan->keys[k] (the last one if repeated, as jansson
+ * keeps; p = NULL if absent).  Returns the byte after the object or NULL.
+ */
+static const char *
+fast_row_object(FastScan *sc, const char *p, const char *end, FastSpan *ks)
+{
+	const FastPlan *fp = sc->plan;
+
+	for (int k = 0; k < fp->nkeys; k++)
+		ks[k].p = NULL;
+	if (++sc->depth > sc->maxdepth)
+		return NULL;
+	p = fast_ws(p + 1, end);
+	if (p < end && *p == '}')
+	{
+		sc->depth--;
+		return p + 1;
+	}
+	for (;;)
+	{
+		const char *k = p,
+				   *ke,
+				   *vs;
+		bool		esc;
+		size_t		klen;
+
+		if (p >= end || *p != '"' || !(ke = fast_string(p, end, sc->maxstr, &esc)))
+			return NULL;
+		p = fast_ws(ke, end);
+		if (p >= end || *p != ':')
+			return NULL;
+		vs = p = fast_ws(p + 1, end);
+		if (!(p = fast_value(sc, p, end, -1)))
+			return NULL;
+		klen = (size_t) (ke - k - 2);
+		for (int i = 0; i < fp->nkeys; i++)
+		{
+			if ((esc || (klen == fp->keylen[i] && k[1] == fp->keys[i][0])) &&
+				fast_key_eq(k, ke, esc, fp->keys[i], fp->keylen[i]))
+			{
+				ks[i].p = vs;
+				ks[i].e = p;
+				break;
+			}
+		}
+		p = fast_ws(p, end);
+		if (p < end && *p == ',')
+		{
+			p = fast_ws(p + 1, end);
+			continue;
+		}
+		if (p < end && *p == '}')
+		{
+			sc->depth--;
+			return p + 1;
+		}
+		return NULL;
+	}
+}
+
+/* Parse pointer text into unescaped segments; false if unusable. */
+static bool
+fast_rows_init(FastRows *r, const char *pointer)
+{
+	const char *p = pointer ? pointer : "";
+
+	memset(r, 0, sizeof(*r));
+	r->pointer = p;
+	if (*p && *p != '/')
+		return false;
+	while (*p)
+	{
+		const char *s = ++p;
+		char	   *o;
+
+		if (r->nseg == FAST_MAX_SEGS)
+			return false;
+		while (*p && *p != '/')
+			p++;
+		o = r->seg[r->nseg] = malloc((size_t) (p - s) + 1);
+		if (!o)
+			return false;
+		for (const char *q = s; q < p; q++)
+		{
+			if (*q == '~')
+			{
+				if (q[1] != '0' && q[1] != '1')
+					return false;
+				*o++ = q[1] == '0' ? '~' : '/';
+				q++;
+			}
+			else
+				*o++ = *q;
+		}
+		*o = '\0';
+		r->seglen[r->nseg] = (size_t) (o - r->seg[r->nseg]);
+		if (r->seglen[r->nseg] == 1 && r->seg[r->nseg][0] == '*')
+		{
+			r->nseg++;
+			return false;
+		}
+		r->nseg++;
+	}
+	r->ok = true;
+	return true;
+}
+
+static void
+fast_plan_free(FastPlan *fp)
+{
+	if (!fp)
+		return;
+	for (int i = 0; i < fp->nkeys; i++)
+		free(fp->keys[i]);
+	free(fp->keys);
+	free(fp->keylen);
+	free(fp->colkey);
+	if (fp->tail)
+		for (int c = 0; fp->colkey && c < fp->ncols; c++)
+			cq_path_free(fp->tail[c]);
+	free(fp->tail);
+	free(fp->tailwild);
+	for (int i = 0; i < FAST_MAX_SEGS; i++)
+	{
+		free(fp->rows.seg[i]);
+		free(fp->get_rows.seg[i]);
+	}
+	free(fp);
+}
+
+/* C locale for strtod_l (jansson parses reals with strtod under the C
+ * locale the backend keeps for LC_NUMERIC). */
+static pthread_once_t fast_locale_once = PTHREAD_ONCE_INIT;
+static locale_t fast_c_locale = (locale_t) 0;
+
+static void
+fast_locale_init(void)
+{
+	fast_c_locale = newlocale(LC_ALL_MASK, "C", (locale_t) 0);
+}
+
+/*
+ * A jansson value for the validated JSON value [p, e).  New reference, or
+ * NULL if it must be left to jansson (OOM, a real that overflows, ...).
+ */
+static json_t *
+fast_make(const char *p, const char *e)
+{
+	switch (*p)
+	{
+		case '"':
+			{
+				size_t		n = (size_t) (e - p - 2);
+				char	   *buf;
+				json_t	   *v;
+
+				if (!memchr(p + 1, '\\', n))
+					return json_stringn_nocheck(p + 1, n);
+				buf = malloc(n + 1);
+				if (!buf)
+					return NULL;
+				n = fast_unescape(p, e, buf);
+				v = json_stringn_nocheck(buf, n);
+				free(buf);
+				return v;
+			}
+		case 't':
+			return json_true();
+		case 'f':
+			return json_false();
+		case 'n':
+			return json_null();
+		case '{':
+		case '[':
+			return json_loadb(p, (size_t) (e - p), 0, NULL);
+		default:
+			{
+				bool		is_int = true;
+				char		buf[64];
+				double		d;
+				char	   *end;
+
+				for (const char *q = p; q < e; q++)
+					if (*q == '.' || *q == 'e' || *q == 'E')
+						is_int = false;
+				if (is_int)
+				{
+					/* validated, and within int64 (fast_value checked) */
+					const char *q = p;
+					bool		neg = (*q == '-');
+					uint64_t	u = 0;
+
+					if (neg)
+						q++;
+					for (; q < e; q++)
+						u = u * 10 + (uint64_t) (*q - '0');
+					if (neg)
+						return json_integer(u == (uint64_t) 1 << 63 ? INT64_MIN :
+											-(json_int_t) u);
+					return json_integer((json_int_t) u);
+				}
+				pthread_once(&fast_locale_once, fast_locale_init);
+				if ((size_t) (e - p) >= sizeof(buf) || fast_c_locale == (locale_t) 0)
+					return NULL;
+				memcpy(buf, p, (size_t) (e - p));
+				buf[e - p] = '\0';
+				errno = 0;
+				d = strtod_l(buf, &end, fast_c_locale);
+				if (errno == ERANGE && isinf(d))
+					return NULL;	/* jansson: "real number overflow" */
+				return json_real(d);
+			}
+	}
+}
+
+/* Build the fast plan of a job, or NULL (OOM: the job uses the full path). */
+static FastPlan *
+fast_plan_new(CqJob *job)
+{
+	const CqTableDef *t = job->table;
+	const CqJobParams *p = &job->params;
+	int			n = p->nout;
+	FastPlan   *fp = calloc(1, sizeof(FastPlan));
+
+	if (!fp)
+		return NULL;
+	fp->ncols = n;
+	fp->keys = calloc((size_t) n + 1, sizeof(char *));
+	fp->keylen = calloc((size_t) n + 1, sizeof(size_t));
+	fp->colkey = calloc((size_t) n + 1, sizeof(int));
+	fp->tail = calloc((size_t) n + 1, sizeof(CqPath *));
+	fp->tailwild = calloc((size_t) n + 1, sizeof(bool));
+	if (!fp->keys || !fp->keylen || !fp->colkey || !fp->tail || !fp->tailwild)
+	{
+		fast_plan_free(fp);
+		return NULL;
+	}
+	fast_rows_init(&fp->rows, t->rows);
+	fast_rows_init(&fp->get_rows, t->get_rows);
+	fp->ok = !(p->plugin && p->plugin->transform_row);
+	for (int c = 0; c < n && fp->ok; c++)
+	{
+		const CqColumnDef *col = &t->columns[p->out_cols[c]];
+		const char *tail = "";
+		char	   *key;
+		size_t		klen = 0;
+		int			k;
+
+		if (!col->cpath)
+		{
+			key = strdup(col->name);
+			klen = key ? strlen(key) : 0;
+		}
+		else
+		{
+			const char *s,
+					   *e;
+
+			if (!col->path || col->path[0] != '/')
+			{
+				fp->ok = false; /* "" = the whole row */
+				break;
+			}
+			s = col->path + 1;
+			e = strchr(s, '/');
+			if (!e)
+				e = s + strlen(s);
+			tail = e;
+			key = malloc((size_t) (e - s) + 1);
+			for (const char *q = s; key && q < e; q++)
+			{
+				if (*q == '~' && q + 1 < e && (q[1] == '0' || q[1] == '1'))
+				{
+					key[klen++] = q[1] == '0' ? '~' : '/';
+					q++;
+				}
+				else
+					key[klen++] = *q;
+			}
+			if (key)
+				key[klen] = '\0';
+			if (key && klen == 1 && key[0] == '*')
+				fp->ok = false; /* a wildcard over the row's members */
+		}
+		if (!key)
+		{
+			fp->ok = false;
+			break;
+		}
+		for (k = 0; k < fp->nkeys; k++)
+			if (fp->keylen[k] == klen && memcmp(fp->keys[k], key, klen) == 0)
+				break;
+		if (k == fp->nkeys)
+		{
+			fp->keys[k] = key;
+			fp->keylen[k] = klen;
+			fp->nkeys++;
+		}
+		else
+			free(key);
+		fp->colkey[c] = k;
+		if (*tail)
+		{
+			CqError		err;
+
+			fp->tail[c] = cq_path_compile(tail, &err);
+			if (!fp->tail[c])
+				fp->ok = false;
+			else
+				fp->tailwild[c] = cq_path_has_wildcard(fp->tail[c]);
+		}
+	}
+	return fp;
+}
+
+/* Is pointer `a` equal to `prefix` or below it (segment-wise)? */
+static bool
+pointer_within(const char *a, const char *prefix)
+{
+	size_t		n = strlen(prefix);
+
+	if (!a)
+		return false;
+	return strncmp(a, prefix, n) == 0 && (a[n] == '\0' || a[n] == '/');
+}
+
+/* Convert and account one value (shared by both paths).  Takes tmp. */
+static bool
+parse_value(CqJob *job, int c, json_t *v, json_t *tmp, CqArena *arena,
+			CqValue *out, CqError *err)
+{
+	const CqColumnDef *col = &job->table->columns[job->params.out_cols[c]];
+	CqError		verr;
+
+	/* cq_error_set clears the whole struct on failure: no memset per value */
+	verr.kind = CQ_ERR_NONE;
+	verr.message[0] = verr.api_message[0] = '\0';
+	if (!cq_value_parse(v, col->type, arena, out, &verr))
+	{
+		out->isnull = 1;
+		json_decref(tmp);
+		if (verr.kind == CQ_ERR_NOMEM)
+		{
+			*err = verr;
+			return false;
+		}
+		if (job->params.settings.strict)
+		{
+			*err = verr;
+			err->kind = CQ_ERR_VALUE;
+			scopy(err->column, sizeof(err->column), col->name);
+			scopy(err->path, sizeof(err->path), col->path);
+			return false;
+		}
+		add_warning(job, c, col, &verr);
+		return true;
+	}
+	json_decref(tmp);
+	return true;
+}
+
+/*
+ * One row through the fast path, its members already located in ks (by
+ * fast_row_object).  Returns 1 on success, 0 on a strict value error or OOM
+ * (err filled), -1 if the row must go through jansson (nothing of it is
+ * left in vals).  kv is scratch space of nkeys entries.
+ */
+static int
+fast_row(CqJob *job, const FastPlan *fp, CqpUnit *u, const FastSpan *ks,
+		 json_t **kv, CqArena *arena, CqValue *vals, CqError *err)
+{
+	int			ncols = fp->ncols;
+	int			rc = 1;
+	int			c = 0;
+
+	for (int k = 0; k < fp->nkeys; k++)
+		kv[k] = NULL;
+	for (c = 0; c < ncols; c++)
+	{
+		json_t	   *tmp = NULL,
+				   *v;
+
+		if (u->colval[c] >= 0)
+			v = tmp = json_string(u->av[u->colval[c]]);
+		else
+		{
+			int			k = fp->colkey[c];
+			json_t	   *base = NULL;
+
+			if (ks[k].p)
+			{
+				if (!kv[k] && !(kv[k] = fast_make(ks[k].p, ks[k].e)))
+				{
+					rc = -1;
+					break;
+				}
+				base = kv[k];
+			}
+			if (fp->tail[c] && fp->tailwild[c])
+			{
+				v = tmp = json_array();
+				if (tmp && base)
+					cq_path_each(fp->tail[c], base, append_match, tmp);
+			}
+			else if (fp->tail[c])
+				v = base ? cq_path_get(fp->tail[c], base) : NULL;
+			else
+				v = base;
+		}
+		if (!parse_value(job, c, v, tmp, arena, &vals[c], err))
+		{
+			rc = 0;
+			c++;
+			break;
+		}
+	}
+	if (rc == -1)
+	{
+		decref_values(vals, (size_t) c);
+		memset(vals, 0, (size_t) ncols * sizeof(CqValue));
+	}
+	for (int k = 0; k < fp->nkeys; k++)
+		json_decref(kv[k]);
+	return rc;
+}
+
+/* A row through jansson (fast path fallback).  false = error in err. */
+static bool
+slow_row(CqJob *job, CqpUnit *u, const char *p, const char *e,
+		 CqArena *arena, CqValue *vals, CqError *err)
+{
+	json_error_t jerr;
+	json_t	   *row = json_loadb(p, (size_t) (e - p), JSON_DECODE_ANY, &jerr);
+	int			c;
+
+	if (!row)
+	{
+		char		txt[160];
+
+		cqp_sanitize_copy(txt, sizeof(txt), jerr.text, strlen(jerr.text));
+		cq_error_set(err, CQ_ERR_JSON, "invalid JSON in response: %s", txt);
+		return false;
+	}
+	for (c = 0; c < job->params.nout; c++)
+		if (!extract_value(job, u, row, c, arena, &vals[c], err))
+		{
+			json_decref(row);	/* the caller releases vals */
+			return false;
+		}
+	json_decref(row);
+	return true;
+}
+
+/*
+ * Try the fast path on one page body.  Returns 1 if the page was handled
+ * (rows emitted, *doc = envelope for the pager or NULL, *nrows), 0 if the
+ * caller must use the full parser (nothing was emitted), -1 on an error
+ * (err filled).
+ */
+static int
+fast_page(CqJob *job, CqpUnit *u, const char *text, size_t len,
+		  json_t **doc, size_t *nrows, size_t *bytes, CqError *err)
+{
+	const CqJobSettings *s = &job->params.settings;
+	const FastPlan *fp = job->fast;
+	const CqTableDef *t = job->table;
+	const FastRows *rows;
+	FastScan	sc;
+	const char *end = text + len;
+	const char *q;
+	bool		need_doc = (u->pager.next != NULL || u->pager.total != NULL);
+	FastSpan   *spans = NULL;
+	size_t		n = 0;
+	size_t		w1;
+	int			ncols = job->params.nout;
+	size_t		per = (size_t) s->batch_rows;
+	json_t	  **kv = NULL;
+
+	*doc = NULL;
+	*nrows = 0;
+	if (!fp || !fp->ok || u->is_parent || len == 0)
+		return 0;
+	if (u->rows && u->rows == t->cget_rows)
+		rows = &fp->get_rows;
+	else if (u->rows == t->crows)
+		rows = &fp->rows;
+	else
+		return 0;
+	if (!rows->ok)
+		return 0;
+	if (need_doc && (rows->nseg == 0 ||
+					 (u->pager.next && pointer_within(t->next, rows->pointer)) ||
+					 (u->pager.total && pointer_within(t->total, rows->pointer))))
+		return 0;
+
+	/* 1. validate everything, find the rows and their members */
+	memset(&sc, 0, sizeof(sc));
+	sc.maxdepth = s->max_json_depth < FAST_MAX_DEPTH ? s->max_json_depth : FAST_MAX_DEPTH;
+	sc.maxstr = s->max_string_bytes;
+	sc.want = rows;
+	sc.plan = fp;
+	w1 = 1 + (size_t) fp->nkeys;
+	q = fast_ws(text, end);
+	if (q >= end || (*q != '{' && *q != '['))
+		return 0;
+	{
+		const char *root = q;
+
+		q = fast_value(&sc, q, end, 0);
+		if (sc.oom)
+		{
+			free(sc.rs);
+			goto oom;
+		}
+		if (!q || fast_ws(q, end) != end || sc.arr_on_path)
+		{
+			free(sc.rs);
+			return 0;
+		}
+		if (rows->nseg == 0)
+		{
+			sc.found.p = root;	/* the body itself */
+			sc.found.e = q;
+		}
+	}
+	if (sc.found.p && *sc.found.p == '[')
+	{
+		/* rows recorded while validating (the last duplicate's, if any) */
+		if (sc.count > s->max_array_elems)
+		{
+			free(sc.rs);
+			cq_error_set(err, CQ_ERR_LIMIT, "more than max_array_elems (%zu) rows in one page",
+						 s->max_array_elems);
+			snprintf(err->setting, sizeof(err->setting), "max_array_elems");
+			return -1;
+		}
+		n = sc.count;
+		if (sc.nrs < n)			/* cannot happen */
+			n = sc.nrs;
+		/* an earlier duplicate's rows come first: skip them */
+		spans = sc.rs + (sc.nrs - n) * w1;
+	}
+	else
+	{
+		free(sc.rs);
+		sc.rs = NULL;
+		if (sc.found.p && *sc.found.p != 'n')
+		{
+			FastScan	one;
+
+			spans = sc.rs = calloc(w1, sizeof(FastSpan));
+			if (!spans)
+				goto oom;
+			spans[0] = sc.found;
+			n = 1;
+			if (*sc.found.p == '{')
+			{
+				memset(&one, 0, sizeof(one));
+				one.maxdepth = FAST_MAX_DEPTH;
+				one.maxstr = SIZE_MAX;
+				one.plan = fp;
+				fast_row_object(&one, sc.found.p, sc.found.e, spans + 1);
+			}
+		}
+	}
+
+	/* 2. the envelope for the pager */
+	if (need_doc)
+	{
+		if (sc.found.p)
+		{
+			size_t		pre = (size_t) (sc.found.p - text);
+			size_t		post = (size_t) (end - sc.found.e);
+			char	   *env = malloc(pre + post + 3);
+
+			if (!env)
+				goto oom;
+			memcpy(env, text, pre);
+			memcpy(env + pre, "[]", 2);
+			memcpy(env + pre + 2, sc.found.e, post);
+			*doc = json_loadb(env, pre + post + 2, 0, NULL);
+			free(env);
+		}
+		else
+			*doc = json_loadb(text, len, 0, NULL);
+		if (!*doc)
+			goto oom;			/* validated: only OOM fails */
+	}
+
+	/* 3. rows, in batches */
+	kv = calloc((size_t) fp->nkeys + 1, sizeof(json_t *));
+	if (!kv)
+		goto oom;
+	for (size_t start = 0; start < n; start += per)
+	{
+		size_t		cnt = n - start < per ? n - start : per;
+		size_t		vsz = cnt * (size_t) (ncols ? ncols : 1) * sizeof(CqValue);
+		BatchImpl  *bi;
+		CqArena    *arena;
+		CqValue    *vals;
+		size_t		r;
+
+		if (atomic_load(&job->stop))
+			break;
+		arena = cq_arena_new(64 * 1024);
+		bi = calloc(1, sizeof(BatchImpl));
+		vals = arena ? cq_arena_alloc(arena, vsz) : NULL;
+		if (!arena || !bi || !vals)
+		{
+			if (arena)
+				cq_arena_free(arena);
+			free(bi);
+			goto oom;
+		}
+		memset(vals, 0, vsz);
+		for (r = 0; r < cnt; r++)
+		{
+			CqValue    *rv = &vals[r * (size_t) ncols];
+			const FastSpan *sp = &spans[(start + r) * w1];
+			int			rc = (*sp->p == '{') ?
+				fast_row(job, fp, u, sp + 1, kv, arena, rv, err) : -1;
+
+			if (rc < 0 && slow_row(job, u, sp->p, sp->e, arena, rv, err))
+				rc = 1;
+			if (rc <= 0)
+			{
+				decref_values(vals, (r + 1) * (size_t) ncols);
+				cq_arena_free(arena);
+				free(bi);
+				goto fail;
+			}
+		}
+		bi->b.nrows = (int) cnt;
+		bi->b.ncols = ncols;
+		bi->b.values = vals;
+		bi->b.arena = arena;
+		bi->b.bytes = cq_arena_bytes(arena);
+		bi->acct = job->acct;
+		atomic_fetch_add(&job->acct->refs, 1);
+		cqp_acct_add(job->acct, bi->b.bytes);
+		*bytes += bi->b.bytes;
+		if (!push_batch(job, bi))
+			break;
+	}
+	*nrows = n;
+	free(sc.rs);
+	free(kv);
+	return 1;
+
+oom:
+	cq_error_set(err, CQ_ERR_NOMEM, "out of memory extracting rows");
+fail:
+	free(sc.rs);
+	free(kv);
+	json_decref(*doc);
+	*doc = NULL;
+	return -1;
+}
+
 /* Text of a parent row value for a child template parameter. */
 static bool
 value_text(json_t *v, char *buf, size_t len, const char **out)
@@ -1458,12 +2657,23 @@ process_page(CqJob *job, CqpReq *req)
 	size_t		batch_bytes = 0;
 	CqpNext		nx;
 	int			nchildren = 0;
+	bool		fast = false;
+	size_t		fast_nrows = 0;
 
 	memset(&err, 0, sizeof(err));
 	memset(&nx, 0, sizeof(nx));
 	if (u->failed || atomic_load(&job->stop))
 		goto release;
 	if (bodylen > 0)
+	{
+		int			frc = fast_page(job, u, req->body.data, bodylen, &doc,
+									&fast_nrows, &batch_bytes, &err);
+
+		if (frc < 0)
+			goto fail;
+		fast = (frc > 0);
+	}
+	if (bodylen > 0 && !fast)
 	{
 		json_error_t jerr;
 		size_t		nbig = 0;
@@ -1502,7 +2712,7 @@ process_page(CqJob *job, CqpReq *req)
 	req->body.cap = 0;
 
 	rv.max = s->max_array_elems;
-	if (doc)
+	if (doc && !fast)
 	{
 		if (u->rows)
 			cq_path_each(u->rows, doc, collect_rows, &rv);
@@ -1521,7 +2731,9 @@ process_page(CqJob *job, CqpReq *req)
 		cq_error_set(&err, CQ_ERR_NOMEM, "out of memory collecting rows");
 		goto fail;
 	}
-	if (u->is_parent)
+	if (fast)
+		;						/* rows already emitted */
+	else if (u->is_parent)
 	{
 		nchildren = spawn_children(job, u, rv.v, rv.n, &err);
 		if (nchildren < 0)
@@ -1531,7 +2743,8 @@ process_page(CqJob *job, CqpReq *req)
 		goto fail;
 
 	if (req->seq)
-		cqp_paginate(&u->pager, req->url, req->page_index, req->link, doc, rv.n, &nx);
+		cqp_paginate(&u->pager, req->url, req->page_index, req->link, doc,
+					 fast ? fast_nrows : rv.n, &nx);
 	json_decref(doc);
 	doc = NULL;
 	free(rv.v);
@@ -2046,6 +3259,7 @@ job_destroy(CqJob *job)
 			cq_path_free(job->map_paths[i]);
 	free(job->map_paths);
 	cq_path_free(job->total);
+	fast_plan_free(job->fast);
 	if (job->efd >= 0)
 		close(job->efd);
 	free(job->workers);
@@ -2066,8 +3280,97 @@ job_destroy(CqJob *job)
  *		cq_job_free.  Returns NULL with err filled on a configuration error.
  *		Consumer thread.
  */
+static CqJob *job_start(const CqJobParams *params, bool offline, CqError *err);
+
 CqJob *
 cq_job_start(const CqJobParams *params, CqError *err)
+{
+	return job_start(params, false, err);
+}
+
+/*
+ * cqp_job_start_offline
+ *		Test and benchmark hook: a job exactly like cq_job_start's (units,
+ *		parse workers, batches, accounting) but without the I/O thread, so
+ *		nothing is ever sent.  Bodies come from cqp_job_feed.  Consumer
+ *		thread.
+ */
+CqJob *
+cqp_job_start_offline(const CqJobParams *params, CqError *err)
+{
+	return job_start(params, true, err);
+}
+
+/*
+ * cqp_job_feed
+ *		Queue a copy of `body` as a completed, non-sequential page of the
+ *		job's first unit (it does not decide a next page).  Returns the
+ *		number of pages waiting for or being parsed after the push, or -1 on
+ *		OOM or if the job has no unit.  Only for cqp_job_start_offline jobs;
+ *		consumer thread.
+ */
+int
+cqp_job_feed(CqJob *job, const char *body, size_t len)
+{
+	CqpReq	   *r = calloc(1, sizeof(CqpReq));
+	int			n;
+
+	if (!r)
+		return -1;
+	r->body.data = malloc(len + 1);
+	pthread_mutex_lock(&job->mu);
+	r->url = job->units ? strdup(job->units->origin_url) : NULL;
+	if (!r->body.data || !r->url || !job->units)
+	{
+		pthread_mutex_unlock(&job->mu);
+		free(r->body.data);
+		free(r->url);
+		free(r);
+		return -1;
+	}
+	memcpy(r->body.data, body, len);
+	r->body.data[len] = '\0';
+	r->body.len = r->body.cap = len;
+	r->http = &job->http;
+	r->unit = job->units;
+	r->page_index = -1;
+	r->seq = false;
+	cqp_acct_add(job->acct, len);
+	r->unit->outstanding++;
+	n = atomic_fetch_add(&job->parsing, 1) + 1;
+	if (job->parse_t)
+		job->parse_t->next = r;
+	else
+		job->parse_h = r;
+	job->parse_t = r;
+	pthread_cond_signal(&job->cv);
+	pthread_mutex_unlock(&job->mu);
+	return n;
+}
+
+/*
+ * cqp_job_feed_end
+ *		No more bodies: drop the units' first requests (never sent), so the
+ *		job finishes once every fed page is parsed.  Consumer thread.
+ */
+void
+cqp_job_feed_end(CqJob *job)
+{
+	pthread_mutex_lock(&job->mu);
+	while (job->ready_h)
+	{
+		CqpReq	   *r = job->ready_h;
+
+		job->ready_h = r->next;
+		if (!job->ready_h)
+			job->ready_t = NULL;
+		req_done_locked(job, r);
+	}
+	pthread_mutex_unlock(&job->mu);
+}
+
+static CqJob *
+job_start(const CqJobParams *params, bool offline, CqError *err)
 {
 	CqJob	   *job;
 	const CqTableDef *t = params ? params->table : NULL;
@@ -2123,6 +3426,7 @@ cq_job_start(const CqJobParams *params, CqError *err)
 		goto fail;
 	}
 	job->st.budget_bytes = job->params.settings.memory_budget;
+	job->fast = fast_plan_new(job);
 	if (!cqp_http_init(&job->http, &job->params, job->acct, err))
 		goto fail;
 
@@ -2173,12 +3477,12 @@ cq_job_start(const CqJobParams *params, CqError *err)
 
 	if (!atomic_load(&job->stop))
 	{
-		if (!start_thread(&job->io, io_main, job))
+		if (!offline && !start_thread(&job->io, io_main, job))
 		{
 			cq_error_set(err, CQ_ERR_INTERNAL, "cannot start the I/O thread");
 			goto fail;
 		}
-		job->io_started = true;
+		job->io_started = !offline;
 		for (int i = 0; i < job->params.settings.workers; i++)
 		{
 			if (!start_thread(&job->workers[i], worker_main, job))

@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cq_sdk.h"
+#include <time.h>
+
+#include "cq_sdk_int.h"
 #include "cqtest.h"
 
 void		suite_sched(void);
@@ -342,6 +344,139 @@ bench_rich(int workers)
 	h3_done(&j);
 }
 
+#define RICH_COLUMNS \
+"\"columns\":[{\"name\":\"id\",\"type\":\"int\"},{\"name\":\"uuid\",\"type\":\"uuid\"}," \
+"{\"name\":\"name\",\"type\":\"string\"},{\"name\":\"created_at\",\"type\":\"timestamp\"}," \
+"{\"name\":\"price\",\"type\":\"numeric\"},{\"name\":\"score\",\"type\":\"float\"}," \
+"{\"name\":\"ipv4\",\"type\":\"inet\"},{\"name\":\"mac\",\"type\":\"macaddr\"}," \
+"{\"name\":\"tags\",\"type\":\"string[]\"},{\"name\":\"meta\",\"type\":\"json\"}," \
+"{\"name\":\"active\",\"type\":\"bool\"},{\"name\":\"big_id\",\"type\":\"uint\"}]"
+
+static double
+cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/*
+ * Engine throughput without HTTP: NPAGES distinct rich pages (100 items,
+ * ~87 KB each) fetched once from the mock, fed `reps` times each to an
+ * offline job (cqp_job_feed) with `workers` parse threads, at most
+ * 2 * workers pages pending, batches consumed and freed as they arrive (as
+ * the FDW does).  Returns rows/s (wall); prints wall and CPU figures.
+ */
+#define BENCH_NPAGES 20
+static double
+bench_offline(int workers, int reps, bool print)
+{
+	static char *bodies[BENCH_NPAGES];
+	static size_t lens[BENCH_NPAGES];
+	CqTableDef *t = h3_table("{\"name\":\"t\",\"endpoint\":\"/offline\",\"rows\":\"\","
+							 "\"pagination\":\"none\"," RICH_COLUMNS "}");
+	int			cols[64];
+	CqJobParams p;
+	CqError		err;
+	CqJob	   *job;
+	long		rows = 0,
+				sum = 0,
+				expect_sum = 0;
+	int			fed = 0,
+				total;
+	double		t0,
+				c0,
+				wall,
+				cpu;
+	CqJobState	st;
+
+	if (!t)
+		return 0;
+	for (int i = 0; i < BENCH_NPAGES; i++)
+	{
+		if (!bodies[i])
+		{
+			char		q[256];
+
+			snprintf(q, sizeof(q), "/gen/link/benchpages?n=%d&per_page=100&page=%d",
+					 BENCH_NPAGES * 100, i + 1);
+			bodies[i] = cqt_mock_get(q);
+			lens[i] = strlen(bodies[i]);
+		}
+		/* ids of page i: 100 i + 1 .. 100 i + 100 */
+		expect_sum += (long) (100 * i) * 100 + 5050;
+	}
+	expect_sum *= reps;
+	total = BENCH_NPAGES * reps;
+	memset(&p, 0, sizeof(p));
+	for (int i = 0; i < t->ncolumns; i++)
+		cols[i] = i;
+	p.table = t;
+	p.base_url = "http://offline.invalid";
+	p.nout = t->ncolumns;
+	p.out_cols = cols;
+	p.limit = -1;
+	cq_job_settings_default(&p.settings);
+	p.settings.workers = workers;
+	memset(&err, 0, sizeof(err));
+	t0 = h3_now();
+	c0 = cpu_ms();
+	job = cqp_job_start_offline(&p, &err);
+	CQ_CHECKF(job != NULL, "%s", err.message);
+	if (!job)
+	{
+		cq_table_def_free(t);
+		return 0;
+	}
+	for (;;)
+	{
+		CqBatch    *b;
+
+		while (fed < total)
+		{
+			int			n = cqp_job_feed(job, bodies[fed % BENCH_NPAGES],
+										 lens[fed % BENCH_NPAGES]);
+
+			fed++;
+			if (fed == total)
+				cqp_job_feed_end(job);
+			if (n < 0 || n >= 2 * workers)
+				break;
+		}
+		st = cq_job_next(job, &b);
+		if (st == CQ_JOB_BATCH)
+		{
+			for (int r = 0; r < b->nrows; r++)
+				sum += b->values[r * b->ncols].u.i;
+			rows += b->nrows;
+			cq_batch_free(b);
+			continue;
+		}
+		if (st == CQ_JOB_PENDING)
+		{
+			struct pollfd pfd = {cq_job_fd(job), POLLIN, 0};
+
+			poll(&pfd, 1, fed < total ? 1 : 100);
+			continue;
+		}
+		break;
+	}
+	wall = h3_now() - t0;
+	cpu = cpu_ms() - c0;
+	CQ_CHECKF(st == CQ_JOB_DONE, "%s", cq_job_error(job)->message);
+	CQ_CHECKF(rows == (long) total * 100, "rows %ld", rows);
+	CQ_CHECKF(sum == expect_sum, "id sum %ld, expected %ld", sum, expect_sum);
+	if (print)
+		printf("  offline engine, %ld rich rows (12 columns, %zu-byte pages), %d worker(s): "
+			   "%.0f ms wall, %.0f rows/s; %.0f ms CPU, %.0f rows per CPU-second\n",
+			   rows, lens[0], workers, wall, rows / (wall / 1000.0), cpu,
+			   rows / (cpu / 1000.0));
+	cq_job_free(job);
+	cq_table_def_free(t);
+	return rows / (wall / 1000.0);
+}
+
 void
 suite_sched(void)
 {
@@ -355,8 +490,11 @@ suite_sched(void)
 	test_parent_dfs();
 	test_skip_failed();
 	test_values();
+	bench_offline(2, 2, false);	/* the offline path, checked (small) */
 	if (getenv("H3_BENCH"))
 	{
+		bench_offline(1, 50, true);
+		bench_offline(2, 50, true);
 		test_fanout(200, 500, 50, 50, true);
 		bench_rich(1);
 		bench_rich(2);
