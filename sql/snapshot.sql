@@ -6,6 +6,8 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS cq_fdw;
 \! curl -s 'http://127.0.0.1:18080/_mock/reset' > /dev/null
+-- the log is shared by every test of the database: start from an empty one
+TRUNCATE cq_fdw.sync_log;
 
 CREATE SERVER snap_srv FOREIGN DATA WRAPPER cq_fdw
     OPTIONS (source 'rest', base_url 'http://127.0.0.1:18080');
