@@ -1,5 +1,5 @@
 -- Source github against the project's own fixtures (test/fixtures/github,
--- built by tools/gen/make_fixtures.py; the mock serves them under
+-- built by sources/gen/make_fixtures.py; the mock serves them under
 -- /replay/github/<scenario>/<api path>): IMPORT (LIMIT TO and all), \d+
 -- comments, each of the six required tables with typed values, key pushdown,
 -- a missing key, nulls, an empty repository, the Link-header paging GitHub

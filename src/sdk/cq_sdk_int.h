@@ -206,7 +206,7 @@ extern bool cqp_net_policy_validate(const CqNetPolicy *p, CqError *err);
  * ------------------------------------------------------------------------ */
 
 /* Limits a spec must respect (CQ_ERR_LIMIT beyond them; see
- * docs/spec-format.md). */
+ * sources/SPEC.md). */
 #define SPEC_MAX_BYTES		(16 * 1024 * 1024)	/* document length */
 #define SPEC_MAX_TABLES		4096
 #define SPEC_MAX_COLUMNS	1600	/* PostgreSQL's MaxHeapAttributeNumber */

@@ -6,7 +6,7 @@
  *	validate FILE.json ...
  *
  * Prints "ok <file>: N tables" or the validator's located error for each
- * file; exit status 1 if any file fails.  Built by tools/gen/Makefile
+ * file; exit status 1 if any file fails.  Built by sources/gen/Makefile
  * against the SDK static library; no PostgreSQL involved.
  *
  * Copyright (c) 2026, cq_fdw developers

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """make_fixtures.py -- the project's own API recordings for the five cloud sources.
 
-    python3 tools/gen/make_fixtures.py           write test/fixtures/<source>/*.json
-    python3 tools/gen/make_fixtures.py --check   verify the committed files are current
+    python3 sources/gen/make_fixtures.py           write test/fixtures/<source>/*.json
+    python3 sources/gen/make_fixtures.py --check   verify the committed files are current
 
 Writes, per source, in the recording format the mock serves under
 /replay/<source>/<scenario>/<api path> (test/mock/README.md):

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """gen.py -- generate cq_fdw source specs from the vendors' API descriptions.
 
-    python3 tools/gen/gen.py --all            regenerate every spec
-    python3 tools/gen/gen.py github gcp       regenerate some
-    python3 tools/gen/gen.py --check          verify the committed specs are
+    python3 sources/gen/gen.py --all            regenerate every spec
+    python3 sources/gen/gen.py github gcp       regenerate some
+    python3 sources/gen/gen.py --check          verify the committed specs are
                                               what the generator produces now
                                               (CI); lints them in any case
 
@@ -21,7 +21,7 @@ Inputs, read in place and never copied into the repository:
     definition (from the Azure REST API documentation) and the generator
     only expands it (properties.* flattening, snake_case names).
 
-Output: sources/<name>/<name>.json in the format of docs/spec-format.md.
+Output: sources/<name>/<name>.json in the format of sources/SPEC.md.
 
 Invariants of the output (checked by lint() on every run):
   * every table and every column has a non-empty description;
@@ -630,7 +630,7 @@ def gen_gcp(doc, ov):
                 t["get_endpoint"] = root + "/" + lst["path"]
                 t["get_rows"] = "/items"
                 # the row's own zone/region is a URL; the API filters exactly,
-                # so no local recheck against it (see docs/sources/gcp.md)
+                # so no local recheck against it (see sources/gcp/README.md)
                 t["keys"].append(key(scope, where="path", guaranteed=True))
         else:
             t["endpoint"] = root + "/" + lst["path"]
@@ -961,7 +961,7 @@ def main():
             except OSError:
                 old = None
             if old != text:
-                print("gen: %s is out of date: run python3 tools/gen/gen.py %s" % (
+                print("gen: %s is out of date: run python3 sources/gen/gen.py %s" % (
                     os.path.relpath(spec_path(s), TOP), s))
                 rc = 1
             else:
