@@ -11,7 +11,8 @@
  *	  hop is checked against the outbound policy and max_redirects).
  *	- Every connection's resolved address passes cq_net_addr_allowed()
  *	  (CURLOPT_OPENSOCKETFUNCTION), so DNS names and redirects cannot reach
- *	  a denied address.
+ *	  a denied address.  Proxies are disabled (CURLOPT_PROXY "", NOPROXY
+ *	  "*"), whatever the environment says, so that address is the target's.
  *	- Responses are hostile: the body is capped by max_response_bytes
  *	  (counted after decompression, so a gzip bomb is caught), headers by
  *	  max_header_bytes; API text is copied sanitized and never used as a
@@ -407,6 +408,14 @@ cqp_http_prepare(CqpHttp *h, CqpReq *req, bool with_auth, CqError *err)
 	curl_easy_setopt(e, CURLOPT_PRIVATE, req);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	/*
+	 * Never a proxy: libcurl would otherwise honour http_proxy/https_proxy/
+	 * all_proxy inherited by the backend, and the address check in
+	 * opensocket_cb would then see the proxy instead of the target (an
+	 * SSRF bypass of the outbound policy).
+	 */
+	curl_easy_setopt(e, CURLOPT_PROXY, "");
+	curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_USERAGENT, s->user_agent ? s->user_agent : "cq_fdw/0.1");

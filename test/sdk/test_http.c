@@ -554,6 +554,34 @@ test_cancel_mid_transfer(void)
 	h3_mock("/_mock/faults?clear=1");
 }
 
+/*
+ * Proxy variables inherited from the environment are ignored: otherwise the
+ * connect-time address check sees the proxy, not the target (SSRF bypass).
+ * The proxy here is a closed port, so a job that used it would fail.
+ */
+static void
+test_env_proxy_ignored(void)
+{
+	static const char *vars[] = {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY",
+	"all_proxy", "ALL_PROXY"};
+	H3Job		j;
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		setenv(vars[i], "http://127.0.0.1:1/", 1);
+	unsetenv("no_proxy");
+	unsetenv("NO_PROXY");
+	h3_mock("/_mock/reset");
+	h3_params(&j, small_table("/gen/page/proxy?n=3&shape=small", "/items"));
+	j.p.settings.max_retries = 0;
+	CQ_CHECKF(h3_run(&j) == CQ_JOB_DONE, "%s", j.err.message);
+	CQ_CHECK(j.rows == 3);
+	h3_done(&j);
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		unsetenv(vars[i]);
+	/* (the helper's own curl honours the variables: ask after unsetting) */
+	CQ_CHECK(h3_mock_count("/gen/page/proxy", NULL) == 1);
+}
+
 void
 suite_http(void)
 {
@@ -571,5 +599,6 @@ suite_http(void)
 	test_redirects();
 	test_secret_never_in_error();
 	test_cancel_mid_transfer();
+	test_env_proxy_ignored();
 	h3_mock("/_mock/faults?clear=1");
 }
