@@ -607,7 +607,12 @@ typedef struct CqJob CqJob;
 /*
  * Start a job: validates params, builds units, starts threads (with all
  * signals blocked).  Returns NULL and fills err on a config error.  Nothing
- * is sent before this call.
+ * is sent before this call.  The job keeps its own deep copy of params:
+ * params and everything it points to (base_url, credentials, policy
+ * strings, out_cols, key columns and values, server option names and
+ * values, settings.ca_file/user_agent) may be freed or changed as soon as
+ * cq_job_start returns, except the source, table and plugin definitions,
+ * which must outlive the job (cq_job_free).
  */
 extern CqJob *cq_job_start(const CqJobParams *params, CqError *err);
 

@@ -107,7 +107,12 @@ typedef struct CqpUnit
 
 struct CqJob
 {
-	CqJobParams params;			/* copy; pointed-to data borrowed */
+	CqJobParams params;			/* deep copy: strings and arrays are owned
+								 * (see params_copy); only source, table and
+								 * plugin are borrowed */
+	void	  **owned;			/* malloc'd blocks of the copy */
+	int			nowned,
+				capowned;
 	const CqTableDef *table;
 	CqpHttp		http;
 	CqpAcct    *acct;
@@ -3219,6 +3224,162 @@ start_thread(pthread_t *th, void *(*fn) (void *), void *arg)
 	return rc == 0;
 }
 
+/* Keep a malloc'd block for job_destroy; frees it and returns NULL on OOM. */
+static void *
+own(CqJob *job, void *blk)
+{
+	if (!blk)
+		return NULL;
+	if (job->nowned == job->capowned)
+	{
+		int			nc = job->capowned ? job->capowned * 2 : 16;
+		void	  **no = realloc(job->owned, (size_t) nc * sizeof(void *));
+
+		if (!no)
+		{
+			free(blk);
+			return NULL;
+		}
+		job->owned = no;
+		job->capowned = nc;
+	}
+	job->owned[job->nowned++] = blk;
+	return blk;
+}
+
+/* Owned copy of s (NULL stays NULL); *ok = false on OOM. */
+static const char *
+own_str(CqJob *job, const char *s, bool *ok)
+{
+	char	   *c;
+
+	if (!s)
+		return NULL;
+	c = own(job, strdup(s));
+	if (!c)
+		*ok = false;
+	return c;
+}
+
+/* Owned copy of an array of n strings. */
+static const char *const *
+own_strv(CqJob *job, const char *const *v, int n, bool *ok)
+{
+	const char **c;
+
+	if (!v || n <= 0)
+		return NULL;
+	c = own(job, calloc((size_t) n, sizeof(char *)));
+	if (!c)
+	{
+		*ok = false;
+		return NULL;
+	}
+	for (int i = 0; i < n; i++)
+		c[i] = own_str(job, v[i], ok);
+	return c;
+}
+
+/*
+ * params_copy
+ *		job->params = a deep copy of *src: every string and array it points
+ *		to (base_url, credentials, policy, out_cols, key columns and values,
+ *		server options, ca_file, user_agent) is owned by the job, so the
+ *		caller may free or change them while the job runs (the FDW's GUC
+ *		strings can change between FETCHes of a cursor).  source, table and
+ *		plugin stay borrowed.  false + err on OOM or a malformed list.
+ */
+static bool
+params_copy(CqJob *job, const CqJobParams *src, CqError *err)
+{
+	CqJobParams *p = &job->params;
+	bool		ok = true;
+
+	*p = *src;
+	if (src->nkeys < 0 || (src->nkeys > 0 && !src->keys) ||
+		src->nserver_opts < 0 ||
+		(src->nserver_opts > 0 && (!src->server_opt_names || !src->server_opt_values)))
+	{
+		cq_error_set(err, CQ_ERR_CONFIG, "invalid key or server option list");
+		return false;
+	}
+	for (int k = 0; k < src->nkeys; k++)
+	{
+		if (!src->keys[k].column || src->keys[k].nvalues < 0 ||
+			(src->keys[k].nvalues > 0 && !src->keys[k].values))
+		{
+			cq_error_set(err, CQ_ERR_CONFIG, "invalid values for key %d", k);
+			return false;
+		}
+		for (int i = 0; i < src->keys[k].nvalues; i++)
+			if (!src->keys[k].values[i])
+			{
+				cq_error_set(err, CQ_ERR_CONFIG, "null value for key column \"%s\"",
+							 src->keys[k].column);
+				return false;
+			}
+	}
+	for (int s = 0; s < src->nserver_opts; s++)
+		if (!src->server_opt_names[s])
+		{
+			cq_error_set(err, CQ_ERR_CONFIG, "null server option name");
+			return false;
+		}
+	p->base_url = own_str(job, src->base_url, &ok);
+	p->cred.token = own_str(job, src->cred.token, &ok);
+	p->cred.user = own_str(job, src->cred.user, &ok);
+	p->cred.secret = own_str(job, src->cred.secret, &ok);
+	p->policy.allowed_hosts = own_str(job, src->policy.allowed_hosts, &ok);
+	p->policy.denied_addrs = own_str(job, src->policy.denied_addrs, &ok);
+	p->settings.ca_file = own_str(job, src->settings.ca_file, &ok);
+	p->settings.user_agent = own_str(job, src->settings.user_agent, &ok);
+	if (src->nout > 0 && src->out_cols)
+	{
+		int		   *oc = own(job, malloc((size_t) src->nout * sizeof(int)));
+
+		if (oc)
+			memcpy(oc, src->out_cols, (size_t) src->nout * sizeof(int));
+		else
+			ok = false;
+		p->out_cols = oc;
+	}
+	if (src->nkeys > 0)
+	{
+		CqKeyValues *kv = own(job, calloc((size_t) src->nkeys, sizeof(CqKeyValues)));
+
+		if (kv)
+			for (int k = 0; k < src->nkeys; k++)
+			{
+				kv[k] = src->keys[k];
+				kv[k].column = own_str(job, src->keys[k].column, &ok);
+				kv[k].values = own_strv(job, src->keys[k].values, src->keys[k].nvalues, &ok);
+			}
+		else
+			ok = false;
+		p->keys = kv;
+	}
+	if (src->nserver_opts > 0)
+	{
+		p->server_opt_names = own_strv(job, src->server_opt_names, src->nserver_opts, &ok);
+		p->server_opt_values = own_strv(job, src->server_opt_values, src->nserver_opts, &ok);
+	}
+	if (!ok)
+		cq_error_set(err, CQ_ERR_NOMEM, "out of memory copying the job parameters");
+	return ok;
+}
+
+static void
+wipe(const char *s)
+{
+	if (s)
+	{
+		volatile char *v = (volatile char *) s;
+
+		while (*v)
+			*v++ = '\0';
+	}
+}
+
 static void
 job_destroy(CqJob *job)
 {
@@ -3269,16 +3430,23 @@ job_destroy(CqJob *job)
 	pthread_mutex_destroy(&job->wmu);
 	pthread_cond_destroy(&job->cv);
 	cqp_acct_unref(job->acct);
+	/* our copies of the credentials do not linger in freed memory */
+	wipe(job->params.cred.token);
+	wipe(job->params.cred.user);
+	wipe(job->params.cred.secret);
+	for (int i = 0; i < job->nowned; i++)
+		free(job->owned[i]);
+	free(job->owned);
 	free(job);
 }
 
 /*
  * cq_job_start
  *		Validate params, build the units and start the I/O thread and the
- *		parse workers (signals blocked).  `params` and everything it points
- *		to (source, table, strings, arrays) must stay valid until
- *		cq_job_free.  Returns NULL with err filled on a configuration error.
- *		Consumer thread.
+ *		parse workers (signals blocked).  The job deep-copies `params`
+ *		(params_copy): only the source, table and plugin definitions must
+ *		stay valid until cq_job_free.  Returns NULL with err filled on a
+ *		configuration error.  Consumer thread.
  */
 static CqJob *job_start(const CqJobParams *params, bool offline, CqError *err);
 
@@ -3412,10 +3580,14 @@ job_start(const CqJobParams *params, bool offline, CqError *err)
 	atomic_init(&job->parsing, 0);
 	atomic_init(&job->out_count, 0);
 	atomic_init(&job->page_expect, 0);
-	job->params = *params;
+	if (!params_copy(job, params, err))
+	{
+		job_destroy(job);
+		return NULL;
+	}
 	sanitize_settings(&job->params.settings);
 	job->table = t;
-	job->base_url = params->base_url ? params->base_url :
+	job->base_url = job->params.base_url ? job->params.base_url :
 		(params->source ? params->source->base_url : NULL);
 	job->acct = cqp_acct_new();
 	job->warn = calloc((size_t) params->nout + 1, sizeof(CqColumnWarning));

@@ -477,6 +477,140 @@ bench_offline(int workers, int reps, bool print)
 	return rows / (wall / 1000.0);
 }
 
+/* Overwrite a heap string with garbage, then free it. */
+static void
+scribble_free(char *s)
+{
+	if (s)
+	{
+		memset(s, 'X', strlen(s));
+		free(s);
+	}
+}
+
+/*
+ * cq_job_start deep-copies its params: every string and array the caller
+ * passed is scribbled over and freed right after the start, while the job
+ * still has 15 pages at 20 ms to fetch (the I/O thread reads the policy,
+ * base URL and user agent for each; units were built from the key values).
+ * Valgrind (make valgrind TESTS=sched) reports any read of the freed copies.
+ */
+static void
+test_params_freed(void)
+{
+	CqTableDef *t = acct_table("n=9&per_page=3&latency_ms=20&shape=small");
+	CqJobParams p;
+	CqError		err;
+	CqJob	   *job;
+	CqJobState	st;
+	long		rows = 0;
+	char	   *vals_store[5];
+	const char **vals = calloc(5, sizeof(char *));
+	CqKeyValues *kv = calloc(1, sizeof(CqKeyValues));
+	int		   *cols = calloc(3, sizeof(int));
+	char	   *base = strdup(cqt_mock_url());
+	char	   *allowed = strdup("127.0.0.1, localhost");
+	char	   *denied = strdup("169.254.0.0/16, 10.0.0.0/8");
+	char	   *ua = strdup("h12-test/1.0");
+	char	   *kcol = strdup("account");
+	const char **onames = calloc(1, sizeof(char *));
+	const char **ovals = calloc(1, sizeof(char *));
+
+	if (!t)
+		return;
+	h3_mock("/_mock/reset");
+	for (int i = 0; i < 5; i++)
+	{
+		vals_store[i] = malloc(8);
+		snprintf(vals_store[i], 8, "%d", i + 1);
+		vals[i] = vals_store[i];
+	}
+	onames[0] = strdup("accounts");
+	ovals[0] = strdup("7,8,9");
+	kv->column = kcol;
+	kv->op = CQ_OP_EQ;
+	kv->nvalues = 5;
+	kv->values = vals;
+	for (int i = 0; i < 3; i++)
+		cols[i] = i;
+	memset(&p, 0, sizeof(p));
+	p.table = t;
+	p.base_url = base;
+	p.policy.allowed_hosts = allowed;
+	p.policy.denied_addrs = denied;
+	p.nout = 3;
+	p.out_cols = cols;
+	p.nkeys = 1;
+	p.keys = kv;
+	p.nserver_opts = 1;
+	p.server_opt_names = onames;
+	p.server_opt_values = ovals;
+	p.limit = -1;
+	cq_job_settings_default(&p.settings);
+	p.settings.user_agent = ua;
+	p.settings.concurrency = 2;
+	memset(&err, 0, sizeof(err));
+	job = cq_job_start(&p, &err);
+	CQ_CHECKF(job != NULL, "%s", err.message);
+
+	/* the caller's memory goes away at once */
+	scribble_free(base);
+	scribble_free(allowed);
+	scribble_free(denied);
+	scribble_free(ua);
+	scribble_free(kcol);
+	for (int i = 0; i < 5; i++)
+		scribble_free(vals_store[i]);
+	scribble_free((char *) onames[0]);
+	scribble_free((char *) ovals[0]);
+	memset(vals, 0, 5 * sizeof(char *));
+	memset(cols, 0xff, 3 * sizeof(int));
+	free(vals);
+	free(kv);
+	free(cols);
+	free(onames);
+	free(ovals);
+	memset(&p, 0xff, sizeof(p));
+	if (!job)
+	{
+		cq_table_def_free(t);
+		return;
+	}
+	for (;;)
+	{
+		CqBatch    *b;
+
+		st = cq_job_next(job, &b);
+		if (st == CQ_JOB_BATCH)
+		{
+			for (int r = 0; r < b->nrows; r++)
+				CQ_CHECK(b->values[r * b->ncols + 1].u.i >= 1 && b->values[r * b->ncols + 1].u.i <= 5);
+			rows += b->nrows;
+			cq_batch_free(b);
+			continue;
+		}
+		if (st == CQ_JOB_PENDING)
+		{
+			struct pollfd pfd = {cq_job_fd(job), POLLIN, 0};
+
+			poll(&pfd, 1, 1000);
+			continue;
+		}
+		break;
+	}
+	CQ_CHECKF(st == CQ_JOB_DONE, "%s", cq_job_error(job)->message);
+	CQ_CHECKF(rows == 5 * 9, "rows %ld", rows);
+	cq_job_free(job);
+	cq_table_def_free(t);
+	{
+		/* the user agent came from the freed copy */
+		char	   *b = cqt_mock_get("/_mock/requests?route=/accounts/&limit=1");
+
+		CQ_CHECK(strstr(b, "/accounts/") != NULL);
+		free(b);
+	}
+}
+
 /* ---- fast extraction == full parse ---- */
 
 static json_t *
@@ -680,6 +814,7 @@ suite_sched(void)
 	test_parent_dfs();
 	test_skip_failed();
 	test_values();
+	test_params_freed();
 	test_fast_equivalence();
 	bench_offline(2, 2, false);	/* the offline path, checked (small) */
 	if (getenv("H3_BENCH"))
