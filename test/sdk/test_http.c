@@ -582,6 +582,210 @@ test_env_proxy_ignored(void)
 	CQ_CHECK(h3_mock_count("/gen/page/proxy", NULL) == 1);
 }
 
+/* Run a one-column job of table 0 of a source spec (with credentials). */
+static CqJobState
+run_source(const char *src_json, const CqCredentials *cred, H3Job *j,
+		   CqSourceDef **srcp)
+{
+	CqError		err;
+	CqSourceDef *src;
+
+	memset(&err, 0, sizeof(err));
+	src = cq_spec_parse(src_json, strlen(src_json), &err);
+	*srcp = src;
+	CQ_CHECKF(src != NULL, "%s", err.message);
+	h3_params(j, NULL);
+	if (!src)
+		return CQ_JOB_FAILED;
+	j->p.table = &src->tables[0];
+	j->p.source = src;
+	j->p.nout = 1;
+	j->p.out_cols = j->cols;
+	j->cols[0] = 0;
+	j->id_col = 0;
+	if (cred)
+		j->p.cred = *cred;
+	return h3_run(j);
+}
+
+#define RL_SOURCE(endpoint) \
+	"{\"name\":\"s\",\"auth\":\"bearer\",\"base_url\":\"http://x\"," \
+	"\"ratelimit\":{\"remaining\":\"X-RateLimit-Remaining\",\"reset\":\"X-RateLimit-Reset\"}," \
+	"\"tables\":[{\"name\":\"t\",\"endpoint\":\"" endpoint "\",\"rows\":\"/items\"," \
+	"\"columns\":[{\"name\":\"id\",\"type\":\"int\"}]}]}"
+
+/*
+ * GitHub's primary rate limit: 403 with X-RateLimit-Remaining: 0 and
+ * X-RateLimit-Reset (epoch s).  A reset within retry_max_ms is waited for,
+ * then the request succeeds; a reset beyond it fails at once with
+ * CQ_ERR_RATE_LIMIT naming retry_max_ms.
+ */
+static void
+test_github_ratelimit(void)
+{
+	H3Job		j;
+	CqSourceDef *src;
+	CqCredentials cred = {"tok", NULL, NULL};
+
+	h3_mock("/_mock/reset");
+	h3_mock("/_mock/fault?route=/gen/page/rl1&mode=ratelimit&count=1&retry_after=1");
+	CQ_CHECKF(run_source(RL_SOURCE("/gen/page/rl1?n=5&shape=small"), &cred, &j, &src) == CQ_JOB_DONE,
+			  "%s", j.err.message);
+	CQ_CHECK(j.rows == 5);
+	CQ_CHECK(j.st.retries == 1 && j.st.requests == 2);
+	/* the reset is now + 1 s rounded up to a whole second */
+	CQ_CHECKF(j.elapsed_ms >= 900 && j.elapsed_ms < 4000 && j.st.ratelimit_wait_ms >= 900,
+			  "elapsed %.0f ms, wait %.0f ms", j.elapsed_ms, j.st.ratelimit_wait_ms);
+	printf("  GitHub rate limit (reset in 1 s): waited, elapsed %.0f ms\n", j.elapsed_ms);
+	h3_done(&j);
+	cq_source_def_free(src);
+
+	h3_mock("/_mock/reset");
+	h3_mock("/_mock/fault?route=/gen/page/rl2&mode=ratelimit&count=-1&retry_after=120");
+	CQ_CHECK(run_source(RL_SOURCE("/gen/page/rl2?n=5&shape=small"), &cred, &j, &src) == CQ_JOB_FAILED);
+	CQ_CHECKF(j.err.kind == CQ_ERR_RATE_LIMIT && j.err.http_status == 403, "kind %d status %d",
+			  j.err.kind, j.err.http_status);
+	CQ_CHECK_STR(j.err.setting, "retry_max_ms");
+	CQ_CHECKF(strstr(j.err.api_message, "rate limit") != NULL, "%s", j.err.api_message);
+	CQ_CHECKF(j.elapsed_ms < 2000, "gave up after %.0f ms", j.elapsed_ms);
+	CQ_CHECK(h3_mock_count("/gen/page/rl2", NULL) == 1);
+	h3_done(&j);
+	cq_source_def_free(src);
+	h3_mock("/_mock/faults?clear=1");
+}
+
+/* auth_ok of every logged request under route (all must match). */
+static int
+auth_ok_count(const char *route, int *total)
+{
+	char		q[256];
+	char	   *b;
+	json_t	   *doc;
+	int			ok = 0;
+
+	*total = 0;
+	snprintf(q, sizeof(q), "/_mock/requests?route=%s", route);
+	b = cqt_mock_get(q);
+	doc = json_loads(b, 0, NULL);
+	free(b);
+	if (doc)
+	{
+		size_t		i;
+		json_t	   *r;
+
+		json_array_foreach(json_object_get(doc, "requests"), i, r)
+		{
+			(*total)++;
+			if (json_is_true(json_object_get(r, "auth_ok")))
+				ok++;
+		}
+	}
+	json_decref(doc);
+	return ok;
+}
+
+/*
+ * Basic auth and a custom header carry the credential (the mock enforces
+ * its sha256, so a wrong or missing one is a 401); a redirect to another
+ * origin drops it.
+ */
+static void
+test_auth_methods(void)
+{
+	H3Job		j;
+	CqSourceDef *src;
+	int			total,
+				ok;
+	char		srcj[2048];
+
+	/* basic: sha256 of base64("alice:s3cret") */
+	{
+		CqCredentials cred = {"s3cret", "alice", NULL};
+
+		h3_mock("/_mock/reset");
+		h3_mock("/_mock/expect_token?sha256=d5f4f2cfc3a0d89e4c4455ebd79d3fd1eea2a12ac9ced4f2bc53aca9f89ada0b&enforce=1");
+		CQ_CHECKF(run_source("{\"name\":\"s\",\"auth\":\"basic\",\"base_url\":\"http://x\","
+							 "\"tables\":[{\"name\":\"t\",\"endpoint\":\"/gen/page/basic?n=30&per_page=10&shape=small\","
+							 "\"rows\":\"/items\",\"pagination\":{\"type\":\"page_number\",\"next_param\":\"page\"},"
+							 "\"columns\":[{\"name\":\"id\",\"type\":\"int\"}]}]}",
+							 &cred, &j, &src) == CQ_JOB_DONE, "%s", j.err.message);
+		CQ_CHECK(j.rows == 30);
+		ok = auth_ok_count("/gen/page/basic", &total);
+		CQ_CHECKF(total == 4 && ok == 4, "basic: %d of %d requests authenticated", ok, total);
+		h3_done(&j);
+		cq_source_def_free(src);
+
+		/* a wrong password is refused by the mock: the job fails with 401 */
+		cred.token = "wrong";
+		h3_mock("/_mock/reset");
+		h3_mock("/_mock/expect_token?sha256=d5f4f2cfc3a0d89e4c4455ebd79d3fd1eea2a12ac9ced4f2bc53aca9f89ada0b&enforce=1");
+		CQ_CHECK(run_source("{\"name\":\"s\",\"auth\":\"basic\",\"base_url\":\"http://x\","
+							"\"tables\":[{\"name\":\"t\",\"endpoint\":\"/gen/page/basic?n=3&shape=small\","
+							"\"rows\":\"/items\",\"columns\":[{\"name\":\"id\",\"type\":\"int\"}]}]}",
+							&cred, &j, &src) == CQ_JOB_FAILED);
+		CQ_CHECK(j.err.http_status == 401);
+		h3_done(&j);
+		cq_source_def_free(src);
+	}
+
+	/* custom header X-Api-Key: sha256("k3y-abc") */
+	{
+		CqCredentials cred = {"k3y-abc", NULL, NULL};
+
+		h3_mock("/_mock/reset");
+		h3_mock("/_mock/expect_token?sha256=33d819eb4e8e8b2f24284ba4fdaad1707a2f81317fa2d73b45a51281f2bb0f11&enforce=1");
+		CQ_CHECKF(run_source("{\"name\":\"s\",\"auth\":\"header\",\"auth_header\":\"X-Api-Key\",\"base_url\":\"http://x\","
+							 "\"tables\":[{\"name\":\"t\",\"endpoint\":\"/gen/page/hdr?n=5&shape=small\","
+							 "\"rows\":\"/items\",\"columns\":[{\"name\":\"id\",\"type\":\"int\"}]}]}",
+							 &cred, &j, &src) == CQ_JOB_DONE, "%s", j.err.message);
+		CQ_CHECK(j.rows == 5);
+		ok = auth_ok_count("/gen/page/hdr", &total);
+		CQ_CHECKF(total == 1 && ok == 1, "header: %d of %d requests authenticated", ok, total);
+		{
+			char	   *b = cqt_mock_get("/_mock/requests?route=/gen/page/hdr");
+
+			CQ_CHECKF(strstr(b, "\"x-api-key:") != NULL, "%s", b);
+			free(b);
+		}
+		h3_done(&j);
+		cq_source_def_free(src);
+	}
+
+	/* a redirect to another origin (localhost vs 127.0.0.1) drops it */
+	{
+		CqCredentials cred = {"tok-xo", NULL, NULL};
+		const char *port = strrchr(cqt_mock_url(), ':');
+		char	   *b;
+		json_t	   *doc;
+
+		h3_mock("/_mock/reset");
+		h3_mock("/_mock/expect_token?sha256=8493df4f3b207559134aa8aae6e7037d53ee03b0b14377e535b5ee48c98e63f5");
+		snprintf(srcj, sizeof(srcj),
+				 "{\"name\":\"s\",\"auth\":\"bearer\",\"base_url\":\"http://x\","
+				 "\"tables\":[{\"name\":\"t\",\"endpoint\":\"/redirect?to=http://localhost%s/gen/page/xo%%3Fn%%3D4%%26shape%%3Dsmall\","
+				 "\"rows\":\"/items\",\"columns\":[{\"name\":\"id\",\"type\":\"int\"}]}]}",
+				 port ? port : ":18080");
+		CQ_CHECKF(run_source(srcj, &cred, &j, &src) == CQ_JOB_DONE, "%s", j.err.message);
+		CQ_CHECK(j.rows == 4);
+		ok = auth_ok_count("/redirect", &total);
+		CQ_CHECKF(total == 1 && ok == 1, "redirect: %d of %d authenticated", ok, total);
+		b = cqt_mock_get("/_mock/requests?route=/gen/page/xo");
+		doc = json_loads(b, 0, NULL);
+		{
+			json_t	   *r = json_array_get(json_object_get(doc, "requests"), 0);
+
+			CQ_CHECKF(r && json_is_string(json_object_get(r, "auth")) &&
+					  strcmp(json_string_value(json_object_get(r, "auth")), "none") == 0,
+					  "other origin got a credential: %s", b);
+		}
+		json_decref(doc);
+		free(b);
+		h3_done(&j);
+		cq_source_def_free(src);
+	}
+	h3_mock("/_mock/expect_token");
+}
+
 void
 suite_http(void)
 {
@@ -600,5 +804,7 @@ suite_http(void)
 	test_secret_never_in_error();
 	test_cancel_mid_transfer();
 	test_env_proxy_ignored();
+	test_github_ratelimit();
+	test_auth_methods();
 	h3_mock("/_mock/faults?clear=1");
 }
