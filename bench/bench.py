@@ -31,8 +31,10 @@ Exit status: 0 if every method of every run produced the expected number of
 rows (and, with --smoke, nothing else is asserted), 1 otherwise.
 """
 import argparse
+import collections
 import concurrent.futures
 import datetime
+import hashlib
 import json
 import math
 import os
@@ -73,6 +75,75 @@ M_REFRESH = "cq_fdw REFRESH MATERIALIZED VIEW"
 M_ELT = "baseline: sequential fetch, then COPY"
 M_IDEAL = "ideal (computed)"
 CQ_METHODS = (M_COUNT, M_ALLCOLS, M_REFRESH)
+
+
+def perf_summary(data, pid):
+    """Text summary of a system-wide `perf record -g` file: samples per
+    process name, then per thread of backend PID (tid == pid is the main
+    thread) the leaf DSOs and symbols, and the callers of the main thread's
+    libjansson samples.  Parses `perf script` (no perf report sort keys,
+    whose filters vary between perf versions)."""
+    p = subprocess.run(["perf", "script", "-i", data, "-F", "comm,pid,tid,ip,sym,dso"],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    comm = collections.Counter()
+    thr = collections.Counter()
+    dso = collections.defaultdict(collections.Counter)
+    sym = collections.defaultdict(collections.Counter)
+    jcall = collections.Counter()
+    total = 0
+
+    def frame(line):            # "ip sym+off (dso)" -> (sym, dso)
+        parts = line.split(None, 1)
+        rest = parts[1] if len(parts) > 1 else ""
+        d = rest[rest.rfind("(") + 1:-1] if rest.endswith(")") else "?"
+        sy = rest[:rest.rfind("(")].strip() if "(" in rest else rest
+        sy = re.sub(r"\+0x[0-9a-f]+$", "", sy)
+        return sy, os.path.basename(d)
+
+    def flush(hdr, frames):
+        nonlocal total
+        if not hdr:
+            return
+        total += 1
+        comm[hdr[0]] += 1
+        if hdr[1] != pid or not frames:
+            return
+        tid = hdr[2]
+        thr[tid] += 1
+        sy, d = frame(frames[0])
+        dso[tid][d] += 1
+        sym[tid]["%s (%s)" % (sy, d)] += 1
+        if tid == pid and "jansson" in d:
+            callers = [frame(x)[0] for x in frames if "jansson" not in frame(x)[1]][:3]
+            jcall[" <- ".join(callers) or "?"] += 1
+    hdr, frames = None, []
+    for line in p.stdout.decode("utf-8", "replace").splitlines():
+        if not line.strip():
+            continue
+        if not line[0].isspace():
+            flush(hdr, frames)
+            m = re.match(r"\s*(.*?)\s+(\d+)/(\d+)\s*$", line)
+            hdr = (m.group(1), int(m.group(2)), int(m.group(3))) if m else None
+            frames = []
+        else:
+            frames.append(line.strip())
+    flush(hdr, frames)
+    out = ["", "## samples by process name (all CPUs, %d samples)" % total]
+    out += ["%6.1f%%  %s" % (100.0 * v / max(total, 1), k) for k, v in comm.most_common(8)]
+    bt = sum(thr.values())
+    out += ["", "## backend %s by thread (%d samples = %.1f%% of all)" % (pid, bt, 100.0 * bt / max(total, 1))]
+    for tid, v in thr.most_common():
+        out.append("%6.1f%%  tid %d%s" % (100.0 * v / max(bt, 1), tid, " (main thread)" if tid == pid else ""))
+    for tid, v in thr.most_common(4):
+        out += ["", "## tid %d%s: leaf DSO" % (tid, " (main)" if tid == pid else "")]
+        out += ["%6.1f%%  %s" % (100.0 * c / v, k) for k, c in dso[tid].most_common(8)]
+        out += ["", "## tid %d%s: leaf symbols" % (tid, " (main)" if tid == pid else "")]
+        out += ["%6.1f%%  %s" % (100.0 * c / v, k) for k, c in sym[tid].most_common(15)]
+    if jcall:
+        n = sum(jcall.values())
+        out += ["", "## main thread: callers of its libjansson samples (%d)" % n]
+        out += ["%6.1f%%  %s" % (100.0 * c / n, k) for k, c in jcall.most_common(8)]
+    return "\n".join(out) + "\n"
 
 
 def log(msg):
@@ -428,21 +499,34 @@ CREATE TABLE elt_{s} (LIKE copy_{s});
                 self.run_sql_method(sc, m, stmt, setup, verify, expect)
             if run < base_runs:
                 self.run_baseline(sc, expect)
-        ideal = None
-        if lat:
-            ideal = max(requests * lat / 1000.0 / self.concurrency, pages_per_unit * lat / 1000.0)
-        self.results[(name, M_IDEAL)] = {"times": [ideal] if ideal is not None else [], "rows": expect,
-                                         "hwm_kb": [], "anon_kb": [], "warnings": [], "errors": [],
-                                         "computed": True,
-                                         "formula": "%d requests x %d ms / %d in flight = %.3f s; chain %d x %d ms" % (
-                                             requests, lat, self.concurrency,
-                                             requests * lat / 1000.0 / self.concurrency, pages_per_unit, lat)}
-        self.results[(name, "_meta")] = {"desc": desc, "requests": requests, "rows": expect}
+        self.set_ideal(sc)
         if self.a.compare:
             self.compare(sc)
         for p in (csvp, jsonp):
             if not self.a.keep_files:
                 os.unlink(p)
+
+    def set_ideal(self, sc):
+        """The computed ideal: requests x latency / concurrency, but never
+        less than the longest chain of pages that must be fetched one after
+        the other.  Link-header collections have a chain of 2: the SDK reads
+        rel="last" from the first page and fetches the others concurrently;
+        next-token pages of one account are a chain (each names the next)."""
+        name, desc, style, accounts, n, per_page, lat = sc
+        pages_per_unit = max(1, math.ceil(n / per_page))
+        requests = (accounts or 1) * pages_per_unit
+        if style == "link":
+            chain = min(2, pages_per_unit)      # the first page, then all others at once
+        else:
+            chain = pages_per_unit
+        flat = requests * lat / 1000.0 / self.concurrency
+        ideal = max(flat, chain * lat / 1000.0) if lat else None
+        self.results[(name, M_IDEAL)] = {
+            "times": [ideal] if ideal is not None else [], "rows": (accounts or 1) * n,
+            "hwm_kb": [], "anon_kb": [], "warnings": [], "errors": [], "computed": True,
+            "formula": "%d requests x %d ms / %d in flight = %.3f s, chain of %d sequential pages = %.3f s" % (
+                requests, lat, self.concurrency, flat, chain, chain * lat / 1000.0)}
+        self.results[(name, "_meta")] = {"desc": desc, "requests": requests, "rows": (accounts or 1) * n}
 
     def compare(self, sc):
         """Rows the refresh loaded that differ from the COPY floor's (same
@@ -540,18 +624,42 @@ CREATE FOREIGN TABLE ft_mem (
             rep = os.path.join(self.a.out, "profile-%s-%s.txt" % (s, label))
             with open(rep, "w") as f:
                 f.write("# %s: %.3f s, backend pid %s\n" % (stmt, (r["ms"] or 0) / 1000.0, pid))
-                for title, extra in (("by process/thread (all CPUs)", ["--sort", "comm,pid,tid"]),
-                                     ("backend, by thread and DSO", ["--pid", str(pid), "--sort", "tid,dso"]),
-                                     ("backend, by symbol", ["--pid", str(pid), "--sort", "sym"]),
-                                     ("backend, by thread and symbol", ["--pid", str(pid), "--sort", "tid,sym"])):
-                    f.write("\n## %s\n" % title)
-                    f.flush()
-                    subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "-g", "none",
-                                    "--percent-limit", "0.7"] + extra,
-                                   stdout=f, stderr=subprocess.DEVNULL)
+                f.write(perf_summary(data, pid))
             log("profile %s: %s" % (label, rep))
 
+    @staticmethod
+    def installed_so():
+        """sha256 of the installed cq_fdw.so (the install dir is shared: a
+        concurrent `make install`, e.g. test/run's ASan stage, replaces it
+        under a running benchmark)."""
+        try:
+            libdir = subprocess.run(["pg_config", "--pkglibdir"], stdout=subprocess.PIPE).stdout.decode().strip()
+            with open(os.path.join(libdir, "cq_fdw.so"), "rb") as f:
+                return hashlib.sha256(f.read()).hexdigest()
+        except OSError:
+            return None
+
     # ------------------------------------------------------------ report
+    STATE = ("notes", "failures", "mem", "cancel_ms", "settings", "pgversion", "concurrency",
+             "memory_budget", "load0", "load_end")
+
+    def save(self, path):
+        self.load_end = self.loadavg()
+        st = {k: getattr(self, k, None) for k in self.STATE}
+        st["args"] = vars(self.a)
+        with open(path, "w") as f:
+            json.dump({"results": {"%s|%s" % k: v for k, v in self.results.items()}, "state": st},
+                      f, indent=1, default=str)
+
+    def load(self, path):
+        with open(path) as f:
+            d = json.load(f)
+        self.results = {tuple(k.split("|", 1)): v for k, v in d["results"].items()}
+        for k in self.STATE:
+            setattr(self, k, d["state"].get(k))
+        for k in ("runs", "baseline_runs_slow", "cancel_after"):
+            setattr(self.a, k, d["state"]["args"].get(k))
+
     def table(self, scenarios):
         hdr = ["scenario", "method", "runs", "median s", "min-max s", "rows/s", "peak RSS MB",
                "cq/COPY", "cq/ideal"]
@@ -600,7 +708,7 @@ CREATE FOREIGN TABLE ft_mem (
             pass
         return "%d cores (nproc), %s, %s, %s; load average at start %s, at end %s" % (
             os.cpu_count() or 0, model, platform.platform(), self.pgversion.split(" on ")[0],
-            self.load0, self.loadavg())
+            self.load0, getattr(self, "load_end", None) or self.loadavg())
 
     @staticmethod
     def loadavg():
@@ -650,13 +758,13 @@ CREATE FOREIGN TABLE ft_mem (
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--pghost", required=True)
+    ap.add_argument("--pghost", default="")
     ap.add_argument("--pgport", default="5432")
     ap.add_argument("--pguser", default="postgres")
     ap.add_argument("--dbname", default="cqbench")
     ap.add_argument("--recreate-db", action="store_true")
-    ap.add_argument("--mock", required=True)
-    ap.add_argument("--workdir", required=True, help="local CSV/JSON files (must be readable by the server)")
+    ap.add_argument("--mock", default="http://127.0.0.1:18080")
+    ap.add_argument("--workdir", default="/tmp/cq_bench_files", help="local CSV/JSON files (must be readable by the server)")
     ap.add_argument("--out", default=os.path.join(HERE, "out"))
     ap.add_argument("--smoke", action="store_true", help="small sizes, 1 run, no profile/cancel")
     ap.add_argument("--runs", type=int, default=None)
@@ -672,6 +780,7 @@ def main():
     ap.add_argument("--no-compare", dest="compare", action="store_false")
     ap.add_argument("--keep-files", action="store_true")
     ap.add_argument("--route-prefix", default="bench")
+    ap.add_argument("--render", help="print the report of a saved results.json instead of running")
     ap.add_argument("--readme", help="replace the results section of this README with the table")
     a = ap.parse_args()
     if a.runs is None:
@@ -686,24 +795,44 @@ def main():
     scenarios = [sc for sc in defs if sc[0] in wanted]
 
     b = Bench(a)
+    if a.render:
+        # re-render a saved run (ideals recomputed from the scenario list)
+        b.load(a.render)
+        for sc in scenarios:
+            if (sc[0], "_meta") in b.results:
+                b.set_ideal(sc)
+        print(b.report(scenarios))
+        return 0
     b.setup_db()
     b.first_scan()
     t0 = time.monotonic()
+    so = b.installed_so()
+    steps = []
     for sc in scenarios:
-        b.scenario(sc)
+        steps.append(("scenario " + sc[0], lambda sc=sc: b.scenario(sc)))
         if sc[0] == "S1" and a.profile:
-            b.profile(sc)
+            steps.append(("profile", lambda sc=sc: b.profile(sc)))
         if sc[0] == "S3" and not a.no_cancel:
-            b.cancel(sc)
+            steps.append(("cancel", lambda sc=sc: b.cancel(sc)))
     if not a.no_memory:
-        b.memory()
+        steps.append(("memory", b.memory))
+    for label, fn in steps:
+        try:
+            fn()
+        except Exception as ex:        # keep going: report what was measured
+            b.failures.append("%s: %s" % (label, str(ex)[:300]))
+            log("FAIL %s: %s" % (label, ex))
+        if so and b.installed_so() != so:
+            b.notes.append("the installed cq_fdw.so changed during the run (after %s): another build "
+                           "installed over it; numbers after that point are not comparable" % label)
+            log(b.notes[-1])
+            so = b.installed_so()
     text = b.report(scenarios)
     log("total %.0f s" % (time.monotonic() - t0))
     with open(os.path.join(a.out, "results.md"), "w") as f:
         f.write("# cq_fdw benchmark results%s\n\n" % (" (smoke)" if a.smoke else ""))
         f.write(text)
-    with open(os.path.join(a.out, "results.json"), "w") as f:
-        json.dump({"%s|%s" % k: v for k, v in b.results.items()}, f, indent=1, default=str)
+    b.save(os.path.join(a.out, "results.json"))
     print(text)
     if a.readme:
         with open(a.readme) as f:
