@@ -88,4 +88,4 @@ SELECT snapshot, status, rows, requests, finished - started AS took
 
 -- What a scan did: requests, pages, bytes, retries, waits.
 EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF)
-SELECT count(*) FROM k8s.k8s_pods;
+SELECT name, pod_ip FROM k8s.k8s_pods WHERE namespace = 'shop';
