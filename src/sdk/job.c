@@ -3153,7 +3153,7 @@ cq_job_settings_default(CqJobSettings *s)
 
 	memset(s, 0, sizeof(*s));
 	s->concurrency = 64;
-	s->workers = (int) (cores < 1 ? 1 : cores > 4 ? 4 : cores);
+	s->workers = (int) (cores < 1 ? 1 : cores > 8 ? 8 : cores);	/* every core: parsing is the cost */
 	s->memory_budget = (size_t) 64 * 1024 * 1024;
 	s->batch_rows = 1000;
 	s->connect_timeout_ms = 10000;
@@ -3598,7 +3598,11 @@ job_start(const CqJobParams *params, bool offline, CqError *err)
 		goto fail;
 	}
 	job->st.budget_bytes = job->params.settings.memory_budget;
+#ifdef CQ_NO_FAST_EXTRACT		/* build flag: measure the full-parse path */
+	(void) fast_plan_new;
+#else
 	job->fast = fast_plan_new(job);
+#endif
 	if (!cqp_http_init(&job->http, &job->params, job->acct, err))
 		goto fail;
 
