@@ -327,7 +327,33 @@ typedef struct CqColumnDef
 	char	   *description;
 	/* compiled by the loader */
 	CqPath	   *cpath;
+	/*
+	 * Optional transform of a string value before it is parsed as `type`
+	 * (spec key "transform"; for arrays, per element):
+	 *	"last_segment"			the part after the last '/' ("zones/us-central1-a"
+	 *							or a self-link URL -> "us-central1-a")
+	 *	"segment_after:<name>"	the path segment after the segment <name>, any
+	 *							case (an ARM id "/subscriptions/s/resourceGroups/
+	 *							rg/..." with resourceGroups -> "rg"); NULL when
+	 *							the value has no such segment
+	 */
+	char	   *transform;
+	int			transform_kind; /* CQ_XFORM_* (set by the loader) */
+	char	   *transform_arg;	/* the <name> of segment_after */
 } CqColumnDef;
+
+#define CQ_XFORM_NONE			0
+#define CQ_XFORM_LAST_SEGMENT	1
+#define CQ_XFORM_SEGMENT_AFTER	2
+
+/*
+ * Apply col's transform to the string s[0..len): sets *out and *outlen to a
+ * substring of s (no copy) and returns true, or returns false when the
+ * transform finds nothing (the value is NULL).  A column without a
+ * transform gets s unchanged.
+ */
+extern bool cq_column_transform(const CqColumnDef *col, const char *s,
+								size_t len, const char **out, size_t *outlen);
 
 typedef struct CqTableDef
 {

@@ -858,6 +858,8 @@ table_clear(CqTableDef *t)
 			free(t->columns[i].name);
 			free(t->columns[i].path);
 			free(t->columns[i].description);
+			free(t->columns[i].transform);
+			free(t->columns[i].transform_arg);
 			cq_path_free(t->columns[i].cpath);
 		}
 		free(t->columns);
@@ -979,7 +981,7 @@ static const char *const table_keys[] = {
 	"supports_limit", "columns", NULL
 };
 static const char *const column_keys[] = {
-	"name", "type", "path", "description", NULL
+	"name", "type", "path", "description", "transform", NULL
 };
 static const char *const key_keys[] = {
 	"column", "param", "in", "ops", "op_params", "required", "guaranteed",
@@ -1123,6 +1125,28 @@ parse_column(Ctx *c, const char *loc, json_t *jc, CqColumnDef *col)
 		return fail(c, loc, "path", "\"%s\" has a \"*\" segment (many values) but type %s is a scalar: use %s[] or json",
 					quote(qs, sizeof(qs), col->path), cq_type_name(col->type.base),
 					cq_type_name(col->type.base));
+	if (!get_string(c, loc, jc, "transform", false, 128, &col->transform))
+		return false;
+	if (col->transform)
+	{
+		const char *arg = NULL;
+
+		if (strcmp(col->transform, "last_segment") == 0)
+			col->transform_kind = CQ_XFORM_LAST_SEGMENT;
+		else if (strncmp(col->transform, "segment_after:", 14) == 0 &&
+				 (arg = col->transform + 14)[0] != '\0' && strchr(arg, '/') == NULL)
+		{
+			col->transform_kind = CQ_XFORM_SEGMENT_AFTER;
+			col->transform_arg = strdup(arg);
+			if (col->transform_arg == NULL)
+				return fail(c, loc, "transform", "out of memory");
+		}
+		else
+			return fail(c, loc, "transform", "unknown transform \"%s\" (known: last_segment, segment_after:<segment>)",
+						quote(qs, sizeof(qs), col->transform));
+		if (col->type.base == CQ_T_JSON)
+			return fail(c, loc, "transform", "a transform applies to string values: type json takes the value as is");
+	}
 	return true;
 }
 

@@ -693,9 +693,80 @@ test_mutations(void)
 	free(buf);
 }
 
+/* Column transforms: spec validation and what they extract. */
+static void
+test_transforms(void)
+{
+	CqError		err;
+	CqTableDef *t;
+	const char *o;
+	size_t		n;
+	const char *good =
+		"{\"name\":\"t\",\"endpoint\":\"/x\",\"columns\":["
+		"{\"name\":\"zone\",\"type\":\"string\",\"transform\":\"last_segment\"},"
+		"{\"name\":\"rg\",\"type\":\"string\",\"path\":\"/id\",\"transform\":\"segment_after:resourceGroups\"},"
+		"{\"name\":\"nets\",\"type\":\"string[]\",\"path\":\"/n/*/u\",\"transform\":\"last_segment\"},"
+		"{\"name\":\"plain\",\"type\":\"string\"}]}";
+
+	t = cq_spec_parse_table(good, strlen(good), &err);
+	CQ_CHECKF(t != NULL, "%s", err.message);
+	if (t == NULL)
+		return;
+	CQ_CHECK(t->columns[0].transform_kind == CQ_XFORM_LAST_SEGMENT);
+	CQ_CHECK(t->columns[1].transform_kind == CQ_XFORM_SEGMENT_AFTER);
+	CQ_CHECK_STR(t->columns[1].transform_arg, "resourceGroups");
+	CQ_CHECK(t->columns[3].transform_kind == CQ_XFORM_NONE);
+
+#define XF(col, in, expect) do { \
+		bool ok_ = cq_column_transform(&t->columns[col], in, strlen(in), &o, &n); \
+		char buf_[200]; \
+		snprintf(buf_, sizeof(buf_), "%.*s", (int) n, o); \
+		CQ_CHECKF(ok_ && strcmp(buf_, expect) == 0, "%s -> \"%s\" (ok=%d), expected \"%s\"", in, buf_, ok_, expect); \
+	} while (0)
+#define XF_NULL(col, in) \
+	CQ_CHECKF(!cq_column_transform(&t->columns[col], in, strlen(in), &o, &n), "%s should be NULL", in)
+
+	XF(0, "https://www.googleapis.com/compute/v1/projects/p/zones/us-central1-a", "us-central1-a");
+	XF(0, "zones/us-central1-a", "us-central1-a");
+	XF(0, "us-central1-a", "us-central1-a");
+	XF(0, "https://x/zones/europe-west1-b/", "europe-west1-b");
+	XF(0, "https://x/machineTypes/e2-small?alt=json", "e2-small");
+	XF(0, "", "");
+	XF(0, "/", "");
+	XF(1, "/subscriptions/1111/resourceGroups/demo-rg/providers/Microsoft.Network/networkInterfaces/nic", "demo-rg");
+	XF(1, "/subscriptions/1111/RESOURCEGROUPS/Demo-RG/providers/x", "Demo-RG");
+	XF(1, "/subscriptions/1111/resourceGroups/last", "last");
+	XF_NULL(1, "/subscriptions/1111/resourceGroups");
+	XF_NULL(1, "/subscriptions/1111/resourceGroups/");
+	XF_NULL(1, "/subscriptions/1111/resourceGroupsX/rg");
+	XF_NULL(1, "no slashes at all");
+	XF_NULL(1, "");
+	XF(3, "a/b/c", "a/b/c");
+#undef XF
+#undef XF_NULL
+	cq_table_def_free(t);
+
+	{
+		const char *bad1 = "{\"name\":\"t\",\"endpoint\":\"/x\",\"columns\":[{\"name\":\"z\",\"type\":\"string\",\"transform\":\"basename\"}]}";
+		const char *bad2 = "{\"name\":\"t\",\"endpoint\":\"/x\",\"columns\":[{\"name\":\"z\",\"type\":\"json\",\"transform\":\"last_segment\"}]}";
+		const char *bad3 = "{\"name\":\"t\",\"endpoint\":\"/x\",\"columns\":[{\"name\":\"z\",\"type\":\"string\",\"transform\":\"segment_after:\"}]}";
+
+		t = cq_spec_parse_table(bad1, strlen(bad1), &err);
+		CQ_CHECK(t == NULL && strstr(err.message, "columns[0].transform: unknown transform \"basename\"") != NULL);
+		cq_table_def_free(t);
+		t = cq_spec_parse_table(bad2, strlen(bad2), &err);
+		CQ_CHECK(t == NULL && strstr(err.message, "transform") != NULL);
+		cq_table_def_free(t);
+		t = cq_spec_parse_table(bad3, strlen(bad3), &err);
+		CQ_CHECK(t == NULL && strstr(err.message, "unknown transform") != NULL);
+		cq_table_def_free(t);
+	}
+}
+
 void
 suite_spec(void)
 {
+	test_transforms();
 	test_minimal();
 	test_full();
 	test_errors();
