@@ -21,6 +21,10 @@ PG_CPPFLAGS = -Isrc -Isrc/sdk
 PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare -pthread
 SHLIB_LINK  = -lcurl -ljansson -lpthread -ldl -lm
 
+# PGXS does not track header dependencies: rebuild everything a header changes
+# (a stale object with an old struct layout crashes at run time).
+$(OBJS): $(wildcard src/*.h src/sdk/*.h)
+
 # The SDK is C11 and PostgreSQL-free; it follows its own warning set (see
 # src/sdk/Makefile) rather than PostgreSQL's declaration-after-statement rule.
 $(SDK_SRCS:.c=.o): CFLAGS += -std=gnu11 -Wno-declaration-after-statement

@@ -45,8 +45,8 @@ SELECT subscription_id, resource_group, name, location, vm_id, vm_size, os_type,
        tags
   FROM src_azure.azure_virtual_machines
  WHERE subscription_id = '11111111-2222-3333-4444-555555555555' ORDER BY name;
--- (resource_group is only known when a qual gives it: the spec format
--- cannot take it out of the ARM id yet, see the report)
+-- (resource_group is read from each resource's ARM id: transform
+-- segment_after:resourceGroups)
 \! curl -s 'http://127.0.0.1:18080/_mock/requests' | /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin)['requests']; print('\n'.join(sorted(r['path'].split('?')[0] + (' (skiptoken)' if 'skiptoken' in r['path'] else '') for r in d)))"
 -- 7 fraction digits are rounded to microseconds, as PostgreSQL does:
 -- 23:59:59.9999999+01:00 is 23:00:00 UTC

@@ -75,14 +75,15 @@ SELECT name FROM src_gcp.gcp_compute_instances
  WHERE project = 'demo-project' AND zone = 'us-central1-a';
 SELECT name, regexp_replace(zone, '.*/', '') AS zone FROM src_gcp.gcp_compute_instances
  WHERE project = 'demo-project' AND zone = 'us-central1-a' ORDER BY name;
--- The API returns zone as a URL; a scan by zone fills the column with the
--- short name the request used, a scan of every zone keeps the URL.  (A
--- spec cannot derive the short name from the URL yet: see the report on
--- the key "guaranteed" workaround.)
+-- The API returns zone as a URL; the spec's transform last_segment reads
+-- the short name, so a scan of one zone (the request's value) and a scan of
+-- every zone (the URL's last segment) agree, and so does a local filter.
 SELECT DISTINCT zone FROM src_gcp.gcp_compute_instances
  WHERE project = 'demo-project' AND zone = 'us-central1-a';
-SELECT DISTINCT zone FROM src_gcp.gcp_compute_instances
- WHERE project = 'demo-project' AND zone LIKE '%/us-central1-a';
+SELECT zone, count(*) FROM src_gcp.gcp_compute_instances
+ WHERE project = 'demo-project' GROUP BY zone ORDER BY zone;
+SELECT name, machine_type, networks, subnetworks FROM src_gcp.gcp_compute_instances
+ WHERE project = 'demo-project' AND zone LIKE 'us-central1-%' ORDER BY name;
 -- an empty zone: the list has no items key at all
 SELECT count(*) FROM src_gcp.gcp_compute_instances
  WHERE project = 'demo-project' AND zone = 'asia-east1-a';

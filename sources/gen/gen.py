@@ -345,12 +345,29 @@ def finish_table(t, ov, source):
         if c["path"] == "/" + n:
             pass
         cols.append(c)
+    # "transforms": {column: transform} for columns the API fills with a URL
+    # or resource id where users filter on the short name (sources/SPEC.md).
+    # Only applied to string columns whose description says URL/ID, so a
+    # column of the same name that is not a reference is left alone.
+    for n, xf in ov.get("transforms", {}).items():
+        c = seen.get(n)
+        if c is None or c.get("transform") or c["type"] not in ("string", "string[]"):
+            continue
+        if not re.search(r"\b(URL|URLs|resource ID|ID)\b", c.get("description", "")):
+            continue
+        c["transform"] = xf
+        c["description"] = c["description"].rstrip() + (
+            " Read as its last path segment (the short name)." if xf == "last_segment" else
+            " Read from the resource ID (its %s segment)." % xf.split(":", 1)[1])
     for k in t.get("keys", []):
         col = k["column"]
         if col not in seen:
             c = {"name": col, "type": "string", "path": "/" + col,
                  "description": descs.get(col) or "%s the rows were listed for (a key of the request)." %
                  human(col).capitalize()}
+            # "key_columns": {column: {path, transform, ...}}: where a key
+            # column's value is in each row when no qual gave it
+            c.update(ov.get("key_columns", {}).get(col, {}))
             seen[col] = c
             cols.insert(0, c)
     t["columns"] = [order_col(c) for c in cols]
@@ -369,7 +386,7 @@ def finish_table(t, ov, source):
     return order_table(t)
 
 
-COL_ORDER = ["name", "type", "path", "description"]
+COL_ORDER = ["name", "type", "path", "transform", "description"]
 TABLE_ORDER = ["name", "description", "endpoint", "get_endpoint", "get_rows", "rows",
                "pagination", "keys", "parent", "primary_key", "row_estimate",
                "supports_limit", "columns"]

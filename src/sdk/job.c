@@ -1151,7 +1151,7 @@ add_warning(CqJob *job, int c, const CqColumnDef *col, const CqError *verr)
 	pthread_mutex_unlock(&job->wmu);
 }
 
-static bool parse_value(CqJob *job, int c, json_t *v, json_t *tmp,
+static bool parse_value(CqJob *job, int c, bool from_unit, json_t *v, json_t *tmp,
 						CqArena *arena, CqValue *out, CqError *err);
 
 /* Extract output column c of row into out.  false = strict value error. */
@@ -1189,7 +1189,7 @@ extract_value(CqJob *job, CqpUnit *u, json_t *row, int c, CqArena *arena,
 		json_decref(tmp);
 		v = tmp = cp;
 	}
-	return parse_value(job, c, v, tmp, arena, out, err);
+	return parse_value(job, c, u->colval[c] >= 0, v, tmp, arena, out, err);
 }
 
 /* Release a batch's json references for rows [from, nrows). */
@@ -2208,13 +2208,71 @@ pointer_within(const char *a, const char *prefix)
 	return strncmp(a, prefix, n) == 0 && (a[n] == '\0' || a[n] == '/');
 }
 
-/* Convert and account one value (shared by both paths).  Takes tmp. */
+/*
+ * apply_transform
+ *		A column's transform (cq_column_transform) on a string value, or on
+ *		each string element of an array.  Returns a new reference to the
+ *		value to parse, or NULL for SQL NULL (a string the transform finds
+ *		nothing in).  Other JSON values are returned as they are.
+ */
+static json_t *
+apply_transform(const CqColumnDef *col, json_t *v)
+{
+	const char *o;
+	size_t		n;
+
+	if (json_is_string(v))
+	{
+		if (!cq_column_transform(col, json_string_value(v), json_string_length(v), &o, &n))
+			return NULL;
+		return json_stringn_nocheck(o, n);
+	}
+	if (json_is_array(v))
+	{
+		json_t	   *arr = json_array();
+		size_t		i;
+		json_t	   *e;
+
+		if (arr == NULL)
+			return NULL;
+		json_array_foreach(v, i, e)
+		{
+			json_t	   *t = json_is_string(e) ? apply_transform(col, e) : json_incref(e);
+
+			json_array_append_new(arr, t ? t : json_null());
+		}
+		return arr;
+	}
+	return json_incref(v);
+}
+
+/*
+ * Convert and account one value (shared by both paths).  Takes tmp.
+ * from_unit: v is the value the request used for a key column (no
+ * transform: it is already what the user wrote in the WHERE clause).
+ */
 static bool
-parse_value(CqJob *job, int c, json_t *v, json_t *tmp, CqArena *arena,
-			CqValue *out, CqError *err)
+parse_value(CqJob *job, int c, bool from_unit, json_t *v, json_t *tmp,
+			CqArena *arena, CqValue *out, CqError *err)
 {
 	const CqColumnDef *col = &job->table->columns[job->params.out_cols[c]];
 	CqError		verr;
+	json_t	   *xf = NULL;
+
+	/* a column transform (spec "transform") works on a substring */
+	if (col->transform_kind != CQ_XFORM_NONE && !from_unit && v != NULL && !json_is_null(v))
+	{
+		xf = apply_transform(col, v);
+		if (xf == NULL)
+		{
+			out->isnull = 1;
+			json_decref(tmp);
+			return true;
+		}
+		json_decref(tmp);
+		tmp = xf;
+		v = xf;
+	}
 
 	/* cq_error_set clears the whole struct on failure: no memset per value */
 	verr.kind = CQ_ERR_NONE;
@@ -2291,7 +2349,7 @@ fast_row(CqJob *job, const FastPlan *fp, CqpUnit *u, const FastSpan *ks,
 			else
 				v = base;
 		}
-		if (!parse_value(job, c, v, tmp, arena, &vals[c], err))
+		if (!parse_value(job, c, u->colval[c] >= 0, v, tmp, arena, &vals[c], err))
 		{
 			rc = 0;
 			c++;
