@@ -68,27 +68,60 @@ class GenError(Exception):
 # naming, descriptions
 # ---------------------------------------------------------------------------
 
+# Acronyms written in mixed case that are one word: "IPv6", "OAuth".  Before
+# the camelCase split they become capitalized words ("Ipv6", "Oauth"),
+# otherwise the split reads "IPv6" as "I" + "Pv6" (i_pv6).
+MIXED_ACRONYMS = re.compile(r"[A-Z]+v(?=[0-9])|OAuth")
+
+
 def snake(name):
     """camelCase / PascalCase / kebab-case -> snake_case.
 
     podIP -> pod_ip, podIPs -> pod_ips, macAddress -> mac_address,
     creationTimestamp -> creation_timestamp, IPv6AccessConfigs ->
-    ipv6_access_configs, 1_clicks -> n1_clicks.
+    ipv6_access_configs, gatewayIPv4 -> gateway_ipv4, OAuth2Token ->
+    oauth2_token, openAPIV3Schema -> open_api_v3_schema, HTTP2Enabled ->
+    http2_enabled, S3Bucket -> s3_bucket, 1_clicks -> n1_clicks.
+
+    Digits stay with the word before them (address_line1, http2, sha256),
+    except an upper-case "V<digits>" after an acronym, which is a version
+    of its own (APIV3 -> api_v3, as fieldsV1 -> fields_v1).
     """
-    s = name
+    s = MIXED_ACRONYMS.sub(lambda m: m.group(0)[0] + m.group(0)[1:].lower(), name)
     # plural acronyms: IPs, CIDRs -> Ips, Cidrs (so the "s" stays attached)
     s = re.sub(r"([A-Z]{2,})s(?=[A-Z0-9_\-.]|$)",
                lambda m: m.group(1)[0] + m.group(1)[1:].lower() + "s", s)
+    # a version after an acronym: APIV3 -> API_V3
+    s = re.sub(r"([A-Z]{2,})(V[0-9])", r"\1_\2", s)
     s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", s)
     s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s)
     s = re.sub(r"[^A-Za-z0-9]+", "_", s).strip("_").lower()
     s = re.sub(r"_+", "_", s)
-    # "ipv_6" style splits never happen above; keep "ipv6", "v4" intact
     if not s:
         s = "x"
     if s[0].isdigit():
         s = "n" + s
     return s
+
+
+# snake() on names of the descriptions that once came out wrong; checked on
+# every run (selftest), so a change to snake() cannot quietly rename columns.
+SNAKE_CASES = [
+    ("podIPs", "pod_ips"), ("IPv6AccessConfigs", "ipv6_access_configs"),
+    ("IPv4Range", "ipv4_range"), ("gatewayIPv4", "gateway_ipv4"),
+    ("enableIpv6", "enable_ipv6"), ("openAPIV3Schema", "open_api_v3_schema"),
+    ("fieldsV1", "fields_v1"), ("OAuth2Token", "oauth2_token"),
+    ("oauth2ClientId", "oauth2_client_id"), ("HTTP2Enabled", "http2_enabled"),
+    ("http2HealthCheck", "http2_health_check"), ("S3Bucket", "s3_bucket"),
+    ("stubPKCS10Request", "stub_pkcs10_request"), ("SHA256_RSA", "sha256_rsa"),
+    ("serverAddressByClientCIDRs", "server_address_by_client_cidrs"),
+    ("CSIDriver", "csi_driver"), ("1_clicks", "n1_clicks"),
+]
+
+
+def selftest():
+    return ["snake(%r) = %r, expected %r" % (n, snake(n), e)
+            for n, e in SNAKE_CASES if snake(n) != e]
 
 
 def pointer_escape(key):
@@ -943,6 +976,10 @@ def main():
                     help="compare with the committed specs instead of writing")
     a = ap.parse_args()
     sources = SOURCES if (a.all or a.check or not a.sources) else a.sources
+    bad = selftest()
+    if bad:
+        sys.stderr.write("gen: selftest failed:\n  %s\n" % "\n  ".join(bad))
+        return 1
     rc = 0
     for s in sources:
         if s not in GENERATORS:
