@@ -158,6 +158,9 @@ class Bench:
         self.results = {}           # (scenario, method) -> dict
         self.failures = []
         self.load0 = self.loadavg()
+        g = subprocess.run(["git", "-C", HERE, "describe", "--always", "--dirty"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.commit = g.stdout.decode().strip() or None
         self.notes = []
         os.makedirs(a.workdir, exist_ok=True)
         os.chmod(a.workdir, 0o755)
@@ -641,7 +644,7 @@ CREATE FOREIGN TABLE ft_mem (
 
     # ------------------------------------------------------------ report
     STATE = ("notes", "failures", "mem", "cancel_ms", "settings", "pgversion", "concurrency",
-             "memory_budget", "load0", "load_end")
+             "memory_budget", "load0", "load_end", "commit")
 
     def save(self, path):
         self.load_end = self.loadavg()
@@ -721,6 +724,9 @@ CREATE FOREIGN TABLE ft_mem (
     def report(self, scenarios):
         out = []
         out.append("Run %s on %s." % (datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), self.machine()))
+        if getattr(self, "commit", None):
+            out.append("")
+            out.append("Tree: %s." % self.commit)
         out.append("")
         out.append("Settings: " + ", ".join("%s=%s" % kv for kv in self.settings.items()) +
                    "; runs per method: %d (ELT baseline: %d when the sequential fetch would exceed 30 s)." % (
