@@ -158,6 +158,7 @@ class Bench:
         self.results = {}           # (scenario, method) -> dict
         self.failures = []
         self.load0 = self.loadavg()
+        self.date = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
         g = subprocess.run(["git", "-C", HERE, "describe", "--always", "--dirty"],
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self.commit = g.stdout.decode().strip() or None
@@ -644,7 +645,7 @@ CREATE FOREIGN TABLE ft_mem (
 
     # ------------------------------------------------------------ report
     STATE = ("notes", "failures", "mem", "cancel_ms", "settings", "pgversion", "concurrency",
-             "memory_budget", "load0", "load_end", "commit")
+             "memory_budget", "load0", "load_end", "commit", "date")
 
     def save(self, path):
         self.load_end = self.loadavg()
@@ -723,7 +724,7 @@ CREATE FOREIGN TABLE ft_mem (
 
     def report(self, scenarios):
         out = []
-        out.append("Run %s on %s." % (datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), self.machine()))
+        out.append("Run %s on %s." % (self.date, self.machine()))
         if getattr(self, "commit", None):
             out.append("")
             out.append("Tree: %s." % self.commit)
