@@ -724,7 +724,7 @@ CREATE FOREIGN TABLE ft_mem (
 
     def report(self, scenarios):
         out = []
-        out.append("Run %s on %s." % (self.date, self.machine()))
+        out.append("Run %s on %s." % (self.date or "?", self.machine()))
         if getattr(self, "commit", None):
             out.append("")
             out.append("Tree: %s." % self.commit)
