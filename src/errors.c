@@ -90,6 +90,40 @@ http_sqlstate(int status)
  *	CQ_ERR_NOMEM					53200 out_of_memory
  *	CQ_ERR_PLUGIN, CQ_ERR_INTERNAL	HV000 fdw_error / XX000 internal_error
  */
+/*
+ * guc_for_sdk_setting
+ *		The cq_fdw.* setting that raises an SDK limit (CqError.setting holds
+ *		the SDK's CqJobSettings field name).  NULL when none applies.
+ */
+static const char *
+guc_for_sdk_setting(const char *setting)
+{
+	static const struct
+	{
+		const char *sdk;
+		const char *guc;
+	}			map[] =
+	{
+		{"max_response_bytes", "cq_fdw.max_response_size"},
+		{"max_header_bytes", "cq_fdw.max_header_size"},
+		{"max_string_bytes", "cq_fdw.max_string_size"},
+		{"max_array_elems", "cq_fdw.max_array_length"},
+		{"max_json_depth", "cq_fdw.max_json_depth"},
+		{"request_timeout_ms", "cq_fdw.request_timeout"},
+		{"retry_max_ms", "cq_fdw.retry_max"},
+		{NULL, NULL}
+	};
+
+	if (setting == NULL || setting[0] == '\0')
+		return NULL;
+	if (strncmp(setting, "cq_fdw.", 7) == 0)
+		return setting;
+	for (int i = 0; map[i].sdk; i++)
+		if (strcmp(map[i].sdk, setting) == 0)
+			return map[i].guc;
+	return NULL;				/* e.g. max_redirects: not a setting */
+}
+
 void
 cqfdw_report_job_error(const CqError *e, const CqFdwTable *t)
 {
@@ -188,20 +222,28 @@ cqfdw_report_job_error(const CqError *e, const CqFdwTable *t)
 					 CQ_CONTEXT));
 			break;
 		case CQ_ERR_LIMIT:
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("API response exceeds a safety limit"),
-					 message[0] ? errdetail("%s.", message) : 0,
-					 setting[0] ?
-					 errhint("Raise cq_fdw.%s if the response is legitimate.", setting) : 0,
-					 CQ_CONTEXT));
+			{
+				const char *guc = guc_for_sdk_setting(setting);
+
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("API response exceeds a safety limit"),
+						 message[0] ? errdetail("%s.", message) : 0,
+						 guc ?
+						 errhint("Raise %s if the response is legitimate.", guc) : 0,
+						 CQ_CONTEXT));
+			}
 			break;
 		case CQ_ERR_POLICY:
+			/* the SDK names the setting that governs this refusal, if any */
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("request refused by the outbound network policy"),
 					 message[0] ? errdetail("%s.", message) : 0,
-					 errhint("A superuser can allow the host with cq_fdw.allowed_hosts."),
+					 strcmp(setting, "cq_fdw.allowed_hosts") == 0 ?
+					 errhint("A superuser can allow the host with cq_fdw.allowed_hosts.") :
+					 setting[0] ?
+					 errhint("Only a superuser can change %s.", setting) : 0,
 					 CQ_CONTEXT));
 			break;
 		case CQ_ERR_CONFIG:

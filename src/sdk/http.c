@@ -639,7 +639,13 @@ cqp_http_finish(CqpHttp *h, CqpReq *req, int curlcode, int64_t now_ms,
 			fill_url(err, req);
 			return CQP_FAIL;
 		}
-		if (req->hdr_too_big)
+		/*
+		 * libcurl refuses a single header line over 100 kB with "out of
+		 * memory" before our header callback sees it: while no body byte
+		 * has arrived, that is the header limit, not a memory shortage.
+		 */
+		if (req->hdr_too_big ||
+			(rc == CURLE_OUT_OF_MEMORY && req->header_bytes > 0 && req->body.len == 0))
 		{
 			cq_error_set(err, CQ_ERR_LIMIT, "response headers larger than max_header_bytes (%zu bytes)",
 						 s->max_header_bytes);

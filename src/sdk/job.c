@@ -2056,7 +2056,7 @@ fast_make(const char *p, const char *e)
 			return json_null();
 		case '{':
 		case '[':
-			return json_loadb(p, (size_t) (e - p), 0, NULL);
+			return json_loadb(p, (size_t) (e - p), JSON_ALLOW_NUL, NULL);
 		default:
 			{
 				bool		is_int = true;
@@ -2372,7 +2372,7 @@ slow_row(CqJob *job, CqpUnit *u, const char *p, const char *e,
 		 CqArena *arena, CqValue *vals, CqError *err)
 {
 	json_error_t jerr;
-	json_t	   *row = json_loadb(p, (size_t) (e - p), JSON_DECODE_ANY, &jerr);
+	json_t	   *row = json_loadb(p, (size_t) (e - p), JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
 	int			c;
 
 	if (!row)
@@ -2520,11 +2520,11 @@ fast_page(CqJob *job, CqpUnit *u, const char *text, size_t len,
 			memcpy(env, text, pre);
 			memcpy(env + pre, "[]", 2);
 			memcpy(env + pre + 2, sc.found.e, post);
-			*doc = json_loadb(env, pre + post + 2, 0, NULL);
+			*doc = json_loadb(env, pre + post + 2, JSON_ALLOW_NUL, NULL);
 			free(env);
 		}
 		else
-			*doc = json_loadb(text, len, 0, NULL);
+			*doc = json_loadb(text, len, JSON_ALLOW_NUL, NULL);
 		if (!*doc)
 			goto oom;			/* validated: only OOM fails */
 	}
@@ -2754,11 +2754,11 @@ process_page(CqJob *job, CqpReq *req)
 				cq_error_set(&err, CQ_ERR_NOMEM, "out of memory");
 				goto fail;
 			}
-			doc = json_loadb(qb, ql, 0, &jerr);
+			doc = json_loadb(qb, ql, JSON_ALLOW_NUL, &jerr);
 			free(qb);
 		}
 		else
-			doc = json_loadb(req->body.data, bodylen, 0, &jerr);
+			doc = json_loadb(req->body.data, bodylen, JSON_ALLOW_NUL, &jerr);
 		if (!doc)
 		{
 			char		txt[160];
