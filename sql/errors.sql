@@ -1,4 +1,4 @@
--- API failures become clear ERRORs with a SQLSTATE (docs/errors.md), the
+-- API failures become clear ERRORs with a SQLSTATE (README.md (Errors and warnings)), the
 -- API's message as DETAIL and the redacted request as CONTEXT; the session
 -- keeps working afterwards.
 SET client_min_messages = warning;

@@ -1,4 +1,4 @@
--- Security, end to end (issue 8, docs/security.md "What the tests prove"):
+-- Security, end to end (issue 8, README.md (Security) "What the tests prove"):
 --  1. the privilege model: superuser / owner of a server / role with only
 --     USAGE, base_url and file options, superuser-only settings;
 --  2. the outbound network policy against the "denied stand-in" mock
@@ -16,7 +16,7 @@ CREATE EXTENSION IF NOT EXISTS cq_fdw;
 -- Load the library first, as session_preload_libraries would: before it is
 -- loaded, cq_fdw.* are placeholders that anyone may SET (the value of a
 -- superuser-only one set by a non-superuser is discarded with a WARNING at
--- load, but it has replaced the session's earlier value): docs/security.md
+-- load, but it has replaced the session's earlier value): README.md (Security)
 LOAD 'cq_fdw';
 \set VERBOSITY default
 SET cq_fdw.max_retries = 0;
@@ -260,7 +260,7 @@ SET ROLE regress_sec_user;
 SELECT srvname, usename, umoptions IS NULL AS hidden
   FROM pg_user_mappings WHERE srvname LIKE 'sec\_%' ORDER BY 1, 2;
 -- the owner of a server sees the options of a PUBLIC mapping on it, but
--- not those of another role's mapping (PostgreSQL's rule: docs/security.md)
+-- not those of another role's mapping (PostgreSQL's rule: README.md (Security))
 SET ROLE regress_sec_owner;
 SELECT srvname, usename, umoptions IS NULL AS hidden
   FROM pg_user_mappings WHERE srvname LIKE 'sec\_%' ORDER BY 1, 2;

@@ -1,4 +1,4 @@
--- Hostile API responses (issue 8, point 4; docs/security.md "What the tests
+-- Hostile API responses (issue 8, point 4; README.md (Security) "What the tests
 -- prove"): every limit has a mock route built to break it.  Each gives a
 -- clear ERROR naming the limit and the setting that raises it, nothing
 -- hangs (small timeouts), and the backend survives: the temporary table

@@ -9,7 +9,7 @@
  *	  shared_preload_libraries it runs in the postmaster and every backend
  *	  is forked from it.  cq_sdk_init() only initializes libcurl and seeds
  *	  jansson's hash, both of which must happen before any thread exists.
- *	- Every GUC is documented in docs/options.md; the superuser-only ones
+ *	- Every GUC is documented in README.md (Options and settings); the superuser-only ones
  *	  (PGC_SUSET) are the network policy and the spec search path, because
  *	  they decide which hosts and local files a query may reach.
  *	- The settings handed to the SDK are always built by
@@ -33,7 +33,7 @@
 
 PG_MODULE_MAGIC;
 
-/* GUC variables; see docs/options.md for the meaning of each */
+/* GUC variables; see README.md (Options and settings) for the meaning of each */
 int			cqfdw_concurrency = 64;
 int			cqfdw_workers = 0;
 int			cqfdw_memory_budget_kb = 64 * 1024;

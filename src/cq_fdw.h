@@ -86,7 +86,7 @@ typedef struct CqFdwTable
 	CqFdwColumn *columns;
 } CqFdwTable;
 
-/* in cq_fdw.c: GUC variables (defaults documented in docs/options.md) */
+/* in cq_fdw.c: GUC variables (defaults documented in README.md (Options and settings)) */
 extern int	cqfdw_concurrency;
 extern int	cqfdw_workers;			/* 0 = auto */
 extern int	cqfdw_memory_budget_kb;

@@ -12,7 +12,7 @@
  *	  format.  The SDK already redacts credentials from the URL; nothing
  *	  here reads CqFdwTable.cred.
  *	- errmsg is lower case, no period, no newline; detail and hint are
- *	  sentences.  The mapping is documented in docs/errors.md -- keep the two
+ *	  sentences.  The mapping is documented in README.md (Errors and warnings) -- keep the two
  *	  in sync.
  *
  * Copyright (c) 2026, cq_fdw developers
@@ -73,7 +73,7 @@ http_sqlstate(int status)
  * caller has already made sure no SDK resource leaks on the longjmp (the
  * scan's memory context reset callback frees the job).
  *
- * Mapping (docs/errors.md):
+ * Mapping (README.md (Errors and warnings)):
  *	CQ_ERR_CONNECT, CQ_ERR_TIMEOUT	HV00N fdw_unable_to_establish_connection
  *	  (a request timeout is a connection problem, not a cancel: 57014 is
  *	  reserved for the user's own cancel / statement_timeout)

@@ -76,7 +76,7 @@ typedef struct CqFdwOption
 
 /*
  * Every common option.  The wrapper itself takes none.  Keep names
- * lower_snake and document each in docs/options.md.
+ * lower_snake and document each in README.md (Options and settings).
  */
 static const CqFdwOption valid_options[] = {
 	/* server */

@@ -716,23 +716,186 @@ english_list(const char **names, int n, bool quoted)
 }
 
 /*
+ * next_placeholder
+ *		Finds the next "{param}" of a URL template at or after *pos: sets
+ *		*name and *len (the name, not terminated) and advances *pos past it.
+ *		Returns false when there is none.
+ */
+static bool
+next_placeholder(const char *tpl, const char **pos, const char **name, int *len)
+{
+	const char *open = strchr(*pos, '{');
+	const char *close;
+
+	if (open == NULL || (close = strchr(open + 1, '}')) == NULL)
+		return false;
+	*name = open + 1;
+	*len = (int) (close - open - 1);
+	*pos = close + 1;
+	return true;
+}
+
+/* The path key whose param is name[0..len), or NULL. */
+static const CqKeyDef *
+path_key_by_param(const CqTableDef *td, const char *name, int len)
+{
+	for (int i = 0; i < td->nkeys; i++)
+	{
+		const CqKeyDef *k = &td->keys[i];
+
+		if (k->in == CQ_IN_PATH && strncmp(k->param, name, len) == 0 &&
+			k->param[len] == '\0')
+			return k;
+	}
+	return NULL;
+}
+
+/* Whether the parent's map fills the child's param name[0..len). */
+static bool
+parent_fills(const CqParentDef *pd, const char *name, int len)
+{
+	for (int i = 0; i < pd->nmap; i++)
+		if (strncmp(pd->map_param[i], name, len) == 0 &&
+			pd->map_param[i][len] == '\0')
+			return true;
+	return false;
+}
+
+/* Appends col to names[*n] unless it is given or already there. */
+static void
+add_column_once(const char **names, int *n, const char *col,
+				const char **given, int ngiven)
+{
+	for (int i = 0; i < ngiven; i++)
+		if (strcmp(given[i], col) == 0)
+			return;
+	for (int i = 0; i < *n; i++)
+		if (strcmp(names[i], col) == 0)
+			return;
+	names[(*n)++] = col;
+}
+
+/*
+ * parent_alternative
+ *		The other way to run a scan the given key columns cannot run: through
+ *		the table's parent listing (github_issues: org instead of owner and
+ *		repo).  Fills alt with the source key columns to add (the path keys
+ *		of the parent endpoint's {params}, any endpoint {param} the parent
+ *		does not fill, required query keys) and filled with the key columns
+ *		the parent supplies; returns the number of alt columns, 0 when there
+ *		is no such alternative.  Both arrays must hold nkeys entries; names
+ *		are borrowed from the table definition.
+ */
+static int
+parent_alternative(const CqTableDef *td, const char **given, int ngiven,
+				   const char **alt, const char **filled, int *nfilled)
+{
+	const CqParentDef *pd = td->parent;
+	const char *pos;
+	const char *name;
+	int			len;
+	int			nalt = 0;
+	const char **all;
+
+	*nfilled = 0;
+	if (pd == NULL)
+		return 0;
+	for (pos = pd->endpoint; next_placeholder(pd->endpoint, &pos, &name, &len);)
+	{
+		const CqKeyDef *k = path_key_by_param(td, name, len);
+
+		if (k == NULL)
+			return 0;
+		add_column_once(alt, &nalt, k->column, given, ngiven);
+	}
+	for (pos = td->endpoint; next_placeholder(td->endpoint, &pos, &name, &len);)
+	{
+		const CqKeyDef *k = path_key_by_param(td, name, len);
+
+		if (k == NULL && !parent_fills(pd, name, len))
+			return 0;
+		if (k == NULL)
+			continue;
+		if (parent_fills(pd, name, len))
+			add_column_once(filled, nfilled, k->column, given, ngiven);
+		else
+			add_column_once(alt, &nalt, k->column, given, ngiven);
+	}
+	for (int i = 0; i < td->nkeys; i++)
+		if (td->keys[i].required && td->keys[i].in == CQ_IN_QUERY &&
+			!td->keys[i].from_parent)
+			add_column_once(alt, &nalt, td->keys[i].column, given, ngiven);
+	if (nalt == 0 || *nfilled == 0)
+		return 0;
+
+	/* only an alternative the SDK agrees can run */
+	all = palloc(sizeof(char *) * (ngiven + nalt));
+	memcpy(all, given, sizeof(char *) * ngiven);
+	memcpy(all + ngiven, alt, sizeof(char *) * nalt);
+	if (cq_table_missing_keys(td, ngiven + nalt, all, NULL, 0) != 0)
+		return 0;
+	return nalt;
+}
+
+/* "a = '...' AND b = '...'" for the foreign table's names of source columns */
+static char *
+key_conditions(const CqFdwTable *t, const char **cols, int n)
+{
+	StringInfoData b;
+
+	initStringInfo(&b);
+	for (int i = 0; i < n; i++)
+		appendStringInfo(&b, "%s%s = '...'", i ? " AND " : "",
+						 attname_for_source(t, cols[i]));
+	return b.data;
+}
+
+/*
  * report_missing_keys
  *		ERROR for a scan no path can run: required key columns have no value.
+ *		given: the source key columns that have values.  When the table has a
+ *		parent listing, DETAIL and HINT show both ways to run it (the missing
+ *		keys, or the keys of the parent endpoint).
  *
  * SQLSTATE HV00L (fdw_unable_to_create_execution): the statement is valid
- * SQL but the FDW cannot build a request for it; docs/errors.md.
+ * SQL but the FDW cannot build a request for it; README.md (Errors and warnings).
  */
 static void
-report_missing_keys(const CqFdwTable *t, const char **missing, int nmissing)
+report_missing_keys(const CqFdwTable *t, const char **missing, int nmissing,
+					const char **given, int ngiven)
 {
+	const CqTableDef *td = t->table;
 	const char **names = palloc(sizeof(char *) * nmissing);
+	const char **alt = palloc(sizeof(char *) * (td->nkeys + 1));
+	const char **filled = palloc(sizeof(char *) * (td->nkeys + 1));
+	int			nalt;
+	int			nfilled;
+	StringInfoData detail;
 	StringInfoData hint;
 
 	for (int i = 0; i < nmissing; i++)
 		names[i] = attname_for_source(t, missing[i]);
+	nalt = parent_alternative(td, given, ngiven, alt, filled, &nfilled);
+
+	initStringInfo(&detail);
+	appendStringInfo(&detail, "Table %s of source %s is listed per %s",
+					 td->name ? td->name : t->table_name, t->source_name,
+					 english_list(names, nmissing, false));
 	initStringInfo(&hint);
-	for (int i = 0; i < nmissing; i++)
-		appendStringInfo(&hint, "%s%s = '...'", i ? " AND " : "", names[i]);
+	appendStringInfo(&hint, "Add a condition such as WHERE %s",
+					 key_conditions(t, missing, nmissing));
+	if (nalt > 0)
+	{
+		for (int i = 0; i < nalt; i++)
+			alt[i] = attname_for_source(t, alt[i]);
+		for (int i = 0; i < nfilled; i++)
+			filled[i] = attname_for_source(t, filled[i]);
+		appendStringInfo(&detail, ", or per %s through the parent listing %s",
+						 english_list(alt, nalt, false), td->parent->endpoint);
+		appendStringInfo(&hint, ", or WHERE %s to take %s from every row of that listing",
+						 key_conditions(t, alt, nalt),
+						 english_list(filled, nfilled, false));
+	}
 
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_UNABLE_TO_CREATE_EXECUTION),
@@ -741,10 +904,8 @@ report_missing_keys(const CqFdwTable *t, const char **missing, int nmissing)
 					get_rel_name(t->relid), names[0]) :
 			 errmsg("table \"%s\" requires values for key columns %s",
 					get_rel_name(t->relid), english_list(names, nmissing, true)),
-			 errdetail("Table %s of source %s is listed per %s.",
-					   t->table->name ? t->table->name : t->table_name,
-					   t->source_name, english_list(names, nmissing, false)),
-			 errhint("Add a condition such as WHERE %s.", hint.data)));
+			 errdetail("%s.", detail.data),
+			 errhint("%s.", hint.data)));
 }
 
 /*
@@ -832,7 +993,8 @@ cqGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	}
 
 	if (!any_path)
-		report_missing_keys(t, missing, Min(nmissing, (int) lengthof(missing)));
+		report_missing_keys(t, missing, Min(nmissing, (int) lengthof(missing)),
+							given, ngiven);
 }
 
 /*

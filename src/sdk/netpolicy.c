@@ -7,7 +7,7 @@
  * An FDW that fetches URLs chosen by database roles is an SSRF tool: on a
  * cloud VM a role that can create a `rest` table could read the instance
  * metadata service (169.254.169.254) and steal the machine's credentials.
- * Two checks stop that (docs/security.md has the threat model):
+ * Two checks stop that (README.md (Security) has the threat model):
  *
  *	cq_net_url_allowed()	before a request and on every redirect hop: the
  *							URL is parsed by libcurl's own URL parser (the
@@ -86,7 +86,7 @@ typedef enum AddrClass
  * allow_link_local (the ones inside 169.254.0.0/16 or fe80::/10 are covered
  * by the range: 169.254.169.254 AWS/GCP/Azure/OpenStack/DigitalOcean/...,
  * 169.254.170.2 ECS task metadata, 169.254.170.23 EKS pod identity,
- * 169.254.0.23 Tencent).  Documented in docs/security.md.
+ * 169.254.0.23 Tencent).  Documented in README.md (Security).
  */
 static const char *const metadata_addrs[] =
 {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 #
 # test/checks/pg_cron.sh -- pg_cron runs a cq_fdw snapshot sync on a schedule
-# (the recipe of docs/snapshots.md, "Scheduling with pg_cron").
+# (the recipe of README.md (Snapshots), "Scheduling with pg_cron").
 #
 # Runs as the unprivileged PostgreSQL user inside test/run's namespace, with
 # PGHOST/PGPORT pointing at a cluster started with
