@@ -33,6 +33,9 @@ SELECT count(*) FILTER (WHERE obj_description(c.oid, 'pg_class') IS NULL) AS tab
          WHERE c2.relnamespace = 'src_gcp_all'::regnamespace AND a.attnum > 0
            AND col_description(a.attrelid, a.attnum) IS NULL) AS columns_without_comment
   FROM pg_class c WHERE c.relnamespace = 'src_gcp_all'::regnamespace;
+-- a regional table lists the project's regions first (parent listing): with
+-- no project, the error shows both ways (the region, or every region)
+SELECT count(*) FROM src_gcp_all.gcp_compute_region_disks;
 DROP SCHEMA src_gcp_all CASCADE;
 
 \d+ src_gcp.gcp_compute_firewalls
