@@ -2,7 +2,13 @@
 """gen_docs.py -- reference docs for the sources, generated from their specs.
 
     python3 sources/gen/gen_docs.py            write sources/<name>/README.md + README.md
+                                               and sql/source_examples.sql
     python3 sources/gen/gen_docs.py --check    verify the committed docs are current
+
+Every table's example query names the key columns a scan needs
+(missing_keys(), the rule of cq_table_missing_keys in sources/SPEC.md);
+generation fails otherwise.  sql/source_examples.sql plans every example
+with the FDW itself, so the copy of the rule here cannot drift unnoticed.
 
 Reads only sources/<name>/<name>.json (and the "hand_written" note of an
 overrides.json), so it runs without the vendor descriptions.  Output is
@@ -12,6 +18,7 @@ deterministic.  Python 3 standard library only.
 import argparse
 import json
 import os
+import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -26,6 +33,14 @@ EXAMPLES = {
     "region": "'us-central1'", "subscription_id": "'00000000-0000-0000-0000-000000000000'",
     "resource_group": "'demo-rg'", "tag_name": "'web'",
 }
+
+
+# server options the README's CREATE SERVER sets (with '...')
+README_SERVER_OPTIONS = ("projects", "subscriptions")
+
+
+class GenError(Exception):
+    pass
 
 
 PG = {"bool": "boolean", "int": "bigint", "uint": "numeric", "float": "double precision",
@@ -61,21 +76,122 @@ def key_line(t, k, server_opts):
     return "| `%s` | %s | %s | %s |" % (k["column"], ops, where, "; ".join(how))
 
 
-def example(source, t):
-    cols = [c["name"] for c in t["columns"]]
-    show = [c for c in cols if c not in {k["column"] for k in t.get("keys", [])}][:4]
-    conds = []
+# PostgreSQL 15's reserved and type/function-name keywords
+# (parser/kwlist.h): a column of that name must be quoted in a query
+# (github_labels.default, github_issues.user).
+SQL_KEYWORDS = set("""
+    all analyse analyze and any array as asc asymmetric authorization binary
+    both case cast check collate collation column concurrently constraint
+    create cross current_catalog current_date current_role current_schema
+    current_time current_timestamp current_user default deferrable desc
+    distinct do else end except false fetch for foreign freeze from full
+    grant group having ilike in initially inner intersect into is isnull
+    join lateral leading left like limit localtime localtimestamp natural
+    not notnull null offset on only or order outer overlaps placing primary
+    references returning right select session_user similar some symmetric
+    table tablesample then to trailing true union unique user using variadic
+    verbose when where window with
+""".split())
+
+
+def ident(name):
+    return '"%s"' % name if name in SQL_KEYWORDS else name
+
+
+def placeholders(tpl):
+    return re.findall(r"{([^}]+)}", tpl or "")
+
+
+def path_key(t, param):
+    """The key whose {param} fills a placeholder (in=path), or None."""
     for k in t.get("keys", []):
-        if k.get("required") and not k.get("server_option") and not k.get("from_parent"):
-            conds.append("%s = %s" % (k["column"], EXAMPLES.get(k["column"], "'...'")))
+        if k.get("param", k["column"]) == param and k.get("in", "path") == "path":
+            return k
+    return None
+
+
+def missing_for(t, tpl, given):
+    """cq_table_missing_keys for one template (src/sdk/spec.c missing_for)."""
+    parent = t.get("parent")
+    parent_ok = bool(parent) and all(
+        path_key(t, p) is not None and path_key(t, p)["column"] in given
+        for p in placeholders(parent["endpoint"]))
+    out = []
+
+    def add(col):
+        if col not in out:
+            out.append(col)
+    for p in placeholders(tpl):
+        k = path_key(t, p)
+        if k and k["column"] in given:
+            continue
+        if parent_ok and p in parent["map"]:
+            continue
+        if k:
+            add(k["column"])
+        elif parent:
+            for pp in placeholders(parent["endpoint"]):
+                pk = path_key(t, pp)
+                if pk and pk["column"] not in given:
+                    add(pk["column"])
+    for k in t.get("keys", []):
+        if not k.get("required") or k.get("in") != "query" or k["column"] in given:
+            continue
+        if k.get("from_parent") and parent_ok:
+            continue
+        add(k["column"])
+    return out
+
+
+def missing_keys(t, given):
+    """The key columns a scan of t still lacks when `given` have values:
+    sources/SPEC.md "Which keys a scan needs", as cq_table_missing_keys."""
+    miss = missing_for(t, t["endpoint"], given)
+    if miss and t.get("get_endpoint") and not missing_for(t, t["get_endpoint"], given):
+        return []
+    return miss
+
+
+def server_given(t, server_opts):
+    """Key columns the README's CREATE SERVER supplies (server_option keys
+    whose option it sets)."""
+    return [k["column"] for k in t.get("keys", [])
+            if k.get("server_option") and k["server_option"] in server_opts]
+
+
+def example_keys(t, server_opts):
+    """Key columns the example's WHERE names: every required key the
+    server does not supply, plus whatever cq_table_missing_keys still lacks;
+    with none needed, the first optional key (to show one).  Only keys that
+    take "=" count: the example writes col = value."""
+    eq = [k for k in t.get("keys", []) if "=" in k.get("ops", ["="])]
+    given = server_given(t, server_opts)
+    conds = [k["column"] for k in eq if k.get("required") and k["column"] not in given]
+    for _ in range(len(eq) + 1):
+        miss = [c for c in missing_keys(t, given + conds) if c not in conds]
+        if not miss:
+            break
+        conds += miss
     if not conds:
-        for k in t.get("keys", []):
-            if not k.get("server_option"):
-                conds.append("%s = %s" % (k["column"], EXAMPLES.get(k["column"], "'...'")))
-                break
-    q = "SELECT %s\n  FROM %s.%s" % (", ".join(show), source, t["name"])
+        conds = [k["column"] for k in eq if k["column"] not in given][:1]
+    return conds
+
+
+def example(source, t, server_opts):
+    """The example query of a table; raises GenError when its WHERE clause
+    does not give the keys a scan needs."""
+    cols = [c["name"] for c in t["columns"]]
+    keycols = {k["column"] for k in t.get("keys", [])}
+    show = [c for c in cols if c not in keycols][:4]
+    conds = example_keys(t, server_opts)
+    miss = missing_keys(t, server_given(t, server_opts) + conds)
+    if miss:
+        raise GenError("%s.%s: the example query lacks key columns %s" % (
+            source, t["name"], ", ".join(miss)))
+    q = "SELECT %s\n  FROM %s.%s" % (", ".join(ident(c) for c in show), source, t["name"])
     if conds:
-        q += "\n WHERE " + "\n   AND ".join(conds)
+        q += "\n WHERE " + "\n   AND ".join(
+            "%s = %s" % (ident(c), EXAMPLES.get(c, "'...'")) for c in conds)
     return q + "\n LIMIT 10;"
 
 
@@ -106,7 +222,7 @@ def render(source, spec, note):
     w("```sql")
     w("CREATE SERVER %s FOREIGN DATA WRAPPER cq_fdw OPTIONS (source '%s'%s);" % (
         source, source, "".join(", %s '...'" % o for o in spec.get("server_options", [])
-                                if o in ("projects", "subscriptions"))))
+                                if o in README_SERVER_OPTIONS)))
     w("CREATE USER MAPPING FOR CURRENT_USER SERVER %s OPTIONS (token '...');" % source)
     w("CREATE SCHEMA %s;" % source)
     w("IMPORT FOREIGN SCHEMA %s FROM SERVER %s INTO %s;" % (source, source, source))
@@ -151,7 +267,8 @@ def render(source, spec, note):
             w("| `%s` | %s | %s |" % (c["name"], pgtype(c["type"]), md_escape(c["description"])))
         w("")
         w("```sql")
-        w(example(source, t))
+        w(example(source, t, [o for o in spec.get("server_options", [])
+                              if o in README_SERVER_OPTIONS]))
         w("```")
         w("")
     return "\n".join(out)
@@ -174,6 +291,65 @@ def render_index(specs):
     return "\n".join(out)
 
 
+def render_examples_test(specs):
+    """sql/source_examples.sql: plans (EXPLAIN, which sends no request) every
+    example query of the reference docs against IMPORTed tables, so a WHERE
+    clause that misses a key the scan needs fails in pg_regress, by the
+    FDW's own rule rather than by this file's copy of it."""
+    out = ["-- GENERATED by sources/gen/gen_docs.py; do not edit (make -C sources/gen).",
+           "-- Every example query of sources/<source>/README.md is planned (EXPLAIN:",
+           "-- no request is sent) against the source's IMPORTed tables, with the",
+           "-- server options the README's CREATE SERVER sets: an example whose WHERE",
+           "-- clause lacks a key column the scan needs is listed with its ERROR.",
+           "SET client_min_messages = warning;",
+           "CREATE EXTENSION IF NOT EXISTS cq_fdw;",
+           ""]
+    for s, spec in specs:
+        opts = "".join(", %s 'my-%s'" % (o, o.rstrip("s")) for o in spec.get("server_options", [])
+                       if o in README_SERVER_OPTIONS)
+        out += ["CREATE SERVER ex_%s FOREIGN DATA WRAPPER cq_fdw" % s,
+                "    OPTIONS (source '%s', base_url 'http://127.0.0.1:18080/'%s);" % (s, opts),
+                "CREATE USER MAPPING FOR CURRENT_USER SERVER ex_%s OPTIONS (token 'x');" % s,
+                "CREATE SCHEMA %s;" % s,
+                "IMPORT FOREIGN SCHEMA %s FROM SERVER ex_%s INTO %s;" % (s, s, s)]
+    out += ["",
+            "CREATE FUNCTION pg_temp.plan_error(q text) RETURNS text LANGUAGE plpgsql AS $f$",
+            "BEGIN",
+            "    EXECUTE 'EXPLAIN (COSTS OFF) ' || q;",
+            "    RETURN NULL;",
+            "EXCEPTION WHEN OTHERS THEN",
+            "    RETURN SQLERRM;",
+            "END $f$;",
+            "CREATE TEMP TABLE examples (source text, tab text, q text);",
+            "INSERT INTO examples VALUES"]
+    rows = []
+    for s, spec in specs:
+        for t in spec["tables"]:
+            q = example(s, t, [o for o in spec.get("server_options", [])
+                               if o in README_SERVER_OPTIONS]).rstrip(";")
+            if "$ex$" in q:
+                raise GenError("%s.%s: the example holds $ex$" % (s, t["name"]))
+            rows.append("('%s', '%s', $ex$%s$ex$)" % (s, t["name"], q))
+    out.append(",\n".join(rows) + ";")
+    out += ["",
+            "-- how many examples each source has, and how many plan",
+            "SELECT source, count(*) AS examples,",
+            "       count(*) FILTER (WHERE pg_temp.plan_error(q) IS NULL) AS planned",
+            "  FROM examples GROUP BY source ORDER BY source;",
+            "-- the examples that do not plan (none)",
+            "SELECT source, tab, pg_temp.plan_error(q) AS error",
+            "  FROM examples WHERE pg_temp.plan_error(q) IS NOT NULL ORDER BY 1, 2;",
+            "",
+            "-- the check can fail: the old github_issues example (no repo) is caught",
+            "SELECT pg_temp.plan_error($ex$SELECT id FROM github.github_issues"
+            " WHERE owner = 'postgres' LIMIT 10$ex$) AS error;",
+            "",
+            "DROP SCHEMA %s CASCADE;" % ", ".join(s for s, _ in specs)]
+    for s, _ in specs:
+        out.append("DROP SERVER ex_%s CASCADE;" % s)
+    return "\n".join(out) + "\n"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--check", action="store_true")
@@ -192,8 +368,17 @@ def main():
             with open(ovf) as f:
                 note = json.load(f).get("hand_written")
         specs.append((s, spec))
-        files[os.path.join(DOCS, s, "README.md")] = render(s, spec, note) + "\n"
+        try:
+            files[os.path.join(DOCS, s, "README.md")] = render(s, spec, note) + "\n"
+        except GenError as e:
+            sys.stderr.write("gen_docs: %s\n" % e)
+            return 1
     files[os.path.join(DOCS, "README.md")] = render_index(specs)
+    try:
+        files[os.path.join(TOP, "sql", "source_examples.sql")] = render_examples_test(specs)
+    except GenError as e:
+        sys.stderr.write("gen_docs: %s\n" % e)
+        return 1
     rc = 0
     for fn, text in sorted(files.items()):
         if a.check:
