@@ -23,7 +23,7 @@ SELECT count(*) AS issues, count(DISTINCT id) AS distinct_ids,
  WHERE owner = 'octokit-fixture-org' AND repo = 'paginate-issues';
 -- one request for page 1, one for each of pages 2..5
 \! curl -s 'http://127.0.0.1:18080/_mock/stats?route=/replay/github/paginate-issues/' | /usr/bin/python3 -c "import json,sys; print('requests:', json.load(sys.stdin)['prefix_count'])"
-\! curl -s 'http://127.0.0.1:18080/_mock/requests' | /usr/bin/python3 -c "import json,re,sys; d=json.load(sys.stdin)['requests']; print('\n'.join(re.sub(r'per_page=[0-9]+&?', '', r['path']).rstrip('?&') for r in d))"
+\! curl -s 'http://127.0.0.1:18080/_mock/requests' | /usr/bin/python3 -c "import json,re,sys; d=json.load(sys.stdin)['requests']; print('\n'.join(sorted(re.sub(r'per_page=[0-9]+&?', '', r['path']).rstrip('?&') for r in d)))"
 SELECT number, title, state, user_login, created_at, pull_request_url IS NOT NULL AS is_pr
   FROM src_ghs.github_issues
  WHERE owner = 'octokit-fixture-org' AND repo = 'paginate-issues'
