@@ -16,7 +16,9 @@ Writes, per source, in the recording format the mock serves under
                DigitalOcean {id,message}).
 
 The data is invented, documentation-shaped (field names and formats of the
-vendors' reference pages) and deterministic.  Paths match the endpoints of
+vendors' reference pages) and deterministic.  Identifying values
+(resourceGuid, etag, vmId, MAC addresses) belong to one resource each:
+check_unique() refuses to write a scenario where two resources share one.  Paths match the endpoints of
 sources/<name>/<name>.json; scenario-specific values (demo-project,
 demo-org, the subscription id) are the ones the demo and the regression
 tests use.
@@ -658,10 +660,10 @@ def azure():
         if pip:
             ipconf["properties"]["publicIPAddress"] = {"id": arm_id(rg, "Microsoft.Network", "publicIPAddresses", pip)}
         n = {"name": name, "id": arm_id(rg, "Microsoft.Network", "networkInterfaces", name),
-             "etag": "W/\"%s\"" % ("a%07d" % len(name)), "location": "westeurope", "tags": {},
+             "etag": None, "location": "westeurope", "tags": {},
              "type": "Microsoft.Network/networkInterfaces",
              "properties": {"provisioningState": "Succeeded",
-                            "resourceGuid": "%08x-1c2d-4e5f-8a9b-0c1d2e3f4a5b" % (0x7e570000 + len(name) * 17),
+                            "resourceGuid": None,
                             "ipConfigurations": [ipconf], "dnsSettings": {"dnsServers": [],
                                                                           "appliedDnsServers": []},
                             "macAddress": mac, "enableAcceleratedNetworking": accel, "enableIPForwarding": False,
@@ -678,13 +680,18 @@ def azure():
                 accel=False),
             nic("vm-build-1-nic", "00-0D-3A-2B-4C-05", "10.1.1.10", "app", "pip-build", "vm-build-1"),
             nic("orphan-nic", "00-0D-3A-2B-4C-06", "10.1.1.99", "app")]
+    # each resource its own etag and resourceGuid (numbered in list order;
+    # check_unique() verifies no two resources share one)
+    for k, n in enumerate(nics, 1):
+        n["etag"] = "W/\"a%07d\"" % k
+        n["properties"]["resourceGuid"] = "7e57%04x-1c2d-4e5f-8a9b-0c1d2e3f4a5b" % k
 
     def pip(name, ip, method="Static", sku="Standard", nicname=None, fqdn=None, ver="IPv4"):
         p = {"name": name, "id": arm_id(rg, "Microsoft.Network", "publicIPAddresses", name),
-             "etag": "W/\"b%07d\"" % len(name), "location": "westeurope", "zones": ["1", "2", "3"],
+             "etag": None, "location": "westeurope", "zones": ["1", "2", "3"],
              "type": "Microsoft.Network/publicIPAddresses", "sku": {"name": sku, "tier": "Regional"},
              "properties": {"provisioningState": "Succeeded",
-                            "resourceGuid": "%08x-2d3e-4f50-9a1b-2c3d4e5f6a7b" % (0x51900000 + len(name) * 31),
+                            "resourceGuid": None,
                             "publicIPAddressVersion": ver, "publicIPAllocationMethod": method,
                             "idleTimeoutInMinutes": 4, "ipTags": []}}
         if ip:
@@ -700,6 +707,9 @@ def azure():
             pip("pip-build", "51.124.7.200", method="Dynamic", sku="Basic", nicname="vm-build-1-nic"),
             pip("pip-unassigned", None, method="Dynamic", sku="Basic"),
             pip("pip-v6", "2603:1020:203:3::1a", ver="IPv6")]
+    for k, p in enumerate(pips, 1):
+        p["etag"] = "W/\"b%07d\"" % k
+        p["properties"]["resourceGuid"] = "5190%04x-2d3e-4f50-9a1b-2c3d4e5f6a7b" % k
     for p in pips[3:4]:
         p.pop("zones")
     vnets = [{"name": "demo-vnet", "id": vnet_id, "etag": "W/\"c0000001\"", "type": "Microsoft.Network/virtualNetworks",
@@ -909,11 +919,41 @@ def digitalocean():
 BUILDERS = {"gcp": gcp, "kubernetes": k8s, "github": github, "azure": azure, "digitalocean": digitalocean}
 
 
+# Values that identify one resource: two different objects of a scenario
+# must not share one (the same resource listed twice, identical, may).
+UNIQUE_KEYS = ("resourceGuid", "etag", "vmId", "macAddress", "mac_address", "node_id")
+
+
+def check_unique(source, scenario, recs):
+    """Problems (text) where two different objects share a UNIQUE_KEYS value."""
+    owners = {}
+
+    def walk(o):
+        if isinstance(o, dict):
+            for k in UNIQUE_KEYS:
+                if isinstance(o.get(k), (str, int)):
+                    owners.setdefault((k, o[k]), set()).add(json.dumps(o, sort_keys=True))
+            for v in o.values():
+                walk(v)
+        elif isinstance(o, list):
+            for v in o:
+                walk(v)
+    for r in recs:
+        walk(r["response"])
+    return ["%s/%s: %d objects share %s %s" % (source, scenario, len(objs), k, v)
+            for (k, v), objs in sorted(owners.items(), key=str) if len(objs) > 1]
+
+
 def main():
     check = "--check" in sys.argv[1:]
     rc = 0
     for source, build in sorted(BUILDERS.items()):
         for scenario, recs in sorted(build().items()):
+            dups = check_unique(source, scenario, recs)
+            if dups:
+                sys.stderr.write("make_fixtures: %s\n" % "\nmake_fixtures: ".join(dups))
+                rc = 1
+                continue
             # "errors" would shadow the shared github/errors recording
             scenario = "api-errors" if scenario == "errors" else scenario
             fn = os.path.join(OUT, source, scenario + ".json")
