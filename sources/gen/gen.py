@@ -136,6 +136,8 @@ def clean_desc(text, limit=MAX_DESC):
     t = re.sub(r"\[Output Only\]\s*", "", t, flags=re.I)
     t = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", t)          # [text](url)
     t = t.replace("`", "").replace("**", "")
+    # *emphasis* (not a quoted "*" wildcard)
+    t = re.sub(r"(?:(?<=\s)|^)\*([A-Za-z][^*]*?[A-Za-z.!?])\*(?=[\s.,;:)]|$)", r"\1", t)
     t = re.sub(r"\s+", " ", t).strip()
     # first two sentences
     parts = re.split(r"(?<=[.!?])\s+(?=[A-Z(])", t)
@@ -360,6 +362,52 @@ def merge_table(gen, tov, ov):
     return t
 
 
+# The start of a vendor description of a reference: "URL of the zone where
+# ...", "Full or partial URL of the machine type ...", "The URLs of the
+# resources ...", "Full URL reference to the region ...".
+URL_PHRASE = re.compile(
+    r"^(?:The |An? )?(?:(?:Full or partial|Full|Partial|Fully-qualified|Server-defined "
+    r"fully-qualified|Optional) )?UR[LI]s?(?: reference)? (?:of|to|for) (?:the |an? |all )?",
+    re.I)
+
+URL_ARRAY_PHRASE = re.compile(
+    r"^An? (?:array|list) of UR[LI]s where each entry is the UR[LI] of (?:an? |the )?(\w+)", re.I)
+
+
+def transformed_desc(desc, xf, is_array):
+    """The description of a column whose transform makes it a short name.
+
+    The vendor's text describes the URL the API returns ("URL of the zone
+    where the instance resides. You must specify this field as part of the
+    HTTP request URL."); the column holds the last segment.  The reference
+    phrase goes ("Zone where the instance resides."), so do sentences about
+    the request URL and URL formats, a join hint names the short-name
+    column, and one sentence says what the value is.
+    """
+    sents = re.split(r"(?<=[.!?])\s+(?=[A-Z(])", desc.strip())
+    sents = [x for x in sents
+             if not re.search(r"HTTP request|request URL|full or partial URL", x)] or sents[:1]
+    first = URL_ARRAY_PHRASE.sub(lambda m: m.group(1) + "s", sents[0], count=1)
+    first = URL_PHRASE.sub("", first, count=1)
+    first = re.sub(r"^((?:\w+ ){0,2}\w+) resource\b", r"\1", first)   # "Network resource for"
+    first = re.sub(r",? in the (?:format|form of)[^.;()]*", "", first)
+    first = first[:1].upper() + first[1:]
+    if first[-1:] not in ".!?":
+        first += "."
+    text = " ".join([first] + sents[1:])
+    text = re.sub(r"\(join with (\w+)\.self_link\)", r"(join with \1.name)", text)
+    if xf == "last_segment":
+        if re.search(r"short name|URL the API returns", text):
+            return text
+        return text + (" Short names: the last path segment of each URL the API returns."
+                       if is_array else
+                       " Short name: the last path segment of the URL the API returns.")
+    seg = xf.split(":", 1)[1]
+    if re.search(r"ARM id|resource id", text, re.I):
+        return text
+    return text + " Read from the resource id the API returns (its path segment after %s)." % seg
+
+
 def finish_table(t, ov, source):
     """Fill defaults: descriptions, key columns, primary key, dedup names."""
     descs = ov.get("descriptions", {})
@@ -389,9 +437,7 @@ def finish_table(t, ov, source):
         if not re.search(r"\b(URL|URLs|resource ID|ID)\b", c.get("description", "")):
             continue
         c["transform"] = xf
-        c["description"] = c["description"].rstrip() + (
-            " Read as its last path segment (the short name)." if xf == "last_segment" else
-            " Read from the resource ID (its %s segment)." % xf.split(":", 1)[1])
+        c["description"] = transformed_desc(c["description"], xf, c["type"].endswith("[]"))
     for k in t.get("keys", []):
         col = k["column"]
         if col not in seen:
