@@ -21,10 +21,6 @@ PG_CPPFLAGS = -Isrc -Isrc/sdk
 PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare -pthread
 SHLIB_LINK  = -lcurl -ljansson -lpthread -ldl -lm
 
-# PGXS does not track header dependencies: rebuild everything a header changes
-# (a stale object with an old struct layout crashes at run time).
-$(OBJS): $(wildcard src/*.h src/sdk/*.h)
-
 # The SDK is C11 and PostgreSQL-free; it follows its own warning set (see
 # src/sdk/Makefile) rather than PostgreSQL's declaration-after-statement rule.
 $(SDK_SRCS:.c=.o): CFLAGS += -std=gnu11 -Wno-declaration-after-statement
@@ -37,6 +33,11 @@ endif
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# PGXS does not track header dependencies: rebuild everything a header changes
+# (a stale object with an old struct layout crashes at run time).  After the
+# include, so that `all` stays the default goal.
+$(OBJS): $(wildcard src/*.h src/sdk/*.h)
 
 # Source specs and the SDK header install with the extension.
 # Only sources/<name>/<name>.json is a spec (overrides.json feeds the generator).
