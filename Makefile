@@ -26,7 +26,7 @@ SHLIB_LINK  = -lcurl -ljansson -lpthread -ldl -lm
 $(SDK_SRCS:.c=.o): CFLAGS += -std=gnu11 -Wno-declaration-after-statement
 
 ifdef SANITIZE
-PG_CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+PG_CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -DCQ_SANITIZE
 SHLIB_LINK += -fsanitize=address,undefined
 endif
 

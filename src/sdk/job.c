@@ -2479,8 +2479,9 @@ fast_page(CqJob *job, CqpUnit *u, const char *text, size_t len,
 		n = sc.count;
 		if (sc.nrs < n)			/* cannot happen */
 			n = sc.nrs;
-		/* an earlier duplicate's rows come first: skip them */
-		spans = sc.rs + (sc.nrs - n) * w1;
+		/* an earlier duplicate's rows come first: skip them (no rows: no
+		 * array was allocated, and NULL + 0 is undefined behaviour) */
+		spans = sc.rs ? sc.rs + (sc.nrs - n) * w1 : NULL;
 	}
 	else
 	{
