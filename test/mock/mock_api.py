@@ -266,7 +266,7 @@ def rich_item(i, seed, acct, akey):
         cidr = "2001:db8:%x::/48" % (i % 65536)
     b1, b2 = (i >> 8) & 255, i & 255
     if i % 2:
-        ipv6 = "2001:db8::%x" % iid
+        ipv6 = "2001:db8::%x:%x" % (iid >> 16, iid & 0xffff)
         duration = '"PT%dH%dM"' % (i % 24, (i * 7) % 60)
     else:
         ipv6 = "2604:A880:0800:0010:0000:0000:%04X:%04X" % ((i >> 16) & 0xFFFF, i & 0xFFFF)
@@ -300,7 +300,7 @@ def invalid_item(i, seed, acct, akey):
     count = "9223372036854775808" if r == 4 else str(iid * 1000)
     created = "2023-13-45T25:61:00Z" if r == 5 else rfc3339(BASE_T + i * 61, 0)
     cidr = "10.0.0.0/33" if r == 6 else "10.%d.0.0/16" % (i % 256)
-    ipv6 = "2001:db8::g%d" % iid if r == 7 else "2001:db8::%x" % iid
+    ipv6 = "2001:db8::g%d" % iid if r == 7 else "2001:db8::%x:%x" % (iid >> 16, iid & 0xffff)
     price = "12.34.56" if r == 8 else "%d.5000" % iid
     active = '"yes"' if r == 9 else ("true" if i % 2 else "false")
     return ('{"id":%d,%s"ipv4":"%s","mac":"%s","uuid":"%s","count":%s,"created_at":"%s",'
