@@ -53,6 +53,7 @@ char	   *cqfdw_allowed_hosts = NULL;
 char	   *cqfdw_denied_addresses = NULL;
 bool		cqfdw_allow_link_local = false;
 char	   *cqfdw_sources_path = NULL;
+int			cqfdw_max_fanout = 100000;
 
 PG_FUNCTION_INFO_V1(cq_fdw_handler);
 
@@ -131,6 +132,9 @@ _PG_init(void)
 	define_int("cq_fdw.max_array_length",
 			   "Largest JSON array accepted in an API response.",
 			   &cqfdw_max_array_length, 1000000, 1, INT_MAX, PGC_USERSET, 0);
+	define_int("cq_fdw.max_fanout",
+			   "Most distinct key values one scan may fan out over (= ANY arrays, multiplied across key columns).",
+			   &cqfdw_max_fanout, 100000, 1, INT_MAX, PGC_USERSET, 0);
 	define_int("cq_fdw.max_header_size",
 			   "Largest total size of the response headers of one request.",
 			   &cqfdw_max_header_size_kb, 64, 1, 1024 * 1024, PGC_USERSET,

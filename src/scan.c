@@ -288,6 +288,86 @@ value_text(Datum d, Oid typid)
 }
 
 /*
+ * DedupEntry, dedupe_cmp, dedupe_values
+ *		Remove duplicate key values in O(n log n), keeping the first
+ *		occurrence of each in the order the user gave them (the request
+ *		order of a fan-out follows the array).  Returns the new count;
+ *		vals is compacted in place.  palloc's in the current context; may
+ *		throw (cancel).
+ */
+typedef struct DedupEntry
+{
+	const char *s;
+	int			idx;
+} DedupEntry;
+
+static int
+dedupe_cmp(const void *a, const void *b)
+{
+	const DedupEntry *x = a;
+	const DedupEntry *y = b;
+	int			c = strcmp(x->s, y->s);
+
+	if (c != 0)
+		return c;
+	return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+static int
+dedupe_values(const char **vals, int n)
+{
+	DedupEntry *e;
+	bool	   *drop;
+	int			out = 0;
+
+	if (n < 2)
+		return n;
+	e = palloc(sizeof(DedupEntry) * n);
+	drop = palloc0(sizeof(bool) * n);
+	for (int i = 0; i < n; i++)
+	{
+		e[i].s = vals[i];
+		e[i].idx = i;
+	}
+	qsort(e, n, sizeof(DedupEntry), dedupe_cmp);
+	CHECK_FOR_INTERRUPTS();
+	for (int i = 1; i < n; i++)
+	{
+		if ((i & 4095) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (strcmp(e[i - 1].s, e[i].s) == 0)
+			drop[e[i].idx] = true;
+	}
+	for (int i = 0; i < n; i++)
+		if (!drop[i])
+			vals[out++] = vals[i];
+	pfree(e);
+	pfree(drop);
+	return out;
+}
+
+/*
+ * check_fanout
+ *		ERROR when the distinct key values of the pushed quals, multiplied
+ *		across key columns, exceed cq_fdw.max_fanout: each combination is
+ *		at least one API request, so a huge array is a request storm (and
+ *		memory) nobody meant.  *product accumulates across quals.
+ */
+static void
+check_fanout(const char *relname, const CqExecQual *q, int n, double *product)
+{
+	*product *= n;
+	if (*product > cqfdw_max_fanout)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("scan of foreign table \"%s\" would fan out over too many key values",
+						relname),
+				 errdetail("The key values given for column \"%s\" make %.0f combinations, more than cq_fdw.max_fanout (%d); each one is at least one API request.",
+						   q->srccol, *product, cqfdw_max_fanout),
+				 errhint("Use fewer values in the = ANY array, or raise cq_fdw.max_fanout.")));
+}
+
+/*
  * start_job
  *		Evaluate the pushed quals' values, build CqJobParams and start the
  *		job.  A NULL key value (or an empty = ANY array) matches no row: the
@@ -304,6 +384,7 @@ start_job(ForeignScanState *node, CqFdwScanState *st)
 	CqKeyValues *keys;
 	CqError		err;
 	MemoryContextCallback *cb;
+	double		fanout = 1;
 
 	st->started = true;
 	st->done = false;
@@ -349,23 +430,23 @@ start_job(ForeignScanState *node, CqFdwScanState *st)
 			vals = palloc(sizeof(char *) * Max(nelems, 1));
 			for (int j = 0; j < nelems; j++)
 			{
-				bool		dup = false;
-
+				/* a million-element array must stay cancellable */
+				if ((j & 1023) == 0)
+					CHECK_FOR_INTERRUPTS();
 				if (nulls[j])
 					continue;
-				vals[n] = value_text(elems[j], elemtype);
-				/* = ANY('{a,a}') is one request, not two */
-				for (int k = 0; k < n && !dup; k++)
-					dup = strcmp(vals[k], vals[n]) == 0;
-				if (!dup)
-					n++;
+				vals[n++] = value_text(elems[j], elemtype);
 			}
+			/* = ANY('{a,a}') is one request, not two */
+			n = dedupe_values(vals, n);
 			if (n == 0)
 			{
 				st->done = true;
 				break;
 			}
 		}
+		check_fanout(RelationGetRelationName(node->ss.ss_currentRelation),
+					 q, n, &fanout);
 		keys[i].column = q->srccol;
 		keys[i].op = q->op;
 		keys[i].nvalues = n;
