@@ -676,12 +676,22 @@ cqp_http_finish(CqpHttp *h, CqpReq *req, int curlcode, int64_t now_ms,
 				{
 					bool		total = s->request_timeout_ms > 0 &&
 						now_ms - req->t_start_ms >= s->request_timeout_ms - 50;
+					curl_off_t	conn_us = 1;
 
-					cq_error_set(err, CQ_ERR_TIMEOUT, "%s",
-								 total ? "request timed out (request_timeout_ms)" :
-								 "transfer stalled (low_speed_time_s)");
+					if (req->easy)
+						curl_easy_getinfo(req->easy, CURLINFO_CONNECT_TIME_T, &conn_us);
+					if (total)
+						cq_error_set(err, CQ_ERR_TIMEOUT, "request took longer than request_timeout_ms (%ld ms)",
+									 s->request_timeout_ms);
+					else if (conn_us == 0)
+						cq_error_set(err, CQ_ERR_TIMEOUT, "no connection within connect_timeout_ms (%ld ms)",
+									 s->connect_timeout_ms);
+					else
+						cq_error_set(err, CQ_ERR_TIMEOUT, "no data received for %ld s",
+									 s->low_speed_time_s);
 					snprintf(err->setting, sizeof(err->setting), "%s",
-							 total ? "request_timeout_ms" : "low_speed_time_s");
+							 total ? "request_timeout_ms" :
+							 conn_us == 0 ? "connect_timeout_ms" : "low_speed_time_s");
 					retryable = !total;
 					break;
 				}

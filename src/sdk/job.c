@@ -3042,7 +3042,7 @@ start_transfers(CqJob *job)
 			if (cap > 0 && job->pages_started >= cap)
 			{
 				cq_error_set(&err, CQ_ERR_LIMIT,
-							 "the scan needs more than %lld pages, the limit set by max_pages",
+							 "the scan needs more pages than its limit of %lld",
 							 (long long) cap);
 				snprintf(err.setting, sizeof(err.setting), "max_pages");
 				cq_redact_url(req->url, err.url, sizeof(err.url));

@@ -175,7 +175,7 @@ test_page_cap(void)
 	CQ_CHECK(h3_run(&j) == CQ_JOB_FAILED);
 	CQ_CHECKF(j.err.kind == CQ_ERR_LIMIT, "kind %s", cq_error_kind_name(j.err.kind));
 	CQ_CHECK_STR(j.err.setting, "max_pages");
-	CQ_CHECKF(strstr(j.err.message, "more than 4 pages") != NULL, "%s", j.err.message);
+	CQ_CHECKF(strstr(j.err.message, "more pages than its limit of 4") != NULL, "%s", j.err.message);
 	CQ_CHECK(h3_mock_count("/gen/next_url", NULL) == 4);
 	h3_done(&j);
 
