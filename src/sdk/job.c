@@ -1003,7 +1003,7 @@ json_prescan(const char *s, size_t n, int maxdepth, size_t maxstr,
 			}
 			if (i - start > maxstr)
 			{
-				cq_error_set(err, CQ_ERR_LIMIT, "JSON string longer than max_string_bytes (%zu)",
+				cq_error_set(err, CQ_ERR_LIMIT, "JSON string longer than max_string_bytes (%zu bytes)",
 							 maxstr);
 				snprintf(err->setting, sizeof(err->setting), "max_string_bytes");
 				return false;
