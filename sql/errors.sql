@@ -69,3 +69,72 @@ SELECT account, count(*) FROM err_acct WHERE account = ANY ('{1,2,3}') GROUP BY 
 \echo :LAST_ERROR_SQLSTATE
 ALTER FOREIGN TABLE err_acct OPTIONS (ADD skip_failed 'true');
 SELECT account, count(*) FROM err_acct WHERE account = ANY ('{1,2,3}') GROUP BY 1 ORDER BY 1;
+
+-- Errors that say what happened (issue 20, point 7)
+\! curl -s 'http://127.0.0.1:18080/_mock/faults?clear=1' > /dev/null
+-- a reset connection, every time: named, retried, then 08006
+\! curl -s 'http://127.0.0.1:18080/_mock/fault?route=/gen/link/err_t&mode=reset&count=-1' > /dev/null
+SELECT count(*) FROM err_t;
+\echo :LAST_ERROR_SQLSTATE
+\! curl -s 'http://127.0.0.1:18080/_mock/faults?clear=1' > /dev/null
+-- Retry-After beyond cq_fdw.retry_max: says how long and which setting
+\! curl -s 'http://127.0.0.1:18080/_mock/fault?route=/gen/link/err_t&mode=429&retry_after=120&count=-1' > /dev/null
+SELECT count(*) FROM err_t;
+\echo :LAST_ERROR_SQLSTATE
+\! curl -s 'http://127.0.0.1:18080/_mock/faults?clear=1' > /dev/null
+\! curl -s 'http://127.0.0.1:18080/_mock/fault?route=/gen/link/err_t&mode=503&retry_after=120&count=-1' > /dev/null
+SELECT count(*) FROM err_t;
+\echo :LAST_ERROR_SQLSTATE
+\! curl -s 'http://127.0.0.1:18080/_mock/faults?clear=1' > /dev/null
+-- a redirect loop, an oversized header: a HINT each
+CREATE FOREIGN TABLE err_loop (id bigint) SERVER err_srv OPTIONS (endpoint '/hostile/loop');
+SELECT count(*) FROM err_loop;
+\echo :LAST_ERROR_SQLSTATE
+CREATE FOREIGN TABLE err_hdr (id bigint) SERVER err_srv OPTIONS (endpoint '/hostile/bigheader?kb=80');
+SELECT count(*) FROM err_hdr;
+SET cq_fdw.max_header_size = '1MB';
+ALTER FOREIGN TABLE err_hdr OPTIONS (SET endpoint '/hostile/bigheader?kb=240');
+SELECT count(*) FROM err_hdr;
+\echo :LAST_ERROR_SQLSTATE
+RESET cq_fdw.max_header_size;
+-- nesting: the setting's limit, and the JSON parser's own (2048 levels)
+CREATE FOREIGN TABLE err_deep (id bigint) SERVER err_srv
+    OPTIONS (endpoint '/hostile/deep?depth=300', rows '/items');
+SELECT count(*) FROM err_deep;
+SET cq_fdw.max_json_depth = 5000;
+ALTER FOREIGN TABLE err_deep OPTIONS (SET endpoint '/hostile/deep?depth=3000');
+SELECT count(*) FROM err_deep;
+\echo :LAST_ERROR_SQLSTATE
+RESET cq_fdw.max_json_depth;
+-- a 20 kB key value: a URL length error, not a network policy refusal
+CREATE FOREIGN TABLE err_owner (owner text, id bigint) SERVER err_srv
+    OPTIONS (endpoint '/users/{owner}/repos');
+SELECT count(*) FROM err_owner WHERE owner = repeat('a', 20000);
+\echo :LAST_ERROR_SQLSTATE
+-- no rows where rows should be: WARNINGs, not a silent 0
+CREATE FOREIGN TABLE err_norows (id bigint) SERVER err_srv
+    OPTIONS (endpoint '/gen/page/err_norows?n=5&shape=small', rows '/itemz');
+SELECT count(*) FROM err_norows;
+CREATE FOREIGN TABLE err_empty (id bigint) SERVER err_srv
+    OPTIONS (endpoint '/hostile/empty', rows '/items');
+SELECT count(*) FROM err_empty;
+-- a 204 is empty on purpose: no warning
+ALTER FOREIGN TABLE err_empty OPTIONS (SET endpoint '/hostile/empty?status=204');
+SELECT count(*) FROM err_empty;
+-- a pagination loop (a token the API ignores) is stopped with a WARNING
+CREATE FOREIGN TABLE err_pageloop (id bigint) SERVER err_srv
+    OPTIONS (endpoint '/gen/page/err_pageloop?n=10&shape=small', rows '/items',
+             pagination 'next_token', next '/total', next_param 'pageToken');
+SELECT count(*), count(DISTINCT id) FROM err_pageloop;
+-- max_pages: an ERROR naming the setting, never a silent truncation
+ALTER FOREIGN TABLE err_t OPTIONS (ADD max_pages '2');
+SELECT count(*) FROM err_t;
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM (SELECT id FROM err_t LIMIT 15) s;
+ALTER FOREIGN TABLE err_t OPTIONS (SET max_pages '3');
+SELECT count(*) FROM err_t;
+ALTER FOREIGN TABLE err_t OPTIONS (DROP max_pages);
+SET cq_fdw.max_pages = 1;
+SELECT count(*) FROM err_t;
+RESET cq_fdw.max_pages;
+ALTER FOREIGN TABLE err_t OPTIONS (ADD max_pages '-1');

@@ -49,6 +49,7 @@ int			cqfdw_max_json_depth = 256;
 int			cqfdw_max_string_size_kb = 16 * 1024;
 int			cqfdw_max_array_length = 1000000;
 int			cqfdw_max_header_size_kb = 64;
+int			cqfdw_max_pages = 100000;
 char	   *cqfdw_allowed_hosts = NULL;
 char	   *cqfdw_denied_addresses = NULL;
 bool		cqfdw_allow_link_local = false;
@@ -139,6 +140,9 @@ _PG_init(void)
 			   "Largest total size of the response headers of one request.",
 			   &cqfdw_max_header_size_kb, 64, 1, 1024 * 1024, PGC_USERSET,
 			   GUC_UNIT_KB);
+	define_int("cq_fdw.max_pages",
+			   "Most pages one scan may request (0 = no limit); reaching it is an error.",
+			   &cqfdw_max_pages, 100000, 0, INT_MAX, PGC_USERSET, 0);
 
 	/* Network policy and local files: superuser only. */
 	DefineCustomStringVariable("cq_fdw.allowed_hosts",
@@ -191,6 +195,7 @@ cqfdw_settings_from_gucs(CqJobSettings *s)
 	s->max_string_bytes = (size_t) cqfdw_max_string_size_kb * 1024;
 	s->max_array_elems = (size_t) cqfdw_max_array_length;
 	s->max_header_bytes = (size_t) cqfdw_max_header_size_kb * 1024;
+	s->max_pages = cqfdw_max_pages;
 }
 
 /*

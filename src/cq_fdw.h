@@ -103,6 +103,7 @@ extern int	cqfdw_max_string_size_kb;
 extern int	cqfdw_max_array_length;
 extern int	cqfdw_max_header_size_kb;
 extern int	cqfdw_max_fanout;
+extern int	cqfdw_max_pages;		/* 0 = no cap */
 extern char *cqfdw_allowed_hosts;
 extern char *cqfdw_denied_addresses;
 extern bool cqfdw_allow_link_local;

@@ -21,6 +21,9 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/elog.h"
 
@@ -77,13 +80,16 @@ http_sqlstate(int status)
  *	CQ_ERR_CONNECT, CQ_ERR_TIMEOUT	HV00N fdw_unable_to_establish_connection
  *	  (a request timeout is a connection problem, not a cancel: 57014 is
  *	  reserved for the user's own cancel / statement_timeout)
+ *	CQ_ERR_TRANSFER					08006 connection_failure (connected, then
+ *	  lost mid-response: reset, closed early; retried before this)
  *	HTTP 401, 403					42501 insufficient_privilege
  *	HTTP 404, 410					HV00R fdw_table_not_found
  *	HTTP 429 / CQ_ERR_RATE_LIMIT	53400 configuration_limit_exceeded (class
  *	  53 tells clients the condition is transient; retry later)
  *	other HTTP (5xx, 4xx)			HV000 fdw_error
  *	CQ_ERR_JSON, CQ_ERR_VALUE		22P02 invalid_text_representation
- *	CQ_ERR_LIMIT					54000 program_limit_exceeded (+ the setting)
+ *	CQ_ERR_LIMIT					54000 program_limit_exceeded (+ the setting;
+ *	  max_pages, max_redirects, url_length, header_line get their own message)
  *	CQ_ERR_POLICY					42501 insufficient_privilege
  *	CQ_ERR_CONFIG					HV024 fdw_invalid_attribute_value
  *	CQ_ERR_CANCELED					57014 query_canceled
@@ -110,7 +116,9 @@ guc_for_sdk_setting(const char *setting)
 		{"max_array_elems", "cq_fdw.max_array_length"},
 		{"max_json_depth", "cq_fdw.max_json_depth"},
 		{"request_timeout_ms", "cq_fdw.request_timeout"},
+		{"connect_timeout_ms", "cq_fdw.connect_timeout"},
 		{"retry_max_ms", "cq_fdw.retry_max"},
+		{"max_pages", "cq_fdw.max_pages"},
 		{NULL, NULL}
 	};
 
@@ -122,6 +130,45 @@ guc_for_sdk_setting(const char *setting)
 		if (strcmp(map[i].sdk, setting) == 0)
 			return map[i].guc;
 	return NULL;				/* e.g. max_redirects: not a setting */
+}
+
+/*
+ * user_words
+ *		Copy of an SDK message where each SDK setting name (a CqJobSettings
+ *		field, e.g. "max_response_bytes") is replaced by the cq_fdw.*
+ *		setting users can change ("cq_fdw.max_response_size").  palloc'd.
+ */
+static char *
+user_words(const char *msg)
+{
+	StringInfoData buf;
+	const char *p = msg;
+
+	initStringInfo(&buf);
+	while (*p)
+	{
+		/* not inside a longer name, a URL or a query string */
+		bool		word_start = (p == msg ||
+								  !(isalnum((unsigned char) p[-1]) ||
+									strchr("_./?&=", p[-1]) != NULL));
+		size_t		n = 0;
+
+		if (word_start)
+			while (isalnum((unsigned char) p[n]) || p[n] == '_')
+				n++;
+		if (n > 0)
+		{
+			char	   *word = pnstrdup(p, n);
+			const char *guc = guc_for_sdk_setting(word);
+
+			appendStringInfoString(&buf, (guc && strncmp(word, "cq_fdw.", 7) != 0) ? guc : word);
+			pfree(word);
+			p += n;
+		}
+		else
+			appendStringInfoChar(&buf, *p++);
+	}
+	return buf.data;
 }
 
 void
@@ -140,7 +187,7 @@ cqfdw_report_job_error(const CqError *e, const CqFdwTable *t)
 	/* a cancel or timeout that stopped the job is reported as itself */
 	CHECK_FOR_INTERRUPTS();
 
-	message = clean(e->message, sizeof(e->message));
+	message = user_words(clean(e->message, sizeof(e->message)));
 	api = clean(e->api_message, sizeof(e->api_message));
 	url = clean(e->url, sizeof(e->url));
 	unit = clean(e->unit, sizeof(e->unit));
@@ -169,11 +216,21 @@ cqfdw_report_job_error(const CqError *e, const CqFdwTable *t)
 					 message[0] ? errdetail("%s.", message) : 0,
 					 CQ_CONTEXT));
 			break;
+		case CQ_ERR_TRANSFER:
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("connection to the API was lost during the response"),
+					 message[0] ? errdetail("%s.", message) : 0,
+					 errhint("The request was retried up to cq_fdw.max_retries times; a failure that repeats points at the API or a proxy in between."),
+					 CQ_CONTEXT));
+			break;
 		case CQ_ERR_TIMEOUT:
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 					 errmsg("API request timed out"),
 					 message[0] ? errdetail("%s.", message) : 0,
+					 strcmp(setting, "connect_timeout_ms") == 0 ?
+					 errhint("Raise cq_fdw.connect_timeout if the API is slow to accept connections, and check that base_url is reachable.") :
 					 errhint("Raise cq_fdw.request_timeout or cq_fdw.connect_timeout if the API is slow."),
 					 CQ_CONTEXT));
 			break;
@@ -182,6 +239,18 @@ cqfdw_report_job_error(const CqError *e, const CqFdwTable *t)
 			{
 				int			status = e->http_status;
 
+				/* the API asked for a wait longer than cq_fdw.retry_max */
+				if (strcmp(setting, "retry_max_ms") == 0)
+					ereport(ERROR,
+							(errcode(http_sqlstate(e->kind == CQ_ERR_RATE_LIMIT ? 429 : status)),
+							 e->kind == CQ_ERR_RATE_LIMIT || status == 429 ?
+							 errmsg("API rate limit exceeded") :
+							 errmsg("API request failed with HTTP status %d", status),
+							 api[0] ?
+							 errdetail("%s. The API said: %s.", message, api) :
+							 errdetail("%s.", message),
+							 errhint("Raise cq_fdw.retry_max to let the scan wait that long, or retry later."),
+							 CQ_CONTEXT));
 				/* GitHub reports its primary rate limit as 403: the SDK
 				 * tells it apart (CQ_ERR_RATE_LIMIT) */
 				if (e->kind == CQ_ERR_RATE_LIMIT || status == 429)
@@ -225,6 +294,34 @@ cqfdw_report_job_error(const CqError *e, const CqFdwTable *t)
 			{
 				const char *guc = guc_for_sdk_setting(setting);
 
+				if (strcmp(setting, "max_pages") == 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+							 errmsg("API scan stopped at the page limit"),
+							 errdetail("%s.", message),
+							 errhint("Raise cq_fdw.max_pages or the max_pages option of the table or server (0 = no limit), or add a LIMIT to the query."),
+							 CQ_CONTEXT));
+				if (strcmp(setting, "max_redirects") == 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+							 errmsg("too many redirects from the API"),
+							 errdetail("%s.", message),
+							 errhint("A redirect loop usually means base_url or the endpoint is wrong (http instead of https, a missing path prefix) or a login page answers instead of the API."),
+							 CQ_CONTEXT));
+				if (strcmp(setting, "url_length") == 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+							 errmsg("API request URL too long"),
+							 errdetail("%s.", message),
+							 errhint("Values of key columns are sent in the request URL: compare such a column with shorter values."),
+							 CQ_CONTEXT));
+				if (strcmp(setting, "header_line") == 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+							 errmsg("API response exceeds a safety limit"),
+							 errdetail("%s.", message),
+							 errhint("No setting raises this limit: check that base_url points at the API and not at a proxy or web page."),
+							 CQ_CONTEXT));
 				ereport(ERROR,
 						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 						 errmsg("API response exceeds a safety limit"),

@@ -86,6 +86,7 @@ static const CqFdwOption valid_options[] = {
 	{"memory_budget", ForeignServerRelationId, OPT_MEMORY},
 	{"request_timeout", ForeignServerRelationId, OPT_DURATION},
 	{"max_retries", ForeignServerRelationId, OPT_NONNEG_INT},
+	{"max_pages", ForeignServerRelationId, OPT_NONNEG_INT},
 	{"strict", ForeignServerRelationId, OPT_BOOL},
 	{"skip_failed", ForeignServerRelationId, OPT_BOOL},
 	{"insecure", ForeignServerRelationId, OPT_BOOL},
@@ -112,6 +113,7 @@ static const CqFdwOption valid_options[] = {
 	{"strict", ForeignTableRelationId, OPT_BOOL},
 	{"skip_failed", ForeignTableRelationId, OPT_BOOL},
 	{"concurrency", ForeignTableRelationId, OPT_POS_INT},
+	{"max_pages", ForeignTableRelationId, OPT_NONNEG_INT},
 
 	/* column */
 	{"path", AttributeRelationId, OPT_POINTER},

@@ -127,6 +127,9 @@ add_stats(CqJobStats *acc, const CqJobStats *s)
 	acc->retries += s->retries;
 	acc->units += s->units;
 	acc->units_failed += s->units_failed;
+	acc->loops_stopped += s->loops_stopped;
+	acc->rows_missing += s->rows_missing;
+	acc->empty_bodies += s->empty_bodies;
 	acc->api_wait_ms += s->api_wait_ms;
 	acc->ratelimit_wait_ms += s->ratelimit_wait_ms;
 	acc->peak_bytes = Max(acc->peak_bytes, s->peak_bytes);
@@ -748,6 +751,57 @@ scan_ctx_callback(void *arg)
 }
 
 /*
+ * report_scan_warnings
+ *		Responses the scan read as "no rows" without an error, and paging
+ *		stopped by a loop: each is a WARNING once per scan, so no data is
+ *		lost silently.
+ *
+ * A missing rows pointer is reported for rest tables only: the user wrote
+ * that pointer, while a source spec's (e.g. GCP's "/items") is legitimately
+ * absent when a listing is empty.
+ */
+static void
+report_scan_warnings(CqFdwScanState *st)
+{
+	const CqJobStats *s = &st->stats;
+	bool		is_rest = strcmp(st->table->source_name, "rest") == 0;
+
+	if (s->empty_bodies > 0)
+		ereport(WARNING,
+				(errcode(ERRCODE_WARNING),
+				 errmsg_plural("%llu API response had an empty body and was read as no rows",
+							   "%llu API responses had an empty body and were read as no rows",
+							   (unsigned long) s->empty_bodies,
+							   (unsigned long long) s->empty_bodies),
+				 errdetail("The API answered with a success status and nothing in the body."),
+				 errhint("Check that the endpoint lists rows; some APIs send an empty body instead of an error.")));
+	if (s->rows_missing > 0 && is_rest)
+	{
+		const char *rows = st->table->table->rows;
+
+		ereport(WARNING,
+				(errcode(ERRCODE_WARNING),
+				 errmsg_plural("rows pointer \"%s\" matched nothing in %llu API response",
+							   "rows pointer \"%s\" matched nothing in %llu API responses",
+							   (unsigned long) s->rows_missing,
+							   rows ? rows : "", (unsigned long long) s->rows_missing),
+				 errdetail("Those responses were read as no rows."),
+				 errhint("Check the table option rows against a response of the API; some APIs omit the array when it is empty.")));
+	}
+	if (s->loops_stopped > 0)
+		ereport(WARNING,
+				(errcode(ERRCODE_WARNING),
+				 errmsg("pagination stopped: the API sent a next page that was already read"),
+				 errdetail_plural("Paging stopped in %llu request sequence; the rows read may be incomplete or contain duplicates.",
+								  "Paging stopped in %llu request sequences; the rows read may be incomplete or contain duplicates.",
+								  (unsigned long) s->loops_stopped,
+								  (unsigned long long) s->loops_stopped),
+				 is_rest ?
+				 errhint("Check the table options pagination, next and next_param.") :
+				 errhint("The API repeated a page; report this to the source's maintainer if it persists.")));
+}
+
+/*
  * cqEndForeignScan
  *		Free the job and report what the scan read as NULL or skipped.
  */
@@ -791,6 +845,7 @@ cqEndForeignScan(ForeignScanState *node)
 		ereport(WARNING,
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("skipped %d more units", st->nskipped - MAX_SKIP_WARNINGS)));
+	report_scan_warnings(st);
 
 	MemoryContextDelete(st->scanctx);
 	node->fdw_state = NULL;

@@ -890,6 +890,8 @@ apply_setting(CqFdwTable *t, const char *name, const char *v)
 		t->settings.request_timeout_ms = cqfdw_option_int(name, v, GUC_UNIT_MS, 1);
 	else if (strcmp(name, "max_retries") == 0)
 		t->settings.max_retries = cqfdw_option_int(name, v, 0, 0);
+	else if (strcmp(name, "max_pages") == 0)
+		t->settings.max_pages = cqfdw_option_int(name, v, 0, 0);
 	else if (strcmp(name, "strict") == 0)
 		t->settings.strict = cqfdw_option_bool(name, v);
 	else if (strcmp(name, "skip_failed") == 0)
@@ -982,6 +984,7 @@ cqfdw_get_table(Oid foreigntableid, Oid userid)
 			strcmp(d->defname, "memory_budget") == 0 ||
 			strcmp(d->defname, "request_timeout") == 0 ||
 			strcmp(d->defname, "max_retries") == 0 ||
+			strcmp(d->defname, "max_pages") == 0 ||
 			strcmp(d->defname, "strict") == 0 ||
 			strcmp(d->defname, "skip_failed") == 0 ||
 			strcmp(d->defname, "insecure") == 0 ||
@@ -1019,7 +1022,8 @@ cqfdw_get_table(Oid foreigntableid, Oid userid)
 			table_opt = defGetString(d);
 		else if (strcmp(d->defname, "strict") == 0 ||
 				 strcmp(d->defname, "skip_failed") == 0 ||
-				 strcmp(d->defname, "concurrency") == 0)
+				 strcmp(d->defname, "concurrency") == 0 ||
+				 strcmp(d->defname, "max_pages") == 0)
 			apply_setting(t, d->defname, defGetString(d));
 	}
 

@@ -60,7 +60,7 @@ typedef enum CqErrorKind
 {
 	CQ_ERR_NONE = 0,
 	CQ_ERR_CONFIG,				/* bad spec, bad option, bad template */
-	CQ_ERR_CONNECT,				/* DNS, connect, TLS, reset, timeout */
+	CQ_ERR_CONNECT,				/* DNS, connect, TLS */
 	CQ_ERR_TIMEOUT,				/* total/low-speed timeout */
 	CQ_ERR_HTTP,				/* final non-2xx (after retries) */
 	CQ_ERR_RATE_LIMIT,			/* 429 still after retries */
@@ -71,7 +71,11 @@ typedef enum CqErrorKind
 	CQ_ERR_CANCELED,			/* cq_job_cancel() was called */
 	CQ_ERR_NOMEM,
 	CQ_ERR_PLUGIN,				/* dlopen / ABI mismatch */
-	CQ_ERR_INTERNAL
+	CQ_ERR_INTERNAL,
+	CQ_ERR_TRANSFER				/* connection lost during a response: reset,
+								 * closed early (truncated body), nothing
+								 * sent back.  Last, so older values keep
+								 * their numbers. */
 } CqErrorKind;
 
 /*
@@ -546,6 +550,10 @@ typedef struct CqJobSettings
 	bool		insecure;		/* skip TLS verification (k8s dev clusters) */
 	const char *ca_file;
 	const char *user_agent;
+	int64_t		max_pages;		/* pages (requests other than retries and
+								 * redirects) one job may start, all units
+								 * together; reaching it fails the job with
+								 * CQ_ERR_LIMIT "max_pages".  0 = no cap. */
 } CqJobSettings;
 
 extern void cq_job_settings_default(CqJobSettings *s);
@@ -626,6 +634,10 @@ typedef struct CqJobStats
 	size_t		budget_bytes;
 	uint64_t	loops_stopped;	/* units stopped because the API sent a
 								 * next page already read in that unit */
+	uint64_t	rows_missing;	/* 2xx pages where the rows pointer matched
+								 * nothing (read as no rows) */
+	uint64_t	empty_bodies;	/* 2xx responses (not 204) with an empty
+								 * body (read as no rows) */
 } CqJobStats;
 
 typedef struct CqJob CqJob;

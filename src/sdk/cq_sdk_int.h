@@ -128,6 +128,13 @@ typedef enum CqpOutcome
 	CQP_FAIL					/* err filled (no unit label) */
 } CqpOutcome;
 
+/*
+ * Longest request URL sent (bytes).  Checked before the outbound policy so
+ * a long key value is reported as such; netpolicy.c refuses longer URLs
+ * too (its MAX_URL_LEN, the same value).
+ */
+#define CQP_MAX_URL_LEN 16384
+
 /* in http.c */
 extern bool cqp_http_init(CqpHttp *h, const CqJobParams *params,
 						  CqpAcct *acct, CqError *err);

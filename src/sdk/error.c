@@ -91,6 +91,8 @@ cq_error_kind_name(CqErrorKind kind)
 			return "plugin";
 		case CQ_ERR_INTERNAL:
 			return "internal";
+		case CQ_ERR_TRANSFER:
+			return "transfer";
 	}
 	return "unknown";
 }

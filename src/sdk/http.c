@@ -390,6 +390,15 @@ cqp_http_prepare(CqpHttp *h, CqpReq *req, bool with_auth, CqError *err)
 
 	cqp_http_reset(req);
 	req->http = h;
+	if (strlen(req->url) > CQP_MAX_URL_LEN)
+	{
+		/* e.g. a next-page URL from the API: a length, not a policy matter */
+		cq_error_set(err, CQ_ERR_LIMIT, "request URL of %zu bytes is longer than the limit of %d bytes",
+					 strlen(req->url), CQP_MAX_URL_LEN);
+		snprintf(err->setting, sizeof(err->setting), "url_length");
+		cq_redact_url(req->url, err->url, sizeof(err->url));
+		return false;
+	}
 	if (!cq_net_url_allowed(h->policy, req->url, err))
 	{
 		if (err->kind == CQ_ERR_NONE)
@@ -644,12 +653,20 @@ cqp_http_finish(CqpHttp *h, CqpReq *req, int curlcode, int64_t now_ms,
 		 * memory" before our header callback sees it: while no body byte
 		 * has arrived, that is the header limit, not a memory shortage.
 		 */
-		if (req->hdr_too_big ||
-			(rc == CURLE_OUT_OF_MEMORY && req->header_bytes > 0 && req->body.len == 0))
+		if (req->hdr_too_big)
 		{
 			cq_error_set(err, CQ_ERR_LIMIT, "response headers larger than max_header_bytes (%zu bytes)",
 						 s->max_header_bytes);
 			snprintf(err->setting, sizeof(err->setting), "max_header_bytes");
+			fill_url(err, req);
+			return CQP_FAIL;
+		}
+		if (rc == CURLE_OUT_OF_MEMORY && req->header_bytes > 0 && req->body.len == 0)
+		{
+			/* libcurl's own limit: raising max_header_bytes cannot help */
+			cq_error_set(err, CQ_ERR_LIMIT, "a response header line longer than %d kB, the most libcurl reads",
+						 CURL_MAX_HTTP_HEADER / 1024);
+			snprintf(err->setting, sizeof(err->setting), "header_line");
 			fill_url(err, req);
 			return CQP_FAIL;
 		}
@@ -659,25 +676,73 @@ cqp_http_finish(CqpHttp *h, CqpReq *req, int curlcode, int64_t now_ms,
 				{
 					bool		total = s->request_timeout_ms > 0 &&
 						now_ms - req->t_start_ms >= s->request_timeout_ms - 50;
+					curl_off_t	conn_us = 1;
 
-					cq_error_set(err, CQ_ERR_TIMEOUT, "%s",
-								 total ? "request timed out (request_timeout_ms)" :
-								 "transfer stalled (low_speed_time_s)");
+					if (req->easy)
+						curl_easy_getinfo(req->easy, CURLINFO_CONNECT_TIME_T, &conn_us);
+					if (total)
+						cq_error_set(err, CQ_ERR_TIMEOUT, "request took longer than request_timeout_ms (%ld ms)",
+									 s->request_timeout_ms);
+					else if (conn_us == 0)
+						cq_error_set(err, CQ_ERR_TIMEOUT, "no connection within connect_timeout_ms (%ld ms)",
+									 s->connect_timeout_ms);
+					else
+						cq_error_set(err, CQ_ERR_TIMEOUT, "no data received for %ld s",
+									 s->low_speed_time_s);
 					snprintf(err->setting, sizeof(err->setting), "%s",
-							 total ? "request_timeout_ms" : "low_speed_time_s");
+							 total ? "request_timeout_ms" :
+							 conn_us == 0 ? "connect_timeout_ms" : "low_speed_time_s");
 					retryable = !total;
 					break;
 				}
 			case CURLE_PARTIAL_FILE:
-				cq_error_set(err, CQ_ERR_CONNECT, "truncated response");
+				{
+					curl_off_t	got = -1,
+								want = -1;
+
+					if (req->easy)
+					{
+						curl_easy_getinfo(req->easy, CURLINFO_SIZE_DOWNLOAD_T, &got);
+						curl_easy_getinfo(req->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &want);
+					}
+					if (got >= 0 && want > got)
+						cq_error_set(err, CQ_ERR_TRANSFER,
+									 "connection closed before the response was complete (received %lld of %lld bytes)",
+									 (long long) got, (long long) want);
+					else
+						cq_error_set(err, CQ_ERR_TRANSFER,
+									 "connection closed before the response was complete");
+					retryable = true;
+					break;
+				}
+			case CURLE_RECV_ERROR:
+			case CURLE_SEND_ERROR:
+				{
+					long		oserr = 0;
+
+					if (req->easy)
+						curl_easy_getinfo(req->easy, CURLINFO_OS_ERRNO, &oserr);
+					if (oserr == ECONNRESET || oserr == EPIPE)
+						cq_error_set(err, CQ_ERR_TRANSFER, "connection reset by the API server %s",
+									 rc == CURLE_SEND_ERROR ? "while sending the request" :
+									 status > 0 ? "during the response" : "before it responded");
+					else
+						cq_error_set(err, CQ_ERR_TRANSFER, "connection lost: %s",
+									 curl_easy_strerror(rc));
+					retryable = true;
+					break;
+				}
+			case CURLE_GOT_NOTHING:
+				cq_error_set(err, CQ_ERR_TRANSFER,
+							 "connection closed by the API server without a response");
+				retryable = true;
+				break;
+			case CURLE_HTTP2:
+			case CURLE_HTTP2_STREAM:
+				cq_error_set(err, CQ_ERR_TRANSFER, "connection lost: %s", curl_easy_strerror(rc));
 				retryable = true;
 				break;
 			case CURLE_COULDNT_CONNECT:
-			case CURLE_RECV_ERROR:
-			case CURLE_SEND_ERROR:
-			case CURLE_GOT_NOTHING:
-			case CURLE_HTTP2:
-			case CURLE_HTTP2_STREAM:
 				cq_error_set(err, CQ_ERR_CONNECT, "%s", curl_easy_strerror(rc));
 				retryable = true;
 				break;
@@ -687,7 +752,18 @@ cqp_http_finish(CqpHttp *h, CqpReq *req, int curlcode, int64_t now_ms,
 		}
 		fill_url(err, req);
 		if (!retryable || req->attempt >= s->max_retries)
+		{
+			/* say that the failure was not a one-off */
+			if (retryable && req->attempt > 0)
+			{
+				size_t		ml = strlen(err->message);
+
+				snprintf(err->message + ml, sizeof(err->message) - ml,
+						 "; still failing after %d %s", req->attempt,
+						 req->attempt == 1 ? "retry" : "retries");
+			}
 			return CQP_FAIL;
+		}
 		*wait_ms = backoff_ms(h, req->attempt);
 		return CQP_RETRY;
 	}
@@ -716,8 +792,13 @@ cqp_http_finish(CqpHttp *h, CqpReq *req, int curlcode, int64_t now_ms,
 
 		if (req->redirects >= s->max_redirects)
 		{
-			cq_error_set(err, CQ_ERR_LIMIT, "too many redirects (max_redirects is %d)",
-						 s->max_redirects);
+			char		to[256];
+			char	   *nu0 = cqp_url_resolve(req->url, req->location);
+
+			cq_redact_url(nu0 ? nu0 : req->location, to, sizeof(to));
+			free(nu0);
+			cq_error_set(err, CQ_ERR_LIMIT, "more than %d redirects in a row, the last one to %s",
+						 s->max_redirects, to);
 			snprintf(err->setting, sizeof(err->setting), "max_redirects");
 			err->http_status = (int) status;
 			fill_url(err, req);
@@ -778,8 +859,8 @@ cqp_http_finish(CqpHttp *h, CqpReq *req, int curlcode, int64_t now_ms,
 	{
 		/* waiting that long would look like a hang: fail now, say why */
 		snprintf(err->message, sizeof(err->message),
-				 "API asks to wait %ld s before retrying, more than retry_max_ms (HTTP %ld)",
-				 (ra + 999) / 1000, status);
+				 "the API asked to wait %ld s before retrying (HTTP %ld), more than retry_max_ms (%ld ms)",
+				 (ra + 999) / 1000, status, s->retry_max_ms);
 		snprintf(err->setting, sizeof(err->setting), "retry_max_ms");
 		return CQP_FAIL;
 	}

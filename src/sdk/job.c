@@ -160,6 +160,7 @@ struct CqJob
 	const char *base_url;
 
 	/* I/O thread only */
+	int64_t		pages_started;	/* first sends (not retries, redirects) */
 	CqpReq	   *timers;			/* sorted by due_ms */
 	CqpReq	   *inflight_h;
 	int			inflight;
@@ -666,6 +667,26 @@ make_unit(CqJob *job, CqpUnit *parent, int na, const char *const *an,
 		free(url);
 		url = nu;
 	}
+	if (strlen(url) > CQP_MAX_URL_LEN)
+	{
+		/* say which value made it long: not a policy matter */
+		int			longest = -1;
+
+		for (int i = 0; i < na; i++)
+			if (longest < 0 || strlen(av[i]) > strlen(av[longest]))
+				longest = i;
+		if (longest >= 0 && acol[longest] >= 0)
+			cq_error_set(err, CQ_ERR_LIMIT,
+						 "request URL of %zu bytes is longer than the limit of %d bytes; the value for column %s is %zu bytes",
+						 strlen(url), CQP_MAX_URL_LEN, t->columns[acol[longest]].name,
+						 strlen(av[longest]));
+		else
+			cq_error_set(err, CQ_ERR_LIMIT,
+						 "request URL of %zu bytes is longer than the limit of %d bytes",
+						 strlen(url), CQP_MAX_URL_LEN);
+		snprintf(err->setting, sizeof(err->setting), "url_length");
+		goto fail;
+	}
 	if (!cq_net_url_allowed(&p->policy, url, err))
 	{
 		if (err->kind == CQ_ERR_NONE)
@@ -982,7 +1003,7 @@ json_prescan(const char *s, size_t n, int maxdepth, size_t maxstr,
 			}
 			if (i - start > maxstr)
 			{
-				cq_error_set(err, CQ_ERR_LIMIT, "JSON string longer than max_string_bytes (%zu)",
+				cq_error_set(err, CQ_ERR_LIMIT, "JSON string longer than max_string_bytes (%zu bytes)",
 							 maxstr);
 				snprintf(err->setting, sizeof(err->setting), "max_string_bytes");
 				return false;
@@ -992,7 +1013,7 @@ json_prescan(const char *s, size_t n, int maxdepth, size_t maxstr,
 		{
 			if (++depth > maxdepth)
 			{
-				cq_error_set(err, CQ_ERR_LIMIT, "JSON nested deeper than max_json_depth (%d)",
+				cq_error_set(err, CQ_ERR_LIMIT, "JSON nested deeper than %d levels (max_json_depth)",
 							 maxdepth);
 				snprintf(err->setting, sizeof(err->setting), "max_json_depth");
 				return false;
@@ -2454,8 +2475,10 @@ fast_page(CqJob *job, CqpUnit *u, const char *text, size_t len,
 			free(sc.rs);
 			goto oom;
 		}
-		if (!q || fast_ws(q, end) != end || sc.arr_on_path)
+		if (!q || fast_ws(q, end) != end || sc.arr_on_path ||
+			(rows->nseg > 0 && !sc.found.p))
 		{
+			/* (no rows value: the full-tree path counts it as missing) */
 			free(sc.rs);
 			return 0;
 		}
@@ -2723,6 +2746,7 @@ process_page(CqJob *job, CqpReq *req)
 	int			nchildren = 0;
 	bool		fast = false;
 	size_t		fast_nrows = 0;
+	bool		rows_found = true;
 
 	memset(&err, 0, sizeof(err));
 	memset(&nx, 0, sizeof(nx));
@@ -2760,6 +2784,14 @@ process_page(CqJob *job, CqpReq *req)
 		}
 		else
 			doc = json_loadb(req->body.data, bodylen, JSON_ALLOW_NUL, &jerr);
+		if (!doc && json_error_code(&jerr) == json_error_stack_overflow)
+		{
+			/* max_json_depth is above what jansson can parse */
+			cq_error_set(&err, CQ_ERR_LIMIT,
+						 "JSON nested deeper than %d levels, the most the JSON parser accepts",
+						 JSON_PARSER_MAX_DEPTH);
+			goto fail;
+		}
 		if (!doc)
 		{
 			char		txt[160];
@@ -2779,7 +2811,7 @@ process_page(CqJob *job, CqpReq *req)
 	if (doc && !fast)
 	{
 		if (u->rows)
-			cq_path_each(u->rows, doc, collect_rows, &rv);
+			rows_found = cq_path_each(u->rows, doc, collect_rows, &rv) > 0;
 		else
 			collect_rows(doc, &rv);
 	}
@@ -2823,6 +2855,8 @@ process_page(CqJob *job, CqpReq *req)
 	}
 
 	pthread_mutex_lock(&job->mu);
+	if (!rows_found)
+		job->st.rows_missing++;
 	if (!u->failed && !atomic_load(&job->stop))
 	{
 		if (nx.kind == CQP_NEXT_URL)
@@ -3000,6 +3034,25 @@ start_transfers(CqJob *job)
 			pthread_mutex_unlock(&job->mu);
 			continue;
 		}
+		if (req && req->attempt == 0 && req->redirects == 0)
+		{
+			/* a new page: the per-job page cap (max_pages) */
+			int64_t		cap = job->params.settings.max_pages;
+
+			if (cap > 0 && job->pages_started >= cap)
+			{
+				cq_error_set(&err, CQ_ERR_LIMIT,
+							 "the scan needs more pages than its limit of %lld",
+							 (long long) cap);
+				snprintf(err.setting, sizeof(err.setting), "max_pages");
+				cq_redact_url(req->url, err.url, sizeof(err.url));
+				fail_job_locked(job, &err);
+				req_done_locked(job, req);
+				pthread_mutex_unlock(&job->mu);
+				break;
+			}
+			job->pages_started++;
+		}
 		if (req)
 			job->st.requests++;
 		pthread_mutex_unlock(&job->mu);
@@ -3044,6 +3097,7 @@ on_done(CqJob *job, CURL *easy, CURLcode rc)
 	long		wait = 0;
 	CqError		err;
 	CqpOutcome	oc;
+	long		status = 0;
 
 	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **) &req);
 	curl_multi_remove_handle(job->multi, easy);
@@ -3056,6 +3110,8 @@ on_done(CqJob *job, CURL *easy, CURLcode rc)
 	req->next = NULL;
 	job->inflight--;
 	oc = cqp_http_finish(&job->http, req, (int) rc, now, &wait, &err);
+	if (oc == CQP_OK && req->body.len == 0 && req->easy)
+		curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(req->easy);
 	req->easy = NULL;
 
@@ -3076,6 +3132,9 @@ on_done(CqJob *job, CURL *easy, CURLcode rc)
 			}
 			pthread_mutex_lock(&job->mu);
 			job->st.pages++;
+			/* read as no rows; 204 No Content says so on purpose */
+			if (req->body.len == 0 && status != 204)
+				job->st.empty_bodies++;
 			atomic_fetch_add(&job->parsing, 1);
 			req->next = NULL;
 			if (job->parse_t)

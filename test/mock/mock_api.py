@@ -1304,6 +1304,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if what == "bigheader":
             kb = qint(q, "kb", 256, 1, 65536)
             return 200, [("X-Big", "h" * (kb * 1024))] + JSON_H, b'[{"id":1}]'
+        if what == "loop":
+            # redirects to itself forever (hop counter in the query)
+            n = qint(q, "hop", 0, 0, 10 ** 9)
+            return 302, [("Location", "/hostile/loop?hop=%d" % (n + 1))] + JSON_H, jdump({"message": "redirect"})
+        if what == "empty":
+            # a success status with no body at all (Content-Length: 0)
+            return qint(q, "status", 200, 200, 299), JSON_H, b""
         if what == "nul":
             return 200, JSON_H, (NUL_RAW_BODY if q.get("raw") == "1" else NUL_BODY)
         if what == "slowloris":

@@ -322,7 +322,7 @@ test_reset_and_truncate(void)
 	CQ_CHECK(j.rows == 4 && j.st.retries == 1);
 	h3_done(&j);
 
-	/* truncated once: retried; truncated forever: CONNECT "truncated" */
+	/* truncated once: retried; truncated forever: TRANSFER, named */
 	h3_mock("/_mock/reset");
 	h3_mock("/_mock/fault?route=/gen/page/tr1&mode=truncate&count=1");
 	h3_params(&j, small_table("/gen/page/tr1?n=40&shape=small", "/items"));
@@ -334,8 +334,8 @@ test_reset_and_truncate(void)
 	h3_params(&j, small_table("/gen/page/trx?n=40&shape=small", "/items"));
 	j.p.settings.max_retries = 2;
 	CQ_CHECK(h3_run(&j) == CQ_JOB_FAILED);
-	CQ_CHECK(j.err.kind == CQ_ERR_CONNECT);
-	CQ_CHECK(strstr(j.err.message, "truncated") != NULL);
+	CQ_CHECK(j.err.kind == CQ_ERR_TRANSFER);
+	CQ_CHECK(strstr(j.err.message, "connection closed before the response was complete") != NULL);
 	CQ_CHECK(h3_mock_count("/gen/page/trx", NULL) == 3);
 	h3_done(&j);
 }
@@ -747,6 +747,151 @@ test_auth_methods(void)
 	h3_mock("/_mock/expect_token");
 }
 
+/*
+ * Failures name what happened (issue 20, point 7): a truncated body and a
+ * reset are transient transfer errors, retried and counted, not "could not
+ * connect"; a Retry-After beyond retry_max_ms says how long the API asked
+ * for; a redirect loop says where it went; jansson's own depth limit is a
+ * depth limit; a long key value is a URL length error, not a policy
+ * refusal.
+ */
+static void
+test_errors_named(void)
+{
+	H3Job		j;
+	char		buf[2048];
+	char	   *big;
+
+	/* truncated forever: named, retried max_retries times, counted */
+	h3_mock("/_mock/reset");
+	h3_mock("/_mock/fault?route=/gen/page/tn&mode=truncate&count=-1");
+	h3_params(&j, small_table("/gen/page/tn?n=40&shape=small", "/items"));
+	j.p.settings.max_retries = 2;
+	CQ_CHECK(h3_run(&j) == CQ_JOB_FAILED);
+	CQ_CHECKF(j.err.kind == CQ_ERR_TRANSFER, "kind %s", cq_error_kind_name(j.err.kind));
+	CQ_CHECKF(strstr(j.err.message, "connection closed before the response was complete (received ") &&
+			  strstr(j.err.message, "still failing after 2 retries"), "%s", j.err.message);
+	CQ_CHECKF(j.st.retries == 2 && j.st.requests == 3, "retries %lu requests %lu",
+			  (unsigned long) j.st.retries, (unsigned long) j.st.requests);
+	h3_done(&j);
+
+	/* reset forever: "connection reset", retried */
+	h3_mock("/_mock/fault?route=/gen/page/rn&mode=reset&count=-1");
+	h3_params(&j, small_table("/gen/page/rn?n=4&shape=small", "/items"));
+	j.p.settings.max_retries = 1;
+	CQ_CHECK(h3_run(&j) == CQ_JOB_FAILED);
+	CQ_CHECKF(j.err.kind == CQ_ERR_TRANSFER, "kind %s", cq_error_kind_name(j.err.kind));
+	CQ_CHECKF(strstr(j.err.message, "connection reset") != NULL, "%s", j.err.message);
+	CQ_CHECK(j.st.retries == 1);
+	h3_done(&j);
+	h3_mock("/_mock/faults?clear=1");
+
+	/* Retry-After: 120 with retry_max_ms 5000: fails at once, saying so */
+	h3_mock("/_mock/fault?route=/gen/page/ra120&mode=429&count=-1&retry_after=120");
+	h3_params(&j, small_table("/gen/page/ra120?n=3&shape=small", "/items"));
+	CQ_CHECK(h3_run(&j) == CQ_JOB_FAILED);
+	CQ_CHECK(j.err.kind == CQ_ERR_RATE_LIMIT && j.err.http_status == 429);
+	CQ_CHECKF(strstr(j.err.message, "asked to wait 120 s") &&
+			  strstr(j.err.message, "retry_max_ms (5000 ms)"), "%s", j.err.message);
+	CQ_CHECK_STR(j.err.setting, "retry_max_ms");
+	CQ_CHECK(h3_mock_count("/gen/page/ra120", NULL) == 1);
+	h3_done(&j);
+	h3_mock("/_mock/faults?clear=1");
+
+	/* a redirect loop names where it was going */
+	h3_params(&j, small_table("/redirect?to=/redirect%3Fto%3D/redirect%253Fto%253D/redirect", ""));
+	j.p.settings.max_redirects = 2;
+	CQ_CHECK(h3_run(&j) == CQ_JOB_FAILED);
+	CQ_CHECKF(strstr(j.err.message, "more than 2 redirects in a row, the last one to http") != NULL,
+			  "%s", j.err.message);
+	h3_done(&j);
+
+	/* a header line over libcurl's own limit is not max_header_bytes */
+	h3_params(&j, small_table("/hostile/bigheader?kb=240", ""));
+	j.p.settings.max_header_bytes = 1024 * 1024;
+	CQ_CHECK(h3_run(&j) == CQ_JOB_FAILED);
+	CQ_CHECKF(j.err.kind == CQ_ERR_LIMIT && strstr(j.err.message, "header line longer than 100 kB"),
+			  "%s", j.err.message);
+	CQ_CHECK_STR(j.err.setting, "header_line");
+	h3_done(&j);
+
+	/* deeper than jansson parses, under max_json_depth: a depth error */
+	h3_params(&j, small_table("/hostile/deep?depth=3000", "/items"));
+	j.p.settings.max_json_depth = 10000;
+	CQ_CHECK(h3_run(&j) == CQ_JOB_FAILED);
+	CQ_CHECKF(j.err.kind == CQ_ERR_LIMIT && strstr(j.err.message, "JSON nested deeper than 2048 levels"),
+			  "%s: %s", cq_error_kind_name(j.err.kind), j.err.message);
+	h3_done(&j);
+	/* and the configured limit says its number of levels */
+	h3_params(&j, small_table("/hostile/deep?depth=300", "/items"));
+	j.p.settings.max_json_depth = 100;
+	CQ_CHECK(h3_run(&j) == CQ_JOB_FAILED);
+	CQ_CHECKF(strstr(j.err.message, "JSON nested deeper than 100 levels") != NULL, "%s", j.err.message);
+	h3_done(&j);
+
+	/* a 20 kB key value: a URL length error naming the column */
+	big = malloc(20001);
+	memset(big, 'a', 20000);
+	big[20000] = '\0';
+	snprintf(buf, sizeof(buf),
+			 "{\"name\":\"t\",\"endpoint\":\"/users/{owner}/repos\",\"rows\":\"\","
+			 "\"keys\":[{\"column\":\"owner\",\"param\":\"owner\",\"in\":\"path\",\"ops\":[\"=\"],\"required\":true}],"
+			 "\"columns\":[{\"name\":\"owner\",\"type\":\"string\"},{\"name\":\"id\",\"type\":\"int\"}]}");
+	h3_params(&j, h3_table(buf));
+	{
+		const char *vals[1] = {big};
+		CqKeyValues kv = {"owner", CQ_OP_EQ, 1, vals};
+
+		j.p.nkeys = 1;
+		j.p.keys = &kv;
+		CQ_CHECK(h3_run(&j) == CQ_JOB_FAILED);
+	}
+	CQ_CHECKF(j.err.kind == CQ_ERR_LIMIT, "kind %s: %s", cq_error_kind_name(j.err.kind), j.err.message);
+	CQ_CHECK_STR(j.err.setting, "url_length");
+	CQ_CHECKF(strstr(j.err.message, "the value for column owner is 20000 bytes") != NULL, "%s",
+			  j.err.message);
+	h3_done(&j);
+	free(big);
+}
+
+/*
+ * A 200 without a body and a rows pointer that matches nothing read as no
+ * rows; the stats count them so the host can warn.  A 204 is empty on
+ * purpose.
+ */
+static void
+test_empty_and_missing_rows(void)
+{
+	H3Job		j;
+
+	h3_mock("/_mock/reset");
+	h3_params(&j, small_table("/hostile/empty", "/items"));
+	CQ_CHECK(h3_run(&j) == CQ_JOB_DONE && j.rows == 0);
+	CQ_CHECKF(j.st.empty_bodies == 1, "empty %lu", (unsigned long) j.st.empty_bodies);
+	h3_done(&j);
+
+	h3_params(&j, small_table("/hostile/empty?status=204", "/items"));
+	CQ_CHECK(h3_run(&j) == CQ_JOB_DONE && j.rows == 0);
+	CQ_CHECK(j.st.empty_bodies == 0);
+	h3_done(&j);
+
+	/* rows pointer /itemz: nothing (fast path and full tree alike) */
+	h3_params(&j, small_table("/gen/page/miss?n=5&shape=small", "/itemz"));
+	CQ_CHECK(h3_run(&j) == CQ_JOB_DONE && j.rows == 0);
+	CQ_CHECKF(j.st.rows_missing == 1, "missing %lu", (unsigned long) j.st.rows_missing);
+	h3_done(&j);
+	h3_params(&j, small_table("/gen/page/miss?n=5&shape=small", "/items/*/nope"));
+	CQ_CHECK(h3_run(&j) == CQ_JOB_DONE && j.rows == 0);
+	CQ_CHECK(j.st.rows_missing == 1);
+	h3_done(&j);
+
+	/* present but empty is not missing */
+	h3_params(&j, small_table("/gen/page/miss?n=0&shape=small", "/items"));
+	CQ_CHECK(h3_run(&j) == CQ_JOB_DONE && j.rows == 0);
+	CQ_CHECK(j.st.rows_missing == 0 && j.st.empty_bodies == 0);
+	h3_done(&j);
+}
+
 void
 suite_http(void)
 {
@@ -767,5 +912,7 @@ suite_http(void)
 	test_env_proxy_ignored();
 	test_github_ratelimit();
 	test_auth_methods();
+	test_errors_named();
+	test_empty_and_missing_rows();
 	h3_mock("/_mock/faults?clear=1");
 }

@@ -159,6 +159,54 @@ test_loop_detection(void)
 	h3_done(&j);
 }
 
+/*
+ * max_pages caps the pages of one job (all units): reaching it is an
+ * error naming the setting, never a silent truncation; a job that needs
+ * exactly max_pages pages finishes.
+ */
+static void
+test_page_cap(void)
+{
+	H3Job		j;
+
+	h3_mock("/_mock/reset");
+	h3_params(&j, style_table("next_url", "n=100&per_page=10&shape=small"));
+	j.p.settings.max_pages = 4;
+	CQ_CHECK(h3_run(&j) == CQ_JOB_FAILED);
+	CQ_CHECKF(j.err.kind == CQ_ERR_LIMIT, "kind %s", cq_error_kind_name(j.err.kind));
+	CQ_CHECK_STR(j.err.setting, "max_pages");
+	CQ_CHECKF(strstr(j.err.message, "more pages than its limit of 4") != NULL, "%s", j.err.message);
+	CQ_CHECK(h3_mock_count("/gen/next_url", NULL) == 4);
+	h3_done(&j);
+
+	/* concurrent pages (Link rel="last") obey it too */
+	h3_mock("/_mock/reset");
+	h3_params(&j, style_table("link", "n=100&per_page=10&shape=small"));
+	j.p.settings.max_pages = 5;
+	CQ_CHECK(h3_run(&j) == CQ_JOB_FAILED);
+	CQ_CHECK_STR(j.err.setting, "max_pages");
+	/* (pages in flight are aborted by the failure: count what was sent) */
+	CQ_CHECKF(j.st.requests == 5, "requests %lu", (unsigned long) j.st.requests);
+	h3_done(&j);
+
+	/* exactly max_pages pages: done */
+	h3_mock("/_mock/reset");
+	h3_params(&j, style_table("next_url", "n=100&per_page=10&shape=small"));
+	j.p.settings.max_pages = 10;
+	CQ_CHECKF(h3_run(&j) == CQ_JOB_DONE, "%s", j.err.message);
+	CQ_CHECK(j.rows == 100);
+	h3_done(&j);
+
+	/* a LIMIT that stops paging first: done */
+	h3_mock("/_mock/reset");
+	h3_params(&j, style_table("next_url", "n=100&per_page=10&shape=small"));
+	j.p.settings.max_pages = 2;
+	j.p.limit = 15;
+	CQ_CHECKF(h3_run(&j) == CQ_JOB_DONE, "%s", j.err.message);
+	CQ_CHECK(j.rows == 15);
+	h3_done(&j);
+}
+
 static void
 test_github_replay(void)
 {
@@ -192,5 +240,6 @@ suite_pagination(void)
 	test_limit();
 	test_link_last_concurrent();
 	test_loop_detection();
+	test_page_cap();
 	test_github_replay();
 }
