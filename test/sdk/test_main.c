@@ -25,6 +25,7 @@ extern void suite_http(void);
 extern void suite_pagination(void);
 extern void suite_sched(void);
 extern void suite_sigv4(void);
+extern void suite_xml(void);
 
 static const struct
 {
@@ -40,6 +41,7 @@ static const struct
 	{"pagination", suite_pagination},
 	{"sched", suite_sched},
 	{"sigv4", suite_sigv4},
+	{"xml", suite_xml},
 };
 
 const char *
