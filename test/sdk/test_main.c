@@ -24,6 +24,8 @@ extern void suite_netpolicy(void);
 extern void suite_http(void);
 extern void suite_pagination(void);
 extern void suite_sched(void);
+extern void suite_sigv4(void);
+extern void suite_xml(void);
 
 static const struct
 {
@@ -38,6 +40,8 @@ static const struct
 	{"http", suite_http},
 	{"pagination", suite_pagination},
 	{"sched", suite_sched},
+	{"sigv4", suite_sigv4},
+	{"xml", suite_xml},
 };
 
 const char *
