@@ -24,7 +24,7 @@ SELECT count(*) FROM err_t;
 \! curl -s 'http://127.0.0.1:18080/_mock/fault?route=/gen/link/err_t&mode=401' > /dev/null
 SELECT count(*) FROM err_t;
 \echo :LAST_ERROR_SQLSTATE
-\! curl -s 'http://127.0.0.1:18080/_mock/fault?route=/gen/link/err_t&mode=403&after=1' > /dev/null
+\! curl -s 'http://127.0.0.1:18080/_mock/fault?route=/gen/link/err_t&mode=403&query=page%3D2' > /dev/null
 SELECT count(*) FROM err_t;
 \echo :LAST_ERROR_SQLSTATE
 -- 500 still failing after the retries

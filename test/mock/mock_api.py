@@ -385,12 +385,16 @@ class State:
             self.inflight -= 1
             self.requests.append(entry)
 
-    def take_fault(self, path):
+    def take_fault(self, path, qs=""):
         if not self.faults:
             return None
         with self.lock:
             for f in self.faults:
                 if not path.startswith(f["route"]):
+                    continue
+                # query=S: only requests whose query string contains S (pages
+                # fetched concurrently arrive in any order)
+                if f.get("query") and f["query"] not in qs:
                     continue
                 f["matched"] += 1
                 if f["matched"] <= f["after"]:
@@ -1108,7 +1112,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def serve(self, method, route, qs, auth_ok):
         pairs = urllib.parse.parse_qsl(qs, keep_blank_values=True)
         q = dict(pairs)
-        fault = STATE.take_fault(route)
+        fault = STATE.take_fault(route, qs)
         if STATE.enforce and auth_ok is not True:
             return self.send_all(401, JSON_H, jdump({
                 "message": "Bad credentials",
@@ -1373,6 +1377,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if name == "requests":
             pref = q.get("route", "")
             limit = qint(q, "limit", 1000, 0, 200000)
+            # A client reads the log right after its own request returned,
+            # but the handler logs after the last byte is sent: wait (at
+            # most 2 s) for the matching requests still in flight.
+            deadline = time.time() + 2.0
+            while time.time() < deadline:
+                with STATE.lock:
+                    busy = sum(r[1] for k, r in STATE.routes.items() if k.startswith(pref))
+                if busy == 0:
+                    break
+                time.sleep(0.01)
             with STATE.lock:
                 sel = [e for e in STATE.requests if e[2].startswith(pref)]
             sel = sel[-limit:] if limit else []
@@ -1401,7 +1415,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             f = {"route": q["route"], "mode": mode,
                  "count": qint(q, "count", 1, -1), "after": qint(q, "after", 0, 0),
                  "retry_after": qint(q, "retry_after", None, 0) if q.get("retry_after") else None,
-                 "delay_ms": qint(q, "delay_ms", 5000, 0), "matched": 0, "fired": 0}
+                 "delay_ms": qint(q, "delay_ms", 5000, 0), "matched": 0, "fired": 0,
+                 "query": q.get("query", "")}
             with STATE.lock:
                 STATE.fault_seq += 1
                 f["id"] = STATE.fault_seq
