@@ -810,6 +810,26 @@ def longstring_body(mb):
     return BIG_CACHE.get_or_make(("long", mb), lambda: b'[{"id":1,"s":"' + b"x" * (mb * 1024 * 1024) + b'"}]')
 
 
+def bigpage_body(key, mb):
+    """{"items":[{"id":1,"key":"<key>","pad":"ppp..."},...]}: rows of ~1 KB
+    up to `mb` MiB, the same for the same (key, mb).  One page, no next link:
+    a fan-out over keys gets one big page per key."""
+    key = re.sub(r"[^A-Za-z0-9_.-]", "_", urllib.parse.unquote(key))[:64]
+    head = b'{"items":['
+    pad = b"p" * 960
+    rows = []
+    size = len(head) + 2
+    i = 1
+    while True:
+        row = b'{"id":%d,"key":"%s","pad":"%s"}' % (i, key.encode(), pad)
+        if size + len(row) + 1 > mb * 1024 * 1024:
+            break
+        rows.append(row)
+        size += len(row) + 1
+        i += 1
+    return head + b",".join(rows) + b"]}"
+
+
 def huge_items_array():
     def make():
         n = 58000   # 58000 rich items ~ 50 MB
@@ -1285,6 +1305,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.bytes_out = 100
             self.nap(qint(q, "hold_s", 60, 0, 3600))
             return None, None, None
+        if what.startswith("bigpage/"):
+            return 200, JSON_H, bigpage_body(what[len("bigpage/"):], qint(q, "mb", 8, 1, 1024))
         if what == "deep":
             return 200, JSON_H, deep_body(qint(q, "depth", 100000, 1, 100000000))
         if what == "longstring":
