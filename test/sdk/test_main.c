@@ -24,6 +24,7 @@ extern void suite_netpolicy(void);
 extern void suite_http(void);
 extern void suite_pagination(void);
 extern void suite_sched(void);
+extern void suite_budget(void);
 
 static const struct
 {
@@ -38,6 +39,7 @@ static const struct
 	{"http", suite_http},
 	{"pagination", suite_pagination},
 	{"sched", suite_sched},
+	{"budget", suite_budget},
 };
 
 const char *
