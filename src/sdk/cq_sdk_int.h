@@ -121,6 +121,7 @@ typedef struct CqpReq
 	CqpBuf		body;			/* body.cap bytes charged to http->acct */
 	size_t		charged;		/* bytes of this body charged to acct */
 	size_t		reserve;		/* budget reserved when the transfer started */
+	size_t		want;			/* paused: the charge it asked for */
 	bool		paused;			/* write callback paused it (budget) */
 	bool		lead;			/* may grow past the budget (progress) */
 	size_t		header_bytes;

@@ -401,7 +401,7 @@ cqp_http_reset(CqpReq *req)
 	req->retry_after[0] = req->rl_remaining[0] = req->rl_reset[0] = '\0';
 	req->refused = req->too_big = req->hdr_too_big = false;
 	req->paused = req->lead = false;
-	req->reserve = 0;
+	req->reserve = req->want = 0;
 	memset(&req->policy_err, 0, sizeof(req->policy_err));
 	req->rl_pause_until_ms = 0;
 }

@@ -2981,56 +2981,59 @@ only_way_forward(CqJob *job, const CqpReq *req)
  * nothing else can free memory).  False pauses it.  I/O thread (the write
  * callback).
  */
+/* May req's body buffer be charged `want` bytes in all?  I/O thread. */
+static bool
+may_grow(CqJob *job, const CqpReq *req, size_t want)
+{
+	if (req->lead || want <= req->reserve)
+		return true;
+	/* held counts req->charged already */
+	if (committed(job, req) - req->charged + want <= job->params.settings.memory_budget)
+		return true;
+	return !job->lead && only_way_forward(job, req);
+}
+
 static bool
 io_grow(void *ud, CqpReq *req, size_t n)
 {
 	CqJob	   *job = ud;
 	size_t		want = req->charged + n;
 
-	if (req->lead || want <= req->reserve)
-		return true;
-	/* held counts req->charged already */
-	if (committed(job, req) - req->charged + want <= job->params.settings.memory_budget)
-		return true;
-	if (!job->lead && only_way_forward(job, req))
+	if (!may_grow(job, req, want))
 	{
-		req->lead = true;
-		job->lead = req;
-		return true;
+		req->want = want;
+		return false;
 	}
-	return false;
+	if (!req->lead && want > req->reserve &&
+		committed(job, req) - req->charged + want > job->params.settings.memory_budget)
+	{
+		req->lead = true;		/* nothing else can free memory */
+		job->lead = req;
+	}
+	return true;
 }
 
 /*
- * Resume transfers paused at the budget: each is tried again (libcurl hands
- * its refused bytes to the write callback, which pauses it again if there
- * is still no room), when memory was freed or one may become the lead.
+ * Resume the transfers paused at the budget that may now take what they
+ * asked for (memory was freed, or one becomes the lead): libcurl hands the
+ * refused bytes to the write callback again, within curl_easy_pause.
  * Publishes the number still paused.  I/O thread.
  */
 static void
 resume_transfers(CqJob *job)
 {
 	int			npaused = 0;
-	bool		room;
 
-	for (CqpReq *q = job->inflight_h; q; q = q->next)
-		npaused += q->paused;
-	if (npaused == 0)
-	{
-		atomic_store(&job->npaused, 0);
-		return;
-	}
-	room = committed(job, NULL) < job->params.settings.memory_budget ||
-		(!job->lead && npaused == job->inflight && atomic_load(&job->parsing) == 0 &&
-		 atomic_load(&job->out_count) == 0);
-	for (CqpReq *q = job->inflight_h; room && q && !atomic_load(&job->stop); q = q->next)
+	for (CqpReq *q = job->inflight_h; q && !atomic_load(&job->stop); q = q->next)
 	{
 		if (!q->paused)
 			continue;
-		q->paused = false;
-		curl_easy_pause(q->easy, CURLPAUSE_CONT);
-		if (!q->paused)
-			npaused--;
+		if (may_grow(job, q, q->want))
+		{
+			q->paused = false;
+			curl_easy_pause(q->easy, CURLPAUSE_CONT);
+		}
+		npaused += q->paused;
 	}
 	atomic_store(&job->npaused, npaused);
 }
