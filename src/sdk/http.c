@@ -208,11 +208,27 @@ cqp_http_cleanup(CqpHttp *h)
  * ------------------------------------------------------------------------ */
 
 /*
+ * Only HTTP/1.x transfers are paused at the budget.  A paused HTTP/2
+ * stream is still read by libcurl 7.x/8.x up to its window (32 MB) into
+ * its own buffer, and pausing and resuming streams has stalled transfers
+ * in several releases: an HTTP/2 transfer in flight runs to its end
+ * (accounted as it grows; no new transfer starts meanwhile).
+ */
+static bool
+can_pause(CqpReq *req)
+{
+	long		ver = 0;
+
+	return curl_easy_getinfo(req->easy, CURLINFO_HTTP_VERSION, &ver) == CURLE_OK &&
+		(ver == CURL_HTTP_VERSION_1_0 || ver == CURL_HTTP_VERSION_1_1);
+}
+
+/*
  * Body bytes arrive here (decompressed).  The allocation (body.cap) is what
  * is charged to the job's accounting, and it grows only with the job's
- * consent (http->grow): at the memory budget the transfer is paused, and
- * libcurl keeps the refused bytes and stops reading the socket until the
- * job resumes it.  A canceled job aborts the transfer here, so a large or
+ * consent (http->grow): at the memory budget an HTTP/1.x transfer is
+ * paused, and libcurl keeps the refused bytes and stops reading the socket
+ * until the job resumes it.  A canceled job aborts the transfer here, so a large or
  * highly compressed body stops being read (and inflated) at once.
  */
 static size_t
@@ -245,7 +261,8 @@ write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
 			nc *= 2;
 		if (nc > max + 1)
 			nc = max + 1;
-		if (nc > req->charged && h->grow && !h->grow(h->grow_ud, req, nc - req->charged))
+		if (nc > req->charged && h->grow && !h->grow(h->grow_ud, req, nc - req->charged) &&
+			can_pause(req))
 		{
 			req->paused = true;
 			return CURL_WRITEFUNC_PAUSE;	/* same bytes again on resume */

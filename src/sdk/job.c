@@ -38,12 +38,14 @@
  *	- lets a body buffer grow past its reservation only when committed
  *	  stays <= memory_budget; otherwise the transfer is paused
  *	  (CURL_WRITEFUNC_PAUSE: libcurl stops reading its socket) and resumed
- *	  when memory is freed;
+ *	  when memory is freed -- HTTP/1.x only: an HTTP/2 transfer runs to its
+ *	  end (see can_pause in http.c);
  *	- when every transfer in flight is paused and nothing is being parsed
  *	  or queued (nothing else can free memory), lets one transfer, the
  *	  lead, grow past the budget up to max_response_bytes.
- * Hence peak_bytes <= memory_budget + one body (the lead's, at most
- * max_response_bytes) + the batches of the pages being parsed beyond B,
+ * Hence, over HTTP/1.x, peak_bytes <= memory_budget + one body (the
+ * lead's, at most max_response_bytes) + the batches of the pages being
+ * parsed beyond B (over HTTP/2: + the bodies in flight beyond P),
  * plus whatever the consumer keeps unfreed.  A canceled job aborts its
  * transfers in the write callback (a large or gzip body stops at once).
  *
