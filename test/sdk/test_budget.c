@@ -6,9 +6,9 @@
  *	  concurrency (64), budgets 1, 16 and 64 MiB: every row arrives, and the
  *	  job's own accounting of bytes held (peak_bytes: body buffers as they
  *	  are received + batches not yet freed) stays within
- *	  budget + one page + that page's batches (README.md, Memory).  Before transfers
- *	  were paused at the budget, all 20 started at once and the peak was
- *	  ~20 pages whatever the budget.
+ *	  budget + one page + that page's batches (README.md, "What the memory
+ *	  budget bounds").  Before transfers were paused at the budget, they
+ *	  started at once: 82 MiB held under 16 MiB, 103 MiB under 64 MiB.
  *	- one 8 MiB page under a 1 MiB budget is still read (one page at a time
  *	  may exceed the budget).
  *	- cancel while a 1 GiB gzip body is being inflated: the job stops
