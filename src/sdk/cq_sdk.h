@@ -620,15 +620,16 @@ typedef struct CqJobStats
 	double		api_wait_ms;	/* summed time requests were in flight */
 	double		ratelimit_wait_ms;	/* time spent backing off / waiting */
 	/*
-	 * Max memory held: response bodies in flight or waiting (a parsed
-	 * document is counted as its body size until freed) + batches not yet
-	 * freed by cq_batch_free.  A transfer starts only while
-	 * held + (in_flight + being_parsed + 1) * P <= budget, P = the largest
-	 * footprint (body
-	 * + its batches) of one page seen so far (1 MB before the first page),
-	 * or when nothing is in flight, parsed or queued.  So
-	 * peak_bytes <= budget_bytes + P for pages no larger than those already
-	 * seen, plus batches the consumer keeps without freeing them.
+	 * Max memory held: response body buffers, counted as they grow (in
+	 * flight, waiting or parsed: a parsed document is counted as its body
+	 * until freed) + batches not yet freed by cq_batch_free.  A transfer
+	 * starts only when the bytes committed (held + what transfers in
+	 * flight reserved) leave room for one more page, a body grows only
+	 * within the budget (else its transfer is paused), and one transfer
+	 * at a time may exceed the budget when nothing else can free memory
+	 * (see job.c).  So peak_bytes <= budget_bytes + one body (at most
+	 * max_response_bytes) + that page's batches, plus batches the consumer
+	 * keeps without freeing them.
 	 */
 	size_t		peak_bytes;
 	size_t		budget_bytes;

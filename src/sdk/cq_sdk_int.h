@@ -59,6 +59,8 @@ typedef struct CqpAcct
 	atomic_int	refs;
 	atomic_size_t held;
 	atomic_size_t peak;
+	atomic_size_t received;		/* body bytes libcurl delivered (all
+								 * transfers, finished or not) */
 } CqpAcct;
 
 extern CqpAcct *cqp_acct_new(void);
@@ -74,6 +76,8 @@ typedef struct CqpBuf
 	size_t		cap;
 } CqpBuf;
 
+struct CqpReq;
+
 /* Per-job HTTP configuration (built once by cqp_http_init, read-only
  * afterwards, used by the job's I/O thread). */
 typedef struct CqpHttp
@@ -87,6 +91,15 @@ typedef struct CqpHttp
 	void	   *hdrs_noauth;	/* source headers only (other origins) */
 	unsigned int seed;			/* backoff jitter (I/O thread only) */
 	CqpAcct    *acct;
+	/*
+	 * Set by the job (NULL: no cancel, no budget).  The write callback
+	 * aborts the transfer once *stop is set, and asks grow(grow_ud, req, n)
+	 * before it allocates n more body bytes; false pauses the transfer
+	 * (req->paused, CURL_WRITEFUNC_PAUSE) until the job resumes it.
+	 */
+	const atomic_bool *stop;
+	bool		(*grow) (void *ud, struct CqpReq *req, size_t n);
+	void	   *grow_ud;
 } CqpHttp;
 
 struct CqpUnit;
@@ -105,7 +118,12 @@ typedef struct CqpReq
 	int64_t		due_ms;			/* retry timer (monotonic ms) */
 	/* transfer state (I/O thread only) */
 	void	   *easy;			/* CURL * */
-	CqpBuf		body;			/* charged to http->acct while held */
+	CqpBuf		body;			/* body.cap bytes charged to http->acct */
+	size_t		charged;		/* bytes of this body charged to acct */
+	size_t		reserve;		/* budget reserved when the transfer started */
+	size_t		want;			/* paused: the charge it asked for */
+	bool		paused;			/* write callback paused it (budget) */
+	bool		lead;			/* may grow past the budget (progress) */
 	size_t		header_bytes;
 	char	   *link;			/* Link header(s) joined by ", " */
 	char	   *location;
@@ -194,6 +212,7 @@ extern void cqp_paginate(const CqpPager *pg, const char *req_url,
 
 /* in job.c: test/benchmark hooks (feed bodies without HTTP) */
 extern CqJob *cqp_job_start_offline(const CqJobParams *params, CqError *err);
+extern CqpAcct *cqp_job_acct(CqJob *job);
 extern int	cqp_job_feed(CqJob *job, const char *body, size_t len);
 extern void cqp_job_feed_end(CqJob *job);
 

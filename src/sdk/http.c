@@ -207,13 +207,40 @@ cqp_http_cleanup(CqpHttp *h)
  * Callbacks (I/O thread)
  * ------------------------------------------------------------------------ */
 
+/*
+ * Only HTTP/1.x transfers are paused at the budget.  A paused HTTP/2
+ * stream is still read by libcurl 7.x/8.x up to its window (32 MB) into
+ * its own buffer, and pausing and resuming streams has stalled transfers
+ * in several releases: an HTTP/2 transfer in flight runs to its end
+ * (accounted as it grows; no new transfer starts meanwhile).
+ */
+static bool
+can_pause(CqpReq *req)
+{
+	long		ver = 0;
+
+	return curl_easy_getinfo(req->easy, CURLINFO_HTTP_VERSION, &ver) == CURLE_OK &&
+		(ver == CURL_HTTP_VERSION_1_0 || ver == CURL_HTTP_VERSION_1_1);
+}
+
+/*
+ * Body bytes arrive here (decompressed).  The allocation (body.cap) is what
+ * is charged to the job's accounting, and it grows only with the job's
+ * consent (http->grow): at the memory budget an HTTP/1.x transfer is
+ * paused, and libcurl keeps the refused bytes and stops reading the socket
+ * until the job resumes it.  A canceled job aborts the transfer here, so a large or
+ * highly compressed body stops being read (and inflated) at once.
+ */
 static size_t
 write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
 {
 	CqpReq	   *req = ud;
+	CqpHttp    *h = req->http;
 	size_t		n = size * nmemb;
-	size_t		max = req->http->settings->max_response_bytes;
+	size_t		max = h->settings->max_response_bytes;
 
+	if (h->stop && atomic_load(h->stop))
+		return 0;				/* canceled: aborts with CURLE_WRITE_ERROR */
 	if (req->body.len + n > max)
 	{
 		req->too_big = true;
@@ -222,12 +249,24 @@ write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
 	if (req->body.len + n + 1 > req->body.cap)
 	{
 		size_t		nc = req->body.cap ? req->body.cap * 2 : 16384;
+		curl_off_t	cl = -1;
 		char	   *nd;
 
+		/* first bytes: size the buffer by Content-Length when it is known */
+		if (req->body.cap == 0 &&
+			curl_easy_getinfo(req->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK &&
+			cl > 0 && (uint64_t) cl < (uint64_t) max)
+			nc = (size_t) cl + 1;
 		while (nc < req->body.len + n + 1)
 			nc *= 2;
 		if (nc > max + 1)
 			nc = max + 1;
+		if (nc > req->charged && h->grow && !h->grow(h->grow_ud, req, nc - req->charged) &&
+			can_pause(req))
+		{
+			req->paused = true;
+			return CURL_WRITEFUNC_PAUSE;	/* same bytes again on resume */
+		}
 		nd = realloc(req->body.data, nc);
 		if (!nd)
 		{
@@ -236,11 +275,16 @@ write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
 		}
 		req->body.data = nd;
 		req->body.cap = nc;
+		if (nc > req->charged)
+		{
+			cqp_acct_add(h->acct, nc - req->charged);
+			req->charged = nc;
+		}
 	}
 	memcpy(req->body.data + req->body.len, ptr, n);
 	req->body.len += n;
 	req->body.data[req->body.len] = '\0';
-	cqp_acct_add(req->http->acct, n);
+	atomic_fetch_add(&h->acct->received, n);
 	return n;
 }
 
@@ -362,8 +406,9 @@ cqp_http_reset(CqpReq *req)
 	if (req->easy)
 		curl_easy_cleanup(req->easy);
 	req->easy = NULL;
-	if (req->body.len && req->http)
-		cqp_acct_sub(req->http->acct, req->body.len);
+	if (req->charged && req->http)
+		cqp_acct_sub(req->http->acct, req->charged);
+	req->charged = 0;
 	free(req->body.data);
 	memset(&req->body, 0, sizeof(req->body));
 	free(req->link);
@@ -372,6 +417,8 @@ cqp_http_reset(CqpReq *req)
 	req->header_bytes = 0;
 	req->retry_after[0] = req->rl_remaining[0] = req->rl_reset[0] = '\0';
 	req->refused = req->too_big = req->hdr_too_big = false;
+	req->paused = req->lead = false;
+	req->reserve = req->want = 0;
 	memset(&req->policy_err, 0, sizeof(req->policy_err));
 	req->rl_pause_until_ms = 0;
 }

@@ -22,14 +22,32 @@
  * job->wmu protects column warnings.  Memory held is accounted with atomics
  * in a refcounted CqpAcct that batches keep alive after cq_job_free.
  *
- * Memory budget: the I/O thread starts a transfer only when
- *		held + (in_flight + waiting_or_parsing + 1) * P <= memory_budget
- * where P is the largest footprint of one page seen so far (body bytes,
- * which also stand for the parsed document until it is freed, plus the
- * batches built from it; 1 MB before the first page), or when nothing is in
- * flight, being parsed or queued for the consumer (so a job always
- * progresses).  Hence peak_bytes <= memory_budget + P for pages no larger
- * than those already seen, plus whatever the consumer keeps unfreed.
+ * Memory budget.  `held` (job->acct) is what the job holds: the buffers of
+ * response bodies as they are received (in flight, waiting or being
+ * parsed: a body's bytes also stand for its parsed document until the page
+ * is done) plus batches not yet freed by the consumer.  Bytes committed are
+ *		held + R + parsing * B
+ * where R is what transfers in flight reserved and have not yet received
+ * (each reserves P, the largest footprint -- body + batches -- of one page
+ * seen so far, 1 MB before the first page) and B the largest batches of
+ * one page seen so far (1 MB before the first) for each page waiting for or
+ * under parsing.  The I/O thread
+ *	- starts a transfer only when committed + P <= memory_budget and no
+ *	  transfer is paused, or when nothing is in flight, being parsed or
+ *	  queued for the consumer (so a job always progresses);
+ *	- lets a body buffer grow past its reservation only when committed
+ *	  stays <= memory_budget; otherwise the transfer is paused
+ *	  (CURL_WRITEFUNC_PAUSE: libcurl stops reading its socket) and resumed
+ *	  when memory is freed -- HTTP/1.x only: an HTTP/2 transfer runs to its
+ *	  end (see can_pause in http.c);
+ *	- when every transfer in flight is paused and nothing is being parsed
+ *	  or queued (nothing else can free memory), lets one transfer, the
+ *	  lead, grow past the budget up to max_response_bytes.
+ * Hence, over HTTP/1.x, peak_bytes <= memory_budget + one body (the
+ * lead's, at most max_response_bytes) + the batches of the pages being
+ * parsed beyond B (over HTTP/2: + the bodies in flight beyond P),
+ * plus whatever the consumer keeps unfreed.  A canceled job aborts its
+ * transfers in the write callback (a large or gzip body stops at once).
  *
  * Order: a unit's pages are sequential (each next page comes from the
  * previous one) unless the remaining pages are known in advance (Link
@@ -142,6 +160,8 @@ struct CqJob
 	CqError		err;
 	int64_t		rows_queued;
 	atomic_size_t page_expect;
+	atomic_size_t batch_expect; /* B: largest batches of one page */
+	atomic_int	npaused;		/* transfers paused at the budget */
 	CqError    *ferrs;
 	int			nferrs,
 				ferrcap;
@@ -165,6 +185,7 @@ struct CqJob
 	CqpReq	   *inflight_h;
 	int			inflight;
 	int64_t		pause_until;
+	CqpReq	   *lead;			/* in flight, may grow past the budget */
 };
 
 static void wake_locked(CqJob *job);
@@ -368,6 +389,9 @@ req_done_locked(CqJob *job, CqpReq *req)
 	req_free(req);
 	u->outstanding--;
 	unit_check_locked(job, u);
+	/* its body was released: a paused transfer may resume */
+	if (job->multi && atomic_load(&job->npaused) > 0)
+		curl_multi_wakeup(job->multi);
 }
 
 /* A unit failed: skip it (skip_failed_units) or fail the job.  mu held. */
@@ -2847,10 +2871,14 @@ process_page(CqJob *job, CqpReq *req)
 	rv.v = NULL;
 
 	{
-		size_t		fp = bodylen + batch_bytes;
+		size_t		fp = (req->charged > bodylen ? req->charged : bodylen) + batch_bytes;
 		size_t		cur = atomic_load(&job->page_expect);
 
 		while (fp > cur && !atomic_compare_exchange_weak(&job->page_expect, &cur, fp))
+			;
+		cur = atomic_load(&job->batch_expect);
+		while (batch_bytes > cur &&
+			   !atomic_compare_exchange_weak(&job->batch_expect, &cur, batch_bytes))
 			;
 	}
 
@@ -2955,17 +2983,106 @@ worker_main(void *arg)
  * I/O thread
  * ------------------------------------------------------------------------ */
 
+/*
+ * Bytes committed (see the head comment): held, what transfers in flight
+ * other than `except` reserved and have not received yet, and the batches
+ * expected from pages waiting for or under parsing.  I/O thread.
+ */
+static size_t
+committed(CqJob *job, const CqpReq *except)
+{
+	size_t		c = atomic_load(&job->acct->held);
+	size_t		b = atomic_load(&job->batch_expect);
+
+	for (CqpReq *q = job->inflight_h; q; q = q->next)
+		if (q != except && q->reserve > q->charged)
+			c += q->reserve - q->charged;
+	return c + (size_t) atomic_load(&job->parsing) * (b ? b : DEFAULT_PAGE_EXPECT);
+}
+
+/* Nothing but `req` can free memory: every other transfer in flight is
+ * paused, no page is waiting for or under parsing, none queued. */
+static bool
+only_way_forward(CqJob *job, const CqpReq *req)
+{
+	for (CqpReq *q = job->inflight_h; q; q = q->next)
+		if (q != req && !q->paused)
+			return false;
+	return atomic_load(&job->parsing) == 0 && atomic_load(&job->out_count) == 0;
+}
+
+/*
+ * http->grow: may `req` allocate n more body bytes?  Within its reservation
+ * or the budget, yes; past them only as the lead (one at a time, when
+ * nothing else can free memory).  False pauses it.  I/O thread (the write
+ * callback).
+ */
+/* May req's body buffer be charged `want` bytes in all?  I/O thread. */
+static bool
+may_grow(CqJob *job, const CqpReq *req, size_t want)
+{
+	if (req->lead || want <= req->reserve)
+		return true;
+	/* held counts req->charged already */
+	if (committed(job, req) - req->charged + want <= job->params.settings.memory_budget)
+		return true;
+	return !job->lead && only_way_forward(job, req);
+}
+
+static bool
+io_grow(void *ud, CqpReq *req, size_t n)
+{
+	CqJob	   *job = ud;
+	size_t		want = req->charged + n;
+
+	if (!may_grow(job, req, want))
+	{
+		req->want = want;
+		return false;
+	}
+	if (!req->lead && want > req->reserve &&
+		committed(job, req) - req->charged + want > job->params.settings.memory_budget)
+	{
+		req->lead = true;		/* nothing else can free memory */
+		job->lead = req;
+	}
+	return true;
+}
+
+/*
+ * Resume the transfers paused at the budget that may now take what they
+ * asked for (memory was freed, or one becomes the lead): libcurl hands the
+ * refused bytes to the write callback again, within curl_easy_pause.
+ * Publishes the number still paused.  I/O thread.
+ */
+static void
+resume_transfers(CqJob *job)
+{
+	int			npaused = 0;
+
+	for (CqpReq *q = job->inflight_h; q && !atomic_load(&job->stop); q = q->next)
+	{
+		if (!q->paused)
+			continue;
+		if (may_grow(job, q, q->want))
+		{
+			q->paused = false;
+			curl_easy_pause(q->easy, CURLPAUSE_CONT);
+		}
+		npaused += q->paused;
+	}
+	atomic_store(&job->npaused, npaused);
+}
+
 static bool
 budget_ok(CqJob *job)
 {
-	size_t		held = atomic_load(&job->acct->held);
 	size_t		exp = atomic_load(&job->page_expect);
-	size_t		budget = job->params.settings.memory_budget;
 
 	if (exp == 0)
 		exp = DEFAULT_PAGE_EXPECT;
-	/* a page waiting for a worker still grows by its batches: reserve P */
-	if (held + (size_t) (job->inflight + atomic_load(&job->parsing) + 1) * exp <= budget)
+	if (atomic_load(&job->npaused) == 0 &&
+		committed(job, NULL) + exp <= job->params.settings.memory_budget)
 		return true;
 	/* progress: nothing in flight, parsing or waiting for the consumer */
 	return job->inflight == 0 && atomic_load(&job->parsing) == 0 &&
@@ -3071,6 +3188,11 @@ start_transfers(CqJob *job)
 			fail_req(job, req, &err);
 			continue;
 		}
+		{
+			size_t		exp = atomic_load(&job->page_expect);
+
+			req->reserve = exp ? exp : DEFAULT_PAGE_EXPECT;
+		}
 		req->next = job->inflight_h;
 		job->inflight_h = req;
 		job->inflight++;
@@ -3109,6 +3231,9 @@ on_done(CqJob *job, CURL *easy, CURLcode rc)
 		}
 	req->next = NULL;
 	job->inflight--;
+	if (job->lead == req)
+		job->lead = NULL;
+	req->paused = req->lead = false;
 	oc = cqp_http_finish(&job->http, req, (int) rc, now, &wait, &err);
 	if (oc == CQP_OK && req->body.len == 0 && req->easy)
 		curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -3203,6 +3328,7 @@ io_main(void *arg)
 				on_done(job, m->easy_handle, m->data.result);
 		if (atomic_load(&job->stop))
 			break;
+		resume_transfers(job);
 		start_transfers(job);
 		curl_multi_perform(job->multi, &running);
 
@@ -3229,6 +3355,8 @@ io_main(void *arg)
 		req_free(r);
 	}
 	job->inflight = 0;
+	job->lead = NULL;
+	atomic_store(&job->npaused, 0);
 	while (job->timers)
 	{
 		CqpReq	   *r = job->timers;
@@ -3588,6 +3716,19 @@ cqp_job_start_offline(const CqJobParams *params, CqError *err)
 }
 
 /*
+ * cqp_job_acct
+ *		The job's memory accounting, with a reference for the caller (drop it
+ *		with cqp_acct_unref): its counters stay readable after cq_job_free
+ *		(tests, diagnostics).
+ */
+CqpAcct *
+cqp_job_acct(CqJob *job)
+{
+	atomic_fetch_add(&job->acct->refs, 1);
+	return job->acct;
+}
+
+/*
  * cqp_job_feed
  *		Queue a copy of `body` as a completed, non-sequential page of the
  *		job's first unit (it does not decide a next page).  Returns the
@@ -3616,7 +3757,7 @@ cqp_job_feed(CqJob *job, const char *body, size_t len)
 	}
 	memcpy(r->body.data, body, len);
 	r->body.data[len] = '\0';
-	r->body.len = r->body.cap = len;
+	r->body.len = r->body.cap = r->charged = len;
 	r->http = &job->http;
 	r->unit = job->units;
 	r->page_index = -1;
@@ -3698,6 +3839,8 @@ job_start(const CqJobParams *params, bool offline, CqError *err)
 	atomic_init(&job->parsing, 0);
 	atomic_init(&job->out_count, 0);
 	atomic_init(&job->page_expect, 0);
+	atomic_init(&job->batch_expect, 0);
+	atomic_init(&job->npaused, 0);
 	if (!params_copy(job, params, err))
 	{
 		job_destroy(job);
@@ -3723,6 +3866,9 @@ job_start(const CqJobParams *params, bool offline, CqError *err)
 #endif
 	if (!cqp_http_init(&job->http, &job->params, job->acct, err))
 		goto fail;
+	job->http.stop = &job->stop;
+	job->http.grow = io_grow;
+	job->http.grow_ud = job;
 
 	/* paths the loader does not compile */
 	if (t->total && *t->total && !(job->total = cq_path_compile(t->total, err)))
@@ -3865,7 +4011,12 @@ cq_job_next(CqJob *job, CqBatch **out)
 	(void) r;
 	pthread_mutex_lock(&job->mu);
 	if (!next_locked(job, out, &st))
+	{
 		st = CQ_JOB_PENDING;
+		/* the consumer freed its batches: a paused transfer may resume */
+		if (atomic_load(&job->npaused) > 0)
+			curl_multi_wakeup(job->multi);
+	}
 	pthread_mutex_unlock(&job->mu);
 	return st;
 }

@@ -814,6 +814,32 @@ def longstring_body(mb):
     return BIG_CACHE.get_or_make(("long", mb), lambda: b'[{"id":1,"s":"' + b"x" * (mb * 1024 * 1024) + b'"}]')
 
 
+BIGPAGE_IDS = {}
+
+
+def bigpage_body(key, mb):
+    """{"items":[{"id":1,"key":"<key>","pad":"ppp..."},...]}: rows of ~1 KB
+    up to `mb` MiB, the same for the same (key, mb), as many rows for every
+    key.  One page, no next link: a fan-out over keys gets one big page per
+    key.  Built with one join (a few ms for 8 MiB), so concurrent requests
+    are served concurrently."""
+    key = re.sub(r"[^A-Za-z0-9_.-]", "_", urllib.parse.unquote(key))[:64].encode()
+    # the same length for every key: the same row count
+    part = b',"key":"' + key + b'","pad":"' + b"p" * (1024 - len(key)) + b'"'
+    ids = BIGPAGE_IDS.get(mb)
+    if ids is None:
+        ids, size, i = [], len(b'{"items":[]}'), 1
+        while True:
+            row = len(b'{"id":') + len(str(i)) + len(part) + 1 + (1 if ids else 0)
+            if size + row > mb * 1024 * 1024:
+                break
+            ids.append(str(i).encode())
+            size += row
+            i += 1
+        BIGPAGE_IDS[mb] = ids
+    return b'{"items":[{"id":' + (part + b'},{"id":').join(ids) + part + b'}]}'
+
+
 def huge_items_array():
     def make():
         n = 58000   # 58000 rich items ~ 50 MB
@@ -1289,6 +1315,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.bytes_out = 100
             self.nap(qint(q, "hold_s", 60, 0, 3600))
             return None, None, None
+        if what.startswith("bigpage/"):
+            return 200, JSON_H, bigpage_body(what[len("bigpage/"):], qint(q, "mb", 8, 1, 1024))
         if what == "deep":
             return 200, JSON_H, deep_body(qint(q, "depth", 100000, 1, 100000000))
         if what == "longstring":

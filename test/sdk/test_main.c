@@ -26,6 +26,7 @@ extern void suite_pagination(void);
 extern void suite_sched(void);
 extern void suite_sigv4(void);
 extern void suite_xml(void);
+extern void suite_budget(void);
 
 static const struct
 {
@@ -42,6 +43,7 @@ static const struct
 	{"sched", suite_sched},
 	{"sigv4", suite_sigv4},
 	{"xml", suite_xml},
+	{"budget", suite_budget},
 };
 
 const char *

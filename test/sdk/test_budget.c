@@ -1,0 +1,170 @@
+/*
+ * test_budget.c -- the memory budget under fan-out with big pages, and
+ * cancel during a big gzip body.
+ *
+ *	- 20 keys x one 8 MiB page each (/hostile/bigpage/{k}), default
+ *	  concurrency (64), budgets 1, 16 and 64 MiB: every row arrives, and the
+ *	  job's own accounting of bytes held (peak_bytes: body buffers as they
+ *	  are received + batches not yet freed) stays within
+ *	  budget + one page + that page's batches (README.md, "What the memory
+ *	  budget bounds").  Before transfers were paused at the budget, they
+ *	  started at once: 82 MiB held under 16 MiB, 103 MiB under 64 MiB.
+ *	- one 8 MiB page under a 1 MiB budget is still read (one page at a time
+ *	  may exceed the budget).
+ *	- cancel while a 1 GiB gzip body is being inflated: the job stops
+ *	  reading it (bytes libcurl delivered, counted by the job's
+ *	  accounting, stay far below the body), and ends canceled.
+ */
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cq_sdk_int.h"
+#include "cqtest.h"
+#include "jobtest.h"
+
+void		suite_budget(void);
+
+#define MiB ((size_t) 1024 * 1024)
+#define NKEYS 20
+#define PAGE_MB 8
+
+#define BIG_TABLE \
+"{\"name\":\"t\",\"endpoint\":\"/hostile/bigpage/{k}?mb=%d\",\"rows\":\"/items\"," \
+"\"pagination\":\"none\"," \
+"\"keys\":[{\"column\":\"k\",\"param\":\"k\",\"in\":\"path\",\"ops\":[\"=\"],\"required\":true}]," \
+"\"columns\":[{\"name\":\"k\",\"type\":\"string\"},{\"name\":\"id\",\"type\":\"int\"}," \
+"{\"name\":\"key\",\"type\":\"string\"}]}"
+
+/* rows of one page for any key: the mock's count of "id" members */
+static long
+rows_per_page(int mb)
+{
+	char		q[128];
+	char	   *body;
+	long		n = 0;
+
+	snprintf(q, sizeof(q), "/hostile/bigpage/k1?mb=%d", mb);
+	body = cqt_mock_get(q);
+	for (const char *p = body; p && (p = strstr(p, "\"id\":")) != NULL; p += 5)
+		n++;
+	free(body);
+	return n;
+}
+
+static size_t batch_sum;
+
+static void
+sum_batch_bytes(H3Job *j, CqBatch *b)
+{
+	(void) j;
+	batch_sum += b->bytes;
+}
+
+static void
+fanout_budget(size_t budget, int nkeys, long per_page)
+{
+	H3Job		j;
+	char		buf[1024];
+	char	   *store = malloc((size_t) nkeys * 8);
+	const char **vals = calloc((size_t) nkeys, sizeof(char *));
+	CqKeyValues kv = {"k", CQ_OP_EQ, nkeys, vals};
+	size_t		page = PAGE_MB * MiB + 1;	/* a body buffer: Content-Length + 1 */
+	size_t		bound;
+
+	for (int i = 0; i < nkeys; i++)
+	{
+		snprintf(store + i * 8, 8, "k%d", i + 1);
+		vals[i] = store + i * 8;
+	}
+	h3_mock("/_mock/reset");
+	snprintf(buf, sizeof(buf), BIG_TABLE, PAGE_MB);
+	h3_params(&j, h3_table(buf));
+	j.p.nkeys = 1;
+	j.p.keys = &kv;
+	j.p.settings.memory_budget = budget;
+	j.on_batch = sum_batch_bytes;
+	batch_sum = 0;
+	CQ_CHECKF(h3_run(&j) == CQ_JOB_DONE, "%s", j.err.message);
+	CQ_CHECKF(j.rows == (long) nkeys * per_page, "rows %ld, want %ld", j.rows, (long) nkeys * per_page);
+	CQ_CHECK(j.st.pages == (uint64_t) nkeys);
+	/* one body may go past the budget, and the batches of one page */
+	bound = budget + page + batch_sum / (size_t) nkeys;
+	CQ_CHECKF(j.st.peak_bytes <= bound, "budget %zu: peak %zu > bound %zu",
+			  budget, j.st.peak_bytes, bound);
+	printf("  %d x %d MiB pages, budget %zu MiB: peak held %.1f MiB (bound %.1f MiB = budget + "
+		   "page + its batches %.1f MiB)\n",
+		   nkeys, PAGE_MB, budget / MiB, (double) j.st.peak_bytes / MiB, (double) bound / MiB,
+		   (double) batch_sum / nkeys / MiB);
+	h3_done(&j);
+	free(vals);
+	free(store);
+}
+
+/* Cancel once `at` bytes of a 1 GiB gzip body were inflated. */
+static void
+cancel_gzip(void)
+{
+	H3Job		j;
+	CqError		err;
+	CqJob	   *job;
+	CqpAcct    *acct;
+	size_t		at = 16 * MiB;
+	size_t		total = 1024 * MiB;
+	size_t		seen = 0,
+				after;
+	CqJobState	st = CQ_JOB_PENDING;
+	CqBatch    *b = NULL;
+
+	h3_mock("/_mock/reset");
+	h3_params(&j, h3_table("{\"name\":\"t\",\"endpoint\":\"/hostile/bomb?mb=1024\",\"rows\":\"/items\","
+						   "\"pagination\":\"none\",\"columns\":[{\"name\":\"id\",\"type\":\"int\"}]}"));
+	j.p.settings.max_response_bytes = total + 64 * MiB;
+	memset(&err, 0, sizeof(err));
+	job = cq_job_start(&j.p, &err);
+	CQ_CHECKF(job != NULL, "%s", err.message);
+	if (!job)
+		return;
+	acct = cqp_job_acct(job);
+	/* wait (no time limit but the job's own end) for the first bytes */
+	while ((seen = atomic_load(&acct->received)) < at)
+	{
+		struct pollfd pfd = {cq_job_fd(job), POLLIN, 0};
+
+		st = cq_job_next(job, &b);
+		if (st != CQ_JOB_PENDING)
+			break;
+		poll(&pfd, 1, 5);
+	}
+	CQ_CHECKF(st == CQ_JOB_PENDING, "the job ended (state %d) before %zu bytes", (int) st, at);
+	cq_job_cancel(job);
+	st = cq_job_next(job, &b);
+	CQ_CHECK(st == CQ_JOB_FAILED && cq_job_error(job)->kind == CQ_ERR_CANCELED);
+	cq_job_free(job);			/* joins the I/O thread */
+	after = atomic_load(&acct->received);
+	cqp_acct_unref(acct);
+	/* the rest of the body (~1 GiB) was not inflated after the cancel */
+	CQ_CHECKF(after < total / 4, "%zu of %zu bytes inflated, cancel at %zu", after, total, seen);
+	printf("  cancel during a 1 GiB gzip body: %.1f MiB inflated when canceled, %.1f MiB in all\n",
+		   (double) seen / MiB, (double) after / MiB);
+	h3_done(&j);
+}
+
+void
+suite_budget(void)
+{
+	long		per_page;
+
+	if (!h3_mock_up())
+		return;
+	per_page = rows_per_page(PAGE_MB);
+	CQ_CHECKF(per_page > 1000, "the mock's big page has %ld rows", per_page);
+	fanout_budget(1 * MiB, NKEYS, per_page);
+	fanout_budget(16 * MiB, NKEYS, per_page);
+	fanout_budget(64 * MiB, NKEYS, per_page);
+	/* a page bigger than the whole budget is read, alone */
+	fanout_budget(1 * MiB, 1, per_page);
+	cancel_gzip();
+}
