@@ -508,6 +508,9 @@ extern bool cq_net_url_allowed(const CqNetPolicy *p, const char *url,
 /* true if a resolved address may be connected to. */
 extern bool cq_net_addr_allowed(const CqNetPolicy *p, const void *sockaddr,
 								CqError *err);
+/* "scheme://host:port" of an http(s) URL (explicit port, lower case); also
+ * an allowed_hosts entry matching exactly that origin.  false if none. */
+extern bool cq_net_url_origin(const char *url, char *out, size_t outlen);
 
 /* ------------------------------------------------------------------------
  * Jobs: one scan of one table
