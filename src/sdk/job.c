@@ -304,6 +304,8 @@ fail_job_locked(CqJob *job, const CqError *err)
 	{
 		job->failed = true;
 		job->err = *err;
+		/* response text may echo a credential: cqp_error_redact */
+		cqp_error_redact(&job->err, &job->params.cred);
 	}
 	atomic_store(&job->stop, true);
 	wake_locked(job);
@@ -395,7 +397,10 @@ unit_fail_locked(CqJob *job, CqpUnit *u, CqError *err)
 				}
 			}
 			if (job->nferrs < job->ferrcap)
-				job->ferrs[job->nferrs++] = *err;
+			{
+				job->ferrs[job->nferrs] = *err;
+				cqp_error_redact(&job->ferrs[job->nferrs++], &job->params.cred);
+			}
 		}
 		if (u->in_ranges)
 			range_remove_locked(job, u);
@@ -1147,6 +1152,8 @@ add_warning(CqJob *job, int c, const CqColumnDef *col, const CqError *verr)
 		scopy(w->example, sizeof(w->example), verr->api_message);
 		scopy(w->path, sizeof(w->path), col->path);
 		scopy(w->message, sizeof(w->message), verr->message);
+		cqp_text_redact(w->example, sizeof(w->example), &job->params.cred);
+		cqp_text_redact(w->message, sizeof(w->message), &job->params.cred);
 	}
 	pthread_mutex_unlock(&job->wmu);
 }
