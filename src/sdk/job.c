@@ -576,9 +576,11 @@ make_unit(CqJob *job, CqpUnit *parent, int na, const char *const *an,
 		if (!url)
 			goto oom;
 		memcpy(url, job->base_url, bl);
-		if (bl && url[bl - 1] == '/' && path[0] == '/')
-			bl--;
-		else if (path[0] && path[0] != '/' && path[0] != '?' && (!bl || url[bl - 1] != '/'))
+		/* exactly one '/' between them, however many either side has */
+		if (path[0] == '/')
+			while (bl && url[bl - 1] == '/' && !(bl >= 2 && url[bl - 2] == ':'))
+				bl--;
+		else if (path[0] && path[0] != '?' && (!bl || url[bl - 1] != '/'))
 			url[bl++] = '/';
 		strcpy(url + bl, path);
 		free(path);

@@ -623,6 +623,36 @@ test_echoed_credentials(void)
 	cq_source_def_free(src);
 }
 
+/*
+ * base_url with trailing slashes: one '/' between it and the endpoint
+ * (issue 20, point 8a: "http://h/api//" + "/items" made "/api///items").
+ * The mock's log shows the path as received.
+ */
+static void
+test_base_url_slashes(void)
+{
+	static const char *const bases[] = {"/gen/", "/gen//", "/gen"};
+	char		base[256];
+
+	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++)
+	{
+		H3Job		j;
+		char	   *b;
+
+		h3_mock("/_mock/reset");
+		h3_params(&j, small_table("/page/slash?n=2&shape=small", "/items"));
+		snprintf(base, sizeof(base), "%s%s", cqt_mock_url(), bases[i]);
+		j.p.base_url = base;
+		CQ_CHECKF(h3_run(&j) == CQ_JOB_DONE, "%s: %s %s", bases[i], j.err.message, j.err.url);
+		CQ_CHECK(j.rows == 2);
+		b = cqt_mock_get("/_mock/requests");
+		CQ_CHECKF(b && strstr(b, "\"path\":\"/gen/page/slash?n=2&shape=small\"") != NULL,
+				  "base %s: %s", bases[i], b ? b : "(null)");
+		free(b);
+		h3_done(&j);
+	}
+}
+
 static void
 test_cancel_mid_transfer(void)
 {
@@ -888,6 +918,7 @@ suite_http(void)
 	test_redirects();
 	test_secret_never_in_error();
 	test_echoed_credentials();
+	test_base_url_slashes();
 	test_cancel_mid_transfer();
 	test_env_proxy_ignored();
 	test_github_ratelimit();
