@@ -490,7 +490,8 @@ extern CqSourceDef *cq_plugin_load(const char *path,
 typedef struct CqNetPolicy
 {
 	/* comma-separated host patterns ("api.github.com", "*.example.com",
-	 * "127.0.0.1", "10.0.0.0/8"); NULL or "*" = any host */
+	 * "127.0.0.1", "10.0.0.0/8", "host:443", origins such as
+	 * "https://api.github.com"); NULL or "*" = any host */
 	const char *allowed_hosts;
 	/* comma-separated addresses/prefixes always refused (checked on the
 	 * resolved address of every connection, redirects included) */
