@@ -125,6 +125,17 @@ CREATE POLICY snapshots_owner ON snapshots
 ALTER TABLE sync_log ENABLE ROW LEVEL SECURITY;
 CREATE POLICY sync_log_owner ON sync_log
   USING (pg_catalog.pg_has_role(snapshot_owner, 'USAGE'));
+-- A new row must name a relation that exists and is owned by its
+-- snapshot_owner (a role the inserter has the privileges of): nobody logs
+-- a forged sync for another role's snapshot, nor for a name that is no
+-- snapshot at all (superusers would see such rows among the real ones).
+-- RESTRICTIVE and FOR INSERT only: the owner's UPDATE of its running row
+-- is not affected.
+CREATE POLICY sync_log_insert ON sync_log AS RESTRICTIVE FOR INSERT
+  WITH CHECK (EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+                       WHERE c.oid = pg_catalog.to_regclass(sync_log.snapshot)
+                         AND c.relowner = sync_log.snapshot_owner
+                         AND pg_catalog.pg_has_role(c.relowner, 'USAGE')));
 
 GRANT SELECT, INSERT, DELETE ON snapshots TO PUBLIC;
 GRANT SELECT, INSERT, DELETE ON sync_log TO PUBLIC;

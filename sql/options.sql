@@ -94,7 +94,8 @@ CREATE SERVER s_user FOREIGN DATA WRAPPER cq_fdw OPTIONS (source 'rest', base_ur
 CREATE SERVER s_user FOREIGN DATA WRAPPER cq_fdw OPTIONS (source 'rest', base_url 'http://169.254.169.254/latest/meta-data');
 CREATE SERVER s_user FOREIGN DATA WRAPPER cq_fdw OPTIONS (source 'rest', ca_file '/etc/passwd');
 SET cq_fdw.allowed_hosts = '127.0.0.1';
--- without base_url: fine (the table needs an absolute endpoint then)
+-- without base_url: fine (its tables need an absolute endpoint then, which
+-- only a superuser may give: README.md (Privileges))
 CREATE SERVER s_user FOREIGN DATA WRAPPER cq_fdw OPTIONS (source 'rest');
 CREATE FOREIGN TABLE t_user (id bigint) SERVER s_user
     OPTIONS (endpoint 'http://169.254.169.254/latest/meta-data');
@@ -108,8 +109,11 @@ ALTER SERVER s_user OPTIONS (SET base_url 'https://api.example.com/v1');
 ALTER SERVER s_user OPTIONS (SET base_url 'http://10.1.2.3:8080/');
 ALTER SERVER s_user OPTIONS (SET base_url 'http://11.1.2.3:8080/');
 ALTER SERVER s_user OPTIONS (SET base_url 'http://169.254.169.254/');
+-- an absolute endpoint, even to an allowed host: superusers only
 CREATE FOREIGN TABLE t_user (id bigint) SERVER s_user
     OPTIONS (endpoint 'http://127.0.0.1:18080/gen/link/items');
+CREATE FOREIGN TABLE t_user (id bigint) SERVER s_user
+    OPTIONS (endpoint '/gen/link/items');
 CREATE FOREIGN TABLE t_user2 (id bigint) SERVER s_user
     OPTIONS (endpoint 'http://example.org/items');
 RESET ROLE;

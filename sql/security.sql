@@ -76,7 +76,8 @@ ALTER SERVER sec_own OPTIONS (SET base_url 'http://127.0.0.2:18080');
 \echo :LAST_ERROR_SQLSTATE
 ALTER SERVER sec_own OPTIONS (ADD ca_file '/etc/passwd');
 \echo :LAST_ERROR_SQLSTATE
--- an absolute endpoint is checked like a base_url
+-- an absolute endpoint is for superusers only (the querier's token would go
+-- there), whatever the host
 CREATE FOREIGN TABLE sec_own_abs (id bigint) SERVER sec_own
     OPTIONS (endpoint 'http://127.0.0.2:18080/gen/link/sec_abs');
 \echo :LAST_ERROR_SQLSTATE
@@ -120,7 +121,7 @@ CREATE SERVER sec_user_srv FOREIGN DATA WRAPPER cq_fdw
 -- ... cannot change the server's options
 ALTER SERVER sec_own OPTIONS (SET base_url 'http://127.0.0.1:18081');
 \echo :LAST_ERROR_SQLSTATE
--- ... can create foreign tables on it, with the same host rules
+-- ... can create foreign tables on it, with a relative endpoint only
 CREATE FOREIGN TABLE sec_user_abs (id bigint) SERVER sec_own
     OPTIONS (endpoint 'http://standin.mock.test:18080/gen/link/sec_user_abs');
 \echo :LAST_ERROR_SQLSTATE
@@ -163,11 +164,14 @@ CREATE SERVER sec_linklocal FOREIGN DATA WRAPPER cq_fdw
     OPTIONS (source 'rest', base_url 'http://169.254.169.254');
 CREATE FOREIGN TABLE sec_metadata (id bigint) SERVER sec_linklocal
     OPTIONS (endpoint '/latest/meta-data/iam/security-credentials/');
-CREATE FOREIGN TABLE sec_metadata_hex (id bigint) SERVER sec_su
+-- (an absolute endpoint: on a rest server without base_url)
+CREATE SERVER sec_nobase FOREIGN DATA WRAPPER cq_fdw OPTIONS (source 'rest');
+CREATE FOREIGN TABLE sec_metadata_hex (id bigint) SERVER sec_nobase
     OPTIONS (endpoint 'http://0xA9.0xFE.0xA9.0xFE/computeMetadata/v1/');
 GRANT SELECT ON sec_direct, sec_redirect, sec_redirect_name, sec_redirect_file,
     sec_by_name, sec_metadata, sec_metadata_hex TO regress_sec_user;
-GRANT USAGE ON FOREIGN SERVER sec_standin, sec_named, sec_linklocal TO regress_sec_user;
+GRANT USAGE ON FOREIGN SERVER sec_standin, sec_named, sec_linklocal, sec_nobase
+    TO regress_sec_user;
 
 SET ROLE regress_sec_user;
 -- directly
@@ -315,6 +319,21 @@ SELECT count(*) FROM sec_gh.github_repositories WHERE org = 'demo-org';
 SET cq_fdw.request_timeout = '300ms';
 SELECT count(*) FROM sec_gh.github_repositories WHERE org = 'demo-org';
 RESET cq_fdw.request_timeout;
+-- an API that echoes the credentials it received (test/mock/README.md,
+-- /echo/*): the token is REDACTED in DETAIL and in the WARNING's example
+-- value, here and in the server log (test/checks/zz_canary.sh)
+CREATE FOREIGN TABLE sec_echo401 (id bigint) SERVER sec_su
+    OPTIONS (endpoint '/echo/auth401');
+CREATE FOREIGN TABLE sec_echo_rows (id bigint, ip inet) SERVER sec_su
+    OPTIONS (endpoint '/echo/rows');
+GRANT SELECT ON sec_echo401 TO regress_sec_user;
+SELECT * FROM sec_echo401;
+SET client_min_messages = notice;
+SELECT id, ip FROM sec_echo_rows;
+SET client_min_messages = warning;
+SET ROLE regress_sec_user;
+SELECT * FROM sec_echo401;
+RESET ROLE;
 -- a missing key column and a policy refusal, with the canary in the user
 -- mapping
 SELECT count(*) FROM sec_gh.github_repositories;
@@ -342,8 +361,109 @@ SELECT snapshot, status, error FROM cq_fdw.sync_log
 SELECT count(*) FROM sec_gh.repos_snap;
 RESET log_min_messages;
 
+-- ================================================= 4. origins and endpoints
+-- (issue 20; README.md (Privileges)).  cq_fdw.allowed_hosts back to its
+-- default: nothing but the default origins of the sources.
+RESET cq_fdw.allowed_hosts;
+\! curl -s 'http://127.0.0.1:18080/_mock/reset' > /dev/null
+-- A source's default API root allows its origin -- scheme, host and port --
+-- not its host on any port or scheme.
+SET ROLE regress_sec_owner;
+CREATE SERVER sec_bad FOREIGN DATA WRAPPER cq_fdw
+    OPTIONS (source 'github', base_url 'http://api.github.com:8080');
+\echo :LAST_ERROR_SQLSTATE
+CREATE SERVER sec_bad FOREIGN DATA WRAPPER cq_fdw
+    OPTIONS (source 'github', base_url 'http://api.github.com');
+\echo :LAST_ERROR_SQLSTATE
+-- the example plugin's default is the mock (http://127.0.0.1:18080): any
+-- other port of 127.0.0.1 would make cq_fdw a port scanner
+CREATE SERVER sec_bad FOREIGN DATA WRAPPER cq_fdw
+    OPTIONS (source 'example', base_url 'http://127.0.0.1:5432/');
+\echo :LAST_ERROR_SQLSTATE
+CREATE SERVER sec_gh_root FOREIGN DATA WRAPPER cq_fdw
+    OPTIONS (source 'github', base_url 'https://API.github.com:443/');
+CREATE SERVER sec_ex FOREIGN DATA WRAPPER cq_fdw
+    OPTIONS (source 'example', base_url 'http://127.0.0.1:18080/');
+CREATE FOREIGN TABLE sec_ex_items (id bigint, name text) SERVER sec_ex
+    OPTIONS ("table" 'example_items');
+SELECT count(*) FROM sec_ex_items;
+RESET ROLE;
+-- ... and at scan time: a superuser's server on another port, given away
+CREATE SERVER sec_ex_port FOREIGN DATA WRAPPER cq_fdw
+    OPTIONS (source 'example', base_url 'http://127.0.0.1:1');
+CREATE FOREIGN TABLE sec_ex_port_items (id bigint) SERVER sec_ex_port
+    OPTIONS ("table" 'example_items');
+ALTER SERVER sec_ex_port OWNER TO regress_sec_owner;
+ALTER FOREIGN TABLE sec_ex_port_items OWNER TO regress_sec_owner;
+SET ROLE regress_sec_owner;
+SELECT count(*) FROM sec_ex_port_items;
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+
+-- An error shows the API's message, never the body of something that is
+-- not the API (here an HTML page with a banner).
+CREATE FOREIGN TABLE sec_text500 (id bigint) SERVER sec_su
+    OPTIONS (endpoint '/echo/text500');
+SELECT * FROM sec_text500;
+
+-- A table's absolute endpoint would receive the token of whoever queries
+-- it.  regress_sec_user (USAGE on the superuser's server sec_su) cannot
+-- give one to its table, neither at CREATE nor by ALTER ...
+SET ROLE regress_sec_user;
+CREATE FOREIGN TABLE sec_steal (id bigint) SERVER sec_su
+    OPTIONS (endpoint 'http://api.mock.test:18080/echo/auth401');
+\echo :LAST_ERROR_SQLSTATE
+CREATE FOREIGN TABLE sec_steal (id bigint) SERVER sec_su
+    OPTIONS (endpoint '/gen/link/sec_steal?n=2&shape=small');
+ALTER FOREIGN TABLE sec_steal OPTIONS (SET endpoint 'http://api.mock.test:18080/echo/auth401');
+\echo :LAST_ERROR_SQLSTATE
+GRANT SELECT ON sec_steal TO PUBLIC;
+RESET ROLE;
+-- ... nor own one made by a superuser (before this rule, or given away):
+-- the superuser querying it (a token in its mapping on sec_su) is refused
+-- before any request
+CREATE FOREIGN TABLE sec_steal_old (id bigint) SERVER sec_su
+    OPTIONS (endpoint 'http://127.0.0.1:18080/echo/auth401');
+ALTER FOREIGN TABLE sec_steal_old OWNER TO regress_sec_user;
+SELECT * FROM sec_steal_old;
+\echo :LAST_ERROR_SQLSTATE
+-- a superuser's absolute endpoint: only on the origin of the server's base_url
+CREATE FOREIGN TABLE sec_other_origin (id bigint) SERVER sec_su
+    OPTIONS (endpoint 'http://api.mock.test:18080/echo/auth401');
+SELECT * FROM sec_other_origin;
+\echo :LAST_ERROR_SQLSTATE
+CREATE FOREIGN TABLE sec_same_origin (id bigint) SERVER sec_su
+    OPTIONS (endpoint 'http://127.0.0.1:18080/gen/link/sec_same?n=2&shape=small');
+SELECT count(*) FROM sec_same_origin;
+-- the relative one of regress_sec_user works for the superuser
+SELECT count(*) FROM sec_steal;
+\! curl -s 'http://127.0.0.1:18080/_mock/stats?route=/echo/auth401' | /usr/bin/python3 -c "import json,sys; print('echo requests:', json.load(sys.stdin)['prefix_count'])"
+
+-- A USAGE-only role's table with a relative endpoint on a superuser's
+-- server (whose host is in no allow-list): accepted at CREATE and at scan
+-- alike; a redirect elsewhere still answers to cq_fdw.allowed_hosts.
+CREATE SERVER sec_su_name FOREIGN DATA WRAPPER cq_fdw
+    OPTIONS (source 'rest', base_url 'http://api.mock.test:18080/');
+GRANT USAGE ON FOREIGN SERVER sec_su_name TO regress_sec_user;
+SET ROLE regress_sec_user;
+CREATE FOREIGN TABLE sec_user_on_su (id bigint) SERVER sec_su_name
+    OPTIONS (endpoint '/gen/link/sec_user_on_su?n=3&shape=small');
+SELECT count(*), sum(id) FROM sec_user_on_su;
+CREATE FOREIGN TABLE sec_user_redir (id bigint) SERVER sec_su_name
+    OPTIONS (endpoint '/redirect?to=http://127.0.0.1:18080/gen/link/x');
+SELECT count(*) FROM sec_user_redir;
+\echo :LAST_ERROR_SQLSTATE
+-- base_url ends with '/': one '/' before the endpoint (EXPLAIN, mock log)
+EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM sec_user_on_su;
+RESET ROLE;
+\! curl -s 'http://127.0.0.1:18080/_mock/requests' | /usr/bin/python3 -c "import json,sys; [print(p) for p in sorted(set(r['path'] for r in json.load(sys.stdin)['requests'] if 'sec_user_on_su' in r['path']))]"
+
 -- clean up
 DROP SCHEMA sec_gh CASCADE;
+DROP SERVER sec_ex_port, sec_su_name, sec_nobase CASCADE;
+SET ROLE regress_sec_owner;
+DROP SERVER sec_gh_root, sec_ex CASCADE;
+RESET ROLE;
 DROP SERVER sec_su, sec_standin, sec_named, sec_linklocal, sec_gh, sec_gh_redir CASCADE;
 DROP SERVER sec_own, sec_own_public, sec_su_named CASCADE;
 REVOKE CREATE ON SCHEMA public FROM regress_sec_owner, regress_sec_user;

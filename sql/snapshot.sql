@@ -141,7 +141,13 @@ SELECT 'forged', oid FROM pg_roles WHERE rolname = current_user;
 SELECT snapshot, status FROM cq_fdw.sync_log;
 INSERT INTO cq_fdw.sync_log (snapshot, snapshot_owner)
 SELECT 'forged', relowner FROM pg_class WHERE relname = 'snap_plain';
+-- nor for another role's snapshot under its own name (RLS WITH CHECK)
+INSERT INTO cq_fdw.sync_log (snapshot, snapshot_owner)
+SELECT 'snap_plain', oid FROM pg_roles WHERE rolname = current_user;
+\echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
+SELECT count(*) AS forged FROM cq_fdw.sync_log l JOIN pg_roles r ON r.oid = l.snapshot_owner
+ WHERE r.rolname = 'regress_cq_snap_other';
 DELETE FROM cq_fdw.sync_log WHERE snapshot = 'forged';
 DROP ROLE regress_cq_snap_other;
 

@@ -193,6 +193,9 @@ extern bool cqfdw_url_host(const char *url, char *host, size_t hostlen);
 extern void cqfdw_check_url_privilege(const char *url,
 									  const CqSourceDef *source,
 									  const char *what);
+extern bool cqfdw_is_absolute_url(const char *s);
+extern void cqfdw_check_endpoint_privilege(const char *endpoint,
+										   bool owner_is_superuser);
 extern int	cqfdw_option_int(const char *name, const char *value, int flags,
 							 int min);
 extern bool cqfdw_option_bool(const char *name, const char *value);

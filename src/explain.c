@@ -156,7 +156,19 @@ cqExplainForeignScan(ForeignScanState *node, struct ExplainState *es)
 			strncmp(endpoint, "https://", 8) == 0)
 			url = pstrdup(endpoint);
 		else
-			url = psprintf("%s%s", t->base_url ? t->base_url : "", endpoint);
+		{
+			/* joined as the SDK does (job.c): one '/' between the two */
+			const char *b = t->base_url ? t->base_url : "";
+			int			bl = strlen(b);
+
+			if (endpoint[0] == '/')
+				while (bl > 0 && b[bl - 1] == '/' && !(bl >= 2 && b[bl - 2] == ':'))
+					bl--;
+			url = psprintf("%.*s%s%s", bl, b,
+						   (endpoint[0] && endpoint[0] != '/' && endpoint[0] != '?' &&
+							(bl == 0 || b[bl - 1] != '/')) ? "/" : "",
+						   endpoint);
+		}
 		cq_redact_url(url, redacted, sizeof(redacted));
 		ExplainPropertyText("Request Template", redacted, es);
 	}

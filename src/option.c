@@ -15,10 +15,11 @@
  *	  user mapping options from other roles; server and table options are
  *	  world-readable).  Option values are never echoed in an error message
  *	  when the option is a credential.
- *	- A non-superuser may only point a server (base_url) or a rest table
- *	  (an absolute endpoint) at hosts allowed by cq_fdw.allowed_hosts or at
- *	  the default host of an installed source; ca_file is superuser-only.
- *	  This is the privilege check; the SDK enforces link-local and
+ *	- A non-superuser may only point a server (base_url) at hosts allowed
+ *	  by cq_fdw.allowed_hosts or at the default origin (scheme, host, port)
+ *	  of its source; an absolute rest `endpoint` and ca_file are
+ *	  superuser-only.  This is the privilege check; source.c applies the
+ *	  same rules again at scan time, and the SDK enforces link-local and
  *	  denied_addresses at connect time for everyone.
  *
  * Copyright (c) 2026, cq_fdw developers
@@ -237,21 +238,26 @@ cqfdw_url_host(const char *url, char *host, size_t hostlen)
  *		ERROR unless the current user may make this server/table reach `url`.
  *
  * Superusers may use any http(s) URL.  Others may use a host allowed by
- * cq_fdw.allowed_hosts (cq_net_url_allowed), or the default host of
- * `source` (its base_url), or of any installed source when `source` is
- * NULL (the validator of a table does not know the server).  `what` names
- * the option in the message.  Main thread; throws.
+ * cq_fdw.allowed_hosts (cq_net_url_allowed), or the default origin of
+ * `source` (scheme, host AND port of its base_url: a bare host comparison
+ * let "http://127.0.0.1:<any port>" reach every local service through a
+ * source whose default is the mock on 127.0.0.1:18080), or of any
+ * installed source when `source` is NULL.  The path may differ (a prefix
+ * of the same API).  `what` names the option in the message.  Main
+ * thread; throws.
  */
 void
 cqfdw_check_url_privilege(const char *url, const CqSourceDef *source,
 						  const char *what)
 {
 	char		host[256];
+	char		origin[600];
 	CqNetPolicy policy;
 	CqError		err;
 	ListCell   *lc;
 
-	if (!cqfdw_url_host(url, host, sizeof(host)))
+	if (!cqfdw_url_host(url, host, sizeof(host)) ||
+		!cq_net_url_origin(url, origin, sizeof(origin)))
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 				 errmsg("invalid value for option \"%s\"", what),
@@ -260,17 +266,17 @@ cqfdw_check_url_privilege(const char *url, const CqSourceDef *source,
 	if (superuser())
 		return;
 
-	/* the default host of the server's source (or of any source) is fine */
+	/* the default origin of the server's source (or of any source) is fine */
 	foreach(lc, cqfdw_all_sources())
 	{
 		const CqSourceDef *src = lfirst(lc);
-		char		dhost[256];
+		char		dorigin[600];
 
 		if (source && src != source)
 			continue;
 		if (src->base_url &&
-			cqfdw_url_host(src->base_url, dhost, sizeof(dhost)) &&
-			pg_strcasecmp(dhost, host) == 0)
+			cq_net_url_origin(src->base_url, dorigin, sizeof(dorigin)) &&
+			strcmp(dorigin, origin) == 0)
 			return;
 	}
 
@@ -284,9 +290,45 @@ cqfdw_check_url_privilege(const char *url, const CqSourceDef *source,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("permission denied to use host \"%s\" in option \"%s\"",
 					host, what),
-			 errdetail("Only superusers may point cq_fdw at hosts not listed in cq_fdw.allowed_hosts."),
-			 errhint("A superuser can add the host to cq_fdw.allowed_hosts, e.g. ALTER SYSTEM SET cq_fdw.allowed_hosts = '%s'.",
-					 host)));
+			 errdetail("Only superusers may point cq_fdw at hosts not listed in cq_fdw.allowed_hosts; others may use the default API root of the source (same scheme, host and port)."),
+			 errhint("A superuser can allow this origin with cq_fdw.allowed_hosts, e.g. ALTER SYSTEM SET cq_fdw.allowed_hosts = '%s'.",
+					 origin)));
+}
+
+/*
+ * cqfdw_is_absolute_url
+ *		true if a rest endpoint is an absolute http(s) URL (not a path).
+ */
+bool
+cqfdw_is_absolute_url(const char *s)
+{
+	return pg_strncasecmp(s, "http://", 7) == 0 ||
+		pg_strncasecmp(s, "https://", 8) == 0;
+}
+
+/*
+ * cqfdw_check_endpoint_privilege
+ *		ERROR if a rest table whose owner is not a superuser has an absolute
+ *		endpoint.
+ *
+ * The table's owner chooses the endpoint, but whoever queries the table
+ * sends its own user mapping's credentials: an absolute URL on another
+ * host would hand them to that host (issue 20, point 3).  A relative path
+ * stays on the server's base_url, which the server's owner chose under
+ * the host rule.  Called by the validator (the current user) and again at
+ * scan time (the table's owner: a table created before this rule, or given
+ * away by ALTER ... OWNER TO), with the same message.  Main thread; throws.
+ */
+void
+cqfdw_check_endpoint_privilege(const char *endpoint, bool owner_is_superuser)
+{
+	if (owner_is_superuser || !cqfdw_is_absolute_url(endpoint))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to use an absolute URL in option \"endpoint\""),
+			 errdetail("Only tables owned by a superuser may have an absolute endpoint: whoever queries the table sends the credentials of its own user mapping to it."),
+			 errhint("Use a path relative to the server's base_url, such as '/items'.")));
 }
 
 /*
@@ -516,9 +558,9 @@ validate_value(const CqFdwOption *opt, const char *name, const char *value,
 		case OPT_ENDPOINT:
 			if (value[0] == '/')
 				break;
-			if (pg_strncasecmp(value, "http://", 7) == 0 ||
-				pg_strncasecmp(value, "https://", 8) == 0)
+			if (cqfdw_is_absolute_url(value))
 			{
+				cqfdw_check_endpoint_privilege(value, superuser());
 				cqfdw_check_url_privilege(value, NULL, name);
 				break;
 			}

@@ -1105,19 +1105,57 @@ cqfdw_get_table(Oid foreigntableid, Oid userid)
 	 * set (option.c); here we re-apply allowed_hosts at connect time for
 	 * servers (and rest tables) owned by a non-superuser, so that an ALTER
 	 * ... OWNER TO or a later change of cq_fdw.allowed_hosts cannot be used
-	 * to escape it.  The source's own default host stays allowed.
+	 * to escape it.  The source's own default origin (scheme, host and
+	 * port, as in option.c) stays allowed; not its host on any port.  So
+	 * does the base_url of a server owned by a superuser, for a rest table
+	 * of a non-superuser on it: its owner only chose a relative path (the
+	 * rule below), as the validator accepted, while redirects and next
+	 * pages elsewhere stay under cq_fdw.allowed_hosts.
 	 */
+	if (is_rest)
+	{
+		const char *ep = t->table->endpoint;
+
+		/* the validator's rule again: ALTER ... OWNER TO, older tables */
+		cqfdw_check_endpoint_privilege(ep, superuser_arg(rel_owner));
+
+		/*
+		 * The querier's credentials go to the server's origin only: a
+		 * (superuser's) absolute endpoint must be on the origin of the
+		 * server's base_url, when it has one.
+		 */
+		if (base_url && cqfdw_is_absolute_url(ep))
+		{
+			char		eo[600];
+			char		so[600];
+
+			if (!cq_net_url_origin(ep, eo, sizeof(eo)) ||
+				!cq_net_url_origin(base_url, so, sizeof(so)) ||
+				strcmp(eo, so) != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						 errmsg("endpoint of foreign table \"%s\" is not on the origin of server \"%s\"",
+								t->table_name, srv->servername),
+						 errdetail("Credentials of a user mapping are only sent to the origin (scheme, host and port) of the server's base_url."),
+						 errhint("Use a path relative to the server's base_url, or a server whose base_url has the endpoint's origin.")));
+		}
+	}
 	restrict_hosts = !superuser_arg(srv->owner) ||
 		(is_rest && !superuser_arg(rel_owner));
 	cqfdw_policy_from_gucs(&t->policy, restrict_hosts);
-	if (restrict_hosts && src->base_url)
+	if (restrict_hosts)
 	{
-		char		host[256];
+		const char *trusted[2];
+		char		origin[600];
 
-		if (cqfdw_url_host(src->base_url, host, sizeof(host)))
-			t->policy.allowed_hosts = t->policy.allowed_hosts[0] ?
-				psprintf("%s,%s", t->policy.allowed_hosts, host) :
-				pstrdup(host);
+		trusted[0] = src->base_url;
+		trusted[1] = (base_url && superuser_arg(srv->owner)) ? base_url : NULL;
+		for (int i = 0; i < 2; i++)
+			if (trusted[i] &&
+				cq_net_url_origin(trusted[i], origin, sizeof(origin)))
+				t->policy.allowed_hosts = t->policy.allowed_hosts[0] ?
+					psprintf("%s,%s", t->policy.allowed_hosts, origin) :
+					pstrdup(origin);
 	}
 
 	/* credentials */

@@ -494,7 +494,8 @@ extern CqSourceDef *cq_plugin_load(const char *path,
 typedef struct CqNetPolicy
 {
 	/* comma-separated host patterns ("api.github.com", "*.example.com",
-	 * "127.0.0.1", "10.0.0.0/8"); NULL or "*" = any host */
+	 * "127.0.0.1", "10.0.0.0/8", "host:443", origins such as
+	 * "https://api.github.com"); NULL or "*" = any host */
 	const char *allowed_hosts;
 	/* comma-separated addresses/prefixes always refused (checked on the
 	 * resolved address of every connection, redirects included) */
@@ -512,6 +513,9 @@ extern bool cq_net_url_allowed(const CqNetPolicy *p, const char *url,
 /* true if a resolved address may be connected to. */
 extern bool cq_net_addr_allowed(const CqNetPolicy *p, const void *sockaddr,
 								CqError *err);
+/* "scheme://host:port" of an http(s) URL (explicit port, lower case); also
+ * an allowed_hosts entry matching exactly that origin.  false if none. */
+extern bool cq_net_url_origin(const char *url, char *out, size_t outlen);
 
 /* ------------------------------------------------------------------------
  * Jobs: one scan of one table

@@ -30,6 +30,15 @@
 extern void cqp_sanitize_copy(char *dst, size_t dstlen, const char *src,
 							  size_t len);
 
+/*
+ * Replace every credential of `cred` (token, secret, user, base64 of basic
+ * "user:password"; values of 4 bytes or more) in the text fields of err /
+ * in the buffer s by "REDACTED".  The one place response text is cleaned
+ * of secrets before it leaves a job (job.c).  Any thread.
+ */
+extern void cqp_error_redact(CqError *err, const CqCredentials *cred);
+extern void cqp_text_redact(char *s, size_t size, const CqCredentials *cred);
+
 /* Duplicate `len` bytes of `s` into the arena, NUL-terminated; NULL on OOM. */
 extern char *cqp_arena_strndup(CqArena *a, const char *s, size_t len);
 

@@ -372,3 +372,204 @@ cq_redact_url(const char *url, char *out, size_t outlen)
 		if ((unsigned char) out[i] < 0x20 || out[i] == 0x7f)
 			out[i] = '?';
 }
+
+/* ------------------------------------------------------------------------
+ * Credentials echoed by an API
+ * ------------------------------------------------------------------------ */
+
+/* Secrets shorter than this are not searched for (see cqp_error_redact). */
+#define MIN_SECRET_LEN	4
+#define MAX_SECRETS		8
+
+static void
+wipe_buf(char *p, size_t n)
+{
+	volatile char *v = p;
+
+	while (n--)
+		*v++ = 0;
+}
+
+/* Standard base64 of src into out (size >= 4 * ceil(n / 3) + 1). */
+static void
+base64_encode(const unsigned char *src, size_t n, char *out)
+{
+	static const char tbl[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t		i;
+	char	   *o = out;
+
+	for (i = 0; i + 2 < n; i += 3)
+	{
+		*o++ = tbl[src[i] >> 2];
+		*o++ = tbl[((src[i] & 3) << 4) | (src[i + 1] >> 4)];
+		*o++ = tbl[((src[i + 1] & 15) << 2) | (src[i + 2] >> 6)];
+		*o++ = tbl[src[i + 2] & 63];
+	}
+	if (i < n)
+	{
+		*o++ = tbl[src[i] >> 2];
+		if (i + 1 < n)
+		{
+			*o++ = tbl[((src[i] & 3) << 4) | (src[i + 1] >> 4)];
+			*o++ = tbl[(src[i + 1] & 15) << 2];
+		}
+		else
+			*o++ = tbl[(src[i] & 3) << 4];
+		*o++ = '=';
+		if (i + 1 >= n)
+			*o++ = '=';
+	}
+	*o = '\0';
+}
+
+/*
+ * Replace in s (NUL-terminated, in a buffer of `size` bytes) every
+ * occurrence of each secret by "REDACTED".  When s fills its buffer (it was
+ * truncated), a tail of s that is the beginning of a secret is redacted
+ * too: truncation must not leave a readable prefix of a token.
+ */
+static void
+redact_str(char *s, size_t size, const char *const *sec, const size_t *len,
+		   int n)
+{
+	char		out[1024];
+	size_t		o = 0;
+	size_t		slen = strlen(s);
+	bool		full = (slen + 1 >= size);
+	bool		changed = false;
+	size_t		i = 0;
+
+	if (slen == 0 || size > sizeof(out))
+		return;					/* every CqError field fits out */
+	while (i < slen)
+	{
+		int			k;
+		size_t		m = 0;
+
+		for (k = 0; k < n; k++)
+		{
+			if (slen - i >= len[k] && memcmp(s + i, sec[k], len[k]) == 0)
+			{
+				m = len[k];
+				break;
+			}
+			/* a truncated secret at the very end of a full buffer */
+			if (full && slen - i < len[k] &&
+				memcmp(s + i, sec[k], slen - i) == 0)
+			{
+				m = slen - i;
+				break;
+			}
+		}
+		if (m > 0)
+		{
+			if (o + 8 < size)
+			{
+				memcpy(out + o, "REDACTED", 8);
+				o += 8;
+			}
+			else
+				break;			/* no room: cut here, never a partial secret */
+			i += m;
+			changed = true;
+		}
+		else
+		{
+			if (o + 1 >= size)
+				break;
+			out[o++] = s[i++];
+		}
+	}
+	if (!changed)
+		return;
+	/* do not cut a UTF-8 sequence in half */
+	while (o > 0 && i < slen && ((unsigned char) out[o - 1] & 0xC0) == 0x80)
+		o--;
+	if (o > 0 && i < slen && (unsigned char) out[o - 1] >= 0xC0)
+		o--;
+	memcpy(s, out, o);
+	/* the old text past the new end held the secret: clear all of it */
+	memset(s + o, 0, size - o);
+	wipe_buf(out, sizeof(out));
+}
+
+/*
+ * cqp_error_redact
+ *		Remove the credentials of a job from every text field of an error
+ *		(or of a column warning's text, via cqp_text_redact).
+ *
+ * APIs echo what they were sent: a 401 body saying "bad token <token>",
+ * "Authorization: Basic <base64>" in a debug echo, a value holding the
+ * token.  Such text reaches err->api_message, err->message, err->url and
+ * from there errdetail, the server log and cq_fdw.sync_log.  Every error
+ * and warning a job hands out passes through here (job.c: when a job or a
+ * unit fails, when a column warning is recorded), so this is the one place
+ * that knows both the text and the credentials.  Searched for, each exact:
+ * the token (bearer, header or basic password), the SigV4 secret, the user
+ * name / access key id, and the base64 "user:password" of basic auth.
+ * Values shorter than 4 bytes are not searched for (they would turn every
+ * message into REDACTED and are guessable anyway).  Any thread.
+ */
+void
+cqp_error_redact(CqError *err, const CqCredentials *cred)
+{
+	if (err == NULL)
+		return;
+	cqp_text_redact(err->message, sizeof(err->message), cred);
+	cqp_text_redact(err->api_message, sizeof(err->api_message), cred);
+	cqp_text_redact(err->url, sizeof(err->url), cred);
+	cqp_text_redact(err->unit, sizeof(err->unit), cred);
+	cqp_text_redact(err->path, sizeof(err->path), cred);
+	cqp_text_redact(err->column, sizeof(err->column), cred);
+}
+
+/* cqp_text_redact: cqp_error_redact for one NUL-terminated buffer. */
+void
+cqp_text_redact(char *s, size_t size, const CqCredentials *cred)
+{
+	const char *sec[MAX_SECRETS];
+	size_t		len[MAX_SECRETS];
+	char		basic[1024];
+	char		b64[1400];
+	int			n = 0;
+	const char *pw;
+
+	if (s == NULL || size == 0 || s[0] == '\0' || cred == NULL)
+		return;
+	pw = cred->token ? cred->token : cred->secret;
+	if (cred->user && pw &&
+		strlen(cred->user) + strlen(pw) + 2 <= sizeof(basic))
+	{
+		int			bl = snprintf(basic, sizeof(basic), "%s:%s", cred->user, pw);
+
+		base64_encode((const unsigned char *) basic, (size_t) bl, b64);
+		sec[n++] = b64;
+		wipe_buf(basic, sizeof(basic));
+	}
+	if (cred->token)
+		sec[n++] = cred->token;
+	if (cred->secret)
+		sec[n++] = cred->secret;
+	if (cred->user)
+		sec[n++] = cred->user;
+	for (int k = 0; k < n; k++)
+		len[k] = strlen(sec[k]);
+	/* longest first: a token containing the user name is redacted whole */
+	for (int a = 1; a < n; a++)
+		for (int b = a; b > 0 && len[b] > len[b - 1]; b--)
+		{
+			const char *ts = sec[b];
+			size_t		tl = len[b];
+
+			sec[b] = sec[b - 1];
+			len[b] = len[b - 1];
+			sec[b - 1] = ts;
+			len[b - 1] = tl;
+		}
+	while (n > 0 && len[n - 1] < MIN_SECRET_LEN)
+		n--;
+	if (n > 0)
+		redact_str(s, size, sec, len, n);
+	wipe_buf(b64, sizeof(b64));
+}

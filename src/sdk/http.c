@@ -538,8 +538,11 @@ cqp_http_prepare(CqpHttp *h, CqpReq *req, bool with_auth, CqError *err)
 /*
  * cqp_http_api_message
  *		The API's own error message from a body: "message", "error.message",
- *		"error" (string), "error_description", else the first 200 bytes of
- *		text; sanitized into out.  Bodies above 1 MB are not parsed.
+ *		"error" (string), "error_description" of a JSON object; sanitized
+ *		into out.  Anything else (HTML, plain text, a banner: whatever
+ *		answered on that port) is not echoed: out stays empty and the error
+ *		says only the status, so an error DETAIL cannot be used to read a
+ *		non-API service's body.  Bodies above 1 MB are not parsed.
  */
 void
 cqp_http_api_message(const char *body, size_t len, char *out, size_t outlen)
@@ -568,8 +571,6 @@ cqp_http_api_message(const char *body, size_t len, char *out, size_t outlen)
 	}
 	if (msg)
 		cqp_sanitize_copy(out, outlen, msg, strlen(msg));
-	else
-		cqp_sanitize_copy(out, outlen, body, len < 200 ? len : 200);
 	json_decref(doc);
 }
 

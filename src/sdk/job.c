@@ -326,6 +326,8 @@ fail_job_locked(CqJob *job, const CqError *err)
 	{
 		job->failed = true;
 		job->err = *err;
+		/* response text may echo a credential: cqp_error_redact */
+		cqp_error_redact(&job->err, &job->params.cred);
 	}
 	atomic_store(&job->stop, true);
 	wake_locked(job);
@@ -420,7 +422,10 @@ unit_fail_locked(CqJob *job, CqpUnit *u, CqError *err)
 				}
 			}
 			if (job->nferrs < job->ferrcap)
-				job->ferrs[job->nferrs++] = *err;
+			{
+				job->ferrs[job->nferrs] = *err;
+				cqp_error_redact(&job->ferrs[job->nferrs++], &job->params.cred);
+			}
 		}
 		if (u->in_ranges)
 			range_remove_locked(job, u);
@@ -596,9 +601,11 @@ make_unit(CqJob *job, CqpUnit *parent, int na, const char *const *an,
 		if (!url)
 			goto oom;
 		memcpy(url, job->base_url, bl);
-		if (bl && url[bl - 1] == '/' && path[0] == '/')
-			bl--;
-		else if (path[0] && path[0] != '/' && path[0] != '?' && (!bl || url[bl - 1] != '/'))
+		/* exactly one '/' between them, however many either side has */
+		if (path[0] == '/')
+			while (bl && url[bl - 1] == '/' && !(bl >= 2 && url[bl - 2] == ':'))
+				bl--;
+		else if (path[0] && path[0] != '?' && (!bl || url[bl - 1] != '/'))
 			url[bl++] = '/';
 		strcpy(url + bl, path);
 		free(path);
@@ -1192,6 +1199,8 @@ add_warning(CqJob *job, int c, const CqColumnDef *col, const CqError *verr)
 		scopy(w->example, sizeof(w->example), verr->api_message);
 		scopy(w->path, sizeof(w->path), col->path);
 		scopy(w->message, sizeof(w->message), verr->message);
+		cqp_text_redact(w->example, sizeof(w->example), &job->params.cred);
+		cqp_text_redact(w->message, sizeof(w->message), &job->params.cred);
 	}
 	pthread_mutex_unlock(&job->wmu);
 }

@@ -605,6 +605,7 @@ typedef struct UrlHost
 	bool		is_ip;
 	NetAddr		ip;				/* when is_ip (mapped IPv6 unmapped) */
 	long		port;			/* effective port (default 80/443) */
+	char		scheme[8];		/* "http" or "https" ("" when unknown) */
 } UrlHost;
 
 static void
@@ -659,7 +660,11 @@ valid_hostname_pattern(const char *s, size_t n)
  *		Does one allowed_hosts entry [s, e) match h?  1 yes, 0 no, -1
  *		malformed.  Forms: "*", "host", "*.suffix", IPv4/IPv6 literal,
  *		CIDR, each with an optional ":port" (IPv6 then in brackets:
- *		"[::1]:8080", "[fd00::/8]:443").
+ *		"[::1]:8080", "[fd00::/8]:443"), and each optionally preceded by
+ *		"http://" or "https://": an origin, which matches that scheme only
+ *		and, without an explicit port, only the scheme's default port
+ *		("https://api.github.com" = https on 443).  The FDW allows the
+ *		default origin of a source this way (cq_net_url_origin).
  */
 static int
 pattern_match(const char *s, const char *e, const UrlHost *h)
@@ -667,8 +672,34 @@ pattern_match(const char *s, const char *e, const UrlHost *h)
 	const char *hs = s;			/* host part */
 	const char *he = e;
 	long		port = -1;
+	long		scheme_port = -1;	/* origin form: the scheme's default */
+	bool		scheme_ok = true;
 	size_t		ncolon = 0;
 	const char *q;
+
+	/* origin form: scheme://host[:port], nothing after the authority */
+	for (q = s; q + 3 <= e; q++)
+		if (q[0] == ':' && q[1] == '/' && q[2] == '/')
+			break;
+	if (q + 3 <= e)
+	{
+		size_t		sl = (size_t) (q - s);
+
+		if (sl == 4 && ascii_ieq(s, "http", 4))
+			scheme_port = 80;
+		else if (sl == 5 && ascii_ieq(s, "https", 5))
+			scheme_port = 443;
+		else
+			return -1;
+		scheme_ok = strlen(h->scheme) == sl && ascii_ieq(h->scheme, s, sl);
+		s = q + 3;
+		hs = s;
+		if (s >= e || memchr(s, '/', (size_t) (e - s)) != NULL ||
+			memchr(s, '?', (size_t) (e - s)) != NULL ||
+			memchr(s, '#', (size_t) (e - s)) != NULL ||
+			memchr(s, '@', (size_t) (e - s)) != NULL)
+			return -1;
+	}
 
 	for (q = s; q < e; q++)
 		if (*q == ':')
@@ -759,7 +790,9 @@ host:
 			host_ok = !h->is_ip && strlen(h->name) == n &&
 				ascii_ieq(h->name, hs, n);
 		}
-		if (!host_ok)
+		if (port < 0)
+			port = scheme_port;
+		if (!host_ok || !scheme_ok)
 			return 0;
 		return (port < 0 || port == h->port) ? 1 : 0;
 	}
@@ -926,6 +959,7 @@ cq_net_url_allowed(const CqNetPolicy *p, const char *url, CqError *err)
 	/* normalize the host */
 	memset(&h, 0, sizeof(h));
 	h.port = strtol(port, NULL, 10);
+	snprintf(h.scheme, sizeof(h.scheme), "%s", scheme);
 	hp = host;
 	hlen = strlen(host);
 	if (hlen >= 2 && hp[0] == '[' && hp[hlen - 1] == ']')
@@ -1068,4 +1102,53 @@ cqp_net_policy_validate(const CqNetPolicy *p, CqError *err)
 		return false;
 	}
 	return true;
+}
+
+/*
+ * cq_net_url_origin
+ *		The origin of an http(s) URL as "scheme://host:port": scheme and
+ *		host lower case (IPv6 in brackets), the port explicit (80/443 when
+ *		the URL has none).  It is also a valid allowed_hosts entry that
+ *		matches exactly that origin.  false (out = "") when the URL does not
+ *		parse, is not http(s), has no host, or does not fit in outlen.
+ *		Allocates only a CURLU handle, freed before return; any thread.
+ */
+bool
+cq_net_url_origin(const char *url, char *out, size_t outlen)
+{
+	CURLU	   *u;
+	char	   *scheme = NULL;
+	char	   *host = NULL;
+	char	   *port = NULL;
+	bool		ok = false;
+
+	if (outlen > 0)
+		out[0] = '\0';
+	if (url == NULL || strnlen(url, MAX_URL_LEN + 1) > MAX_URL_LEN)
+		return false;
+	u = curl_url();
+	if (u == NULL)
+		return false;
+	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+		curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK && scheme &&
+		(strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0) &&
+		curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host && host[0] &&
+		curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK && port)
+	{
+		int			n;
+
+		n = snprintf(out, outlen, "%s://%s:%s", scheme, host, port);
+		if (n > 0 && (size_t) n < outlen)
+		{
+			ascii_lower(out);
+			ok = true;
+		}
+		else if (outlen > 0)
+			out[0] = '\0';
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return ok;
 }

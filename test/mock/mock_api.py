@@ -1187,6 +1187,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return replay(self, method, route[len("/replay/"):], qs)
         if route.startswith("/hostile/"):
             return self.hostile(route[len("/hostile/"):], q)
+        if route.startswith("/echo/"):
+            return self.echo(route[len("/echo/"):], q)
         if route == "/redirect":
             to = q.get("to")
             if not to:
@@ -1197,6 +1199,35 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return 200, JSON_H, jdump({"message": "cq_fdw mock API; see test/mock/README.md"})
         return 404, JSON_H, jdump({"message": "Not Found (mock: unknown route %s)" % route,
                                    "documentation_url": "test/mock/README.md"})
+
+    # --- echo routes (security tests: credentials echoed back) ---------------
+    def echo(self, name, q):
+        """An API that repeats what it was sent: the credentials of the
+        request come back in an error body or in a row (README.md)."""
+        sent = []
+        for hn in ("Authorization", "X-Api-Key", "Private-Token", "X-Auth-Token", "Api-Key"):
+            v = self.headers.get(hn)
+            if v is not None:
+                sent.append("%s: %s" % (hn, v))
+                if hn == "Authorization" and v.startswith("Basic "):
+                    try:
+                        sent.append("decoded %s" % base64.b64decode(v[6:]).decode("utf-8", "replace"))
+                    except Exception:  # noqa
+                        pass
+        creds = "; ".join(sent) or "no credentials"
+        if name == "auth401":
+            return 401, JSON_H, jdump({"message": "Bad credentials: you sent %s" % creds,
+                                       "documentation_url": "test/mock/README.md"})
+        if name == "rows":
+            bare = ""
+            for x in sent:
+                bare = x.split(": ", 1)[-1].split(" ", 1)[-1]
+                break
+            return 200, JSON_H, jdump([{"id": 1, "ip": bare or "none", "note": creds}])
+        if name == "text500":
+            return 500, [("Content-Type", "text/html")], \
+                b"<html><title>internal admin console</title>SSH-2.0-OpenSSH_9.6 banner</html>"
+        return 404, JSON_H, jdump({"message": "mock: unknown echo route %s" % name})
 
     # --- faults --------------------------------------------------------------
     def pre_fault(self, f):

@@ -499,6 +499,160 @@ test_secret_never_in_error(void)
 	cq_source_def_free(src);
 }
 
+/* true if any byte range of the struct holds `needle` */
+static bool
+mem_has(const void *mem, size_t n, const char *needle)
+{
+	size_t		nl = strlen(needle);
+
+	for (size_t i = 0; i + nl <= n; i++)
+		if (memcmp((const char *) mem + i, needle, nl) == 0)
+			return true;
+	return false;
+}
+
+/* run a one-table source (auth `auth`) against `endpoint` with credentials */
+static CqJobState
+echo_job(H3Job *j, CqSourceDef **srcp, const char *auth, const char *endpoint,
+		 const char *coltype, const char *user, const char *token)
+{
+	char		json[1024];
+	CqError		err;
+
+	snprintf(json, sizeof(json),
+			 "{\"name\":\"s\",\"auth\":\"%s\",\"base_url\":\"http://x\","
+			 "\"tables\":[{\"name\":\"t\",\"endpoint\":\"%s\",\"columns\":["
+			 "{\"name\":\"id\",\"type\":\"int\"},{\"name\":\"ip\",\"type\":\"%s\"}]}]}",
+			 auth, endpoint, coltype);
+	memset(&err, 0, sizeof(err));
+	*srcp = cq_spec_parse(json, strlen(json), &err);
+	CQ_CHECKF(*srcp != NULL, "%s", err.message);
+	h3_params(j, NULL);
+	if (!*srcp)
+		return CQ_JOB_FAILED;
+	j->p.table = &(*srcp)->tables[0];
+	j->p.source = *srcp;
+	j->p.nout = 2;
+	j->p.out_cols = j->cols;
+	j->cols[0] = 0;
+	j->cols[1] = 1;
+	j->id_col = 0;
+	j->p.cred.user = user;
+	j->p.cred.token = token;
+	return h3_run(j);
+}
+
+/*
+ * An API that echoes the credentials it received (issue 20, point 5): a
+ * 401 body "you sent Authorization: Bearer <token>", a Basic header and
+ * its decoded user:password, a row value holding the token.  None of it
+ * may come out of the job (error, skipped-unit error, column warning):
+ * the text is kept, each credential becomes REDACTED, also when the
+ * message is cut in the middle of a token.
+ */
+static void
+test_echoed_credentials(void)
+{
+	static const char *tok = "tok-Echo-9f8e7d6c5b4a";
+	CqSourceDef *src = NULL;
+	H3Job		j;
+	char		longtok[701];
+
+	/* bearer, in a 401 body */
+	h3_mock("/_mock/reset");
+	CQ_CHECK(echo_job(&j, &src, "bearer", "/echo/auth401", "string", NULL, tok) == CQ_JOB_FAILED);
+	CQ_CHECK(j.err.kind == CQ_ERR_HTTP && j.err.http_status == 401);
+	CQ_CHECK_STR(j.err.api_message, "Bad credentials: you sent Authorization: Bearer REDACTED");
+	CQ_CHECK(!mem_has(&j.err, sizeof(j.err), "Echo-9f8e"));
+	h3_done(&j);
+	cq_source_def_free(src);
+
+	/* basic: the header's base64 and the decoded user:password */
+	h3_mock("/_mock/reset");
+	CQ_CHECK(echo_job(&j, &src, "basic", "/echo/auth401", "string", "alice-echo",
+					  "pw-Echo-1234abcd") == CQ_JOB_FAILED);
+	CQ_CHECK_STR(j.err.api_message,
+				 "Bad credentials: you sent Authorization: Basic REDACTED; decoded REDACTED:REDACTED");
+	CQ_CHECK(!mem_has(&j.err, sizeof(j.err), "pw-Echo"));
+	CQ_CHECK(!mem_has(&j.err, sizeof(j.err), "alice-echo"));
+	CQ_CHECK(!mem_has(&j.err, sizeof(j.err), "YWxpY2UtZWNobzpwdy1FY2hv"));	/* base64 */
+	h3_done(&j);
+	cq_source_def_free(src);
+
+	/* a token longer than api_message: the cut-off rest is no clue either */
+	for (int i = 0; i < 700; i++)
+		longtok[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[(i * 7 + i / 36) % 36];
+	longtok[700] = '\0';
+	h3_mock("/_mock/reset");
+	CQ_CHECK(echo_job(&j, &src, "bearer", "/echo/auth401", "string", NULL, longtok) == CQ_JOB_FAILED);
+	CQ_CHECKF(strstr(j.err.api_message, "Bearer REDACTED") != NULL, "%s", j.err.api_message);
+	{
+		char		piece[9];
+		bool		leak = false;
+
+		/* no 8 consecutive characters of the token anywhere */
+		for (int i = 0; i + 8 <= 700 && !leak; i++)
+		{
+			memcpy(piece, longtok + i, 8);
+			piece[8] = '\0';
+			leak = mem_has(&j.err, sizeof(j.err), piece);
+		}
+		CQ_CHECK(!leak);
+	}
+	h3_done(&j);
+	cq_source_def_free(src);
+
+	/* the token as a row value: the invalid-value warning's example */
+	h3_mock("/_mock/reset");
+	CQ_CHECK(echo_job(&j, &src, "bearer", "/echo/rows", "inet", NULL, tok) == CQ_JOB_DONE);
+	CQ_CHECK(j.rows == 1);
+	CQ_CHECKF(j.nwarn == 1 && j.warn[1].count == 1, "nwarn %d", j.nwarn);
+	CQ_CHECKF(strstr(j.warn[1].example, "REDACTED") != NULL, "%s", j.warn[1].example);
+	CQ_CHECK(!mem_has(j.warn, sizeof(j.warn), "Echo-9f8e"));
+	h3_done(&j);
+	cq_source_def_free(src);
+
+	/* a body that is not the API's (HTML, a banner) is not echoed at all */
+	h3_mock("/_mock/reset");
+	CQ_CHECK(echo_job(&j, &src, "bearer", "/echo/text500", "string", NULL, tok) == CQ_JOB_FAILED);
+	CQ_CHECK(j.err.kind == CQ_ERR_HTTP && j.err.http_status == 500);
+	CQ_CHECK_STR(j.err.api_message, "");
+	CQ_CHECK(!mem_has(&j.err, sizeof(j.err), "admin console"));
+	CQ_CHECK(!mem_has(&j.err, sizeof(j.err), "OpenSSH"));
+	h3_done(&j);
+	cq_source_def_free(src);
+}
+
+/*
+ * base_url with trailing slashes: one '/' between it and the endpoint
+ * (issue 20, point 8a: "http://h/api//" + "/items" made "/api///items").
+ * The mock's log shows the path as received.
+ */
+static void
+test_base_url_slashes(void)
+{
+	static const char *const bases[] = {"/gen/", "/gen//", "/gen"};
+	char		base[256];
+
+	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++)
+	{
+		H3Job		j;
+		char	   *b;
+
+		h3_mock("/_mock/reset");
+		h3_params(&j, small_table("/page/slash?n=2&shape=small", "/items"));
+		snprintf(base, sizeof(base), "%s%s", cqt_mock_url(), bases[i]);
+		j.p.base_url = base;
+		CQ_CHECKF(h3_run(&j) == CQ_JOB_DONE, "%s: %s %s", bases[i], j.err.message, j.err.url);
+		CQ_CHECK(j.rows == 2);
+		b = cqt_mock_get("/_mock/requests");
+		CQ_CHECKF(b && strstr(b, "\"path\":\"/gen/page/slash?n=2&shape=small\"") != NULL,
+				  "base %s: %s", bases[i], b ? b : "(null)");
+		free(b);
+		h3_done(&j);
+	}
+}
+
 static void
 test_cancel_mid_transfer(void)
 {
@@ -908,6 +1062,8 @@ suite_http(void)
 	test_size_caps();
 	test_redirects();
 	test_secret_never_in_error();
+	test_echoed_credentials();
+	test_base_url_slashes();
 	test_cancel_mid_transfer();
 	test_env_proxy_ignored();
 	test_github_ratelimit();

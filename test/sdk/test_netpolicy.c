@@ -596,13 +596,72 @@ test_url_allowed_hosts(void)
 	URL_ALLOWED(NULL, "http://\xe2\x98\x83.com/");
 }
 
+/*
+ * Origin entries ("https://api.github.com", what the FDW allows for the
+ * default API root of a source): scheme, host and port must all match.
+ * A bare host entry would let "http://api.github.com:22" or any port of
+ * 127.0.0.1 through (issue 20, point 1).
+ */
+static void
+test_url_allowed_origins(void)
+{
+	CqNetPolicy gh = {"https://api.github.com", NULL, false};
+	CqNetPolicy mock = {"http://127.0.0.1:18080", NULL, false};
+	CqNetPolicy v6 = {"http://[::1]:8080, https://*.example.com", NULL, false};
+	char		ob[128];
+	char	   *o = ob;
+
+	URL_ALLOWED(&gh, "https://api.github.com/repos/x");
+	URL_ALLOWED(&gh, "https://API.github.com:443/");
+	URL_ALLOWED(&gh, "HTTPS://api.github.com./");
+	URL_REFUSED(&gh, "http://api.github.com/", CQ_ERR_POLICY, S_AH);
+	URL_REFUSED(&gh, "http://api.github.com:443/", CQ_ERR_POLICY, S_AH);
+	URL_REFUSED(&gh, "https://api.github.com:8443/", CQ_ERR_POLICY, S_AH);
+	URL_REFUSED(&gh, "http://api.github.com:22/", CQ_ERR_POLICY, S_AH);
+	URL_REFUSED(&gh, "https://github.com/", CQ_ERR_POLICY, S_AH);
+
+	URL_ALLOWED(&mock, "http://127.0.0.1:18080/x");
+	URL_ALLOWED(&mock, "http://127.1:18080/x");
+	URL_REFUSED(&mock, "http://127.0.0.1:18081/", CQ_ERR_POLICY, S_AH);
+	URL_REFUSED(&mock, "http://127.0.0.1/", CQ_ERR_POLICY, S_AH);
+	URL_REFUSED(&mock, "http://127.0.0.1:5432/", CQ_ERR_POLICY, S_AH);
+	URL_REFUSED(&mock, "https://127.0.0.1:18080/", CQ_ERR_POLICY, S_AH);
+
+	URL_ALLOWED(&v6, "http://[::1]:8080/");
+	URL_REFUSED(&v6, "http://[::1]/", CQ_ERR_POLICY, S_AH);
+	URL_ALLOWED(&v6, "https://a.example.com/");
+	URL_REFUSED(&v6, "http://a.example.com/", CQ_ERR_POLICY, S_AH);
+
+	/* cq_net_url_origin: explicit port, lower case, usable as an entry */
+	CQ_CHECK(cq_net_url_origin("https://API.GitHub.com/x?y#z", o, sizeof(ob)));
+	CQ_CHECK_STR(o, "https://api.github.com:443");
+	CQ_CHECK(cq_net_url_origin("http://127.0.0.1:18080/replay/github/", o, sizeof(ob)));
+	CQ_CHECK_STR(o, "http://127.0.0.1:18080");
+	CQ_CHECK(cq_net_url_origin("http://[::1]/", o, sizeof(ob)));
+	CQ_CHECK_STR(o, "http://[::1]:80");
+	CQ_CHECK(!cq_net_url_origin("ftp://a.com/", o, sizeof(ob)) && o[0] == '\0');
+	CQ_CHECK(!cq_net_url_origin("/relative/path", o, sizeof(ob)));
+	CQ_CHECK(!cq_net_url_origin("https://api.github.com/", o, 10));
+	{
+		CqNetPolicy p = {o, NULL, false};
+
+		CQ_CHECK(cq_net_url_origin("http://api.mock.test:18080/a", o, sizeof(ob)));
+		URL_ALLOWED(&p, "http://api.mock.test:18080/b");
+		URL_REFUSED(&p, "http://api.mock.test:18081/b", CQ_ERR_POLICY, S_AH);
+		CQ_CHECK(cqp_net_policy_validate(&p, &(CqError) {0}));
+	}
+}
+
 static void
 test_allowed_hosts_malformed(void)
 {
 	static const char *const bad[] = {
 		"a.com:0", "a.com:99999", "a.com:x", "a.com:", "10.0.0.0/40",
 		"[::1", "[::1]x", "[1.2.3.4]", "a b.com", "*.", "*.*", "a.com/x",
-		"*.example.com:", "::1/200", "good.com, b@d.com", "http://a.com",
+		"*.example.com:", "::1/200", "good.com, b@d.com",
+		/* origins: http(s) only, nothing but scheme://host[:port] */
+		"ftp://a.com", "http://", "https://a.com/", "https://a.com/x",
+		"http://u@a.com", "https://a.com:0", "https://a.com?x", "://a.com",
 	};
 	size_t		i;
 	CqError		e;
@@ -691,6 +750,7 @@ suite_netpolicy(void)
 	test_url_literal_ips();
 	test_url_userinfo();
 	test_url_allowed_hosts();
+	test_url_allowed_origins();
 	test_allowed_hosts_malformed();
 	test_threads();
 }
