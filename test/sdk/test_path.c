@@ -291,6 +291,46 @@ test_extract(void)
 	cq_arena_free(arena);
 }
 
+/* cqp_path_gather of ptr over doc as compact JSON, or "absent" */
+static const char *
+gather(const char *ptr)
+{
+	static char out[512];
+	size_t		outlen = sizeof(out);
+	CqError		e;
+	CqPath	   *p = cq_path_compile(ptr, &e);
+	json_t	   *arr = json_array();
+
+	if (p && cqp_path_gather(p, doc, arr))
+	{
+		char	   *t = json_dumps(arr, JSON_COMPACT);
+
+		snprintf(out, outlen, "%s", t);
+		free(t);
+	}
+	else
+		snprintf(out, outlen, "absent");
+	json_decref(arr);
+	cq_path_free(p);
+	return out;
+}
+
+/* a wildcard path's value: missing members are null elements */
+static void
+test_gather(void)
+{
+	CQ_CHECK_STR(gather("/items/*/instances/*/name"), "[\"i1\",\"i2\",null,\"i3\",null,null]");
+	CQ_CHECK_STR(gather("/nets/*/ips"), "[[\"10.0.0.1\",\"10.0.0.2\"],[],[\"::1\"]]");
+	CQ_CHECK_STR(gather("/nets/*/ips/*"), "[\"10.0.0.1\",\"10.0.0.2\",\"::1\"]");
+	CQ_CHECK_STR(gather("/arr/*/x"), "[null,null,null]");
+	CQ_CHECK_STR(gather("/nets/1/ips/*"), "[]");
+	CQ_CHECK_STR(gather("/obj/*"), "[1,2,3]");
+	/* nothing to range over: the value is absent */
+	CQ_CHECK_STR(gather("/nope/*/x"), "absent");
+	CQ_CHECK_STR(gather("/n/*"), "absent");
+	CQ_CHECK_STR(gather("/a/b/c/*"), "absent");
+}
+
 void
 suite_path(void)
 {
@@ -304,5 +344,6 @@ suite_path(void)
 	test_get();
 	test_each();
 	test_extract();
+	test_gather();
 	json_decref(doc);
 }
