@@ -1469,8 +1469,12 @@ emit_rows(CqJob *job, CqpUnit *u, json_t **rows, json_t **nrows, size_t n,
  *	   handed to cq_value_parse are the same as with the full tree;
  *	3. builds the pagination envelope (the body with the rows value replaced
  *	   by []) only when the pager reads the body (next URL/token, total).
+ * Numeric columns get their own values of the members they read, with
+ * numbers as strings of their text (fast_make_exact), and a real beyond a
+ * double's range is the string of its text for every column (the full path
+ * quotes it likewise: see quote_numbers).
  * Anything unusual (invalid JSON, limits hit, integers beyond int64, a rows
- * path through an array, \u0000, a real overflow ...) falls back to the
+ * path through an array, \u0000 ...) falls back to the
  * full-tree path before any row is emitted, so errors and edge cases behave
  * exactly as before.  A row that is not an object, or whose member cannot
  * be built directly, is parsed on its own with json_loadb.

@@ -29,7 +29,11 @@
  *	- int/uint: integral JSON reals are accepted; strings must be an optional
  *	  sign (uint: '+' only) and digits, nothing else (no spaces, no exponent).
  *	- float: strings at most 1000 bytes (bounds strtod's work).
- *	- numeric: strings must match [-+]?digits[.digits]([eE][-+]?digits)? or
+ *	- bytes: base64, or "\x" and hex digit pairs (PostgreSQL's form;
+ *	  whitespace between pairs).
+ *	- numeric: JSON numbers reach this parser as strings of their own text
+ *	  (job.c quotes them for numeric columns), so no digit is lost; strings
+ *	  must match [-+]?digits[.digits]([eE][-+]?digits)? or
  *	  be NaN (any case); at most 1000 bytes and |exponent| <= 100000.  The
  *	  canonical text drops a leading '+' and writes 'e' lower case.
  *	- timestamp: RFC 3339 / ISO 8601 with 'T', 't' or ' '; seconds optional;
