@@ -119,7 +119,7 @@ SELECT count(level2) FROM types_invalid;
 -- beyond a double's, 1e-400, trailing zeros); a number beyond a double's
 -- range is an invalid value only for a float or int column reading it;
 -- bytea in base64 or PostgreSQL's \x hex form; a wildcard path keeps a
--- missing member as a NULL element, and an empty array is {}
+-- missing member as a NULL element; an empty array is {}
 CREATE FOREIGN TABLE types_numbers (
     id integer,
     dec numeric,
@@ -132,13 +132,15 @@ CREATE FOREIGN TABLE types_numbers (
     price numeric(8,4) OPTIONS (path '/nested/price'),
     blob bytea,
     ips inet[] OPTIONS (path '/networks/*/ip'),
-    ips_json jsonb OPTIONS (path '/networks/*/ip')
+    ips_json jsonb OPTIONS (path '/networks/*/ip'),
+    tags text[],
+    tags_v varchar(8)[] OPTIONS (path '/tags')
 ) SERVER types_srv OPTIONS (endpoint '/hostile/numbers', rows '/items', pagination 'none');
 -- (1e400 and 1e-400 are compared, not printed: 400 digits each)
 \x on
 SELECT id, CASE WHEN dec = 1e400 THEN '= 1e400' ELSE dec::text END AS dec,
        CASE WHEN tiny = 1e-400 THEN '= 1e-400' ELSE tiny::text END AS tiny,
-       huge, f, i, nested_dec, nested_huge, price, blob, ips, ips_json
+       huge, f, i, nested_dec, nested_huge, price, blob, ips, ips_json, tags, tags_v
   FROM types_numbers ORDER BY id;
 \x off
 -- the same page through the SDK's full parser (an integer beyond int64
@@ -146,7 +148,7 @@ SELECT id, CASE WHEN dec = 1e400 THEN '= 1e400' ELSE dec::text END AS dec,
 ALTER FOREIGN TABLE types_numbers OPTIONS (SET endpoint '/hostile/numbers?slow=1');
 SELECT id, CASE WHEN dec = 1e400 THEN '= 1e400' ELSE dec::text END AS dec,
        CASE WHEN tiny = 1e-400 THEN '= 1e-400' ELSE tiny::text END AS tiny,
-       huge, f, i, nested_dec, nested_huge, price, blob, ips, ips_json
+       huge, f, i, nested_dec, nested_huge, price, blob, ips, ips_json, tags, tags_v
   FROM types_numbers ORDER BY id;
 -- a column that is not read never fails the page
 SELECT id FROM types_numbers ORDER BY id;

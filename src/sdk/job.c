@@ -1277,11 +1277,8 @@ extract_value(CqJob *job, CqpUnit *u, json_t *row, json_t *nrow, int c,
 	else if (col->cpath && cq_path_has_wildcard(col->cpath))
 	{
 		v = tmp = json_array();
-		if (tmp && !cqp_path_gather(col->cpath, row, tmp))
-		{
-			json_decref(tmp);
-			v = tmp = NULL;
-		}
+		if (tmp)
+			cqp_path_gather(col->cpath, row, tmp);
 	}
 	else if (col->cpath)
 		v = cq_path_get(col->cpath, row);
@@ -2509,12 +2506,9 @@ fast_row(CqJob *job, const FastPlan *fp, CqpUnit *u, const FastSpan *ks,
 			}
 			if (fp->tail[c] && fp->tailwild[c])
 			{
-				v = tmp = base ? json_array() : NULL;
-				if (tmp && !cqp_path_gather(fp->tail[c], base, tmp))
-				{
-					json_decref(tmp);
-					v = tmp = NULL;
-				}
+				v = tmp = json_array();
+				if (tmp && base)
+					cqp_path_gather(fp->tail[c], base, tmp);
 			}
 			else if (fp->tail[c])
 				v = base ? cq_path_get(fp->tail[c], base) : NULL;

@@ -287,7 +287,16 @@ cq_path_get(const CqPath *p, json_t *root)
 	return cur;
 }
 
-/* gather below wildcard s: every missing value is a null element */
+/* is any segment from s on a wildcard? */
+static bool
+wild_from(const CqPath *p, int s)
+{
+	for (; s < p->nseg; s++)
+		if (p->seg[s].wild)
+			return true;
+	return false;
+}
+
 static void
 gather_rec(const CqPath *p, int s, json_t *cur, json_t *arr)
 {
@@ -296,7 +305,9 @@ gather_rec(const CqPath *p, int s, json_t *cur, json_t *arr)
 		cur = step(&p->seg[s], cur);
 		if (cur == NULL)
 		{
-			json_array_append(arr, json_null());
+			/* a missing leaf is a null element; a missing array is empty */
+			if (!wild_from(p, s))
+				json_array_append(arr, json_null());
 			return;
 		}
 		s++;
@@ -313,42 +324,24 @@ gather_rec(const CqPath *p, int s, json_t *cur, json_t *arr)
 		for (void *it = json_object_iter(cur); it; it = json_object_iter_next(cur, it))
 			gather_rec(p, s + 1, json_object_iter_value(it), arr);
 	}
-	else
-		json_array_append(arr, json_null());
 }
 
 /*
  * cqp_path_gather
  *		The value of a path with wildcards, appended to the JSON array arr:
- *		one element per value the wildcards range over, in document order;
- *		a member missing below a wildcard (or a nested wildcard over a
- *		scalar) is a null element, so elements stay aligned with the
- *		array they come from.  Returns false, arr untouched, when the part
- *		before the first wildcard is missing or is not an array or object:
- *		the value is absent (SQL NULL).  An empty array gives an empty arr.
- *		Borrowed references are appended (json_array_append increfs).
+ *		the values the wildcards range over, in document order.  A member
+ *		missing after the last wildcard is a null element, so the elements
+ *		stay aligned with the array that wildcard ranges over; a missing (or
+ *		null, or scalar) value that a wildcard would range over contributes
+ *		no element, so a list the API omits reads as an empty array, as an
+ *		empty one does.  Borrowed references are appended (json_array_append
+ *		increfs).
  */
-bool
+void
 cqp_path_gather(const CqPath *p, json_t *root, json_t *arr)
 {
-	json_t	   *cur = root;
-	int			s = 0;
-
-	if (p == NULL || root == NULL)
-		return false;
-	while (s < p->nseg && !p->seg[s].wild)
-	{
-		cur = step(&p->seg[s], cur);
-		if (cur == NULL)
-			return false;
-		s++;
-	}
-	if (s == p->nseg)
-		return json_array_append(arr, cur) == 0;
-	if (!json_is_array(cur) && !json_is_object(cur))
-		return false;
-	gather_rec(p, s, cur, arr);
-	return true;
+	if (p != NULL && root != NULL)
+		gather_rec(p, 0, root, arr);
 }
 
 /* ------------------------------------------------------------------------

@@ -826,13 +826,13 @@ NUMBERS_ROWS = (
     b'"tiny":1e-400,"huge":1e400,"f":1.5,"i":7,'
     b'"nested":{"dec":0.1000000000000000000000000001,"huge":-1E+400,"price":19.90},'
     b'"blob":"\\\\x48656c6c6f","networks":[{"ip":"10.0.0.1"},{"name":"no ip"},{"ip":"10.0.0.3"}],'
-    b'"mood":"happy","pct":50,"r":1.5},'
+    b'"mood":"happy","pct":50,"r":1.5,"tags":["a",null]},'
     b'{"id":2,"dec":19.90,"tiny":0,"huge":2.5,"f":1e400,"i":1e400,'
     b'"nested":{"dec":1,"huge":3,"price":-0.5e-3},'
-    b'"blob":"SGVsbG8=","networks":[],"mood":"grumpy","pct":150,"r":1e39},'
+    b'"blob":"SGVsbG8=","networks":[],"mood":"grumpy","pct":150,"r":1e39,"tags":[]},'
     b'{"id":3,"dec":-0.000000000000000000000000000000000000000000000000001,'
     b'"tiny":1E-400,"huge":"12","f":null,"i":-1e400,"nested":null,'
-    b'"blob":"\\\\x 00 ff","networks":[null,{"ip":null},{}],"mood":"sad","pct":-1,"r":-1e39},'
+    b'"blob":"\\\\x 00 ff","networks":[null,{"ip":null},{}],"mood":"sad","pct":-1,"r":-1e39,"tags":null},'
     b'{"id":4,"dec":1e400,"tiny":12345678901234567890.5,"huge":-1e400,"f":2,"i":3,'
     b'"nested":{"dec":2.000000000000000000001},"blob":"\\\\xzz","mood":"meh","pct":"x","r":2}')
 
