@@ -73,7 +73,8 @@ CREATE FOREIGN TABLE types_other (
 ) SERVER types_srv
   OPTIONS (endpoint '/gen/link/types_other?n=6&per_page=10', pagination 'link_header');
 SELECT * FROM types_other;
--- an input function rejecting a value: the ERROR names the column and path
+-- an input function rejecting a value: NULL and one WARNING per column (with
+-- strict, an ERROR naming the column and path: see types_input below)
 CREATE FOREIGN TABLE types_badcast (id bigint, price numeric(4,1)) SERVER types_srv
   OPTIONS (endpoint '/gen/link/types_badcast?n=3', pagination 'link_header');
 SELECT * FROM types_badcast;
@@ -113,3 +114,63 @@ ALTER FOREIGN TABLE types_invalid OPTIONS (DROP strict);
 SELECT count(uuid_from_mac) FROM types_invalid;
 RESET cq_fdw.strict;
 SELECT count(level2) FROM types_invalid;
+
+-- numbers: a numeric column keeps every digit of the API's number (digits
+-- beyond a double's, 1e-400, trailing zeros); a number beyond a double's
+-- range is an invalid value only for a float or int column reading it;
+-- bytea in base64 or PostgreSQL's \x hex form; a wildcard path keeps a
+-- missing member as a NULL element; an empty array is {}
+CREATE FOREIGN TABLE types_numbers (
+    id integer,
+    dec numeric,
+    tiny numeric,
+    huge double precision,
+    f double precision,
+    i bigint,
+    nested_dec numeric OPTIONS (path '/nested/dec'),
+    nested_huge double precision OPTIONS (path '/nested/huge'),
+    price numeric(8,4) OPTIONS (path '/nested/price'),
+    blob bytea,
+    ips inet[] OPTIONS (path '/networks/*/ip'),
+    ips_json jsonb OPTIONS (path '/networks/*/ip'),
+    tags text[],
+    tags_v varchar(8)[] OPTIONS (path '/tags')
+) SERVER types_srv OPTIONS (endpoint '/hostile/numbers', rows '/items', pagination 'none');
+-- (1e400 and 1e-400 are compared, not printed: 400 digits each)
+\x on
+SELECT id, CASE WHEN dec = 1e400 THEN '= 1e400' ELSE dec::text END AS dec,
+       CASE WHEN tiny = 1e-400 THEN '= 1e-400' ELSE tiny::text END AS tiny,
+       huge, f, i, nested_dec, nested_huge, price, blob, ips, ips_json, tags, tags_v
+  FROM types_numbers ORDER BY id;
+\x off
+-- the same page through the SDK's full parser (an integer beyond int64
+-- outside the rows sends it there): the same values and warnings
+ALTER FOREIGN TABLE types_numbers OPTIONS (SET endpoint '/hostile/numbers?slow=1');
+SELECT id, CASE WHEN dec = 1e400 THEN '= 1e400' ELSE dec::text END AS dec,
+       CASE WHEN tiny = 1e-400 THEN '= 1e-400' ELSE tiny::text END AS tiny,
+       huge, f, i, nested_dec, nested_huge, price, blob, ips, ips_json, tags, tags_v
+  FROM types_numbers ORDER BY id;
+-- a column that is not read never fails the page
+SELECT id FROM types_numbers ORDER BY id;
+ALTER FOREIGN TABLE types_numbers OPTIONS (SET endpoint '/hostile/numbers');
+SELECT id FROM types_numbers ORDER BY id;
+
+-- values converted by another type's input function (an enum, a domain with
+-- a CHECK, real): an invalid one is NULL with the same counted WARNING,
+-- not an ERROR; strict makes it an ERROR
+CREATE TYPE types_mood AS ENUM ('happy', 'sad');
+CREATE DOMAIN types_pct AS integer CHECK (VALUE BETWEEN 0 AND 100);
+CREATE FOREIGN TABLE types_input (
+    id integer,
+    mood types_mood,
+    pct types_pct,
+    r real,
+    price numeric(4,2) OPTIONS (path '/dec')
+) SERVER types_srv OPTIONS (endpoint '/hostile/numbers', rows '/items', pagination 'none');
+SELECT * FROM types_input ORDER BY id;
+SELECT id, mood FROM types_input ORDER BY id;
+ALTER FOREIGN TABLE types_input OPTIONS (ADD strict 'true');
+SELECT id, mood FROM types_input ORDER BY id;
+SELECT id, pct FROM types_input ORDER BY id;
+SELECT id, r FROM types_input ORDER BY id;
+ALTER FOREIGN TABLE types_input OPTIONS (DROP strict);

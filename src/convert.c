@@ -16,9 +16,16 @@
  *	  SDK's canonical decimal text goes through numeric_in.
  *	- Slow path: any other declared type.  cq_value_format() renders the
  *	  value as PostgreSQL input text and the type's input function (cached
- *	  FmgrInfo, with the column's typmod) converts it.  An input-function
- *	  error is raised as is; scan.c installs an error context callback that
- *	  names the column and its JSON path.
+ *	  FmgrInfo, with the column's typmod) converts it.  With strict, an
+ *	  input-function error is raised as is; scan.c installs an error context
+ *	  callback that names the column and its JSON path.  Without strict,
+ *	  scan.c converts the columns that can fail this way (and numeric ones:
+ *	  numeric_in applies a typmod) a batch at a time through
+ *	  cqfdw_convert_guarded(): one subtransaction per batch, and one more
+ *	  per value that fails, which becomes NULL and is counted like any
+ *	  invalid value.  PostgreSQL 15 has no soft-error input functions, and
+ *	  catching an error without rolling back a subtransaction is unsafe (a
+ *	  domain CHECK can run any function).
  *
  * Invariants:
  *	- Nothing here reads API text as a format string; API text only ever
@@ -42,6 +49,7 @@
 #include "datatype/timestamp.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
+#include "access/xact.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -51,6 +59,7 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
@@ -158,6 +167,7 @@ cqfdw_conv_create(const CqFdwColumn *col, const CqColumnDef *src)
 		getTypeInputInfo(cs->typid, &infunc, &cs->typioparam);
 		fmgr_info(infunc, &cs->infunc);
 	}
+	cs->may_fail = !cs->direct || src->type.base == CQ_T_NUMERIC;
 	return cs;
 }
 
@@ -634,4 +644,98 @@ cqfdw_convert(CqFdwConvState *cs, const CqValue *v, bool *isnull)
 		*isnull = false;
 		return d;
 	}
+}
+
+/*
+ * is_data_error
+ *		An error that is about the value (class 22 data exception, class 23
+ *		integrity constraint violation: a domain's CHECK or NOT NULL), not
+ *		about the session (a cancel, out of memory, ...).
+ */
+static bool
+is_data_error(int sqlerrcode)
+{
+	char		cls[3];
+
+	cls[0] = PGUNSIXBIT(sqlerrcode);
+	cls[1] = PGUNSIXBIT(sqlerrcode >> 6);
+	cls[2] = '\0';
+	return strcmp(cls, "22") == 0 || strcmp(cls, "23") == 0;
+}
+
+/*
+ * cqfdw_convert_guarded
+ *		Non-strict scans: convert the values of the columns that may fail
+ *		(cs->may_fail) of a whole batch, rows [0, nrows), into out/outnull
+ *		(nrows * nconv entries, row-major; the other columns' entries are
+ *		left alone).  All of it runs in one subtransaction; a value whose
+ *		conversion raises a data error rolls it back, becomes NULL, is
+ *		counted in its column's conversion state (the scan's WARNING), and
+ *		the rest of the batch goes on in a new subtransaction.  Any other
+ *		error (a cancel, out of memory) is re-thrown.  Datums are palloc'd
+ *		in CurrentMemoryContext, which must outlive the subtransactions.
+ *
+ *		Returns false, doing nothing, where a subtransaction cannot start
+ *		(a parallel operation): the caller converts as in strict mode.
+ */
+bool
+cqfdw_convert_guarded(CqFdwConvState **conv, int nconv, const CqValue *values,
+					  int ncols, int nrows, Datum *out, bool *outnull)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile int pos = 0;
+	int			total = nrows * nconv;
+
+	if (IsInParallelMode())
+		return false;
+	while (pos < total)
+	{
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(cxt);
+		PG_TRY();
+		{
+			for (; pos < total; pos++)
+			{
+				int			r = pos / nconv,
+							i = pos % nconv;
+
+				if (i < ncols && conv[i]->may_fail)
+					out[pos] = cqfdw_convert(conv[i], &values[(size_t) r * ncols + i],
+											 &outnull[pos]);
+			}
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = owner;
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+			int			r = pos / nconv,
+						i = pos % nconv;
+			CqFdwConvState *cs = conv[i];
+
+			MemoryContextSwitchTo(cxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = owner;
+			if (!is_data_error(edata->sqlerrcode))
+				ReThrowError(edata);
+			outnull[pos] = true;
+			out[pos] = (Datum) 0;
+			if (cs->nbad++ == 0)
+			{
+				cq_value_format(&values[(size_t) r * ncols + i], cs->example,
+								sizeof(cs->example));
+				strlcpy(cs->why, edata->message ? edata->message : "invalid value",
+						sizeof(cs->why));
+			}
+			FreeErrorData(edata);
+			pos++;
+		}
+		PG_END_TRY();
+	}
+	return true;
 }

@@ -249,6 +249,8 @@ typedef struct CqFdwConvState
 	int16		elmlen;
 	bool		elmbyval;
 	char		elmalign;
+	bool		may_fail;		/* conversion may raise a data error
+								 * (input function, numeric_in) */
 	FmgrInfo	infunc;			/* slow path */
 	Oid			typioparam;
 	uint64		nbad;
@@ -260,6 +262,9 @@ extern CqFdwConvState *cqfdw_conv_create(const CqFdwColumn *col,
 										 const CqColumnDef *src);
 extern Datum cqfdw_convert(CqFdwConvState *cs, const CqValue *v,
 						   bool *isnull);
+extern bool cqfdw_convert_guarded(CqFdwConvState **conv, int nconv,
+								  const CqValue *values, int ncols, int nrows,
+								  Datum *out, bool *outnull);
 
 /* in errors.c */
 extern void cqfdw_report_job_error(const CqError *e, const CqFdwTable *t)

@@ -100,6 +100,9 @@ typedef struct CqFdwScanState
 	bool		stats_reported; /* cqfdw_stats_add() done (End or abort) */
 	bool		done;
 	int			cur_out;		/* column being converted (error context) */
+	bool		guard;			/* not strict, and a column may fail */
+	Datum	   *gvals;			/* the batch's values of those columns */
+	bool	   *gnulls;			/* (cqfdw_convert_guarded), or NULL */
 
 	/* accumulated over the jobs of this scan (rescans) */
 	int			njobs;
@@ -234,6 +237,8 @@ finish_job(CqFdwScanState *st)
 	st->job = NULL;
 	st->batch = NULL;
 	st->row = 0;
+	st->gvals = NULL;			/* the batch's: gone with it */
+	st->gnulls = NULL;
 }
 
 /*
@@ -574,6 +579,8 @@ cqBeginForeignScan(ForeignScanState *node, int eflags)
 		st->out_attnums[i] = attnum;
 		st->conv[i] = cqfdw_conv_create(c, &st->table->table->columns[c->src_col]);
 		st->conv[i]->strict = st->table->settings.strict;
+		if (!st->conv[i]->strict && st->conv[i]->may_fail)
+			st->guard = true;
 		i++;
 	}
 
@@ -654,13 +661,38 @@ cqIterateForeignScan(ForeignScanState *node)
 			errcb.previous = error_context_stack;
 			error_context_stack = &errcb;
 			old = MemoryContextSwitchTo(st->batchctx);
+			if (st->guard && st->row == 0 && st->gvals == NULL)
+			{
+				/* columns whose conversion may fail: the whole batch at once */
+				size_t		n = (size_t) b->nrows * Max(st->nout, 1);
+
+				st->gvals = palloc(n * sizeof(Datum));
+				st->gnulls = palloc(n * sizeof(bool));
+				st->cur_out = -1;
+				if (!cqfdw_convert_guarded(st->conv, st->nout, b->values, b->ncols,
+										   b->nrows, st->gvals, st->gnulls))
+				{
+					pfree(st->gvals);
+					pfree(st->gnulls);
+					st->gvals = NULL;
+					st->gnulls = NULL;
+				}
+			}
 			for (int i = 0; i < st->nout && i < b->ncols; i++)
 			{
 				int			a = st->out_attnums[i] - 1;
 
 				st->cur_out = i;
-				slot->tts_values[a] = cqfdw_convert(st->conv[i], &vals[i],
-													&slot->tts_isnull[a]);
+				if (st->gvals && st->conv[i]->may_fail)
+				{
+					size_t		k = (size_t) st->row * st->nout + i;
+
+					slot->tts_values[a] = st->gvals[k];
+					slot->tts_isnull[a] = st->gnulls[k];
+				}
+				else
+					slot->tts_values[a] = cqfdw_convert(st->conv[i], &vals[i],
+														&slot->tts_isnull[a]);
 			}
 			MemoryContextSwitchTo(old);
 			error_context_stack = errcb.previous;
@@ -674,6 +706,8 @@ cqIterateForeignScan(ForeignScanState *node)
 			st->batch = NULL;
 			cq_batch_free(b);
 			MemoryContextReset(st->batchctx);
+			st->gvals = NULL;
+			st->gnulls = NULL;
 		}
 		if (st->done || st->job == NULL)
 			return slot;

@@ -154,7 +154,8 @@ extern const char *cq_type_name(CqType t);	/* "int", "inet", ... */
  *	string		u.s/len: valid UTF-8, no NUL.  A "\u0000" in a JSON string is
  *					  stripped (documented; text cannot hold NUL).  Not
  *					  NUL-terminated in general: use len.
- *	bytes		u.s/len: decoded bytes (standard or URL-safe base64 input)
+ *	bytes		u.s/len: decoded bytes (standard or URL-safe base64 input, or
+ *					  PostgreSQL's hex form \x...)
  *	uuid		u.uuid[16], network byte order (RFC 9562 field order)
  *	timestamp	u.i: microseconds since 1970-01-01T00:00:00Z (UTC)
  *	date		u.date: days since 1970-01-01

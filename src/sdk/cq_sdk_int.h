@@ -46,6 +46,7 @@ extern char *cqp_arena_strndup(CqArena *a, const char *s, size_t len);
  * in path.c: extract one column from a row by path and parse it as `type`
  * (wildcard matches become array elements; see the function comment).
  */
+extern void cqp_path_gather(const CqPath *p, json_t *root, json_t *arr);
 extern bool cqp_path_parse(const CqPath *p, json_t *row, CqColType type,
 						   CqArena *arena, CqValue *out, CqError *err);
 

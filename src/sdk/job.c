@@ -1006,18 +1006,76 @@ int_overflows(const char *p, size_t len)
 	return len > 19 || (len == 19 && memcmp(p, lim, 19) > 0);
 }
 
+static double json_real_strtod(const char *p, size_t len);
+
+/*
+ * End of the number token starting at s[i] (a '-' or a digit outside a
+ * string); *is_real if it has a fraction or an exponent, *unholdable if
+ * jansson cannot hold it: an integer beyond int64, or a real beyond the
+ * range of a double (jansson refuses the whole text for either one).
+ */
+static size_t
+number_token(const char *s, size_t n, size_t i, bool *is_real, bool *unholdable)
+{
+	size_t		st = i,
+				nint = 0;
+	bool		lead = true;
+	long		ex = 0,
+				zfrac = 0;
+
+	*is_real = *unholdable = false;
+	if (i < n && s[i] == '-')
+		i++;
+	for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+		if (!(lead && s[i] == '0'))
+		{
+			lead = false;
+			nint++;
+		}
+	if (i < n && s[i] == '.')
+	{
+		*is_real = true;
+		for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			if (lead && s[i] == '0')
+				zfrac++;
+			else
+				lead = false;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E'))
+	{
+		bool		eneg = false;
+
+		*is_real = true;
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			eneg = s[i++] == '-';
+		for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			if (ex < 100000000)
+				ex = ex * 10 + (s[i] - '0');
+		if (eneg)
+			ex = -ex;
+	}
+	if (!*is_real)
+		*unholdable = i - st >= 19 && int_overflows(s + st, i - st);
+	else if (!lead && (nint > 0 ? (long) nint : -zfrac) + ex >= 308)
+		/* about 1e308 or more: let strtod decide (rare) */
+		*unholdable = isinf(json_real_strtod(s + st, i - st));
+	return i;
+}
+
 /*
  * Cheap pre-scan of a JSON text: nesting depth (strings skipped), string
- * lengths, and integers beyond int64 (jansson refuses them and would fail
- * the whole page; *nbig counts them so the caller can quote them).
+ * lengths, numbers jansson cannot hold (*nbig counts them so the caller can
+ * quote them: one such number must not fail the whole page) and reals
+ * (*nreal: a numeric column needs their text, see quote_numbers).
  */
 static bool
 json_prescan(const char *s, size_t n, int maxdepth, size_t maxstr,
-			 size_t *nbig, CqError *err)
+			 size_t *nbig, size_t *nreal, CqError *err)
 {
 	int			depth = 0;
 
-	*nbig = 0;
+	*nbig = *nreal = 0;
 	for (size_t i = 0; i < n; i++)
 	{
 		char		c = s[i];
@@ -1054,30 +1112,38 @@ json_prescan(const char *s, size_t n, int maxdepth, size_t maxstr,
 			depth--;
 		else if (c == '-' || (c >= '0' && c <= '9'))
 		{
-			size_t		st = i;
+			bool		is_real,
+						big;
 
-			i++;
-			while (i < n && s[i] >= '0' && s[i] <= '9')
-				i++;
-			if (i - st >= 19 && !(i < n && (s[i] == '.' || s[i] == 'e' || s[i] == 'E')) &&
-				int_overflows(s + st, i - st))
-				(*nbig)++;
-			i--;
+			i = number_token(s, n, i, &is_real, &big) - 1;
+			*nbig += big;
+			*nreal += is_real;
 		}
 	}
 	return true;
 }
 
+/* Count what json_prescan counts, without its limits (for a member). */
+static void
+count_numbers(const char *s, size_t n, size_t *nbig, size_t *nreal)
+{
+	CqError		unused;
+
+	json_prescan(s, n, INT32_MAX, SIZE_MAX, nbig, nreal, &unused);
+}
+
 /*
- * Copy of a JSON text where integers beyond int64 are quoted (so a uint64
- * id or a numeric column reads them as numeric strings, and an int column
- * reports an overflow value error instead of the whole page failing).
- * malloc'd; NULL on OOM.
+ * Copy of a JSON text where the numbers jansson cannot hold are quoted (so
+ * a uint64 id or a numeric column reads them as numeric strings, and an
+ * int or float column reports a value error instead of the whole page
+ * failing), and with all_reals every real too (numeric columns read these
+ * documents: their values keep every digit of the API's text).  nq bounds
+ * the numbers quoted.  malloc'd; NULL on OOM.
  */
 static char *
-quote_big_ints(const char *s, size_t n, size_t nbig, size_t *outlen)
+quote_numbers(const char *s, size_t n, size_t nq, bool all_reals, size_t *outlen)
 {
-	char	   *out = malloc(n + 2 * nbig + 1);
+	char	   *out = malloc(n + 2 * nq + 1);
 	size_t		o = 0;
 
 	if (!out)
@@ -1104,15 +1170,17 @@ quote_big_ints(const char *s, size_t n, size_t nbig, size_t *outlen)
 		else if (c == '-' || (c >= '0' && c <= '9'))
 		{
 			size_t		st = i;
-			bool		q;
+			bool		is_real,
+						big,
+						q;
 
-			i++;
-			while (i < n && s[i] >= '0' && s[i] <= '9')
-				i++;
-			q = i - st >= 19 && !(i < n && (s[i] == '.' || s[i] == 'e' || s[i] == 'E')) &&
-				int_overflows(s + st, i - st);
+			i = number_token(s, n, i, &is_real, &big);
+			q = (big || (all_reals && is_real)) && nq > 0;
 			if (q)
+			{
+				nq--;
 				out[o++] = '"';
+			}
 			memcpy(out + o, s + st, i - st);
 			o += i - st;
 			if (q)
@@ -1125,6 +1193,47 @@ quote_big_ints(const char *s, size_t n, size_t nbig, size_t *outlen)
 	out[o] = '\0';
 	*outlen = o;
 	return out;
+}
+
+/*
+ * json_loadb that never refuses a text for one number: on failure, the
+ * numbers jansson cannot hold are quoted and the text loaded again.  With
+ * exact, every real is quoted (a document for numeric columns).  NULL on
+ * invalid JSON or OOM.
+ */
+static json_t *
+load_json(const char *s, size_t n, size_t flags, bool exact, json_error_t *jerr)
+{
+	json_error_t scratch;
+	json_t	   *doc = NULL;
+	size_t		nbig = 0,
+				nreal = 0,
+				ql;
+	char	   *qb;
+
+	if (!jerr)
+		jerr = &scratch;
+	if (!exact && (doc = json_loadb(s, n, flags, jerr)) != NULL)
+		return doc;
+	count_numbers(s, n, &nbig, &nreal);
+	if (nbig == 0 && (!exact || nreal == 0))
+		return exact ? json_loadb(s, n, flags, jerr) : NULL;
+	qb = quote_numbers(s, n, nbig + (exact ? nreal : 0), exact, &ql);
+	if (!qb)
+		return NULL;
+	doc = json_loadb(qb, ql, flags, jerr);
+	free(qb);
+	return doc;
+}
+
+/* Does any output column of the job read numeric values? */
+static bool
+job_reads_numeric(const CqJob *job)
+{
+	for (int c = 0; c < job->params.nout; c++)
+		if (job->table->columns[job->params.out_cols[c]].type.base == CQ_T_NUMERIC)
+			return true;
+	return false;
 }
 
 typedef struct RowVec
@@ -1182,12 +1291,6 @@ collect_rows(json_t *m, void *arg)
 	return rowvec_push(rv, m);
 }
 
-static bool
-append_match(json_t *m, void *arg)
-{
-	return json_array_append(arg, m) == 0;
-}
-
 static void
 add_warning(CqJob *job, int c, const CqColumnDef *col, const CqError *verr)
 {
@@ -1208,22 +1311,28 @@ add_warning(CqJob *job, int c, const CqColumnDef *col, const CqError *verr)
 static bool parse_value(CqJob *job, int c, bool from_unit, json_t *v, json_t *tmp,
 						CqArena *arena, CqValue *out, CqError *err);
 
-/* Extract output column c of row into out.  false = strict value error. */
+/*
+ * Extract output column c of row into out.  false = strict value error.
+ * nrow: the same row with every real as its text (quote_numbers), or NULL;
+ * numeric columns read it.
+ */
 static bool
-extract_value(CqJob *job, CqpUnit *u, json_t *row, int c, CqArena *arena,
-			  CqValue *out, CqError *err)
+extract_value(CqJob *job, CqpUnit *u, json_t *row, json_t *nrow, int c,
+			  CqArena *arena, CqValue *out, CqError *err)
 {
 	const CqColumnDef *col = &job->table->columns[job->params.out_cols[c]];
 	json_t	   *tmp = NULL;
 	json_t	   *v;
 
+	if (nrow && col->type.base == CQ_T_NUMERIC)
+		row = nrow;
 	if (u->colval[c] >= 0)
 		v = tmp = json_string(u->av[u->colval[c]]);
 	else if (col->cpath && cq_path_has_wildcard(col->cpath))
 	{
 		v = tmp = json_array();
 		if (tmp)
-			cq_path_each(col->cpath, row, append_match, tmp);
+			cqp_path_gather(col->cpath, row, tmp);
 	}
 	else if (col->cpath)
 		v = cq_path_get(col->cpath, row);
@@ -1313,10 +1422,13 @@ push_batch(CqJob *job, BatchImpl *bi)
 	return ok;
 }
 
-/* Build and queue batches of rows; adds their bytes to *bytes. */
+/*
+ * Build and queue batches of rows; adds their bytes to *bytes.  nrows:
+ * the same rows for numeric columns (see extract_value), or NULL.
+ */
 static bool
-emit_rows(CqJob *job, CqpUnit *u, json_t **rows, size_t n, size_t *bytes,
-		  CqError *err)
+emit_rows(CqJob *job, CqpUnit *u, json_t **rows, json_t **nrows, size_t n,
+		  size_t *bytes, CqError *err)
 {
 	const CqJobParams *p = &job->params;
 	int			ncols = p->nout;
@@ -1347,7 +1459,9 @@ emit_rows(CqJob *job, CqpUnit *u, json_t **rows, size_t n, size_t *bytes,
 		for (size_t i = start; i < start + cnt; i++)
 		{
 			json_t	   *row = rows[i];
-			json_t	   *own = NULL;
+			json_t	   *nrow = nrows ? nrows[i] : NULL;
+			json_t	   *own = NULL,
+					   *nown = NULL;
 			bool		bad = false;
 
 			if (p->plugin && p->plugin->transform_row)
@@ -1356,11 +1470,14 @@ emit_rows(CqJob *job, CqpUnit *u, json_t **rows, size_t n, size_t *bytes,
 				if (!own)
 					continue;
 				row = own;
+				nrow = nown = nrow ? p->plugin->transform_row(job->table, nrow) : NULL;
 			}
 			for (int c = 0; c < ncols && !bad; c++)
-				if (!extract_value(job, u, row, c, arena, &vals[(size_t) r * ncols + c], err))
+				if (!extract_value(job, u, row, nrow, c, arena,
+								   &vals[(size_t) r * ncols + c], err))
 					bad = true;
 			json_decref(own);
+			json_decref(nown);
 			if (bad)
 			{
 				decref_values(vals, (size_t) (r + 1) * ncols);
@@ -1403,8 +1520,12 @@ emit_rows(CqJob *job, CqpUnit *u, json_t **rows, size_t n, size_t *bytes,
  *	   handed to cq_value_parse are the same as with the full tree;
  *	3. builds the pagination envelope (the body with the rows value replaced
  *	   by []) only when the pager reads the body (next URL/token, total).
+ * Numeric columns get their own values of the members they read, with
+ * numbers as strings of their text (fast_make_exact), and a real beyond a
+ * double's range is the string of its text for every column (the full path
+ * quotes it likewise: see quote_numbers).
  * Anything unusual (invalid JSON, limits hit, integers beyond int64, a rows
- * path through an array, \u0000, a real overflow ...) falls back to the
+ * path through an array, \u0000 ...) falls back to the
  * full-tree path before any row is emitted, so errors and edge cases behave
  * exactly as before.  A row that is not an object, or whose member cannot
  * be built directly, is parsed on its own with json_loadb.
@@ -2077,9 +2198,29 @@ fast_locale_init(void)
 	fast_c_locale = newlocale(LC_ALL_MASK, "C", (locale_t) 0);
 }
 
+/* strtod of a real token under the C locale (HUGE_VAL on overflow) */
+static double
+json_real_strtod(const char *p, size_t len)
+{
+	char		buf[64];
+	char	   *t = len < sizeof(buf) ? buf : malloc(len + 1);
+	double		d;
+
+	pthread_once(&fast_locale_once, fast_locale_init);
+	if (!t)
+		return 0.0;
+	memcpy(t, p, len);
+	t[len] = '\0';
+	d = fast_c_locale ? strtod_l(t, NULL, fast_c_locale) : strtod(t, NULL);
+	if (t != buf)
+		free(t);
+	return d;
+}
+
 /*
  * A jansson value for the validated JSON value [p, e).  New reference, or
- * NULL if it must be left to jansson (OOM, a real that overflows, ...).
+ * NULL if it must be left to jansson (OOM, ...).  A real beyond the range
+ * of a double becomes the string of its text, as the full path quotes it.
  */
 static json_t *
 fast_make(const char *p, const char *e)
@@ -2110,7 +2251,7 @@ fast_make(const char *p, const char *e)
 			return json_null();
 		case '{':
 		case '[':
-			return json_loadb(p, (size_t) (e - p), JSON_ALLOW_NUL, NULL);
+			return load_json(p, (size_t) (e - p), JSON_ALLOW_NUL, false, NULL);
 		default:
 			{
 				bool		is_int = true;
@@ -2145,10 +2286,25 @@ fast_make(const char *p, const char *e)
 				errno = 0;
 				d = strtod_l(buf, &end, fast_c_locale);
 				if (errno == ERANGE && isinf(d))
-					return NULL;	/* jansson: "real number overflow" */
+					return json_stringn_nocheck(p, (size_t) (e - p));
 				return json_real(d);
 			}
 	}
+}
+
+/*
+ * fast_make for a numeric column: numbers keep their text (a string the
+ * numeric type reads without loss), so do the numbers inside an object or
+ * an array.
+ */
+static json_t *
+fast_make_exact(const char *p, const char *e)
+{
+	if (*p == '-' || (*p >= '0' && *p <= '9'))
+		return json_stringn_nocheck(p, (size_t) (e - p));
+	if (*p == '{' || *p == '[')
+		return load_json(p, (size_t) (e - p), JSON_ALLOW_NUL, true, NULL);
+	return fast_make(p, e);
 }
 
 /* Build the fast plan of a job, or NULL (OOM: the job uses the full path). */
@@ -2368,8 +2524,9 @@ fast_row(CqJob *job, const FastPlan *fp, CqpUnit *u, const FastSpan *ks,
 	int			ncols = fp->ncols;
 	int			rc = 1;
 	int			c = 0;
+	json_t	  **kvn = kv + fp->nkeys;	/* the members for numeric columns */
 
-	for (int k = 0; k < fp->nkeys; k++)
+	for (int k = 0; k < 2 * fp->nkeys; k++)
 		kv[k] = NULL;
 	for (c = 0; c < ncols; c++)
 	{
@@ -2383,7 +2540,16 @@ fast_row(CqJob *job, const FastPlan *fp, CqpUnit *u, const FastSpan *ks,
 			int			k = fp->colkey[c];
 			json_t	   *base = NULL;
 
-			if (ks[k].p)
+			if (ks[k].p && job->table->columns[job->params.out_cols[c]].type.base == CQ_T_NUMERIC)
+			{
+				if (!kvn[k] && !(kvn[k] = fast_make_exact(ks[k].p, ks[k].e)))
+				{
+					rc = -1;
+					break;
+				}
+				base = kvn[k];
+			}
+			else if (ks[k].p)
 			{
 				if (!kv[k] && !(kv[k] = fast_make(ks[k].p, ks[k].e)))
 				{
@@ -2396,7 +2562,7 @@ fast_row(CqJob *job, const FastPlan *fp, CqpUnit *u, const FastSpan *ks,
 			{
 				v = tmp = json_array();
 				if (tmp && base)
-					cq_path_each(fp->tail[c], base, append_match, tmp);
+					cqp_path_gather(fp->tail[c], base, tmp);
 			}
 			else if (fp->tail[c])
 				v = base ? cq_path_get(fp->tail[c], base) : NULL;
@@ -2415,7 +2581,7 @@ fast_row(CqJob *job, const FastPlan *fp, CqpUnit *u, const FastSpan *ks,
 		decref_values(vals, (size_t) c);
 		memset(vals, 0, (size_t) ncols * sizeof(CqValue));
 	}
-	for (int k = 0; k < fp->nkeys; k++)
+	for (int k = 0; k < 2 * fp->nkeys; k++)
 		json_decref(kv[k]);
 	return rc;
 }
@@ -2426,7 +2592,9 @@ slow_row(CqJob *job, CqpUnit *u, const char *p, const char *e,
 		 CqArena *arena, CqValue *vals, CqError *err)
 {
 	json_error_t jerr;
-	json_t	   *row = json_loadb(p, (size_t) (e - p), JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+	json_t	   *row = load_json(p, (size_t) (e - p), JSON_DECODE_ANY | JSON_ALLOW_NUL,
+								false, &jerr);
+	json_t	   *nrow = NULL;
 	int			c;
 
 	if (!row)
@@ -2437,13 +2605,22 @@ slow_row(CqJob *job, CqpUnit *u, const char *p, const char *e,
 		cq_error_set(err, CQ_ERR_JSON, "invalid JSON in response: %s", txt);
 		return false;
 	}
+	if (job_reads_numeric(job) &&
+		!(nrow = load_json(p, (size_t) (e - p), JSON_DECODE_ANY | JSON_ALLOW_NUL, true, NULL)))
+	{
+		json_decref(row);
+		cq_error_set(err, CQ_ERR_NOMEM, "out of memory");
+		return false;
+	}
 	for (c = 0; c < job->params.nout; c++)
-		if (!extract_value(job, u, row, c, arena, &vals[c], err))
+		if (!extract_value(job, u, row, nrow, c, arena, &vals[c], err))
 		{
 			json_decref(row);	/* the caller releases vals */
+			json_decref(nrow);
 			return false;
 		}
 	json_decref(row);
+	json_decref(nrow);
 	return true;
 }
 
@@ -2577,17 +2754,17 @@ fast_page(CqJob *job, CqpUnit *u, const char *text, size_t len,
 			memcpy(env, text, pre);
 			memcpy(env + pre, "[]", 2);
 			memcpy(env + pre + 2, sc.found.e, post);
-			*doc = json_loadb(env, pre + post + 2, JSON_ALLOW_NUL, NULL);
+			*doc = load_json(env, pre + post + 2, JSON_ALLOW_NUL, false, NULL);
 			free(env);
 		}
 		else
-			*doc = json_loadb(text, len, JSON_ALLOW_NUL, NULL);
+			*doc = load_json(text, len, JSON_ALLOW_NUL, false, NULL);
 		if (!*doc)
 			goto oom;			/* validated: only OOM fails */
 	}
 
 	/* 3. rows, in batches */
-	kv = calloc((size_t) fp->nkeys + 1, sizeof(json_t *));
+	kv = calloc(2 * (size_t) fp->nkeys + 1, sizeof(json_t *));
 	if (!kv)
 		goto oom;
 	for (size_t start = 0; start < n; start += per)
@@ -2772,7 +2949,9 @@ process_page(CqJob *job, CqpReq *req)
 	CqpUnit    *u = req->unit;
 	CqError		err;
 	json_t	   *doc = NULL;
+	json_t	   *ndoc = NULL;		/* reals as text, for numeric columns */
 	RowVec		rv = {0};
+	RowVec		nrv = {0};
 	size_t		bodylen = req->body.len;
 	size_t		batch_bytes = 0;
 	CqpNext		nx;
@@ -2797,15 +2976,22 @@ process_page(CqJob *job, CqpReq *req)
 	if (bodylen > 0 && !fast)
 	{
 		json_error_t jerr;
-		size_t		nbig = 0;
+		size_t		nbig = 0,
+					nreal = 0;
 
 		if (!json_prescan(req->body.data, bodylen, s->max_json_depth, s->max_string_bytes,
-						  &nbig, &err))
+						  &nbig, &nreal, &err))
 			goto fail;
+		if (nreal > 0 && !u->is_parent && job_reads_numeric(job) &&
+			!(ndoc = load_json(req->body.data, bodylen, JSON_ALLOW_NUL, true, NULL)))
+		{
+			cq_error_set(&err, CQ_ERR_NOMEM, "out of memory");
+			goto fail;
+		}
 		if (nbig > 0)
 		{
 			size_t		ql = 0;
-			char	   *qb = quote_big_ints(req->body.data, bodylen, nbig, &ql);
+			char	   *qb = quote_numbers(req->body.data, bodylen, nbig, false, &ql);
 
 			if (!qb)
 			{
@@ -2840,13 +3026,23 @@ process_page(CqJob *job, CqpReq *req)
 	req->body.data = NULL;
 	req->body.cap = 0;
 
-	rv.max = s->max_array_elems;
+	rv.max = nrv.max = s->max_array_elems;
 	if (doc && !fast)
 	{
 		if (u->rows)
 			rows_found = cq_path_each(u->rows, doc, collect_rows, &rv) > 0;
 		else
 			collect_rows(doc, &rv);
+	}
+	if (ndoc && doc && !fast)
+	{
+		/* the same rows, in the same order: quoting changes no structure */
+		if (u->rows)
+			cq_path_each(u->rows, ndoc, collect_rows, &nrv);
+		else
+			collect_rows(ndoc, &nrv);
+		if (nrv.oom)
+			rv.oom = true;
 	}
 	if (rv.over)
 	{
@@ -2868,7 +3064,8 @@ process_page(CqJob *job, CqpReq *req)
 		if (nchildren < 0)
 			goto fail;
 	}
-	else if (!emit_rows(job, u, rv.v, rv.n, &batch_bytes, &err))
+	else if (!emit_rows(job, u, rv.v, nrv.n == rv.n ? nrv.v : NULL, rv.n,
+						&batch_bytes, &err))
 		goto fail;
 
 	if (req->seq)
@@ -2878,6 +3075,10 @@ process_page(CqJob *job, CqpReq *req)
 	doc = NULL;
 	free(rv.v);
 	rv.v = NULL;
+	json_decref(ndoc);
+	ndoc = NULL;
+	free(nrv.v);
+	nrv.v = NULL;
 
 	{
 		size_t		fp = (req->charged > bodylen ? req->charged : bodylen) + batch_bytes;
@@ -2947,6 +3148,8 @@ process_page(CqJob *job, CqpReq *req)
 fail:
 	json_decref(doc);
 	free(rv.v);
+	json_decref(ndoc);
+	free(nrv.v);
 	cq_redact_url(req->url, err.url, sizeof(err.url));
 	pthread_mutex_lock(&job->mu);
 	unit_fail_locked(job, u, &err);

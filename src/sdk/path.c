@@ -287,6 +287,63 @@ cq_path_get(const CqPath *p, json_t *root)
 	return cur;
 }
 
+/* is any segment from s on a wildcard? */
+static bool
+wild_from(const CqPath *p, int s)
+{
+	for (; s < p->nseg; s++)
+		if (p->seg[s].wild)
+			return true;
+	return false;
+}
+
+static void
+gather_rec(const CqPath *p, int s, json_t *cur, json_t *arr)
+{
+	while (s < p->nseg && !p->seg[s].wild)
+	{
+		cur = step(&p->seg[s], cur);
+		if (cur == NULL)
+		{
+			/* a missing leaf is a null element; a missing array is empty */
+			if (!wild_from(p, s))
+				json_array_append(arr, json_null());
+			return;
+		}
+		s++;
+	}
+	if (s == p->nseg)
+		json_array_append(arr, cur);
+	else if (json_is_array(cur))
+	{
+		for (size_t i = 0; i < json_array_size(cur); i++)
+			gather_rec(p, s + 1, json_array_get(cur, i), arr);
+	}
+	else if (json_is_object(cur))
+	{
+		for (void *it = json_object_iter(cur); it; it = json_object_iter_next(cur, it))
+			gather_rec(p, s + 1, json_object_iter_value(it), arr);
+	}
+}
+
+/*
+ * cqp_path_gather
+ *		The value of a path with wildcards, appended to the JSON array arr:
+ *		the values the wildcards range over, in document order.  A member
+ *		missing after the last wildcard is a null element, so the elements
+ *		stay aligned with the array that wildcard ranges over; a missing (or
+ *		null, or scalar) value that a wildcard would range over contributes
+ *		no element, so a list the API omits reads as an empty array, as an
+ *		empty one does.  Borrowed references are appended (json_array_append
+ *		increfs).
+ */
+void
+cqp_path_gather(const CqPath *p, json_t *root, json_t *arr)
+{
+	if (p != NULL && root != NULL)
+		gather_rec(p, 0, root, arr);
+}
+
 /* ------------------------------------------------------------------------
  * Extraction: path + type -> CqValue
  * ------------------------------------------------------------------------ */

@@ -29,7 +29,11 @@
  *	- int/uint: integral JSON reals are accepted; strings must be an optional
  *	  sign (uint: '+' only) and digits, nothing else (no spaces, no exponent).
  *	- float: strings at most 1000 bytes (bounds strtod's work).
- *	- numeric: strings must match [-+]?digits[.digits]([eE][-+]?digits)? or
+ *	- bytes: base64, or "\x" and hex digit pairs (PostgreSQL's form;
+ *	  whitespace between pairs).
+ *	- numeric: JSON numbers reach this parser as strings of their own text
+ *	  (job.c quotes them for numeric columns), so no digit is lost; strings
+ *	  must match [-+]?digits[.digits]([eE][-+]?digits)? or
  *	  be NaN (any case); at most 1000 bytes and |exponent| <= 100000.  The
  *	  canonical text drops a leading '+' and writes 'e' lower case.
  *	- timestamp: RFC 3339 / ISO 8601 with 'T', 't' or ' '; seconds optional;
@@ -618,9 +622,14 @@ p_int(json_t *v, CqValue *out, CqError *err)
 			/* all digits but too long: out of range */
 			size_t		i = (s[0] == '-' || s[0] == '+');
 
+			double		d;
+
 			while (i < len && isdig((unsigned char) s[i]))
 				i++;
 			if (i == len)
+				return value_fail(out, err, CQ_T_INT, v, "out of range");
+			/* a number beyond a double's range (a JSON one arrives quoted) */
+			if (len <= FLOAT_MAX_LEN && !parse_double(s, len, &d))
 				return value_fail(out, err, CQ_T_INT, v, "out of range");
 		}
 	}
@@ -683,9 +692,18 @@ p_float(json_t *v, CqValue *out, CqError *err)
 		out->u.f = (double) json_integer_value(v);
 		return true;
 	}
-	if (json_is_string(v) &&
-		parse_double(json_string_value(v), json_string_length(v), &out->u.f))
-		return true;
+	if (json_is_string(v))
+	{
+		const char *s = json_string_value(v);
+		size_t		len = json_string_length(v);
+		bool		strict;
+
+		if (parse_double(s, len, &out->u.f))
+			return true;
+		/* a number beyond a double's range (a JSON one arrives quoted) */
+		if (len > 0 && len <= FLOAT_MAX_LEN && decimal_syntax(s, len, &strict, NULL))
+			return value_fail(out, err, CQ_T_FLOAT, v, "out of range");
+	}
 	return value_fail(out, err, CQ_T_FLOAT, v, NULL);
 }
 
@@ -841,6 +859,46 @@ static const signed char b64tab[256] = {
 };								/* value + 1; 0 = not base64 */
 
 /*
+ * PostgreSQL's bytea hex form after its "\\x": pairs of hex digits (any
+ * case), whitespace allowed between pairs, as byteain reads it.
+ */
+static bool
+p_bytes_hex(json_t *v, const unsigned char *s, size_t len, CqArena *arena,
+			CqValue *out, CqError *err)
+{
+	unsigned char *d = cq_arena_alloc(arena, len / 2 + 1);
+	size_t		i = 0,
+				o = 0;
+
+	if (d == NULL)
+		return nomem(out, err);
+	while (i < len)
+	{
+		int			h,
+					l;
+
+		if (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t')
+		{
+			i++;
+			continue;
+		}
+		if (i + 1 >= len)
+			return value_fail(out, err, CQ_T_BYTES, v, "odd number of hex digits");
+		h = hexv(s[i]);
+		l = hexv(s[i + 1]);
+		if (h < 0 || l < 0)
+			return value_fail(out, err, CQ_T_BYTES, v, "invalid hexadecimal digit");
+		d[o++] = (unsigned char) (h << 4 | l);
+		i += 2;
+	}
+	if (o > UINT32_MAX)
+		return value_fail(out, err, CQ_T_BYTES, v, "too long");
+	out->u.s = (const char *) d;
+	out->len = (uint32_t) o;
+	return true;
+}
+
+/*
  * base64 (standard or URL-safe alphabet), padding optional but correct when
  * present, whitespace ignored (MIME line breaks, as GitHub's contents API).
  */
@@ -861,6 +919,9 @@ p_bytes(json_t *v, CqArena *arena, CqValue *out, CqError *err)
 		return value_fail(out, err, CQ_T_BYTES, v, NULL);
 	s = (const unsigned char *) json_string_value(v);
 	len = json_string_length(v);
+	/* a backslash is not base64: \x... is PostgreSQL's hex form */
+	if (len >= 2 && s[0] == '\\' && (s[1] == 'x' || s[1] == 'X'))
+		return p_bytes_hex(v, s + 2, len - 2, arena, out, err);
 	d = cq_arena_alloc(arena, len / 4 * 3 + 4);
 	if (d == NULL)
 		return nomem(out, err);

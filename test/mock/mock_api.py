@@ -847,6 +847,31 @@ def huge_items_array():
     return BIG_CACHE.get_or_make(("huge",), make)
 
 
+# Numbers a double cannot hold, bytea in both forms, arrays with missing
+# members (test/sdk/test_sched.c, sql/types.sql).  Written by hand: Python's
+# json module would round the decimals.  slow=1 adds an integer beyond int64
+# outside the rows, which sends the page through the SDK's full parser.
+NUMBERS_ROWS = (
+    b'{"id":1,"dec":123456789012345678901234567890.12345678901234567890,'
+    b'"tiny":1e-400,"huge":1e400,"f":1.5,"i":7,'
+    b'"nested":{"dec":0.1000000000000000000000000001,"huge":-1E+400,"price":19.90},'
+    b'"blob":"\\\\x48656c6c6f","networks":[{"ip":"10.0.0.1"},{"name":"no ip"},{"ip":"10.0.0.3"}],'
+    b'"mood":"happy","pct":50,"r":1.5,"tags":["a",null]},'
+    b'{"id":2,"dec":19.90,"tiny":0,"huge":2.5,"f":1e400,"i":1e400,'
+    b'"nested":{"dec":1,"huge":3,"price":-0.5e-3},'
+    b'"blob":"SGVsbG8=","networks":[],"mood":"grumpy","pct":150,"r":1e39,"tags":[]},'
+    b'{"id":3,"dec":-0.000000000000000000000000000000000000000000000000001,'
+    b'"tiny":1E-400,"huge":"12","f":null,"i":-1e400,"nested":null,'
+    b'"blob":"\\\\x 00 ff","networks":[null,{"ip":null},{}],"mood":"sad","pct":-1,"r":-1e39,"tags":null},'
+    b'{"id":4,"dec":1e400,"tiny":12345678901234567890.5,"huge":-1e400,"f":2,"i":3,'
+    b'"nested":{"dec":2.000000000000000000001},"blob":"\\\\xzz","mood":"meh","pct":"x","r":2}')
+
+
+def numbers_body(q):
+    extra = b',"big":123456789012345678901234567890' if q.get("slow") == "1" else b''
+    return b'{"items":[' + NUMBERS_ROWS + b']' + extra + b'}'
+
+
 NUL_BODY = (b'[{"id":1,"name":"a\\u0000b","note":"ok"},'
             b'{"id":2,"name":"\\u0000","note":"only a NUL"},'
             b'{"id":3,"name":"tail\\u0000","k\\u0000ey":"NUL in a key"},'
@@ -1374,6 +1399,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if what == "empty":
             # a success status with no body at all (Content-Length: 0)
             return qint(q, "status", 200, 200, 299), JSON_H, b""
+        if what == "numbers":
+            return 200, JSON_H, numbers_body(q)
         if what == "nul":
             return 200, JSON_H, (NUL_RAW_BODY if q.get("raw") == "1" else NUL_BODY)
         if what == "slowloris":

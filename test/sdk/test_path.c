@@ -291,6 +291,42 @@ test_extract(void)
 	cq_arena_free(arena);
 }
 
+/* cqp_path_gather of ptr over doc as compact JSON */
+static const char *
+gather(const char *ptr)
+{
+	static char out[512];
+	CqError		e;
+	CqPath	   *p = cq_path_compile(ptr, &e);
+	json_t	   *arr = json_array();
+	char	   *t;
+
+	cqp_path_gather(p, doc, arr);
+	t = json_dumps(arr, JSON_COMPACT);
+	snprintf(out, sizeof(out), "%s", t);
+	free(t);
+	json_decref(arr);
+	cq_path_free(p);
+	return out;
+}
+
+/* a wildcard path's value: missing leaf members are null elements */
+static void
+test_gather(void)
+{
+	CQ_CHECK_STR(gather("/items/*/instances/*/name"), "[\"i1\",\"i2\",\"i3\",null,null]");
+	CQ_CHECK_STR(gather("/nets/*/ips"), "[[\"10.0.0.1\",\"10.0.0.2\"],[],[\"::1\"]]");
+	CQ_CHECK_STR(gather("/nets/*/ips/*"), "[\"10.0.0.1\",\"10.0.0.2\",\"::1\"]");
+	CQ_CHECK_STR(gather("/arr/*/x"), "[null,null,null]");
+	CQ_CHECK_STR(gather("/items/*/instances/0/name"), "[\"i1\",null,\"i3\"]");
+	CQ_CHECK_STR(gather("/nets/1/ips/*"), "[]");
+	CQ_CHECK_STR(gather("/obj/*"), "[1,2,3]");
+	/* nothing to range over (missing, null, a scalar): no element */
+	CQ_CHECK_STR(gather("/nope/*/x"), "[]");
+	CQ_CHECK_STR(gather("/n/*"), "[]");
+	CQ_CHECK_STR(gather("/a/b/c/*"), "[]");
+}
+
 void
 suite_path(void)
 {
@@ -304,5 +340,6 @@ suite_path(void)
 	test_get();
 	test_each();
 	test_extract();
+	test_gather();
 	json_decref(doc);
 }

@@ -225,6 +225,11 @@ test_int(void)
 	CQ_CHECK(!parse_fmt("int", "\"9223372036854775808\"", buf, sizeof(buf), &v, &e) &&
 			 strstr(e.message, "out of range") != NULL);
 	CQ_CHECK_STR(e.api_message, "9223372036854775808");
+	/* a JSON number beyond a double's range arrives quoted (job.c) */
+	CQ_CHECK(!parse_fmt("int", "\"1e400\"", buf, sizeof(buf), &v, &e) &&
+			 strstr(e.message, "out of range") != NULL);
+	CQ_CHECK(!parse_fmt("float", "\"-1E+400\"", buf, sizeof(buf), &v, &e) &&
+			 strstr(e.message, "out of range") != NULL);
 	/* binary */
 	CQ_CHECK(parse_fmt("int", "\"-77\"", buf, sizeof(buf), &v, &e) && v.u.i == -77 &&
 			 v.type == CQ_T_INT && !v.is_array);
@@ -402,6 +407,14 @@ test_bytes(void)
 	BAD("bytes", "\"aGV*\"");
 	BAD("bytes", "12");
 	BAD("bytes", "[\"aGk=\"]");
+	/* PostgreSQL's hex form (a backslash is not base64) */
+	OK("bytes", "\"\\\\x68656c6c6f\"", "\\x68656c6c6f");
+	OK("bytes", "\"\\\\x68656C6C6F\"", "\\x68656c6c6f");
+	OK("bytes", "\"\\\\x00 ff\\n10\"", "\\x00ff10");
+	OK("bytes", "\"\\\\x\"", "\\x");
+	BAD("bytes", "\"\\\\x6\"");
+	BAD("bytes", "\"\\\\x0g\"");
+	BAD("bytes", "\"\\\\x0 0\"");
 }
 
 static void
