@@ -96,6 +96,10 @@ typedef struct CqError
 	char		path[128];		/* CQ_ERR_VALUE/JSON: JSON pointer */
 	char		unit[128];		/* fan-out unit label, e.g. "account=7" */
 	char		setting[64];	/* CQ_ERR_LIMIT: the setting to raise */
+	/* appended (ABI 1 stays compatible): an AWS-shaped error reply */
+	char		api_code[64];	/* the API's error code, e.g.
+								 * "SignatureDoesNotMatch", sanitized */
+	char		request_id[128];	/* the API's request id, sanitized */
 } CqError;
 
 /* Fill an error (printf-style format; args are never API text used as fmt). */
@@ -268,7 +272,7 @@ typedef enum CqAuth
 	CQ_AUTH_BEARER,				/* Authorization: Bearer <token> */
 	CQ_AUTH_BASIC,				/* user + password */
 	CQ_AUTH_HEADER,				/* custom header name: <token> */
-	CQ_AUTH_SIGV4				/* libcurl CURLOPT_AWS_SIGV4 */
+	CQ_AUTH_SIGV4				/* AWS Signature V4 (sigv4.c) */
 } CqAuth;
 
 /* Operators a key column accepts (bit set). */
@@ -568,6 +572,9 @@ typedef struct CqCredentials
 	const char *token;			/* bearer / header / basic password */
 	const char *user;			/* basic / sigv4 access key id */
 	const char *secret;			/* sigv4 secret key */
+	/* appended (ABI 1 stays compatible) */
+	const char *session_token;	/* sigv4 temporary credentials: sent
+								 * (and signed) as X-Amz-Security-Token */
 } CqCredentials;
 
 typedef struct CqJobParams

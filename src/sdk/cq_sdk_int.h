@@ -56,6 +56,7 @@ extern bool cqp_path_parse(const CqPath *p, json_t *row, CqColType type,
  * ------------------------------------------------------------------------ */
 
 #include <stdatomic.h>
+#include <time.h>
 
 /*
  * Memory accounting shared by a job and the batches it hands out.  It is
@@ -110,6 +111,16 @@ typedef struct CqpHttp
 	const atomic_bool *stop;
 	bool		(*grow) (void *ud, struct CqpReq *req, size_t n);
 	void	   *grow_ud;
+	/*
+	 * CQ_AUTH_SIGV4: every request to the job's origin is signed by
+	 * cqp_http_prepare (sigv4.c) with the scope below, at the time of the
+	 * send (each retry, redirect hop and page gets its own X-Amz-Date).
+	 */
+	bool		sigv4;
+	char		sigv4_region[64];
+	char		sigv4_service[64];
+	unsigned	sigv4_flags;	/* CQP_SIGV4_* (S3 for service "s3") */
+	time_t		sigv4_fixed_time;	/* tests: sign at this time (0: now) */
 } CqpHttp;
 
 struct CqpUnit;
@@ -146,6 +157,19 @@ typedef struct CqpReq
 	CqError		policy_err;
 	int64_t		t_start_ms;
 	int64_t		rl_pause_until_ms;	/* set by cqp_http_finish on a 2xx */
+	/*
+	 * A request with a body (AWS Query/EC2/JSON protocols): NULL method
+	 * means GET, or POST when post_body is set.  Borrowed: the owner of the
+	 * request keeps them alive until it is freed.
+	 */
+	const char *method;
+	const char *post_body;
+	size_t		post_len;
+	const char *content_type;	/* sent (and signed) with the body */
+	void	   *hdrs;			/* struct curl_slist *: this transfer's own
+								 * header list (signed headers), or NULL */
+	char		amz_error_type[64];	/* x-amzn-ErrorType header */
+	char		amz_request_id[128];	/* x-amzn-RequestId / x-amz-request-id */
 } CqpReq;
 
 typedef enum CqpOutcome

@@ -507,7 +507,8 @@ redact_str(char *s, size_t size, const char *const *sec, const size_t *len,
  * unit fails, when a column warning is recorded), so this is the one place
  * that knows both the text and the credentials.  Searched for, each exact:
  * the token (bearer, header or basic password), the SigV4 secret, the user
- * name / access key id, and the base64 "user:password" of basic auth.
+ * name / access key id, the SigV4 session token, and the base64
+ * "user:password" of basic auth.
  * Values shorter than 4 bytes are not searched for (they would turn every
  * message into REDACTED and are guessable anyway).  Any thread.
  */
@@ -522,6 +523,8 @@ cqp_error_redact(CqError *err, const CqCredentials *cred)
 	cqp_text_redact(err->unit, sizeof(err->unit), cred);
 	cqp_text_redact(err->path, sizeof(err->path), cred);
 	cqp_text_redact(err->column, sizeof(err->column), cred);
+	cqp_text_redact(err->api_code, sizeof(err->api_code), cred);
+	cqp_text_redact(err->request_id, sizeof(err->request_id), cred);
 }
 
 /* cqp_text_redact: cqp_error_redact for one NUL-terminated buffer. */
@@ -553,6 +556,8 @@ cqp_text_redact(char *s, size_t size, const CqCredentials *cred)
 		sec[n++] = cred->secret;
 	if (cred->user)
 		sec[n++] = cred->user;
+	if (cred->session_token)
+		sec[n++] = cred->session_token;
 	for (int k = 0; k < n; k++)
 		len[k] = strlen(sec[k]);
 	/* longest first: a token containing the user name is redacted whole */

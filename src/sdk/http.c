@@ -20,6 +20,15 @@
  *	- Credentials go into request headers/curl options only; no CqError
  *	  field is ever filled from a request header, and URLs in errors are
  *	  redacted with cq_redact_url().
+ *	- SigV4 (auth "sigv4") is our own signer (sigv4.c), never libcurl's
+ *	  CURLOPT_AWS_SIGV4 (which fails 8 of AWS's 38 signing cases, see
+ *	  sigv4.c): cqp_http_prepare signs every transfer to the job's origin
+ *	  -- each page, each retry, each same-origin redirect hop -- at the
+ *	  moment it is prepared, over exactly what is sent: the method, the
+ *	  URL's path and query as written (CURLOPT_PATH_AS_IS: libcurl does not
+ *	  squash dot segments), a Host header we set ourselves from the URL,
+ *	  the source headers, the body's Content-Type and its SHA-256.  A
+ *	  transfer to another origin is neither signed nor given the token.
  *	- Easy handles and the response state of a CqpReq are touched only by
  *	  the job's I/O thread; the CqpHttp configuration is read-only after
  *	  cqp_http_init, except `seed` which only the I/O thread uses.
@@ -41,6 +50,8 @@
 #include <curl/curl.h>
 
 #include "cq_sdk_int.h"
+#include "sigv4.h"
+#include "xml.h"
 
 /* ------------------------------------------------------------------------
  * Accounting
@@ -111,6 +122,255 @@ header_safe(const char *s)
 }
 
 /*
+ * sigv4_setup
+ *		Read the signing scope of a CQ_AUTH_SIGV4 source ("aws:amz:region:
+ *		service": the region and the signing name are what sigv4.c needs)
+ *		and check that the credentials are there.
+ */
+static bool
+sigv4_setup(CqpHttp *h, const CqSourceDef *src, const CqCredentials *c,
+			CqError *err)
+{
+	const char *parts[4] = {NULL, NULL, NULL, NULL};
+	size_t		lens[4] = {0, 0, 0, 0};
+	const char *p = src->sigv4;
+	int			n = 0;
+
+	while (p && n < 4)
+	{
+		const char *colon = strchr(p, ':');
+
+		parts[n] = p;
+		lens[n] = colon ? (size_t) (colon - p) : strlen(p);
+		n++;
+		p = colon ? colon + 1 : NULL;
+	}
+	if (n < 4 || p != NULL || lens[2] == 0 || lens[3] == 0 ||
+		lens[2] >= sizeof(h->sigv4_region) || lens[3] >= sizeof(h->sigv4_service))
+	{
+		cq_error_set(err, CQ_ERR_CONFIG,
+					 "sigv4 must name the region and the service (\"aws:amz:us-east-1:ec2\")");
+		return false;
+	}
+	memcpy(h->sigv4_region, parts[2], lens[2]);
+	h->sigv4_region[lens[2]] = '\0';
+	memcpy(h->sigv4_service, parts[3], lens[3]);
+	h->sigv4_service[lens[3]] = '\0';
+	if (!c->user || !c->user[0] || !c->secret || !c->secret[0])
+	{
+		cq_error_set(err, CQ_ERR_CONFIG,
+					 "SigV4 signing needs the user mapping options access_key_id and secret_access_key");
+		return false;
+	}
+	h->sigv4 = true;
+	/* S3 signs the path as sent, once encoded, and the payload header */
+	h->sigv4_flags = strcmp(h->sigv4_service, "s3") == 0 ? CQP_SIGV4_S3 : 0;
+	return true;
+}
+
+/* Free a per-transfer header list, wiping what it held (signatures, token). */
+static void
+slist_wipe_free(struct curl_slist *l)
+{
+	for (struct curl_slist *t = l; t; t = t->next)
+		if (t->data)
+		{
+			volatile char *v = t->data;
+
+			while (*v)
+				*v++ = '\0';
+		}
+	curl_slist_free_all(l);
+}
+
+/* Append a copy of every line of `from` to *to.  false on OOM. */
+static bool
+slist_copy(struct curl_slist **to, const struct curl_slist *from)
+{
+	for (; from; from = from->next)
+	{
+		struct curl_slist *t = curl_slist_append(*to, from->data);
+
+		if (!t)
+			return false;
+		*to = t;
+	}
+	return true;
+}
+
+/*
+ * The authority, path and query of an http(s) URL, as libcurl sends them
+ * (CURLOPT_PATH_AS_IS): path "/" when empty, no fragment, no userinfo in
+ * the authority.  false if it is not an absolute http(s) URL.
+ */
+static bool
+split_url(const char *url, const char **auth, size_t *alen,
+		  const char **path, size_t *plen, const char **query, size_t *qlen)
+{
+	const char *s = strstr(url, "://");
+	const char *a,
+			   *e,
+			   *at;
+
+	if (!s)
+		return false;
+	a = s + 3;
+	e = a + strcspn(a, "/?#");
+	at = memchr(a, '@', (size_t) (e - a));
+	if (at)
+		a = at + 1;
+	if (e == a)
+		return false;
+	*auth = a;
+	*alen = (size_t) (e - a);
+	*path = e;
+	*plen = strcspn(e, "?#");
+	*query = NULL;
+	*qlen = 0;
+	if (e[*plen] == '?')
+	{
+		*query = e + *plen + 1;
+		*qlen = strcspn(*query, "#");
+	}
+	return true;
+}
+
+/*
+ * sigv4_headers
+ *		Sign the transfer of `req` and build its header list: the source
+ *		headers, Host, Content-Type (with a body), then what the signer
+ *		returns (X-Amz-Date, X-Amz-Security-Token, x-amz-content-sha256,
+ *		Authorization).  Every header with a value that we send is signed;
+ *		libcurl's own (User-Agent, Accept, Accept-Encoding, Content-Length)
+ *		are not, as AWS allows.  I/O thread.
+ */
+static bool
+sigv4_headers(CqpHttp *h, CqpReq *req, const char *method,
+			  struct curl_slist **list, CqError *err)
+{
+	const CqSourceDef *src = h->source;
+	CqpSigv4Header hd[130];
+	CqpSigv4Request sr;
+	CqpSigv4Params sp;
+	CqpSigv4Result res;
+	const char *auth,
+			   *path,
+			   *query;
+	size_t		alen,
+				plen,
+				qlen;
+	char	   *host = NULL,
+			   *p = NULL,
+			   *q = NULL,
+			   *names = NULL;
+	char	   *hostline = NULL;
+	size_t		nh = 0;
+	bool		ok = false;
+
+	memset(&res, 0, sizeof(res));
+	if (!split_url(req->url, &auth, &alen, &path, &plen, &query, &qlen))
+	{
+		cq_error_set(err, CQ_ERR_CONFIG, "cannot sign a request to a URL without a host");
+		return false;
+	}
+	if (src->nheaders > 128)
+	{
+		cq_error_set(err, CQ_ERR_LIMIT, "too many source headers to sign (%d, at most 128)",
+					 src->nheaders);
+		return false;
+	}
+	host = strndup(auth, alen);
+	p = plen ? strndup(path, plen) : strdup("/");
+	q = query ? strndup(query, qlen) : NULL;
+	/* "Name: value" lines split into the names (NUL-terminated) */
+	names = malloc(src->nheaders > 0 ? (size_t) src->nheaders * 256 : 1);
+	if (!host || !p || (query && !q) || !names)
+		goto oom;
+	hd[nh].name = "Host";
+	hd[nh++].value = host;
+	if (req->content_type)
+	{
+		hd[nh].name = "Content-Type";
+		hd[nh++].value = req->content_type;
+	}
+	for (int i = 0; i < src->nheaders; i++)
+	{
+		const char *line = src->headers[i];
+		const char *colon = strchr(line, ':');
+		const char *v;
+		size_t		nl;
+
+		if (!colon || colon == line || (size_t) (colon - line) >= 256)
+			continue;			/* not a header libcurl sends as such */
+		nl = (size_t) (colon - line);
+		v = colon + 1;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		if (*v == '\0')
+			continue;			/* "Name:" removes a header in libcurl */
+		memcpy(names + (size_t) i * 256, line, nl);
+		names[(size_t) i * 256 + nl] = '\0';
+		hd[nh].name = names + (size_t) i * 256;
+		hd[nh++].value = v;
+	}
+
+	memset(&sr, 0, sizeof(sr));
+	sr.method = method;
+	sr.path = p;
+	sr.query = q;
+	sr.headers = hd;
+	sr.nheaders = nh;
+	sr.body = req->post_body;
+	sr.body_len = req->post_body ? req->post_len : 0;
+	memset(&sp, 0, sizeof(sp));
+	sp.access_key_id = h->cred->user;
+	sp.secret_access_key = h->cred->secret;
+	sp.session_token = (h->cred->session_token && h->cred->session_token[0]) ?
+		h->cred->session_token : NULL;
+	sp.region = h->sigv4_region;
+	sp.service = h->sigv4_service;
+	sp.when = h->sigv4_fixed_time ? h->sigv4_fixed_time : time(NULL);
+	sp.flags = h->sigv4_flags;
+	if (!cqp_sigv4_sign(&sr, &sp, &res, err))
+		goto done;
+
+	hostline = malloc(alen + 7);
+	if (!hostline)
+		goto oom;
+	snprintf(hostline, alen + 7, "Host: %s", host);
+	if (!slist_copy(list, h->hdrs_auth))
+		goto oom;
+	{
+		struct curl_slist *t = curl_slist_append(*list, hostline);
+
+		if (!t)
+			goto oom;
+		*list = t;
+	}
+	for (int i = 0; i < res.nheaders; i++)
+	{
+		struct curl_slist *t = curl_slist_append(*list, res.headers[i]);
+
+		if (!t)
+			goto oom;
+		*list = t;
+	}
+	ok = true;
+	goto done;
+
+oom:
+	cq_error_set(err, CQ_ERR_NOMEM, "out of memory signing a request");
+done:
+	cqp_sigv4_result_free(&res);
+	free(host);
+	free(p);
+	free(q);
+	free(names);
+	free(hostline);
+	return ok;
+}
+
+/*
  * cqp_http_init
  *		Build the header lists (source headers, and a second list that adds
  *		the credentials) for a job.  On error fills err (never with a
@@ -134,11 +394,14 @@ cqp_http_init(CqpHttp *h, const CqJobParams *params, CqpAcct *acct,
 	h->seed = (unsigned int) (cqp_now_ms() ^ (uintptr_t) h);
 
 	if (!header_safe(params->cred.token) || !header_safe(params->cred.user) ||
-		!header_safe(params->cred.secret))
+		!header_safe(params->cred.secret) ||
+		!header_safe(params->cred.session_token))
 	{
 		cq_error_set(err, CQ_ERR_CONFIG, "credential contains a line break");
 		return false;
 	}
+	if (src && src->auth == CQ_AUTH_SIGV4 && !sigv4_setup(h, src, &params->cred, err))
+		return false;
 	for (int i = 0; src && i < src->nheaders; i++)
 	{
 		if (!header_safe(src->headers[i]))
@@ -330,6 +593,7 @@ header_cb(char *buf, size_t size, size_t nitems, void *ud)
 		free(req->location);
 		req->link = req->location = NULL;
 		req->retry_after[0] = req->rl_remaining[0] = req->rl_reset[0] = '\0';
+		req->amz_error_type[0] = req->amz_request_id[0] = '\0';
 		return n;
 	}
 	colon = memchr(buf, ':', n);
@@ -366,6 +630,11 @@ header_cb(char *buf, size_t size, size_t nitems, void *ud)
 	}
 	else if (header_is(buf, nlen, "retry-after"))
 		copy_value(req->retry_after, sizeof(req->retry_after), v, vlen);
+	else if (header_is(buf, nlen, "x-amzn-errortype"))
+		copy_value(req->amz_error_type, sizeof(req->amz_error_type), v, vlen);
+	else if (header_is(buf, nlen, "x-amzn-requestid") ||
+			 header_is(buf, nlen, "x-amz-request-id"))
+		copy_value(req->amz_request_id, sizeof(req->amz_request_id), v, vlen);
 	else if (src && header_is(buf, nlen, src->ratelimit_remaining_header))
 		copy_value(req->rl_remaining, sizeof(req->rl_remaining), v, vlen);
 	else if (src && header_is(buf, nlen, src->ratelimit_reset_header))
@@ -406,6 +675,9 @@ cqp_http_reset(CqpReq *req)
 	if (req->easy)
 		curl_easy_cleanup(req->easy);
 	req->easy = NULL;
+	slist_wipe_free(req->hdrs);
+	req->hdrs = NULL;
+	req->amz_error_type[0] = req->amz_request_id[0] = '\0';
 	if (req->charged && req->http)
 		cqp_acct_sub(req->http->acct, req->charged);
 	req->charged = 0;
@@ -434,6 +706,8 @@ cqp_http_prepare(CqpHttp *h, CqpReq *req, bool with_auth, CqError *err)
 {
 	const CqJobSettings *s = h->settings;
 	CURL	   *e;
+	const char *method;
+	struct curl_slist *hdrs = NULL;
 
 	cqp_http_reset(req);
 	req->http = h;
@@ -500,35 +774,74 @@ cqp_http_prepare(CqpHttp *h, CqpReq *req, bool with_auth, CqError *err)
 	}
 	if (s->ca_file)
 		curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER,
-					 (struct curl_slist *) (with_auth ? h->hdrs_auth : h->hdrs_noauth));
-	if (with_auth && h->source)
+	method = req->method ? req->method : (req->post_body ? "POST" : "GET");
+	if (req->post_body)
+	{
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) req->post_len);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->post_body);
+	}
+	if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+	if (with_auth && h->sigv4)
+	{
+		/* signed over exactly the path we send */
+		curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
+		if (!sigv4_headers(h, req, method, &hdrs, err))
+		{
+			slist_wipe_free(hdrs);
+			cq_redact_url(req->url, err->url, sizeof(err->url));
+			return false;
+		}
+	}
+	else if (req->post_body &&
+			 !slist_copy(&hdrs, (struct curl_slist *) (with_auth ? h->hdrs_auth : h->hdrs_noauth)))
+		goto oom;
+	if (hdrs || req->post_body)
+	{
+		struct curl_slist *t;
+
+		/* the body's type (signed above), and no 100-continue round trip */
+		if (req->content_type)
+		{
+			size_t		len = strlen(req->content_type) + 16;
+			char	   *line = malloc(len);
+
+			if (!line)
+				goto oom;
+			snprintf(line, len, "Content-Type: %s", req->content_type);
+			t = curl_slist_append(hdrs, line);
+			free(line);
+			if (!t)
+				goto oom;
+			hdrs = t;
+		}
+		t = curl_slist_append(hdrs, "Expect:");
+		if (!t)
+			goto oom;
+		hdrs = t;
+		req->hdrs = hdrs;
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
+	}
+	else
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER,
+						 (struct curl_slist *) (with_auth ? h->hdrs_auth : h->hdrs_noauth));
+	if (with_auth && h->source && h->source->auth == CQ_AUTH_BASIC)
 	{
 		const CqCredentials *c = h->cred;
 
-		switch (h->source->auth)
-		{
-			case CQ_AUTH_BASIC:
-				if (c->user)
-					curl_easy_setopt(e, CURLOPT_USERNAME, c->user);
-				if (c->token || c->secret)
-					curl_easy_setopt(e, CURLOPT_PASSWORD, c->token ? c->token : c->secret);
-				curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC);
-				break;
-			case CQ_AUTH_SIGV4:
-				if (h->source->sigv4)
-					curl_easy_setopt(e, CURLOPT_AWS_SIGV4, h->source->sigv4);
-				if (c->user)
-					curl_easy_setopt(e, CURLOPT_USERNAME, c->user);
-				if (c->secret)
-					curl_easy_setopt(e, CURLOPT_PASSWORD, c->secret);
-				break;
-			default:
-				break;
-		}
+		if (c->user)
+			curl_easy_setopt(e, CURLOPT_USERNAME, c->user);
+		if (c->token || c->secret)
+			curl_easy_setopt(e, CURLOPT_PASSWORD, c->token ? c->token : c->secret);
+		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC);
 	}
 	req->t_start_ms = cqp_now_ms();
 	return true;
+
+oom:
+	slist_wipe_free(hdrs);
+	cq_error_set(err, CQ_ERR_NOMEM, "out of memory building request headers");
+	return false;
 }
 
 /* ------------------------------------------------------------------------
@@ -571,6 +884,106 @@ cqp_http_api_message(const char *body, size_t len, char *out, size_t outlen)
 	}
 	if (msg)
 		cqp_sanitize_copy(out, outlen, msg, strlen(msg));
+	json_decref(doc);
+}
+
+/* A string member of a JSON object, or NULL. */
+static const char *
+jstr(json_t *o, const char *name)
+{
+	json_t	   *v = json_is_object(o) ? json_object_get(o, name) : NULL;
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* Copy an error code: after a '#' (JSON __type), before a ':' (header). */
+static void
+copy_code(char *dst, size_t dstlen, const char *code)
+{
+	const char *hash = strrchr(code, '#');
+	size_t		len;
+
+	if (hash)
+		code = hash + 1;
+	len = strcspn(code, ":");
+	cqp_sanitize_copy(dst, dstlen, code, len);
+}
+
+/*
+ * aws_error
+ *		The error code, message and request id of an AWS-shaped error reply
+ *		into err->api_code, err->api_message (when still empty) and
+ *		err->request_id: the x-amzn-ErrorType / x-amzn-RequestId /
+ *		x-amz-request-id headers; a JSON body's "__type" or "code" and
+ *		"message"/"Message"; an XML body (read by libxml2, xml.c) of the
+ *		Query protocol (<ErrorResponse><Error><Code>), EC2's
+ *		(<Response><Errors><Error><Code>) or S3's (<Error><Code>), with
+ *		<RequestId>/<RequestID>.  Bodies over 64 kB are not read.
+ */
+static void
+aws_error(CqpReq *req, CqError *err)
+{
+	const char *b = req->body.data;
+	size_t		len = req->body.len;
+	json_t	   *doc = NULL;
+	json_t	   *eo = NULL;
+	const char *code = NULL,
+			   *msg = NULL,
+			   *rid = NULL;
+
+	if (req->amz_error_type[0])
+		copy_code(err->api_code, sizeof(err->api_code), req->amz_error_type);
+	if (req->amz_request_id[0])
+		cqp_sanitize_copy(err->request_id, sizeof(err->request_id),
+						  req->amz_request_id, strlen(req->amz_request_id));
+	while (b && len && isspace((unsigned char) *b))
+		b++, len--;
+	if (!b || len == 0 || len > 65536)
+		return;
+	if (*b == '{')
+	{
+		doc = json_loadb(b, len, 0, NULL);
+		eo = doc;
+		code = jstr(eo, "__type");
+		if (!code)
+			code = jstr(eo, "code");
+		if (!code)
+			code = jstr(eo, "Code");
+		msg = jstr(eo, "Message");
+	}
+	else if (*b == '<')
+	{
+		CqError		xe;
+
+		memset(&xe, 0, sizeof(xe));
+		doc = cqp_xml_to_json(b, len, NULL, &xe);
+		rid = jstr(doc, "RequestId");
+		if (!rid)
+			rid = jstr(doc, "RequestID");
+		eo = json_object_get(doc, "Error");		/* Query */
+		if (!json_is_object(eo))
+		{
+			json_t	   *es = json_object_get(doc, "Errors");	/* EC2 */
+
+			eo = json_object_get(es, "Error");
+			if (json_is_array(eo))
+				eo = json_array_get(eo, 0);
+			else if (json_is_array(es))
+				eo = json_array_get(es, 0);
+		}
+		if (!json_is_object(eo))
+			eo = doc;			/* S3: <Error> is the root */
+		code = jstr(eo, "Code");
+		msg = jstr(eo, "Message");
+		if (!rid)
+			rid = jstr(eo, "RequestId");
+	}
+	if (code && !err->api_code[0])
+		copy_code(err->api_code, sizeof(err->api_code), code);
+	if (msg && !err->api_message[0])
+		cqp_sanitize_copy(err->api_message, sizeof(err->api_message), msg, strlen(msg));
+	if (rid && !err->request_id[0])
+		cqp_sanitize_copy(err->request_id, sizeof(err->request_id), rid, strlen(rid));
 	json_decref(doc);
 }
 
@@ -900,6 +1313,7 @@ cqp_http_finish(CqpHttp *h, CqpReq *req, int curlcode, int64_t now_ms,
 	err->http_status = (int) status;
 	cqp_http_api_message(req->body.data, req->body.len, err->api_message,
 						 sizeof(err->api_message));
+	aws_error(req, err);
 	fill_url(err, req);
 	if (!retryable || req->attempt >= s->max_retries)
 		return CQP_FAIL;

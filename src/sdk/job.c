@@ -3787,6 +3787,7 @@ params_copy(CqJob *job, const CqJobParams *src, CqError *err)
 	p->cred.token = own_str(job, src->cred.token, &ok);
 	p->cred.user = own_str(job, src->cred.user, &ok);
 	p->cred.secret = own_str(job, src->cred.secret, &ok);
+	p->cred.session_token = own_str(job, src->cred.session_token, &ok);
 	p->policy.allowed_hosts = own_str(job, src->policy.allowed_hosts, &ok);
 	p->policy.denied_addrs = own_str(job, src->policy.denied_addrs, &ok);
 	p->settings.ca_file = own_str(job, src->settings.ca_file, &ok);
@@ -3892,6 +3893,7 @@ job_destroy(CqJob *job)
 	wipe(job->params.cred.token);
 	wipe(job->params.cred.user);
 	wipe(job->params.cred.secret);
+	wipe(job->params.cred.session_token);
 	for (int i = 0; i < job->nowned; i++)
 		free(job->owned[i]);
 	free(job->owned);
