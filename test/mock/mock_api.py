@@ -18,9 +18,11 @@ Rules this file keeps:
 
 import argparse
 import base64
+import calendar
 import collections
 import email.utils
 import hashlib
+import hmac
 import http.client
 import http.server
 import json
@@ -363,6 +365,8 @@ class State:
         self.fault_seq = 0
         self.expect_sha = None
         self.enforce = False
+        self.aws_skew = 0           # seconds added to the mock's clock (SigV4)
+        self.aws_seq = 0            # request ids of AWS error replies
 
     def begin(self, route):
         with self.lock:
@@ -968,6 +972,183 @@ def http_date():
 
 
 # ---------------------------------------------------------------------------
+# AWS: SigV4 verification (/aws/<region>/<service>/...)
+# ---------------------------------------------------------------------------
+
+# The key pairs the mock knows (access key id -> secret, session token).  The
+# canary ones are built at run time so that the literal is nowhere in the
+# sources (test/checks/zz_canary.sh greps every output for it).
+_CANARY = "cq-canary-" + "7f3e9a1d"
+AWS_KEYS = {
+    # AWS's documentation example pair
+    "AKIDEXAMPLE": ("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None),
+    # long-term key whose secret is the canary
+    "AKIACQCANARY": (_CANARY + "/aws-secret", None),
+    # temporary credentials: the session token is required (and must be signed)
+    "ASIACQCANARY": (_CANARY + "/aws-temp-secret", _CANARY + "-session-token"),
+}
+AWS_MAX_SKEW = 15 * 60
+AWS_AUTH_RE = re.compile(
+    r"^AWS4-HMAC-SHA256 Credential=([^/,\s]+)/(\d{8})/([^/,\s]+)/([^/,\s]+)/aws4_request,\s*"
+    r"SignedHeaders=([a-z0-9;_.-]+),\s*Signature=([0-9a-f]{64})$")
+
+
+def aws_encode(s, keep_slash=False):
+    return urllib.parse.quote(s, safe="-_.~" + ("/" if keep_slash else ""))
+
+
+def aws_canonical_uri(raw_path, service):
+    if service == "s3":
+        return aws_encode(urllib.parse.unquote(raw_path), keep_slash=True) or "/"
+    segs = []
+    for seg in raw_path.split("/"):
+        if seg in ("", "."):
+            continue
+        if seg == "..":
+            if segs:
+                segs.pop()
+            continue
+        segs.append(seg)
+    path = "/" + "/".join(segs)
+    if raw_path.endswith("/") and len(segs) > 0:
+        path += "/"
+    # "double encoding": the path as sent, encoded again
+    return aws_encode(path, keep_slash=True)
+
+
+def aws_canonical_query(qs):
+    if not qs:
+        return ""
+    pairs = []
+    for part in qs.split("&"):
+        if part == "":
+            continue
+        k, _, v = part.partition("=")
+        pairs.append((aws_encode(urllib.parse.unquote(k)), aws_encode(urllib.parse.unquote(v))))
+    pairs.sort()
+    return "&".join("%s=%s" % kv for kv in pairs)
+
+
+def aws_hmac(key, msg):
+    return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).digest()
+
+
+def aws_verify(h, method, raw_path, qs, body, region, service):
+    """SigV4 check of one request as AWS does it.  Returns (None, info) when
+    the signature holds, else ((status, code, message), info)."""
+    info = {"ok": False}
+    auth = h.headers.get("Authorization")
+    if not auth:
+        return (403, "MissingAuthenticationToken", "Missing Authentication Token"), info
+    m = AWS_AUTH_RE.match(auth.strip())
+    if not m:
+        return (403, "IncompleteSignature",
+                "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders'."), info
+    akid, sdate, sregion, sservice, signed, sig = m.groups()
+    info.update({"access_key": akid, "signed_headers": signed, "scope": "%s/%s/%s" % (sdate, sregion, sservice)})
+    amz_date = h.headers.get("X-Amz-Date") or ""
+    info["amz_date"] = amz_date
+    token = h.headers.get("X-Amz-Security-Token")
+    info["token_sent"] = token is not None
+    key = AWS_KEYS.get(akid)
+    if key is None:
+        return (403, "InvalidClientTokenId", "The security token included in the request is invalid."), info
+    secret, want_token = key
+    if want_token is not None and token != want_token:
+        return (403, "InvalidClientTokenId", "The security token included in the request is invalid."), info
+    if want_token is None and token is not None:
+        return (403, "InvalidClientTokenId", "The security token included in the request is invalid."), info
+    try:
+        t = calendar.timegm(time.strptime(amz_date, "%Y%m%dT%H%M%SZ"))
+    except ValueError:
+        return (403, "IncompleteSignature", "Date must be in ISO-8601 'basic format'. Got '%s'." % amz_date[:40]), info
+    now = time.time() + STATE.aws_skew
+    if abs(now - t) > AWS_MAX_SKEW:
+        return (403, "SignatureDoesNotMatch",
+                "Signature expired: %s is now earlier than %s (%s - 15 min.)" % (
+                    amz_date, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now - AWS_MAX_SKEW)),
+                    time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now)))), info
+    if sdate != amz_date[:8]:
+        return (403, "SignatureDoesNotMatch", "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s'" % (sdate, amz_date[:8])), info
+    if sregion != region:
+        return (403, "SignatureDoesNotMatch", "Credential should be scoped to a valid region. "), info
+    if sservice != service:
+        return (403, "SignatureDoesNotMatch", "Credential should be scoped to correct service: '%s'. " % service), info
+    names = signed.split(";")
+    if names != sorted(names) or "host" not in names or "x-amz-date" not in names:
+        return (403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."), info
+    if token is not None and "x-amz-security-token" not in names:
+        return (403, "SignatureDoesNotMatch", "The security token must be signed."), info
+    payload = hashlib.sha256(body).hexdigest()
+    info["payload_sha256"] = payload
+    declared = h.headers.get("x-amz-content-sha256")
+    if declared is not None and declared != "UNSIGNED-PAYLOAD" and declared != payload:
+        return (400, "XAmzContentSHA256Mismatch",
+                "The provided 'x-amz-content-sha256' header does not match what was computed."), info
+    lines = []
+    for n in names:
+        vals = h.headers.get_all(n)
+        if vals is None:
+            return (403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."), info
+        lines.append("%s:%s\n" % (n, ",".join(" ".join(v.split()) for v in vals)))
+    creq = "\n".join([method, aws_canonical_uri(raw_path, service), aws_canonical_query(qs),
+                      "".join(lines), signed, declared or payload])
+    sts = "\n".join(["AWS4-HMAC-SHA256", amz_date, "%s/%s/%s/aws4_request" % (sdate, sregion, sservice),
+                     hashlib.sha256(creq.encode("utf-8")).hexdigest()])
+    k = aws_hmac(("AWS4" + secret).encode("utf-8"), sdate)
+    k = aws_hmac(k, sregion)
+    k = aws_hmac(k, sservice)
+    k = aws_hmac(k, "aws4_request")
+    want = hmac.new(k, sts.encode("utf-8"), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(want, sig):
+        return (403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."), info
+    info["ok"] = True
+    return None, info
+
+
+def aws_error_reply(protocol, status, code, message):
+    with STATE.lock:
+        STATE.aws_seq += 1
+        rid = "mock-request-%06d" % STATE.aws_seq
+    esc = lambda x: x.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")   # noqa
+    if protocol == "ec2":
+        body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>%s</Code>'
+                '<Message>%s</Message></Error></Errors><RequestID>%s</RequestID></Response>'
+                % (code, esc(message), rid)).encode()
+        return status, [("Content-Type", "text/xml;charset=UTF-8")], body
+    if protocol == "query":
+        body = ('<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+                '<Code>%s</Code><Message>%s</Message></Error><RequestId>%s</RequestId></ErrorResponse>'
+                % (code, esc(message), rid)).encode()
+        return status, [("Content-Type", "text/xml")], body
+    return status, [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-RequestId", rid),
+                    ("x-amzn-ErrorType", "%s:http://internal.amazon.com/coral/com.amazon.coral.service/" % code)], \
+        jdump({"__type": code, "message": message})
+
+
+AWS_REGIONS = ("us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-central-1",
+               "ap-southeast-2")
+
+
+def aws_query(method, body, service):
+    """The Query/EC2 protocol: a form-encoded POST, an XML reply."""
+    if method != "POST":
+        return 400, JSON_H, jdump({"message": "mock: the query route takes a form-encoded POST"})
+    form = dict(urllib.parse.parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    action = form.get("Action")
+    if action == "DescribeRegions":
+        items = "".join("<item><regionName>%s</regionName><regionEndpoint>%s.%s.amazonaws.com</regionEndpoint>"
+                        "<optInStatus>opt-in-not-required</optInStatus></item>" % (r, service, r)
+                        for r in AWS_REGIONS)
+        xml = ('<?xml version="1.0" encoding="UTF-8"?>\n<DescribeRegionsResponse '
+               'xmlns="http://ec2.amazonaws.com/doc/%s/"><requestId>mock</requestId><regionInfo>%s'
+               '</regionInfo></DescribeRegionsResponse>' % (form.get("Version", ""), items))
+        return 200, [("Content-Type", "text/xml;charset=UTF-8")], xml.encode()
+    return aws_error_reply("ec2" if service == "ec2" else "query", 400, "InvalidAction",
+                           "The action %s is not valid for this web service." % (action or "(none)"))
+
+
+# ---------------------------------------------------------------------------
 # the handler
 # ---------------------------------------------------------------------------
 
@@ -991,7 +1172,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not host:
             a = self.server.server_address
             host = "%s:%d" % (a[0], a[1])
-        return "http://" + host
+        return "http://" + host + getattr(self, "url_prefix", "")
 
     # --- raw output helpers ---------------------------------------------
     def head_bytes(self, status, headers, length):
@@ -1058,7 +1239,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         STATE.log("%s %s %s %d 0.0\n" % (time.strftime("%Y-%m-%dT%H:%M:%S"), "-",
                                          redact_path(rl.replace("\n", " ")[:200]) or "-", code))
 
-    def read_body(self):
+    def read_body(self, keep=False):
+        """Read (and drop) the request body; with keep, self.req_body holds
+        it (at most 1 MB kept).  Returns its length."""
+        if keep:
+            self.req_body = b""
         te = self.headers.get("Transfer-Encoding", "")
         if "chunked" in te.lower():
             n = 0
@@ -1069,7 +1254,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
                         pass
                     return n
-                self.rfile.read(size)
+                got = self.rfile.read(size)
+                if keep and len(self.req_body) < (1 << 20):
+                    self.req_body += got
                 self.rfile.readline(65537)
                 n += size
         cl = self.headers.get("Content-Length")
@@ -1080,6 +1267,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 got = self.rfile.read(min(left, 1 << 20))
                 if not got:
                     break
+                if keep and len(self.req_body) < (1 << 20):
+                    self.req_body += got
                 left -= len(got)
             return n
         return 0
@@ -1128,9 +1317,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         r = STATE.begin(route)
         auth, auth_ok = "none", None
+        self.sigv4 = None
+        self.url_prefix = ""
         try:
             auth, auth_ok = self.auth_summary()
-            self.req_bytes = self.read_body()
+            self.req_bytes = self.read_body(keep=route.startswith("/aws/"))
             self.serve(method, route, qs, auth_ok)
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, socket.timeout):
             self.close_connection = True
@@ -1153,7 +1344,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             t1 = time.time()
             safe = redact_path(raw_path)
             STATE.end(r, (method, safe, route, t0, t1, self.status, auth, auth_ok,
-                          self.client_address[1], self.bytes_out))
+                          self.client_address[1], self.bytes_out, self.sigv4))
             if STATE.logf is not None:
                 STATE.log("%s.%03d %s %s %d %.1f\n" % (
                     time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(t0)), int(t0 * 1000) % 1000,
@@ -1163,6 +1354,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def serve(self, method, route, qs, auth_ok):
         pairs = urllib.parse.parse_qsl(qs, keep_blank_values=True)
         q = dict(pairs)
+        aws = None
+        if route.startswith("/aws/"):
+            # /aws/<region>/<service>/<rest>: SigV4 verified before anything
+            parts = route.split("/", 5)
+            if len(parts) < 5 or not parts[2] or not parts[3]:
+                return self.send_all(400, JSON_H, jdump({"message": "mock: use /aws/<region>/<service>/<route>"}))
+            region, service = parts[2], parts[3]
+            raw_path = self.path.split("?", 1)[0]
+            if raw_path.startswith("http://") or raw_path.startswith("https://"):
+                raw_path = "/" + raw_path.split("/", 3)[-1]
+            protocol = "ec2" if service == "ec2" else \
+                "query" if (self.headers.get("Content-Type") or "").startswith("application/x-www-form-urlencoded") \
+                else "json"
+            bad, self.sigv4 = aws_verify(self, method, raw_path, qs, self.req_body, region, service)
+            if bad:
+                return self.send_all(*aws_error_reply(protocol, *bad))
+            aws = (region, service, "/" + (parts[4] if len(parts) > 4 else "") +
+                   ("/" + parts[5] if len(parts) > 5 else ""))
         fault = STATE.take_fault(route, qs)
         if STATE.enforce and auth_ok is not True:
             return self.send_all(401, JSON_H, jdump({
@@ -1173,7 +1382,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if done:
                 return
         try:
-            st, hd, body = self.dispatch(method, route, qs, pairs, q)
+            if aws is None:
+                st, hd, body = self.dispatch(method, route, qs, pairs, q)
+            elif aws[2] == "/query":
+                st, hd, body = aws_query(method, self.req_body, aws[1])
+            else:
+                # the generated routes, their next links under /aws/... too
+                self.url_prefix = "/aws/%s/%s" % (aws[0], aws[1])
+                st, hd, body = self.dispatch(method, aws[2], qs, pairs, q)
         except BadRequest as e:
             st, hd, body = 400, JSON_H, jdump({"message": "mock: %s" % e})
         if st is None:       # streamed by the route itself
@@ -1482,6 +1698,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                      "status": e[5], "auth": e[6], "conn": e[8], "bytes": e[9]}
                 if e[7] is not None:
                     d["auth_ok"] = e[7]
+                if e[10] is not None:
+                    d["sigv4"] = e[10]
                 res.append(d)
             return 200, JSON_H, jdump({"requests": res})
         if name == "expect_token":
@@ -1492,6 +1710,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 STATE.expect_sha = sha.lower() if sha else None
                 STATE.enforce = bool(sha) and q.get("enforce") == "1"
             return 200, JSON_H, jdump({"ok": True, "expecting": bool(sha), "enforce": STATE.enforce})
+        if name == "aws":
+            # skew_s=N: the mock's clock for SigV4 freshness runs N s ahead
+            with STATE.lock:
+                if "skew_s" in q:
+                    STATE.aws_skew = qint(q, "skew_s", 0, -10 ** 9, 10 ** 9)
+                out = {"ok": True, "skew_s": STATE.aws_skew, "keys": sorted(AWS_KEYS)}
+            return 200, JSON_H, jdump(out)
         if name == "fault":
             mode = q.get("mode", "")
             if mode not in FAULT_MODES:

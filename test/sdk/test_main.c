@@ -25,6 +25,7 @@ extern void suite_http(void);
 extern void suite_pagination(void);
 extern void suite_sched(void);
 extern void suite_sigv4(void);
+extern void suite_sigv4wire(void);
 extern void suite_xml(void);
 extern void suite_budget(void);
 
@@ -42,6 +43,7 @@ static const struct
 	{"pagination", suite_pagination},
 	{"sched", suite_sched},
 	{"sigv4", suite_sigv4},
+	{"sigv4wire", suite_sigv4wire},
 	{"xml", suite_xml},
 	{"budget", suite_budget},
 };
