@@ -69,6 +69,30 @@ http_sqlstate(int status)
 }
 
 /*
+ * aws_auth_code
+ *		True for the AWS error codes that mean "these credentials are not
+ *		valid" (not "not allowed"): a wrong secret, an unknown or expired key
+ *		or token, a stale clock.  AccessDenied / UnauthorizedOperation are
+ *		permissions (42501), not these.
+ */
+static bool
+aws_auth_code(const char *code)
+{
+	static const char *const codes[] = {
+		"AuthFailure", "SignatureDoesNotMatch", "InvalidClientTokenId",
+		"ExpiredToken", "ExpiredTokenException", "UnrecognizedClientException",
+		"InvalidSignatureException", "IncompleteSignature",
+		"MissingAuthenticationToken", "InvalidAccessKeyId", "RequestExpired",
+		"RequestTimeTooSkewed", "InvalidToken", NULL
+	};
+
+	for (int i = 0; codes[i]; i++)
+		if (strcmp(code, codes[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
  * cqfdw_report_job_error
  *		Raise the ERROR for an SDK failure.  Never returns.
  *
@@ -82,6 +106,9 @@ http_sqlstate(int status)
  *	  reserved for the user's own cancel / statement_timeout)
  *	CQ_ERR_TRANSFER					08006 connection_failure (connected, then
  *	  lost mid-response: reset, closed early; retried before this)
+ *	AWS credential error codes		28000 invalid_authorization_specification
+ *	  (SignatureDoesNotMatch, InvalidClientTokenId, AuthFailure,
+ *	  ExpiredToken, ...: aws_auth_code), code and request id in DETAIL
  *	HTTP 401, 403					42501 insufficient_privilege
  *	HTTP 404, 410					HV00R fdw_table_not_found
  *	HTTP 429 / CQ_ERR_RATE_LIMIT	53400 configuration_limit_exceeded (class
@@ -182,6 +209,8 @@ cqfdw_report_job_error(const CqError *e, const CqFdwTable *t)
 	char	   *path;
 	char	   *setting;
 	char	   *detail;
+	char	   *code;
+	char	   *reqid;
 	const char *tname = (t && t->table_name) ? t->table_name : NULL;
 
 	/* a cancel or timeout that stopped the job is reported as itself */
@@ -194,6 +223,8 @@ cqfdw_report_job_error(const CqError *e, const CqFdwTable *t)
 	column = clean(e->column, sizeof(e->column));
 	path = clean(e->path, sizeof(e->path));
 	setting = clean(e->setting, sizeof(e->setting));
+	code = clean(e->api_code, sizeof(e->api_code));
+	reqid = clean(e->request_id, sizeof(e->request_id));
 	/* detail: the API's own words when it gave any, else the SDK's */
 	detail = api[0] ? api : message;
 
@@ -259,6 +290,19 @@ cqfdw_report_job_error(const CqError *e, const CqFdwTable *t)
 							 errmsg("API rate limit still exceeded after retries"),
 							 detail[0] ? errdetail("%s.", detail) : 0,
 							 errhint("Lower cq_fdw.concurrency, raise cq_fdw.max_retries, or retry later."),
+							 CQ_CONTEXT));
+				/* AWS: the signature or the key was refused */
+				if (code[0] && aws_auth_code(code))
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+							 errmsg("API rejected the credentials (HTTP status %d)", status),
+							 reqid[0] ?
+							 errdetail("AWS error %s (request id %s): %s.", code, reqid,
+									   api[0] ? api : message) :
+							 errdetail("AWS error %s: %s.", code, api[0] ? api : message),
+							 strncmp(code, "Expired", 7) == 0 ?
+							 errhint("The session token has expired: put a fresh session_token (with its access_key_id and secret_access_key) in the user mapping.") :
+							 errhint("Check the user mapping options access_key_id, secret_access_key and session_token, the server options aws_region and aws_service, and the database server's clock."),
 							 CQ_CONTEXT));
 				ereport(ERROR,
 						(errcode(http_sqlstate(status)),

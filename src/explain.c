@@ -171,6 +171,9 @@ cqExplainForeignScan(ForeignScanState *node, struct ExplainState *es)
 		}
 		cq_redact_url(url, redacted, sizeof(redacted));
 		ExplainPropertyText("Request Template", redacted, es);
+		/* the signing scope (never a key): "aws:amz:<region>:<service>" */
+		if (t->source && t->source->auth == CQ_AUTH_SIGV4 && t->source->sigv4)
+			ExplainPropertyText("Signing", psprintf("SigV4 %s", t->source->sigv4), es);
 	}
 
 	if (es->analyze)

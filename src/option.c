@@ -65,7 +65,8 @@ typedef enum CqOptKind
 	OPT_POINTER,				/* JSON pointer (cq_path_compile) */
 	OPT_IDENT_LIST,				/* comma-separated column names */
 	OPT_SU_FILE,				/* local file path: superuser only */
-	OPT_CREDENTIAL				/* secret or identity: user mapping only */
+	OPT_CREDENTIAL,				/* secret or identity: user mapping only */
+	OPT_AUTH					/* rest server: bearer | sigv4 */
 } CqOptKind;
 
 typedef struct CqFdwOption
@@ -92,6 +93,10 @@ static const CqFdwOption valid_options[] = {
 	{"skip_failed", ForeignServerRelationId, OPT_BOOL},
 	{"insecure", ForeignServerRelationId, OPT_BOOL},
 	{"ca_file", ForeignServerRelationId, OPT_SU_FILE},
+	/* rest servers: how requests are authenticated (README: SigV4) */
+	{"auth", ForeignServerRelationId, OPT_AUTH},
+	{"aws_region", ForeignServerRelationId, OPT_STRING},
+	{"aws_service", ForeignServerRelationId, OPT_STRING},
 
 	/* user mapping */
 	{"token", UserMappingRelationId, OPT_CREDENTIAL},
@@ -99,6 +104,7 @@ static const CqFdwOption valid_options[] = {
 	{"password", UserMappingRelationId, OPT_CREDENTIAL},
 	{"access_key_id", UserMappingRelationId, OPT_CREDENTIAL},
 	{"secret_access_key", UserMappingRelationId, OPT_CREDENTIAL},
+	{"session_token", UserMappingRelationId, OPT_CREDENTIAL},
 
 	/* foreign table */
 	{"table", ForeignTableRelationId, OPT_STRING},
@@ -616,6 +622,10 @@ validate_value(const CqFdwOption *opt, const char *name, const char *value,
 					bad_value(name, value, "The value must be a comma-separated list of column names.");
 				break;
 			}
+		case OPT_AUTH:
+			if (strcmp(value, "bearer") != 0 && strcmp(value, "sigv4") != 0)
+				bad_value(name, value, "Valid values are bearer (the user mapping's token) and sigv4 (AWS Signature Version 4, with aws_region and aws_service).");
+			break;
 		case OPT_SU_FILE:
 			if (!superuser())
 				ereport(ERROR,

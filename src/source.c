@@ -904,6 +904,58 @@ apply_setting(CqFdwTable *t, const char *name, const char *v)
 }
 
 /*
+ * rest_auth_source
+ *		The definition a rest server's requests use: the built-in one
+ *		(bearer token), or with auth 'sigv4' a copy that signs with AWS
+ *		Signature Version 4 in the scope aws_region / aws_service -- how a
+ *		user reaches any SigV4-signed JSON API (API Gateway with IAM auth,
+ *		OpenSearch, a Lambda function URL).  palloc'd in the caller's
+ *		context, which outlives the scan's job (scan.c).
+ */
+static const CqSourceDef *
+rest_auth_source(const char *server, const char *auth, const char *region,
+				 const char *service)
+{
+	CqSourceDef *d;
+
+	if (auth == NULL || strcmp(auth, "bearer") == 0)
+	{
+		if (region || service)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("option \"%s\" of server \"%s\" is only used with auth 'sigv4'",
+							region ? "aws_region" : "aws_service", server)));
+		return &rest_source;
+	}
+	if (strcmp(auth, "sigv4") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"auth\": \"%s\"", auth),
+				 errdetail("Valid values are bearer and sigv4.")));
+	for (int i = 0; i < 2; i++)
+	{
+		const char *name = i == 0 ? "aws_region" : "aws_service";
+		const char *v = i == 0 ? region : service;
+
+		if (v == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+					 errmsg("server \"%s\" with auth 'sigv4' has no option \"%s\"", server, name),
+					 errhint("The signature's scope names the region and the service, e.g. aws_region 'us-east-1', aws_service 'execute-api'.")));
+		if (strlen(v) > 63 || strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(v))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("invalid value for option \"%s\": \"%s\"", name, v),
+					 errdetail("A region or service name has lower-case letters, digits and hyphens only.")));
+	}
+	d = palloc(sizeof(CqSourceDef));
+	*d = rest_source;
+	d->auth = CQ_AUTH_SIGV4;
+	d->sigv4 = psprintf("aws:amz:%s:%s", region, service);
+	return d;
+}
+
+/*
  * cqfdw_get_table
  *		Resolve foreign table `foreigntableid` for `userid` (InvalidOid =
  *		current user).
@@ -932,6 +984,9 @@ cqfdw_get_table(Oid foreigntableid, Oid userid)
 	int			nso = 0;
 	bool		restrict_hosts;
 	Oid			rel_owner = InvalidOid;
+	const char *rest_auth = NULL;
+	const char *aws_region = NULL;
+	const char *aws_service = NULL;
 
 	if (!OidIsValid(userid))
 		userid = GetUserId();
@@ -973,6 +1028,21 @@ cqfdw_get_table(Oid foreigntableid, Oid userid)
 		if (strcmp(d->defname, "source") == 0 ||
 			strcmp(d->defname, "base_url") == 0)
 			continue;
+		if (is_rest && strcmp(d->defname, "auth") == 0)
+		{
+			rest_auth = v;
+			continue;
+		}
+		if (is_rest && strcmp(d->defname, "aws_region") == 0)
+		{
+			aws_region = v;
+			continue;
+		}
+		if (is_rest && strcmp(d->defname, "aws_service") == 0)
+		{
+			aws_service = v;
+			continue;
+		}
 		if (name_in(d->defname, src->server_options, src->nserver_options))
 		{
 			t->server_opt_names[nso] = pstrdup(d->defname);
@@ -1013,6 +1083,8 @@ cqfdw_get_table(Oid foreigntableid, Oid userid)
 		}
 	}
 	t->nserver_opts = nso;
+	if (is_rest)
+		t->source = rest_auth_source(srv->servername, rest_auth, aws_region, aws_service);
 
 	foreach(lc, ft->options)
 	{
@@ -1186,6 +1258,8 @@ cqfdw_get_table(Oid foreigntableid, Oid userid)
 			t->cred.user = pstrdup(v);
 		else if (strcmp(d->defname, "secret_access_key") == 0)
 			t->cred.secret = pstrdup(v);
+		else if (strcmp(d->defname, "session_token") == 0)
+			t->cred.session_token = pstrdup(v);
 		else if (!name_in(d->defname, src->user_options, src->nuser_options))
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
@@ -1193,6 +1267,14 @@ cqfdw_get_table(Oid foreigntableid, Oid userid)
 							d->defname, source_name)));
 		/* source-specific user options have no slot in CqCredentials yet */
 	}
+	if (t->source->auth == CQ_AUTH_SIGV4 &&
+		(t->cred.user == NULL || t->cred.secret == NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+				 errmsg("server \"%s\" signs requests with SigV4 but the user mapping has no AWS key",
+						srv->servername),
+				 errhint("CREATE USER MAPPING FOR CURRENT_USER SERVER %s OPTIONS (access_key_id '...', secret_access_key '...'), with session_token '...' for temporary credentials.",
+						 quote_identifier(srv->servername))));
 	/* a token given as "token" wins over "password" */
 	foreach(lc, umopts)
 	{
