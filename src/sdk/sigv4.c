@@ -9,7 +9,13 @@
  * signing test suite AWS publishes with aws-c-auth (38 cases, header and
  * query signing, read in place from ../shared/aws-sigv4-test-suite).
  *
- * Why not libcurl's CURLOPT_AWS_SIGV4 (which http.c uses for auth "sigv4"):
+ * Used by http.c: every transfer of a source with auth "sigv4" (a spec's, or a
+ * rest server's auth 'sigv4') is signed here by cqp_http_prepare, at the
+ * time it is sent (pages, retries, same-origin redirect hops); the mock's
+ * /aws/ routes recompute each signature independently (test_sigv4wire.c,
+ * sql/aws_sigv4.sql).
+ *
+ * Why not libcurl's CURLOPT_AWS_SIGV4 (which http.c used before):
  * measured with curl 7.88.1 (Debian 12) against the same suite -- curl CLI
  * --aws-sigv4 to a listener capturing the Authorization header, X-Amz-Date
  * and X-Amz-Security-Token given as headers, paths pre-encoded -- it
@@ -26,8 +32,10 @@
  * sign, so a mismatch shows only as a 403 from AWS.  The issue says to use
  * curl where it passes and our own HMAC where it does not; since it fails
  * cases the aws source meets (unsorted queries, S3's payload header), and
- * only our own signer's intermediate texts can be checked, the aws source
- * signs with this file, never with CURLOPT_AWS_SIGV4.
+ * only our own signer's intermediate texts can be checked, every SigV4
+ * request signs with this file, never with CURLOPT_AWS_SIGV4.  (The mock
+ * agrees: curl 7.88's signature of "?shape=small&n=3" gets its 403, of
+ * "?n=3&shape=small" its 200.)
  *
  * Invariants:
  *	- Crypto is libcrypto's (EVP_Digest SHA-256, HMAC with EVP_sha256); no
