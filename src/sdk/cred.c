@@ -96,6 +96,7 @@
 #define GCP_JWT_LIFETIME	3600
 #define GITHUB_JWT_BACKDATE 60
 #define GITHUB_JWT_AHEAD	540		/* exp - iat = 600 s, GitHub's maximum */
+#define CRED_MAX_LIFETIME_S (7 * 86400)	/* a longer expires_in is taken as this */
 
 struct CqpCred
 {
@@ -659,6 +660,17 @@ take_token(json_t *v, const char *field, CqError *err)
 	return t;
 }
 
+/* expires_in seconds (hostile: any double) -> ms in [0, CRED_MAX_LIFETIME_S] */
+static int64_t
+lifetime_ms(double s)
+{
+	if (!(s > 0))				/* also NaN */
+		return 0;
+	if (s > CRED_MAX_LIFETIME_S)
+		s = CRED_MAX_LIFETIME_S;
+	return (int64_t) (s * 1000);
+}
+
 /* OAuth2 {access_token, expires_in} (GCP, Azure) */
 static bool
 parse_oauth_response(CqpCred *c, const Buf *resp, Fetched *out, CqError *err)
@@ -676,17 +688,15 @@ parse_oauth_response(CqpCred *c, const Buf *resp, Fetched *out, CqError *err)
 	out->token = take_token(json_object_get(j, "access_token"), "access_token", err);
 	ei = json_object_get(j, "expires_in");
 	out->lifetime_ms = INT64_MAX;
-	if (json_is_integer(ei))
-		out->lifetime_ms = json_integer_value(ei) * 1000;
-	else if (json_is_real(ei))
-		out->lifetime_ms = (int64_t) (json_real_value(ei) * 1000);
+	if (json_is_number(ei))
+		out->lifetime_ms = lifetime_ms(json_number_value(ei));
 	else if (json_is_string(ei))	/* Azure AD v1 sends a string */
 	{
 		char	   *end;
-		long long	v = strtoll(json_string_value(ei), &end, 10);
+		double		v = strtod(json_string_value(ei), &end);
 
 		if (*end == '\0' && end != json_string_value(ei))
-			out->lifetime_ms = v * 1000;
+			out->lifetime_ms = lifetime_ms(v);
 	}
 	json_wipe_decref(j);
 	if (out->token == NULL)
@@ -889,7 +899,7 @@ fetch_github(CqpCred *c, Fetched *out, CqError *err)
 		{
 			/* expires_at is wall time: convert at the moment of the answer */
 			out->t_ref_ms = mono_ms();
-			out->lifetime_ms = exp_ms - wall_ms();
+			out->lifetime_ms = lifetime_ms((exp_ms - wall_ms()) / 1000.0);
 			ok = true;
 		}
 		json_wipe_decref(j);

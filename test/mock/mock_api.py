@@ -1036,6 +1036,7 @@ def oauth_control(q):
     cfg["kid"] = q.get("kid")
     cfg["scope"] = q.get("scope") or (AZURE_ARM_SCOPE if kind == "azure" else None)
     cfg["echo_secret"] = q.get("echo_secret") == "1"
+    cfg["answer"] = q.get("answer")     # azure: a broken 200 (see README)
     with STATE.lock:
         STATE.oauth[kind] = cfg
     return 200, JSON_H, jdump({"ok": True, "kind": kind})
@@ -1149,6 +1150,13 @@ def oauth_route(h, method, route):
             if cfg["echo_secret"]:     # a server that repeats its input (scrub test)
                 desc += " (received %s)" % secret
             return oauth_err(401, "invalid_client", desc)
+        if cfg["answer"] == "crlf":
+            return 200, JSON_H, jdump({"token_type": "Bearer", "expires_in": 3600,
+                                       "access_token": "abc\r\nX-Injected: 1"})
+        if cfg["answer"] == "missing":
+            return 200, JSON_H, jdump({"token_type": "Bearer", "expires_in": 3600})
+        if cfg["answer"] == "notjson":
+            return 200, [("Content-Type", "text/html")], b"<html>login</html>"
         tok, _ = oauth_issue(kind, cfg)
         return 200, JSON_H, jdump({"token_type": "Bearer", "expires_in": cfg["lifetime"],
                                    "ext_expires_in": cfg["lifetime"], "access_token": tok})

@@ -726,6 +726,25 @@ test_azure(void)
 	CQ_CHECK(!err_has(&err, AZ_SECRET));
 	cqp_cred_free(c);
 
+	/* a broken 200 is an error, never a token (CR LF would inject a header) */
+	{
+		static const char *answers[] = {"crlf", "missing", "notjson"};
+
+		for (int i = 0; i < 3; i++)
+		{
+			char		extra[64];
+
+			mock("/_mock/reset");
+			snprintf(extra, sizeof(extra), "&answer=%s", answers[i]);
+			CQ_CHECK(azure_register(extra));
+			c = azure_cred("contoso.onmicrosoft.com", AZ_SECRET, &err);
+			t2 = c ? cqp_cred_get(c, &err) : NULL;
+			CQ_CHECKF(c && t2 == NULL && err.kind == CQ_ERR_JSON, "%s: %s", answers[i], err.message);
+			cqp_secret_free(t2);
+			cqp_cred_free(c);
+		}
+	}
+
 	/* a tenant that would change the URL path is refused up front */
 	c = azure_cred("../common", AZ_SECRET, &err);
 	CQ_CHECK(c == NULL && err.kind == CQ_ERR_CONFIG && strstr(err.message, "tenant_id"));
