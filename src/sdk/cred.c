@@ -71,7 +71,9 @@
  *
  *-------------------------------------------------------------------------
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE				/* memmem, timegm */
+#endif
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>

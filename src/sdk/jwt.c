@@ -27,7 +27,9 @@
  *
  *-------------------------------------------------------------------------
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE				/* memmem */
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
