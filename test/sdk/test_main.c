@@ -27,6 +27,7 @@ extern void suite_sched(void);
 extern void suite_sigv4(void);
 extern void suite_xml(void);
 extern void suite_budget(void);
+extern void suite_cred(void);
 
 static const struct
 {
@@ -44,6 +45,7 @@ static const struct
 	{"sigv4", suite_sigv4},
 	{"xml", suite_xml},
 	{"budget", suite_budget},
+	{"cred", suite_cred},
 };
 
 const char *
