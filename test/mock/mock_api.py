@@ -365,6 +365,8 @@ class State:
         self.fault_seq = 0
         self.expect_sha = None
         self.enforce = False
+        self.oauth = {}             # kind -> config (see /_mock/oauth)
+        self.oauth_tokens = {}      # issued access token -> (kind, expiry)
         self.aws_skew = 0           # seconds added to the mock's clock (SigV4)
         self.aws_seq = 0            # request ids of AWS error replies
 
@@ -1153,6 +1155,248 @@ def aws_query(method, body, service):
 # ---------------------------------------------------------------------------
 
 
+# ---------------------------------------------------------------------------
+# OAuth token endpoints (credential providers, issue 13).  Each checks what
+# the vendor's endpoint checks and answers in its error format; tests
+# register the public half of their key pair / the client secret with
+# /_mock/oauth.  JWT signatures are verified with python3-cryptography.
+# ---------------------------------------------------------------------------
+
+OAUTH_KINDS = ("gcp", "azure", "github")
+AZURE_ROUTE = re.compile(r"^/_oauth/azure/([^/]+)/oauth2/v2\.0/token$")
+GITHUB_TOKEN_ROUTE = re.compile(r"^/app/installations/([^/]+)/access_tokens$")
+AZURE_ARM_SCOPE = "https://management.azure.com/.default"
+
+
+def is_oauth_route(route):
+    return route.startswith("/_oauth/") or bool(GITHUB_TOKEN_ROUTE.match(route))
+
+
+def b64url_decode(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def load_public_key(pem):
+    from cryptography.hazmat.primitives import serialization   # noqa: lazy
+    return serialization.load_pem_public_key(pem.encode())
+
+
+def jwt_verify(jwt, pem):
+    """(header, claims) if jwt is an RS256 JWS signed by pem's key, else
+    (None, reason)."""
+    try:
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+    except ImportError:
+        return None, "mock: python3-cryptography is not installed"
+    parts = jwt.split(".")
+    if len(parts) != 3:
+        return None, "malformed JWT"
+    try:
+        header = json.loads(b64url_decode(parts[0]))
+        claims = json.loads(b64url_decode(parts[1]))
+        sig = b64url_decode(parts[2])
+    except Exception:
+        return None, "malformed JWT"
+    if not isinstance(header, dict) or not isinstance(claims, dict):
+        return None, "malformed JWT"
+    if header.get("alg") != "RS256":
+        return None, "JWT alg must be RS256"
+    try:
+        load_public_key(pem).verify(sig, (parts[0] + "." + parts[1]).encode(),
+                                    padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature:
+        return None, "Invalid JWT Signature."
+    return (header, claims), None
+
+
+def oauth_control(q):
+    kind = q.get("kind", "")
+    if kind not in OAUTH_KINDS:
+        return 400, JSON_H, jdump({"message": "mock: kind must be one of %s" % list(OAUTH_KINDS)})
+    if set(q) <= {"kind", "revoke"}:
+        # revoke=1|0 alone: change the registered configuration
+        with STATE.lock:
+            cfg = STATE.oauth.get(kind)
+            if cfg is None:
+                return 400, JSON_H, jdump({"message": "mock: no %s configuration" % kind})
+            cfg["revoked"] = q.get("revoke") == "1"
+        return 200, JSON_H, jdump({"ok": True, "kind": kind, "revoked": cfg["revoked"]})
+    cfg = {"lifetime": qint(q, "lifetime", 3600, 1, 86400), "revoked": q.get("revoke") == "1",
+           "last": None}
+    need = {"gcp": ("pubkey", "email"), "azure": ("tenant", "client_id", "client_secret"),
+            "github": ("pubkey", "app_id", "installation_id")}[kind]
+    for n in need:
+        if not q.get(n):
+            return 400, JSON_H, jdump({"message": "mock: %s configuration needs %s" % (kind, n)})
+        cfg[n] = q[n]
+    if "pubkey" in cfg:
+        try:
+            load_public_key(cfg["pubkey"])
+        except ImportError:
+            return 500, JSON_H, jdump({"message": "mock: python3-cryptography is not installed"})
+        except Exception:
+            return 400, JSON_H, jdump({"message": "mock: pubkey is not a PEM public key"})
+    cfg["kid"] = q.get("kid")
+    cfg["scope"] = q.get("scope") or (AZURE_ARM_SCOPE if kind == "azure" else None)
+    cfg["echo_secret"] = q.get("echo_secret") == "1"
+    cfg["answer"] = q.get("answer")     # azure: a broken 200 (see README)
+    with STATE.lock:
+        STATE.oauth[kind] = cfg
+    return 200, JSON_H, jdump({"ok": True, "kind": kind})
+
+
+def oauth_issue(kind, cfg):
+    tok = "mock_%s_%s" % (kind, os.urandom(16).hex())
+    exp = time.time() + cfg["lifetime"]
+    with STATE.lock:
+        if len(STATE.oauth_tokens) > 10000:
+            now = time.time()
+            STATE.oauth_tokens = {k: v for k, v in STATE.oauth_tokens.items() if v[1] > now}
+        STATE.oauth_tokens[tok] = (kind, exp)
+    return tok, exp
+
+
+def oauth_err(status, err, desc):
+    return status, JSON_H, jdump({"error": err, "error_description": desc})
+
+
+def gh_err(status, msg):
+    return status, JSON_H, jdump({"message": msg,
+                                  "documentation_url": "https://docs.github.com/rest"})
+
+
+def oauth_route(h, method, route):
+    if route == "/_oauth/whoami":
+        a = h.headers.get("Authorization", "")
+        tok = a[7:].strip() if a.startswith("Bearer ") else ""
+        with STATE.lock:
+            ent = STATE.oauth_tokens.get(tok)
+        if not ent or ent[1] <= time.time():
+            return gh_err(401, "Bad credentials")
+        return 200, JSON_H, jdump({"kind": ent[0], "expires_in": ent[1] - time.time()})
+    kind = tenant = inst = None
+    m = AZURE_ROUTE.match(route)
+    g = GITHUB_TOKEN_ROUTE.match(route)
+    if route == "/_oauth/gcp/token":
+        kind = "gcp"
+    elif m:
+        kind, tenant = "azure", urllib.parse.unquote(m.group(1))
+    elif g:
+        kind, inst = "github", urllib.parse.unquote(g.group(1))
+    else:
+        return 404, JSON_H, jdump({"message": "Not Found (mock: unknown route %s)" % route})
+    if method != "POST":
+        return oauth_err(405, "invalid_request", "mock: the token endpoint takes POST")
+    with STATE.lock:
+        cfg = STATE.oauth.get(kind)
+    if cfg is None:
+        return oauth_err(400, "invalid_request", "mock: no %s configuration (see /_mock/oauth)" % kind)
+    now = time.time()
+    form = {}
+    if kind in ("gcp", "azure"):
+        if not h.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
+            return oauth_err(400, "invalid_request", "body must be application/x-www-form-urlencoded")
+        form = dict(urllib.parse.parse_qsl(h.req_body.decode("utf-8", "replace"),
+                                           keep_blank_values=True))
+
+    if kind == "gcp":
+        if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            return oauth_err(400, "unsupported_grant_type", "Invalid grant_type: %s"
+                             % form.get("grant_type", ""))
+        if not form.get("assertion"):
+            return oauth_err(400, "invalid_request", "Missing required parameter: assertion")
+        res, why = jwt_verify(form["assertion"], cfg["pubkey"])
+        if res is None:
+            return oauth_err(400, "invalid_grant", why)
+        hdr, claims = res
+        with STATE.lock:
+            cfg["last"] = {"header": hdr, "claims": claims, "form": sorted(form)}
+        if cfg["revoked"]:
+            return oauth_err(400, "invalid_grant", "Invalid JWT Signature.")
+        if cfg.get("kid") and hdr.get("kid") != cfg["kid"]:
+            return oauth_err(400, "invalid_grant", "Invalid JWT Signature.")
+        if claims.get("aud") != h.base_url() + route:
+            return oauth_err(400, "invalid_grant", "Invalid JWT: aud must be the token URI")
+        if claims.get("iss") != cfg["email"]:
+            return oauth_err(400, "invalid_grant", "Invalid grant: account not found")
+        iat, exp = claims.get("iat"), claims.get("exp")
+        if not isinstance(iat, int) or not isinstance(exp, int) or exp <= now \
+                or iat > now + 60 or exp - iat > 3600:
+            return oauth_err(400, "invalid_grant",
+                             "Invalid JWT: Token must be a short-lived token (60 minutes) and in a "
+                             "reasonable timeframe. Check your iat and exp values in the JWT claim.")
+        if not claims.get("scope") or (cfg.get("scope") and claims["scope"] != cfg["scope"]):
+            return oauth_err(400, "invalid_scope", "Invalid OAuth scope or ID token audience provided.")
+        tok, _ = oauth_issue(kind, cfg)
+        return 200, JSON_H, jdump({"access_token": tok, "expires_in": cfg["lifetime"],
+                                   "token_type": "Bearer"})
+
+    if kind == "azure":
+        with STATE.lock:
+            cfg["last"] = {"form": sorted(form), "tenant": tenant}
+        if tenant != cfg["tenant"]:
+            return oauth_err(400, "invalid_request", "AADSTS90002: Tenant '%s' not found." % tenant)
+        if form.get("grant_type") != "client_credentials":
+            return oauth_err(400, "unsupported_grant_type",
+                             "AADSTS70003: The app requested an unsupported grant type.")
+        if form.get("client_id") != cfg["client_id"]:
+            return oauth_err(400, "unauthorized_client",
+                             "AADSTS700016: Application with identifier '%s' was not found in the "
+                             "directory." % form.get("client_id", ""))
+        if form.get("scope") != cfg["scope"]:
+            return oauth_err(400, "invalid_scope",
+                             "AADSTS70011: The provided value for the input parameter 'scope' is not valid.")
+        secret = form.get("client_secret", "")
+        if cfg["revoked"] or not hmac.compare_digest(secret.encode(), cfg["client_secret"].encode()):
+            desc = ("AADSTS7000215: Invalid client secret provided. Ensure the secret being sent "
+                    "in the request is the client secret value, not the client secret ID")
+            if cfg["echo_secret"]:     # a server that repeats its input (scrub test)
+                desc += " (received %s)" % secret
+            return oauth_err(401, "invalid_client", desc)
+        if cfg["answer"] == "crlf":
+            return 200, JSON_H, jdump({"token_type": "Bearer", "expires_in": 3600,
+                                       "access_token": "abc\r\nX-Injected: 1"})
+        if cfg["answer"] == "missing":
+            return 200, JSON_H, jdump({"token_type": "Bearer", "expires_in": 3600})
+        if cfg["answer"] == "notjson":
+            return 200, [("Content-Type", "text/html")], b"<html>login</html>"
+        tok, _ = oauth_issue(kind, cfg)
+        return 200, JSON_H, jdump({"token_type": "Bearer", "expires_in": cfg["lifetime"],
+                                   "ext_expires_in": cfg["lifetime"], "access_token": tok})
+
+    # github
+    a = h.headers.get("Authorization", "")
+    if not a.startswith("Bearer "):
+        return gh_err(401, "A JSON web token could not be decoded")
+    res, why = jwt_verify(a[7:].strip(), cfg["pubkey"])
+    if res is None:
+        return gh_err(401, "A JSON web token could not be decoded")
+    hdr, claims = res
+    with STATE.lock:
+        cfg["last"] = {"header": hdr, "claims": claims}
+    if cfg["revoked"]:
+        return gh_err(401, "A JSON web token could not be decoded")
+    iat, exp = claims.get("iat"), claims.get("exp")
+    if str(claims.get("iss")) != cfg["app_id"]:
+        return gh_err(401, "'Issuer' claim ('iss') must be the app's id")
+    if not isinstance(iat, int) or not isinstance(exp, int) or exp <= now:
+        return gh_err(401, "'Expiration time' claim ('exp') must be a numeric value representing "
+                      "the future time at which the assertion expires")
+    if exp - iat > 600 or exp > now + 600:
+        return gh_err(401, "'Expiration time' claim ('exp') is too far in the future")
+    if iat > now + 60:
+        return gh_err(401, "'Issued at' claim ('iat') must be an Integer representing the time "
+                      "that the assertion was issued")
+    if inst != cfg["installation_id"]:
+        return gh_err(404, "Not Found")
+    tok, texp = oauth_issue(kind, cfg)
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(texp)) + ".%03dZ" % (int(texp * 1000) % 1000)
+    return 201, JSON_H, jdump({"token": tok, "expires_at": stamp,
+                               "permissions": {"metadata": "read"}, "repository_selection": "all"})
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "cq-mock/1.0"
@@ -1240,10 +1484,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                          redact_path(rl.replace("\n", " ")[:200]) or "-", code))
 
     def read_body(self, keep=False):
-        """Read (and drop) the request body; with keep, self.req_body holds
-        it (at most 1 MB kept).  Returns its length."""
-        if keep:
-            self.req_body = b""
+        # keep=True: the first 1 MiB is kept in self.req_body (token routes,
+        # SigV4 routes)
+        self.req_body = b""
         te = self.headers.get("Transfer-Encoding", "")
         if "chunked" in te.lower():
             n = 0
@@ -1321,7 +1564,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.url_prefix = ""
         try:
             auth, auth_ok = self.auth_summary()
-            self.req_bytes = self.read_body(keep=route.startswith("/aws/"))
+            self.req_bytes = self.read_body(keep=is_oauth_route(route) or route.startswith("/aws/"))
             self.serve(method, route, qs, auth_ok)
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, socket.timeout):
             self.close_connection = True
@@ -1426,6 +1669,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                               "/".join(parts[3:]), "rich", acct=acct)
         if route.startswith("/replay/"):
             return replay(self, method, route[len("/replay/"):], qs)
+        if is_oauth_route(route):
+            return oauth_route(self, method, route)
         if route.startswith("/hostile/"):
             return self.hostile(route[len("/hostile/"):], q)
         if route.startswith("/echo/"):
@@ -1717,6 +1962,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     STATE.aws_skew = qint(q, "skew_s", 0, -10 ** 9, 10 ** 9)
                 out = {"ok": True, "skew_s": STATE.aws_skew, "keys": sorted(AWS_KEYS)}
             return 200, JSON_H, jdump(out)
+        if name == "oauth":
+            return oauth_control(q)
+        if name == "oauth_last":
+            with STATE.lock:
+                last = (STATE.oauth.get(q.get("kind", "")) or {}).get("last")
+            return 200, JSON_H, jdump({"last": last})
         if name == "fault":
             mode = q.get("mode", "")
             if mode not in FAULT_MODES:

@@ -28,6 +28,7 @@ extern void suite_sigv4(void);
 extern void suite_sigv4wire(void);
 extern void suite_xml(void);
 extern void suite_budget(void);
+extern void suite_cred(void);
 
 static const struct
 {
@@ -46,6 +47,7 @@ static const struct
 	{"sigv4wire", suite_sigv4wire},
 	{"xml", suite_xml},
 	{"budget", suite_budget},
+	{"cred", suite_cred},
 };
 
 const char *

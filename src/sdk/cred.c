@@ -1,0 +1,1367 @@
+/*-------------------------------------------------------------------------
+ *
+ * cred.c
+ *		  Credential providers: the bearer token a request carries, fetched
+ *		  from the identity a user holds and cached until shortly before it
+ *		  expires.
+ *
+ * Providers (CqpCredKind):
+ *	- static: a pasted token, returned as is; it cannot be refreshed.
+ *	- GCP service account: the key file's JSON gives client_email,
+ *	  private_key (PEM), private_key_id and token_uri.  An RS256 JWT
+ *	  (header kid = private_key_id; claims iss = client_email, scope,
+ *	  aud = token_uri, iat = now, exp = iat + 3600) is exchanged at
+ *	  token_uri (grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer,
+ *	  assertion=JWT) for {access_token, expires_in}.  Google's "Using OAuth
+ *	  2.0 for Server to Server Applications".
+ *	- Azure client credentials: POST {authority_url}/{tenant_id}/oauth2/
+ *	  v2.0/token with client_id, client_secret, scope (default the ARM
+ *	  scope) and grant_type=client_credentials -> {access_token,
+ *	  expires_in}.  Microsoft identity platform, "OAuth 2.0 client
+ *	  credentials flow".
+ *	- GitHub App: an RS256 app JWT (iss = app_id, iat = now - 60 against
+ *	  clock drift, exp = now + 540: GitHub refuses more than 10 minutes)
+ *	  sent as "Authorization: Bearer" to POST {api_url}/app/installations/
+ *	  {installation_id}/access_tokens -> 201 {token, expires_at (RFC 3339)}.
+ *
+ * Caching (cqp_cred_get): a token is reused until expiry minus the margin
+ * (default 60 s, at most half the token's lifetime, counted from the start
+ * of the request that fetched it, so a slow answer only makes it shorter).
+ * When it is stale, the first caller fetches on its own thread with the
+ * lock released; callers arriving meanwhile wait on a condition variable
+ * and share that fetch's token or error, so N threads make one request.
+ * A token with no expires_in is kept until a 401 invalidates it.
+ *
+ * How it will be wired (not yet: http.c/job.c are being restructured):
+ *	- The job gets a CqpCred (built by the FDW from the user mapping,
+ *	  kept per user mapping across scans so the token outlives a scan).
+ *	- Per request, before the transfer starts: cqp_cred_get -> the
+ *	  request's own "Authorization: Bearer" header (a per-request slist,
+ *	  not the job-wide one), the token remembered with the request.
+ *	- A 401: cqp_cred_invalidate(c, token the request carried) and one
+ *	  retry with a fresh cqp_cred_get; a second 401 is the error (SQLSTATE
+ *	  28000, HINT from cqp_cred_options_hint).  Passing the request's token
+ *	  makes N requests that fail together cause one refetch.
+ *	- cqp_cred_stats().auth_requests feeds EXPLAIN ANALYZE "Auth
+ *	  Requests".  A fetch blocks its caller: on the job's I/O thread it
+ *	  stalls other transfers for one token request (about once an hour);
+ *	  moving the fetch into the multi handle is a later step.
+ *
+ * Invariants:
+ *	- Token requests are requests like the others: cq_net_url_allowed on
+ *	  the URL (also checked in cqp_cred_new, so a refused token endpoint is
+ *	  an error before any scan), cq_net_addr_allowed on every resolved
+ *	  address (CURLOPT_OPENSOCKETFUNCTION), no proxy whatever the
+ *	  environment says, http/https only, redirects not followed, connect
+ *	  and total timeouts, retries with backoff on connection errors, 429
+ *	  and 5xx, a response size cap.
+ *	- Secrets: client_secret, static token, private keys (as EVP_PKEY),
+ *	  assertions, request bodies, response bodies and cached tokens live in
+ *	  malloc'd buffers that are wiped (OPENSSL_cleanse) before they are
+ *	  freed; jansson values that held them are wiped string by string.
+ *	  No CqError field is ever built from a secret; the API's own message
+ *	  is dropped if it repeats one (scrub_error).  jansson's parse error
+ *	  text (which quotes the input) is never used for the key JSON.
+ *	- A returned token contains only visible ASCII (it goes into a header:
+ *	  no CR/LF injection by a hostile token endpoint).
+ *	- Thread-safety: config fields are read-only after cqp_cred_new; the
+ *	  cache and stats are under `mu`; no lock is held during a request.
+ *
+ * Copyright (c) 2026, cq_fdw developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE				/* memmem, timegm */
+#endif
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+
+#include "cq_sdk_int.h"
+#include "cred.h"
+#include "jwt.h"
+
+#define CRED_MAX_RESPONSE	(1024 * 1024)	/* token responses are ~2 KiB */
+#define CRED_MAX_TOKEN		(64 * 1024)
+#define CRED_MAX_INPUT		(64 * 1024)	/* key JSON, secrets, ids */
+#define CRED_MAX_URL		2048
+#define CRED_RETRY_CAP_MS	5000
+#define GCP_JWT_LIFETIME	3600
+#define GITHUB_JWT_BACKDATE 60
+#define GITHUB_JWT_AHEAD	540		/* exp - iat = 600 s, GitHub's maximum */
+#define CRED_MAX_LIFETIME_S (7 * 86400)	/* a longer expires_in is taken as this */
+
+struct CqpCred
+{
+	CqpCredKind kind;
+
+	/* read-only after cqp_cred_new */
+	char	   *static_token;
+	CqpRsaKey  *key;
+	char	   *kid;			/* GCP private_key_id */
+	char	   *iss;			/* GCP client_email, GitHub app_id */
+	bool		iss_numeric;	/* GitHub: a numeric app id goes as a number */
+	char	   *token_url;
+	char	   *scope;
+	char	   *client_id;
+	char	   *client_secret;
+	char	   *allowed_hosts;
+	char	   *denied_addrs;
+	CqNetPolicy policy;			/* points at the two copies above */
+	long		connect_timeout_ms;
+	long		request_timeout_ms;
+	int			max_retries;
+	long		retry_base_ms;
+	bool		insecure;
+	char	   *ca_file;
+	char	   *user_agent;
+	long		margin_ms;
+
+	/* cache, under mu */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char	   *token;
+	int64_t		valid_until_ms; /* monotonic */
+	bool		fetching;
+	uint64_t	fetch_seq;		/* fetches completed */
+	bool		last_failed;
+	CqError		last_err;
+	CqpCredStats stats;
+};
+
+/* A fetched token: malloc'd, with its lifetime from t_ref (monotonic). */
+typedef struct Fetched
+{
+	char	   *token;
+	int64_t		t_ref_ms;
+	int64_t		lifetime_ms;	/* INT64_MAX: unknown, until a 401 */
+} Fetched;
+
+/* ------------------------------------------------------------------------
+ * Small helpers
+ * ------------------------------------------------------------------------ */
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static char *
+dup_or_null(const char *s, bool *oom)
+{
+	char	   *d;
+
+	if (s == NULL)
+		return NULL;
+	d = strdup(s);
+	if (d == NULL)
+		*oom = true;
+	return d;
+}
+
+/* Wipe every string of a JSON value (token responses, the key file). */
+static void
+json_wipe(json_t *v)
+{
+	const char *k;
+	json_t	   *e;
+	size_t		i;
+
+	if (json_is_string(v))
+		OPENSSL_cleanse((char *) json_string_value(v), json_string_length(v));
+	else if (json_is_object(v))
+	{
+		json_object_foreach(v, k, e)
+			json_wipe(e);
+	}
+	else if (json_is_array(v))
+	{
+		json_array_foreach(v, i, e)
+			json_wipe(e);
+	}
+}
+
+static void
+json_wipe_decref(json_t *v)
+{
+	if (v)
+		json_wipe(v);
+	json_decref(v);
+}
+
+/* Visible ASCII only (a token goes into a header). */
+static bool
+header_safe(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char) *s < 0x21 || (unsigned char) *s > 0x7e)
+			return false;
+	return true;
+}
+
+/*
+ * Make sure no field of err contains a secret (or its first 8 bytes, which
+ * survive truncation): the API's message is the only text not ours, and a
+ * server may echo what it was sent.  Any other hit clears the field.
+ */
+static void
+scrub_error(CqError *err, const char *const *secrets, int n)
+{
+	char	   *fields[] = {err->message, err->api_message, err->url, err->column,
+	err->path, err->unit, err->setting};
+	size_t		sizes[] = {sizeof(err->message), sizeof(err->api_message), sizeof(err->url),
+		sizeof(err->column), sizeof(err->path), sizeof(err->unit), sizeof(err->setting)};
+
+	for (int i = 0; i < n; i++)
+	{
+		const char *s = secrets[i];
+		size_t		probe;
+
+		if (s == NULL || *s == '\0')
+			continue;
+		probe = strlen(s) < 8 ? strlen(s) : 8;
+		for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
+			if (memmem(fields[f], strnlen(fields[f], sizes[f]), s, probe) != NULL)
+			{
+				OPENSSL_cleanse(fields[f], sizes[f]);
+				if (fields[f] == err->api_message)
+					snprintf(err->api_message, sizeof(err->api_message),
+							 "(the endpoint's message repeated a secret and is not shown)");
+				else if (fields[f] == err->message)
+					snprintf(err->message, sizeof(err->message), "token request failed");
+			}
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * A growable buffer that wipes what it lets go of
+ * ------------------------------------------------------------------------ */
+
+typedef struct Buf
+{
+	char	   *p;
+	size_t		n;
+	size_t		cap;
+	size_t		max;
+	bool		oom;
+	bool		too_big;
+} Buf;
+
+static void
+buf_putn(Buf *b, const char *s, size_t n)
+{
+	if (b->oom || b->too_big)
+		return;
+	if (b->n + n > b->max)
+	{
+		b->too_big = true;
+		return;
+	}
+	if (b->n + n + 1 > b->cap)
+	{
+		size_t		cap = b->cap ? b->cap : 512;
+		char	   *np;
+
+		while (cap < b->n + n + 1)
+			cap *= 2;
+		np = malloc(cap);		/* not realloc: the old copy is wiped */
+		if (np == NULL)
+		{
+			b->oom = true;
+			return;
+		}
+		if (b->p)
+		{
+			memcpy(np, b->p, b->n);
+			OPENSSL_cleanse(b->p, b->cap);
+			free(b->p);
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+static void
+buf_puts(Buf *b, const char *s)
+{
+	buf_putn(b, s, strlen(s));
+}
+
+static void
+buf_wipe(Buf *b)
+{
+	if (b->p)
+	{
+		OPENSSL_cleanse(b->p, b->cap);
+		free(b->p);
+	}
+	b->p = NULL;
+	b->n = b->cap = 0;
+	b->oom = b->too_big = false;
+}
+
+/* application/x-www-form-urlencoded "name=value", '&' before all but the first */
+static void
+form_add(Buf *b, const char *name, const char *value)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	if (b->n > 0)
+		buf_putn(b, "&", 1);
+	buf_puts(b, name);
+	buf_putn(b, "=", 1);
+	for (const unsigned char *p = (const unsigned char *) value; *p; p++)
+	{
+		if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~')
+			buf_putn(b, (const char *) p, 1);
+		else
+		{
+			char		e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+
+			buf_putn(b, e, 3);
+		}
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * One token request (POST), with retries
+ * ------------------------------------------------------------------------ */
+
+typedef struct Xfer
+{
+	const CqNetPolicy *policy;
+	Buf		   *resp;
+	bool		refused;
+	CqError		policy_err;
+} Xfer;
+
+static size_t
+xfer_write(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	Xfer	   *x = ud;
+	size_t		n = size * nmemb;
+
+	buf_putn(x->resp, ptr, n);
+	return (x->resp->oom || x->resp->too_big) ? 0 : n;
+}
+
+static curl_socket_t
+xfer_opensocket(void *ud, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+	Xfer	   *x = ud;
+
+	(void) purpose;
+	if (!cq_net_addr_allowed(x->policy, &addr->addr, &x->policy_err))
+	{
+		if (x->policy_err.kind == CQ_ERR_NONE)
+			cq_error_set(&x->policy_err, CQ_ERR_POLICY,
+						 "connection to this address is not allowed");
+		x->refused = true;
+		return CURL_SOCKET_BAD;
+	}
+	return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+}
+
+static void
+slist_wipe_free(struct curl_slist *l)
+{
+	for (struct curl_slist *s = l; s; s = s->next)
+		OPENSSL_cleanse(s->data, strlen(s->data));
+	curl_slist_free_all(l);
+}
+
+static void
+count_request(CqpCred *c)
+{
+	pthread_mutex_lock(&c->mu);
+	c->stats.auth_requests++;
+	pthread_mutex_unlock(&c->mu);
+}
+
+/*
+ * token_post
+ *		POST `body` to c->token_url with `headers` (NULL-terminated
+ *		"Name: value" lines, may hold a credential).  Retries connection
+ *		errors, timeouts, 429 and 5xx up to c->max_retries times.  true with
+ *		*status and *resp (caller wipes) when a response arrived (any
+ *		status); false and err otherwise.  *t_start_ms is the monotonic
+ *		start of the attempt that answered.
+ */
+static bool
+token_post(CqpCred *c, const char *const *headers, const char *body,
+		   long *status, Buf *resp, int64_t *t_start_ms, CqError *err)
+{
+	for (int attempt = 0;; attempt++)
+	{
+		CURL	   *e;
+		struct curl_slist *hl = NULL;
+		Xfer		x = {0};
+		CURLcode	rc;
+		bool		retry = false;
+		bool		oom = false;
+
+		buf_wipe(resp);
+		resp->max = CRED_MAX_RESPONSE;
+		if (!cq_net_url_allowed(&c->policy, c->token_url, err))
+		{
+			if (err->kind == CQ_ERR_NONE)
+				cq_error_set(err, CQ_ERR_POLICY, "token endpoint not allowed by the outbound policy");
+			cq_redact_url(c->token_url, err->url, sizeof(err->url));
+			return false;
+		}
+		e = curl_easy_init();
+		for (int i = 0; headers && headers[i]; i++)
+		{
+			struct curl_slist *nl = curl_slist_append(hl, headers[i]);
+
+			if (nl == NULL)
+			{
+				oom = true;
+				break;
+			}
+			hl = nl;
+		}
+		if (e == NULL || oom)
+		{
+			if (e)
+				curl_easy_cleanup(e);
+			slist_wipe_free(hl);
+			cq_error_set(err, CQ_ERR_NOMEM, "out of memory starting a token request");
+			return false;
+		}
+		x.policy = &c->policy;
+		x.resp = resp;
+		curl_easy_setopt(e, CURLOPT_URL, c->token_url);
+		curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+		/* never a proxy: the address check below must see the target */
+		curl_easy_setopt(e, CURLOPT_PROXY, "");
+		curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
+		curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+		curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+		curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent ? c->user_agent : "cq_fdw/0.1");
+		curl_easy_setopt(e, CURLOPT_POST, 1L);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);	/* not copied by curl */
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long) strlen(body));
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, hl);
+		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, xfer_write);
+		curl_easy_setopt(e, CURLOPT_WRITEDATA, &x);
+		curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, xfer_opensocket);
+		curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, &x);
+		curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) CRED_MAX_RESPONSE);
+		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
+		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->request_timeout_ms);
+		if (c->insecure)
+		{
+			curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+			curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+		}
+		if (c->ca_file)
+			curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
+
+		count_request(c);
+		*t_start_ms = mono_ms();
+		rc = curl_easy_perform(e);
+		*status = 0;
+		if (rc == CURLE_OK)
+			curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
+		curl_easy_cleanup(e);
+		slist_wipe_free(hl);
+
+		if (rc == CURLE_OK)
+		{
+			if ((*status == 429 || *status >= 500) && attempt < c->max_retries)
+				retry = true;
+			else
+				return true;
+		}
+		else if (x.refused)
+		{
+			*err = x.policy_err;
+			cq_redact_url(c->token_url, err->url, sizeof(err->url));
+			return false;
+		}
+		else if (resp->too_big || rc == CURLE_FILESIZE_EXCEEDED)
+		{
+			cq_error_set(err, CQ_ERR_LIMIT, "token response larger than %d bytes", CRED_MAX_RESPONSE);
+			cq_redact_url(c->token_url, err->url, sizeof(err->url));
+			return false;
+		}
+		else if (resp->oom)
+		{
+			cq_error_set(err, CQ_ERR_NOMEM, "out of memory reading a token response");
+			return false;
+		}
+		else
+		{
+			CqErrorKind kind;
+
+			switch (rc)
+			{
+				case CURLE_OPERATION_TIMEDOUT:
+					kind = CQ_ERR_TIMEOUT;
+					break;
+				case CURLE_COULDNT_RESOLVE_HOST:
+				case CURLE_COULDNT_CONNECT:
+				case CURLE_SSL_CONNECT_ERROR:
+				case CURLE_PEER_FAILED_VERIFICATION:
+				case CURLE_SSL_CACERT_BADFILE:
+					kind = CQ_ERR_CONNECT;
+					break;
+				default:
+					kind = CQ_ERR_TRANSFER;
+					break;
+			}
+			cq_error_set(err, kind, "token request failed: %s", curl_easy_strerror(rc));
+			cq_redact_url(c->token_url, err->url, sizeof(err->url));
+			if (attempt >= c->max_retries)
+				return false;
+			retry = true;
+		}
+		if (retry)
+		{
+			long		ms = c->retry_base_ms;
+
+			for (int i = 0; i < attempt && ms < CRED_RETRY_CAP_MS; i++)
+				ms *= 2;
+			sleep_ms(ms < CRED_RETRY_CAP_MS ? ms : CRED_RETRY_CAP_MS);
+		}
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * Responses
+ * ------------------------------------------------------------------------ */
+
+/* Who refused, and what the user should check, per provider. */
+static const char *
+refusal_text(CqpCredKind kind)
+{
+	switch (kind)
+	{
+		case CQP_CRED_GCP_SA:
+			return "the GCP token endpoint refused the service account key";
+		case CQP_CRED_AZURE_CLIENT:
+			return "the Azure token endpoint refused the client credentials";
+		case CQP_CRED_GITHUB_APP:
+			return "GitHub refused the app's JWT or installation";
+		default:
+			return "the token endpoint refused the request";
+	}
+}
+
+static const char *
+check_text(CqpCredKind kind)
+{
+	switch (kind)
+	{
+		case CQP_CRED_GCP_SA:
+			return "check service_account_key: the key may be deleted or disabled, or not belong to client_email";
+		case CQP_CRED_AZURE_CLIENT:
+			return "check tenant_id, client_id and client_secret: a client secret expires and can be revoked";
+		case CQP_CRED_GITHUB_APP:
+			return "check app_id, private_key and installation_id: the key may be revoked or the app uninstalled";
+		default:
+			return "check token";
+	}
+}
+
+/*
+ * A non-2xx token response -> err, with the API's message (OAuth2 "error"
+ * and "error_description", or GitHub's "message") sanitized.
+ */
+static void
+response_error(CqpCred *c, long status, const Buf *resp, CqError *err)
+{
+	json_t	   *j = resp->p ? json_loadb(resp->p, resp->n, 0, NULL) : NULL;
+	char		api[512] = "";
+
+	if (status == 429)
+		cq_error_set(err, CQ_ERR_RATE_LIMIT, "the token endpoint is rate limiting (HTTP 429) after retries");
+	else if (status >= 500)
+		cq_error_set(err, CQ_ERR_HTTP, "the token endpoint failed (HTTP %ld) after retries", status);
+	else if (status >= 400)
+		cq_error_set(err, CQ_ERR_HTTP, "%s (HTTP %ld): %s", refusal_text(c->kind), status,
+					 check_text(c->kind));
+	else
+		cq_error_set(err, CQ_ERR_HTTP, "the token endpoint answered HTTP %ld instead of a token", status);
+	err->http_status = (int) status;
+	if (json_is_object(j))
+	{
+		const char *e = json_string_value(json_object_get(j, "error"));
+		const char *d = json_string_value(json_object_get(j, "error_description"));
+		const char *m = json_string_value(json_object_get(j, "message"));
+
+		if (e && d)
+			snprintf(api, sizeof(api), "%s: %s", e, d);
+		else if (e || d || m)
+			snprintf(api, sizeof(api), "%s", e ? e : d ? d : m);
+	}
+	json_wipe_decref(j);
+	cqp_sanitize_copy(err->api_message, sizeof(err->api_message), api, strlen(api));
+	OPENSSL_cleanse(api, sizeof(api));
+	cq_redact_url(c->token_url, err->url, sizeof(err->url));
+}
+
+/* A token value from a response: checked and copied (malloc'd). */
+static char *
+take_token(json_t *v, const char *field, CqError *err)
+{
+	const char *s = json_string_value(v);
+	char	   *t;
+
+	if (s == NULL || *s == '\0')
+	{
+		cq_error_set(err, CQ_ERR_JSON, "the token response has no \"%s\"", field);
+		return NULL;
+	}
+	if (json_string_length(v) > CRED_MAX_TOKEN || !header_safe(s))
+	{
+		cq_error_set(err, CQ_ERR_JSON,
+					 "the token response's \"%s\" is not a usable token (too long, or characters not allowed in a header)",
+					 field);
+		return NULL;
+	}
+	t = strdup(s);
+	if (t == NULL)
+		cq_error_set(err, CQ_ERR_NOMEM, "out of memory reading a token");
+	return t;
+}
+
+/* expires_in seconds (hostile: any double) -> ms in [0, CRED_MAX_LIFETIME_S] */
+static int64_t
+lifetime_ms(double s)
+{
+	if (!(s > 0))				/* also NaN */
+		return 0;
+	if (s > CRED_MAX_LIFETIME_S)
+		s = CRED_MAX_LIFETIME_S;
+	return (int64_t) (s * 1000);
+}
+
+/* OAuth2 {access_token, expires_in} (GCP, Azure) */
+static bool
+parse_oauth_response(CqpCred *c, const Buf *resp, Fetched *out, CqError *err)
+{
+	json_t	   *j = resp->p ? json_loadb(resp->p, resp->n, 0, NULL) : NULL;
+	json_t	   *ei;
+
+	if (!json_is_object(j))
+	{
+		json_wipe_decref(j);
+		cq_error_set(err, CQ_ERR_JSON, "the token response is not a JSON object");
+		cq_redact_url(c->token_url, err->url, sizeof(err->url));
+		return false;
+	}
+	out->token = take_token(json_object_get(j, "access_token"), "access_token", err);
+	ei = json_object_get(j, "expires_in");
+	out->lifetime_ms = INT64_MAX;
+	if (json_is_number(ei))
+		out->lifetime_ms = lifetime_ms(json_number_value(ei));
+	else if (json_is_string(ei))	/* Azure AD v1 sends a string */
+	{
+		char	   *end;
+		double		v = strtod(json_string_value(ei), &end);
+
+		if (*end == '\0' && end != json_string_value(ei))
+			out->lifetime_ms = lifetime_ms(v);
+	}
+	json_wipe_decref(j);
+	if (out->token == NULL)
+	{
+		cq_redact_url(c->token_url, err->url, sizeof(err->url));
+		return false;
+	}
+	return true;
+}
+
+/* RFC 3339 "2016-07-11T22:14:10Z", fraction and offset optional -> ms */
+static bool
+parse_rfc3339(const char *s, int64_t *out_ms)
+{
+	struct tm	tm = {0};
+	int			n = 0;
+	int64_t		frac_ms = 0;
+	long		off = 0;
+	time_t		t;
+
+	if (sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+			   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 || n == 0)
+		return false;
+	s += n;
+	if (*s == '.')
+	{
+		int			digits = 0;
+
+		for (s++; isdigit((unsigned char) *s); s++, digits++)
+			if (digits < 3)
+				frac_ms = frac_ms * 10 + (*s - '0');
+		for (; digits < 3; digits++)
+			frac_ms *= 10;
+	}
+	if (*s == 'Z' || *s == 'z')
+		s++;
+	else if (*s == '+' || *s == '-')
+	{
+		int			hh,
+					mm;
+
+		if (sscanf(s + 1, "%2d:%2d", &hh, &mm) != 2)
+			return false;
+		off = (hh * 60L + mm) * 60L * (*s == '+' ? 1 : -1);
+		s += 6;
+	}
+	else
+		return false;
+	if (*s != '\0' || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31)
+		return false;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	t = timegm(&tm);
+	if (t == (time_t) -1)
+		return false;
+	*out_ms = ((int64_t) t - off) * 1000 + frac_ms;
+	return true;
+}
+
+/* ------------------------------------------------------------------------
+ * Fetching, per provider
+ * ------------------------------------------------------------------------ */
+
+/* POST a form, expect an OAuth2 token response. */
+static bool
+fetch_oauth_form(CqpCred *c, Buf *form, Fetched *out, CqError *err)
+{
+	static const char *const hdrs[] = {"Accept: application/json",
+		"Content-Type: application/x-www-form-urlencoded", NULL};
+	Buf			resp = {0};
+	long		status = 0;
+	bool		ok;
+
+	if (form->oom || form->too_big)
+	{
+		cq_error_set(err, CQ_ERR_NOMEM, "out of memory building a token request");
+		return false;
+	}
+	ok = token_post(c, hdrs, form->p, &status, &resp, &out->t_ref_ms, err);
+	if (ok && (status < 200 || status > 299))
+	{
+		response_error(c, status, &resp, err);
+		ok = false;
+	}
+	else if (ok)
+		ok = parse_oauth_response(c, &resp, out, err);
+	buf_wipe(&resp);
+	return ok;
+}
+
+static bool
+fetch_gcp(CqpCred *c, Fetched *out, CqError *err)
+{
+	int64_t		now = wall_ms() / 1000;
+	json_t	   *claims = json_pack("{s:s, s:s, s:s, s:I, s:I}", "iss", c->iss,
+								   "scope", c->scope, "aud", c->token_url,
+								   "iat", (json_int_t) now,
+								   "exp", (json_int_t) (now + GCP_JWT_LIFETIME));
+	char	   *jwt;
+	Buf			form = {.max = CRED_MAX_RESPONSE};
+	bool		ok;
+
+	if (claims == NULL)
+	{
+		cq_error_set(err, CQ_ERR_NOMEM, "out of memory building the JWT claims");
+		return false;
+	}
+	jwt = cqp_jwt_sign_rs256(c->key, c->kid, claims, err);
+	json_decref(claims);
+	if (jwt == NULL)
+		return false;
+	form_add(&form, "grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer");
+	form_add(&form, "assertion", jwt);
+	ok = fetch_oauth_form(c, &form, out, err);
+	{
+		const char *secrets[] = {jwt};
+
+		scrub_error(err, secrets, 1);
+	}
+	cqp_secret_free(jwt);
+	buf_wipe(&form);
+	return ok;
+}
+
+static bool
+fetch_azure(CqpCred *c, Fetched *out, CqError *err)
+{
+	Buf			form = {.max = CRED_MAX_RESPONSE};
+	bool		ok;
+
+	form_add(&form, "client_id", c->client_id);
+	form_add(&form, "client_secret", c->client_secret);
+	form_add(&form, "scope", c->scope);
+	form_add(&form, "grant_type", "client_credentials");
+	ok = fetch_oauth_form(c, &form, out, err);
+	{
+		const char *secrets[] = {c->client_secret};
+
+		scrub_error(err, secrets, 1);
+	}
+	buf_wipe(&form);
+	return ok;
+}
+
+static bool
+fetch_github(CqpCred *c, Fetched *out, CqError *err)
+{
+	int64_t		now = wall_ms() / 1000;
+	json_t	   *claims;
+	char	   *jwt;
+	Buf			auth = {.max = CRED_MAX_RESPONSE};
+	Buf			resp = {0};
+	long		status = 0;
+	bool		ok = false;
+
+	if (c->iss_numeric)
+		claims = json_pack("{s:I, s:I, s:I}", "iat", (json_int_t) (now - GITHUB_JWT_BACKDATE),
+						   "exp", (json_int_t) (now + GITHUB_JWT_AHEAD),
+						   "iss", (json_int_t) strtoll(c->iss, NULL, 10));
+	else
+		claims = json_pack("{s:I, s:I, s:s}", "iat", (json_int_t) (now - GITHUB_JWT_BACKDATE),
+						   "exp", (json_int_t) (now + GITHUB_JWT_AHEAD), "iss", c->iss);
+	if (claims == NULL)
+	{
+		cq_error_set(err, CQ_ERR_NOMEM, "out of memory building the JWT claims");
+		return false;
+	}
+	jwt = cqp_jwt_sign_rs256(c->key, NULL, claims, err);
+	json_decref(claims);
+	if (jwt == NULL)
+		return false;
+	buf_puts(&auth, "Authorization: Bearer ");
+	buf_puts(&auth, jwt);
+	if (auth.oom)
+		cq_error_set(err, CQ_ERR_NOMEM, "out of memory building a token request");
+	else
+	{
+		const char *hdrs[] = {"Accept: application/vnd.github+json",
+			"X-GitHub-Api-Version: 2022-11-28", auth.p, NULL};
+
+		ok = token_post(c, hdrs, "", &status, &resp, &out->t_ref_ms, err);
+	}
+	if (ok && (status < 200 || status > 299))
+	{
+		response_error(c, status, &resp, err);
+		ok = false;
+	}
+	else if (ok)
+	{
+		json_t	   *j = json_loadb(resp.p ? resp.p : "", resp.n, 0, NULL);
+		int64_t		exp_ms;
+
+		ok = false;
+		if (!json_is_object(j))
+			cq_error_set(err, CQ_ERR_JSON, "the installation token response is not a JSON object");
+		else if (!json_is_string(json_object_get(j, "expires_at"))
+				 || !parse_rfc3339(json_string_value(json_object_get(j, "expires_at")), &exp_ms))
+			cq_error_set(err, CQ_ERR_JSON, "the installation token response has no valid \"expires_at\"");
+		else if ((out->token = take_token(json_object_get(j, "token"), "token", err)) != NULL)
+		{
+			/* expires_at is wall time: convert at the moment of the answer */
+			out->t_ref_ms = mono_ms();
+			out->lifetime_ms = lifetime_ms((exp_ms - wall_ms()) / 1000.0);
+			ok = true;
+		}
+		json_wipe_decref(j);
+		if (!ok)
+			cq_redact_url(c->token_url, err->url, sizeof(err->url));
+	}
+	{
+		const char *secrets[] = {jwt};
+
+		scrub_error(err, secrets, 1);
+	}
+	buf_wipe(&resp);
+	buf_wipe(&auth);
+	cqp_secret_free(jwt);
+	return ok;
+}
+
+static bool
+fetch_token(CqpCred *c, Fetched *out, CqError *err)
+{
+	memset(out, 0, sizeof(*out));
+	switch (c->kind)
+	{
+		case CQP_CRED_GCP_SA:
+			return fetch_gcp(c, out, err);
+		case CQP_CRED_AZURE_CLIENT:
+			return fetch_azure(c, out, err);
+		case CQP_CRED_GITHUB_APP:
+			return fetch_github(c, out, err);
+		default:
+			cq_error_set(err, CQ_ERR_INTERNAL, "this credential cannot be fetched");
+			return false;
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * Construction
+ * ------------------------------------------------------------------------ */
+
+static bool
+check_input(const char *v, const char *name, CqError *err)
+{
+	if (v == NULL || *v == '\0')
+	{
+		cq_error_set(err, CQ_ERR_CONFIG, "%s is required", name);
+		return false;
+	}
+	if (strlen(v) > CRED_MAX_INPUT)
+	{
+		cq_error_set(err, CQ_ERR_CONFIG, "%s is longer than %d bytes", name, CRED_MAX_INPUT);
+		return false;
+	}
+	return true;
+}
+
+/* Only these characters (an id that goes into a URL path). */
+static bool
+check_id(const char *v, const char *name, const char *allowed_punct, bool digits_only,
+		 CqError *err)
+{
+	if (!check_input(v, name, err))
+		return false;
+	if (strlen(v) > 128)
+	{
+		cq_error_set(err, CQ_ERR_CONFIG, "%s is longer than 128 characters", name);
+		return false;
+	}
+	for (const char *p = v; *p; p++)
+		if (!(isdigit((unsigned char) *p)
+			  || (!digits_only && (isalpha((unsigned char) *p) || strchr(allowed_punct, *p)))))
+		{
+			cq_error_set(err, CQ_ERR_CONFIG, digits_only ? "%s must be a number"
+						 : "%s contains a character not allowed in it", name);
+			return false;
+		}
+	return true;
+}
+
+/* base URL without trailing slashes, then suffix: malloc'd */
+static char *
+join_url(const char *base, const char *a, const char *b, const char *c_)
+{
+	size_t		blen = strlen(base);
+	size_t		n;
+	char	   *u;
+
+	while (blen > 0 && base[blen - 1] == '/')
+		blen--;
+	n = blen + strlen(a) + strlen(b) + strlen(c_) + 1;
+	u = malloc(n);
+	if (u)
+		snprintf(u, n, "%.*s%s%s%s", (int) blen, base, a, b, c_);
+	return u;
+}
+
+static bool
+setup_gcp(CqpCred *c, const CqpCredConfig *cfg, bool *oom, CqError *err)
+{
+	json_error_t jerr;
+	json_t	   *j;
+	const char *type,
+			   *email,
+			   *pem,
+			   *kid,
+			   *uri;
+	bool		ok = false;
+
+	if (!check_input(cfg->service_account_key, "service_account_key", err))
+		return false;
+	j = json_loads(cfg->service_account_key, 0, &jerr);
+	if (!json_is_object(j))
+	{
+		/* not jerr.text: it quotes the input, which holds the key */
+		if (j == NULL)
+			cq_error_set(err, CQ_ERR_CONFIG,
+						 "service_account_key is not valid JSON (line %d, column %d); give the content of the key file",
+						 jerr.line, jerr.column);
+		else
+			cq_error_set(err, CQ_ERR_CONFIG, "service_account_key is not a JSON object");
+		json_wipe_decref(j);
+		return false;
+	}
+	type = json_string_value(json_object_get(j, "type"));
+	email = json_string_value(json_object_get(j, "client_email"));
+	pem = json_string_value(json_object_get(j, "private_key"));
+	kid = json_string_value(json_object_get(j, "private_key_id"));
+	uri = json_string_value(json_object_get(j, "token_uri"));
+	if (type && strcmp(type, "service_account") != 0)
+		cq_error_set(err, CQ_ERR_CONFIG,
+					 "service_account_key is not a service account key (its \"type\" is not \"service_account\")");
+	else if (email == NULL || *email == '\0')
+		cq_error_set(err, CQ_ERR_CONFIG, "service_account_key has no \"client_email\"");
+	else if (pem == NULL || *pem == '\0')
+		cq_error_set(err, CQ_ERR_CONFIG, "service_account_key has no \"private_key\"");
+	else if ((c->key = cqp_rsa_key_load(pem, strlen(pem), "the private_key of service_account_key", err)) != NULL)
+	{
+		c->iss = dup_or_null(email, oom);
+		c->kid = dup_or_null(kid, oom);
+		c->token_url = dup_or_null(uri && *uri ? uri : CQP_CRED_GCP_TOKEN_URI, oom);
+		c->scope = dup_or_null(cfg->scope ? cfg->scope : CQP_CRED_GCP_SCOPE, oom);
+		ok = true;
+	}
+	json_wipe_decref(j);
+	return ok;
+}
+
+static bool
+setup_azure(CqpCred *c, const CqpCredConfig *cfg, bool *oom, CqError *err)
+{
+	if (!check_id(cfg->tenant_id, "tenant_id", ".-", false, err)
+		|| !check_input(cfg->client_id, "client_id", err)
+		|| !check_input(cfg->client_secret, "client_secret", err))
+		return false;
+	c->client_id = dup_or_null(cfg->client_id, oom);
+	c->client_secret = dup_or_null(cfg->client_secret, oom);
+	c->scope = dup_or_null(cfg->scope ? cfg->scope : CQP_CRED_AZURE_SCOPE, oom);
+	c->token_url = join_url(cfg->authority_url ? cfg->authority_url : CQP_CRED_AZURE_AUTHORITY,
+							"/", cfg->tenant_id, "/oauth2/v2.0/token");
+	if (c->token_url == NULL)
+		*oom = true;
+	return true;
+}
+
+static bool
+setup_github(CqpCred *c, const CqpCredConfig *cfg, bool *oom, CqError *err)
+{
+	bool		digits = true;
+
+	if (!check_id(cfg->app_id, "app_id", "._-", false, err)
+		|| !check_id(cfg->installation_id, "installation_id", "", true, err)
+		|| !check_input(cfg->private_key, "private_key", err))
+		return false;
+	c->key = cqp_rsa_key_load(cfg->private_key, strlen(cfg->private_key), "private_key", err);
+	if (c->key == NULL)
+		return false;
+	for (const char *p = cfg->app_id; *p; p++)
+		if (!isdigit((unsigned char) *p))
+			digits = false;
+	c->iss_numeric = digits && strlen(cfg->app_id) <= 18;
+	c->iss = dup_or_null(cfg->app_id, oom);
+	c->token_url = join_url(cfg->api_url ? cfg->api_url : CQP_CRED_GITHUB_API,
+							"/app/installations/", cfg->installation_id, "/access_tokens");
+	if (c->token_url == NULL)
+		*oom = true;
+	return true;
+}
+
+/* cqp_cred_new: see cred.h */
+CqpCred *
+cqp_cred_new(const CqpCredConfig *cfg, CqError *err)
+{
+	CqpCred    *c;
+	bool		oom = false;
+	bool		ok;
+
+	if (cfg == NULL)
+	{
+		cq_error_set(err, CQ_ERR_INTERNAL, "no credential configuration");
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+	{
+		cq_error_set(err, CQ_ERR_NOMEM, "out of memory creating a credential");
+		return NULL;
+	}
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	c->kind = cfg->kind;
+	c->connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 10000;
+	c->request_timeout_ms = cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms : 30000;
+	c->max_retries = cfg->max_retries < 0 ? 0 : cfg->max_retries == 0 ? 2 : cfg->max_retries;
+	c->retry_base_ms = cfg->retry_base_ms > 0 ? cfg->retry_base_ms : 200;
+	c->margin_ms = cfg->margin_ms < 0 ? 0 : cfg->margin_ms == 0 ? CQP_CRED_MARGIN_MS : cfg->margin_ms;
+	c->insecure = cfg->insecure;
+	c->ca_file = dup_or_null(cfg->ca_file, &oom);
+	c->user_agent = dup_or_null(cfg->user_agent, &oom);
+	c->allowed_hosts = dup_or_null(cfg->policy.allowed_hosts, &oom);
+	c->denied_addrs = dup_or_null(cfg->policy.denied_addrs, &oom);
+	c->policy.allowed_hosts = c->allowed_hosts;
+	c->policy.denied_addrs = c->denied_addrs;
+	c->policy.allow_link_local = cfg->policy.allow_link_local;
+
+	switch (cfg->kind)
+	{
+		case CQP_CRED_STATIC:
+			ok = check_input(cfg->token, "token", err);
+			if (ok && !header_safe(cfg->token))
+			{
+				cq_error_set(err, CQ_ERR_CONFIG, "token contains spaces or control characters");
+				ok = false;
+			}
+			if (ok)
+				c->static_token = dup_or_null(cfg->token, &oom);
+			break;
+		case CQP_CRED_GCP_SA:
+			ok = setup_gcp(c, cfg, &oom, err);
+			break;
+		case CQP_CRED_AZURE_CLIENT:
+			ok = setup_azure(c, cfg, &oom, err);
+			break;
+		case CQP_CRED_GITHUB_APP:
+			ok = setup_github(c, cfg, &oom, err);
+			break;
+		default:
+			cq_error_set(err, CQ_ERR_INTERNAL, "unknown credential kind %d", (int) cfg->kind);
+			ok = false;
+			break;
+	}
+	if (ok && oom)
+	{
+		cq_error_set(err, CQ_ERR_NOMEM, "out of memory creating a credential");
+		ok = false;
+	}
+	if (ok && c->token_url)
+	{
+		if (strlen(c->token_url) > CRED_MAX_URL)
+		{
+			cq_error_set(err, CQ_ERR_CONFIG, "the token endpoint URL is longer than %d bytes", CRED_MAX_URL);
+			ok = false;
+		}
+		else if (!cqp_net_policy_validate(&c->policy, err))
+			ok = false;
+		else if (!cq_net_url_allowed(&c->policy, c->token_url, err))
+		{
+			if (err->kind == CQ_ERR_NONE)
+				cq_error_set(err, CQ_ERR_POLICY, "token endpoint not allowed by the outbound policy");
+			cq_redact_url(c->token_url, err->url, sizeof(err->url));
+			ok = false;
+		}
+	}
+	if (!ok)
+	{
+		const char *secrets[] = {cfg->token, cfg->client_secret};
+
+		scrub_error(err, secrets, 2);
+		cqp_cred_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* cqp_cred_free: see cred.h */
+void
+cqp_cred_free(CqpCred *c)
+{
+	if (c == NULL)
+		return;
+	cqp_secret_free(c->static_token);
+	cqp_secret_free(c->client_secret);
+	cqp_secret_free(c->token);
+	cqp_rsa_key_free(c->key);
+	free(c->kid);
+	free(c->iss);
+	free(c->token_url);
+	free(c->scope);
+	free(c->client_id);
+	free(c->allowed_hosts);
+	free(c->denied_addrs);
+	free(c->ca_file);
+	free(c->user_agent);
+	pthread_cond_destroy(&c->cv);
+	pthread_mutex_destroy(&c->mu);
+	OPENSSL_cleanse(&c->last_err, sizeof(c->last_err));
+	free(c);
+}
+
+/* cqp_cred_kind: see cred.h */
+CqpCredKind
+cqp_cred_kind(const CqpCred *c)
+{
+	return c->kind;
+}
+
+/* cqp_cred_options_hint: see cred.h */
+const char *
+cqp_cred_options_hint(const CqpCred *c)
+{
+	switch (c->kind)
+	{
+		case CQP_CRED_GCP_SA:
+			return "service_account_key";
+		case CQP_CRED_AZURE_CLIENT:
+			return "tenant_id, client_id, client_secret and authority_url";
+		case CQP_CRED_GITHUB_APP:
+			return "app_id, private_key and installation_id";
+		default:
+			return "token";
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * Get / invalidate / stats
+ * ------------------------------------------------------------------------ */
+
+static char *
+dup_token(const char *t, CqError *err)
+{
+	char	   *d = strdup(t);
+
+	if (d == NULL)
+		cq_error_set(err, CQ_ERR_NOMEM, "out of memory copying a token");
+	return d;
+}
+
+/* cqp_cred_get: see cred.h */
+char *
+cqp_cred_get(CqpCred *c, CqError *err)
+{
+	Fetched		f;
+	CqError		ferr;
+	bool		ok;
+	char	   *res = NULL;
+
+	if (c->kind == CQP_CRED_STATIC)
+	{
+		pthread_mutex_lock(&c->mu);
+		c->stats.cache_hits++;
+		pthread_mutex_unlock(&c->mu);
+		return dup_token(c->static_token, err);
+	}
+
+	pthread_mutex_lock(&c->mu);
+	for (;;)
+	{
+		uint64_t	seq;
+
+		if (c->token && mono_ms() < c->valid_until_ms)
+		{
+			c->stats.cache_hits++;
+			res = dup_token(c->token, err);
+			pthread_mutex_unlock(&c->mu);
+			return res;
+		}
+		if (!c->fetching)
+			break;
+		/* someone is fetching: wait for that fetch and share its result */
+		seq = c->fetch_seq;
+		while (c->fetching && c->fetch_seq == seq)
+			pthread_cond_wait(&c->cv, &c->mu);
+		if (c->fetch_seq != seq)
+		{
+			if (c->last_failed)
+			{
+				if (err)
+					*err = c->last_err;
+				pthread_mutex_unlock(&c->mu);
+				return NULL;
+			}
+			if (c->token)
+			{
+				/* fresh from the fetch we waited for, even if short-lived */
+				c->stats.cache_hits++;
+				res = dup_token(c->token, err);
+				pthread_mutex_unlock(&c->mu);
+				return res;
+			}
+		}
+	}
+	c->fetching = true;
+	pthread_mutex_unlock(&c->mu);
+
+	memset(&ferr, 0, sizeof(ferr));
+	ok = fetch_token(c, &f, &ferr);
+
+	pthread_mutex_lock(&c->mu);
+	c->fetching = false;
+	c->fetch_seq++;
+	if (ok)
+	{
+		int64_t		margin = c->margin_ms;
+
+		if (f.lifetime_ms != INT64_MAX && margin > f.lifetime_ms / 2)
+			margin = f.lifetime_ms / 2;
+		cqp_secret_free(c->token);
+		c->token = f.token;
+		c->valid_until_ms = f.lifetime_ms == INT64_MAX ? INT64_MAX
+			: f.t_ref_ms + f.lifetime_ms - margin;
+		c->last_failed = false;
+		c->stats.tokens_fetched++;
+		res = dup_token(c->token, err);
+	}
+	else
+	{
+		/* the old token is stale (or was refused): drop it */
+		cqp_secret_free(c->token);
+		c->token = NULL;
+		c->last_failed = true;
+		c->last_err = ferr;
+		c->stats.fetch_failures++;
+		if (err)
+			*err = ferr;
+	}
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	return res;
+}
+
+/* cqp_cred_invalidate: see cred.h */
+bool
+cqp_cred_invalidate(CqpCred *c, const char *token)
+{
+	if (c->kind == CQP_CRED_STATIC)
+		return false;
+	pthread_mutex_lock(&c->mu);
+	if (c->token && (token == NULL || strcmp(c->token, token) == 0))
+	{
+		cqp_secret_free(c->token);
+		c->token = NULL;
+		c->stats.invalidations++;
+	}
+	pthread_mutex_unlock(&c->mu);
+	return true;
+}
+
+/* cqp_cred_stats: see cred.h */
+void
+cqp_cred_stats(CqpCred *c, CqpCredStats *out)
+{
+	pthread_mutex_lock(&c->mu);
+	*out = c->stats;
+	pthread_mutex_unlock(&c->mu);
+}

@@ -1,0 +1,134 @@
+/*-------------------------------------------------------------------------
+ *
+ * cred.h
+ *		  Credential providers: where a request's bearer token comes from
+ *		  (private SDK API, cqp_ tier; see cred.c).
+ *
+ * Not installed; plugins must not include it.  No PostgreSQL header.
+ * Private for now: the FDW will reach it through the job parameters once
+ * http.c/job.c are wired (see cred.c's banner); plugins never need it.
+ *
+ * Copyright (c) 2026, cq_fdw developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CQ_CRED_H
+#define CQ_CRED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cq_sdk.h"
+
+typedef struct CqpCred CqpCred;
+
+typedef enum CqpCredKind
+{
+	CQP_CRED_STATIC = 0,		/* a pasted token (today's `token` option) */
+	CQP_CRED_GCP_SA,			/* GCP service-account key JSON */
+	CQP_CRED_AZURE_CLIENT,		/* Azure app registration, client secret */
+	CQP_CRED_GITHUB_APP			/* GitHub App id + private key */
+} CqpCredKind;
+
+/* Defaults */
+#define CQP_CRED_GCP_SCOPE		"https://www.googleapis.com/auth/cloud-platform"
+#define CQP_CRED_GCP_TOKEN_URI	"https://oauth2.googleapis.com/token"
+#define CQP_CRED_AZURE_AUTHORITY "https://login.microsoftonline.com"
+#define CQP_CRED_AZURE_SCOPE	"https://management.azure.com/.default"
+#define CQP_CRED_GITHUB_API		"https://api.github.com"
+#define CQP_CRED_MARGIN_MS		60000	/* refresh this long before expiry */
+
+/*
+ * What a provider is made from.  Every string is borrowed for the call
+ * (the provider copies what it keeps; secrets it keeps are wiped when it is
+ * freed).  Fields a kind does not use must be NULL/0.
+ */
+typedef struct CqpCredConfig
+{
+	CqpCredKind kind;
+
+	/* CQP_CRED_STATIC */
+	const char *token;
+
+	/* CQP_CRED_GCP_SA: the key file's JSON (client_email, private_key,
+	 * private_key_id, token_uri; token_uri defaults to Google's) */
+	const char *service_account_key;
+
+	/* GCP and Azure: the scope asked for (NULL: the CQP_CRED_*_SCOPE) */
+	const char *scope;
+
+	/* CQP_CRED_AZURE_CLIENT */
+	const char *tenant_id;		/* GUID or domain name */
+	const char *client_id;
+	const char *client_secret;
+	const char *authority_url;	/* NULL: CQP_CRED_AZURE_AUTHORITY */
+
+	/* CQP_CRED_GITHUB_APP */
+	const char *app_id;			/* numeric id or client id ("Iv1.xxx") */
+	const char *private_key;	/* PEM, PKCS#8 or PKCS#1 */
+	const char *installation_id;	/* digits (lookup per org: not yet) */
+	const char *api_url;		/* NULL: CQP_CRED_GITHUB_API */
+
+	/* Token requests: host policy (strings copied), limits */
+	CqNetPolicy policy;
+	long		connect_timeout_ms; /* 0: 10000 */
+	long		request_timeout_ms; /* 0: 30000 */
+	int			max_retries;	/* connection errors, 429, 5xx; <0: 0, 0: 2 */
+	long		retry_base_ms;	/* 0: 200 (doubles, capped at 5000) */
+	bool		insecure;		/* skip TLS verification */
+	const char *ca_file;
+	const char *user_agent;
+
+	/* Refresh a token this long before it expires (0: CQP_CRED_MARGIN_MS;
+	 * at most half the token's lifetime, so a short-lived token is still
+	 * reused).  <0: no margin. */
+	long		margin_ms;
+} CqpCredConfig;
+
+typedef struct CqpCredStats
+{
+	int64_t		auth_requests;	/* HTTP requests to a token endpoint,
+								 * retries included */
+	int64_t		tokens_fetched; /* successful fetches */
+	int64_t		fetch_failures; /* fetches that ended in an error */
+	int64_t		cache_hits;		/* gets answered from the cache */
+	int64_t		invalidations;	/* invalidates that dropped the token */
+} CqpCredStats;
+
+/*
+ * Make a provider.  Checks the configuration (parses the key JSON and the
+ * PEM key, checks ids and URLs against the policy) without any request:
+ * NULL and err (CQ_ERR_CONFIG naming the option, CQ_ERR_POLICY,
+ * CQ_ERR_NOMEM) on failure.  Free with cqp_cred_free.  Any thread.
+ */
+extern CqpCred *cqp_cred_new(const CqpCredConfig *cfg, CqError *err);
+extern void cqp_cred_free(CqpCred *c);
+extern CqpCredKind cqp_cred_kind(const CqpCred *c);
+/* Option names to check when the endpoint refuses (for a HINT). */
+extern const char *cqp_cred_options_hint(const CqpCred *c);
+
+/*
+ * The token to send now, as a malloc'd copy the caller wipes and frees
+ * with cqp_secret_free (jwt.h).  A cached token is returned while it is
+ * valid (until expiry minus the margin); otherwise one caller fetches a new
+ * one, on its own thread, while the others wait for that fetch and share
+ * its result (token or error): N concurrent callers make one fetch.  NULL
+ * and err on failure (the error never contains a secret).  Thread-safe;
+ * blocks for up to the retries' timeouts.
+ */
+extern char *cqp_cred_get(CqpCred *c, CqError *err);
+
+/*
+ * A request sent with `token` was refused (401): drop it so that the next
+ * get fetches a new one.  Pass the token the request carried: if the cache
+ * already holds a different one (another thread refreshed it), nothing is
+ * dropped, so N requests failing together cause one refetch.  NULL drops
+ * whatever is cached.  Returns true if a retry may get a different token
+ * (false for a static token: retrying is pointless).  Thread-safe.
+ */
+extern bool cqp_cred_invalidate(CqpCred *c, const char *token);
+
+/* Counters so far (EXPLAIN ANALYZE's "Auth Requests").  Thread-safe. */
+extern void cqp_cred_stats(CqpCred *c, CqpCredStats *out);
+
+#endif							/* CQ_CRED_H */
