@@ -20,6 +20,9 @@ const char *cqt_current = "";
 extern void suite_types(void);
 extern void suite_path(void);
 extern void suite_spec(void);
+extern void suite_spec_field(void);
+extern void suite_spec_table(void);
+extern void suite_spec_lookup(void);
 extern void suite_netpolicy(void);
 extern void suite_http(void);
 extern void suite_pagination(void);
@@ -38,6 +41,9 @@ static const struct
 	{"types", suite_types},
 	{"path", suite_path},
 	{"spec", suite_spec},
+	{"spec_field", suite_spec_field},
+	{"spec_table", suite_spec_table},
+	{"spec_lookup", suite_spec_lookup},
 	{"netpolicy", suite_netpolicy},
 	{"http", suite_http},
 	{"pagination", suite_pagination},
