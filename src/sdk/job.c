@@ -188,7 +188,7 @@ struct CqJob
 	CqpReq	   *lead;			/* in flight, may grow past the budget */
 };
 
-static void wake_locked(CqJob *job);
+static void cqp_job_wake_locked(CqJob *job);
 
 /* ------------------------------------------------------------------------
  * Small helpers
@@ -206,7 +206,7 @@ hash_str(const char *s)
 
 /* Record url in the unit's seen set; false if it was already there. */
 static bool
-seen_add(CqpUnit *u, const char *url)
+cqp_job_seen_add(CqpUnit *u, const char *url)
 {
 	uint64_t	h = hash_str(url);
 
@@ -229,7 +229,7 @@ seen_add(CqpUnit *u, const char *url)
 
 /* Copy a NUL-terminated string into a fixed buffer, truncating. */
 static void
-scopy(char *dst, size_t n, const char *src)
+cqp_job_scopy(char *dst, size_t n, const char *src)
 {
 	size_t		l = src ? strlen(src) : 0;
 
@@ -240,7 +240,7 @@ scopy(char *dst, size_t n, const char *src)
 }
 
 static void
-signal_fd(CqJob *job)
+cqp_job_signal_fd(CqJob *job)
 {
 	uint64_t	one = 1;
 	ssize_t		r = write(job->efd, &one, sizeof(one));
@@ -249,7 +249,7 @@ signal_fd(CqJob *job)
 }
 
 static void
-req_free(CqpReq *req)
+cqp_job_req_free(CqpReq *req)
 {
 	if (!req)
 		return;
@@ -260,7 +260,7 @@ req_free(CqpReq *req)
 
 /* New request of unit u; takes ownership of url.  job->mu held. */
 static CqpReq *
-new_req_locked(CqJob *job, CqpUnit *u, char *url, int64_t index, bool seq)
+cqp_job_new_req_locked(CqJob *job, CqpUnit *u, char *url, int64_t index, bool seq)
 {
 	CqpReq	   *r = calloc(1, sizeof(CqpReq));
 
@@ -279,7 +279,7 @@ new_req_locked(CqJob *job, CqpUnit *u, char *url, int64_t index, bool seq)
 }
 
 static void
-push_ready_locked(CqJob *job, CqpReq *r, bool front)
+cqp_job_push_ready_locked(CqJob *job, CqpReq *r, bool front)
 {
 	r->next = NULL;
 	if (front)
@@ -302,25 +302,25 @@ push_ready_locked(CqJob *job, CqpReq *r, bool front)
 }
 
 static void
-wake_locked(CqJob *job)
+cqp_job_wake_locked(CqJob *job)
 {
 	pthread_cond_broadcast(&job->cv);
 	if (job->multi)
 		curl_multi_wakeup(job->multi);
-	signal_fd(job);
+	cqp_job_signal_fd(job);
 }
 
 static void
-finish_locked(CqJob *job)
+cqp_job_finish_locked(CqJob *job)
 {
 	if (!job->finished && !job->failed)
 		job->finished = true;
 	atomic_store(&job->stop, true);
-	wake_locked(job);
+	cqp_job_wake_locked(job);
 }
 
 static void
-fail_job_locked(CqJob *job, const CqError *err)
+cqp_job_fail_job_locked(CqJob *job, const CqError *err)
 {
 	if (!job->failed && !job->finished)
 	{
@@ -330,11 +330,11 @@ fail_job_locked(CqJob *job, const CqError *err)
 		cqp_error_redact(&job->err, &job->params.cred);
 	}
 	atomic_store(&job->stop, true);
-	wake_locked(job);
+	cqp_job_wake_locked(job);
 }
 
 static void
-range_remove_locked(CqJob *job, CqpUnit *u)
+cqp_job_range_remove_locked(CqJob *job, CqpUnit *u)
 {
 	CqpUnit   **pp = &job->ranges_h;
 
@@ -354,7 +354,7 @@ range_remove_locked(CqJob *job, CqpUnit *u)
  * unit is active.  job->mu held.
  */
 static void
-unit_check_locked(CqJob *job, CqpUnit *u)
+cqp_job_unit_check_locked(CqJob *job, CqpUnit *u)
 {
 	while (u && !u->finished && u->outstanding == 0 && u->children == 0 &&
 		   !u->in_ranges)
@@ -367,10 +367,10 @@ unit_check_locked(CqJob *job, CqpUnit *u)
 			if (!u->failed && !atomic_load(&job->stop))
 			{
 				u->outstanding++;
-				push_ready_locked(job, r, false);
+				cqp_job_push_ready_locked(job, r, false);
 				return;
 			}
-			req_free(r);
+			cqp_job_req_free(r);
 		}
 		u->finished = true;
 		job->units_active--;
@@ -379,18 +379,18 @@ unit_check_locked(CqJob *job, CqpUnit *u)
 			u->children--;
 	}
 	if (job->units_active <= 0)
-		finish_locked(job);
+		cqp_job_finish_locked(job);
 }
 
 /* Drop a request whose work is over.  job->mu held. */
 static void
-req_done_locked(CqJob *job, CqpReq *req)
+cqp_job_req_done_locked(CqJob *job, CqpReq *req)
 {
 	CqpUnit    *u = req->unit;
 
-	req_free(req);
+	cqp_job_req_free(req);
 	u->outstanding--;
-	unit_check_locked(job, u);
+	cqp_job_unit_check_locked(job, u);
 	/* its body was released: a paused transfer may resume */
 	if (job->multi && atomic_load(&job->npaused) > 0)
 		curl_multi_wakeup(job->multi);
@@ -398,10 +398,10 @@ req_done_locked(CqJob *job, CqpReq *req)
 
 /* A unit failed: skip it (skip_failed_units) or fail the job.  mu held. */
 static void
-unit_fail_locked(CqJob *job, CqpUnit *u, CqError *err)
+cqp_job_unit_fail_locked(CqJob *job, CqpUnit *u, CqError *err)
 {
 	if (u && u->label[0] && !err->unit[0])
-		scopy(err->unit, sizeof(err->unit), u->label);
+		cqp_job_scopy(err->unit, sizeof(err->unit), u->label);
 	if (u && job->params.settings.skip_failed_units &&
 		err->kind != CQ_ERR_NOMEM && err->kind != CQ_ERR_INTERNAL &&
 		err->kind != CQ_ERR_CANCELED)
@@ -428,23 +428,23 @@ unit_fail_locked(CqJob *job, CqpUnit *u, CqError *err)
 			}
 		}
 		if (u->in_ranges)
-			range_remove_locked(job, u);
+			cqp_job_range_remove_locked(job, u);
 		if (u->deferred)
 		{
-			req_free(u->deferred);
+			cqp_job_req_free(u->deferred);
 			u->deferred = NULL;
 		}
 		return;
 	}
-	fail_job_locked(job, err);
+	cqp_job_fail_job_locked(job, err);
 }
 
 static void
-fail_req(CqJob *job, CqpReq *req, CqError *err)
+cqp_job_fail_req(CqJob *job, CqpReq *req, CqError *err)
 {
 	pthread_mutex_lock(&job->mu);
-	unit_fail_locked(job, req->unit, err);
-	req_done_locked(job, req);
+	cqp_job_unit_fail_locked(job, req->unit, err);
+	cqp_job_req_done_locked(job, req);
 	pthread_mutex_unlock(&job->mu);
 }
 
@@ -486,7 +486,7 @@ has_placeholder(const char *tmpl)
 }
 
 static void
-unit_free(CqpUnit *u)
+cqp_job_unit_free(CqpUnit *u)
 {
 	for (int i = 0; i < u->na; i++)
 	{
@@ -501,7 +501,7 @@ unit_free(CqpUnit *u)
 	free(u->origin_url);
 	free(u->range_url);
 	free(u->seen);
-	req_free(u->deferred);
+	cqp_job_req_free(u->deferred);
 	free(u);
 }
 
@@ -513,7 +513,7 @@ unit_free(CqpUnit *u)
  * Does not link it into the job (the caller does, under mu).
  */
 static CqpUnit *
-make_unit(CqJob *job, CqpUnit *parent, int na, const char *const *an,
+cqp_job_make_unit(CqJob *job, CqpUnit *parent, int na, const char *const *an,
 		  const char *const *av, const int *acol, const bool *aquery,
 		  CqpReq **first, CqError *err)
 {
@@ -728,7 +728,7 @@ make_unit(CqJob *job, CqpUnit *parent, int na, const char *const *an,
 	u->origin_url = strdup(url);
 	if (!u->origin_url)
 		goto oom;
-	seen_add(u, url);
+	cqp_job_seen_add(u, url);
 	{
 		CqpReq	   *r = calloc(1, sizeof(CqpReq));
 
@@ -748,17 +748,17 @@ oom:
 	cq_error_set(err, CQ_ERR_NOMEM, "out of memory building a request");
 fail:
 	if (u && u->label[0] && !err->unit[0])
-		scopy(err->unit, sizeof(err->unit), u->label);
+		cqp_job_scopy(err->unit, sizeof(err->unit), u->label);
 	free(path);
 	free(url);
 	if (u)
-		unit_free(u);
+		cqp_job_unit_free(u);
 	return NULL;
 }
 
 /* Link a new unit and queue its first request.  job->mu held. */
 static void
-add_unit_locked(CqJob *job, CqpUnit *u, CqpReq *first)
+cqp_job_add_unit_locked(CqJob *job, CqpUnit *u, CqpReq *first)
 {
 	u->all_next = job->units;
 	job->units = u;
@@ -766,7 +766,7 @@ add_unit_locked(CqJob *job, CqpUnit *u, CqpReq *first)
 	job->st.units++;
 	if (u->parent)
 		u->parent->children++;
-	push_ready_locked(job, first, false);
+	cqp_job_push_ready_locked(job, first, false);
 }
 
 /* One fan-out dimension: param takes each of values. */
@@ -807,7 +807,7 @@ split_list(const char *s, char **buf, const char ***items)
 }
 
 static int
-find_col(const CqTableDef *t, const char *name)
+cqp_job_find_col(const CqTableDef *t, const char *name)
 {
 	for (int i = 0; i < t->ncolumns; i++)
 		if (strcmp(t->columns[i].name, name) == 0)
@@ -830,7 +830,7 @@ op_bit(int op)
  * every unit.
  */
 static bool
-build_units(CqJob *job, CqError *err)
+cqp_job_build_units(CqJob *job, CqError *err)
 {
 	const CqTableDef *t = job->table;
 	const CqJobParams *p = &job->params;
@@ -865,7 +865,7 @@ build_units(CqJob *job, CqError *err)
 		if (kv->op == CQ_OP_EQ || kv->op == 0)
 		{
 			dims[nd].param = kd->param ? kd->param : kd->column;
-			dims[nd].col = find_col(t, kd->column);
+			dims[nd].col = cqp_job_find_col(t, kd->column);
 			dims[nd].query = (kd->in == CQ_IN_QUERY);
 			dims[nd].n = kv->nvalues;
 			dims[nd].values = (const char **) kv->values;
@@ -909,7 +909,7 @@ build_units(CqJob *job, CqError *err)
 			if (dims[nd].n < 0)
 				goto oom;
 			dims[nd].param = kd->param ? kd->param : kd->column;
-			dims[nd].col = find_col(t, kd->column);
+			dims[nd].col = cqp_job_find_col(t, kd->column);
 			dims[nd].query = (kd->in == CQ_IN_QUERY);
 			dims[nd].values = lists[i];
 			nd++;
@@ -947,10 +947,10 @@ build_units(CqJob *job, CqError *err)
 			acol[d] = dims[d].col;
 			aq[d] = dims[d].query;
 		}
-		u = make_unit(job, NULL, nd, an, av, acol, aq, &first, err);
+		u = cqp_job_make_unit(job, NULL, nd, an, av, acol, aq, &first, err);
 		if (!u)
 			goto done;
-		add_unit_locked(job, u, first);
+		cqp_job_add_unit_locked(job, u, first);
 		for (int d = nd - 1; d >= 0; d--)
 		{
 			if (++idx[d] < dims[d].n)
@@ -1067,10 +1067,10 @@ number_token(const char *s, size_t n, size_t i, bool *is_real, bool *unholdable)
  * Cheap pre-scan of a JSON text: nesting depth (strings skipped), string
  * lengths, numbers jansson cannot hold (*nbig counts them so the caller can
  * quote them: one such number must not fail the whole page) and reals
- * (*nreal: a numeric column needs their text, see quote_numbers).
+ * (*nreal: a numeric column needs their text, see cqp_job_quote_numbers).
  */
 static bool
-json_prescan(const char *s, size_t n, int maxdepth, size_t maxstr,
+cqp_job_json_prescan(const char *s, size_t n, int maxdepth, size_t maxstr,
 			 size_t *nbig, size_t *nreal, CqError *err)
 {
 	int			depth = 0;
@@ -1123,13 +1123,13 @@ json_prescan(const char *s, size_t n, int maxdepth, size_t maxstr,
 	return true;
 }
 
-/* Count what json_prescan counts, without its limits (for a member). */
+/* Count what cqp_job_json_prescan counts, without its limits (for a member). */
 static void
 count_numbers(const char *s, size_t n, size_t *nbig, size_t *nreal)
 {
 	CqError		unused;
 
-	json_prescan(s, n, INT32_MAX, SIZE_MAX, nbig, nreal, &unused);
+	cqp_job_json_prescan(s, n, INT32_MAX, SIZE_MAX, nbig, nreal, &unused);
 }
 
 /*
@@ -1141,7 +1141,7 @@ count_numbers(const char *s, size_t n, size_t *nbig, size_t *nreal)
  * the numbers quoted.  malloc'd; NULL on OOM.
  */
 static char *
-quote_numbers(const char *s, size_t n, size_t nq, bool all_reals, size_t *outlen)
+cqp_job_quote_numbers(const char *s, size_t n, size_t nq, bool all_reals, size_t *outlen)
 {
 	char	   *out = malloc(n + 2 * nq + 1);
 	size_t		o = 0;
@@ -1202,7 +1202,7 @@ quote_numbers(const char *s, size_t n, size_t nq, bool all_reals, size_t *outlen
  * invalid JSON or OOM.
  */
 static json_t *
-load_json(const char *s, size_t n, size_t flags, bool exact, json_error_t *jerr)
+cqp_job_load_json(const char *s, size_t n, size_t flags, bool exact, json_error_t *jerr)
 {
 	json_error_t scratch;
 	json_t	   *doc = NULL;
@@ -1218,7 +1218,7 @@ load_json(const char *s, size_t n, size_t flags, bool exact, json_error_t *jerr)
 	count_numbers(s, n, &nbig, &nreal);
 	if (nbig == 0 && (!exact || nreal == 0))
 		return exact ? json_loadb(s, n, flags, jerr) : NULL;
-	qb = quote_numbers(s, n, nbig + (exact ? nreal : 0), exact, &ql);
+	qb = cqp_job_quote_numbers(s, n, nbig + (exact ? nreal : 0), exact, &ql);
 	if (!qb)
 		return NULL;
 	doc = json_loadb(qb, ql, flags, jerr);
@@ -1228,7 +1228,7 @@ load_json(const char *s, size_t n, size_t flags, bool exact, json_error_t *jerr)
 
 /* Does any output column of the job read numeric values? */
 static bool
-job_reads_numeric(const CqJob *job)
+cqp_job_reads_numeric(const CqJob *job)
 {
 	for (int c = 0; c < job->params.nout; c++)
 		if (job->table->columns[job->params.out_cols[c]].type.base == CQ_T_NUMERIC)
@@ -1274,7 +1274,7 @@ rowvec_push(RowVec *rv, json_t *row)
 }
 
 static bool
-collect_rows(json_t *m, void *arg)
+cqp_job_collect_rows(json_t *m, void *arg)
 {
 	RowVec	   *rv = arg;
 
@@ -1299,25 +1299,25 @@ add_warning(CqJob *job, int c, const CqColumnDef *col, const CqError *verr)
 	pthread_mutex_lock(&job->wmu);
 	if (w->count++ == 0)
 	{
-		scopy(w->example, sizeof(w->example), verr->api_message);
-		scopy(w->path, sizeof(w->path), col->path);
-		scopy(w->message, sizeof(w->message), verr->message);
+		cqp_job_scopy(w->example, sizeof(w->example), verr->api_message);
+		cqp_job_scopy(w->path, sizeof(w->path), col->path);
+		cqp_job_scopy(w->message, sizeof(w->message), verr->message);
 		cqp_text_redact(w->example, sizeof(w->example), &job->params.cred);
 		cqp_text_redact(w->message, sizeof(w->message), &job->params.cred);
 	}
 	pthread_mutex_unlock(&job->wmu);
 }
 
-static bool parse_value(CqJob *job, int c, bool from_unit, json_t *v, json_t *tmp,
+static bool cqp_job_parse_value(CqJob *job, int c, bool from_unit, json_t *v, json_t *tmp,
 						CqArena *arena, CqValue *out, CqError *err);
 
 /*
  * Extract output column c of row into out.  false = strict value error.
- * nrow: the same row with every real as its text (quote_numbers), or NULL;
+ * nrow: the same row with every real as its text (cqp_job_quote_numbers), or NULL;
  * numeric columns read it.
  */
 static bool
-extract_value(CqJob *job, CqpUnit *u, json_t *row, json_t *nrow, int c,
+cqp_job_extract_value(CqJob *job, CqpUnit *u, json_t *row, json_t *nrow, int c,
 			  CqArena *arena, CqValue *out, CqError *err)
 {
 	const CqColumnDef *col = &job->table->columns[job->params.out_cols[c]];
@@ -1352,12 +1352,12 @@ extract_value(CqJob *job, CqpUnit *u, json_t *row, json_t *nrow, int c,
 		json_decref(tmp);
 		v = tmp = cp;
 	}
-	return parse_value(job, c, u->colval[c] >= 0, v, tmp, arena, out, err);
+	return cqp_job_parse_value(job, c, u->colval[c] >= 0, v, tmp, arena, out, err);
 }
 
 /* Release a batch's json references for rows [from, nrows). */
 static void
-decref_values(CqValue *vals, size_t n)
+cqp_job_decref_values(CqValue *vals, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 	{
@@ -1382,7 +1382,7 @@ decref_values(CqValue *vals, size_t n)
  * (and frees the batch) if the job has stopped.  Takes job->mu.
  */
 static bool
-push_batch(CqJob *job, BatchImpl *bi)
+cqp_job_push_batch(CqJob *job, BatchImpl *bi)
 {
 	CqBatch    *b = &bi->b;
 	bool		ok = true;
@@ -1398,7 +1398,7 @@ push_batch(CqJob *job, BatchImpl *bi)
 
 			if (remain < b->nrows)
 			{
-				decref_values(b->values + (size_t) (remain < 0 ? 0 : remain) * b->ncols,
+				cqp_job_decref_values(b->values + (size_t) (remain < 0 ? 0 : remain) * b->ncols,
 							  (size_t) (b->nrows - remain) * b->ncols);
 				b->nrows = remain < 0 ? 0 : (int) remain;
 			}
@@ -1412,9 +1412,9 @@ push_batch(CqJob *job, BatchImpl *bi)
 			job->out_h = b;
 		job->out_t = b;
 		atomic_fetch_add(&job->out_count, 1);
-		signal_fd(job);
+		cqp_job_signal_fd(job);
 		if (job->params.limit >= 0 && job->rows_queued >= job->params.limit)
-			finish_locked(job);
+			cqp_job_finish_locked(job);
 	}
 	pthread_mutex_unlock(&job->mu);
 	if (!ok)
@@ -1424,10 +1424,10 @@ push_batch(CqJob *job, BatchImpl *bi)
 
 /*
  * Build and queue batches of rows; adds their bytes to *bytes.  nrows:
- * the same rows for numeric columns (see extract_value), or NULL.
+ * the same rows for numeric columns (see cqp_job_extract_value), or NULL.
  */
 static bool
-emit_rows(CqJob *job, CqpUnit *u, json_t **rows, json_t **nrows, size_t n,
+cqp_job_emit_rows(CqJob *job, CqpUnit *u, json_t **rows, json_t **nrows, size_t n,
 		  size_t *bytes, CqError *err)
 {
 	const CqJobParams *p = &job->params;
@@ -1473,14 +1473,14 @@ emit_rows(CqJob *job, CqpUnit *u, json_t **rows, json_t **nrows, size_t n,
 				nrow = nown = nrow ? p->plugin->transform_row(job->table, nrow) : NULL;
 			}
 			for (int c = 0; c < ncols && !bad; c++)
-				if (!extract_value(job, u, row, nrow, c, arena,
+				if (!cqp_job_extract_value(job, u, row, nrow, c, arena,
 								   &vals[(size_t) r * ncols + c], err))
 					bad = true;
 			json_decref(own);
 			json_decref(nown);
 			if (bad)
 			{
-				decref_values(vals, (size_t) (r + 1) * ncols);
+				cqp_job_decref_values(vals, (size_t) (r + 1) * ncols);
 				cq_arena_free(arena);
 				free(bi);
 				return false;
@@ -1496,7 +1496,7 @@ emit_rows(CqJob *job, CqpUnit *u, json_t **rows, json_t **nrows, size_t n,
 		atomic_fetch_add(&job->acct->refs, 1);
 		cqp_acct_add(job->acct, bi->b.bytes);
 		*bytes += bi->b.bytes;
-		if (!push_batch(job, bi))
+		if (!cqp_job_push_batch(job, bi))
 			return true;
 	}
 	return true;
@@ -1521,9 +1521,9 @@ emit_rows(CqJob *job, CqpUnit *u, json_t **rows, json_t **nrows, size_t n,
  *	3. builds the pagination envelope (the body with the rows value replaced
  *	   by []) only when the pager reads the body (next URL/token, total).
  * Numeric columns get their own values of the members they read, with
- * numbers as strings of their text (fast_make_exact), and a real beyond a
+ * numbers as strings of their text (cqp_job_fast_make_exact), and a real beyond a
  * double's range is the string of its text for every column (the full path
- * quotes it likewise: see quote_numbers).
+ * quotes it likewise: see cqp_job_quote_numbers).
  * Anything unusual (invalid JSON, limits hit, integers beyond int64, a rows
  * path through an array, \u0000 ...) falls back to the
  * full-tree path before any row is emitted, so errors and edge cases behave
@@ -1585,13 +1585,13 @@ typedef struct FastScan
 	bool		oom;
 } FastScan;
 
-static const char *fast_value(FastScan *sc, const char *p, const char *end,
+static const char *cqp_job_fast_value(FastScan *sc, const char *p, const char *end,
 							  int level);
-static const char *fast_row_object(FastScan *sc, const char *p,
+static const char *cqp_job_fast_row_object(FastScan *sc, const char *p,
 								   const char *end, FastSpan *ks);
 
 static inline const char *
-fast_ws(const char *p, const char *end)
+cqp_job_fast_ws(const char *p, const char *end)
 {
 	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
 		p++;
@@ -1903,7 +1903,7 @@ fast_key_eq(const char *p, const char *q, bool esc, const char *key,
  * byte after the value, NULL to fall back to the full parser.
  */
 static const char *
-fast_value(FastScan *sc, const char *p, const char *end, int level)
+cqp_job_fast_value(FastScan *sc, const char *p, const char *end, int level)
 {
 	const FastRows *w = sc->want;
 	bool		target = (w && level == w->nseg);
@@ -1921,7 +1921,7 @@ fast_value(FastScan *sc, const char *p, const char *end, int level)
 		case '{':
 			if (++sc->depth > sc->maxdepth)
 				return NULL;
-			p = fast_ws(p + 1, end);
+			p = cqp_job_fast_ws(p + 1, end);
 			if (p < end && *p == '}')
 			{
 				sc->depth--;
@@ -1936,10 +1936,10 @@ fast_value(FastScan *sc, const char *p, const char *end, int level)
 
 				if (p >= end || *p != '"' || !(ke = fast_string(p, end, sc->maxstr, &esc)))
 					return NULL;
-				p = fast_ws(ke, end);
+				p = cqp_job_fast_ws(ke, end);
 				if (p >= end || *p != ':')
 					return NULL;
-				p = fast_ws(p + 1, end);
+				p = cqp_job_fast_ws(p + 1, end);
 				if (w && level >= 0 && level < w->nseg &&
 					fast_key_eq(k, ke, esc, w->seg[level], w->seglen[level]))
 				{
@@ -1950,7 +1950,7 @@ fast_value(FastScan *sc, const char *p, const char *end, int level)
 				{
 					const char *vs = p;
 
-					if (!(p = fast_value(sc, p, end, cl)))
+					if (!(p = cqp_job_fast_value(sc, p, end, cl)))
 						return NULL;
 					if (w && cl == w->nseg)
 					{
@@ -1958,10 +1958,10 @@ fast_value(FastScan *sc, const char *p, const char *end, int level)
 						sc->found.e = p;
 					}
 				}
-				p = fast_ws(p, end);
+				p = cqp_job_fast_ws(p, end);
 				if (p < end && *p == ',')
 				{
-					p = fast_ws(p + 1, end);
+					p = cqp_job_fast_ws(p + 1, end);
 					continue;
 				}
 				if (p < end && *p == '}')
@@ -1978,7 +1978,7 @@ fast_value(FastScan *sc, const char *p, const char *end, int level)
 				sc->arr_on_path = true;
 			if (target)
 				sc->count = 0;
-			p = fast_ws(p + 1, end);
+			p = cqp_job_fast_ws(p + 1, end);
 			if (p < end && *p == ']')
 			{
 				sc->depth--;
@@ -2010,9 +2010,9 @@ fast_value(FastScan *sc, const char *p, const char *end, int level)
 						slot = &sc->rs[sc->nrs * w1];
 						slot[0].p = p;
 						if (*p == '{')
-							p = fast_row_object(sc, p, end, slot + 1);
+							p = cqp_job_fast_row_object(sc, p, end, slot + 1);
 						else
-							p = fast_value(sc, p, end, -1);
+							p = cqp_job_fast_value(sc, p, end, -1);
 						if (!p)
 							return NULL;
 						slot[0].e = p;
@@ -2020,13 +2020,13 @@ fast_value(FastScan *sc, const char *p, const char *end, int level)
 						goto next_elem;
 					}
 				}
-				if (!(p = fast_value(sc, p, end, -1)))
+				if (!(p = cqp_job_fast_value(sc, p, end, -1)))
 					return NULL;
 		next_elem:
-				p = fast_ws(p, end);
+				p = cqp_job_fast_ws(p, end);
 				if (p < end && *p == ',')
 				{
-					p = fast_ws(p + 1, end);
+					p = cqp_job_fast_ws(p + 1, end);
 					continue;
 				}
 				if (p < end && *p == ']')
@@ -2061,7 +2061,7 @@ fast_value(FastScan *sc, const char *p, const char *end, int level)
  * keeps; p = NULL if absent).  Returns the byte after the object or NULL.
  */
 static const char *
-fast_row_object(FastScan *sc, const char *p, const char *end, FastSpan *ks)
+cqp_job_fast_row_object(FastScan *sc, const char *p, const char *end, FastSpan *ks)
 {
 	const FastPlan *fp = sc->plan;
 
@@ -2069,7 +2069,7 @@ fast_row_object(FastScan *sc, const char *p, const char *end, FastSpan *ks)
 		ks[k].p = NULL;
 	if (++sc->depth > sc->maxdepth)
 		return NULL;
-	p = fast_ws(p + 1, end);
+	p = cqp_job_fast_ws(p + 1, end);
 	if (p < end && *p == '}')
 	{
 		sc->depth--;
@@ -2085,11 +2085,11 @@ fast_row_object(FastScan *sc, const char *p, const char *end, FastSpan *ks)
 
 		if (p >= end || *p != '"' || !(ke = fast_string(p, end, sc->maxstr, &esc)))
 			return NULL;
-		p = fast_ws(ke, end);
+		p = cqp_job_fast_ws(ke, end);
 		if (p >= end || *p != ':')
 			return NULL;
-		vs = p = fast_ws(p + 1, end);
-		if (!(p = fast_value(sc, p, end, -1)))
+		vs = p = cqp_job_fast_ws(p + 1, end);
+		if (!(p = cqp_job_fast_value(sc, p, end, -1)))
 			return NULL;
 		klen = (size_t) (ke - k - 2);
 		for (int i = 0; i < fp->nkeys; i++)
@@ -2102,10 +2102,10 @@ fast_row_object(FastScan *sc, const char *p, const char *end, FastSpan *ks)
 				break;
 			}
 		}
-		p = fast_ws(p, end);
+		p = cqp_job_fast_ws(p, end);
 		if (p < end && *p == ',')
 		{
-			p = fast_ws(p + 1, end);
+			p = cqp_job_fast_ws(p + 1, end);
 			continue;
 		}
 		if (p < end && *p == '}')
@@ -2165,7 +2165,7 @@ fast_rows_init(FastRows *r, const char *pointer)
 }
 
 static void
-fast_plan_free(FastPlan *fp)
+cqp_job_fast_plan_free(FastPlan *fp)
 {
 	if (!fp)
 		return;
@@ -2223,7 +2223,7 @@ json_real_strtod(const char *p, size_t len)
  * of a double becomes the string of its text, as the full path quotes it.
  */
 static json_t *
-fast_make(const char *p, const char *e)
+cqp_job_fast_make(const char *p, const char *e)
 {
 	switch (*p)
 	{
@@ -2251,7 +2251,7 @@ fast_make(const char *p, const char *e)
 			return json_null();
 		case '{':
 		case '[':
-			return load_json(p, (size_t) (e - p), JSON_ALLOW_NUL, false, NULL);
+			return cqp_job_load_json(p, (size_t) (e - p), JSON_ALLOW_NUL, false, NULL);
 		default:
 			{
 				bool		is_int = true;
@@ -2264,7 +2264,7 @@ fast_make(const char *p, const char *e)
 						is_int = false;
 				if (is_int)
 				{
-					/* validated, and within int64 (fast_value checked) */
+					/* validated, and within int64 (cqp_job_fast_value checked) */
 					const char *q = p;
 					bool		neg = (*q == '-');
 					uint64_t	u = 0;
@@ -2293,23 +2293,23 @@ fast_make(const char *p, const char *e)
 }
 
 /*
- * fast_make for a numeric column: numbers keep their text (a string the
+ * cqp_job_fast_make for a numeric column: numbers keep their text (a string the
  * numeric type reads without loss), so do the numbers inside an object or
  * an array.
  */
 static json_t *
-fast_make_exact(const char *p, const char *e)
+cqp_job_fast_make_exact(const char *p, const char *e)
 {
 	if (*p == '-' || (*p >= '0' && *p <= '9'))
 		return json_stringn_nocheck(p, (size_t) (e - p));
 	if (*p == '{' || *p == '[')
-		return load_json(p, (size_t) (e - p), JSON_ALLOW_NUL, true, NULL);
-	return fast_make(p, e);
+		return cqp_job_load_json(p, (size_t) (e - p), JSON_ALLOW_NUL, true, NULL);
+	return cqp_job_fast_make(p, e);
 }
 
 /* Build the fast plan of a job, or NULL (OOM: the job uses the full path). */
 static FastPlan *
-fast_plan_new(CqJob *job)
+cqp_job_fast_plan_new(CqJob *job)
 {
 	const CqTableDef *t = job->table;
 	const CqJobParams *p = &job->params;
@@ -2326,7 +2326,7 @@ fast_plan_new(CqJob *job)
 	fp->tailwild = calloc((size_t) n + 1, sizeof(bool));
 	if (!fp->keys || !fp->keylen || !fp->colkey || !fp->tail || !fp->tailwild)
 	{
-		fast_plan_free(fp);
+		cqp_job_fast_plan_free(fp);
 		return NULL;
 	}
 	fast_rows_init(&fp->rows, t->rows);
@@ -2409,7 +2409,7 @@ fast_plan_new(CqJob *job)
 
 /* Is pointer `a` equal to `prefix` or below it (segment-wise)? */
 static bool
-pointer_within(const char *a, const char *prefix)
+cqp_job_pointer_within(const char *a, const char *prefix)
 {
 	size_t		n = strlen(prefix);
 
@@ -2462,7 +2462,7 @@ apply_transform(const CqColumnDef *col, json_t *v)
  * transform: it is already what the user wrote in the WHERE clause).
  */
 static bool
-parse_value(CqJob *job, int c, bool from_unit, json_t *v, json_t *tmp,
+cqp_job_parse_value(CqJob *job, int c, bool from_unit, json_t *v, json_t *tmp,
 			CqArena *arena, CqValue *out, CqError *err)
 {
 	const CqColumnDef *col = &job->table->columns[job->params.out_cols[c]];
@@ -2500,8 +2500,8 @@ parse_value(CqJob *job, int c, bool from_unit, json_t *v, json_t *tmp,
 		{
 			*err = verr;
 			err->kind = CQ_ERR_VALUE;
-			scopy(err->column, sizeof(err->column), col->name);
-			scopy(err->path, sizeof(err->path), col->path);
+			cqp_job_scopy(err->column, sizeof(err->column), col->name);
+			cqp_job_scopy(err->path, sizeof(err->path), col->path);
 			return false;
 		}
 		add_warning(job, c, col, &verr);
@@ -2513,7 +2513,7 @@ parse_value(CqJob *job, int c, bool from_unit, json_t *v, json_t *tmp,
 
 /*
  * One row through the fast path, its members already located in ks (by
- * fast_row_object).  Returns 1 on success, 0 on a strict value error or OOM
+ * cqp_job_fast_row_object).  Returns 1 on success, 0 on a strict value error or OOM
  * (err filled), -1 if the row must go through jansson (nothing of it is
  * left in vals).  kv is scratch space of nkeys entries.
  */
@@ -2542,7 +2542,7 @@ fast_row(CqJob *job, const FastPlan *fp, CqpUnit *u, const FastSpan *ks,
 
 			if (ks[k].p && job->table->columns[job->params.out_cols[c]].type.base == CQ_T_NUMERIC)
 			{
-				if (!kvn[k] && !(kvn[k] = fast_make_exact(ks[k].p, ks[k].e)))
+				if (!kvn[k] && !(kvn[k] = cqp_job_fast_make_exact(ks[k].p, ks[k].e)))
 				{
 					rc = -1;
 					break;
@@ -2551,7 +2551,7 @@ fast_row(CqJob *job, const FastPlan *fp, CqpUnit *u, const FastSpan *ks,
 			}
 			else if (ks[k].p)
 			{
-				if (!kv[k] && !(kv[k] = fast_make(ks[k].p, ks[k].e)))
+				if (!kv[k] && !(kv[k] = cqp_job_fast_make(ks[k].p, ks[k].e)))
 				{
 					rc = -1;
 					break;
@@ -2569,7 +2569,7 @@ fast_row(CqJob *job, const FastPlan *fp, CqpUnit *u, const FastSpan *ks,
 			else
 				v = base;
 		}
-		if (!parse_value(job, c, u->colval[c] >= 0, v, tmp, arena, &vals[c], err))
+		if (!cqp_job_parse_value(job, c, u->colval[c] >= 0, v, tmp, arena, &vals[c], err))
 		{
 			rc = 0;
 			c++;
@@ -2578,7 +2578,7 @@ fast_row(CqJob *job, const FastPlan *fp, CqpUnit *u, const FastSpan *ks,
 	}
 	if (rc == -1)
 	{
-		decref_values(vals, (size_t) c);
+		cqp_job_decref_values(vals, (size_t) c);
 		memset(vals, 0, (size_t) ncols * sizeof(CqValue));
 	}
 	for (int k = 0; k < 2 * fp->nkeys; k++)
@@ -2592,7 +2592,7 @@ slow_row(CqJob *job, CqpUnit *u, const char *p, const char *e,
 		 CqArena *arena, CqValue *vals, CqError *err)
 {
 	json_error_t jerr;
-	json_t	   *row = load_json(p, (size_t) (e - p), JSON_DECODE_ANY | JSON_ALLOW_NUL,
+	json_t	   *row = cqp_job_load_json(p, (size_t) (e - p), JSON_DECODE_ANY | JSON_ALLOW_NUL,
 								false, &jerr);
 	json_t	   *nrow = NULL;
 	int			c;
@@ -2605,15 +2605,15 @@ slow_row(CqJob *job, CqpUnit *u, const char *p, const char *e,
 		cq_error_set(err, CQ_ERR_JSON, "invalid JSON in response: %s", txt);
 		return false;
 	}
-	if (job_reads_numeric(job) &&
-		!(nrow = load_json(p, (size_t) (e - p), JSON_DECODE_ANY | JSON_ALLOW_NUL, true, NULL)))
+	if (cqp_job_reads_numeric(job) &&
+		!(nrow = cqp_job_load_json(p, (size_t) (e - p), JSON_DECODE_ANY | JSON_ALLOW_NUL, true, NULL)))
 	{
 		json_decref(row);
 		cq_error_set(err, CQ_ERR_NOMEM, "out of memory");
 		return false;
 	}
 	for (c = 0; c < job->params.nout; c++)
-		if (!extract_value(job, u, row, nrow, c, arena, &vals[c], err))
+		if (!cqp_job_extract_value(job, u, row, nrow, c, arena, &vals[c], err))
 		{
 			json_decref(row);	/* the caller releases vals */
 			json_decref(nrow);
@@ -2631,7 +2631,7 @@ slow_row(CqJob *job, CqpUnit *u, const char *p, const char *e,
  * (err filled).
  */
 static int
-fast_page(CqJob *job, CqpUnit *u, const char *text, size_t len,
+cqp_job_fast_page(CqJob *job, CqpUnit *u, const char *text, size_t len,
 		  json_t **doc, size_t *nrows, size_t *bytes, CqError *err)
 {
 	const CqJobSettings *s = &job->params.settings;
@@ -2662,8 +2662,8 @@ fast_page(CqJob *job, CqpUnit *u, const char *text, size_t len,
 	if (!rows->ok)
 		return 0;
 	if (need_doc && (rows->nseg == 0 ||
-					 (u->pager.next && pointer_within(t->next, rows->pointer)) ||
-					 (u->pager.total && pointer_within(t->total, rows->pointer))))
+					 (u->pager.next && cqp_job_pointer_within(t->next, rows->pointer)) ||
+					 (u->pager.total && cqp_job_pointer_within(t->total, rows->pointer))))
 		return 0;
 
 	/* 1. validate everything, find the rows and their members */
@@ -2673,19 +2673,19 @@ fast_page(CqJob *job, CqpUnit *u, const char *text, size_t len,
 	sc.want = rows;
 	sc.plan = fp;
 	w1 = 1 + (size_t) fp->nkeys;
-	q = fast_ws(text, end);
+	q = cqp_job_fast_ws(text, end);
 	if (q >= end || (*q != '{' && *q != '['))
 		return 0;
 	{
 		const char *root = q;
 
-		q = fast_value(&sc, q, end, 0);
+		q = cqp_job_fast_value(&sc, q, end, 0);
 		if (sc.oom)
 		{
 			free(sc.rs);
 			goto oom;
 		}
-		if (!q || fast_ws(q, end) != end || sc.arr_on_path ||
+		if (!q || cqp_job_fast_ws(q, end) != end || sc.arr_on_path ||
 			(rows->nseg > 0 && !sc.found.p))
 		{
 			/* (no rows value: the full-tree path counts it as missing) */
@@ -2735,7 +2735,7 @@ fast_page(CqJob *job, CqpUnit *u, const char *text, size_t len,
 				one.maxdepth = FAST_MAX_DEPTH;
 				one.maxstr = SIZE_MAX;
 				one.plan = fp;
-				fast_row_object(&one, sc.found.p, sc.found.e, spans + 1);
+				cqp_job_fast_row_object(&one, sc.found.p, sc.found.e, spans + 1);
 			}
 		}
 	}
@@ -2754,11 +2754,11 @@ fast_page(CqJob *job, CqpUnit *u, const char *text, size_t len,
 			memcpy(env, text, pre);
 			memcpy(env + pre, "[]", 2);
 			memcpy(env + pre + 2, sc.found.e, post);
-			*doc = load_json(env, pre + post + 2, JSON_ALLOW_NUL, false, NULL);
+			*doc = cqp_job_load_json(env, pre + post + 2, JSON_ALLOW_NUL, false, NULL);
 			free(env);
 		}
 		else
-			*doc = load_json(text, len, JSON_ALLOW_NUL, false, NULL);
+			*doc = cqp_job_load_json(text, len, JSON_ALLOW_NUL, false, NULL);
 		if (!*doc)
 			goto oom;			/* validated: only OOM fails */
 	}
@@ -2800,7 +2800,7 @@ fast_page(CqJob *job, CqpUnit *u, const char *text, size_t len,
 				rc = 1;
 			if (rc <= 0)
 			{
-				decref_values(vals, (r + 1) * (size_t) ncols);
+				cqp_job_decref_values(vals, (r + 1) * (size_t) ncols);
 				cq_arena_free(arena);
 				free(bi);
 				goto fail;
@@ -2815,7 +2815,7 @@ fast_page(CqJob *job, CqpUnit *u, const char *text, size_t len,
 		atomic_fetch_add(&job->acct->refs, 1);
 		cqp_acct_add(job->acct, bi->b.bytes);
 		*bytes += bi->b.bytes;
-		if (!push_batch(job, bi))
+		if (!cqp_job_push_batch(job, bi))
 			break;
 	}
 	*nrows = n;
@@ -2897,7 +2897,7 @@ spawn_children(CqJob *job, CqpUnit *u, json_t **rows, size_t n, CqError *err)
 
 			if (strcmp(kd->param ? kd->param : kd->column, param) == 0)
 			{
-				acol[k] = find_col(job->table, kd->column);
+				acol[k] = cqp_job_find_col(job->table, kd->column);
 				aq[k] = (kd->in == CQ_IN_QUERY);
 			}
 		}
@@ -2918,15 +2918,15 @@ spawn_children(CqJob *job, CqpUnit *u, json_t **rows, size_t n, CqError *err)
 		if (!ok)
 			continue;
 		memset(&cerr, 0, sizeof(cerr));
-		child = make_unit(job, u, na, an, av, acol, aq, &first, &cerr);
+		child = cqp_job_make_unit(job, u, na, an, av, acol, aq, &first, &cerr);
 		pthread_mutex_lock(&job->mu);
 		if (child)
 		{
-			add_unit_locked(job, child, first);
+			cqp_job_add_unit_locked(job, child, first);
 			started++;
 		}
 		else
-			unit_fail_locked(job, NULL, &cerr);
+			cqp_job_unit_fail_locked(job, NULL, &cerr);
 		pthread_mutex_unlock(&job->mu);
 	}
 done:
@@ -2966,7 +2966,7 @@ process_page(CqJob *job, CqpReq *req)
 		goto release;
 	if (bodylen > 0)
 	{
-		int			frc = fast_page(job, u, req->body.data, bodylen, &doc,
+		int			frc = cqp_job_fast_page(job, u, req->body.data, bodylen, &doc,
 									&fast_nrows, &batch_bytes, &err);
 
 		if (frc < 0)
@@ -2979,11 +2979,11 @@ process_page(CqJob *job, CqpReq *req)
 		size_t		nbig = 0,
 					nreal = 0;
 
-		if (!json_prescan(req->body.data, bodylen, s->max_json_depth, s->max_string_bytes,
+		if (!cqp_job_json_prescan(req->body.data, bodylen, s->max_json_depth, s->max_string_bytes,
 						  &nbig, &nreal, &err))
 			goto fail;
-		if (nreal > 0 && !u->is_parent && job_reads_numeric(job) &&
-			!(ndoc = load_json(req->body.data, bodylen, JSON_ALLOW_NUL, true, NULL)))
+		if (nreal > 0 && !u->is_parent && cqp_job_reads_numeric(job) &&
+			!(ndoc = cqp_job_load_json(req->body.data, bodylen, JSON_ALLOW_NUL, true, NULL)))
 		{
 			cq_error_set(&err, CQ_ERR_NOMEM, "out of memory");
 			goto fail;
@@ -2991,7 +2991,7 @@ process_page(CqJob *job, CqpReq *req)
 		if (nbig > 0)
 		{
 			size_t		ql = 0;
-			char	   *qb = quote_numbers(req->body.data, bodylen, nbig, false, &ql);
+			char	   *qb = cqp_job_quote_numbers(req->body.data, bodylen, nbig, false, &ql);
 
 			if (!qb)
 			{
@@ -3030,17 +3030,17 @@ process_page(CqJob *job, CqpReq *req)
 	if (doc && !fast)
 	{
 		if (u->rows)
-			rows_found = cq_path_each(u->rows, doc, collect_rows, &rv) > 0;
+			rows_found = cq_path_each(u->rows, doc, cqp_job_collect_rows, &rv) > 0;
 		else
-			collect_rows(doc, &rv);
+			cqp_job_collect_rows(doc, &rv);
 	}
 	if (ndoc && doc && !fast)
 	{
 		/* the same rows, in the same order: quoting changes no structure */
 		if (u->rows)
-			cq_path_each(u->rows, ndoc, collect_rows, &nrv);
+			cq_path_each(u->rows, ndoc, cqp_job_collect_rows, &nrv);
 		else
-			collect_rows(ndoc, &nrv);
+			cqp_job_collect_rows(ndoc, &nrv);
 		if (nrv.oom)
 			rv.oom = true;
 	}
@@ -3064,7 +3064,7 @@ process_page(CqJob *job, CqpReq *req)
 		if (nchildren < 0)
 			goto fail;
 	}
-	else if (!emit_rows(job, u, rv.v, nrv.n == rv.n ? nrv.v : NULL, rv.n,
+	else if (!cqp_job_emit_rows(job, u, rv.v, nrv.n == rv.n ? nrv.v : NULL, rv.n,
 						&batch_bytes, &err))
 		goto fail;
 
@@ -3099,7 +3099,7 @@ process_page(CqJob *job, CqpReq *req)
 	{
 		if (nx.kind == CQP_NEXT_URL)
 		{
-			if (!seen_add(u, nx.url))
+			if (!cqp_job_seen_add(u, nx.url))
 			{
 				/* the API sent us back to a page we already read: stop */
 				job->st.loops_stopped++;
@@ -3107,7 +3107,7 @@ process_page(CqJob *job, CqpReq *req)
 			}
 			else
 			{
-				CqpReq	   *r = new_req_locked(job, u, nx.url, nx.index, true);
+				CqpReq	   *r = cqp_job_new_req_locked(job, u, nx.url, nx.index, true);
 
 				if (r && u->is_parent && u->children > 0)
 				{
@@ -3115,7 +3115,7 @@ process_page(CqJob *job, CqpReq *req)
 					u->deferred = r;
 				}
 				else if (r)
-					push_ready_locked(job, r, false);
+					cqp_job_push_ready_locked(job, r, false);
 			}
 			nx.url = NULL;
 		}
@@ -3141,7 +3141,7 @@ process_page(CqJob *job, CqpReq *req)
 	}
 	free(nx.url);
 	atomic_fetch_sub(&job->parsing, 1);
-	req_done_locked(job, req);
+	cqp_job_req_done_locked(job, req);
 	pthread_mutex_unlock(&job->mu);
 	return;
 
@@ -3152,21 +3152,21 @@ fail:
 	free(nrv.v);
 	cq_redact_url(req->url, err.url, sizeof(err.url));
 	pthread_mutex_lock(&job->mu);
-	unit_fail_locked(job, u, &err);
+	cqp_job_unit_fail_locked(job, u, &err);
 	atomic_fetch_sub(&job->parsing, 1);
-	req_done_locked(job, req);
+	cqp_job_req_done_locked(job, req);
 	pthread_mutex_unlock(&job->mu);
 	return;
 
 release:
 	pthread_mutex_lock(&job->mu);
 	atomic_fetch_sub(&job->parsing, 1);
-	req_done_locked(job, req);
+	cqp_job_req_done_locked(job, req);
 	pthread_mutex_unlock(&job->mu);
 }
 
 static void *
-worker_main(void *arg)
+cqp_job_worker_main(void *arg)
 {
 	CqJob	   *job = arg;
 
@@ -3242,7 +3242,7 @@ may_grow(CqJob *job, const CqpReq *req, size_t want)
 }
 
 static bool
-io_grow(void *ud, CqpReq *req, size_t n)
+cqp_job_io_grow(void *ud, CqpReq *req, size_t n)
 {
 	CqJob	   *job = ud;
 	size_t		want = req->charged + n;
@@ -3322,17 +3322,17 @@ take_req_locked(CqJob *job)
 	{
 		if (u->failed || u->range_cur > u->range_to)
 		{
-			range_remove_locked(job, u);
-			unit_check_locked(job, u);
+			cqp_job_range_remove_locked(job, u);
+			cqp_job_unit_check_locked(job, u);
 			continue;
 		}
 		snprintf(num, sizeof(num), "%" PRId64, u->range_cur);
 		url = cqp_url_set_param(u->range_url, u->range_param, num);
-		r = url ? new_req_locked(job, u, url, u->range_cur, false) : NULL;
+		r = url ? cqp_job_new_req_locked(job, u, url, u->range_cur, false) : NULL;
 		u->range_cur += u->range_step;
 		if (u->range_cur > u->range_to)
 		{
-			range_remove_locked(job, u);
+			cqp_job_range_remove_locked(job, u);
 			/* move on fairly: nothing else to do for this unit's range */
 		}
 		if (r)
@@ -3359,7 +3359,7 @@ start_transfers(CqJob *job)
 		req = take_req_locked(job);
 		if (req && (req->unit->failed || atomic_load(&job->stop)))
 		{
-			req_done_locked(job, req);
+			cqp_job_req_done_locked(job, req);
 			pthread_mutex_unlock(&job->mu);
 			continue;
 		}
@@ -3375,8 +3375,8 @@ start_transfers(CqJob *job)
 							 (long long) cap);
 				snprintf(err.setting, sizeof(err.setting), "max_pages");
 				cq_redact_url(req->url, err.url, sizeof(err.url));
-				fail_job_locked(job, &err);
-				req_done_locked(job, req);
+				cqp_job_fail_job_locked(job, &err);
+				cqp_job_req_done_locked(job, req);
 				pthread_mutex_unlock(&job->mu);
 				break;
 			}
@@ -3391,13 +3391,13 @@ start_transfers(CqJob *job)
 		if (!cqp_http_prepare(&job->http, req,
 							  cqp_url_same_origin(req->url, req->unit->origin_url), &err))
 		{
-			fail_req(job, req, &err);
+			cqp_job_fail_req(job, req, &err);
 			continue;
 		}
 		if (curl_multi_add_handle(job->multi, req->easy) != CURLM_OK)
 		{
 			cq_error_set(&err, CQ_ERR_INTERNAL, "cannot add a transfer");
-			fail_req(job, req, &err);
+			cqp_job_fail_req(job, req, &err);
 			continue;
 		}
 		{
@@ -3486,7 +3486,7 @@ on_done(CqJob *job, CURL *easy, CURLcode rc)
 			{
 				cqp_http_reset(req);
 				pthread_mutex_lock(&job->mu);
-				push_ready_locked(job, req, true);
+				cqp_job_push_ready_locked(job, req, true);
 				pthread_mutex_unlock(&job->mu);
 				break;
 			}
@@ -3502,13 +3502,13 @@ on_done(CqJob *job, CURL *easy, CURLcode rc)
 			break;
 		case CQP_FAIL:
 			cqp_http_reset(req);
-			fail_req(job, req, &err);
+			cqp_job_fail_req(job, req, &err);
 			break;
 	}
 }
 
 static void *
-io_main(void *arg)
+cqp_job_io_main(void *arg)
 {
 	CqJob	   *job = arg;
 
@@ -3529,7 +3529,7 @@ io_main(void *arg)
 				CqpReq	   *r = job->timers;
 
 				job->timers = r->next;
-				push_ready_locked(job, r, true);
+				cqp_job_push_ready_locked(job, r, true);
 			}
 			pthread_mutex_unlock(&job->mu);
 		}
@@ -3564,7 +3564,7 @@ io_main(void *arg)
 
 		job->inflight_h = r->next;
 		curl_multi_remove_handle(job->multi, r->easy);
-		req_free(r);
+		cqp_job_req_free(r);
 	}
 	job->inflight = 0;
 	job->lead = NULL;
@@ -3574,7 +3574,7 @@ io_main(void *arg)
 		CqpReq	   *r = job->timers;
 
 		job->timers = r->next;
-		req_free(r);
+		cqp_job_req_free(r);
 	}
 	return NULL;
 }
@@ -3849,14 +3849,14 @@ job_destroy(CqJob *job)
 		CqpReq	   *r = job->ready_h;
 
 		job->ready_h = r->next;
-		req_free(r);
+		cqp_job_req_free(r);
 	}
 	while (job->parse_h)
 	{
 		CqpReq	   *r = job->parse_h;
 
 		job->parse_h = r->next;
-		req_free(r);
+		cqp_job_req_free(r);
 	}
 	while ((b = job->out_h) != NULL)
 	{
@@ -3866,7 +3866,7 @@ job_destroy(CqJob *job)
 	while ((u = job->units) != NULL)
 	{
 		job->units = u->all_next;
-		unit_free(u);
+		cqp_job_unit_free(u);
 	}
 	if (job->multi)
 		curl_multi_cleanup(job->multi);
@@ -3878,7 +3878,7 @@ job_destroy(CqJob *job)
 			cq_path_free(job->map_paths[i]);
 	free(job->map_paths);
 	cq_path_free(job->total);
-	fast_plan_free(job->fast);
+	cqp_job_fast_plan_free(job->fast);
 	if (job->efd >= 0)
 		close(job->efd);
 	free(job->workers);
@@ -4003,7 +4003,7 @@ cqp_job_feed_end(CqJob *job)
 		job->ready_h = r->next;
 		if (!job->ready_h)
 			job->ready_t = NULL;
-		req_done_locked(job, r);
+		cqp_job_req_done_locked(job, r);
 	}
 	pthread_mutex_unlock(&job->mu);
 }
@@ -4072,14 +4072,14 @@ job_start(const CqJobParams *params, bool offline, CqError *err)
 	}
 	job->st.budget_bytes = job->params.settings.memory_budget;
 #ifdef CQ_NO_FAST_EXTRACT		/* build flag: measure the full-parse path */
-	(void) fast_plan_new;
+	(void) cqp_job_fast_plan_new;
 #else
-	job->fast = fast_plan_new(job);
+	job->fast = cqp_job_fast_plan_new(job);
 #endif
 	if (!cqp_http_init(&job->http, &job->params, job->acct, err))
 		goto fail;
 	job->http.stop = &job->stop;
-	job->http.grow = io_grow;
+	job->http.grow = cqp_job_io_grow;
 	job->http.grow_ud = job;
 
 	/* paths the loader does not compile */
@@ -4118,18 +4118,18 @@ job_start(const CqJobParams *params, bool offline, CqError *err)
 
 	/* no thread exists yet: no lock contention, but keep the contract */
 	pthread_mutex_lock(&job->mu);
-	if (!build_units(job, err))
+	if (!cqp_job_build_units(job, err))
 	{
 		pthread_mutex_unlock(&job->mu);
 		goto fail;
 	}
 	if (job->units_active == 0)
-		finish_locked(job);
+		cqp_job_finish_locked(job);
 	pthread_mutex_unlock(&job->mu);
 
 	if (!atomic_load(&job->stop))
 	{
-		if (!offline && !start_thread(&job->io, io_main, job))
+		if (!offline && !start_thread(&job->io, cqp_job_io_main, job))
 		{
 			cq_error_set(err, CQ_ERR_INTERNAL, "cannot start the I/O thread");
 			goto fail;
@@ -4137,7 +4137,7 @@ job_start(const CqJobParams *params, bool offline, CqError *err)
 		job->io_started = !offline;
 		for (int i = 0; i < job->params.settings.workers; i++)
 		{
-			if (!start_thread(&job->workers[i], worker_main, job))
+			if (!start_thread(&job->workers[i], cqp_job_worker_main, job))
 			{
 				cq_error_set(err, CQ_ERR_INTERNAL, "cannot start a parse worker");
 				cq_job_free(job);
@@ -4250,10 +4250,10 @@ cq_job_cancel(CqJob *job)
 
 		memset(&e, 0, sizeof(e));
 		cq_error_set(&e, CQ_ERR_CANCELED, "canceled");
-		fail_job_locked(job, &e);
+		cqp_job_fail_job_locked(job, &e);
 	}
 	atomic_store(&job->stop, true);
-	wake_locked(job);
+	cqp_job_wake_locked(job);
 	pthread_mutex_unlock(&job->mu);
 }
 
@@ -4323,7 +4323,7 @@ cq_batch_free(CqBatch *b)
 
 	if (!b)
 		return;
-	decref_values(b->values, (size_t) b->nrows * (size_t) b->ncols);
+	cqp_job_decref_values(b->values, (size_t) b->nrows * (size_t) b->ncols);
 	if (b->arena)
 		cq_arena_free(b->arena);
 	if (bi->acct)
