@@ -107,7 +107,7 @@ c_locale_init(void)
 }
 
 static locale_t
-get_c_locale(void)
+cqp_types_get_c_locale(void)
 {
 	pthread_once(&c_locale_once, c_locale_init);
 	return c_locale;
@@ -160,19 +160,19 @@ cq_type_parse(const char *name, CqColType *out)
  * Small helpers
  * ------------------------------------------------------------------------ */
 static inline int
-lc(int c)
+cqp_types_lc(int c)
 {
 	return (c >= 'A' && c <= 'Z') ? c + 32 : c;
 }
 
 static inline bool
-isdig(int c)
+cqp_types_isdig(int c)
 {
 	return c >= '0' && c <= '9';
 }
 
 static inline int
-hexv(int c)
+cqp_types_hexv(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -185,12 +185,12 @@ hexv(int c)
 
 /* case-insensitive equality of s[0..len) with a lower-case literal */
 static bool
-eq_ci(const char *s, size_t len, const char *lit)
+cqp_types_eq_ci(const char *s, size_t len, const char *lit)
 {
 	size_t		i;
 
 	for (i = 0; i < len; i++)
-		if (lit[i] == '\0' || lc((unsigned char) s[i]) != lit[i])
+		if (lit[i] == '\0' || cqp_types_lc((unsigned char) s[i]) != lit[i])
 			return false;
 	return lit[len] == '\0';
 }
@@ -213,7 +213,7 @@ days_from_civil(int64_t y, int m, int d)
 }
 
 static void
-civil_from_days(int64_t z, int *y, int *m, int *d)
+cqp_types_civil_from_days(int64_t z, int *y, int *m, int *d)
 {
 	int64_t		era,
 				doe,
@@ -244,7 +244,7 @@ days_in_month(int y, int m)
 
 /* strict [-+]?digits -> int64, no overflow */
 static bool
-parse_i64(const char *s, size_t len, int64_t *out)
+cqp_types_parse_i64(const char *s, size_t len, int64_t *out)
 {
 	size_t		i = 0;
 	bool		neg = false;
@@ -317,13 +317,13 @@ decimal_syntax(const char *s, size_t len, bool *strict, long *exp_out)
 	*strict = false;
 	if (i < len && (s[i] == '-' || s[i] == '+'))
 		i++;
-	while (i < len && isdig((unsigned char) s[i]))
+	while (i < len && cqp_types_isdig((unsigned char) s[i]))
 		i++, nint++;
 	if (i < len && s[i] == '.')
 	{
 		dot = true;
 		i++;
-		while (i < len && isdig((unsigned char) s[i]))
+		while (i < len && cqp_types_isdig((unsigned char) s[i]))
 			i++, nfrac++;
 	}
 	if (nint == 0 && nfrac == 0)
@@ -337,7 +337,7 @@ decimal_syntax(const char *s, size_t len, bool *strict, long *exp_out)
 		i++;
 		if (i < len && (s[i] == '-' || s[i] == '+'))
 			eneg = s[i++] == '-';
-		while (i < len && isdig((unsigned char) s[i]))
+		while (i < len && cqp_types_isdig((unsigned char) s[i]))
 		{
 			if (ex < 100000000)
 				ex = ex * 10 + (s[i] - '0');
@@ -358,7 +358,7 @@ decimal_syntax(const char *s, size_t len, bool *strict, long *exp_out)
  * Out of range (overflow, or underflow to zero) fails.
  */
 static bool
-parse_double(const char *s, size_t len, double *out)
+cqp_types_parse_double(const char *s, size_t len, double *out)
 {
 	char		buf[128];
 	const char *p = s;
@@ -380,9 +380,9 @@ parse_double(const char *s, size_t len, double *out)
 			neg = s[0] == '-';
 			o = 1;
 		}
-		if (eq_ci(s, len, "nan"))
+		if (cqp_types_eq_ci(s, len, "nan"))
 			*out = NAN;
-		else if (eq_ci(s + o, len - o, "infinity") || eq_ci(s + o, len - o, "inf"))
+		else if (cqp_types_eq_ci(s + o, len - o, "infinity") || cqp_types_eq_ci(s + o, len - o, "inf"))
 			*out = neg ? -INFINITY : INFINITY;
 		else
 			return false;
@@ -407,7 +407,7 @@ parse_double(const char *s, size_t len, double *out)
 	}
 	errno = 0;
 	/* newlocale("C") cannot really fail; fall back rather than crash */
-	d = get_c_locale() ? strtod_l(p, &end, get_c_locale()) : strtod(p, &end);
+	d = cqp_types_get_c_locale() ? strtod_l(p, &end, cqp_types_get_c_locale()) : strtod(p, &end);
 	if (end != p + len)
 		return false;
 	if (errno == ERANGE && (isinf(d) || d == 0.0))
@@ -418,7 +418,7 @@ parse_double(const char *s, size_t len, double *out)
 
 /* int64 -> decimal text; buf >= 21 bytes; returns length */
 static size_t
-fmt_i64(int64_t v, char *buf)
+cqp_types_fmt_i64(int64_t v, char *buf)
 {
 	char		tmp[24];
 	size_t		n = 0,
@@ -439,7 +439,7 @@ fmt_i64(int64_t v, char *buf)
 }
 
 static size_t
-fmt_u64(uint64_t u, char *buf)
+cqp_types_fmt_u64(uint64_t u, char *buf)
 {
 	char		tmp[24];
 	size_t		n = 0,
@@ -461,9 +461,9 @@ fmt_u64(uint64_t u, char *buf)
  * infinities as PostgreSQL spells them.  buf >= 32 bytes.
  */
 static size_t
-fmt_double(double d, char *buf)
+cqp_types_fmt_double(double d, char *buf)
 {
-	locale_t	loc = get_c_locale(),
+	locale_t	loc = cqp_types_get_c_locale(),
 				old;
 	int			prec;
 	int			n = 0;
@@ -491,7 +491,7 @@ fmt_double(double d, char *buf)
 
 /* Set out null and err to a value error; returns false. */
 static bool
-value_fail(CqValue *out, CqError *err, CqType t, json_t *v, const char *reason)
+cqp_types_value_fail(CqValue *out, CqError *err, CqType t, json_t *v, const char *reason)
 {
 	out->isnull = 1;
 	if (err == NULL)
@@ -527,7 +527,7 @@ value_fail(CqValue *out, CqError *err, CqType t, json_t *v, const char *reason)
 }
 
 static bool
-nomem(CqValue *out, CqError *err)
+cqp_types_nomem(CqValue *out, CqError *err)
 {
 	out->isnull = 1;
 	cq_error_set(err, CQ_ERR_NOMEM, "out of memory");
@@ -539,7 +539,7 @@ nomem(CqValue *out, CqError *err)
  * ------------------------------------------------------------------------ */
 
 static bool
-p_bool(json_t *v, CqValue *out, CqError *err)
+cqp_types_p_bool(json_t *v, CqValue *out, CqError *err)
 {
 	switch (json_typeof(v))
 	{
@@ -568,16 +568,16 @@ p_bool(json_t *v, CqValue *out, CqError *err)
 				const char *s = json_string_value(v);
 				size_t		len = json_string_length(v);
 
-				if (eq_ci(s, len, "true") || eq_ci(s, len, "t") ||
-					eq_ci(s, len, "yes") || eq_ci(s, len, "y") ||
-					eq_ci(s, len, "on") || eq_ci(s, len, "1"))
+				if (cqp_types_eq_ci(s, len, "true") || cqp_types_eq_ci(s, len, "t") ||
+					cqp_types_eq_ci(s, len, "yes") || cqp_types_eq_ci(s, len, "y") ||
+					cqp_types_eq_ci(s, len, "on") || cqp_types_eq_ci(s, len, "1"))
 				{
 					out->u.b = true;
 					return true;
 				}
-				if (eq_ci(s, len, "false") || eq_ci(s, len, "f") ||
-					eq_ci(s, len, "no") || eq_ci(s, len, "n") ||
-					eq_ci(s, len, "off") || eq_ci(s, len, "0"))
+				if (cqp_types_eq_ci(s, len, "false") || cqp_types_eq_ci(s, len, "f") ||
+					cqp_types_eq_ci(s, len, "no") || cqp_types_eq_ci(s, len, "n") ||
+					cqp_types_eq_ci(s, len, "off") || cqp_types_eq_ci(s, len, "0"))
 				{
 					out->u.b = false;
 					return true;
@@ -587,11 +587,11 @@ p_bool(json_t *v, CqValue *out, CqError *err)
 		default:
 			break;
 	}
-	return value_fail(out, err, CQ_T_BOOL, v, NULL);
+	return cqp_types_value_fail(out, err, CQ_T_BOOL, v, NULL);
 }
 
 static bool
-p_int(json_t *v, CqValue *out, CqError *err)
+cqp_types_p_int(json_t *v, CqValue *out, CqError *err)
 {
 	if (json_is_integer(v))
 	{
@@ -603,9 +603,9 @@ p_int(json_t *v, CqValue *out, CqError *err)
 		double		d = json_real_value(v);
 
 		if (d != floor(d))
-			return value_fail(out, err, CQ_T_INT, v, "not an integer");
+			return cqp_types_value_fail(out, err, CQ_T_INT, v, "not an integer");
 		if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0))
-			return value_fail(out, err, CQ_T_INT, v, "out of range");
+			return cqp_types_value_fail(out, err, CQ_T_INT, v, "out of range");
 		out->u.i = (int64_t) d;
 		return true;
 	}
@@ -615,7 +615,7 @@ p_int(json_t *v, CqValue *out, CqError *err)
 		size_t		len = json_string_length(v);
 		bool		strict;
 
-		if (parse_i64(s, len, &out->u.i))
+		if (cqp_types_parse_i64(s, len, &out->u.i))
 			return true;
 		if (len > 0 && decimal_syntax(s, len, &strict, NULL))
 		{
@@ -624,25 +624,25 @@ p_int(json_t *v, CqValue *out, CqError *err)
 
 			double		d;
 
-			while (i < len && isdig((unsigned char) s[i]))
+			while (i < len && cqp_types_isdig((unsigned char) s[i]))
 				i++;
 			if (i == len)
-				return value_fail(out, err, CQ_T_INT, v, "out of range");
+				return cqp_types_value_fail(out, err, CQ_T_INT, v, "out of range");
 			/* a number beyond a double's range (a JSON one arrives quoted) */
-			if (len <= FLOAT_MAX_LEN && !parse_double(s, len, &d))
-				return value_fail(out, err, CQ_T_INT, v, "out of range");
+			if (len <= FLOAT_MAX_LEN && !cqp_types_parse_double(s, len, &d))
+				return cqp_types_value_fail(out, err, CQ_T_INT, v, "out of range");
 		}
 	}
-	return value_fail(out, err, CQ_T_INT, v, NULL);
+	return cqp_types_value_fail(out, err, CQ_T_INT, v, NULL);
 }
 
 static bool
-p_uint(json_t *v, CqValue *out, CqError *err)
+cqp_types_p_uint(json_t *v, CqValue *out, CqError *err)
 {
 	if (json_is_integer(v))
 	{
 		if (json_integer_value(v) < 0)
-			return value_fail(out, err, CQ_T_UINT, v, "out of range");
+			return cqp_types_value_fail(out, err, CQ_T_UINT, v, "out of range");
 		out->u.u = (uint64_t) json_integer_value(v);
 		return true;
 	}
@@ -651,9 +651,9 @@ p_uint(json_t *v, CqValue *out, CqError *err)
 		double		d = json_real_value(v);
 
 		if (d != floor(d))
-			return value_fail(out, err, CQ_T_UINT, v, "not an integer");
+			return cqp_types_value_fail(out, err, CQ_T_UINT, v, "not an integer");
 		if (!(d >= 0.0 && d < 18446744073709551616.0))
-			return value_fail(out, err, CQ_T_UINT, v, "out of range");
+			return cqp_types_value_fail(out, err, CQ_T_UINT, v, "out of range");
 		out->u.u = (uint64_t) d;
 		return true;
 	}
@@ -670,17 +670,17 @@ p_uint(json_t *v, CqValue *out, CqError *err)
 		{
 			size_t		j = i;
 
-			while (j < len && isdig((unsigned char) s[j]))
+			while (j < len && cqp_types_isdig((unsigned char) s[j]))
 				j++;
 			if (j == len)
-				return value_fail(out, err, CQ_T_UINT, v, "out of range");
+				return cqp_types_value_fail(out, err, CQ_T_UINT, v, "out of range");
 		}
 	}
-	return value_fail(out, err, CQ_T_UINT, v, NULL);
+	return cqp_types_value_fail(out, err, CQ_T_UINT, v, NULL);
 }
 
 static bool
-p_float(json_t *v, CqValue *out, CqError *err)
+cqp_types_p_float(json_t *v, CqValue *out, CqError *err)
 {
 	if (json_is_real(v))
 	{
@@ -698,26 +698,26 @@ p_float(json_t *v, CqValue *out, CqError *err)
 		size_t		len = json_string_length(v);
 		bool		strict;
 
-		if (parse_double(s, len, &out->u.f))
+		if (cqp_types_parse_double(s, len, &out->u.f))
 			return true;
 		/* a number beyond a double's range (a JSON one arrives quoted) */
 		if (len > 0 && len <= FLOAT_MAX_LEN && decimal_syntax(s, len, &strict, NULL))
-			return value_fail(out, err, CQ_T_FLOAT, v, "out of range");
+			return cqp_types_value_fail(out, err, CQ_T_FLOAT, v, "out of range");
 	}
-	return value_fail(out, err, CQ_T_FLOAT, v, NULL);
+	return cqp_types_value_fail(out, err, CQ_T_FLOAT, v, NULL);
 }
 
 static bool
-p_numeric(json_t *v, CqArena *arena, CqValue *out, CqError *err)
+cqp_types_p_numeric(json_t *v, CqArena *arena, CqValue *out, CqError *err)
 {
 	char		buf[40];
 	size_t		n;
 	char	   *d;
 
 	if (json_is_integer(v))
-		n = fmt_i64(json_integer_value(v), buf);
+		n = cqp_types_fmt_i64(json_integer_value(v), buf);
 	else if (json_is_real(v))
-		n = fmt_double(json_real_value(v), buf);
+		n = cqp_types_fmt_double(json_real_value(v), buf);
 	else if (json_is_string(v))
 	{
 		const char *s = json_string_value(v);
@@ -726,18 +726,18 @@ p_numeric(json_t *v, CqArena *arena, CqValue *out, CqError *err)
 		long		ex = 0;
 		size_t		i;
 
-		if (eq_ci(s, len, "nan"))
+		if (cqp_types_eq_ci(s, len, "nan"))
 		{
 			out->u.s = "NaN";
 			out->len = 3;
 			return true;
 		}
 		if (len > NUMERIC_MAX_LEN)
-			return value_fail(out, err, CQ_T_NUMERIC, v, "too long");
+			return cqp_types_value_fail(out, err, CQ_T_NUMERIC, v, "too long");
 		if (!decimal_syntax(s, len, &strict, &ex) || !strict)
-			return value_fail(out, err, CQ_T_NUMERIC, v, NULL);
+			return cqp_types_value_fail(out, err, CQ_T_NUMERIC, v, NULL);
 		if (ex > NUMERIC_MAX_EXP || ex < -NUMERIC_MAX_EXP)
-			return value_fail(out, err, CQ_T_NUMERIC, v, "exponent out of range");
+			return cqp_types_value_fail(out, err, CQ_T_NUMERIC, v, "exponent out of range");
 		if (s[0] == '+')
 		{
 			s++;
@@ -745,7 +745,7 @@ p_numeric(json_t *v, CqArena *arena, CqValue *out, CqError *err)
 		}
 		d = cqp_arena_strndup(arena, s, len);
 		if (d == NULL)
-			return nomem(out, err);
+			return cqp_types_nomem(out, err);
 		for (i = 0; i < len; i++)
 			if (d[i] == 'E')
 				d[i] = 'e';
@@ -754,18 +754,18 @@ p_numeric(json_t *v, CqArena *arena, CqValue *out, CqError *err)
 		return true;
 	}
 	else
-		return value_fail(out, err, CQ_T_NUMERIC, v, NULL);
+		return cqp_types_value_fail(out, err, CQ_T_NUMERIC, v, NULL);
 
 	d = cqp_arena_strndup(arena, buf, n);
 	if (d == NULL)
-		return nomem(out, err);
+		return cqp_types_nomem(out, err);
 	out->u.s = d;
 	out->len = (uint32_t) n;
 	return true;
 }
 
 static bool
-p_string(json_t *v, CqArena *arena, CqValue *out, CqError *err)
+cqp_types_p_string(json_t *v, CqArena *arena, CqValue *out, CqError *err)
 {
 	char		buf[40];
 	const char *s;
@@ -778,12 +778,12 @@ p_string(json_t *v, CqArena *arena, CqValue *out, CqError *err)
 			s = json_string_value(v);
 			len = json_string_length(v);
 			if (len > UINT32_MAX)
-				return value_fail(out, err, CQ_T_STRING, v, "too long");
+				return cqp_types_value_fail(out, err, CQ_T_STRING, v, "too long");
 			if (memchr(s, '\0', len) == NULL)
 			{
 				d = cqp_arena_strndup(arena, s, len);
 				if (d == NULL)
-					return nomem(out, err);
+					return cqp_types_nomem(out, err);
 			}
 			else
 			{
@@ -793,7 +793,7 @@ p_string(json_t *v, CqArena *arena, CqValue *out, CqError *err)
 
 				d = cq_arena_alloc(arena, len + 1);
 				if (d == NULL)
-					return nomem(out, err);
+					return cqp_types_nomem(out, err);
 				for (i = 0; i < len; i++)
 					if (s[i] != '\0')
 						d[o++] = s[i];
@@ -804,11 +804,11 @@ p_string(json_t *v, CqArena *arena, CqValue *out, CqError *err)
 			out->len = (uint32_t) len;
 			return true;
 		case JSON_INTEGER:
-			len = fmt_i64(json_integer_value(v), buf);
+			len = cqp_types_fmt_i64(json_integer_value(v), buf);
 			s = buf;
 			break;
 		case JSON_REAL:
-			len = fmt_double(json_real_value(v), buf);
+			len = cqp_types_fmt_double(json_real_value(v), buf);
 			s = buf;
 			break;
 		case JSON_TRUE:
@@ -825,12 +825,12 @@ p_string(json_t *v, CqArena *arena, CqValue *out, CqError *err)
 				char	   *txt = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 
 				if (txt == NULL)
-					return nomem(out, err);
+					return cqp_types_nomem(out, err);
 				len = strlen(txt);
 				d = len <= UINT32_MAX ? cqp_arena_strndup(arena, txt, len) : NULL;
 				free(txt);
 				if (d == NULL)
-					return nomem(out, err);
+					return cqp_types_nomem(out, err);
 				out->u.s = d;
 				out->len = (uint32_t) len;
 				return true;
@@ -838,7 +838,7 @@ p_string(json_t *v, CqArena *arena, CqValue *out, CqError *err)
 	}
 	d = cqp_arena_strndup(arena, s, len);
 	if (d == NULL)
-		return nomem(out, err);
+		return cqp_types_nomem(out, err);
 	out->u.s = d;
 	out->len = (uint32_t) len;
 	return true;
@@ -871,7 +871,7 @@ p_bytes_hex(json_t *v, const unsigned char *s, size_t len, CqArena *arena,
 				o = 0;
 
 	if (d == NULL)
-		return nomem(out, err);
+		return cqp_types_nomem(out, err);
 	while (i < len)
 	{
 		int			h,
@@ -883,16 +883,16 @@ p_bytes_hex(json_t *v, const unsigned char *s, size_t len, CqArena *arena,
 			continue;
 		}
 		if (i + 1 >= len)
-			return value_fail(out, err, CQ_T_BYTES, v, "odd number of hex digits");
-		h = hexv(s[i]);
-		l = hexv(s[i + 1]);
+			return cqp_types_value_fail(out, err, CQ_T_BYTES, v, "odd number of hex digits");
+		h = cqp_types_hexv(s[i]);
+		l = cqp_types_hexv(s[i + 1]);
 		if (h < 0 || l < 0)
-			return value_fail(out, err, CQ_T_BYTES, v, "invalid hexadecimal digit");
+			return cqp_types_value_fail(out, err, CQ_T_BYTES, v, "invalid hexadecimal digit");
 		d[o++] = (unsigned char) (h << 4 | l);
 		i += 2;
 	}
 	if (o > UINT32_MAX)
-		return value_fail(out, err, CQ_T_BYTES, v, "too long");
+		return cqp_types_value_fail(out, err, CQ_T_BYTES, v, "too long");
 	out->u.s = (const char *) d;
 	out->len = (uint32_t) o;
 	return true;
@@ -903,7 +903,7 @@ p_bytes_hex(json_t *v, const unsigned char *s, size_t len, CqArena *arena,
  * present, whitespace ignored (MIME line breaks, as GitHub's contents API).
  */
 static bool
-p_bytes(json_t *v, CqArena *arena, CqValue *out, CqError *err)
+cqp_types_p_bytes(json_t *v, CqArena *arena, CqValue *out, CqError *err)
 {
 	const unsigned char *s;
 	size_t		len,
@@ -916,7 +916,7 @@ p_bytes(json_t *v, CqArena *arena, CqValue *out, CqError *err)
 	int			nacc = 0;
 
 	if (!json_is_string(v))
-		return value_fail(out, err, CQ_T_BYTES, v, NULL);
+		return cqp_types_value_fail(out, err, CQ_T_BYTES, v, NULL);
 	s = (const unsigned char *) json_string_value(v);
 	len = json_string_length(v);
 	/* a backslash is not base64: \x... is PostgreSQL's hex form */
@@ -924,7 +924,7 @@ p_bytes(json_t *v, CqArena *arena, CqValue *out, CqError *err)
 		return p_bytes_hex(v, s + 2, len - 2, arena, out, err);
 	d = cq_arena_alloc(arena, len / 4 * 3 + 4);
 	if (d == NULL)
-		return nomem(out, err);
+		return cqp_types_nomem(out, err);
 	for (i = 0; i < len; i++)
 	{
 		unsigned char c = s[i];
@@ -938,10 +938,10 @@ p_bytes(json_t *v, CqArena *arena, CqValue *out, CqError *err)
 			continue;
 		}
 		if (npad > 0)
-			return value_fail(out, err, CQ_T_BYTES, v, "data after padding");
+			return cqp_types_value_fail(out, err, CQ_T_BYTES, v, "data after padding");
 		x = b64tab[c] - 1;
 		if (x < 0)
-			return value_fail(out, err, CQ_T_BYTES, v, "invalid base64 character");
+			return cqp_types_value_fail(out, err, CQ_T_BYTES, v, "invalid base64 character");
 		nchars++;
 		acc = (acc << 6) | (uint32_t) x;
 		if (++nacc == 4)
@@ -954,9 +954,9 @@ p_bytes(json_t *v, CqArena *arena, CqValue *out, CqError *err)
 		}
 	}
 	if (nacc == 1)
-		return value_fail(out, err, CQ_T_BYTES, v, "truncated base64");
+		return cqp_types_value_fail(out, err, CQ_T_BYTES, v, "truncated base64");
 	if (npad > 0 && (npad > 2 || (nchars + npad) % 4 != 0))
-		return value_fail(out, err, CQ_T_BYTES, v, "bad base64 padding");
+		return cqp_types_value_fail(out, err, CQ_T_BYTES, v, "bad base64 padding");
 	if (nacc == 2)
 		d[o++] = (unsigned char) (acc >> 4);
 	else if (nacc == 3)
@@ -965,14 +965,14 @@ p_bytes(json_t *v, CqArena *arena, CqValue *out, CqError *err)
 		d[o++] = (unsigned char) (acc >> 2);
 	}
 	if (o > UINT32_MAX)
-		return value_fail(out, err, CQ_T_BYTES, v, "too long");
+		return cqp_types_value_fail(out, err, CQ_T_BYTES, v, "too long");
 	out->u.s = (const char *) d;
 	out->len = (uint32_t) o;
 	return true;
 }
 
 static bool
-p_uuid(json_t *v, CqValue *out, CqError *err)
+cqp_types_p_uuid(json_t *v, CqValue *out, CqError *err)
 {
 	const char *s;
 	size_t		len,
@@ -980,10 +980,10 @@ p_uuid(json_t *v, CqValue *out, CqError *err)
 				n = 0;
 
 	if (!json_is_string(v))
-		return value_fail(out, err, CQ_T_UUID, v, NULL);
+		return cqp_types_value_fail(out, err, CQ_T_UUID, v, NULL);
 	s = json_string_value(v);
 	len = json_string_length(v);
-	if (len >= 9 && eq_ci(s, 9, "urn:uuid:"))
+	if (len >= 9 && cqp_types_eq_ci(s, 9, "urn:uuid:"))
 	{
 		s += 9;
 		len -= 9;
@@ -994,7 +994,7 @@ p_uuid(json_t *v, CqValue *out, CqError *err)
 		len -= 2;
 	}
 	if (len != 32 && len > 36)
-		return value_fail(out, err, CQ_T_UUID, v, NULL);
+		return cqp_types_value_fail(out, err, CQ_T_UUID, v, NULL);
 	for (i = 0; i < len; i++)
 	{
 		int			h,
@@ -1004,23 +1004,23 @@ p_uuid(json_t *v, CqValue *out, CqError *err)
 		{
 			/* hyphens only where the 8-4-4-4-12 groups end */
 			if (n != 8 && n != 12 && n != 16 && n != 20)
-				return value_fail(out, err, CQ_T_UUID, v, NULL);
+				return cqp_types_value_fail(out, err, CQ_T_UUID, v, NULL);
 			if (i > 0 && s[i - 1] == '-')
-				return value_fail(out, err, CQ_T_UUID, v, NULL);
+				return cqp_types_value_fail(out, err, CQ_T_UUID, v, NULL);
 			continue;
 		}
 		if (n >= 32 || i + 1 >= len)
-			return value_fail(out, err, CQ_T_UUID, v, NULL);
-		h = hexv((unsigned char) s[i]);
-		l = hexv((unsigned char) s[i + 1]);
+			return cqp_types_value_fail(out, err, CQ_T_UUID, v, NULL);
+		h = cqp_types_hexv((unsigned char) s[i]);
+		l = cqp_types_hexv((unsigned char) s[i + 1]);
 		if (h < 0 || l < 0)
-			return value_fail(out, err, CQ_T_UUID, v, NULL);
+			return cqp_types_value_fail(out, err, CQ_T_UUID, v, NULL);
 		out->u.uuid[n / 2] = (uint8_t) (h << 4 | l);
 		n += 2;
 		i++;
 	}
 	if (n != 32)
-		return value_fail(out, err, CQ_T_UUID, v, NULL);
+		return cqp_types_value_fail(out, err, CQ_T_UUID, v, NULL);
 	return true;
 }
 
@@ -1033,7 +1033,7 @@ digits_n(const char *s, int n)
 
 	for (i = 0; i < n; i++)
 	{
-		if (!isdig((unsigned char) s[i]))
+		if (!cqp_types_isdig((unsigned char) s[i]))
 			return -1;
 		v = v * 10 + (s[i] - '0');
 	}
@@ -1099,7 +1099,7 @@ parse_timestamp_text(const char *s, size_t len, int64_t *out, const char **reaso
 				int64_t		f = 0;
 
 				i++;
-				while (i < len && isdig((unsigned char) s[i]))
+				while (i < len && cqp_types_isdig((unsigned char) s[i]))
 				{
 					if (nd >= 9)
 						return false;
@@ -1210,7 +1210,7 @@ epoch_to_usecs(double x, int64_t ix, bool is_int, int64_t *out)
 }
 
 static bool
-p_timestamp(json_t *v, CqValue *out, CqError *err)
+cqp_types_p_timestamp(json_t *v, CqValue *out, CqError *err)
 {
 	const char *reason = NULL;
 
@@ -1229,13 +1229,13 @@ p_timestamp(json_t *v, CqValue *out, CqError *err)
 			int64_t		ix;
 			double		d;
 
-			if (parse_i64(s, len, &ix))
+			if (cqp_types_parse_i64(s, len, &ix))
 			{
 				if (epoch_to_usecs(0, ix, true, &out->u.i))
 					return true;
 				reason = "timestamp out of range";
 			}
-			else if (parse_double(s, len, &d))
+			else if (cqp_types_parse_double(s, len, &d))
 			{
 				if (epoch_to_usecs(d, 0, false, &out->u.i))
 					return true;
@@ -1255,11 +1255,11 @@ p_timestamp(json_t *v, CqValue *out, CqError *err)
 			return true;
 		reason = "timestamp out of range";
 	}
-	return value_fail(out, err, CQ_T_TIMESTAMP, v, reason);
+	return cqp_types_value_fail(out, err, CQ_T_TIMESTAMP, v, reason);
 }
 
 static bool
-p_date(json_t *v, CqValue *out, CqError *err)
+cqp_types_p_date(json_t *v, CqValue *out, CqError *err)
 {
 	const char *reason = NULL;
 	int64_t		t;
@@ -1275,7 +1275,7 @@ p_date(json_t *v, CqValue *out, CqError *err)
 		out->u.date = (int32_t) days;
 		return true;
 	}
-	return value_fail(out, err, CQ_T_DATE, v, reason);
+	return cqp_types_value_fail(out, err, CQ_T_DATE, v, reason);
 }
 
 /* Seconds (double) -> usecs, range-checked */
@@ -1344,7 +1344,7 @@ parse_iso_duration(const char *s, size_t len, CqInterval *iv)
 		}
 		if (s[i] == '-' || s[i] == '+')
 			neg = s[i++] == '-';
-		while (i < len && isdig((unsigned char) s[i]))
+		while (i < len && cqp_types_isdig((unsigned char) s[i]))
 		{
 			if (nd >= 15)
 				return false;
@@ -1354,7 +1354,7 @@ parse_iso_duration(const char *s, size_t len, CqInterval *iv)
 		if (i < len && (s[i] == '.' || s[i] == ','))
 		{
 			i++;
-			while (i < len && isdig((unsigned char) s[i]))
+			while (i < len && cqp_types_isdig((unsigned char) s[i]))
 			{
 				if (nf < 9)
 				{
@@ -1373,7 +1373,7 @@ parse_iso_duration(const char *s, size_t len, CqInterval *iv)
 		}
 		if (nd == 0 || i >= len)
 			return false;
-		des = (char) lc((unsigned char) s[i++]);
+		des = (char) cqp_types_lc((unsigned char) s[i++]);
 		if (neg)
 		{
 			ip = -ip;
@@ -1460,7 +1460,7 @@ parse_hms(const char *s, size_t len, int64_t *usecs)
 	int64_t		frac = 0,
 				t;
 
-	while (i < len && isdig((unsigned char) s[i]))
+	while (i < len && cqp_types_isdig((unsigned char) s[i]))
 	{
 		if (nd >= 10)
 			return false;
@@ -1489,7 +1489,7 @@ parse_hms(const char *s, size_t len, int64_t *usecs)
 			if (s[i] != '.')
 				return false;
 			i++;
-			while (i < len && isdig((unsigned char) s[i]))
+			while (i < len && cqp_types_isdig((unsigned char) s[i]))
 			{
 				if (nf < 9)
 				{
@@ -1514,7 +1514,7 @@ parse_hms(const char *s, size_t len, int64_t *usecs)
 }
 
 static bool
-p_interval(json_t *v, CqValue *out, CqError *err)
+cqp_types_p_interval(json_t *v, CqValue *out, CqError *err)
 {
 	CqInterval *iv = &out->u.iv;
 
@@ -1525,13 +1525,13 @@ p_interval(json_t *v, CqValue *out, CqError *err)
 	{
 		if (mul64(json_integer_value(v), USECS_PER_SEC, &iv->usecs))
 			return true;
-		return value_fail(out, err, CQ_T_INTERVAL, v, "out of range");
+		return cqp_types_value_fail(out, err, CQ_T_INTERVAL, v, "out of range");
 	}
 	if (json_is_real(v))
 	{
 		if (secs_to_usecs(json_real_value(v), &iv->usecs))
 			return true;
-		return value_fail(out, err, CQ_T_INTERVAL, v, "out of range");
+		return cqp_types_value_fail(out, err, CQ_T_INTERVAL, v, "out of range");
 	}
 	if (json_is_string(v))
 	{
@@ -1555,7 +1555,7 @@ p_interval(json_t *v, CqValue *out, CqError *err)
 				{
 					if (iv->months == INT32_MIN || iv->days == INT32_MIN ||
 						iv->usecs == INT64_MIN)
-						return value_fail(out, err, CQ_T_INTERVAL, v, "out of range");
+						return cqp_types_value_fail(out, err, CQ_T_INTERVAL, v, "out of range");
 					iv->months = -iv->months;
 					iv->days = -iv->days;
 					iv->usecs = -iv->usecs;
@@ -1572,20 +1572,20 @@ p_interval(json_t *v, CqValue *out, CqError *err)
 				return true;
 			}
 		}
-		else if (parse_i64(s, len, &ix))
+		else if (cqp_types_parse_i64(s, len, &ix))
 		{
 			if (mul64(ix, USECS_PER_SEC, &iv->usecs))
 				return true;
-			return value_fail(out, err, CQ_T_INTERVAL, v, "out of range");
+			return cqp_types_value_fail(out, err, CQ_T_INTERVAL, v, "out of range");
 		}
-		else if (len < 64 && parse_double(s, len, &d))
+		else if (len < 64 && cqp_types_parse_double(s, len, &d))
 		{
 			if (secs_to_usecs(d, &iv->usecs))
 				return true;
-			return value_fail(out, err, CQ_T_INTERVAL, v, "out of range");
+			return cqp_types_value_fail(out, err, CQ_T_INTERVAL, v, "out of range");
 		}
 	}
-	return value_fail(out, err, CQ_T_INTERVAL, v, NULL);
+	return cqp_types_value_fail(out, err, CQ_T_INTERVAL, v, NULL);
 }
 
 /*
@@ -1604,7 +1604,7 @@ parse_ipv4(const char *s, size_t len, uint8_t *addr)
 		int			val = 0,
 					nd = 0;
 
-		while (i < len && isdig((unsigned char) s[i]))
+		while (i < len && cqp_types_isdig((unsigned char) s[i]))
 		{
 			if (nd >= 3)
 				return 0;
@@ -1624,7 +1624,7 @@ parse_ipv4(const char *s, size_t len, uint8_t *addr)
 }
 
 static bool
-p_inet(json_t *v, CqType t, CqValue *out, CqError *err)
+cqp_types_p_inet(json_t *v, CqType t, CqValue *out, CqError *err)
 {
 	const char *s,
 			   *slash;
@@ -1635,11 +1635,11 @@ p_inet(json_t *v, CqType t, CqValue *out, CqError *err)
 	CqInet	   *in = &out->u.inet;
 
 	if (!json_is_string(v))
-		return value_fail(out, err, t, v, NULL);
+		return cqp_types_value_fail(out, err, t, v, NULL);
 	s = json_string_value(v);
 	len = json_string_length(v);
 	if (len == 0 || len > 64 || memchr(s, '%', len) || memchr(s, '\0', len))
-		return value_fail(out, err, t, v, NULL);
+		return cqp_types_value_fail(out, err, t, v, NULL);
 	slash = memchr(s, '/', len);
 	alen = slash ? (size_t) (slash - s) : len;
 	if (slash)
@@ -1648,15 +1648,15 @@ p_inet(json_t *v, CqType t, CqValue *out, CqError *err)
 		int			nd = 0;
 
 		bits = 0;
-		while (k < len && isdig((unsigned char) s[k]))
+		while (k < len && cqp_types_isdig((unsigned char) s[k]))
 		{
 			if (nd >= 3)
-				return value_fail(out, err, t, v, NULL);
+				return cqp_types_value_fail(out, err, t, v, NULL);
 			bits = bits * 10 + (s[k++] - '0');
 			nd++;
 		}
 		if (nd == 0 || k != len)
-			return value_fail(out, err, t, v, NULL);
+			return cqp_types_value_fail(out, err, t, v, NULL);
 	}
 	memset(in, 0, sizeof(*in));
 	if (memchr(s, ':', alen))
@@ -1666,7 +1666,7 @@ p_inet(json_t *v, CqType t, CqValue *out, CqError *err)
 		memcpy(buf, s, alen);
 		buf[alen] = '\0';
 		if (inet_pton(AF_INET6, buf, in->addr) != 1)
-			return value_fail(out, err, t, v, NULL);
+			return cqp_types_value_fail(out, err, t, v, NULL);
 		in->family = 6;
 		maxbits = 128;
 	}
@@ -1676,12 +1676,12 @@ p_inet(json_t *v, CqType t, CqValue *out, CqError *err)
 
 		/* abbreviated IPv4 only for cidr with explicit bits ("10/8") */
 		if (n == 0 || (n < 4 && (t != CQ_T_CIDR || bits < 0)))
-			return value_fail(out, err, t, v, NULL);
+			return cqp_types_value_fail(out, err, t, v, NULL);
 		in->family = 4;
 		maxbits = 32;
 	}
 	if (bits > maxbits)
-		return value_fail(out, err, t, v, "prefix length out of range");
+		return cqp_types_value_fail(out, err, t, v, "prefix length out of range");
 	in->bits = (uint8_t) (bits < 0 ? maxbits : bits);
 	if (t == CQ_T_CIDR)
 	{
@@ -1689,14 +1689,14 @@ p_inet(json_t *v, CqType t, CqValue *out, CqError *err)
 
 		for (b = in->bits; b < maxbits; b++)
 			if (in->addr[b / 8] & (0x80 >> (b % 8)))
-				return value_fail(out, err, t, v,
+				return cqp_types_value_fail(out, err, t, v,
 								  "value has bits set to right of mask");
 	}
 	return true;
 }
 
 static bool
-p_macaddr(json_t *v, CqValue *out, CqError *err)
+cqp_types_p_macaddr(json_t *v, CqValue *out, CqError *err)
 {
 	const char *s;
 	size_t		len,
@@ -1705,7 +1705,7 @@ p_macaddr(json_t *v, CqValue *out, CqError *err)
 	char		sep = 0;
 
 	if (!json_is_string(v))
-		return value_fail(out, err, CQ_T_MACADDR, v, NULL);
+		return cqp_types_value_fail(out, err, CQ_T_MACADDR, v, NULL);
 	s = json_string_value(v);
 	len = json_string_length(v);
 	/* the separator layout must be one of the known forms */
@@ -1713,25 +1713,25 @@ p_macaddr(json_t *v, CqValue *out, CqError *err)
 	{
 		sep = s[2];
 		if (sep != ':' && sep != '-')
-			return value_fail(out, err, CQ_T_MACADDR, v, NULL);
+			return cqp_types_value_fail(out, err, CQ_T_MACADDR, v, NULL);
 		for (i = 2; i < 17; i += 3)
 			if (s[i] != sep)
-				return value_fail(out, err, CQ_T_MACADDR, v, NULL);
+				return cqp_types_value_fail(out, err, CQ_T_MACADDR, v, NULL);
 	}
 	else if (len == 13)
 	{
 		sep = s[6];
 		if (sep != ':' && sep != '-')
-			return value_fail(out, err, CQ_T_MACADDR, v, NULL);
+			return cqp_types_value_fail(out, err, CQ_T_MACADDR, v, NULL);
 	}
 	else if (len == 14)
 	{
 		sep = s[4];
 		if ((sep != '.' && sep != '-') || s[9] != sep)
-			return value_fail(out, err, CQ_T_MACADDR, v, NULL);
+			return cqp_types_value_fail(out, err, CQ_T_MACADDR, v, NULL);
 	}
 	else if (len != 12)
-		return value_fail(out, err, CQ_T_MACADDR, v, NULL);
+		return cqp_types_value_fail(out, err, CQ_T_MACADDR, v, NULL);
 
 	for (i = 0; i < len; i++)
 	{
@@ -1741,16 +1741,16 @@ p_macaddr(json_t *v, CqValue *out, CqError *err)
 		if (s[i] == sep && sep != 0)
 			continue;
 		if (i + 1 >= len || n >= 6)
-			return value_fail(out, err, CQ_T_MACADDR, v, NULL);
-		h = hexv((unsigned char) s[i]);
-		l = hexv((unsigned char) s[i + 1]);
+			return cqp_types_value_fail(out, err, CQ_T_MACADDR, v, NULL);
+		h = cqp_types_hexv((unsigned char) s[i]);
+		l = cqp_types_hexv((unsigned char) s[i + 1]);
 		if (h < 0 || l < 0)
-			return value_fail(out, err, CQ_T_MACADDR, v, NULL);
+			return cqp_types_value_fail(out, err, CQ_T_MACADDR, v, NULL);
 		out->u.mac[n++] = (uint8_t) (h << 4 | l);
 		i++;
 	}
 	if (n != 6)
-		return value_fail(out, err, CQ_T_MACADDR, v, NULL);
+		return cqp_types_value_fail(out, err, CQ_T_MACADDR, v, NULL);
 	return true;
 }
 
@@ -1761,35 +1761,35 @@ parse_scalar(json_t *v, CqType t, CqArena *arena, CqValue *out, CqError *err)
 	switch (t)
 	{
 		case CQ_T_BOOL:
-			return p_bool(v, out, err);
+			return cqp_types_p_bool(v, out, err);
 		case CQ_T_INT:
-			return p_int(v, out, err);
+			return cqp_types_p_int(v, out, err);
 		case CQ_T_UINT:
-			return p_uint(v, out, err);
+			return cqp_types_p_uint(v, out, err);
 		case CQ_T_FLOAT:
-			return p_float(v, out, err);
+			return cqp_types_p_float(v, out, err);
 		case CQ_T_NUMERIC:
-			return p_numeric(v, arena, out, err);
+			return cqp_types_p_numeric(v, arena, out, err);
 		case CQ_T_STRING:
-			return p_string(v, arena, out, err);
+			return cqp_types_p_string(v, arena, out, err);
 		case CQ_T_BYTES:
-			return p_bytes(v, arena, out, err);
+			return cqp_types_p_bytes(v, arena, out, err);
 		case CQ_T_UUID:
-			return p_uuid(v, out, err);
+			return cqp_types_p_uuid(v, out, err);
 		case CQ_T_TIMESTAMP:
-			return p_timestamp(v, out, err);
+			return cqp_types_p_timestamp(v, out, err);
 		case CQ_T_DATE:
-			return p_date(v, out, err);
+			return cqp_types_p_date(v, out, err);
 		case CQ_T_INTERVAL:
-			return p_interval(v, out, err);
+			return cqp_types_p_interval(v, out, err);
 		case CQ_T_JSON:
 			out->u.json = json_incref(v);
 			return true;
 		case CQ_T_INET:
 		case CQ_T_CIDR:
-			return p_inet(v, t, out, err);
+			return cqp_types_p_inet(v, t, out, err);
 		case CQ_T_MACADDR:
-			return p_macaddr(v, out, err);
+			return cqp_types_p_macaddr(v, out, err);
 		default:
 			break;
 	}
@@ -1853,7 +1853,7 @@ cq_value_parse(json_t *v, CqColType type, CqArena *arena, CqValue *out,
 	}
 	elems = cq_arena_alloc(arena, n * sizeof(CqValue));
 	if (elems == NULL)
-		return nomem(out, err);
+		return cqp_types_nomem(out, err);
 	for (i = 0; i < n; i++)
 	{
 		json_t	   *e = json_is_array(v) ? json_array_get(v, i) : v;
@@ -1955,15 +1955,15 @@ format_scalar(W *w, const CqValue *v)
 			wstr(w, v->u.b ? "true" : "false");
 			break;
 		case CQ_T_INT:
-			n = fmt_i64(v->u.i, buf);
+			n = cqp_types_fmt_i64(v->u.i, buf);
 			wput(w, buf, n);
 			break;
 		case CQ_T_UINT:
-			n = fmt_u64(v->u.u, buf);
+			n = cqp_types_fmt_u64(v->u.u, buf);
 			wput(w, buf, n);
 			break;
 		case CQ_T_FLOAT:
-			n = fmt_double(v->u.f, buf);
+			n = cqp_types_fmt_double(v->u.f, buf);
 			wput(w, buf, n);
 			break;
 		case CQ_T_NUMERIC:
@@ -2012,7 +2012,7 @@ format_scalar(W *w, const CqValue *v)
 					rem += USECS_PER_DAY;
 					days--;
 				}
-				civil_from_days(days, &y, &m, &d);
+				cqp_types_civil_from_days(days, &y, &m, &d);
 				n = (size_t) snprintf(buf, sizeof(buf), "%04d-%02d-%02d ", y, m, d);
 				wput(w, buf, n);
 				wfmt_time(w, rem, false);
@@ -2025,7 +2025,7 @@ format_scalar(W *w, const CqValue *v)
 							m,
 							d;
 
-				civil_from_days(v->u.date, &y, &m, &d);
+				cqp_types_civil_from_days(v->u.date, &y, &m, &d);
 				n = (size_t) snprintf(buf, sizeof(buf), "%04d-%02d-%02d", y, m, d);
 				wput(w, buf, n);
 				break;
@@ -2115,7 +2115,7 @@ needs_quotes(const char *s, size_t len)
 {
 	size_t		i;
 
-	if (len == 0 || eq_ci(s, len, "null"))
+	if (len == 0 || cqp_types_eq_ci(s, len, "null"))
 		return true;
 	for (i = 0; i < len; i++)
 	{
