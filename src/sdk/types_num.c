@@ -16,7 +16,7 @@
  *	  sign (uint: '+' only) and digits, nothing else (no spaces, no exponent).
  *	- float: strings at most 1000 bytes (bounds strtod's work).
  *	- numeric: JSON numbers reach this parser as strings of their own text
- *	  (job.c quotes them for numeric columns), so no digit is lost; strings
+ *	  (job_json.c quotes them for numeric columns), so no digit is lost; strings
  *	  must match [-+]?digits[.digits]([eE][-+]?digits)? or
  *	  be NaN (any case); at most 1000 bytes and |exponent| <= 100000.  The
  *	  canonical text drops a leading '+' and writes 'e' lower case.

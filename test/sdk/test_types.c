@@ -225,7 +225,7 @@ test_int(void)
 	CQ_CHECK(!parse_fmt("int", "\"9223372036854775808\"", buf, sizeof(buf), &v, &e) &&
 			 strstr(e.message, "out of range") != NULL);
 	CQ_CHECK_STR(e.api_message, "9223372036854775808");
-	/* a JSON number beyond a double's range arrives quoted (job.c) */
+	/* a JSON number beyond a double's range arrives quoted (job_json.c) */
 	CQ_CHECK(!parse_fmt("int", "\"1e400\"", buf, sizeof(buf), &v, &e) &&
 			 strstr(e.message, "out of range") != NULL);
 	CQ_CHECK(!parse_fmt("float", "\"-1E+400\"", buf, sizeof(buf), &v, &e) &&
