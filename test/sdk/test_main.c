@@ -18,6 +18,11 @@ const char *cqt_current = "";
 
 /* Suites, one per file (test_<name>.c). */
 extern void suite_types(void);
+extern void suite_types_num(void);
+extern void suite_types_text(void);
+extern void suite_types_time(void);
+extern void suite_types_net(void);
+extern void suite_types_format(void);
 extern void suite_path(void);
 extern void suite_spec(void);
 extern void suite_spec_field(void);
@@ -39,6 +44,11 @@ static const struct
 }			suites[] =
 {
 	{"types", suite_types},
+	{"types_num", suite_types_num},
+	{"types_text", suite_types_text},
+	{"types_time", suite_types_time},
+	{"types_net", suite_types_net},
+	{"types_format", suite_types_format},
 	{"path", suite_path},
 	{"spec", suite_spec},
 	{"spec_field", suite_spec_field},
