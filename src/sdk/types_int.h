@@ -6,10 +6,11 @@
  *
  * Not installed; only the types files include it (after defining
  * _GNU_SOURCE, for locale_t).  The value parsers (cqp_types_p_*) share one
- * contract: v is a non-null JSON value; on success *out is filled (variable
- * data in `arena`); on failure they return false through
- * cqp_types_value_fail (out->isnull set, err a CQ_ERR_VALUE naming the
- * type) or cqp_types_nomem.  Every function is reentrant.
+ * contract: v is a non-null JSON value and *out was initialized by the
+ * caller (value_init in types.c: not null, its type); on success they fill
+ * the payload (variable data in `arena`); on failure they return false
+ * through cqp_types_value_fail (out->isnull set, err a CQ_ERR_VALUE naming
+ * the type) or cqp_types_nomem.  Every function is reentrant.
  *
  * Copyright (c) 2026, cq_fdw developers
  *
