@@ -32,6 +32,11 @@ extern void suite_netpolicy(void);
 extern void suite_http(void);
 extern void suite_pagination(void);
 extern void suite_sched(void);
+extern void suite_job_json(void);
+extern void suite_job_fast(void);
+extern void suite_job_units(void);
+extern void suite_job_rows(void);
+extern void suite_job_queue(void);
 extern void suite_sigv4(void);
 extern void suite_xml(void);
 extern void suite_budget(void);
@@ -58,6 +63,11 @@ static const struct
 	{"http", suite_http},
 	{"pagination", suite_pagination},
 	{"sched", suite_sched},
+	{"job_json", suite_job_json},
+	{"job_fast", suite_job_fast},
+	{"job_units", suite_job_units},
+	{"job_rows", suite_job_rows},
+	{"job_queue", suite_job_queue},
 	{"sigv4", suite_sigv4},
 	{"xml", suite_xml},
 	{"budget", suite_budget},

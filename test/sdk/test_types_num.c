@@ -269,7 +269,9 @@ test_num_helpers(void)
 	CQ_CHECK(cqp_types_eq_ci("NaN", 3, "nan") && cqp_types_eq_ci("TRUEx", 4, "true"));
 	CQ_CHECK(!cqp_types_eq_ci("na", 2, "nan") && !cqp_types_eq_ci("nans", 4, "nan"));
 
-	/* a family parser, directly: a non-null JSON value in, binary out */
+	/* a family parser, directly: a non-null JSON value in, binary out (the
+	 * caller initializes the value, as cq_value_parse does) */
+	memset(&out, 0, sizeof(out));
 	v = json_string("Yes");
 	CQ_CHECK(cqp_types_p_bool(v, &out, &e) && !out.isnull && out.u.b);
 	json_decref(v);
