@@ -37,6 +37,8 @@ extern void suite_job_fast(void);
 extern void suite_job_units(void);
 extern void suite_job_rows(void);
 extern void suite_job_queue(void);
+extern void suite_job_io(void);
+extern void suite_job_page(void);
 extern void suite_sigv4(void);
 extern void suite_xml(void);
 extern void suite_budget(void);
@@ -68,6 +70,8 @@ static const struct
 	{"job_units", suite_job_units},
 	{"job_rows", suite_job_rows},
 	{"job_queue", suite_job_queue},
+	{"job_io", suite_job_io},
+	{"job_page", suite_job_page},
 	{"sigv4", suite_sigv4},
 	{"xml", suite_xml},
 	{"budget", suite_budget},
