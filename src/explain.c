@@ -157,7 +157,7 @@ cqExplainForeignScan(ForeignScanState *node, struct ExplainState *es)
 			url = pstrdup(endpoint);
 		else
 		{
-			/* joined as the SDK does (job.c): one '/' between the two */
+			/* joined as the SDK does (job_units.c): one '/' between the two */
 			const char *b = t->base_url ? t->base_url : "";
 			int			bl = strlen(b);
 

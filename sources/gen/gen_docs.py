@@ -111,7 +111,7 @@ def path_key(t, param):
 
 
 def missing_for(t, tpl, given):
-    """cq_table_missing_keys for one template (src/sdk/spec.c missing_for)."""
+    """cq_table_missing_keys for one template (src/sdk/spec_lookup.c missing_for)."""
     parent = t.get("parent")
     parent_ok = bool(parent) and all(
         path_key(t, p) is not None and path_key(t, p)["column"] in given

@@ -18,7 +18,7 @@
 #include "cq_sdk.h"
 
 /* ------------------------------------------------------------------------
- * in error.c, arena.c, types.c, path.c (types/path section)
+ * in error.c, arena.c, types*.c, path.c (types/path section)
  * ------------------------------------------------------------------------ */
 
 /*
@@ -34,7 +34,7 @@ extern void cqp_sanitize_copy(char *dst, size_t dstlen, const char *src,
  * Replace every credential of `cred` (token, secret, user, base64 of basic
  * "user:password"; values of 4 bytes or more) in the text fields of err /
  * in the buffer s by "REDACTED".  The one place response text is cleaned
- * of secrets before it leaves a job (job.c).  Any thread.
+ * of secrets before it leaves a job (job_queue.c).  Any thread.
  */
 extern void cqp_error_redact(CqError *err, const CqCredentials *cred);
 extern void cqp_text_redact(char *s, size_t size, const CqCredentials *cred);
@@ -52,7 +52,7 @@ extern bool cqp_path_parse(const CqPath *p, json_t *row, CqColType type,
 
 
 /* ------------------------------------------------------------------------
- * in http.c, paginate.c, job.c (HTTP engine, pagination, scheduler)
+ * in http.c, paginate.c, job*.c (HTTP engine, pagination, scheduler)
  * ------------------------------------------------------------------------ */
 
 #include <stdatomic.h>
@@ -262,7 +262,7 @@ extern void cqp_job_feed_end(CqJob *job);
 extern bool cqp_net_policy_validate(const CqNetPolicy *p, CqError *err);
 
 /* ------------------------------------------------------------------------
- * in spec.c, plugin.c (spec/plugin section)
+ * in spec*.c, plugin.c (spec/plugin section)
  * ------------------------------------------------------------------------ */
 
 /* Limits a spec must respect (CQ_ERR_LIMIT beyond them; see

@@ -503,7 +503,7 @@ redact_str(char *s, size_t size, const char *const *sec, const size_t *len,
  * "Authorization: Basic <base64>" in a debug echo, a value holding the
  * token.  Such text reaches err->api_message, err->message, err->url and
  * from there errdetail, the server log and cq_fdw.sync_log.  Every error
- * and warning a job hands out passes through here (job.c: when a job or a
+ * and warning a job hands out passes through here (job_queue.c, job_rows.c: when a job or a
  * unit fails, when a column warning is recorded), so this is the one place
  * that knows both the text and the credentials.  Searched for, each exact:
  * the token (bearer, header or basic password), the SigV4 secret, the user

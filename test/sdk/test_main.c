@@ -18,12 +18,27 @@ const char *cqt_current = "";
 
 /* Suites, one per file (test_<name>.c). */
 extern void suite_types(void);
+extern void suite_types_num(void);
+extern void suite_types_text(void);
+extern void suite_types_time(void);
+extern void suite_types_net(void);
+extern void suite_types_format(void);
 extern void suite_path(void);
 extern void suite_spec(void);
+extern void suite_spec_field(void);
+extern void suite_spec_table(void);
+extern void suite_spec_lookup(void);
 extern void suite_netpolicy(void);
 extern void suite_http(void);
 extern void suite_pagination(void);
 extern void suite_sched(void);
+extern void suite_job_json(void);
+extern void suite_job_fast(void);
+extern void suite_job_units(void);
+extern void suite_job_rows(void);
+extern void suite_job_queue(void);
+extern void suite_job_io(void);
+extern void suite_job_page(void);
 extern void suite_sigv4(void);
 extern void suite_sigv4wire(void);
 extern void suite_xml(void);
@@ -37,12 +52,27 @@ static const struct
 }			suites[] =
 {
 	{"types", suite_types},
+	{"types_num", suite_types_num},
+	{"types_text", suite_types_text},
+	{"types_time", suite_types_time},
+	{"types_net", suite_types_net},
+	{"types_format", suite_types_format},
 	{"path", suite_path},
 	{"spec", suite_spec},
+	{"spec_field", suite_spec_field},
+	{"spec_table", suite_spec_table},
+	{"spec_lookup", suite_spec_lookup},
 	{"netpolicy", suite_netpolicy},
 	{"http", suite_http},
 	{"pagination", suite_pagination},
 	{"sched", suite_sched},
+	{"job_json", suite_job_json},
+	{"job_fast", suite_job_fast},
+	{"job_units", suite_job_units},
+	{"job_rows", suite_job_rows},
+	{"job_queue", suite_job_queue},
+	{"job_io", suite_job_io},
+	{"job_page", suite_job_page},
 	{"sigv4", suite_sigv4},
 	{"sigv4wire", suite_sigv4wire},
 	{"xml", suite_xml},

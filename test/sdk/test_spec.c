@@ -1,7 +1,9 @@
 /*
- * test_spec.c -- suite `spec`: spec parsing and validation, missing-key
- * logic, lookups, spec files, and the plugin checks that need no dlopen
- * (test/plugin/run.sh covers loading real shared objects).
+ * test_spec.c -- suite `spec`: src/sdk/spec.c, the entry points (parsing
+ * and validating whole documents, one table, spec files), the source
+ * object, freeing, and the plugin checks that need no dlopen
+ * (test/plugin/run.sh covers loading real shared objects).  The other spec
+ * files have their own suites: spec_field, spec_table, spec_lookup.
  *
  * Every validation error is checked with its exact message: the message is
  * what a spec author reads, so a change to it is a user-visible change.
@@ -15,18 +17,12 @@
 #include "cq_sdk.h"
 #include "cq_sdk_int.h"
 #include "cqtest.h"
+#include "spectest.h"
 
 void		suite_spec(void);
 
-/* CQ_CHECK_STR through pointers, so char arrays compile under -Waddress */
-#define CHECK_S(a, b) \
-	do { \
-		const char *got_ = (a), *want_ = (b); \
-		CQ_CHECK_STR(got_, want_); \
-	} while (0)
-
 /* A GitHub-like spec exercising every feature. */
-static const char *full_spec =
+const char *const cqt_full_spec =
 "{\n"
 "  \"name\": \"github\", \"version\": \"1.2.3\", \"description\": \"GitHub\\nREST\",\n"
 "  \"base_url\": \"https://api.github.com\", \"auth\": \"bearer\",\n"
@@ -121,7 +117,7 @@ static void
 test_full(void)
 {
 	CqError		err;
-	CqSourceDef *d = parse(full_spec, &err);
+	CqSourceDef *d = parse(cqt_full_spec, &err);
 	const CqTableDef *t;
 	const CqKeyDef *k;
 
@@ -430,127 +426,6 @@ test_parse_table(void)
 	cq_source_def_free(NULL);
 }
 
-static int
-missing_of(const CqTableDef *t, int ngiven, const char *const *given,
-		   char *out, size_t outlen)
-{
-	const char *m[16];
-	int			n = cq_table_missing_keys(t, ngiven, given, m, 16);
-	int			i;
-	size_t		o = 0;
-
-	out[0] = '\0';
-	for (i = 0; i < n && i < 16; i++)
-		o += (size_t) snprintf(out + o, outlen - o, "%s%s", i ? "," : "", m[i]);
-	return n;
-}
-
-static void
-test_missing_keys(void)
-{
-	CqError		err;
-	CqSourceDef *d = parse(full_spec, &err);
-	const CqTableDef *gh,
-			   *gcp;
-	char		buf[256];
-	const char *m1[1];
-
-	if (!d)
-	{
-		CQ_CHECKF(0, "%s", err.message);
-		return;
-	}
-	gh = &d->tables[0];
-	gcp = &d->tables[1];
-
-	/* owner/repo directly, or org through the parent */
-	CQ_CHECK(missing_of(gh, 0, NULL, buf, sizeof(buf)) == 2);
-	CHECK_S(buf, "owner,repo");
-	{
-		const char *g[] = {"owner"};
-
-		CQ_CHECK(missing_of(gh, 1, g, buf, sizeof(buf)) == 1);
-		CHECK_S(buf, "repo");
-	}
-	{
-		const char *g[] = {"repo", "owner"};
-
-		CQ_CHECK(missing_of(gh, 2, g, buf, sizeof(buf)) == 0);
-	}
-	{
-		const char *g[] = {"org"};
-
-		CQ_CHECK(missing_of(gh, 1, g, buf, sizeof(buf)) == 0);
-	}
-	{
-		const char *g[] = {"org", "owner"};
-
-		CQ_CHECK(missing_of(gh, 2, g, buf, sizeof(buf)) == 0);
-	}
-	{
-		const char *g[] = {"state", "number", "id"};
-
-		CQ_CHECK(missing_of(gh, 3, g, buf, sizeof(buf)) == 2);
-	}
-	/* maxmissing smaller than the count: count returned, one name written */
-	CQ_CHECK(cq_table_missing_keys(gh, 0, NULL, m1, 1) == 2);
-	CHECK_S(m1[0], "owner");
-	CQ_CHECK(cq_table_missing_keys(gh, 0, NULL, NULL, 0) == 2);
-
-	/* server_option keys count only when the caller lists them; required
-	 * query keys are needed too */
-	CQ_CHECK(missing_of(gcp, 0, NULL, buf, sizeof(buf)) == 2);
-	CHECK_S(buf, "project,filter");
-	{
-		const char *g[] = {"project", "filter"};
-
-		CQ_CHECK(missing_of(gcp, 2, g, buf, sizeof(buf)) == 0);
-	}
-	{
-		const char *g[] = {"zone", "filter"};
-
-		CQ_CHECK(missing_of(gcp, 2, g, buf, sizeof(buf)) == 1);
-		CHECK_S(buf, "project");
-	}
-	cq_source_def_free(d);
-
-	/* get_endpoint as the alternative: /a/{x} or /b/{y} */
-	{
-		const char *s = "{\"name\":\"t\",\"endpoint\":\"/a/{x}\",\"get_endpoint\":\"/b/{y}\","
-			"\"keys\":[{\"column\":\"x\"},{\"column\":\"y\"}],"
-			"\"columns\":[{\"name\":\"x\",\"type\":\"int\"},{\"name\":\"y\",\"type\":\"int\"}]}";
-		CqTableDef *t = cq_spec_parse_table(s, strlen(s), &err);
-		const char *gy[] = {"y"};
-
-		CQ_CHECKF(t != NULL, "%s", err.message);
-		if (t)
-		{
-			CQ_CHECK(missing_of(t, 0, NULL, buf, sizeof(buf)) == 1);
-			CHECK_S(buf, "x");
-			CQ_CHECK(missing_of(t, 1, gy, buf, sizeof(buf)) == 0);
-			cq_table_def_free(t);
-		}
-	}
-	/* a child param filled only by the parent: what the parent lacks */
-	{
-		const char *s = "{\"name\":\"t\",\"endpoint\":\"/repos/{rid}/hooks\","
-			"\"keys\":[{\"column\":\"org\"}],"
-			"\"parent\":{\"endpoint\":\"/orgs/{org}/repos\",\"map\":{\"rid\":\"/id\"}},"
-			"\"columns\":[{\"name\":\"org\",\"type\":\"string\"}]}";
-		CqTableDef *t = cq_spec_parse_table(s, strlen(s), &err);
-		const char *g[] = {"org"};
-
-		CQ_CHECKF(t != NULL, "%s", err.message);
-		if (t)
-		{
-			CQ_CHECK(missing_of(t, 0, NULL, buf, sizeof(buf)) == 1);
-			CHECK_S(buf, "org");
-			CQ_CHECK(missing_of(t, 1, g, buf, sizeof(buf)) == 0);
-			cq_table_def_free(t);
-		}
-	}
-}
-
 static void
 test_file(void)
 {
@@ -563,7 +438,7 @@ test_file(void)
 	CQ_CHECK(fd >= 0);
 	if (fd < 0)
 		return;
-	CQ_CHECK(write(fd, full_spec, strlen(full_spec)) == (ssize_t) strlen(full_spec));
+	CQ_CHECK(write(fd, cqt_full_spec, strlen(cqt_full_spec)) == (ssize_t) strlen(cqt_full_spec));
 	close(fd);
 	d = cq_spec_load_file(path, &err);
 	CQ_CHECKF(d != NULL, "%s", err.message);
@@ -652,7 +527,7 @@ test_plugin_check(void)
 static void
 test_mutations(void)
 {
-	size_t		len = strlen(full_spec);
+	size_t		len = strlen(cqt_full_spec);
 	char	   *buf = malloc(len + 1);
 	size_t		i;
 	uint32_t	seed = 12345;
@@ -661,7 +536,7 @@ test_mutations(void)
 
 	for (i = 0; i < len; i += 7)
 	{
-		CqSourceDef *d = cq_spec_parse(full_spec, i, &err);
+		CqSourceDef *d = cq_spec_parse(cqt_full_spec, i, &err);
 
 		CQ_CHECKF(d == NULL && err.kind == CQ_ERR_JSON, "prefix %zu", i);
 		cq_source_def_free(d);
@@ -672,7 +547,7 @@ test_mutations(void)
 					nflip;
 		CqSourceDef *d;
 
-		memcpy(buf, full_spec, len + 1);
+		memcpy(buf, cqt_full_spec, len + 1);
 		seed = seed * 1103515245u + 12345u;
 		nflip = 1 + (seed >> 16) % 3;
 		for (j = 0; j < nflip; j++)
@@ -693,86 +568,14 @@ test_mutations(void)
 	free(buf);
 }
 
-/* Column transforms: spec validation and what they extract. */
-static void
-test_transforms(void)
-{
-	CqError		err;
-	CqTableDef *t;
-	const char *o;
-	size_t		n;
-	const char *good =
-		"{\"name\":\"t\",\"endpoint\":\"/x\",\"columns\":["
-		"{\"name\":\"zone\",\"type\":\"string\",\"transform\":\"last_segment\"},"
-		"{\"name\":\"rg\",\"type\":\"string\",\"path\":\"/id\",\"transform\":\"segment_after:resourceGroups\"},"
-		"{\"name\":\"nets\",\"type\":\"string[]\",\"path\":\"/n/*/u\",\"transform\":\"last_segment\"},"
-		"{\"name\":\"plain\",\"type\":\"string\"}]}";
-
-	t = cq_spec_parse_table(good, strlen(good), &err);
-	CQ_CHECKF(t != NULL, "%s", err.message);
-	if (t == NULL)
-		return;
-	CQ_CHECK(t->columns[0].transform_kind == CQ_XFORM_LAST_SEGMENT);
-	CQ_CHECK(t->columns[1].transform_kind == CQ_XFORM_SEGMENT_AFTER);
-	CQ_CHECK_STR(t->columns[1].transform_arg, "resourceGroups");
-	CQ_CHECK(t->columns[3].transform_kind == CQ_XFORM_NONE);
-
-#define XF(col, in, expect) do { \
-		bool ok_ = cq_column_transform(&t->columns[col], in, strlen(in), &o, &n); \
-		char buf_[200]; \
-		snprintf(buf_, sizeof(buf_), "%.*s", (int) n, o); \
-		CQ_CHECKF(ok_ && strcmp(buf_, expect) == 0, "%s -> \"%s\" (ok=%d), expected \"%s\"", in, buf_, ok_, expect); \
-	} while (0)
-#define XF_NULL(col, in) \
-	CQ_CHECKF(!cq_column_transform(&t->columns[col], in, strlen(in), &o, &n), "%s should be NULL", in)
-
-	XF(0, "https://www.googleapis.com/compute/v1/projects/p/zones/us-central1-a", "us-central1-a");
-	XF(0, "zones/us-central1-a", "us-central1-a");
-	XF(0, "us-central1-a", "us-central1-a");
-	XF(0, "https://x/zones/europe-west1-b/", "europe-west1-b");
-	XF(0, "https://x/machineTypes/e2-small?alt=json", "e2-small");
-	XF(0, "", "");
-	XF(0, "/", "");
-	XF(1, "/subscriptions/1111/resourceGroups/demo-rg/providers/Microsoft.Network/networkInterfaces/nic", "demo-rg");
-	XF(1, "/subscriptions/1111/RESOURCEGROUPS/Demo-RG/providers/x", "Demo-RG");
-	XF(1, "/subscriptions/1111/resourceGroups/last", "last");
-	XF_NULL(1, "/subscriptions/1111/resourceGroups");
-	XF_NULL(1, "/subscriptions/1111/resourceGroups/");
-	XF_NULL(1, "/subscriptions/1111/resourceGroupsX/rg");
-	XF_NULL(1, "no slashes at all");
-	XF_NULL(1, "");
-	XF(3, "a/b/c", "a/b/c");
-#undef XF
-#undef XF_NULL
-	cq_table_def_free(t);
-
-	{
-		const char *bad1 = "{\"name\":\"t\",\"endpoint\":\"/x\",\"columns\":[{\"name\":\"z\",\"type\":\"string\",\"transform\":\"basename\"}]}";
-		const char *bad2 = "{\"name\":\"t\",\"endpoint\":\"/x\",\"columns\":[{\"name\":\"z\",\"type\":\"json\",\"transform\":\"last_segment\"}]}";
-		const char *bad3 = "{\"name\":\"t\",\"endpoint\":\"/x\",\"columns\":[{\"name\":\"z\",\"type\":\"string\",\"transform\":\"segment_after:\"}]}";
-
-		t = cq_spec_parse_table(bad1, strlen(bad1), &err);
-		CQ_CHECK(t == NULL && strstr(err.message, "columns[0].transform: unknown transform \"basename\"") != NULL);
-		cq_table_def_free(t);
-		t = cq_spec_parse_table(bad2, strlen(bad2), &err);
-		CQ_CHECK(t == NULL && strstr(err.message, "transform") != NULL);
-		cq_table_def_free(t);
-		t = cq_spec_parse_table(bad3, strlen(bad3), &err);
-		CQ_CHECK(t == NULL && strstr(err.message, "unknown transform") != NULL);
-		cq_table_def_free(t);
-	}
-}
-
 void
 suite_spec(void)
 {
-	test_transforms();
 	test_minimal();
 	test_full();
 	test_errors();
 	test_limits();
 	test_parse_table();
-	test_missing_keys();
 	test_file();
 	test_plugin_check();
 	test_mutations();

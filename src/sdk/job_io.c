@@ -1,0 +1,424 @@
+/*-------------------------------------------------------------------------
+ *
+ * job_io.c
+ *		  The I/O thread: one libcurl multi handle running every transfer
+ *		  of a job, the retry timers, and the memory budget (see job.c's
+ *		  banner for the formula).
+ *
+ * Invariants:
+ *	- only the I/O thread touches the multi handle, the easy handles, the
+ *	  in-flight list, the retry timers, pause state and the budget's lead;
+ *	  other threads reach it through the ready queue (under job->mu) and
+ *	  curl_multi_wakeup;
+ *	- a transfer starts only when budget_ok allows it (committed + P <=
+ *	  memory_budget, no transfer paused) or when nothing else is in flight,
+ *	  parsed or queued, so a job always progresses; a body grows past its
+ *	  reservation only within the budget, else the transfer pauses (HTTP/1.x)
+ *	  until memory is freed, except for one lead when nothing else can free
+ *	  memory;
+ *	- every completed transfer is dispatched once by on_done: a 2xx body to
+ *	  the parse queue, a redirect back to the front of the ready queue, a
+ *	  retry to the timers, a failure to its unit; on stop every transfer and
+ *	  waiting retry is dropped before io_main returns.
+ *
+ * Copyright (c) 2026, cq_fdw developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "cq_sdk_int.h"
+#include "job_int.h"
+
+/* ------------------------------------------------------------------------
+ * I/O thread
+ * ------------------------------------------------------------------------ */
+
+/*
+ * Bytes committed (see job.c's banner): held, what transfers in flight
+ * other than `except` reserved and have not received yet, and the batches
+ * expected from pages waiting for or under parsing.  I/O thread.
+ */
+static size_t
+committed(CqJob *job, const CqpReq *except)
+{
+	size_t		c = atomic_load(&job->acct->held);
+	size_t		b = atomic_load(&job->batch_expect);
+
+	for (CqpReq *q = job->inflight_h; q; q = q->next)
+		if (q != except && q->reserve > q->charged)
+			c += q->reserve - q->charged;
+	return c + (size_t) atomic_load(&job->parsing) * (b ? b : DEFAULT_PAGE_EXPECT);
+}
+
+/* Nothing but `req` can free memory: every other transfer in flight is
+ * paused, no page is waiting for or under parsing, none queued. */
+static bool
+only_way_forward(CqJob *job, const CqpReq *req)
+{
+	for (CqpReq *q = job->inflight_h; q; q = q->next)
+		if (q != req && !q->paused)
+			return false;
+	return atomic_load(&job->parsing) == 0 && atomic_load(&job->out_count) == 0;
+}
+
+/*
+ * http->grow: may `req` allocate n more body bytes?  Within its reservation
+ * or the budget, yes; past them only as the lead (one at a time, when
+ * nothing else can free memory).  False pauses it.  I/O thread (the write
+ * callback).
+ */
+/* May req's body buffer be charged `want` bytes in all?  I/O thread. */
+static bool
+may_grow(CqJob *job, const CqpReq *req, size_t want)
+{
+	if (req->lead || want <= req->reserve)
+		return true;
+	/* held counts req->charged already */
+	if (committed(job, req) - req->charged + want <= job->params.settings.memory_budget)
+		return true;
+	return !job->lead && only_way_forward(job, req);
+}
+
+bool
+cqp_job_io_grow(void *ud, CqpReq *req, size_t n)
+{
+	CqJob	   *job = ud;
+	size_t		want = req->charged + n;
+
+	if (!may_grow(job, req, want))
+	{
+		req->want = want;
+		return false;
+	}
+	if (!req->lead && want > req->reserve &&
+		committed(job, req) - req->charged + want > job->params.settings.memory_budget)
+	{
+		req->lead = true;		/* nothing else can free memory */
+		job->lead = req;
+	}
+	return true;
+}
+
+/*
+ * Resume the transfers paused at the budget that may now take what they
+ * asked for (memory was freed, or one becomes the lead): libcurl hands the
+ * refused bytes to the write callback again, within curl_easy_pause.
+ * Publishes the number still paused.  I/O thread.
+ */
+static void
+resume_transfers(CqJob *job)
+{
+	int			npaused = 0;
+
+	for (CqpReq *q = job->inflight_h; q && !atomic_load(&job->stop); q = q->next)
+	{
+		if (!q->paused)
+			continue;
+		if (may_grow(job, q, q->want))
+		{
+			q->paused = false;
+			curl_easy_pause(q->easy, CURLPAUSE_CONT);
+		}
+		npaused += q->paused;
+	}
+	atomic_store(&job->npaused, npaused);
+}
+
+static bool
+budget_ok(CqJob *job)
+{
+	size_t		exp = atomic_load(&job->page_expect);
+
+	if (exp == 0)
+		exp = DEFAULT_PAGE_EXPECT;
+	if (atomic_load(&job->npaused) == 0 &&
+		committed(job, NULL) + exp <= job->params.settings.memory_budget)
+		return true;
+	/* progress: nothing in flight, parsing or waiting for the consumer */
+	return job->inflight == 0 && atomic_load(&job->parsing) == 0 &&
+		atomic_load(&job->out_count) == 0;
+}
+
+/* Next request to start: ready queue first, then known page ranges. mu held. */
+static CqpReq *
+take_req_locked(CqJob *job)
+{
+	CqpReq	   *r = job->ready_h;
+	CqpUnit    *u;
+	char		num[32];
+	char	   *url;
+
+	if (r)
+	{
+		job->ready_h = r->next;
+		if (!job->ready_h)
+			job->ready_t = NULL;
+		r->next = NULL;
+		return r;
+	}
+	while ((u = job->ranges_h) != NULL)
+	{
+		if (u->failed || u->range_cur > u->range_to)
+		{
+			cqp_job_range_remove_locked(job, u);
+			cqp_job_unit_check_locked(job, u);
+			continue;
+		}
+		snprintf(num, sizeof(num), "%" PRId64, u->range_cur);
+		url = cqp_url_set_param(u->range_url, u->range_param, num);
+		r = url ? cqp_job_new_req_locked(job, u, url, u->range_cur, false) : NULL;
+		u->range_cur += u->range_step;
+		if (u->range_cur > u->range_to)
+		{
+			cqp_job_range_remove_locked(job, u);
+			/* move on fairly: nothing else to do for this unit's range */
+		}
+		if (r)
+			return r;
+	}
+	return NULL;
+}
+
+static void
+start_transfers(CqJob *job)
+{
+	int			conc = job->params.settings.concurrency;
+
+	while (job->inflight < conc && !atomic_load(&job->stop))
+	{
+		CqpReq	   *req;
+		CqError		err;
+
+		if (job->pause_until && cqp_now_ms() < job->pause_until)
+			break;
+		if (!budget_ok(job))
+			break;
+		pthread_mutex_lock(&job->mu);
+		req = take_req_locked(job);
+		if (req && (req->unit->failed || atomic_load(&job->stop)))
+		{
+			cqp_job_req_done_locked(job, req);
+			pthread_mutex_unlock(&job->mu);
+			continue;
+		}
+		if (req && req->attempt == 0 && req->redirects == 0)
+		{
+			/* a new page: the per-job page cap (max_pages) */
+			int64_t		cap = job->params.settings.max_pages;
+
+			if (cap > 0 && job->pages_started >= cap)
+			{
+				cq_error_set(&err, CQ_ERR_LIMIT,
+							 "the scan needs more pages than its limit of %lld",
+							 (long long) cap);
+				snprintf(err.setting, sizeof(err.setting), "max_pages");
+				cq_redact_url(req->url, err.url, sizeof(err.url));
+				cqp_job_fail_job_locked(job, &err);
+				cqp_job_req_done_locked(job, req);
+				pthread_mutex_unlock(&job->mu);
+				break;
+			}
+			job->pages_started++;
+		}
+		if (req)
+			job->st.requests++;
+		pthread_mutex_unlock(&job->mu);
+		if (!req)
+			break;
+		memset(&err, 0, sizeof(err));
+		if (!cqp_http_prepare(&job->http, req,
+							  cqp_url_same_origin(req->url, req->unit->origin_url), &err))
+		{
+			cqp_job_fail_req(job, req, &err);
+			continue;
+		}
+		if (curl_multi_add_handle(job->multi, req->easy) != CURLM_OK)
+		{
+			cq_error_set(&err, CQ_ERR_INTERNAL, "cannot add a transfer");
+			cqp_job_fail_req(job, req, &err);
+			continue;
+		}
+		{
+			size_t		exp = atomic_load(&job->page_expect);
+
+			req->reserve = exp ? exp : DEFAULT_PAGE_EXPECT;
+		}
+		req->next = job->inflight_h;
+		job->inflight_h = req;
+		job->inflight++;
+	}
+}
+
+static void
+timer_insert(CqJob *job, CqpReq *req)
+{
+	CqpReq	  **pp = &job->timers;
+
+	while (*pp && (*pp)->due_ms <= req->due_ms)
+		pp = &(*pp)->next;
+	req->next = *pp;
+	*pp = req;
+}
+
+static void
+on_done(CqJob *job, CURL *easy, CURLcode rc)
+{
+	CqpReq	   *req = NULL;
+	CqpReq	  **pp;
+	int64_t		now = cqp_now_ms();
+	long		wait = 0;
+	CqError		err;
+	CqpOutcome	oc;
+	long		status = 0;
+
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **) &req);
+	curl_multi_remove_handle(job->multi, easy);
+	for (pp = &job->inflight_h; *pp; pp = &(*pp)->next)
+		if (*pp == req)
+		{
+			*pp = req->next;
+			break;
+		}
+	req->next = NULL;
+	job->inflight--;
+	if (job->lead == req)
+		job->lead = NULL;
+	req->paused = req->lead = false;
+	oc = cqp_http_finish(&job->http, req, (int) rc, now, &wait, &err);
+	if (oc == CQP_OK && req->body.len == 0 && req->easy)
+		curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(req->easy);
+	req->easy = NULL;
+
+	pthread_mutex_lock(&job->mu);
+	job->st.api_wait_ms += (double) (now - req->t_start_ms);
+	job->st.bytes += req->body.len;
+	pthread_mutex_unlock(&job->mu);
+
+	switch (oc)
+	{
+		case CQP_OK:
+			if (req->rl_pause_until_ms > job->pause_until)
+			{
+				pthread_mutex_lock(&job->mu);
+				job->st.ratelimit_wait_ms += (double) (req->rl_pause_until_ms - now);
+				pthread_mutex_unlock(&job->mu);
+				job->pause_until = req->rl_pause_until_ms;
+			}
+			pthread_mutex_lock(&job->mu);
+			job->st.pages++;
+			/* read as no rows; 204 No Content says so on purpose */
+			if (req->body.len == 0 && status != 204)
+				job->st.empty_bodies++;
+			atomic_fetch_add(&job->parsing, 1);
+			req->next = NULL;
+			if (job->parse_t)
+				job->parse_t->next = req;
+			else
+				job->parse_h = req;
+			job->parse_t = req;
+			pthread_cond_signal(&job->cv);
+			pthread_mutex_unlock(&job->mu);
+			break;
+		case CQP_REDIRECT:
+			{
+				cqp_http_reset(req);
+				pthread_mutex_lock(&job->mu);
+				cqp_job_push_ready_locked(job, req, true);
+				pthread_mutex_unlock(&job->mu);
+				break;
+			}
+		case CQP_RETRY:
+			cqp_http_reset(req);
+			req->attempt++;
+			req->due_ms = now + wait;
+			pthread_mutex_lock(&job->mu);
+			job->st.retries++;
+			job->st.ratelimit_wait_ms += (double) wait;
+			pthread_mutex_unlock(&job->mu);
+			timer_insert(job, req);
+			break;
+		case CQP_FAIL:
+			cqp_http_reset(req);
+			cqp_job_fail_req(job, req, &err);
+			break;
+	}
+}
+
+void *
+cqp_job_io_main(void *arg)
+{
+	CqJob	   *job = arg;
+
+	while (!atomic_load(&job->stop))
+	{
+		int			running = 0;
+		int			q;
+		CURLMsg    *m;
+		int64_t		now = cqp_now_ms();
+		long		tmo = 100;
+
+		/* due retries go first */
+		if (job->timers && job->timers->due_ms <= now)
+		{
+			pthread_mutex_lock(&job->mu);
+			while (job->timers && job->timers->due_ms <= now)
+			{
+				CqpReq	   *r = job->timers;
+
+				job->timers = r->next;
+				cqp_job_push_ready_locked(job, r, true);
+			}
+			pthread_mutex_unlock(&job->mu);
+		}
+		start_transfers(job);
+		curl_multi_perform(job->multi, &running);
+		while ((m = curl_multi_info_read(job->multi, &q)) != NULL)
+			if (m->msg == CURLMSG_DONE)
+				on_done(job, m->easy_handle, m->data.result);
+		if (atomic_load(&job->stop))
+			break;
+		resume_transfers(job);
+		start_transfers(job);
+		curl_multi_perform(job->multi, &running);
+
+		now = cqp_now_ms();
+		if (job->timers)
+		{
+			long		d = (long) (job->timers->due_ms - now);
+
+			if (d < tmo)
+				tmo = d < 0 ? 0 : d;
+		}
+		if (job->pause_until > now && job->pause_until - now < tmo)
+			tmo = (long) (job->pause_until - now);
+		curl_multi_poll(job->multi, NULL, 0, (int) tmo, NULL);
+	}
+
+	/* stopping: drop every transfer and waiting retry */
+	while (job->inflight_h)
+	{
+		CqpReq	   *r = job->inflight_h;
+
+		job->inflight_h = r->next;
+		curl_multi_remove_handle(job->multi, r->easy);
+		cqp_job_req_free(r);
+	}
+	job->inflight = 0;
+	job->lead = NULL;
+	atomic_store(&job->npaused, 0);
+	while (job->timers)
+	{
+		CqpReq	   *r = job->timers;
+
+		job->timers = r->next;
+		cqp_job_req_free(r);
+	}
+	return NULL;
+}

@@ -1,0 +1,395 @@
+/*-------------------------------------------------------------------------
+ *
+ * job_page.c
+ *		  Parse workers: one completed page of a unit -- parse (fast path or
+ *		  full tree), rows or child units, the next page.
+ *
+ * Invariants:
+ *	- a worker takes a page from the parse queue under job->mu and
+ *	  processes it without the lock; it takes the lock again only to queue
+ *	  the next request, link child units and drop the request;
+ *	- a page's rows are emitted (batches pushed) before its next page is
+ *	  queued; a page emits rows either through the fast path or the full
+ *	  tree, never both (the fast path emits nothing when it gives up);
+ *	- a page consumes its request exactly once (cqp_job_req_done_locked on
+ *	  every path: done, failed, or the job stopped), and its body's bytes
+ *	  stay charged until the page is done (they stand for the document);
+ *	- a parent page's next page waits until every child unit spawned from
+ *	  it has finished (depth-first); a URL a unit has already requested is
+ *	  not requested again (loops_stopped).
+ *
+ * Copyright (c) 2026, cq_fdw developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "cq_sdk_int.h"
+#include "job_int.h"
+
+/* ------------------------------------------------------------------------
+ * Parse workers
+ * ------------------------------------------------------------------------ */
+
+/* Text of a parent row value for a child template parameter. */
+static bool
+value_text(json_t *v, char *buf, size_t len, const char **out)
+{
+	if (json_is_string(v))
+		*out = json_string_value(v);
+	else if (json_is_integer(v))
+	{
+		snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		*out = buf;
+	}
+	else if (json_is_real(v))
+	{
+		snprintf(buf, len, "%.17g", json_real_value(v));
+		*out = buf;
+	}
+	else if (json_is_boolean(v))
+		*out = json_is_true(v) ? "true" : "false";
+	else
+		return false;
+	return true;
+}
+
+/* Parent page: one child unit per parent row (rows lacking a map value are
+ * skipped).  Returns the number of children started, -1 on error. */
+static int
+spawn_children(CqJob *job, CqpUnit *u, json_t **rows, size_t n, CqError *err)
+{
+	const CqParentDef *pd = job->table->parent;
+	int			na = u->na + pd->nmap;
+	const char **an = calloc((size_t) na + 1, sizeof(char *));
+	const char **av = calloc((size_t) na + 1, sizeof(char *));
+	int		   *acol = calloc((size_t) na + 1, sizeof(int));
+	bool	   *aq = calloc((size_t) na + 1, sizeof(bool));
+	char	  (*bufs)[48] = calloc((size_t) pd->nmap + 1, 48);
+	int			started = 0;
+
+	if (!an || !av || !acol || !aq || !bufs)
+	{
+		cq_error_set(err, CQ_ERR_NOMEM, "out of memory");
+		started = -1;
+		goto done;
+	}
+	for (int i = 0; i < u->na; i++)
+	{
+		an[i] = u->an[i];
+		av[i] = u->av[i];
+		acol[i] = u->acol[i];
+		aq[i] = u->aquery[i];
+	}
+	for (int m = 0; m < pd->nmap; m++)
+	{
+		const char *param = pd->map_param[m];
+		int			k = u->na + m;
+
+		an[k] = param;
+		acol[k] = -1;
+		aq[k] = false;
+		for (int i = 0; i < job->table->nkeys; i++)
+		{
+			const CqKeyDef *kd = &job->table->keys[i];
+
+			if (strcmp(kd->param ? kd->param : kd->column, param) == 0)
+			{
+				acol[k] = cqp_job_find_col(job->table, kd->column);
+				aq[k] = (kd->in == CQ_IN_QUERY);
+			}
+		}
+	}
+	for (size_t r = 0; r < n && !atomic_load(&job->stop); r++)
+	{
+		bool		ok = true;
+		CqpUnit    *child;
+		CqpReq	   *first;
+		CqError		cerr;
+
+		for (int m = 0; m < pd->nmap && ok; m++)
+		{
+			json_t	   *v = job->map_paths[m] ? cq_path_get(job->map_paths[m], rows[r]) : NULL;
+
+			ok = value_text(v, bufs[m], 48, &av[u->na + m]);
+		}
+		if (!ok)
+			continue;
+		memset(&cerr, 0, sizeof(cerr));
+		child = cqp_job_make_unit(job, u, na, an, av, acol, aq, &first, &cerr);
+		pthread_mutex_lock(&job->mu);
+		if (child)
+		{
+			cqp_job_add_unit_locked(job, child, first);
+			started++;
+		}
+		else
+			cqp_job_unit_fail_locked(job, NULL, &cerr);
+		pthread_mutex_unlock(&job->mu);
+	}
+done:
+	free(an);
+	free(av);
+	free(acol);
+	free(aq);
+	free(bufs);
+	return started;
+}
+
+/*
+ * Process one completed page on a worker: parse, rows or children, next
+ * page.  Consumes req.
+ */
+static void
+process_page(CqJob *job, CqpReq *req)
+{
+	const CqJobSettings *s = &job->params.settings;
+	CqpUnit    *u = req->unit;
+	CqError		err;
+	json_t	   *doc = NULL;
+	json_t	   *ndoc = NULL;		/* reals as text, for numeric columns */
+	RowVec		rv = {0};
+	RowVec		nrv = {0};
+	size_t		bodylen = req->body.len;
+	size_t		batch_bytes = 0;
+	CqpNext		nx;
+	int			nchildren = 0;
+	bool		fast = false;
+	size_t		fast_nrows = 0;
+	bool		rows_found = true;
+
+	memset(&err, 0, sizeof(err));
+	memset(&nx, 0, sizeof(nx));
+	if (u->failed || atomic_load(&job->stop))
+		goto release;
+	if (bodylen > 0)
+	{
+		int			frc = cqp_job_fast_page(job, u, req->body.data, bodylen, &doc,
+									&fast_nrows, &batch_bytes, &err);
+
+		if (frc < 0)
+			goto fail;
+		fast = (frc > 0);
+	}
+	if (bodylen > 0 && !fast)
+	{
+		json_error_t jerr;
+		size_t		nbig = 0,
+					nreal = 0;
+
+		if (!cqp_job_json_prescan(req->body.data, bodylen, s->max_json_depth, s->max_string_bytes,
+						  &nbig, &nreal, &err))
+			goto fail;
+		if (nreal > 0 && !u->is_parent && cqp_job_reads_numeric(job) &&
+			!(ndoc = cqp_job_load_json(req->body.data, bodylen, JSON_ALLOW_NUL, true, NULL)))
+		{
+			cq_error_set(&err, CQ_ERR_NOMEM, "out of memory");
+			goto fail;
+		}
+		if (nbig > 0)
+		{
+			size_t		ql = 0;
+			char	   *qb = cqp_job_quote_numbers(req->body.data, bodylen, nbig, false, &ql);
+
+			if (!qb)
+			{
+				cq_error_set(&err, CQ_ERR_NOMEM, "out of memory");
+				goto fail;
+			}
+			doc = json_loadb(qb, ql, JSON_ALLOW_NUL, &jerr);
+			free(qb);
+		}
+		else
+			doc = json_loadb(req->body.data, bodylen, JSON_ALLOW_NUL, &jerr);
+		if (!doc && json_error_code(&jerr) == json_error_stack_overflow)
+		{
+			/* max_json_depth is above what jansson can parse */
+			cq_error_set(&err, CQ_ERR_LIMIT,
+						 "JSON nested deeper than %d levels, the most the JSON parser accepts",
+						 JSON_PARSER_MAX_DEPTH);
+			goto fail;
+		}
+		if (!doc)
+		{
+			char		txt[160];
+
+			cqp_sanitize_copy(txt, sizeof(txt), jerr.text, strlen(jerr.text));
+			cq_error_set(&err, CQ_ERR_JSON, "invalid JSON in response: %s at line %d column %d",
+						 txt, jerr.line, jerr.column);
+			goto fail;
+		}
+	}
+	/* the body's bytes stay charged: they stand for the parsed document */
+	free(req->body.data);
+	req->body.data = NULL;
+	req->body.cap = 0;
+
+	rv.max = nrv.max = s->max_array_elems;
+	if (doc && !fast)
+	{
+		if (u->rows)
+			rows_found = cq_path_each(u->rows, doc, cqp_job_collect_rows, &rv) > 0;
+		else
+			cqp_job_collect_rows(doc, &rv);
+	}
+	if (ndoc && doc && !fast)
+	{
+		/* the same rows, in the same order: quoting changes no structure */
+		if (u->rows)
+			cq_path_each(u->rows, ndoc, cqp_job_collect_rows, &nrv);
+		else
+			cqp_job_collect_rows(ndoc, &nrv);
+		if (nrv.oom)
+			rv.oom = true;
+	}
+	if (rv.over)
+	{
+		cq_error_set(&err, CQ_ERR_LIMIT, "more than max_array_elems (%zu) rows in one page",
+					 s->max_array_elems);
+		snprintf(err.setting, sizeof(err.setting), "max_array_elems");
+		goto fail;
+	}
+	if (rv.oom)
+	{
+		cq_error_set(&err, CQ_ERR_NOMEM, "out of memory collecting rows");
+		goto fail;
+	}
+	if (fast)
+		;						/* rows already emitted */
+	else if (u->is_parent)
+	{
+		nchildren = spawn_children(job, u, rv.v, rv.n, &err);
+		if (nchildren < 0)
+			goto fail;
+	}
+	else if (!cqp_job_emit_rows(job, u, rv.v, nrv.n == rv.n ? nrv.v : NULL, rv.n,
+						&batch_bytes, &err))
+		goto fail;
+
+	if (req->seq)
+		cqp_paginate(&u->pager, req->url, req->page_index, req->link, doc,
+					 fast ? fast_nrows : rv.n, &nx);
+	json_decref(doc);
+	doc = NULL;
+	free(rv.v);
+	rv.v = NULL;
+	json_decref(ndoc);
+	ndoc = NULL;
+	free(nrv.v);
+	nrv.v = NULL;
+
+	{
+		size_t		fp = (req->charged > bodylen ? req->charged : bodylen) + batch_bytes;
+		size_t		cur = atomic_load(&job->page_expect);
+
+		while (fp > cur && !atomic_compare_exchange_weak(&job->page_expect, &cur, fp))
+			;
+		cur = atomic_load(&job->batch_expect);
+		while (batch_bytes > cur &&
+			   !atomic_compare_exchange_weak(&job->batch_expect, &cur, batch_bytes))
+			;
+	}
+
+	pthread_mutex_lock(&job->mu);
+	if (!rows_found)
+		job->st.rows_missing++;
+	if (!u->failed && !atomic_load(&job->stop))
+	{
+		if (nx.kind == CQP_NEXT_URL)
+		{
+			if (!cqp_job_seen_add(u, nx.url))
+			{
+				/* the API sent us back to a page we already read: stop */
+				job->st.loops_stopped++;
+				free(nx.url);
+			}
+			else
+			{
+				CqpReq	   *r = cqp_job_new_req_locked(job, u, nx.url, nx.index, true);
+
+				if (r && u->is_parent && u->children > 0)
+				{
+					u->outstanding--;	/* counted again when released */
+					u->deferred = r;
+				}
+				else if (r)
+					cqp_job_push_ready_locked(job, r, false);
+			}
+			nx.url = NULL;
+		}
+		else if (nx.kind == CQP_NEXT_RANGE)
+		{
+			u->range_url = nx.url;
+			u->range_param = nx.param;
+			u->range_cur = nx.from;
+			u->range_to = nx.to;
+			u->range_step = nx.step > 0 ? nx.step : 1;
+			u->in_ranges = true;
+			u->range_next = NULL;
+			{
+				CqpUnit   **pp = &job->ranges_h;
+
+				while (*pp)
+					pp = &(*pp)->range_next;
+				*pp = u;
+			}
+			nx.url = NULL;
+			curl_multi_wakeup(job->multi);
+		}
+	}
+	free(nx.url);
+	atomic_fetch_sub(&job->parsing, 1);
+	cqp_job_req_done_locked(job, req);
+	pthread_mutex_unlock(&job->mu);
+	return;
+
+fail:
+	json_decref(doc);
+	free(rv.v);
+	json_decref(ndoc);
+	free(nrv.v);
+	cq_redact_url(req->url, err.url, sizeof(err.url));
+	pthread_mutex_lock(&job->mu);
+	cqp_job_unit_fail_locked(job, u, &err);
+	atomic_fetch_sub(&job->parsing, 1);
+	cqp_job_req_done_locked(job, req);
+	pthread_mutex_unlock(&job->mu);
+	return;
+
+release:
+	pthread_mutex_lock(&job->mu);
+	atomic_fetch_sub(&job->parsing, 1);
+	cqp_job_req_done_locked(job, req);
+	pthread_mutex_unlock(&job->mu);
+}
+
+void *
+cqp_job_worker_main(void *arg)
+{
+	CqJob	   *job = arg;
+
+	pthread_mutex_lock(&job->mu);
+	for (;;)
+	{
+		CqpReq	   *req;
+
+		while (!atomic_load(&job->stop) && !job->parse_h)
+			pthread_cond_wait(&job->cv, &job->mu);
+		if (atomic_load(&job->stop))
+			break;
+		req = job->parse_h;
+		job->parse_h = req->next;
+		if (!job->parse_h)
+			job->parse_t = NULL;
+		pthread_mutex_unlock(&job->mu);
+		process_page(job, req);
+		pthread_mutex_lock(&job->mu);
+	}
+	pthread_mutex_unlock(&job->mu);
+	return NULL;
+}

@@ -1,0 +1,564 @@
+/*-------------------------------------------------------------------------
+ *
+ * job_units.c
+ *		  Units: the fan-out of one scan over key values, server-option
+ *		  lists and parent rows, and each unit's endpoint and first request.
+ *
+ * Invariants:
+ *	- a unit is the cartesian product's one combination of values: every
+ *	  {param} of the endpoint it chose is filled (get_endpoint when all its
+ *	  params are given, else endpoint, else the parent listing), every
+ *	  value is percent-encoded into the URL, query keys become parameters;
+ *	- units are built before any thread starts (cqp_job_build_units) or,
+ *	  for child units, by a worker, and linked into the job only under
+ *	  job->mu (cqp_job_add_unit_locked); a unit is freed only by
+ *	  job_destroy (cqp_job_unit_free), after every thread is joined;
+ *	- at most MAX_UNITS units are built from a scan's key lists; a larger
+ *	  product is a CQ_ERR_LIMIT before any request;
+ *	- nothing here sends anything or takes a lock other than job->mu.
+ *
+ * Copyright (c) 2026, cq_fdw developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cq_sdk_int.h"
+#include "job_int.h"
+
+/* ------------------------------------------------------------------------
+ * Units
+ * ------------------------------------------------------------------------ */
+
+/* Are all {params} of tmpl among the unit's assignments? */
+static bool
+tmpl_satisfied(const char *tmpl, int na, char **an)
+{
+	const char *p = tmpl;
+
+	if (!tmpl)
+		return false;
+	while ((p = strchr(p, '{')) != NULL)
+	{
+		const char *e = strchr(p, '}');
+		size_t		nl;
+		bool		ok = false;
+
+		if (!e)
+			break;
+		nl = (size_t) (e - p - 1);
+		for (int i = 0; i < na; i++)
+			if (strlen(an[i]) == nl && memcmp(an[i], p + 1, nl) == 0)
+				ok = true;
+		if (!ok)
+			return false;
+		p = e + 1;
+	}
+	return true;
+}
+
+static bool
+has_placeholder(const char *tmpl)
+{
+	return tmpl && strchr(tmpl, '{') && strchr(tmpl, '}');
+}
+
+void
+cqp_job_unit_free(CqpUnit *u)
+{
+	for (int i = 0; i < u->na; i++)
+	{
+		free(u->an[i]);
+		free(u->av[i]);
+	}
+	free(u->an);
+	free(u->av);
+	free(u->acol);
+	free(u->aquery);
+	free(u->colval);
+	free(u->origin_url);
+	free(u->range_url);
+	free(u->seen);
+	cqp_job_req_free(u->deferred);
+	free(u);
+}
+
+/*
+ * Build a unit from its assignments and its first request.  Chooses the
+ * endpoint (get_endpoint when all its params are given, else endpoint, else
+ * the parent listing), fills the template, adds query keys, page size and
+ * first page index.  Returns the unit with *first set, or NULL with err.
+ * Does not link it into the job (the caller does, under mu).
+ */
+CqpUnit *
+cqp_job_make_unit(CqJob *job, CqpUnit *parent, int na, const char *const *an,
+		  const char *const *av, const int *acol, const bool *aquery,
+		  CqpReq **first, CqError *err)
+{
+	const CqTableDef *t = job->table;
+	const CqJobParams *p = &job->params;
+	CqpUnit    *u = calloc(1, sizeof(CqpUnit));
+	const char *tmpl;
+	bool		is_get = false;
+	char	   *path = NULL,
+			   *url = NULL;
+	int64_t		index = -1;
+	size_t		lo = 0;
+
+	*first = NULL;
+	if (!u)
+		goto oom;
+	u->parent = parent;
+	u->na = na;
+	u->an = calloc((size_t) na + 1, sizeof(char *));
+	u->av = calloc((size_t) na + 1, sizeof(char *));
+	u->acol = calloc((size_t) na + 1, sizeof(int));
+	u->aquery = calloc((size_t) na + 1, sizeof(bool));
+	u->colval = calloc((size_t) p->nout + 1, sizeof(int));
+	if (!u->an || !u->av || !u->acol || !u->aquery || !u->colval)
+		goto oom;
+	for (int i = 0; i < na; i++)
+	{
+		u->an[i] = strdup(an[i]);
+		u->av[i] = strdup(av[i]);
+		if (!u->an[i] || !u->av[i])
+			goto oom;
+		u->acol[i] = acol[i];
+		u->aquery[i] = aquery[i];
+		if (acol[i] >= 0 && lo < sizeof(u->label) - 1)
+			lo += (size_t) snprintf(u->label + lo, sizeof(u->label) - lo, "%s%s=%s",
+									lo ? "," : "", t->columns[acol[i]].name, av[i]);
+	}
+	if (lo >= sizeof(u->label))
+		u->label[sizeof(u->label) - 1] = '\0';
+	for (int c = 0; c < p->nout; c++)
+	{
+		u->colval[c] = -1;
+		for (int i = 0; i < na; i++)
+			if (acol[i] == p->out_cols[c])
+				u->colval[c] = i;
+	}
+
+	/* which endpoint */
+	if (t->get_endpoint && has_placeholder(t->get_endpoint) &&
+		tmpl_satisfied(t->get_endpoint, na, u->an))
+	{
+		tmpl = t->get_endpoint;
+		is_get = true;
+	}
+	else if (tmpl_satisfied(t->endpoint, na, u->an))
+		tmpl = t->endpoint;
+	else if (t->parent && !parent)
+	{
+		tmpl = t->parent->endpoint;
+		u->is_parent = true;
+	}
+	else
+		tmpl = t->endpoint;		/* fails below, naming the param */
+
+	path = cqp_expand_template(tmpl, na, (const char *const *) u->an,
+							   (const char *const *) u->av, err);
+	if (!path)
+		goto fail;
+	if (strncasecmp(path, "http://", 7) == 0 || strncasecmp(path, "https://", 8) == 0)
+	{
+		url = path;
+		path = NULL;
+	}
+	else
+	{
+		size_t		bl;
+
+		if (!job->base_url)
+		{
+			cq_error_set(err, CQ_ERR_CONFIG, "no base_url: set the server option base_url");
+			goto fail;
+		}
+		bl = strlen(job->base_url);
+		url = malloc(bl + strlen(path) + 2);
+		if (!url)
+			goto oom;
+		memcpy(url, job->base_url, bl);
+		/* exactly one '/' between them, however many either side has */
+		if (path[0] == '/')
+			while (bl && url[bl - 1] == '/' && !(bl >= 2 && url[bl - 2] == ':'))
+				bl--;
+		else if (path[0] && path[0] != '?' && (!bl || url[bl - 1] != '/'))
+			url[bl++] = '/';
+		strcpy(url + bl, path);
+		free(path);
+		path = NULL;
+	}
+
+	/* query keys (the child's own endpoint only) */
+	if (!u->is_parent)
+	{
+		for (int i = 0; i < na; i++)
+		{
+			char	   *nu;
+
+			if (!u->aquery[i])
+				continue;
+			nu = cqp_url_set_param(url, u->an[i], u->av[i]);
+			if (!nu)
+				goto oom;
+			free(url);
+			url = nu;
+		}
+	}
+
+	/* pager */
+	memset(&u->pager, 0, sizeof(u->pager));
+	if (u->is_parent)
+	{
+		const CqParentDef *pd = t->parent;
+
+		u->pager.style = pd->pagination;
+		u->pager.next = job->parent_next;
+		u->pager.next_param = pd->next_param;
+		u->pager.page_size = pd->page_size;
+		u->pager.concurrent = false;	/* depth-first: one parent page at a time */
+		u->rows = job->parent_rows;
+		if (pd->page_size_param && pd->page_size > 0)
+		{
+			char		num[32];
+			char	   *nu;
+
+			snprintf(num, sizeof(num), "%d", pd->page_size);
+			nu = cqp_url_set_param(url, pd->page_size_param, num);
+			if (!nu)
+				goto oom;
+			free(url);
+			url = nu;
+		}
+	}
+	else
+	{
+		int64_t		ps = t->page_size;
+
+		u->pager.style = t->pagination;
+		if (is_get && (t->pagination == CQ_PAGE_PAGE_NUMBER ||
+					   t->pagination == CQ_PAGE_OFFSET))
+			u->pager.style = CQ_PAGE_NONE;	/* a get must not page forever */
+		u->pager.next = t->cnext;
+		u->pager.next_param = t->next_param;
+		u->pager.total = job->total;
+		u->pager.concurrent = (p->limit < 0);
+		u->rows = (is_get && t->cget_rows) ? t->cget_rows : t->crows;
+		if (p->limit >= 0 && t->supports_limit && t->page_size_param &&
+			(ps <= 0 || p->limit < ps))
+			ps = p->limit > 0 ? p->limit : 1;
+		u->pager.page_size = (int) ps;
+		if (t->page_size_param && ps > 0)
+		{
+			char		num[32];
+			char	   *nu;
+
+			snprintf(num, sizeof(num), "%" PRId64, ps);
+			nu = cqp_url_set_param(url, t->page_size_param, num);
+			if (!nu)
+				goto oom;
+			free(url);
+			url = nu;
+		}
+		if (!t->page_size_param)
+			u->pager.page_size = 0;
+	}
+	if ((u->pager.style == CQ_PAGE_PAGE_NUMBER || u->pager.style == CQ_PAGE_OFFSET) &&
+		u->pager.next_param)
+	{
+		char	   *nu;
+
+		index = (u->pager.style == CQ_PAGE_PAGE_NUMBER) ? 1 : 0;
+		nu = cqp_url_set_param(url, u->pager.next_param, index ? "1" : "0");
+		if (!nu)
+			goto oom;
+		free(url);
+		url = nu;
+	}
+	if (strlen(url) > CQP_MAX_URL_LEN)
+	{
+		/* say which value made it long: not a policy matter */
+		int			longest = -1;
+
+		for (int i = 0; i < na; i++)
+			if (longest < 0 || strlen(av[i]) > strlen(av[longest]))
+				longest = i;
+		if (longest >= 0 && acol[longest] >= 0)
+			cq_error_set(err, CQ_ERR_LIMIT,
+						 "request URL of %zu bytes is longer than the limit of %d bytes; the value for column %s is %zu bytes",
+						 strlen(url), CQP_MAX_URL_LEN, t->columns[acol[longest]].name,
+						 strlen(av[longest]));
+		else
+			cq_error_set(err, CQ_ERR_LIMIT,
+						 "request URL of %zu bytes is longer than the limit of %d bytes",
+						 strlen(url), CQP_MAX_URL_LEN);
+		snprintf(err->setting, sizeof(err->setting), "url_length");
+		goto fail;
+	}
+	if (!cq_net_url_allowed(&p->policy, url, err))
+	{
+		if (err->kind == CQ_ERR_NONE)
+			cq_error_set(err, CQ_ERR_POLICY, "URL not allowed by the outbound policy");
+		cq_redact_url(url, err->url, sizeof(err->url));
+		goto fail;
+	}
+	u->origin_url = strdup(url);
+	if (!u->origin_url)
+		goto oom;
+	cqp_job_seen_add(u, url);
+	{
+		CqpReq	   *r = calloc(1, sizeof(CqpReq));
+
+		if (!r)
+			goto oom;
+		r->unit = u;
+		r->http = &job->http;
+		r->url = url;
+		r->page_index = index;
+		r->seq = true;
+		u->outstanding = 1;
+		*first = r;
+	}
+	return u;
+
+oom:
+	cq_error_set(err, CQ_ERR_NOMEM, "out of memory building a request");
+fail:
+	if (u && u->label[0] && !err->unit[0])
+		cqp_job_scopy(err->unit, sizeof(err->unit), u->label);
+	free(path);
+	free(url);
+	if (u)
+		cqp_job_unit_free(u);
+	return NULL;
+}
+
+/* Link a new unit and queue its first request.  job->mu held. */
+void
+cqp_job_add_unit_locked(CqJob *job, CqpUnit *u, CqpReq *first)
+{
+	u->all_next = job->units;
+	job->units = u;
+	job->units_active++;
+	job->st.units++;
+	if (u->parent)
+		u->parent->children++;
+	cqp_job_push_ready_locked(job, first, false);
+}
+
+/* One fan-out dimension: param takes each of values. */
+typedef struct Dim
+{
+	const char *param;
+	int			col;
+	bool		query;
+	int			n;
+	const char **values;
+} Dim;
+
+/* Split a comma-separated list (trimmed, empty items dropped); malloc'd. */
+static int
+split_list(const char *s, char **buf, const char ***items)
+{
+	int			n = 0;
+	char	   *p;
+	char	   *save = NULL;
+
+	*buf = strdup(s ? s : "");
+	*items = calloc(strlen(*buf) / 2 + 2, sizeof(char *));
+	if (!*buf || !*items)
+		return -1;
+	for (p = strtok_r(*buf, ",", &save); p; p = strtok_r(NULL, ",", &save))
+	{
+		char	   *e;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		e = p + strlen(p);
+		while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+			*--e = '\0';
+		if (*p)
+			(*items)[n++] = p;
+	}
+	return n;
+}
+
+int
+cqp_job_find_col(const CqTableDef *t, const char *name)
+{
+	for (int i = 0; i < t->ncolumns; i++)
+		if (strcmp(t->columns[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+static int
+op_bit(int op)
+{
+	for (int b = 0; b < 6; b++)
+		if (op == (1 << b))
+			return b;
+	return -1;
+}
+
+/*
+ * Build the initial units: the cartesian product of the multi-valued
+ * dimensions (key lists, server-option lists), single-valued keys added to
+ * every unit.
+ */
+bool
+cqp_job_build_units(CqJob *job, CqError *err)
+{
+	const CqTableDef *t = job->table;
+	const CqJobParams *p = &job->params;
+	Dim		   *dims = calloc((size_t) p->nkeys + (size_t) t->nkeys + 1, sizeof(Dim));
+	char	  **bufs = calloc((size_t) t->nkeys + 1, sizeof(char *));
+	const char ***lists = calloc((size_t) t->nkeys + 1, sizeof(char **));
+	int			nd = 0;
+	bool		ok = false;
+	size_t		total = 1;
+	int		   *idx = NULL;
+	const char **an = NULL,
+			  **av = NULL;
+	int		   *acol = NULL;
+	bool	   *aq = NULL;
+
+	if (!dims || !bufs || !lists)
+		goto oom;
+	for (int k = 0; k < p->nkeys; k++)
+	{
+		const CqKeyValues *kv = &p->keys[k];
+		const CqKeyDef *kd = NULL;
+
+		for (int i = 0; i < t->nkeys; i++)
+			if (strcmp(t->keys[i].column, kv->column) == 0)
+				kd = &t->keys[i];
+		if (!kd)
+		{
+			cq_error_set(err, CQ_ERR_CONFIG, "column \"%s\" is not a key column of table \"%s\"",
+						 kv->column, t->name);
+			goto done;
+		}
+		if (kv->op == CQ_OP_EQ || kv->op == 0)
+		{
+			dims[nd].param = kd->param ? kd->param : kd->column;
+			dims[nd].col = cqp_job_find_col(t, kd->column);
+			dims[nd].query = (kd->in == CQ_IN_QUERY);
+			dims[nd].n = kv->nvalues;
+			dims[nd].values = (const char **) kv->values;
+		}
+		else
+		{
+			int			b = op_bit(kv->op);
+
+			if (b < 0 || !kd->op_param[b] || kv->nvalues < 1)
+			{
+				cq_error_set(err, CQ_ERR_CONFIG, "key column \"%s\" does not accept this operator",
+							 kv->column);
+				goto done;
+			}
+			dims[nd].param = kd->op_param[b];
+			dims[nd].col = -1;
+			dims[nd].query = true;
+			dims[nd].n = 1;
+			dims[nd].values = (const char **) kv->values;
+		}
+		nd++;
+	}
+	/* server-option fan-out for keys without a qual */
+	for (int i = 0; i < t->nkeys; i++)
+	{
+		const CqKeyDef *kd = &t->keys[i];
+		bool		given = false;
+
+		if (!kd->server_option)
+			continue;
+		for (int k = 0; k < p->nkeys; k++)
+			if (strcmp(p->keys[k].column, kd->column) == 0)
+				given = true;
+		if (given)
+			continue;
+		for (int s = 0; s < p->nserver_opts; s++)
+		{
+			if (strcmp(p->server_opt_names[s], kd->server_option) != 0)
+				continue;
+			dims[nd].n = split_list(p->server_opt_values[s], &bufs[i], &lists[i]);
+			if (dims[nd].n < 0)
+				goto oom;
+			dims[nd].param = kd->param ? kd->param : kd->column;
+			dims[nd].col = cqp_job_find_col(t, kd->column);
+			dims[nd].query = (kd->in == CQ_IN_QUERY);
+			dims[nd].values = lists[i];
+			nd++;
+			break;
+		}
+	}
+	for (int d = 0; d < nd; d++)
+	{
+		if (dims[d].n == 0)
+			total = 0;
+		else if (total > MAX_UNITS / (size_t) dims[d].n)
+		{
+			cq_error_set(err, CQ_ERR_LIMIT, "more than %d fan-out units", MAX_UNITS);
+			goto done;
+		}
+		else
+			total *= (size_t) dims[d].n;
+	}
+	idx = calloc((size_t) nd + 1, sizeof(int));
+	an = calloc((size_t) nd + 1, sizeof(char *));
+	av = calloc((size_t) nd + 1, sizeof(char *));
+	acol = calloc((size_t) nd + 1, sizeof(int));
+	aq = calloc((size_t) nd + 1, sizeof(bool));
+	if (!idx || !an || !av || !acol || !aq)
+		goto oom;
+	for (size_t n = 0; n < total; n++)
+	{
+		CqpUnit    *u;
+		CqpReq	   *first;
+
+		for (int d = 0; d < nd; d++)
+		{
+			an[d] = dims[d].param;
+			av[d] = dims[d].values[idx[d]];
+			acol[d] = dims[d].col;
+			aq[d] = dims[d].query;
+		}
+		u = cqp_job_make_unit(job, NULL, nd, an, av, acol, aq, &first, err);
+		if (!u)
+			goto done;
+		cqp_job_add_unit_locked(job, u, first);
+		for (int d = nd - 1; d >= 0; d--)
+		{
+			if (++idx[d] < dims[d].n)
+				break;
+			idx[d] = 0;
+		}
+	}
+	ok = true;
+	goto done;
+
+oom:
+	cq_error_set(err, CQ_ERR_NOMEM, "out of memory building units");
+done:
+	for (int i = 0; i < t->nkeys; i++)
+	{
+		if (bufs)
+			free(bufs[i]);
+		if (lists)
+			free(lists[i]);
+	}
+	free(bufs);
+	free(lists);
+	free(dims);
+	free(idx);
+	free(an);
+	free(av);
+	free(acol);
+	free(aq);
+	return ok;
+}

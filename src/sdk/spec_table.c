@@ -1,0 +1,650 @@
+/*-------------------------------------------------------------------------
+ *
+ * spec_table.c
+ *		  Parse and validate one table object of a spec: columns,
+ *		  pagination, parent, keys, primary key, and the cross-checks
+ *		  between them.
+ *
+ * Invariants of a table that cqp_spec_table_parse accepts (see spec.c for
+ * the whole list consumers rely on):
+ *	- every column has a name, a type, a path ("/<name>" by default) and a
+ *	  compiled cpath; a path with a "*" segment has an array or json type;
+ *	  column names are unique;
+ *	- rows/crows and get_rows/cget_rows are set (get_rows defaults to
+ *	  rows); cnext is compiled when `next` is set, and `next`/`next_param`
+ *	  are present exactly when the pagination type uses them;
+ *	- every key column is a column; path-key params are unique; every
+ *	  {placeholder} of endpoint/get_endpoint is an in=path key's param or a
+ *	  parent.map param, every placeholder of parent.endpoint an in=path
+ *	  key's param, and every in=path key appears in some endpoint;
+ *	- each operator other than "=" in a key's ops has its op_params entry;
+ *	  a from_parent key is filled by parent.map; a server_option is one of
+ *	  the source's server_options (unchecked for a lone table);
+ *	- on failure the partial table is left for the caller to clear (counts
+ *	  are set before elements are parsed).
+ *
+ * Thread safety: reentrant; no global state.
+ *
+ * Copyright (c) 2026, cq_fdw developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cq_sdk.h"
+#include "cq_sdk_int.h"
+#include "spec_int.h"
+
+/* ------------------------------------------------------------------------
+ * Enumerations of the table object
+ * ------------------------------------------------------------------------ */
+
+static const CqpSpecEnum pagination_names[] = {
+	{"none", CQ_PAGE_NONE},
+	{"link_header", CQ_PAGE_LINK_HEADER},
+	{"next_url", CQ_PAGE_NEXT_URL},
+	{"next_token", CQ_PAGE_NEXT_TOKEN},
+	{"page_number", CQ_PAGE_PAGE_NUMBER},
+	{"offset", CQ_PAGE_OFFSET},
+	{NULL, 0}
+};
+
+/* Operators; the value is the CQ_OP_* bit.  Aliases follow the canonical. */
+static const CqpSpecEnum op_names[] = {
+	{"=", CQ_OP_EQ},
+	{"<", CQ_OP_LT},
+	{"<=", CQ_OP_LE},
+	{">", CQ_OP_GT},
+	{">=", CQ_OP_GE},
+	{"~~", CQ_OP_LIKE},
+	{"like", CQ_OP_LIKE},
+	{"LIKE", CQ_OP_LIKE},
+	{NULL, 0}
+};
+
+/* Bit position of a single CQ_OP_* bit (index into CqKeyDef.op_param). */
+static int
+op_bit(int op)
+{
+	int			i;
+
+	for (i = 0; i < 6; i++)
+		if (op == (1 << i))
+			return i;
+	return -1;
+}
+
+static int
+op_parse(const char *s)
+{
+	const CqpSpecEnum *e;
+
+	for (e = op_names; e->name; e++)
+		if (strcmp(e->name, s) == 0)
+			return e->value;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Tables
+ * ------------------------------------------------------------------------ */
+
+static const char *const table_keys[] = {
+	"name", "description", "endpoint", "get_endpoint", "get_rows", "rows",
+	"pagination", "keys", "parent", "primary_key", "row_estimate",
+	"supports_limit", "columns", NULL
+};
+static const char *const column_keys[] = {
+	"name", "type", "path", "description", "transform", NULL
+};
+static const char *const key_keys[] = {
+	"column", "param", "in", "ops", "op_params", "required", "guaranteed",
+	"server_option", "from_parent", NULL
+};
+static const char *const pagination_keys[] = {
+	"type", "next", "next_param", "page_size_param", "page_size", "total", NULL
+};
+static const char *const parent_pagination_keys[] = {
+	"type", "next", "next_param", "page_size_param", "page_size", NULL
+};
+static const char *const parent_keys[] = {
+	"endpoint", "rows", "pagination", "map", NULL
+};
+
+/* Where a pagination object stores its fields (table or parent). */
+typedef struct PageOut
+{
+	CqPagination *type;
+	char	  **next;
+	char	  **next_param;
+	char	  **page_size_param;
+	int		   *page_size;
+	char	  **total;			/* NULL for a parent */
+	CqPath	  **cnext;			/* NULL: validate only */
+} PageOut;
+
+static bool
+parse_pagination(CqpSpecCtx *c, const char *tloc, json_t *obj, PageOut *po)
+{
+	json_t	   *v = json_object_get(obj, "pagination");
+	char		loc[SPEC_LOCLEN];
+	int			type = CQ_PAGE_NONE;
+	bool		uses_next,
+				uses_param;
+
+	cqp_spec_loc_key(loc, tloc, "pagination");
+	if (v == NULL || json_is_null(v))
+	{
+		*po->type = CQ_PAGE_NONE;
+		return true;
+	}
+	if (json_is_string(v))
+	{
+		/* shorthand: "pagination": "link_header" */
+		char		qs[64];
+
+		type = cqp_spec_enum_lookup(pagination_names, json_string_value(v));
+		if (type < 0)
+			return cqp_spec_fail(c, loc, NULL, "unknown pagination type \"%s\" (known: none, link_header, next_url, next_token, page_number, offset)",
+						cqp_spec_quote(qs, sizeof(qs), json_string_value(v)));
+		v = NULL;
+	}
+	else
+	{
+		if (!cqp_spec_check_object(c, loc, v, po->total ? pagination_keys : parent_pagination_keys))
+			return false;
+		if (!cqp_spec_get_enum(c, loc, v, "type", pagination_names, "pagination type", true, &type))
+			return false;
+	}
+	*po->type = (CqPagination) type;
+	uses_next = (type == CQ_PAGE_NEXT_URL || type == CQ_PAGE_NEXT_TOKEN);
+	uses_param = (type == CQ_PAGE_NEXT_TOKEN || type == CQ_PAGE_PAGE_NUMBER || type == CQ_PAGE_OFFSET);
+	if (v == NULL)
+	{
+		if (uses_next)
+			return cqp_spec_fail(c, loc, "next", "required for %s pagination (use the object form)",
+						pagination_names[type].name);
+		if (uses_param)
+			return cqp_spec_fail(c, loc, "next_param", "required for %s pagination (use the object form)",
+						pagination_names[type].name);
+		return true;
+	}
+	if (!cqp_spec_get_pointer(c, loc, v, "next", NULL, false, po->next, po->cnext))
+		return false;
+	if (uses_next && *po->next == NULL)
+		return cqp_spec_fail(c, loc, "next", "required for %s pagination (a JSON pointer to the next %s in the body)",
+					pagination_names[type].name, type == CQ_PAGE_NEXT_URL ? "URL" : "token");
+	if (!uses_next && *po->next != NULL)
+		return cqp_spec_fail(c, loc, "next", "only next_url and next_token pagination use it");
+	if (!cqp_spec_get_string(c, loc, v, "next_param", false, SPEC_MAX_IDENT, po->next_param))
+		return false;
+	if (*po->next_param && !cqp_spec_is_param(*po->next_param))
+		return cqp_spec_fail(c, loc, "next_param", "not a valid query parameter name");
+	if (uses_param && *po->next_param == NULL)
+		return cqp_spec_fail(c, loc, "next_param", "required for %s pagination (the query parameter to send)",
+					pagination_names[type].name);
+	if (!uses_param && *po->next_param != NULL)
+		return cqp_spec_fail(c, loc, "next_param", "only next_token, page_number and offset pagination use it");
+	if (!cqp_spec_get_string(c, loc, v, "page_size_param", false, SPEC_MAX_IDENT, po->page_size_param))
+		return false;
+	if (*po->page_size_param && !cqp_spec_is_param(*po->page_size_param))
+		return cqp_spec_fail(c, loc, "page_size_param", "not a valid query parameter name");
+	if (!cqp_spec_get_int(c, loc, v, "page_size", 1, SPEC_MAX_PAGE_SIZE, po->page_size))
+		return false;
+	if (po->total && !cqp_spec_get_pointer(c, loc, v, "total", NULL, false, po->total, NULL))
+		return false;
+	return true;
+}
+
+static bool
+parse_column(CqpSpecCtx *c, const char *loc, json_t *jc, CqColumnDef *col)
+{
+	char		qs[64];
+	char		dflt[SPEC_MAX_IDENT + 2];
+
+	if (!cqp_spec_check_object(c, loc, jc, column_keys))
+		return false;
+	if (!cqp_spec_get_ident(c, loc, jc, "name", true, &col->name))
+		return false;
+	if (!cqp_spec_get_text(c, loc, jc, "description", &col->description))
+		return false;
+	{
+		json_t	   *t = json_object_get(jc, "type");
+		char		known[200];
+		size_t		o = 0;
+		int			i;
+
+		if (t == NULL || json_is_null(t))
+			return cqp_spec_fail(c, loc, "type", "required");
+		if (!json_is_string(t))
+			return cqp_spec_fail(c, loc, "type", "must be a string");
+		if (json_string_length(t) > 64 || !cq_type_parse(json_string_value(t), &col->type))
+		{
+			known[0] = '\0';
+			for (i = 0; i < CQ_T__COUNT && o < sizeof(known); i++)
+			{
+				const char *nm = cq_type_name((CqType) i);
+
+				if (nm)
+					o += cqp_spec_strfmt(known + o, sizeof(known) - o, "%s%s", o ? ", " : "", nm);
+			}
+			return cqp_spec_fail(c, loc, "type", "unknown type \"%s\" (known types: %s, each optionally with [])",
+						cqp_spec_quote(qs, sizeof(qs), json_string_value(t)), known);
+		}
+	}
+	cqp_spec_strfmt(dflt, sizeof(dflt), "/%s", col->name);
+	if (!cqp_spec_get_pointer(c, loc, jc, "path", dflt, true, &col->path, &col->cpath))
+		return false;
+	if (cq_path_has_wildcard(col->cpath) && !col->type.is_array && col->type.base != CQ_T_JSON)
+		return cqp_spec_fail(c, loc, "path", "\"%s\" has a \"*\" segment (many values) but type %s is a scalar: use %s[] or json",
+					cqp_spec_quote(qs, sizeof(qs), col->path), cq_type_name(col->type.base),
+					cq_type_name(col->type.base));
+	if (!cqp_spec_get_string(c, loc, jc, "transform", false, 128, &col->transform))
+		return false;
+	if (col->transform)
+	{
+		const char *arg = NULL;
+
+		if (strcmp(col->transform, "last_segment") == 0)
+			col->transform_kind = CQ_XFORM_LAST_SEGMENT;
+		else if (strncmp(col->transform, "segment_after:", 14) == 0 &&
+				 (arg = col->transform + 14)[0] != '\0' && strchr(arg, '/') == NULL)
+		{
+			col->transform_kind = CQ_XFORM_SEGMENT_AFTER;
+			col->transform_arg = strdup(arg);
+			if (col->transform_arg == NULL)
+				return cqp_spec_fail(c, loc, "transform", "out of memory");
+		}
+		else
+			return cqp_spec_fail(c, loc, "transform", "unknown transform \"%s\" (known: last_segment, segment_after:<segment>)",
+						cqp_spec_quote(qs, sizeof(qs), col->transform));
+		if (col->type.base == CQ_T_JSON)
+			return cqp_spec_fail(c, loc, "transform", "a transform applies to string values: type json takes the value as is");
+	}
+	return true;
+}
+
+static bool
+parse_parent(CqpSpecCtx *c, const char *tloc, json_t *jt, CqTableDef *t)
+{
+	json_t	   *jp = json_object_get(jt, "parent");
+	json_t	   *map;
+	char		loc[SPEC_LOCLEN];
+	char		mloc[SPEC_LOCLEN];
+	CqParentDef *p;
+	PageOut		po;
+	const char *k;
+	json_t	   *v;
+	int			i = 0;
+
+	if (jp == NULL || json_is_null(jp))
+		return true;
+	cqp_spec_loc_key(loc, tloc, "parent");
+	if (!cqp_spec_check_object(c, loc, jp, parent_keys))
+		return false;
+	p = t->parent = calloc(1, sizeof(CqParentDef));
+	if (p == NULL)
+		return cqp_spec_oom(c);
+	if (!cqp_spec_get_template(c, loc, jp, "endpoint", true, &p->endpoint))
+		return false;
+	if (!cqp_spec_get_pointer(c, loc, jp, "rows", "", true, &p->rows, NULL))
+		return false;
+	po.type = &p->pagination;
+	po.next = &p->next;
+	po.next_param = &p->next_param;
+	po.page_size_param = &p->page_size_param;
+	po.page_size = &p->page_size;
+	po.total = NULL;
+	po.cnext = NULL;
+	if (!parse_pagination(c, loc, jp, &po))
+		return false;
+	map = json_object_get(jp, "map");
+	cqp_spec_loc_key(mloc, loc, "map");
+	if (map == NULL || json_is_null(map))
+		return cqp_spec_fail(c, loc, "map", "required (which child parameter each parent row fills)");
+	if (!json_is_object(map) || json_object_size(map) == 0)
+		return cqp_spec_fail(c, loc, "map", "must be a non-empty object {\"param\": \"/pointer\"}");
+	if (json_object_size(map) > SPEC_MAX_MAP)
+		return cqp_spec_fail_limit(c, loc, "map", "more than %d entries", SPEC_MAX_MAP);
+	p->map_param = calloc(json_object_size(map), sizeof(char *));
+	p->map_path = calloc(json_object_size(map), sizeof(char *));
+	if (!p->map_param || !p->map_path)
+		return cqp_spec_oom(c);
+	p->nmap = (int) json_object_size(map);
+	json_object_foreach(map, k, v)
+	{
+		char		eloc[SPEC_LOCLEN];
+
+		cqp_spec_loc_key(eloc, mloc, k);
+		if (!cqp_spec_is_param(k))
+			return cqp_spec_fail(c, eloc, NULL, "not a valid parameter name");
+		if ((p->map_param[i] = cqp_spec_dup(c, k)) == NULL)
+			return false;
+		if (!cqp_spec_get_pointer(c, mloc, map, k, NULL, false, &p->map_path[i], NULL))
+			return false;
+		i++;
+	}
+	return true;
+}
+
+static bool
+parse_key(CqpSpecCtx *c, const char *loc, json_t *jk, CqTableDef *t, CqKeyDef *k)
+{
+	json_t	   *ops;
+	json_t	   *opp;
+	char		qs[64];
+	char		oloc[SPEC_LOCLEN];
+	int			in = -1;
+	size_t		i;
+
+	if (!cqp_spec_check_object(c, loc, jk, key_keys))
+		return false;
+	if (!cqp_spec_get_ident(c, loc, jk, "column", true, &k->column))
+		return false;
+	if (cq_table_find_column(t, k->column) < 0)
+		return cqp_spec_fail(c, loc, "column", "\"%s\" is not a column of the table (a key column must also be declared in columns)",
+					cqp_spec_quote(qs, sizeof(qs), k->column));
+	if (!cqp_spec_get_string(c, loc, jk, "param", false, SPEC_MAX_IDENT, &k->param))
+		return false;
+	if (k->param == NULL && (k->param = cqp_spec_dup(c, k->column)) == NULL)
+		return false;
+	if (!cqp_spec_is_param(k->param))
+		return cqp_spec_fail(c, loc, "param", "\"%s\" is not a valid parameter name", cqp_spec_quote(qs, sizeof(qs), k->param));
+	{
+		static const CqpSpecEnum in_names[] = {{"path", CQ_IN_PATH}, {"query", CQ_IN_QUERY}, {NULL, 0}};
+
+		if (!cqp_spec_get_enum(c, loc, jk, "in", in_names, "location", false, &in))
+			return false;
+	}
+	if (in < 0)
+		in = (cqp_spec_template_has(t->endpoint, k->param) || cqp_spec_template_has(t->get_endpoint, k->param) ||
+			  (t->parent && cqp_spec_template_has(t->parent->endpoint, k->param))) ? CQ_IN_PATH : CQ_IN_QUERY;
+	k->in = (CqParamIn) in;
+
+	/* operators */
+	if (!cqp_spec_get_array(c, loc, jk, "ops", false, 16, &ops))
+		return false;
+	if (ops == NULL)
+		k->ops = CQ_OP_EQ;
+	else
+	{
+		if (json_array_size(ops) == 0)
+			return cqp_spec_fail(c, loc, "ops", "must name at least one operator");
+		for (i = 0; i < json_array_size(ops); i++)
+		{
+			json_t	   *o = json_array_get(ops, i);
+			int			op;
+
+			cqp_spec_loc_index(oloc, loc, "ops", (int) i);
+			if (!json_is_string(o))
+				return cqp_spec_fail(c, oloc, NULL, "must be a string");
+			op = op_parse(json_string_value(o));
+			if (op == 0)
+				return cqp_spec_fail(c, oloc, NULL, "unknown operator \"%s\" (known: =, <, <=, >, >=, ~~ or like)",
+							cqp_spec_quote(qs, sizeof(qs), json_string_value(o)));
+			k->ops |= op;
+		}
+	}
+	opp = json_object_get(jk, "op_params");
+	if (opp && !json_is_null(opp))
+	{
+		const char *ok;
+		json_t	   *ov;
+
+		cqp_spec_loc_key(oloc, loc, "op_params");
+		if (!json_is_object(opp))
+			return cqp_spec_fail(c, oloc, NULL, "must be an object {\"operator\": \"query parameter\"}");
+		json_object_foreach(opp, ok, ov)
+		{
+			char		eloc[SPEC_LOCLEN];
+			int			op = op_parse(ok);
+			int			bit;
+
+			cqp_spec_loc_key(eloc, oloc, ok);
+			if (op == 0)
+				return cqp_spec_fail(c, eloc, NULL, "unknown operator (known: =, <, <=, >, >=, ~~ or like)");
+			if (op == CQ_OP_EQ)
+				return cqp_spec_fail(c, eloc, NULL, "\"=\" is sent as the key's param; use \"param\"");
+			if (!(k->ops & op))
+				return cqp_spec_fail(c, eloc, NULL, "operator is not listed in ops");
+			if (!json_is_string(ov) || !cqp_spec_is_param(json_string_value(ov)))
+				return cqp_spec_fail(c, eloc, NULL, "must be a query parameter name");
+			bit = op_bit(op);
+			free(k->op_param[bit]);
+			if ((k->op_param[bit] = cqp_spec_dup(c, json_string_value(ov))) == NULL)
+				return false;
+		}
+	}
+	for (i = 1; i < 6; i++)
+		if ((k->ops & (1 << i)) && k->op_param[i] == NULL)
+		{
+			const CqpSpecEnum *e;
+			const char *opname = "?";
+
+			for (e = op_names; e->name; e++)
+				if (e->value == (1 << i))
+				{
+					opname = e->name;
+					break;
+				}
+			return cqp_spec_fail(c, loc, "op_params", "operator \"%s\" needs op_params[\"%s\"] (the query parameter that carries it)",
+						opname, opname);
+		}
+
+	if (!cqp_spec_get_bool(c, loc, jk, "required", &k->required) ||
+		!cqp_spec_get_bool(c, loc, jk, "guaranteed", &k->guaranteed) ||
+		!cqp_spec_get_bool(c, loc, jk, "from_parent", &k->from_parent))
+		return false;
+	if (!cqp_spec_get_ident(c, loc, jk, "server_option", false, &k->server_option))
+		return false;
+	if (k->server_option && c->src)
+	{
+		int			j;
+		bool		found = false;
+
+		for (j = 0; j < c->src->nserver_options; j++)
+			if (strcmp(c->src->server_options[j], k->server_option) == 0)
+				found = true;
+		if (!found)
+			return cqp_spec_fail(c, loc, "server_option", "\"%s\" is not declared in the source's server_options",
+						cqp_spec_quote(qs, sizeof(qs), k->server_option));
+	}
+	if (k->from_parent)
+	{
+		if (t->parent == NULL)
+			return cqp_spec_fail(c, loc, "from_parent", "the table has no parent");
+		if (cqp_spec_parent_map_lookup(t->parent, k->param) == NULL)
+			return cqp_spec_fail(c, loc, "from_parent", "parent.map does not fill {%s}", cqp_spec_quote(qs, sizeof(qs), k->param));
+	}
+	return true;
+}
+
+/* Placeholders of `tpl` must be path-key params (or parent.map params). */
+static bool
+check_placeholders(CqpSpecCtx *c, const char *tloc, const char *key, const CqTableDef *t,
+				   const char *tpl, bool map_ok)
+{
+	const char *st[SPEC_MAX_PLACEHOLDERS];
+	int			ln[SPEC_MAX_PLACEHOLDERS];
+	int			n = cqp_spec_template_params(tpl, st, ln, SPEC_MAX_PLACEHOLDERS);
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		char		name[SPEC_MAX_IDENT + 1];
+
+		cqp_spec_strfmt(name, sizeof(name), "%.*s", ln[i], st[i]);
+		if (cqp_spec_find_key_by_param(t, st[i], ln[i], CQ_IN_PATH))
+			continue;
+		if (map_ok && cqp_spec_parent_map_lookup(t->parent, name))
+			continue;
+		if (cqp_spec_find_key_by_param(t, st[i], ln[i], CQ_IN_QUERY))
+			return cqp_spec_fail(c, tloc, key, "placeholder {%s} belongs to a key with \"in\": \"query\"", name);
+		return cqp_spec_fail(c, tloc, key, "placeholder {%s} is not a key parameter%s", name,
+					map_ok && t->parent ? " nor filled by parent.map" : "");
+	}
+	return true;
+}
+
+/*
+ * Parse one table object into *t (zeroed by the caller).  On failure the
+ * partial table is left for the caller to clear.
+ */
+bool
+cqp_spec_table_parse(CqpSpecCtx *c, const char *loc, json_t *jt, CqTableDef *t)
+{
+	json_t	   *arr;
+	PageOut		po;
+	char		where[SPEC_LOCLEN];
+	char		qs[64];
+	size_t		i;
+	int			j,
+				first;
+
+	if (!cqp_spec_check_object(c, loc, jt, table_keys))
+		return false;
+	if (!cqp_spec_get_ident(c, loc, jt, "name", true, &t->name) ||
+		!cqp_spec_get_text(c, loc, jt, "description", &t->description) ||
+		!cqp_spec_get_template(c, loc, jt, "endpoint", true, &t->endpoint) ||
+		!cqp_spec_get_template(c, loc, jt, "get_endpoint", false, &t->get_endpoint) ||
+		!cqp_spec_get_pointer(c, loc, jt, "rows", "", true, &t->rows, &t->crows) ||
+		!cqp_spec_get_pointer(c, loc, jt, "get_rows", t->rows, true, &t->get_rows, &t->cget_rows))
+		return false;
+
+	po.type = &t->pagination;
+	po.next = &t->next;
+	po.next_param = &t->next_param;
+	po.page_size_param = &t->page_size_param;
+	po.page_size = &t->page_size;
+	po.total = &t->total;
+	po.cnext = &t->cnext;
+	if (!parse_pagination(c, loc, jt, &po))
+		return false;
+
+	/* columns */
+	if (!cqp_spec_get_array(c, loc, jt, "columns", true, SPEC_MAX_COLUMNS, &arr))
+		return false;
+	if (json_array_size(arr) == 0)
+		return cqp_spec_fail(c, loc, "columns", "a table needs at least one column");
+	t->columns = calloc(json_array_size(arr), sizeof(CqColumnDef));
+	if (t->columns == NULL)
+		return cqp_spec_oom(c);
+	t->ncolumns = (int) json_array_size(arr);
+	for (i = 0; i < json_array_size(arr); i++)
+	{
+		cqp_spec_loc_index(where, loc, "columns", (int) i);
+		if (!parse_column(c, where, json_array_get(arr, i), &t->columns[i]))
+			return false;
+	}
+	j = cqp_spec_find_duplicate(t->columns, sizeof(CqColumnDef), t->ncolumns, &first);
+	if (j == -2)
+		return cqp_spec_oom(c);
+	if (j >= 0)
+	{
+		cqp_spec_loc_index(where, loc, "columns", j);
+		return cqp_spec_fail(c, where, "name", "duplicate column \"%s\" (also columns[%d])",
+					cqp_spec_quote(qs, sizeof(qs), t->columns[j].name), first);
+	}
+
+	/* parent before keys: from_parent refers to parent.map */
+	if (!parse_parent(c, loc, jt, t))
+		return false;
+
+	/* keys */
+	if (!cqp_spec_get_array(c, loc, jt, "keys", false, SPEC_MAX_KEYS, &arr))
+		return false;
+	if (arr && json_array_size(arr) > 0)
+	{
+		t->keys = calloc(json_array_size(arr), sizeof(CqKeyDef));
+		if (t->keys == NULL)
+			return cqp_spec_oom(c);
+		t->nkeys = (int) json_array_size(arr);
+		for (i = 0; i < json_array_size(arr); i++)
+		{
+			cqp_spec_loc_index(where, loc, "keys", (int) i);
+			if (!parse_key(c, where, json_array_get(arr, i), t, &t->keys[i]))
+				return false;
+			for (j = 0; j < (int) i; j++)
+			{
+				if (strcmp(t->keys[j].column, t->keys[i].column) == 0)
+					return cqp_spec_fail(c, where, "column", "duplicate key column \"%s\" (also keys[%d])",
+								cqp_spec_quote(qs, sizeof(qs), t->keys[i].column), j);
+				if (t->keys[i].in == CQ_IN_PATH && t->keys[j].in == CQ_IN_PATH &&
+					strcmp(t->keys[j].param, t->keys[i].param) == 0)
+					return cqp_spec_fail(c, where, "param", "{%s} is already the param of keys[%d]",
+								cqp_spec_quote(qs, sizeof(qs), t->keys[i].param), j);
+			}
+		}
+	}
+
+	/* cross-checks between templates, keys and parent.map */
+	if (!check_placeholders(c, loc, "endpoint", t, t->endpoint, true) ||
+		!check_placeholders(c, loc, "get_endpoint", t, t->get_endpoint, true))
+		return false;
+	if (t->parent)
+	{
+		char		ploc[SPEC_LOCLEN];
+
+		cqp_spec_loc_key(ploc, loc, "parent");
+		if (!check_placeholders(c, ploc, "endpoint", t, t->parent->endpoint, false))
+			return false;
+		for (j = 0; j < t->parent->nmap; j++)
+		{
+			const char *mp = t->parent->map_param[j];
+
+			if (!cqp_spec_template_has(t->endpoint, mp) && !cqp_spec_template_has(t->get_endpoint, mp) &&
+				cqp_spec_find_key_by_param(t, mp, (int) strlen(mp), -1) == NULL)
+			{
+				char		mloc[SPEC_LOCLEN];
+
+				cqp_spec_loc_key(mloc, ploc, "map");
+				cqp_spec_loc_key(where, mloc, mp);
+				return cqp_spec_fail(c, where, NULL, "fills {%s}, which is neither an endpoint placeholder nor a key parameter",
+							cqp_spec_quote(qs, sizeof(qs), mp));
+			}
+		}
+	}
+	for (j = 0; j < t->nkeys; j++)
+	{
+		const CqKeyDef *k = &t->keys[j];
+		bool		in_tpl = cqp_spec_template_has(t->endpoint, k->param) ||
+			cqp_spec_template_has(t->get_endpoint, k->param) ||
+			(t->parent && cqp_spec_template_has(t->parent->endpoint, k->param));
+
+		cqp_spec_loc_index(where, loc, "keys", j);
+		if (k->in == CQ_IN_PATH && !in_tpl)
+			return cqp_spec_fail(c, where, "in", "\"path\" but no endpoint has a {%s} placeholder",
+						cqp_spec_quote(qs, sizeof(qs), k->param));
+	}
+
+	/* primary key */
+	if (!cqp_spec_get_name_list(c, loc, jt, "primary_key", true, SPEC_MAX_KEYS, &t->npk, &t->pk))
+		return false;
+	for (j = 0; j < t->npk; j++)
+		if (cq_table_find_column(t, t->pk[j]) < 0)
+		{
+			cqp_spec_loc_index(where, loc, "primary_key", j);
+			return cqp_spec_fail(c, where, NULL, "\"%s\" is not a column of the table",
+						cqp_spec_quote(qs, sizeof(qs), t->pk[j]));
+		}
+
+	/* estimates and LIMIT */
+	{
+		json_t	   *re = json_object_get(jt, "row_estimate");
+
+		t->row_estimate = SPEC_DEFAULT_ROW_ESTIMATE;
+		if (re && !json_is_null(re))
+		{
+			if (!json_is_number(re) || !(json_number_value(re) > 0) ||
+				json_number_value(re) > 1e15)
+				return cqp_spec_fail(c, loc, "row_estimate", "must be a number > 0");
+			t->row_estimate = json_number_value(re);
+		}
+	}
+	if (!cqp_spec_get_bool(c, loc, jt, "supports_limit", &t->supports_limit))
+		return false;
+	if (t->supports_limit && t->page_size_param == NULL)
+		return cqp_spec_fail(c, loc, "supports_limit", "needs pagination.page_size_param (the parameter that carries LIMIT)");
+	return true;
+}

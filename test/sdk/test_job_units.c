@@ -1,0 +1,131 @@
+/*
+ * test_job_units.c -- suite `job_units`: src/sdk/job_units.c, called
+ * directly on an offline job: which endpoint a unit chooses, how its
+ * values are encoded into the first request's URL (path and query), the
+ * unit's label and its key columns.  Fan-out over lists of values and
+ * server-option lists, run against the mock, is in test_sched.c.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cq_sdk_int.h"
+#include "job_int.h"
+#include "cqtest.h"
+#include "jobtest.h"
+
+void		suite_job_units(void);
+
+static CqJob *
+offline_job(CqTableDef *t, int *cols)
+{
+	CqJobParams p;
+	CqError		err;
+	CqJob	   *job;
+	static const char *orgs[] = {"acme"};
+	static CqKeyValues kv;
+
+	/* the job itself needs {org}; the units below are made by hand */
+	kv.column = "org";
+	kv.op = CQ_OP_EQ;
+	kv.nvalues = 1;
+	kv.values = orgs;
+	memset(&p, 0, sizeof(p));
+	p.nkeys = 1;
+	p.keys = &kv;
+	for (int i = 0; i < t->ncolumns; i++)
+		cols[i] = i;
+	p.table = t;
+	p.base_url = "http://api.example.test/v1/";
+	p.nout = t->ncolumns;
+	p.out_cols = cols;
+	p.limit = -1;
+	cq_job_settings_default(&p.settings);
+	p.settings.workers = 1;
+	job = cqp_job_start_offline(&p, &err);
+	CQ_CHECKF(job != NULL, "%s", err.message);
+	return job;
+}
+
+static void
+test_make_unit(void)
+{
+	CqTableDef *t = h3_table("{\"name\":\"t\",\"endpoint\":\"/orgs/{org}/items\","
+							 "\"get_endpoint\":\"/orgs/{org}/items/{id}\","
+							 "\"keys\":[{\"column\":\"org\"},{\"column\":\"id\"},{\"column\":\"q\"}],"
+							 "\"columns\":[{\"name\":\"org\",\"type\":\"string\"},{\"name\":\"id\",\"type\":\"int\"},"
+							 "{\"name\":\"q\",\"type\":\"string\"},{\"name\":\"v\",\"type\":\"string\"}]}");
+	int			cols[8];
+	CqJob	   *job;
+	CqpUnit    *u;
+	CqpReq	   *first;
+	CqError		err;
+
+	if (!t)
+		return;
+	job = offline_job(t, cols);
+	if (!job)
+	{
+		cq_table_def_free(t);
+		return;
+	}
+	CQ_CHECK(cqp_job_find_col(t, "q") == 2 && cqp_job_find_col(t, "nope") == -1);
+
+	/* org and a query key: the list endpoint, values percent-encoded */
+	{
+		const char *an[] = {"org", "q"};
+		const char *av[] = {"a b/c", "x&y"};
+		int			acol[] = {0, 2};
+		bool		aq[] = {false, true};
+
+		memset(&err, 0, sizeof(err));
+		u = cqp_job_make_unit(job, NULL, 2, an, av, acol, aq, &first, &err);
+		CQ_CHECKF(u != NULL && first != NULL, "%s", err.message);
+		if (u && first)
+		{
+			CQ_CHECK_STR(first->url, "http://api.example.test/v1/orgs/a%20b%2Fc/items?q=x%26y");
+			CQ_CHECK_STR(u->label, "org=a b/c,q=x&y");
+			CQ_CHECK_STR(u->origin_url, first->url);
+			/* output columns filled from the unit, not the response */
+			CQ_CHECK(u->colval[0] == 0 && u->colval[1] == -1 && u->colval[2] == 1 && u->colval[3] == -1);
+			CQ_CHECK(!u->is_parent && first->unit == u);
+		}
+		cqp_job_req_free(first);
+		cqp_job_unit_free(u);
+	}
+	/* every {param} of get_endpoint given: the single-item endpoint */
+	{
+		const char *an[] = {"org", "id"};
+		const char *av[] = {"o", "7"};
+		int			acol[] = {0, 1};
+		bool		aq[] = {false, false};
+
+		u = cqp_job_make_unit(job, NULL, 2, an, av, acol, aq, &first, &err);
+		CQ_CHECK(u != NULL && first != NULL);
+		if (u && first)
+			CQ_CHECK_STR(first->url, "http://api.example.test/v1/orgs/o/items/7");
+		cqp_job_req_free(first);
+		cqp_job_unit_free(u);
+	}
+	/* a {param} nobody gives: an error naming it, no unit */
+	{
+		const char *an[] = {"id"};
+		const char *av[] = {"7"};
+		int			acol[] = {1};
+		bool		aq[] = {false};
+
+		memset(&err, 0, sizeof(err));
+		u = cqp_job_make_unit(job, NULL, 1, an, av, acol, aq, &first, &err);
+		CQ_CHECK(u == NULL && first == NULL && err.kind != CQ_ERR_NONE);
+		CQ_CHECKF(strstr(err.message, "org") != NULL, "%s", err.message);
+	}
+	cq_job_free(job);
+	cq_table_def_free(t);
+}
+
+void
+suite_job_units(void)
+{
+	test_make_unit();
+}
