@@ -138,6 +138,9 @@ RESET cq_fdw.retry_base;
 -- inside a transaction block the sync cannot commit: it runs in the
 -- caller's transaction, all or nothing, log included
 CALL cq_fdw.sync_can_commit();
+-- (nor in a multi-statement query, which is one transaction: what pg_cron
+-- sends when a job's command has several statements)
+\! psql -X -q -A -t -d contrib_regression -c 'SELECT 1; CALL cq_fdw.sync_can_commit()'
 BEGIN;
 CALL cq_fdw.sync_can_commit();
 CREATE TEMP TABLE log_mark AS SELECT max(id) AS id FROM cq_fdw.sync_log;
