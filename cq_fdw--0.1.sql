@@ -481,13 +481,13 @@ CREATE EVENT TRIGGER cq_fdw_snapshots_forget_dropped ON sql_drop
 --
 -- Decisions:
 --  - The data changes are one subtransaction (BEGIN ... EXCEPTION): a sync
---    that fails half way (the API fails after page 1, a key repeats, a
---    value does not convert) changes nothing in the target and keeps the
---    stored cursor.  The rows read first go to a temporary table, so the
---    API is read once and the target is locked (SHARE ROW EXCLUSIVE:
---    readers go on, a second sync of the same target waits) only while
---    the rows are applied -- from the first read, in fact, since the lock
---    is taken first so that two syncs do not interleave.
+--    that fails half way (the API fails after page 1, two different rows
+--    share a key, a value does not convert or violates a constraint)
+--    changes nothing in the target and keeps the stored cursor.  The rows
+--    are read first into a temporary table (the API is read once; the same
+--    row read twice counts once), then applied.  The target is locked
+--    SHARE ROW EXCLUSIVE from before the read: readers go on, a second
+--    sync of the same target waits, so two syncs never interleave.
 --  - Log: like refresh_snapshot, a 'running' row in cq_fdw.sync_log is
 --    committed before the data is read, and the outcome committed after,
 --    so a failure is logged even though its changes rolled back.  When the
@@ -731,8 +731,9 @@ BEGIN
             RAISE NOTICE 'incremental sync of % from %: reading rows with % > %, %',
                 v_target, v_source, pg_catalog.quote_ident(v_curcol), pg_catalog.quote_literal(v_stored),
                 CASE WHEN EXISTS (
-                         SELECT 1 FROM pg_catalog.jsonb_path_query(v_plan, 'strict $.**."Pushed Quals"') AS q
-                          WHERE pg_catalog.strpos(q #>> '{}', v_curcol::text || ' >') > 0)
+                         SELECT 1 FROM pg_catalog.jsonb_path_query(v_plan, 'strict $.**."Pushed Quals"') AS q,
+                                pg_catalog.unnest(pg_catalog.string_to_array(q #>> '{}', ', ')) AS one
+                          WHERE pg_catalog.starts_with(one, pg_catalog.quote_ident(v_curcol) || ' > '))
                      THEN 'sent to the API'
                      ELSE 'filtered in PostgreSQL (the source does not take this column as a ">" parameter)' END;
         END IF;
@@ -751,14 +752,24 @@ BEGIN
         EXECUTE 'CREATE TEMP TABLE cq_sync_rows ON COMMIT DROP AS SELECT ' || v_select
              || ' FROM ' || v_source::text || ' s' || v_where;
         EXECUTE 'SELECT pg_catalog.count(*) FROM pg_temp.cq_sync_rows' INTO v_read;
+        -- a key read twice (pages that shifted while they were read): the
+        -- same row twice counts once, two different rows are an error
         EXECUTE pg_catalog.format(
-            'SELECT ROW(%s)::text FROM pg_temp.cq_sync_rows GROUP BY %s HAVING pg_catalog.count(*) > 1 LIMIT 1',
-            v_keys, v_keys) INTO v_dup;
+            'SELECT ROW(%s)::text FROM pg_temp.cq_sync_rows GROUP BY %s'
+            ' HAVING pg_catalog.count(DISTINCT ROW(%s)::text) > 1 LIMIT 1',
+            v_keys, v_keys, v_cols) INTO v_dup;
         IF v_dup IS NOT NULL THEN
-            RAISE EXCEPTION 'the rows read from % repeat the primary key of %: (%) = %',
+            RAISE EXCEPTION 'the rows read from % repeat the primary key of % with different values: (%) = %',
                 v_source, v_target, v_keys, v_dup
                 USING ERRCODE = 'cardinality_violation';
         END IF;
+        EXECUTE pg_catalog.format(
+            'DELETE FROM pg_temp.cq_sync_rows a USING pg_temp.cq_sync_rows b'
+            ' WHERE (%s) = (%s) AND a.ctid > b.ctid',
+            (SELECT pg_catalog.string_agg(pg_catalog.format('a.%I', k), ', ')
+               FROM pg_catalog.unnest(v_chk.key_columns) AS k),
+            (SELECT pg_catalog.string_agg(pg_catalog.format('b.%I', k), ', ')
+               FROM pg_catalog.unnest(v_chk.key_columns) AS k));
 
         IF v_mode = 'append' OR v_set IS NULL THEN
             EXECUTE pg_catalog.format(

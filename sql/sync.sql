@@ -177,13 +177,19 @@ CALL cq_fdw.sync('items', 'items');
 CREATE TABLE otherkey (uid bigint PRIMARY KEY, name text);
 CALL cq_fdw.sync('otherkey', 'sync_items');
 CALL cq_fdw.sync('recent', 'sync_items', 'incremental', cursor_column => 'no_such');
--- a key the API repeats: the sync fails, nothing changes
+-- two different rows with one key: the sync fails, nothing changes
 CREATE TABLE byname (name text PRIMARY KEY, id bigint);
 CREATE VIEW sync_names AS SELECT 'same'::text AS name, id FROM sync_items WHERE id <= 3;
 CALL cq_fdw.sync('byname', 'sync_names');
 SELECT count(*) FROM byname;
 \set VERBOSITY terse
 \set SHOW_CONTEXT errors
+-- the same row read twice (pages that shifted under the reader) counts once
+CREATE VIEW sync_twice AS
+    SELECT id, name FROM sync_items UNION ALL SELECT id, name FROM sync_items WHERE id <= 10;
+CREATE TABLE twice (id bigint PRIMARY KEY, name text);
+CALL cq_fdw.sync('twice', 'sync_twice');
+SELECT count(*), count(DISTINCT id) FROM twice;
 
 -- row-level security: another role sees no log or state row of ours,
 -- cannot sync our table, nor forge a log or state row for it
@@ -249,8 +255,8 @@ DROP SCHEMA sync_dst CASCADE;
 SELECT count(*) FROM cq_fdw.sync_state;
 
 DROP SCHEMA sync_src CASCADE;
-DROP TABLE items, events, recent, nokey, otherkey, byname;
-DROP VIEW sync_names;
+DROP VIEW sync_names, sync_twice;
+DROP TABLE items, events, recent, nokey, otherkey, byname, twice;
 SELECT count(*) FROM cq_fdw.sync_state;
 DROP SERVER sync_srv CASCADE;
 DELETE FROM cq_fdw.sync_log;
