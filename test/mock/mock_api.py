@@ -310,7 +310,22 @@ def invalid_item(i, seed, acct, akey):
         iid, acct_json(acct), ipv4, mac, uuid, count, created, cidr, ipv6, price, active)
 
 
-SHAPES = {"rich": rich_item, "small": small_item, "invalid": invalid_item}
+def versioned_item(i, seed, acct, akey):
+    """Item i (0-based, id=i+1) at version `seed`: every 5th id (5, 10, ...)
+    changes with the seed (name, version, updated_at one day later per
+    version), the others stay as at seed 0.  updated_at grows with the id
+    (one minute apart, UTC), so `updated_at > max seen` finds exactly the
+    rows added (n grew) or changed (seed grew) since: the incremental sync
+    tests (sql/sync.sql)."""
+    iid = i + 1
+    v = seed if iid % 5 == 0 else 0
+    name = "item-%d" % iid if v == 0 else "item-%d-v%d" % (iid, v)
+    return '{"id":%d,%s"name":"%s","version":%d,"updated_at":"%s"}' % (
+        iid, acct_json(acct), name, v, rfc3339(BASE_T + iid * 60 + v * 86400, 0))
+
+
+SHAPES = {"rich": rich_item, "small": small_item, "invalid": invalid_item,
+          "versioned": versioned_item}
 
 
 def items_bytes(shape, seed, acct, start, count):
@@ -479,7 +494,7 @@ def collection(h, path, pairs, q, style, name, shape_default, acct=None):
     seed = qint(q, "seed", 0)
     shape = q.get("shape") or shape_default
     if shape not in SHAPES:
-        raise BadRequest("shape must be rich, small or invalid")
+        raise BadRequest("shape must be rich, small, invalid or versioned")
     base = h.base_url()
     ctx = "%s|%s|%d|%s" % (path, shape, n, acct)
     headers = [("Content-Type", "application/json; charset=utf-8"),
