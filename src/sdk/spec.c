@@ -262,16 +262,25 @@ parse_source(CqpSpecCtx *c, json_t *root, CqSourceDef *def)
 	{
 		const char *s;
 		int			colons = 0;
+		bool		empty = def->sigv4[0] == ':' || def->sigv4[0] == '\0';
 
+		/*
+		 * The signer (sigv4.c) needs all four parts: a scope without region
+		 * or service would only fail when a job starts.
+		 */
 		for (s = def->sigv4; *s; s++)
 		{
 			if (*s == ':')
+			{
 				colons++;
+				if (s[1] == ':' || s[1] == '\0')
+					empty = true;
+			}
 			else if (!cqp_spec_is_param_char(*s))
 				break;
 		}
-		if (*s || colons > 3 || def->sigv4[0] == ':' || def->sigv4[0] == '\0')
-			return cqp_spec_fail(c, "", "sigv4", "must look like \"provider1[:provider2[:region[:service]]]\"");
+		if (*s || colons != 3 || empty)
+			return cqp_spec_fail(c, "", "sigv4", "must look like \"aws:amz:<region>:<service>\" (four non-empty parts)");
 	}
 
 	/* headers: "Name: value", no CR/LF (header injection) */
