@@ -304,6 +304,14 @@ cqfdw_report_job_error(const CqError *e, const CqFdwTable *t)
 							 errhint("The session token has expired: put a fresh session_token (with its access_key_id and secret_access_key) in the user mapping.") :
 							 errhint("Check the user mapping options access_key_id, secret_access_key and session_token, the server options aws_region and aws_service, and the database server's clock."),
 							 CQ_CONTEXT));
+				/* a token from service_account_key refused twice */
+				if (status == 401 && strcmp(setting, "service_account_key") == 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+							 errmsg("API rejected the service account's access token (HTTP status 401)"),
+							 detail[0] ? errdetail("%s.", detail) : 0,
+							 errhint("Check the user mapping option service_account_key and the service account's roles."),
+							 CQ_CONTEXT));
 				ereport(ERROR,
 						(errcode(http_sqlstate(status)),
 						 errmsg("API request failed with HTTP status %d", status),

@@ -188,6 +188,9 @@ cqExplainForeignScan(ForeignScanState *node, struct ExplainState *es)
 			ExplainPropertyInteger("Rows Fetched", NULL, (int64) s.rows, es);
 			ExplainPropertyInteger("Bytes", NULL, (int64) s.bytes, es);
 			ExplainPropertyInteger("Retries", NULL, (int64) s.retries, es);
+			if (s.auth_requests > 0)
+				ExplainPropertyInteger("Auth Requests", NULL,
+									   (int64) s.auth_requests, es);
 			if (s.units_failed > 0)
 				ExplainPropertyInteger("Skipped Units", NULL,
 									   (int64) s.units_failed, es);

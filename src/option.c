@@ -105,6 +105,7 @@ static const CqFdwOption valid_options[] = {
 	{"access_key_id", UserMappingRelationId, OPT_CREDENTIAL},
 	{"secret_access_key", UserMappingRelationId, OPT_CREDENTIAL},
 	{"session_token", UserMappingRelationId, OPT_CREDENTIAL},
+	{"service_account_key", UserMappingRelationId, OPT_CREDENTIAL},
 
 	/* foreign table */
 	{"table", ForeignTableRelationId, OPT_STRING},
@@ -639,6 +640,46 @@ validate_value(const CqFdwOption *opt, const char *name, const char *value,
 }
 
 /*
+ * check_service_account_key
+ *		The value must be a GCP key file: a JSON object with type
+ *		"service_account", client_email and private_key.  The error never
+ *		quotes the value (nor jansson's parse error, which would).  A pasted
+ *		`token` beside it is refused: which one is used would be a guess.
+ */
+static void
+check_service_account_key(List *options, const char *value)
+{
+	json_t	   *j;
+	json_error_t jerr;
+	const char *why = NULL;
+	ListCell   *lc;
+
+	foreach(lc, options)
+		if (strcmp(((DefElem *) lfirst(lc))->defname, "token") == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("options \"token\" and \"service_account_key\" cannot both be set"),
+					 errhint("Keep service_account_key (tokens are fetched and renewed from it) or a pasted token, not both.")));
+	j = json_loads(value, JSON_REJECT_DUPLICATES, &jerr);
+	if (!j || !json_is_object(j))
+		why = "The value must be the content of a service account's JSON key file.";
+	else if (!json_is_string(json_object_get(j, "type")) ||
+			 strcmp(json_string_value(json_object_get(j, "type")), "service_account") != 0)
+		why = "The key file's \"type\" must be \"service_account\".";
+	else if (!json_is_string(json_object_get(j, "client_email")) ||
+			 !json_is_string(json_object_get(j, "private_key")))
+		why = "The key file must have \"client_email\" and \"private_key\".";
+	json_decref(j);
+	memset(&jerr, 0, sizeof(jerr));
+	if (why)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"service_account_key\""),
+				 errdetail("%s", why),
+				 errhint("Paste the whole JSON key file downloaded for the service account.")));
+}
+
+/*
  * cq_fdw_validator
  *		Validate the options of a CREATE/ALTER on any catalog level.
  *
@@ -717,6 +758,9 @@ cq_fdw_validator(PG_FUNCTION_ARGS)
 		}
 
 		validate_value(opt, def->defname, defGetString(def), source);
+		if (catalog == UserMappingRelationId &&
+			strcmp(def->defname, "service_account_key") == 0)
+			check_service_account_key(options, defGetString(def));
 	}
 
 	PG_RETURN_VOID();

@@ -133,6 +133,7 @@ add_stats(CqJobStats *acc, const CqJobStats *s)
 	acc->loops_stopped += s->loops_stopped;
 	acc->rows_missing += s->rows_missing;
 	acc->empty_bodies += s->empty_bodies;
+	acc->auth_requests += s->auth_requests;
 	acc->api_wait_ms += s->api_wait_ms;
 	acc->ratelimit_wait_ms += s->ratelimit_wait_ms;
 	acc->peak_bytes = Max(acc->peak_bytes, s->peak_bytes);

@@ -1260,6 +1260,8 @@ cqfdw_get_table(Oid foreigntableid, Oid userid)
 			t->cred.secret = pstrdup(v);
 		else if (strcmp(d->defname, "session_token") == 0)
 			t->cred.session_token = pstrdup(v);
+		else if (strcmp(d->defname, "service_account_key") == 0)
+			t->cred.service_account_key = pstrdup(v);
 		else if (!name_in(d->defname, src->user_options, src->nuser_options))
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),

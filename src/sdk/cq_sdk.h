@@ -575,6 +575,8 @@ typedef struct CqCredentials
 	/* appended (ABI 1 stays compatible) */
 	const char *session_token;	/* sigv4 temporary credentials: sent
 								 * (and signed) as X-Amz-Security-Token */
+	const char *service_account_key;	/* GCP key file JSON: the job gets
+										 * its bearer tokens from it */
 } CqCredentials;
 
 typedef struct CqJobParams
@@ -651,6 +653,8 @@ typedef struct CqJobStats
 								 * nothing (read as no rows) */
 	uint64_t	empty_bodies;	/* 2xx responses (not 204) with an empty
 								 * body (read as no rows) */
+	uint64_t	auth_requests;	/* requests to a token endpoint (retries
+								 * included) */
 } CqJobStats;
 
 typedef struct CqJob CqJob;

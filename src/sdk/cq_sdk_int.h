@@ -121,6 +121,12 @@ typedef struct CqpHttp
 	char		sigv4_service[64];
 	unsigned	sigv4_flags;	/* CQP_SIGV4_* (S3 for service "s3") */
 	time_t		sigv4_fixed_time;	/* tests: sign at this time (0: now) */
+	/*
+	 * Set by the job (NULL: none): requests to the job's origin carry
+	 * "Authorization: Bearer" with a token from this provider (cred.c),
+	 * fetched by cqp_http_prepare on the I/O thread.
+	 */
+	struct CqpCred *provider;
 } CqpHttp;
 
 struct CqpUnit;
@@ -170,6 +176,9 @@ typedef struct CqpReq
 								 * header list (signed headers), or NULL */
 	char		amz_error_type[64];	/* x-amzn-ErrorType header */
 	char		amz_request_id[128];	/* x-amzn-RequestId / x-amz-request-id */
+	char	   *auth_token;		/* provider token this transfer carries
+								 * (wiped and freed by cqp_http_reset) */
+	bool		auth_retried;	/* a 401 already refetched the token */
 } CqpReq;
 
 typedef enum CqpOutcome

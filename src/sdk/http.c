@@ -50,6 +50,8 @@
 #include <curl/curl.h>
 
 #include "cq_sdk_int.h"
+#include "cred.h"
+#include "jwt.h"
 #include "sigv4.h"
 #include "xml.h"
 
@@ -693,6 +695,8 @@ cqp_http_reset(CqpReq *req)
 	req->reserve = req->want = 0;
 	memset(&req->policy_err, 0, sizeof(req->policy_err));
 	req->rl_pause_until_ms = 0;
+	cqp_secret_free(req->auth_token);
+	req->auth_token = NULL;
 }
 
 /*
@@ -793,9 +797,37 @@ cqp_http_prepare(CqpHttp *h, CqpReq *req, bool with_auth, CqError *err)
 			return false;
 		}
 	}
-	else if (req->post_body &&
+	else if ((req->post_body || (with_auth && h->provider)) &&
 			 !slist_copy(&hdrs, (struct curl_slist *) (with_auth ? h->hdrs_auth : h->hdrs_noauth)))
 		goto oom;
+	if (with_auth && h->provider && !h->sigv4)
+	{
+		/*
+		 * The provider's token, this transfer's own header.  A cached token
+		 * is cheap; a fetch (about once an hour) blocks this I/O thread for
+		 * one token request.
+		 */
+		struct curl_slist *t;
+		size_t		len;
+		char	   *line;
+
+		req->auth_token = cqp_cred_get(h->provider, err);
+		if (!req->auth_token)
+		{
+			slist_wipe_free(hdrs);
+			return false;
+		}
+		len = strlen(req->auth_token) + 32;
+		line = malloc(len);
+		if (!line)
+			goto oom;
+		snprintf(line, len, "Authorization: Bearer %s", req->auth_token);
+		t = curl_slist_append(hdrs, line);
+		cqp_secret_free(line);
+		if (!t)
+			goto oom;
+		hdrs = t;
+	}
 	if (hdrs || req->post_body)
 	{
 		struct curl_slist *t;
@@ -1289,6 +1321,23 @@ cqp_http_finish(CqpHttp *h, CqpReq *req, int curlcode, int64_t now_ms,
 		return CQP_REDIRECT;
 	}
 
+	/*
+	 * A provider's token refused: drop it (only if it is still the cached
+	 * one, so N requests failing together cause one refetch) and send once
+	 * more with a fresh token; a second 401 is the error.
+	 */
+	if (status == 401 && h->provider && req->auth_token)
+	{
+		if (!req->auth_retried)
+		{
+			cqp_cred_invalidate(h->provider, req->auth_token);
+			req->auth_retried = true;
+			cq_error_set(err, CQ_ERR_HTTP, "HTTP status 401 from the API");
+			err->http_status = 401;
+			return CQP_RETRY;
+		}
+	}
+
 	/* an error status */
 	if (req->rl_remaining[0] == '0' && strtol(req->rl_remaining, NULL, 10) == 0 &&
 		(status == 403 || status == 429))
@@ -1315,6 +1364,8 @@ cqp_http_finish(CqpHttp *h, CqpReq *req, int curlcode, int64_t now_ms,
 						 sizeof(err->api_message));
 	aws_error(req, err);
 	fill_url(err, req);
+	if (status == 401 && h->provider && req->auth_token)
+		snprintf(err->setting, sizeof(err->setting), "service_account_key");
 	if (!retryable || req->attempt >= s->max_retries)
 		return CQP_FAIL;
 	if (ra > s->retry_max_ms)

@@ -98,6 +98,7 @@
 
 #include "cq_sdk_int.h"
 #include "job_int.h"
+#include "cred.h"
 
 /* ------------------------------------------------------------------------
  * Public API
@@ -308,6 +309,7 @@ params_copy(CqJob *job, const CqJobParams *src, CqError *err)
 	p->cred.user = own_str(job, src->cred.user, &ok);
 	p->cred.secret = own_str(job, src->cred.secret, &ok);
 	p->cred.session_token = own_str(job, src->cred.session_token, &ok);
+	p->cred.service_account_key = own_str(job, src->cred.service_account_key, &ok);
 	p->policy.allowed_hosts = own_str(job, src->policy.allowed_hosts, &ok);
 	p->policy.denied_addrs = own_str(job, src->policy.denied_addrs, &ok);
 	p->settings.ca_file = own_str(job, src->settings.ca_file, &ok);
@@ -392,6 +394,7 @@ job_destroy(CqJob *job)
 	if (job->multi)
 		curl_multi_cleanup(job->multi);
 	cqp_http_cleanup(&job->http);
+	cqp_cred_free(job->cred);
 	cq_path_free(job->parent_rows);
 	cq_path_free(job->parent_next);
 	if (job->map_paths)
@@ -414,6 +417,7 @@ job_destroy(CqJob *job)
 	wipe(job->params.cred.user);
 	wipe(job->params.cred.secret);
 	wipe(job->params.cred.session_token);
+	wipe(job->params.cred.service_account_key);
 	for (int i = 0; i < job->nowned; i++)
 		free(job->owned[i]);
 	free(job->owned);
@@ -603,6 +607,31 @@ job_start(const CqJobParams *params, bool offline, CqError *err)
 	job->http.stop = &job->stop;
 	job->http.grow = cqp_job_io_grow;
 	job->http.grow_ud = job;
+	if (job->params.cred.service_account_key)
+	{
+		/* bearer tokens from the key, fetched by http.c per request */
+		CqpCredConfig cc;
+		const CqJobSettings *s = &job->params.settings;
+
+		memset(&cc, 0, sizeof(cc));
+		cc.kind = CQP_CRED_GCP_SA;
+		cc.service_account_key = job->params.cred.service_account_key;
+		cc.policy = job->params.policy;
+		cc.connect_timeout_ms = s->connect_timeout_ms;
+		cc.request_timeout_ms = s->request_timeout_ms;
+		cc.max_retries = s->max_retries > 0 ? s->max_retries : -1;
+		cc.retry_base_ms = s->retry_base_ms;
+		cc.insecure = s->insecure;
+		cc.ca_file = s->ca_file;
+		cc.user_agent = s->user_agent;
+		if (!(job->cred = cqp_cred_new(&cc, err)))
+		{
+			if (err->kind == CQ_ERR_CONFIG && !err->setting[0])
+				snprintf(err->setting, sizeof(err->setting), "service_account_key");
+			goto fail;
+		}
+		job->http.provider = job->cred;
+	}
 
 	/* paths the loader does not compile */
 	if (t->total && *t->total && !(job->total = cq_path_compile(t->total, err)))
@@ -813,6 +842,13 @@ cq_job_get_stats(const CqJob *job, CqJobStats *out)
 	pthread_mutex_lock(&j->mu);
 	*out = j->st;
 	pthread_mutex_unlock(&j->mu);
+	if (j->cred)
+	{
+		CqpCredStats cs;
+
+		cqp_cred_stats(j->cred, &cs);
+		out->auth_requests = (uint64_t) cs.auth_requests;
+	}
 	out->peak_bytes = atomic_load(&j->acct->peak);
 	out->budget_bytes = j->params.settings.memory_budget;
 }

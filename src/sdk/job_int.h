@@ -131,6 +131,7 @@ struct CqJob
 	int			inflight;
 	int64_t		pause_until;
 	CqpReq	   *lead;			/* in flight, may grow past the budget */
+	struct CqpCred *cred;		/* bearer-token provider (NULL: none) */
 };
 
 /* Rows of one page collected from the full tree (job_rows.c). */
