@@ -379,6 +379,7 @@ class State:
         self.faults = []
         self.fault_seq = 0
         self.expect_sha = None
+        self.expect_issued = False  # expect_token?issued=1: tokens /_oauth issued
         self.enforce = False
         self.oauth = {}             # kind -> config (see /_mock/oauth)
         self.oauth_tokens = {}      # issued access token -> (kind, expiry)
@@ -1553,6 +1554,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         ok = None
         if STATE.expect_sha is not None:
             ok = digest == STATE.expect_sha
+        elif STATE.expect_issued:
+            with STATE.lock:
+                ent = STATE.oauth_tokens.get(val if scheme == "Bearer" else "")
+            ok = bool(ent) and ent[1] > time.time()
         return "%s:%s" % (scheme, digest[:8]), ok
 
     def handle_any(self):
@@ -1631,7 +1636,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             aws = (region, service, "/" + (parts[4] if len(parts) > 4 else "") +
                    ("/" + parts[5] if len(parts) > 5 else ""))
         fault = STATE.take_fault(route, qs)
-        if STATE.enforce and auth_ok is not True:
+        if STATE.enforce and auth_ok is not True and \
+                not (STATE.expect_issued and is_oauth_route(route)):
             return self.send_all(401, JSON_H, jdump({
                 "message": "Bad credentials",
                 "documentation_url": "https://docs.github.com/rest"}))
@@ -1966,10 +1972,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             sha = q.get("sha256")
             if sha and not re.fullmatch(r"[0-9a-fA-F]{64}", sha):
                 raise BadRequest("sha256 must be 64 hex digits")
+            issued = q.get("issued") == "1" and not sha
             with STATE.lock:
                 STATE.expect_sha = sha.lower() if sha else None
-                STATE.enforce = bool(sha) and q.get("enforce") == "1"
-            return 200, JSON_H, jdump({"ok": True, "expecting": bool(sha), "enforce": STATE.enforce})
+                STATE.expect_issued = issued
+                STATE.enforce = (bool(sha) or issued) and q.get("enforce") == "1"
+            return 200, JSON_H, jdump({"ok": True, "expecting": bool(sha) or issued,
+                                       "enforce": STATE.enforce})
         if name == "aws":
             # skew_s=N: the mock's clock for SigV4 freshness runs N s ahead
             with STATE.lock:
