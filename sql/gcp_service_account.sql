@@ -49,10 +49,10 @@ SELECT count(*), count(DISTINCT id) FROM gsa_items;
 EXPLAIN (VERBOSE, COSTS OFF) SELECT * FROM gsa_items;
 
 -- a 401 mid-scan: the token is dropped, one refetch, the page retried
-\! curl -s 'http://127.0.0.1:18080/_mock/reset' > /dev/null
-\! curl -s 'http://127.0.0.1:18080/_mock/expect_token?issued=1&enforce=1' > /dev/null
+-- (2 token requests so far: one per scan)
 \! curl -s 'http://127.0.0.1:18080/_mock/fault?route=/gen/link/gsa&mode=401&after=1&count=1' > /dev/null
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM gsa_items;
+\! curl -s 'http://127.0.0.1:18080/_mock/stats?route=/_oauth/gcp/token' | python3 -c "import json,sys; print('token requests:', json.load(sys.stdin)['prefix_count'])"
 -- a 401 on every try: one refetch, then the error names the option
 \! curl -s 'http://127.0.0.1:18080/_mock/fault?route=/gen/link/gsa&mode=401&count=-1' > /dev/null
 SELECT count(*) FROM gsa_items;
