@@ -80,6 +80,11 @@ RESET cq_fdw.concurrency;
 \! curl -s 'http://127.0.0.1:18080/_mock/stats?route=/_oauth/gcp/token' | python3 -c "import json,sys; print('token requests >= 2:', json.load(sys.stdin)['prefix_count'] >= 2)"
 \! curl -s 'http://127.0.0.1:18080/_mock/requests?route=/gen/link/gsa_slow' | python3 -c "import json,sys; r=json.load(sys.stdin)['requests']; print('pages:', len(r), 'all with a live issued token:', all(e.get('auth_ok') for e in r))"
 
+-- an API that echoes the token it was sent: the fetched token is redacted
+CREATE FOREIGN TABLE gsa_echo (id bigint) SERVER gsa_srv
+    OPTIONS (endpoint '/echo/auth401', pagination 'none');
+SELECT count(*) FROM gsa_echo;
+
 -- a revoked key: a clear error, no key text
 \! curl -s 'http://127.0.0.1:18080/_mock/oauth?kind=gcp&revoke=1' > /dev/null
 SELECT count(*) FROM gsa_items;

@@ -1364,6 +1364,19 @@ cqp_http_finish(CqpHttp *h, CqpReq *req, int curlcode, int64_t now_ms,
 						 sizeof(err->api_message));
 	aws_error(req, err);
 	fill_url(err, req);
+	if (req->auth_token)
+	{
+		/*
+		 * A token from a provider is not in the job's credentials, which
+		 * cqp_error_redact is given later: an API that echoes the token it
+		 * was sent (a 401 body) must not put it in DETAIL or the log.
+		 */
+		CqCredentials fetched;
+
+		memset(&fetched, 0, sizeof(fetched));
+		fetched.token = req->auth_token;
+		cqp_error_redact(err, &fetched);
+	}
 	if (status == 401 && h->provider && req->auth_token)
 		snprintf(err->setting, sizeof(err->setting), "service_account_key");
 	if (!retryable || req->attempt >= s->max_retries)
