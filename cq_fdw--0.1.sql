@@ -673,6 +673,7 @@ DECLARE
     v_upd     bigint := 0;
     v_del     bigint := 0;
     v_read    bigint := 0;
+    v_failed  bigint := 0;
     v_ok      boolean := false;
     v_cancel  boolean := false;
     v_err     text;
@@ -788,7 +789,15 @@ BEGIN
                INTO v_ins, v_upd;
         END IF;
 
-        IF v_mode = 'delete-stale' THEN
+        -- a fan-out unit skipped under on_error 'skip_failed' (an account,
+        -- a region) returned no rows: its rows in the target are not stale,
+        -- they are unknown.  Delete nothing rather than lose them.
+        SELECT s.units_failed INTO v_failed FROM cq_fdw.scan_stats() s;
+        IF v_mode = 'delete-stale' AND v_failed > 0 THEN
+            RAISE WARNING 'sync of % from %: % fan-out unit(s) failed and were skipped; no stale rows deleted',
+                v_target, v_source, v_failed
+                USING HINT = 'Rows of the failed units would have looked stale.  The next sync without failures deletes the stale rows.';
+        ELSIF v_mode = 'delete-stale' THEN
             EXECUTE pg_catalog.format(
                 'DELETE FROM %s t WHERE NOT EXISTS (SELECT FROM pg_temp.cq_sync_rows s'
                 ' WHERE (%s) = (%s))',
