@@ -968,3 +968,40 @@ BEGIN
     END IF;
 END
 $$;
+
+-- Shared state (src/shmem.c, progress.c, ratelimit.c, cache.c; README:
+-- Shared state).  With shared_preload_libraries = 'cq_fdw' these show every
+-- backend; without it, the caller's backend only.
+
+CREATE FUNCTION scan_progress_info(
+    OUT pid int, OUT datid oid, OUT usename name, OUT relid oid,
+    OUT table_name text, OUT started timestamptz, OUT scans int,
+    OUT requests bigint, OUT in_flight bigint, OUT pages bigint,
+    OUT rows bigint, OUT bytes bigint, OUT retries bigint,
+    OUT ratelimit_waits bigint, OUT ratelimit_wait_ms float8,
+    OUT total_rows bigint, OUT total_pages bigint, OUT percent float8)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'cq_fdw_scan_progress'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+CREATE VIEW scan_progress AS SELECT * FROM scan_progress_info();
+COMMENT ON VIEW scan_progress IS
+  'cq_fdw scans running now, one row per backend (another role''s scan shows only pid, user and start)';
+GRANT SELECT ON scan_progress TO PUBLIC;
+
+CREATE FUNCTION rate_limits_info(
+    OUT serverid oid, OUT requests_per_second float8, OUT burst int,
+    OUT current_rps float8, OUT throttled bigint, OUT waits bigint,
+    OUT blocked_ms bigint, OUT scans int)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'cq_fdw_rate_limits'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+CREATE VIEW rate_limits AS
+SELECT s.srvname AS server, r.requests_per_second, r.burst, r.current_rps,
+       r.throttled, r.waits, r.blocked_ms, r.scans
+  FROM rate_limits_info() r
+  JOIN pg_catalog.pg_foreign_server s ON s.oid = r.serverid;
+COMMENT ON VIEW rate_limits IS
+  'cq_fdw rate-limit buckets (one per server and credential in use): pace, 429s seen, waits';
+GRANT SELECT ON rate_limits TO PUBLIC;

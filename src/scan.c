@@ -51,6 +51,7 @@
 #include "utils/wait_event.h"
 
 #include "cq_fdw.h"
+#include "shared.h"
 
 /* Skipped-unit warnings kept per scan (the rest are counted) */
 #define MAX_SKIP_WARNINGS	20
@@ -110,6 +111,10 @@ typedef struct CqFdwScanState
 	CqWarnAcc  *warn;			/* per output */
 	int			nskipped;
 	char	   *skipped[MAX_SKIP_WARNINGS];
+
+	/* shared state (shared.h) */
+	int			progress;		/* cqfdw_progress_begin handle, 0 = none */
+	CqRateBucket *rate;			/* the jobs' rate gate, released at the end */
 } CqFdwScanState;
 
 static void job_ctx_callback(void *arg);
@@ -136,6 +141,7 @@ add_stats(CqJobStats *acc, const CqJobStats *s)
 	acc->auth_requests += s->auth_requests;
 	acc->api_wait_ms += s->api_wait_ms;
 	acc->ratelimit_wait_ms += s->ratelimit_wait_ms;
+	acc->ratelimit_waits += s->ratelimit_waits;
 	acc->peak_bytes = Max(acc->peak_bytes, s->peak_bytes);
 	acc->budget_bytes = Max(acc->budget_bytes, s->budget_bytes);
 }
@@ -494,12 +500,46 @@ start_job(ForeignScanState *node, CqFdwScanState *st)
 	cb->arg = st;
 	MemoryContextRegisterResetCallback(st->jobctx, cb);
 
+	/* the bucket outlives every job of the scan (scan_ctx_callback) */
+	if (st->rate == NULL)
+		st->rate = cqfdw_rate_acquire(t);
+	p.settings.rate_gate = st->rate ? &st->rate->gate : NULL;
+
 	memset(&err, 0, sizeof(err));
 	st->job = cq_job_start(&p, &err);
 	MemoryContextSwitchTo(old);
 	st->njobs++;
 	if (st->job == NULL)
 		cqfdw_report_job_error(&err, t);
+	if (st->progress == 0)
+		st->progress = cqfdw_progress_begin(t->relid);
+}
+
+/*
+ * publish_progress
+ *		The scan's counters so far (finished jobs + the running one) into
+ *		its cq_fdw.scan_progress slot.  Does not throw.
+ */
+static void
+publish_progress(CqFdwScanState *st)
+{
+	CqJobStats	s = st->stats;
+
+	if (st->progress == 0)
+		return;
+	if (st->job)
+	{
+		CqJobStats	js;
+
+		cq_job_get_stats(st->job, &js);
+		add_stats(&s, &js);
+		s.in_flight = js.in_flight;
+		s.total_rows = js.total_rows;
+		s.total_pages = js.total_pages;
+	}
+	else
+		s.total_rows = s.total_pages = -1;
+	cqfdw_progress_update(st->progress, &s);
 }
 
 /*
@@ -623,9 +663,12 @@ wait_for_job(CqFdwScanState *st)
 {
 	int			rc;
 
+	/* with a progress slot, wake each second to refresh it */
 	rc = WaitLatchOrSocket(MyLatch,
-						   WL_LATCH_SET | WL_SOCKET_READABLE | WL_EXIT_ON_PM_DEATH,
-						   cq_job_fd(st->job), -1L, PG_WAIT_EXTENSION);
+						   WL_LATCH_SET | WL_SOCKET_READABLE | WL_EXIT_ON_PM_DEATH |
+						   (st->progress ? WL_TIMEOUT : 0),
+						   cq_job_fd(st->job), st->progress ? 1000L : -1L,
+						   PG_WAIT_EXTENSION);
 	if (rc & WL_LATCH_SET)
 		ResetLatch(MyLatch);
 	CHECK_FOR_INTERRUPTS();
@@ -718,9 +761,11 @@ cqIterateForeignScan(ForeignScanState *node)
 		{
 			case CQ_JOB_BATCH:
 				st->row = 0;
+				publish_progress(st);
 				break;
 			case CQ_JOB_PENDING:
 				st->batch = NULL;
+				publish_progress(st);
 				wait_for_job(st);
 				break;
 			case CQ_JOB_DONE:
@@ -778,6 +823,11 @@ scan_ctx_callback(void *arg)
 {
 	CqFdwScanState *st = (CqFdwScanState *) arg;
 
+	/* the jobs are freed (the job context is a child, deleted first) */
+	cqfdw_progress_end(st->progress);
+	st->progress = 0;
+	cqfdw_rate_release(st->rate);
+	st->rate = NULL;
 	if (!st->explain_only && !st->stats_reported)
 	{
 		st->stats_reported = true;

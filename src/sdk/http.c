@@ -1264,6 +1264,10 @@ cqp_http_finish(CqpHttp *h, CqpReq *req, int curlcode, int64_t now_ms,
 	/* a complete HTTP response */
 	if (status >= 200 && status < 300)
 	{
+		/* for a shared rate gate (job_io.c) */
+		req->rl_left = req->rl_remaining[0] && isdigit((unsigned char) req->rl_remaining[0]) ?
+			strtol(req->rl_remaining, NULL, 10) : -1;
+		req->rl_reset_in_ms = reset_ms(req->rl_reset);
 		if (req->rl_remaining[0] && strtol(req->rl_remaining, NULL, 10) == 0 &&
 			req->rl_remaining[0] == '0')
 		{
