@@ -1005,3 +1005,22 @@ SELECT s.srvname AS server, r.requests_per_second, r.burst, r.current_rps,
 COMMENT ON VIEW rate_limits IS
   'cq_fdw rate-limit buckets (one per server and credential in use): pace, 429s seen, waits';
 GRANT SELECT ON rate_limits TO PUBLIC;
+
+CREATE FUNCTION cache_info(
+    OUT entries bigint, OUT bytes bigint, OUT hits bigint, OUT misses bigint,
+    OUT max_bytes bigint, OUT shared boolean)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'cq_fdw_cache_info'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+CREATE VIEW cache AS SELECT * FROM cache_info();
+COMMENT ON VIEW cache IS
+  'cq_fdw cache of scan results (option cache_ttl): live entries, bytes on disk, hits and misses since server start';
+GRANT SELECT ON cache TO PUBLIC;
+
+CREATE FUNCTION cache_clear(server name DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'cq_fdw_cache_clear'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION cache_clear(name) IS
+  'drop the cached results of one server (needs USAGE on it), or of every server (superuser); returns how many';

@@ -115,6 +115,8 @@ typedef struct CqFdwScanState
 	/* shared state (shared.h) */
 	int			progress;		/* cqfdw_progress_begin handle, 0 = none */
 	CqRateBucket *rate;			/* the jobs' rate gate, released at the end */
+	CqCacheReader *cache_rd;	/* this job's rows come from the cache */
+	CqCacheWriter *cache_wr;	/* this job's rows go to the cache */
 } CqFdwScanState;
 
 static void job_ctx_callback(void *arg);
@@ -243,6 +245,8 @@ finish_job(CqFdwScanState *st)
 	}
 	st->job = NULL;
 	st->batch = NULL;
+	st->cache_rd = NULL;		/* in the job context: gone with it */
+	st->cache_wr = NULL;
 	st->row = 0;
 	st->gvals = NULL;			/* the batch's: gone with it */
 	st->gnulls = NULL;
@@ -475,6 +479,22 @@ start_job(ForeignScanState *node, CqFdwScanState *st)
 		return;
 	}
 
+	/* option cache_ttl: the same request answered within the TTL (cache.c) */
+	if (cqfdw_cache_enabled(t))
+	{
+		uint8		key[32];
+
+		cqfdw_cache_key(t, node->ss.ss_currentRelation, st->out_attnums,
+						st->nout, keys, st->nquals, st->limit, key);
+		st->cache_rd = cqfdw_cache_open(key, st->jobctx);
+		if (st->cache_rd != NULL)
+		{
+			MemoryContextSwitchTo(old);
+			return;				/* no job, no request */
+		}
+		st->cache_wr = cqfdw_cache_begin(key, t, st->jobctx);
+	}
+
 	memset(&p, 0, sizeof(p));
 	p.source = t->source;
 	p.table = t->table;
@@ -687,6 +707,13 @@ cqIterateForeignScan(ForeignScanState *node)
 	ExecClearTuple(slot);
 	if (!st->started)
 		start_job(node, st);
+	if (st->cache_rd != NULL)
+	{
+		if (!st->done && cqfdw_cache_next(st->cache_rd, slot))
+			return slot;
+		st->done = true;
+		return slot;
+	}
 
 	for (;;)
 	{
@@ -741,7 +768,10 @@ cqIterateForeignScan(ForeignScanState *node)
 			MemoryContextSwitchTo(old);
 			error_context_stack = errcb.previous;
 			st->row++;
-			return ExecStoreVirtualTuple(slot);
+			ExecStoreVirtualTuple(slot);
+			if (st->cache_wr)
+				cqfdw_cache_put(st->cache_wr, slot);
+			return slot;
 		}
 
 		/* current batch exhausted: its Datums are no longer referenced */
@@ -775,6 +805,10 @@ cqIterateForeignScan(ForeignScanState *node)
 					st->batch = NULL;
 					st->done = true;
 					cq_job_get_stats(st->job, &s);
+					/* every row read, no unit skipped: cacheable */
+					if (st->cache_wr && s.units_failed == 0)
+						cqfdw_cache_commit(st->cache_wr);
+					st->cache_wr = NULL;
 					if (st->limit < 0 && s.units > 0)
 						cqfdw_remember_rows(st->table->relid, (double) s.rows,
 											(double) s.units);

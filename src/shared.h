@@ -32,6 +32,8 @@
 #include "datatype/timestamp.h"
 #include "port/atomics.h"
 #include "storage/lwlock.h"
+#include "executor/tuptable.h"
+#include "utils/relcache.h"
 
 #include "cq_fdw.h"
 
@@ -116,6 +118,23 @@ extern void cqfdw_shared_notice(void);
 extern int	cqfdw_progress_begin(Oid relid);
 extern void cqfdw_progress_update(int handle, const CqJobStats *s);
 extern void cqfdw_progress_end(int handle);
+
+/* in cache.c */
+typedef struct CqCacheReader CqCacheReader;
+typedef struct CqCacheWriter CqCacheWriter;
+extern bool cqfdw_use_cache;
+extern void cqfdw_cache_startup(void);
+extern bool cqfdw_cache_enabled(const CqFdwTable *t);
+extern void cqfdw_cache_key(const CqFdwTable *t, Relation rel,
+							const AttrNumber *attnums, int nout,
+							const CqKeyValues *keys, int nkeys, int64 limit,
+							uint8 *key);
+extern CqCacheReader *cqfdw_cache_open(const uint8 *key, MemoryContext cxt);
+extern bool cqfdw_cache_next(CqCacheReader *r, TupleTableSlot *slot);
+extern CqCacheWriter *cqfdw_cache_begin(const uint8 *key, const CqFdwTable *t,
+										MemoryContext cxt);
+extern void cqfdw_cache_put(CqCacheWriter *w, TupleTableSlot *slot);
+extern void cqfdw_cache_commit(CqCacheWriter *w);
 
 /* in ratelimit.c */
 extern CqRateBucket *cqfdw_rate_acquire(const CqFdwTable *t);

@@ -121,6 +121,8 @@ cq_shmem_startup(void)
 		s->progress_lock = &locks[0].lock;
 		s->rate_lock = &locks[1].lock;
 		s->cache_lock = &locks[2].lock;
+		/* the index is new: files left from before are unreachable */
+		cqfdw_cache_startup();
 	}
 	LWLockRelease(AddinShmemInitLock);
 	shared = s;
@@ -133,6 +135,17 @@ cq_shmem_startup(void)
 void
 cqfdw_shmem_init(void)
 {
+	DefineCustomBoolVariable("cq_fdw.use_cache",
+							 "Read and store cached scan results of tables with the option cache_ttl (off: every scan asks the API).",
+							 NULL, &cqfdw_use_cache, true, PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	/*
+	 * PGC_POSTMASTER variables can only be defined while preloading (a
+	 * later load is FATAL); a backend-local area uses the defaults.
+	 */
+	if (!process_shared_preload_libraries_in_progress)
+		return;
 	DefineCustomIntVariable("cq_fdw.rate_limit_buckets",
 							"Rate-limit buckets in shared memory (one per server and credential in use).",
 							NULL, &cqfdw_rate_limit_buckets, 256, 1, 1000000,
@@ -145,9 +158,6 @@ cqfdw_shmem_init(void)
 							"Most bytes the cache holds on disk (least recently used results are evicted).",
 							NULL, &cqfdw_cache_size_kb, 256 * 1024, 64, INT_MAX / 2,
 							PGC_POSTMASTER, GUC_UNIT_KB, NULL, NULL, NULL);
-
-	if (!process_shared_preload_libraries_in_progress)
-		return;
 	preloaded = true;
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = cq_shmem_request;

@@ -52,7 +52,7 @@ CREATE SERVER ss_srv FOREIGN DATA WRAPPER cq_fdw
 CREATE USER MAPPING FOR PUBLIC SERVER ss_srv OPTIONS (token 'ss-token-1');
 CREATE FOREIGN TABLE ss_slow (id bigint, name text) SERVER ss_srv
     OPTIONS (endpoint '/gen/link/ss_slow?n=200&per_page=10&shape=small&latency_ms=150',
-             concurrency '1');
+             pagination 'link_header', concurrency '1');
 SQL
 }
 
@@ -118,7 +118,8 @@ ratelimit_run() {
 SET client_min_messages = warning;
 DROP FOREIGN TABLE IF EXISTS ss_rl;
 CREATE FOREIGN TABLE ss_rl (id bigint, name text) SERVER ss_srv
-    OPTIONS (endpoint '/ratelimited/link/$tag?n=$NROWS&per_page=10&shape=small&rps=$RPS');
+    OPTIONS (endpoint '/ratelimited/link/$tag?n=$NROWS&per_page=10&shape=small&rps=$RPS',
+             pagination 'link_header');
 SQL
 	for i in $(seq "$NB"); do
 		psql -X -q -A -t -c "SELECT count(*) FROM ss_rl" >"$OUT/rl_$tag.$i" 2>&1 &
