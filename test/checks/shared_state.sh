@@ -6,8 +6,8 @@
 #
 #  1. progress: a slow scan (the mock sleeps 150 ms per page, one page in
 #     flight) runs in one session; another session polls
-#     cq_fdw.scan_progress and sees that backend's row, its table, and its
-#     rows and pages advance; once the scan ends (and after a cancelled
+#     cq_fdw.scan_progress and sees that backend's row, its table, its
+#     rows advance and total_pages 20 (from the Link rel="last"); once the scan ends (and after a cancelled
 #     scan) the row is gone.
 #  2. shared rate limiter: 16 backends scan at once with one token against
 #     /ratelimited/ (the mock allows RPS requests per second per token and
@@ -65,14 +65,18 @@ progress_check() {
 	psql -X -q -A -t -v ON_ERROR_STOP=1 -c "SELECT pg_backend_pid()" \
 		-c "SELECT count(*) FROM ss_slow" >"$OUT/slow.out" 2>&1 &
 	BG=$!
-	local samples=0 seen_pid="" rows_seen="" advanced=0
+	local samples=0 seen_pid="" rows_seen="" advanced=0 total_pages="" last_line=""
 	while kill -0 "$BG" 2>/dev/null; do
-		line=$(pq -c "SELECT pid, table_name, rows, pages, requests, scans
+		line=$(pq -c "SELECT pid, table_name, rows, pages, requests, scans, total_pages,
+		                      percent::int
 		               FROM cq_fdw.scan_progress WHERE table_name = 'public.ss_slow'" 2>&1)
 		if [ -n "$line" ]; then
 			samples=$((samples + 1))
+			last_line=$line
 			seen_pid=${line%%|*}
 			r=$(echo "$line" | cut -d'|' -f3)
+			tp=$(echo "$line" | cut -d'|' -f7)
+			[ -n "$tp" ] && total_pages=$tp
 			case " $rows_seen " in *" $r "*) ;; *) rows_seen="$rows_seen $r";; esac
 		fi
 		sleep 0.2
@@ -82,7 +86,8 @@ progress_check() {
 	scan_pid=$(head -1 "$OUT/slow.out")
 	local nrows
 	nrows=$(sed -n 2p "$OUT/slow.out")
-	echo "progress: $samples samples of backend $seen_pid, rows seen:$rows_seen (scan returned $nrows rows)"
+	echo "progress: $samples samples of backend $seen_pid, rows seen:$rows_seen (scan returned $nrows rows); last: $last_line"
+	[ "$total_pages" = 20 ] || fail "total_pages was '$total_pages', the API's rel=\"last\" says 20"
 	[ "$nrows" = 200 ] || fail "the slow scan returned '$nrows' rows, not 200: $(cat "$OUT/slow.out")"
 	[ "$seen_pid" = "$scan_pid" ] || fail "cq_fdw.scan_progress showed pid '$seen_pid', the scan ran in $scan_pid"
 	# rows advance: at least three different non-zero values
