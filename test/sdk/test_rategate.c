@@ -178,4 +178,24 @@ suite_rategate(void)
 		r = gated_job("rg-free", NULL, &rows);
 		CQ_CHECKF(rows == 120 && r > 0, "no gate: %ld rows, %ld refused (expected 120, > 0)", rows, r);
 	}
+
+	cqt_current = "rategate GitHub secondary limit (403 + Retry-After)";
+	if (h3_mock_up())
+	{
+		H3Job		j;
+		CqRateGateStats gs;
+
+		h3_mock("/_mock/fault?route=/gen/page/rg403&mode=403&count=1&retry_after=1");
+		h3_params(&j, h3_table("{\"name\":\"t\",\"endpoint\":\"/gen/page/rg403?n=30&per_page=10&shape=small\","
+							   "\"rows\":\"/items\",\"pagination\":{\"type\":\"page_number\",\"next_param\":\"page\"},"
+							   "\"columns\":[{\"name\":\"id\",\"type\":\"int\",\"path\":\"/id\"}]}"));
+		cq_rate_gate_init(&g);
+		j.p.settings.rate_gate = &g;
+		CQ_CHECKF(h3_run(&j) == CQ_JOB_DONE && j.rows == 30,
+				  "a 403 with Retry-After is retried: %s", j.err.message);
+		CQ_CHECK(j.st.retries == 1);
+		cq_rate_gate_stats(&g, cq_monotonic_us(), &gs);
+		CQ_CHECKF(gs.throttled == 1, "the gate heard of it: throttled %llu", (unsigned long long) gs.throttled);
+		h3_done(&j);
+	}
 }
