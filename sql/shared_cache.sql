@@ -68,17 +68,6 @@ SELECT cq_fdw.cache_clear();
 RESET ROLE;
 :requests
 
--- expiry: a one-second TTL is gone after a second
-CREATE FOREIGN TABLE ca_short (account int, id bigint) SERVER ca_srv
-    OPTIONS (endpoint '/accounts/{account}/ca_short?n=3&shape=small',
-             rows '/items', cache_ttl '1s');
-SELECT count(*) FROM ca_short WHERE account = 1;
-SELECT count(*) FROM ca_short WHERE account = 1;
-:requests
-SELECT pg_sleep(1.2);
-SELECT count(*) FROM ca_short WHERE account = 1;
-:requests
-
 -- a failed scan is never cached: the second run asks again and fails again
 CREATE FOREIGN TABLE ca_fail (account int, id bigint) SERVER ca_srv
     OPTIONS (endpoint '/accounts/{account}/ca_fail?n=3&shape=small&fail_accounts=2',
@@ -97,6 +86,17 @@ SELECT count(*) FROM ca_fail WHERE account = ANY ('{1,2}');
 SELECT entries - :e0 AS new_entries FROM cq_fdw.cache;
 SELECT count(*) FILTER (WHERE f LIKE 'tmp.%') AS temporary
   FROM pg_ls_dir('cq_fdw_cache') f;
+
+-- expiry: a one-second TTL is gone after a second
+CREATE FOREIGN TABLE ca_short (account int, id bigint) SERVER ca_srv
+    OPTIONS (endpoint '/accounts/{account}/ca_short?n=3&shape=small',
+             rows '/items', cache_ttl '1s');
+SELECT count(*) FROM ca_short WHERE account = 1;
+SELECT count(*) FROM ca_short WHERE account = 1;
+:requests
+SELECT pg_sleep(1.2);
+SELECT count(*) FROM ca_short WHERE account = 1;
+:requests
 
 -- changing the table's options is another request
 ALTER FOREIGN TABLE ca_acct OPTIONS (SET endpoint '/accounts/{account}/ca_items?n=4&per_page=2&shape=small');
