@@ -63,7 +63,13 @@ RESET ROLE;
 :requests
 SET ROLE regress_ca_a;
 SELECT count(*) FROM ca_acct WHERE account = 1;
--- clearing the whole cache is for superusers; a server's, for its users
+RESET ROLE;
+:requests
+-- a rotated token is another entry
+ALTER USER MAPPING FOR regress_ca_a SERVER ca_srv OPTIONS (SET token 'ca-token-2');
+SET ROLE regress_ca_a;
+SELECT count(*) FROM ca_acct WHERE account = 1;
+-- clearing the whole cache is for superusers
 SELECT cq_fdw.cache_clear();
 RESET ROLE;
 :requests

@@ -8,9 +8,10 @@
  *
  * Invariants:
  *	- An entry is keyed by a SHA-256 over everything that decides the rows
- *	  and who may see them: the user mapping used and the role scanning
- *	  (one role never reads another role's cached rows, even when both
- *	  mappings hold the same token or it is a PUBLIC mapping), the
+ *	  and who may see them: the user mapping used, its credentials (a
+ *	  rotated token starts afresh; the key is never shown) and the role
+ *	  scanning (one role never reads another role's cached rows, even when
+ *	  both mappings hold the same token or it is a PUBLIC mapping), the
  *	  relation, its server, table and column options (endpoint, source,
  *	  table, base_url, cache_ttl, ...), its column types, the columns
  *	  fetched, every pushed qual's column, operator and values, and the
@@ -225,6 +226,12 @@ cqfdw_cache_key(const CqFdwTable *t, Relation rel, const AttrNumber *attnums,
 	hash_int(c, MyDatabaseId);
 	hash_int(c, t->umid);
 	hash_int(c, t->userid);
+	/* a rotated credential (ALTER USER MAPPING) starts afresh */
+	hash_str(c, t->cred.token);
+	hash_str(c, t->cred.user);
+	hash_str(c, t->cred.secret);
+	hash_str(c, t->cred.session_token);
+	hash_str(c, t->cred.service_account_key);
 	hash_int(c, t->relid);
 	hash_int(c, t->serverid);
 	hash_options(c, GetForeignServer(t->serverid)->options);
