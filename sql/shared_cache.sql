@@ -79,6 +79,7 @@ CREATE FOREIGN TABLE ca_fail (account int, id bigint) SERVER ca_srv
     OPTIONS (endpoint '/accounts/{account}/ca_fail?n=3&shape=small&fail_accounts=2',
              rows '/items');
 SELECT entries AS e0 FROM cq_fdw.cache \gset
+SET cq_fdw.max_retries = 0;
 \set VERBOSITY terse
 SELECT count(*) FROM ca_fail WHERE account = ANY ('{1,2}');
 SELECT count(*) FROM ca_fail WHERE account = ANY ('{1,2}');
@@ -90,6 +91,7 @@ SELECT count(*) FROM ca_fail WHERE account = ANY ('{1,2}');
 SELECT count(*) FROM ca_fail WHERE account = ANY ('{1,2}');
 :requests
 SELECT entries - :e0 AS new_entries FROM cq_fdw.cache;
+RESET cq_fdw.max_retries;
 SELECT count(*) FILTER (WHERE f LIKE 'tmp.%') AS temporary
   FROM pg_ls_dir('cq_fdw_cache') f;
 
