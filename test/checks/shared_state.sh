@@ -37,7 +37,7 @@ pq() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
 fail() { echo "FAIL shared_state: $*"; FAILED=1; }
 cleanup() {
 	[ -n "$BG" ] && kill "$BG" 2>/dev/null
-	pq -c "DROP SERVER IF EXISTS ss_srv CASCADE" >/dev/null 2>&1
+	pq -c "DROP SERVER IF EXISTS ss_srv CASCADE" -c "DROP ROLE IF EXISTS ss_other" >/dev/null 2>&1
 	rm -rf "$OUT"
 }
 trap cleanup EXIT
@@ -51,6 +51,8 @@ CREATE SERVER ss_srv FOREIGN DATA WRAPPER cq_fdw
     OPTIONS (source 'rest', base_url '$MOCK_URL', requests_per_second '$PACE',
              max_retries '10');
 CREATE USER MAPPING FOR PUBLIC SERVER ss_srv OPTIONS (token 'ss-token-1');
+DROP ROLE IF EXISTS ss_other;
+CREATE ROLE ss_other;
 CREATE FOREIGN TABLE ss_slow (id bigint, name text) SERVER ss_srv
     OPTIONS (endpoint '/gen/link/ss_slow?n=200&per_page=10&shape=small&latency_ms=150',
              pagination 'link_header', concurrency '1');
@@ -66,8 +68,13 @@ progress_check() {
 	psql -X -q -A -t -v ON_ERROR_STOP=1 -c "SELECT pg_backend_pid()" \
 		-c "SELECT count(*) FROM ss_slow" >"$OUT/slow.out" 2>&1 &
 	BG=$!
-	local samples=0 seen_pid="" rows_seen="" advanced=0 total_pages="" last_line=""
+	local samples=0 seen_pid="" rows_seen="" advanced=0 total_pages="" last_line="" other=""
 	while kill -0 "$BG" 2>/dev/null; do
+		# another role sees who and since when, not what
+		[ -z "$other" ] && other=$(pq -c "SET ROLE ss_other; SELECT pid IS NOT NULL, table_name IS NULL,
+		                                         rows IS NULL, started IS NOT NULL
+		                                    FROM cq_fdw.scan_progress WHERE usename <> current_user" 2>&1 |
+			grep -v '^$' | head -1)
 		line=$(pq -c "SELECT pid, table_name, rows, pages, requests, scans, total_pages,
 		                      percent::int
 		               FROM cq_fdw.scan_progress WHERE table_name = 'public.ss_slow'" 2>&1)
@@ -88,6 +95,7 @@ progress_check() {
 	local nrows
 	nrows=$(sed -n 2p "$OUT/slow.out")
 	echo "progress: $samples samples of backend $seen_pid, rows seen:$rows_seen (scan returned $nrows rows); last: $last_line"
+	[ "$other" = "t|t|t|t" ] || fail "another role saw '$other' of the scan (expected pid and start only)"
 	[ "$total_pages" = 20 ] || fail "total_pages was '$total_pages', the API's rel=\"last\" says 20"
 	[ "$nrows" = 200 ] || fail "the slow scan returned '$nrows' rows, not 200: $(cat "$OUT/slow.out")"
 	[ "$seen_pid" = "$scan_pid" ] || fail "cq_fdw.scan_progress showed pid '$seen_pid', the scan ran in $scan_pid"
@@ -149,6 +157,8 @@ if preloaded; then
 	[ "$ok" = "$NB" ] || fail "$((NB - ok)) of $NB scans did not complete under the shared rate limiter: $(cat "$OUT"/rl_rl_pre_$$.*.err | head -5)"
 	[ "$n429" -le "$MAX_429" ] || fail "$n429 requests were answered 429 with the shared rate limiter (at most $MAX_429 expected)"
 	pre429=$n429
+	rl=$(pq -c "SELECT requests_per_second, burst, scans FROM cq_fdw.rate_limits WHERE server = 'ss_srv'")
+	[ "$rl" = "$PACE|1|0" ] || fail "cq_fdw.rate_limits shows '$rl' for ss_srv (expected $PACE|1|0)"
 else
 	echo "SKIP progress and shared rate limit: cq_fdw is not in shared_preload_libraries"
 	pre429=""
