@@ -7,13 +7,14 @@
 #  1. progress: a slow scan (the mock sleeps 150 ms per page, one page in
 #     flight) runs in one session; another session polls
 #     cq_fdw.scan_progress and sees that backend's row, its table, its
-#     rows advance and total_pages 20 (from the Link rel="last"); once the scan ends (and after a cancelled
-#     scan) the row is gone.
+#     rows advance and total_pages 20 (from the Link rel="last"), while a
+#     role without its privileges sees only pid and start; once the scan
+#     ends (and after a cancelled scan) the row is gone.
 #  2. shared rate limiter: 16 backends scan at once with one token against
 #     /ratelimited/ (the mock allows RPS requests per second per token and
 #     answers 429 beyond); server option requests_per_second is below RPS.
 #     Every scan completes with all its rows and the mock answered at most
-#     MAX_429 times 429.
+#     MAX_429 times 429; cq_fdw.rate_limits shows the server's pace.
 #  3. the same without preload (the cluster restarted without cq_fdw in
 #     shared_preload_libraries, then restored): each backend paces alone,
 #     so together they exceed the API's rate: more 429s than with preload
