@@ -977,3 +977,59 @@ BEGIN
     END IF;
 END
 $$;
+
+-- Shared state (src/shmem.c, progress.c, ratelimit.c, cache.c; README:
+-- Shared state).  With shared_preload_libraries = 'cq_fdw' these show every
+-- backend; without it, the caller's backend only.
+
+CREATE FUNCTION scan_progress_info(
+    OUT pid int, OUT datid oid, OUT usename name, OUT relid oid,
+    OUT table_name text, OUT started timestamptz, OUT scans int,
+    OUT requests bigint, OUT in_flight bigint, OUT pages bigint,
+    OUT rows bigint, OUT bytes bigint, OUT retries bigint,
+    OUT ratelimit_waits bigint, OUT ratelimit_wait_ms float8,
+    OUT total_rows bigint, OUT total_pages bigint, OUT percent float8)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'cq_fdw_scan_progress'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+CREATE VIEW scan_progress AS SELECT * FROM scan_progress_info();
+COMMENT ON VIEW scan_progress IS
+  'cq_fdw scans running now, one row per backend (another role''s scan shows only pid, user and start)';
+GRANT SELECT ON scan_progress TO PUBLIC;
+
+CREATE FUNCTION rate_limits_info(
+    OUT serverid oid, OUT requests_per_second float8, OUT burst int,
+    OUT current_rps float8, OUT throttled bigint, OUT waits bigint,
+    OUT blocked_ms bigint, OUT scans int)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'cq_fdw_rate_limits'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+CREATE VIEW rate_limits AS
+SELECT s.srvname AS server, r.requests_per_second, r.burst, r.current_rps,
+       r.throttled, r.waits, r.blocked_ms, r.scans
+  FROM rate_limits_info() r
+  JOIN pg_catalog.pg_foreign_server s ON s.oid = r.serverid;
+COMMENT ON VIEW rate_limits IS
+  'cq_fdw rate-limit buckets (one per server and credential in use): pace, 429s seen, waits';
+GRANT SELECT ON rate_limits TO PUBLIC;
+
+CREATE FUNCTION cache_info(
+    OUT entries bigint, OUT bytes bigint, OUT hits bigint, OUT misses bigint,
+    OUT max_bytes bigint, OUT shared boolean)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'cq_fdw_cache_info'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+CREATE VIEW cache AS SELECT * FROM cache_info();
+COMMENT ON VIEW cache IS
+  'cq_fdw cache of scan results (option cache_ttl): live entries, bytes on disk, hits and misses since server start';
+GRANT SELECT ON cache TO PUBLIC;
+
+CREATE FUNCTION cache_clear(server name DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'cq_fdw_cache_clear'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION cache_clear(name) IS
+  'drop the cached results of one server (needs USAGE on it), or of every server (superuser); returns how many';

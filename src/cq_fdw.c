@@ -30,6 +30,7 @@
 #include "utils/guc.h"
 
 #include "cq_fdw.h"
+#include "shared.h"
 
 PG_MODULE_MAGIC;
 
@@ -161,6 +162,9 @@ _PG_init(void)
 							   "Extra directory searched for source specs (*.json) and plugins (*.so).",
 							   NULL, &cqfdw_sources_path, "", PGC_SUSET, 0,
 							   NULL, NULL, NULL);
+
+	/* shared memory (rate limits, cache index, progress) when preloaded */
+	cqfdw_shmem_init();
 
 	MarkGUCPrefixReserved("cq_fdw");
 

@@ -82,6 +82,11 @@ typedef struct CqFdwTable
 								 * options */
 	CqNetPolicy policy;			/* from the superuser-only GUCs */
 	bool		skip_failed;	/* option skip_failed */
+	double		requests_per_second;	/* option requests_per_second, 0 =
+										 * none (ratelimit.c) */
+	int			burst;			/* option burst (default 1) */
+	int			cache_ttl_s;	/* option cache_ttl, 0 = no cache (cache.c) */
+	Oid			umid;			/* the user mapping used (cache key) */
 	int			ncolumns;		/* = relation's natts */
 	CqFdwColumn *columns;
 } CqFdwTable;

@@ -59,6 +59,7 @@ typedef enum CqOptKind
 	OPT_NONNEG_INT,				/* integer >= 0 */
 	OPT_MEMORY,					/* integer > 0, kB unit by default */
 	OPT_DURATION,				/* integer > 0, ms unit by default */
+	OPT_TTL,					/* integer >= 0, s unit by default */
 	OPT_POS_REAL,				/* number > 0 */
 	OPT_BOOL,
 	OPT_PAGINATION,				/* none|link_header|next_url|... */
@@ -97,6 +98,10 @@ static const CqFdwOption valid_options[] = {
 	{"auth", ForeignServerRelationId, OPT_AUTH},
 	{"aws_region", ForeignServerRelationId, OPT_STRING},
 	{"aws_service", ForeignServerRelationId, OPT_STRING},
+	/* shared state (README: Shared state) */
+	{"requests_per_second", ForeignServerRelationId, OPT_POS_REAL},
+	{"burst", ForeignServerRelationId, OPT_POS_INT},
+	{"cache_ttl", ForeignServerRelationId, OPT_TTL},
 
 	/* user mapping */
 	{"token", UserMappingRelationId, OPT_CREDENTIAL},
@@ -122,6 +127,9 @@ static const CqFdwOption valid_options[] = {
 	{"skip_failed", ForeignTableRelationId, OPT_BOOL},
 	{"concurrency", ForeignTableRelationId, OPT_POS_INT},
 	{"max_pages", ForeignTableRelationId, OPT_NONNEG_INT},
+	{"requests_per_second", ForeignTableRelationId, OPT_POS_REAL},
+	{"burst", ForeignTableRelationId, OPT_POS_INT},
+	{"cache_ttl", ForeignTableRelationId, OPT_TTL},
 
 	/* column */
 	{"path", AttributeRelationId, OPT_POINTER},
@@ -585,6 +593,9 @@ validate_value(const CqFdwOption *opt, const char *name, const char *value,
 			break;
 		case OPT_DURATION:
 			(void) cqfdw_option_int(name, value, GUC_UNIT_MS, 1);
+			break;
+		case OPT_TTL:
+			(void) cqfdw_option_int(name, value, GUC_UNIT_S, 0);
 			break;
 		case OPT_POS_REAL:
 			{

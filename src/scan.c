@@ -51,6 +51,7 @@
 #include "utils/wait_event.h"
 
 #include "cq_fdw.h"
+#include "shared.h"
 
 /* Skipped-unit warnings kept per scan (the rest are counted) */
 #define MAX_SKIP_WARNINGS	20
@@ -110,6 +111,12 @@ typedef struct CqFdwScanState
 	CqWarnAcc  *warn;			/* per output */
 	int			nskipped;
 	char	   *skipped[MAX_SKIP_WARNINGS];
+
+	/* shared state (shared.h) */
+	int			progress;		/* cqfdw_progress_begin handle, 0 = none */
+	CqRateBucket *rate;			/* the jobs' rate gate, released at the end */
+	CqCacheReader *cache_rd;	/* this job's rows come from the cache */
+	CqCacheWriter *cache_wr;	/* this job's rows go to the cache */
 } CqFdwScanState;
 
 static void job_ctx_callback(void *arg);
@@ -136,6 +143,7 @@ add_stats(CqJobStats *acc, const CqJobStats *s)
 	acc->auth_requests += s->auth_requests;
 	acc->api_wait_ms += s->api_wait_ms;
 	acc->ratelimit_wait_ms += s->ratelimit_wait_ms;
+	acc->ratelimit_waits += s->ratelimit_waits;
 	acc->peak_bytes = Max(acc->peak_bytes, s->peak_bytes);
 	acc->budget_bytes = Max(acc->budget_bytes, s->budget_bytes);
 }
@@ -237,6 +245,8 @@ finish_job(CqFdwScanState *st)
 	}
 	st->job = NULL;
 	st->batch = NULL;
+	st->cache_rd = NULL;		/* in the job context: gone with it */
+	st->cache_wr = NULL;
 	st->row = 0;
 	st->gvals = NULL;			/* the batch's: gone with it */
 	st->gnulls = NULL;
@@ -469,6 +479,22 @@ start_job(ForeignScanState *node, CqFdwScanState *st)
 		return;
 	}
 
+	/* option cache_ttl: the same request answered within the TTL (cache.c) */
+	if (cqfdw_cache_enabled(t))
+	{
+		uint8		key[32];
+
+		cqfdw_cache_key(t, node->ss.ss_currentRelation, st->out_attnums,
+						st->nout, keys, st->nquals, st->limit, key);
+		st->cache_rd = cqfdw_cache_open(key, st->jobctx);
+		if (st->cache_rd != NULL)
+		{
+			MemoryContextSwitchTo(old);
+			return;				/* no job, no request */
+		}
+		st->cache_wr = cqfdw_cache_begin(key, t, st->jobctx);
+	}
+
 	memset(&p, 0, sizeof(p));
 	p.source = t->source;
 	p.table = t->table;
@@ -494,12 +520,46 @@ start_job(ForeignScanState *node, CqFdwScanState *st)
 	cb->arg = st;
 	MemoryContextRegisterResetCallback(st->jobctx, cb);
 
+	/* the bucket outlives every job of the scan (scan_ctx_callback) */
+	if (st->rate == NULL)
+		st->rate = cqfdw_rate_acquire(t);
+	p.settings.rate_gate = st->rate ? &st->rate->gate : NULL;
+
 	memset(&err, 0, sizeof(err));
 	st->job = cq_job_start(&p, &err);
 	MemoryContextSwitchTo(old);
 	st->njobs++;
 	if (st->job == NULL)
 		cqfdw_report_job_error(&err, t);
+	if (st->progress == 0)
+		st->progress = cqfdw_progress_begin(t->relid);
+}
+
+/*
+ * publish_progress
+ *		The scan's counters so far (finished jobs + the running one) into
+ *		its cq_fdw.scan_progress slot.  Does not throw.
+ */
+static void
+publish_progress(CqFdwScanState *st)
+{
+	CqJobStats	s = st->stats;
+
+	if (st->progress == 0)
+		return;
+	if (st->job)
+	{
+		CqJobStats	js;
+
+		cq_job_get_stats(st->job, &js);
+		add_stats(&s, &js);
+		s.in_flight = js.in_flight;
+		s.total_rows = js.total_rows;
+		s.total_pages = js.total_pages;
+	}
+	else
+		s.total_rows = s.total_pages = -1;
+	cqfdw_progress_update(st->progress, &s);
 }
 
 /*
@@ -623,9 +683,12 @@ wait_for_job(CqFdwScanState *st)
 {
 	int			rc;
 
+	/* with a progress slot, wake each second to refresh it */
 	rc = WaitLatchOrSocket(MyLatch,
-						   WL_LATCH_SET | WL_SOCKET_READABLE | WL_EXIT_ON_PM_DEATH,
-						   cq_job_fd(st->job), -1L, PG_WAIT_EXTENSION);
+						   WL_LATCH_SET | WL_SOCKET_READABLE | WL_EXIT_ON_PM_DEATH |
+						   (st->progress ? WL_TIMEOUT : 0),
+						   cq_job_fd(st->job), st->progress ? 1000L : -1L,
+						   PG_WAIT_EXTENSION);
 	if (rc & WL_LATCH_SET)
 		ResetLatch(MyLatch);
 	CHECK_FOR_INTERRUPTS();
@@ -644,6 +707,13 @@ cqIterateForeignScan(ForeignScanState *node)
 	ExecClearTuple(slot);
 	if (!st->started)
 		start_job(node, st);
+	if (st->cache_rd != NULL)
+	{
+		if (!st->done && cqfdw_cache_next(st->cache_rd, slot))
+			return slot;
+		st->done = true;
+		return slot;
+	}
 
 	for (;;)
 	{
@@ -698,7 +768,10 @@ cqIterateForeignScan(ForeignScanState *node)
 			MemoryContextSwitchTo(old);
 			error_context_stack = errcb.previous;
 			st->row++;
-			return ExecStoreVirtualTuple(slot);
+			ExecStoreVirtualTuple(slot);
+			if (st->cache_wr)
+				cqfdw_cache_put(st->cache_wr, slot);
+			return slot;
 		}
 
 		/* current batch exhausted: its Datums are no longer referenced */
@@ -718,9 +791,11 @@ cqIterateForeignScan(ForeignScanState *node)
 		{
 			case CQ_JOB_BATCH:
 				st->row = 0;
+				publish_progress(st);
 				break;
 			case CQ_JOB_PENDING:
 				st->batch = NULL;
+				publish_progress(st);
 				wait_for_job(st);
 				break;
 			case CQ_JOB_DONE:
@@ -730,6 +805,10 @@ cqIterateForeignScan(ForeignScanState *node)
 					st->batch = NULL;
 					st->done = true;
 					cq_job_get_stats(st->job, &s);
+					/* every row read, no unit skipped: cacheable */
+					if (st->cache_wr && s.units_failed == 0)
+						cqfdw_cache_commit(st->cache_wr);
+					st->cache_wr = NULL;
 					if (st->limit < 0 && s.units > 0)
 						cqfdw_remember_rows(st->table->relid, (double) s.rows,
 											(double) s.units);
@@ -778,6 +857,11 @@ scan_ctx_callback(void *arg)
 {
 	CqFdwScanState *st = (CqFdwScanState *) arg;
 
+	/* the jobs are freed (the job context is a child, deleted first) */
+	cqfdw_progress_end(st->progress);
+	st->progress = 0;
+	cqfdw_rate_release(st->rate);
+	st->rate = NULL;
 	if (!st->explain_only && !st->stats_reported)
 	{
 		st->stats_reported = true;

@@ -62,6 +62,9 @@ static CqSourceDef rest_source = {
 	.kind = "builtin",
 	/* a token in the user mapping is sent as a bearer token */
 	.auth = CQ_AUTH_BEARER,
+	/* the de facto quota headers (GitHub, GitLab, many others) */
+	.ratelimit_remaining_header = "x-ratelimit-remaining",
+	.ratelimit_reset_header = "x-ratelimit-reset",
 };
 
 typedef struct RegEntry
@@ -845,7 +848,7 @@ get_rest_table(Relation rel, List *tableopts)
 /* User mapping options for (userid, serverid), falling back to PUBLIC;
  * *found = false if there is none. */
 static List *
-user_mapping_options(Oid userid, Oid serverid, bool *found)
+user_mapping_options(Oid userid, Oid serverid, bool *found, Oid *umid)
 {
 	HeapTuple	tp;
 	Datum		datum;
@@ -860,6 +863,7 @@ user_mapping_options(Oid userid, Oid serverid, bool *found)
 	*found = HeapTupleIsValid(tp);
 	if (!*found)
 		return NIL;
+	*umid = ((Form_pg_user_mapping) GETSTRUCT(tp))->oid;
 	datum = SysCacheGetAttr(USERMAPPINGUSERSERVER, tp,
 							Anum_pg_user_mapping_umoptions, &isnull);
 	if (!isnull)
@@ -901,6 +905,21 @@ apply_setting(CqFdwTable *t, const char *name, const char *v)
 		t->settings.insecure = cqfdw_option_bool(name, v);
 	else if (strcmp(name, "ca_file") == 0)
 		t->settings.ca_file = pstrdup(v);
+	else if (strcmp(name, "requests_per_second") == 0)
+	{
+		double		d;
+
+		if (!parse_real(v, &d, 0, NULL) || !(d > 0))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("invalid value for option \"%s\": \"%s\"", name, v),
+					 errhint("The value must be a number greater than zero.")));
+		t->requests_per_second = d;
+	}
+	else if (strcmp(name, "burst") == 0)
+		t->burst = cqfdw_option_int(name, v, 0, 1);
+	else if (strcmp(name, "cache_ttl") == 0)
+		t->cache_ttl_s = cqfdw_option_int(name, v, GUC_UNIT_S, 0);
 }
 
 /*
@@ -994,6 +1013,7 @@ cqfdw_get_table(Oid foreigntableid, Oid userid)
 	t->relid = foreigntableid;
 	t->serverid = srv->serverid;
 	t->userid = userid;
+	t->burst = 1;
 
 	foreach(lc, srv->options)
 	{
@@ -1058,7 +1078,10 @@ cqfdw_get_table(Oid foreigntableid, Oid userid)
 			strcmp(d->defname, "strict") == 0 ||
 			strcmp(d->defname, "skip_failed") == 0 ||
 			strcmp(d->defname, "insecure") == 0 ||
-			strcmp(d->defname, "ca_file") == 0)
+			strcmp(d->defname, "ca_file") == 0 ||
+			strcmp(d->defname, "requests_per_second") == 0 ||
+			strcmp(d->defname, "burst") == 0 ||
+			strcmp(d->defname, "cache_ttl") == 0)
 		{
 			apply_setting(t, d->defname, v);
 			continue;
@@ -1095,7 +1118,10 @@ cqfdw_get_table(Oid foreigntableid, Oid userid)
 		else if (strcmp(d->defname, "strict") == 0 ||
 				 strcmp(d->defname, "skip_failed") == 0 ||
 				 strcmp(d->defname, "concurrency") == 0 ||
-				 strcmp(d->defname, "max_pages") == 0)
+				 strcmp(d->defname, "max_pages") == 0 ||
+				 strcmp(d->defname, "requests_per_second") == 0 ||
+				 strcmp(d->defname, "burst") == 0 ||
+				 strcmp(d->defname, "cache_ttl") == 0)
 			apply_setting(t, d->defname, defGetString(d));
 	}
 
@@ -1231,7 +1257,7 @@ cqfdw_get_table(Oid foreigntableid, Oid userid)
 	}
 
 	/* credentials */
-	umopts = user_mapping_options(userid, srv->serverid, &have_mapping);
+	umopts = user_mapping_options(userid, srv->serverid, &have_mapping, &t->umid);
 	if (!have_mapping && !is_rest && src->auth != CQ_AUTH_NONE)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),

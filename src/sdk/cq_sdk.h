@@ -563,6 +563,9 @@ typedef struct CqJobSettings
 								 * redirects) one job may start, all units
 								 * together; reaching it fails the job with
 								 * CQ_ERR_LIMIT "max_pages".  0 = no cap. */
+	/* appended: requests of the job are paced by this gate (see Rate
+	 * gates below; NULL = none).  Borrowed: must outlive the job. */
+	struct CqRateGate *rate_gate;
 } CqJobSettings;
 
 extern void cq_job_settings_default(CqJobSettings *s);
@@ -655,6 +658,13 @@ typedef struct CqJobStats
 								 * body (read as no rows) */
 	uint64_t	auth_requests;	/* requests to a token endpoint (retries
 								 * included) */
+	/* appended */
+	uint64_t	in_flight;		/* transfers running now */
+	uint64_t	ratelimit_waits;	/* times the rate gate made it wait */
+	int64_t		total_rows;		/* rows the API said the listing holds
+								 * (sum over units that told), -1 = none */
+	int64_t		total_pages;	/* pages known to exist (a last page or
+								 * a total), -1 = none */
 } CqJobStats;
 
 typedef struct CqJob CqJob;
@@ -700,6 +710,50 @@ extern const CqColumnWarning *cq_job_column_warnings(const CqJob *job,
 													 int *ncols);
 /* Units that failed and were skipped (skip_failed_units): label + error. */
 extern int	cq_job_failed_units(const CqJob *job, const CqError **errs);
+
+/* ------------------------------------------------------------------------
+ * Rate gates: request pacing shared by jobs, threads and processes
+ * ------------------------------------------------------------------------ */
+/*
+ * A token bucket (GCRA: one "theoretical arrival time") with what the API
+ * said on top: a Retry-After or an exhausted quota blocks every user of the
+ * gate until then, and 429s slow it down.  Plain memory read and written
+ * only with lock-free C11 atomics and CLOCK_MONOTONIC times, with no
+ * pointer inside: it may live in memory shared by processes (the FDW puts
+ * one per (server, credential) in PostgreSQL's shared memory) and be used
+ * by any thread.  Zeroed memory (or cq_rate_gate_init) is an open gate.
+ */
+typedef struct CqRateGate
+{
+	int64_t		opaque_[8];
+} CqRateGate;
+
+typedef struct CqRateGateStats
+{
+	double		rps;			/* pace now (configured or learned), 0 = none */
+	uint64_t	throttled;		/* 429s / exhausted quotas reported */
+	uint64_t	waits;			/* requests that had to wait */
+	int64_t		blocked_ms;		/* still blocked for this long, 0 = open */
+} CqRateGateStats;
+
+extern void cq_rate_gate_init(CqRateGate *g);
+/* Pace at rps requests/s with bursts of `burst` (rps <= 0: no pace, only
+ * what the API says). */
+extern void cq_rate_gate_configure(CqRateGate *g, double rps, int burst);
+/* Take one request: 0 = go now; otherwise the microseconds to wait before
+ * asking again (nothing taken).  now_us: CLOCK_MONOTONIC microseconds. */
+extern int64_t cq_rate_gate_take(CqRateGate *g, int64_t now_us);
+/* The API refused a request for its rate (429, quota exhausted): block
+ * everyone for wait_us and halve the pace, if any (at most once a second). */
+extern void cq_rate_gate_throttled(CqRateGate *g, int64_t now_us,
+								   int64_t wait_us);
+/* A success with rate-limit headers: `remaining` requests until the quota
+ * resets in reset_us (either < 0: not told). */
+extern void cq_rate_gate_success(CqRateGate *g, int64_t now_us,
+								 int64_t remaining, int64_t reset_us);
+extern void cq_rate_gate_stats(CqRateGate *g, int64_t now_us,
+							   CqRateGateStats *out);
+extern int64_t cq_monotonic_us(void);
 
 /* Library init: call once before any thread exists (curl_global_init,
  * json_object_seed). */

@@ -163,6 +163,8 @@ typedef struct CqpReq
 	CqError		policy_err;
 	int64_t		t_start_ms;
 	int64_t		rl_pause_until_ms;	/* set by cqp_http_finish on a 2xx */
+	int64_t		rl_left;		/* 2xx: X-RateLimit-Remaining, -1 = none */
+	int64_t		rl_reset_in_ms;	/* 2xx: quota resets in this many ms, -1 */
 	/*
 	 * A request with a body (AWS Query/EC2/JSON protocols): NULL method
 	 * means GET, or POST when post_body is set.  Borrowed: the owner of the

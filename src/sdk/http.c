@@ -1019,6 +1019,24 @@ aws_error(CqpReq *req, CqError *err)
 	json_decref(doc);
 }
 
+/* An AWS error code that means "slow down" (any service). */
+static bool
+aws_throttling(const char *code)
+{
+	static const char *const codes[] = {
+		"Throttling", "ThrottlingException", "ThrottledException",
+		"RequestLimitExceeded", "TooManyRequestsException",
+		"RequestThrottled", "RequestThrottledException", "SlowDown",
+		"ProvisionedThroughputExceededException", "BandwidthLimitExceeded",
+		NULL
+	};
+
+	for (int i = 0; code && code[0] && codes[i]; i++)
+		if (strcmp(code, codes[i]) == 0)
+			return true;
+	return false;
+}
+
 /* Retry-After (delta-seconds or HTTP-date) in ms from now, or -1. */
 static long
 retry_after_ms(const char *v)
@@ -1264,6 +1282,10 @@ cqp_http_finish(CqpHttp *h, CqpReq *req, int curlcode, int64_t now_ms,
 	/* a complete HTTP response */
 	if (status >= 200 && status < 300)
 	{
+		/* for a shared rate gate (job_io.c) */
+		req->rl_left = req->rl_remaining[0] && isdigit((unsigned char) req->rl_remaining[0]) ?
+			strtol(req->rl_remaining, NULL, 10) : -1;
+		req->rl_reset_in_ms = reset_ms(req->rl_reset);
 		if (req->rl_remaining[0] && strtol(req->rl_remaining, NULL, 10) == 0 &&
 			req->rl_remaining[0] == '0')
 		{
@@ -1364,6 +1386,20 @@ cqp_http_finish(CqpHttp *h, CqpReq *req, int curlcode, int64_t now_ms,
 						 sizeof(err->api_message));
 	aws_error(req, err);
 	fill_url(err, req);
+	if (!ratelimited &&
+		((status == 403 && retry_after_ms(req->retry_after) >= 0) ||
+		 aws_throttling(err->api_code)))
+	{
+		/*
+		 * Rate limits that are not a 429: GitHub's secondary limits (403
+		 * with Retry-After) and AWS throttling codes.  Retried like a 429,
+		 * and a shared rate gate hears of them (job_io.c).
+		 */
+		ratelimited = retryable = true;
+		err->kind = CQ_ERR_RATE_LIMIT;
+		snprintf(err->message, sizeof(err->message),
+				 "API rate limit exceeded (HTTP %ld)", status);
+	}
 	if (req->auth_token)
 	{
 		/*

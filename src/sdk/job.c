@@ -597,6 +597,7 @@ job_start(const CqJobParams *params, bool offline, CqError *err)
 		goto fail;
 	}
 	job->st.budget_bytes = job->params.settings.memory_budget;
+	job->st.total_rows = job->st.total_pages = -1;
 #ifdef CQ_NO_FAST_EXTRACT		/* build flag: measure the full-parse path */
 	(void) cqp_job_fast_plan_new;
 #else

@@ -185,6 +185,55 @@ take_req_locked(CqJob *job)
 	return NULL;
 }
 
+/*
+ * May one more request start under the job's rate gate (settings.rate_gate,
+ * shared with other jobs and processes)?  Asks only when a request is
+ * waiting, so an idle job takes no token.  On "wait", pauses the job's
+ * starts until then and counts the wait.  I/O thread.
+ */
+static bool
+gate_allows(CqJob *job)
+{
+	bool		waiting;
+	int64_t		w;
+
+	pthread_mutex_lock(&job->mu);
+	waiting = job->ready_h != NULL || job->ranges_h != NULL;
+	pthread_mutex_unlock(&job->mu);
+	if (!waiting)
+		return false;
+	w = cq_rate_gate_take(job->params.settings.rate_gate, cq_monotonic_us());
+	if (w <= 0)
+		return true;
+	job->pause_until = cqp_now_ms() + (w + 999) / 1000;
+	pthread_mutex_lock(&job->mu);
+	job->st.ratelimit_waits++;
+	job->st.ratelimit_wait_ms += (double) w / 1000.0;
+	pthread_mutex_unlock(&job->mu);
+	return false;
+}
+
+/*
+ * What a finished transfer tells the job's rate gate: a rate-limit refusal
+ * blocks and slows every holder of the gate, a success reports the quota
+ * headers.  I/O thread.
+ */
+static void
+gate_feedback(CqJob *job, const CqpReq *req, CqpOutcome oc, long wait,
+			  const CqError *err)
+{
+	CqRateGate *g = job->params.settings.rate_gate;
+	int64_t		now = cq_monotonic_us();
+
+	if (g == NULL)
+		return;
+	if ((oc == CQP_RETRY || oc == CQP_FAIL) && err->kind == CQ_ERR_RATE_LIMIT)
+		cq_rate_gate_throttled(g, now, (int64_t) wait * 1000);
+	else if (oc == CQP_OK)
+		cq_rate_gate_success(g, now, req->rl_left,
+							 req->rl_reset_in_ms >= 0 ? req->rl_reset_in_ms * 1000 : -1);
+}
+
 static void
 start_transfers(CqJob *job)
 {
@@ -198,6 +247,8 @@ start_transfers(CqJob *job)
 		if (job->pause_until && cqp_now_ms() < job->pause_until)
 			break;
 		if (!budget_ok(job))
+			break;
+		if (job->params.settings.rate_gate && !gate_allows(job))
 			break;
 		pthread_mutex_lock(&job->mu);
 		req = take_req_locked(job);
@@ -252,6 +303,9 @@ start_transfers(CqJob *job)
 		req->next = job->inflight_h;
 		job->inflight_h = req;
 		job->inflight++;
+		pthread_mutex_lock(&job->mu);
+		job->st.in_flight = (uint64_t) job->inflight;
+		pthread_mutex_unlock(&job->mu);
 	}
 }
 
@@ -299,7 +353,9 @@ on_done(CqJob *job, CURL *easy, CURLcode rc)
 	pthread_mutex_lock(&job->mu);
 	job->st.api_wait_ms += (double) (now - req->t_start_ms);
 	job->st.bytes += req->body.len;
+	job->st.in_flight = (uint64_t) job->inflight;
 	pthread_mutex_unlock(&job->mu);
+	gate_feedback(job, req, oc, wait, &err);
 
 	switch (oc)
 	{

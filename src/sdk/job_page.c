@@ -329,6 +329,10 @@ process_page(CqJob *job, CqpReq *req)
 			u->range_cur = nx.from;
 			u->range_to = nx.to;
 			u->range_step = nx.step > 0 ? nx.step : 1;
+			/* the API told how many pages (rel="last", a total): progress */
+			if (job->st.total_pages < 0)
+				job->st.total_pages = 0;
+			job->st.total_pages += 1 + (nx.to - nx.from) / u->range_step + 1;
 			u->in_ranges = true;
 			u->range_next = NULL;
 			{

@@ -438,6 +438,8 @@ class State:
 
 
 STATE = State()
+RL_LOCK = threading.Lock()
+RL_WINDOWS = {}     # /ratelimited/: token -> (window second, requests in it)
 CONFIG = {"shared": None, "own": None, "log_connections": False}
 
 FAULT_MODES = {"429", "429date", "500", "502", "503", "404", "401", "403", "reset",
@@ -1688,6 +1690,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             acct = int(aid) if re.fullmatch(r"-?\d{1,18}", aid) else aid
             return collection(self, route, pairs, q, q.get("style") or "next_token",
                               "/".join(parts[3:]), "rich", acct=acct)
+        if route.startswith("/ratelimited/") and len(parts) >= 4:
+            return self.ratelimited(route, pairs, q, parts)
         if route.startswith("/replay/"):
             return replay(self, method, route[len("/replay/"):], qs)
         if is_oauth_route(route):
@@ -1706,6 +1710,34 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return 200, JSON_H, jdump({"message": "cq_fdw mock API; see test/mock/README.md"})
         return 404, JSON_H, jdump({"message": "Not Found (mock: unknown route %s)" % route,
                                    "documentation_url": "test/mock/README.md"})
+
+    # --- a rate-limited API (shared rate limiter tests) ----------------------
+    def ratelimited(self, route, pairs, q, parts):
+        """/ratelimited/<style>/<name>?rps=N&...: a generated collection
+        (as /gen/<style>/<name>) that allows N requests per second per token
+        (the Authorization header), in fixed one-second windows, and answers
+        429 with Retry-After: 1 beyond it.  Every answer carries
+        X-RateLimit-Remaining and X-RateLimit-Reset (epoch seconds), as
+        GitHub's do.  /_mock/stats?route=/ratelimited/ counts requests; the
+        request log (/_mock/requests) has each status."""
+        rps = qint(q, "rps", 10, 1, 100000)
+        token = self.headers.get("Authorization") or ""
+        now = time.time()
+        window = int(now)
+        with RL_LOCK:
+            w, count = RL_WINDOWS.get(token, (window, 0))
+            if w != window:
+                w, count = window, 0
+            count += 1
+            RL_WINDOWS[token] = (w, count)
+        rl = [("X-RateLimit-Limit", str(rps)),
+              ("X-RateLimit-Remaining", str(max(0, rps - count))),
+              ("X-RateLimit-Reset", str(window + 1))]
+        if count > rps:
+            return 429, JSON_H + rl + [("Retry-After", "1")], jdump({
+                "message": "API rate limit exceeded (mock: %d requests/s per token)" % rps})
+        st, hd, body = collection(self, route, pairs, q, parts[2], "/".join(parts[3:]), "rich")
+        return st, hd + rl, body
 
     # --- echo routes (security tests: credentials echoed back) ---------------
     def echo(self, name, q):
