@@ -468,7 +468,7 @@ def finish_table(t, ov, source):
 COL_ORDER = ["name", "type", "path", "transform", "description"]
 TABLE_ORDER = ["name", "description", "endpoint", "get_endpoint", "get_rows", "rows",
                "pagination", "keys", "parent", "primary_key", "row_estimate",
-               "supports_limit", "columns"]
+               "supports_limit", "origin", "columns"]
 
 
 def order_col(c):
@@ -530,8 +530,13 @@ def build_tables(source, ov, candidates):
                 raise GenError("%s: overrides name table %s, which the description does not have"
                                % (source, name))
             gen = {"name": name, "columns": []}
+        # origin (cq_fdw.tables.origin): from the description alone, with a
+        # per-table override, or written whole in overrides.json
+        origin = ("hand-written" if not gen.get("columns") or ov.get("hand_written")
+                  else "curated" if name in tov_all else "generated")
         t = merge_table(gen, tov, ov)
         t["name"] = name
+        t["origin"] = origin
         t = finish_table(t, ov, source)
         if t is None:
             if name in tov_all:
