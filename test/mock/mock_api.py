@@ -804,6 +804,8 @@ _SYNTH = []
 
 def synth_module():
     if not _SYNTH:
+        if CONFIG["shared"] and not os.environ.get("CQ_SHARED_FIXTURES"):
+            os.environ["CQ_SHARED_FIXTURES"] = CONFIG["shared"]   # the descriptions are next to them
         sys.path.insert(0, os.path.join(REPO, "test", "synth"))
         import synth as mod
         _SYNTH.append(mod)

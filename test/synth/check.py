@@ -250,6 +250,8 @@ def main():
         elif VERBOSE:
             print("ok   %s.%s (%d rows, %d requests, %s)" % (src, tbl, len(rows), len(rq), p["pagination"]))
 
+    print("synth: API descriptions: %s" % (synth.DESCRIPTIONS or
+          "absent (replies built from the specs' column paths and types only)"))
     total = len(installed) + sum(1 for k in failures if k not in plans and k not in set(map(tuple, installed)))
     for (src, tbl), why in sorted(failures.items()):
         print("FAIL %s.%s: %s" % (src, tbl, why))

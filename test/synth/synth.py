@@ -12,6 +12,14 @@ expects come from one place:
                          that route, and compares rows, typed values, warnings
                          and the page requests with plan(table).
 
+With the vendor's API description (test/synth/schema.py; github,
+digitalocean, kubernetes, gcp): every column path must exist in the list
+operation's response item schema (else the table fails: a spec bug), json
+columns get values shaped like their schema, string columns with an enum
+get its values, and the item's other properties are in the reply too (the
+engine must ignore them).  Azure (hand-written, no description) and a
+checkout without the descriptions use the spec alone.
+
 For each table, from the spec's columns (paths, types, transforms) and keys:
   - 3 rows over 2 pages (1 page when the table has no pagination; page_number
     paging ends with an empty third page): every column's path present with
@@ -58,6 +66,66 @@ INVALID_VALUE = {
 
 class SynthError(Exception):
     pass
+
+
+def descriptions_dir():
+    """The vendor API descriptions: $CQ_API_DESCRIPTIONS, else next to the
+    shared recordings ($CQ_SHARED_FIXTURES/../api-descriptions), else
+    gen.py's default (../shared/api-descriptions next to the checkout)."""
+    d = os.environ.get("CQ_API_DESCRIPTIONS")
+    if not d and os.environ.get("CQ_SHARED_FIXTURES"):
+        d = os.path.join(os.path.dirname(os.environ["CQ_SHARED_FIXTURES"].rstrip("/")), "api-descriptions")
+        if os.path.isdir(d):
+            os.environ["CQ_API_DESCRIPTIONS"] = d
+    import schema
+    return schema.gen.DESC_DIR if os.path.isdir(schema.gen.DESC_DIR) else None
+
+
+DESCRIPTIONS = descriptions_dir()
+import schema as _schema  # noqa: E402  (after CQ_API_DESCRIPTIONS is settled)
+
+
+def example_of(S, s, name, i, depth=0):
+    """A value shaped like schema s (the API description's): its enum, its
+    format, every property of an object (up to depth 3), one or two
+    elements of an array."""
+    r = S.resolve(s) if s is not None else {}
+    enum = r.get("enum")
+    if isinstance(enum, list) and enum:
+        return enum[i % len(enum)]
+    t = r.get("type")
+    f = (r.get("format") or "").lower()
+    if t == "array":
+        if depth >= 3:
+            return []
+        return [example_of(S, r.get("items", {}), name, i + e, depth + 1) for e in range(2)]
+    if S.is_object(r) or t == "object":
+        if depth >= 3:
+            return {}
+        props = S.props(r)
+        if props:
+            return {p: example_of(S, ps, p, i, depth + 1) for p, ps in sorted(props.items())[:12]}
+        ap = r.get("additionalProperties")
+        if isinstance(ap, dict):
+            return {"%s-key-%d" % (name, i + 1): example_of(S, ap, name, i, depth + 1)}
+        return {"%s-key-%d" % (name, i + 1): "value-%d" % (i + 1)}
+    if t == "boolean":
+        return i % 2 == 0
+    if t == "integer":
+        return 3 + i
+    if t == "number":
+        return 0.5 + i
+    if f in ("date-time", "datetime"):
+        return "2024-05-%02dT10:20:30Z" % (1 + i)
+    if f == "date":
+        return "2024-05-%02d" % (1 + i)
+    if f in ("int64", "uint64", "int32", "uint32"):
+        return str(4100000000000000000 + i)
+    if f in ("uri", "url"):
+        return "https://api.example.com/%s/%d" % (name, i + 1)
+    if f == "uuid":
+        return uuid_of(900 + i)
+    return "%s-%d" % (name, i + 1)
 
 
 def spec_files(spec_dir=SPEC_DIR):
@@ -367,6 +435,28 @@ def table_plan(spec, t):
                 break
 
     ctx = {"source": source, "table": t["name"]}
+    S = item = None
+    if _schema is not None:
+        S, item = _schema.item_schema(source, t, use_get=is_get)
+        if S is not None and item is None:
+            raise SynthError("the API description has no response schema for %s (rows %r)" % (
+                endpoint, rows_ptr))
+        if item is not None:
+            for c in cols:
+                p = c.get("path", "/" + c["name"])
+                if c["name"] not in keyof and _schema.path_missing(S, item, p):
+                    raise SynthError("column %s: path %s is not in the API description's response schema"
+                                     % (c["name"], p))
+
+    def sub_schema(p):
+        if item is None:
+            return None
+        s = item
+        for sgm in allsegs[p]:
+            s = _schema.step(S, s, sgm)
+            if s is None:
+                return None
+        return s
     # order: fewer wildcards first, deeper first (specific keys build the containers)
     order = sorted(leaf_paths, key=lambda p: (allsegs[p].count("*"), -len(allsegs[p]), p))
     rows = []
@@ -381,6 +471,9 @@ def table_plan(spec, t):
             ctx["path"] = p
             ctx["name"] = c0["name"]
 
+            ssub = sub_schema(p)
+            senum = S.resolve(ssub).get("enum") if ssub is not None else None
+
             def leafval(k):
                 if keycol is not None:
                     return transformed(tf, quals[keycol], i, ctx)
@@ -388,11 +481,22 @@ def table_plan(spec, t):
                     return None
                 if i == 2 and p == invalid_path:
                     return INVALID_VALUE[base_t]
+                if base_t == "json" and ssub is not None:
+                    return example_of(S, ssub, c0["name"], i + k)
+                if base_t == "string" and not tf and not is_arr and isinstance(senum, list) and senum \
+                        and all(isinstance(e, str) and e for e in senum):
+                    return senum[(i + k) % len(senum)]
                 if is_arr and "*" not in p:
                     return [transformed(tf, scalar(base_t, c0["name"], i, j0, ctx, e), i, ctx)
                             for e in range(2)]
                 return transformed(tf, scalar(base_t, c0["name"], i, j0, ctx, k), i, ctx)
             row = fill(row, allsegs[p], leafval)
+        # the item's other properties, as the API would send them (the
+        # engine must ignore what no column reads)
+        if item is not None:
+            for pname, ps in sorted(S.props(item).items()):
+                if pname not in row:
+                    row[pname] = example_of(S, ps, pname, i, 1)
         rows.append(row)
 
     # -- expected values
