@@ -924,6 +924,8 @@ def gen_github(doc, ov):
         for pre, tabpre in prefixes.items():
             if path.startswith(pre + "/"):
                 prefix = (pre, tabpre)
+        if prefix is None and path in rename:
+            prefix = ("", "")       # a renamed path outside the prefixes (gists, search)
         if prefix is None or len(pathp) != len(re.findall(r"{", prefix[0])):
             continue
         sch = openapi_json_schema(op)
@@ -949,6 +951,9 @@ def gen_github(doc, ov):
         rest = path[len(prefix[0]) + 1:]
         name = rename.get(path) or prefix[1] + snake(rest.replace("/", "_"))
         keys = [key(p, where="path", required=True, guaranteed=True) for p in pathp]
+        # "required_query": {path: [param]}: a query parameter the API needs
+        # (search's q), a required key column filled from the request
+        keys += [key(p, where="query", required=True) for p in gv.get("required_query", {}).get(path, [])]
         t = {
             "name": name,
             "description": clean_desc(op.get("summary") or op.get("description")),
