@@ -557,6 +557,10 @@ INSERT INTO examples VALUES
   FROM kubernetes.k8s_events
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
+('kubernetes', 'k8s_events_k8s_io_events', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
+  FROM kubernetes.k8s_events_k8s_io_events
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_flow_schemas', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_flow_schemas
  LIMIT 10$ex$),

@@ -741,6 +741,9 @@ def gen_kubernetes(doc, ov):
             name = "k8s_" + sk[:-1] + "ies"
         else:
             name = "k8s_" + snake(plural)
+        # "names": {"<group> <Kind>": table}: a kind of a second group kept
+        # beside the preferred one, under its own name
+        name = gv.get("names", {}).get("%s %s" % (group, kind), name)
         rank = groups_rank.index(group) if group in groups_rank else len(groups_rank)
         prev = chosen.get(name)
         if prev and prev[0] <= rank:
