@@ -343,6 +343,9 @@ def canon(typ, v):
 def table_plan(spec, t):
     """Everything the mock serves and the check expects for table t."""
     source = spec["name"]
+    if spec.get("auth") == "sigv4" or "aws" in t:
+        raise SynthError("AWS replies (ec2/query/rest-xml XML, json/rest-json over SigV4, derived hosts) "
+                         "are not synthesized yet")
     cols = t["columns"]
     byname = {c["name"]: c for c in cols}
     keys = t.get("keys", [])
