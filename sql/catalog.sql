@@ -28,6 +28,17 @@ SELECT count(*) AS bad_required_keys
 SELECT count(*) AS bad_estimates
   FROM cq_fdw.tables WHERE row_estimate IS NOT NULL AND row_estimate <= 0;
 
+-- how each table came to be: generated from the vendor's API description,
+-- curated (generated, with a per-table override) or hand-written
+SELECT source, origin, count(*) > 0 AS has_tables
+  FROM cq_fdw.tables t JOIN cq_fdw.sources s ON s.name = t.source
+ WHERE s.kind = 'spec' GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT count(*) AS bad_origins
+  FROM cq_fdw.tables WHERE origin IS NULL OR origin NOT IN ('generated', 'curated', 'hand-written');
+SELECT name, origin FROM cq_fdw.tables
+ WHERE (source, name) IN (('github', 'github_labels'), ('example', 'example_items'))
+    OR name IN ('github_milestones', 'azure_virtual_machines') ORDER BY name;
+
 -- a table of the github source, as a user would look it up
 SELECT source, name, key_columns, required_keys, primary_key
   FROM cq_fdw.tables WHERE source = 'github' AND name = 'github_labels';

@@ -164,6 +164,15 @@ INSERT INTO examples VALUES
  WHERE owner = 'postgres'
    AND repo = 'postgres'
  LIMIT 10$ex$),
+('github', 'github_gists', $ex$SELECT comments, created_at, description, files
+  FROM github.github_gists
+ LIMIT 10$ex$),
+('github', 'github_gists_public', $ex$SELECT comments, created_at, description, files
+  FROM github.github_gists_public
+ LIMIT 10$ex$),
+('github', 'github_gists_starred', $ex$SELECT comments, created_at, description, files
+  FROM github.github_gists_starred
+ LIMIT 10$ex$),
 ('github', 'github_hooks', $ex$SELECT active, config, created_at, events
   FROM github.github_hooks
  WHERE owner = 'postgres'
@@ -286,6 +295,30 @@ INSERT INTO examples VALUES
  WHERE owner = 'postgres'
    AND repo = 'postgres'
  LIMIT 10$ex$),
+('github', 'github_search_code', $ex$SELECT file_size, html_url, language, last_modified_at
+  FROM github.github_search_code
+ WHERE q = '...'
+ LIMIT 10$ex$),
+('github', 'github_search_commits', $ex$SELECT author, commit, committer, html_url
+  FROM github.github_search_commits
+ WHERE q = '...'
+ LIMIT 10$ex$),
+('github', 'github_search_issues', $ex$SELECT active_lock_reason, assignee, assignees, author_association
+  FROM github.github_search_issues
+ WHERE q = '...'
+ LIMIT 10$ex$),
+('github', 'github_search_repositories', $ex$SELECT allow_auto_merge, allow_forking, allow_merge_commit, allow_rebase_merge
+  FROM github.github_search_repositories
+ WHERE q = '...'
+ LIMIT 10$ex$),
+('github', 'github_search_topics', $ex$SELECT aliases, created_at, created_by, curated
+  FROM github.github_search_topics
+ WHERE q = '...'
+ LIMIT 10$ex$),
+('github', 'github_search_users', $ex$SELECT avatar_url, bio, blog, company
+  FROM github.github_search_users
+ WHERE q = '...'
+ LIMIT 10$ex$),
 ('github', 'github_secret_scanning_alerts', $ex$SELECT created_at, html_url, number, push_protection_bypassed
   FROM github.github_secret_scanning_alerts
  WHERE owner = 'postgres'
@@ -306,10 +339,143 @@ INSERT INTO examples VALUES
  WHERE owner = 'postgres'
    AND repo = 'postgres'
  LIMIT 10$ex$),
+('github', 'github_team_discussions', $ex$SELECT author, body, body_html, body_version
+  FROM github.github_team_discussions
+ WHERE org = 'octokit-fixture-org'
+   AND team_slug = '...'
+ LIMIT 10$ex$),
+('github', 'github_team_invitations', $ex$SELECT created_at, email, failed_at, failed_reason
+  FROM github.github_team_invitations
+ WHERE org = 'octokit-fixture-org'
+   AND team_slug = '...'
+ LIMIT 10$ex$),
+('github', 'github_team_members', $ex$SELECT avatar_url, email, gravatar_id, html_url
+  FROM github.github_team_members
+ WHERE org = 'octokit-fixture-org'
+   AND team_slug = '...'
+ LIMIT 10$ex$),
+('github', 'github_team_projects', $ex$SELECT body, created_at, creator, html_url
+  FROM github.github_team_projects
+ WHERE org = 'octokit-fixture-org'
+   AND team_slug = '...'
+ LIMIT 10$ex$),
+('github', 'github_team_repos', $ex$SELECT allow_forking, archived, clone_url, code_of_conduct
+  FROM github.github_team_repos
+ WHERE org = 'octokit-fixture-org'
+   AND team_slug = '...'
+ LIMIT 10$ex$),
+('github', 'github_team_teams', $ex$SELECT description, html_url, id, name
+  FROM github.github_team_teams
+ WHERE org = 'octokit-fixture-org'
+   AND team_slug = '...'
+ LIMIT 10$ex$),
 ('github', 'github_teams', $ex$SELECT description, html_url, id, name
   FROM github.github_teams
  WHERE owner = 'postgres'
    AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_user_codespaces', $ex$SELECT billable_owner, created_at, devcontainer_path, display_name
+  FROM github.github_user_codespaces
+ LIMIT 10$ex$),
+('github', 'github_user_codespaces_secrets', $ex$SELECT created_at, name, updated_at, visibility
+  FROM github.github_user_codespaces_secrets
+ LIMIT 10$ex$),
+('github', 'github_user_followers', $ex$SELECT avatar_url, email, gravatar_id, html_url
+  FROM github.github_user_followers
+ LIMIT 10$ex$),
+('github', 'github_user_following', $ex$SELECT avatar_url, email, gravatar_id, html_url
+  FROM github.github_user_following
+ LIMIT 10$ex$),
+('github', 'github_user_gpg_keys', $ex$SELECT can_certify, can_encrypt_comms, can_encrypt_storage, can_sign
+  FROM github.github_user_gpg_keys
+ LIMIT 10$ex$),
+('github', 'github_user_installations', $ex$SELECT account, app_id, app_slug, contact_email
+  FROM github.github_user_installations
+ LIMIT 10$ex$),
+('github', 'github_user_issues', $ex$SELECT active_lock_reason, assignee, assignees, author_association
+  FROM github.github_user_issues
+ LIMIT 10$ex$),
+('github', 'github_user_keys', $ex$SELECT created_at, id, key, read_only
+  FROM github.github_user_keys
+ LIMIT 10$ex$),
+('github', 'github_user_memberships_orgs', $ex$SELECT organization, permissions, role, state
+  FROM github.github_user_memberships_orgs
+ LIMIT 10$ex$),
+('github', 'github_user_migrations', $ex$SELECT created_at, exclude, exclude_attachments, exclude_git_data
+  FROM github.github_user_migrations
+ LIMIT 10$ex$),
+('github', 'github_user_orgs', $ex$SELECT avatar_url, description, id, login
+  FROM github.github_user_orgs
+ LIMIT 10$ex$),
+('github', 'github_user_repos', $ex$SELECT allow_auto_merge, allow_forking, allow_merge_commit, allow_rebase_merge
+  FROM github.github_user_repos
+ LIMIT 10$ex$),
+('github', 'github_user_repository_invitations', $ex$SELECT created_at, expired, html_url, id
+  FROM github.github_user_repository_invitations
+ LIMIT 10$ex$),
+('github', 'github_user_starred', $ex$SELECT allow_auto_merge, allow_forking, allow_merge_commit, allow_rebase_merge
+  FROM github.github_user_starred
+ LIMIT 10$ex$),
+('github', 'github_user_subscriptions', $ex$SELECT allow_forking, archived, clone_url, code_of_conduct
+  FROM github.github_user_subscriptions
+ LIMIT 10$ex$),
+('github', 'github_user_teams', $ex$SELECT created_at, description, html_url, id
+  FROM github.github_user_teams
+ LIMIT 10$ex$),
+('github', 'github_users_events', $ex$SELECT actor, created_at, id, org
+  FROM github.github_users_events
+ WHERE username = '...'
+ LIMIT 10$ex$),
+('github', 'github_users_events_public', $ex$SELECT actor, created_at, id, org
+  FROM github.github_users_events_public
+ WHERE username = '...'
+ LIMIT 10$ex$),
+('github', 'github_users_followers', $ex$SELECT avatar_url, email, gravatar_id, html_url
+  FROM github.github_users_followers
+ WHERE username = '...'
+ LIMIT 10$ex$),
+('github', 'github_users_following', $ex$SELECT avatar_url, email, gravatar_id, html_url
+  FROM github.github_users_following
+ WHERE username = '...'
+ LIMIT 10$ex$),
+('github', 'github_users_gists', $ex$SELECT comments, created_at, description, files
+  FROM github.github_users_gists
+ WHERE username = '...'
+ LIMIT 10$ex$),
+('github', 'github_users_gpg_keys', $ex$SELECT can_certify, can_encrypt_comms, can_encrypt_storage, can_sign
+  FROM github.github_users_gpg_keys
+ WHERE username = '...'
+ LIMIT 10$ex$),
+('github', 'github_users_keys', $ex$SELECT id, key
+  FROM github.github_users_keys
+ WHERE username = '...'
+ LIMIT 10$ex$),
+('github', 'github_users_orgs', $ex$SELECT avatar_url, description, id, login
+  FROM github.github_users_orgs
+ WHERE username = '...'
+ LIMIT 10$ex$),
+('github', 'github_users_projects', $ex$SELECT body, created_at, creator, html_url
+  FROM github.github_users_projects
+ WHERE username = '...'
+ LIMIT 10$ex$),
+('github', 'github_users_received_events', $ex$SELECT actor, created_at, id, org
+  FROM github.github_users_received_events
+ WHERE username = '...'
+ LIMIT 10$ex$),
+('github', 'github_users_received_events_public', $ex$SELECT actor, created_at, id, org
+  FROM github.github_users_received_events_public
+ WHERE username = '...'
+ LIMIT 10$ex$),
+('github', 'github_users_repos', $ex$SELECT allow_forking, archived, clone_url, code_of_conduct
+  FROM github.github_users_repos
+ WHERE username = '...'
+ LIMIT 10$ex$),
+('github', 'github_users_subscriptions', $ex$SELECT allow_forking, archived, clone_url, code_of_conduct
+  FROM github.github_users_subscriptions
+ WHERE username = '...'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_component_statuses', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
+  FROM kubernetes.k8s_component_statuses
  LIMIT 10$ex$),
 ('kubernetes', 'k8s_namespaces', $ex$SELECT name, uid, phase, creation_timestamp
   FROM kubernetes.k8s_namespaces
@@ -389,6 +555,10 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('kubernetes', 'k8s_events', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_events
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_events_k8s_io_events', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
+  FROM kubernetes.k8s_events_k8s_io_events
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
 ('kubernetes', 'k8s_flow_schemas', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp

@@ -79,7 +79,10 @@ cq_fdw_source_list(PG_FUNCTION_ARGS)
 /*
  * cq_fdw_table_list
  *		(source, name, description, key_columns, required_keys, primary_key,
- *		row_estimate) of every table of every installed source.
+ *		row_estimate, origin) of every table of every installed source.
+ *		origin says how the table came to be: "generated" from a vendor's
+ *		API description, "curated" (generated, with a per-table override),
+ *		"hand-written" (a spec's default, e.g. a plugin's).
  */
 Datum
 cq_fdw_table_list(PG_FUNCTION_ARGS)
@@ -96,8 +99,8 @@ cq_fdw_table_list(PG_FUNCTION_ARGS)
 		for (int i = 0; i < src->ntables; i++)
 		{
 			const CqTableDef *t = &src->tables[i];
-			Datum		values[7];
-			bool		nulls[7] = {false};
+			Datum		values[8];
+			bool		nulls[8] = {false};
 			const char **keys = palloc(sizeof(char *) * Max(t->nkeys, 1));
 			const char **req = palloc(sizeof(char *) * Max(t->nkeys, 1));
 			int			nreq = 0;
@@ -116,6 +119,7 @@ cq_fdw_table_list(PG_FUNCTION_ARGS)
 			values[5] = text_array((const char *const *) t->pk, t->npk);
 			values[6] = Float8GetDatum(t->row_estimate);
 			nulls[6] = !(t->row_estimate > 0);
+			values[7] = CStringGetTextDatum(t->origin ? t->origin : "hand-written");
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
 								 values, nulls);
 		}

@@ -226,6 +226,38 @@ class Schemas:
                 return merged
         return s
 
+    def prop_desc(self, pname):
+        """The description the document gives the property `pname` in
+        another schema (the most frequent one), for a property its own
+        schema leaves undescribed (GitHub's minimal-repository vs
+        repository)."""
+        idx = getattr(self, "_prop_descs", None)
+        if idx is None:
+            counts = {}
+            stack = [self.doc]
+            while stack:
+                o = stack.pop()
+                if isinstance(o, dict):
+                    props = o.get("properties")
+                    if isinstance(props, dict):
+                        for k, v in props.items():
+                            if isinstance(v, dict) and isinstance(v.get("description"), str) \
+                                    and v["description"].strip():
+                                c = counts.setdefault(k, {})
+                                c[v["description"]] = c.get(v["description"], 0) + 1
+                    stack.extend(v for v in o.values() if isinstance(v, (dict, list)))
+                elif isinstance(o, list):
+                    stack.extend(v for v in o if isinstance(v, (dict, list)))
+            # only a description most of the schemas agree on (an "id"
+            # described per object is not borrowed)
+            idx = {}
+            for k, c in counts.items():
+                best = max(sorted(c), key=lambda d: c[d])
+                if 2 * c[best] > sum(c.values()):
+                    idx[k] = best
+            self._prop_descs = idx
+        return idx.get(pname)
+
     def is_object(self, s):
         return (s.get("type") == "object" or "properties" in s or
                 "additionalProperties" in s)
@@ -280,6 +312,95 @@ def schema_type(S, s):
 # table assembly
 # ---------------------------------------------------------------------------
 
+UNITS = [(r"_(seconds|secs|sec)$", "seconds", r"\bsec"), (r"_(ms|millis|milliseconds)$", "milliseconds", r"\bmilli|\bms\b"),
+         (r"_(minutes|mins)$", "minutes", r"\bminute"), (r"_hours$", "hours", r"\bhour"),
+         (r"_days$", "days", r"\bday"), (r"_bytes$", "bytes", r"\bbyte"),
+         (r"(_size_gb|_gb|_gigabytes|_gib)$", "GB", r"\bGB\b|GiB|gigabyte"),
+         (r"(_mb|_megabytes|_mib)$", "MB", r"\bMB\b|MiB|megabyte"), (r"_kb$", "kB", r"\bkB\b|KiB|kilobyte"),
+         (r"_percent(age)?$", "percent", r"percent|%")]
+
+
+def schema_sentence(S, pname, r):
+    """What a property is, from its schema alone, for one the document does
+    not describe: its kind, the fields of an object, an example value."""
+    h = human(snake(pname))
+    H = h[:1].upper() + h[1:]
+    t = r.get("type")
+    f = (r.get("format") or "").lower()
+    if S.is_object(r):
+        fields = sorted(S.props(r))
+        if fields:
+            more = ", ..." if len(fields) > 6 else ""
+            return "%s: an object with %s%s." % (H, ", ".join(fields[:6]), more)
+        return "%s: an object of names and values." % H
+    if t == "array":
+        it = S.resolve(r.get("items", {}))
+        if S.is_object(it):
+            fields = sorted(S.props(it))
+            if fields:
+                more = ", ..." if len(fields) > 6 else ""
+                return "%s: a list of objects with %s%s." % (H, ", ".join(fields[:6]), more)
+            return "%s: a list of objects." % H
+        return "%s: a list of %s values." % (H, it.get("type") or "JSON")
+    sn = snake(pname)
+    if t == "boolean":
+        m = re.match(r"(has|is|can|allow|exclude|include|lock|enable)_(.+)$", sn)
+        if m and m.group(1) in ("has", "is", "can"):
+            return "True if it %s %s." % (m.group(1), human(m.group(2)))
+        if m:
+            return "True to %s %s." % (m.group(1), human(m.group(2)))
+        return "True if it is %s." % h
+    if f in ("date-time", "datetime") or (t == "string" and sn.endswith("_at")):
+        stem = human(sn[:-3]) if sn.endswith("_at") else h
+        return "When it was %s: a date and time (RFC 3339)." % stem
+    if sn.endswith("_html") or sn.endswith("_text"):
+        return "The %s as %s." % (human(sn[:-5]), "HTML" if sn.endswith("_html") else "plain text")
+    if f == "uri" or re.search(r"(^|_)(url|uri|href)$", sn):
+        stem = re.sub(r"_?(url|uri|href)$", "", sn)
+        return "URL for %s." % human(stem) if stem else "URL."
+    if t == "string" and re.search(r"(^|_)email$", sn):
+        return "Email address%s." % (" (%s)" % human(sn[:-6]) if sn != "email" else "")
+    if (t == "integer" or f in ("int64", "int32")) and sn.endswith("_id"):
+        return "Numeric id of the %s." % human(sn[:-3])
+    if t == "integer" or f in ("int64", "int32", "uint64"):
+        if re.search(r"(^|_)(count|total)$", snake(pname)) or re.search(r"s$", snake(pname)):
+            return "Number of %s." % h.replace(" count", "")
+        return "%s: an integer." % H
+    if t == "number":
+        return "%s: a number." % H
+    return "%s: a string." % H if t == "string" else ""
+
+
+def describe(S, pname, ps, r, descs=None):
+    """A column description: the document's own text for the property (or
+    for the same property elsewhere in the document), else what its schema
+    says; plus the values an enum allows, an example for a bare schema
+    sentence, and the unit the name implies when the text does not say it."""
+    d = clean_desc(ps.get("description") or r.get("description"))
+    bare = False
+    if not d and descs and snake(pname) in descs:
+        return descs[snake(pname)]
+    if not d:
+        d = clean_desc(S.prop_desc(pname))
+    if not d:
+        d = schema_sentence(S, pname, r)
+        bare = True
+    enum = r.get("enum")
+    if not enum and r.get("type") == "array":
+        enum = S.resolve(r.get("items", {})).get("enum")
+    if isinstance(enum, list) and 1 < len(enum) <= 16 and all(isinstance(e, str) and e for e in enum):
+        if not all(e in d for e in enum):
+            d += " One of: %s." % ", ".join(enum)
+    ex = r.get("example", ps.get("example"))
+    if bare and isinstance(ex, str) and 0 < len(ex) <= 60:
+        d = d[:-1] + ", e.g. %s." % ex
+    for rx, unit, said in UNITS:
+        if re.search(rx, snake(pname)) and d and not re.search(said, d, re.I):
+            d += " In %s." % unit
+            break
+    return d
+
+
 def gen_columns(S, item, prefix="", skip=(), descs=None):
     """One column per property of the row schema: scalars and arrays of
     scalars typed, objects and arrays of objects kept whole as json."""
@@ -292,7 +413,7 @@ def gen_columns(S, item, prefix="", skip=(), descs=None):
             "name": snake(pname),
             "type": schema_type(S, ps),
             "path": prefix + "/" + pointer_escape(pname),
-            "description": clean_desc(ps.get("description") or r.get("description")),
+            "description": describe(S, pname, ps, r, getattr(S, "descs", None)),
         })
     return cols
 
@@ -468,7 +589,7 @@ def finish_table(t, ov, source):
 COL_ORDER = ["name", "type", "path", "transform", "description"]
 TABLE_ORDER = ["name", "description", "endpoint", "get_endpoint", "get_rows", "rows",
                "pagination", "keys", "parent", "primary_key", "row_estimate",
-               "supports_limit", "columns"]
+               "supports_limit", "origin", "columns"]
 
 
 def order_col(c):
@@ -530,8 +651,13 @@ def build_tables(source, ov, candidates):
                 raise GenError("%s: overrides name table %s, which the description does not have"
                                % (source, name))
             gen = {"name": name, "columns": []}
+        # origin (cq_fdw.tables.origin): from the description alone, with a
+        # per-table override, or written whole in overrides.json
+        origin = ("hand-written" if not gen.get("columns") or ov.get("hand_written")
+                  else "curated" if name in tov_all else "generated")
         t = merge_table(gen, tov, ov)
         t["name"] = name
+        t["origin"] = origin
         t = finish_table(t, ov, source)
         if t is None:
             if name in tov_all:
@@ -584,6 +710,7 @@ def k8s_metadata_columns(namespaced):
 
 def gen_kubernetes(doc, ov):
     S = Schemas(doc, "swagger")
+    S.descs = ov.get("descriptions", {})
     gv = ov.get("generator", {})
     lists = {}
     for path, item in doc["paths"].items():
@@ -614,6 +741,9 @@ def gen_kubernetes(doc, ov):
             name = "k8s_" + sk[:-1] + "ies"
         else:
             name = "k8s_" + snake(plural)
+        # "names": {"<group> <Kind>": table}: a kind of a second group kept
+        # beside the preferred one, under its own name
+        name = gv.get("names", {}).get("%s %s" % (group, kind), name)
         rank = groups_rank.index(group) if group in groups_rank else len(groups_rank)
         prev = chosen.get(name)
         if prev and prev[0] <= rank:
@@ -691,6 +821,7 @@ def gcp_item_schema(S, resp_ref, aggregated):
 
 def gen_gcp(doc, ov):
     S = Schemas(doc, "discovery")
+    S.descs = ov.get("descriptions", {})
     root = "/" + doc["servicePath"].strip("/")           # /compute/v1
     page = {"type": "next_token", "next": "/nextPageToken", "next_param": "pageToken",
             "page_size_param": "maxResults", "page_size": 500}
@@ -779,6 +910,7 @@ def param_names(S, op, item):
 
 def gen_github(doc, ov):
     S = Schemas(doc, "openapi")
+    S.descs = ov.get("descriptions", {})
     gv = ov.get("generator", {})
     rename = gv.get("rename", {})
     prefixes = gv.get("prefixes", {})
@@ -795,6 +927,8 @@ def gen_github(doc, ov):
         for pre, tabpre in prefixes.items():
             if path.startswith(pre + "/"):
                 prefix = (pre, tabpre)
+        if prefix is None and path in rename:
+            prefix = ("", "")       # a renamed path outside the prefixes (gists, search)
         if prefix is None or len(pathp) != len(re.findall(r"{", prefix[0])):
             continue
         sch = openapi_json_schema(op)
@@ -820,6 +954,9 @@ def gen_github(doc, ov):
         rest = path[len(prefix[0]) + 1:]
         name = rename.get(path) or prefix[1] + snake(rest.replace("/", "_"))
         keys = [key(p, where="path", required=True, guaranteed=True) for p in pathp]
+        # "required_query": {path: [param]}: a query parameter the API needs
+        # (search's q), a required key column filled from the request
+        keys += [key(p, where="query", required=True) for p in gv.get("required_query", {}).get(path, [])]
         t = {
             "name": name,
             "description": clean_desc(op.get("summary") or op.get("description")),
@@ -842,6 +979,7 @@ def gen_github(doc, ov):
 
 def gen_digitalocean(doc, ov):
     S = Schemas(doc, "openapi")
+    S.descs = ov.get("descriptions", {})
     tables = {}
     for path, item in sorted(doc["paths"].items()):
         op = item.get("get")

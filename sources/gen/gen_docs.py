@@ -350,6 +350,42 @@ def render_examples_test(specs):
     return "\n".join(out) + "\n"
 
 
+ORIGIN_BEGIN = "<!-- table counts by origin: written by sources/gen/gen_docs.py -->"
+ORIGIN_END = "<!-- end of table counts -->"
+ORIGINS = ("generated", "curated", "hand-written")
+
+
+def render_origin_counts(readme):
+    """README.md with the table counts per source and origin (every
+    sources/<name>/<name>.json, `origin` as cq_fdw.tables shows it) between
+    the two markers; None when README.md has no markers."""
+    i, j = readme.find(ORIGIN_BEGIN), readme.find(ORIGIN_END)
+    if i < 0 or j < i:
+        return None
+    rows = []
+    tot = dict.fromkeys(ORIGINS, 0)
+    for d in sorted(os.listdir(os.path.join(TOP, "sources"))):
+        fn = os.path.join(TOP, "sources", d, d + ".json")
+        if not os.path.isfile(fn):
+            continue
+        with open(fn) as f:
+            spec = json.load(f)
+        n = dict.fromkeys(ORIGINS, 0)
+        for t in spec["tables"]:
+            n[t.get("origin", "hand-written")] += 1
+        for o in ORIGINS:
+            tot[o] += n[o]
+        rows.append("| `%s` | %d | %s |" % (d, len(spec["tables"]), " | ".join(str(n[o]) for o in ORIGINS)))
+    total = sum(tot.values())
+    rows.append("| all | %d | %s |" % (total, " | ".join(
+        "%d (%.0f%%)" % (tot[o], 100.0 * tot[o] / total if total else 0) for o in ORIGINS)))
+    block = "\n".join([
+        ORIGIN_BEGIN,
+        "| source | tables | generated | curated | hand-written |",
+        "|---|---|---|---|---|"] + rows) + "\n"
+    return readme[:i] + block + readme[j:]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--check", action="store_true")
@@ -379,6 +415,10 @@ def main():
     except GenError as e:
         sys.stderr.write("gen_docs: %s\n" % e)
         return 1
+    with open(os.path.join(TOP, "README.md")) as f:
+        readme = render_origin_counts(f.read())
+    if readme is not None:
+        files[os.path.join(TOP, "README.md")] = readme
     rc = 0
     for fn, text in sorted(files.items()):
         if a.check:

@@ -397,6 +397,7 @@ typedef struct CqTableDef
 	char	  **pk;				/* primary key column names */
 	double		row_estimate;	/* rows per unit (list) */
 	bool		supports_limit;	/* page_size_param can carry LIMIT */
+	char	   *origin;			/* "generated", "curated" or "hand-written" */
 	/* compiled by the loader */
 	CqPath	   *crows;
 	CqPath	   *cnext;

@@ -116,6 +116,7 @@ table_clear(CqTableDef *t)
 	free(t->next_param);
 	free(t->page_size_param);
 	free(t->total);
+	free(t->origin);
 	if (t->keys)
 	{
 		for (i = 0; i < t->nkeys; i++)

@@ -93,7 +93,8 @@ op_parse(const char *s)
 static const char *const table_keys[] = {
 	"name", "description", "endpoint", "get_endpoint", "get_rows", "rows",
 	"pagination", "keys", "parent", "primary_key", "row_estimate",
-	"supports_limit", "columns", NULL
+	"supports_limit", "columns",
+	"origin", NULL
 };
 static const char *const column_keys[] = {
 	"name", "type", "path", "description", "transform", NULL
@@ -644,6 +645,19 @@ cqp_spec_table_parse(CqpSpecCtx *c, const char *loc, json_t *jt, CqTableDef *t)
 	}
 	if (!cqp_spec_get_bool(c, loc, jt, "supports_limit", &t->supports_limit))
 		return false;
+	/* origin: how the table came to be (cq_fdw.tables.origin) */
+	if (!cqp_spec_get_string(c, loc, jt, "origin", false, 32, &t->origin))
+		return false;
+	if (t->origin == NULL)
+	{
+		t->origin = strdup("hand-written");
+		if (t->origin == NULL)
+			return cqp_spec_oom(c);
+	}
+	else if (strcmp(t->origin, "generated") != 0 && strcmp(t->origin, "curated") != 0 &&
+			 strcmp(t->origin, "hand-written") != 0)
+		return cqp_spec_fail(c, loc, "origin", "\"%s\" is not generated, curated or hand-written",
+					cqp_spec_quote(qs, sizeof(qs), t->origin));
 	if (t->supports_limit && t->page_size_param == NULL)
 		return cqp_spec_fail(c, loc, "supports_limit", "needs pagination.page_size_param (the parameter that carries LIMIT)");
 	return true;

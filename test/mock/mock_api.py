@@ -798,6 +798,40 @@ def replay(h, method, rest, qs):
 
 
 # ---------------------------------------------------------------------------
+# synthesized replies for every table of every source spec (test/synth)
+# ---------------------------------------------------------------------------
+
+_SYNTH = []
+
+
+def synth_module():
+    if not _SYNTH:
+        if CONFIG["shared"] and not os.environ.get("CQ_SHARED_FIXTURES"):
+            os.environ["CQ_SHARED_FIXTURES"] = CONFIG["shared"]   # the descriptions are next to them
+        sys.path.insert(0, os.path.join(REPO, "test", "synth"))
+        import synth as mod
+        _SYNTH.append(mod)
+    return _SYNTH[0]
+
+
+def synth_route(h, rest, pairs):
+    """/synth/<source>/<table>/<api path>: the page of test/synth/synth.py's
+    reply for the table that the request's paging parameters select."""
+    parts = rest.split("/", 2)
+    if len(parts) < 2 or not re.fullmatch(r"[a-z0-9_]+", parts[0]) or not re.fullmatch(r"[a-z0-9_]+", parts[1]):
+        raise BadRequest("use /synth/<source>/<table>/<api path>")
+    sy = synth_module()
+    source, table = parts[0], parts[1]
+    try:
+        plan = sy.plan_of(source, table, CONFIG.get("specs") or sy.SPEC_DIR)
+    except (OSError, sy.SynthError) as e:
+        return 404, JSON_H, jdump({"message": "mock: synth: %s" % e})
+    api_path = "/" + (parts[2] if len(parts) > 2 else "")
+    base = "%s/synth/%s/%s" % (h.base_url(), source, table)
+    return sy.reply_for(plan, api_path, pairs, base)
+
+
+# ---------------------------------------------------------------------------
 # hostile bodies (built once, cached)
 # ---------------------------------------------------------------------------
 
@@ -1694,6 +1728,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.ratelimited(route, pairs, q, parts)
         if route.startswith("/replay/"):
             return replay(self, method, route[len("/replay/"):], qs)
+        if route.startswith("/synth/"):
+            return synth_route(self, route[len("/synth/"):], pairs)
         if is_oauth_route(route):
             return oauth_route(self, method, route)
         if route.startswith("/hostile/"):

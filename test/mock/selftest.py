@@ -499,6 +499,27 @@ def t_own_fixtures(own):
     check("own fixtures looked up before shared", getj("/replay/github/paginate-issues/x")[2] == {"own": True})
 
 
+def t_synth():
+    """/synth/<source>/<table>/...: two pages in the table's own paging."""
+    st, h, b = get("/synth/github/github_labels/repos/o/r/labels?per_page=100")
+    rows = json.loads(b) if st == 200 else []
+    nxt = next_link(h.get("link", ""))
+    check("synth: github page 1 has 2 rows and a Link to page 2",
+          st == 200 and len(rows) == 2 and nxt is not None and "page=2" in nxt, "%s %s" % (st, h.get("link")))
+    if nxt:
+        st, h, b = get(nxt)
+        check("synth: github page 2 has 1 row and no Link", st == 200 and len(json.loads(b)) == 1
+              and "link" not in h)
+    st, h, b = getj("/synth/kubernetes/k8s_pods/api/v1/pods?limit=500")
+    tok = b.get("metadata", {}).get("continue") if st == 200 else None
+    check("synth: kubernetes page 1 has a continue token", st == 200 and len(b["items"]) == 2 and tok)
+    st, h, b = getj("/synth/kubernetes/k8s_pods/api/v1/pods?limit=500&continue=%s" % tok)
+    check("synth: kubernetes page 2 (continue=token) is the last", st == 200 and len(b["items"]) == 1
+          and not b.get("metadata", {}).get("continue"))
+    st, h, b = getj("/synth/github/no_such_table/x")
+    check("synth: unknown table -> 404", st == 404)
+
+
 def t_hostile():
     s = socket.create_connection(("127.0.0.1", PORT), timeout=5)
     s.sendall(b"GET /hostile/stream HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -613,7 +634,7 @@ def main():
     p = start("127.0.0.1", PORT, *args)
     try:
         for t in (t_pagination, t_accounts, t_invalid, t_control, t_faults, t_concurrency,
-                  t_replay, lambda: t_own_fixtures(own), t_hostile, lambda: t_second_instance(tmp)):
+                  t_replay, lambda: t_own_fixtures(own), t_synth, t_hostile, lambda: t_second_instance(tmp)):
             try:
                 t()
             except Exception as e:   # a crashed test group counts as one failure

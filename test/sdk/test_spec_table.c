@@ -5,6 +5,7 @@
  * directly (location prefix, the source's server_options, what a failed
  * parse leaves for the caller to free) and through cq_spec_parse_table.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,6 +86,41 @@ test_table_direct(void)
 	CHECK_S(t->columns[0].path, "/a_b");
 	CQ_CHECK(t->columns[0].type.base == CQ_T_UUID && t->columns[0].type.is_array);
 	CQ_CHECK(t->row_estimate == SPEC_DEFAULT_ROW_ESTIMATE && !t->supports_limit);
+	cq_table_def_free(t);
+}
+
+/* origin: generated | curated | hand-written (default), shown by cq_fdw.tables */
+static void
+test_origin(void)
+{
+	CqError		err;
+	bool		ok;
+	CqTableDef *t;
+	const char *const vals[] = {"generated", "curated", "hand-written"};
+	char		js[256];
+
+	t = table_at("{\"name\":\"t\",\"endpoint\":\"/x\",\"columns\":[{\"name\":\"a\",\"type\":\"int\"}]}",
+				 "", NULL, &err, &ok);
+	CQ_CHECKF(ok, "%s", err.message);
+	CHECK_S(t->origin, "hand-written");
+	cq_table_def_free(t);
+	for (int i = 0; i < 3; i++)
+	{
+		snprintf(js, sizeof(js), "{\"name\":\"t\",\"endpoint\":\"/x\",\"origin\":\"%s\","
+				 "\"columns\":[{\"name\":\"a\",\"type\":\"int\"}]}", vals[i]);
+		t = table_at(js, "", NULL, &err, &ok);
+		CQ_CHECKF(ok, "%s", err.message);
+		CHECK_S(t->origin, vals[i]);
+		cq_table_def_free(t);
+	}
+	t = table_at("{\"name\":\"t\",\"endpoint\":\"/x\",\"origin\":\"generatd\","
+				 "\"columns\":[{\"name\":\"a\",\"type\":\"int\"}]}", "tables[2]", NULL, &err, &ok);
+	CQ_CHECK(!ok && err.kind == CQ_ERR_CONFIG);
+	CHECK_S(err.message, "tables[2].origin: \"generatd\" is not generated, curated or hand-written");
+	cq_table_def_free(t);
+	t = table_at("{\"name\":\"t\",\"endpoint\":\"/x\",\"origin\":7,"
+				 "\"columns\":[{\"name\":\"a\",\"type\":\"int\"}]}", "", NULL, &err, &ok);
+	CQ_CHECK(!ok && err.kind == CQ_ERR_CONFIG);
 	cq_table_def_free(t);
 }
 
@@ -229,6 +265,7 @@ void
 suite_spec_table(void)
 {
 	test_table_direct();
+	test_origin();
 	test_keys_and_parent();
 	test_transforms();
 }
