@@ -418,6 +418,8 @@ cqp_job_build_units(CqJob *job, CqError *err)
 	Dim		   *dims = calloc((size_t) p->nkeys + (size_t) t->nkeys + 1, sizeof(Dim));
 	char	  **bufs = calloc((size_t) t->nkeys + 1, sizeof(char *));
 	const char ***lists = calloc((size_t) t->nkeys + 1, sizeof(char **));
+	/* per qual: the value put in its op_format (spec cursors) */
+	char	  **fmt = calloc((size_t) p->nkeys + 1, sizeof(char *));
 	int			nd = 0;
 	bool		ok = false;
 	size_t		total = 1;
@@ -427,7 +429,7 @@ cqp_job_build_units(CqJob *job, CqError *err)
 	int		   *acol = NULL;
 	bool	   *aq = NULL;
 
-	if (!dims || !bufs || !lists)
+	if (!dims || !bufs || !lists || !fmt)
 		goto oom;
 	for (int k = 0; k < p->nkeys; k++)
 	{
@@ -466,6 +468,29 @@ cqp_job_build_units(CqJob *job, CqError *err)
 			dims[nd].query = true;
 			dims[nd].n = 1;
 			dims[nd].values = (const char **) kv->values;
+			if (kd->op_format[b])
+			{
+				/* `creationTimestamp >= "{value}"`: the value must not
+				 * end the quotes or escape (timestamps never do) */
+				const char *v = kv->values[0];
+				const char *at = strstr(kd->op_format[b], "{value}");
+				size_t		pre = (size_t) (at - kd->op_format[b]);
+
+				for (const char *q = v; *q; q++)
+					if (*q == '"' || *q == '\\' || *q == '\'' || (unsigned char) *q < 0x20)
+					{
+						cq_error_set(err, CQ_ERR_CONFIG, "the value of key column \"%s\" cannot be sent in its filter (it holds a quote, backslash or control character)",
+									 kv->column);
+						goto done;
+					}
+				fmt[k] = malloc(strlen(kd->op_format[b]) + strlen(v) + 1);
+				if (fmt[k] == NULL)
+					goto oom;
+				memcpy(fmt[k], kd->op_format[b], pre);
+				strcpy(fmt[k] + pre, v);
+				strcat(fmt[k], at + strlen("{value}"));
+				dims[nd].values = (const char **) &fmt[k];
+			}
 		}
 		nd++;
 	}
@@ -552,6 +577,9 @@ done:
 		if (lists)
 			free(lists[i]);
 	}
+	for (int k = 0; fmt && k < p->nkeys; k++)
+		free(fmt[k]);
+	free(fmt);
 	free(bufs);
 	free(lists);
 	free(dims);

@@ -124,8 +124,96 @@ test_make_unit(void)
 	cq_table_def_free(t);
 }
 
+/*
+ * A spec cursor's qual reaches the first request as its param, the value
+ * put into the cursor's format (GCP: filter=creationTimestamp >= "..."),
+ * or as is without a format (GitHub: since=...); a value that would end
+ * the format's quotes is refused before any request.
+ */
+static CqJob *
+cursor_job(CqTableDef *t, int *cols, const char *value, CqError *err)
+{
+	CqJobParams p;
+	static const char *orgs[] = {"acme"};
+	const char *vals[] = {value};
+	CqKeyValues kv[2] = {{"org", CQ_OP_EQ, 1, orgs}, {"created", CQ_OP_GE, 1, vals}};
+	CqJob	   *job;
+
+	memset(&p, 0, sizeof(p));
+	p.nkeys = 2;
+	p.keys = kv;
+	for (int i = 0; i < t->ncolumns; i++)
+		cols[i] = i;
+	p.table = t;
+	p.base_url = "http://api.example.test/v1/";
+	p.nout = t->ncolumns;
+	p.out_cols = cols;
+	p.limit = -1;
+	cq_job_settings_default(&p.settings);
+	p.settings.workers = 1;
+	memset(err, 0, sizeof(*err));
+	job = cqp_job_start_offline(&p, err);
+	return job;
+}
+
+static void
+test_cursor_format(void)
+{
+	const char *fmt_tbl = "{\"name\":\"t\",\"endpoint\":\"/orgs/{org}/ops\","
+		"\"keys\":[{\"column\":\"org\"}],"
+		"\"cursor\":{\"column\":\"created\",\"op\":\">=\",\"param\":\"filter\","
+		"\"format\":\"creationTimestamp >= \\\"{value}\\\"\"},"
+		"\"columns\":[{\"name\":\"org\",\"type\":\"string\"},{\"name\":\"created\",\"type\":\"timestamp\"}]}";
+	const char *plain_tbl = "{\"name\":\"t\",\"endpoint\":\"/orgs/{org}/ops\","
+		"\"keys\":[{\"column\":\"org\"}],"
+		"\"cursor\":{\"column\":\"created\",\"op\":\">=\",\"param\":\"since\"},"
+		"\"columns\":[{\"name\":\"org\",\"type\":\"string\"},{\"name\":\"created\",\"type\":\"timestamp\"}]}";
+	CqTableDef *t;
+	CqJob	   *job;
+	CqError		err;
+	int			cols[8];
+
+	t = h3_table(fmt_tbl);
+	CQ_CHECK(t != NULL);
+	if (t)
+	{
+		job = cursor_job(t, cols, "2024-01-02T03:04:05Z", &err);
+		CQ_CHECKF(job != NULL, "%s", err.message);
+		if (job)
+		{
+			CQ_CHECK(job->units != NULL);
+			if (job->units)
+				CQ_CHECK_STR(job->units->origin_url,
+							 "http://api.example.test/v1/orgs/acme/ops?filter=creationTimestamp%20%3E%3D%20%222024-01-02T03%3A04%3A05Z%22");
+			cq_job_free(job);
+		}
+		job = cursor_job(t, cols, "x\" OR name = \"y", &err);
+		CQ_CHECK(job == NULL && err.kind == CQ_ERR_CONFIG);
+		CQ_CHECKF(strstr(err.message, "cannot be sent in its filter") != NULL, "%s", err.message);
+		if (job)
+			cq_job_free(job);
+		cq_table_def_free(t);
+	}
+	t = h3_table(plain_tbl);
+	CQ_CHECK(t != NULL);
+	if (t)
+	{
+		job = cursor_job(t, cols, "2024-01-02T03:04:05Z", &err);
+		CQ_CHECKF(job != NULL, "%s", err.message);
+		if (job)
+		{
+			if (job->units)
+				CQ_CHECK_STR(job->units->origin_url,
+							 "http://api.example.test/v1/orgs/acme/ops?since=2024-01-02T03%3A04%3A05Z");
+			cq_job_free(job);
+		}
+		cq_table_def_free(t);
+	}
+}
+
 void
 suite_job_units(void)
 {
 	test_make_unit();
+	test_cursor_format();
 }
