@@ -31,7 +31,7 @@ LANGUAGE C STRICT STABLE;
 CREATE FUNCTION table_list(
     OUT source text, OUT name text, OUT description text,
     OUT key_columns text[], OUT required_keys text[], OUT primary_key text[],
-    OUT row_estimate float8)
+    OUT row_estimate float8, OUT cursor_column text, OUT cursor_op text)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'cq_fdw_table_list'
 LANGUAGE C STRICT STABLE;

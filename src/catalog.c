@@ -79,7 +79,9 @@ cq_fdw_source_list(PG_FUNCTION_ARGS)
 /*
  * cq_fdw_table_list
  *		(source, name, description, key_columns, required_keys, primary_key,
- *		row_estimate) of every table of every installed source.
+ *		row_estimate, cursor_column, cursor_op) of every table of every
+ *		installed source; cursor_* is the spec's cursor (incremental syncs),
+ *		NULL when the table has none.
  */
 Datum
 cq_fdw_table_list(PG_FUNCTION_ARGS)
@@ -96,8 +98,8 @@ cq_fdw_table_list(PG_FUNCTION_ARGS)
 		for (int i = 0; i < src->ntables; i++)
 		{
 			const CqTableDef *t = &src->tables[i];
-			Datum		values[7];
-			bool		nulls[7] = {false};
+			Datum		values[9];
+			bool		nulls[9] = {false};
 			const char **keys = palloc(sizeof(char *) * Max(t->nkeys, 1));
 			const char **req = palloc(sizeof(char *) * Max(t->nkeys, 1));
 			int			nreq = 0;
@@ -116,6 +118,10 @@ cq_fdw_table_list(PG_FUNCTION_ARGS)
 			values[5] = text_array((const char *const *) t->pk, t->npk);
 			values[6] = Float8GetDatum(t->row_estimate);
 			nulls[6] = !(t->row_estimate > 0);
+			values[7] = text_or_null(t->cursor_column, &nulls[7]);
+			values[8] = text_or_null(t->cursor_column == NULL ? NULL :
+									 t->cursor_op == CQ_OP_GE ? ">=" : ">",
+									 &nulls[8]);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
 								 values, nulls);
 		}
