@@ -129,6 +129,21 @@ CREATE POLICY snapshots_owner ON snapshots
   USING (EXISTS (SELECT 1 FROM pg_catalog.pg_class c
                   WHERE c.oid = snapshots.name
                     AND pg_catalog.pg_has_role(c.relowner, 'USAGE')));
+-- The check of the INSERT policies of sync_log and sync_state (one
+-- definition keeps them in step): relation `rel` exists, is owned by
+-- `owner`, and the current role has the privileges of that owner.  A
+-- SQL-standard body is parsed here, once: no search_path of the caller
+-- changes what it calls.
+CREATE FUNCTION owned_relation(rel oid, owner oid)
+RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+                WHERE c.oid = rel
+                  AND c.relowner = owner
+                  AND pg_catalog.pg_has_role(c.relowner, 'USAGE'));
+COMMENT ON FUNCTION owned_relation(oid, oid) IS
+  'whether relation rel exists, is owned by owner and the current role has its privileges (row-level security of sync_log and sync_state)';
+
 ALTER TABLE sync_log ENABLE ROW LEVEL SECURITY;
 CREATE POLICY sync_log_owner ON sync_log
   USING (pg_catalog.pg_has_role(snapshot_owner, 'USAGE'));
@@ -139,10 +154,8 @@ CREATE POLICY sync_log_owner ON sync_log
 -- RESTRICTIVE and FOR INSERT only: the owner's UPDATE of its running row
 -- is not affected.
 CREATE POLICY sync_log_insert ON sync_log AS RESTRICTIVE FOR INSERT
-  WITH CHECK (EXISTS (SELECT 1 FROM pg_catalog.pg_class c
-                       WHERE c.oid = pg_catalog.to_regclass(sync_log.snapshot)
-                         AND c.relowner = sync_log.snapshot_owner
-                         AND pg_catalog.pg_has_role(c.relowner, 'USAGE')));
+  WITH CHECK (@extschema@.owned_relation(pg_catalog.to_regclass(sync_log.snapshot),
+                                         sync_log.snapshot_owner));
 
 GRANT SELECT, INSERT, DELETE ON snapshots TO PUBLIC;
 GRANT SELECT, INSERT, DELETE ON sync_log TO PUBLIC;
@@ -549,10 +562,7 @@ CREATE POLICY sync_state_owner ON sync_state
 -- as sync_log_insert: nobody writes a state (a cursor) for another role's
 -- table, nor for a relation that is not its target_owner's
 CREATE POLICY sync_state_insert ON sync_state AS RESTRICTIVE FOR INSERT
-  WITH CHECK (EXISTS (SELECT 1 FROM pg_catalog.pg_class c
-                       WHERE c.oid = sync_state.target
-                         AND c.relowner = sync_state.target_owner
-                         AND pg_catalog.pg_has_role(c.relowner, 'USAGE')));
+  WITH CHECK (@extschema@.owned_relation(sync_state.target, sync_state.target_owner));
 GRANT SELECT, INSERT, DELETE ON sync_state TO PUBLIC;
 GRANT UPDATE (mode, cursor_column, cursor_value, last_sync, last_success,
               last_error, last_error_at)
