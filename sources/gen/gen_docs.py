@@ -254,6 +254,11 @@ def render(source, spec, note):
         if t.get("parent"):
             w("- Parent listing: `%s`, mapping %s." % (t["parent"]["endpoint"], ", ".join(
                 "`%s` <- `%s`" % (k, v) for k, v in t["parent"]["map"].items())))
+        if t.get("cursor"):
+            cur = t["cursor"]
+            w("- Incremental syncs: cursor `%s` (`%s %s %s` sent as `%s=%s`)." % (
+                cur["column"], cur["column"], cur["op"], "<stored cursor>", cur["param"],
+                cur.get("format", "{value}").replace("{value}", "<stored cursor>")))
         w("")
         if t.get("keys"):
             w("| key column | operators | sent in | |")
