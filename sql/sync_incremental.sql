@@ -107,7 +107,7 @@ CALL cq_fdw.sync('labels', 'gh_labels', 'incremental');
 \set SHOW_CONTEXT errors
 
 -- GCP operations: the cursor goes out as filter=creationTimestamp >= "..."
--- (the API's times carry -08:00; cq_fdw sends UTC)
+-- at the API's own offset, -08:00 (the spec's utc_offset)
 \! curl -s 'http://127.0.0.1:18080/_mock/reset' > /dev/null
 CREATE SERVER incr_gcp FOREIGN DATA WRAPPER cq_fdw
     OPTIONS (source 'gcp', base_url 'http://127.0.0.1:18080/incr/n=12,per=5');

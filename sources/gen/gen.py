@@ -498,7 +498,7 @@ def key(column, param=None, where="path", required=False, **kw):
 
 
 def apply_cursors(source, ov, tables):
-    """overrides "cursors": {table: {column, op, param[, format][, add_column]}}:
+    """overrides "cursors": {table: {column, op, param[, format][, utc_offset][, add_column]}}:
     the spec "cursor" of tables whose API filters by it (sources/SPEC.md,
     incremental syncs).  add_column {path, type, description} first adds the
     cursor column when the description has none (a nested field)."""
@@ -514,7 +514,7 @@ def apply_cursors(source, ov, tables):
             t["columns"].append(order_col(dict(add, name=cur["column"])))
         if not any(c["name"] == cur["column"] for c in t["columns"]):
             raise GenError("%s: cursor column %s is not a column of %s" % (source, cur["column"], name))
-        t["cursor"] = {k: cur[k] for k in ("column", "op", "param", "format") if k in cur}
+        t["cursor"] = {k: cur[k] for k in ("column", "op", "param", "format", "utc_offset") if k in cur}
         byname[name] = order_table(t)
     return [byname[t["name"]] for t in tables]
 

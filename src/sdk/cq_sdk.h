@@ -418,6 +418,13 @@ typedef struct CqTableDef
 	int			cursor_op;		/* CQ_OP_GT or CQ_OP_GE */
 	char	   *cursor_param;
 	char	   *cursor_format;	/* NULL = the value itself */
+	/*
+	 * "utc_offset" ("-08:00"): a timestamp cursor value is sent as the
+	 * same instant at this offset instead of UTC ("Z"), for APIs whose
+	 * times carry it and may compare them as text; NULL = as is
+	 */
+	char	   *cursor_utc_offset;
+	int			cursor_offset_min;	/* the offset in minutes */
 } CqTableDef;
 
 typedef struct CqSource CqSource;

@@ -154,6 +154,7 @@ table_clear(CqTableDef *t)
 	free(t->cursor_column);
 	free(t->cursor_param);
 	free(t->cursor_format);
+	free(t->cursor_utc_offset);
 	memset(t, 0, sizeof(*t));
 }
 

@@ -101,7 +101,7 @@ static const char *const table_keys[] = {
 	"supports_limit", "columns", "cursor", NULL
 };
 static const char *const cursor_keys[] = {
-	"column", "op", "param", "format", NULL
+	"column", "op", "param", "format", "utc_offset", NULL
 };
 static const char *const column_keys[] = {
 	"name", "type", "path", "description", "transform", NULL
@@ -533,6 +533,24 @@ parse_cursor(CqpSpecCtx *c, const char *loc, json_t *jt, CqTableDef *t)
 		((fv = strstr(t->cursor_format, "{value}")) == NULL ||
 		 strstr(fv + 1, "{value}") != NULL))
 		return cqp_spec_fail(c, cloc, "format", "must hold \"{value}\" exactly once (where the cursor value goes)");
+	if (!cqp_spec_get_string(c, cloc, jc, "utc_offset", false, 6, &t->cursor_utc_offset))
+		return false;
+	if (t->cursor_utc_offset)
+	{
+		const char *o = t->cursor_utc_offset;
+		int			h,
+					m;
+
+		if (strlen(o) != 6 || (o[0] != '+' && o[0] != '-') || o[3] != ':' ||
+			o[1] < '0' || o[1] > '9' || o[2] < '0' || o[2] > '9' ||
+			o[4] < '0' || o[4] > '5' || o[5] < '0' || o[5] > '9' ||
+			(h = (o[1] - '0') * 10 + (o[2] - '0')) > 14)
+			return cqp_spec_fail(c, cloc, "utc_offset", "must be an offset such as \"-08:00\" (+hh:mm or -hh:mm, at most 14 hours)");
+		m = (o[4] - '0') * 10 + (o[5] - '0');
+		t->cursor_offset_min = (o[0] == '-' ? -1 : 1) * (h * 60 + m);
+		if (t->columns[col].type.base != CQ_T_TIMESTAMP)
+			return cqp_spec_fail(c, cloc, "utc_offset", "only for a timestamp column");
+	}
 
 	/* the column's key carries the cursor's operator */
 	bit = __builtin_ctz((unsigned) t->cursor_op);

@@ -194,6 +194,42 @@ test_cursor_format(void)
 			cq_job_free(job);
 		cq_table_def_free(t);
 	}
+	/* utc_offset: the same instant at the API's offset (fraction kept); a
+	 * value not in UTC form goes as is */
+	t = h3_table("{\"name\":\"t\",\"endpoint\":\"/orgs/{org}/ops\",\"keys\":[{\"column\":\"org\"}],"
+				 "\"cursor\":{\"column\":\"created\",\"op\":\">=\",\"param\":\"filter\","
+				 "\"format\":\"t >= \\\"{value}\\\"\",\"utc_offset\":\"-08:00\"},"
+				 "\"columns\":[{\"name\":\"org\",\"type\":\"string\"},{\"name\":\"created\",\"type\":\"timestamp\"}]}");
+	CQ_CHECK(t != NULL);
+	if (t)
+	{
+		static const struct
+		{
+			const char *in;
+			const char *out;
+		}			cases[] = {
+			{"2024-01-02T03:04:05Z", "t%20%3E%3D%20%222024-01-01T19%3A04%3A05-08%3A00%22"},
+			{"2024-03-01T07:59:59.123456Z", "t%20%3E%3D%20%222024-02-29T23%3A59%3A59.123456-08%3A00%22"},
+			{"2024-01-02T03:04:05+01:00", "t%20%3E%3D%20%222024-01-02T03%3A04%3A05%2B01%3A00%22"},
+		};
+
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		{
+			char		wbuf[256];
+			const char *want = wbuf;
+
+			snprintf(wbuf, sizeof(wbuf), "http://api.example.test/v1/orgs/acme/ops?filter=%s", cases[i].out);
+			job = cursor_job(t, cols, cases[i].in, &err);
+			CQ_CHECKF(job != NULL, "%s", err.message);
+			if (job)
+			{
+				if (job->units)
+					CQ_CHECK_STR(job->units->origin_url, want);
+				cq_job_free(job);
+			}
+		}
+		cq_table_def_free(t);
+	}
 	t = h3_table(plain_tbl);
 	CQ_CHECK(t != NULL);
 	if (t)

@@ -322,7 +322,23 @@ test_cursor(void)
 	CUR_BAD(",{\"column\":\"updated_at\",\"ops\":[\">=\"],\"op_params\":{\">=\":\"after\"}}",
 			"{\"column\":\"updated_at\",\"op\":\">=\",\"param\":\"since\"}",
 			"tables[2].cursor.param: the key of \"updated_at\" sends \">=\" as \"after\", not \"since\"");
+	CUR_BAD("", "{\"column\":\"updated_at\",\"op\":\">\",\"param\":\"since\",\"utc_offset\":\"8:00\"}",
+			"tables[2].cursor.utc_offset: must be an offset such as \"-08:00\" (+hh:mm or -hh:mm, at most 14 hours)");
+	CUR_BAD("", "{\"column\":\"updated_at\",\"op\":\">\",\"param\":\"since\",\"utc_offset\":\"+15:00\"}",
+			"tables[2].cursor.utc_offset: must be an offset such as \"-08:00\" (+hh:mm or -hh:mm, at most 14 hours)");
+	CUR_BAD("", "{\"column\":\"owner\",\"op\":\">\",\"param\":\"since\",\"utc_offset\":\"+05:30\"}",
+			"tables[2].cursor.utc_offset: only for a timestamp column");
 #undef CUR_BAD
+
+	CUR_TABLE("", "{\"column\":\"updated_at\",\"op\":\">\",\"param\":\"since\",\"utc_offset\":\"-08:00\"}");
+	t = table_at(json, "", NULL, &err, &ok);
+	CQ_CHECKF(ok && t->cursor_offset_min == -480, "%s", err.message);
+	CHECK_S(t->cursor_utc_offset, "-08:00");
+	cq_table_def_free(t);
+	CUR_TABLE("", "{\"column\":\"updated_at\",\"op\":\">\",\"param\":\"since\",\"utc_offset\":\"+05:30\"}");
+	t = table_at(json, "", NULL, &err, &ok);
+	CQ_CHECKF(ok && t->cursor_offset_min == 330, "%s", err.message);
+	cq_table_def_free(t);
 #undef CUR_TABLE
 
 	/* through the public entry point: a table without cursor has none */
