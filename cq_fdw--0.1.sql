@@ -530,7 +530,9 @@ CREATE EVENT TRIGGER cq_fdw_snapshots_forget_dropped ON sql_drop
 --    applies: `>=` for GitHub's since, so the rows at the stored cursor
 --    are read again (a row updated in the same second as the last read is
 --    not missed) and left alone by the upsert (unchanged); any other
---    column is compared with `>`.
+--    column is compared with `>`.  delete-stale and append syncs record
+--    the max of the given, remembered or spec cursor column (they read
+--    everything), so an incremental sync can follow them.
 --  - Progress: the summary NOTICE at the end and the 'running' row of
 --    sync_log (committed first); a scan progress view, where the server
 --    has one, shows the sync's scan while it runs.
@@ -769,6 +771,17 @@ BEGIN
             RAISE EXCEPTION 'incremental sync of % from % needs a cursor column', v_target, v_source
                 USING ERRCODE = 'invalid_parameter_value',
                       HINT = 'The source declares no cursor (cq_fdw.tables.cursor_column lists the tables that do).  Pass cursor_column => a column of the source that grows with every new or changed row (e.g. updated_at); it is remembered in cq_fdw.sync_state.';
+        END IF;
+    END IF;
+    -- delete-stale and append record the max of the remembered or spec
+    -- cursor column (they read every row): a later incremental sync
+    -- starts from there
+    IF v_mode <> 'incremental' AND v_curcol IS NULL THEN
+        v_curcol := coalesce(v_stcol, v_spec.cursor_column);
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                        WHERE a.attrelid = v_source AND a.attname = v_curcol
+                          AND a.attnum > 0 AND NOT a.attisdropped) THEN
+            v_curcol := NULL;
         END IF;
     END IF;
     -- the spec's cursor compares as the API does: ">=" (GitHub's since)

@@ -96,6 +96,24 @@ SELECT count(*), count(*) FILTER (WHERE title LIKE '%-v2') AS v2 FROM issues;
 RESET cq_fdw.max_retries;
 RESET cq_fdw.retry_base;
 
+-- a delete-stale sync of the pair reads everything (issue 999 is gone from
+-- the API: deleted) and moves the cursor to the max it read, keeping the
+-- cursor column for the next incremental sync
+CALL cq_fdw.sync('issues', 'gh_issues');
+SELECT count(*), count(*) FILTER (WHERE number = 999) AS late FROM issues;
+SELECT mode, cursor_column, cursor_value::timestamptz AS cursor
+  FROM cq_fdw.sync_state WHERE target = 'issues'::regclass;
+
+-- sync_schema: an incremental sync of every table of a schema takes each
+-- source's spec cursor (no cursor named anywhere)
+CREATE SCHEMA incr_dst;
+CREATE TABLE incr_dst.gh_issues (id bigint PRIMARY KEY, number int, updated_at timestamptz);
+CALL cq_fdw.sync_schema('incr_dst', 'public', 'incremental');
+SELECT count(*) FROM incr_dst.gh_issues;
+SELECT mode, cursor_column, cursor_value::timestamptz AS cursor
+  FROM cq_fdw.sync_state WHERE target = 'incr_dst.gh_issues'::regclass;
+DROP SCHEMA incr_dst CASCADE;
+
 -- a table without cursor refuses an incremental sync, with a HINT
 CREATE TABLE labels (id bigint PRIMARY KEY, name text);
 CREATE VIEW gh_labels AS SELECT id, name FROM incr.github_labels
