@@ -31,7 +31,7 @@ LANGUAGE C STRICT STABLE;
 CREATE FUNCTION table_list(
     OUT source text, OUT name text, OUT description text,
     OUT key_columns text[], OUT required_keys text[], OUT primary_key text[],
-    OUT row_estimate float8, OUT origin text)
+    OUT row_estimate float8, OUT origin text, OUT cursor_column text, OUT cursor_op text)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'cq_fdw_table_list'
 LANGUAGE C STRICT STABLE;
@@ -129,6 +129,21 @@ CREATE POLICY snapshots_owner ON snapshots
   USING (EXISTS (SELECT 1 FROM pg_catalog.pg_class c
                   WHERE c.oid = snapshots.name
                     AND pg_catalog.pg_has_role(c.relowner, 'USAGE')));
+-- The check of the INSERT policies of sync_log and sync_state (one
+-- definition keeps them in step): relation `rel` exists, is owned by
+-- `owner`, and the current role has the privileges of that owner.  A
+-- SQL-standard body is parsed here, once: no search_path of the caller
+-- changes what it calls.
+CREATE FUNCTION owned_relation(rel oid, owner oid)
+RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+                WHERE c.oid = rel
+                  AND c.relowner = owner
+                  AND pg_catalog.pg_has_role(c.relowner, 'USAGE'));
+COMMENT ON FUNCTION owned_relation(oid, oid) IS
+  'whether relation rel exists, is owned by owner and the current role has its privileges (row-level security of sync_log and sync_state)';
+
 ALTER TABLE sync_log ENABLE ROW LEVEL SECURITY;
 CREATE POLICY sync_log_owner ON sync_log
   USING (pg_catalog.pg_has_role(snapshot_owner, 'USAGE'));
@@ -139,10 +154,8 @@ CREATE POLICY sync_log_owner ON sync_log
 -- RESTRICTIVE and FOR INSERT only: the owner's UPDATE of its running row
 -- is not affected.
 CREATE POLICY sync_log_insert ON sync_log AS RESTRICTIVE FOR INSERT
-  WITH CHECK (EXISTS (SELECT 1 FROM pg_catalog.pg_class c
-                       WHERE c.oid = pg_catalog.to_regclass(sync_log.snapshot)
-                         AND c.relowner = sync_log.snapshot_owner
-                         AND pg_catalog.pg_has_role(c.relowner, 'USAGE')));
+  WITH CHECK (@extschema@.owned_relation(pg_catalog.to_regclass(sync_log.snapshot),
+                                         sync_log.snapshot_owner));
 
 GRANT SELECT, INSERT, DELETE ON snapshots TO PUBLIC;
 GRANT SELECT, INSERT, DELETE ON sync_log TO PUBLIC;
@@ -509,10 +522,20 @@ CREATE EVENT TRIGGER cq_fdw_snapshots_forget_dropped ON sql_drop
 --    cast to the source column's type.  Whether `cursor > value` reaches
 --    the API (a key column the source can filter by `>`) or is filtered in
 --    PostgreSQL is read from the plan (EXPLAIN's "Pushed Quals") and said
---    in a NOTICE.  Sources do not declare cursors yet (spec), so the caller
---    names the column once; it is remembered.
---  - Progress: there is no scan progress view; the summary NOTICE at the
---    end and the 'running' row of sync_log (committed first) are it.
+--    in a NOTICE.
+--  - The cursor column: cursor_column when given, else the one remembered
+--    in sync_state, else the cursor the source's spec declares
+--    (cq_fdw.sync_source_cursor, cq_fdw.tables.cursor_column).  With the
+--    spec's cursor the comparison is the spec's operator, the one the API
+--    applies: `>=` for GitHub's since, so the rows at the stored cursor
+--    are read again (a row updated in the same second as the last read is
+--    not missed) and left alone by the upsert (unchanged); any other
+--    column is compared with `>`.  delete-stale and append syncs record
+--    the max of the given, remembered or spec cursor column (they read
+--    everything), so an incremental sync can follow them.
+--  - Progress: the summary NOTICE at the end and the 'running' row of
+--    sync_log (committed first); a scan progress view, where the server
+--    has one, shows the sync's scan while it runs.
 
 CREATE PROCEDURE sync_can_commit(INOUT can_commit boolean DEFAULT NULL)
 AS 'MODULE_PATHNAME', 'cq_fdw_sync_can_commit'
@@ -541,15 +564,69 @@ CREATE POLICY sync_state_owner ON sync_state
 -- as sync_log_insert: nobody writes a state (a cursor) for another role's
 -- table, nor for a relation that is not its target_owner's
 CREATE POLICY sync_state_insert ON sync_state AS RESTRICTIVE FOR INSERT
-  WITH CHECK (EXISTS (SELECT 1 FROM pg_catalog.pg_class c
-                       WHERE c.oid = sync_state.target
-                         AND c.relowner = sync_state.target_owner
-                         AND pg_catalog.pg_has_role(c.relowner, 'USAGE')));
+  WITH CHECK (@extschema@.owned_relation(sync_state.target, sync_state.target_owner));
 GRANT SELECT, INSERT, DELETE ON sync_state TO PUBLIC;
 GRANT UPDATE (mode, cursor_column, cursor_value, last_sync, last_success,
               last_error, last_error_at)
   ON sync_state TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('sync_state', '');
+
+-- sync_source_cursor(source)
+--   The cursor the source's spec declares (cq_fdw.tables.cursor_column and
+--   cursor_op of a cq_fdw foreign table's source and table) when `source`
+--   has that column: the foreign table itself, or a view (of views) over
+--   that one relation alone, e.g. the view that gives github_issues its
+--   owner and repo.  NULLs otherwise: not over one cq_fdw foreign table, a
+--   rest table, a table without cursor.
+CREATE FUNCTION sync_source_cursor(source regclass,
+                                   OUT cursor_column name, OUT cursor_op text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_rel    oid := $1;
+    v_deps   oid[];
+    v_fdw    name;
+    v_source text;
+    v_table  text;
+BEGIN
+    -- a view reading exactly one relation: look through it
+    FOR i IN 1 .. 16 LOOP
+        EXIT WHEN (SELECT c.relkind FROM pg_class c WHERE c.oid = v_rel) IS DISTINCT FROM 'v';
+        SELECT array_agg(DISTINCT d.refobjid) INTO v_deps
+          FROM pg_rewrite r
+          JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
+                          AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> r.ev_class
+         WHERE r.ev_class = v_rel AND r.rulename = '_RETURN';
+        IF cardinality(v_deps) IS DISTINCT FROM 1 THEN
+            RETURN;
+        END IF;
+        v_rel := v_deps[1];
+    END LOOP;
+    SELECT w.fdwname,
+           (SELECT option_value FROM pg_options_to_table(s.srvoptions)
+             WHERE option_name = 'source'),
+           coalesce((SELECT option_value FROM pg_options_to_table(ft.ftoptions)
+                      WHERE option_name = 'table'),
+                    (SELECT relname FROM pg_class WHERE oid = ft.ftrelid))
+      INTO v_fdw, v_source, v_table
+      FROM pg_foreign_table ft
+      JOIN pg_foreign_server s ON s.oid = ft.ftserver
+      JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw
+     WHERE ft.ftrelid = v_rel;
+    IF NOT FOUND OR v_fdw <> 'cq_fdw' OR v_source = 'rest' THEN
+        RETURN;
+    END IF;
+    -- the column by its name, in the foreign table and in `source`
+    SELECT a.attname, t.cursor_op INTO cursor_column, cursor_op
+      FROM cq_fdw.tables t
+      JOIN pg_attribute a ON a.attrelid = $1 AND a.attnum > 0
+                         AND NOT a.attisdropped AND a.attname = t.cursor_column
+      JOIN pg_attribute f ON f.attrelid = v_rel AND f.attnum > 0
+                         AND NOT f.attisdropped AND f.attname = t.cursor_column
+     WHERE t.source = v_source AND t.name = v_table;
+END
+$$;
 
 -- sync_check(target, source, mode, cursor_column)
 --   Validates a sync and returns what it needs: the synced columns (the
@@ -656,6 +733,8 @@ DECLARE
     v_commit  boolean;
     v_chk     record;
     v_stcol   name;
+    v_spec    record;
+    v_op      text := '>';
     v_stored  text;
     v_newcur  text;
     v_started timestamptz := pg_catalog.clock_timestamp();
@@ -685,13 +764,33 @@ BEGIN
     SELECT s.cursor_column, s.cursor_value INTO v_stcol, v_stored
       FROM cq_fdw.sync_state s
      WHERE s.target = v_target AND s.source = v_source;
+    -- the cursor column: given, else remembered, else the spec's
+    SELECT * INTO v_spec FROM cq_fdw.sync_source_cursor(v_source);
     IF v_mode = 'incremental' AND v_curcol IS NULL THEN
-        v_curcol := v_stcol;
+        v_curcol := coalesce(v_stcol, v_spec.cursor_column);
         IF v_curcol IS NULL THEN
             RAISE EXCEPTION 'incremental sync of % from % needs a cursor column', v_target, v_source
                 USING ERRCODE = 'invalid_parameter_value',
-                      HINT = 'Pass cursor_column => a column of the source that grows with every new or changed row (e.g. updated_at); it is remembered in cq_fdw.sync_state.';
+                      HINT = 'The source declares no cursor (cq_fdw.tables.cursor_column lists the tables that do).  Pass cursor_column => a column of the source that grows with every new or changed row (e.g. updated_at); it is remembered in cq_fdw.sync_state.';
         END IF;
+    END IF;
+    -- delete-stale and append record the max of the remembered or spec
+    -- cursor column (they read every row): a later incremental sync
+    -- starts from there
+    IF v_mode <> 'incremental' AND v_curcol IS NULL THEN
+        v_curcol := coalesce(v_stcol, v_spec.cursor_column);
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                        WHERE a.attrelid = v_source AND a.attname = v_curcol
+                          AND a.attnum > 0 AND NOT a.attisdropped) THEN
+            v_curcol := NULL;
+        END IF;
+    END IF;
+    -- the spec's cursor compares as the API does: ">=" (GitHub's since)
+    -- reads the rows at the stored cursor again, so a row that arrived in
+    -- the same second after the last sync is not missed; the upsert
+    -- rewrites none of those read before (unchanged)
+    IF v_curcol = v_spec.cursor_column THEN
+        v_op := v_spec.cursor_op;
     END IF;
     SELECT * INTO v_chk FROM cq_fdw.sync_check(v_target, v_source, v_mode, v_curcol);
     IF v_stcol IS DISTINCT FROM v_curcol THEN
@@ -726,17 +825,17 @@ BEGIN
             RAISE NOTICE 'incremental sync of % from %: no stored cursor, reading every row',
                 v_target, v_source;
         ELSE
-            v_where := pg_catalog.format(' WHERE s.%I > %L::%s', v_curcol, v_stored, v_chk.cursor_type);
+            v_where := pg_catalog.format(' WHERE s.%I %s %L::%s', v_curcol, v_op, v_stored, v_chk.cursor_type);
             EXECUTE 'EXPLAIN (FORMAT JSON) SELECT ' || v_select || ' FROM ' || v_source::text || ' s' || v_where
                INTO v_plan;
-            RAISE NOTICE 'incremental sync of % from %: reading rows with % > %, %',
-                v_target, v_source, pg_catalog.quote_ident(v_curcol), pg_catalog.quote_literal(v_stored),
+            RAISE NOTICE 'incremental sync of % from %: reading rows with % % %, %',
+                v_target, v_source, pg_catalog.quote_ident(v_curcol), v_op, pg_catalog.quote_literal(v_stored),
                 CASE WHEN EXISTS (
                          SELECT 1 FROM pg_catalog.jsonb_path_query(v_plan, 'strict $.**."Pushed Quals"') AS q,
                                 pg_catalog.unnest(pg_catalog.string_to_array(q #>> '{}', ', ')) AS one
-                          WHERE pg_catalog.starts_with(one, pg_catalog.quote_ident(v_curcol) || ' > '))
+                          WHERE pg_catalog.starts_with(one, pg_catalog.quote_ident(v_curcol) || ' ' || v_op || ' '))
                      THEN 'sent to the API'
-                     ELSE 'filtered in PostgreSQL (the source does not take this column as a ">" parameter)' END;
+                     ELSE pg_catalog.format('filtered in PostgreSQL (the source does not take this column as a "%s" parameter)', v_op) END;
         END IF;
     END IF;
 
@@ -885,10 +984,11 @@ $$;
 --   cq_fdw.sync() of every table of target_schema (name order) from the
 --   relation of the same name in source_schema; tables without one are
 --   not synced.  Each sync commits on its own and is logged; one failing
---   (or refused: no primary key, incremental without a remembered cursor
---   column) does not stop the others, and a WARNING counts the failures.
+--   (or refused: no primary key, incremental without a cursor column)
+--   does not stop the others, and a WARNING counts the failures.
 --   Incremental syncs use the cursor column remembered in
---   cq_fdw.sync_state (name it once with cq_fdw.sync).  part/parts split
+--   cq_fdw.sync_state (name it once with cq_fdw.sync), else the source
+--   spec's cursor.  part/parts split
 --   the tables (the i-th in name order goes to part i % parts) so that
 --   `parts` jobs run at most `parts` syncs at once.
 CREATE PROCEDURE sync_schema(target_schema text, source_schema text,
@@ -936,6 +1036,10 @@ BEGIN
             IF v_mode = 'incremental' THEN
                 SELECT st.cursor_column INTO v_curcol FROM cq_fdw.sync_state st
                  WHERE st.target = v_pairs[v_i] AND st.source = v_srcs[v_i];
+                IF v_curcol IS NULL THEN
+                    SELECT c.cursor_column INTO v_curcol
+                      FROM cq_fdw.sync_source_cursor(v_srcs[v_i]) c;
+                END IF;
                 IF v_curcol IS NULL THEN
                     RAISE EXCEPTION 'incremental sync of % from % needs a cursor column',
                         v_pairs[v_i], v_srcs[v_i]

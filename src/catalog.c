@@ -79,10 +79,12 @@ cq_fdw_source_list(PG_FUNCTION_ARGS)
 /*
  * cq_fdw_table_list
  *		(source, name, description, key_columns, required_keys, primary_key,
- *		row_estimate, origin) of every table of every installed source.
- *		origin says how the table came to be: "generated" from a vendor's
- *		API description, "curated" (generated, with a per-table override),
- *		"hand-written" (a spec's default, e.g. a plugin's).
+ *		row_estimate, origin, cursor_column, cursor_op) of every table of
+ *		every installed source.  origin says how the table came to be:
+ *		"generated" from a vendor's API description, "curated" (generated,
+ *		with a per-table override), "hand-written" (a spec's default, e.g. a
+ *		plugin's).  cursor_* is the spec's cursor (incremental syncs), NULL
+ *		when the table has none.
  */
 Datum
 cq_fdw_table_list(PG_FUNCTION_ARGS)
@@ -99,8 +101,8 @@ cq_fdw_table_list(PG_FUNCTION_ARGS)
 		for (int i = 0; i < src->ntables; i++)
 		{
 			const CqTableDef *t = &src->tables[i];
-			Datum		values[8];
-			bool		nulls[8] = {false};
+			Datum		values[10];
+			bool		nulls[10] = {false};
 			const char **keys = palloc(sizeof(char *) * Max(t->nkeys, 1));
 			const char **req = palloc(sizeof(char *) * Max(t->nkeys, 1));
 			int			nreq = 0;
@@ -120,6 +122,10 @@ cq_fdw_table_list(PG_FUNCTION_ARGS)
 			values[6] = Float8GetDatum(t->row_estimate);
 			nulls[6] = !(t->row_estimate > 0);
 			values[7] = CStringGetTextDatum(t->origin ? t->origin : "hand-written");
+			values[8] = text_or_null(t->cursor_column, &nulls[8]);
+			values[9] = text_or_null(t->cursor_column == NULL ? NULL :
+									 t->cursor_op == CQ_OP_GE ? ">=" : ">",
+									 &nulls[9]);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
 								 values, nulls);
 		}

@@ -589,7 +589,7 @@ def finish_table(t, ov, source):
 COL_ORDER = ["name", "type", "path", "transform", "description"]
 TABLE_ORDER = ["name", "description", "endpoint", "get_endpoint", "get_rows", "rows",
                "pagination", "keys", "parent", "primary_key", "row_estimate",
-               "supports_limit", "origin", "columns"]
+               "supports_limit", "origin", "cursor", "columns"]
 
 
 def order_col(c):
@@ -616,6 +616,28 @@ def key(column, param=None, where="path", required=False, **kw):
         if v:
             k[name] = v
     return k
+
+
+def apply_cursors(source, ov, tables):
+    """overrides "cursors": {table: {column, op, param[, format][, utc_offset][, add_column]}}:
+    the spec "cursor" of tables whose API filters by it (sources/SPEC.md,
+    incremental syncs).  add_column {path, type, description} first adds the
+    cursor column when the description has none (a nested field)."""
+    byname = {t["name"]: t for t in tables}
+    for name, cur in sorted(ov.get("cursors", {}).items()):
+        t = byname.get(name)
+        if t is None:
+            raise GenError("%s: overrides give a cursor to table %s, which is not generated"
+                           % (source, name))
+        cur = dict(cur)
+        add = cur.pop("add_column", None)
+        if add and not any(c["name"] == cur["column"] for c in t["columns"]):
+            t["columns"].append(order_col(dict(add, name=cur["column"])))
+        if not any(c["name"] == cur["column"] for c in t["columns"]):
+            raise GenError("%s: cursor column %s is not a column of %s" % (source, cur["column"], name))
+        t["cursor"] = {k: cur[k] for k in ("column", "op", "param", "format", "utc_offset") if k in cur}
+        byname[name] = order_table(t)
+    return [byname[t["name"]] for t in tables]
 
 
 def assemble(source, ov, tables):
@@ -1098,6 +1120,8 @@ def lint(spec):
             for p in re.findall(r"{([^}]+)}", t["parent"]["endpoint"]):
                 if p not in params:
                     errs.append(loc + ": parent {%s} is not a key" % p)
+        if t.get("cursor") and t["cursor"].get("column") not in cols:
+            errs.append(loc + ": cursor column %s" % t["cursor"].get("column"))
         pk = t.get("primary_key") or []
         if not pk or any(p not in cols for p in pk):
             errs.append(loc + ": primary key %r" % pk)
@@ -1141,6 +1165,7 @@ def generate(source):
             doc = json.load(f)
     candidates = GENERATORS[source](doc, ov)
     tables = build_tables(source, ov, candidates)
+    tables = apply_cursors(source, ov, tables)
     spec = assemble(source, ov, tables)
     errs = lint(spec)
     if errs:

@@ -254,6 +254,12 @@ def render(source, spec, note):
         if t.get("parent"):
             w("- Parent listing: `%s`, mapping %s." % (t["parent"]["endpoint"], ", ".join(
                 "`%s` <- `%s`" % (k, v) for k, v in t["parent"]["map"].items())))
+        if t.get("cursor"):
+            cur = t["cursor"]
+            w("- Incremental syncs: cursor `%s` (`%s %s %s` sent as `%s=%s`)." % (
+                cur["column"], cur["column"], cur["op"], "<stored cursor>", cur["param"],
+                cur.get("format", "{value}").replace("{value}", "<stored cursor>")) +
+              (" The time is sent at UTC offset `%s`." % cur["utc_offset"] if cur.get("utc_offset") else ""))
         w("")
         if t.get("keys"):
             w("| key column | operators | sent in | |")

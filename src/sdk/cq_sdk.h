@@ -305,6 +305,12 @@ typedef struct CqKeyDef
 	/* fan-out dimension: when no qual gives a value, take the values from
 	 * a parent listing (see CqParentDef) */
 	bool		from_parent;
+	/*
+	 * per non-EQ operator, the text sent as op_param's value with
+	 * "{value}" standing for the value (a spec cursor's "format", e.g.
+	 * `creationTimestamp >= "{value}"`); NULL = the value itself
+	 */
+	char	   *op_format[6];
 } CqKeyDef;
 
 /*
@@ -402,6 +408,24 @@ typedef struct CqTableDef
 	CqPath	   *crows;
 	CqPath	   *cnext;
 	CqPath	   *cget_rows;
+	/*
+	 * Incremental syncs (spec key "cursor"): the API returns only rows with
+	 * `cursor_column cursor_op value` when sent cursor_param=value (through
+	 * the key of cursor_column, which the loader gives cursor_op with
+	 * op_param cursor_param and op_format cursor_format).  NULL = the table
+	 * has no cursor.
+	 */
+	char	   *cursor_column;
+	int			cursor_op;		/* CQ_OP_GT or CQ_OP_GE */
+	char	   *cursor_param;
+	char	   *cursor_format;	/* NULL = the value itself */
+	/*
+	 * "utc_offset" ("-08:00"): a timestamp cursor value is sent as the
+	 * same instant at this offset instead of UTC ("Z"), for APIs whose
+	 * times carry it and may compare them as text; NULL = as is
+	 */
+	char	   *cursor_utc_offset;
+	int			cursor_offset_min;	/* the offset in minutes */
 } CqTableDef;
 
 typedef struct CqSource CqSource;

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cq_sdk_int.h"
 #include "job_int.h"
@@ -396,6 +397,42 @@ cqp_job_find_col(const CqTableDef *t, const char *name)
 	return -1;
 }
 
+/*
+ * utc_shift
+ *		"YYYY-MM-DDTHH:MM:SS[.frac]Z" as the same instant at offset off_min
+ *		("...-08:00"), malloc'd; NULL when v has not that form (it is then
+ *		sent as is) or on OOM.
+ */
+static char *
+utc_shift(const char *v, int off_min)
+{
+	struct tm	tm;
+	time_t		when;
+	const char *frac;
+	size_t		nfrac;
+	char	   *out;
+	int			n = 0;
+
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(v, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+			   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 || n != 19)
+		return NULL;
+	frac = v + 19;
+	nfrac = strspn(frac, ".0123456789");
+	if (strcmp(frac + nfrac, "Z") != 0 || (nfrac > 0 && frac[0] != '.'))
+		return NULL;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	when = timegm(&tm) + (time_t) off_min * 60;
+	if (gmtime_r(&when, &tm) == NULL || (out = malloc(48 + nfrac)) == NULL)
+		return NULL;
+	snprintf(out, 48 + nfrac, "%04d-%02d-%02dT%02d:%02d:%02d%.*s%c%02d:%02d",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tm.tm_sec, (int) nfrac, frac, off_min < 0 ? '-' : '+',
+			 abs(off_min) / 60, abs(off_min) % 60);
+	return out;
+}
+
 static int
 op_bit(int op)
 {
@@ -418,6 +455,8 @@ cqp_job_build_units(CqJob *job, CqError *err)
 	Dim		   *dims = calloc((size_t) p->nkeys + (size_t) t->nkeys + 1, sizeof(Dim));
 	char	  **bufs = calloc((size_t) t->nkeys + 1, sizeof(char *));
 	const char ***lists = calloc((size_t) t->nkeys + 1, sizeof(char **));
+	/* per qual: the value put in its op_format (spec cursors) */
+	char	  **fmt = calloc((size_t) p->nkeys + 1, sizeof(char *));
 	int			nd = 0;
 	bool		ok = false;
 	size_t		total = 1;
@@ -427,7 +466,7 @@ cqp_job_build_units(CqJob *job, CqError *err)
 	int		   *acol = NULL;
 	bool	   *aq = NULL;
 
-	if (!dims || !bufs || !lists)
+	if (!dims || !bufs || !lists || !fmt)
 		goto oom;
 	for (int k = 0; k < p->nkeys; k++)
 	{
@@ -466,6 +505,39 @@ cqp_job_build_units(CqJob *job, CqError *err)
 			dims[nd].query = true;
 			dims[nd].n = 1;
 			dims[nd].values = (const char **) kv->values;
+			/* a spec cursor's time sent at the API's own offset */
+			if (t->cursor_utc_offset && kv->op == t->cursor_op &&
+				strcmp(kd->column, t->cursor_column) == 0)
+				fmt[k] = utc_shift(kv->values[0], t->cursor_offset_min);
+			if (kd->op_format[b])
+			{
+				/* `creationTimestamp >= "{value}"`: the value must not
+				 * end the quotes or escape (timestamps never do) */
+				char	   *shifted = fmt[k];
+				const char *v = shifted ? shifted : kv->values[0];
+				const char *at = strstr(kd->op_format[b], "{value}");
+				size_t		pre = (size_t) (at - kd->op_format[b]);
+
+				for (const char *q = v; *q; q++)
+					if (*q == '"' || *q == '\\' || *q == '\'' || (unsigned char) *q < 0x20)
+					{
+						cq_error_set(err, CQ_ERR_CONFIG, "the value of key column \"%s\" cannot be sent in its filter (it holds a quote, backslash or control character)",
+									 kv->column);
+						goto done;
+					}
+				fmt[k] = malloc(strlen(kd->op_format[b]) + strlen(v) + 1);
+				if (fmt[k] == NULL)
+				{
+					free(shifted);
+					goto oom;
+				}
+				memcpy(fmt[k], kd->op_format[b], pre);
+				strcpy(fmt[k] + pre, v);
+				strcat(fmt[k], at + strlen("{value}"));
+				free(shifted);
+			}
+			if (fmt[k])
+				dims[nd].values = (const char **) &fmt[k];
 		}
 		nd++;
 	}
@@ -552,6 +624,9 @@ done:
 		if (lists)
 			free(lists[i]);
 	}
+	for (int k = 0; fmt && k < p->nkeys; k++)
+		free(fmt[k]);
+	free(fmt);
 	free(bufs);
 	free(lists);
 	free(dims);

@@ -126,7 +126,10 @@ table_clear(CqTableDef *t)
 			free(k->column);
 			free(k->param);
 			for (j = 0; j < 6; j++)
+			{
 				free(k->op_param[j]);
+				free(k->op_format[j]);
+			}
 			free(k->server_option);
 		}
 		free(t->keys);
@@ -149,6 +152,10 @@ table_clear(CqTableDef *t)
 	cq_path_free(t->crows);
 	cq_path_free(t->cnext);
 	cq_path_free(t->cget_rows);
+	free(t->cursor_column);
+	free(t->cursor_param);
+	free(t->cursor_format);
+	free(t->cursor_utc_offset);
 	memset(t, 0, sizeof(*t));
 }
 

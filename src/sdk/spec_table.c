@@ -20,6 +20,11 @@
  *	- each operator other than "=" in a key's ops has its op_params entry;
  *	  a from_parent key is filled by parent.map; a server_option is one of
  *	  the source's server_options (unchecked for a lone table);
+ *	- a cursor names an ordered scalar column, ">" or ">=", a query
+ *	  parameter and optionally a format holding "{value}" once; the
+ *	  column's key (added when the table has none) then accepts the
+ *	  cursor's operator, sent as that parameter (never rechecked away:
+ *	  an added key is not guaranteed);
  *	- on failure the partial table is left for the caller to clear (counts
  *	  are set before elements are parsed).
  *
@@ -94,7 +99,10 @@ static const char *const table_keys[] = {
 	"name", "description", "endpoint", "get_endpoint", "get_rows", "rows",
 	"pagination", "keys", "parent", "primary_key", "row_estimate",
 	"supports_limit", "columns",
-	"origin", NULL
+	"origin", "cursor", NULL
+};
+static const char *const cursor_keys[] = {
+	"column", "op", "param", "format", "utc_offset", NULL
 };
 static const char *const column_keys[] = {
 	"name", "type", "path", "description", "transform", NULL
@@ -461,6 +469,127 @@ parse_key(CqpSpecCtx *c, const char *loc, json_t *jk, CqTableDef *t, CqKeyDef *k
 	return true;
 }
 
+/*
+ * The table's "cursor" (incremental syncs, sources/SPEC.md): parse it into
+ * t->cursor_*, then make the cursor column's key accept the cursor's
+ * operator (op_params[op] = param, op_format[op] = format), adding a query
+ * key for the column when the table has none.  After the keys are parsed.
+ */
+static bool
+parse_cursor(CqpSpecCtx *c, const char *loc, json_t *jt, CqTableDef *t)
+{
+	json_t	   *jc = json_object_get(jt, "cursor");
+	json_t	   *jop;
+	char		cloc[SPEC_LOCLEN];
+	char		qs[64];
+	CqKeyDef   *k = NULL;
+	int			col,
+				bit;
+	const char *fv;
+
+	if (jc == NULL || json_is_null(jc))
+		return true;
+	cqp_spec_loc_key(cloc, loc, "cursor");
+	if (!json_is_object(jc))
+		return cqp_spec_fail(c, loc, "cursor", "must be an object {\"column\": ..., \"op\": \">\" or \">=\", \"param\": ...}");
+	if (!cqp_spec_check_object(c, cloc, jc, cursor_keys))
+		return false;
+	if (!cqp_spec_get_ident(c, cloc, jc, "column", true, &t->cursor_column))
+		return false;
+	col = cq_table_find_column(t, t->cursor_column);
+	if (col < 0)
+		return cqp_spec_fail(c, cloc, "column", "\"%s\" is not a column of the table",
+							 cqp_spec_quote(qs, sizeof(qs), t->cursor_column));
+	switch (t->columns[col].type.base)
+	{
+		case CQ_T_INT:
+		case CQ_T_UINT:
+		case CQ_T_FLOAT:
+		case CQ_T_NUMERIC:
+		case CQ_T_STRING:
+		case CQ_T_TIMESTAMP:
+		case CQ_T_DATE:
+			if (!t->columns[col].type.is_array)
+				break;
+			/* FALLTHROUGH */
+		default:
+			return cqp_spec_fail(c, cloc, "column", "\"%s\" is not an ordered scalar column (a cursor is a timestamp, date, number or string)",
+								 cqp_spec_quote(qs, sizeof(qs), t->cursor_column));
+	}
+	jop = json_object_get(jc, "op");
+	if (jop == NULL || json_is_null(jop))
+		return cqp_spec_fail(c, cloc, "op", "required (\">\" or \">=\": how the API compares the column with param)");
+	if (!json_is_string(jop) ||
+		((t->cursor_op = op_parse(json_string_value(jop))) != CQ_OP_GT &&
+		 t->cursor_op != CQ_OP_GE))
+		return cqp_spec_fail(c, cloc, "op", "must be \">\" or \">=\" (how the API compares the column with param)");
+	if (!cqp_spec_get_string(c, cloc, jc, "param", true, SPEC_MAX_IDENT, &t->cursor_param))
+		return false;
+	if (!cqp_spec_is_param(t->cursor_param))
+		return cqp_spec_fail(c, cloc, "param", "\"%s\" is not a valid parameter name",
+							 cqp_spec_quote(qs, sizeof(qs), t->cursor_param));
+	if (!cqp_spec_get_string(c, cloc, jc, "format", false, SPEC_MAX_TEMPLATE, &t->cursor_format))
+		return false;
+	if (t->cursor_format &&
+		((fv = strstr(t->cursor_format, "{value}")) == NULL ||
+		 strstr(fv + 1, "{value}") != NULL))
+		return cqp_spec_fail(c, cloc, "format", "must hold \"{value}\" exactly once (where the cursor value goes)");
+	if (!cqp_spec_get_string(c, cloc, jc, "utc_offset", false, 6, &t->cursor_utc_offset))
+		return false;
+	if (t->cursor_utc_offset)
+	{
+		const char *o = t->cursor_utc_offset;
+		int			h,
+					m;
+
+		if (strlen(o) != 6 || (o[0] != '+' && o[0] != '-') || o[3] != ':' ||
+			o[1] < '0' || o[1] > '9' || o[2] < '0' || o[2] > '9' ||
+			o[4] < '0' || o[4] > '5' || o[5] < '0' || o[5] > '9' ||
+			(h = (o[1] - '0') * 10 + (o[2] - '0')) > 14)
+			return cqp_spec_fail(c, cloc, "utc_offset", "must be an offset such as \"-08:00\" (+hh:mm or -hh:mm, at most 14 hours)");
+		m = (o[4] - '0') * 10 + (o[5] - '0');
+		t->cursor_offset_min = (o[0] == '-' ? -1 : 1) * (h * 60 + m);
+		if (t->columns[col].type.base != CQ_T_TIMESTAMP)
+			return cqp_spec_fail(c, cloc, "utc_offset", "only for a timestamp column");
+	}
+
+	/* the column's key carries the cursor's operator */
+	bit = __builtin_ctz((unsigned) t->cursor_op);
+	for (int i = 0; i < t->nkeys; i++)
+		if (strcmp(t->keys[i].column, t->cursor_column) == 0)
+			k = &t->keys[i];
+	if (k == NULL)
+	{
+		CqKeyDef   *nk;
+
+		if (t->nkeys >= SPEC_MAX_KEYS)
+			return cqp_spec_fail_limit(c, loc, "keys", "more than %d keys with the cursor's", SPEC_MAX_KEYS);
+		nk = realloc(t->keys, sizeof(CqKeyDef) * (size_t) (t->nkeys + 1));
+		if (nk == NULL)
+			return cqp_spec_oom(c);
+		t->keys = nk;
+		k = &t->keys[t->nkeys];
+		memset(k, 0, sizeof(*k));
+		t->nkeys++;
+		k->in = CQ_IN_QUERY;
+		if ((k->column = cqp_spec_dup(c, t->cursor_column)) == NULL ||
+			(k->param = cqp_spec_dup(c, t->cursor_column)) == NULL)
+			return false;
+	}
+	else if ((k->ops & t->cursor_op) && k->op_param[bit] &&
+			 strcmp(k->op_param[bit], t->cursor_param) != 0)
+		return cqp_spec_fail(c, cloc, "param", "the key of \"%s\" sends \"%s\" as \"%s\", not \"%s\"",
+							 t->cursor_column, json_string_value(jop), k->op_param[bit], t->cursor_param);
+	k->ops |= t->cursor_op;
+	if (k->op_param[bit] == NULL &&
+		(k->op_param[bit] = cqp_spec_dup(c, t->cursor_param)) == NULL)
+		return false;
+	if (t->cursor_format && k->op_format[bit] == NULL &&
+		(k->op_format[bit] = cqp_spec_dup(c, t->cursor_format)) == NULL)
+		return false;
+	return true;
+}
+
 /* Placeholders of `tpl` must be path-key params (or parent.map params). */
 static bool
 check_placeholders(CqpSpecCtx *c, const char *tloc, const char *key, const CqTableDef *t,
@@ -578,6 +707,9 @@ cqp_spec_table_parse(CqpSpecCtx *c, const char *loc, json_t *jt, CqTableDef *t)
 			}
 		}
 	}
+
+	if (!parse_cursor(c, loc, jt, t))
+		return false;
 
 	/* cross-checks between templates, keys and parent.map */
 	if (!check_placeholders(c, loc, "endpoint", t, t->endpoint, true) ||

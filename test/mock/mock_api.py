@@ -555,6 +555,109 @@ def collection(h, path, pairs, q, style, name, shape_default, acct=None):
 
 
 # ---------------------------------------------------------------------------
+# incremental APIs: GitHub issues with `since`, GCP operations with `filter`
+# ---------------------------------------------------------------------------
+#
+# /incr/<cfg>/<api path>, cfg = comma-separated k=v (base_url carries it):
+#   n      items 1..n (default 30)     per   page size (default 10; the
+#   seed   every 5th item changes      tie   K: one more item (number 999)
+#          (a day later per version)         updated at item K's first time
+#                                            (it arrived later, in the same
+#                                            second as the cursor K left)
+# GET /repos/{owner}/{repo}/issues  GitHub issues, Link-header pages; since=T
+#     returns the items updated at or after T (as GitHub's since).
+# GET /compute/v1/projects/{p}/aggregated/operations  GCP operations under
+#     items/zones/<z>/operations, pageToken pages; filter=creationTimestamp
+#     >= "T" (or >) compares times; other filters are a 400.
+
+INCR_FILTER = re.compile(r'^\s*creationTimestamp\s*(>=|>)\s*"([^"\\]*)"\s*$')
+
+
+def incr_time(s):
+    """RFC 3339 (Z, offset, fraction) -> epoch seconds (float)."""
+    m = re.fullmatch(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)", s or "")
+    if not m:
+        raise BadRequest("mock: not an RFC 3339 time: %r" % s)
+    y, mo, d, hh, mi, ss = (int(x) for x in m.groups()[:6])
+    t = calendar.timegm((y, mo, d, hh, mi, ss, 0, 0, 0)) + float(m.group(7) or 0)
+    if m.group(8) != "Z":
+        sign = 1 if m.group(8)[0] == "+" else -1
+        t -= sign * (int(m.group(8)[1:3]) * 3600 + int(m.group(8)[4:6]) * 60)
+    return t
+
+
+def incr_items(cfg):
+    """(number, version, epoch) of every item, newest last."""
+    n = int(cfg.get("n", 30))
+    seed = int(cfg.get("seed", 0))
+    out = []
+    for i in range(1, n + 1):
+        v = seed if i % 5 == 0 else 0
+        out.append((i, v, BASE_T + i * 60 + v * 86400))
+    if cfg.get("tie"):
+        out.append((999, 0, BASE_T + int(cfg["tie"]) * 60))
+    return out
+
+
+def incr_route(h, rest, pairs, q):
+    cfg_s, _, api = rest.partition("/")
+    try:
+        cfg = dict(kv.split("=", 1) for kv in cfg_s.split(",") if kv)
+        per = int(cfg.get("per", 10))
+    except ValueError:
+        raise BadRequest("mock: /incr/<k=v,...>/<api path>")
+    api = "/" + api
+    items = incr_items(cfg)
+    gh = re.fullmatch(r"/repos/([^/]+)/([^/]+)/issues", api)
+    if gh:
+        if q.get("since"):
+            since = incr_time(q["since"])
+            items = [x for x in items if x[2] >= since]
+        page = qint(q, "page", 1, 1)
+        rows = []
+        for num, v, t in items[(page - 1) * per:page * per]:
+            ts = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+            rows.append({"id": 5000 + num, "number": num, "title": "issue %d%s" % (num, "-v%d" % v if v else ""),
+                         "state": "open", "locked": False, "comments": v,
+                         "user": {"login": "octocat"}, "labels": [], "assignees": [],
+                         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(BASE_T + num * 60)),
+                         "updated_at": ts, "closed_at": None, "author_association": "OWNER",
+                         "body": None, "html_url": "https://github.com/%s/%s/issues/%d" % (gh.group(1), gh.group(2), num)})
+        headers = list(JSON_H)
+        if page * per < len(items):
+            route = "/incr/" + cfg_s + api
+            headers.append(("Link", '<%s%s>; rel="next"' % (h.base_url(), with_params(route, pairs, page=page + 1))))
+        return 200, headers, jdump(rows)
+    gcp = re.fullmatch(r"/compute/v1/projects/([^/]+)/aggregated/operations", api)
+    if gcp:
+        f = q.get("filter")
+        if f:
+            m = INCR_FILTER.match(f)
+            if not m:
+                return 400, JSON_H, jdump({"error": {"code": 400, "message": "Invalid value for field 'filter': '%s'." % f[:200],
+                                                     "errors": [{"reason": "invalid"}]}})
+            lim = incr_time(m.group(2))
+            items = [x for x in items if (x[2] >= lim if m.group(1) == ">=" else x[2] > lim)]
+        tok = q.get("pageToken")
+        start = int(tok) if tok and tok.isdigit() else 0
+        ops = []
+        for num, v, t in items[start:start + per]:
+            # Compute's times carry the Pacific offset: -08:00 in winter
+            ct = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t - 8 * 3600)) + ".000-08:00"
+            ops.append({"kind": "compute#operation", "id": str(7000 + num), "name": "operation-%d" % num,
+                        "operationType": "insert", "status": "DONE" if v == 0 else "RUNNING",
+                        "creationTimestamp": ct, "insertTime": ct,
+                        "zone": "https://www.googleapis.com/compute/v1/projects/%s/zones/us-central1-a" % gcp.group(1)})
+        body = {"kind": "compute#operationAggregatedList",
+                "items": {"zones/us-central1-a": {"operations": ops} if ops else
+                          {"warning": {"code": "NO_RESULTS_ON_PAGE"}}}}
+        if start + per < len(items):
+            body["nextPageToken"] = str(start + per)
+        return 200, JSON_H, jdump(body)
+    return 404, JSON_H, jdump({"message": "Not Found (mock: /incr has no %s)" % api})
+
+
+# ---------------------------------------------------------------------------
 # replay of recordings
 # ---------------------------------------------------------------------------
 
@@ -1730,6 +1833,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return replay(self, method, route[len("/replay/"):], qs)
         if route.startswith("/synth/"):
             return synth_route(self, route[len("/synth/"):], pairs)
+        if route.startswith("/incr/"):
+            return incr_route(self, route[len("/incr/"):], pairs, q)
         if is_oauth_route(route):
             return oauth_route(self, method, route)
         if route.startswith("/hostile/"):

@@ -620,6 +620,27 @@ def t_second_instance(tmp):
         p.wait(5)
 
 
+def t_incr():
+    """/incr: GitHub issues honour since (>=), GCP operations honour filter."""
+    b = "/incr/n=12,per=5,tie=11"
+    st, h, rows = getj(b + "/repos/o/r/issues")
+    check("incr issues page 1", st == 200 and [r["number"] for r in rows] == [1, 2, 3, 4, 5]
+          and 'rel="next"' in h.get("link", ""), h.get("link"))
+    st, h, rows = getj(b + "/repos/o/r/issues?since=2023-01-01T00:11:00Z")
+    check("incr issues since is >= (the tie at 00:11 included)",
+          st == 200 and sorted(r["number"] for r in rows) == [11, 12, 999], rows)
+    st, h, rows = getj(b + "/repos/o/r/issues?since=2023-01-01T01:11:00%2B01:00")
+    check("incr issues since with an offset", st == 200 and len(rows) == 3, rows)
+    q = urllib.parse.quote('creationTimestamp > "2023-01-01T00:11:00Z"')
+    st, h, body = getj(b + "/compute/v1/projects/p/aggregated/operations?filter=" + q)
+    ops = body.get("items", {}).get("zones/us-central1-a", {}).get("operations", [])
+    check("incr operations filter >", st == 200 and [o["name"] for o in ops] == ["operation-12"], body)
+    st, h, body = getj(b + "/compute/v1/projects/p/aggregated/operations")
+    check("incr operations pages", st == 200 and body.get("nextPageToken") == "5", body)
+    st, h, body = getj(b + "/compute/v1/projects/p/aggregated/operations?filter=name%3Dx")
+    check("incr operations: an unknown filter is a 400", st == 400, body)
+
+
 def main():
     global BASE, PORT
     tmp = tempfile.mkdtemp(prefix="cq_mock_selftest_")
@@ -634,7 +655,8 @@ def main():
     p = start("127.0.0.1", PORT, *args)
     try:
         for t in (t_pagination, t_accounts, t_invalid, t_control, t_faults, t_concurrency,
-                  t_replay, lambda: t_own_fixtures(own), t_synth, t_hostile, lambda: t_second_instance(tmp)):
+                  t_replay, t_incr, lambda: t_own_fixtures(own), t_synth, t_hostile,
+                  lambda: t_second_instance(tmp)):
             try:
                 t()
             except Exception as e:   # a crashed test group counts as one failure

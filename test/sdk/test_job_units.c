@@ -124,8 +124,132 @@ test_make_unit(void)
 	cq_table_def_free(t);
 }
 
+/*
+ * A spec cursor's qual reaches the first request as its param, the value
+ * put into the cursor's format (GCP: filter=creationTimestamp >= "..."),
+ * or as is without a format (GitHub: since=...); a value that would end
+ * the format's quotes is refused before any request.
+ */
+static CqJob *
+cursor_job(CqTableDef *t, int *cols, const char *value, CqError *err)
+{
+	CqJobParams p;
+	static const char *orgs[] = {"acme"};
+	const char *vals[] = {value};
+	CqKeyValues kv[2] = {{"org", CQ_OP_EQ, 1, orgs}, {"created", CQ_OP_GE, 1, vals}};
+	CqJob	   *job;
+
+	memset(&p, 0, sizeof(p));
+	p.nkeys = 2;
+	p.keys = kv;
+	for (int i = 0; i < t->ncolumns; i++)
+		cols[i] = i;
+	p.table = t;
+	p.base_url = "http://api.example.test/v1/";
+	p.nout = t->ncolumns;
+	p.out_cols = cols;
+	p.limit = -1;
+	cq_job_settings_default(&p.settings);
+	p.settings.workers = 1;
+	memset(err, 0, sizeof(*err));
+	job = cqp_job_start_offline(&p, err);
+	return job;
+}
+
+static void
+test_cursor_format(void)
+{
+	const char *fmt_tbl = "{\"name\":\"t\",\"endpoint\":\"/orgs/{org}/ops\","
+		"\"keys\":[{\"column\":\"org\"}],"
+		"\"cursor\":{\"column\":\"created\",\"op\":\">=\",\"param\":\"filter\","
+		"\"format\":\"creationTimestamp >= \\\"{value}\\\"\"},"
+		"\"columns\":[{\"name\":\"org\",\"type\":\"string\"},{\"name\":\"created\",\"type\":\"timestamp\"}]}";
+	const char *plain_tbl = "{\"name\":\"t\",\"endpoint\":\"/orgs/{org}/ops\","
+		"\"keys\":[{\"column\":\"org\"}],"
+		"\"cursor\":{\"column\":\"created\",\"op\":\">=\",\"param\":\"since\"},"
+		"\"columns\":[{\"name\":\"org\",\"type\":\"string\"},{\"name\":\"created\",\"type\":\"timestamp\"}]}";
+	CqTableDef *t;
+	CqJob	   *job;
+	CqError		err;
+	int			cols[8];
+
+	t = h3_table(fmt_tbl);
+	CQ_CHECK(t != NULL);
+	if (t)
+	{
+		job = cursor_job(t, cols, "2024-01-02T03:04:05Z", &err);
+		CQ_CHECKF(job != NULL, "%s", err.message);
+		if (job)
+		{
+			CQ_CHECK(job->units != NULL);
+			if (job->units)
+				CQ_CHECK_STR(job->units->origin_url,
+							 "http://api.example.test/v1/orgs/acme/ops?filter=creationTimestamp%20%3E%3D%20%222024-01-02T03%3A04%3A05Z%22");
+			cq_job_free(job);
+		}
+		job = cursor_job(t, cols, "x\" OR name = \"y", &err);
+		CQ_CHECK(job == NULL && err.kind == CQ_ERR_CONFIG);
+		CQ_CHECKF(strstr(err.message, "cannot be sent in its filter") != NULL, "%s", err.message);
+		if (job)
+			cq_job_free(job);
+		cq_table_def_free(t);
+	}
+	/* utc_offset: the same instant at the API's offset (fraction kept); a
+	 * value not in UTC form goes as is */
+	t = h3_table("{\"name\":\"t\",\"endpoint\":\"/orgs/{org}/ops\",\"keys\":[{\"column\":\"org\"}],"
+				 "\"cursor\":{\"column\":\"created\",\"op\":\">=\",\"param\":\"filter\","
+				 "\"format\":\"t >= \\\"{value}\\\"\",\"utc_offset\":\"-08:00\"},"
+				 "\"columns\":[{\"name\":\"org\",\"type\":\"string\"},{\"name\":\"created\",\"type\":\"timestamp\"}]}");
+	CQ_CHECK(t != NULL);
+	if (t)
+	{
+		static const struct
+		{
+			const char *in;
+			const char *out;
+		}			cases[] = {
+			{"2024-01-02T03:04:05Z", "t%20%3E%3D%20%222024-01-01T19%3A04%3A05-08%3A00%22"},
+			{"2024-03-01T07:59:59.123456Z", "t%20%3E%3D%20%222024-02-29T23%3A59%3A59.123456-08%3A00%22"},
+			{"2024-01-02T03:04:05+01:00", "t%20%3E%3D%20%222024-01-02T03%3A04%3A05%2B01%3A00%22"},
+		};
+
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		{
+			char		wbuf[256];
+			const char *want = wbuf;
+
+			snprintf(wbuf, sizeof(wbuf), "http://api.example.test/v1/orgs/acme/ops?filter=%s", cases[i].out);
+			job = cursor_job(t, cols, cases[i].in, &err);
+			CQ_CHECKF(job != NULL, "%s", err.message);
+			if (job)
+			{
+				if (job->units)
+					CQ_CHECK_STR(job->units->origin_url, want);
+				cq_job_free(job);
+			}
+		}
+		cq_table_def_free(t);
+	}
+	t = h3_table(plain_tbl);
+	CQ_CHECK(t != NULL);
+	if (t)
+	{
+		job = cursor_job(t, cols, "2024-01-02T03:04:05Z", &err);
+		CQ_CHECKF(job != NULL, "%s", err.message);
+		if (job)
+		{
+			if (job->units)
+				CQ_CHECK_STR(job->units->origin_url,
+							 "http://api.example.test/v1/orgs/acme/ops?since=2024-01-02T03%3A04%3A05Z");
+			cq_job_free(job);
+		}
+		cq_table_def_free(t);
+	}
+}
+
 void
 suite_job_units(void)
 {
 	test_make_unit();
+	test_cursor_format();
 }

@@ -261,11 +261,138 @@ test_transforms(void)
 	}
 }
 
+/*
+ * "cursor": parsed into cursor_*, the column's key made to accept the
+ * cursor's operator (an existing key keeps its own operators; a column
+ * without a key gets a query key), and every way to get it wrong.
+ */
+static void
+test_cursor(void)
+{
+	CqError		err;
+	bool		ok;
+	CqTableDef *t;
+	int			ge = __builtin_ctz(CQ_OP_GE);
+	int			gt = __builtin_ctz(CQ_OP_GT);
+	char		json[1024];
+
+#define CUR_TABLE(keys, cursor) \
+	snprintf(json, sizeof(json), "{\"name\":\"t\",\"endpoint\":\"/r/{owner}/issues\"," \
+			 "\"keys\":[{\"column\":\"owner\"}%s],\"cursor\":%s," \
+			 "\"columns\":[{\"name\":\"owner\",\"type\":\"string\"},{\"name\":\"updated_at\",\"type\":\"timestamp\"}," \
+			 "{\"name\":\"labels\",\"type\":\"string[]\"},{\"name\":\"doc\",\"type\":\"json\"}]}", keys, cursor)
+
+	/* no key for the column: a query key with only the cursor's operator */
+	CUR_TABLE("", "{\"column\":\"updated_at\",\"op\":\">=\",\"param\":\"since\"}");
+	t = table_at(json, "", NULL, &err, &ok);
+	CQ_CHECKF(ok, "%s", err.message);
+	if (ok)
+	{
+		CHECK_S(t->cursor_column, "updated_at");
+		CQ_CHECK(t->cursor_op == CQ_OP_GE && t->cursor_format == NULL);
+		CHECK_S(t->cursor_param, "since");
+		CQ_CHECK(t->nkeys == 2);
+		CHECK_S(t->keys[1].column, "updated_at");
+		CQ_CHECK(t->keys[1].ops == CQ_OP_GE && t->keys[1].in == CQ_IN_QUERY);
+		CQ_CHECK(!t->keys[1].guaranteed && !t->keys[1].required);
+		CHECK_S(t->keys[1].op_param[ge], "since");
+		CQ_CHECK(t->keys[1].op_format[ge] == NULL);
+		CQ_CHECK(cq_table_find_key(t, "updated_at") == &t->keys[1]);
+	}
+	cq_table_def_free(t);
+
+	/* a key that exists keeps its operators and gains the cursor's */
+	CUR_TABLE(",{\"column\":\"updated_at\",\"ops\":[\"=\",\"<\"],\"op_params\":{\"<\":\"before\"}}",
+			  "{\"column\":\"updated_at\",\"op\":\">\",\"param\":\"filter\","
+			  "\"format\":\"t > \\\"{value}\\\"\"}");
+	t = table_at(json, "", NULL, &err, &ok);
+	CQ_CHECKF(ok, "%s", err.message);
+	if (ok)
+	{
+		CQ_CHECK(t->nkeys == 2 && t->keys[1].ops == (CQ_OP_EQ | CQ_OP_LT | CQ_OP_GT));
+		CHECK_S(t->keys[1].op_param[gt], "filter");
+		CHECK_S(t->keys[1].op_format[gt], "t > \"{value}\"");
+		CHECK_S(t->keys[1].op_param[__builtin_ctz(CQ_OP_LT)], "before");
+		CHECK_S(t->cursor_format, "t > \"{value}\"");
+	}
+	cq_table_def_free(t);
+
+	/* a key that already sends the operator as the same param: fine */
+	CUR_TABLE(",{\"column\":\"updated_at\",\"ops\":[\">=\"],\"op_params\":{\">=\":\"since\"}}",
+			  "{\"column\":\"updated_at\",\"op\":\">=\",\"param\":\"since\"}");
+	t = table_at(json, "", NULL, &err, &ok);
+	CQ_CHECKF(ok && t->nkeys == 2 && t->keys[1].ops == CQ_OP_GE, "%s", err.message);
+	cq_table_def_free(t);
+
+#define CUR_BAD(keys, cursor, msg) \
+	do { \
+		CUR_TABLE(keys, cursor); \
+		t = table_at(json, "tables[2]", NULL, &err, &ok); \
+		CQ_CHECK(!ok && err.kind == CQ_ERR_CONFIG); \
+		CHECK_S(err.message, msg); \
+		cq_table_def_free(t); \
+	} while (0)
+
+	CUR_BAD("", "\"updated_at\"",
+			"tables[2].cursor: must be an object {\"column\": ..., \"op\": \">\" or \">=\", \"param\": ...}");
+	CUR_BAD("", "{\"column\":\"updated_at\",\"op\":\">\",\"parm\":\"since\"}",
+			"tables[2].cursor.parm: unknown key (did you mean \"param\"?)");
+	CUR_BAD("", "{\"op\":\">\",\"param\":\"since\"}", "tables[2].cursor.column: required");
+	CUR_BAD("", "{\"column\":\"created_at\",\"op\":\">\",\"param\":\"since\"}",
+			"tables[2].cursor.column: \"created_at\" is not a column of the table");
+	CUR_BAD("", "{\"column\":\"labels\",\"op\":\">\",\"param\":\"since\"}",
+			"tables[2].cursor.column: \"labels\" is not an ordered scalar column (a cursor is a timestamp, date, number or string)");
+	CUR_BAD("", "{\"column\":\"doc\",\"op\":\">\",\"param\":\"since\"}",
+			"tables[2].cursor.column: \"doc\" is not an ordered scalar column (a cursor is a timestamp, date, number or string)");
+	CUR_BAD("", "{\"column\":\"updated_at\",\"param\":\"since\"}",
+			"tables[2].cursor.op: required (\">\" or \">=\": how the API compares the column with param)");
+	CUR_BAD("", "{\"column\":\"updated_at\",\"op\":\"<\",\"param\":\"since\"}",
+			"tables[2].cursor.op: must be \">\" or \">=\" (how the API compares the column with param)");
+	CUR_BAD("", "{\"column\":\"updated_at\",\"op\":\">\"}", "tables[2].cursor.param: required");
+	CUR_BAD("", "{\"column\":\"updated_at\",\"op\":\">\",\"param\":\"a b\"}",
+			"tables[2].cursor.param: \"a b\" is not a valid parameter name");
+	CUR_BAD("", "{\"column\":\"updated_at\",\"op\":\">\",\"param\":\"filter\",\"format\":\"t > {val}\"}",
+			"tables[2].cursor.format: must hold \"{value}\" exactly once (where the cursor value goes)");
+	CUR_BAD("", "{\"column\":\"updated_at\",\"op\":\">\",\"param\":\"filter\",\"format\":\"{value}{value}\"}",
+			"tables[2].cursor.format: must hold \"{value}\" exactly once (where the cursor value goes)");
+	CUR_BAD(",{\"column\":\"updated_at\",\"ops\":[\">=\"],\"op_params\":{\">=\":\"after\"}}",
+			"{\"column\":\"updated_at\",\"op\":\">=\",\"param\":\"since\"}",
+			"tables[2].cursor.param: the key of \"updated_at\" sends \">=\" as \"after\", not \"since\"");
+	CUR_BAD("", "{\"column\":\"updated_at\",\"op\":\">\",\"param\":\"since\",\"utc_offset\":\"8:00\"}",
+			"tables[2].cursor.utc_offset: must be an offset such as \"-08:00\" (+hh:mm or -hh:mm, at most 14 hours)");
+	CUR_BAD("", "{\"column\":\"updated_at\",\"op\":\">\",\"param\":\"since\",\"utc_offset\":\"+15:00\"}",
+			"tables[2].cursor.utc_offset: must be an offset such as \"-08:00\" (+hh:mm or -hh:mm, at most 14 hours)");
+	CUR_BAD("", "{\"column\":\"owner\",\"op\":\">\",\"param\":\"since\",\"utc_offset\":\"+05:30\"}",
+			"tables[2].cursor.utc_offset: only for a timestamp column");
+#undef CUR_BAD
+
+	CUR_TABLE("", "{\"column\":\"updated_at\",\"op\":\">\",\"param\":\"since\",\"utc_offset\":\"-08:00\"}");
+	t = table_at(json, "", NULL, &err, &ok);
+	CQ_CHECKF(ok && t->cursor_offset_min == -480, "%s", err.message);
+	CHECK_S(t->cursor_utc_offset, "-08:00");
+	cq_table_def_free(t);
+	CUR_TABLE("", "{\"column\":\"updated_at\",\"op\":\">\",\"param\":\"since\",\"utc_offset\":\"+05:30\"}");
+	t = table_at(json, "", NULL, &err, &ok);
+	CQ_CHECKF(ok && t->cursor_offset_min == 330, "%s", err.message);
+	cq_table_def_free(t);
+#undef CUR_TABLE
+
+	/* through the public entry point: a table without cursor has none */
+	{
+		const char *plain = "{\"name\":\"t\",\"endpoint\":\"/x\",\"columns\":[{\"name\":\"a\",\"type\":\"int\"}]}";
+
+		t = cq_spec_parse_table(plain, strlen(plain), &err);
+		CQ_CHECK(t != NULL && t->cursor_column == NULL && t->cursor_op == 0 && t->nkeys == 0);
+		cq_table_def_free(t);
+	}
+}
+
 void
 suite_spec_table(void)
 {
 	test_table_direct();
 	test_origin();
+	test_cursor();
 	test_keys_and_parent();
 	test_transforms();
 }
