@@ -9,7 +9,8 @@
 #     cq_fdw.scan_progress and sees that backend's row, its table, its
 #     rows advance and total_pages 20 (from the Link rel="last"), while a
 #     role without its privileges sees only pid and start; once the scan
-#     ends (and after a cancelled scan) the row is gone.
+#     ends (and after a cancelled scan) the row is gone.  A table sync
+#     (CALL cq_fdw.sync) of the same table shows its scan the same way.
 #  2. shared rate limiter: 16 backends scan at once with one token against
 #     /ratelimited/ (the mock allows RPS requests per second per token and
 #     answers 429 beyond); server option requests_per_second is below RPS.
@@ -124,6 +125,33 @@ progress_check() {
 	[ "$left" = 0 ] || fail "a cancelled scan left its row in cq_fdw.scan_progress"
 }
 
+# a table sync (CALL cq_fdw.sync) shows its scan in the view while it reads
+sync_progress_check() {
+	pq -c "DROP TABLE IF EXISTS ss_target" -c "CREATE TABLE ss_target (id bigint PRIMARY KEY, name text)" >/dev/null
+	psql -X -q -A -t -v ON_ERROR_STOP=1 -c "SELECT pg_backend_pid()" \
+		-c "CALL cq_fdw.sync('ss_target', 'ss_slow')" >"$OUT/sync.out" 2>&1 &
+	BG=$!
+	local rows_seen="" pid=""
+	while kill -0 "$BG" 2>/dev/null; do
+		line=$(pq -c "SELECT pid, rows FROM cq_fdw.scan_progress WHERE table_name = 'public.ss_slow'" 2>&1)
+		if [ -n "$line" ]; then
+			pid=${line%%|*}
+			r=${line##*|}
+			case " $rows_seen " in *" $r "*) ;; *) rows_seen="$rows_seen $r";; esac
+		fi
+		sleep 0.2
+	done
+	wait "$BG"; BG=""
+	local n
+	n=$(pq -c "SELECT count(*) FROM ss_target")
+	echo "sync progress: backend $pid, rows seen:$rows_seen; target has $n rows"
+	[ "$pid" = "$(head -1 "$OUT/sync.out")" ] || fail "the sync's scan was not in cq_fdw.scan_progress (saw pid '$pid'): $(cat "$OUT/sync.out")"
+	[ "$(for r in $rows_seen; do [ "$r" -gt 0 ] && echo "$r"; done | wc -l)" -ge 3 ] ||
+		fail "the sync's rows did not advance in cq_fdw.scan_progress (seen:$rows_seen)"
+	[ "$n" = 200 ] || fail "the sync wrote '$n' rows, not 200"
+	pq -c "DROP TABLE ss_target" >/dev/null
+}
+
 # ------------------------------------------------------------ rate limiter
 # ratelimit_run TAG: NB backends scan /ratelimited/link/TAG at once; prints
 # "<429s> <requests> <scans ok> <seconds>"
@@ -153,6 +181,7 @@ SQL
 setup
 if preloaded; then
 	progress_check
+	sync_progress_check
 	read -r n429 nreq ok secs <<<"$(ratelimit_run "rl_pre_$$")"
 	echo "rate limit, preloaded: $NB backends, $ok/$NB scans complete, $nreq requests, $n429 answered 429, $secs s"
 	[ "$ok" = "$NB" ] || fail "$((NB - ok)) of $NB scans did not complete under the shared rate limiter: $(cat "$OUT"/rl_rl_pre_$$.*.err | head -5)"
