@@ -66,6 +66,8 @@ typedef struct CqpUnit
 				seencap;
 	bool		failed,
 				finished;
+	char	   *aws_region;		/* AWS table: the unit's region (host and
+								 * SigV4 scope), or NULL: the source's */
 } CqpUnit;
 
 struct CqJob

@@ -362,8 +362,20 @@ cqp_job_parse_value(CqJob *job, int c, bool from_unit, json_t *v, json_t *tmp,
 	CqError		verr;
 	json_t	   *xf = NULL;
 
+	/* AWS tags: [{"Key":k,"Value":v}...] -> {"k": v} */
+	if (col->transform_kind == CQ_XFORM_KEY_VALUE_OBJECT && !from_unit && v != NULL && !json_is_null(v))
+	{
+		xf = cqp_aws_key_value_object(v);
+		json_decref(tmp);
+		if (xf == NULL)
+		{
+			cq_error_set(err, CQ_ERR_NOMEM, "out of memory");
+			return false;
+		}
+		tmp = v = xf;
+	}
 	/* a column transform (spec "transform") works on a substring */
-	if (col->transform_kind != CQ_XFORM_NONE && !from_unit && v != NULL && !json_is_null(v))
+	else if (col->transform_kind != CQ_XFORM_NONE && !from_unit && v != NULL && !json_is_null(v))
 	{
 		xf = apply_transform(col, v);
 		if (xf == NULL)
