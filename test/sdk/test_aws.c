@@ -11,6 +11,7 @@
 #include "cq_sdk.h"
 #include "cq_sdk_int.h"
 #include "cqtest.h"
+#include "jobtest.h"
 
 void		suite_aws(void);
 
@@ -156,10 +157,90 @@ test_key_value_object(void)
 	json_decref(in);
 }
 
+/* An EC2 DescribeInstances page as AWS sends it (two reservations). */
+static const char ec2_page[] =
+	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	"<DescribeInstancesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
+	"<requestId>r-1</requestId>"
+	"<reservationSet>"
+	"<item><reservationId>r-aaa</reservationId><ownerId>111122223333</ownerId>"
+	"<instancesSet>"
+	"<item><instanceId>i-1</instanceId><launchTime>2024-01-02T03:04:05.000Z</launchTime>"
+	"<amiLaunchIndex>0</amiLaunchIndex><ebsOptimized>true</ebsOptimized><privateIpAddress>10.0.0.5</privateIpAddress>"
+	"<tagSet><item><key>Name</key><value>web</value></item><item><key>env</key><value>prod</value></item></tagSet>"
+	"<productCodes/></item>"
+	"<item><instanceId>i-2</instanceId><launchTime>2024-01-03T00:00:00.000Z</launchTime>"
+	"<amiLaunchIndex>1</amiLaunchIndex><ebsOptimized>false</ebsOptimized><privateIpAddress>10.0.0.6</privateIpAddress>"
+	"<tagSet/><productCodes/></item>"
+	"</instancesSet></item>"
+	"<item><reservationId>r-bbb</reservationId><ownerId>111122223333</ownerId>"
+	"<instancesSet><item><instanceId>i-3</instanceId><amiLaunchIndex>x</amiLaunchIndex>"
+	"<productCodes><item><productCode>p</productCode></item></productCodes></item></instancesSet></item>"
+	"</reservationSet>"
+	"<nextToken>tok2</nextToken>"
+	"</DescribeInstancesResponse>";
+
+#define EC2_TABLE \
+	"{\"name\":\"aws_ec2_instances\",\"endpoint\":\"/\",\"rows\":\"/reservationSet/*/instancesSet\"," \
+	"\"aws\":{\"service\":\"ec2\",\"protocol\":\"ec2\",\"action\":\"DescribeInstances\",\"api_version\":\"2016-11-15\"," \
+	"\"xml_lists\":[\"reservationSet\",\"instancesSet\",\"tagSet\",\"productCodes\"]}," \
+	"\"columns\":[{\"name\":\"instance_id\",\"type\":\"string\",\"path\":\"/instanceId\"}," \
+	"{\"name\":\"reservation_id\",\"type\":\"string\",\"path\":\"^/reservationId\"}," \
+	"{\"name\":\"owner_id\",\"type\":\"string\",\"path\":\"^/ownerId\"}," \
+	"{\"name\":\"launch_time\",\"type\":\"timestamp\",\"path\":\"/launchTime\"}," \
+	"{\"name\":\"ami_launch_index\",\"type\":\"int\",\"path\":\"/amiLaunchIndex\"}," \
+	"{\"name\":\"ebs_optimized\",\"type\":\"bool\",\"path\":\"/ebsOptimized\"}," \
+	"{\"name\":\"private_ip_address\",\"type\":\"inet\",\"path\":\"/privateIpAddress\"}," \
+	"{\"name\":\"tags\",\"type\":\"json\",\"path\":\"/tagSet\",\"transform\":\"key_value_object\"}," \
+	"{\"name\":\"product_codes\",\"type\":\"json\",\"path\":\"/productCodes\"}]}"
+
+/*
+ * XML replies become rows: EC2's reservations flattened into one row per
+ * instance with the reservation's fields ("^/"), XML strings read as
+ * timestamp/int/bool/inet, tags as an object, empty lists as [], a bad
+ * value NULL.
+ */
+static void
+test_xml_rows(void)
+{
+	char	   *out = NULL;
+	CqError		err;
+	CqJobState	st = h3_render_page(EC2_TABLE, ec2_page, false, &out, &err);
+
+	CQ_CHECKF(st == CQ_JOB_DONE, "state %d: %s", (int) st, err.message);
+	CQ_CHECK_STR(out,
+				 "i-1|r-aaa|111122223333|2024-01-02 03:04:05+00|0|true|10.0.0.5|{\"Name\":\"web\",\"env\":\"prod\"}|[]\n"
+				 "i-2|r-aaa|111122223333|2024-01-03 00:00:00+00|1|false|10.0.0.6|{}|[]\n"
+				 "i-3|r-bbb|111122223333|<null>|<null>|<null>|<null>|<null>|[{\"productCode\":\"p\"}]\n");
+	free(out);
+
+	/* not XML: a clear error, not rows */
+	st = h3_render_page(EC2_TABLE, "{\"reservationSet\":[]}", false, &out, &err);
+	CQ_CHECK(st == CQ_JOB_FAILED);
+	CQ_CHECKF(strstr(err.message, "XML") != NULL, "%s", err.message);
+	free(out);
+
+	/* query protocol: rows under the result wrapper, IsTruncated read */
+	st = h3_render_page("{\"name\":\"u\",\"endpoint\":\"/\",\"rows\":\"/ListUsersResult/Users\","
+						"\"aws\":{\"service\":\"iam\",\"protocol\":\"query\",\"action\":\"ListUsers\",\"api_version\":\"2010-05-08\","
+						"\"global_region\":\"us-east-1\",\"xml_lists\":[\"Users\"]},"
+						"\"columns\":[{\"name\":\"user_name\",\"type\":\"string\",\"path\":\"/UserName\"},"
+						"{\"name\":\"create_date\",\"type\":\"timestamp\",\"path\":\"/CreateDate\"}]}",
+						"<ListUsersResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><ListUsersResult>"
+						"<IsTruncated>false</IsTruncated><Users><member><UserName>alice</UserName>"
+						"<CreateDate>2020-05-01T10:00:00Z</CreateDate></member><member><UserName>bob</UserName></member></Users>"
+						"</ListUsersResult><ResponseMetadata><RequestId>x</RequestId></ResponseMetadata></ListUsersResponse>",
+						false, &out, &err);
+	CQ_CHECKF(st == CQ_JOB_DONE, "%s", err.message);
+	CQ_CHECK_STR(out, "alice|2020-05-01 10:00:00+00\nbob|<null>\n");
+	free(out);
+}
+
 void
 suite_aws(void)
 {
 	test_base_url();
 	test_wire();
 	test_key_value_object();
+	test_xml_rows();
 }
