@@ -1044,6 +1044,24 @@ aws_error(CqpReq *req, CqError *err)
 	json_decref(doc);
 }
 
+/* An AWS error code that means "slow down" (retried). */
+static bool
+aws_throttle_code(const char *code)
+{
+	static const char *const codes[] = {
+		"RequestLimitExceeded", "Throttling", "ThrottlingException",
+		"ThrottledException", "TooManyRequestsException",
+		"ProvisionedThroughputExceededException", "RequestThrottled",
+		"RequestThrottledException", "SlowDown", "PriorRequestNotComplete",
+		"EC2ThrottledException", "BandwidthLimitExceeded", NULL
+	};
+
+	for (int i = 0; code && code[0] && codes[i]; i++)
+		if (strcmp(code, codes[i]) == 0)
+			return true;
+	return false;
+}
+
 /* Retry-After (delta-seconds or HTTP-date) in ms from now, or -1. */
 static long
 retry_after_ms(const char *v)
@@ -1388,6 +1406,18 @@ cqp_http_finish(CqpHttp *h, CqpReq *req, int curlcode, int64_t now_ms,
 	cqp_http_api_message(req->body.data, req->body.len, err->api_message,
 						 sizeof(err->api_message));
 	aws_error(req, err);
+	if (h->sigv4 && aws_throttle_code(err->api_code))
+	{
+		/*
+		 * AWS throttling: EC2's RequestLimitExceeded (503), the Query
+		 * protocol's Throttling and JSON's ThrottlingException (400),
+		 * TooManyRequestsException (429): retried with jittered backoff.
+		 */
+		err->kind = CQ_ERR_RATE_LIMIT;
+		snprintf(err->message, sizeof(err->message),
+				 "API rate limit exceeded (HTTP %ld %s)", status, err->api_code);
+		retryable = true;
+	}
 	fill_url(err, req);
 	if (req->auth_token)
 	{

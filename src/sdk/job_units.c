@@ -469,7 +469,21 @@ cqp_job_build_units(CqJob *job, CqError *err)
 						 kv->column, t->name);
 			goto done;
 		}
-		if (kv->op == CQ_OP_EQ || kv->op == 0)
+		if (kd->in == CQ_IN_REGION && t->aws && t->aws->global_region)
+		{
+			/* a global service: its one region, if the qual allows it */
+			bool		match = false;
+
+			for (int v = 0; v < kv->nvalues; v++)
+				if (strcmp(kv->values[v], t->aws->global_region) == 0)
+					match = true;
+			dims[nd].param = kd->param;
+			dims[nd].col = cqp_job_find_col(t, kd->column);
+			dims[nd].query = false;
+			dims[nd].n = match ? 1 : 0;
+			dims[nd].values = (const char **) &t->aws->global_region;
+		}
+		else if (kv->op == CQ_OP_EQ || kv->op == 0)
 		{
 			dims[nd].param = kd->param ? kd->param : kd->column;
 			dims[nd].col = cqp_job_find_col(t, kd->column);
@@ -501,12 +515,23 @@ cqp_job_build_units(CqJob *job, CqError *err)
 		const CqKeyDef *kd = &t->keys[i];
 		bool		given = false;
 
-		if (!kd->server_option)
-			continue;
 		for (int k = 0; k < p->nkeys; k++)
 			if (strcmp(p->keys[k].column, kd->column) == 0)
 				given = true;
 		if (given)
+			continue;
+		if (kd->in == CQ_IN_REGION && t->aws && t->aws->global_region)
+		{
+			/* a global service: one unit, the column holds its region */
+			dims[nd].param = kd->param;
+			dims[nd].col = cqp_job_find_col(t, kd->column);
+			dims[nd].query = false;
+			dims[nd].n = 1;
+			dims[nd].values = (const char **) &t->aws->global_region;
+			nd++;
+			continue;
+		}
+		if (!kd->server_option)
 			continue;
 		for (int s = 0; s < p->nserver_opts; s++)
 		{
