@@ -5,6 +5,8 @@
  * whole scans against the mock's LocalStack-style /aws-api route, which
  * verifies the SigV4 signature of every request (needs MOCK_URL).
  */
+#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -236,6 +238,385 @@ test_xml_rows(void)
 	free(out);
 }
 
+/* ------------------------------------------------------------------------
+ * Whole scans against the mock's /aws-api (LocalStack style)
+ * ------------------------------------------------------------------------ */
+
+#define EXAMPLE_KEY "AKIDEXAMPLE"
+#define EXAMPLE_SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+
+static CqSourceDef *
+engine_spec(void)
+{
+	char		path[4096];
+	const char *f = __FILE__;
+	const char *sl = strstr(f, "test/sdk/test_aws.c");
+	CqError		err;
+	CqSourceDef *d;
+
+	snprintf(path, sizeof(path), "%.*ssql/aws_engine_spec.json", (int) (sl ? sl - f : 0), f);
+	d = cq_spec_load_file(path, &err);
+	CQ_CHECKF(d != NULL, "%s", err.message);
+	return d;
+}
+
+typedef struct AwsScan
+{
+	long		rows;
+	char	   *text;			/* "a|b\n" per row, in order */
+	size_t		len,
+				cap;
+	CqError		err;
+	int			nfailed;
+	CqError		failed[8];
+	CqJobStats	st;
+} AwsScan;
+
+/*
+ * Scan `table` of the engine spec with server option regions (NULL: none)
+ * and an optional region qual (comma list), columns `cols` (names,
+ * comma-separated).  Returns the final state.
+ */
+static CqJobState
+aws_scan(CqSourceDef *src, const char *table, const char *regions,
+		 const char *qual, const char *cols, const char *secret, bool skip,
+		 AwsScan *out)
+{
+	const CqTableDef *t = cq_source_find_table(src, table);
+	CqJobParams p;
+	int			oc[32];
+	int			n = 0;
+	char		base[512];
+	char		cbuf[512];
+	const char *names[1] = {"regions"};
+	const char *vals[1] = {regions};
+	const char *qv[16];
+	int			nq = 0;
+	char		qbuf[256];
+	CqKeyValues kv;
+	CqJob	   *job;
+	CqJobState	st;
+	char	   *save = NULL;
+
+	memset(out, 0, sizeof(*out));
+	CQ_CHECKF(t != NULL, "no table %s", table);
+	if (!t)
+		return CQ_JOB_FAILED;
+	snprintf(cbuf, sizeof(cbuf), "%s", cols);
+	for (char *c = strtok_r(cbuf, ",", &save); c && n < 32; c = strtok_r(NULL, ",", &save))
+		oc[n++] = cq_table_find_column(t, c);
+	snprintf(base, sizeof(base), "%s/aws-api", cqt_mock_url());
+	memset(&p, 0, sizeof(p));
+	p.source = src;
+	p.table = t;
+	p.base_url = base;
+	p.cred.user = EXAMPLE_KEY;
+	p.cred.secret = secret ? secret : EXAMPLE_SECRET;
+	p.nout = n;
+	p.out_cols = oc;
+	p.limit = -1;
+	if (regions)
+	{
+		p.nserver_opts = 1;
+		p.server_opt_names = names;
+		p.server_opt_values = vals;
+	}
+	if (qual)
+	{
+		snprintf(qbuf, sizeof(qbuf), "%s", qual);
+		save = NULL;
+		for (char *c = strtok_r(qbuf, ",", &save); c && nq < 16; c = strtok_r(NULL, ",", &save))
+			qv[nq++] = c;
+		kv.column = "region";
+		kv.op = CQ_OP_EQ;
+		kv.nvalues = nq;
+		kv.values = qv;
+		p.nkeys = 1;
+		p.keys = &kv;
+	}
+	cq_job_settings_default(&p.settings);
+	p.settings.retry_base_ms = 10;
+	p.settings.retry_max_ms = 200;
+	p.settings.max_retries = 3;
+	p.settings.concurrency = 1;		/* rows in a stable order */
+	p.settings.workers = 1;
+	p.settings.skip_failed_units = skip;
+	job = cq_job_start(&p, &out->err);
+	if (!job)
+		return CQ_JOB_FAILED;
+	for (;;)
+	{
+		CqBatch    *b;
+		struct pollfd pfd;
+
+		st = cq_job_next(job, &b);
+		if (st == CQ_JOB_BATCH)
+		{
+			for (int r = 0; r < b->nrows; r++)
+			{
+				for (int c = 0; c < b->ncols; c++)
+				{
+					char		v[1024];
+					CqValue    *cv = &b->values[r * b->ncols + c];
+
+					if (cv->isnull)
+						snprintf(v, sizeof(v), "<null>");
+					else
+						cq_value_format(cv, v, sizeof(v));
+					while (out->len + strlen(v) + 3 > out->cap)
+					{
+						out->cap = out->cap ? out->cap * 2 : 4096;
+						out->text = realloc(out->text, out->cap);
+					}
+					out->len += (size_t) sprintf(out->text + out->len, "%s%c", v, c + 1 < b->ncols ? '|' : '\n');
+				}
+				out->rows++;
+			}
+			cq_batch_free(b);
+			continue;
+		}
+		if (st != CQ_JOB_PENDING)
+			break;
+		pfd.fd = cq_job_fd(job);
+		pfd.events = POLLIN;
+		poll(&pfd, 1, 1000);
+	}
+	if (st == CQ_JOB_FAILED)
+		out->err = *cq_job_error(job);
+	{
+		const CqError *fe = NULL;
+
+		out->nfailed = cq_job_failed_units(job, &fe);
+		for (int i = 0; i < out->nfailed && i < 8; i++)
+			out->failed[i] = fe[i];
+	}
+	cq_job_get_stats(job, &out->st);
+	cq_job_free(job);
+	if (!out->text)
+		out->text = strdup("");
+	return st;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/*
+ * Requests the mock served under /aws-api: "region service operation
+ * status signed" lines, sorted (regions are scanned concurrently).
+ */
+static char *
+aws_log(void)
+{
+	char	   *body = cqt_mock_get("/_mock/requests?route=/aws-api");
+	json_t	   *doc = json_loads(body, 0, NULL);
+	json_t	   *reqs = json_object_get(doc, "requests");
+	size_t		i;
+	json_t	   *r;
+	size_t		cap = 4096,
+				len = 0;
+	char	   *out = calloc(1, cap);
+
+	json_array_foreach(reqs, i, r)
+	{
+		json_t	   *sv = json_object_get(r, "sigv4");
+		char		line[256];
+		int			n = snprintf(line, sizeof(line), "%s %s %s %d %s\n",
+								 json_string_value(json_object_get(sv, "region")),
+								 json_string_value(json_object_get(sv, "service")),
+								 json_string_value(json_object_get(sv, "operation")),
+								 (int) json_integer_value(json_object_get(r, "status")),
+								 json_is_true(json_object_get(sv, "ok")) ? "signed" : "UNSIGNED");
+
+		while (len + (size_t) n + 1 > cap)
+			out = realloc(out, cap *= 2);
+		memcpy(out + len, line, (size_t) n + 1);
+		len += (size_t) n;
+	}
+	json_decref(doc);
+	free(body);
+	{
+		char	   *lines[256];
+		int			n = 0;
+		char	   *sorted = calloc(1, len + 1);
+		char	   *save = NULL;
+
+		for (char *l = strtok_r(out, "\n", &save); l && n < 256; l = strtok_r(NULL, "\n", &save))
+			lines[n++] = l;
+		qsort(lines, (size_t) n, sizeof(char *), cmp_str);
+		for (int i = 0; i < n; i++)
+		{
+			strcat(sorted, lines[i]);
+			strcat(sorted, "\n");
+		}
+		free(out);
+		out = sorted;
+	}
+	return out;
+}
+
+static int
+count_lines(const char *s, const char *needle)
+{
+	int			n = 0;
+
+	for (const char *p = s; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+static void
+test_scans(void)
+{
+	CqSourceDef *src;
+	AwsScan		s;
+	CqJobState	st;
+	char	   *log;
+
+	if (!h3_mock_up())
+	{
+		cqt_skip("aws scans", "no mock (MOCK_URL)");
+		return;
+	}
+	src = engine_spec();
+	if (!src)
+		return;
+
+	/* ec2: 2 regions x 5 instances, 2 pages each, reservation fields kept */
+	h3_mock("/_mock/reset");
+	st = aws_scan(src, "ec2_instances", "us-east-1, eu-west-1", NULL,
+				  "region,instance_id,reservation_id,owner_id,state,ami_launch_index,ebs_optimized,private_ip_address,tags",
+				  NULL, false, &s);
+	CQ_CHECKF(st == CQ_JOB_DONE, "%s: %s %s", s.err.message, s.err.api_code, s.err.api_message);
+	CQ_CHECK(s.rows == 10);
+	CQ_CHECKF(strstr(s.text, "us-east-1|i-ue10000|r-ue10000|111122223333|running|0|false|10.0.0.1|{\"Name\":\"web-0\",\"env\":\"dev\"}\n") != NULL, "%s", s.text);
+	CQ_CHECKF(strstr(s.text, "eu-west-1|i-ew10003|r-ew10003|111122223333|running|1|true|10.0.0.4|{\"Name\":\"web-3\",\"env\":\"prod\"}\n") != NULL, "%s", s.text);
+	CQ_CHECK(strstr(s.text, "|i-ue10002|r-ue10002|111122223333|running|0|false|10.0.0.3|<null>\n") != NULL);
+	free(s.text);
+	log = aws_log();
+	CQ_CHECK_STR(log,
+				 "eu-west-1 ec2 DescribeInstances 200 signed\neu-west-1 ec2 DescribeInstances 200 signed\n"
+				 "us-east-1 ec2 DescribeInstances 200 signed\nus-east-1 ec2 DescribeInstances 200 signed\n");
+	free(log);
+
+	/* region = ANY prunes the regions option; every request signed */
+	h3_mock("/_mock/reset");
+	st = aws_scan(src, "ec2_volumes", "us-east-1,eu-west-1,ap-southeast-2", "ap-southeast-2",
+				  "region,volume_id,size,encrypted", NULL, false, &s);
+	CQ_CHECKF(st == CQ_JOB_DONE, "%s: %s %s", s.err.message, s.err.api_code, s.err.api_message);
+	CQ_CHECK(s.rows == 5);
+	CQ_CHECK(strstr(s.text, "ap-southeast-2|vol-as20001|16|true\n") != NULL);
+	free(s.text);
+	log = aws_log();
+	CQ_CHECK(count_lines(log, "ap-southeast-2 ec2 DescribeVolumes 200 signed") == 2 && count_lines(log, "\n") == 2);
+	free(log);
+
+	/* query (global): one region whatever the option says, IsTruncated */
+	h3_mock("/_mock/reset");
+	st = aws_scan(src, "iam_users", "eu-west-1,us-west-2", NULL, "region,user_name,create_date", NULL, false, &s);
+	CQ_CHECKF(st == CQ_JOB_DONE, "%s: %s %s", s.err.message, s.err.api_code, s.err.api_message);
+	CQ_CHECK_STR(s.text, "us-east-1|user0|2022-01-15 12:00:00+00\nus-east-1|user1|2022-02-15 12:00:00+00\n"
+				 "us-east-1|user2|2022-03-15 12:00:00+00\nus-east-1|user3|2022-04-15 12:00:00+00\n"
+				 "us-east-1|user4|2022-05-15 12:00:00+00\n");
+	free(s.text);
+	log = aws_log();
+	CQ_CHECK_STR(log, "us-east-1 iam ListUsers 200 signed\nus-east-1 iam ListUsers 200 signed\n");
+	free(log);
+	/* a global table asked for another region: no rows, no request */
+	h3_mock("/_mock/reset");
+	st = aws_scan(src, "iam_users", NULL, "eu-west-1", "region,user_name", NULL, false, &s);
+	CQ_CHECK(st == CQ_JOB_DONE && s.rows == 0);
+	free(s.text);
+	log = aws_log();
+	CQ_CHECK_STR(log, "");
+	free(log);
+
+	/* json: Limit as a number (the mock refuses a string), token in the body */
+	h3_mock("/_mock/reset");
+	st = aws_scan(src, "dynamodb_tables", "us-west-2", NULL, "region,name", NULL, false, &s);
+	CQ_CHECKF(st == CQ_JOB_DONE, "%s: %s %s", s.err.message, s.err.api_code, s.err.api_message);
+	CQ_CHECK_STR(s.text, "us-west-2|table-us-west-2-0\nus-west-2|table-us-west-2-1\nus-west-2|table-us-west-2-2\n"
+				 "us-west-2|table-us-west-2-3\nus-west-2|table-us-west-2-4\n");
+	free(s.text);
+	log = aws_log();
+	CQ_CHECK_STR(log, "us-west-2 dynamodb ListTables 200 signed\nus-west-2 dynamodb ListTables 200 signed\n");
+	free(log);
+
+	/* rest-json */
+	h3_mock("/_mock/reset");
+	st = aws_scan(src, "lambda_functions", "eu-central-1", NULL, "region,function_name,memory_size,last_modified", NULL, false, &s);
+	CQ_CHECKF(st == CQ_JOB_DONE, "%s: %s %s", s.err.message, s.err.api_code, s.err.api_message);
+	CQ_CHECK(s.rows == 5);
+	CQ_CHECKF(strstr(s.text, "eu-central-1|fn-1|256|2024-02-02 10:00:00+00\n") != NULL, "%s", s.text);
+	free(s.text);
+
+	/* rest-xml (S3, global, S3 signing rules) */
+	h3_mock("/_mock/reset");
+	st = aws_scan(src, "s3_buckets", "eu-west-1", NULL, "region,name,creation_date", NULL, false, &s);
+	CQ_CHECKF(st == CQ_JOB_DONE, "%s: %s %s", s.err.message, s.err.api_code, s.err.api_message);
+	CQ_CHECK(s.rows == 5);
+	CQ_CHECK(strstr(s.text, "us-east-1|bucket-4|2021-05-01 00:00:00+00\n") != NULL);
+	free(s.text);
+	log = aws_log();
+	CQ_CHECK_STR(log, "us-east-1 s3 GET / 200 signed\nus-east-1 s3 GET / 200 signed\n");
+	free(log);
+
+	/* throttling: EC2's 503 RequestLimitExceeded twice, then rows */
+	h3_mock("/_mock/reset");
+	h3_mock("/_mock/aws_fail?region=us-east-1&code=RequestLimitExceeded&status=503&count=2");
+	st = aws_scan(src, "ec2_vpcs", "us-east-1", NULL, "vpc_id,cidr_block,is_default,tags", NULL, false, &s);
+	CQ_CHECKF(st == CQ_JOB_DONE, "%s: %s %s", s.err.message, s.err.api_code, s.err.api_message);
+	CQ_CHECK(s.rows == 5 && s.st.retries == 2);
+	CQ_CHECKF(strstr(s.text, "vpc-ue10000|10.0.0.0/16|true|{\"Name\":\"vpc-0\"}\n") != NULL, "%s", s.text);
+	free(s.text);
+	/* Throttling (query, HTTP 400) and ThrottlingException (json, 400) too */
+	h3_mock("/_mock/reset");
+	h3_mock("/_mock/aws_fail?service=iam&code=Throttling&status=400&count=1");
+	st = aws_scan(src, "iam_users", NULL, NULL, "user_name", NULL, false, &s);
+	CQ_CHECK(st == CQ_JOB_DONE && s.rows == 5 && s.st.retries == 1);
+	free(s.text);
+	h3_mock("/_mock/reset");
+	h3_mock("/_mock/aws_fail?service=dynamodb&code=ThrottlingException&status=400&count=1");
+	st = aws_scan(src, "dynamodb_tables", "us-east-1", NULL, "name", NULL, false, &s);
+	CQ_CHECK(st == CQ_JOB_DONE && s.rows == 5 && s.st.retries == 1);
+	free(s.text);
+	/* a 400 that is not throttling is not retried */
+	h3_mock("/_mock/reset");
+	h3_mock("/_mock/aws_fail?service=dynamodb&code=ValidationException&status=400&count=1");
+	st = aws_scan(src, "dynamodb_tables", "us-east-1", NULL, "name", NULL, false, &s);
+	CQ_CHECK(st == CQ_JOB_FAILED && s.st.retries == 0);
+	CQ_CHECK_STR(s.err.api_code, "ValidationException");
+	free(s.text);
+
+	/* AccessDenied in one region: skipped with skip_failed, naming it */
+	h3_mock("/_mock/reset");
+	h3_mock("/_mock/aws_fail?region=eu-west-1&code=UnauthorizedOperation&status=403");
+	st = aws_scan(src, "ec2_instances", "us-east-1,eu-west-1", NULL, "region,instance_id", NULL, true, &s);
+	CQ_CHECKF(st == CQ_JOB_DONE, "%s: %s %s", s.err.message, s.err.api_code, s.err.api_message);
+	CQ_CHECK(s.rows == 5 && s.nfailed == 1);
+	CQ_CHECK_STR(s.failed[0].unit, "region=eu-west-1");
+	CQ_CHECK_STR(s.failed[0].api_code, "UnauthorizedOperation");
+	free(s.text);
+	/* without skip_failed it fails the scan */
+	st = aws_scan(src, "ec2_instances", "us-east-1,eu-west-1", NULL, "region,instance_id", NULL, false, &s);
+	CQ_CHECK(st == CQ_JOB_FAILED);
+	CQ_CHECK_STR(s.err.api_code, "UnauthorizedOperation");
+	free(s.text);
+
+	/* a wrong secret: SignatureDoesNotMatch, not retried */
+	h3_mock("/_mock/reset");
+	st = aws_scan(src, "ec2_instances", "us-east-1", NULL, "instance_id", "wrong/secret", false, &s);
+	CQ_CHECK(st == CQ_JOB_FAILED && s.err.http_status == 403 && s.st.retries == 0);
+	CQ_CHECK_STR(s.err.api_code, "SignatureDoesNotMatch");
+	CQ_CHECK(strstr(s.err.message, "wrong/secret") == NULL && strstr(s.err.api_message, "wrong/secret") == NULL);
+	free(s.text);
+
+	cq_source_def_free(src);
+	h3_mock("/_mock/reset");
+}
+
 void
 suite_aws(void)
 {
@@ -243,4 +624,5 @@ suite_aws(void)
 	test_wire();
 	test_key_value_object();
 	test_xml_rows();
+	test_scans();
 }
