@@ -93,6 +93,20 @@ aws_auth_code(const char *code)
 }
 
 /*
+ * cqfdw_aws_credential_error
+ *		True if `e` is an AWS reply saying the credentials are not valid
+ *		(aws_auth_code), the 28000 case of cqfdw_report_job_error.
+ */
+bool
+cqfdw_aws_credential_error(const CqError *e)
+{
+	char		code[sizeof(e->api_code)];
+
+	strlcpy(code, e->api_code, sizeof(code));
+	return code[0] != '\0' && aws_auth_code(code);
+}
+
+/*
  * cqfdw_report_job_error
  *		Raise the ERROR for an SDK failure.  Never returns.
  *
@@ -211,6 +225,7 @@ cqfdw_report_job_error(const CqError *e, const CqFdwTable *t)
 	char	   *detail;
 	char	   *code;
 	char	   *reqid;
+	const char *method;
 	const char *tname = (t && t->table_name) ? t->table_name : NULL;
 
 	/* a cancel or timeout that stopped the job is reported as itself */
@@ -227,14 +242,19 @@ cqfdw_report_job_error(const CqError *e, const CqFdwTable *t)
 	reqid = clean(e->request_id, sizeof(e->request_id));
 	/* detail: the API's own words when it gave any, else the SDK's */
 	detail = api[0] ? api : message;
+	/* AWS tables POST (ec2, query, json) or use their model's method */
+	method = (t && t->table && t->table->aws && t->table->aws->method) ?
+		t->table->aws->method : "GET";
+	if (strcmp(unit, "DescribeRegions") == 0)
+		method = "POST";		/* the regions of a regional AWS table */
 
 	/*
 	 * errcontext() expands to a comma expression: every branch of a ?: that
 	 * uses it must be parenthesized, or its message is always added.
 	 */
 #define CQ_CONTEXT \
-	(url[0] ? (unit[0] ? (errcontext("request GET %s for %s", url, unit)) : \
-			   (errcontext("request GET %s", url))) : \
+	(url[0] ? (unit[0] ? (errcontext("request %s %s for %s", method, url, unit)) : \
+			   (errcontext("request %s %s", method, url))) : \
 	 (unit[0] ? (errcontext("fan-out unit %s", unit)) : 0)), \
 	(tname ? (errcontext("scan of table %s", tname)) : 0)
 

@@ -805,6 +805,24 @@ cqIterateForeignScan(ForeignScanState *node)
 					st->batch = NULL;
 					st->done = true;
 					cq_job_get_stats(st->job, &s);
+					if (s.units > 0 && s.units_failed == s.units)
+					{
+						/*
+						 * skip_failed skips a region that refuses the
+						 * credentials (an opt-in region not enabled), but
+						 * when every unit refused them, they are wrong:
+						 * that is the credential ERROR, not warnings.
+						 */
+						const CqError *errs = NULL;
+						int			nerr = cq_job_failed_units(st->job, &errs);
+
+						if (nerr > 0 && errs && cqfdw_aws_credential_error(&errs[0]))
+						{
+							CqError		err = errs[0];
+
+							cqfdw_report_job_error(&err, st->table);
+						}
+					}
 					/* every row read, no unit skipped: cacheable */
 					if (st->cache_wr && s.units_failed == 0)
 						cqfdw_cache_commit(st->cache_wr);

@@ -31,6 +31,7 @@
 
 #include "cq_sdk_int.h"
 #include "job_int.h"
+#include "xml.h"
 
 /* ------------------------------------------------------------------------
  * Parse workers
@@ -142,6 +143,83 @@ done:
 }
 
 /*
+ * AWS regions page (EC2 DescribeRegions, /regionInfo/ * /regionName): one
+ * child unit per region, with the unit's other assignments.  Returns the
+ * number of children started, -1 on error.
+ */
+static int
+spawn_regions(CqJob *job, CqpUnit *u, json_t *doc, CqError *err)
+{
+	const CqTableDef *t = job->table;
+	const CqKeyDef *rk = NULL;
+	json_t	   *list = json_object_get(doc, "regionInfo");
+	int			na = u->na + 1;
+	const char **an = calloc((size_t) na + 1, sizeof(char *));
+	const char **av = calloc((size_t) na + 1, sizeof(char *));
+	int		   *acol = calloc((size_t) na + 1, sizeof(int));
+	bool	   *aq = calloc((size_t) na + 1, sizeof(bool));
+	int			started = 0;
+	size_t		i;
+	json_t	   *e;
+
+	for (int k = 0; k < t->nkeys; k++)
+		if (t->keys[k].in == CQ_IN_REGION)
+			rk = &t->keys[k];
+	if (!an || !av || !acol || !aq || !rk)
+	{
+		cq_error_set(err, CQ_ERR_NOMEM, "out of memory");
+		started = -1;
+		goto done;
+	}
+	if (!json_is_array(list))
+	{
+		cq_error_set(err, CQ_ERR_JSON, "EC2 DescribeRegions replied without regionInfo");
+		started = -1;
+		goto done;
+	}
+	for (int a = 0; a < u->na; a++)
+	{
+		an[a] = u->an[a];
+		av[a] = u->av[a];
+		acol[a] = u->acol[a];
+		aq[a] = u->aquery[a];
+	}
+	an[u->na] = rk->param;
+	acol[u->na] = cqp_job_find_col(t, rk->column);
+	aq[u->na] = false;
+	json_array_foreach(list, i, e)
+	{
+		json_t	   *rn = json_object_get(e, "regionName");
+		CqpUnit    *child;
+		CqpReq	   *first;
+		CqError		cerr;
+
+		if (atomic_load(&job->stop))
+			break;
+		if (!json_is_string(rn) || json_string_length(rn) == 0 || json_string_length(rn) > 63)
+			continue;
+		av[u->na] = json_string_value(rn);
+		memset(&cerr, 0, sizeof(cerr));
+		child = cqp_job_make_unit(job, u, na, an, av, acol, aq, &first, &cerr);
+		pthread_mutex_lock(&job->mu);
+		if (child)
+		{
+			cqp_job_add_unit_locked(job, child, first);
+			started++;
+		}
+		else
+			cqp_job_unit_fail_locked(job, NULL, &cerr);
+		pthread_mutex_unlock(&job->mu);
+	}
+done:
+	free(an);
+	free(av);
+	free(acol);
+	free(aq);
+	return started;
+}
+
+/*
  * Process one completed page on a worker: parse, rows or children, next
  * page.  Consumes req.
  */
@@ -167,7 +245,35 @@ process_page(CqJob *job, CqpReq *req)
 	memset(&nx, 0, sizeof(nx));
 	if (u->failed || atomic_load(&job->stop))
 		goto release;
-	if (bodylen > 0)
+	if (bodylen > 0 && job->table->aws &&
+		(u->is_regions ||
+		 job->table->aws->protocol == CQ_AWS_EC2 || job->table->aws->protocol == CQ_AWS_QUERY ||
+		 job->table->aws->protocol == CQ_AWS_REST_XML))
+	{
+		/* an XML reply: to JSON (root element dropped), then as JSON */
+		const CqAwsDef *a = job->table->aws;
+		const char **names = calloc((size_t) a->nxml_lists + 2, sizeof(char *));
+		CqpXmlOptions xo;
+
+		if (!names)
+		{
+			cq_error_set(&err, CQ_ERR_NOMEM, "out of memory");
+			goto fail;
+		}
+		if (u->is_regions)
+			names[0] = "regionInfo";
+		else
+			for (int i = 0; i < a->nxml_lists; i++)
+				names[i] = a->xml_lists[i];
+		memset(&xo, 0, sizeof(xo));
+		xo.list_names = names;
+		xo.max_bytes = s->max_response_bytes;
+		doc = cqp_xml_to_json(req->body.data, bodylen, &xo, &err);
+		free(names);
+		if (!doc)
+			goto fail;
+	}
+	else if (bodylen > 0)
 	{
 		int			frc = cqp_job_fast_page(job, u, req->body.data, bodylen, &doc,
 									&fast_nrows, &batch_bytes, &err);
@@ -176,7 +282,7 @@ process_page(CqJob *job, CqpReq *req)
 			goto fail;
 		fast = (frc > 0);
 	}
-	if (bodylen > 0 && !fast)
+	if (bodylen > 0 && !fast && !doc)
 	{
 		json_error_t jerr;
 		size_t		nbig = 0,
@@ -230,7 +336,9 @@ process_page(CqJob *job, CqpReq *req)
 	req->body.cap = 0;
 
 	rv.max = nrv.max = s->max_array_elems;
-	if (doc && !fast)
+	if (doc && !fast && job->outer_prefix && u->rows == job->table->crows && !u->is_parent)
+		rows_found = cqp_job_collect_outer_rows(job->outer_prefix, job->outer_suffix, doc, &rv) > 0;
+	else if (doc && !fast)
 	{
 		if (u->rows)
 			rows_found = cq_path_each(u->rows, doc, cqp_job_collect_rows, &rv) > 0;
@@ -261,13 +369,19 @@ process_page(CqJob *job, CqpReq *req)
 	}
 	if (fast)
 		;						/* rows already emitted */
+	else if (u->is_regions)
+	{
+		nchildren = spawn_regions(job, u, doc, &err);
+		if (nchildren < 0)
+			goto fail;
+	}
 	else if (u->is_parent)
 	{
 		nchildren = spawn_children(job, u, rv.v, rv.n, &err);
 		if (nchildren < 0)
 			goto fail;
 	}
-	else if (!cqp_job_emit_rows(job, u, rv.v, nrv.n == rv.n ? nrv.v : NULL, rv.n,
+	else if (!cqp_job_emit_rows(job, u, rv.v, nrv.n == rv.n ? nrv.v : NULL, rv.outer, rv.n,
 						&batch_bytes, &err))
 		goto fail;
 
@@ -278,6 +392,8 @@ process_page(CqJob *job, CqpReq *req)
 	doc = NULL;
 	free(rv.v);
 	rv.v = NULL;
+	free(rv.outer);
+	rv.outer = NULL;
 	json_decref(ndoc);
 	ndoc = NULL;
 	free(nrv.v);
@@ -355,6 +471,7 @@ process_page(CqJob *job, CqpReq *req)
 fail:
 	json_decref(doc);
 	free(rv.v);
+	free(rv.outer);
 	json_decref(ndoc);
 	free(nrv.v);
 	cq_redact_url(req->url, err.url, sizeof(err.url));
