@@ -59,7 +59,7 @@ SERVICES = ["ec2", "iam", "s3", "rds", "lambda", "ecs", "eks", "dynamodb"]
 OUT = os.path.join(TOP, "sources", "aws", "aws.json")
 OVERRIDES = os.path.join(TOP, "sources", "aws", "overrides.json")
 MAX_PAGE = 100000
-FLATTEN_MAX = 8             # structures with at most this many members are flattened
+FLATTEN_MAX = 10            # structures with at most this many members are flattened
 
 
 class GenError(Exception):
@@ -193,6 +193,18 @@ def plural(word):
     return word + "s"
 
 
+def singular(word):
+    if word.endswith("statuses"):
+        return word[:-2]
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if re.search(r"(sh|ch|x|ss)es$", word):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
 def table_name(svc, op, rk, multi):
     base = gen.snake(VERBS.sub("", op))
     if multi:
@@ -283,10 +295,12 @@ def row_columns(model, rules, shape_name, what, prefix="", outer=False):
     cols = []
     if sh["type"] != "structure":
         # a list of strings (ARNs, names): the row is the value itself
-        cols.append({"name": gen.snake(what) if what else "value",
+        vname = gen.snake(what) if what else "value"
+        vname = "_".join(vname.split("_")[:-1] + [singular(vname.split("_")[-1])])
+        cols.append({"name": vname,
                      "type": rules.apply(what or "value", SCALARS.get(sh["type"], "json")),
                      "path": "", "description": "The %s (each value the API lists)." %
-                     gen.human(gen.snake(what or "value"))})
+                     gen.human(vname)})
         return cols
     mk = "^" if outer else ""
     for mname, m in sorted(sh.get("members", {}).items()):
@@ -305,7 +319,10 @@ def row_columns(model, rules, shape_name, what, prefix="", outer=False):
                 if swire is None:
                     continue
                 sdesc = member_doc(model, sm) or "%s: %s." % (first.rstrip("."), gen.human(gen.snake(sname)))
-                cols.append(column(model, rules, name + "_" + gen.snake(sname), sname, sm,
+                sn = gen.snake(sname)
+                # PermissionsBoundary.PermissionsBoundaryArn: permissions_boundary_arn
+                full = sn if sn.startswith(name + "_") else name + "_" + sn
+                cols.append(column(model, rules, full, sname, sm,
                                    path + "/" + gen.pointer_escape(swire), sdesc))
             continue
         cols.append(column(model, rules, name, mname, m, path, desc))
@@ -515,6 +532,7 @@ class Gen:
             extra["describe"] = d
             cols = row_columns(dmodel, self.rules, ditem, gen.human(gen.snake(ditem)))
             what = gen.human(gen.snake(ditem))
+            item = ditem
         if cols is None:
             cols = row_columns(model, self.rules, item, what or rk)
         nested = tov.get("nested_rows")
@@ -528,14 +546,18 @@ class Gen:
             inner_cols = row_columns(model, self.rules, inner, gen.human(gen.snake(inner)))
             names = {c["name"] for c in inner_cols}
             outer = []
+            ostem = gen.snake(item)
             for c in row_columns(model, self.rules, item, what, outer=True):
                 if c["path"] == "^/" + model.out_name(nested, nm):
                     continue
-                if c["name"] in names:
-                    c["name"] = gen.snake(item) + "_" + c["name"]
+                # reservation_id, owner_id stay; others say whose they are
+                # (the reservation's groups beside the instance's)
+                if c["name"] in names or not (c["name"].startswith(ostem) or c["name"].endswith("_id")):
+                    c["name"] = ostem + "_" + c["name"]
                 outer.append(c)
             cols = inner_cols + outer
             what = gen.human(gen.snake(inner))
+            item = inner
         a = aws_object(model, opname, self.ov, extra)
         t = {
             "name": name,
@@ -649,13 +671,27 @@ class Gen:
         t["columns"] = cols
         names = set(seen)
         scope = [k["column"] for k in t["keys"] if k.get("from_parent")]
-        stem = gen.snake(item) if model.shape(item)["type"] == "structure" else None
+        stems = []
+        if model.shape(item)["type"] == "structure":
+            stems.append(gen.snake(item))
+        words = t["name"].split("_")[2:]
+        words[-1] = singular(words[-1])
+        stems.append("_".join(words))
         pk = None
         if "primary_key" in self.ov.get("tables", {}).get(t["name"], {}):
             pk = self.ov["tables"][t["name"]]["primary_key"]
-        elif stem:
-            for cand, scoped in (([stem + "_arn"], False), (["arn"], False), ([stem + "_id"], True),
-                                 ([stem + "_identifier"], True), ([stem + "_name"], True)):
+        else:
+            cands = []
+            for stem in stems:
+                cands += [([stem + "_arn"], False)]
+            cands += [(["arn"], False)]
+            for stem in stems:
+                cands += [([stem + "_id"], True), ([stem + "_identifier"], True)]
+            cands += [(["id"], True)]
+            for stem in stems:
+                cands += [([stem + "_name"], True)]
+            cands += [(["name"], True)]
+            for cand, scoped in cands:
                 if all(x in names for x in cand):
                     pk = (["account_id", "region"] + scope if scoped else []) + cand
                     break
