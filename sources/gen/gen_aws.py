@@ -166,9 +166,19 @@ class Model:
         return acc
 
 
+NOTES = re.compile(r"<(note|important)>.*?</\1>", re.S)
+
+
+def doc_text(d):
+    """The model's HTML documentation as one or two plain sentences; the
+    <note>/<important> asides ("This operation is not supported for
+    directory buckets.") go unless they are all there is."""
+    return gen.clean_desc(NOTES.sub(" ", d or "")) or gen.clean_desc(d or "")
+
+
 def member_doc(model, m):
     d = m.get("documentation") or model.shape(m["shape"]).get("documentation") or ""
-    return gen.clean_desc(d)
+    return doc_text(d)
 
 
 # ---------------------------------------------------------------------------
@@ -561,7 +571,7 @@ class Gen:
         a = aws_object(model, opname, self.ov, extra)
         t = {
             "name": name,
-            "description": tov.get("description") or gen.clean_desc(op.get("documentation")) or
+            "description": tov.get("description") or doc_text(op.get("documentation")) or
             "The %s of AWS %s %s." % (what, svc, opname),
             "endpoint": endpoint(model, opname),
             "rows": rows,
