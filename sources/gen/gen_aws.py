@@ -141,14 +141,21 @@ class Model:
             return "/" + w if w else ""
         return ""
 
-    def xml_lists(self, shape_name, acc=None, seen=None):
+    def xml_lists(self, shape_name):
         """Element names of the lists reachable from a reply shape (the
         container element of each non-flattened list; the repeated element
-        of a flattened one is left to the converter's repeated-name rule)."""
-        acc = set() if acc is None else acc
-        seen = set() if seen is None else seen
+        of a flattened one is left to the converter's repeated-name rule).
+        A name that is also a structure or a value elsewhere in the reply
+        (EC2 "overrides", "serviceType") is left out: the converter's
+        list_names are by name, and its <item>/<member> rule still makes
+        the non-empty lists arrays."""
+        lists, other = set(), set()
+        self._xml_walk(shape_name, lists, other, set())
+        return lists - other
+
+    def _xml_walk(self, shape_name, lists, other, seen):
         if shape_name in seen:
-            return acc
+            return
         seen.add(shape_name)
         sh = self.shape(shape_name)
         if sh["type"] == "structure":
@@ -157,13 +164,14 @@ class Model:
                     continue
                 t = self.shape(m["shape"])
                 if t["type"] == "list" and not t.get("flattened"):
-                    acc.add(self.out_name(mname, m))
-                self.xml_lists(m["shape"], acc, seen)
+                    lists.add(self.out_name(mname, m))
+                else:
+                    other.add(self.out_name(mname, m))
+                self._xml_walk(m["shape"], lists, other, seen)
         elif sh["type"] == "list":
-            self.xml_lists(sh["member"]["shape"], acc, seen)
+            self._xml_walk(sh["member"]["shape"], lists, other, seen)
         elif sh["type"] == "map":
-            self.xml_lists(sh["value"]["shape"], acc, seen)
-        return acc
+            self._xml_walk(sh["value"]["shape"], lists, other, seen)
 
 
 NOTES = re.compile(r"<(note|important)>.*?</\1>", re.S)
