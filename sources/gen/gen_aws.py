@@ -268,12 +268,15 @@ class TypeRules:
         self.by_member = ov.get("types", {})
         self.pats = [(re.compile(p), t) for p, t in ov.get("type_patterns", [])]
 
-    def apply(self, mname, ty):
+    def apply(self, mname, ty, svc=None, shape=None):
+        """types: "<service>:<Member>", "<service>:shape:<Shape>" or
+        "<Member>" -> type; else type_patterns on string members."""
         base = ty[:-2] if ty.endswith("[]") else ty
         arr = ty.endswith("[]")
-        if mname in self.by_member:
-            t = self.by_member[mname]
-            return t + "[]" if arr and not t.endswith("[]") else t
+        for k in ("%s:shape:%s" % (svc, shape), "%s:%s" % (svc, mname), mname):
+            if k in self.by_member:
+                t = self.by_member[k]
+                return t + "[]" if arr and not t.endswith("[]") else t
         if base != "string":
             return ty
         for rx, t in self.pats:
@@ -296,9 +299,11 @@ def fit(name):
 def column(model, rules, name, mname, m, path, desc):
     name = fit(name)
     sh = model.shape(m["shape"])
-    ty = rules.apply(mname, base_type(model, m["shape"]))
+    ty = rules.apply(mname, base_type(model, m["shape"]), model.svc, m["shape"])
     c = {"name": name, "type": ty, "path": path, "description": desc}
     if is_tag_list(model, sh):
+        if mname in ("TagList", "TagSet"):
+            c["name"] = "tags"          # RDS TagList: the same tags column as everywhere
         c["type"] = "json"
         c["transform"] = "key_value_object"
         c["description"] = (desc.rstrip(".") + ". " if desc else "") + \
