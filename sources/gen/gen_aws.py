@@ -718,6 +718,14 @@ class Gen:
                 if all(x in names for x in cand):
                     pk = (["account_id", "region"] + scope if scoped else []) + cand
                     break
+        if not pk and model.shape(item)["type"] != "structure":
+            # a list of names per parent row (ListUserPolicies): the name
+            # within its parent
+            value = [c["name"] for c in cols if c["path"] == ""]
+            if value:
+                pk = ["account_id", "region"] + scope + value
+        if not pk and scope and gen.snake(item) == "tag" and "key" in names:
+            pk = ["account_id", "region"] + scope + ["key"]
         if pk:
             t["primary_key"] = pk
         return gen.order_table(t)
