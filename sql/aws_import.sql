@@ -72,11 +72,13 @@ SELECT * FROM pg_temp.coltypes('aws_imp.aws_rds_db_instances', ARRAY[
     'instance_create_time', 'tags']);
 SELECT * FROM pg_temp.coltypes('aws_imp.aws_lambda_functions', ARRAY[
     'function_name', 'memory_size', 'last_modified', 'architectures', 'vpc_config_subnet_ids']);
-SELECT * FROM pg_temp.coltypes('aws_imp.aws_ecs_clusters', ARRAY[
-    'cluster_arn', 'cluster_name', 'running_tasks_count', 'capacity_providers', 'tags']);
-SELECT * FROM pg_temp.coltypes('aws_imp.aws_ecs_services', ARRAY['cluster', 'service_arn', 'created_at']);
-SELECT * FROM pg_temp.coltypes('aws_imp.aws_eks_clusters', ARRAY[
-    'name', 'arn', 'created_at', 'version', 'kubernetes_network_config_service_ipv4_cidr', 'tags']);
+SELECT * FROM pg_temp.coltypes('aws_imp.aws_ecs_clusters', ARRAY['region', 'cluster_arn']);
+SELECT * FROM pg_temp.coltypes('aws_imp.aws_ecs_services', ARRAY['cluster', 'service_arn']);
+SELECT * FROM pg_temp.coltypes('aws_imp.aws_eks_clusters', ARRAY['region', 'name']);
+-- a table whose operation needs another table's value has it as a key column
+SELECT * FROM pg_temp.coltypes('aws_imp.aws_iam_user_policies', ARRAY['user_name', 'policy_name']);
+SELECT key_columns, required_keys, primary_key FROM cq_fdw.tables
+ WHERE source = 'aws' AND name IN ('aws_iam_user_policies', 'aws_lambda_aliases') ORDER BY name;
 SELECT * FROM pg_temp.coltypes('aws_imp.aws_s3_buckets', ARRAY['name', 'creation_date', 'bucket_region']);
 SELECT * FROM pg_temp.coltypes('aws_imp.aws_dynamodb_tables', ARRAY['table_name']);
 

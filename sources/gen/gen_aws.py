@@ -485,6 +485,12 @@ class Gen:
         self.rules = TypeRules(ov)
         self.excluded = []          # (service, op, reason)
         self.models = {}
+        # what the spec parser takes beyond sources/SPEC.md (AWS_SPEC.md):
+        # parent listings of another operation (parent.aws) and
+        # list-then-get (aws.describe); off: plain key columns / identifiers
+        feats = ov.get("spec_features", {})
+        self.parents = feats.get("parent_operation", True)
+        self.describe = feats.get("describe", True)
 
     def load(self):
         for svc in SERVICES:
@@ -543,7 +549,7 @@ class Gen:
         if tov.get("body"):
             extra["body"] = tov["body"]
         cols = None
-        describe = tov.get("describe")
+        describe = tov.get("describe") if self.describe else None
         if describe:
             dmodel = model
             dop = dmodel.ops[describe["action"]]
@@ -558,6 +564,11 @@ class Gen:
             item = ditem
         if cols is None:
             cols = row_columns(model, self.rules, item, what or rk)
+            for c in cols:
+                if c["path"] == "" and tov.get("value_column"):
+                    # the identifier's name in the Describe result (EKS "name")
+                    c["name"] = tov["value_column"]
+                    c["description"] = "The %s (each value the API lists)." % gen.human(c["name"])
         nested = tov.get("nested_rows")
         if nested:
             # rows of a list inside each result (EC2 Reservation.Instances):
@@ -648,18 +659,34 @@ class Gen:
                 k["param"] = wire
             k["in"] = "path" if where == "path" else "query"
             k["ops"] = ["="]
-            if k["in"] == "query":
+            optional = r in pov.get("inputs", [])
+            if k["in"] == "query" and not (optional and not self.parents):
                 k["required"] = True
             k["guaranteed"] = True
-            k["from_parent"] = True
+            if self.parents:
+                k["from_parent"] = True
             keys.append(k)
             if col not in {c["name"] for c in t["columns"]}:
+                pwhat = ptab["name"][len("aws_%s_" % model.svc):].replace("_", " ")
+                if self.parents:
+                    how = "a key, from the parent listing"
+                elif optional:
+                    how = "an optional key; without it the API's default"
+                else:
+                    how = "a required key: WHERE %s = ..., or a join with %s" % (col, ptab["name"])
                 t["columns"].insert(0, {
                     "name": col, "type": "string", "path": "/_cq_" + col,
-                    "description": "%s of the %s row this row was listed for (%s; a key, from the parent listing)." % (
-                        gen.human(col).capitalize(), ptab["name"][len("aws_%s_" % model.svc):].replace("_", " "),
-                        ptab["name"])})
+                    "description": "%s of the %s row this row was listed for (%s; %s)." % (
+                        gen.human(col).capitalize(), pwhat, ptab["name"], how)})
         t["keys"] = t["keys"] + keys
+        if not self.parents:
+            # the spec parser does not take a parent of another operation yet
+            # (overrides "spec_features"): the inputs are key columns a
+            # qual or a join gives; the parent's global region still applies
+            if ptab["aws"].get("global_region") and not t["aws"].get("global_region"):
+                t["aws"]["global_region"] = ptab["aws"]["global_region"]
+            t["_parent_table"] = ptab["name"]
+            return
         pa = {"action": pop}
         if model.protocol in ("rest-json", "rest-xml"):
             pa["method"] = model.ops[pop]["http"]["method"]
@@ -693,7 +720,7 @@ class Gen:
             cols.append({k: c[k] for k in gen.COL_ORDER if k in c})
         t["columns"] = cols
         names = set(seen)
-        scope = [k["column"] for k in t["keys"] if k.get("from_parent")]
+        scope = [k["column"] for k in t["keys"][2:]]     # beyond region, account_id
         stems = []
         if model.shape(item)["type"] == "structure":
             stems.append(gen.snake(item))
