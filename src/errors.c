@@ -225,6 +225,7 @@ cqfdw_report_job_error(const CqError *e, const CqFdwTable *t)
 	char	   *detail;
 	char	   *code;
 	char	   *reqid;
+	const char *method;
 	const char *tname = (t && t->table_name) ? t->table_name : NULL;
 
 	/* a cancel or timeout that stopped the job is reported as itself */
@@ -241,14 +242,17 @@ cqfdw_report_job_error(const CqError *e, const CqFdwTable *t)
 	reqid = clean(e->request_id, sizeof(e->request_id));
 	/* detail: the API's own words when it gave any, else the SDK's */
 	detail = api[0] ? api : message;
+	/* AWS tables POST (ec2, query, json) or use their model's method */
+	method = (t && t->table && t->table->aws && t->table->aws->method) ?
+		t->table->aws->method : "GET";
 
 	/*
 	 * errcontext() expands to a comma expression: every branch of a ?: that
 	 * uses it must be parenthesized, or its message is always added.
 	 */
 #define CQ_CONTEXT \
-	(url[0] ? (unit[0] ? (errcontext("request GET %s for %s", url, unit)) : \
-			   (errcontext("request GET %s", url))) : \
+	(url[0] ? (unit[0] ? (errcontext("request %s %s for %s", method, url, unit)) : \
+			   (errcontext("request %s %s", method, url))) : \
 	 (unit[0] ? (errcontext("fan-out unit %s", unit)) : 0)), \
 	(tname ? (errcontext("scan of table %s", tname)) : 0)
 

@@ -48,19 +48,28 @@ char *
 cqp_aws_base_url(const CqAwsDef *a, const char *server_base_url,
 				 const char *region)
 {
+	return cqp_aws_host_url(a->endpoint_prefix, a->global_region != NULL,
+							server_base_url, region);
+}
+
+/* The same for an endpoint prefix (ec2 for DescribeRegions). */
+char *
+cqp_aws_host_url(const char *endpoint_prefix, bool global,
+				 const char *server_base_url, const char *region)
+{
 	size_t		n;
 	char	   *out;
 
 	if (server_base_url && server_base_url[0])
 		return strdup(server_base_url);
-	n = strlen(a->endpoint_prefix) + (region ? strlen(region) : 0) + 40;
+	n = strlen(endpoint_prefix) + (region ? strlen(region) : 0) + 40;
 	out = malloc(n);
 	if (!out)
 		return NULL;
-	if (a->global_region || !region || !region[0])
-		snprintf(out, n, "https://%s.amazonaws.com", a->endpoint_prefix);
+	if (global || !region || !region[0])
+		snprintf(out, n, "https://%s.amazonaws.com", endpoint_prefix);
 	else
-		snprintf(out, n, "https://%s.%s.amazonaws.com", a->endpoint_prefix, region);
+		snprintf(out, n, "https://%s.%s.amazonaws.com", endpoint_prefix, region);
 	return out;
 }
 
@@ -199,6 +208,20 @@ cqp_aws_wire(const CqTableDef *t, CqpReq *req, CqError *err)
 	req->content_type = NULL;
 	req->method = a->method;
 
+	if (req->aws_regions)
+	{
+		/* the regions a regional table is scanned in: EC2 DescribeRegions
+		 * (enabled regions only, AWS's default) */
+		req->method = "POST";
+		req->aws_url = strndup(url, base_len);
+		req->aws_body = strdup("Action=DescribeRegions&Version=2016-11-15");
+		if (!req->aws_url || !req->aws_body)
+			goto oom;
+		req->post_body = req->aws_body;
+		req->post_len = strlen(req->aws_body);
+		req->content_type = "application/x-www-form-urlencoded; charset=utf-8";
+		return true;
+	}
 	if (a->protocol == CQ_AWS_REST_JSON || a->protocol == CQ_AWS_REST_XML)
 	{
 		if (strcmp(a->method, "GET") != 0)

@@ -187,6 +187,8 @@ typedef struct CqpReq
 	 * cqp_http_reset): the URL sent, the body, the X-Amz-Target line.
 	 */
 	const char *sigv4_region;
+	bool		aws_regions;	/* EC2 DescribeRegions instead of the table's
+								 * operation (a regional table without regions) */
 	char	   *aws_url;
 	char	   *aws_body;
 	char	   *aws_target;
@@ -224,6 +226,8 @@ extern int64_t cqp_now_ms(void);
 /* in aws.c */
 extern char *cqp_aws_base_url(const CqAwsDef *a, const char *server_base_url,
 							  const char *region);
+extern char *cqp_aws_host_url(const char *endpoint_prefix, bool global,
+							  const char *server_base_url, const char *region);
 extern bool cqp_aws_wire(const CqTableDef *t, CqpReq *req, CqError *err);
 extern json_t *cqp_aws_key_value_object(json_t *v);
 

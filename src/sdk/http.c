@@ -341,7 +341,7 @@ sigv4_headers(CqpHttp *h, CqpReq *req, const char *method,
 	if (h->table && h->table->aws)
 	{
 		/* the table's signing name; S3's rules for s3 */
-		sp.service = h->table->aws->service;
+		sp.service = req->aws_regions ? "ec2" : h->table->aws->service;
 		sp.flags = strcmp(sp.service, "s3") == 0 ? CQP_SIGV4_S3 : 0;
 	}
 	if (!cqp_sigv4_sign(&sr, &sp, &res, err))

@@ -68,6 +68,8 @@ typedef struct CqpUnit
 				finished;
 	char	   *aws_region;		/* AWS table: the unit's region (host and
 								 * SigV4 scope), or NULL: the source's */
+	bool		is_regions;		/* AWS: lists the enabled regions (EC2
+								 * DescribeRegions), one child unit each */
 } CqpUnit;
 
 struct CqJob

@@ -233,6 +233,7 @@ start_transfers(CqJob *job)
 			break;
 		memset(&err, 0, sizeof(err));
 		req->sigv4_region = req->unit->aws_region;
+		req->aws_regions = req->unit->is_regions;
 		if (!cqp_http_prepare(&job->http, req,
 							  cqp_url_same_origin(req->url, req->unit->origin_url), &err))
 		{

@@ -143,6 +143,83 @@ done:
 }
 
 /*
+ * AWS regions page (EC2 DescribeRegions, /regionInfo/ * /regionName): one
+ * child unit per region, with the unit's other assignments.  Returns the
+ * number of children started, -1 on error.
+ */
+static int
+spawn_regions(CqJob *job, CqpUnit *u, json_t *doc, CqError *err)
+{
+	const CqTableDef *t = job->table;
+	const CqKeyDef *rk = NULL;
+	json_t	   *list = json_object_get(doc, "regionInfo");
+	int			na = u->na + 1;
+	const char **an = calloc((size_t) na + 1, sizeof(char *));
+	const char **av = calloc((size_t) na + 1, sizeof(char *));
+	int		   *acol = calloc((size_t) na + 1, sizeof(int));
+	bool	   *aq = calloc((size_t) na + 1, sizeof(bool));
+	int			started = 0;
+	size_t		i;
+	json_t	   *e;
+
+	for (int k = 0; k < t->nkeys; k++)
+		if (t->keys[k].in == CQ_IN_REGION)
+			rk = &t->keys[k];
+	if (!an || !av || !acol || !aq || !rk)
+	{
+		cq_error_set(err, CQ_ERR_NOMEM, "out of memory");
+		started = -1;
+		goto done;
+	}
+	if (!json_is_array(list))
+	{
+		cq_error_set(err, CQ_ERR_JSON, "EC2 DescribeRegions replied without regionInfo");
+		started = -1;
+		goto done;
+	}
+	for (int a = 0; a < u->na; a++)
+	{
+		an[a] = u->an[a];
+		av[a] = u->av[a];
+		acol[a] = u->acol[a];
+		aq[a] = u->aquery[a];
+	}
+	an[u->na] = rk->param;
+	acol[u->na] = cqp_job_find_col(t, rk->column);
+	aq[u->na] = false;
+	json_array_foreach(list, i, e)
+	{
+		json_t	   *rn = json_object_get(e, "regionName");
+		CqpUnit    *child;
+		CqpReq	   *first;
+		CqError		cerr;
+
+		if (atomic_load(&job->stop))
+			break;
+		if (!json_is_string(rn) || json_string_length(rn) == 0 || json_string_length(rn) > 63)
+			continue;
+		av[u->na] = json_string_value(rn);
+		memset(&cerr, 0, sizeof(cerr));
+		child = cqp_job_make_unit(job, u, na, an, av, acol, aq, &first, &cerr);
+		pthread_mutex_lock(&job->mu);
+		if (child)
+		{
+			cqp_job_add_unit_locked(job, child, first);
+			started++;
+		}
+		else
+			cqp_job_unit_fail_locked(job, NULL, &cerr);
+		pthread_mutex_unlock(&job->mu);
+	}
+done:
+	free(an);
+	free(av);
+	free(acol);
+	free(aq);
+	return started;
+}
+
+/*
  * Process one completed page on a worker: parse, rows or children, next
  * page.  Consumes req.
  */
@@ -169,12 +246,13 @@ process_page(CqJob *job, CqpReq *req)
 	if (u->failed || atomic_load(&job->stop))
 		goto release;
 	if (bodylen > 0 && job->table->aws &&
-		(job->table->aws->protocol == CQ_AWS_EC2 || job->table->aws->protocol == CQ_AWS_QUERY ||
+		(u->is_regions ||
+		 job->table->aws->protocol == CQ_AWS_EC2 || job->table->aws->protocol == CQ_AWS_QUERY ||
 		 job->table->aws->protocol == CQ_AWS_REST_XML))
 	{
 		/* an XML reply: to JSON (root element dropped), then as JSON */
 		const CqAwsDef *a = job->table->aws;
-		const char **names = calloc((size_t) a->nxml_lists + 1, sizeof(char *));
+		const char **names = calloc((size_t) a->nxml_lists + 2, sizeof(char *));
 		CqpXmlOptions xo;
 
 		if (!names)
@@ -182,8 +260,11 @@ process_page(CqJob *job, CqpReq *req)
 			cq_error_set(&err, CQ_ERR_NOMEM, "out of memory");
 			goto fail;
 		}
-		for (int i = 0; i < a->nxml_lists; i++)
-			names[i] = a->xml_lists[i];
+		if (u->is_regions)
+			names[0] = "regionInfo";
+		else
+			for (int i = 0; i < a->nxml_lists; i++)
+				names[i] = a->xml_lists[i];
 		memset(&xo, 0, sizeof(xo));
 		xo.list_names = names;
 		xo.max_bytes = s->max_response_bytes;
@@ -288,6 +369,12 @@ process_page(CqJob *job, CqpReq *req)
 	}
 	if (fast)
 		;						/* rows already emitted */
+	else if (u->is_regions)
+	{
+		nchildren = spawn_regions(job, u, doc, &err);
+		if (nchildren < 0)
+			goto fail;
+	}
 	else if (u->is_parent)
 	{
 		nchildren = spawn_children(job, u, rv.v, rv.n, &err);

@@ -172,19 +172,40 @@ cqp_job_make_unit(CqJob *job, CqpUnit *parent, int na, const char *const *an,
 		 * the source's default scope */
 		const char *region = t->aws->global_region ? t->aws->global_region :
 			job->http.sigv4_region[0] ? job->http.sigv4_region : NULL;
+		bool		regional = false,
+					given = false;
 
 		for (int k = 0; k < t->nkeys; k++)
 			if (t->keys[k].in == CQ_IN_REGION)
+			{
+				regional = true;
 				for (int i = 0; i < na; i++)
 					if (strcmp(u->an[i], t->keys[k].param) == 0)
+					{
 						region = u->av[i];
+						given = true;
+					}
+			}
+		/*
+		 * A regional table with no region from a qual or the regions
+		 * option: first list the enabled regions (EC2 DescribeRegions in
+		 * the default region), then one child unit per region.
+		 */
+		u->is_regions = regional && !given && !t->aws->global_region && !parent;
 		if (region && !(u->aws_region = strdup(region)))
 			goto oom;
 		free(aws_base);
-		aws_base = cqp_aws_base_url(t->aws, job->base_url, region);
+		aws_base = u->is_regions ? cqp_aws_host_url("ec2", false, job->base_url, region) :
+			cqp_aws_base_url(t->aws, job->base_url, region);
 		if (!aws_base)
 			goto oom;
 		base_url = aws_base;
+		if (u->is_regions)
+		{
+			free(path);
+			if (!(path = strdup("/")))
+				goto oom;
+		}
 	}
 	if (strncasecmp(path, "http://", 7) == 0 || strncasecmp(path, "https://", 8) == 0)
 	{
@@ -235,7 +256,9 @@ cqp_job_make_unit(CqJob *job, CqpUnit *parent, int na, const char *const *an,
 
 	/* pager */
 	memset(&u->pager, 0, sizeof(u->pager));
-	if (u->is_parent)
+	if (u->is_regions)
+		u->rows = NULL;			/* one page; its regions spawn the units */
+	else if (u->is_parent)
 	{
 		const CqParentDef *pd = t->parent;
 

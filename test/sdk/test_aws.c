@@ -513,6 +513,28 @@ test_scans(void)
 	CQ_CHECK(count_lines(log, "ap-southeast-2 ec2 DescribeVolumes 200 signed") == 2 && count_lines(log, "\n") == 2);
 	free(log);
 
+	/* no regions option, no qual: the enabled regions from EC2
+	 * DescribeRegions (signed for ec2 in the default region), then each */
+	h3_mock("/_mock/reset");
+	st = aws_scan(src, "dynamodb_tables", NULL, NULL, "region,name", NULL, false, &s);
+	CQ_CHECKF(st == CQ_JOB_DONE, "%s", s.err.message);
+	CQ_CHECK(s.rows == 35);
+	CQ_CHECK(strstr(s.text, "ap-southeast-2|table-ap-southeast-2-4\n") != NULL);
+	free(s.text);
+	log = aws_log();
+	CQ_CHECKF(count_lines(log, "us-east-1 ec2 DescribeRegions 200 signed\n") == 1 &&
+			  count_lines(log, "dynamodb ListTables 200 signed\n") == 14 &&
+			  count_lines(log, "eu-central-1 dynamodb ListTables 200 signed\n") == 2 &&
+			  count_lines(log, "\n") == 15, "%s", log);
+	free(log);
+	/* DescribeRegions refused: the scan fails (nothing to guess) */
+	h3_mock("/_mock/reset");
+	h3_mock("/_mock/aws_fail?service=ec2&code=UnauthorizedOperation&status=403");
+	st = aws_scan(src, "dynamodb_tables", NULL, NULL, "region,name", NULL, false, &s);
+	CQ_CHECK(st == CQ_JOB_FAILED);
+	CQ_CHECK_STR(s.err.api_code, "UnauthorizedOperation");
+	free(s.text);
+
 	/* query (global): one region whatever the option says, IsTruncated */
 	h3_mock("/_mock/reset");
 	st = aws_scan(src, "iam_users", "eu-west-1,us-west-2", NULL, "region,user_name,create_date", NULL, false, &s);
