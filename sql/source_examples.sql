@@ -31,6 +31,11 @@ CREATE SERVER ex_digitalocean FOREIGN DATA WRAPPER cq_fdw
 CREATE USER MAPPING FOR CURRENT_USER SERVER ex_digitalocean OPTIONS (token 'x');
 CREATE SCHEMA digitalocean;
 IMPORT FOREIGN SCHEMA digitalocean FROM SERVER ex_digitalocean INTO digitalocean;
+CREATE SERVER ex_aws FOREIGN DATA WRAPPER cq_fdw
+    OPTIONS (source 'aws', base_url 'http://127.0.0.1:18080/');
+CREATE USER MAPPING FOR CURRENT_USER SERVER ex_aws OPTIONS (access_key_id 'AKIDEXAMPLE', secret_access_key 'x');
+CREATE SCHEMA aws;
+IMPORT FOREIGN SCHEMA aws FROM SERVER ex_aws INTO aws;
 
 CREATE FUNCTION pg_temp.plan_error(q text) RETURNS text LANGUAGE plpgsql AS $f$
 BEGIN
@@ -1155,6 +1160,1070 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_vpc_peerings', $ex$SELECT created_at, id, name, status
   FROM digitalocean.digitalocean_vpc_peerings
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_instances', $ex$SELECT ami_launch_index, architecture, block_device_mappings, boot_mode
+  FROM aws.aws_ec2_instances
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_volumes', $ex$SELECT attachments, availability_zone, availability_zone_id, create_time
+  FROM aws.aws_ec2_volumes
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_vpcs', $ex$SELECT block_public_access_states_internet_gateway_block_mode, cidr_block, cidr_block_association_set, dhcp_options_id
+  FROM aws.aws_ec2_vpcs
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_subnets', $ex$SELECT assign_ipv6_address_on_creation, availability_zone, availability_zone_id, available_ip_address_count
+  FROM aws.aws_ec2_subnets
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_security_groups', $ex$SELECT description, group_id, group_name, ip_permissions
+  FROM aws.aws_ec2_security_groups
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_network_interfaces', $ex$SELECT associated_subnets, association_allocation_id, association_id, association_carrier_ip
+  FROM aws.aws_ec2_network_interfaces
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_s3_buckets', $ex$SELECT bucket_arn, bucket_region, creation_date, name
+  FROM aws.aws_s3_buckets
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_iam_users', $ex$SELECT arn, create_date, password_last_used, path
+  FROM aws.aws_iam_users
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_iam_roles', $ex$SELECT arn, assume_role_policy_document, create_date, description
+  FROM aws.aws_iam_roles
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_db_instances', $ex$SELECT activity_stream_engine_native_audit_fields_included, activity_stream_kinesis_stream_name, activity_stream_kms_key_id, activity_stream_mode
+  FROM aws.aws_rds_db_instances
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_lambda_functions', $ex$SELECT architectures, capacity_provider_config_lambda_managed_instances_config, code_sha256, code_size
+  FROM aws.aws_lambda_functions
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ecs_clusters', $ex$SELECT cluster_arn
+  FROM aws.aws_ecs_clusters
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ecs_services', $ex$SELECT service_arn
+  FROM aws.aws_ecs_services
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_eks_clusters', $ex$SELECT name
+  FROM aws.aws_eks_clusters
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_dynamodb_tables', $ex$SELECT table_name
+  FROM aws.aws_dynamodb_tables
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_dynamodb_backups', $ex$SELECT backup_arn, backup_creation_date_time, backup_expiry_date_time, backup_name
+  FROM aws.aws_dynamodb_backups
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_address_transfers', $ex$SELECT address_transfer_status, allocation_id, public_ip, transfer_account_id
+  FROM aws.aws_ec2_address_transfers
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_addresses_attributes', $ex$SELECT allocation_id, ptr_record, ptr_record_update_reason, ptr_record_update_status
+  FROM aws.aws_ec2_addresses_attributes
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_aws_network_performance_data', $ex$SELECT destination, id, metric, metric_points
+  FROM aws.aws_ec2_aws_network_performance_data
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_aws_network_performance_metric_subscriptions', $ex$SELECT destination, metric, period, source
+  FROM aws.aws_ec2_aws_network_performance_metric_subscriptions
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_byoip_cidrs', $ex$SELECT advertisement_type, asn_associations, cidr, description
+  FROM aws.aws_ec2_byoip_cidrs
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_capacity_block_extension_histories', $ex$SELECT availability_zone, availability_zone_id, capacity_block_extension_duration_hours, capacity_block_extension_end_date
+  FROM aws.aws_ec2_capacity_block_extension_histories
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_capacity_block_statuses', $ex$SELECT capacity_block_id, capacity_reservation_statuses, interconnect_status, total_available_capacity
+  FROM aws.aws_ec2_capacity_block_statuses
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_capacity_blocks', $ex$SELECT availability_zone, availability_zone_id, capacity_block_id, capacity_reservation_ids
+  FROM aws.aws_ec2_capacity_blocks
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_capacity_manager_data_exports', $ex$SELECT capacity_manager_data_export_id, create_time, latest_delivery_s3_location_uri, latest_delivery_status
+  FROM aws.aws_ec2_capacity_manager_data_exports
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_capacity_manager_monitored_tag_keys', $ex$SELECT capacity_manager_provided, earliest_datapoint_timestamp, status, status_message
+  FROM aws.aws_ec2_capacity_manager_monitored_tag_keys
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_capacity_reservation_fleets', $ex$SELECT allocation_strategy, capacity_reservation_fleet_arn, capacity_reservation_fleet_id, create_time
+  FROM aws.aws_ec2_capacity_reservation_fleets
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_capacity_reservation_groups', $ex$SELECT group_arn, owner_id
+  FROM aws.aws_ec2_capacity_reservation_groups
+ WHERE capacity_reservation_id = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_capacity_reservations', $ex$SELECT availability_zone, availability_zone_id, available_instance_count, capacity_allocations
+  FROM aws.aws_ec2_capacity_reservations
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_carrier_gateways', $ex$SELECT carrier_gateway_id, owner_id, state, tags
+  FROM aws.aws_ec2_carrier_gateways
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_classic_link_instances', $ex$SELECT groups, instance_id, tags, vpc_id
+  FROM aws.aws_ec2_classic_link_instances
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_client_vpn_authorization_rules', $ex$SELECT access_all, description, destination_cidr, group_id
+  FROM aws.aws_ec2_client_vpn_authorization_rules
+ WHERE client_vpn_endpoint_id = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_client_vpn_connections', $ex$SELECT client_ip, client_ipv6_address, common_name, connection_end_time
+  FROM aws.aws_ec2_client_vpn_connections
+ WHERE client_vpn_endpoint_id = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_client_vpn_endpoints', $ex$SELECT associated_target_networks, authentication_options, client_cidr_block, client_connect_options_enabled
+  FROM aws.aws_ec2_client_vpn_endpoints
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_client_vpn_routes', $ex$SELECT description, destination_cidr, origin, status_code
+  FROM aws.aws_ec2_client_vpn_routes
+ WHERE client_vpn_endpoint_id = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_client_vpn_target_networks', $ex$SELECT association_id, availability_zone_ids, availability_zones, security_groups
+  FROM aws.aws_ec2_client_vpn_target_networks
+ WHERE client_vpn_endpoint_id = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_coip_pools', $ex$SELECT local_gateway_route_table_id, pool_arn, pool_cidrs, pool_id
+  FROM aws.aws_ec2_coip_pools
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_dhcp_options', $ex$SELECT dhcp_configurations, dhcp_options_id, owner_id, tags
+  FROM aws.aws_ec2_dhcp_options
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_egress_only_internet_gateways', $ex$SELECT attachments, egress_only_internet_gateway_id, tags
+  FROM aws.aws_ec2_egress_only_internet_gateways
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_export_image_tasks', $ex$SELECT description, export_image_task_id, image_id, progress
+  FROM aws.aws_ec2_export_image_tasks
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_fast_launch_images', $ex$SELECT image_id, launch_template_id, launch_template_name, launch_template_version
+  FROM aws.aws_ec2_fast_launch_images
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_fast_snapshot_restores', $ex$SELECT availability_zone, availability_zone_id, disabled_time, disabling_time
+  FROM aws.aws_ec2_fast_snapshot_restores
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_fleets', $ex$SELECT activity_status, client_token, context, create_time
+  FROM aws.aws_ec2_fleets
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_flow_logs', $ex$SELECT creation_time, deliver_cross_account_role, deliver_logs_error_message, deliver_logs_permission_arn
+  FROM aws.aws_ec2_flow_logs
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_fpga_images', $ex$SELECT create_time, data_retention_support, description, fpga_image_global_id
+  FROM aws.aws_ec2_fpga_images
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_host_reservation_offerings', $ex$SELECT currency_code, duration, hourly_price, instance_family
+  FROM aws.aws_ec2_host_reservation_offerings
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_host_reservations', $ex$SELECT count, currency_code, duration, "end"
+  FROM aws.aws_ec2_host_reservations
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_hosts', $ex$SELECT allocation_time, allows_multiple_instance_types, asset_id, auto_placement
+  FROM aws.aws_ec2_hosts
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_iam_instance_profile_associations', $ex$SELECT association_id, iam_instance_profile_arn, iam_instance_profile_id, instance_id
+  FROM aws.aws_ec2_iam_instance_profile_associations
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_image_usage_report_entries', $ex$SELECT resource_account_id, image_id, report_creation_time, report_id
+  FROM aws.aws_ec2_image_usage_report_entries
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_image_usage_reports', $ex$SELECT account_ids, creation_time, expiration_time, image_id
+  FROM aws.aws_ec2_image_usage_reports
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_images', $ex$SELECT architecture, block_device_mappings, boot_mode, creation_date
+  FROM aws.aws_ec2_images
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_images_in_recycle_bins', $ex$SELECT description, image_id, name, recycle_bin_enter_time
+  FROM aws.aws_ec2_images_in_recycle_bins
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_import_image_tasks', $ex$SELECT architecture, boot_mode, description, encrypted
+  FROM aws.aws_ec2_import_image_tasks
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_import_snapshot_tasks', $ex$SELECT description, import_task_id, snapshot_task_detail, tags
+  FROM aws.aws_ec2_import_snapshot_tasks
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_instance_connect_endpoints', $ex$SELECT availability_zone, availability_zone_id, created_at, dns_name
+  FROM aws.aws_ec2_instance_connect_endpoints
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_instance_credit_specifications', $ex$SELECT cpu_credits, instance_id
+  FROM aws.aws_ec2_instance_credit_specifications
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_instance_event_windows', $ex$SELECT association_target_dedicated_host_ids, association_target_instance_ids, association_target_tags, cron_expression
+  FROM aws.aws_ec2_instance_event_windows
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_instance_image_metadata', $ex$SELECT availability_zone, image_metadata_creation_date, image_metadata_deprecation_time, image_metadata_image_allowed
+  FROM aws.aws_ec2_instance_image_metadata
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_instance_statuses', $ex$SELECT application_status_impaired_since, application_status_status, attached_ebs_status_details, attached_ebs_status_status
+  FROM aws.aws_ec2_instance_statuses
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_instance_topologies', $ex$SELECT availability_zone, capacity_block_id, group_name, instance_id
+  FROM aws.aws_ec2_instance_topologies
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_instance_type_offerings', $ex$SELECT instance_type, location, location_type
+  FROM aws.aws_ec2_instance_type_offerings
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_instance_types', $ex$SELECT auto_recovery_supported, bare_metal, burstable_performance_supported, current_generation
+  FROM aws.aws_ec2_instance_types
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_internet_gateways', $ex$SELECT attachments, internet_gateway_id, owner_id, tags
+  FROM aws.aws_ec2_internet_gateways
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_ipam_pool_allocations', $ex$SELECT cidr, description, ipam_pool_allocation_id, resource_id
+  FROM aws.aws_ec2_ipam_pool_allocations
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_ipam_pool_cidrs', $ex$SELECT cidr, failure_reason_code, failure_reason_message, ipam_pool_cidr_id
+  FROM aws.aws_ec2_ipam_pool_cidrs
+ WHERE ipam_pool_id = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_ipam_pools', $ex$SELECT address_family, allocation_default_netmask_length, allocation_max_netmask_length, allocation_min_netmask_length
+  FROM aws.aws_ec2_ipam_pools
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_ipam_prefix_list_resolver_rules', $ex$SELECT conditions, ipam_scope_id, resource_type, rule_type
+  FROM aws.aws_ec2_ipam_prefix_list_resolver_rules
+ WHERE ipam_prefix_list_resolver_id = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_ipam_prefix_list_resolver_targets', $ex$SELECT desired_version, ipam_prefix_list_resolver_id, ipam_prefix_list_resolver_target_arn, ipam_prefix_list_resolver_target_id
+  FROM aws.aws_ec2_ipam_prefix_list_resolver_targets
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_ipam_prefix_list_resolver_versions', $ex$SELECT version
+  FROM aws.aws_ec2_ipam_prefix_list_resolver_versions
+ WHERE ipam_prefix_list_resolver_id = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_ipam_prefix_list_resolvers', $ex$SELECT address_family, description, ipam_arn, ipam_prefix_list_resolver_arn
+  FROM aws.aws_ec2_ipam_prefix_list_resolvers
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_ipam_resource_cidrs', $ex$SELECT availability_zone_id, compliance_status, ip_usage, ipam_id
+  FROM aws.aws_ec2_ipam_resource_cidrs
+ WHERE ipam_scope_id = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_ipam_resource_discoveries', $ex$SELECT description, ipam_resource_discovery_arn, ipam_resource_discovery_id, ipam_resource_discovery_region
+  FROM aws.aws_ec2_ipam_resource_discoveries
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_ipam_resource_discovery_associations', $ex$SELECT ipam_arn, ipam_id, ipam_region, ipam_resource_discovery_association_arn
+  FROM aws.aws_ec2_ipam_resource_discovery_associations
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_ipam_scopes', $ex$SELECT description, external_authority_configuration_external_resource_identifier, external_authority_configuration_type, ipam_arn
+  FROM aws.aws_ec2_ipam_scopes
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_ipams', $ex$SELECT default_resource_discovery_association_id, default_resource_discovery_id, description, enable_private_gua
+  FROM aws.aws_ec2_ipams
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_ipv6_pool_cidrs', $ex$SELECT associated_resource, ipv6_cidr
+  FROM aws.aws_ec2_ipv6_pool_cidrs
+ WHERE pool_id = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_ipv6_pools', $ex$SELECT description, pool_cidr_blocks, pool_id, tags
+  FROM aws.aws_ec2_ipv6_pools
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_launch_template_versions', $ex$SELECT create_time, created_by, default_version, launch_template_data
+  FROM aws.aws_ec2_launch_template_versions
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_launch_templates', $ex$SELECT create_time, created_by, default_version_number, latest_version_number
+  FROM aws.aws_ec2_launch_templates
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_local_gateway_route_table_vif_group_associations', $ex$SELECT local_gateway_id, local_gateway_route_table_arn, local_gateway_route_table_id, local_gateway_route_table_virtual_interface_group_id
+  FROM aws.aws_ec2_local_gateway_route_table_vif_group_associations
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_local_gateway_route_table_vpc_associations', $ex$SELECT local_gateway_id, local_gateway_route_table_arn, local_gateway_route_table_id, local_gateway_route_table_vpc_association_id
+  FROM aws.aws_ec2_local_gateway_route_table_vpc_associations
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_local_gateway_route_tables', $ex$SELECT local_gateway_id, local_gateway_route_table_arn, local_gateway_route_table_id, mode
+  FROM aws.aws_ec2_local_gateway_route_tables
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_local_gateway_routes', $ex$SELECT coip_pool_id, destination_cidr_block, destination_prefix_list_id, local_gateway_route_table_arn
+  FROM aws.aws_ec2_local_gateway_routes
+ WHERE local_gateway_route_table_id = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_local_gateway_virtual_interface_groups', $ex$SELECT configuration_state, local_bgp_asn, local_bgp_asn_extended, local_gateway_id
+  FROM aws.aws_ec2_local_gateway_virtual_interface_groups
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_local_gateway_virtual_interfaces', $ex$SELECT configuration_state, local_address, local_bgp_asn, local_gateway_id
+  FROM aws.aws_ec2_local_gateway_virtual_interfaces
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_local_gateways', $ex$SELECT local_gateway_id, outpost_arn, owner_id, state
+  FROM aws.aws_ec2_local_gateways
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_mac_hosts', $ex$SELECT host_id, mac_os_latest_supported_versions
+  FROM aws.aws_ec2_mac_hosts
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_mac_modification_tasks', $ex$SELECT instance_id, mac_modification_task_id, mac_system_integrity_protection_config_apple_internal, mac_system_integrity_protection_config_base_system
+  FROM aws.aws_ec2_mac_modification_tasks
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_managed_prefix_list_associations', $ex$SELECT resource_id, resource_owner
+  FROM aws.aws_ec2_managed_prefix_list_associations
+ WHERE prefix_list_id = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_managed_prefix_list_entries', $ex$SELECT cidr, description
+  FROM aws.aws_ec2_managed_prefix_list_entries
+ WHERE prefix_list_id = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_managed_prefix_lists', $ex$SELECT address_family, ipam_prefix_list_resolver_sync_enabled, ipam_prefix_list_resolver_target_id, max_entries
+  FROM aws.aws_ec2_managed_prefix_lists
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_moving_addresses', $ex$SELECT move_status, public_ip
+  FROM aws.aws_ec2_moving_addresses
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_nat_gateways', $ex$SELECT attached_appliances, auto_provision_zones, auto_scaling_ips, availability_mode
+  FROM aws.aws_ec2_nat_gateways
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_network_acls', $ex$SELECT associations, entries, is_default, network_acl_id
+  FROM aws.aws_ec2_network_acls
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_network_insights_access_scope_analyses', $ex$SELECT analyzed_eni_count, end_date, findings_found, network_insights_access_scope_analysis_arn
+  FROM aws.aws_ec2_network_insights_access_scope_analyses
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_network_insights_access_scope_analysis_findings', $ex$SELECT finding_components, finding_id, network_insights_access_scope_id
+  FROM aws.aws_ec2_network_insights_access_scope_analysis_findings
+ WHERE network_insights_access_scope_analysis_id = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_network_insights_access_scopes', $ex$SELECT created_date, network_insights_access_scope_arn, network_insights_access_scope_id, tags
+  FROM aws.aws_ec2_network_insights_access_scopes
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_network_insights_analyses', $ex$SELECT additional_accounts, alternate_path_hints, explanations, filter_in_arns
+  FROM aws.aws_ec2_network_insights_analyses
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_network_insights_paths', $ex$SELECT created_date, destination, destination_arn, destination_ip
+  FROM aws.aws_ec2_network_insights_paths
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_network_interface_permissions', $ex$SELECT aws_account_id, aws_service, network_interface_id, network_interface_permission_id
+  FROM aws.aws_ec2_network_interface_permissions
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_prefix_lists', $ex$SELECT cidrs, prefix_list_id, prefix_list_name
+  FROM aws.aws_ec2_prefix_lists
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_principal_id_formats', $ex$SELECT arn, statuses
+  FROM aws.aws_ec2_principal_id_formats
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_public_ipv4_pools', $ex$SELECT description, network_border_group, pool_address_ranges, pool_id
+  FROM aws.aws_ec2_public_ipv4_pools
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_replace_root_volume_tasks', $ex$SELECT complete_time, delete_replaced_root_volume, image_id, instance_id
+  FROM aws.aws_ec2_replace_root_volume_tasks
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_reserved_instances_modifications', $ex$SELECT client_token, create_date, effective_date, modification_results
+  FROM aws.aws_ec2_reserved_instances_modifications
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_reserved_instances_offerings', $ex$SELECT availability_zone, availability_zone_id, currency_code, duration
+  FROM aws.aws_ec2_reserved_instances_offerings
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_route_server_endpoints', $ex$SELECT eni_address, eni_id, failure_reason, route_server_endpoint_id
+  FROM aws.aws_ec2_route_server_endpoints
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_route_server_peers', $ex$SELECT bfd_status_status, bgp_options_peer_asn, bgp_options_peer_liveness_detection, bgp_status_status
+  FROM aws.aws_ec2_route_server_peers
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_route_servers', $ex$SELECT amazon_side_asn, persist_routes_duration, persist_routes_state, route_server_id
+  FROM aws.aws_ec2_route_servers
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_route_tables', $ex$SELECT associations, owner_id, propagating_vgws, route_table_id
+  FROM aws.aws_ec2_route_tables
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_scheduled_instances', $ex$SELECT availability_zone, create_date, hourly_price, instance_count
+  FROM aws.aws_ec2_scheduled_instances
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_secondary_interfaces', $ex$SELECT attachment_attach_time, attachment_id, attachment_delete_on_termination, attachment_device_index
+  FROM aws.aws_ec2_secondary_interfaces
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_secondary_networks', $ex$SELECT ipv4_cidr_block_associations, owner_id, secondary_network_arn, secondary_network_id
+  FROM aws.aws_ec2_secondary_networks
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_secondary_subnets', $ex$SELECT availability_zone, availability_zone_id, ipv4_cidr_block_associations, owner_id
+  FROM aws.aws_ec2_secondary_subnets
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_security_group_rules', $ex$SELECT cidr_ipv4, cidr_ipv6, description, from_port
+  FROM aws.aws_ec2_security_group_rules
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_security_group_vpc_associations', $ex$SELECT group_id, group_owner_id, state, state_reason
+  FROM aws.aws_ec2_security_group_vpc_associations
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_snapshot_tier_statuses', $ex$SELECT archival_complete_time, last_tiering_operation_status, last_tiering_operation_status_detail, last_tiering_progress
+  FROM aws.aws_ec2_snapshot_tier_statuses
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_snapshots', $ex$SELECT availability_zone, completion_duration_minutes, completion_time, data_encryption_key_id
+  FROM aws.aws_ec2_snapshots
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_snapshots_in_recycle_bins', $ex$SELECT description, recycle_bin_enter_time, recycle_bin_exit_time, snapshot_id
+  FROM aws.aws_ec2_snapshots_in_recycle_bins
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_spot_fleet_instances', $ex$SELECT instance_health, instance_id, instance_type, spot_instance_request_id
+  FROM aws.aws_ec2_spot_fleet_instances
+ WHERE spot_fleet_request_id = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_spot_fleet_requests', $ex$SELECT activity_status, create_time, spot_fleet_request_config, spot_fleet_request_id
+  FROM aws.aws_ec2_spot_fleet_requests
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_spot_instance_requests', $ex$SELECT actual_block_hourly_price, availability_zone_group, block_duration_minutes, create_time
+  FROM aws.aws_ec2_spot_instance_requests
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_spot_price_histories', $ex$SELECT availability_zone, availability_zone_id, instance_type, product_description
+  FROM aws.aws_ec2_spot_price_histories
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_stale_security_groups', $ex$SELECT description, group_id, group_name, stale_ip_permissions
+  FROM aws.aws_ec2_stale_security_groups
+ WHERE vpc_id = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_store_image_tasks', $ex$SELECT ami_id, bucket, progress_percentage, s3object_key
+  FROM aws.aws_ec2_store_image_tasks
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_tags', $ex$SELECT key, resource_id, resource_type, value
+  FROM aws.aws_ec2_tags
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_traffic_mirror_filters', $ex$SELECT description, egress_filter_rules, ingress_filter_rules, network_services
+  FROM aws.aws_ec2_traffic_mirror_filters
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_traffic_mirror_sessions', $ex$SELECT description, network_interface_id, owner_id, packet_length
+  FROM aws.aws_ec2_traffic_mirror_sessions
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_traffic_mirror_targets', $ex$SELECT description, gateway_load_balancer_endpoint_id, network_interface_id, network_load_balancer_arn
+  FROM aws.aws_ec2_traffic_mirror_targets
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_transit_gateway_attachment_propagations', $ex$SELECT state, transit_gateway_route_table_id
+  FROM aws.aws_ec2_transit_gateway_attachment_propagations
+ WHERE transit_gateway_attachment_id = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_transit_gateway_attachments', $ex$SELECT association_state, association_transit_gateway_policy_table_id, association_transit_gateway_route_table_id, creation_time
+  FROM aws.aws_ec2_transit_gateway_attachments
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_transit_gateway_connect_peers', $ex$SELECT connect_peer_configuration_bgp_configurations, connect_peer_configuration_inside_cidr_blocks, connect_peer_configuration_peer_address, connect_peer_configuration_protocol
+  FROM aws.aws_ec2_transit_gateway_connect_peers
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_transit_gateway_connects', $ex$SELECT creation_time, options_protocol, state, tags
+  FROM aws.aws_ec2_transit_gateway_connects
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_transit_gateway_multicast_domain_associations', $ex$SELECT resource_id, resource_owner_id, resource_type, subnet_state
+  FROM aws.aws_ec2_transit_gateway_multicast_domain_associations
+ WHERE transit_gateway_multicast_domain_id = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_transit_gateway_multicast_domains', $ex$SELECT creation_time, options_auto_accept_shared_associations, options_igmpv2_support, options_static_sources_support
+  FROM aws.aws_ec2_transit_gateway_multicast_domains
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_transit_gateway_multicast_groups', $ex$SELECT group_ip_address, group_member, group_source, member_type
+  FROM aws.aws_ec2_transit_gateway_multicast_groups
+ WHERE transit_gateway_multicast_domain_id = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_transit_gateway_peering_attachments', $ex$SELECT accepter_tgw_info_core_network_id, accepter_tgw_info_owner_id, accepter_tgw_info_region, accepter_tgw_info_transit_gateway_id
+  FROM aws.aws_ec2_transit_gateway_peering_attachments
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_transit_gateway_policy_table_associations', $ex$SELECT resource_id, resource_type, state, transit_gateway_attachment_id
+  FROM aws.aws_ec2_transit_gateway_policy_table_associations
+ WHERE transit_gateway_policy_table_id = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_transit_gateway_policy_table_entries', $ex$SELECT policy_rule_destination_cidr_block, policy_rule_destination_port_range, policy_rule_meta_data, policy_rule_protocol
+  FROM aws.aws_ec2_transit_gateway_policy_table_entries
+ WHERE transit_gateway_policy_table_id = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_transit_gateway_policy_tables', $ex$SELECT creation_time, state, tags, transit_gateway_id
+  FROM aws.aws_ec2_transit_gateway_policy_tables
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_transit_gateway_prefix_list_references', $ex$SELECT blackhole, prefix_list_id, prefix_list_owner_id, state
+  FROM aws.aws_ec2_transit_gateway_prefix_list_references
+ WHERE transit_gateway_route_table_id = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_transit_gateway_route_table_announcements', $ex$SELECT announcement_direction, core_network_id, creation_time, peer_core_network_id
+  FROM aws.aws_ec2_transit_gateway_route_table_announcements
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_transit_gateway_route_table_associations', $ex$SELECT resource_id, resource_type, state, transit_gateway_attachment_id
+  FROM aws.aws_ec2_transit_gateway_route_table_associations
+ WHERE transit_gateway_route_table_id = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_transit_gateway_route_table_propagations', $ex$SELECT resource_id, resource_type, state, transit_gateway_attachment_id
+  FROM aws.aws_ec2_transit_gateway_route_table_propagations
+ WHERE transit_gateway_route_table_id = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_transit_gateway_route_tables', $ex$SELECT creation_time, default_association_route_table, default_propagation_route_table, state
+  FROM aws.aws_ec2_transit_gateway_route_tables
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_transit_gateway_vpc_attachments', $ex$SELECT creation_time, options_appliance_mode_support, options_dns_support, options_ipv6_support
+  FROM aws.aws_ec2_transit_gateway_vpc_attachments
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_transit_gateways', $ex$SELECT creation_time, description, options, owner_id
+  FROM aws.aws_ec2_transit_gateways
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_trunk_interface_associations', $ex$SELECT association_id, branch_interface_id, gre_key, interface_protocol
+  FROM aws.aws_ec2_trunk_interface_associations
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_verified_access_endpoints', $ex$SELECT application_domain, attachment_type, cidr_options_cidr, cidr_options_port_ranges
+  FROM aws.aws_ec2_verified_access_endpoints
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_verified_access_groups', $ex$SELECT creation_time, deletion_time, description, last_updated_time
+  FROM aws.aws_ec2_verified_access_groups
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_verified_access_instance_logging_configurations', $ex$SELECT access_logs_cloud_watch_logs, access_logs_include_trust_context, access_logs_kinesis_data_firehose, access_logs_log_version
+  FROM aws.aws_ec2_verified_access_instance_logging_configurations
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_verified_access_instances', $ex$SELECT cidr_endpoints_custom_sub_domain_nameservers, cidr_endpoints_custom_sub_domain_sub_domain, creation_time, description
+  FROM aws.aws_ec2_verified_access_instances
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_verified_access_trust_providers', $ex$SELECT creation_time, description, device_options_public_signing_key_url, device_options_tenant_id
+  FROM aws.aws_ec2_verified_access_trust_providers
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_volume_statuses', $ex$SELECT actions, attachment_statuses, availability_zone, availability_zone_id
+  FROM aws.aws_ec2_volume_statuses
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_volumes_modifications', $ex$SELECT end_time, modification_state, operator_hidden_by_default, operator_managed
+  FROM aws.aws_ec2_volumes_modifications
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_vpc_classic_link_dns_supports', $ex$SELECT classic_link_dns_supported, vpc_id
+  FROM aws.aws_ec2_vpc_classic_link_dns_supports
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_vpc_endpoint_connection_notifications', $ex$SELECT connection_events, connection_notification_arn, connection_notification_id, connection_notification_state
+  FROM aws.aws_ec2_vpc_endpoint_connection_notifications
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_vpc_endpoint_connections', $ex$SELECT creation_timestamp, dns_entries, gateway_load_balancer_arns, ip_address_type
+  FROM aws.aws_ec2_vpc_endpoint_connections
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_vpc_endpoint_service_configurations', $ex$SELECT acceptance_required, availability_zone_ids, availability_zones, base_endpoint_dns_names
+  FROM aws.aws_ec2_vpc_endpoint_service_configurations
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_vpc_endpoint_service_permissions', $ex$SELECT principal, principal_type, service_permission_id, tags
+  FROM aws.aws_ec2_vpc_endpoint_service_permissions
+ WHERE service_id = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_vpc_endpoint_services', $ex$SELECT acceptance_required, availability_zone_ids, availability_zones, base_endpoint_dns_names
+  FROM aws.aws_ec2_vpc_endpoint_services
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_vpc_endpoints', $ex$SELECT creation_timestamp, dns_entries, dns_options_dns_record_ip_type, dns_options_private_dns_only_for_inbound_resolver_endpoint
+  FROM aws.aws_ec2_vpc_endpoints
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_vpc_peering_connections', $ex$SELECT accepter_vpc_info_cidr_block, accepter_vpc_info_cidr_block_set, accepter_vpc_info_ipv6_cidr_block_set, accepter_vpc_info_owner_id
+  FROM aws.aws_ec2_vpc_peering_connections
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_vpc_security_groups', $ex$SELECT description, group_id, group_name, owner_id
+  FROM aws.aws_ec2_vpc_security_groups
+ WHERE vpc_id = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_vpn_concentrators', $ex$SELECT state, tags, transit_gateway_attachment_id, transit_gateway_id
+  FROM aws.aws_ec2_vpn_concentrators
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_vpn_connection_device_types', $ex$SELECT platform, software, vendor, vpn_connection_device_type_id
+  FROM aws.aws_ec2_vpn_connection_device_types
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ecs_account_settings', $ex$SELECT name, principal_arn, type, value
+  FROM aws.aws_ecs_account_settings
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ecs_attributes', $ex$SELECT name, target_id, target_type, value
+  FROM aws.aws_ecs_attributes
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ecs_container_instances', $ex$SELECT container_instance_arn
+  FROM aws.aws_ecs_container_instances
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ecs_task_definition_families', $ex$SELECT family
+  FROM aws.aws_ecs_task_definition_families
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ecs_task_definitions', $ex$SELECT task_definition_arn
+  FROM aws.aws_ecs_task_definitions
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ecs_tasks', $ex$SELECT task_arn
+  FROM aws.aws_ecs_tasks
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_eks_access_entries', $ex$SELECT access_entry
+  FROM aws.aws_eks_access_entries
+ WHERE cluster_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_eks_access_policies', $ex$SELECT arn, name
+  FROM aws.aws_eks_access_policies
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_eks_addon_versions', $ex$SELECT addon_name, addon_versions, default_namespace, marketplace_information_product_id
+  FROM aws.aws_eks_addon_versions
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_eks_addons', $ex$SELECT addon_name
+  FROM aws.aws_eks_addons
+ WHERE cluster_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_eks_capabilities', $ex$SELECT arn, capability_name, created_at, modified_at
+  FROM aws.aws_eks_capabilities
+ WHERE cluster_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_eks_cluster_versions', $ex$SELECT cluster_type, cluster_version, default_platform_version, default_version
+  FROM aws.aws_eks_cluster_versions
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_eks_eks_anywhere_subscriptions', $ex$SELECT arn, auto_renew, created_at, effective_date
+  FROM aws.aws_eks_eks_anywhere_subscriptions
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_eks_fargate_profiles', $ex$SELECT fargate_profile_name
+  FROM aws.aws_eks_fargate_profiles
+ WHERE cluster_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_eks_identity_provider_configs', $ex$SELECT name, type
+  FROM aws.aws_eks_identity_provider_configs
+ WHERE cluster_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_eks_insights', $ex$SELECT category, description, id, insight_status_reason
+  FROM aws.aws_eks_insights
+ WHERE cluster_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_eks_nodegroups', $ex$SELECT nodegroup_name
+  FROM aws.aws_eks_nodegroups
+ WHERE cluster_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_eks_pod_identity_associations', $ex$SELECT association_arn, association_id, namespace, owner_arn
+  FROM aws.aws_eks_pod_identity_associations
+ WHERE cluster_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_eks_updates', $ex$SELECT update_id
+  FROM aws.aws_eks_updates
+ WHERE name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_iam_access_keys', $ex$SELECT access_key_id, create_date, status, user_name
+  FROM aws.aws_iam_access_keys
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_iam_account_aliases', $ex$SELECT account_aliase
+  FROM aws.aws_iam_account_aliases
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_iam_attached_group_policies', $ex$SELECT policy_arn, policy_name
+  FROM aws.aws_iam_attached_group_policies
+ WHERE group_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_iam_attached_role_policies', $ex$SELECT policy_arn, policy_name
+  FROM aws.aws_iam_attached_role_policies
+ WHERE role_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_iam_attached_user_policies', $ex$SELECT policy_arn, policy_name
+  FROM aws.aws_iam_attached_user_policies
+ WHERE user_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_iam_group_policies', $ex$SELECT policy_name
+  FROM aws.aws_iam_group_policies
+ WHERE group_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_iam_group_users', $ex$SELECT arn, create_date, password_last_used, path
+  FROM aws.aws_iam_group_users
+ WHERE group_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_iam_groups', $ex$SELECT arn, create_date, group_id, group_name
+  FROM aws.aws_iam_groups
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_iam_instance_profile_tags', $ex$SELECT key, value
+  FROM aws.aws_iam_instance_profile_tags
+ WHERE instance_profile_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_iam_instance_profiles', $ex$SELECT arn, create_date, instance_profile_id, instance_profile_name
+  FROM aws.aws_iam_instance_profiles
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_iam_mfa_device_tags', $ex$SELECT key, value
+  FROM aws.aws_iam_mfa_device_tags
+ WHERE serial_number = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_iam_mfa_devices', $ex$SELECT enable_date, serial_number, user_name
+  FROM aws.aws_iam_mfa_devices
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_iam_policies', $ex$SELECT arn, attachment_count, create_date, default_version_id
+  FROM aws.aws_iam_policies
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_iam_policy_tags', $ex$SELECT key, value
+  FROM aws.aws_iam_policy_tags
+ WHERE policy_arn = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_iam_policy_versions', $ex$SELECT create_date, document, is_default_version, version_id
+  FROM aws.aws_iam_policy_versions
+ WHERE policy_arn = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_iam_role_instance_profiles', $ex$SELECT arn, create_date, instance_profile_id, instance_profile_name
+  FROM aws.aws_iam_role_instance_profiles
+ WHERE role_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_iam_role_policies', $ex$SELECT policy_name
+  FROM aws.aws_iam_role_policies
+ WHERE role_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_iam_role_tags', $ex$SELECT key, value
+  FROM aws.aws_iam_role_tags
+ WHERE role_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_iam_server_certificate_tags', $ex$SELECT key, value
+  FROM aws.aws_iam_server_certificate_tags
+ WHERE server_certificate_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_iam_server_certificates', $ex$SELECT arn, expiration, path, server_certificate_id
+  FROM aws.aws_iam_server_certificates
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_iam_signing_certificates', $ex$SELECT certificate_body, certificate_id, status, upload_date
+  FROM aws.aws_iam_signing_certificates
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_iam_ssh_public_keys', $ex$SELECT ssh_public_key_id, status, upload_date, user_name
+  FROM aws.aws_iam_ssh_public_keys
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_iam_user_groups', $ex$SELECT arn, create_date, group_id, group_name
+  FROM aws.aws_iam_user_groups
+ WHERE user_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_iam_user_policies', $ex$SELECT policy_name
+  FROM aws.aws_iam_user_policies
+ WHERE user_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_iam_user_tags', $ex$SELECT key, value
+  FROM aws.aws_iam_user_tags
+ WHERE user_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_iam_virtual_mfa_devices', $ex$SELECT base32_string_seed, enable_date, qr_code_png, serial_number
+  FROM aws.aws_iam_virtual_mfa_devices
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_lambda_aliases', $ex$SELECT alias_arn, description, function_version, name
+  FROM aws.aws_lambda_aliases
+ WHERE function_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_lambda_capacity_provider_function_versions', $ex$SELECT function_arn, state
+  FROM aws.aws_lambda_capacity_provider_function_versions
+ WHERE capacity_provider_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_lambda_capacity_providers', $ex$SELECT capacity_provider_arn, capacity_provider_scaling_config_max_v_cpu_count, capacity_provider_scaling_config_scaling_mode, capacity_provider_scaling_config_scaling_policies
+  FROM aws.aws_lambda_capacity_providers
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_lambda_code_signing_config_functions', $ex$SELECT function_arn
+  FROM aws.aws_lambda_code_signing_config_functions
+ WHERE code_signing_config_arn = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_lambda_code_signing_configs', $ex$SELECT allowed_publishers_signing_profile_version_arns, code_signing_config_arn, code_signing_config_id, code_signing_policies_untrusted_artifact_on_deployment
+  FROM aws.aws_lambda_code_signing_configs
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_lambda_durable_executions', $ex$SELECT durable_execution_arn, durable_execution_name, end_timestamp, function_arn
+  FROM aws.aws_lambda_durable_executions
+ WHERE function_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_lambda_event_source_mappings', $ex$SELECT amazon_managed_kafka_event_source_config_consumer_group_id, amazon_managed_kafka_event_source_config_schema_registry_config, batch_size, bisect_batch_on_function_error
+  FROM aws.aws_lambda_event_source_mappings
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_lambda_function_event_invoke_configs', $ex$SELECT destination_config_on_failure, destination_config_on_success, function_arn, last_modified
+  FROM aws.aws_lambda_function_event_invoke_configs
+ WHERE function_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_lambda_function_url_configs', $ex$SELECT auth_type, cors_allow_credentials, cors_allow_headers, cors_allow_methods
+  FROM aws.aws_lambda_function_url_configs
+ WHERE function_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_lambda_function_versions', $ex$SELECT architectures, capacity_provider_config_lambda_managed_instances_config, code_sha256, code_size
+  FROM aws.aws_lambda_function_versions
+ WHERE function_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_lambda_layer_versions', $ex$SELECT compatible_architectures, compatible_runtimes, created_date, description
+  FROM aws.aws_lambda_layer_versions
+ WHERE layer_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_lambda_layers', $ex$SELECT latest_matching_version_compatible_architectures, latest_matching_version_compatible_runtimes, latest_matching_version_created_date, latest_matching_version_description
+  FROM aws.aws_lambda_layers
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_lambda_provisioned_concurrency_configs', $ex$SELECT allocated_provisioned_concurrent_executions, available_provisioned_concurrent_executions, function_arn, last_modified
+  FROM aws.aws_lambda_provisioned_concurrency_configs
+ WHERE function_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_blue_green_deployments', $ex$SELECT blue_green_deployment_identifier, blue_green_deployment_name, create_time, delete_time
+  FROM aws.aws_rds_blue_green_deployments
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_certificates', $ex$SELECT certificate_arn, certificate_identifier, certificate_type, customer_override
+  FROM aws.aws_rds_certificates
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_db_cluster_automated_backups', $ex$SELECT allocated_storage, availability_zones, aws_backup_recovery_point_arn, backup_retention_period
+  FROM aws.aws_rds_db_cluster_automated_backups
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_db_cluster_backtracks', $ex$SELECT backtrack_identifier, backtrack_request_creation_time, backtrack_to, backtracked_from
+  FROM aws.aws_rds_db_cluster_backtracks
+ WHERE db_cluster_identifier = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_db_cluster_endpoints', $ex$SELECT custom_endpoint_type, db_cluster_endpoint_arn, db_cluster_endpoint_identifier, db_cluster_endpoint_resource_identifier
+  FROM aws.aws_rds_db_cluster_endpoints
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_db_cluster_parameter_groups', $ex$SELECT db_cluster_parameter_group_arn, db_cluster_parameter_group_name, db_parameter_group_family, description
+  FROM aws.aws_rds_db_cluster_parameter_groups
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_db_cluster_parameters', $ex$SELECT allowed_values, apply_method, apply_type, data_type
+  FROM aws.aws_rds_db_cluster_parameters
+ WHERE db_cluster_parameter_group_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_db_cluster_snapshots', $ex$SELECT allocated_storage, availability_zones, backup_retention_period, cluster_create_time
+  FROM aws.aws_rds_db_cluster_snapshots
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_db_clusters', $ex$SELECT activity_stream_kinesis_stream_name, activity_stream_kms_key_id, activity_stream_mode, activity_stream_status
+  FROM aws.aws_rds_db_clusters
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_db_engine_versions', $ex$SELECT create_time, custom_db_engine_version_manifest, db_engine_description, db_engine_media_type
+  FROM aws.aws_rds_db_engine_versions
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_db_instance_automated_backups', $ex$SELECT additional_storage_volumes, allocated_storage, availability_zone, aws_backup_recovery_point_arn
+  FROM aws.aws_rds_db_instance_automated_backups
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_db_log_files', $ex$SELECT last_written, log_file_name, size
+  FROM aws.aws_rds_db_log_files
+ WHERE db_instance_identifier = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_db_major_engine_versions', $ex$SELECT engine, major_engine_version, supported_engine_lifecycles
+  FROM aws.aws_rds_db_major_engine_versions
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_db_parameter_groups', $ex$SELECT db_parameter_group_arn, db_parameter_group_family, db_parameter_group_name, description
+  FROM aws.aws_rds_db_parameter_groups
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_db_parameters', $ex$SELECT allowed_values, apply_method, apply_type, data_type
+  FROM aws.aws_rds_db_parameters
+ WHERE db_parameter_group_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_db_proxies', $ex$SELECT auth, created_date, db_proxy_arn, db_proxy_name
+  FROM aws.aws_rds_db_proxies
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_db_proxy_endpoints', $ex$SELECT created_date, db_proxy_endpoint_arn, db_proxy_endpoint_name, db_proxy_name
+  FROM aws.aws_rds_db_proxy_endpoints
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_db_proxy_target_groups', $ex$SELECT connection_pool_config_connection_borrow_timeout, connection_pool_config_init_query, connection_pool_config_max_connections_percent, connection_pool_config_max_idle_connections_percent
+  FROM aws.aws_rds_db_proxy_target_groups
+ WHERE db_proxy_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_db_proxy_targets', $ex$SELECT endpoint, port, rds_resource_id, role
+  FROM aws.aws_rds_db_proxy_targets
+ WHERE db_proxy_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_db_recommendations', $ex$SELECT additional_info, category, created_time, description
+  FROM aws.aws_rds_db_recommendations
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_db_security_groups', $ex$SELECT db_security_group_arn, db_security_group_description, db_security_group_name, ec2_security_groups
+  FROM aws.aws_rds_db_security_groups
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_db_snapshot_tenant_databases', $ex$SELECT character_set_name, db_instance_identifier, db_snapshot_identifier, db_snapshot_tenant_database_arn
+  FROM aws.aws_rds_db_snapshot_tenant_databases
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_db_snapshots', $ex$SELECT additional_storage_volumes, allocated_storage, availability_zone, backup_retention_period
+  FROM aws.aws_rds_db_snapshots
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_db_subnet_groups', $ex$SELECT db_subnet_group_arn, db_subnet_group_description, db_subnet_group_name, subnet_group_status
+  FROM aws.aws_rds_db_subnet_groups
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_engine_default_cluster_parameters', $ex$SELECT allowed_values, apply_method, apply_type, data_type
+  FROM aws.aws_rds_engine_default_cluster_parameters
+ WHERE db_parameter_group_family = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_engine_default_parameters', $ex$SELECT allowed_values, apply_method, apply_type, data_type
+  FROM aws.aws_rds_engine_default_parameters
+ WHERE db_parameter_group_family = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_event_subscriptions', $ex$SELECT cust_subscription_id, customer_aws_id, enabled, event_categories_list
+  FROM aws.aws_rds_event_subscriptions
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_events', $ex$SELECT date, event_categories, message, source_arn
+  FROM aws.aws_rds_events
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_export_tasks', $ex$SELECT export_only, export_task_identifier, failure_cause, iam_role_arn
+  FROM aws.aws_rds_export_tasks
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_global_clusters', $ex$SELECT database_name, deletion_protection, endpoint, engine
+  FROM aws.aws_rds_global_clusters
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_integrations', $ex$SELECT additional_encryption_context, create_time, data_filter, description
+  FROM aws.aws_rds_integrations
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_option_group_options', $ex$SELECT copyable_cross_account, default_port, description, major_engine_version
+  FROM aws.aws_rds_option_group_options
+ WHERE engine_name = '...'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_option_groups', $ex$SELECT allows_vpc_and_non_vpc_instance_memberships, copy_timestamp, engine_name, major_engine_version
+  FROM aws.aws_rds_option_groups
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_pending_maintenance_actions', $ex$SELECT pending_maintenance_action_details, resource_identifier
+  FROM aws.aws_rds_pending_maintenance_actions
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_reserved_db_instances', $ex$SELECT currency_code, db_instance_class, db_instance_count, duration
+  FROM aws.aws_rds_reserved_db_instances
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_reserved_db_instances_offerings', $ex$SELECT currency_code, db_instance_class, duration, fixed_price
+  FROM aws.aws_rds_reserved_db_instances_offerings
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_serverless_v2_platform_versions', $ex$SELECT engine, is_default, serverless_v2_features_support_max_capacity, serverless_v2_features_support_min_capacity
+  FROM aws.aws_rds_serverless_v2_platform_versions
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_source_regions', $ex$SELECT endpoint, region_name, status, supports_db_instance_automated_backups_replication
+  FROM aws.aws_rds_source_regions
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_rds_tenant_databases', $ex$SELECT character_set_name, db_instance_identifier, dbi_resource_id, deletion_protection
+  FROM aws.aws_rds_tenant_databases
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_s3_directory_buckets', $ex$SELECT bucket_arn, bucket_region, creation_date, name
+  FROM aws.aws_s3_directory_buckets
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_s3_objects', $ex$SELECT checksum_algorithm, checksum_type, e_tag, key
+  FROM aws.aws_s3_objects
+ WHERE bucket = '...'
  LIMIT 10$ex$);
 
 -- how many examples each source has, and how many plan
@@ -1168,9 +2237,10 @@ SELECT source, tab, pg_temp.plan_error(q) AS error
 -- the check can fail: the old github_issues example (no repo) is caught
 SELECT pg_temp.plan_error($ex$SELECT id FROM github.github_issues WHERE owner = 'postgres' LIMIT 10$ex$) AS error;
 
-DROP SCHEMA github, kubernetes, gcp, azure, digitalocean CASCADE;
+DROP SCHEMA github, kubernetes, gcp, azure, digitalocean, aws CASCADE;
 DROP SERVER ex_github CASCADE;
 DROP SERVER ex_kubernetes CASCADE;
 DROP SERVER ex_gcp CASCADE;
 DROP SERVER ex_azure CASCADE;
 DROP SERVER ex_digitalocean CASCADE;
+DROP SERVER ex_aws CASCADE;

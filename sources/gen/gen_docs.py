@@ -24,7 +24,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.normpath(os.path.join(HERE, "..", ".."))
 DOCS = os.path.join(TOP, "sources")
-SOURCES = ["github", "kubernetes", "gcp", "azure", "digitalocean"]
+SOURCES = ["github", "kubernetes", "gcp", "azure", "digitalocean", "aws"]
 
 # an example value per key column, for the example queries
 EXAMPLES = {
@@ -33,6 +33,24 @@ EXAMPLES = {
     "region": "'us-central1'", "subscription_id": "'00000000-0000-0000-0000-000000000000'",
     "resource_group": "'demo-rg'", "tag_name": "'web'",
 }
+
+
+# per source: example values that differ from EXAMPLES
+EXAMPLES_BY_SOURCE = {
+    "aws": {"region": "'us-east-1'", "account_id": "'123456789012'"},
+}
+
+
+def example_value(source, col):
+    return EXAMPLES_BY_SOURCE.get(source, {}).get(col) or EXAMPLES.get(col, "'...'")
+
+
+def user_mapping_options(spec, secret="..."):
+    """The user mapping options of the README's set-up, by auth kind."""
+    if spec.get("auth") == "sigv4":
+        return "access_key_id '%s', secret_access_key '%s'" % (
+            "AKIAIOSFODNN7EXAMPLE" if secret == "..." else "AKIDEXAMPLE", secret)
+    return "token '%s'" % secret
 
 
 # server options the README's CREATE SERVER sets (with '...')
@@ -67,12 +85,15 @@ def key_line(t, k, server_opts):
     if k.get("server_option"):
         how.append("else every value of server option `%s`" % k["server_option"])
     if k.get("from_parent") and t.get("parent"):
-        how.append("else from the parent listing `%s`" % t["parent"]["endpoint"])
+        how.append("else from the parent listing `%s`" % (
+            t["parent"]["aws"]["action"] if t["parent"].get("aws") else t["parent"]["endpoint"]))
     if "=" in k.get("ops", ["="]):
         how.append("`= ANY(array)` fans out")
     if k.get("guaranteed"):
         how.append("filtered exactly by the API")
-    where = "path" if k.get("in", "path") == "path" else "query `%s`" % k.get("param", k["column"])
+    where = {"path": "path", "region": "the request's region (host and signature)",
+             "account": "the request's account (credentials)"}.get(
+        k.get("in", "path"), "query `%s`" % k.get("param", k["column"]))
     return "| `%s` | %s | %s | %s |" % (k["column"], ops, where, "; ".join(how))
 
 
@@ -191,7 +212,7 @@ def example(source, t, server_opts):
     q = "SELECT %s\n  FROM %s.%s" % (", ".join(ident(c) for c in show), source, t["name"])
     if conds:
         q += "\n WHERE " + "\n   AND ".join(
-            "%s = %s" % (ident(c), EXAMPLES.get(c, "'...'")) for c in conds)
+            "%s = %s" % (ident(c), example_value(source, c)) for c in conds)
     return q + "\n LIMIT 10;"
 
 
@@ -205,13 +226,23 @@ def render(source, spec, note):
     w("")
     w(spec.get("description", ""))
     w("")
-    if note:
-        w("**Hand-written spec.** " + note)
+    if note and note.get("hand_written"):
+        w("**Hand-written spec.** " + note["hand_written"])
+        w("")
+    for para in (note or {}).get("readme", []):
+        w(para)
         w("")
     w("- Spec version: %s; %d tables." % (spec.get("version", "?"), len(spec["tables"])))
-    w("- Default endpoint: `%s` (server option `base_url` overrides it)." %
-      spec.get("base_url", "none: set base_url"))
-    w("- Credentials: `%s` auth, from the user mapping option `token`." % spec.get("auth", "none"))
+    if spec.get("auth") == "sigv4":
+        w("- Endpoints: derived per table and region (`https://<service>.<region>.amazonaws.com`, "
+          "global services `https://<service>.amazonaws.com`); server option `base_url` sends "
+          "every request to one URL (tests, LocalStack-style endpoints).")
+        w("- Credentials: AWS Signature Version 4, from the user mapping options `access_key_id`, "
+          "`secret_access_key` (optional `session_token`; `role_arn`, `external_id` for AssumeRole).")
+    else:
+        w("- Default endpoint: `%s` (server option `base_url` overrides it)." %
+          spec.get("base_url", "none: set base_url"))
+        w("- Credentials: `%s` auth, from the user mapping option `token`." % spec.get("auth", "none"))
     if spec.get("server_options"):
         w("- Server options of this source: %s." %
           ", ".join("`%s`" % o for o in spec["server_options"]))
@@ -223,7 +254,7 @@ def render(source, spec, note):
     w("CREATE SERVER %s FOREIGN DATA WRAPPER cq_fdw OPTIONS (source '%s'%s);" % (
         source, source, "".join(", %s '...'" % o for o in spec.get("server_options", [])
                                 if o in README_SERVER_OPTIONS)))
-    w("CREATE USER MAPPING FOR CURRENT_USER SERVER %s OPTIONS (token '...');" % source)
+    w("CREATE USER MAPPING FOR CURRENT_USER SERVER %s OPTIONS (%s);" % (source, user_mapping_options(spec)))
     w("CREATE SCHEMA %s;" % source)
     w("IMPORT FOREIGN SCHEMA %s FROM SERVER %s INTO %s;" % (source, source, source))
     w("```")
@@ -246,14 +277,29 @@ def render(source, spec, note):
         w(md_escape(t["description"]))
         w("")
         pg = t.get("pagination", {}).get("type", "none")
-        w("- Endpoint: `GET %s`%s; rows at `%s`; pagination `%s`." % (
-            t["endpoint"], (" (`%s` when its parameters are given)" % t["get_endpoint"])
-            if t.get("get_endpoint") else "", t.get("rows", "") or "(body)", pg))
+        if t.get("aws"):
+            a = t["aws"]
+            w("- Operation: `%s:%s` (%s protocol%s); rows at `%s`; pagination `%s`%s." % (
+                a["service"], a["action"], a["protocol"],
+                ", %s `%s`" % (a["method"], t["endpoint"]) if a.get("method") else "",
+                t.get("rows", "") or "(body)", pg,
+                "; global service, region %s" % a["global_region"] if a.get("global_region") else ""))
+            if a.get("describe"):
+                w("- Rows: the identifiers it lists, described by `%s` (%d per call)." % (
+                    a["describe"]["action"], a["describe"]["batch"]))
+        else:
+            w("- Endpoint: `GET %s`%s; rows at `%s`; pagination `%s`." % (
+                t["endpoint"], (" (`%s` when its parameters are given)" % t["get_endpoint"])
+                if t.get("get_endpoint") else "", t.get("rows", "") or "(body)", pg))
         w("- Primary key: %s. Estimated rows per unit: %g." % (
-            ", ".join("`%s`" % p for p in t["primary_key"]), t["row_estimate"]))
+            ", ".join("`%s`" % p for p in t["primary_key"]) if t.get("primary_key") else "none",
+            t.get("row_estimate", 1000)))
         if t.get("parent"):
-            w("- Parent listing: `%s`, mapping %s." % (t["parent"]["endpoint"], ", ".join(
-                "`%s` <- `%s`" % (k, v) for k, v in t["parent"]["map"].items())))
+            pe = t["parent"]["endpoint"]
+            if t["parent"].get("aws"):
+                pe = t["parent"]["aws"]["action"] + (" " + pe if pe != "/" else "")
+            w("- Parent listing: `%s`, mapping %s." % (pe, ", ".join(
+                "`%s` <- `%s`" % (k, v or "(the listed value)") for k, v in t["parent"]["map"].items())))
         if t.get("cursor"):
             cur = t["cursor"]
             w("- Incremental syncs: cursor `%s` (`%s %s %s` sent as `%s=%s`)." % (
@@ -277,6 +323,17 @@ def render(source, spec, note):
                               if o in README_SERVER_OPTIONS]))
         w("```")
         w("")
+    if spec.get("_excluded"):
+        w("## Operations that are not tables")
+        w("")
+        w("Paginated operations of the models that the generator does not turn into a table, "
+          "and why (`python3 sources/gen/gen_aws.py --excluded`).")
+        w("")
+        w("| service | operation | reason |")
+        w("|---|---|---|")
+        for e in spec["_excluded"]:
+            w("| %s | %s | %s |" % (e["service"], e["operation"], md_escape(e["reason"])))
+        w("")
     return "\n".join(out)
 
 
@@ -286,7 +343,8 @@ def render_index(specs):
            "Reference of the tables of each installed source, generated from its spec "
            "(`sources/<name>/<name>.json`).  The specs themselves are generated by "
            "`sources/gen/gen.py` from the vendors' API descriptions plus "
-           "`sources/<name>/overrides.json` (Azure: hand-written).", "",
+           "`sources/<name>/overrides.json` (Azure: hand-written; AWS: `sources/gen/gen_aws.py` from "
+           "the botocore service models).", "",
            "| source | tables | description |", "|---|---|---|"]
     for s, spec in specs:
         out.append("| [%s](%s/README.md) | %d | %s |" % (s, s, len(spec["tables"]),
@@ -315,7 +373,8 @@ def render_examples_test(specs):
                        if o in README_SERVER_OPTIONS)
         out += ["CREATE SERVER ex_%s FOREIGN DATA WRAPPER cq_fdw" % s,
                 "    OPTIONS (source '%s', base_url 'http://127.0.0.1:18080/'%s);" % (s, opts),
-                "CREATE USER MAPPING FOR CURRENT_USER SERVER ex_%s OPTIONS (token 'x');" % s,
+                "CREATE USER MAPPING FOR CURRENT_USER SERVER ex_%s OPTIONS (%s);" % (
+                    s, user_mapping_options(spec, "x")),
                 "CREATE SCHEMA %s;" % s,
                 "IMPORT FOREIGN SCHEMA %s FROM SERVER ex_%s INTO %s;" % (s, s, s)]
     out += ["",
@@ -408,7 +467,8 @@ def main():
         ovf = os.path.join(TOP, "sources", s, "overrides.json")
         if os.path.exists(ovf):
             with open(ovf) as f:
-                note = json.load(f).get("hand_written")
+                ovj = json.load(f)
+                note = {"hand_written": ovj.get("hand_written"), "readme": ovj.get("readme", [])}
         specs.append((s, spec))
         try:
             files[os.path.join(DOCS, s, "README.md")] = render(s, spec, note) + "\n"
