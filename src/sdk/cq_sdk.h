@@ -349,6 +349,9 @@ typedef struct CqColumnDef
 	char	   *transform;
 	int			transform_kind; /* CQ_XFORM_* (set by the loader) */
 	char	   *transform_arg;	/* the <name> of segment_after */
+	/* columns of the path's "$column" lookups, in its order (the loader) */
+	int			nvar_cols;
+	int			var_cols[4];
 } CqColumnDef;
 
 #define CQ_XFORM_NONE			0

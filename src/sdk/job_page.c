@@ -230,9 +230,13 @@ process_page(CqJob *job, CqpReq *req)
 	req->body.cap = 0;
 
 	rv.max = nrv.max = s->max_array_elems;
+	/* rows under a "*": keep what it matched, for "^" column paths */
+	rv.want_up = nrv.want_up = !u->is_parent && cq_path_has_wildcard(u->rows);
 	if (doc && !fast)
 	{
-		if (u->rows)
+		if (rv.want_up)
+			rows_found = cqp_path_each_up(u->rows, doc, cqp_job_collect_rows_up, &rv) > 0;
+		else if (u->rows)
 			rows_found = cq_path_each(u->rows, doc, cqp_job_collect_rows, &rv) > 0;
 		else
 			cqp_job_collect_rows(doc, &rv);
@@ -240,7 +244,9 @@ process_page(CqJob *job, CqpReq *req)
 	if (ndoc && doc && !fast)
 	{
 		/* the same rows, in the same order: quoting changes no structure */
-		if (u->rows)
+		if (nrv.want_up)
+			cqp_path_each_up(u->rows, ndoc, cqp_job_collect_rows_up, &nrv);
+		else if (u->rows)
 			cq_path_each(u->rows, ndoc, cqp_job_collect_rows, &nrv);
 		else
 			cqp_job_collect_rows(ndoc, &nrv);
@@ -267,7 +273,8 @@ process_page(CqJob *job, CqpReq *req)
 		if (nchildren < 0)
 			goto fail;
 	}
-	else if (!cqp_job_emit_rows(job, u, rv.v, nrv.n == rv.n ? nrv.v : NULL, rv.n,
+	else if (!cqp_job_emit_rows(job, u, rv.v, nrv.n == rv.n ? nrv.v : NULL,
+								rv.up, nrv.n == rv.n ? nrv.up : NULL, rv.n,
 						&batch_bytes, &err))
 		goto fail;
 
@@ -278,10 +285,14 @@ process_page(CqJob *job, CqpReq *req)
 	doc = NULL;
 	free(rv.v);
 	rv.v = NULL;
+	free(rv.up);
+	rv.up = NULL;
 	json_decref(ndoc);
 	ndoc = NULL;
 	free(nrv.v);
 	nrv.v = NULL;
+	free(nrv.up);
+	nrv.up = NULL;
 
 	{
 		size_t		fp = (req->charged > bodylen ? req->charged : bodylen) + batch_bytes;
@@ -351,8 +362,10 @@ process_page(CqJob *job, CqpReq *req)
 fail:
 	json_decref(doc);
 	free(rv.v);
+	free(rv.up);
 	json_decref(ndoc);
 	free(nrv.v);
+	free(nrv.up);
 	cq_redact_url(req->url, err.url, sizeof(err.url));
 	pthread_mutex_lock(&job->mu);
 	cqp_job_unit_fail_locked(job, u, &err);
