@@ -977,9 +977,8 @@ def build_children(source, ov, tables):
             pc["name"] = cname
             if pc["path"].startswith("/") or pc["path"] == "":
                 pc["path"] = up + pc["path"]
-            if cname not in keycols:
-                pc["description"] = "%s From the parent row (%s.%s)." % (
-                    pc["description"].rstrip(), par["name"], pname)
+            pc["description"] = "%s From the parent row (%s.%s)." % (
+                pc["description"].rstrip(), par["name"], pname)
             inherited.append(pc)
         gen = {"name": name, "columns": []}
         if cov["parent"] in ROW_SCHEMAS:
