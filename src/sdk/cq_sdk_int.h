@@ -70,6 +70,7 @@ extern const char *cqp_path_var(const CqPath *p, int i);
 extern json_t *cqp_path_get_env(const CqPath *p, json_t *row, const CqPathEnv *env);
 extern void cqp_path_gather_env(const CqPath *p, json_t *row, json_t *arr,
 								const CqPathEnv *env);
+extern long cqp_path_wild_count(const CqPath *p, json_t *root);
 extern size_t cqp_path_each_up(const CqPath *p, json_t *root,
 							   bool (*fn) (json_t *match, json_t *const *up, int nup, void *arg),
 							   void *arg);

@@ -279,8 +279,25 @@ process_page(CqJob *job, CqpReq *req)
 		goto fail;
 
 	if (req->seq)
+	{
+		size_t		page_rows = fast ? fast_nrows : rv.n;
+
+		/*
+		 * Rows under a "*" (a child table, whose rows pointer goes on
+		 * after a "*" into each element): the page's size is its number of
+		 * parent elements, so a page of parents without children is not
+		 * the empty last page of page_number or offset pagination.
+		 */
+		if (rv.want_up && doc)
+		{
+			long		np = cqp_path_wild_count(u->rows, doc);
+
+			if (np >= 0)
+				page_rows = (size_t) np;
+		}
 		cqp_paginate(&u->pager, req->url, req->page_index, req->link, doc,
-					 fast ? fast_nrows : rv.n, &nx);
+					 page_rows, &nx);
+	}
 	json_decref(doc);
 	doc = NULL;
 	free(rv.v);

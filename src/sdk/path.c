@@ -516,6 +516,31 @@ cq_path_each(const CqPath *p, json_t *root,
 }
 
 /*
+ * cqp_path_wild_count
+ *		How many values the first "*" of p ranges over in root (the size of
+ *		the array or object it reaches), or -1 when p has no "*".  For a
+ *		rows pointer that goes on after its "*" into each element,
+ *		this is the number of parent elements of the page, whatever number
+ *		of rows they hold.
+ */
+long
+cqp_path_wild_count(const CqPath *p, json_t *root)
+{
+	json_t	   *cur = root;
+	int			s;
+
+	if (p == NULL || !p->has_wild)
+		return -1;
+	for (s = 0; s < p->nseg && !p->seg[s].wild && cur != NULL; s++)
+		cur = step_env(&p->seg[s], cur, NULL);
+	if (json_is_array(cur))
+		return (long) json_array_size(cur);
+	if (json_is_object(cur))
+		return (long) json_object_size(cur);
+	return 0;
+}
+
+/*
  * cqp_path_each_up
  *		cq_path_each for a rows pointer: fn also gets the values the
  *		wildcards on the way matched, innermost first (up[0] is what the
