@@ -16,7 +16,8 @@ Inputs, read in place and never copied into the repository:
       digitalocean  digitalocean/openapi-bundled.json OpenAPI 3.0.0
   * sources/<name>/overrides.json: what the descriptions cannot say
     (inet/cidr/macaddr/uuid columns, flattened fields, curated tables,
-    keys, fan-out, row estimates).  Azure has no machine-readable
+    keys, fan-out, row estimates, child tables: "children", see
+    build_children).  Azure has no machine-readable
     description here: its overrides.json is the whole hand-written
     definition (from the Azure REST API documentation) and the generator
     only expands it (properties.* flattening, snake_case names).
