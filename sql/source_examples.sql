@@ -198,6 +198,11 @@ INSERT INTO examples VALUES
  WHERE owner = 'postgres'
    AND repo = 'postgres'
  LIMIT 10$ex$),
+('github', 'github_issue_labels', $ex$SELECT issue_id, issue_number, issue_state, id
+  FROM github.github_issue_labels
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
 ('github', 'github_keys', $ex$SELECT created_at, id, key, read_only
   FROM github.github_keys
  WHERE owner = 'postgres'
@@ -623,6 +628,10 @@ INSERT INTO examples VALUES
   FROM kubernetes.k8s_pod_certificate_requests
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_containers', $ex$SELECT node_name, pod_ip, pod_name, pod_phase
+  FROM kubernetes.k8s_pod_containers
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_pod_disruption_budgets', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_pod_disruption_budgets
  WHERE namespace = 'kube-system'
@@ -633,6 +642,10 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('kubernetes', 'k8s_pod_templates', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_pod_templates
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_volumes', $ex$SELECT pod_name, pod_uid, name, config_map_name
+  FROM kubernetes.k8s_pod_volumes
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
 ('kubernetes', 'k8s_priority_classes', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
@@ -798,6 +811,10 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_instance_groups', $ex$SELECT creation_timestamp, description, fingerprint, id
   FROM gcp.gcp_compute_instance_groups
+ WHERE zone = 'us-central1-a'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_instance_network_interfaces', $ex$SELECT instance_id, instance_name, instance_status, name
+  FROM gcp.gcp_compute_instance_network_interfaces
  WHERE zone = 'us-central1-a'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_instance_templates', $ex$SELECT creation_timestamp, description, id, kind
@@ -1045,6 +1062,10 @@ INSERT INTO examples VALUES
 ('azure', 'azure_resource_groups', $ex$SELECT id, name, location, provisioning_state
   FROM azure.azure_resource_groups
  LIMIT 10$ex$),
+('azure', 'azure_network_interface_ip_configurations', $ex$SELECT mac_address, network_interface_id, network_interface_name, virtual_machine_id
+  FROM azure.azure_network_interface_ip_configurations
+ WHERE resource_group = 'demo-rg'
+ LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_droplets', $ex$SELECT id, name, status, memory
   FROM digitalocean.digitalocean_droplets
  WHERE tag_name = 'web'
@@ -1091,6 +1112,10 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_dedicated_inferences', $ex$SELECT created_at, endpoints, id, pending_deployment_spec
   FROM digitalocean.digitalocean_dedicated_inferences
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_droplet_networks', $ex$SELECT droplet_id, droplet_name, region_slug, ip_address
+  FROM digitalocean.digitalocean_droplet_networks
+ WHERE tag_name = 'web'
  LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_droplets_autoscale', $ex$SELECT active_resources_count, config, created_at, current_utilization
   FROM digitalocean.digitalocean_droplets_autoscale

@@ -16,7 +16,8 @@ Inputs, read in place and never copied into the repository:
       digitalocean  digitalocean/openapi-bundled.json OpenAPI 3.0.0
   * sources/<name>/overrides.json: what the descriptions cannot say
     (inet/cidr/macaddr/uuid columns, flattened fields, curated tables,
-    keys, fan-out, row estimates).  Azure has no machine-readable
+    keys, fan-out, row estimates, child tables: "children", see
+    build_children).  Azure has no machine-readable
     description here: its overrides.json is the whole hand-written
     definition (from the Azure REST API documentation) and the generator
     only expands it (properties.* flattening, snake_case names).
@@ -818,6 +819,7 @@ def gen_kubernetes(doc, ov):
             t["get_endpoint"] = nsd_endpoint
             t["keys"].append(key("namespace", where="path", guaranteed=True))
         tables[name] = t
+        ROW_SCHEMAS[name] = (S, item)
     return tables
 
 
@@ -903,6 +905,7 @@ def gen_gcp(doc, ov):
         if "id" not in colnames and "self_link" in colnames:
             t["primary_key"] = ["self_link"]
         tables[name] = t
+        ROW_SCHEMAS[name] = (S, item)
     return tables
 
 
@@ -992,6 +995,7 @@ def gen_github(doc, ov):
             "columns": gen_columns(S, item_s),
         }
         tables[name] = t
+        ROW_SCHEMAS[name] = (S, item_s)
     return tables
 
 
@@ -1039,6 +1043,7 @@ def gen_digitalocean(doc, ov):
         if not paged:
             del t["supports_limit"]
         tables[name] = t
+        ROW_SCHEMAS[name] = (S, item_s)
     return tables
 
 
@@ -1063,6 +1068,94 @@ def gen_azure(doc, ov):
         tov["columns"] = cols
         tables[name] = {"name": name, "columns": []}
     return tables
+
+
+# ---------------------------------------------------------------------------
+# child tables: one row per element of a nested array of objects
+# ---------------------------------------------------------------------------
+
+# table name -> (Schemas, row schema), filled by the generators above
+ROW_SCHEMAS = {}
+
+CHILD_KEYS = ("parent", "array", "parent_columns")
+
+
+def element_schema(S, item, pointer):
+    """Schema of the elements of the array at `pointer` in rows of schema
+    `item`; a "*" segment merges the properties of every value."""
+    cur = [S.resolve(item)]
+    for seg in pointer.strip("/").split("/"):
+        seg = seg.replace("~1", "/").replace("~0", "~")
+        nxt = []
+        for c in cur:
+            props = S.props(c)
+            vals = list(props.values()) if seg == "*" else [props[seg]] if seg in props else []
+            for v in vals:
+                r = S.resolve(v)
+                if seg == "*" and r.get("type") == "array":
+                    r = S.resolve(r.get("items", {}))
+                nxt.append(r)
+        cur = nxt
+    props = {}
+    for c in cur:
+        r = S.resolve(c.get("items", {})) if c.get("type") == "array" else c
+        for k, v in S.props(r).items():
+            props.setdefault(k, v)
+    return {"type": "object", "properties": props}
+
+
+def build_children(source, ov, tables):
+    """Child tables declared in overrides "children": {name: {"parent":
+    table, "array": pointer in a parent row, "parent_columns": {column:
+    parent column}, ...table overrides}}.  The child lists what its parent
+    lists (endpoint, keys, parent listing, pagination: one pass over the
+    parent collection); its rows pointer is the parent's plus "/*" and the
+    array, so "^" in a column path is the parent row (sources/SPEC.md).
+    Columns: the parent's key columns and the named parent columns read
+    through "^", then one per property of the element schema (typed as any
+    generated column), with the usual curated columns/drop/types."""
+    byname = {t["name"]: t for t in tables}
+    out = []
+    for name, cov in sorted(ov.get("children", {}).items()):
+        par = byname.get(cov["parent"])
+        if par is None:
+            raise GenError("%s: child %s: no parent table %s" % (source, name, cov["parent"]))
+        pcols = {c["name"]: c for c in par["columns"]}
+        arr = cov["array"]
+        t = {k: copy.deepcopy(v) for k, v in par.items()
+             if k not in ("name", "description", "columns", "primary_key", "row_estimate")}
+        t["rows"] = (par.get("rows") or "") + "/*" + arr
+        if par.get("get_endpoint") and "get_rows" in par:
+            t["get_rows"] = par["get_rows"] + "/*" + arr
+        t["row_estimate"] = par.get("row_estimate", 100) * 2
+        # "^" is what the last "*" matched: the parent row is one level up,
+        # plus one per "*" of the array pointer itself
+        up = "^" * (1 + arr.strip("/").split("/").count("*"))
+        inherited = []
+        keycols = [k["column"] for k in par.get("keys", [])]
+        for cname, pname in [(k, k) for k in keycols] + sorted(cov.get("parent_columns", {}).items()):
+            pc = dict(pcols[pname])
+            pc["name"] = cname
+            if pc["path"].startswith("/") or pc["path"] == "":
+                pc["path"] = up + pc["path"]
+            pc["description"] = "%s From the parent row (%s.%s)." % (
+                pc["description"].rstrip(), par["name"], pname)
+            inherited.append(pc)
+        gen = {"name": name, "columns": []}
+        if cov["parent"] in ROW_SCHEMAS:
+            S, item = ROW_SCHEMAS[cov["parent"]]
+            gen["columns"] = gen_columns(S, element_schema(S, item, arr))
+        tov = {k: v for k, v in cov.items() if k not in CHILD_KEYS}
+        tov["columns"] = inherited + tov.get("columns", [])
+        c = merge_table(gen, tov, ov)
+        t.update({k: v for k, v in c.items() if k != "columns"})
+        t["columns"] = c["columns"]
+        t["name"] = name
+        t = finish_table(t, ov, source)
+        if t is None:
+            raise GenError("%s: child table %s has no primary key" % (source, name))
+        out.append(t)
+    return out
 
 
 GENERATORS = {
@@ -1165,6 +1258,7 @@ def generate(source):
             doc = json.load(f)
     candidates = GENERATORS[source](doc, ov)
     tables = build_tables(source, ov, candidates)
+    tables += build_children(source, ov, tables)
     tables = apply_cursors(source, ov, tables)
     spec = assemble(source, ov, tables)
     errs = lint(spec)

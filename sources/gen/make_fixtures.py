@@ -24,6 +24,7 @@ demo-org, the subscription id) are the ones the demo and the regression
 tests use.
 """
 
+import datetime
 import json
 import os
 import sys
@@ -587,6 +588,11 @@ def github():
                  rec("/repos/demo-org/%s/pulls" % r, pulls[r], headers=h),
                  rec("/repos/demo-org/%s/releases" % r, releases[r], headers=h),
                  rec("/repos/demo-org/%s/labels" % r, labels[r], headers=h)]
+    # ?since= (issues updated at or after it), as GitHub answers it
+    since = "2024-03-01T00:00:00Z"
+    at = lambda ts: datetime.datetime.fromisoformat(ts.replace("Z", "+00:00"))
+    demo.append(rec("/repos/demo-org/api/issues?since=" + since,
+                    [i for i in issues["api"] if at(i["updated_at"]) >= at(since)], headers=h))
     errors = [
         rec("/orgs/no-such-org/repos", {"message": "Not Found",
                                         "documentation_url": "https://docs.github.com/rest/repos/repos#list-organization-repositories"},

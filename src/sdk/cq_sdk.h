@@ -358,10 +358,9 @@ typedef struct CqColumnDef
 	char	   *transform;
 	int			transform_kind; /* CQ_XFORM_* (set by the loader) */
 	char	   *transform_arg;	/* the <name> of segment_after */
-	/* appended: path "^/x" -- cpath ("/x") resolves against the element
-	 * the LAST "*" segment of rows matched (EC2's reservation beside each
-	 * of its instances), not against the row */
-	bool		path_outer;
+	/* columns of the path's "$column" lookups, in its order (the loader) */
+	int			nvar_cols;
+	int			var_cols[4];
 } CqColumnDef;
 
 #define CQ_XFORM_NONE			0

@@ -47,6 +47,33 @@ extern char *cqp_arena_strndup(CqArena *a, const char *s, size_t len);
  * (wildcard matches become array elements; see the function comment).
  */
 extern void cqp_path_gather(const CqPath *p, json_t *root, json_t *arr);
+
+/*
+ * Column paths (path.c): a '^' prefix reads an enclosing element of the
+ * row, a segment key[member=$column] looks an element up by the value of
+ * another column.  CqPathEnv carries both for one row.
+ */
+#define CQ_PATH_MAX_UP 4		/* '^' levels */
+#define CQ_PATH_MAX_VARS 4		/* distinct "$column" per path */
+typedef struct CqPathEnv
+{
+	json_t	   *const *up;		/* up[0]: what the last "*" of rows matched */
+	int			nup;
+	json_t	   *const *vars;	/* values of the path's "$column"s, by index */
+	int			nvars;
+} CqPathEnv;
+extern CqPath *cqp_path_compile_column(const char *pointer, CqError *err);
+extern int	cqp_path_up(const CqPath *p);
+extern bool cqp_path_has_lookup(const CqPath *p);
+extern int	cqp_path_nvars(const CqPath *p);
+extern const char *cqp_path_var(const CqPath *p, int i);
+extern json_t *cqp_path_get_env(const CqPath *p, json_t *row, const CqPathEnv *env);
+extern void cqp_path_gather_env(const CqPath *p, json_t *row, json_t *arr,
+								const CqPathEnv *env);
+extern long cqp_path_wild_count(const CqPath *p, json_t *root);
+extern size_t cqp_path_each_up(const CqPath *p, json_t *root,
+							   bool (*fn) (json_t *match, json_t *const *up, int nup, void *arg),
+							   void *arg);
 extern bool cqp_path_parse(const CqPath *p, json_t *row, CqColType type,
 						   CqArena *arena, CqValue *out, CqError *err);
 

@@ -192,6 +192,8 @@ cqp_job_fast_plan_new(CqJob *job)
 				key[klen] = '\0';
 			if (key && klen == 1 && key[0] == '*')
 				fp->ok = false; /* a wildcard over the row's members */
+			if (cqp_path_has_lookup(col->cpath))
+				fp->ok = false; /* a lookup reads other columns' values */
 		}
 		if (!key)
 		{
@@ -326,7 +328,7 @@ slow_row(CqJob *job, CqpUnit *u, const char *p, const char *e,
 		return false;
 	}
 	for (c = 0; c < job->params.nout; c++)
-		if (!cqp_job_extract_value(job, u, row, nrow, NULL, c, arena, &vals[c], err))
+		if (!cqp_job_extract_value(job, u, row, nrow, NULL, NULL, c, arena, &vals[c], err))
 		{
 			json_decref(row);	/* the caller releases vals */
 			json_decref(nrow);

@@ -336,11 +336,13 @@ process_page(CqJob *job, CqpReq *req)
 	req->body.cap = 0;
 
 	rv.max = nrv.max = s->max_array_elems;
-	if (doc && !fast && job->outer_prefix && u->rows == job->table->crows && !u->is_parent)
-		rows_found = cqp_job_collect_outer_rows(job->outer_prefix, job->outer_suffix, doc, &rv) > 0;
-	else if (doc && !fast)
+	/* rows under a "*": keep what it matched, for "^" column paths */
+	rv.want_up = nrv.want_up = !u->is_parent && cq_path_has_wildcard(u->rows);
+	if (doc && !fast)
 	{
-		if (u->rows)
+		if (rv.want_up)
+			rows_found = cqp_path_each_up(u->rows, doc, cqp_job_collect_rows_up, &rv) > 0;
+		else if (u->rows)
 			rows_found = cq_path_each(u->rows, doc, cqp_job_collect_rows, &rv) > 0;
 		else
 			cqp_job_collect_rows(doc, &rv);
@@ -348,7 +350,9 @@ process_page(CqJob *job, CqpReq *req)
 	if (ndoc && doc && !fast)
 	{
 		/* the same rows, in the same order: quoting changes no structure */
-		if (u->rows)
+		if (nrv.want_up)
+			cqp_path_each_up(u->rows, ndoc, cqp_job_collect_rows_up, &nrv);
+		else if (u->rows)
 			cq_path_each(u->rows, ndoc, cqp_job_collect_rows, &nrv);
 		else
 			cqp_job_collect_rows(ndoc, &nrv);
@@ -381,23 +385,43 @@ process_page(CqJob *job, CqpReq *req)
 		if (nchildren < 0)
 			goto fail;
 	}
-	else if (!cqp_job_emit_rows(job, u, rv.v, nrv.n == rv.n ? nrv.v : NULL, rv.outer, rv.n,
+	else if (!cqp_job_emit_rows(job, u, rv.v, nrv.n == rv.n ? nrv.v : NULL,
+								rv.up, nrv.n == rv.n ? nrv.up : NULL, rv.n,
 						&batch_bytes, &err))
 		goto fail;
 
 	if (req->seq)
+	{
+		size_t		page_rows = fast ? fast_nrows : rv.n;
+
+		/*
+		 * Rows under a "*" (a child table, whose rows pointer goes on
+		 * after a "*" into each element): the page's size is its number of
+		 * parent elements, so a page of parents without children is not
+		 * the empty last page of page_number or offset pagination.
+		 */
+		if (rv.want_up && doc)
+		{
+			long		np = cqp_path_wild_count(u->rows, doc);
+
+			if (np >= 0)
+				page_rows = (size_t) np;
+		}
 		cqp_paginate(&u->pager, req->url, req->page_index, req->link, doc,
-					 fast ? fast_nrows : rv.n, &nx);
+					 page_rows, &nx);
+	}
 	json_decref(doc);
 	doc = NULL;
 	free(rv.v);
 	rv.v = NULL;
-	free(rv.outer);
-	rv.outer = NULL;
+	free(rv.up);
+	rv.up = NULL;
 	json_decref(ndoc);
 	ndoc = NULL;
 	free(nrv.v);
 	nrv.v = NULL;
+	free(nrv.up);
+	nrv.up = NULL;
 
 	{
 		size_t		fp = (req->charged > bodylen ? req->charged : bodylen) + batch_bytes;
@@ -471,9 +495,10 @@ process_page(CqJob *job, CqpReq *req)
 fail:
 	json_decref(doc);
 	free(rv.v);
-	free(rv.outer);
+	free(rv.up);
 	json_decref(ndoc);
 	free(nrv.v);
+	free(nrv.up);
 	cq_redact_url(req->url, err.url, sizeof(err.url));
 	pthread_mutex_lock(&job->mu);
 	cqp_job_unit_fail_locked(job, u, &err);

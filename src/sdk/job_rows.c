@@ -44,7 +44,7 @@ cqp_job_reads_numeric(const CqJob *job)
 }
 
 static bool
-rowvec_push(RowVec *rv, json_t *row)
+rowvec_push(RowVec *rv, json_t *row, json_t *const *up, int nup)
 {
 	if (json_is_null(row))
 		return true;
@@ -64,10 +64,46 @@ rowvec_push(RowVec *rv, json_t *row)
 			return false;
 		}
 		rv->v = nv;
+		if (rv->want_up)
+		{
+			json_t	  **nu = realloc(rv->up, nc * CQ_PATH_MAX_UP * sizeof(json_t *));
+
+			if (!nu)
+			{
+				rv->oom = true;
+				return false;
+			}
+			rv->up = nu;
+		}
 		rv->cap = nc;
 	}
+	if (rv->want_up)
+		for (int i = 0; i < CQ_PATH_MAX_UP; i++)
+			rv->up[rv->n * CQ_PATH_MAX_UP + i] = i < nup ? up[i] : NULL;
 	rv->v[rv->n++] = row;
 	return true;
+}
+
+/*
+ * cq_path_each_up callback: like cqp_job_collect_rows, and records for
+ * each row what the rows pointer's wildcards matched (for "^" paths).
+ */
+bool
+cqp_job_collect_rows_up(json_t *m, json_t *const *up, int nup, void *arg)
+{
+	RowVec	   *rv = arg;
+
+	if (json_is_array(m))
+	{
+		size_t		i;
+		json_t	   *e;
+
+		json_array_foreach(m, i, e)
+			if (!rowvec_push(rv, e, up, nup))
+			return false;
+		return true;
+	}
+	return rowvec_push(rv, m, up, nup);
 }
 
 bool
@@ -81,61 +117,11 @@ cqp_job_collect_rows(json_t *m, void *arg)
 		json_t	   *e;
 
 		json_array_foreach(m, i, e)
-			if (!rowvec_push(rv, e))
+			if (!rowvec_push(rv, e, NULL, 0))
 			return false;
 		return true;
 	}
-	return rowvec_push(rv, m);
-}
-
-/* Match of the outer prefix: its rows, each remembering the match. */
-typedef struct OuterCtx
-{
-	RowVec	   *rv;
-	const CqPath *suffix;
-} OuterCtx;
-
-static bool
-collect_outer(json_t *m, void *arg)
-{
-	OuterCtx   *oc = arg;
-	RowVec	   *rv = oc->rv;
-	json_t	   *sub = oc->suffix ? cq_path_get(oc->suffix, m) : m;
-	size_t		before = rv->n;
-	bool		more;
-
-	if (sub == NULL)
-		return true;
-	more = cqp_job_collect_rows(sub, rv);
-	if (rv->n > before && rv->outercap < rv->cap)
-	{
-		json_t	  **no = realloc(rv->outer, rv->cap * sizeof(json_t *));
-
-		if (!no)
-		{
-			rv->oom = true;
-			return false;
-		}
-		rv->outer = no;
-		rv->outercap = rv->cap;
-	}
-	for (size_t i = before; i < rv->n; i++)
-		rv->outer[i] = m;
-	return more;
-}
-
-/*
- * Rows of doc for a table with "^/" columns: rows = prefix (ending with
- * its last "*") + suffix; every row remembers the element the prefix
- * matched (rv->outer).  Returns the number of prefix matches.
- */
-size_t
-cqp_job_collect_outer_rows(const CqPath *prefix, const CqPath *suffix,
-						   json_t *doc, RowVec *rv)
-{
-	OuterCtx	oc = {rv, suffix};
-
-	return cq_path_each(prefix, doc, collect_outer, &oc);
+	return rowvec_push(rv, m, NULL, 0);
 }
 
 static void
@@ -158,30 +144,49 @@ add_warning(CqJob *job, int c, const CqColumnDef *col, const CqError *verr)
 /*
  * Extract output column c of row into out.  false = strict value error.
  * nrow: the same row with every real as its text (cqp_job_quote_numbers), or NULL;
- * numeric columns read it.
+ * numeric columns read it.  up, nup: what the rows pointer's wildcards
+ * matched for row and nrow (CQ_PATH_MAX_UP each, NULL-padded), or NULL.
  */
 bool
 cqp_job_extract_value(CqJob *job, CqpUnit *u, json_t *row, json_t *nrow,
-			  json_t *outer, int c, CqArena *arena, CqValue *out, CqError *err)
+					  json_t *const *up, json_t *const *nup, int c,
+					  CqArena *arena, CqValue *out, CqError *err)
 {
 	const CqColumnDef *col = &job->table->columns[job->params.out_cols[c]];
 	json_t	   *tmp = NULL;
 	json_t	   *v;
+	json_t	   *vars[4] = {NULL, NULL, NULL, NULL};
+	CqPathEnv	env = {NULL, 0, vars, 0};
 
 	if (nrow && col->type.base == CQ_T_NUMERIC)
+	{
 		row = nrow;
+		up = nup;
+	}
+	if (up)
+	{
+		env.up = up;
+		while (env.nup < CQ_PATH_MAX_UP && up[env.nup])
+			env.nup++;
+	}
+	/* "$column" lookups: the raw values of those columns in this row */
+	for (int k = 0; k < col->nvar_cols && k < 4; k++)
+	{
+		const CqColumnDef *vc = &job->table->columns[col->var_cols[k]];
+
+		vars[k] = vc->cpath ? cqp_path_get_env(vc->cpath, row, &env) : NULL;
+		env.nvars = k + 1;
+	}
 	if (u->colval[c] >= 0)
 		v = tmp = json_string(u->av[u->colval[c]]);
-	else if (col->path_outer)
-		v = outer ? cq_path_get(col->cpath, outer) : NULL;	/* "^/..." */
 	else if (col->cpath && cq_path_has_wildcard(col->cpath))
 	{
 		v = tmp = json_array();
 		if (tmp)
-			cqp_path_gather(col->cpath, row, tmp);
+			cqp_path_gather_env(col->cpath, row, tmp, &env);
 	}
 	else if (col->cpath)
-		v = cq_path_get(col->cpath, row);
+		v = cqp_path_get_env(col->cpath, row, &env);
 	else
 		v = json_is_object(row) ? json_object_get(row, col->name) : NULL;
 
@@ -274,7 +279,7 @@ cqp_job_push_batch(CqJob *job, BatchImpl *bi)
  */
 bool
 cqp_job_emit_rows(CqJob *job, CqpUnit *u, json_t **rows, json_t **nrows,
-				  json_t **outers, size_t n, size_t *bytes, CqError *err)
+				  json_t **ups, json_t **nups, size_t n, size_t *bytes, CqError *err)
 {
 	const CqJobParams *p = &job->params;
 	int			ncols = p->nout;
@@ -306,6 +311,8 @@ cqp_job_emit_rows(CqJob *job, CqpUnit *u, json_t **rows, json_t **nrows,
 		{
 			json_t	   *row = rows[i];
 			json_t	   *nrow = nrows ? nrows[i] : NULL;
+			json_t	   *const *up = ups ? ups + i * CQ_PATH_MAX_UP : NULL;
+			json_t	   *const *nup = (nrows && nups) ? nups + i * CQ_PATH_MAX_UP : NULL;
 			json_t	   *own = NULL,
 					   *nown = NULL;
 			bool		bad = false;
@@ -319,8 +326,8 @@ cqp_job_emit_rows(CqJob *job, CqpUnit *u, json_t **rows, json_t **nrows,
 				nrow = nown = nrow ? p->plugin->transform_row(job->table, nrow) : NULL;
 			}
 			for (int c = 0; c < ncols && !bad; c++)
-				if (!cqp_job_extract_value(job, u, row, nrow, outers ? outers[i] : NULL, c, arena,
-								   &vals[(size_t) r * ncols + c], err))
+				if (!cqp_job_extract_value(job, u, row, nrow, up, nup, c, arena,
+										   &vals[(size_t) r * ncols + c], err))
 					bad = true;
 			json_decref(own);
 			json_decref(nown);

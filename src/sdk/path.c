@@ -15,6 +15,16 @@
  *	  against an object it is a key.  "-" never matches (past the end).
  *	- Resolution never allocates, never modifies the document and recurses
  *	  only as deep as the number of segments of the path.
+ *	- Column paths only (cqp_path_compile_column): a prefix of n '^'
+ *	  ("^/metadata/name", "^^/id") resolves against the element the n-th
+ *	  last "*" of the rows pointer matched (CqPathEnv.up[n-1]) instead of
+ *	  the row; a segment "key[member=value]" is a lookup: in the array at
+ *	  "key" ("" = the current value), the first object whose "member"
+ *	  equals value, where value is literal text or "$column", the JSON value
+ *	  of another column of the same row (CqPathEnv.vars).  A lookup selects
+ *	  one element: it is not a wildcard.  cq_path_compile rejects '^' and
+ *	  reads such a segment as a plain key, so every other pointer of a spec
+ *	  stays plain RFC 6901 plus "*".
  *
  * Copyright (c) 2026, cq_fdw developers
  *
@@ -36,15 +46,27 @@ typedef struct PathSeg
 	bool		wild;
 	bool		is_index;		/* key is a valid array index */
 	size_t		index;
+	bool		lookup;			/* key[member=value]: key is the part before '[' */
+	char	   *lk_member;
+	size_t		lk_mlen;
+	char	   *lk_value;		/* literal value (lk_var < 0) */
+	size_t		lk_vlen;
+	int			lk_var;			/* index into CqPathEnv.vars, or -1 */
 } PathSeg;
 
 struct CqPath
 {
 	int			nseg;
 	bool		has_wild;
+	bool		has_lookup;
+	int			up;				/* leading '^' count */
+	int			nvars;
+	const char *vars[CQ_PATH_MAX_VARS]; /* column names of "$column" lookups */
 	PathSeg    *seg;
 	char	   *buf;			/* storage of all keys */
 };
+
+static CqPath *path_compile(const char *pointer, bool column, CqError *err);
 
 /*
  * cq_path_compile
@@ -56,16 +78,100 @@ struct CqPath
 CqPath *
 cq_path_compile(const char *pointer, CqError *err)
 {
+	return path_compile(pointer, false, err);
+}
+
+/*
+ * cqp_path_compile_column
+ *		cq_path_compile for a column path: also accepts a '^' prefix and
+ *		lookup segments (see the invariants above).
+ */
+CqPath *
+cqp_path_compile_column(const char *pointer, CqError *err)
+{
+	return path_compile(pointer, true, err);
+}
+
+/* Split a segment "key[member=value]" into its parts; false if not one. */
+static bool
+parse_lookup(PathSeg *sg, CqPath *p, CqError *err, bool *bad)
+{
+	char	   *open,
+			   *eq;
+
+	*bad = false;
+	if (sg->keylen < 4 || sg->key[sg->keylen - 1] != ']' ||
+		(open = memchr(sg->key, '[', sg->keylen)) == NULL ||
+		(eq = memchr(open, '=', (size_t) (sg->key + sg->keylen - open))) == NULL)
+		return false;
+	if (eq == open + 1)
+	{
+		cq_error_set(err, CQ_ERR_CONFIG,
+					 "invalid lookup segment \"%s\": use key[member=value] or key[member=$column]",
+					 sg->key);
+		*bad = true;
+		return false;
+	}
+	sg->lookup = true;
+	sg->lk_member = open + 1;
+	sg->lk_mlen = (size_t) (eq - open - 1);
+	sg->lk_value = eq + 1;
+	sg->lk_vlen = (size_t) (sg->key + sg->keylen - 1 - (eq + 1));
+	sg->key[sg->keylen - 1] = '\0';	/* value ends here */
+	*eq = '\0';
+	*open = '\0';
+	sg->keylen = (size_t) (open - sg->key);
+	sg->is_index = false;
+	sg->lk_var = -1;
+	if (sg->lk_vlen > 1 && sg->lk_value[0] == '$')
+	{
+		int			i;
+
+		for (i = 0; i < p->nvars; i++)
+			if (strcmp(p->vars[i], sg->lk_value + 1) == 0)
+				break;
+		if (i == p->nvars)
+		{
+			if (p->nvars == CQ_PATH_MAX_VARS)
+			{
+				cq_error_set(err, CQ_ERR_CONFIG, "more than %d \"$column\" lookups in one path",
+							 CQ_PATH_MAX_VARS);
+				*bad = true;
+				return false;
+			}
+			p->vars[p->nvars++] = sg->lk_value + 1;
+		}
+		sg->lk_var = i;
+	}
+	p->has_lookup = true;
+	return true;
+}
+
+static CqPath *
+path_compile(const char *pointer, bool column, CqError *err)
+{
 	CqPath	   *p;
 	size_t		len,
 				i;
 	int			nseg = 0;
+	int			up = 0;
 	char	   *o;
 
 	if (pointer == NULL)
 	{
 		cq_error_set(err, CQ_ERR_CONFIG, "JSON pointer is missing");
 		return NULL;
+	}
+	if (column)
+	{
+		while (pointer[up] == '^')
+			up++;
+		if (up > CQ_PATH_MAX_UP)
+		{
+			cq_error_set(err, CQ_ERR_CONFIG, "more than %d \"^\" in a column path", CQ_PATH_MAX_UP);
+			return NULL;
+		}
+		pointer += up;
 	}
 	len = strlen(pointer);
 	if (len > PATH_MAX_LEN)
@@ -102,6 +208,7 @@ cq_path_compile(const char *pointer, CqError *err)
 	if (p == NULL)
 		goto oom;
 	p->nseg = nseg;
+	p->up = up;
 	p->seg = calloc(nseg ? nseg : 1, sizeof(PathSeg));
 	p->buf = malloc(len + 1);
 	if (p->seg == NULL || p->buf == NULL)
@@ -150,6 +257,16 @@ cq_path_compile(const char *pointer, CqError *err)
 				sg->index = v;
 			}
 		}
+		if (column && !sg->wild)
+		{
+			bool		bad;
+
+			if (!parse_lookup(sg, p, err, &bad) && bad)
+			{
+				cq_path_free(p);
+				return NULL;
+			}
+		}
 	}
 	return p;
 
@@ -177,10 +294,106 @@ cq_path_has_wildcard(const CqPath *p)
 	return p != NULL && p->has_wild;
 }
 
+/* accessors for the spec validator and the row extractor */
+int
+cqp_path_up(const CqPath *p)
+{
+	return p ? p->up : 0;
+}
+
+bool
+cqp_path_has_lookup(const CqPath *p)
+{
+	return p != NULL && p->has_lookup;
+}
+
+int
+cqp_path_nvars(const CqPath *p)
+{
+	return p ? p->nvars : 0;
+}
+
+const char *
+cqp_path_var(const CqPath *p, int i)
+{
+	return (p && i >= 0 && i < p->nvars) ? p->vars[i] : NULL;
+}
+
+/* does member value m equal the lookup's value? (text of scalars compared) */
+static bool
+lookup_match(const PathSeg *sg, json_t *m, const CqPathEnv *env)
+{
+	const char *want;
+	size_t		wlen;
+	char		num[64];
+
+	if (m == NULL)
+		return false;
+	if (sg->lk_var >= 0)
+	{
+		json_t	   *v = (env && sg->lk_var < env->nvars) ? env->vars[sg->lk_var] : NULL;
+
+		if (v == NULL || json_is_null(v))
+			return false;
+		if (json_equal(m, v))
+			return true;
+		if (json_is_string(v))
+		{
+			want = json_string_value(v);
+			wlen = json_string_length(v);
+		}
+		else if (json_is_integer(v))
+		{
+			wlen = (size_t) snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+			want = num;
+		}
+		else
+			return false;
+	}
+	else
+	{
+		want = sg->lk_value;
+		wlen = sg->lk_vlen;
+	}
+	if (json_is_string(m))
+		return json_string_length(m) == wlen && memcmp(json_string_value(m), want, wlen) == 0;
+	if (json_is_integer(m))
+	{
+		int			l = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(m));
+
+		return (size_t) l == wlen && memcmp(num, want, wlen) == 0;
+	}
+	if (json_is_true(m))
+		return wlen == 4 && memcmp(want, "true", 4) == 0;
+	if (json_is_false(m))
+		return wlen == 5 && memcmp(want, "false", 5) == 0;
+	return false;
+}
+
 /* one non-wildcard step; borrowed reference or NULL */
 static json_t *
-step(const PathSeg *sg, json_t *cur)
+step_env(const PathSeg *sg, json_t *cur, const CqPathEnv *env)
 {
+	if (sg->lookup)
+	{
+		size_t		i,
+					n;
+
+		if (sg->keylen > 0)
+			cur = json_is_object(cur) ? json_object_getn(cur, sg->key, sg->keylen) : NULL;
+		if (!json_is_array(cur))
+			return NULL;
+		n = json_array_size(cur);
+		for (i = 0; i < n; i++)
+		{
+			json_t	   *e = json_array_get(cur, i);
+
+			if (json_is_object(e) &&
+				lookup_match(sg, json_object_getn(e, sg->lk_member, sg->lk_mlen), env))
+				return e;
+		}
+		return NULL;
+	}
 	if (json_is_object(cur))
 		return json_object_getn(cur, sg->key, sg->keylen);
 	if (json_is_array(cur) && sg->is_index)
@@ -188,24 +401,55 @@ step(const PathSeg *sg, json_t *cur)
 	return NULL;
 }
 
+/* the value a path starts from: the row, or an enclosing element ('^') */
+static json_t *
+path_root(const CqPath *p, json_t *row, const CqPathEnv *env)
+{
+	if (p->up == 0)
+		return row;
+	if (env == NULL || p->up > env->nup)
+		return NULL;
+	return env->up[p->up - 1];
+}
+
+#define EACH_STACK 16
+
 typedef struct EachState
 {
 	const CqPath *p;
 	bool		(*fn) (json_t *match, void *arg);
+	bool		(*fn_up) (json_t *match, json_t *const *up, int nup, void *arg);
 	void	   *arg;
 	size_t		count;
 	bool		stop;
+	const CqPathEnv *env;
+	int			depth;			/* wildcards entered */
+	json_t	   *stack[EACH_STACK];	/* their matches, outermost first */
 } EachState;
+
+static void each_rec(EachState *st, int s, json_t *cur);
+
+/* descend into one value a wildcard ranges over */
+static void
+each_wild(EachState *st, int s, json_t *v)
+{
+	if (st->depth < EACH_STACK)
+		st->stack[st->depth] = v;
+	st->depth++;
+	each_rec(st, s, v);
+	st->depth--;
+}
 
 static void
 each_rec(EachState *st, int s, json_t *cur)
 {
 	const CqPath *p = st->p;
+	const CqPathEnv *env = st->env;
 
 	/* follow plain segments iteratively */
 	while (s < p->nseg && !p->seg[s].wild)
 	{
-		cur = step(&p->seg[s], cur);
+		cur = step_env(&p->seg[s], cur, env);
 		if (cur == NULL)
 			return;
 		s++;
@@ -215,6 +459,18 @@ each_rec(EachState *st, int s, json_t *cur)
 		st->count++;
 		if (st->fn && !st->fn(cur, st->arg))
 			st->stop = true;
+		if (st->fn_up)
+		{
+			json_t	   *up[CQ_PATH_MAX_UP];
+			int			nup = 0;
+
+			/* innermost first; unknown beyond the recorded stack */
+			if (st->depth <= EACH_STACK)
+				for (int d = st->depth - 1; d >= 0 && nup < CQ_PATH_MAX_UP; d--)
+					up[nup++] = st->stack[d];
+			if (!st->fn_up(cur, up, nup, st->arg))
+				st->stop = true;
+		}
 		return;
 	}
 	/* wildcard */
@@ -224,7 +480,7 @@ each_rec(EachState *st, int s, json_t *cur)
 					n = json_array_size(cur);
 
 		for (i = 0; i < n && !st->stop; i++)
-			each_rec(st, s + 1, json_array_get(cur, i));
+			each_wild(st, s + 1, json_array_get(cur, i));
 	}
 	else if (json_is_object(cur))
 	{
@@ -232,7 +488,7 @@ each_rec(EachState *st, int s, json_t *cur)
 
 		for (it = json_object_iter(cur); it && !st->stop;
 			 it = json_object_iter_next(cur, it))
-			each_rec(st, s + 1, json_object_iter_value(it));
+			each_wild(st, s + 1, json_object_iter_value(it));
 	}
 }
 
@@ -247,10 +503,64 @@ size_t
 cq_path_each(const CqPath *p, json_t *root,
 			 bool (*fn) (json_t *match, void *arg), void *arg)
 {
-	EachState	st = {p, fn, arg, 0, false};
+	EachState	st;
 
 	if (p == NULL || root == NULL)
 		return 0;
+	memset(&st, 0, sizeof(st));
+	st.p = p;
+	st.fn = fn;
+	st.arg = arg;
+	each_rec(&st, 0, root);
+	return st.count;
+}
+
+/*
+ * cqp_path_wild_count
+ *		How many values the first "*" of p ranges over in root (the size of
+ *		the array or object it reaches), or -1 when p has no "*".  For a
+ *		rows pointer that goes on after its "*" into each element,
+ *		this is the number of parent elements of the page, whatever number
+ *		of rows they hold.
+ */
+long
+cqp_path_wild_count(const CqPath *p, json_t *root)
+{
+	json_t	   *cur = root;
+	int			s;
+
+	if (p == NULL || !p->has_wild)
+		return -1;
+	for (s = 0; s < p->nseg && !p->seg[s].wild && cur != NULL; s++)
+		cur = step_env(&p->seg[s], cur, NULL);
+	if (json_is_array(cur))
+		return (long) json_array_size(cur);
+	if (json_is_object(cur))
+		return (long) json_object_size(cur);
+	return 0;
+}
+
+/*
+ * cqp_path_each_up
+ *		cq_path_each for a rows pointer: fn also gets the values the
+ *		wildcards on the way matched, innermost first (up[0] is what the
+ *		last "*" matched), at most CQ_PATH_MAX_UP of them; nup is 0 when
+ *		they are too deep to record.  These are the elements a column path
+ *		"^/...", "^^/..." reads.
+ */
+size_t
+cqp_path_each_up(const CqPath *p, json_t *root,
+				 bool (*fn) (json_t *match, json_t *const *up, int nup, void *arg),
+				 void *arg)
+{
+	EachState	st;
+
+	if (p == NULL || root == NULL)
+		return 0;
+	memset(&st, 0, sizeof(st));
+	st.p = p;
+	st.fn_up = fn;
+	st.arg = arg;
 	each_rec(&st, 0, root);
 	return st.count;
 }
@@ -270,20 +580,40 @@ first_match(json_t *match, void *arg)
 json_t *
 cq_path_get(const CqPath *p, json_t *root)
 {
-	json_t	   *cur = root;
+	return cqp_path_get_env(p, root, NULL);
+}
+
+/*
+ * cqp_path_get_env
+ *		cq_path_get for a column path: '^' prefixes and "$column" lookups
+ *		read env (NULL: they match nothing).
+ */
+json_t *
+cqp_path_get_env(const CqPath *p, json_t *row, const CqPathEnv *env)
+{
+	json_t	   *cur;
 	int			s;
 
-	if (p == NULL || root == NULL)
+	if (p == NULL || row == NULL)
+		return NULL;
+	cur = path_root(p, row, env);
+	if (cur == NULL)
 		return NULL;
 	if (p->has_wild)
 	{
 		json_t	   *m = NULL;
+		EachState	st;
 
-		cq_path_each(p, root, first_match, &m);
+		memset(&st, 0, sizeof(st));
+		st.p = p;
+		st.fn = first_match;
+		st.arg = &m;
+		st.env = env;
+		each_rec(&st, 0, cur);
 		return m;
 	}
 	for (s = 0; s < p->nseg && cur != NULL; s++)
-		cur = step(&p->seg[s], cur);
+		cur = step_env(&p->seg[s], cur, env);
 	return cur;
 }
 
@@ -298,11 +628,11 @@ wild_from(const CqPath *p, int s)
 }
 
 static void
-gather_rec(const CqPath *p, int s, json_t *cur, json_t *arr)
+gather_rec(const CqPath *p, int s, json_t *cur, json_t *arr, const CqPathEnv *env)
 {
 	while (s < p->nseg && !p->seg[s].wild)
 	{
-		cur = step(&p->seg[s], cur);
+		cur = step_env(&p->seg[s], cur, env);
 		if (cur == NULL)
 		{
 			/* a missing leaf is a null element; a missing array is empty */
@@ -317,12 +647,12 @@ gather_rec(const CqPath *p, int s, json_t *cur, json_t *arr)
 	else if (json_is_array(cur))
 	{
 		for (size_t i = 0; i < json_array_size(cur); i++)
-			gather_rec(p, s + 1, json_array_get(cur, i), arr);
+			gather_rec(p, s + 1, json_array_get(cur, i), arr, env);
 	}
 	else if (json_is_object(cur))
 	{
 		for (void *it = json_object_iter(cur); it; it = json_object_iter_next(cur, it))
-			gather_rec(p, s + 1, json_object_iter_value(it), arr);
+			gather_rec(p, s + 1, json_object_iter_value(it), arr, env);
 	}
 }
 
@@ -340,8 +670,17 @@ gather_rec(const CqPath *p, int s, json_t *cur, json_t *arr)
 void
 cqp_path_gather(const CqPath *p, json_t *root, json_t *arr)
 {
-	if (p != NULL && root != NULL)
-		gather_rec(p, 0, root, arr);
+	cqp_path_gather_env(p, root, arr, NULL);
+}
+
+/* cqp_path_gather for a column path ('^', lookups: see cqp_path_get_env) */
+void
+cqp_path_gather_env(const CqPath *p, json_t *row, json_t *arr, const CqPathEnv *env)
+{
+	json_t	   *root = (p != NULL && row != NULL) ? path_root(p, row, env) : NULL;
+
+	if (root != NULL)
+		gather_rec(p, 0, root, arr, env);
 }
 
 /* ------------------------------------------------------------------------

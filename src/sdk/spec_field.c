@@ -619,9 +619,9 @@ cqp_spec_get_template(CqpSpecCtx *c, const char *loc, json_t *obj, const char *k
  * freed.  `wildcard_ok` false rejects "*" segments.  When absent, *out gets
  * `dflt` (if not NULL).
  */
-bool
-cqp_spec_get_pointer(CqpSpecCtx *c, const char *loc, json_t *obj, const char *key,
-			const char *dflt, bool wildcard_ok, char **out, CqPath **compiled)
+static bool
+get_pointer(CqpSpecCtx *c, const char *loc, json_t *obj, const char *key,
+			const char *dflt, bool wildcard_ok, bool column, char **out, CqPath **compiled)
 {
 	CqPath	   *p;
 	CqError		perr;
@@ -633,7 +633,7 @@ cqp_spec_get_pointer(CqpSpecCtx *c, const char *loc, json_t *obj, const char *ke
 	if (*out == NULL)
 		return true;
 	memset(&perr, 0, sizeof(perr));
-	p = cq_path_compile(*out, &perr);
+	p = column ? cqp_path_compile_column(*out, &perr) : cq_path_compile(*out, &perr);
 	if (p == NULL)
 	{
 		if (perr.kind == CQ_ERR_NOMEM)
@@ -650,6 +650,25 @@ cqp_spec_get_pointer(CqpSpecCtx *c, const char *loc, json_t *obj, const char *ke
 	else
 		cq_path_free(p);
 	return true;
+}
+
+bool
+cqp_spec_get_pointer(CqpSpecCtx *c, const char *loc, json_t *obj, const char *key,
+			const char *dflt, bool wildcard_ok, char **out, CqPath **compiled)
+{
+	return get_pointer(c, loc, obj, key, dflt, wildcard_ok, false, out, compiled);
+}
+
+/*
+ * A column's path: a JSON pointer that may also start with '^' (an
+ * enclosing element of the row) and hold lookup segments key[member=value]
+ * (path.c); the table checks what they refer to.
+ */
+bool
+cqp_spec_get_column_path(CqpSpecCtx *c, const char *loc, json_t *obj, const char *key,
+						 const char *dflt, char **out, CqPath **compiled)
+{
+	return get_pointer(c, loc, obj, key, dflt, true, true, out, compiled);
 }
 
 /* ------------------------------------------------------------------------

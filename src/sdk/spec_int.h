@@ -124,6 +124,9 @@ extern bool cqp_spec_get_pointer(CqpSpecCtx *c, const char *loc, json_t *obj,
 								 const char *key, const char *dflt,
 								 bool wildcard_ok, char **out,
 								 CqPath **compiled);
+extern bool cqp_spec_get_column_path(CqpSpecCtx *c, const char *loc, json_t *obj,
+									 const char *key, const char *dflt,
+									 char **out, CqPath **compiled);
 
 /* Enumerations. */
 extern int	cqp_spec_enum_lookup(const CqpSpecEnum *names, const char *s);

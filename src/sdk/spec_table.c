@@ -228,8 +228,7 @@ parse_pagination(CqpSpecCtx *c, const char *tloc, json_t *obj, PageOut *po)
 }
 
 static bool
-parse_column(CqpSpecCtx *c, const char *loc, json_t *jc, const char *rows,
-			 CqColumnDef *col)
+parse_column(CqpSpecCtx *c, const char *loc, json_t *jc, CqColumnDef *col)
 {
 	char		qs[64];
 	char		dflt[SPEC_MAX_IDENT + 2];
@@ -265,32 +264,8 @@ parse_column(CqpSpecCtx *c, const char *loc, json_t *jc, const char *rows,
 		}
 	}
 	cqp_spec_strfmt(dflt, sizeof(dflt), "/%s", col->name);
-	{
-		json_t	   *jp = json_object_get(jc, "path");
-
-		if (json_is_string(jp) && json_string_value(jp)[0] == '^')
-		{
-			/* "^/x": /x of the element the last "*" of rows matched */
-			json_t	   *tmp = json_pack("{s:s}", "path", json_string_value(jp) + 1);
-			bool		ok;
-
-			if (tmp == NULL)
-				return cqp_spec_oom(c);
-			ok = cqp_spec_get_pointer(c, loc, tmp, "path", NULL, true, &col->path, &col->cpath);
-			json_decref(tmp);
-			if (!ok)
-				return false;
-			free(col->path);
-			if ((col->path = cqp_spec_dup(c, json_string_value(jp))) == NULL)
-				return false;
-			col->path_outer = true;
-			if (rows == NULL || strstr(rows, "/*") == NULL)
-				return cqp_spec_fail(c, loc, "path", "\"%s\" reads the element matched by the last \"*\" segment of rows, but rows has none",
-							cqp_spec_quote(qs, sizeof(qs), col->path));
-		}
-		else if (!cqp_spec_get_pointer(c, loc, jc, "path", dflt, true, &col->path, &col->cpath))
-			return false;
-	}
+	if (!cqp_spec_get_column_path(c, loc, jc, "path", dflt, &col->path, &col->cpath))
+		return false;
 	if (cq_path_has_wildcard(col->cpath) && !col->type.is_array && col->type.base != CQ_T_JSON)
 		return cqp_spec_fail(c, loc, "path", "\"%s\" has a \"*\" segment (many values) but type %s is a scalar: use %s[] or json",
 					cqp_spec_quote(qs, sizeof(qs), col->path), cq_type_name(col->type.base),
@@ -824,6 +799,59 @@ check_placeholders(CqpSpecCtx *c, const char *tloc, const char *key, const CqTab
 	return true;
 }
 
+/* number of "*" segments of a pointer */
+static int
+count_wildcards(const char *ptr)
+{
+	int			n = 0;
+
+	for (const char *s = ptr ? ptr : ""; (s = strchr(s, '/')) != NULL; s++)
+		if (s[1] == '*' && (s[2] == '/' || s[2] == '\0'))
+			n++;
+	return n;
+}
+
+/*
+ * What column paths refer to: a '^' prefix needs as many "*" in rows (and
+ * in get_rows when there is a get_endpoint); a "$column" lookup names a
+ * plain column of the table (no lookup of its own, no "*").  Resolves the
+ * lookups' columns into var_cols.
+ */
+static bool
+check_column_refs(CqpSpecCtx *c, const char *loc, CqTableDef *t)
+{
+	char		where[SPEC_LOCLEN];
+	char		qs[64];
+
+	for (int i = 0; i < t->ncolumns; i++)
+	{
+		CqColumnDef *col = &t->columns[i];
+		int			up = cqp_path_up(col->cpath);
+
+		cqp_spec_loc_index(where, loc, "columns", i);
+		if (up > 0 && (count_wildcards(t->rows) < up ||
+					   (t->get_endpoint && count_wildcards(t->get_rows) < up)))
+			return cqp_spec_fail(c, where, "path", "\"%s\" reads %d level%s up from the row, but %s has fewer \"*\" segments (\"^\" is what the last \"*\" of rows matched)",
+								 cqp_spec_quote(qs, sizeof(qs), col->path), up, up > 1 ? "s" : "",
+								 count_wildcards(t->rows) < up ? "rows" : "get_rows");
+		col->nvar_cols = cqp_path_nvars(col->cpath);
+		for (int v = 0; v < col->nvar_cols; v++)
+		{
+			const char *name = cqp_path_var(col->cpath, v);
+			int			k = cq_table_find_column(t, name);
+
+			if (k < 0)
+				return cqp_spec_fail(c, where, "path", "lookup \"$%s\" is not a column of the table",
+									 cqp_spec_quote(qs, sizeof(qs), name));
+			if (cqp_path_has_lookup(t->columns[k].cpath) || cq_path_has_wildcard(t->columns[k].cpath))
+				return cqp_spec_fail(c, where, "path", "lookup \"$%s\" refers to a column whose path has a lookup or a \"*\"",
+									 cqp_spec_quote(qs, sizeof(qs), name));
+			col->var_cols[v] = k;
+		}
+	}
+	return true;
+}
+
 /*
  * Parse one table object into *t (zeroed by the caller).  On failure the
  * partial table is left for the caller to clear.
@@ -875,7 +903,7 @@ cqp_spec_table_parse(CqpSpecCtx *c, const char *loc, json_t *jt, CqTableDef *t)
 	for (i = 0; i < json_array_size(arr); i++)
 	{
 		cqp_spec_loc_index(where, loc, "columns", (int) i);
-		if (!parse_column(c, where, json_array_get(arr, i), t->rows, &t->columns[i]))
+		if (!parse_column(c, where, json_array_get(arr, i), &t->columns[i]))
 			return false;
 	}
 	j = cqp_spec_find_duplicate(t->columns, sizeof(CqColumnDef), t->ncolumns, &first);
@@ -887,6 +915,9 @@ cqp_spec_table_parse(CqpSpecCtx *c, const char *loc, json_t *jt, CqTableDef *t)
 		return cqp_spec_fail(c, where, "name", "duplicate column \"%s\" (also columns[%d])",
 					cqp_spec_quote(qs, sizeof(qs), t->columns[j].name), first);
 	}
+
+	if (!check_column_refs(c, loc, t))
+		return false;
 
 	/* parent before keys: from_parent refers to parent.map */
 	if (!parse_parent(c, loc, jt, t))

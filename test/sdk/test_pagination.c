@@ -87,6 +87,50 @@ test_styles(void)
 	}
 }
 
+/*
+ * Rows reaching into each element (a child table: rows "/items/<*>/networks"):
+ * page_number and offset paging go on while pages hold elements, even
+ * when these have no child rows (small items have no networks).
+ */
+static void
+test_child_rows(void)
+{
+	static const char *const cases[][3] = {
+		{"page", "{\"type\":\"page_number\",\"next_param\":\"page\"}", "small"},
+		{"offset", "{\"type\":\"offset\",\"next_param\":\"offset\",\"page_size_param\":\"limit\",\"page_size\":37}", "small"},
+		{"page", "{\"type\":\"page_number\",\"next_param\":\"page\"}", "rich"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		H3Job		j;
+		char		buf[1024];
+
+		h3_mock("/_mock/reset");
+		snprintf(buf, sizeof(buf),
+				 "{\"name\":\"t\",\"endpoint\":\"/gen/%s/items?n=200&per_page=37&shape=%s\","
+				 "\"rows\":\"/items/*/networks\",\"pagination\":%s,\"columns\":["
+				 "{\"name\":\"item_id\",\"type\":\"int\",\"path\":\"^/id\"},"
+				 "{\"name\":\"ip\",\"type\":\"inet\"}]}",
+				 cases[i][0], cases[i][2], cases[i][1]);
+		h3_params(&j, h3_table(buf));
+		if (!j.t)
+		{
+			CQ_CHECKF(false, "table %zu", i);
+			continue;
+		}
+		CQ_CHECKF(h3_run(&j) == CQ_JOB_DONE, "%zu: %s", i, j.err.message);
+		/* 6 pages (5 full + 1 short), page_number one more (empty) */
+		CQ_CHECKF(j.st.pages >= 6 && j.st.pages <= 7, "%zu: pages %lu", i,
+				  (unsigned long) j.st.pages);
+		if (strcmp(cases[i][2], "small") == 0)
+			CQ_CHECKF(j.rows == 0, "%zu: rows %ld", i, j.rows);
+		else
+			CQ_CHECKF(j.rows == 399, "%zu: rows %ld", i, j.rows);	/* 1, 2, 3 networks per item */
+		h3_done(&j);
+	}
+}
+
 static void
 test_limit(void)
 {
@@ -237,6 +281,7 @@ suite_pagination(void)
 	if (!h3_mock_up())
 		return;
 	test_styles();
+	test_child_rows();
 	test_limit();
 	test_link_last_concurrent();
 	test_loop_detection();

@@ -327,6 +327,134 @@ test_gather(void)
 	CQ_CHECK_STR(gather("/a/b/c/*"), "[]");
 }
 
+/* rows of a pod list with their pods: "^" paths and lookups (path.c) */
+typedef struct UpRows
+{
+	json_t	   *row[8];
+	json_t	   *up[8][CQ_PATH_MAX_UP];
+	int			nup[8];
+	int			n;
+} UpRows;
+
+static bool
+up_collect(json_t *m, json_t *const *up, int nup, void *arg)
+{
+	UpRows	   *r = arg;
+	size_t		i;
+	json_t	   *e;
+
+	json_array_foreach(m, i, e)
+	{
+		if (r->n == 8)
+			return false;
+		r->row[r->n] = e;
+		r->nup[r->n] = nup;
+		for (int k = 0; k < nup; k++)
+			r->up[r->n][k] = up[k];
+		r->n++;
+	}
+	return true;
+}
+
+static char *
+env_get(const char *ptr, UpRows *r, int i, json_t *var)
+{
+	CqError		e;
+	CqPath	   *p = cqp_path_compile_column(ptr, &e);
+	CqPathEnv	env = {r->up[i], r->nup[i], &var, var ? 1 : 0};
+	json_t	   *v;
+	char	   *s;
+
+	if (p == NULL)
+		return strdup("<compile error>");
+	if (cq_path_has_wildcard(p))
+	{
+		v = json_array();
+		cqp_path_gather_env(p, r->row[i], v, &env);
+	}
+	else
+		v = json_incref(cqp_path_get_env(p, r->row[i], &env));
+	cq_path_free(p);
+	s = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : strdup("<missing>");
+	json_decref(v);
+	return s;
+}
+
+#define CQ_CHECK_OWN(expr, want) \
+	do { char *_s = (expr); CQ_CHECKF(_s && strcmp(_s, (want)) == 0, "got %s, want %s", _s ? _s : "NULL", (want)); free(_s); } while (0)
+
+static void
+test_up_lookup(void)
+{
+	json_error_t jerr;
+	json_t	   *pods = json_loads(
+		"{\"items\": ["
+		" {\"metadata\": {\"name\": \"p1\", \"uid\": \"u1\"},"
+		"  \"spec\": {\"containers\": [{\"name\": \"app\", \"image\": \"a:1\"}, {\"name\": \"side\", \"image\": \"s:2\"}]},"
+		"  \"status\": {\"containerStatuses\": [{\"name\": \"side\", \"ready\": false, \"n\": 7},"
+		"                                       {\"name\": \"app\", \"ready\": true, \"n\": 3}]}},"
+		" {\"metadata\": {\"name\": \"p2\"}, \"spec\": {\"containers\": [{\"name\": \"only\"}]}}"
+		"], \"nets\": {\"v4\": [{\"ip\": \"10.0.0.1\", \"type\": \"private\"}], \"v6\": [{\"ip\": \"::1\", \"type\": \"public\"}]}}",
+		0, &jerr);
+	CqError		e;
+	CqPath	   *rows;
+	UpRows		r;
+	json_t	   *name;
+
+	memset(&r, 0, sizeof(r));
+	rows = cq_path_compile("/items/*/spec/containers", &e);
+	CQ_CHECK(pods && rows && cqp_path_each_up(rows, pods, up_collect, &r) == 2 && r.n == 3);
+	cq_path_free(rows);
+	CQ_CHECK(r.nup[0] == 1 && r.nup[2] == 1 && r.up[0][0] == json_array_get(json_object_get(pods, "items"), 0));
+	/* "^": the pod the container belongs to */
+	CQ_CHECK_OWN(env_get("^/metadata/name", &r, 1, NULL), "\"p1\"");
+	CQ_CHECK_OWN(env_get("^/metadata/name", &r, 2, NULL), "\"p2\"");
+	CQ_CHECK_OWN(env_get("^/metadata/uid", &r, 2, NULL), "<missing>");
+	CQ_CHECK_OWN(env_get("^^/metadata/name", &r, 0, NULL), "<missing>");
+	CQ_CHECK_OWN(env_get("/image", &r, 1, NULL), "\"s:2\"");
+	/* the status of the same container, by name whatever the order */
+	name = json_object_get(r.row[0], "name");
+	CQ_CHECK_OWN(env_get("^/status/containerStatuses[name=$name]/ready", &r, 0, name), "true");
+	CQ_CHECK_OWN(env_get("^/status/containerStatuses[name=$name]/n", &r, 0, name), "3");
+	name = json_object_get(r.row[1], "name");
+	CQ_CHECK_OWN(env_get("^/status/containerStatuses[name=$name]/ready", &r, 1, name), "false");
+	/* no status list / no such element / no value: missing */
+	name = json_object_get(r.row[2], "name");
+	CQ_CHECK_OWN(env_get("^/status/containerStatuses[name=$name]/ready", &r, 2, name), "<missing>");
+	CQ_CHECK_OWN(env_get("^/status/containerStatuses[name=$name]/ready", &r, 0, NULL), "<missing>");
+	/* a literal value; a number compared by its text */
+	CQ_CHECK_OWN(env_get("^/status/containerStatuses[name=side]/n", &r, 0, NULL), "7");
+	CQ_CHECK_OWN(env_get("^/status/containerStatuses[n=3]/name", &r, 0, NULL), "\"app\"");
+	CQ_CHECK_OWN(env_get("^/status/containerStatuses[ready=true]/name", &r, 1, NULL), "\"app\"");
+	CQ_CHECK_OWN(env_get("^/spec/containers[name=nope]", &r, 0, NULL), "<missing>");
+	/* a lookup after a wildcard, and "[...]" on the current value */
+	CQ_CHECK_OWN(env_get("^/spec/containers[name=side]/image", &r, 0, NULL), "\"s:2\"");
+
+	/* two levels: rows over an object of arrays (DigitalOcean networks) */
+	memset(&r, 0, sizeof(r));
+	rows = cq_path_compile("/nets/*", &e);
+	CQ_CHECK(rows && cqp_path_each_up(rows, pods, up_collect, &r) == 2 && r.n == 2);
+	cq_path_free(rows);
+	CQ_CHECK_OWN(env_get("^", &r, 1, NULL), "[{\"ip\":\"::1\",\"type\":\"public\"}]");
+	CQ_CHECK_OWN(env_get("/ip", &r, 1, NULL), "\"::1\"");
+
+	/* compile: '^' and lookups only in column paths */
+	CQ_CHECK(compile_fails("^/a"));
+	rows = cq_path_compile("/a[b=c]", &e);
+	CQ_CHECK(rows != NULL);	/* a plain key there */
+	cq_path_free(rows);
+	CQ_CHECK_OWN(env_get("^^^^^/a", &r, 0, NULL), "<compile error>");
+	CQ_CHECK_OWN(env_get("/a[=x]", &r, 0, NULL), "<compile error>");
+	{
+		CqPath	   *p = cqp_path_compile_column("^^/x[a=$col]/y[b=$col]/z[c=$other]", &e);
+
+		CQ_CHECK(p && cqp_path_up(p) == 2 && cqp_path_has_lookup(p) && cqp_path_nvars(p) == 2 &&
+				 strcmp(cqp_path_var(p, 0), "col") == 0 && strcmp(cqp_path_var(p, 1), "other") == 0);
+		cq_path_free(p);
+	}
+	json_decref(pods);
+}
+
 void
 suite_path(void)
 {
@@ -341,5 +469,6 @@ suite_path(void)
 	test_each();
 	test_extract();
 	test_gather();
+	test_up_lookup();
 	json_decref(doc);
 }

@@ -443,7 +443,6 @@ test_aws(void)
 	CHECK_S(t->more, "/isTruncated");
 	CQ_CHECK(t->cmore != NULL);
 	CQ_CHECK(t->nkeys == 2 && t->keys[0].in == CQ_IN_REGION && t->keys[1].in == CQ_IN_ACCOUNT);
-	CQ_CHECK(t->columns[2].path_outer && !t->columns[3].path_outer);
 	CHECK_S(t->columns[2].path, "^/reservationId");
 	CQ_CHECK(t->columns[2].cpath && cq_path_get(t->columns[2].cpath, NULL) == NULL);
 	CQ_CHECK(t->columns[3].transform_kind == CQ_XFORM_KEY_VALUE_OBJECT);
@@ -552,9 +551,58 @@ test_aws(void)
 #undef AWS_ERR
 }
 
+/* Column paths of child tables: '^' needs "*" in rows; "$column" lookups. */
+static void
+test_child_paths(void)
+{
+	CqError		err;
+	CqTableDef *t;
+	const char *good =
+		"{\"name\":\"c\",\"endpoint\":\"/pods\",\"rows\":\"/items/*/spec/containers\","
+		"\"columns\":[{\"name\":\"pod\",\"type\":\"string\",\"path\":\"^/metadata/name\"},"
+		"{\"name\":\"name\",\"type\":\"string\"},"
+		"{\"name\":\"ready\",\"type\":\"bool\",\"path\":\"^/status/cs[name=$name]/ready\"}]}";
+	const char *bad[][2] = {
+		{"{\"name\":\"c\",\"endpoint\":\"/p\",\"rows\":\"/items\",\"columns\":["
+		 "{\"name\":\"pod\",\"type\":\"string\",\"path\":\"^/metadata/name\"}]}",
+		 "columns[0].path: \"^/metadata/name\" reads 1 level up from the row, but rows has fewer \"*\" segments"},
+		{"{\"name\":\"c\",\"endpoint\":\"/p\",\"rows\":\"/items/*/c\",\"get_endpoint\":\"/p/{n}\","
+		 "\"get_rows\":\"/c\",\"keys\":[{\"column\":\"n\"}],\"columns\":[{\"name\":\"n\",\"type\":\"string\"},"
+		 "{\"name\":\"pod\",\"type\":\"string\",\"path\":\"^/metadata/name\"}]}",
+		 "but get_rows has fewer"},
+		{"{\"name\":\"c\",\"endpoint\":\"/p\",\"columns\":["
+		 "{\"name\":\"r\",\"type\":\"bool\",\"path\":\"/cs[name=$nope]/ready\"}]}",
+		 "columns[0].path: lookup \"$nope\" is not a column of the table"},
+		{"{\"name\":\"c\",\"endpoint\":\"/p\",\"columns\":["
+		 "{\"name\":\"r\",\"type\":\"bool\",\"path\":\"/cs[name=$r]/ready\"}]}",
+		 "refers to a column whose path has a lookup"},
+		{"{\"name\":\"c\",\"endpoint\":\"/p\",\"columns\":["
+		 "{\"name\":\"n\",\"type\":\"string[]\",\"path\":\"/a/*\"},"
+		 "{\"name\":\"r\",\"type\":\"bool\",\"path\":\"/cs[name=$n]/ready\"}]}",
+		 "a lookup or a \"*\""},
+		{"{\"name\":\"c\",\"endpoint\":\"/p\",\"rows\":\"^/items\",\"columns\":["
+		 "{\"name\":\"n\",\"type\":\"string\"}]}",
+		 "rows: invalid JSON pointer"},
+	};
+
+	t = cq_spec_parse_table(good, strlen(good), &err);
+	CQ_CHECKF(t != NULL, "%s", err.message);
+	if (t)
+		CQ_CHECK(t->columns[2].nvar_cols == 1 && t->columns[2].var_cols[0] == 1 &&
+				 t->columns[0].nvar_cols == 0);
+	cq_table_def_free(t);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	{
+		t = cq_spec_parse_table(bad[i][0], strlen(bad[i][0]), &err);
+		CQ_CHECKF(t == NULL && strstr(err.message, bad[i][1]) != NULL, "case %zu: %s", i, err.message);
+		cq_table_def_free(t);
+	}
+}
+
 void
 suite_spec_table(void)
 {
+	test_child_paths();
 	test_table_direct();
 	test_origin();
 	test_cursor();
