@@ -530,7 +530,7 @@ test_aws(void)
 	/* ^ paths and key_value_object */
 	CQ_CHECK_STR(aws_table_err("{\"name\":\"t\",\"endpoint\":\"/\",\"rows\":\"/items\","
 							   "\"columns\":[{\"name\":\"r\",\"type\":\"string\",\"path\":\"^/reservationId\"}]}", &err),
-				 "columns[0].path: \"^/reservationId\" reads the element matched by the last \"*\" segment of rows, but rows has none");
+				 "columns[0].path: \"^/reservationId\" reads 1 level up from the row, but rows has fewer \"*\" segments (\"^\" is what the last \"*\" of rows matched)");
 	CQ_CHECK_STR(aws_table_err("{\"name\":\"t\",\"endpoint\":\"/\",\"rows\":\"/a/*/b\","
 							   "\"columns\":[{\"name\":\"r\",\"type\":\"string\",\"path\":\"^x\"}]}", &err),
 				 "columns[0].path: invalid JSON pointer: must be empty or start with \"/\"");
