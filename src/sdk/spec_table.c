@@ -352,7 +352,8 @@ parse_key(CqpSpecCtx *c, const char *loc, json_t *jk, CqTableDef *t, CqKeyDef *k
 	if (!cqp_spec_is_param(k->param))
 		return cqp_spec_fail(c, loc, "param", "\"%s\" is not a valid parameter name", cqp_spec_quote(qs, sizeof(qs), k->param));
 	{
-		static const CqpSpecEnum in_names[] = {{"path", CQ_IN_PATH}, {"query", CQ_IN_QUERY}, {NULL, 0}};
+		static const CqpSpecEnum in_names[] = {{"path", CQ_IN_PATH}, {"query", CQ_IN_QUERY},
+		{"account", CQ_IN_ACCOUNT}, {NULL, 0}};
 
 		if (!cqp_spec_get_enum(c, loc, jk, "in", in_names, "location", false, &in))
 			return false;

@@ -448,7 +448,7 @@ STATE = State()
 CONFIG = {"shared": None, "own": None, "log_connections": False}
 
 FAULT_MODES = {"429", "429date", "500", "502", "503", "404", "401", "403", "reset",
-               "truncate", "badjson", "slow", "stall", "huge", "ratelimit"}
+               "truncate", "badjson", "slow", "stall", "huge", "ratelimit", "aws_expired"}
 
 ERROR_MESSAGES = {
     401: "Bad credentials",
@@ -1841,6 +1841,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                           jdump({"message": "API rate limit exceeded for user ID 1.",
                                  "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"}))
             return True
+        if mode == "aws_expired":
+            # AWS refusing a temporary key that expired (JSON protocol reply)
+            self.send_all(*aws_error_reply("json", 403, "ExpiredToken",
+                                           "The security token included in the request is expired"))
+            return True
         if mode in ("500", "502", "503", "404", "401", "403"):
             code = int(mode)
             hd = list(JSON_H)
@@ -2075,7 +2080,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if "role_lifetime_s" in q:
                     STATE.aws_role_lifetime = qint(q, "role_lifetime_s", 3600, 1, 129600)
                 if "external_id" in q:
-                    STATE.aws_external_id = q["external_id"] or None
+                    # "@canary": the security canary + "-external-id" (built
+                    # here, so that it is in no request the mock logs)
+                    STATE.aws_external_id = (_CANARY + "-external-id" if q["external_id"] == "@canary"
+                                             else q["external_id"]) or None
                 out = {"ok": True, "skew_s": STATE.aws_skew, "keys": sorted(AWS_KEYS),
                        "role_lifetime_s": STATE.aws_role_lifetime,
                        "external_id_required": STATE.aws_external_id is not None,
