@@ -267,6 +267,7 @@ extern bool cqfdw_convert_guarded(CqFdwConvState **conv, int nconv,
 								  Datum *out, bool *outnull);
 
 /* in errors.c */
+extern bool cqfdw_aws_credential_error(const CqError *e);
 extern void cqfdw_report_job_error(const CqError *e, const CqFdwTable *t)
 			pg_attribute_noreturn();
 

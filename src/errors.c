@@ -93,6 +93,20 @@ aws_auth_code(const char *code)
 }
 
 /*
+ * cqfdw_aws_credential_error
+ *		True if `e` is an AWS reply saying the credentials are not valid
+ *		(aws_auth_code), the 28000 case of cqfdw_report_job_error.
+ */
+bool
+cqfdw_aws_credential_error(const CqError *e)
+{
+	char		code[sizeof(e->api_code)];
+
+	strlcpy(code, e->api_code, sizeof(code));
+	return code[0] != '\0' && aws_auth_code(code);
+}
+
+/*
  * cqfdw_report_job_error
  *		Raise the ERROR for an SDK failure.  Never returns.
  *

@@ -377,6 +377,44 @@ check_fanout(const char *relname, const CqExecQual *q, int n, double *product)
 }
 
 /*
+ * check_aws_region
+ *		A regional AWS table needs regions: from a qual on its region key,
+ *		or the server option the key names (regions).  Without either,
+ *		ERROR before anything is sent rather than scanning one default
+ *		region and showing it as the whole account.
+ */
+static void
+check_aws_region(ForeignScanState *node, const CqFdwTable *t,
+				 const CqKeyValues *keys, int nkeys)
+{
+	const CqTableDef *td = t->table;
+	const CqKeyDef *rk = NULL;
+
+	if (!td->aws || td->aws->global_region)
+		return;
+	for (int i = 0; i < td->nkeys; i++)
+		if (td->keys[i].in == CQ_IN_REGION)
+			rk = &td->keys[i];
+	if (!rk)
+		return;
+	for (int i = 0; i < nkeys; i++)
+		if (keys[i].column && strcmp(keys[i].column, rk->column) == 0)
+			return;
+	for (int i = 0; rk->server_option && i < t->nserver_opts; i++)
+		if (strcmp(t->server_opt_names[i], rk->server_option) == 0 &&
+			t->server_opt_values[i][strspn(t->server_opt_values[i], " ,\t")] != '\0')
+			return;
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+			 errmsg("no AWS region to scan for foreign table \"%s\"",
+					RelationGetRelationName(node->ss.ss_currentRelation)),
+			 errdetail("Table %s is listed per region, and neither the query nor the server option \"%s\" names one.",
+					   td->name, rk->server_option ? rk->server_option : "regions"),
+			 errhint("Add a condition such as WHERE %s = 'us-east-1', or set the server option: ALTER SERVER ... OPTIONS (ADD %s 'us-east-1,eu-west-1').",
+					 rk->column, rk->server_option ? rk->server_option : "regions")));
+}
+
+/*
  * start_job
  *		Evaluate the pushed quals' values, build CqJobParams and start the
  *		job.  A NULL key value (or an empty = ANY array) matches no row: the
@@ -468,6 +506,8 @@ start_job(ForeignScanState *node, CqFdwScanState *st)
 		MemoryContextSwitchTo(old);
 		return;
 	}
+
+	check_aws_region(node, t, keys, st->nquals);
 
 	memset(&p, 0, sizeof(p));
 	p.source = t->source;
@@ -730,6 +770,24 @@ cqIterateForeignScan(ForeignScanState *node)
 					st->batch = NULL;
 					st->done = true;
 					cq_job_get_stats(st->job, &s);
+					if (s.units > 0 && s.units_failed == s.units)
+					{
+						/*
+						 * skip_failed skips a region that refuses the
+						 * credentials (an opt-in region not enabled), but
+						 * when every unit refused them, they are wrong:
+						 * that is the credential ERROR, not warnings.
+						 */
+						const CqError *errs = NULL;
+						int			nerr = cq_job_failed_units(st->job, &errs);
+
+						if (nerr > 0 && errs && cqfdw_aws_credential_error(&errs[0]))
+						{
+							CqError		err = errs[0];
+
+							cqfdw_report_job_error(&err, st->table);
+						}
+					}
 					if (st->limit < 0 && s.units > 0)
 						cqfdw_remember_rows(st->table->relid, (double) s.rows,
 											(double) s.units);

@@ -1190,7 +1190,8 @@ cqfdw_get_table(Oid foreigntableid, Oid userid)
 		t->base_url = pstrdup(base_url);
 	else if (src->base_url)
 		t->base_url = pstrdup(src->base_url);
-	else if (!(pg_strncasecmp(t->table->endpoint, "http://", 7) == 0 ||
+	else if (!t->table->aws &&	/* AWS: hosts derived from each region */
+			 !(pg_strncasecmp(t->table->endpoint, "http://", 7) == 0 ||
 			   pg_strncasecmp(t->table->endpoint, "https://", 8) == 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),

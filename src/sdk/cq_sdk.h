@@ -287,6 +287,8 @@ typedef enum CqParamIn
 {
 	CQ_IN_PATH = 0,				/* fills {name} in the endpoint template */
 	CQ_IN_QUERY,				/* appended as ?param=value */
+	CQ_IN_REGION,				/* AWS: the unit's region selects the host
+								 * and the SigV4 scope region (table "aws") */
 	CQ_IN_ACCOUNT				/* AWS account: never sent; selects the
 								 * credentials ({account_id} in role_arn) */
 } CqParamIn;
@@ -351,11 +353,17 @@ typedef struct CqColumnDef
 	char	   *transform;
 	int			transform_kind; /* CQ_XFORM_* (set by the loader) */
 	char	   *transform_arg;	/* the <name> of segment_after */
+	/* appended: path "^/x" -- cpath ("/x") resolves against the element
+	 * the LAST "*" segment of rows matched (EC2's reservation beside each
+	 * of its instances), not against the row */
+	bool		path_outer;
 } CqColumnDef;
 
 #define CQ_XFORM_NONE			0
 #define CQ_XFORM_LAST_SEGMENT	1
 #define CQ_XFORM_SEGMENT_AFTER	2
+#define CQ_XFORM_KEY_VALUE_OBJECT 3	/* json: [{"Key":k,"Value":v},...] (or
+									 * key/value) -> {"k": "v"} (AWS tags) */
 
 /*
  * Apply col's transform to the string s[0..len): sets *out and *outlen to a
@@ -365,6 +373,39 @@ typedef struct CqColumnDef
  */
 extern bool cq_column_transform(const CqColumnDef *col, const char *s,
 								size_t len, const char **out, size_t *outlen);
+
+/*
+ * A table of an AWS API (spec key "aws", see sources/SPEC.md): how its
+ * requests are built and signed, and how its replies are read.
+ */
+typedef enum CqAwsProtocol
+{
+	CQ_AWS_EC2 = 0,				/* form POST Action/Version, XML reply */
+	CQ_AWS_QUERY,				/* same, reply under <Op>Result */
+	CQ_AWS_JSON,				/* POST JSON body, X-Amz-Target */
+	CQ_AWS_REST_JSON,			/* method + query string, JSON reply */
+	CQ_AWS_REST_XML				/* method + query string, XML reply */
+} CqAwsProtocol;
+
+typedef struct CqAwsDef
+{
+	char	   *service;		/* SigV4 signing name ("ec2") */
+	char	   *endpoint_prefix;	/* host: <prefix>.<region>.amazonaws.com */
+	CqAwsProtocol protocol;
+	char	   *api_version;	/* Version= (ec2/query) */
+	char	   *action;			/* Action= (ec2/query), X-Amz-Target suffix
+								 * (json); the operation name (rest) */
+	char	   *target_prefix;	/* json: X-Amz-Target = prefix "." action */
+	char	   *json_version;	/* json: application/x-amz-json-<v> */
+	char	   *method;			/* rest-json/rest-xml: "GET" or "POST";
+								 * ec2/query/json: "POST" */
+	char	   *global_region;	/* global service: its one region (no
+								 * region fan-out); NULL = regional */
+	int			nxml_lists;
+	char	  **xml_lists;		/* XML element names that are lists */
+	json_t	   *body;			/* constant members (json) / form fields
+								 * (ec2/query); an object, or NULL */
+} CqAwsDef;
 
 typedef struct CqTableDef
 {
@@ -403,6 +444,11 @@ typedef struct CqTableDef
 	CqPath	   *crows;
 	CqPath	   *cnext;
 	CqPath	   *cget_rows;
+	/* appended */
+	char	   *more;			/* pagination.more: pointer to a "more
+								 * results" flag; false/"false" stops */
+	CqPath	   *cmore;
+	CqAwsDef   *aws;			/* "aws" object, or NULL */
 } CqTableDef;
 
 typedef struct CqSource CqSource;

@@ -127,6 +127,7 @@ typedef struct CqpHttp
 	 * fetched by cqp_http_prepare on the I/O thread.
 	 */
 	struct CqpCred *provider;
+	const CqTableDef *table;	/* the job's table (its "aws" object) */
 } CqpHttp;
 
 struct CqpUnit;
@@ -183,6 +184,16 @@ typedef struct CqpReq
 	struct CqpCred *cred;		/* SigV4: this unit's provider (an account's
 								 * role), NULL: http->provider */
 	bool		auth_retried;	/* a 401 already refetched the token */
+	/*
+	 * AWS tables (aws.c): the SigV4 scope region of this request (the
+	 * unit's region, borrowed from the unit; NULL: the source's), and what
+	 * cqp_aws_wire built from url for the protocol (owned, freed by
+	 * cqp_http_reset): the URL sent, the body, the X-Amz-Target line.
+	 */
+	const char *sigv4_region;
+	char	   *aws_url;
+	char	   *aws_body;
+	char	   *aws_target;
 } CqpReq;
 
 typedef enum CqpOutcome
@@ -214,6 +225,12 @@ extern void cqp_http_api_message(const char *body, size_t len, char *out,
 								 size_t outlen);
 extern int64_t cqp_now_ms(void);
 
+/* in aws.c */
+extern char *cqp_aws_base_url(const CqAwsDef *a, const char *server_base_url,
+							  const char *region);
+extern bool cqp_aws_wire(const CqTableDef *t, CqpReq *req, CqError *err);
+extern json_t *cqp_aws_key_value_object(json_t *v);
+
 /* in paginate.c */
 typedef struct CqpPager
 {
@@ -223,6 +240,7 @@ typedef struct CqpPager
 	int			page_size;		/* rows per page we asked for (0 = unknown) */
 	const CqPath *total;		/* total row count pointer, or NULL */
 	bool		concurrent;		/* may request known remaining pages at once */
+	const CqPath *more;			/* "more results" flag: false stops, or NULL */
 } CqpPager;
 
 typedef enum CqpNextKind

@@ -251,7 +251,7 @@ sigv4_headers(CqpHttp *h, CqpReq *req, const char *method,
 			  struct curl_slist **list, CqError *err)
 {
 	const CqSourceDef *src = h->source;
-	CqpSigv4Header hd[130];
+	CqpSigv4Header hd[132];
 	CqpSigv4Request sr;
 	CqpSigv4Params sp;
 	CqpSigv4Result res;
@@ -272,7 +272,7 @@ sigv4_headers(CqpHttp *h, CqpReq *req, const char *method,
 
 	memset(&res, 0, sizeof(res));
 	memset(&keys, 0, sizeof(keys));
-	if (!split_url(req->url, &auth, &alen, &path, &plen, &query, &qlen))
+	if (!split_url(req->aws_url ? req->aws_url : req->url, &auth, &alen, &path, &plen, &query, &qlen))
 	{
 		cq_error_set(err, CQ_ERR_CONFIG, "cannot sign a request to a URL without a host");
 		return false;
@@ -296,6 +296,11 @@ sigv4_headers(CqpHttp *h, CqpReq *req, const char *method,
 	{
 		hd[nh].name = "Content-Type";
 		hd[nh++].value = req->content_type;
+	}
+	if (req->aws_target)
+	{
+		hd[nh].name = "X-Amz-Target";
+		hd[nh++].value = req->aws_target + strlen("X-Amz-Target: ");
 	}
 	for (int i = 0; i < src->nheaders; i++)
 	{
@@ -351,10 +356,16 @@ sigv4_headers(CqpHttp *h, CqpReq *req, const char *method,
 		sp.session_token = (h->cred->session_token && h->cred->session_token[0]) ?
 			h->cred->session_token : NULL;
 	}
-	sp.region = h->sigv4_region;
+	sp.region = req->sigv4_region ? req->sigv4_region : h->sigv4_region;
 	sp.service = h->sigv4_service;
 	sp.when = h->sigv4_fixed_time ? h->sigv4_fixed_time : time(NULL);
 	sp.flags = h->sigv4_flags;
+	if (h->table && h->table->aws)
+	{
+		/* the table's signing name; S3's rules for s3 */
+		sp.service = h->table->aws->service;
+		sp.flags = strcmp(sp.service, "s3") == 0 ? CQP_SIGV4_S3 : 0;
+	}
 	if (!cqp_sigv4_sign(&sr, &sp, &res, err))
 		goto done;
 
@@ -416,6 +427,7 @@ cqp_http_init(CqpHttp *h, const CqJobParams *params, CqpAcct *acct,
 	h->source = src;
 	h->cred = &params->cred;
 	h->acct = acct;
+	h->table = params->table;
 	h->seed = (unsigned int) (cqp_now_ms() ^ (uintptr_t) h);
 
 	if (!header_safe(params->cred.token) || !header_safe(params->cred.user) ||
@@ -720,6 +732,10 @@ cqp_http_reset(CqpReq *req)
 	req->rl_pause_until_ms = 0;
 	cqp_secret_free(req->auth_token);
 	req->auth_token = NULL;
+	free(req->aws_url);
+	free(req->aws_body);
+	free(req->aws_target);
+	req->aws_url = req->aws_body = req->aws_target = NULL;
 }
 
 /*
@@ -754,6 +770,8 @@ cqp_http_prepare(CqpHttp *h, CqpReq *req, bool with_auth, CqError *err)
 		cq_redact_url(req->url, err->url, sizeof(err->url));
 		return false;
 	}
+	if (h->table && h->table->aws && !cqp_aws_wire(h->table, req, err))
+		return false;
 	e = curl_easy_init();
 	if (!e)
 	{
@@ -761,7 +779,7 @@ cqp_http_prepare(CqpHttp *h, CqpReq *req, bool with_auth, CqError *err)
 		return false;
 	}
 	req->easy = e;
-	curl_easy_setopt(e, CURLOPT_URL, req->url);
+	curl_easy_setopt(e, CURLOPT_URL, req->aws_url ? req->aws_url : req->url);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, req);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
@@ -866,6 +884,13 @@ cqp_http_prepare(CqpHttp *h, CqpReq *req, bool with_auth, CqError *err)
 			snprintf(line, len, "Content-Type: %s", req->content_type);
 			t = curl_slist_append(hdrs, line);
 			free(line);
+			if (!t)
+				goto oom;
+			hdrs = t;
+		}
+		if (req->aws_target)
+		{
+			t = curl_slist_append(hdrs, req->aws_target);
 			if (!t)
 				goto oom;
 			hdrs = t;
@@ -1040,6 +1065,24 @@ aws_error(CqpReq *req, CqError *err)
 	if (rid && !err->request_id[0])
 		cqp_sanitize_copy(err->request_id, sizeof(err->request_id), rid, strlen(rid));
 	json_decref(doc);
+}
+
+/* An AWS error code that means "slow down" (retried). */
+static bool
+aws_throttle_code(const char *code)
+{
+	static const char *const codes[] = {
+		"RequestLimitExceeded", "Throttling", "ThrottlingException",
+		"ThrottledException", "TooManyRequestsException",
+		"ProvisionedThroughputExceededException", "RequestThrottled",
+		"RequestThrottledException", "SlowDown", "PriorRequestNotComplete",
+		"EC2ThrottledException", "BandwidthLimitExceeded", NULL
+	};
+
+	for (int i = 0; code && code[0] && codes[i]; i++)
+		if (strcmp(code, codes[i]) == 0)
+			return true;
+	return false;
 }
 
 /* Retry-After (delta-seconds or HTTP-date) in ms from now, or -1. */
@@ -1408,6 +1451,18 @@ cqp_http_finish(CqpHttp *h, CqpReq *req, int curlcode, int64_t now_ms,
 	cqp_http_api_message(req->body.data, req->body.len, err->api_message,
 						 sizeof(err->api_message));
 	aws_error(req, err);
+	if (h->sigv4 && aws_throttle_code(err->api_code))
+	{
+		/*
+		 * AWS throttling: EC2's RequestLimitExceeded (503), the Query
+		 * protocol's Throttling and JSON's ThrottlingException (400),
+		 * TooManyRequestsException (429): retried with jittered backoff.
+		 */
+		err->kind = CQ_ERR_RATE_LIMIT;
+		snprintf(err->message, sizeof(err->message),
+				 "API rate limit exceeded (HTTP %ld %s)", status, err->api_code);
+		retryable = true;
+	}
 	fill_url(err, req);
 	if (req->auth_token)
 	{

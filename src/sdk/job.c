@@ -408,6 +408,8 @@ job_destroy(CqJob *job)
 			cq_path_free(job->map_paths[i]);
 	free(job->map_paths);
 	cq_path_free(job->total);
+	cq_path_free(job->outer_prefix);
+	cq_path_free(job->outer_suffix);
 	cqp_job_fast_plan_free(job->fast);
 	if (job->efd >= 0)
 		close(job->efd);
@@ -800,6 +802,31 @@ job_start(const CqJobParams *params, bool offline, CqError *err)
 	/* paths the loader does not compile */
 	if (t->total && *t->total && !(job->total = cq_path_compile(t->total, err)))
 		goto fail;
+	for (int c = 0; c < job->params.nout; c++)
+	{
+		/* "^/" columns: rows split after its last "*" segment */
+		const char *r = t->rows ? t->rows : "";
+		const char *star = NULL;
+		char	   *pre;
+
+		if (!t->columns[job->params.out_cols[c]].path_outer || job->outer_prefix)
+			continue;
+		for (const char *q = strstr(r, "/*"); q; q = strstr(q + 1, "/*"))
+			if (q[2] == '\0' || q[2] == '/')
+				star = q;
+		if (!star)
+			break;
+		pre = strndup(r, (size_t) (star + 2 - r));
+		if (!pre)
+		{
+			cq_error_set(err, CQ_ERR_NOMEM, "out of memory");
+			goto fail;
+		}
+		job->outer_prefix = cq_path_compile(pre, err);
+		free(pre);
+		if (!job->outer_prefix || !(job->outer_suffix = cq_path_compile(star + 2, err)))
+			goto fail;
+	}
 	if (t->parent)
 	{
 		const CqParentDef *pd = t->parent;

@@ -326,7 +326,7 @@ slow_row(CqJob *job, CqpUnit *u, const char *p, const char *e,
 		return false;
 	}
 	for (c = 0; c < job->params.nout; c++)
-		if (!cqp_job_extract_value(job, u, row, nrow, c, arena, &vals[c], err))
+		if (!cqp_job_extract_value(job, u, row, nrow, NULL, c, arena, &vals[c], err))
 		{
 			json_decref(row);	/* the caller releases vals */
 			json_decref(nrow);

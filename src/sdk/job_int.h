@@ -68,6 +68,8 @@ typedef struct CqpUnit
 				seencap;
 	bool		failed,
 				finished;
+	char	   *aws_region;		/* AWS table: the unit's region (host and
+								 * SigV4 scope), or NULL: the source's */
 } CqpUnit;
 
 struct CqJob
@@ -125,6 +127,10 @@ struct CqJob
 	CqPath	  **map_paths;
 	CqPath	   *total;
 	const char *base_url;
+	/* "^/" columns: rows split at its last "*" (prefix up to and with it,
+	 * the rest), or NULL when no output column reads the outer element */
+	CqPath	   *outer_prefix;
+	CqPath	   *outer_suffix;
 
 	/* I/O thread only */
 	int64_t		pages_started;	/* first sends (not retries, redirects) */
@@ -159,6 +165,10 @@ typedef struct RowVec
 				max;
 	bool		over;
 	bool		oom;
+	/* "^/" columns: per row, the element the last "*" of rows matched
+	 * (cqp_job_collect_outer_rows), or NULL */
+	json_t	  **outer;
+	size_t		outercap;
 } RowVec;
 
 /* ------------------------------------------------------------------------
@@ -275,13 +285,16 @@ extern json_t *cqp_job_fast_make_exact(const char *p, const char *e);
 extern bool cqp_job_reads_numeric(const CqJob *job);
 extern bool cqp_job_collect_rows(json_t *m, void *arg);
 extern bool cqp_job_extract_value(CqJob *job, CqpUnit *u, json_t *row,
-								  json_t *nrow, int c, CqArena *arena,
-								  CqValue *out, CqError *err);
+								  json_t *nrow, json_t *outer, int c,
+								  CqArena *arena, CqValue *out, CqError *err);
+extern size_t cqp_job_collect_outer_rows(const CqPath *prefix,
+										 const CqPath *suffix, json_t *doc,
+										 RowVec *rv);
 extern void cqp_job_decref_values(CqValue *vals, size_t n);
 extern bool cqp_job_push_batch(CqJob *job, BatchImpl *bi);
 extern bool cqp_job_emit_rows(CqJob *job, CqpUnit *u, json_t **rows,
-							  json_t **nrows, size_t n, size_t *bytes,
-							  CqError *err);
+							  json_t **nrows, json_t **outers, size_t n,
+							  size_t *bytes, CqError *err);
 extern bool cqp_job_pointer_within(const char *a, const char *prefix);
 extern bool cqp_job_parse_value(CqJob *job, int c, bool from_unit, json_t *v,
 								json_t *tmp, CqArena *arena, CqValue *out,

@@ -232,6 +232,7 @@ start_transfers(CqJob *job)
 		if (!req)
 			break;
 		memset(&err, 0, sizeof(err));
+		req->sigv4_region = req->unit->aws_region;
 		if (!cqp_http_prepare(&job->http, req,
 							  cqp_url_same_origin(req->url, req->unit->origin_url), &err))
 		{

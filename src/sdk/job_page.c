@@ -31,6 +31,7 @@
 
 #include "cq_sdk_int.h"
 #include "job_int.h"
+#include "xml.h"
 
 /* ------------------------------------------------------------------------
  * Parse workers
@@ -167,7 +168,31 @@ process_page(CqJob *job, CqpReq *req)
 	memset(&nx, 0, sizeof(nx));
 	if (u->failed || atomic_load(&job->stop))
 		goto release;
-	if (bodylen > 0)
+	if (bodylen > 0 && job->table->aws &&
+		(job->table->aws->protocol == CQ_AWS_EC2 || job->table->aws->protocol == CQ_AWS_QUERY ||
+		 job->table->aws->protocol == CQ_AWS_REST_XML))
+	{
+		/* an XML reply: to JSON (root element dropped), then as JSON */
+		const CqAwsDef *a = job->table->aws;
+		const char **names = calloc((size_t) a->nxml_lists + 1, sizeof(char *));
+		CqpXmlOptions xo;
+
+		if (!names)
+		{
+			cq_error_set(&err, CQ_ERR_NOMEM, "out of memory");
+			goto fail;
+		}
+		for (int i = 0; i < a->nxml_lists; i++)
+			names[i] = a->xml_lists[i];
+		memset(&xo, 0, sizeof(xo));
+		xo.list_names = names;
+		xo.max_bytes = s->max_response_bytes;
+		doc = cqp_xml_to_json(req->body.data, bodylen, &xo, &err);
+		free(names);
+		if (!doc)
+			goto fail;
+	}
+	else if (bodylen > 0)
 	{
 		int			frc = cqp_job_fast_page(job, u, req->body.data, bodylen, &doc,
 									&fast_nrows, &batch_bytes, &err);
@@ -176,7 +201,7 @@ process_page(CqJob *job, CqpReq *req)
 			goto fail;
 		fast = (frc > 0);
 	}
-	if (bodylen > 0 && !fast)
+	if (bodylen > 0 && !fast && !doc)
 	{
 		json_error_t jerr;
 		size_t		nbig = 0,
@@ -230,7 +255,9 @@ process_page(CqJob *job, CqpReq *req)
 	req->body.cap = 0;
 
 	rv.max = nrv.max = s->max_array_elems;
-	if (doc && !fast)
+	if (doc && !fast && job->outer_prefix && u->rows == job->table->crows && !u->is_parent)
+		rows_found = cqp_job_collect_outer_rows(job->outer_prefix, job->outer_suffix, doc, &rv) > 0;
+	else if (doc && !fast)
 	{
 		if (u->rows)
 			rows_found = cq_path_each(u->rows, doc, cqp_job_collect_rows, &rv) > 0;
@@ -267,7 +294,7 @@ process_page(CqJob *job, CqpReq *req)
 		if (nchildren < 0)
 			goto fail;
 	}
-	else if (!cqp_job_emit_rows(job, u, rv.v, nrv.n == rv.n ? nrv.v : NULL, rv.n,
+	else if (!cqp_job_emit_rows(job, u, rv.v, nrv.n == rv.n ? nrv.v : NULL, rv.outer, rv.n,
 						&batch_bytes, &err))
 		goto fail;
 
@@ -278,6 +305,8 @@ process_page(CqJob *job, CqpReq *req)
 	doc = NULL;
 	free(rv.v);
 	rv.v = NULL;
+	free(rv.outer);
+	rv.outer = NULL;
 	json_decref(ndoc);
 	ndoc = NULL;
 	free(nrv.v);
@@ -351,6 +380,7 @@ process_page(CqJob *job, CqpReq *req)
 fail:
 	json_decref(doc);
 	free(rv.v);
+	free(rv.outer);
 	json_decref(ndoc);
 	free(nrv.v);
 	cq_redact_url(req->url, err.url, sizeof(err.url));

@@ -88,6 +88,56 @@ cqp_job_collect_rows(json_t *m, void *arg)
 	return rowvec_push(rv, m);
 }
 
+/* Match of the outer prefix: its rows, each remembering the match. */
+typedef struct OuterCtx
+{
+	RowVec	   *rv;
+	const CqPath *suffix;
+} OuterCtx;
+
+static bool
+collect_outer(json_t *m, void *arg)
+{
+	OuterCtx   *oc = arg;
+	RowVec	   *rv = oc->rv;
+	json_t	   *sub = oc->suffix ? cq_path_get(oc->suffix, m) : m;
+	size_t		before = rv->n;
+	bool		more;
+
+	if (sub == NULL)
+		return true;
+	more = cqp_job_collect_rows(sub, rv);
+	if (rv->n > before && rv->outercap < rv->cap)
+	{
+		json_t	  **no = realloc(rv->outer, rv->cap * sizeof(json_t *));
+
+		if (!no)
+		{
+			rv->oom = true;
+			return false;
+		}
+		rv->outer = no;
+		rv->outercap = rv->cap;
+	}
+	for (size_t i = before; i < rv->n; i++)
+		rv->outer[i] = m;
+	return more;
+}
+
+/*
+ * Rows of doc for a table with "^/" columns: rows = prefix (ending with
+ * its last "*") + suffix; every row remembers the element the prefix
+ * matched (rv->outer).  Returns the number of prefix matches.
+ */
+size_t
+cqp_job_collect_outer_rows(const CqPath *prefix, const CqPath *suffix,
+						   json_t *doc, RowVec *rv)
+{
+	OuterCtx	oc = {rv, suffix};
+
+	return cq_path_each(prefix, doc, collect_outer, &oc);
+}
+
 static void
 add_warning(CqJob *job, int c, const CqColumnDef *col, const CqError *verr)
 {
@@ -111,8 +161,8 @@ add_warning(CqJob *job, int c, const CqColumnDef *col, const CqError *verr)
  * numeric columns read it.
  */
 bool
-cqp_job_extract_value(CqJob *job, CqpUnit *u, json_t *row, json_t *nrow, int c,
-			  CqArena *arena, CqValue *out, CqError *err)
+cqp_job_extract_value(CqJob *job, CqpUnit *u, json_t *row, json_t *nrow,
+			  json_t *outer, int c, CqArena *arena, CqValue *out, CqError *err)
 {
 	const CqColumnDef *col = &job->table->columns[job->params.out_cols[c]];
 	json_t	   *tmp = NULL;
@@ -122,6 +172,8 @@ cqp_job_extract_value(CqJob *job, CqpUnit *u, json_t *row, json_t *nrow, int c,
 		row = nrow;
 	if (u->colval[c] >= 0)
 		v = tmp = json_string(u->av[u->colval[c]]);
+	else if (col->path_outer)
+		v = outer ? cq_path_get(col->cpath, outer) : NULL;	/* "^/..." */
 	else if (col->cpath && cq_path_has_wildcard(col->cpath))
 	{
 		v = tmp = json_array();
@@ -221,8 +273,8 @@ cqp_job_push_batch(CqJob *job, BatchImpl *bi)
  * the same rows for numeric columns (see cqp_job_extract_value), or NULL.
  */
 bool
-cqp_job_emit_rows(CqJob *job, CqpUnit *u, json_t **rows, json_t **nrows, size_t n,
-		  size_t *bytes, CqError *err)
+cqp_job_emit_rows(CqJob *job, CqpUnit *u, json_t **rows, json_t **nrows,
+				  json_t **outers, size_t n, size_t *bytes, CqError *err)
 {
 	const CqJobParams *p = &job->params;
 	int			ncols = p->nout;
@@ -267,7 +319,7 @@ cqp_job_emit_rows(CqJob *job, CqpUnit *u, json_t **rows, json_t **nrows, size_t 
 				nrow = nown = nrow ? p->plugin->transform_row(job->table, nrow) : NULL;
 			}
 			for (int c = 0; c < ncols && !bad; c++)
-				if (!cqp_job_extract_value(job, u, row, nrow, c, arena,
+				if (!cqp_job_extract_value(job, u, row, nrow, outers ? outers[i] : NULL, c, arena,
 								   &vals[(size_t) r * ncols + c], err))
 					bad = true;
 			json_decref(own);
@@ -362,8 +414,20 @@ cqp_job_parse_value(CqJob *job, int c, bool from_unit, json_t *v, json_t *tmp,
 	CqError		verr;
 	json_t	   *xf = NULL;
 
+	/* AWS tags: [{"Key":k,"Value":v}...] -> {"k": v} */
+	if (col->transform_kind == CQ_XFORM_KEY_VALUE_OBJECT && !from_unit && v != NULL && !json_is_null(v))
+	{
+		xf = cqp_aws_key_value_object(v);
+		json_decref(tmp);
+		if (xf == NULL)
+		{
+			cq_error_set(err, CQ_ERR_NOMEM, "out of memory");
+			return false;
+		}
+		tmp = v = xf;
+	}
 	/* a column transform (spec "transform") works on a substring */
-	if (col->transform_kind != CQ_XFORM_NONE && !from_unit && v != NULL && !json_is_null(v))
+	else if (col->transform_kind != CQ_XFORM_NONE && !from_unit && v != NULL && !json_is_null(v))
 	{
 		xf = apply_transform(col, v);
 		if (xf == NULL)

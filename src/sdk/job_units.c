@@ -80,6 +80,7 @@ cqp_job_unit_free(CqpUnit *u)
 	free(u->aquery);
 	free(u->colval);
 	free(u->origin_url);
+	free(u->aws_region);
 	free(u->range_url);
 	free(u->seen);
 	cqp_job_req_free(u->deferred);
@@ -107,6 +108,8 @@ cqp_job_make_unit(CqJob *job, CqpUnit *parent, int na, const char *const *an,
 			   *url = NULL;
 	int64_t		index = -1;
 	size_t		lo = 0;
+	const char *base_url = job->base_url;
+	char	   *aws_base = NULL;
 
 	*first = NULL;
 	if (!u)
@@ -175,6 +178,26 @@ cqp_job_make_unit(CqJob *job, CqpUnit *parent, int na, const char *const *an,
 							   (const char *const *) u->av, err);
 	if (!path)
 		goto fail;
+	if (t->aws)
+	{
+		/* the unit's region: its region key, else the global region, else
+		 * the source's default scope */
+		const char *region = t->aws->global_region ? t->aws->global_region :
+			job->http.sigv4_region[0] ? job->http.sigv4_region : NULL;
+
+		for (int k = 0; k < t->nkeys; k++)
+			if (t->keys[k].in == CQ_IN_REGION)
+				for (int i = 0; i < na; i++)
+					if (strcmp(u->an[i], t->keys[k].param) == 0)
+						region = u->av[i];
+		if (region && !(u->aws_region = strdup(region)))
+			goto oom;
+		free(aws_base);
+		aws_base = cqp_aws_base_url(t->aws, job->base_url, region);
+		if (!aws_base)
+			goto oom;
+		base_url = aws_base;
+	}
 	if (strncasecmp(path, "http://", 7) == 0 || strncasecmp(path, "https://", 8) == 0)
 	{
 		url = path;
@@ -184,16 +207,16 @@ cqp_job_make_unit(CqJob *job, CqpUnit *parent, int na, const char *const *an,
 	{
 		size_t		bl;
 
-		if (!job->base_url)
+		if (!base_url)
 		{
 			cq_error_set(err, CQ_ERR_CONFIG, "no base_url: set the server option base_url");
 			goto fail;
 		}
-		bl = strlen(job->base_url);
+		bl = strlen(base_url);
 		url = malloc(bl + strlen(path) + 2);
 		if (!url)
 			goto oom;
-		memcpy(url, job->base_url, bl);
+		memcpy(url, base_url, bl);
 		/* exactly one '/' between them, however many either side has */
 		if (path[0] == '/')
 			while (bl && url[bl - 1] == '/' && !(bl >= 2 && url[bl - 2] == ':'))
@@ -258,6 +281,7 @@ cqp_job_make_unit(CqJob *job, CqpUnit *parent, int na, const char *const *an,
 		u->pager.next = t->cnext;
 		u->pager.next_param = t->next_param;
 		u->pager.total = job->total;
+		u->pager.more = t->cmore;
 		u->pager.concurrent = (p->limit < 0);
 		u->rows = (is_get && t->cget_rows) ? t->cget_rows : t->crows;
 		if (p->limit >= 0 && t->supports_limit && t->page_size_param &&
@@ -335,6 +359,7 @@ cqp_job_make_unit(CqJob *job, CqpUnit *parent, int na, const char *const *an,
 		u->outstanding = 1;
 		*first = r;
 	}
+	free(aws_base);
 	return u;
 
 oom:
@@ -344,6 +369,7 @@ fail:
 		cqp_job_scopy(err->unit, sizeof(err->unit), u->label);
 	free(path);
 	free(url);
+	free(aws_base);
 	if (u)
 		cqp_job_unit_free(u);
 	return NULL;
@@ -458,7 +484,21 @@ cqp_job_build_units(CqJob *job, CqError *err)
 						 kv->column, t->name);
 			goto done;
 		}
-		if (kv->op == CQ_OP_EQ || kv->op == 0)
+		if (kd->in == CQ_IN_REGION && t->aws && t->aws->global_region)
+		{
+			/* a global service: its one region, if the qual allows it */
+			bool		match = false;
+
+			for (int v = 0; v < kv->nvalues; v++)
+				if (strcmp(kv->values[v], t->aws->global_region) == 0)
+					match = true;
+			dims[nd].param = kd->param;
+			dims[nd].col = cqp_job_find_col(t, kd->column);
+			dims[nd].query = false;
+			dims[nd].n = match ? 1 : 0;
+			dims[nd].values = (const char **) &t->aws->global_region;
+		}
+		else if (kv->op == CQ_OP_EQ || kv->op == 0)
 		{
 			dims[nd].param = kd->param ? kd->param : kd->column;
 			dims[nd].col = cqp_job_find_col(t, kd->column);
@@ -492,12 +532,23 @@ cqp_job_build_units(CqJob *job, CqError *err)
 		const CqKeyDef *kd = &t->keys[i];
 		bool		given = false;
 
-		if (!kd->server_option)
-			continue;
 		for (int k = 0; k < p->nkeys; k++)
 			if (strcmp(p->keys[k].column, kd->column) == 0)
 				given = true;
 		if (given)
+			continue;
+		if (kd->in == CQ_IN_REGION && t->aws && t->aws->global_region)
+		{
+			/* a global service: one unit, the column holds its region */
+			dims[nd].param = kd->param;
+			dims[nd].col = cqp_job_find_col(t, kd->column);
+			dims[nd].query = false;
+			dims[nd].n = 1;
+			dims[nd].values = (const char **) &t->aws->global_region;
+			nd++;
+			continue;
+		}
+		if (!kd->server_option)
 			continue;
 		for (int s = 0; s < p->nserver_opts; s++)
 		{

@@ -557,6 +557,16 @@ cqp_paginate(const CqpPager *pg, const char *req_url, int64_t page_index,
 	out->index = -1;
 	out->kind = CQP_NEXT_STOP;
 
+	if (pg->more && doc)
+	{
+		/* AWS IsTruncated: false says this is the last page */
+		json_t	   *m = cq_path_get(pg->more, doc);
+
+		if (json_is_false(m) ||
+			(json_is_string(m) && strcasecmp(json_string_value(m), "false") == 0))
+			return;
+	}
+
 	switch (pg->style)
 	{
 		case CQ_PAGE_NONE:

@@ -148,6 +148,22 @@ table_clear(CqTableDef *t)
 	cq_path_free(t->crows);
 	cq_path_free(t->cnext);
 	cq_path_free(t->cget_rows);
+	free(t->more);
+	cq_path_free(t->cmore);
+	if (t->aws)
+	{
+		free(t->aws->service);
+		free(t->aws->endpoint_prefix);
+		free(t->aws->api_version);
+		free(t->aws->action);
+		free(t->aws->target_prefix);
+		free(t->aws->json_version);
+		free(t->aws->method);
+		free(t->aws->global_region);
+		free_strv(t->aws->xml_lists, t->aws->nxml_lists);
+		json_decref(t->aws->body);
+		free(t->aws);
+	}
 	memset(t, 0, sizeof(*t));
 }
 

@@ -93,7 +93,7 @@ op_parse(const char *s)
 static const char *const table_keys[] = {
 	"name", "description", "endpoint", "get_endpoint", "get_rows", "rows",
 	"pagination", "keys", "parent", "primary_key", "row_estimate",
-	"supports_limit", "columns", NULL
+	"supports_limit", "columns", "aws", NULL
 };
 static const char *const column_keys[] = {
 	"name", "type", "path", "description", "transform", NULL
@@ -103,7 +103,22 @@ static const char *const key_keys[] = {
 	"server_option", "from_parent", NULL
 };
 static const char *const pagination_keys[] = {
-	"type", "next", "next_param", "page_size_param", "page_size", "total", NULL
+	"type", "next", "next_param", "page_size_param", "page_size", "total",
+	"more", NULL
+};
+static const char *const aws_keys[] = {
+	"service", "endpoint_prefix", "protocol", "api_version", "action",
+	"target_prefix", "json_version", "method", "global_region", "xml_lists",
+	"body", NULL
+};
+
+static const CqpSpecEnum aws_protocol_names[] = {
+	{"ec2", CQ_AWS_EC2},
+	{"query", CQ_AWS_QUERY},
+	{"json", CQ_AWS_JSON},
+	{"rest-json", CQ_AWS_REST_JSON},
+	{"rest-xml", CQ_AWS_REST_XML},
+	{NULL, 0}
 };
 static const char *const parent_pagination_keys[] = {
 	"type", "next", "next_param", "page_size_param", "page_size", NULL
@@ -122,6 +137,8 @@ typedef struct PageOut
 	int		   *page_size;
 	char	  **total;			/* NULL for a parent */
 	CqPath	  **cnext;			/* NULL: validate only */
+	char	  **more;			/* NULL for a parent */
+	CqPath	  **cmore;
 } PageOut;
 
 static bool
@@ -194,11 +211,16 @@ parse_pagination(CqpSpecCtx *c, const char *tloc, json_t *obj, PageOut *po)
 		return false;
 	if (po->total && !cqp_spec_get_pointer(c, loc, v, "total", NULL, false, po->total, NULL))
 		return false;
+	if (po->more && !cqp_spec_get_pointer(c, loc, v, "more", NULL, false, po->more, po->cmore))
+		return false;
+	if (po->more && *po->more && !uses_next)
+		return cqp_spec_fail(c, loc, "more", "only next_url and next_token pagination use it");
 	return true;
 }
 
 static bool
-parse_column(CqpSpecCtx *c, const char *loc, json_t *jc, CqColumnDef *col)
+parse_column(CqpSpecCtx *c, const char *loc, json_t *jc, const char *rows,
+			 CqColumnDef *col)
 {
 	char		qs[64];
 	char		dflt[SPEC_MAX_IDENT + 2];
@@ -234,8 +256,32 @@ parse_column(CqpSpecCtx *c, const char *loc, json_t *jc, CqColumnDef *col)
 		}
 	}
 	cqp_spec_strfmt(dflt, sizeof(dflt), "/%s", col->name);
-	if (!cqp_spec_get_pointer(c, loc, jc, "path", dflt, true, &col->path, &col->cpath))
-		return false;
+	{
+		json_t	   *jp = json_object_get(jc, "path");
+
+		if (json_is_string(jp) && json_string_value(jp)[0] == '^')
+		{
+			/* "^/x": /x of the element the last "*" of rows matched */
+			json_t	   *tmp = json_pack("{s:s}", "path", json_string_value(jp) + 1);
+			bool		ok;
+
+			if (tmp == NULL)
+				return cqp_spec_oom(c);
+			ok = cqp_spec_get_pointer(c, loc, tmp, "path", NULL, true, &col->path, &col->cpath);
+			json_decref(tmp);
+			if (!ok)
+				return false;
+			free(col->path);
+			if ((col->path = cqp_spec_dup(c, json_string_value(jp))) == NULL)
+				return false;
+			col->path_outer = true;
+			if (rows == NULL || strstr(rows, "/*") == NULL)
+				return cqp_spec_fail(c, loc, "path", "\"%s\" reads the element matched by the last \"*\" segment of rows, but rows has none",
+							cqp_spec_quote(qs, sizeof(qs), col->path));
+		}
+		else if (!cqp_spec_get_pointer(c, loc, jc, "path", dflt, true, &col->path, &col->cpath))
+			return false;
+	}
 	if (cq_path_has_wildcard(col->cpath) && !col->type.is_array && col->type.base != CQ_T_JSON)
 		return cqp_spec_fail(c, loc, "path", "\"%s\" has a \"*\" segment (many values) but type %s is a scalar: use %s[] or json",
 					cqp_spec_quote(qs, sizeof(qs), col->path), cq_type_name(col->type.base),
@@ -248,6 +294,13 @@ parse_column(CqpSpecCtx *c, const char *loc, json_t *jc, CqColumnDef *col)
 
 		if (strcmp(col->transform, "last_segment") == 0)
 			col->transform_kind = CQ_XFORM_LAST_SEGMENT;
+		else if (strcmp(col->transform, "key_value_object") == 0)
+		{
+			col->transform_kind = CQ_XFORM_KEY_VALUE_OBJECT;
+			if (col->type.base != CQ_T_JSON || col->type.is_array)
+				return cqp_spec_fail(c, loc, "transform", "key_value_object builds an object: the column's type must be json");
+			return true;
+		}
 		else if (strncmp(col->transform, "segment_after:", 14) == 0 &&
 				 (arg = col->transform + 14)[0] != '\0' && strchr(arg, '/') == NULL)
 		{
@@ -257,7 +310,7 @@ parse_column(CqpSpecCtx *c, const char *loc, json_t *jc, CqColumnDef *col)
 				return cqp_spec_fail(c, loc, "transform", "out of memory");
 		}
 		else
-			return cqp_spec_fail(c, loc, "transform", "unknown transform \"%s\" (known: last_segment, segment_after:<segment>)",
+			return cqp_spec_fail(c, loc, "transform", "unknown transform \"%s\" (known: last_segment, segment_after:<segment>, key_value_object)",
 						cqp_spec_quote(qs, sizeof(qs), col->transform));
 		if (col->type.base == CQ_T_JSON)
 			return cqp_spec_fail(c, loc, "transform", "a transform applies to string values: type json takes the value as is");
@@ -297,6 +350,8 @@ parse_parent(CqpSpecCtx *c, const char *tloc, json_t *jt, CqTableDef *t)
 	po.page_size = &p->page_size;
 	po.total = NULL;
 	po.cnext = NULL;
+	po.more = NULL;
+	po.cmore = NULL;
 	if (!parse_pagination(c, loc, jp, &po))
 		return false;
 	map = json_object_get(jp, "map");
@@ -353,7 +408,7 @@ parse_key(CqpSpecCtx *c, const char *loc, json_t *jk, CqTableDef *t, CqKeyDef *k
 		return cqp_spec_fail(c, loc, "param", "\"%s\" is not a valid parameter name", cqp_spec_quote(qs, sizeof(qs), k->param));
 	{
 		static const CqpSpecEnum in_names[] = {{"path", CQ_IN_PATH}, {"query", CQ_IN_QUERY},
-		{"account", CQ_IN_ACCOUNT}, {NULL, 0}};
+		{"region", CQ_IN_REGION}, {"account", CQ_IN_ACCOUNT}, {NULL, 0}};
 
 		if (!cqp_spec_get_enum(c, loc, jk, "in", in_names, "location", false, &in))
 			return false;
@@ -362,6 +417,10 @@ parse_key(CqpSpecCtx *c, const char *loc, json_t *jk, CqTableDef *t, CqKeyDef *k
 		in = (cqp_spec_template_has(t->endpoint, k->param) || cqp_spec_template_has(t->get_endpoint, k->param) ||
 			  (t->parent && cqp_spec_template_has(t->parent->endpoint, k->param))) ? CQ_IN_PATH : CQ_IN_QUERY;
 	k->in = (CqParamIn) in;
+	/* an account key selects SigV4 credentials: also on a rest table */
+	if (in == CQ_IN_REGION && t->aws == NULL)
+		return cqp_spec_fail(c, loc, "in", "\"%s\" is for tables of an AWS API (the table has no \"aws\" object)",
+					"region");
 
 	/* operators */
 	if (!cqp_spec_get_array(c, loc, jk, "ops", false, 16, &ops))
@@ -451,12 +510,160 @@ parse_key(CqpSpecCtx *c, const char *loc, json_t *jk, CqTableDef *t, CqKeyDef *k
 			return cqp_spec_fail(c, loc, "server_option", "\"%s\" is not declared in the source's server_options",
 						cqp_spec_quote(qs, sizeof(qs), k->server_option));
 	}
+	if ((k->in == CQ_IN_REGION || k->in == CQ_IN_ACCOUNT) && (k->ops & ~CQ_OP_EQ))
+		return cqp_spec_fail(c, loc, "ops", "a key with \"in\": \"%s\" takes only \"=\" (one request per value)",
+					k->in == CQ_IN_REGION ? "region" : "account");
+	if (k->from_parent && (k->in == CQ_IN_REGION || k->in == CQ_IN_ACCOUNT))
+		return cqp_spec_fail(c, loc, "from_parent", "a key with \"in\": \"%s\" is not filled by a parent listing",
+					k->in == CQ_IN_REGION ? "region" : "account");
 	if (k->from_parent)
 	{
 		if (t->parent == NULL)
 			return cqp_spec_fail(c, loc, "from_parent", "the table has no parent");
 		if (cqp_spec_parent_map_lookup(t->parent, k->param) == NULL)
 			return cqp_spec_fail(c, loc, "from_parent", "parent.map does not fill {%s}", cqp_spec_quote(qs, sizeof(qs), k->param));
+	}
+	return true;
+}
+
+/* Host labels and region names: lower-case letters, digits, '-' and '.'. */
+static bool
+is_host_part(const char *s)
+{
+	if (s == NULL || *s == '\0' || *s == '.' || *s == '-')
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' || *s == '.'))
+			return false;
+	return true;
+}
+
+/*
+ * parse_aws
+ *		The table-level "aws" object: which AWS API operation the table
+ *		lists, how its requests are built (protocol) and signed (service),
+ *		and how its XML replies are read (xml_lists).  See sources/SPEC.md.
+ */
+static bool
+parse_aws(CqpSpecCtx *c, const char *tloc, json_t *jt, CqTableDef *t)
+{
+	json_t	   *ja = json_object_get(jt, "aws");
+	char		loc[SPEC_LOCLEN];
+	char		qs[64];
+	CqAwsDef   *a;
+	int			proto = -1;
+	bool		form,
+				rest;
+	json_t	   *body;
+
+	if (ja == NULL || json_is_null(ja))
+		return true;
+	cqp_spec_loc_key(loc, tloc, "aws");
+	if (!cqp_spec_check_object(c, loc, ja, aws_keys))
+		return false;
+	if (c->src && c->src->auth != CQ_AUTH_SIGV4)
+		return cqp_spec_fail(c, loc, NULL, "a table of an AWS API needs a source with \"auth\": \"sigv4\"");
+	a = t->aws = calloc(1, sizeof(CqAwsDef));
+	if (a == NULL)
+		return cqp_spec_oom(c);
+	if (!cqp_spec_get_enum(c, loc, ja, "protocol", aws_protocol_names, "AWS protocol", true, &proto))
+		return false;
+	a->protocol = (CqAwsProtocol) proto;
+	form = (proto == CQ_AWS_EC2 || proto == CQ_AWS_QUERY);
+	rest = (proto == CQ_AWS_REST_JSON || proto == CQ_AWS_REST_XML);
+
+	if (!cqp_spec_get_string(c, loc, ja, "service", true, SPEC_MAX_IDENT, &a->service))
+		return false;
+	if (!is_host_part(a->service))
+		return cqp_spec_fail(c, loc, "service", "\"%s\" is not an AWS signing name (lower-case letters, digits, '-', '.')",
+					cqp_spec_quote(qs, sizeof(qs), a->service));
+	if (!cqp_spec_get_string(c, loc, ja, "endpoint_prefix", false, SPEC_MAX_IDENT, &a->endpoint_prefix))
+		return false;
+	if (a->endpoint_prefix == NULL && (a->endpoint_prefix = cqp_spec_dup(c, a->service)) == NULL)
+		return false;
+	if (!is_host_part(a->endpoint_prefix))
+		return cqp_spec_fail(c, loc, "endpoint_prefix", "\"%s\" is not a host name part (lower-case letters, digits, '-', '.')",
+					cqp_spec_quote(qs, sizeof(qs), a->endpoint_prefix));
+	if (!cqp_spec_get_string(c, loc, ja, "global_region", false, SPEC_MAX_IDENT, &a->global_region))
+		return false;
+	if (a->global_region && !is_host_part(a->global_region))
+		return cqp_spec_fail(c, loc, "global_region", "\"%s\" is not a region name",
+					cqp_spec_quote(qs, sizeof(qs), a->global_region));
+
+	if (!cqp_spec_get_string(c, loc, ja, "api_version", false, SPEC_MAX_IDENT, &a->api_version) ||
+		!cqp_spec_get_string(c, loc, ja, "action", false, 128, &a->action) ||
+		!cqp_spec_get_string(c, loc, ja, "target_prefix", false, 128, &a->target_prefix) ||
+		!cqp_spec_get_string(c, loc, ja, "json_version", false, 8, &a->json_version) ||
+		!cqp_spec_get_string(c, loc, ja, "method", false, 8, &a->method))
+		return false;
+	if (a->action && !cqp_spec_is_param(a->action))
+		return cqp_spec_fail(c, loc, "action", "\"%s\" is not an operation name",
+					cqp_spec_quote(qs, sizeof(qs), a->action));
+	if (a->target_prefix && !cqp_spec_is_param(a->target_prefix))
+		return cqp_spec_fail(c, loc, "target_prefix", "\"%s\" is not a target prefix",
+					cqp_spec_quote(qs, sizeof(qs), a->target_prefix));
+	if (a->api_version && !cqp_spec_is_param(a->api_version))
+		return cqp_spec_fail(c, loc, "api_version", "\"%s\" is not an API version",
+					cqp_spec_quote(qs, sizeof(qs), a->api_version));
+	if ((form || proto == CQ_AWS_JSON) && a->action == NULL)
+		return cqp_spec_fail(c, loc, "action", "required for the %s protocol (the operation, e.g. \"DescribeInstances\")",
+					aws_protocol_names[proto].name);
+	if (form && a->api_version == NULL)
+		return cqp_spec_fail(c, loc, "api_version", "required for the %s protocol (sent as Version=)",
+					aws_protocol_names[proto].name);
+	if (proto == CQ_AWS_JSON && a->target_prefix == NULL)
+		return cqp_spec_fail(c, loc, "target_prefix", "required for the json protocol (X-Amz-Target is <target_prefix>.<action>)");
+	if (proto != CQ_AWS_JSON && a->target_prefix)
+		return cqp_spec_fail(c, loc, "target_prefix", "only the json protocol uses it");
+	if (proto != CQ_AWS_JSON && a->json_version)
+		return cqp_spec_fail(c, loc, "json_version", "only the json protocol uses it");
+	if (proto == CQ_AWS_JSON && a->json_version == NULL &&
+		(a->json_version = cqp_spec_dup(c, "1.0")) == NULL)
+		return false;
+	if (proto == CQ_AWS_JSON && strcmp(a->json_version, "1.0") != 0 && strcmp(a->json_version, "1.1") != 0)
+		return cqp_spec_fail(c, loc, "json_version", "must be \"1.0\" or \"1.1\"");
+	if (!rest && a->method)
+		return cqp_spec_fail(c, loc, "method", "the %s protocol always POSTs; only rest-json and rest-xml take a method",
+					aws_protocol_names[proto].name);
+	if (rest && a->method == NULL && (a->method = cqp_spec_dup(c, "GET")) == NULL)
+		return false;
+	if (rest && strcmp(a->method, "GET") != 0 && strcmp(a->method, "POST") != 0)
+		return cqp_spec_fail(c, loc, "method", "\"%s\" is not GET or POST (a listing does not change anything)",
+					cqp_spec_quote(qs, sizeof(qs), a->method));
+	if (!rest && a->method == NULL && (a->method = cqp_spec_dup(c, "POST")) == NULL)
+		return false;
+
+	if (!cqp_spec_get_name_list(c, loc, ja, "xml_lists", false, 1024, &a->nxml_lists, &a->xml_lists))
+		return false;
+	if (a->nxml_lists > 0 && (proto == CQ_AWS_JSON || proto == CQ_AWS_REST_JSON))
+		return cqp_spec_fail(c, loc, "xml_lists", "the %s protocol replies in JSON",
+					aws_protocol_names[proto].name);
+
+	body = json_object_get(ja, "body");
+	if (body && !json_is_null(body))
+	{
+		char		bloc[SPEC_LOCLEN];
+		const char *k;
+		json_t	   *v;
+
+		cqp_spec_loc_key(bloc, loc, "body");
+		if (rest)
+			return cqp_spec_fail(c, bloc, NULL, "only the ec2, query and json protocols send a body");
+		if (!json_is_object(body))
+			return cqp_spec_fail(c, bloc, NULL, "must be an object");
+		json_object_foreach(body, k, v)
+		{
+			char		eloc[SPEC_LOCLEN];
+
+			cqp_spec_loc_key(eloc, bloc, k);
+			if (!cqp_spec_is_param(k))
+				return cqp_spec_fail(c, eloc, NULL, "not a valid parameter name");
+			if (form && !json_is_string(v) && !json_is_number(v) && !json_is_boolean(v))
+				return cqp_spec_fail(c, eloc, NULL, "a form field is a string, number or boolean");
+		}
+		a->body = json_deep_copy(body);
+		if (a->body == NULL)
+			return cqp_spec_oom(c);
 	}
 	return true;
 }
@@ -520,7 +727,11 @@ cqp_spec_table_parse(CqpSpecCtx *c, const char *loc, json_t *jt, CqTableDef *t)
 	po.page_size = &t->page_size;
 	po.total = &t->total;
 	po.cnext = &t->cnext;
+	po.more = &t->more;
+	po.cmore = &t->cmore;
 	if (!parse_pagination(c, loc, jt, &po))
+		return false;
+	if (!parse_aws(c, loc, jt, t))
 		return false;
 
 	/* columns */
@@ -535,7 +746,7 @@ cqp_spec_table_parse(CqpSpecCtx *c, const char *loc, json_t *jt, CqTableDef *t)
 	for (i = 0; i < json_array_size(arr); i++)
 	{
 		cqp_spec_loc_index(where, loc, "columns", (int) i);
-		if (!parse_column(c, where, json_array_get(arr, i), &t->columns[i]))
+		if (!parse_column(c, where, json_array_get(arr, i), t->rows, &t->columns[i]))
 			return false;
 	}
 	j = cqp_spec_find_duplicate(t->columns, sizeof(CqColumnDef), t->ncolumns, &first);
@@ -575,6 +786,10 @@ cqp_spec_table_parse(CqpSpecCtx *c, const char *loc, json_t *jt, CqTableDef *t)
 					strcmp(t->keys[j].param, t->keys[i].param) == 0)
 					return cqp_spec_fail(c, where, "param", "{%s} is already the param of keys[%d]",
 								cqp_spec_quote(qs, sizeof(qs), t->keys[i].param), j);
+				if ((t->keys[i].in == CQ_IN_REGION || t->keys[i].in == CQ_IN_ACCOUNT) &&
+					t->keys[j].in == t->keys[i].in)
+					return cqp_spec_fail(c, where, "in", "keys[%d] is already the table's %s key",
+								j, t->keys[i].in == CQ_IN_REGION ? "region" : "account");
 			}
 		}
 	}

@@ -386,6 +386,7 @@ class State:
         self.oauth_tokens = {}      # issued access token -> (kind, expiry)
         self.aws_skew = 0           # seconds added to the mock's clock (SigV4)
         self.aws_seq = 0            # request ids of AWS error replies
+        self.aws_faults = []        # /_mock/aws_fail: per region error replies
         # STS (/_mock/aws?role_lifetime_s=&external_id=): temporary keys
         # issued by AssumeRole, access key id -> dict(secret, token, exp,
         # account, role)
@@ -1253,6 +1254,164 @@ def aws_query(method, body, service, caller=None):
 
 
 # ---------------------------------------------------------------------------
+# AWS, LocalStack style: /aws-api takes every service.  Service and region
+# come from the Authorization header's credential scope (the signature is
+# verified against them), the protocol from the request: a form POST
+# (Action=) is ec2/query, X-Amz-Target is json, anything else REST.  Each
+# operation below serves AWS_API_N rows per region in pages (default 3 per
+# page; the operation's own page-size parameter is honoured), with that
+# operation's paginator tokens.  Faults per region: /_mock/aws_fail.
+# ---------------------------------------------------------------------------
+
+AWS_API_N = 5
+AWS_API_PAGE = 3
+AWS_OWNER = "111122223333"
+
+
+def xesc(x):
+    return str(x).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def aws_page(form, size_key, token_key, prefix):
+    """(start, end, next token or None) of the page the request asks for."""
+    try:
+        per = int(form.get(size_key) or AWS_API_PAGE)
+    except ValueError:
+        raise BadRequest("%s must be a number" % size_key)
+    per = max(1, min(per, 1000))
+    tok = form.get(token_key) or ""
+    start = 0
+    if tok:
+        if not tok.startswith(prefix + "-"):
+            raise BadRequest("bad %s %r" % (token_key, tok[:40]))
+        start = int(tok[len(prefix) + 1:])
+    end = min(AWS_API_N, start + per)
+    return start, end, ("%s-%d" % (prefix, end) if end < AWS_API_N else None)
+
+
+def aws_rshort(region):
+    return "".join(w[0] for w in region.split("-"))
+
+
+def aws_xml(root, version_ns, inner):
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<%s xmlns="%s"><requestId>mock</requestId>%s</%s>'
+            % (root, version_ns, inner, root)).encode()
+
+
+def aws_api_ec2(region, form):
+    action = form.get("Action")
+    ns = "http://ec2.amazonaws.com/doc/%s/" % form.get("Version", "")
+    xh = [("Content-Type", "text/xml;charset=UTF-8")]
+    rs = aws_rshort(region)
+    if action == "DescribeRegions":
+        return aws_query("POST", urllib.parse.urlencode(form).encode(), "ec2")
+    if action == "DescribeInstances":
+        a, b, nxt = aws_page(form, "MaxResults", "NextToken", "inst")
+        res = []
+        i = a
+        while i < b:
+            items = []
+            for j in range(i, min(b, i + 2)):
+                tags = "" if j % 3 == 2 else (
+                    "<tagSet><item><key>Name</key><value>web-%d</value></item>"
+                    "<item><key>env</key><value>%s</value></item></tagSet>" % (j, "prod" if j % 2 else "dev"))
+                items.append(
+                    "<item><instanceId>i-%s%04d</instanceId><imageId>ami-1</imageId>"
+                    "<instanceState><code>16</code><name>running</name></instanceState>"
+                    "<instanceType>t3.micro</instanceType><launchTime>2024-0%d-01T10:00:00.000Z</launchTime>"
+                    "<amiLaunchIndex>%d</amiLaunchIndex><ebsOptimized>%s</ebsOptimized>"
+                    "<privateIpAddress>10.0.%d.%d</privateIpAddress><productCodes/>%s</item>"
+                    % (rs, j, j % 9 + 1, j % 2, "true" if j % 2 else "false", j // 256, j % 256 + 1, tags))
+            res.append("<item><reservationId>r-%s%04d</reservationId><ownerId>%s</ownerId><groupSet/>"
+                       "<instancesSet>%s</instancesSet></item>" % (rs, i, AWS_OWNER, "".join(items)))
+            i += 2
+        inner = "<reservationSet>%s</reservationSet>%s" % (
+            "".join(res), "<nextToken>%s</nextToken>" % nxt if nxt else "")
+        return 200, xh, aws_xml("DescribeInstancesResponse", ns, inner)
+    if action == "DescribeVolumes":
+        a, b, nxt = aws_page(form, "MaxResults", "NextToken", "vol")
+        items = "".join(
+            "<item><volumeId>vol-%s%04d</volumeId><size>%d</size><availabilityZone>%sa</availabilityZone>"
+            "<status>in-use</status><createTime>2023-11-0%dT08:00:00.000Z</createTime>"
+            "<encrypted>%s</encrypted><volumeType>gp3</volumeType></item>"
+            % (rs, j, 8 * (j + 1), region, j % 9 + 1, "true" if j % 2 else "false") for j in range(a, b))
+        inner = "<volumeSet>%s</volumeSet>%s" % (items, "<nextToken>%s</nextToken>" % nxt if nxt else "")
+        return 200, xh, aws_xml("DescribeVolumesResponse", ns, inner)
+    if action == "DescribeVpcs":
+        a, b, nxt = aws_page(form, "MaxResults", "NextToken", "vpc")
+        items = "".join(
+            "<item><vpcId>vpc-%s%04d</vpcId><state>available</state><cidrBlock>10.%d.0.0/16</cidrBlock>"
+            "<isDefault>%s</isDefault><tagSet><item><key>Name</key><value>vpc-%d</value></item></tagSet></item>"
+            % (rs, j, j, "true" if j == 0 else "false", j) for j in range(a, b))
+        inner = "<vpcSet>%s</vpcSet>%s" % (items, "<nextToken>%s</nextToken>" % nxt if nxt else "")
+        return 200, xh, aws_xml("DescribeVpcsResponse", ns, inner)
+    return aws_error_reply("ec2", 400, "InvalidAction", "The action %s is not valid for this web service." % action)
+
+
+def aws_api_query(service, region, form):
+    action = form.get("Action")
+    if service == "iam" and action == "ListUsers":
+        a, b, nxt = aws_page(form, "MaxItems", "Marker", "user")
+        users = "".join(
+            "<member><Path>/</Path><UserName>user%d</UserName><UserId>AIDA%04d</UserId>"
+            "<Arn>arn:aws:iam::%s:user/user%d</Arn><CreateDate>2022-0%d-15T12:00:00Z</CreateDate></member>"
+            % (j, j, AWS_OWNER, j, j % 9 + 1) for j in range(a, b))
+        inner = "<ListUsersResult><IsTruncated>%s</IsTruncated>%s<Users>%s</Users></ListUsersResult>" \
+                "<ResponseMetadata><RequestId>mock</RequestId></ResponseMetadata>" % (
+                    "true" if nxt else "false", "<Marker>%s</Marker>" % nxt if nxt else "", users)
+        body = ('<ListUsersResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">%s</ListUsersResponse>'
+                % inner).encode()
+        return 200, [("Content-Type", "text/xml")], body
+    return aws_error_reply("query", 400, "InvalidAction", "Could not find operation %s" % action)
+
+
+def aws_api_json(service, region, target, body):
+    try:
+        req = json.loads(body.decode("utf-8") or "{}")
+    except ValueError:
+        return aws_error_reply("json", 400, "SerializationException", "Start of structure or map found where not expected")
+    if not isinstance(req, dict):
+        return aws_error_reply("json", 400, "SerializationException", "not an object")
+    if target == "DynamoDB_20120810.ListTables":
+        lim = req.get("Limit", AWS_API_PAGE)
+        if not isinstance(lim, int):
+            return aws_error_reply("json", 400, "SerializationException",
+                                   "NUMBER_VALUE cannot be converted to Integer")
+        names = ["table-%s-%d" % (region, j) for j in range(AWS_API_N)]
+        start = 0
+        if req.get("ExclusiveStartTableName"):
+            start = names.index(req["ExclusiveStartTableName"]) + 1
+        page = names[start:start + max(1, lim)]
+        out = {"TableNames": page}
+        if start + len(page) < len(names):
+            out["LastEvaluatedTableName"] = page[-1]
+        return 200, [("Content-Type", "application/x-amz-json-1.0")], jdump(out)
+    return aws_error_reply("json", 400, "UnknownOperationException", "unknown target %s" % target)
+
+
+def aws_api_rest(service, region, method, path, q):
+    if service == "lambda" and path.rstrip("/") == "/2015-03-31/functions" and method == "GET":
+        a, b, nxt = aws_page(q, "MaxItems", "Marker", "fn")
+        fns = [{"FunctionName": "fn-%d" % j,
+                "FunctionArn": "arn:aws:lambda:%s:%s:function:fn-%d" % (region, AWS_OWNER, j),
+                "Runtime": "python3.12", "MemorySize": 128 * (j + 1),
+                "LastModified": "2024-02-0%dT10:00:00.000+0000" % (j % 9 + 1)} for j in range(a, b)]
+        out = {"Functions": fns}
+        if nxt:
+            out["NextMarker"] = nxt
+        return 200, JSON_H, jdump(out)
+    if service == "s3" and path in ("", "/") and method == "GET":
+        a, b, nxt = aws_page(q, "max-buckets", "continuation-token", "bkt")
+        bk = "".join("<Bucket><Name>bucket-%d</Name><CreationDate>2021-0%d-01T00:00:00.000Z</CreationDate>"
+                     "<BucketRegion>%s</BucketRegion></Bucket>" % (j, j % 9 + 1, region) for j in range(a, b))
+        body = ('<?xml version="1.0" encoding="UTF-8"?>\n<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+                '<Owner><ID>abc</ID></Owner><Buckets>%s</Buckets>%s</ListAllMyBucketsResult>'
+                % (bk, "<ContinuationToken>%s</ContinuationToken>" % nxt if nxt else "")).encode()
+        return 200, [("Content-Type", "application/xml")], body
+    return 404, JSON_H, jdump({"message": "mock: no AWS REST operation %s %s for %s" % (method, path, service)})
+
+
+# ---------------------------------------------------------------------------
 # the handler
 # ---------------------------------------------------------------------------
 
@@ -1670,7 +1829,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.url_prefix = ""
         try:
             auth, auth_ok = self.auth_summary()
-            self.req_bytes = self.read_body(keep=is_oauth_route(route) or route.startswith("/aws/"))
+            self.req_bytes = self.read_body(keep=is_oauth_route(route) or route.startswith("/aws/") or route.startswith("/aws-api"))
             self.serve(method, route, qs, auth_ok)
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, socket.timeout):
             self.close_connection = True
@@ -1721,6 +1880,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self.send_all(*aws_error_reply(protocol, *bad))
             aws = (region, service, "/" + (parts[4] if len(parts) > 4 else "") +
                    ("/" + parts[5] if len(parts) > 5 else ""))
+        if route == "/aws-api" or route.startswith("/aws-api/"):
+            return self.serve_aws_api(method, route, qs)
         fault = STATE.take_fault(route, qs)
         if STATE.enforce and auth_ok is not True and \
                 not (STATE.expect_issued and is_oauth_route(route)):
@@ -1746,6 +1907,60 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         if fault:
             return self.post_fault(fault, st, hd, body, route)
+        self.send_all(st, hd, body)
+
+    def serve_aws_api(self, method, route, qs):
+        """/aws-api (LocalStack style): see aws_api_ec2 and the banner above it."""
+        raw_path = self.path.split("?", 1)[0]
+        if raw_path.startswith("http://") or raw_path.startswith("https://"):
+            raw_path = "/" + raw_path.split("/", 3)[-1]
+        ctype = self.headers.get("Content-Type") or ""
+        target = self.headers.get("X-Amz-Target")
+        m = AWS_AUTH_RE.match((self.headers.get("Authorization") or "").strip())
+        region, service = (m.group(3), m.group(4)) if m else ("", "")
+        form = {}
+        if ctype.startswith("application/x-www-form-urlencoded"):
+            form = dict(urllib.parse.parse_qsl(self.req_body.decode("utf-8", "replace"), keep_blank_values=True))
+            protocol = "ec2" if service == "ec2" else "query"
+        elif target:
+            protocol = "json"
+        else:
+            protocol = "rest-xml" if service == "s3" else "rest-json"
+        eproto = protocol if protocol in ("ec2", "query", "json") else ("query" if service == "s3" else "json")
+        bad, self.sigv4 = aws_verify(self, method, raw_path, qs, self.req_body, region, service)
+        op = form.get("Action") or (target.split(".")[-1] if target else "%s %s" % (method, route[len("/aws-api"):] or "/"))
+        self.sigv4["protocol"] = protocol
+        self.sigv4["operation"] = op
+        self.sigv4["region"] = region
+        self.sigv4["service"] = service
+        if bad:
+            return self.send_all(*aws_error_reply(eproto, *bad))
+        with STATE.lock:
+            hit = None
+            for f in STATE.aws_faults:
+                if f["region"] in ("", region) and f["service"] in ("", service) and f["count"] != 0:
+                    hit = dict(f)
+                    if f["count"] > 0:
+                        f["count"] -= 1
+                    break
+        if hit:
+            self.sigv4["fault"] = hit["code"]
+            return self.send_all(*aws_error_reply(eproto, hit["status"], hit["code"], hit["message"] or
+                                                  "mock: %s in %s" % (hit["code"], region)))
+        q = dict(urllib.parse.parse_qsl(qs, keep_blank_values=True))
+        try:
+            if protocol == "ec2":
+                st, hd, body = aws_api_ec2(region, form)
+            elif protocol == "query" and service == "sts":
+                st, hd, body = aws_sts(form, self.sigv4)     # AssumeRole, GetCallerIdentity
+            elif protocol == "query":
+                st, hd, body = aws_api_query(service, region, form)
+            elif protocol == "json":
+                st, hd, body = aws_api_json(service, region, target, self.req_body)
+            else:
+                st, hd, body = aws_api_rest(service, region, method, route[len("/aws-api"):], q)
+        except BadRequest as e:
+            st, hd, body = aws_error_reply(eproto, 400, "ValidationError", "mock: %s" % e)
         self.send_all(st, hd, body)
 
     def dispatch(self, method, route, qs, pairs, q):
@@ -2089,6 +2304,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                        "external_id_required": STATE.aws_external_id is not None,
                        "issued": len(STATE.aws_issued)}
             return 200, JSON_H, jdump(out)
+        if name == "aws_fail":
+            # the next `count` (-1: every) /aws-api requests to region (and
+            # service, if given) get this AWS error: code, status, message
+            f = {"region": q.get("region", ""), "service": q.get("service", ""),
+                 "code": q.get("code", "AccessDenied"), "status": qint(q, "status", 403, 400, 599),
+                 "count": qint(q, "count", -1, -1, 1000000), "message": q.get("message", "")}
+            with STATE.lock:
+                STATE.aws_faults.append(f)
+            return 200, JSON_H, jdump({"ok": True, "fault": f})
         if name == "oauth":
             return oauth_control(q)
         if name == "oauth_last":

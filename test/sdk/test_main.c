@@ -45,6 +45,7 @@ extern void suite_xml(void);
 extern void suite_budget(void);
 extern void suite_cred(void);
 extern void suite_aws_cred(void);
+extern void suite_aws(void);
 
 static const struct
 {
@@ -80,6 +81,7 @@ static const struct
 	{"budget", suite_budget},
 	{"cred", suite_cred},
 	{"aws_cred", suite_aws_cred},
+	{"aws", suite_aws},
 };
 
 const char *

@@ -225,10 +225,176 @@ test_transforms(void)
 	}
 }
 
+/* Parse a lone table; return the error message ("" = it parsed). */
+static const char *
+aws_table_err(const char *json, CqError *err)
+{
+	CqTableDef *t = cq_spec_parse_table(json, strlen(json), err);
+
+	if (t)
+	{
+		cq_table_def_free(t);
+		return "";
+	}
+	return err->message;
+}
+
+/*
+ * The AWS additions: the table-level "aws" object, pagination "more",
+ * keys "in": "region"/"account", column paths "^/..." and the
+ * key_value_object transform -- what they parse to, and each validation
+ * error a generated or hand-written spec can make.
+ */
+static void
+test_aws(void)
+{
+	CqError		err;
+	CqTableDef *t;
+	bool		ok;
+	const char *ec2 =
+		"{\"name\":\"i\",\"endpoint\":\"/\",\"rows\":\"/reservationSet/*/instancesSet\","
+		"\"aws\":{\"service\":\"ec2\",\"protocol\":\"ec2\",\"api_version\":\"2016-11-15\","
+		"\"action\":\"DescribeInstances\",\"xml_lists\":[\"reservationSet\",\"instancesSet\",\"item\"],"
+		"\"body\":{\"Filter.1.Name\":\"x\"}},"
+		"\"pagination\":{\"type\":\"next_token\",\"next\":\"/nextToken\",\"next_param\":\"NextToken\","
+		"\"page_size_param\":\"MaxResults\",\"page_size\":1000,\"more\":\"/isTruncated\"},"
+		"\"keys\":[{\"column\":\"region\",\"in\":\"region\"},{\"column\":\"account_id\",\"in\":\"account\"}],"
+		"\"columns\":[{\"name\":\"region\",\"type\":\"string\"},{\"name\":\"account_id\",\"type\":\"string\"},"
+		"{\"name\":\"reservation_id\",\"type\":\"string\",\"path\":\"^/reservationId\"},"
+		"{\"name\":\"tags\",\"type\":\"json\",\"path\":\"/tagSet\",\"transform\":\"key_value_object\"}]}";
+	char		buf[2048];
+
+	t = table_at(ec2, "", NULL, &err, &ok);
+	CQ_CHECKF(ok, "%s", err.message);
+	CQ_CHECK(t->aws != NULL);
+	if (t->aws)
+	{
+		CHECK_S(t->aws->service, "ec2");
+		CHECK_S(t->aws->endpoint_prefix, "ec2");	/* defaults to service */
+		CQ_CHECK(t->aws->protocol == CQ_AWS_EC2);
+		CHECK_S(t->aws->method, "POST");
+		CQ_CHECK(t->aws->nxml_lists == 3);
+		CHECK_S(t->aws->xml_lists[1], "instancesSet");
+		CQ_CHECK(json_is_object(t->aws->body));
+		CQ_CHECK(t->aws->global_region == NULL);
+	}
+	CHECK_S(t->more, "/isTruncated");
+	CQ_CHECK(t->cmore != NULL);
+	CQ_CHECK(t->nkeys == 2 && t->keys[0].in == CQ_IN_REGION && t->keys[1].in == CQ_IN_ACCOUNT);
+	CQ_CHECK(t->columns[2].path_outer && !t->columns[3].path_outer);
+	CHECK_S(t->columns[2].path, "^/reservationId");
+	CQ_CHECK(t->columns[2].cpath && cq_path_get(t->columns[2].cpath, NULL) == NULL);
+	CQ_CHECK(t->columns[3].transform_kind == CQ_XFORM_KEY_VALUE_OBJECT);
+	cq_table_def_free(t);
+
+	/* json: defaults (json_version 1.0, POST) */
+	{
+		const char *dj = "{\"name\":\"d\",\"endpoint\":\"/\",\"rows\":\"/TableNames\","
+							"\"aws\":{\"service\":\"dynamodb\",\"protocol\":\"json\",\"action\":\"ListTables\","
+							"\"target_prefix\":\"DynamoDB_20120810\",\"global_region\":\"us-east-1\"},"
+							"\"columns\":[{\"name\":\"name\",\"type\":\"string\",\"path\":\"\"}]}";
+
+		t = cq_spec_parse_table(dj, strlen(dj), &err);
+	}
+	CQ_CHECKF(t != NULL, "%s", err.message);
+	if (t)
+	{
+		CHECK_S(t->aws->json_version, "1.0");
+		CHECK_S(t->aws->method, "POST");
+		CHECK_S(t->aws->global_region, "us-east-1");
+		cq_table_def_free(t);
+	}
+
+#define AWS_T(aws, extra) \
+	(snprintf(buf, sizeof(buf), "{\"name\":\"t\",\"endpoint\":\"/\",\"rows\":\"/a/*/b\",\"aws\":%s%s," \
+			  "\"columns\":[{\"name\":\"region\",\"type\":\"string\"}]}", aws, extra), buf)
+#define AWS_ERR(aws, extra, want) \
+	do { \
+		const char *m_ = aws_table_err(AWS_T(aws, extra), &err); \
+		CQ_CHECKF(strcmp(m_, want) == 0, "got \"%s\" want \"%s\"", m_, want); \
+	} while (0)
+
+	AWS_ERR("{\"service\":\"ec2\",\"protocol\":\"ec2\",\"action\":\"A\",\"api_version\":\"1\"}", "", "");
+	AWS_ERR("{\"service\":\"ec2\",\"protocol\":\"soap\"}", "",
+			"aws.protocol: unknown AWS protocol \"soap\" (known: ec2, query, json, rest-json, rest-xml)");
+	AWS_ERR("{\"protocol\":\"rest-json\"}", "", "aws.service: required");
+	AWS_ERR("{\"service\":\"EC2\",\"protocol\":\"rest-json\"}", "",
+			"aws.service: \"EC2\" is not an AWS signing name (lower-case letters, digits, '-', '.')");
+	AWS_ERR("{\"service\":\"s3\",\"endpoint_prefix\":\"evil.com/x\",\"protocol\":\"rest-xml\"}", "",
+			"aws.endpoint_prefix: \"evil.com/x\" is not a host name part (lower-case letters, digits, '-', '.')");
+	AWS_ERR("{\"service\":\"ec2\",\"protocol\":\"ec2\",\"api_version\":\"1\"}", "",
+			"aws.action: required for the ec2 protocol (the operation, e.g. \"DescribeInstances\")");
+	AWS_ERR("{\"service\":\"iam\",\"protocol\":\"query\",\"action\":\"ListUsers\"}", "",
+			"aws.api_version: required for the query protocol (sent as Version=)");
+	AWS_ERR("{\"service\":\"dynamodb\",\"protocol\":\"json\",\"action\":\"ListTables\"}", "",
+			"aws.target_prefix: required for the json protocol (X-Amz-Target is <target_prefix>.<action>)");
+	AWS_ERR("{\"service\":\"d\",\"protocol\":\"json\",\"action\":\"L\",\"target_prefix\":\"P\",\"json_version\":\"2.0\"}", "",
+			"aws.json_version: must be \"1.0\" or \"1.1\"");
+	AWS_ERR("{\"service\":\"lambda\",\"protocol\":\"rest-json\",\"target_prefix\":\"P\"}", "",
+			"aws.target_prefix: only the json protocol uses it");
+	AWS_ERR("{\"service\":\"ec2\",\"protocol\":\"ec2\",\"action\":\"A\",\"api_version\":\"1\",\"method\":\"GET\"}", "",
+			"aws.method: the ec2 protocol always POSTs; only rest-json and rest-xml take a method");
+	AWS_ERR("{\"service\":\"lambda\",\"protocol\":\"rest-json\",\"method\":\"DELETE\"}", "",
+			"aws.method: \"DELETE\" is not GET or POST (a listing does not change anything)");
+	AWS_ERR("{\"service\":\"lambda\",\"protocol\":\"rest-json\",\"xml_lists\":[\"item\"]}", "",
+			"aws.xml_lists: the rest-json protocol replies in JSON");
+	AWS_ERR("{\"service\":\"s3\",\"protocol\":\"rest-xml\",\"xml_lists\":[\"Bucket\",\"Bucket\"]}", "",
+			"aws.xml_lists[1]: duplicate \"Bucket\"");
+	AWS_ERR("{\"service\":\"s3\",\"protocol\":\"rest-xml\",\"body\":{\"a\":1}}", "",
+			"aws.body: only the ec2, query and json protocols send a body");
+	AWS_ERR("{\"service\":\"ec2\",\"protocol\":\"ec2\",\"action\":\"A\",\"api_version\":\"1\",\"body\":{\"F\":[1]}}", "",
+			"aws.body.F: a form field is a string, number or boolean");
+	AWS_ERR("{\"service\":\"s3\",\"protocol\":\"rest-xml\",\"global_region\":\"us east\"}", "",
+			"aws.global_region: \"us east\" is not a region name");
+	AWS_ERR("{\"service\":\"s3\",\"protocol\":\"rest-xml\",\"sevice\":\"x\"}", "",
+			"aws.sevice: unknown key (did you mean \"service\"?)");
+	/* pagination.more */
+	AWS_ERR("{\"service\":\"s3\",\"protocol\":\"rest-xml\"}", ",\"pagination\":{\"type\":\"page_number\",\"next_param\":\"p\",\"more\":\"/m\"}",
+			"pagination.more: only next_url and next_token pagination use it");
+	AWS_ERR("{\"service\":\"s3\",\"protocol\":\"rest-xml\"}", ",\"pagination\":{\"type\":\"next_token\",\"next\":\"/n\",\"next_param\":\"p\",\"more\":\"/a/*\"}",
+			"pagination.more: must not contain a \"*\" segment");
+	/* region / account keys */
+	AWS_ERR("{\"service\":\"s3\",\"protocol\":\"rest-xml\"}", ",\"keys\":[{\"column\":\"region\",\"in\":\"region\",\"ops\":[\"=\",\"<\"],\"op_params\":{\"<\":\"x\"}}]",
+			"keys[0].ops: a key with \"in\": \"region\" takes only \"=\" (one request per value)");
+	AWS_ERR("{\"service\":\"s3\",\"protocol\":\"rest-xml\"}", ",\"keys\":[{\"column\":\"region\",\"in\":\"region\"},{\"column\":\"region\",\"param\":\"r2\",\"in\":\"region\"}]",
+			"keys[1].column: duplicate key column \"region\" (also keys[0])");
+	AWS_ERR("{\"service\":\"s3\",\"protocol\":\"rest-xml\"}", ",\"keys\":[{\"column\":\"region\",\"in\":\"regions\"}]",
+			"keys[0].in: unknown location \"regions\" (known: path, query, region, account)");
+	CQ_CHECK_STR(aws_table_err("{\"name\":\"t\",\"endpoint\":\"/\",\"keys\":[{\"column\":\"region\",\"in\":\"region\"}],"
+							   "\"columns\":[{\"name\":\"region\",\"type\":\"string\"}]}", &err),
+				 "keys[0].in: \"region\" is for tables of an AWS API (the table has no \"aws\" object)");
+	CQ_CHECK_STR(aws_table_err("{\"name\":\"t\",\"endpoint\":\"/\",\"keys\":[{\"column\":\"a\",\"in\":\"account\"}],"
+							   "\"columns\":[{\"name\":\"a\",\"type\":\"string\"}]}", &err),
+				 "");	/* an account key: any SigV4 table (a rest table's key 'account') */
+	/* ^ paths and key_value_object */
+	CQ_CHECK_STR(aws_table_err("{\"name\":\"t\",\"endpoint\":\"/\",\"rows\":\"/items\","
+							   "\"columns\":[{\"name\":\"r\",\"type\":\"string\",\"path\":\"^/reservationId\"}]}", &err),
+				 "columns[0].path: \"^/reservationId\" reads the element matched by the last \"*\" segment of rows, but rows has none");
+	CQ_CHECK_STR(aws_table_err("{\"name\":\"t\",\"endpoint\":\"/\",\"rows\":\"/a/*/b\","
+							   "\"columns\":[{\"name\":\"r\",\"type\":\"string\",\"path\":\"^x\"}]}", &err),
+				 "columns[0].path: invalid JSON pointer: must be empty or start with \"/\"");
+	CQ_CHECK_STR(aws_table_err("{\"name\":\"t\",\"endpoint\":\"/\","
+							   "\"columns\":[{\"name\":\"tags\",\"type\":\"string\",\"transform\":\"key_value_object\"}]}", &err),
+				 "columns[0].transform: key_value_object builds an object: the column's type must be json");
+	/* a source whose auth is not sigv4 cannot hold an aws table */
+	{
+		const char *src = "{\"name\":\"s\",\"base_url\":\"http://x\",\"tables\":[{\"name\":\"t\",\"endpoint\":\"/\","
+			"\"aws\":{\"service\":\"s3\",\"protocol\":\"rest-xml\"},\"columns\":[{\"name\":\"a\",\"type\":\"string\"}]}]}";
+		CqSourceDef *d = cq_spec_parse(src, strlen(src), &err);
+
+		CQ_CHECK(d == NULL);
+		CHECK_S(err.message, "tables[0].aws: a table of an AWS API needs a source with \"auth\": \"sigv4\"");
+		cq_source_def_free(d);
+	}
+#undef AWS_T
+#undef AWS_ERR
+}
+
 void
 suite_spec_table(void)
 {
 	test_table_direct();
 	test_keys_and_parent();
 	test_transforms();
+	test_aws();
 }

@@ -1,0 +1,359 @@
+/*-------------------------------------------------------------------------
+ *
+ * aws.c
+ *		  Tables of AWS APIs (spec key "aws"): where a unit's requests go,
+ *		  what goes on the wire per protocol, and the AWS value transforms.
+ *
+ * A page of an AWS table is still identified by one URL, as for every
+ * other table: keys, the page size and the next token are query
+ * parameters of req->url, so pagination, loop detection and retries work
+ * unchanged.  Only when a request is prepared (cqp_http_prepare, I/O
+ * thread) does cqp_aws_wire turn that URL into what the protocol sends:
+ *	ec2/query		POST <url without query>, form body
+ *					Action=<action>&Version=<api_version>&<query>&<aws.body>
+ *	json			POST <url without query>, JSON body of the parameters
+ *					(the page size as a number) and aws.body,
+ *					X-Amz-Target: <target_prefix>.<action>
+ *	rest-json/xml	<method> <url> as it is
+ * The request is then signed over exactly that (http.c), with the table's
+ * aws.service and the unit's region.
+ *
+ * Invariants:
+ *	- what cqp_aws_wire allocates is owned by the request (aws_url,
+ *	  aws_body, aws_target) and freed by cqp_http_reset; it is rebuilt
+ *	  from req->url for every attempt (retries, redirects);
+ *	- no function here keeps state; all are reentrant, any thread.
+ *
+ * Copyright (c) 2026, cq_fdw developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cq_sdk_int.h"
+
+/*
+ * cqp_aws_base_url
+ *		The API root of an AWS table's unit in `region`: the server's
+ *		base_url when set (LocalStack style: every service behind one URL,
+ *		the signature scope keeps the real service and region), else
+ *		https://<endpoint_prefix>.<region>.amazonaws.com, or
+ *		https://<endpoint_prefix>.amazonaws.com for a global service.
+ *		malloc'd; NULL on OOM.
+ */
+char *
+cqp_aws_base_url(const CqAwsDef *a, const char *server_base_url,
+				 const char *region)
+{
+	size_t		n;
+	char	   *out;
+
+	if (server_base_url && server_base_url[0])
+		return strdup(server_base_url);
+	n = strlen(a->endpoint_prefix) + (region ? strlen(region) : 0) + 40;
+	out = malloc(n);
+	if (!out)
+		return NULL;
+	if (a->global_region || !region || !region[0])
+		snprintf(out, n, "https://%s.amazonaws.com", a->endpoint_prefix);
+	else
+		snprintf(out, n, "https://%s.%s.amazonaws.com", a->endpoint_prefix, region);
+	return out;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decode s[0..n) ('+' is a space, as in a form); malloc'd. */
+static char *
+pct_decode(const char *s, size_t n)
+{
+	char	   *out = malloc(n + 1);
+	size_t		o = 0;
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+	{
+		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0)
+		{
+			out[o++] = (char) (hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+			i += 2;
+		}
+		else if (s[i] == '+')
+			out[o++] = ' ';
+		else
+			out[o++] = s[i];
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* Append s to a growing buffer; false on OOM. */
+static bool
+buf_add(CqpBuf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap)
+	{
+		size_t		nc = (b->cap ? b->cap * 2 : 256);
+		char	   *nd;
+
+		while (nc < b->len + n + 1)
+			nc *= 2;
+		nd = realloc(b->data, nc);
+		if (!nd)
+			return false;
+		b->data = nd;
+		b->cap = nc;
+	}
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return true;
+}
+
+/* Append "&name=value" (both percent-encoded) to a form body. */
+static bool
+form_add(CqpBuf *b, const char *name, const char *value)
+{
+	char	   *en = cqp_url_encode(name, strlen(name));
+	char	   *ev = cqp_url_encode(value, strlen(value));
+	bool		ok = en && ev &&
+		(b->len == 0 || buf_add(b, "&", 1)) &&
+		buf_add(b, en, strlen(en)) && buf_add(b, "=", 1) && buf_add(b, ev, strlen(ev));
+
+	free(en);
+	free(ev);
+	return ok;
+}
+
+/* Text of a constant body member for a form. */
+static const char *
+scalar_text(json_t *v, char *buf, size_t n)
+{
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_integer(v))
+		snprintf(buf, n, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(buf, n, "%.17g", json_real_value(v));
+	else if (json_is_boolean(v))
+		snprintf(buf, n, "%s", json_is_true(v) ? "true" : "false");
+	else
+		buf[0] = '\0';
+	return buf;
+}
+
+/* Is s an optionally signed decimal integer that fits a json_int_t? */
+static bool
+is_integer_text(const char *s, json_int_t *out)
+{
+	char	   *end;
+	long long	v;
+
+	if (!s[0] || s[0] == '+' || strlen(s) > 18)
+		return false;
+	v = strtoll(s, &end, 10);
+	if (*end != '\0')
+		return false;
+	*out = (json_int_t) v;
+	return true;
+}
+
+/*
+ * cqp_aws_wire
+ *		What `req` sends for an AWS table `t` (see the banner): sets
+ *		req->aws_url (URL to send and sign), req->method, req->post_body/
+ *		post_len/content_type and req->aws_target.  Replaces what a
+ *		previous attempt set.  false + err on OOM.
+ */
+bool
+cqp_aws_wire(const CqTableDef *t, CqpReq *req, CqError *err)
+{
+	const CqAwsDef *a = t->aws;
+	const char *url = req->url;
+	const char *q = strchr(url, '?');
+	size_t		base_len = q ? (size_t) (q - url) : strlen(url);
+	const char *qs = q ? q + 1 : "";
+	size_t		qlen = strcspn(qs, "#");
+	CqpBuf		b = {0};
+
+	free(req->aws_url);
+	free(req->aws_body);
+	free(req->aws_target);
+	req->aws_url = req->aws_body = req->aws_target = NULL;
+	req->post_body = NULL;
+	req->post_len = 0;
+	req->content_type = NULL;
+	req->method = a->method;
+
+	if (a->protocol == CQ_AWS_REST_JSON || a->protocol == CQ_AWS_REST_XML)
+	{
+		if (strcmp(a->method, "GET") != 0)
+		{
+			/* a POST listing: its parameters stay in the query string */
+			req->aws_body = strdup(a->protocol == CQ_AWS_REST_JSON ? "{}" : "");
+			if (!req->aws_body)
+				goto oom;
+			req->post_body = req->aws_body;
+			req->post_len = strlen(req->aws_body);
+			req->content_type = a->protocol == CQ_AWS_REST_JSON ? "application/json" : "application/xml";
+		}
+		return true;
+	}
+
+	req->aws_url = strndup(url, base_len);
+	if (!req->aws_url)
+		goto oom;
+	if (a->protocol == CQ_AWS_EC2 || a->protocol == CQ_AWS_QUERY)
+	{
+		const char *k;
+		json_t	   *v;
+
+		if (!form_add(&b, "Action", a->action) || !form_add(&b, "Version", a->api_version))
+			goto oom;
+		if (qlen > 0 && (!buf_add(&b, "&", 1) || !buf_add(&b, qs, qlen)))
+			goto oom;
+		json_object_foreach(a->body, k, v)
+		{
+			char		num[64];
+
+			if (!form_add(&b, k, scalar_text(v, num, sizeof(num))))
+				goto oom;
+		}
+		req->content_type = "application/x-www-form-urlencoded; charset=utf-8";
+	}
+	else
+	{
+		/* json: the parameters as members, the page size as a number */
+		json_t	   *obj = a->body ? json_deep_copy(a->body) : cq_json_object_new();
+		const char *p = qs;
+		const char *end = qs + qlen;
+		char	   *txt;
+
+		if (!obj)
+			goto oom;
+		while (p < end)
+		{
+			const char *amp = memchr(p, '&', (size_t) (end - p));
+			const char *e = amp ? amp : end;
+			const char *eq = memchr(p, '=', (size_t) (e - p));
+			char	   *name = pct_decode(p, (size_t) ((eq ? eq : e) - p));
+			char	   *val = eq ? pct_decode(eq + 1, (size_t) (e - eq - 1)) : strdup("");
+			json_int_t	iv;
+			json_t	   *jv;
+
+			if (!name || !val)
+			{
+				free(name);
+				free(val);
+				json_decref(obj);
+				goto oom;
+			}
+			if (name[0])
+			{
+				if (t->page_size_param && strcmp(name, t->page_size_param) == 0 &&
+					is_integer_text(val, &iv))
+					jv = json_integer(iv);
+				else
+					jv = json_string(val);
+				if (!jv || json_object_set_new(obj, name, jv) != 0)
+				{
+					free(name);
+					free(val);
+					json_decref(obj);
+					goto oom;
+				}
+			}
+			free(name);
+			free(val);
+			p = amp ? amp + 1 : end;
+		}
+		txt = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(obj);
+		if (!txt)
+			goto oom;
+		b.data = txt;
+		b.len = strlen(txt);
+		req->content_type = strcmp(a->json_version, "1.1") == 0 ?
+			"application/x-amz-json-1.1" : "application/x-amz-json-1.0";
+		{
+			size_t		n = strlen(a->target_prefix) + strlen(a->action) + 32;
+
+			req->aws_target = malloc(n);
+			if (!req->aws_target)
+			{
+				free(b.data);
+				goto oom;
+			}
+			snprintf(req->aws_target, n, "X-Amz-Target: %s.%s", a->target_prefix, a->action);
+		}
+	}
+	req->aws_body = b.data ? b.data : strdup("");
+	if (!req->aws_body)
+		goto oom;
+	req->post_body = req->aws_body;
+	req->post_len = b.data ? b.len : 0;
+	return true;
+
+oom:
+	free(b.data);
+	cq_error_set(err, CQ_ERR_NOMEM, "out of memory building an AWS request");
+	return false;
+}
+
+/*
+ * cqp_aws_key_value_object
+ *		[{"Key": k, "Value": v}, ...] (or lower-case key/value) -> {"k": v}.
+ *		An element without a string key is skipped; a later duplicate key
+ *		wins; a missing value is null.  A value that is not such a list is
+ *		returned as it is (an object stays an object).  New reference, or
+ *		NULL on OOM.
+ */
+json_t *
+cqp_aws_key_value_object(json_t *v)
+{
+	json_t	   *out;
+	size_t		i;
+	json_t	   *e;
+
+	if (!json_is_array(v))
+		return json_incref(v);
+	out = cq_json_object_new();
+	if (!out)
+		return NULL;
+	json_array_foreach(v, i, e)
+	{
+		json_t	   *k,
+				   *val;
+
+		if (!json_is_object(e))
+			continue;
+		k = json_object_get(e, "Key");
+		if (!k)
+			k = json_object_get(e, "key");
+		if (!json_is_string(k))
+			continue;
+		val = json_object_get(e, "Value");
+		if (!val)
+			val = json_object_get(e, "value");
+		if (json_object_set(out, json_string_value(k), val ? val : json_null()) != 0)
+		{
+			json_decref(out);
+			return NULL;
+		}
+	}
+	return out;
+}
