@@ -23,6 +23,13 @@
  *	  clock drift, exp = now + 540: GitHub refuses more than 10 minutes)
  *	  sent as "Authorization: Bearer" to POST {api_url}/app/installations/
  *	  {installation_id}/access_tokens -> 201 {token, expires_at (RFC 3339)}.
+ *	- AWS keys: an access key (+ session token) used as is; a role: STS
+ *	  AssumeRole signed with that key (see "AWS" below), its temporary key
+ *	  cached like a token until Expiration minus the margin.  The "token"
+ *	  of both is the key packed as "id\nsecret\nsession token";
+ *	  cqp_cred_get_aws unpacks it for the SigV4 signer (http.c).  Limit:
+ *	  the AssumeRole reply is parsed by libxml2 (xml.c), whose internal
+ *	  buffers are freed, not wiped.
  *
  * Caching (cqp_cred_get): a token is reused until expiry minus the margin
  * (default 60 s, at most half the token's lifetime, counted from the start
