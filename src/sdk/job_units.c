@@ -353,6 +353,7 @@ cqp_job_make_unit(CqJob *job, CqpUnit *parent, int na, const char *const *an,
 			goto oom;
 		r->unit = u;
 		r->http = &job->http;
+		r->cred = u->cred;
 		r->url = url;
 		r->page_index = index;
 		r->seq = true;

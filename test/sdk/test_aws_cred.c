@@ -20,6 +20,7 @@
  * Needs the mock (MOCK_URL).
  */
 #define _GNU_SOURCE
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -414,6 +415,236 @@ test_keys_and_account(void)
 	CQ_CHECK(mock_count("/aws/us-east-1/sts/") == 1);
 }
 
+
+/* ------------------------------------------------------------------------
+ * Whole scans (cq_job_*): a SigV4 table with an account key, the role per
+ * account, against the mock's /aws/us-east-1/execute-api
+ * ------------------------------------------------------------------------ */
+
+typedef struct Scan
+{
+	long		rows;
+	long		per_acct[3];
+	CqError		err;
+	CqJobStats	st;
+} Scan;
+
+static const char *const accts[3] = {"111111111111", "222222222222", "333333333333"};
+
+static CqJobState
+acct_scan(const char *endpoint, const char *role, const char *ext, int nq, Scan *out)
+{
+	static char tjson[1024];
+	CqSourceDef src;
+	CqTableDef *t;
+	CqJobParams p;
+	int			oc[2];
+	char		base[512];
+	CqKeyValues kv;
+	CqJob	   *job;
+	CqJobState	st;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(tjson, sizeof(tjson),
+			 "{\"name\":\"acct\",\"endpoint\":\"%s\",\"rows\":\"/items\","
+			 "\"pagination\":{\"type\":\"next_token\",\"next\":\"/nextPageToken\",\"next_param\":\"pageToken\"},"
+			 "\"keys\":[{\"column\":\"account_id\",\"in\":\"account\"}],"
+			 "\"columns\":[{\"name\":\"account_id\",\"type\":\"string\"},{\"name\":\"id\",\"type\":\"int\"}]}",
+			 endpoint);
+	t = cq_spec_parse_table(tjson, strlen(tjson), &out->err);
+	CQ_CHECKF(t != NULL, "%s", out->err.message);
+	if (!t)
+		return CQ_JOB_FAILED;
+	memset(&src, 0, sizeof(src));
+	src.name = "t";
+	src.auth = CQ_AUTH_SIGV4;
+	src.sigv4 = "aws:amz:us-east-1:execute-api";
+	snprintf(base, sizeof(base), "%s/aws/us-east-1/execute-api", cqt_mock_url());
+	memset(&p, 0, sizeof(p));
+	p.source = &src;
+	p.table = t;
+	p.base_url = base;
+	p.cred.user = BASE_AKID;
+	p.cred.secret = BASE_SECRET;
+	p.cred.role_arn = role;
+	p.cred.external_id = ext;
+	p.cred.sts_url = sts_url;
+	oc[0] = 0;
+	oc[1] = 1;
+	p.nout = 2;
+	p.out_cols = oc;
+	p.limit = -1;
+	if (nq > 0)
+	{
+		kv.column = "account_id";
+		kv.op = CQ_OP_EQ;
+		kv.nvalues = nq;
+		kv.values = accts;
+		p.nkeys = 1;
+		p.keys = &kv;
+	}
+	cq_job_settings_default(&p.settings);
+	p.settings.max_retries = 0;
+	job = cq_job_start(&p, &out->err);
+	if (!job)
+	{
+		cq_table_def_free(t);
+		return CQ_JOB_FAILED;
+	}
+	for (;;)
+	{
+		CqBatch    *b;
+		struct pollfd pfd;
+
+		st = cq_job_next(job, &b);
+		if (st == CQ_JOB_BATCH)
+		{
+			for (int r = 0; r < b->nrows; r++)
+			{
+				char		v[64];
+
+				cq_value_format(&b->values[r * b->ncols], v, sizeof(v));
+				for (int a = 0; a < 3; a++)
+					if (strcmp(v, accts[a]) == 0)
+						out->per_acct[a]++;
+				out->rows++;
+			}
+			cq_batch_free(b);
+			continue;
+		}
+		if (st != CQ_JOB_PENDING)
+			break;
+		pfd.fd = cq_job_fd(job);
+		pfd.events = POLLIN;
+		poll(&pfd, 1, 1000);
+	}
+	if (st == CQ_JOB_FAILED)
+		out->err = *cq_job_error(job);
+	cq_job_get_stats(job, &out->st);
+	cq_job_free(job);
+	cq_table_def_free(t);
+	return st;
+}
+
+/* Signed API requests the mock served: how many, by which account, all ok */
+static void
+api_log(const char *route, int *n, int per_acct[3], int *keys, bool *all_ok)
+{
+	char		q[256];
+	char	   *body;
+	json_t	   *doc;
+	json_t	   *r;
+	size_t		i;
+	char		seen[64][32];
+
+	snprintf(q, sizeof(q), "/_mock/requests?route=%s", route);
+	body = cqt_mock_get(q);
+	doc = json_loads(body, 0, NULL);
+	*n = *keys = 0;
+	*all_ok = true;
+	memset(per_acct, 0, 3 * sizeof(int));
+	json_array_foreach(json_object_get(doc, "requests"), i, r)
+	{
+		json_t	   *sv = json_object_get(r, "sigv4");
+		const char *a = json_string_value(json_object_get(sv, "account"));
+		const char *k = json_string_value(json_object_get(sv, "access_key"));
+		bool		dup = false;
+
+		(*n)++;
+		if (!json_is_true(json_object_get(sv, "ok")) || json_integer_value(json_object_get(r, "status")) != 200)
+			*all_ok = false;
+		for (int x = 0; x < 3; x++)
+			if (a && strcmp(a, accts[x]) == 0)
+				per_acct[x]++;
+		for (int x = 0; x < *keys; x++)
+			if (k && strcmp(seen[x], k) == 0)
+				dup = true;
+		if (k && !dup && *keys < 64)
+			snprintf(seen[(*keys)++], 32, "%s", k);
+	}
+	json_decref(doc);
+	free(body);
+}
+
+static void
+test_job_accounts(void)
+{
+	Scan		s;
+	CqJobState	st;
+	int			n,
+				pa[3],
+				keys;
+	bool		ok;
+
+	cqt_current = "aws_cred/job_accounts";
+	mock("/_mock/reset");
+	/* three accounts, one role (one AssumeRole) each, 15 rows (2 pages) each */
+	st = acct_scan("/gen/next_token/acct?shape=small&n=15&per_page=10",
+				   "arn:aws:iam::{account_id}:role/cq-reader", NULL, 3, &s);
+	CQ_CHECKF(st == CQ_JOB_DONE, "%s / %s", s.err.message, s.err.api_code);
+	CQ_CHECK(s.rows == 45);
+	CQ_CHECK(s.per_acct[0] == 15 && s.per_acct[1] == 15 && s.per_acct[2] == 15);
+	CQ_CHECK(s.st.auth_requests == 3);
+	CQ_CHECK(mock_count("/aws/us-east-1/sts/") == 3);
+	api_log("/aws/us-east-1/execute-api/", &n, pa, &keys, &ok);
+	/* every page signed by its own account's temporary key */
+	CQ_CHECKF(n == 6 && ok && pa[0] == 2 && pa[1] == 2 && pa[2] == 2 && keys == 3,
+			  "n %d ok %d per account %d %d %d keys %d", n, ok, pa[0], pa[1], pa[2], keys);
+
+	/* {account_id} without accounts: an error before any request */
+	mock("/_mock/reset");
+	st = acct_scan("/gen/next_token/acct?shape=small&n=15&per_page=10",
+				   "arn:aws:iam::{account_id}:role/cq-reader", NULL, 0, &s);
+	CQ_CHECK(st == CQ_JOB_FAILED && s.err.kind == CQ_ERR_CONFIG);
+	CQ_CHECKF(strstr(s.err.message, "accounts") != NULL, "%s", s.err.message);
+	CQ_CHECK(mock_count("/aws/") == 0);
+
+	/* a role refused in one account fails the scan with the STS code */
+	mock("/_mock/reset");
+	st = acct_scan("/gen/next_token/acct?shape=small&n=15&per_page=10",
+				   "arn:aws:iam::{account_id}:role/denied-reader", NULL, 1, &s);
+	CQ_CHECK(st == CQ_JOB_FAILED && s.err.kind == CQ_ERR_HTTP);
+	CQ_CHECK_STR(s.err.api_code, "AccessDenied");
+	CQ_CHECK_STR(s.err.setting, "role_arn");
+	CQ_CHECK(!err_has(&s.err, BASE_SECRET));
+
+	/* no role: the key's own account (GetCallerIdentity), once */
+	mock("/_mock/reset");
+	st = acct_scan("/gen/next_token/acct?shape=small&n=5&per_page=10", NULL, NULL, 0, &s);
+	CQ_CHECKF(st == CQ_JOB_DONE && s.rows == 5, "%s", s.err.message);
+	CQ_CHECK(s.st.auth_requests == 1 && mock_count("/aws/us-east-1/sts/") == 1);
+	/* ... and a qual naming other accounts reads nothing */
+	mock("/_mock/reset");
+	st = acct_scan("/gen/next_token/acct?shape=small&n=5&per_page=10", NULL, NULL, 3, &s);
+	CQ_CHECK(st == CQ_JOB_DONE && s.rows == 0);
+	CQ_CHECK(mock_count("/aws/us-east-1/execute-api/") == 0);
+}
+
+/* Keys that live 2 s during a 5-page scan of 0.9 s pages: renewed. */
+static void
+test_job_renewal(void)
+{
+	Scan		s;
+	CqJobState	st;
+	int			n,
+				pa[3],
+				keys;
+	bool		ok;
+
+	cqt_current = "aws_cred/job_renewal";
+	mock("/_mock/reset");
+	mock("/_mock/aws?role_lifetime_s=2");
+	st = acct_scan("/gen/next_token/slow?shape=small&n=50&per_page=10&latency_ms=900",
+				   "arn:aws:iam::{account_id}:role/cq-reader", NULL, 1, &s);
+	CQ_CHECKF(st == CQ_JOB_DONE, "%s / %s", s.err.message, s.err.api_code);
+	CQ_CHECK(s.rows == 50);
+	CQ_CHECKF(s.st.auth_requests >= 2, "%lld", (long long) s.st.auth_requests);
+	CQ_CHECK(mock_count("/aws/us-east-1/sts/") == (long) s.st.auth_requests);
+	api_log("/aws/us-east-1/execute-api/", &n, pa, &keys, &ok);
+	CQ_CHECKF(n == 5 && ok && keys >= 2, "%d %d %d", n, ok, keys);
+	mock("/_mock/aws?role_lifetime_s=3600");
+}
+
 void
 suite_aws_cred(void)
 {
@@ -422,4 +653,6 @@ suite_aws_cred(void)
 	test_assume_role_refresh();
 	test_refusals();
 	test_single_flight();
+	test_job_accounts();
+	test_job_renewal();
 }
