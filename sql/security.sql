@@ -250,18 +250,6 @@ BEGIN
                    'cq-canary-' || '7f3e9a1d');
 END
 $$;
--- AWS: the base key's secret and the role's external id (AssumeRole)
-CREATE SERVER sec_aws FOREIGN DATA WRAPPER cq_fdw
-    OPTIONS (source 'rest', base_url 'http://127.0.0.1:18080/aws/us-east-1/execute-api',
-             auth 'sigv4', aws_region 'us-east-1', aws_service 'execute-api',
-             sts_url 'http://127.0.0.1:18080/aws/us-east-1/sts/query');
-DO $$
-BEGIN
-    EXECUTE format('CREATE USER MAPPING FOR CURRENT_USER SERVER sec_aws OPTIONS (access_key_id %L, secret_access_key %L, role_arn %L, external_id %L)',
-                   'AKIACQCANARY', 'cq-canary-' || '7f3e9a1d' || '/aws-secret',
-                   'arn:aws:iam::210987654321:role/denied-reader', 'cq-canary-' || '7f3e9a1d');
-END
-$$;
 SET log_min_messages = debug5;
 
 -- other roles cannot read the token: umoptions is NULL for them, and the
@@ -359,15 +347,6 @@ SET client_min_messages = warning;
 SET cq_fdw.strict = on;
 SELECT count(ipv4) FROM sec_invalid;
 RESET cq_fdw.strict;
--- role_arn / external_id: STS refusing the role, then the role's temporary
--- key signing a scan (EXPLAIN ANALYZE VERBOSE counts the AssumeRole)
-CREATE FOREIGN TABLE sec_aws_items (id bigint) SERVER sec_aws
-    OPTIONS (endpoint '/gen/link/sec_aws?n=3&shape=small');
-\! curl -s 'http://127.0.0.1:18080/_mock/reset' > /dev/null
-SELECT count(*) FROM sec_aws_items;
-ALTER USER MAPPING FOR CURRENT_USER SERVER sec_aws
-    OPTIONS (SET role_arn 'arn:aws:iam::210987654321:role/reader');
-EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM sec_aws_items;
 
 -- the catalog views and snapshot bookkeeping
 SELECT count(*) FROM cq_fdw.sources;
