@@ -311,6 +311,23 @@ cqfdw_report_job_error(const CqError *e, const CqFdwTable *t)
 							 detail[0] ? errdetail("%s.", detail) : 0,
 							 errhint("Lower cq_fdw.concurrency, raise cq_fdw.max_retries, or retry later."),
 							 CQ_CONTEXT));
+				/* STS refused AssumeRole (role_arn) or GetCallerIdentity */
+				if (strcmp(setting, "role_arn") == 0 || strcmp(setting, "access_key_id") == 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+							 strcmp(setting, "role_arn") == 0 ?
+							 errmsg("AWS STS refused to assume the role (HTTP status %d)", status) :
+							 errmsg("AWS STS refused the credentials (HTTP status %d)", status),
+							 code[0] ?
+							 (reqid[0] ?
+							  errdetail("AWS error %s (request id %s): %s.", code, reqid,
+										api[0] ? api : message) :
+							  errdetail("AWS error %s: %s.", code, api[0] ? api : message)) :
+							 errdetail("%s.", message),
+							 strcmp(setting, "role_arn") == 0 ?
+							 errhint("Check the user mapping options role_arn and external_id, the role's trust policy (it must trust the key of access_key_id, with this external id), and access_key_id, secret_access_key and session_token.") :
+							 errhint("Check the user mapping options access_key_id, secret_access_key and session_token."),
+							 CQ_CONTEXT));
 				/* AWS: the signature or the key was refused */
 				if (code[0] && aws_auth_code(code))
 					ereport(ERROR,

@@ -67,7 +67,8 @@ typedef enum CqOptKind
 	OPT_IDENT_LIST,				/* comma-separated column names */
 	OPT_SU_FILE,				/* local file path: superuser only */
 	OPT_CREDENTIAL,				/* secret or identity: user mapping only */
-	OPT_AUTH					/* rest server: bearer | sigv4 */
+	OPT_AUTH,					/* rest server: bearer | sigv4 */
+	OPT_KEY						/* rest column: boolean, or account */
 } CqOptKind;
 
 typedef struct CqFdwOption
@@ -102,6 +103,9 @@ static const CqFdwOption valid_options[] = {
 	{"requests_per_second", ForeignServerRelationId, OPT_POS_REAL},
 	{"burst", ForeignServerRelationId, OPT_POS_INT},
 	{"cache_ttl", ForeignServerRelationId, OPT_TTL},
+	/* SigV4 servers: STS endpoint for role_arn, account fan-out */
+	{"sts_url", ForeignServerRelationId, OPT_URL},
+	{"accounts", ForeignServerRelationId, OPT_STRING},
 
 	/* user mapping */
 	{"token", UserMappingRelationId, OPT_CREDENTIAL},
@@ -111,6 +115,8 @@ static const CqFdwOption valid_options[] = {
 	{"secret_access_key", UserMappingRelationId, OPT_CREDENTIAL},
 	{"session_token", UserMappingRelationId, OPT_CREDENTIAL},
 	{"service_account_key", UserMappingRelationId, OPT_CREDENTIAL},
+	{"role_arn", UserMappingRelationId, OPT_CREDENTIAL},
+	{"external_id", UserMappingRelationId, OPT_CREDENTIAL},
 
 	/* foreign table */
 	{"table", ForeignTableRelationId, OPT_STRING},
@@ -133,7 +139,7 @@ static const CqFdwOption valid_options[] = {
 
 	/* column */
 	{"path", AttributeRelationId, OPT_POINTER},
-	{"key", AttributeRelationId, OPT_BOOL},
+	{"key", AttributeRelationId, OPT_KEY},
 
 	{NULL, InvalidOid, OPT_STRING}
 };
@@ -607,6 +613,10 @@ validate_value(const CqFdwOption *opt, const char *name, const char *value,
 			}
 		case OPT_BOOL:
 			(void) cqfdw_option_bool(name, value);
+			break;
+		case OPT_KEY:
+			if (strcmp(value, "account") != 0)
+				(void) cqfdw_option_bool(name, value);
 			break;
 		case OPT_PAGINATION:
 			(void) cqfdw_option_pagination(value);

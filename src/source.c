@@ -748,6 +748,7 @@ build_rest_table(Relation rel, List *tableopts)
 		const char *name = NameStr(att->attname);
 		const char *path = NULL;
 		bool		key = false;
+		bool		account_key = false;
 		CqColType	t;
 		json_t	   *col;
 		char		tname[32];
@@ -761,7 +762,11 @@ build_rest_table(Relation rel, List *tableopts)
 			if (strcmp(d->defname, "path") == 0)
 				path = defGetString(d);
 			else if (strcmp(d->defname, "key") == 0)
-				key = cqfdw_option_bool("key", defGetString(d));
+			{
+				/* 'account': the AWS account of a SigV4 server's role */
+				account_key = strcmp(defGetString(d), "account") == 0;
+				key = account_key || cqfdw_option_bool("key", defGetString(d));
+			}
 		}
 		(void) cqfdw_sdk_type_for_pg(att->atttypid, &t);
 		snprintf(tname, sizeof(tname), "%s%s", cq_type_name(t.base),
@@ -782,6 +787,17 @@ build_rest_table(Relation rel, List *tableopts)
 									  "column", name, "param", name,
 									  "in", "path", "ops", "=",
 									  "required", 1);
+
+			if (!k)
+				ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+			json_array_append_new(keys, k);
+		}
+		else if (account_key)
+		{
+			json_t	   *k = json_pack("{s:s, s:s, s:s, s:[s], s:s}",
+									  "column", name, "param", name,
+									  "in", "account", "ops", "=",
+									  "server_option", "accounts");
 
 			if (!k)
 				ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
@@ -1063,6 +1079,18 @@ cqfdw_get_table(Oid foreigntableid, Oid userid)
 			aws_service = v;
 			continue;
 		}
+		if (strcmp(d->defname, "sts_url") == 0)
+		{
+			t->cred.sts_url = pstrdup(v);
+			continue;
+		}
+		if (is_rest && strcmp(d->defname, "accounts") == 0)
+		{
+			t->server_opt_names[nso] = pstrdup(d->defname);
+			t->server_opt_values[nso] = pstrdup(v);
+			nso++;
+			continue;
+		}
 		if (name_in(d->defname, src->server_options, src->nserver_options))
 		{
 			t->server_opt_names[nso] = pstrdup(d->defname);
@@ -1242,14 +1270,23 @@ cqfdw_get_table(Oid foreigntableid, Oid userid)
 	restrict_hosts = !superuser_arg(srv->owner) ||
 		(is_rest && !superuser_arg(rel_owner));
 	cqfdw_policy_from_gucs(&t->policy, restrict_hosts);
+	/*
+	 * STS for role_arn: the server's sts_url; a source without a default
+	 * API root (aws: hosts derived per service) sends it to base_url, as
+	 * LocalStack-style endpoints take every service at one URL.
+	 */
+	if (!t->cred.sts_url && !is_rest && t->source->auth == CQ_AUTH_SIGV4 &&
+		!src->base_url && base_url)
+		t->cred.sts_url = pstrdup(base_url);
 	if (restrict_hosts)
 	{
-		const char *trusted[2];
+		const char *trusted[3];
 		char		origin[600];
 
 		trusted[0] = src->base_url;
 		trusted[1] = (base_url && superuser_arg(srv->owner)) ? base_url : NULL;
-		for (int i = 0; i < 2; i++)
+		trusted[2] = (t->cred.sts_url && superuser_arg(srv->owner)) ? t->cred.sts_url : NULL;
+		for (int i = 0; i < 3; i++)
 			if (trusted[i] &&
 				cq_net_url_origin(trusted[i], origin, sizeof(origin)))
 				t->policy.allowed_hosts = t->policy.allowed_hosts[0] ?
@@ -1289,6 +1326,10 @@ cqfdw_get_table(Oid foreigntableid, Oid userid)
 			t->cred.session_token = pstrdup(v);
 		else if (strcmp(d->defname, "service_account_key") == 0)
 			t->cred.service_account_key = pstrdup(v);
+		else if (strcmp(d->defname, "role_arn") == 0)
+			t->cred.role_arn = pstrdup(v);
+		else if (strcmp(d->defname, "external_id") == 0)
+			t->cred.external_id = pstrdup(v);
 		else if (!name_in(d->defname, src->user_options, src->nuser_options))
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),

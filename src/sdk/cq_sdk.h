@@ -289,7 +289,8 @@ typedef enum CqParamIn
 	CQ_IN_QUERY,				/* appended as ?param=value */
 	CQ_IN_REGION,				/* AWS: the unit's region selects the host
 								 * and the SigV4 scope region (table "aws") */
-	CQ_IN_ACCOUNT				/* AWS: the unit's account (AssumeRole) */
+	CQ_IN_ACCOUNT				/* AWS account: never sent; selects the
+								 * credentials ({account_id} in role_arn) */
 } CqParamIn;
 
 typedef struct CqKeyDef
@@ -651,6 +652,11 @@ typedef struct CqCredentials
 								 * (and signed) as X-Amz-Security-Token */
 	const char *service_account_key;	/* GCP key file JSON: the job gets
 										 * its bearer tokens from it */
+	/* SigV4: assume this role with STS AssumeRole using user/secret
+	 * (+ session_token); may hold {account_id} (a key "in": "account") */
+	const char *role_arn;
+	const char *external_id;	/* AssumeRole ExternalId, or NULL */
+	const char *sts_url;		/* STS endpoint; NULL: https://sts.amazonaws.com */
 } CqCredentials;
 
 typedef struct CqJobParams

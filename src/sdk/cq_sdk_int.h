@@ -207,7 +207,11 @@ typedef struct CqpReq
 	char		amz_error_type[64];	/* x-amzn-ErrorType header */
 	char		amz_request_id[128];	/* x-amzn-RequestId / x-amz-request-id */
 	char	   *auth_token;		/* provider token this transfer carries
-								 * (wiped and freed by cqp_http_reset) */
+								 * (wiped and freed by cqp_http_reset); for
+								 * SigV4 the packed AWS key it was signed
+								 * with (cred.h, CqpAwsKeys.packed) */
+	struct CqpCred *cred;		/* SigV4: this unit's provider (an account's
+								 * role), NULL: http->provider */
 	bool		auth_retried;	/* a 401 already refetched the token */
 	/*
 	 * AWS tables (aws.c): the SigV4 scope region of this request (the

@@ -23,6 +23,13 @@
  *	  clock drift, exp = now + 540: GitHub refuses more than 10 minutes)
  *	  sent as "Authorization: Bearer" to POST {api_url}/app/installations/
  *	  {installation_id}/access_tokens -> 201 {token, expires_at (RFC 3339)}.
+ *	- AWS keys: an access key (+ session token) used as is; a role: STS
+ *	  AssumeRole signed with that key (see "AWS" below), its temporary key
+ *	  cached like a token until Expiration minus the margin.  The "token"
+ *	  of both is the key packed as "id\nsecret\nsession token";
+ *	  cqp_cred_get_aws unpacks it for the SigV4 signer (http.c).  Limit:
+ *	  the AssumeRole reply is parsed by libxml2 (xml.c), whose internal
+ *	  buffers are freed, not wiped.
  *
  * Caching (cqp_cred_get): a token is reused until expiry minus the margin
  * (default 60 s, at most half the token's lifetime, counted from the start
@@ -82,6 +89,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
@@ -89,6 +97,8 @@
 #include "cq_sdk_int.h"
 #include "cred.h"
 #include "jwt.h"
+#include "sigv4.h"
+#include "xml.h"
 
 #define CRED_MAX_RESPONSE	(1024 * 1024)	/* token responses are ~2 KiB */
 #define CRED_MAX_TOKEN		(64 * 1024)
@@ -125,6 +135,16 @@ struct CqpCred
 	char	   *ca_file;
 	char	   *user_agent;
 	long		margin_ms;
+	/* AWS kinds (token_url is the STS endpoint) */
+	char	   *aws_akid;
+	char	   *aws_secret;
+	char	   *aws_token;
+	char	   *role_arn;
+	char	   *external_id;
+	char	   *session_name;
+	char	   *sts_region;
+	int			duration_s;
+	char		account[16];	/* under mu: GetCallerIdentity's answer */
 
 	/* cache, under mu */
 	pthread_mutex_t mu;
@@ -919,6 +939,495 @@ fetch_github(CqpCred *c, Fetched *out, CqError *err)
 	return ok;
 }
 
+/* ------------------------------------------------------------------------
+ * AWS: static keys, and roles assumed with STS AssumeRole
+ *
+ * The cached "token" of an AWS provider is the key packed as
+ * "access_key_id\nsecret_access_key\nsession_token" (each part visible
+ * ASCII, so '\n' separates them unambiguously); cqp_cred_get_aws unpacks
+ * a copy.  AssumeRole is a Query-protocol call: a form POST (Action,
+ * Version=2011-06-15, RoleArn, RoleSessionName, ExternalId,
+ * DurationSeconds) to the STS endpoint, signed with SigV4 (sigv4.c; scope
+ * <sts_region>/sts) by the base key; the XML reply (xml.c) gives
+ * AssumeRoleResult/Credentials/{AccessKeyId, SecretAccessKey,
+ * SessionToken, Expiration}.  The temporary key is reused until Expiration
+ * minus the margin, like a token.  AWS's "Requesting temporary security
+ * credentials" and the STS API reference.
+ * ------------------------------------------------------------------------ */
+
+#define STS_VERSION "2011-06-15"
+
+static bool check_input(const char *v, const char *name, CqError *err);
+
+static char *
+pack_keys(const char *akid, const char *secret, const char *token)
+{
+	size_t		n = strlen(akid) + strlen(secret) + (token ? strlen(token) : 0) + 3;
+	char	   *p = malloc(n);
+
+	if (p)
+		snprintf(p, n, "%s\n%s\n%s", akid, secret, token ? token : "");
+	return p;
+}
+
+/* A key part from the user or from STS: visible ASCII, bounded. */
+static bool
+key_part_ok(const char *s)
+{
+	return s && *s && strlen(s) <= CRED_MAX_TOKEN && header_safe(s);
+}
+
+/* "https://host:port/path?query" -> malloc'd authority, path, query */
+static bool
+split_sts_url(const char *url, char **auth, char **path, char **query)
+{
+	const char *a = strstr(url, "://");
+	size_t		al,
+				pl;
+
+	*auth = *path = *query = NULL;
+	if (a == NULL)
+		return false;
+	a += 3;
+	al = strcspn(a, "/?#");
+	if (al == 0)
+		return false;
+	pl = strcspn(a + al, "?#");
+	*auth = strndup(a, al);
+	*path = pl ? strndup(a + al, pl) : strdup("/");
+	if (a[al + pl] == '?')
+		*query = strndup(a + al + pl + 1, strcspn(a + al + pl + 1, "#"));
+	return *auth && *path && (a[al + pl] != '?' || *query);
+}
+
+/* Every text of an XML reply as JSON, or NULL (never a parse error text). */
+static json_t *
+sts_xml(const Buf *resp)
+{
+	static const char *const lists[] = {NULL};
+	CqpXmlOptions xo = {.list_names = lists};
+	CqError		xe;
+	json_t	   *j;
+
+	if (resp->p == NULL || resp->n == 0)
+		return NULL;
+	memset(&xe, 0, sizeof(xe));
+	j = cqp_xml_to_json(resp->p, resp->n, &xo, &xe);
+	OPENSSL_cleanse(&xe, sizeof(xe));
+	return j;
+}
+
+static const char *
+jget_str(json_t *o, const char *a, const char *b, const char *c_)
+{
+	json_t	   *v = json_object_get(o, a);
+
+	if (b)
+		v = json_object_get(v, b);
+	if (c_)
+		v = json_object_get(v, c_);
+	return json_string_value(v);
+}
+
+/*
+ * sts_call
+ *		POST the form `body` to STS, signed with (akid, secret, token).
+ *		true with *status and the parsed XML reply (*doc, caller wipes) when
+ *		a response arrived; false and err otherwise.
+ */
+static bool
+sts_call(CqpCred *c, const char *body, const char *akid, const char *secret,
+		 const char *token, long *status, json_t **doc, int64_t *t_ref_ms,
+		 CqError *err)
+{
+	char	   *auth = NULL,
+			   *path = NULL,
+			   *query = NULL;
+	char	   *hostline = NULL;
+	const char *ctype = "application/x-www-form-urlencoded; charset=utf-8";
+	CqpSigv4Header hd[2];
+	CqpSigv4Request sr;
+	CqpSigv4Params sp;
+	CqpSigv4Result res;
+	Buf			resp = {0};
+	bool		ok = false;
+
+	*doc = NULL;
+	memset(&res, 0, sizeof(res));
+	if (!split_sts_url(c->token_url, &auth, &path, &query))
+	{
+		cq_error_set(err, CQ_ERR_CONFIG, "the STS endpoint URL has no host");
+		goto done;
+	}
+	hd[0].name = "Host";
+	hd[0].value = auth;
+	hd[1].name = "Content-Type";
+	hd[1].value = ctype;
+	memset(&sr, 0, sizeof(sr));
+	sr.method = "POST";
+	sr.path = path;
+	sr.query = query;
+	sr.headers = hd;
+	sr.nheaders = 2;
+	sr.body = body;
+	sr.body_len = strlen(body);
+	memset(&sp, 0, sizeof(sp));
+	sp.access_key_id = akid;
+	sp.secret_access_key = secret;
+	sp.session_token = token && *token ? token : NULL;
+	sp.region = c->sts_region;
+	sp.service = "sts";
+	sp.when = time(NULL);
+	if (!cqp_sigv4_sign(&sr, &sp, &res, err))
+		goto done;
+	hostline = malloc(strlen(auth) + 8);
+	if (hostline == NULL)
+	{
+		cq_error_set(err, CQ_ERR_NOMEM, "out of memory signing an STS request");
+		goto done;
+	}
+	snprintf(hostline, strlen(auth) + 8, "Host: %s", auth);
+	{
+		const char *hdrs[10];
+		int			n = 0;
+
+		hdrs[n++] = hostline;
+		hdrs[n++] = "Content-Type: application/x-www-form-urlencoded; charset=utf-8";
+		for (int i = 0; i < res.nheaders && n < 9; i++)
+			hdrs[n++] = res.headers[i];
+		hdrs[n] = NULL;
+		ok = token_post(c, hdrs, body, status, &resp, t_ref_ms, err);
+	}
+	if (ok)
+		*doc = sts_xml(&resp);
+done:
+	cqp_sigv4_result_free(&res);
+	buf_wipe(&resp);
+	free(auth);
+	free(path);
+	free(query);
+	free(hostline);
+	return ok;
+}
+
+/* An STS error reply -> err: code, message and request id; never a secret. */
+static void
+sts_refused(CqpCred *c, const char *action, long status, json_t *doc, CqError *err)
+{
+	const char *code = jget_str(doc, "Error", "Code", NULL);
+	const char *msg = jget_str(doc, "Error", "Message", NULL);
+	const char *rid = jget_str(doc, "RequestId", NULL, NULL);
+
+	if (status == 429 || status >= 500)
+		cq_error_set(err, CQ_ERR_HTTP, "STS %s failed (HTTP %ld) after retries", action, status);
+	else
+		cq_error_set(err, CQ_ERR_HTTP, "STS %s refused the request (HTTP %ld)", action, status);
+	err->http_status = (int) status;
+	if (code)
+		cqp_sanitize_copy(err->api_code, sizeof(err->api_code), code, strlen(code));
+	if (msg)
+		cqp_sanitize_copy(err->api_message, sizeof(err->api_message), msg, strlen(msg));
+	if (rid)
+		cqp_sanitize_copy(err->request_id, sizeof(err->request_id), rid, strlen(rid));
+	snprintf(err->setting, sizeof(err->setting), "%s",
+			 c->kind == CQP_CRED_AWS_ROLE ? "role_arn" : "access_key_id");
+	cq_redact_url(c->token_url, err->url, sizeof(err->url));
+}
+
+static void
+scrub_aws(CqpCred *c, CqError *err)
+{
+	const char *secrets[] = {c->aws_secret, c->aws_token};
+
+	scrub_error(err, secrets, 2);
+}
+
+static bool
+fetch_aws_role(CqpCred *c, Fetched *out, CqError *err)
+{
+	Buf			form = {.max = CRED_MAX_RESPONSE};
+	long		status = 0;
+	json_t	   *doc = NULL;
+	bool		ok;
+
+	form_add(&form, "Action", "AssumeRole");
+	form_add(&form, "Version", STS_VERSION);
+	form_add(&form, "RoleArn", c->role_arn);
+	form_add(&form, "RoleSessionName", c->session_name);
+	if (c->external_id)
+		form_add(&form, "ExternalId", c->external_id);
+	if (c->duration_s > 0)
+	{
+		char		d[16];
+
+		snprintf(d, sizeof(d), "%d", c->duration_s);
+		form_add(&form, "DurationSeconds", d);
+	}
+	if (form.oom || form.too_big)
+	{
+		buf_wipe(&form);
+		cq_error_set(err, CQ_ERR_NOMEM, "out of memory building an AssumeRole request");
+		return false;
+	}
+	ok = sts_call(c, form.p, c->aws_akid, c->aws_secret, c->aws_token, &status, &doc,
+				  &out->t_ref_ms, err);
+	if (ok && (status < 200 || status > 299))
+	{
+		sts_refused(c, "AssumeRole", status, doc, err);
+		ok = false;
+	}
+	else if (ok)
+	{
+		const char *akid = jget_str(doc, "AssumeRoleResult", "Credentials", "AccessKeyId");
+		const char *sec = jget_str(doc, "AssumeRoleResult", "Credentials", "SecretAccessKey");
+		const char *tok = jget_str(doc, "AssumeRoleResult", "Credentials", "SessionToken");
+		const char *exp = jget_str(doc, "AssumeRoleResult", "Credentials", "Expiration");
+		int64_t		exp_ms;
+
+		ok = false;
+		if (!key_part_ok(akid) || !key_part_ok(sec) || !key_part_ok(tok))
+			cq_error_set(err, CQ_ERR_JSON,
+						 "the AssumeRole response has no usable AccessKeyId, SecretAccessKey and SessionToken");
+		else if (exp == NULL || !parse_rfc3339(exp, &exp_ms))
+			cq_error_set(err, CQ_ERR_JSON, "the AssumeRole response has no valid Expiration");
+		else if ((out->token = pack_keys(akid, sec, tok)) == NULL)
+			cq_error_set(err, CQ_ERR_NOMEM, "out of memory reading temporary credentials");
+		else
+		{
+			/* Expiration is wall time: convert at the moment of the answer */
+			out->t_ref_ms = mono_ms();
+			out->lifetime_ms = lifetime_ms((exp_ms - wall_ms()) / 1000.0);
+			ok = true;
+		}
+		if (!ok)
+			cq_redact_url(c->token_url, err->url, sizeof(err->url));
+	}
+	json_wipe_decref(doc);
+	buf_wipe(&form);
+	scrub_aws(c, err);
+	return ok;
+}
+
+/* cqp_cred_get_aws: see cred.h */
+bool
+cqp_cred_get_aws(CqpCred *c, CqpAwsKeys *out, CqError *err)
+{
+	char	   *p,
+			   *nl1,
+			   *nl2;
+
+	memset(out, 0, sizeof(*out));
+	if (c->kind != CQP_CRED_AWS_KEYS && c->kind != CQP_CRED_AWS_ROLE)
+	{
+		cq_error_set(err, CQ_ERR_INTERNAL, "not an AWS credential");
+		return false;
+	}
+	p = cqp_cred_get(c, err);
+	if (p == NULL)
+		return false;
+	nl1 = strchr(p, '\n');
+	nl2 = nl1 ? strchr(nl1 + 1, '\n') : NULL;
+	if (nl2 == NULL)
+	{
+		cqp_secret_free(p);
+		cq_error_set(err, CQ_ERR_INTERNAL, "malformed cached AWS credentials");
+		return false;
+	}
+	out->access_key_id = strndup(p, (size_t) (nl1 - p));
+	out->secret_access_key = strndup(nl1 + 1, (size_t) (nl2 - nl1 - 1));
+	out->session_token = nl2[1] ? strdup(nl2 + 1) : NULL;
+	out->packed = p;
+	if (!out->access_key_id || !out->secret_access_key || (nl2[1] && !out->session_token))
+	{
+		cqp_aws_keys_free(out);
+		cq_error_set(err, CQ_ERR_NOMEM, "out of memory copying AWS credentials");
+		return false;
+	}
+	return true;
+}
+
+/* cqp_aws_keys_free: see cred.h */
+void
+cqp_aws_keys_free(CqpAwsKeys *k)
+{
+	if (k == NULL)
+		return;
+	cqp_secret_free(k->access_key_id);
+	cqp_secret_free(k->secret_access_key);
+	cqp_secret_free(k->session_token);
+	cqp_secret_free(k->packed);
+	memset(k, 0, sizeof(*k));
+}
+
+/* The account field of an ARN (arn:partition:service:region:account:...) */
+static bool
+arn_account(const char *arn, char out[16])
+{
+	const char *p = arn;
+	size_t		n;
+
+	for (int i = 0; i < 4; i++)
+	{
+		p = strchr(p, ':');
+		if (p == NULL)
+			return false;
+		p++;
+	}
+	n = strcspn(p, ":");
+	if (n != 12 || strspn(p, "0123456789") < 12)
+		return false;
+	memcpy(out, p, 12);
+	out[12] = '\0';
+	return true;
+}
+
+/* cqp_cred_aws_account: see cred.h */
+bool
+cqp_cred_aws_account(CqpCred *c, char out[16], CqError *err)
+{
+	CqpAwsKeys	k;
+	long		status = 0;
+	json_t	   *doc = NULL;
+	int64_t		t0;
+	bool		ok;
+
+	if (c->kind != CQP_CRED_AWS_KEYS && c->kind != CQP_CRED_AWS_ROLE)
+	{
+		cq_error_set(err, CQ_ERR_INTERNAL, "not an AWS credential");
+		return false;
+	}
+	pthread_mutex_lock(&c->mu);
+	if (c->account[0])
+	{
+		memcpy(out, c->account, 16);
+		pthread_mutex_unlock(&c->mu);
+		return true;
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (c->kind == CQP_CRED_AWS_ROLE && arn_account(c->role_arn, out))
+		ok = true;
+	else
+	{
+		if (!cqp_cred_get_aws(c, &k, err))
+			return false;
+		ok = sts_call(c, "Action=GetCallerIdentity&Version=" STS_VERSION, k.access_key_id,
+					  k.secret_access_key, k.session_token, &status, &doc, &t0, err);
+		cqp_aws_keys_free(&k);
+		if (ok && (status < 200 || status > 299))
+		{
+			sts_refused(c, "GetCallerIdentity", status, doc, err);
+			ok = false;
+		}
+		else if (ok)
+		{
+			const char *a = jget_str(doc, "GetCallerIdentityResult", "Account", NULL);
+
+			ok = a && strlen(a) == 12 && strspn(a, "0123456789") == 12;
+			if (ok)
+				memcpy(out, a, 13);
+			else
+				cq_error_set(err, CQ_ERR_JSON, "the GetCallerIdentity response has no 12-digit Account");
+		}
+		json_wipe_decref(doc);
+		scrub_aws(c, err);
+	}
+	if (ok)
+	{
+		pthread_mutex_lock(&c->mu);
+		memcpy(c->account, out, 16);
+		pthread_mutex_unlock(&c->mu);
+	}
+	return ok;
+}
+
+/* cqp_aws_role_for_account: see cred.h */
+char *
+cqp_aws_role_for_account(const char *role_arn, const char *account)
+{
+	static const char ph[] = "{account_id}";
+	Buf			b = {.max = CRED_MAX_INPUT * 4};
+	const char *p = role_arn,
+			   *q;
+
+	while ((q = strstr(p, ph)) != NULL)
+	{
+		buf_putn(&b, p, (size_t) (q - p));
+		buf_puts(&b, account);
+		p = q + sizeof(ph) - 1;
+	}
+	buf_puts(&b, p);
+	if (b.oom || b.too_big || b.p == NULL)
+	{
+		buf_wipe(&b);
+		return b.p == NULL && !b.oom && !b.too_big ? strdup("") : NULL;
+	}
+	return b.p;
+}
+
+static bool
+setup_aws(CqpCred *c, const CqpCredConfig *cfg, bool *oom, CqError *err)
+{
+	if (!check_input(cfg->access_key_id, "access_key_id", err)
+		|| !check_input(cfg->secret_access_key, "secret_access_key", err))
+		return false;
+	if (!header_safe(cfg->access_key_id) || !header_safe(cfg->secret_access_key)
+		|| (cfg->session_token && *cfg->session_token && !header_safe(cfg->session_token)))
+	{
+		cq_error_set(err, CQ_ERR_CONFIG,
+					 "access_key_id, secret_access_key or session_token contains spaces or control characters");
+		return false;
+	}
+	c->aws_akid = dup_or_null(cfg->access_key_id, oom);
+	c->aws_secret = dup_or_null(cfg->secret_access_key, oom);
+	if (cfg->session_token && *cfg->session_token)
+		c->aws_token = dup_or_null(cfg->session_token, oom);
+	c->sts_region = dup_or_null(cfg->sts_region ? cfg->sts_region : CQP_CRED_STS_REGION, oom);
+	c->token_url = dup_or_null(cfg->sts_url ? cfg->sts_url : CQP_CRED_STS_URL, oom);
+	if (cfg->kind == CQP_CRED_AWS_KEYS)
+	{
+		c->static_token = pack_keys(cfg->access_key_id, cfg->secret_access_key,
+									c->aws_token);
+		if (c->static_token == NULL)
+			*oom = true;
+		return true;
+	}
+	/* a role */
+	if (!check_input(cfg->role_arn, "role_arn", err))
+		return false;
+	if (strncmp(cfg->role_arn, "arn:", 4) != 0 || strlen(cfg->role_arn) > 2048
+		|| !header_safe(cfg->role_arn) || strstr(cfg->role_arn, "{account_id}"))
+	{
+		cq_error_set(err, CQ_ERR_CONFIG,
+					 "role_arn must be a role's ARN (arn:aws:iam::123456789012:role/name)");
+		snprintf(err->setting, sizeof(err->setting), "role_arn");
+		return false;
+	}
+	if (cfg->external_id && (strlen(cfg->external_id) < 2 || strlen(cfg->external_id) > 1224))
+	{
+		cq_error_set(err, CQ_ERR_CONFIG, "external_id must have 2 to 1224 characters");
+		snprintf(err->setting, sizeof(err->setting), "external_id");
+		return false;
+	}
+	if (cfg->duration_s != 0 && (cfg->duration_s < 900 || cfg->duration_s > 43200))
+	{
+		cq_error_set(err, CQ_ERR_CONFIG, "the role session duration must be 900 to 43200 seconds");
+		return false;
+	}
+	c->role_arn = dup_or_null(cfg->role_arn, oom);
+	c->external_id = dup_or_null(cfg->external_id, oom);
+	c->duration_s = cfg->duration_s;
+	if (cfg->role_session_name)
+		c->session_name = dup_or_null(cfg->role_session_name, oom);
+	else
+	{
+		char		n[64];
+
+		snprintf(n, sizeof(n), "cq_fdw-%ld-%lld", (long) getpid(), (long long) (wall_ms() / 1000));
+		c->session_name = dup_or_null(n, oom);
+	}
+	return true;
+}
+
 static bool
 fetch_token(CqpCred *c, Fetched *out, CqError *err)
 {
@@ -931,6 +1440,8 @@ fetch_token(CqpCred *c, Fetched *out, CqError *err)
 			return fetch_azure(c, out, err);
 		case CQP_CRED_GITHUB_APP:
 			return fetch_github(c, out, err);
+		case CQP_CRED_AWS_ROLE:
+			return fetch_aws_role(c, out, err);
 		default:
 			cq_error_set(err, CQ_ERR_INTERNAL, "this credential cannot be fetched");
 			return false;
@@ -1146,6 +1657,10 @@ cqp_cred_new(const CqpCredConfig *cfg, CqError *err)
 		case CQP_CRED_GITHUB_APP:
 			ok = setup_github(c, cfg, &oom, err);
 			break;
+		case CQP_CRED_AWS_KEYS:
+		case CQP_CRED_AWS_ROLE:
+			ok = setup_aws(c, cfg, &oom, err);
+			break;
 		default:
 			cq_error_set(err, CQ_ERR_INTERNAL, "unknown credential kind %d", (int) cfg->kind);
 			ok = false;
@@ -1175,9 +1690,10 @@ cqp_cred_new(const CqpCredConfig *cfg, CqError *err)
 	}
 	if (!ok)
 	{
-		const char *secrets[] = {cfg->token, cfg->client_secret};
+		const char *secrets[] = {cfg->token, cfg->client_secret, cfg->secret_access_key,
+		cfg->session_token};
 
-		scrub_error(err, secrets, 2);
+		scrub_error(err, secrets, 4);
 		cqp_cred_free(c);
 		return NULL;
 	}
@@ -1193,6 +1709,13 @@ cqp_cred_free(CqpCred *c)
 	cqp_secret_free(c->static_token);
 	cqp_secret_free(c->client_secret);
 	cqp_secret_free(c->token);
+	cqp_secret_free(c->aws_akid);
+	cqp_secret_free(c->aws_secret);
+	cqp_secret_free(c->aws_token);
+	cqp_secret_free(c->external_id);
+	free(c->role_arn);
+	free(c->session_name);
+	free(c->sts_region);
 	cqp_rsa_key_free(c->key);
 	free(c->kid);
 	free(c->iss);
@@ -1228,6 +1751,10 @@ cqp_cred_options_hint(const CqpCred *c)
 			return "tenant_id, client_id, client_secret and authority_url";
 		case CQP_CRED_GITHUB_APP:
 			return "app_id, private_key and installation_id";
+		case CQP_CRED_AWS_KEYS:
+			return "access_key_id, secret_access_key and session_token";
+		case CQP_CRED_AWS_ROLE:
+			return "role_arn, external_id, access_key_id and secret_access_key";
 		default:
 			return "token";
 	}
@@ -1256,7 +1783,7 @@ cqp_cred_get(CqpCred *c, CqError *err)
 	bool		ok;
 	char	   *res = NULL;
 
-	if (c->kind == CQP_CRED_STATIC)
+	if (c->kind == CQP_CRED_STATIC || c->kind == CQP_CRED_AWS_KEYS)
 	{
 		pthread_mutex_lock(&c->mu);
 		c->stats.cache_hits++;
@@ -1344,7 +1871,7 @@ cqp_cred_get(CqpCred *c, CqError *err)
 bool
 cqp_cred_invalidate(CqpCred *c, const char *token)
 {
-	if (c->kind == CQP_CRED_STATIC)
+	if (c->kind == CQP_CRED_STATIC || c->kind == CQP_CRED_AWS_KEYS)
 		return false;
 	pthread_mutex_lock(&c->mu);
 	if (c->token && (token == NULL || strcmp(c->token, token) == 0))

@@ -27,7 +27,9 @@ typedef enum CqpCredKind
 	CQP_CRED_STATIC = 0,		/* a pasted token (today's `token` option) */
 	CQP_CRED_GCP_SA,			/* GCP service-account key JSON */
 	CQP_CRED_AZURE_CLIENT,		/* Azure app registration, client secret */
-	CQP_CRED_GITHUB_APP			/* GitHub App id + private key */
+	CQP_CRED_GITHUB_APP,		/* GitHub App id + private key */
+	CQP_CRED_AWS_KEYS,			/* AWS access key (+ session token), as is */
+	CQP_CRED_AWS_ROLE			/* AWS role assumed with STS AssumeRole */
 } CqpCredKind;
 
 /* Defaults */
@@ -37,6 +39,8 @@ typedef enum CqpCredKind
 #define CQP_CRED_AZURE_SCOPE	"https://management.azure.com/.default"
 #define CQP_CRED_GITHUB_API		"https://api.github.com"
 #define CQP_CRED_MARGIN_MS		60000	/* refresh this long before expiry */
+#define CQP_CRED_STS_URL		"https://sts.amazonaws.com"
+#define CQP_CRED_STS_REGION		"us-east-1"
 
 /*
  * What a provider is made from.  Every string is borrowed for the call
@@ -68,6 +72,19 @@ typedef struct CqpCredConfig
 	const char *private_key;	/* PEM, PKCS#8 or PKCS#1 */
 	const char *installation_id;	/* digits (lookup per org: not yet) */
 	const char *api_url;		/* NULL: CQP_CRED_GITHUB_API */
+
+	/* CQP_CRED_AWS_KEYS and CQP_CRED_AWS_ROLE: the (base) access key */
+	const char *access_key_id;
+	const char *secret_access_key;
+	const char *session_token;	/* NULL: long-term key */
+	/* CQP_CRED_AWS_ROLE: STS AssumeRole with the base key */
+	const char *role_arn;		/* arn:aws:iam::<account>:role/<name> */
+	const char *external_id;	/* NULL: none */
+	const char *role_session_name;	/* NULL: "cq_fdw-<pid>-<time>" */
+	int			duration_s;		/* DurationSeconds; 0: STS's default (1 h) */
+	/* both AWS kinds: STS (AssumeRole, GetCallerIdentity) */
+	const char *sts_url;		/* NULL: CQP_CRED_STS_URL */
+	const char *sts_region;		/* signing region; NULL: CQP_CRED_STS_REGION */
 
 	/* Token requests: host policy (strings copied), limits */
 	CqNetPolicy policy;
@@ -130,5 +147,39 @@ extern bool cqp_cred_invalidate(CqpCred *c, const char *token);
 
 /* Counters so far (EXPLAIN ANALYZE's "Auth Requests").  Thread-safe. */
 extern void cqp_cred_stats(CqpCred *c, CqpCredStats *out);
+
+/*
+ * AWS kinds: the key to sign with now (for a role, temporary credentials
+ * from AssumeRole, cached and renewed like a token; single flight).  Each
+ * string malloc'd; free with cqp_aws_keys_free (wipes).  `packed` is the
+ * cache entry the keys came from: pass it to cqp_cred_invalidate when AWS
+ * answers ExpiredToken.  false and err (never holding a secret) on failure:
+ * an STS refusal is CQ_ERR_HTTP with http_status, api_code ("AccessDenied",
+ * "InvalidClientTokenId", "ExpiredToken", ...), request_id, and setting
+ * "role_arn".  Thread-safe.
+ */
+typedef struct CqpAwsKeys
+{
+	char	   *access_key_id;
+	char	   *secret_access_key;
+	char	   *session_token;	/* NULL: none */
+	char	   *packed;
+} CqpAwsKeys;
+
+extern bool cqp_cred_get_aws(CqpCred *c, CqpAwsKeys *out, CqError *err);
+extern void cqp_aws_keys_free(CqpAwsKeys *k);
+
+/*
+ * AWS kinds: the 12-digit account of the credentials: for a role, read from
+ * role_arn; otherwise STS GetCallerIdentity signed with the key (counted as
+ * an auth request).  Cached in the provider.  Thread-safe.
+ */
+extern bool cqp_cred_aws_account(CqpCred *c, char out[16], CqError *err);
+
+/*
+ * role_arn with every "{account_id}" replaced by `account`: malloc'd, NULL
+ * on OOM.  A plain copy when there is no placeholder.
+ */
+extern char *cqp_aws_role_for_account(const char *role_arn, const char *account);
 
 #endif							/* CQ_CRED_H */

@@ -255,6 +255,7 @@ sigv4_headers(CqpHttp *h, CqpReq *req, const char *method,
 	CqpSigv4Request sr;
 	CqpSigv4Params sp;
 	CqpSigv4Result res;
+	CqpAwsKeys	keys;
 	const char *auth,
 			   *path,
 			   *query;
@@ -270,6 +271,7 @@ sigv4_headers(CqpHttp *h, CqpReq *req, const char *method,
 	bool		ok = false;
 
 	memset(&res, 0, sizeof(res));
+	memset(&keys, 0, sizeof(keys));
 	if (!split_url(req->aws_url ? req->aws_url : req->url, &auth, &alen, &path, &plen, &query, &qlen))
 	{
 		cq_error_set(err, CQ_ERR_CONFIG, "cannot sign a request to a URL without a host");
@@ -330,10 +332,30 @@ sigv4_headers(CqpHttp *h, CqpReq *req, const char *method,
 	sr.body = req->post_body;
 	sr.body_len = req->post_body ? req->post_len : 0;
 	memset(&sp, 0, sizeof(sp));
-	sp.access_key_id = h->cred->user;
-	sp.secret_access_key = h->cred->secret;
-	sp.session_token = (h->cred->session_token && h->cred->session_token[0]) ?
-		h->cred->session_token : NULL;
+	memset(&keys, 0, sizeof(keys));
+	if (req->cred || h->provider)
+	{
+		/*
+		 * The provider's current key: an assumed role's temporary key
+		 * (renewed shortly before it expires), remembered with the request
+		 * so that an ExpiredToken answer drops exactly that one.
+		 */
+		if (!cqp_cred_get_aws(req->cred ? req->cred : h->provider, &keys, err))
+			goto done;
+		sp.access_key_id = keys.access_key_id;
+		sp.secret_access_key = keys.secret_access_key;
+		sp.session_token = keys.session_token;
+		cqp_secret_free(req->auth_token);
+		req->auth_token = keys.packed;
+		keys.packed = NULL;
+	}
+	else
+	{
+		sp.access_key_id = h->cred->user;
+		sp.secret_access_key = h->cred->secret;
+		sp.session_token = (h->cred->session_token && h->cred->session_token[0]) ?
+			h->cred->session_token : NULL;
+	}
 	sp.region = req->sigv4_region ? req->sigv4_region : h->sigv4_region;
 	sp.service = h->sigv4_service;
 	sp.when = h->sigv4_fixed_time ? h->sigv4_fixed_time : time(NULL);
@@ -375,6 +397,7 @@ oom:
 	cq_error_set(err, CQ_ERR_NOMEM, "out of memory signing a request");
 done:
 	cqp_sigv4_result_free(&res);
+	cqp_aws_keys_free(&keys);
 	free(host);
 	free(p);
 	free(q);
@@ -1374,7 +1397,7 @@ cqp_http_finish(CqpHttp *h, CqpReq *req, int curlcode, int64_t now_ms,
 	 * one, so N requests failing together cause one refetch) and send once
 	 * more with a fresh token; a second 401 is the error.
 	 */
-	if (status == 401 && h->provider && req->auth_token)
+	if (status == 401 && h->provider && req->auth_token && !h->sigv4)
 	{
 		if (!req->auth_retried)
 		{
@@ -1382,6 +1405,28 @@ cqp_http_finish(CqpHttp *h, CqpReq *req, int curlcode, int64_t now_ms,
 			req->auth_retried = true;
 			cq_error_set(err, CQ_ERR_HTTP, "HTTP status 401 from the API");
 			err->http_status = 401;
+			return CQP_RETRY;
+		}
+	}
+
+	/*
+	 * SigV4 with an assumed role: AWS says the temporary key expired (the
+	 * clock of the answer may differ from ours, or it was revoked): drop it
+	 * (only if still cached) and send once more with a fresh AssumeRole.
+	 */
+	if ((status == 400 || status == 403) && h->sigv4 && req->auth_token &&
+		!req->auth_retried && (req->cred || h->provider))
+	{
+		CqError		tmp;
+
+		memset(&tmp, 0, sizeof(tmp));
+		aws_error(req, &tmp);
+		if (strncmp(tmp.api_code, "ExpiredToken", 12) == 0 &&
+			cqp_cred_invalidate(req->cred ? req->cred : h->provider, req->auth_token))
+		{
+			req->auth_retried = true;
+			cq_error_set(err, CQ_ERR_HTTP, "HTTP status %ld from the API (ExpiredToken)", status);
+			err->http_status = (int) status;
 			return CQP_RETRY;
 		}
 	}
@@ -1438,12 +1483,26 @@ cqp_http_finish(CqpHttp *h, CqpReq *req, int curlcode, int64_t now_ms,
 		 * was sent (a 401 body) must not put it in DETAIL or the log.
 		 */
 		CqCredentials fetched;
+		char	   *nl1 = NULL,
+				   *nl2 = NULL;
 
 		memset(&fetched, 0, sizeof(fetched));
-		fetched.token = req->auth_token;
+		if (h->sigv4 && (nl1 = strchr(req->auth_token, '\n')) != NULL &&
+			(nl2 = strchr(nl1 + 1, '\n')) != NULL)
+		{
+			/* an AWS key "akid\nsecret\ntoken": its parts, split in place */
+			*nl1 = *nl2 = '\0';
+			fetched.user = req->auth_token;
+			fetched.secret = nl1 + 1;
+			fetched.session_token = nl2 + 1;
+		}
+		else
+			fetched.token = req->auth_token;
 		cqp_error_redact(err, &fetched);
+		if (nl2)
+			*nl1 = *nl2 = '\n';
 	}
-	if (status == 401 && h->provider && req->auth_token)
+	if (status == 401 && h->provider && req->auth_token && !h->sigv4)
 		snprintf(err->setting, sizeof(err->setting), "service_account_key");
 	if (!retryable || req->attempt >= s->max_retries)
 		return CQP_FAIL;

@@ -310,6 +310,9 @@ params_copy(CqJob *job, const CqJobParams *src, CqError *err)
 	p->cred.secret = own_str(job, src->cred.secret, &ok);
 	p->cred.session_token = own_str(job, src->cred.session_token, &ok);
 	p->cred.service_account_key = own_str(job, src->cred.service_account_key, &ok);
+	p->cred.role_arn = own_str(job, src->cred.role_arn, &ok);
+	p->cred.external_id = own_str(job, src->cred.external_id, &ok);
+	p->cred.sts_url = own_str(job, src->cred.sts_url, &ok);
 	p->policy.allowed_hosts = own_str(job, src->policy.allowed_hosts, &ok);
 	p->policy.denied_addrs = own_str(job, src->policy.denied_addrs, &ok);
 	p->settings.ca_file = own_str(job, src->settings.ca_file, &ok);
@@ -395,6 +398,9 @@ job_destroy(CqJob *job)
 		curl_multi_cleanup(job->multi);
 	cqp_http_cleanup(&job->http);
 	cqp_cred_free(job->cred);
+	for (int i = 0; i < job->nacreds; i++)
+		cqp_cred_free(job->acreds[i].cred);
+	free(job->acreds);
 	cq_path_free(job->parent_rows);
 	cq_path_free(job->parent_next);
 	if (job->map_paths)
@@ -418,10 +424,166 @@ job_destroy(CqJob *job)
 	wipe(job->params.cred.secret);
 	wipe(job->params.cred.session_token);
 	wipe(job->params.cred.service_account_key);
+	wipe(job->params.cred.external_id);
 	for (int i = 0; i < job->nowned; i++)
 		free(job->owned[i]);
 	free(job->owned);
 	free(job);
+}
+
+/* ------------------------------------------------------------------------
+ * AWS credentials: the job's SigV4 key, per account
+ *
+ * Without role_arn the job signs with the user mapping's key (a provider
+ * of kind AWS_KEYS only when the table has an account key: its account
+ * comes from GetCallerIdentity).  With role_arn the key is a role's
+ * temporary key from AssumeRole (cred.c), renewed before it expires; when
+ * role_arn holds {account_id}, each account of the scan gets its own
+ * provider (its own role), made while the units are built and shared by
+ * the units of that account.
+ * ------------------------------------------------------------------------ */
+
+static void
+aws_cred_config(CqJob *job, CqpCredConfig *cc, const char *role_arn)
+{
+	const CqJobSettings *s = &job->params.settings;
+	const CqCredentials *cr = &job->params.cred;
+
+	memset(cc, 0, sizeof(*cc));
+	cc->kind = role_arn ? CQP_CRED_AWS_ROLE : CQP_CRED_AWS_KEYS;
+	cc->access_key_id = cr->user;
+	cc->secret_access_key = cr->secret;
+	cc->session_token = cr->session_token;
+	cc->role_arn = role_arn;
+	cc->external_id = cr->external_id;
+	cc->sts_url = cr->sts_url;
+	cc->policy = job->params.policy;
+	cc->connect_timeout_ms = s->connect_timeout_ms;
+	cc->request_timeout_ms = s->request_timeout_ms;
+	cc->max_retries = s->max_retries > 0 ? s->max_retries : -1;
+	cc->retry_base_ms = s->retry_base_ms;
+	cc->insecure = s->insecure;
+	cc->ca_file = s->ca_file;
+	cc->user_agent = s->user_agent;
+}
+
+static void
+aws_config_error(CqError *err)
+{
+	if (err->kind == CQ_ERR_CONFIG && !err->setting[0])
+		snprintf(err->setting, sizeof(err->setting), "role_arn");
+}
+
+static bool
+aws_setup(CqJob *job, CqError *err)
+{
+	const CqTableDef *t = job->table;
+	const char *role = job->params.cred.role_arn;
+	CqpCredConfig cc;
+
+	job->account_key = -1;
+	for (int i = 0; i < t->nkeys; i++)
+		if (t->keys[i].in == CQ_IN_ACCOUNT)
+			job->account_key = i;
+	if (!job->http.sigv4)
+	{
+		if (role && *role)
+		{
+			cq_error_set(err, CQ_ERR_CONFIG, "role_arn is only used by servers that sign with SigV4");
+			snprintf(err->setting, sizeof(err->setting), "role_arn");
+			return false;
+		}
+		return true;
+	}
+	if (role && !*role)
+		role = NULL;
+	job->role_per_account = role && strstr(role, "{account_id}") != NULL;
+	if (job->role_per_account && job->account_key < 0)
+	{
+		cq_error_set(err, CQ_ERR_CONFIG,
+					 "role_arn holds {account_id} but table \"%s\" has no account key column",
+					 t->name ? t->name : "?");
+		snprintf(err->setting, sizeof(err->setting), "role_arn");
+		return false;
+	}
+	if (job->role_per_account || (!role && job->account_key < 0))
+		return true;			/* per account, or the plain key as today */
+	aws_cred_config(job, &cc, role);
+	if (!(job->cred = cqp_cred_new(&cc, err)))
+	{
+		aws_config_error(err);
+		return false;
+	}
+	job->http.provider = job->cred;
+	return true;
+}
+
+/* cqp_job_account_cred: the provider signing for `account` (job.c banner) */
+struct CqpCred *
+cqp_job_account_cred(CqJob *job, const char *account, CqError *err)
+{
+	CqpCredConfig cc;
+	char	   *role;
+	CqpCred    *c;
+
+	if (strlen(account) != 12 || strspn(account, "0123456789") != 12)
+	{
+		cq_error_set(err, CQ_ERR_CONFIG, "\"%.40s\" is not an AWS account id (12 digits)", account);
+		snprintf(err->setting, sizeof(err->setting), "accounts");
+		return NULL;
+	}
+	if (!job->role_per_account)
+		return job->cred;
+	for (int i = 0; i < job->nacreds; i++)
+		if (strcmp(job->acreds[i].account, account) == 0)
+			return job->acreds[i].cred;
+	if (job->nacreds == job->capacreds)
+	{
+		int			cap = job->capacreds ? job->capacreds * 2 : 8;
+		CqpAcctCred *n = realloc(job->acreds, (size_t) cap * sizeof(CqpAcctCred));
+
+		if (!n)
+		{
+			cq_error_set(err, CQ_ERR_NOMEM, "out of memory");
+			return NULL;
+		}
+		job->acreds = n;
+		job->capacreds = cap;
+	}
+	role = cqp_aws_role_for_account(job->params.cred.role_arn, account);
+	if (!role)
+	{
+		cq_error_set(err, CQ_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	aws_cred_config(job, &cc, role);
+	c = cqp_cred_new(&cc, err);
+	free(role);
+	if (!c)
+	{
+		aws_config_error(err);
+		return NULL;
+	}
+	snprintf(job->acreds[job->nacreds].account, 16, "%s", account);
+	job->acreds[job->nacreds++].cred = c;
+	return c;
+}
+
+/*
+ * cqp_job_own_account: the account the job's credentials belong to (the
+ * role's, or GetCallerIdentity's for a key).  Not for a per-account role.
+ */
+bool
+cqp_job_own_account(CqJob *job, char out[16], CqError *err)
+{
+	if (job->role_per_account || !job->cred)
+	{
+		cq_error_set(err, CQ_ERR_CONFIG,
+					 "role_arn holds {account_id}: give account_id = ... in the query or the server option accounts");
+		snprintf(err->setting, sizeof(err->setting), "accounts");
+		return false;
+	}
+	return cqp_cred_aws_account(job->cred, out, err);
 }
 
 /*
@@ -633,6 +795,8 @@ job_start(const CqJobParams *params, bool offline, CqError *err)
 		}
 		job->http.provider = job->cred;
 	}
+	if (!aws_setup(job, err))
+		goto fail;
 
 	/* paths the loader does not compile */
 	if (t->total && *t->total && !(job->total = cq_path_compile(t->total, err)))
@@ -849,6 +1013,13 @@ cq_job_get_stats(const CqJob *job, CqJobStats *out)
 
 		cqp_cred_stats(j->cred, &cs);
 		out->auth_requests = (uint64_t) cs.auth_requests;
+	}
+	for (int i = 0; i < j->nacreds; i++)
+	{
+		CqpCredStats cs;
+
+		cqp_cred_stats(j->acreds[i].cred, &cs);
+		out->auth_requests += (uint64_t) cs.auth_requests;
 	}
 	out->peak_bytes = atomic_load(&j->acct->peak);
 	out->budget_bytes = j->params.settings.memory_budget;

@@ -49,6 +49,8 @@ typedef struct CqpUnit
 	char		label[128];
 	bool		is_parent;		/* lists the parent endpoint */
 	char	   *origin_url;		/* first URL: credentials go to its origin */
+	struct CqpCred *cred;		/* SigV4 key of the unit's AWS account
+								 * (owned by job->acreds), NULL: the job's */
 	CqpPager	pager;
 	const CqPath *rows;
 	/* under job->mu */
@@ -136,7 +138,21 @@ struct CqJob
 	int64_t		pause_until;
 	CqpReq	   *lead;			/* in flight, may grow past the budget */
 	struct CqpCred *cred;		/* bearer-token provider (NULL: none) */
+
+	/* AWS accounts (a key "in": "account"; built before the threads start,
+	 * read-only after) */
+	int			account_key;	/* index in table->keys, or -1 */
+	bool		role_per_account;	/* role_arn holds {account_id} */
+	struct CqpAcctCred *acreds; /* one provider per account */
+	int			nacreds,
+				capacreds;
 };
+
+typedef struct CqpAcctCred
+{
+	char		account[16];
+	struct CqpCred *cred;
+} CqpAcctCred;
 
 /* Rows of one page collected from the full tree (job_rows.c). */
 typedef struct RowVec
@@ -242,6 +258,11 @@ extern CqpUnit *cqp_job_make_unit(CqJob *job, CqpUnit *parent, int na,
 extern void cqp_job_add_unit_locked(CqJob *job, CqpUnit *u, CqpReq *first);
 extern int	cqp_job_find_col(const CqTableDef *t, const char *name);
 extern bool cqp_job_build_units(CqJob *job, CqError *err);
+
+/* in job.c: AWS accounts */
+extern struct CqpCred *cqp_job_account_cred(CqJob *job, const char *account,
+											CqError *err);
+extern bool cqp_job_own_account(CqJob *job, char out[16], CqError *err);
 
 /* in job_json.c: JSON text without a tree */
 extern bool cqp_job_json_prescan(const char *s, size_t n, int maxdepth,

@@ -138,6 +138,18 @@ cqp_job_make_unit(CqJob *job, CqpUnit *parent, int na, const char *const *an,
 	}
 	if (lo >= sizeof(u->label))
 		u->label[sizeof(u->label) - 1] = '\0';
+	/* the unit's AWS account picks its credentials; children inherit them */
+	if (parent)
+		u->cred = parent->cred;
+	else if (job->account_key >= 0)
+	{
+		const CqKeyDef *ak = &t->keys[job->account_key];
+
+		for (int i = 0; i < na; i++)
+			if (strcmp(an[i], ak->param ? ak->param : ak->column) == 0 &&
+				!(u->cred = cqp_job_account_cred(job, av[i], err)))
+				goto fail;
+	}
 	for (int c = 0; c < p->nout; c++)
 	{
 		u->colval[c] = -1;
@@ -367,6 +379,7 @@ cqp_job_make_unit(CqJob *job, CqpUnit *parent, int na, const char *const *an,
 			goto oom;
 		r->unit = u;
 		r->http = &job->http;
+		r->cred = u->cred;
 		r->url = url;
 		r->page_index = index;
 		r->seq = true;
@@ -516,6 +529,9 @@ cqp_job_build_units(CqJob *job, CqError *err)
 			  **av = NULL;
 	int		   *acol = NULL;
 	bool	   *aq = NULL;
+	int			acct_dim = -1;
+	char		own[16];
+	const char *own_list[1] = {own};
 
 	if (!dims || !bufs || !lists || !fmt)
 		goto oom;
@@ -554,6 +570,8 @@ cqp_job_build_units(CqJob *job, CqError *err)
 			dims[nd].query = (kd->in == CQ_IN_QUERY);
 			dims[nd].n = kv->nvalues;
 			dims[nd].values = (const char **) kv->values;
+			if (kd->in == CQ_IN_ACCOUNT)
+				acct_dim = nd;
 		}
 		else
 		{
@@ -641,9 +659,42 @@ cqp_job_build_units(CqJob *job, CqError *err)
 			dims[nd].col = cqp_job_find_col(t, kd->column);
 			dims[nd].query = (kd->in == CQ_IN_QUERY);
 			dims[nd].values = lists[i];
+			if (kd->in == CQ_IN_ACCOUNT)
+				acct_dim = nd;
 			nd++;
 			break;
 		}
+	}
+
+	/*
+	 * AWS accounts.  A role per account ({account_id} in role_arn): the
+	 * accounts asked for.  Otherwise the credentials have one account (the
+	 * role's, or the key's from GetCallerIdentity): no qual scans it, a
+	 * qual or the server option keeps it only if they name it.
+	 */
+	if (job->account_key >= 0 && !(acct_dim >= 0 && job->role_per_account))
+	{
+		const CqKeyDef *ak = &t->keys[job->account_key];
+		int			keep = 1;
+
+		if (!cqp_job_own_account(job, own, err))
+			goto done;
+		if (acct_dim >= 0)
+		{
+			keep = 0;
+			for (int v = 0; v < dims[acct_dim].n; v++)
+				if (strcmp(dims[acct_dim].values[v], own) == 0)
+					keep = 1;
+		}
+		else
+		{
+			acct_dim = nd++;
+			dims[acct_dim].param = ak->param ? ak->param : ak->column;
+			dims[acct_dim].col = cqp_job_find_col(t, ak->column);
+			dims[acct_dim].query = false;
+		}
+		dims[acct_dim].n = keep;
+		dims[acct_dim].values = own_list;
 	}
 	for (int d = 0; d < nd; d++)
 	{

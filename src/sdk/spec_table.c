@@ -401,9 +401,10 @@ parse_key(CqpSpecCtx *c, const char *loc, json_t *jk, CqTableDef *t, CqKeyDef *k
 		in = (cqp_spec_template_has(t->endpoint, k->param) || cqp_spec_template_has(t->get_endpoint, k->param) ||
 			  (t->parent && cqp_spec_template_has(t->parent->endpoint, k->param))) ? CQ_IN_PATH : CQ_IN_QUERY;
 	k->in = (CqParamIn) in;
-	if ((in == CQ_IN_REGION || in == CQ_IN_ACCOUNT) && t->aws == NULL)
+	/* an account key selects SigV4 credentials: also on a rest table */
+	if (in == CQ_IN_REGION && t->aws == NULL)
 		return cqp_spec_fail(c, loc, "in", "\"%s\" is for tables of an AWS API (the table has no \"aws\" object)",
-					in == CQ_IN_REGION ? "region" : "account");
+					"region");
 
 	/* operators */
 	if (!cqp_spec_get_array(c, loc, jk, "ops", false, 16, &ops))

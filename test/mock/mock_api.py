@@ -27,6 +27,7 @@ import http.client
 import http.server
 import json
 import os
+import random
 import re
 import select
 import signal
@@ -386,6 +387,12 @@ class State:
         self.aws_skew = 0           # seconds added to the mock's clock (SigV4)
         self.aws_seq = 0            # request ids of AWS error replies
         self.aws_faults = []        # /_mock/aws_fail: per region error replies
+        # STS (/_mock/aws?role_lifetime_s=&external_id=): temporary keys
+        # issued by AssumeRole, access key id -> dict(secret, token, exp,
+        # account, role)
+        self.aws_role_lifetime = 3600
+        self.aws_external_id = None
+        self.aws_issued = {}
 
     def begin(self, route):
         with self.lock:
@@ -444,7 +451,7 @@ RL_WINDOWS = {}     # /ratelimited/: token -> (window second, requests in it)
 CONFIG = {"shared": None, "own": None, "log_connections": False}
 
 FAULT_MODES = {"429", "429date", "500", "502", "503", "404", "401", "403", "reset",
-               "truncate", "badjson", "slow", "stall", "huge", "ratelimit"}
+               "truncate", "badjson", "slow", "stall", "huge", "ratelimit", "aws_expired"}
 
 ERROR_MESSAGES = {
     401: "Bad credentials",
@@ -1145,6 +1152,10 @@ AWS_KEYS = {
     # temporary credentials: the session token is required (and must be signed)
     "ASIACQCANARY": (_CANARY + "/aws-temp-secret", _CANARY + "-session-token"),
 }
+# the account each base key belongs to (STS GetCallerIdentity)
+AWS_KEY_ACCOUNTS = {"AKIDEXAMPLE": "123456789012", "AKIACQCANARY": "111122223333",
+                    "ASIACQCANARY": "111122223333"}
+AWS_ROLE_RE = re.compile(r"^arn:aws:iam::(\d{12}):role/([\w+=,.@/-]{1,64})$")
 AWS_MAX_SKEW = 15 * 60
 AWS_AUTH_RE = re.compile(
     r"^AWS4-HMAC-SHA256 Credential=([^/,\s]+)/(\d{8})/([^/,\s]+)/([^/,\s]+)/aws4_request,\s*"
@@ -1210,7 +1221,20 @@ def aws_verify(h, method, raw_path, qs, body, region, service):
     info["token_sent"] = token is not None
     key = AWS_KEYS.get(akid)
     if key is None:
-        return (403, "InvalidClientTokenId", "The security token included in the request is invalid."), info
+        # temporary keys issued by the mock's STS AssumeRole
+        with STATE.lock:
+            issued = STATE.aws_issued.get(akid)
+        if issued is None:
+            return (403, "InvalidClientTokenId", "The security token included in the request is invalid."), info
+        info["account"] = issued["account"]
+        info["role"] = issued["role"]
+        if token != issued["token"]:
+            return (403, "InvalidClientTokenId", "The security token included in the request is invalid."), info
+        if time.time() + STATE.aws_skew >= issued["exp"]:
+            return (403, "ExpiredToken", "The security token included in the request is expired"), info
+        key = (issued["secret"], issued["token"])
+    else:
+        info["account"] = AWS_KEY_ACCOUNTS.get(akid)
     secret, want_token = key
     if want_token is not None and token != want_token:
         return (403, "InvalidClientTokenId", "The security token included in the request is invalid."), info
@@ -1288,12 +1312,74 @@ AWS_REGIONS = ("us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", 
                "ap-southeast-2")
 
 
-def aws_query(method, body, service):
+def aws_sts(form, caller):
+    """STS (Query protocol): AssumeRole, GetCallerIdentity.  `caller` is
+    the verified signature's info (access key, account)."""
+    action = form.get("Action")
+    with STATE.lock:
+        STATE.aws_seq += 1
+        rid = "mock-sts-%06d" % STATE.aws_seq
+    ns = 'xmlns="https://sts.amazonaws.com/doc/2011-06-15/"'
+    if form.get("Version") != "2011-06-15":
+        return aws_error_reply("query", 400, "InvalidAction", "Could not find operation %s for version %s" %
+                               (action, form.get("Version", "NO_VERSION_SPECIFIED")))
+    if action == "GetCallerIdentity":
+        acct = caller.get("account") or "000000000000"
+        arn = caller.get("role") or "arn:aws:iam::%s:user/mock" % acct
+        xml = ('<GetCallerIdentityResponse %s><GetCallerIdentityResult><Arn>%s</Arn><UserId>%s</UserId>'
+               '<Account>%s</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>%s</RequestId>'
+               '</ResponseMetadata></GetCallerIdentityResponse>' % (ns, arn, caller.get("access_key"), acct, rid))
+        return 200, [("Content-Type", "text/xml")], xml.encode()
+    if action != "AssumeRole":
+        return aws_error_reply("query", 400, "InvalidAction", "Could not find operation %s for version 2011-06-15" % action)
+    role = form.get("RoleArn", "")
+    name = form.get("RoleSessionName", "")
+    m = AWS_ROLE_RE.match(role)
+    if not m or not re.fullmatch(r"[\w+=,.@-]{2,64}", name):
+        return aws_error_reply("query", 400, "ValidationError",
+                               "1 validation error detected: Value at 'roleArn' or 'roleSessionName' failed to satisfy constraint")
+    deny = ("User: arn:aws:iam::%s:user/mock is not authorized to perform: sts:AssumeRole on resource: %s"
+            % (caller.get("account"), role))
+    if m.group(2).startswith("denied"):
+        return aws_error_reply("query", 403, "AccessDenied", deny)
+    with STATE.lock:
+        want_ext = STATE.aws_external_id
+        life = STATE.aws_role_lifetime
+    if want_ext is not None and form.get("ExternalId") != want_ext:
+        return aws_error_reply("query", 403, "AccessDenied", deny)
+    if "DurationSeconds" in form:
+        try:
+            d = int(form["DurationSeconds"])
+        except ValueError:
+            d = -1
+        if d < 900 or d > 43200:
+            return aws_error_reply("query", 400, "ValidationError", "DurationSeconds out of range")
+    akid = "ASIAMOCK" + "".join(random.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(12))
+    secret = base64.b64encode(os.urandom(30)).decode()
+    token = base64.b64encode(os.urandom(60)).decode()
+    exp = time.time() + STATE.aws_skew + life
+    with STATE.lock:
+        STATE.aws_issued[akid] = {"secret": secret, "token": token, "exp": exp,
+                                  "account": m.group(1), "role": role}
+    xml = ('<AssumeRoleResponse %s><AssumeRoleResult><Credentials><AccessKeyId>%s</AccessKeyId>'
+           '<SecretAccessKey>%s</SecretAccessKey><SessionToken>%s</SessionToken><Expiration>%s</Expiration>'
+           '</Credentials><AssumedRoleUser><Arn>arn:aws:sts::%s:assumed-role/%s/%s</Arn>'
+           '<AssumedRoleId>AROAMOCK:%s</AssumedRoleId></AssumedRoleUser></AssumeRoleResult>'
+           '<ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></AssumeRoleResponse>'
+           % (ns, akid, secret, token,
+              time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(exp)) + ".%03dZ" % (int(exp * 1000) % 1000),
+              m.group(1), m.group(2), name, name, rid))
+    return 200, [("Content-Type", "text/xml")], xml.encode()
+
+
+def aws_query(method, body, service, caller=None):
     """The Query/EC2 protocol: a form-encoded POST, an XML reply."""
     if method != "POST":
         return 400, JSON_H, jdump({"message": "mock: the query route takes a form-encoded POST"})
     form = dict(urllib.parse.parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
     action = form.get("Action")
+    if service == "sts":
+        return aws_sts(form, caller or {})
     if action == "DescribeRegions":
         items = "".join("<item><regionName>%s</regionName><regionEndpoint>%s.%s.amazonaws.com</regionEndpoint>"
                         "<optInStatus>opt-in-not-required</optInStatus></item>" % (r, service, r)
@@ -1949,7 +2035,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if aws is None:
                 st, hd, body = self.dispatch(method, route, qs, pairs, q)
             elif aws[2] == "/query":
-                st, hd, body = aws_query(method, self.req_body, aws[1])
+                st, hd, body = aws_query(method, self.req_body, aws[1], self.sigv4)
             else:
                 # the generated routes, their next links under /aws/... too
                 self.url_prefix = "/aws/%s/%s" % (aws[0], aws[1])
@@ -2004,6 +2090,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         try:
             if protocol == "ec2":
                 st, hd, body = aws_api_ec2(region, form)
+            elif protocol == "query" and service == "sts":
+                st, hd, body = aws_sts(form, self.sigv4)     # AssumeRole, GetCallerIdentity
             elif protocol == "query":
                 st, hd, body = aws_api_query(service, region, form)
             elif protocol == "json":
@@ -2140,6 +2228,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                 ("X-RateLimit-Reset", str(int(time.time() + s + 0.999)))] + JSON_H,
                           jdump({"message": "API rate limit exceeded for user ID 1.",
                                  "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"}))
+            return True
+        if mode == "aws_expired":
+            # AWS refusing a temporary key that expired (JSON protocol reply)
+            self.send_all(*aws_error_reply("json", 403, "ExpiredToken",
+                                           "The security token included in the request is expired"))
             return True
         if mode in ("500", "502", "503", "404", "401", "403"):
             code = int(mode)
@@ -2370,7 +2463,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with STATE.lock:
                 if "skew_s" in q:
                     STATE.aws_skew = qint(q, "skew_s", 0, -10 ** 9, 10 ** 9)
-                out = {"ok": True, "skew_s": STATE.aws_skew, "keys": sorted(AWS_KEYS)}
+                # STS: lifetime of AssumeRole's keys; the ExternalId roles
+                # require ("" : none)
+                if "role_lifetime_s" in q:
+                    STATE.aws_role_lifetime = qint(q, "role_lifetime_s", 3600, 1, 129600)
+                if "external_id" in q:
+                    # "@canary": the security canary + "-external-id" (built
+                    # here, so that it is in no request the mock logs)
+                    STATE.aws_external_id = (_CANARY + "-external-id" if q["external_id"] == "@canary"
+                                             else q["external_id"]) or None
+                out = {"ok": True, "skew_s": STATE.aws_skew, "keys": sorted(AWS_KEYS),
+                       "role_lifetime_s": STATE.aws_role_lifetime,
+                       "external_id_required": STATE.aws_external_id is not None,
+                       "issued": len(STATE.aws_issued)}
             return 200, JSON_H, jdump(out)
         if name == "aws_fail":
             # the next `count` (-1: every) /aws-api requests to region (and

@@ -45,6 +45,7 @@ extern void suite_xml(void);
 extern void suite_budget(void);
 extern void suite_cred(void);
 extern void suite_rategate(void);
+extern void suite_aws_cred(void);
 extern void suite_aws(void);
 
 static const struct
@@ -81,6 +82,7 @@ static const struct
 	{"budget", suite_budget},
 	{"cred", suite_cred},
 	{"rategate", suite_rategate},
+	{"aws_cred", suite_aws_cred},
 	{"aws", suite_aws},
 };
 
