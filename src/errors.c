@@ -245,6 +245,8 @@ cqfdw_report_job_error(const CqError *e, const CqFdwTable *t)
 	/* AWS tables POST (ec2, query, json) or use their model's method */
 	method = (t && t->table && t->table->aws && t->table->aws->method) ?
 		t->table->aws->method : "GET";
+	if (strcmp(unit, "DescribeRegions") == 0)
+		method = "POST";		/* the regions of a regional AWS table */
 
 	/*
 	 * errcontext() expands to a comma expression: every branch of a ?: that

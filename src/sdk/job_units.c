@@ -192,6 +192,8 @@ cqp_job_make_unit(CqJob *job, CqpUnit *parent, int na, const char *const *an,
 		 * the default region), then one child unit per region.
 		 */
 		u->is_regions = regional && !given && !t->aws->global_region && !parent;
+		if (u->is_regions && !u->label[0])
+			snprintf(u->label, sizeof(u->label), "DescribeRegions");
 		if (region && !(u->aws_region = strdup(region)))
 			goto oom;
 		free(aws_base);
