@@ -811,9 +811,17 @@ cqp_http_prepare(CqpHttp *h, CqpReq *req, bool with_auth, CqError *err)
 		size_t		len;
 		char	   *line;
 
-		req->auth_token = cqp_cred_get(h->provider, err);
+		req->auth_token = cqp_cred_get_for(h->provider, req->url, err);
 		if (!req->auth_token)
 		{
+			/*
+			 * The token endpoint refused the credentials: the FDW reports
+			 * it as such (28000), naming the options to check.
+			 */
+			if (err->kind == CQ_ERR_HTTP && err->http_status >= 400 &&
+				err->http_status < 500 && err->http_status != 429)
+				snprintf(err->setting, sizeof(err->setting), "token:%s",
+						 cqp_cred_options_hint(h->provider));
 			slist_wipe_free(hdrs);
 			return false;
 		}
@@ -1378,7 +1386,8 @@ cqp_http_finish(CqpHttp *h, CqpReq *req, int curlcode, int64_t now_ms,
 		cqp_error_redact(err, &fetched);
 	}
 	if (status == 401 && h->provider && req->auth_token)
-		snprintf(err->setting, sizeof(err->setting), "service_account_key");
+		snprintf(err->setting, sizeof(err->setting), "auth:%s",
+				 cqp_cred_options_hint(h->provider));
 	if (!retryable || req->attempt >= s->max_retries)
 		return CQP_FAIL;
 	if (ra > s->retry_max_ms)

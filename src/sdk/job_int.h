@@ -131,7 +131,10 @@ struct CqJob
 	int			inflight;
 	int64_t		pause_until;
 	CqpReq	   *lead;			/* in flight, may grow past the budget */
-	struct CqpCred *cred;		/* bearer-token provider (NULL: none) */
+	struct CqpCred *cred;		/* bearer-token provider (NULL: none),
+								 * a reference (shared across jobs with
+								 * cred.cache_key) */
+	int64_t		cred_base_requests; /* its auth requests before this job */
 };
 
 /* Rows of one page collected from the full tree (job_rows.c). */
