@@ -44,6 +44,7 @@ extern void suite_sigv4wire(void);
 extern void suite_xml(void);
 extern void suite_budget(void);
 extern void suite_cred(void);
+extern void suite_kubeconfig(void);
 
 static const struct
 {
@@ -78,6 +79,7 @@ static const struct
 	{"xml", suite_xml},
 	{"budget", suite_budget},
 	{"cred", suite_cred},
+	{"kubeconfig", suite_kubeconfig},
 };
 
 const char *
