@@ -115,6 +115,8 @@ static const CqFdwOption valid_options[] = {
 	{"app_id", UserMappingRelationId, OPT_CREDENTIAL},
 	{"private_key", UserMappingRelationId, OPT_CREDENTIAL},
 	{"installation_id", UserMappingRelationId, OPT_CREDENTIAL},
+	{"kubeconfig", UserMappingRelationId, OPT_CREDENTIAL},
+	{"context", UserMappingRelationId, OPT_CREDENTIAL},
 
 	/* foreign table */
 	{"table", ForeignTableRelationId, OPT_STRING},
@@ -735,11 +737,35 @@ check_token_credentials(List *options)
 			cr.private_key = v;
 		else if (strcmp(d->defname, "installation_id") == 0)
 			cr.installation_id = v;
+		else if (strcmp(d->defname, "kubeconfig") == 0)
+			cr.kubeconfig = v;
+		else if (strcmp(d->defname, "context") == 0)
+			cr.kube_context = v;
 	}
+	if (cr.kube_context && !cr.kubeconfig)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("option \"context\" needs option \"kubeconfig\""),
+				 errhint("Give the kubeconfig file's content in kubeconfig; context picks one of its contexts.")));
 	kinds = (cr.tenant_id || cr.client_id || cr.client_secret) +
-		(cr.app_id || cr.private_key || cr.installation_id);
+		(cr.app_id || cr.private_key || cr.installation_id) + (cr.kubeconfig != NULL);
 	if (kinds == 0)
 		return;
+	if (cr.kubeconfig && kinds > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("option \"kubeconfig\" cannot be set with an Azure app registration or a GitHub App")));
+	if (cr.kubeconfig)
+	{
+		memset(&err, 0, sizeof(err));
+		if (!cq_cred_check(&cr, &err))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("invalid value for option \"%s\"", err.setting),
+					 errdetail("%s.", err.message),
+					 errhint("Paste the kubeconfig with its certificates and keys embedded (kubectl config view --raw --flatten --minify).")));
+		return;
+	}
 	if (kinds > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),

@@ -1300,6 +1300,10 @@ cqfdw_get_table(Oid foreigntableid, Oid userid)
 			t->cred.private_key = pstrdup(v);
 		else if (strcmp(d->defname, "installation_id") == 0)
 			t->cred.installation_id = pstrdup(v);
+		else if (strcmp(d->defname, "kubeconfig") == 0)
+			t->cred.kubeconfig = pstrdup(v);
+		else if (strcmp(d->defname, "context") == 0)
+			t->cred.kube_context = pstrdup(v);
 		else if (!name_in(d->defname, src->user_options, src->nuser_options))
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),

@@ -592,6 +592,14 @@ typedef struct CqCredentials
 	 * outlives a scan.  NULL: one provider per job.
 	 */
 	const char *cache_key;
+	/*
+	 * Kubernetes: a kubeconfig file's YAML and the context to use (NULL:
+	 * its current-context).  Its server replaces the base URL; its CA,
+	 * client certificate and key (kept in memory) and token authenticate
+	 * the requests to that server.
+	 */
+	const char *kubeconfig;
+	const char *kube_context;
 } CqCredentials;
 
 /* Drop every provider kept across jobs (CqCredentials.cache_key). */

@@ -127,6 +127,17 @@ typedef struct CqpHttp
 	 * fetched by cqp_http_prepare on the I/O thread.
 	 */
 	struct CqpCred *provider;
+	/*
+	 * Set by the job from a kubeconfig (NULL: none; owned by the job): PEM
+	 * CA, client certificate and key for requests to the job's origin,
+	 * given to libcurl as blobs (no file).
+	 */
+	const unsigned char *tls_ca;
+	size_t		tls_ca_len;
+	const unsigned char *tls_cert;
+	size_t		tls_cert_len;
+	const unsigned char *tls_key;
+	size_t		tls_key_len;
 } CqpHttp;
 
 struct CqpUnit;

@@ -91,6 +91,7 @@
 #include "cq_sdk_int.h"
 #include "cred.h"
 #include "jwt.h"
+#include "kubeconfig.h"
 
 #define CRED_MAX_RESPONSE	(1024 * 1024)	/* token responses are ~2 KiB */
 #define CRED_MAX_TOKEN		(64 * 1024)
@@ -1879,6 +1880,18 @@ cq_cred_check(const CqCredentials *cred, CqError *err)
 	const char *vendor;
 	CqpCred    *c;
 
+	if (cred->kubeconfig)
+	{
+		CqpKube		k;
+
+		if (!cqp_kube_parse(cred->kubeconfig, cred->kube_context, &k, err))
+		{
+			snprintf(err->setting, sizeof(err->setting), "%s",
+					 strstr(err->message, "no context") ? "context" : "kubeconfig");
+			return false;
+		}
+		cqp_kube_free(&k);
+	}
 	if (!cqp_cred_config_from(cred, NULL, &cc, &opt, &vendor))
 		return true;
 	c = cqp_cred_new(&cc, err);

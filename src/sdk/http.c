@@ -778,6 +778,24 @@ cqp_http_prepare(CqpHttp *h, CqpReq *req, bool with_auth, CqError *err)
 	}
 	if (s->ca_file)
 		curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file);
+	if (with_auth && h->tls_ca)
+	{
+		/* the kubeconfig's cluster CA: trusted for its server only */
+		struct curl_blob b = {(void *) h->tls_ca, h->tls_ca_len, CURL_BLOB_COPY};
+
+		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &b);
+	}
+	if (with_auth && h->tls_cert && h->tls_key)
+	{
+		/* client certificate authentication, key from memory */
+		struct curl_blob c = {(void *) h->tls_cert, h->tls_cert_len, CURL_BLOB_COPY};
+		struct curl_blob k = {(void *) h->tls_key, h->tls_key_len, CURL_BLOB_COPY};
+
+		curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &c);
+		curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+		curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &k);
+		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+	}
 	method = req->method ? req->method : (req->post_body ? "POST" : "GET");
 	if (req->post_body)
 	{

@@ -99,6 +99,7 @@
 #include "cq_sdk_int.h"
 #include "job_int.h"
 #include "cred.h"
+#include "kubeconfig.h"
 
 /* ------------------------------------------------------------------------
  * Public API
@@ -318,6 +319,8 @@ params_copy(CqJob *job, const CqJobParams *src, CqError *err)
 	p->cred.private_key = own_str(job, src->cred.private_key, &ok);
 	p->cred.installation_id = own_str(job, src->cred.installation_id, &ok);
 	p->cred.cache_key = own_str(job, src->cred.cache_key, &ok);
+	p->cred.kubeconfig = own_str(job, src->cred.kubeconfig, &ok);
+	p->cred.kube_context = own_str(job, src->cred.kube_context, &ok);
 	p->policy.allowed_hosts = own_str(job, src->policy.allowed_hosts, &ok);
 	p->policy.denied_addrs = own_str(job, src->policy.denied_addrs, &ok);
 	p->settings.ca_file = own_str(job, src->settings.ca_file, &ok);
@@ -428,6 +431,12 @@ job_destroy(CqJob *job)
 	wipe(job->params.cred.service_account_key);
 	wipe(job->params.cred.client_secret);
 	wipe(job->params.cred.private_key);
+	wipe(job->params.cred.kubeconfig);
+	if (job->kube)
+	{
+		cqp_kube_free(job->kube);
+		free(job->kube);
+	}
 	for (int i = 0; i < job->nowned; i++)
 		free(job->owned[i]);
 	free(job->owned);
@@ -542,6 +551,44 @@ cqp_job_feed_end(CqJob *job)
 		cqp_job_req_done_locked(job, r);
 	}
 	pthread_mutex_unlock(&job->mu);
+}
+
+/*
+ * job_kubeconfig
+ *		A kubeconfig in the credentials: parsed (the context asked for, or
+ *		its current-context); its server becomes the job's base URL, its
+ *		token the bearer token (a pasted `token` wins), its
+ *		insecure-skip-tls-verify the insecure setting.  The CA, client
+ *		certificate and key stay in job->kube (memory only) for http.c.
+ */
+static bool
+job_kubeconfig(CqJob *job, CqError *err)
+{
+	CqCredentials *cr = &job->params.cred;
+	bool		ok = true;
+
+	if (cr->kubeconfig == NULL)
+		return true;
+	job->kube = calloc(1, sizeof(CqpKube));
+	if (job->kube == NULL)
+	{
+		cq_error_set(err, CQ_ERR_NOMEM, "out of memory");
+		return false;
+	}
+	if (!cqp_kube_parse(cr->kubeconfig, cr->kube_context, job->kube, err))
+	{
+		if (!err->setting[0])
+			snprintf(err->setting, sizeof(err->setting), "kubeconfig");
+		return false;
+	}
+	job->params.base_url = own_str(job, job->kube->server, &ok);
+	if (job->kube->token && cr->token == NULL)
+		cr->token = own_str(job, job->kube->token, &ok);
+	if (job->kube->insecure)
+		job->params.settings.insecure = true;
+	if (!ok)
+		cq_error_set(err, CQ_ERR_NOMEM, "out of memory");
+	return ok;
 }
 
 /*
@@ -660,6 +707,11 @@ job_start(const CqJobParams *params, bool offline, CqError *err)
 		return NULL;
 	}
 	sanitize_settings(&job->params.settings);
+	if (!job_kubeconfig(job, err))
+	{
+		job_destroy(job);
+		return NULL;
+	}
 	job->table = t;
 	job->base_url = job->params.base_url ? job->params.base_url :
 		(params->source ? params->source->base_url : NULL);
@@ -684,6 +736,16 @@ job_start(const CqJobParams *params, bool offline, CqError *err)
 	job->http.grow_ud = job;
 	if (!job_provider(job, err))
 		goto fail;
+	if (job->kube)
+	{
+		/* TLS material of the kubeconfig, for requests to its server */
+		job->http.tls_ca = job->kube->ca;
+		job->http.tls_ca_len = job->kube->ca_len;
+		job->http.tls_cert = job->kube->cert;
+		job->http.tls_cert_len = job->kube->cert_len;
+		job->http.tls_key = job->kube->key;
+		job->http.tls_key_len = job->kube->key_len;
+	}
 
 	/* paths the loader does not compile */
 	if (t->total && *t->total && !(job->total = cq_path_compile(t->total, err)))

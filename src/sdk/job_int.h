@@ -135,6 +135,7 @@ struct CqJob
 								 * a reference (shared across jobs with
 								 * cred.cache_key) */
 	int64_t		cred_base_requests; /* its auth requests before this job */
+	struct CqpKube *kube;		/* parsed kubeconfig (NULL: none) */
 };
 
 /* Rows of one page collected from the full tree (job_rows.c). */

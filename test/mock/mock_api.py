@@ -1512,7 +1512,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not host:
             a = self.server.server_address
             host = "%s:%d" % (a[0], a[1])
-        return "http://" + host + getattr(self, "url_prefix", "")
+        return CONFIG.get("scheme", "http") + "://" + host + getattr(self, "url_prefix", "")
 
     # --- raw output helpers ---------------------------------------------
     def head_bytes(self, status, headers, length):
@@ -2144,6 +2144,12 @@ def main():
     ap.add_argument("--log-connections", action="store_true",
                     help="also log one CONNECT line per accepted TCP connection")
     ap.add_argument("--pidfile")
+    # HTTPS that requires a client certificate (kubeconfig tests): the
+    # server's PEM certificate and key, and the CA client certificates
+    # must chain to
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
+    ap.add_argument("--tls-client-ca")
     a = ap.parse_args()
     if a.bind in ("0.0.0.0", "::", ""):
         sys.exit("mock: refusing to bind a wildcard address; use a loopback address")
@@ -2155,6 +2161,17 @@ def main():
     fam = socket.AF_INET6 if ":" in a.bind else socket.AF_INET
     Server.address_family = fam
     srv = Server((a.bind, a.port), Handler)
+    if a.tls_cert:
+        import ssl   # noqa: only the TLS mock needs it
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.tls_cert, a.tls_key)
+        if a.tls_client_ca:
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(a.tls_client_ca)
+        # a failed handshake (no or a foreign client certificate) is an
+        # OSError in accept: socketserver drops that connection
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+        CONFIG["scheme"] = "https"
 
     def on_term(signum, frame):
         raise KeyboardInterrupt
@@ -2162,7 +2179,7 @@ def main():
     if a.pidfile:
         with open(a.pidfile, "w") as f:
             f.write("%d\n" % os.getpid())
-    sys.stderr.write("mock: listening on http://%s:%d (shared fixtures: %s, own: %s)\n" % (
+    sys.stderr.write("mock: listening on " + CONFIG.get("scheme", "http") + "://%s:%d (shared fixtures: %s, own: %s)\n" % (
         a.bind, srv.server_address[1], CONFIG["shared"], CONFIG["own"]))
     try:
         srv.serve_forever(poll_interval=0.5)
