@@ -75,7 +75,16 @@ BEGIN
 END
 $$;
 SET log_min_messages = debug5;
-SELECT count(*) FROM kube_items;
+-- (how the refusal reaches the client -- a TLS alert or a reset connection,
+-- during or after the handshake -- depends on timing: print the outcome)
+DO $$
+BEGIN
+    PERFORM count(*) FROM kube_items;
+    RAISE WARNING 'rogue client certificate: accepted';
+EXCEPTION WHEN OTHERS THEN
+    RAISE WARNING 'rogue client certificate: refused';
+END
+$$;
 -- no certificate-authority-data: the server's certificate is not trusted
 SET log_min_messages = warning;
 DO $$
