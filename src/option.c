@@ -577,9 +577,11 @@ validate_value(const CqFdwOption *opt, const char *name, const char *value,
 			{
 				/* Microsoft's public cloud is fine for anyone */
 				char		o[600];
+				char		d[600];
 
 				if (cq_net_url_origin(value, o, sizeof(o)) &&
-					strcmp(o, "https://login.microsoftonline.com") == 0)
+					cq_net_url_origin("https://login.microsoftonline.com", d, sizeof(d)) &&
+					strcmp(o, d) == 0)
 					break;
 				cqfdw_check_url_privilege(value, NULL, name);
 				break;
