@@ -48,8 +48,11 @@ $(OBJS): $(wildcard src/*.h src/sdk/*.h)
 # Only sources/<name>/<name>.json is a spec (overrides.json feeds the generator).
 SOURCE_SPECS = $(sort $(foreach d,$(wildcard sources/*/),$(wildcard $(d)$(notdir $(patsubst %/,%,$(d))).json)))
 install: install-sources
+# The directory holds exactly this tree's specs: a spec left by an older
+# install (another branch, a removed source) would be loaded as a source.
 install-sources:
 	$(MKDIR_P) '$(DESTDIR)$(datadir)/extension/cq_fdw/sources'
+	rm -f '$(DESTDIR)$(datadir)/extension/cq_fdw/sources/'*.json
 	$(if $(SOURCE_SPECS),$(INSTALL_DATA) $(SOURCE_SPECS) '$(DESTDIR)$(datadir)/extension/cq_fdw/sources/')
 	$(MKDIR_P) '$(DESTDIR)$(includedir_server)/extension/cq_fdw'
 	$(INSTALL_DATA) src/sdk/cq_sdk.h '$(DESTDIR)$(includedir_server)/extension/cq_fdw/'
