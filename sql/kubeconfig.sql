@@ -34,17 +34,29 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER kube_srv
 clusters: [{name: k, cluster: {server: "https://127.0.0.1:18443", certificate-authority-data: "bm90LXNob3duLTc="}}]
 contexts: [{name: c, context: {cluster: k}}]');
 SET log_min_messages = warning;
+-- (errors of an EXECUTE carry its statement, the kubeconfig, in CONTEXT:
+-- caught here and shown without it)
 DO $$
+DECLARE
+    d text;
 BEGIN
     -- the context "cloud" gets its credentials from an exec plugin
     EXECUTE format('CREATE USER MAPPING FOR CURRENT_USER SERVER kube_srv OPTIONS (kubeconfig %L, context %L)',
                    replace(current_setting('cq_test.kc_good'), '@CANARY@', 'cq-canary-' || '7f3e9a1d'), 'cloud');
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
+    RAISE WARNING '% (%): %', SQLERRM, SQLSTATE, d;
 END
 $$;
 DO $$
+DECLARE
+    d text;
 BEGIN
     EXECUTE format('CREATE USER MAPPING FOR CURRENT_USER SERVER kube_srv OPTIONS (kubeconfig %L, context %L)',
                    replace(current_setting('cq_test.kc_good'), '@CANARY@', 'cq-canary-' || '7f3e9a1d'), 'staging');
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
+    RAISE WARNING '% (%): %', SQLERRM, SQLSTATE, d;
 END
 $$;
 -- the real kubeconfig (current-context)
