@@ -19,7 +19,7 @@ REGRESS_OPTS = --inputdir=. --load-extension=cq_fdw
 
 PG_CPPFLAGS = -Isrc -Isrc/sdk $(shell pkg-config --cflags libxml-2.0 2>/dev/null || echo -I/usr/include/libxml2)
 PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare -pthread
-SHLIB_LINK  = -lcurl -ljansson -lcrypto -lxml2 -lpthread -ldl -lm
+SHLIB_LINK  = -lcurl -ljansson -lcrypto -lyaml -lxml2 -lpthread -ldl -lm
 
 # The SDK is C11 and PostgreSQL-free; it follows its own warning set (see
 # src/sdk/Makefile) rather than PostgreSQL's declaration-after-statement rule.

@@ -49,7 +49,7 @@ SELECT count(*), count(DISTINCT id) FROM gsa_items;
 EXPLAIN (VERBOSE, COSTS OFF) SELECT * FROM gsa_items;
 
 -- a 401 mid-scan: the token is dropped, one refetch, the page retried
--- (2 token requests so far: one per scan)
+-- (1 token request so far: the token is kept across scans)
 \! curl -s 'http://127.0.0.1:18080/_mock/fault?route=/gen/link/gsa&mode=401&after=1&count=1' > /dev/null
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM gsa_items;
 \! curl -s 'http://127.0.0.1:18080/_mock/stats?route=/_oauth/gcp/token' | python3 -c "import json,sys; print('token requests:', json.load(sys.stdin)['prefix_count'])"
@@ -85,9 +85,12 @@ CREATE FOREIGN TABLE gsa_echo (id bigint) SERVER gsa_srv
     OPTIONS (endpoint '/echo/auth401', pagination 'none');
 SELECT count(*) FROM gsa_echo;
 
--- a revoked key: a clear error, no key text
+-- a revoked key: a clear error (28000), no key text; the token kept across
+-- scans is still valid, a 401 drops it and the refetch is refused
 \! curl -s 'http://127.0.0.1:18080/_mock/oauth?kind=gcp&revoke=1' > /dev/null
+\! curl -s 'http://127.0.0.1:18080/_mock/fault?route=/gen/link/gsa&mode=401&count=1' > /dev/null
 SELECT count(*) FROM gsa_items;
+\echo :LAST_ERROR_SQLSTATE
 
 \! curl -s 'http://127.0.0.1:18080/_mock/reset' > /dev/null
 DROP SERVER gsa_srv CASCADE;

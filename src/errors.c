@@ -341,14 +341,33 @@ cqfdw_report_job_error(const CqError *e, const CqFdwTable *t)
 							 errhint("The session token has expired: put a fresh session_token (with its access_key_id and secret_access_key) in the user mapping.") :
 							 errhint("Check the user mapping options access_key_id, secret_access_key and session_token, the server options aws_region and aws_service, and the database server's clock."),
 							 CQ_CONTEXT));
-				/* a token from service_account_key refused twice */
-				if (status == 401 && strcmp(setting, "service_account_key") == 0)
+				/* a token from a credential provider refused twice */
+				if (status == 401 && strncmp(setting, "auth:", 5) == 0)
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
-							 errmsg("API rejected the service account's access token (HTTP status 401)"),
+							 strcmp(setting + 5, "service_account_key") == 0 ?
+							 errmsg("API rejected the service account's access token (HTTP status 401)") :
+							 errmsg("API rejected the access token fetched with the user mapping's credentials (HTTP status 401)"),
 							 detail[0] ? errdetail("%s.", detail) : 0,
-							 errhint("Check the user mapping option service_account_key and the service account's roles."),
+							 strcmp(setting + 5, "service_account_key") == 0 ?
+							 errhint("Check the user mapping option service_account_key and the service account's roles.") :
+							 errhint("Check the user mapping options %s and the permissions they grant.", setting + 5),
 							 CQ_CONTEXT));
+				/* the token endpoint refused the credentials themselves */
+				if (strncmp(setting, "token:", 6) == 0)
+				{
+					message[0] = pg_toupper((unsigned char) message[0]);
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+							 errmsg("could not get an access token: the token endpoint refused the credentials (HTTP status %d)",
+									status),
+							 api[0] ?
+							 errdetail("%s. The token endpoint said: %s.", message, api) :
+							 errdetail("%s.", message),
+							 errhint("Check the user mapping options %s.", setting + 6),
+							 url[0] ? (errcontext("token request to %s", url)) : 0,
+							 (tname ? (errcontext("scan of table %s", tname)) : 0)));
+				}
 				ereport(ERROR,
 						(errcode(http_sqlstate(status)),
 						 errmsg("API request failed with HTTP status %d", status),

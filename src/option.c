@@ -68,7 +68,8 @@ typedef enum CqOptKind
 	OPT_SU_FILE,				/* local file path: superuser only */
 	OPT_CREDENTIAL,				/* secret or identity: user mapping only */
 	OPT_AUTH,					/* rest server: bearer | sigv4 */
-	OPT_KEY						/* rest column: boolean, or account */
+	OPT_KEY,						/* rest column: boolean, or account */
+	OPT_AUTHORITY				/* Azure token authority URL (host policy) */
 } CqOptKind;
 
 typedef struct CqFdwOption
@@ -106,6 +107,8 @@ static const CqFdwOption valid_options[] = {
 	/* SigV4 servers: STS endpoint for role_arn, account fan-out */
 	{"sts_url", ForeignServerRelationId, OPT_URL},
 	{"accounts", ForeignServerRelationId, OPT_STRING},
+	/* Azure: where client credentials are exchanged (sovereign clouds) */
+	{"authority_url", ForeignServerRelationId, OPT_AUTHORITY},
 
 	/* user mapping */
 	{"token", UserMappingRelationId, OPT_CREDENTIAL},
@@ -117,6 +120,14 @@ static const CqFdwOption valid_options[] = {
 	{"service_account_key", UserMappingRelationId, OPT_CREDENTIAL},
 	{"role_arn", UserMappingRelationId, OPT_CREDENTIAL},
 	{"external_id", UserMappingRelationId, OPT_CREDENTIAL},
+	{"tenant_id", UserMappingRelationId, OPT_CREDENTIAL},
+	{"client_id", UserMappingRelationId, OPT_CREDENTIAL},
+	{"client_secret", UserMappingRelationId, OPT_CREDENTIAL},
+	{"app_id", UserMappingRelationId, OPT_CREDENTIAL},
+	{"private_key", UserMappingRelationId, OPT_CREDENTIAL},
+	{"installation_id", UserMappingRelationId, OPT_CREDENTIAL},
+	{"kubeconfig", UserMappingRelationId, OPT_CREDENTIAL},
+	{"context", UserMappingRelationId, OPT_CREDENTIAL},
 
 	/* foreign table */
 	{"table", ForeignTableRelationId, OPT_STRING},
@@ -576,6 +587,19 @@ validate_value(const CqFdwOption *opt, const char *name, const char *value,
 		case OPT_URL:
 			cqfdw_check_url_privilege(value, source, name);
 			break;
+		case OPT_AUTHORITY:
+			{
+				/* Microsoft's public cloud is fine for anyone */
+				char		o[600];
+				char		d[600];
+
+				if (cq_net_url_origin(value, o, sizeof(o)) &&
+					cq_net_url_origin("https://login.microsoftonline.com", d, sizeof(d)) &&
+					strcmp(o, d) == 0)
+					break;
+				cqfdw_check_url_privilege(value, NULL, name);
+				break;
+			}
 		case OPT_ENDPOINT:
 			if (value[0] == '/')
 				break;
@@ -701,6 +725,97 @@ check_service_account_key(List *options, const char *value)
 }
 
 /*
+ * check_token_credentials
+ *		A user mapping's options that fetch tokens: one kind at a time (a
+ *		service account key, an Azure app registration, a GitHub App), not
+ *		with a pasted token, and complete and well-formed (ids, PEM key),
+ *		checked by the SDK without any request.  No value is ever quoted.
+ */
+static void
+check_token_credentials(List *options)
+{
+	CqCredentials cr;
+	CqError		err;
+	ListCell   *lc;
+	const char *token = NULL;
+	int			kinds = 0;
+
+	memset(&cr, 0, sizeof(cr));
+	foreach(lc, options)
+	{
+		DefElem    *d = lfirst(lc);
+		const char *v = defGetString(d);
+
+		if (strcmp(d->defname, "token") == 0)
+			token = v;
+		else if (strcmp(d->defname, "tenant_id") == 0)
+			cr.tenant_id = v;
+		else if (strcmp(d->defname, "client_id") == 0)
+			cr.client_id = v;
+		else if (strcmp(d->defname, "client_secret") == 0)
+			cr.client_secret = v;
+		else if (strcmp(d->defname, "app_id") == 0)
+			cr.app_id = v;
+		else if (strcmp(d->defname, "private_key") == 0)
+			cr.private_key = v;
+		else if (strcmp(d->defname, "installation_id") == 0)
+			cr.installation_id = v;
+		else if (strcmp(d->defname, "kubeconfig") == 0)
+			cr.kubeconfig = v;
+		else if (strcmp(d->defname, "context") == 0)
+			cr.kube_context = v;
+	}
+	if (cr.kube_context && !cr.kubeconfig)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("option \"context\" needs option \"kubeconfig\""),
+				 errhint("Give the kubeconfig file's content in kubeconfig; context picks one of its contexts.")));
+	kinds = (cr.tenant_id || cr.client_id || cr.client_secret) +
+		(cr.app_id || cr.private_key || cr.installation_id) + (cr.kubeconfig != NULL);
+	if (kinds == 0)
+		return;
+	if (cr.kubeconfig && kinds > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("option \"kubeconfig\" cannot be set with an Azure app registration or a GitHub App")));
+	if (cr.kubeconfig)
+	{
+		memset(&err, 0, sizeof(err));
+		if (!cq_cred_check(&cr, &err))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("invalid value for option \"%s\"", err.setting),
+					 errdetail("%s.", err.message),
+					 errhint("Paste the kubeconfig with its certificates and keys embedded (kubectl config view --raw --flatten --minify).")));
+		return;
+	}
+	if (kinds > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("a user mapping takes either an Azure app registration or a GitHub App, not both"),
+				 errhint("Keep tenant_id, client_id and client_secret, or app_id, private_key and installation_id.")));
+	if (token)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("option \"token\" cannot be set with %s",
+						cr.app_id || cr.private_key || cr.installation_id ?
+						"a GitHub App (app_id, private_key)" :
+						"an Azure app registration (tenant_id, client_id, client_secret)"),
+				 errhint("Keep the app's options (tokens are fetched and renewed from them) or a pasted token, not both.")));
+	memset(&err, 0, sizeof(err));
+	if (!cq_cred_check(&cr, &err))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"%s\"", err.setting),
+				 errdetail("%s.", err.message),
+				 strcmp(err.setting, "private_key") == 0 ?
+				 errhint("Paste the whole private key file (.pem) generated for the GitHub App.") :
+				 cr.app_id || cr.private_key || cr.installation_id ?
+				 errhint("A GitHub App needs app_id and private_key; installation_id is optional.") :
+				 errhint("An Azure app registration needs tenant_id, client_id and client_secret.")));
+}
+
+/*
  * cq_fdw_validator
  *		Validate the options of a CREATE/ALTER on any catalog level.
  *
@@ -783,6 +898,8 @@ cq_fdw_validator(PG_FUNCTION_ARGS)
 			strcmp(def->defname, "service_account_key") == 0)
 			check_service_account_key(options, defGetString(def));
 	}
+	if (catalog == UserMappingRelationId)
+		check_token_credentials(options);
 
 	PG_RETURN_VOID();
 }

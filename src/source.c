@@ -596,6 +596,18 @@ retire(CqTableDef *def)
 	retired[nretired++] = def;
 }
 
+/*
+ * A user mapping changed (or the cache was reset): drop the token providers
+ * kept across scans, wiping their secrets.  A provider is also keyed by a
+ * digest of its options, so a changed mapping never reuses a stale one;
+ * this frees the old one at once.  A running scan keeps its reference.
+ */
+static void
+cred_cache_inval(Datum arg, int cacheid, uint32 hashvalue)
+{
+	cq_cred_cache_clear();
+}
+
 static void
 init_rest_cache(void)
 {
@@ -1022,6 +1034,8 @@ cqfdw_get_table(Oid foreigntableid, Oid userid)
 	const char *rest_auth = NULL;
 	const char *aws_region = NULL;
 	const char *aws_service = NULL;
+	const char *authority_url = NULL;
+	Oid			umid = InvalidOid;
 
 	if (!OidIsValid(userid))
 		userid = GetUserId();
@@ -1089,6 +1103,11 @@ cqfdw_get_table(Oid foreigntableid, Oid userid)
 			t->server_opt_names[nso] = pstrdup(d->defname);
 			t->server_opt_values[nso] = pstrdup(v);
 			nso++;
+			continue;
+		}
+		if (strcmp(d->defname, "authority_url") == 0)
+		{
+			authority_url = v;
 			continue;
 		}
 		if (name_in(d->defname, src->server_options, src->nserver_options))
@@ -1292,10 +1311,17 @@ cqfdw_get_table(Oid foreigntableid, Oid userid)
 				t->policy.allowed_hosts = t->policy.allowed_hosts[0] ?
 					psprintf("%s,%s", t->policy.allowed_hosts, origin) :
 					pstrdup(origin);
+		/* an Azure authority a superuser's server names is trusted too */
+		if (authority_url && superuser_arg(srv->owner) &&
+			cq_net_url_origin(authority_url, origin, sizeof(origin)))
+			t->policy.allowed_hosts = t->policy.allowed_hosts[0] ?
+				psprintf("%s,%s", t->policy.allowed_hosts, origin) :
+				pstrdup(origin);
 	}
 
 	/* credentials */
 	umopts = user_mapping_options(userid, srv->serverid, &have_mapping, &t->umid);
+	umid = t->umid;
 	if (!have_mapping && !is_rest && src->auth != CQ_AUTH_NONE)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -1330,12 +1356,43 @@ cqfdw_get_table(Oid foreigntableid, Oid userid)
 			t->cred.role_arn = pstrdup(v);
 		else if (strcmp(d->defname, "external_id") == 0)
 			t->cred.external_id = pstrdup(v);
+		else if (strcmp(d->defname, "tenant_id") == 0)
+			t->cred.tenant_id = pstrdup(v);
+		else if (strcmp(d->defname, "client_id") == 0)
+			t->cred.client_id = pstrdup(v);
+		else if (strcmp(d->defname, "client_secret") == 0)
+			t->cred.client_secret = pstrdup(v);
+		else if (strcmp(d->defname, "app_id") == 0)
+			t->cred.app_id = pstrdup(v);
+		else if (strcmp(d->defname, "private_key") == 0)
+			t->cred.private_key = pstrdup(v);
+		else if (strcmp(d->defname, "installation_id") == 0)
+			t->cred.installation_id = pstrdup(v);
+		else if (strcmp(d->defname, "kubeconfig") == 0)
+			t->cred.kubeconfig = pstrdup(v);
+		else if (strcmp(d->defname, "context") == 0)
+			t->cred.kube_context = pstrdup(v);
 		else if (!name_in(d->defname, src->user_options, src->nuser_options))
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 					 errmsg("user mapping option \"%s\" is not valid for source \"%s\"",
 							d->defname, source_name)));
 		/* source-specific user options have no slot in CqCredentials yet */
+	}
+	if (t->cred.tenant_id || t->cred.client_id || t->cred.client_secret)
+		t->cred.authority_url = authority_url ? pstrdup(authority_url) : NULL;
+	/* tokens fetched from the mapping outlive the scan (cq_cred_cache_clear
+	 * on any user mapping change) */
+	if (OidIsValid(umid))
+	{
+		static bool registered = false;
+
+		if (!registered)
+		{
+			CacheRegisterSyscacheCallback(USERMAPPINGOID, cred_cache_inval, (Datum) 0);
+			registered = true;
+		}
+		t->cred.cache_key = psprintf("um:%u", umid);
 	}
 	if (t->source->auth == CQ_AUTH_SIGV4 &&
 		(t->cred.user == NULL || t->cred.secret == NULL))

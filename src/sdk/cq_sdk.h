@@ -657,7 +657,42 @@ typedef struct CqCredentials
 	const char *role_arn;
 	const char *external_id;	/* AssumeRole ExternalId, or NULL */
 	const char *sts_url;		/* STS endpoint; NULL: https://sts.amazonaws.com */
+	/* Azure app registration (client credentials grant) */
+	const char *tenant_id;
+	const char *client_id;
+	const char *client_secret;
+	const char *authority_url;	/* NULL: https://login.microsoftonline.com */
+	/* GitHub App: installation tokens from the app's private key */
+	const char *app_id;
+	const char *private_key;	/* PEM */
+	const char *installation_id;	/* NULL: looked up per owner */
+	/*
+	 * Reuse the token provider made from these credentials across jobs
+	 * with the same key (the FDW: the user mapping oid), so a token
+	 * outlives a scan.  NULL: one provider per job.
+	 */
+	const char *cache_key;
+	/*
+	 * Kubernetes: a kubeconfig file's YAML and the context to use (NULL:
+	 * its current-context).  Its server replaces the base URL; its CA,
+	 * client certificate and key (kept in memory) and token authenticate
+	 * the requests to that server.
+	 */
+	const char *kubeconfig;
+	const char *kube_context;
 } CqCredentials;
+
+/* Drop every provider kept across jobs (CqCredentials.cache_key). */
+extern void cq_cred_cache_clear(void);
+
+/*
+ * Check credentials that fetch tokens (service_account_key, the Azure and
+ * GitHub App options) without any request: key JSON and PEM parsed, ids
+ * checked, required options present.  true if fine or if there is none;
+ * false and err (CQ_ERR_CONFIG, err->setting the option to fix; never a
+ * secret) otherwise.
+ */
+extern bool cq_cred_check(const CqCredentials *cred, CqError *err);
 
 typedef struct CqJobParams
 {

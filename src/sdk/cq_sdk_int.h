@@ -155,6 +155,17 @@ typedef struct CqpHttp
 	 */
 	struct CqpCred *provider;
 	const CqTableDef *table;	/* the job's table (its "aws" object) */
+	/*
+	 * Set by the job from a kubeconfig (NULL: none; owned by the job): PEM
+	 * CA, client certificate and key for requests to the job's origin,
+	 * given to libcurl as blobs (no file).
+	 */
+	const unsigned char *tls_ca;
+	size_t		tls_ca_len;
+	const unsigned char *tls_cert;
+	size_t		tls_cert_len;
+	const unsigned char *tls_key;
+	size_t		tls_key_len;
 } CqpHttp;
 
 struct CqpUnit;

@@ -84,6 +84,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,12 +94,14 @@
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "cq_sdk_int.h"
 #include "cred.h"
 #include "jwt.h"
 #include "sigv4.h"
 #include "xml.h"
+#include "kubeconfig.h"
 
 #define CRED_MAX_RESPONSE	(1024 * 1024)	/* token responses are ~2 KiB */
 #define CRED_MAX_TOKEN		(64 * 1024)
@@ -146,6 +149,22 @@ struct CqpCred
 	int			duration_s;
 	char		account[16];	/* under mu: GetCallerIdentity's answer */
 
+	/* shared ownership (cqp_cred_ref / cqp_cred_free) */
+	atomic_int	refs;
+
+	/*
+	 * GitHub App without installation_id: a dispatcher.  api_url is where
+	 * installations are looked up; `children` (under mu) holds one
+	 * provider per owner, each with the installation found for it and
+	 * borrowing this provider's key (key_borrowed).  Lookups are
+	 * serialized by lookup_mu.
+	 */
+	char	   *api_url;
+	bool		dispatch;
+	bool		key_borrowed;
+	struct CredChild *children;
+	pthread_mutex_t lookup_mu;
+
 	/* cache, under mu */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -157,6 +176,14 @@ struct CqpCred
 	CqError		last_err;
 	CqpCredStats stats;
 };
+
+/* A GitHub App dispatcher's provider for one owner. */
+typedef struct CredChild
+{
+	struct CredChild *next;
+	char	   *owner;			/* org or user login, as in the URL */
+	CqpCred    *cred;			/* CQP_CRED_GITHUB_APP with installation */
+} CredChild;
 
 /* A fetched token: malloc'd, with its lifetime from t_ref (monotonic). */
 typedef struct Fetched
@@ -433,8 +460,8 @@ count_request(CqpCred *c)
 }
 
 /*
- * token_post
- *		POST `body` to c->token_url with `headers` (NULL-terminated
+ * token_request
+ *		POST `body` (NULL: GET) to `url` (token_post: c->token_url) with `headers` (NULL-terminated
  *		"Name: value" lines, may hold a credential).  Retries connection
  *		errors, timeouts, 429 and 5xx up to c->max_retries times.  true with
  *		*status and *resp (caller wipes) when a response arrived (any
@@ -442,8 +469,8 @@ count_request(CqpCred *c)
  *		start of the attempt that answered.
  */
 static bool
-token_post(CqpCred *c, const char *const *headers, const char *body,
-		   long *status, Buf *resp, int64_t *t_start_ms, CqError *err)
+token_request(CqpCred *c, const char *url, const char *const *headers, const char *body,
+			  long *status, Buf *resp, int64_t *t_start_ms, CqError *err)
 {
 	for (int attempt = 0;; attempt++)
 	{
@@ -456,11 +483,11 @@ token_post(CqpCred *c, const char *const *headers, const char *body,
 
 		buf_wipe(resp);
 		resp->max = CRED_MAX_RESPONSE;
-		if (!cq_net_url_allowed(&c->policy, c->token_url, err))
+		if (!cq_net_url_allowed(&c->policy, url, err))
 		{
 			if (err->kind == CQ_ERR_NONE)
 				cq_error_set(err, CQ_ERR_POLICY, "token endpoint not allowed by the outbound policy");
-			cq_redact_url(c->token_url, err->url, sizeof(err->url));
+			cq_redact_url(url, err->url, sizeof(err->url));
 			return false;
 		}
 		e = curl_easy_init();
@@ -485,7 +512,7 @@ token_post(CqpCred *c, const char *const *headers, const char *body,
 		}
 		x.policy = &c->policy;
 		x.resp = resp;
-		curl_easy_setopt(e, CURLOPT_URL, c->token_url);
+		curl_easy_setopt(e, CURLOPT_URL, url);
 		curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 		/* never a proxy: the address check below must see the target */
@@ -494,9 +521,12 @@ token_post(CqpCred *c, const char *const *headers, const char *body,
 		curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 		curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 		curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent ? c->user_agent : "cq_fdw/0.1");
-		curl_easy_setopt(e, CURLOPT_POST, 1L);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);	/* not copied by curl */
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long) strlen(body));
+		if (body)
+		{
+			curl_easy_setopt(e, CURLOPT_POST, 1L);
+			curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);	/* not copied by curl */
+			curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long) strlen(body));
+		}
 		curl_easy_setopt(e, CURLOPT_HTTPHEADER, hl);
 		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, xfer_write);
 		curl_easy_setopt(e, CURLOPT_WRITEDATA, &x);
@@ -532,13 +562,13 @@ token_post(CqpCred *c, const char *const *headers, const char *body,
 		else if (x.refused)
 		{
 			*err = x.policy_err;
-			cq_redact_url(c->token_url, err->url, sizeof(err->url));
+			cq_redact_url(url, err->url, sizeof(err->url));
 			return false;
 		}
 		else if (resp->too_big || rc == CURLE_FILESIZE_EXCEEDED)
 		{
 			cq_error_set(err, CQ_ERR_LIMIT, "token response larger than %d bytes", CRED_MAX_RESPONSE);
-			cq_redact_url(c->token_url, err->url, sizeof(err->url));
+			cq_redact_url(url, err->url, sizeof(err->url));
 			return false;
 		}
 		else if (resp->oom)
@@ -567,7 +597,7 @@ token_post(CqpCred *c, const char *const *headers, const char *body,
 					break;
 			}
 			cq_error_set(err, kind, "token request failed: %s", curl_easy_strerror(rc));
-			cq_redact_url(c->token_url, err->url, sizeof(err->url));
+			cq_redact_url(url, err->url, sizeof(err->url));
 			if (attempt >= c->max_retries)
 				return false;
 			retry = true;
@@ -581,6 +611,13 @@ token_post(CqpCred *c, const char *const *headers, const char *body,
 			sleep_ms(ms < CRED_RETRY_CAP_MS ? ms : CRED_RETRY_CAP_MS);
 		}
 	}
+}
+
+static bool
+token_post(CqpCred *c, const char *const *headers, const char *body,
+		   long *status, Buf *resp, int64_t *t_start_ms, CqError *err)
+{
+	return token_request(c, c->token_url, headers, body, status, resp, t_start_ms, err);
 }
 
 /* ------------------------------------------------------------------------
@@ -863,16 +900,13 @@ fetch_azure(CqpCred *c, Fetched *out, CqError *err)
 	return ok;
 }
 
-static bool
-fetch_github(CqpCred *c, Fetched *out, CqError *err)
+/* The GitHub App's JWT (iss = app id, 10 minutes): malloc'd, a secret. */
+static char *
+github_app_jwt(CqpCred *c, CqError *err)
 {
 	int64_t		now = wall_ms() / 1000;
 	json_t	   *claims;
 	char	   *jwt;
-	Buf			auth = {.max = CRED_MAX_RESPONSE};
-	Buf			resp = {0};
-	long		status = 0;
-	bool		ok = false;
 
 	if (c->iss_numeric)
 		claims = json_pack("{s:I, s:I, s:I}", "iat", (json_int_t) (now - GITHUB_JWT_BACKDATE),
@@ -884,10 +918,23 @@ fetch_github(CqpCred *c, Fetched *out, CqError *err)
 	if (claims == NULL)
 	{
 		cq_error_set(err, CQ_ERR_NOMEM, "out of memory building the JWT claims");
-		return false;
+		return NULL;
 	}
 	jwt = cqp_jwt_sign_rs256(c->key, NULL, claims, err);
 	json_decref(claims);
+	return jwt;
+}
+
+static bool
+fetch_github(CqpCred *c, Fetched *out, CqError *err)
+{
+	char	   *jwt;
+	Buf			auth = {.max = CRED_MAX_RESPONSE};
+	Buf			resp = {0};
+	long		status = 0;
+	bool		ok = false;
+
+	jwt = github_app_jwt(c, err);
 	if (jwt == NULL)
 		return false;
 	buf_puts(&auth, "Authorization: Bearer ");
@@ -1582,7 +1629,8 @@ setup_github(CqpCred *c, const CqpCredConfig *cfg, bool *oom, CqError *err)
 	bool		digits = true;
 
 	if (!check_id(cfg->app_id, "app_id", "._-", false, err)
-		|| !check_id(cfg->installation_id, "installation_id", "", true, err)
+		|| (cfg->installation_id &&
+			!check_id(cfg->installation_id, "installation_id", "", true, err))
 		|| !check_input(cfg->private_key, "private_key", err))
 		return false;
 	c->key = cqp_rsa_key_load(cfg->private_key, strlen(cfg->private_key), "private_key", err);
@@ -1593,8 +1641,16 @@ setup_github(CqpCred *c, const CqpCredConfig *cfg, bool *oom, CqError *err)
 			digits = false;
 	c->iss_numeric = digits && strlen(cfg->app_id) <= 18;
 	c->iss = dup_or_null(cfg->app_id, oom);
-	c->token_url = join_url(cfg->api_url ? cfg->api_url : CQP_CRED_GITHUB_API,
-							"/app/installations/", cfg->installation_id, "/access_tokens");
+	c->api_url = join_url(cfg->api_url ? cfg->api_url : CQP_CRED_GITHUB_API, "", "", "");
+	if (cfg->installation_id == NULL)
+	{
+		/* a dispatcher: checked against the policy as its lookup URL */
+		c->dispatch = true;
+		c->token_url = join_url(c->api_url ? c->api_url : "", "/app/installations", "", "");
+	}
+	else
+		c->token_url = join_url(cfg->api_url ? cfg->api_url : CQP_CRED_GITHUB_API,
+								"/app/installations/", cfg->installation_id, "/access_tokens");
 	if (c->token_url == NULL)
 		*oom = true;
 	return true;
@@ -1620,7 +1676,9 @@ cqp_cred_new(const CqpCredConfig *cfg, CqError *err)
 		return NULL;
 	}
 	pthread_mutex_init(&c->mu, NULL);
+	pthread_mutex_init(&c->lookup_mu, NULL);
 	pthread_cond_init(&c->cv, NULL);
+	atomic_init(&c->refs, 1);
 	c->kind = cfg->kind;
 	c->connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 10000;
 	c->request_timeout_ms = cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms : 30000;
@@ -1704,8 +1762,17 @@ cqp_cred_new(const CqpCredConfig *cfg, CqError *err)
 void
 cqp_cred_free(CqpCred *c)
 {
-	if (c == NULL)
+	if (c == NULL || atomic_fetch_sub(&c->refs, 1) > 1)
 		return;
+	while (c->children)
+	{
+		CredChild  *ch = c->children;
+
+		c->children = ch->next;
+		cqp_cred_free(ch->cred);
+		free(ch->owner);
+		free(ch);
+	}
 	cqp_secret_free(c->static_token);
 	cqp_secret_free(c->client_secret);
 	cqp_secret_free(c->token);
@@ -1716,7 +1783,9 @@ cqp_cred_free(CqpCred *c)
 	free(c->role_arn);
 	free(c->session_name);
 	free(c->sts_region);
-	cqp_rsa_key_free(c->key);
+	if (!c->key_borrowed)
+		cqp_rsa_key_free(c->key);
+	free(c->api_url);
 	free(c->kid);
 	free(c->iss);
 	free(c->token_url);
@@ -1727,6 +1796,7 @@ cqp_cred_free(CqpCred *c)
 	free(c->ca_file);
 	free(c->user_agent);
 	pthread_cond_destroy(&c->cv);
+	pthread_mutex_destroy(&c->lookup_mu);
 	pthread_mutex_destroy(&c->mu);
 	OPENSSL_cleanse(&c->last_err, sizeof(c->last_err));
 	free(c);
@@ -1789,6 +1859,12 @@ cqp_cred_get(CqpCred *c, CqError *err)
 		c->stats.cache_hits++;
 		pthread_mutex_unlock(&c->mu);
 		return dup_token(c->static_token, err);
+	}
+	if (c->dispatch)
+	{
+		cq_error_set(err, CQ_ERR_CONFIG,
+					 "installation_id is required: the request names no owner to look the GitHub App's installation up for");
+		return NULL;
 	}
 
 	pthread_mutex_lock(&c->mu);
@@ -1874,6 +1950,8 @@ cqp_cred_invalidate(CqpCred *c, const char *token)
 	if (c->kind == CQP_CRED_STATIC || c->kind == CQP_CRED_AWS_KEYS)
 		return false;
 	pthread_mutex_lock(&c->mu);
+	for (CredChild *ch = c->children; ch; ch = ch->next)
+		cqp_cred_invalidate(ch->cred, token);
 	if (c->token && (token == NULL || strcmp(c->token, token) == 0))
 	{
 		cqp_secret_free(c->token);
@@ -1890,5 +1968,479 @@ cqp_cred_stats(CqpCred *c, CqpCredStats *out)
 {
 	pthread_mutex_lock(&c->mu);
 	*out = c->stats;
+	for (CredChild *ch = c->children; ch; ch = ch->next)
+	{
+		CqpCredStats cs;
+
+		cqp_cred_stats(ch->cred, &cs);
+		out->auth_requests += cs.auth_requests;
+		out->tokens_fetched += cs.tokens_fetched;
+		out->fetch_failures += cs.fetch_failures;
+		out->cache_hits += cs.cache_hits;
+		out->invalidations += cs.invalidations;
+	}
 	pthread_mutex_unlock(&c->mu);
+}
+
+
+/* cqp_cred_ref: see cred.h */
+CqpCred *
+cqp_cred_ref(CqpCred *c)
+{
+	if (c)
+		atomic_fetch_add(&c->refs, 1);
+	return c;
+}
+
+/* ------------------------------------------------------------------------
+ * GitHub App installations looked up per owner
+ * ------------------------------------------------------------------------ */
+
+/*
+ * The owner a request URL names under api_url, and the path that looks its
+ * installation up: /orgs/{org}/installation, /repos/{owner}/{repo}/
+ * installation, /users/{user}/installation.  false if the URL names none.
+ */
+static bool
+github_owner(const CqpCred *c, const char *url, char *owner, size_t olen,
+			 char *lookup, size_t llen)
+{
+	size_t		blen = strlen(c->api_url);
+	const char *p;
+	const char *seg[3];
+	size_t		seglen[3];
+	int			n = 0;
+
+	if (url == NULL || strncmp(url, c->api_url, blen) != 0 || url[blen] != '/')
+		return false;
+	p = url + blen;
+	while (n < 3 && *p == '/')
+	{
+		const char *s = ++p;
+
+		while (*p && *p != '/' && *p != '?' && *p != '#')
+			p++;
+		seg[n] = s;
+		seglen[n] = (size_t) (p - s);
+		if (seglen[n] == 0 || seglen[n] > 100)
+			return false;
+		for (size_t i = 0; i < seglen[n]; i++)
+			if (!isalnum((unsigned char) s[i]) && !strchr("._-", s[i]))
+				return false;
+		n++;
+		if (*p != '/')
+			break;
+	}
+	if (n >= 2 && (seglen[0] == 4 && strncmp(seg[0], "orgs", 4) == 0))
+		snprintf(lookup, llen, "/orgs/%.*s/installation", (int) seglen[1], seg[1]);
+	else if (n >= 2 && seglen[0] == 5 && strncmp(seg[0], "users", 5) == 0)
+		snprintf(lookup, llen, "/users/%.*s/installation", (int) seglen[1], seg[1]);
+	else if (n >= 3 && seglen[0] == 5 && strncmp(seg[0], "repos", 5) == 0)
+		snprintf(lookup, llen, "/repos/%.*s/%.*s/installation", (int) seglen[1], seg[1],
+				 (int) seglen[2], seg[2]);
+	else
+		return false;
+	/* logins are case-insensitive: one installation per account */
+	snprintf(owner, olen, "%.*s", (int) seglen[1], seg[1]);
+	for (char *o = owner; *o; o++)
+		*o = (char) tolower((unsigned char) *o);
+	return true;
+}
+
+/* A provider for one installation, sharing the dispatcher's key. */
+static CqpCred *
+github_child(CqpCred *d, const char *installation_id)
+{
+	CqpCred    *c = calloc(1, sizeof(*c));
+	bool		oom = false;
+
+	if (c == NULL)
+		return NULL;
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_mutex_init(&c->lookup_mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	atomic_init(&c->refs, 1);
+	c->kind = CQP_CRED_GITHUB_APP;
+	c->key = d->key;
+	c->key_borrowed = true;
+	c->iss = dup_or_null(d->iss, &oom);
+	c->iss_numeric = d->iss_numeric;
+	c->api_url = dup_or_null(d->api_url, &oom);
+	c->token_url = join_url(d->api_url, "/app/installations/", installation_id, "/access_tokens");
+	c->allowed_hosts = dup_or_null(d->allowed_hosts, &oom);
+	c->denied_addrs = dup_or_null(d->denied_addrs, &oom);
+	c->policy = d->policy;
+	c->policy.allowed_hosts = c->allowed_hosts;
+	c->policy.denied_addrs = c->denied_addrs;
+	c->connect_timeout_ms = d->connect_timeout_ms;
+	c->request_timeout_ms = d->request_timeout_ms;
+	c->max_retries = d->max_retries;
+	c->retry_base_ms = d->retry_base_ms;
+	c->insecure = d->insecure;
+	c->ca_file = dup_or_null(d->ca_file, &oom);
+	c->user_agent = dup_or_null(d->user_agent, &oom);
+	c->margin_ms = d->margin_ms;
+	if (oom || c->token_url == NULL)
+	{
+		cqp_cred_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/*
+ * GET {api_url}{lookup} with the app JWT -> the installation id (digits)
+ * in `id`.  false and err: a 404 says the app is not installed there.
+ */
+static bool
+github_lookup(CqpCred *d, const char *owner, const char *lookup, char *id, size_t idlen,
+			  CqError *err)
+{
+	char	   *jwt = github_app_jwt(d, err);
+	char	   *url;
+	Buf			auth = {.max = CRED_MAX_RESPONSE};
+	Buf			resp = {0};
+	long		status = 0;
+	int64_t		t0;
+	bool		ok = false;
+
+	if (jwt == NULL)
+		return false;
+	url = join_url(d->api_url, lookup, "", "");
+	buf_puts(&auth, "Authorization: Bearer ");
+	buf_puts(&auth, jwt);
+	if (url == NULL || auth.oom)
+		cq_error_set(err, CQ_ERR_NOMEM, "out of memory building an installation lookup");
+	else
+	{
+		const char *hdrs[] = {"Accept: application/vnd.github+json",
+			"X-GitHub-Api-Version: 2022-11-28", auth.p, NULL};
+
+		/* counted in d->stats.auth_requests */
+		ok = token_request(d, url, hdrs, NULL, &status, &resp, &t0, err);
+	}
+	if (ok && status == 404)
+	{
+		cq_error_set(err, CQ_ERR_HTTP,
+					 "the GitHub App is not installed on %s (HTTP 404): install it there or give installation_id",
+					 owner);
+		err->http_status = 404;
+		cq_redact_url(url, err->url, sizeof(err->url));
+		ok = false;
+	}
+	else if (ok && (status < 200 || status > 299))
+	{
+		response_error(d, status, &resp, err);
+		cq_redact_url(url, err->url, sizeof(err->url));
+		ok = false;
+	}
+	else if (ok)
+	{
+		json_t	   *j = json_loadb(resp.p ? resp.p : "", resp.n, 0, NULL);
+		json_t	   *v = json_is_object(j) ? json_object_get(j, "id") : NULL;
+
+		ok = false;
+		if (json_is_integer(v) && json_integer_value(v) > 0)
+		{
+			snprintf(id, idlen, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+			ok = true;
+		}
+		else
+		{
+			cq_error_set(err, CQ_ERR_JSON, "the installation lookup answer has no numeric \"id\"");
+			cq_redact_url(url, err->url, sizeof(err->url));
+		}
+		json_decref(j);
+	}
+	{
+		const char *secrets[] = {jwt};
+
+		scrub_error(err, secrets, 1);
+	}
+	buf_wipe(&resp);
+	buf_wipe(&auth);
+	cqp_secret_free(jwt);
+	free(url);
+	return ok;
+}
+
+/* cqp_cred_get_for: see cred.h */
+char *
+cqp_cred_get_for(CqpCred *c, const char *url, CqError *err)
+{
+	char		owner[128];
+	char		lookup[256];
+	char		id[32];
+	CqpCred    *child = NULL;
+
+	if (!c->dispatch)
+		return cqp_cred_get(c, err);
+	if (!github_owner(c, url, owner, sizeof(owner), lookup, sizeof(lookup)))
+		return cqp_cred_get(c, err);	/* the error: installation_id needed */
+
+	pthread_mutex_lock(&c->lookup_mu);
+	pthread_mutex_lock(&c->mu);
+	for (CredChild *ch = c->children; ch; ch = ch->next)
+		if (strcmp(ch->owner, owner) == 0)
+			child = ch->cred;
+	pthread_mutex_unlock(&c->mu);
+	if (child == NULL)
+	{
+		CredChild  *ch;
+
+		if (!github_lookup(c, owner, lookup, id, sizeof(id), err))
+		{
+			pthread_mutex_unlock(&c->lookup_mu);
+			return NULL;
+		}
+		ch = calloc(1, sizeof(*ch));
+		child = github_child(c, id);
+		if (ch == NULL || child == NULL || (ch->owner = strdup(owner)) == NULL)
+		{
+			free(ch);
+			cqp_cred_free(child);
+			pthread_mutex_unlock(&c->lookup_mu);
+			cq_error_set(err, CQ_ERR_NOMEM, "out of memory keeping an installation");
+			return NULL;
+		}
+		ch->cred = child;
+		pthread_mutex_lock(&c->mu);
+		ch->next = c->children;
+		c->children = ch;
+		pthread_mutex_unlock(&c->mu);
+	}
+	pthread_mutex_unlock(&c->lookup_mu);
+	/* children live as long as the dispatcher */
+	return cqp_cred_get(child, err);
+}
+
+/* ------------------------------------------------------------------------
+ * Providers kept across jobs
+ * ------------------------------------------------------------------------ */
+
+#define CRED_CACHE_SLOTS 32
+
+typedef struct CacheSlot
+{
+	char		key[64];
+	unsigned char digest[32];
+	CqpCred    *cred;
+	uint64_t	used;
+} CacheSlot;
+
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static CacheSlot cache[CRED_CACHE_SLOTS];
+static uint64_t cache_clock;
+
+static void
+digest_str(EVP_MD_CTX *md, const char *s)
+{
+	uint64_t	n = s ? strlen(s) + 1 : 0;	/* NULL and "" differ */
+
+	EVP_DigestUpdate(md, &n, sizeof(n));
+	if (s)
+		EVP_DigestUpdate(md, s, n);
+}
+
+static bool
+config_digest(const CqpCredConfig *cfg, unsigned char out[32])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned int len = 0;
+	long		nums[6];
+	bool		ok;
+
+	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+	{
+		EVP_MD_CTX_free(md);
+		return false;
+	}
+	nums[0] = cfg->kind;
+	nums[1] = cfg->connect_timeout_ms;
+	nums[2] = cfg->request_timeout_ms;
+	nums[3] = cfg->max_retries;
+	nums[4] = cfg->retry_base_ms;
+	nums[5] = cfg->margin_ms;
+	EVP_DigestUpdate(md, nums, sizeof(nums));
+	EVP_DigestUpdate(md, &cfg->insecure, sizeof(cfg->insecure));
+	EVP_DigestUpdate(md, &cfg->policy.allow_link_local, sizeof(cfg->policy.allow_link_local));
+	digest_str(md, cfg->token);
+	digest_str(md, cfg->service_account_key);
+	digest_str(md, cfg->scope);
+	digest_str(md, cfg->tenant_id);
+	digest_str(md, cfg->client_id);
+	digest_str(md, cfg->client_secret);
+	digest_str(md, cfg->authority_url);
+	digest_str(md, cfg->app_id);
+	digest_str(md, cfg->private_key);
+	digest_str(md, cfg->installation_id);
+	digest_str(md, cfg->api_url);
+	digest_str(md, cfg->policy.allowed_hosts);
+	digest_str(md, cfg->policy.denied_addrs);
+	digest_str(md, cfg->ca_file);
+	digest_str(md, cfg->user_agent);
+	ok = EVP_DigestFinal_ex(md, out, &len) == 1 && len == 32;
+	EVP_MD_CTX_free(md);
+	return ok;
+}
+
+/* cqp_cred_acquire: see cred.h */
+CqpCred *
+cqp_cred_acquire(const char *key, const CqpCredConfig *cfg, CqError *err)
+{
+	unsigned char d[32];
+	CacheSlot  *slot = NULL;
+	CqpCred    *c;
+	CqpCred    *old = NULL;
+
+	if (key == NULL || strlen(key) >= sizeof(cache[0].key) || !config_digest(cfg, d))
+		return cqp_cred_new(cfg, err);
+	pthread_mutex_lock(&cache_mu);
+	for (int i = 0; i < CRED_CACHE_SLOTS; i++)
+		if (cache[i].cred && strcmp(cache[i].key, key) == 0)
+		{
+			if (memcmp(cache[i].digest, d, sizeof(d)) == 0)
+			{
+				cache[i].used = ++cache_clock;
+				c = cqp_cred_ref(cache[i].cred);
+				pthread_mutex_unlock(&cache_mu);
+				OPENSSL_cleanse(d, sizeof(d));
+				return c;
+			}
+			slot = &cache[i];	/* the options changed: replace */
+		}
+	pthread_mutex_unlock(&cache_mu);
+
+	/* made without the lock (it parses keys; no request is made) */
+	c = cqp_cred_new(cfg, err);
+	if (c == NULL)
+		return NULL;
+	pthread_mutex_lock(&cache_mu);
+	if (slot == NULL || slot->cred == NULL || strcmp(slot->key, key) != 0)
+	{
+		slot = NULL;
+		for (int i = 0; i < CRED_CACHE_SLOTS; i++)
+		{
+			if (cache[i].cred && strcmp(cache[i].key, key) == 0)
+			{
+				slot = &cache[i];
+				break;
+			}
+			if (slot == NULL || (slot->cred && (cache[i].cred == NULL ||
+												cache[i].used < slot->used)))
+				slot = &cache[i];
+		}
+	}
+	old = slot->cred;
+	snprintf(slot->key, sizeof(slot->key), "%s", key);
+	memcpy(slot->digest, d, sizeof(d));
+	slot->cred = cqp_cred_ref(c);
+	slot->used = ++cache_clock;
+	pthread_mutex_unlock(&cache_mu);
+	cqp_cred_free(old);
+	OPENSSL_cleanse(d, sizeof(d));
+	return c;
+}
+
+/* cq_cred_cache_clear: see cq_sdk.h */
+void
+cq_cred_cache_clear(void)
+{
+	CqpCred    *drop[CRED_CACHE_SLOTS];
+
+	pthread_mutex_lock(&cache_mu);
+	for (int i = 0; i < CRED_CACHE_SLOTS; i++)
+	{
+		drop[i] = cache[i].cred;
+		memset(&cache[i], 0, sizeof(cache[i]));
+	}
+	pthread_mutex_unlock(&cache_mu);
+	/* a job still running keeps its own reference */
+	for (int i = 0; i < CRED_CACHE_SLOTS; i++)
+		cqp_cred_free(drop[i]);
+}
+
+/* cqp_cred_config_from: see cred.h */
+bool
+cqp_cred_config_from(const CqCredentials *cr, const char *api_url, CqpCredConfig *cc,
+					 const char **opt, const char **vendor)
+{
+	memset(cc, 0, sizeof(*cc));
+	if (cr->service_account_key)
+	{
+		cc->kind = CQP_CRED_GCP_SA;
+		cc->service_account_key = cr->service_account_key;
+		*opt = "service_account_key";
+		*vendor = "https://oauth2.googleapis.com";
+	}
+	else if (cr->tenant_id || cr->client_id || cr->client_secret)
+	{
+		cc->kind = CQP_CRED_AZURE_CLIENT;
+		cc->tenant_id = cr->tenant_id;
+		cc->client_id = cr->client_id;
+		cc->client_secret = cr->client_secret;
+		cc->authority_url = cr->authority_url;
+		*opt = "client_secret";
+		*vendor = CQP_CRED_AZURE_AUTHORITY;
+	}
+	else if (cr->app_id || cr->private_key || cr->installation_id)
+	{
+		cc->kind = CQP_CRED_GITHUB_APP;
+		cc->app_id = cr->app_id;
+		cc->private_key = cr->private_key;
+		cc->installation_id = cr->installation_id;
+		cc->api_url = api_url;
+		*opt = "private_key";
+		*vendor = CQP_CRED_GITHUB_API;
+	}
+	else
+		return false;
+	return true;
+}
+
+/* cq_cred_check: see cq_sdk.h */
+bool
+cq_cred_check(const CqCredentials *cred, CqError *err)
+{
+	CqpCredConfig cc;
+	const char *opt;
+	const char *vendor;
+	CqpCred    *c;
+
+	if (cred->kubeconfig)
+	{
+		CqpKube		k;
+
+		if (!cqp_kube_parse(cred->kubeconfig, cred->kube_context, &k, err))
+		{
+			snprintf(err->setting, sizeof(err->setting), "%s",
+					 strstr(err->message, "no context") ? "context" : "kubeconfig");
+			return false;
+		}
+		cqp_kube_free(&k);
+	}
+	if (!cqp_cred_config_from(cred, NULL, &cc, &opt, &vendor))
+		return true;
+	c = cqp_cred_new(&cc, err);
+	if (c == NULL)
+	{
+		/* the option the message names ("client_secret is required") */
+		const char *names[] = {"service_account_key", "tenant_id", "client_id",
+			"client_secret", "authority_url", "app_id", "private_key",
+			"installation_id", NULL};
+
+		if (!err->setting[0])
+		{
+			snprintf(err->setting, sizeof(err->setting), "%s", opt);
+			for (int i = 0; names[i]; i++)
+				if (strstr(err->message, names[i]))
+				{
+					snprintf(err->setting, sizeof(err->setting), "%s", names[i]);
+					break;
+				}
+		}
+		return false;
+	}
+	cqp_cred_free(c);
+	return true;
 }

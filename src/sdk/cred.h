@@ -70,7 +70,9 @@ typedef struct CqpCredConfig
 	/* CQP_CRED_GITHUB_APP */
 	const char *app_id;			/* numeric id or client id ("Iv1.xxx") */
 	const char *private_key;	/* PEM, PKCS#8 or PKCS#1 */
-	const char *installation_id;	/* digits (lookup per org: not yet) */
+	const char *installation_id;	/* digits; NULL: looked up per owner
+									 * from each request's URL (see
+									 * cqp_cred_get_for) */
 	const char *api_url;		/* NULL: CQP_CRED_GITHUB_API */
 
 	/* CQP_CRED_AWS_KEYS and CQP_CRED_AWS_ROLE: the (base) access key */
@@ -181,5 +183,43 @@ extern bool cqp_cred_aws_account(CqpCred *c, char out[16], CqError *err);
  * on OOM.  A plain copy when there is no placeholder.
  */
 extern char *cqp_aws_role_for_account(const char *role_arn, const char *account);
+
+/*
+ * cqp_cred_get for a request to `url`.  Same as cqp_cred_get except for a
+ * GitHub App without installation_id: the installation is looked up (with
+ * the app JWT) for the owner the URL names -- /orgs/{org}/...,
+ * /repos/{owner}/{repo}/..., /users/{user}/... under the API URL -- once
+ * per owner, and that installation's token is returned.  Thread-safe.
+ */
+extern char *cqp_cred_get_for(CqpCred *c, const char *url, CqError *err);
+
+/*
+ * Shared ownership: a provider starts with one reference; cqp_cred_ref
+ * adds one, cqp_cred_free drops one and frees the provider with the last.
+ */
+extern CqpCred *cqp_cred_ref(CqpCred *c);
+
+/*
+ * A provider kept across jobs (one backend: across scans), so a token
+ * outlives the scan that fetched it.  `key` names the owner of the
+ * credentials (the FDW: the user mapping's oid); the provider is reused
+ * while the configuration is the same (a SHA-256 digest of every field is
+ * compared: a changed option makes a new provider and drops the old one).
+ * Returns a new reference (cqp_cred_free it) or NULL and err as
+ * cqp_cred_new.  cq_cred_cache_clear (cq_sdk.h) drops every entry.
+ * Thread-safe.
+ */
+extern CqpCred *cqp_cred_acquire(const char *key, const CqpCredConfig *cfg, CqError *err);
+
+/*
+ * The provider configuration the job credentials ask for: false if they
+ * hold none (a pasted token, or nothing).  `api_url`: the API the job reads
+ * (a GitHub App's installations).  *opt: the option an error names;
+ * *vendor: the origin of the vendor's own token endpoint.  Strings are
+ * borrowed from `cr`.  Only the credential fields of `cc` are set.
+ */
+extern bool cqp_cred_config_from(const CqCredentials *cr, const char *api_url,
+								 CqpCredConfig *cc, const char **opt,
+								 const char **vendor);
 
 #endif							/* CQ_CRED_H */

@@ -819,6 +819,24 @@ cqp_http_prepare(CqpHttp *h, CqpReq *req, bool with_auth, CqError *err)
 	}
 	if (s->ca_file)
 		curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file);
+	if (with_auth && h->tls_ca)
+	{
+		/* the kubeconfig's cluster CA: trusted for its server only */
+		struct curl_blob b = {(void *) h->tls_ca, h->tls_ca_len, CURL_BLOB_COPY};
+
+		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &b);
+	}
+	if (with_auth && h->tls_cert && h->tls_key)
+	{
+		/* client certificate authentication, key from memory */
+		struct curl_blob c = {(void *) h->tls_cert, h->tls_cert_len, CURL_BLOB_COPY};
+		struct curl_blob k = {(void *) h->tls_key, h->tls_key_len, CURL_BLOB_COPY};
+
+		curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &c);
+		curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+		curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &k);
+		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+	}
 	method = req->method ? req->method : (req->post_body ? "POST" : "GET");
 	if (req->post_body)
 	{
@@ -852,9 +870,17 @@ cqp_http_prepare(CqpHttp *h, CqpReq *req, bool with_auth, CqError *err)
 		size_t		len;
 		char	   *line;
 
-		req->auth_token = cqp_cred_get(h->provider, err);
+		req->auth_token = cqp_cred_get_for(h->provider, req->url, err);
 		if (!req->auth_token)
 		{
+			/*
+			 * The token endpoint refused the credentials: the FDW reports
+			 * it as such (28000), naming the options to check.
+			 */
+			if (err->kind == CQ_ERR_HTTP && err->http_status >= 400 &&
+				err->http_status < 500 && err->http_status != 429)
+				snprintf(err->setting, sizeof(err->setting), "token:%s",
+						 cqp_cred_options_hint(h->provider));
 			slist_wipe_free(hdrs);
 			return false;
 		}
@@ -1503,7 +1529,8 @@ cqp_http_finish(CqpHttp *h, CqpReq *req, int curlcode, int64_t now_ms,
 			*nl1 = *nl2 = '\n';
 	}
 	if (status == 401 && h->provider && req->auth_token && !h->sigv4)
-		snprintf(err->setting, sizeof(err->setting), "service_account_key");
+		snprintf(err->setting, sizeof(err->setting), "auth:%s",
+				 cqp_cred_options_hint(h->provider));
 	if (!retryable || req->attempt >= s->max_retries)
 		return CQP_FAIL;
 	if (ra > s->retry_max_ms)

@@ -99,6 +99,7 @@
 #include "cq_sdk_int.h"
 #include "job_int.h"
 #include "cred.h"
+#include "kubeconfig.h"
 
 /* ------------------------------------------------------------------------
  * Public API
@@ -313,6 +314,16 @@ params_copy(CqJob *job, const CqJobParams *src, CqError *err)
 	p->cred.role_arn = own_str(job, src->cred.role_arn, &ok);
 	p->cred.external_id = own_str(job, src->cred.external_id, &ok);
 	p->cred.sts_url = own_str(job, src->cred.sts_url, &ok);
+	p->cred.tenant_id = own_str(job, src->cred.tenant_id, &ok);
+	p->cred.client_id = own_str(job, src->cred.client_id, &ok);
+	p->cred.client_secret = own_str(job, src->cred.client_secret, &ok);
+	p->cred.authority_url = own_str(job, src->cred.authority_url, &ok);
+	p->cred.app_id = own_str(job, src->cred.app_id, &ok);
+	p->cred.private_key = own_str(job, src->cred.private_key, &ok);
+	p->cred.installation_id = own_str(job, src->cred.installation_id, &ok);
+	p->cred.cache_key = own_str(job, src->cred.cache_key, &ok);
+	p->cred.kubeconfig = own_str(job, src->cred.kubeconfig, &ok);
+	p->cred.kube_context = own_str(job, src->cred.kube_context, &ok);
 	p->policy.allowed_hosts = own_str(job, src->policy.allowed_hosts, &ok);
 	p->policy.denied_addrs = own_str(job, src->policy.denied_addrs, &ok);
 	p->settings.ca_file = own_str(job, src->settings.ca_file, &ok);
@@ -425,6 +436,14 @@ job_destroy(CqJob *job)
 	wipe(job->params.cred.session_token);
 	wipe(job->params.cred.service_account_key);
 	wipe(job->params.cred.external_id);
+	wipe(job->params.cred.client_secret);
+	wipe(job->params.cred.private_key);
+	wipe(job->params.cred.kubeconfig);
+	if (job->kube)
+	{
+		cqp_kube_free(job->kube);
+		free(job->kube);
+	}
 	for (int i = 0; i < job->nowned; i++)
 		free(job->owned[i]);
 	free(job->owned);
@@ -696,6 +715,109 @@ cqp_job_feed_end(CqJob *job)
 	pthread_mutex_unlock(&job->mu);
 }
 
+/*
+ * job_kubeconfig
+ *		A kubeconfig in the credentials: parsed (the context asked for, or
+ *		its current-context); its server becomes the job's base URL, its
+ *		token the bearer token (a pasted `token` wins), its
+ *		insecure-skip-tls-verify the insecure setting.  The CA, client
+ *		certificate and key stay in job->kube (memory only) for http.c.
+ */
+static bool
+job_kubeconfig(CqJob *job, CqError *err)
+{
+	CqCredentials *cr = &job->params.cred;
+	bool		ok = true;
+
+	if (cr->kubeconfig == NULL)
+		return true;
+	job->kube = calloc(1, sizeof(CqpKube));
+	if (job->kube == NULL)
+	{
+		cq_error_set(err, CQ_ERR_NOMEM, "out of memory");
+		return false;
+	}
+	if (!cqp_kube_parse(cr->kubeconfig, cr->kube_context, job->kube, err))
+	{
+		if (!err->setting[0])
+			snprintf(err->setting, sizeof(err->setting), "kubeconfig");
+		return false;
+	}
+	job->params.base_url = own_str(job, job->kube->server, &ok);
+	if (job->kube->token && cr->token == NULL)
+		cr->token = own_str(job, job->kube->token, &ok);
+	if (job->kube->insecure)
+		job->params.settings.insecure = true;
+	if (!ok)
+		cq_error_set(err, CQ_ERR_NOMEM, "out of memory");
+	return ok;
+}
+
+/*
+ * job_provider
+ *		The bearer-token provider the credentials ask for (cred.c): a GCP
+ *		service account key, an Azure app registration, a GitHub App.  None
+ *		for a pasted token.  With cred.cache_key the provider is shared with
+ *		the other jobs of the same key (a token outlives the scan).  When
+ *		the host policy restricts hosts, the vendor's own token endpoint is
+ *		allowed besides them; a token endpoint elsewhere (authority_url,
+ *		a key's token_uri) must pass the policy.
+ */
+static bool
+job_provider(CqJob *job, CqError *err)
+{
+	const CqCredentials *cr = &job->params.cred;
+	const CqJobSettings *s = &job->params.settings;
+	CqpCredConfig cc;
+	const char *opt;
+	const char *vendor;
+	char	   *hosts = NULL;
+
+	if (!cqp_cred_config_from(cr, job->params.base_url ? job->params.base_url :
+							  (job->params.source ? job->params.source->base_url : NULL),
+							  &cc, &opt, &vendor))
+		return true;
+	cc.policy = job->params.policy;
+	if (cc.policy.allowed_hosts && cc.policy.allowed_hosts[0])
+	{
+		size_t		n = strlen(cc.policy.allowed_hosts) + strlen(vendor) + 2;
+
+		hosts = malloc(n);
+		if (hosts == NULL)
+		{
+			cq_error_set(err, CQ_ERR_NOMEM, "out of memory");
+			return false;
+		}
+		snprintf(hosts, n, "%s,%s", cc.policy.allowed_hosts, vendor);
+		cc.policy.allowed_hosts = hosts;
+	}
+	cc.connect_timeout_ms = s->connect_timeout_ms;
+	cc.request_timeout_ms = s->request_timeout_ms;
+	cc.max_retries = s->max_retries > 0 ? s->max_retries : -1;
+	cc.retry_base_ms = s->retry_base_ms;
+	cc.insecure = s->insecure;
+	cc.ca_file = s->ca_file;
+	cc.user_agent = s->user_agent;
+	job->cred = cr->cache_key ? cqp_cred_acquire(cr->cache_key, &cc, err)
+		: cqp_cred_new(&cc, err);
+	free(hosts);
+	if (job->cred == NULL)
+	{
+		if (err->kind == CQ_ERR_CONFIG && !err->setting[0])
+			snprintf(err->setting, sizeof(err->setting), "%s", opt);
+		return false;
+	}
+	/* EXPLAIN ANALYZE counts this scan's token requests only */
+	{
+		CqpCredStats cs;
+
+		cqp_cred_stats(job->cred, &cs);
+		job->cred_base_requests = cs.auth_requests;
+	}
+	job->http.provider = job->cred;
+	return true;
+}
+
 static CqJob *
 job_start(const CqJobParams *params, bool offline, CqError *err)
 {
@@ -747,6 +869,11 @@ job_start(const CqJobParams *params, bool offline, CqError *err)
 		return NULL;
 	}
 	sanitize_settings(&job->params.settings);
+	if (!job_kubeconfig(job, err))
+	{
+		job_destroy(job);
+		return NULL;
+	}
 	job->table = t;
 	job->base_url = job->params.base_url ? job->params.base_url :
 		(params->source ? params->source->base_url : NULL);
@@ -770,30 +897,17 @@ job_start(const CqJobParams *params, bool offline, CqError *err)
 	job->http.stop = &job->stop;
 	job->http.grow = cqp_job_io_grow;
 	job->http.grow_ud = job;
-	if (job->params.cred.service_account_key)
+	if (!job_provider(job, err))
+		goto fail;
+	if (job->kube)
 	{
-		/* bearer tokens from the key, fetched by http.c per request */
-		CqpCredConfig cc;
-		const CqJobSettings *s = &job->params.settings;
-
-		memset(&cc, 0, sizeof(cc));
-		cc.kind = CQP_CRED_GCP_SA;
-		cc.service_account_key = job->params.cred.service_account_key;
-		cc.policy = job->params.policy;
-		cc.connect_timeout_ms = s->connect_timeout_ms;
-		cc.request_timeout_ms = s->request_timeout_ms;
-		cc.max_retries = s->max_retries > 0 ? s->max_retries : -1;
-		cc.retry_base_ms = s->retry_base_ms;
-		cc.insecure = s->insecure;
-		cc.ca_file = s->ca_file;
-		cc.user_agent = s->user_agent;
-		if (!(job->cred = cqp_cred_new(&cc, err)))
-		{
-			if (err->kind == CQ_ERR_CONFIG && !err->setting[0])
-				snprintf(err->setting, sizeof(err->setting), "service_account_key");
-			goto fail;
-		}
-		job->http.provider = job->cred;
+		/* TLS material of the kubeconfig, for requests to its server */
+		job->http.tls_ca = job->kube->ca;
+		job->http.tls_ca_len = job->kube->ca_len;
+		job->http.tls_cert = job->kube->cert;
+		job->http.tls_cert_len = job->kube->cert_len;
+		job->http.tls_key = job->kube->key;
+		job->http.tls_key_len = job->kube->key_len;
 	}
 	if (!aws_setup(job, err))
 		goto fail;
@@ -1012,7 +1126,7 @@ cq_job_get_stats(const CqJob *job, CqJobStats *out)
 		CqpCredStats cs;
 
 		cqp_cred_stats(j->cred, &cs);
-		out->auth_requests = (uint64_t) cs.auth_requests;
+		out->auth_requests = (uint64_t) (cs.auth_requests - j->cred_base_requests);
 	}
 	for (int i = 0; i < j->nacreds; i++)
 	{

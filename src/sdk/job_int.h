@@ -137,7 +137,11 @@ struct CqJob
 	int			inflight;
 	int64_t		pause_until;
 	CqpReq	   *lead;			/* in flight, may grow past the budget */
-	struct CqpCred *cred;		/* bearer-token provider (NULL: none) */
+	struct CqpCred *cred;		/* bearer-token provider (NULL: none),
+								 * a reference (shared across jobs with
+								 * cred.cache_key) */
+	int64_t		cred_base_requests; /* its auth requests before this job */
+	struct CqpKube *kube;		/* parsed kubeconfig (NULL: none) */
 
 	/* AWS accounts (a key "in": "account"; built before the threads start,
 	 * read-only after) */

@@ -33,5 +33,26 @@ if grep -q -F 'you sent Authorization: Bearer cq-' "$LOG"; then
 	echo "FAIL security_redact: an unredacted echo is in $LOG"
 	exit 1
 fi
-echo "PASS security_redact: the echoed credential is logged as REDACTED ($n ERRORs with the echo)"
+# Token endpoints (issue 13): sql/azure_client_credentials.sql makes the
+# Azure token endpoint repeat the client secret it got (the canary) in its
+# error; the log must hold that ERROR with the endpoint's message dropped.
+# sql/gcp_service_account.sql and sql/github_app.sql: an API echoing a
+# fetched token logs it as REDACTED.
+extra=""
+if grep -q -F 'scan of table az_items' "$LOG"; then
+	if ! grep -q -F "The token endpoint said: (the endpoint's message repeated a secret and is not shown)." "$LOG"; then
+		echo "FAIL security_redact: the Azure token endpoint's error repeating the client secret is not logged as scrubbed in $LOG"
+		grep -n -F 'could not get an access token' "$LOG" | cut -c1-200 | sed 's/^/  /'
+		exit 1
+	fi
+	extra="$extra; the client secret repeated by the token endpoint is scrubbed"
+fi
+if grep -q -F 'scan of table gsa_echo' "$LOG"; then
+	if ! grep -A1 -F 'access token (HTTP status 401)' "$LOG" | grep -q -F 'you sent Authorization: Bearer REDACTED.'; then
+		echo "FAIL security_redact: the service account's token echoed by the API is not logged as REDACTED in $LOG"
+		exit 1
+	fi
+	extra="$extra; a fetched token echoed by the API is REDACTED"
+fi
+echo "PASS security_redact: the echoed credential is logged as REDACTED ($n ERRORs with the echo)$extra"
 exit 0

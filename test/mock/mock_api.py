@@ -384,6 +384,7 @@ class State:
         self.enforce = False
         self.oauth = {}             # kind -> config (see /_mock/oauth)
         self.oauth_tokens = {}      # issued access token -> (kind, expiry)
+        self.gh_token_inst = {}     # GitHub installation token -> installation id
         self.aws_skew = 0           # seconds added to the mock's clock (SigV4)
         self.aws_seq = 0            # request ids of AWS error replies
         self.aws_faults = []        # /_mock/aws_fail: per region error replies
@@ -1568,8 +1569,26 @@ GITHUB_TOKEN_ROUTE = re.compile(r"^/app/installations/([^/]+)/access_tokens$")
 AZURE_ARM_SCOPE = "https://management.azure.com/.default"
 
 
+# a GitHub App's installation for an account, asked with the app JWT
+GITHUB_INSTALL_ROUTE = re.compile(
+    r"^/(?:orgs/([^/]+)|users/([^/]+)|repos/([^/]+)/[^/]+)/installation$")
+# data routes of a GitHub App test: /orgs/{org}/items, /repos/{owner}/{repo}/items
+GITHUB_APP_DATA_ROUTE = re.compile(r"^/(?:orgs/([^/]+)|repos/([^/]+)/[^/]+)/items$")
+
+
 def is_oauth_route(route):
-    return route.startswith("/_oauth/") or bool(GITHUB_TOKEN_ROUTE.match(route))
+    return route.startswith("/_oauth/") or bool(GITHUB_TOKEN_ROUTE.match(route)) \
+        or bool(GITHUB_INSTALL_ROUTE.match(route))
+
+
+def github_installs(cfg):
+    """owner (lower case) -> installation id, from installs=acme:11,widgets:22"""
+    out = {}
+    for part in (cfg.get("installs") or "").split(","):
+        if ":" in part:
+            o, i = part.split(":", 1)
+            out[o.strip().lower()] = i.strip()
+    return out
 
 
 def b64url_decode(s):
@@ -1627,6 +1646,10 @@ def oauth_control(q):
            "last": None}
     need = {"gcp": ("pubkey", "email"), "azure": ("tenant", "client_id", "client_secret"),
             "github": ("pubkey", "app_id", "installation_id")}[kind]
+    if kind == "azure" and q.get("client_secret_sha256") and not q.get("client_secret"):
+        # tests register a secret they never write down (the canary)
+        cfg["client_secret_sha256"] = q["client_secret_sha256"].lower()
+        need = ("tenant", "client_id")
     for n in need:
         if not q.get(n):
             return 400, JSON_H, jdump({"message": "mock: %s configuration needs %s" % (kind, n)})
@@ -1642,6 +1665,7 @@ def oauth_control(q):
     cfg["scope"] = q.get("scope") or (AZURE_ARM_SCOPE if kind == "azure" else None)
     cfg["echo_secret"] = q.get("echo_secret") == "1"
     cfg["answer"] = q.get("answer")     # azure: a broken 200 (see README)
+    cfg["installs"] = q.get("installs")  # github: owner:installation,...
     with STATE.lock:
         STATE.oauth[kind] = cfg
     return 200, JSON_H, jdump({"ok": True, "kind": kind})
@@ -1679,6 +1703,9 @@ def oauth_route(h, method, route):
     kind = tenant = inst = None
     m = AZURE_ROUTE.match(route)
     g = GITHUB_TOKEN_ROUTE.match(route)
+    gi = GITHUB_INSTALL_ROUTE.match(route)
+    if gi:
+        return github_installation(h, method, gi.group(1) or gi.group(2) or gi.group(3))
     if route == "/_oauth/gcp/token":
         kind = "gcp"
     elif m:
@@ -1749,7 +1776,12 @@ def oauth_route(h, method, route):
             return oauth_err(400, "invalid_scope",
                              "AADSTS70011: The provided value for the input parameter 'scope' is not valid.")
         secret = form.get("client_secret", "")
-        if cfg["revoked"] or not hmac.compare_digest(secret.encode(), cfg["client_secret"].encode()):
+        if cfg.get("client_secret_sha256"):
+            good = hmac.compare_digest(hashlib.sha256(secret.encode()).hexdigest(),
+                                       cfg["client_secret_sha256"])
+        else:
+            good = hmac.compare_digest(secret.encode(), cfg["client_secret"].encode())
+        if cfg["revoked"] or not good:
             desc = ("AADSTS7000215: Invalid client secret provided. Ensure the secret being sent "
                     "in the request is the client secret value, not the client secret ID")
             if cfg["echo_secret"]:     # a server that repeats its input (scrub test)
@@ -1789,12 +1821,60 @@ def oauth_route(h, method, route):
     if iat > now + 60:
         return gh_err(401, "'Issued at' claim ('iat') must be an Integer representing the time "
                       "that the assertion was issued")
-    if inst != cfg["installation_id"]:
+    if inst != cfg["installation_id"] and inst not in github_installs(cfg).values():
         return gh_err(404, "Not Found")
     tok, texp = oauth_issue(kind, cfg)
+    with STATE.lock:
+        STATE.gh_token_inst[tok] = inst
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(texp)) + ".%03dZ" % (int(texp * 1000) % 1000)
     return 201, JSON_H, jdump({"token": tok, "expires_at": stamp,
                                "permissions": {"metadata": "read"}, "repository_selection": "all"})
+
+
+def github_app_jwt_check(h):
+    """(cfg, None) if the request carries a valid app JWT, else (None, reply)"""
+    with STATE.lock:
+        cfg = STATE.oauth.get("github")
+    if cfg is None:
+        return None, gh_err(401, "mock: no github configuration (see /_mock/oauth)")
+    a = h.headers.get("Authorization", "")
+    res, _ = jwt_verify(a[7:].strip(), cfg["pubkey"]) if a.startswith("Bearer ") else (None, None)
+    if res is None or cfg["revoked"] or str(res[1].get("iss")) != cfg["app_id"] \
+            or not isinstance(res[1].get("exp"), int) or res[1]["exp"] <= time.time():
+        return None, gh_err(401, "A JSON web token could not be decoded")
+    return cfg, None
+
+
+def github_installation(h, method, owner):
+    """GET /orgs/{org}/installation etc.: the app's installation there"""
+    if method != "GET":
+        return gh_err(404, "Not Found")
+    cfg, err = github_app_jwt_check(h)
+    if err:
+        return err
+    inst = github_installs(cfg).get(owner.lower())
+    if inst is None:
+        return gh_err(404, "Not Found")
+    return 200, JSON_H, jdump({"id": int(inst), "account": {"login": owner},
+                               "app_id": int(cfg["app_id"]) if cfg["app_id"].isdigit() else 0})
+
+
+def github_app_items(h, route, pairs, q, owner):
+    """/orgs/{org}/items, /repos/{owner}/{repo}/items: a collection that
+    takes only a live installation token of the owner's installation (when
+    installs= is configured): a token from another installation is 404,
+    as GitHub answers for a repository the installation cannot see."""
+    with STATE.lock:
+        cfg = STATE.oauth.get("github")
+    a = h.headers.get("Authorization", "")
+    tok = a[7:].strip() if a.startswith("Bearer ") else a.split(" ", 1)[-1].strip()
+    with STATE.lock:
+        inst = STATE.gh_token_inst.get(tok)
+    if cfg and inst is not None:
+        want = github_installs(cfg).get(owner.lower())
+        if want is not None and want != inst:
+            return gh_err(404, "Not Found")
+    return collection(h, route, pairs, q, "link", route, "small")
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -1816,7 +1896,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not host:
             a = self.server.server_address
             host = "%s:%d" % (a[0], a[1])
-        return "http://" + host + getattr(self, "url_prefix", "")
+        return CONFIG.get("scheme", "http") + "://" + host + getattr(self, "url_prefix", "")
 
     # --- raw output helpers ---------------------------------------------
     def head_bytes(self, status, headers, length):
@@ -2138,6 +2218,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return incr_route(self, route[len("/incr/"):], pairs, q)
         if is_oauth_route(route):
             return oauth_route(self, method, route)
+        ga = GITHUB_APP_DATA_ROUTE.match(route)
+        if ga:
+            return github_app_items(self, route, pairs, q, ga.group(1) or ga.group(2))
         if route.startswith("/hostile/"):
             return self.hostile(route[len("/hostile/"):], q)
         if route.startswith("/echo/"):
@@ -2392,8 +2475,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if name == "health":
             return 200, JSON_H, b'{"ok":true}'
         if name == "reset":
+            keep = ("oauth", "oauth_tokens", "gh_token_inst", "expect_issued", "enforce")
             with STATE.lock:
+                # keep_oauth=1: forget the requests, keep the token
+                # endpoints' configuration and the tokens they issued
+                saved = {k: getattr(STATE, k) for k in keep} \
+                    if "keep_oauth=1" in qs.split("&") else {}
                 STATE.reset()
+                for k, v in saved.items():
+                    setattr(STATE, k, v)
             return 200, JSON_H, b'{"ok":true}'
         if name == "stats":
             with STATE.lock:
@@ -2554,6 +2644,12 @@ def main():
     ap.add_argument("--log-connections", action="store_true",
                     help="also log one CONNECT line per accepted TCP connection")
     ap.add_argument("--pidfile")
+    # HTTPS that requires a client certificate (kubeconfig tests): the
+    # server's PEM certificate and key, and the CA client certificates
+    # must chain to
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
+    ap.add_argument("--tls-client-ca")
     a = ap.parse_args()
     if a.bind in ("0.0.0.0", "::", ""):
         sys.exit("mock: refusing to bind a wildcard address; use a loopback address")
@@ -2565,6 +2661,17 @@ def main():
     fam = socket.AF_INET6 if ":" in a.bind else socket.AF_INET
     Server.address_family = fam
     srv = Server((a.bind, a.port), Handler)
+    if a.tls_cert:
+        import ssl   # noqa: only the TLS mock needs it
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.tls_cert, a.tls_key)
+        if a.tls_client_ca:
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(a.tls_client_ca)
+        # a failed handshake (no or a foreign client certificate) is an
+        # OSError in accept: socketserver drops that connection
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+        CONFIG["scheme"] = "https"
 
     def on_term(signum, frame):
         raise KeyboardInterrupt
@@ -2572,7 +2679,7 @@ def main():
     if a.pidfile:
         with open(a.pidfile, "w") as f:
             f.write("%d\n" % os.getpid())
-    sys.stderr.write("mock: listening on http://%s:%d (shared fixtures: %s, own: %s)\n" % (
+    sys.stderr.write("mock: listening on " + CONFIG.get("scheme", "http") + "://%s:%d (shared fixtures: %s, own: %s)\n" % (
         a.bind, srv.server_address[1], CONFIG["shared"], CONFIG["own"]))
     try:
         srv.serve_forever(poll_interval=0.5)

@@ -961,6 +961,128 @@ test_static_and_policy(void)
 	}
 }
 
+/*
+ * A GitHub App without installation_id: the installation is looked up per
+ * owner the request URL names (once per owner, case-insensitive), each
+ * owner gets its own installation's token; an owner without the app and a
+ * URL naming no owner are clear errors.
+ */
+static void
+test_github_lookup(void)
+{
+	CqError		err;
+	CqpCred    *c;
+	CqpCredStats st;
+	char		u[512];
+	char	   *ta,
+			   *ta2,
+			   *tw,
+			   *tn;
+
+	mock("/_mock/reset");
+	CQ_CHECK(mock_oauth("github", pub_a, "&app_id=123456&installation_id=42&installs=acme:42,widgets:77"));
+	c = github_cred(pem_a1, NULL, &err);
+	CQ_CHECKF(c != NULL, "%s", err.message);
+	if (!c)
+		return;
+	snprintf(u, sizeof(u), "%s/orgs/acme/items?page=2", cqt_mock_url());
+	ta = cqp_cred_get_for(c, u, &err);
+	CQ_CHECKF(ta && strncmp(ta, "mock_github_", 12) == 0, "%s", ta ? ta : err.message);
+	CQ_CHECK(mock_count("/orgs/acme/installation") == 1);
+	CQ_CHECK(mock_count("/app/installations/42/") == 1);
+	snprintf(u, sizeof(u), "%s/repos/ACME/gears/issues", cqt_mock_url());
+	ta2 = cqp_cred_get_for(c, u, &err);
+	CQ_CHECK(ta && ta2 && strcmp(ta, ta2) == 0);
+	CQ_CHECK(mock_count("/repos/") == 0);
+	snprintf(u, sizeof(u), "%s/repos/widgets/gears/items", cqt_mock_url());
+	tw = cqp_cred_get_for(c, u, &err);
+	CQ_CHECKF(tw && ta && strcmp(tw, ta) != 0, "%s", tw ? tw : err.message);
+	CQ_CHECK(mock_count("/repos/widgets/gears/installation") == 1);
+	CQ_CHECK(mock_count("/app/installations/77/") == 1);
+	/* invalidating one owner's token refetches that owner's only */
+	CQ_CHECK(cqp_cred_invalidate(c, tw));
+	cqp_secret_free(tw);
+	tw = cqp_cred_get_for(c, u, &err);
+	CQ_CHECK(mock_count("/app/installations/77/") == 2 && mock_count("/app/installations/42/") == 1);
+	snprintf(u, sizeof(u), "%s/orgs/nobody/items", cqt_mock_url());
+	tn = cqp_cred_get_for(c, u, &err);
+	CQ_CHECK(tn == NULL && err.kind == CQ_ERR_HTTP && err.http_status == 404);
+	CQ_CHECKF(strstr(err.message, "not installed on nobody") != NULL, "%s", err.message);
+	CQ_CHECK(!err_has(&err, "eyJ"));
+	snprintf(u, sizeof(u), "%s/installation/repositories", cqt_mock_url());
+	tn = cqp_cred_get_for(c, u, &err);
+	CQ_CHECK(tn == NULL && err.kind == CQ_ERR_CONFIG && strstr(err.message, "installation_id is required"));
+	/* 3 lookups + 3 token requests */
+	cqp_cred_stats(c, &st);
+	CQ_CHECKF(st.auth_requests == 6, "%lld", (long long) st.auth_requests);
+	cqp_secret_free(ta);
+	cqp_secret_free(ta2);
+	cqp_secret_free(tw);
+	cqp_cred_free(c);
+}
+
+/*
+ * Providers kept across jobs: the same key and options give the same
+ * provider (its token is reused), changed options a new one, and a cleared
+ * cache never frees a provider still referenced.
+ */
+static void
+test_cred_cache(void)
+{
+	CqError		err;
+	CqpCredConfig cfg = {0};
+	CqpCred    *a,
+			   *b,
+			   *c2;
+	char		auth[512];
+	char	   *t1,
+			   *t2;
+
+	mock("/_mock/reset");
+	CQ_CHECK(azure_register(""));
+	snprintf(auth, sizeof(auth), "%s/_oauth/azure", cqt_mock_url());
+	cfg.kind = CQP_CRED_AZURE_CLIENT;
+	cfg.tenant_id = "contoso.onmicrosoft.com";
+	cfg.client_id = "11111111-2222-3333-4444-555555555555";
+	cfg.client_secret = AZ_SECRET;
+	cfg.authority_url = auth;
+	memset(&err, 0, sizeof(err));
+	a = cqp_cred_acquire("um:1", &cfg, &err);
+	t1 = a ? cqp_cred_get(a, &err) : NULL;
+	CQ_CHECKF(t1 != NULL, "%s", err.message);
+	cqp_cred_free(a);			/* the "scan" ends; the cache keeps it */
+	b = cqp_cred_acquire("um:1", &cfg, &err);
+	CQ_CHECK(b != NULL && b == a);
+	t2 = b ? cqp_cred_get(b, &err) : NULL;
+	CQ_CHECK(t1 && t2 && strcmp(t1, t2) == 0);
+	CQ_CHECK(mock_count("/_oauth/azure/") == 1);
+	cqp_secret_free(t2);
+	/* another mapping: its own provider */
+	c2 = cqp_cred_acquire("um:2", &cfg, &err);
+	CQ_CHECK(c2 != NULL && c2 != b);
+	cqp_cred_free(c2);
+	/* the options changed (a new secret): a new provider, a new fetch */
+	cfg.client_secret = "another-secret";
+	c2 = cqp_cred_acquire("um:1", &cfg, &err);
+	CQ_CHECK(c2 != NULL && c2 != b);
+	cqp_cred_free(c2);
+	/* cleared while b is in use: b stays valid until its holder frees it */
+	cq_cred_cache_clear();
+	t2 = cqp_cred_get(b, &err);
+	CQ_CHECK(t1 && t2 && strcmp(t1, t2) == 0);
+	cqp_secret_free(t2);
+	cqp_cred_free(b);
+	cfg.client_secret = AZ_SECRET;
+	a = cqp_cred_acquire("um:1", &cfg, &err);
+	t2 = a ? cqp_cred_get(a, &err) : NULL;
+	CQ_CHECK(t1 && t2 && strcmp(t1, t2) != 0);
+	CQ_CHECK(mock_count("/_oauth/azure/") == 2);
+	cqp_secret_free(t1);
+	cqp_secret_free(t2);
+	cqp_cred_free(a);
+	cq_cred_cache_clear();
+}
+
 void
 suite_cred(void)
 {
@@ -989,6 +1111,8 @@ suite_cred(void)
 	test_azure();
 	test_concurrent_single_fetch();
 	test_github_app();
+	test_github_lookup();
+	test_cred_cache();
 
 	EVP_PKEY_free(key_a);
 	EVP_PKEY_free(key_b);

@@ -47,6 +47,7 @@ extern void suite_cred(void);
 extern void suite_rategate(void);
 extern void suite_aws_cred(void);
 extern void suite_aws(void);
+extern void suite_kubeconfig(void);
 
 static const struct
 {
@@ -84,6 +85,7 @@ static const struct
 	{"rategate", suite_rategate},
 	{"aws_cred", suite_aws_cred},
 	{"aws", suite_aws},
+	{"kubeconfig", suite_kubeconfig},
 };
 
 const char *
