@@ -178,7 +178,7 @@ class Bench:
         self.commit = g.stdout.decode().strip() or None
         self.notes = []
         self.sample_interval = 0.02
-        self.s8 = []
+        self.s8_runs = []
         os.makedirs(a.workdir, exist_ok=True)
         os.chmod(a.workdir, 0o755)
         os.makedirs(a.out, exist_ok=True)
@@ -639,7 +639,7 @@ CREATE TABLE elt_{s} (LIKE copy_{s});
         log("=== S8: %d accounts x %d rich resources, %d per page, %d ms per request, next-token" % (
             accounts, self.S8_ITEMS, self.S8_PER_PAGE, lat))
         res = {"accounts": accounts, "ok": False}
-        self.s8.append(res)
+        self.s8_runs.append(res)
         t = time.monotonic()
         rows_expected, sum_expected = self.s8_expected(accounts)
         log("S8: expected %d rows, checksum %d (from the mock's generator, %.1f s)" % (
@@ -759,13 +759,13 @@ CREATE FOREIGN TABLE ft_s8 (
         """The S8 part of the report: the figures of each run, one table
         (the flat-memory table when several account counts ran)."""
         out = []
-        if not self.s8:
+        if not self.s8_runs:
             return out
         hdr = ["accounts", "rows", "requests", "seconds", "s per 1M rows", "ideal s", "peak RSS MB (VmHWM)",
                "peak RssAnon MB", "backend CPU s", "mock CPU s (share of wall)", "disk MB per 1M rows (MV + WAL)",
                "rows + checksum"]
         out += ["| " + " | ".join(hdr) + " |", "|" + "|".join("---" for _ in hdr) + "|"]
-        for e in self.s8:
+        for e in self.s8_runs:
             if "secs" not in e:
                 out.append("| %d | FAILED before the sync | | | | | | | | | | |" % e["accounts"])
                 continue
@@ -781,7 +781,7 @@ CREATE FOREIGN TABLE ft_s8 (
                 "%.0f" % ((e["heap_bytes"] + e["wal_bytes"]) / rows) if rows and "heap_bytes" in e else "-",
                 "ok" if e.get("ok") else "FAILED"]) + " |")
         out.append("")
-        for e in self.s8:
+        for e in self.s8_runs:
             if "secs" not in e:
                 continue
             out.append("- S8 %d accounts: ideal = %s; peak RSS limit memory_budget + 64 MB = %s MB; "
@@ -895,7 +895,7 @@ CREATE FOREIGN TABLE ft_mem (
             return None
 
     # ------------------------------------------------------------ report
-    STATE = ("notes", "failures", "mem", "cancel_ms", "s8", "settings", "pgversion", "concurrency",
+    STATE = ("notes", "failures", "mem", "cancel_ms", "s8_runs", "settings", "pgversion", "concurrency",
              "memory_budget", "load0", "load_end", "commit", "date")
 
     def save(self, path):
@@ -984,8 +984,9 @@ CREATE FOREIGN TABLE ft_mem (
                    "; runs per method: %d (ELT baseline: %d when the sequential fetch would exceed 30 s)." % (
                        self.a.runs, self.a.baseline_runs_slow))
         out.append("")
-        out.append(self.table(scenarios))
-        out.append("")
+        if any((sc[0], "_meta") in self.results for sc in scenarios):
+            out.append(self.table(scenarios))
+            out.append("")
         for sc in scenarios:
             e = self.results.get((sc[0], M_IDEAL))
             meta = self.results.get((sc[0], "_meta"))
@@ -998,7 +999,7 @@ CREATE FOREIGN TABLE ft_mem (
                        "VmHWM %.0f MB, peak RssAnon %.0f MB, %.1f s; memory_budget %s (target <= budget + 64 MB)." % (
                            m["rows"], (m["hwm_kb"] or 0) / 1024.0, (m["anon_peak_kb"] or 0) / 1024.0,
                            m["secs"], m["budget"]))
-        if getattr(self, "s8", None):
+        if getattr(self, "s8_runs", None):
             out.append("")
             out.append("S8, an estate synced into a snapshot (`cq_fdw.create_snapshot`): A accounts x %d rich "
                        "resources, %d per page, %d ms per request, next-token paging per account." % (
@@ -1129,12 +1130,12 @@ def main():
             log("results copied into %s" % a.readme)
     if b.failures:
         print("BENCH FAILED: %d failure(s)" % len(b.failures))
-        for e in b.s8:
+        for e in b.s8_runs:
             if "secs" in e:
                 print(b.s8_line(e))
         return 1
     print("BENCH OK: every method produced the expected rows")
-    for e in b.s8:                  # the S8 line(s) last (issue 19)
+    for e in b.s8_runs:                  # the S8 line(s) last (issue 19)
         if "secs" in e:
             print(b.s8_line(e))
     return 0
