@@ -241,6 +241,20 @@ def t_accounts():
     st, h, b = getj("/accounts/2/things?fail_accounts=1,2")
     st1, _, _ = getj("/accounts/3/things?fail_accounts=1,2")
     check("fail_accounts -> 500 for listed only", st == 500 and st1 == 200)
+    # shape=estate (bench S8): rich items, the account spliced into a page
+    # template; same as the per-item generator, differs per account
+    items, pages = walk("next_token", "/accounts/7/est", {"n": 250, "per_page": 100, "shape": "estate"})
+    other, _ = walk("next_token", "/accounts/8/est", {"n": 250, "per_page": 100, "shape": "estate"})
+    check("estate: 250 items in 3 pages, account=7, ids 1..250",
+          len(items) == 250 and pages == 3 and all(x["account"] == 7 for x in items)
+          and [x["id"] for x in items] == list(range(1, 251)), "n=%d pages=%d" % (len(items), pages))
+    check("estate: rich fields, name ends with the account",
+          set(items[0]) >= {"uuid", "meta", "networks", "blob"} and items[5]["name"].endswith("-7"))
+    check("estate: accounts differ only in account and name",
+          all(a["account"] == 7 and b["account"] == 8 and a["name"][:-2] == b["name"][:-2]
+              and dict(a, account=0, name="") == dict(b, account=0, name="") for a, b in zip(items, other)))
+    st, _, _ = getj("/accounts/acme/est?shape=estate")
+    check("estate: a non-integer account -> 400", st == 400, st)
 
 
 def t_invalid():
