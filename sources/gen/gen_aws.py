@@ -755,6 +755,9 @@ class Gen:
             pk = ["account_id", "region"] + scope + ["key"]
         if pk:
             t["primary_key"] = pk
+        # origin (cq_fdw.tables.origin), as gen.py decides it: "curated"
+        # when overrides.json has an entry for the table, else "generated"
+        t["origin"] = "curated" if t["name"] in self.ov.get("tables", {}) else "generated"
         return gen.order_table(t)
 
     # --- all ------------------------------------------------------------------

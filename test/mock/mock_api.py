@@ -972,7 +972,55 @@ def synth_route(h, rest, pairs):
         return 404, JSON_H, jdump({"message": "mock: synth: %s" % e})
     api_path = "/" + (parts[2] if len(parts) > 2 else "")
     base = "%s/synth/%s/%s" % (h.base_url(), source, table)
+    if plan.get("aws"):
+        return synth_aws(h, sy, plan, api_path, pairs)
     return sy.reply_for(plan, api_path, pairs, base)
+
+
+def synth_aws(h, sy, plan, api_path, pairs):
+    """An AWS table's synthesized page: SigV4 verified (the mock's test keys)
+    for the table's service and the expected region, the request in the
+    table's protocol (Action= form field, X-Amz-Target, REST method), the
+    paging parameters from the form, the JSON body or the query string."""
+    aws = plan["aws"]
+    proto = aws["protocol"]
+    eproto = proto if proto in ("ec2", "query", "json") else ("query" if proto == "rest-xml" else "json")
+    raw_path = h.path.split("?", 1)[0]
+    if raw_path.startswith("http://") or raw_path.startswith("https://"):
+        raw_path = "/" + raw_path.split("/", 3)[-1]
+    qs = h.path.partition("?")[2]
+    method = h.command
+    bad, h.sigv4 = aws_verify(h, method, raw_path, qs, h.req_body, plan["region"], aws["service"])
+    if bad:
+        return aws_error_reply(eproto, *bad)
+    params = dict(pairs)
+    want_method = aws.get("method", "GET") if proto.startswith("rest-") else "POST"
+    why = None
+    if method != want_method:
+        why = "method %s, the operation takes %s" % (method, want_method)
+    elif proto in ("ec2", "query"):
+        form = dict(urllib.parse.parse_qsl(h.req_body.decode("utf-8", "replace"), keep_blank_values=True))
+        params.update(form)
+        if form.get("Action") != aws.get("action") or form.get("Version") != aws.get("api_version"):
+            why = "Action=%s Version=%s, the table's operation is %s %s" % (
+                form.get("Action"), form.get("Version"), aws.get("action"), aws.get("api_version"))
+    elif proto == "json":
+        target = "%s.%s" % (aws.get("target_prefix"), aws.get("action"))
+        if h.headers.get("X-Amz-Target") != target:
+            why = "X-Amz-Target %s, the table's operation is %s" % (h.headers.get("X-Amz-Target"), target)
+        try:
+            b = json.loads(h.req_body or b"{}")
+        except ValueError:
+            b = None
+        if not isinstance(b, dict):
+            why = "the body is not a JSON object"
+        else:
+            params.update({k: v for k, v in b.items() if isinstance(v, str)})
+    if why is None and api_path != plan["req_path"].split("?", 1)[0]:
+        why = "path %s, the operation's is %s" % (api_path, plan["req_path"])
+    if why:
+        return aws_error_reply(eproto, 400, "InvalidAction", "mock: synth: " + why)
+    return sy.reply_aws(plan, params)
 
 
 # ---------------------------------------------------------------------------
@@ -2080,7 +2128,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.url_prefix = ""
         try:
             auth, auth_ok = self.auth_summary()
-            self.req_bytes = self.read_body(keep=is_oauth_route(route) or route.startswith("/aws/") or route.startswith("/aws-api"))
+            self.req_bytes = self.read_body(keep=is_oauth_route(route) or route.startswith("/aws/") or route.startswith("/aws-api")
+                                            or route.startswith("/synth/"))
             self.serve(method, route, qs, auth_ok)
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, socket.timeout):
             self.close_connection = True

@@ -112,12 +112,18 @@ def main():
              "SET extra_float_digits = 0;"]
     for src in sorted(specs):
         sv = "synth_" + src
+        if specs[src].get("auth") == "sigv4":
+            # one region (AWS_REGION), the mock's AWS test key pair
+            sopts, uopts = ", regions %s" % lit(synth.AWS_REGION), \
+                "access_key_id 'AKIDEXAMPLE', secret_access_key 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY'"
+        else:
+            sopts, uopts = "", "token 'synth-token'"
         lines += [
             "DROP SCHEMA IF EXISTS %s CASCADE;" % sv,
             "DROP SERVER IF EXISTS %s CASCADE;" % sv,
-            "CREATE SERVER %s FOREIGN DATA WRAPPER cq_fdw OPTIONS (source %s, base_url %s);" % (
-                sv, lit(src), lit(MOCK_URL + "/synth/" + src + "/none")),
-            "CREATE USER MAPPING FOR CURRENT_USER SERVER %s OPTIONS (token 'synth-token');" % sv,
+            "CREATE SERVER %s FOREIGN DATA WRAPPER cq_fdw OPTIONS (source %s, base_url %s%s);" % (
+                sv, lit(src), lit(MOCK_URL + "/synth/" + src + "/none"), sopts),
+            "CREATE USER MAPPING FOR CURRENT_USER SERVER %s OPTIONS (%s);" % (sv, uopts),
             "CREATE SCHEMA %s;" % sv,
             "IMPORT FOREIGN SCHEMA %s FROM SERVER %s INTO %s;" % (src, sv, sv),
         ]

@@ -52,6 +52,8 @@ TOP = os.path.normpath(os.path.join(HERE, "..", ".."))
 SPEC_DIR = os.path.join(TOP, "sources")
 
 NROWS = 3
+AWS_REGION = "us-east-1"         # the check's aws server: regions = this
+XML_PROTOCOLS = ("ec2", "query", "rest-xml")
 BASE = "@@SYNTH_BASE@@"          # replaced by the mock with http://HOST/synth/<source>/<table>
 TOKEN2 = "synth-token-2"
 INVALID_TYPES = ("int", "uint", "float", "numeric", "bool", "uuid", "timestamp", "date",
@@ -310,6 +312,17 @@ def apply_transform(transform, s):
     raise SynthError("unknown transform %r" % transform)
 
 
+def kv_object(v):
+    """The key_value_object transform: [{"Key": k, "Value": v}...] -> {k: v}."""
+    if not isinstance(v, list):
+        return v
+    out = {}
+    for e in v:
+        k = e.get("Key", e.get("key"))
+        out[k] = e.get("Value", e.get("value"))
+    return out
+
+
 def canon(typ, v):
     """PostgreSQL's jsonb value of a valid JSON value v read as typ."""
     if v is None:
@@ -323,7 +336,7 @@ def canon(typ, v):
     if typ == "numeric":
         return float(v) if isinstance(v, float) else v
     if typ == "bool":
-        return bool(v)
+        return v == "true" if isinstance(v, str) else bool(v)
     if typ == "uuid":
         return v.lower()
     if typ == "timestamp":
@@ -343,9 +356,10 @@ def canon(typ, v):
 def table_plan(spec, t):
     """Everything the mock serves and the check expects for table t."""
     source = spec["name"]
-    if spec.get("auth") == "sigv4" or "aws" in t:
-        raise SynthError("AWS replies (ec2/query/rest-xml XML, json/rest-json over SigV4, derived hosts) "
-                         "are not synthesized yet")
+    aws = t.get("aws")
+    if spec.get("auth") == "sigv4" and not aws:
+        raise SynthError("a sigv4 table without an aws object")
+    xml = bool(aws) and aws["protocol"] in XML_PROTOCOLS
     cols = t["columns"]
     byname = {c["name"]: c for c in cols}
     keys = t.get("keys", [])
@@ -396,16 +410,29 @@ def table_plan(spec, t):
     groups = {}
     for j, c in enumerate(cols):
         p = c.get("path", "/" + c["name"])
-        if p.startswith("^"):
+        if p.startswith("^") and not (aws and "*" in segs(t.get("rows", ""))):
             raise SynthError("column %s: path %r relative to the rows wildcard is not synthesized" % (c["name"], p))
         groups.setdefault(p, []).append((j, c))
     omitted = set()
     for cname, v in quals.items():
         c = byname[cname]
-        if c.get("path", "/" + cname) == "/" + cname and len(groups.get("/" + cname, [])) == 1:
-            omitted.add("/" + cname)
+        cp = c.get("path", "/" + cname)
+        if cp in ("/" + cname, "/_cq_" + cname) and len(groups.get(cp, [])) == 1:
+            omitted.add(cp)
+    # AWS: the region column holds the unit's region (the check's server
+    # sets regions = AWS_REGION; a global table its global_region); the
+    # account column the unit's account, which needs AssumeRole or STS
+    # GetCallerIdentity (not in the engine yet: NULL)
+    unit_vals = {}
+    if aws:
+        for k in keys:
+            if k.get("in") in ("region", "account"):
+                c = byname[k["column"]]
+                unit_vals[k["column"]] = (aws.get("global_region") or AWS_REGION) if k["in"] == "region" else None
+                omitted.add(c.get("path", "/" + c["name"]))
     # which paths are a prefix of another (containers): not leaves
-    allsegs = {p: segs(p) for p in groups}
+    allsegs = {p: (["^"] + segs(p[1:]) if p.startswith("^") else segs(p)) for p in groups}
+    scalar_rows = "" in groups
 
     def is_container(p):
         sp = allsegs[p]
@@ -465,6 +492,12 @@ def table_plan(spec, t):
     rows = []
     for i in range(NROWS):
         row = {}
+        if scalar_rows:
+            # the rows are the values themselves (ListTables' TableNames)
+            j0, c0 = groups[""][0]
+            ctx["path"], ctx["name"] = "", c0["name"]
+            rows.append(scalar(c0["type"].rstrip("[]"), c0["name"], i, j0, ctx))
+            continue
         for p in order:
             g = groups[p]
             j0, c0 = g[0]
@@ -484,6 +517,15 @@ def table_plan(spec, t):
                     return None
                 if i == 2 and p == invalid_path:
                     return INVALID_VALUE[base_t]
+                if tf == "key_value_object":
+                    kk, vk = ("key", "value") if aws and aws["protocol"] == "ec2" else ("Key", "Value")
+                    return [{kk: "env", vk: "synth-%d" % (i + 1)}, {kk: "team-%d" % (k + 1), vk: "cq"}]
+                if base_t == "json" and xml:
+                    # XML values are strings; a list element (xml_lists) is an array
+                    v = {"synth": "%s-%d" % (c0["name"], i + 1), "n": str(i * 37 + j0 + k)}
+                    if allsegs[p][-1] in (aws.get("xml_lists") or []):
+                        return [v, dict(v, n=v["n"] + "0")]
+                    return v
                 if base_t == "json" and ssub is not None:
                     return example_of(S, ssub, c0["name"], i + k)
                 if base_t == "string" and not tf and not is_arr and isinstance(senum, list) and senum \
@@ -512,6 +554,9 @@ def table_plan(spec, t):
             typ = c["type"]
             is_arr = typ.endswith("[]")
             bt = typ.rstrip("[]")
+            if c["name"] in unit_vals:
+                e[c["name"]] = unit_vals[c["name"]]
+                continue
             if p in omitted:
                 e[c["name"]] = quals[c["name"]] if bt not in ("uuid",) else quals[c["name"]]
                 continue
@@ -537,7 +582,8 @@ def table_plan(spec, t):
                                      "(another column reads under it)" % (c["name"], typ, p))
                 if c["name"] in quals and v is None:
                     v = quals[c["name"]]
-                e[c["name"]] = v if bt == "json" else canon(bt, apply_transform(tf, v))
+                e[c["name"]] = (kv_object(v) if tf == "key_value_object" else v) if bt == "json" \
+                    else canon(bt, apply_transform(tf, v))
             if c["name"] in quals and e[c["name"]] != quals[c["name"]] and not star:
                 raise SynthError("key column %s reads %r, not the qual value %r" % (
                     c["name"], e[c["name"]], quals[c["name"]]))
@@ -559,6 +605,7 @@ def table_plan(spec, t):
         "is_get": is_get, "req_path": req_path, "rows_ptr": rows_ptr, "pagination": ptype,
         "pag": pag, "pages": split, "expected": expected, "warn_cols": sorted(warn_cols),
         "null_path": null_path, "invalid_path": invalid_path, "requests": nreq,
+        "aws": aws, "region": (aws.get("global_region") or AWS_REGION) if aws else None,
     }
 
 
@@ -601,6 +648,11 @@ def body_for(plan, page_index, next_value):
         if not sg:
             return list(rows)
         s = sg[0]
+        if s == "*" and plan["aws"]:
+            # an AWS list of containers (EC2 reservations), one row each,
+            # with the fields the rows' "^" columns read
+            return [dict(r.get("^") or {}, **build(sg[1:], [{k: v for k, v in r.items() if k != "^"}]))
+                    if sg[1:] else r for r in rows]
         if s == "*":
             if len(sg) == 1:
                 return {member_keys[k]: r for k, r in enumerate(rows)}
@@ -627,7 +679,60 @@ def body_for(plan, page_index, next_value):
             o[nsg[-1]] = next_value
         elif pt == "next_url":
             o[nsg[-1]] = None
+        if plan["pag"].get("more"):
+            msg = segs(plan["pag"]["more"])
+            o = body
+            for s in msg[:-1]:
+                o = o.setdefault(s, {})
+            o[msg[-1]] = next_value is not None
     return body
+
+
+def xml_text(v):
+    if isinstance(v, bool):
+        v = "true" if v else "false"
+    return str(v).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def to_xml(name, v, aws):
+    """The XML of member `name` = v as the protocol sends it: EC2 lists in
+    <item>s, Query (and rest-xml lists the model names) in <member>s, other
+    rest-xml lists flattened (the element repeated); an absent value (null)
+    is no element."""
+    if v is None:
+        return ""
+    if isinstance(v, dict):
+        return "<%s>%s</%s>" % (name, "".join(to_xml(k, x, aws) for k, x in v.items()), name)
+    if isinstance(v, list):
+        if aws["protocol"] == "rest-xml" and name not in (aws.get("xml_lists") or []):
+            return "".join(to_xml(name, x, aws) for x in v)
+        item = "item" if aws["protocol"] == "ec2" else "member"
+        return "<%s>%s</%s>" % (name, "".join(to_xml(item, x, aws) for x in v), name)
+    return "<%s>%s</%s>" % (name, xml_text(v), name)
+
+
+def reply_aws(plan, params):
+    """(status, headers, body bytes) of an AWS table's page: params are the
+    request's parameters (form fields, JSON members or query string)."""
+    aws = plan["aws"]
+    npages = len(plan["pages"])
+    page = 2 if plan["pagination"] == "next_token" and params.get(plan["pag"].get("next_param")) == TOKEN2 else 1
+    body = body_for(plan, page, TOKEN2 if page < npages and plan["pagination"] == "next_token" else None)
+    proto = aws["protocol"]
+    if proto in ("json", "rest-json"):
+        ct = "application/x-amz-json-%s" % aws.get("json_version", "1.0") if proto == "json" else "application/json"
+        return 200, [("Content-Type", ct), ("x-amzn-RequestId", "synth-request")], json.dumps(body).encode()
+    if not isinstance(body, dict):
+        raise SynthError("an XML reply whose rows are the whole document")
+    root = (aws.get("action") or "Synth") + ("Response" if proto != "rest-xml" else "Result")
+    inner = "".join(to_xml(k, v, aws) for k, v in body.items())
+    if proto == "ec2":
+        inner = "<requestId>synth-request</requestId>" + inner
+    elif proto == "query":
+        inner += "<ResponseMetadata><RequestId>synth-request</RequestId></ResponseMetadata>"
+    xml = '<?xml version="1.0" encoding="UTF-8"?>\n<%s xmlns="https://synth.amazonaws.com/doc/">%s</%s>' % (
+        root, inner, root)
+    return 200, [("Content-Type", "text/xml;charset=UTF-8")], xml.encode()
 
 
 def reply_for(plan, api_path, query_pairs, base):
