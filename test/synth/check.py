@@ -36,7 +36,15 @@ sys.path.insert(0, HERE)
 import synth  # noqa: E402
 
 MOCK_URL = os.environ.get("MOCK_URL", "http://127.0.0.1:18080").rstrip("/")
+# pg_regress tests that scan child tables against real recorded replies
+# (../shared/fixtures and test/fixtures): a child table must be in one
+CHILD_TESTS = [os.path.join(HERE, "..", "..", "sql", n) for n in ("children_shared.sql", "children.sql")]
 VERBOSE = bool(os.environ.get("SYNTH_VERBOSE"))
+
+
+def read(fn):
+    with open(fn, encoding="utf-8") as f:
+        return f.read()
 
 
 def psql(sql, check=True):
@@ -100,11 +108,23 @@ def main():
             failures[("?", "?")] = "no installed table matches %s" % " ".join(sorted(only))
     plans = {}
     specs = {}
+    recorded = {}
     for src, tbl in installed:
         try:
             if src not in specs:
                 specs[src] = synth.load_spec(src)
             plans[(src, tbl)] = synth.table_plan(specs[src], synth.find_table(specs[src], tbl))
+        except synth.ChildTableError as e:
+            # Child tables ("^" paths into the parent row, "[member=$col]"
+            # lookups) are not synthesized yet.  They are not skipped: each
+            # must be scanned against real recorded replies by a pg_regress
+            # test named in CHILD_TESTS, or it fails here.
+            hits = [t for t in CHILD_TESTS if re.search(r"\b%s\b" % re.escape(tbl), read(t))]
+            if hits:
+                recorded[(src, tbl)] = hits
+            else:
+                failures[(src, tbl)] = "cannot synthesize a reply (%s) and no recorded-reply test scans it (%s)" % (
+                    e, ", ".join(CHILD_TESTS))
         except (OSError, synth.SynthError, KeyError, ValueError) as e:
             failures[(src, tbl)] = "cannot synthesize a reply: %s" % e
     # one psql session
@@ -113,8 +133,9 @@ def main():
     for src in sorted(specs):
         sv = "synth_" + src
         if specs[src].get("auth") == "sigv4":
-            # one region (AWS_REGION), the mock's AWS test key pair
-            sopts, uopts = ", regions %s" % lit(synth.AWS_REGION), \
+            # one region (AWS_REGION), the mock's AWS test key pair, STS at the
+            # mock's /aws-api (GetCallerIdentity gives the account column)
+            sopts, uopts = ", regions %s, sts_url %s" % (lit(synth.AWS_REGION), lit(MOCK_URL + "/aws-api")), \
                 "access_key_id 'AKIDEXAMPLE', secret_access_key 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY'"
         else:
             sopts, uopts = "", "token 'synth-token'"
@@ -261,9 +282,12 @@ def main():
     total = len(installed) + sum(1 for k in failures if k not in plans and k not in set(map(tuple, installed)))
     for (src, tbl), why in sorted(failures.items()):
         print("FAIL %s.%s: %s" % (src, tbl, why))
+    for (src, tbl), tests in sorted(recorded.items()):
+        print("recorded %s.%s: child table, scanned against recorded replies by %s (not synthesized)" % (
+            src, tbl, ", ".join(os.path.basename(t) for t in tests)))
     nsrc = len({s for s, _ in installed})
-    print("synth: %d tables of %d spec sources: %d passed, %d failed (%.1f s)" % (
-        total, nsrc, total - len(failures), len(failures), time.time() - t0))
+    print("synth: %d tables of %d spec sources: %d passed, %d failed, %d child tables covered by recorded replies only (%.1f s)" % (
+        total, nsrc, total - len(failures) - len(recorded), len(failures), len(recorded), time.time() - t0))
     return 1 if failures else 0
 
 
