@@ -1251,7 +1251,8 @@ fetch_aws_role(CqpCred *c, Fetched *out, CqError *err)
 	}
 	json_wipe_decref(doc);
 	buf_wipe(&form);
-	scrub_aws(c, err);
+	if (!ok)					/* on success err was never written */
+		scrub_aws(c, err);
 	return ok;
 }
 
@@ -1376,7 +1377,8 @@ cqp_cred_aws_account(CqpCred *c, char out[16], CqError *err)
 				cq_error_set(err, CQ_ERR_JSON, "the GetCallerIdentity response has no 12-digit Account");
 		}
 		json_wipe_decref(doc);
-		scrub_aws(c, err);
+		if (!ok)
+			scrub_aws(c, err);
 	}
 	if (ok)
 	{
