@@ -50,7 +50,7 @@ extern "C" {
  * compiled plugin records the version it was built against in its
  * descriptor; the loader refuses a mismatch with a clear error.
  */
-#define CQ_SDK_ABI_VERSION 1
+#define CQ_SDK_ABI_VERSION 2
 #define CQ_SDK_VERSION "0.1.0"
 
 /* ------------------------------------------------------------------------
