@@ -1570,6 +1570,11 @@ def main():
             with open(a.readme, "w") as f:
                 f.write(head + begin + "\n" + text + end + tail)
             log("results copied into %s" % a.readme)
+            png = os.path.join(a.out, "results.png")
+            if os.path.exists(png):
+                # the README embeds results.png beside it (bench/out is not in git)
+                import shutil
+                shutil.copyfile(png, os.path.join(os.path.dirname(os.path.abspath(a.readme)), "results.png"))
     if b.failures:
         print("BENCH FAILED: %d failure(s)" % len(b.failures))
         for e in b.s8_runs:
