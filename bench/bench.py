@@ -623,6 +623,14 @@ CREATE TABLE elt_{s} (LIKE copy_{s});
 
     # ------------------------------------------------------------ S5 EC2 XML
     def s5(self, sc):
+        try:
+            self._s5(sc)
+        finally:
+            # back to the mock's default (5 per region), which the tests use
+            with urllib.request.urlopen(self.a.mock + "/_mock/aws_api_n?n=5", timeout=30) as r:
+                r.read()
+
+    def _s5(self, sc):
         """S5: the aws source's aws_ec2_instances (DescribeInstances, EC2
         query protocol: form POST, SigV4, XML replies converted on the
         workers) against the mock's /aws-api, R regions x N instances
@@ -676,8 +684,6 @@ CREATE TABLE copy_s5 (LIKE s5.aws_ec2_instances);
         self.set_ideal(sc)
         if not self.a.keep_files:
             os.unlink(csvp)
-        with urllib.request.urlopen(self.a.mock + "/_mock/aws_api_n?n=5", timeout=30) as r:
-            r.read()
 
     # ------------------------------------------------------------ S7 concurrency
     S7_BACKENDS = 16
@@ -1289,10 +1295,17 @@ CREATE FOREIGN TABLE ft_mem (
             busy = ("; backend CPU %.0f%% of %d cores" % (
                 100.0 * statistics.median(cpu) / statistics.median(t) / (os.cpu_count() or 1), os.cpu_count() or 1)
                 if cpu and t else "")
+            try:
+                load1 = float(str(self.load0).split()[0])
+            except (ValueError, IndexError):
+                load1 = None
+            quiet = load1 is not None and load1 < 1.0
             rows.append(("CPU idle during S1 REFRESH < 10%",
                          "median %.1f%% (/proc/stat, all CPUs, runs: %s)%s" % (
                              statistics.median(idle), ", ".join("%.0f" % x for x in idle), busy),
-                         "met" if statistics.median(idle) < 10 else "missed", self.prof_txt("refresh")))
+                         ("met" if statistics.median(idle) < 10 else "missed") if quiet else
+                         "not measured (machine busy: load average %s at start, other processes fill the "
+                         "idle time)" % self.load0, self.prof_txt("refresh")))
         else:
             rows.append(("CPU idle during S1 REFRESH < 10%", "not measured", "not measured", self.prof_txt("refresh")))
         if p:

@@ -1534,7 +1534,7 @@ def aws_ec2_instances_page(rs, ns, a, b, nxt):
                 "<instanceType>t3.micro</instanceType><launchTime>2024-0%d-01T10:00:00.000Z</launchTime>"
                 "<amiLaunchIndex>%d</amiLaunchIndex><ebsOptimized>%s</ebsOptimized>"
                 "<privateIpAddress>10.0.%d.%d</privateIpAddress><productCodes/>%s</item>"
-                % (rs, j, j % 9 + 1, j % 2, "true" if j % 2 else "false", j // 256, j % 256 + 1, tags))
+                % (rs, j, j % 9 + 1, j % 2, "true" if j % 2 else "false", j // 256, j % 254 + 1, tags))
         res.append("<item><reservationId>r-%s%04d</reservationId><ownerId>%s</ownerId><groupSet/>"
                    "<instancesSet>%s</instancesSet></item>" % (rs, i, AWS_OWNER, "".join(items)))
         i += 2
