@@ -59,12 +59,15 @@ FULL = [
     ("S2", "20,000 items, 50 ms/request, Link header", "link", 0, 20000, 100, 50),
     ("S3", "200 accounts x 500 items, 50 ms/request, next-token, fan-out", "next_token", 200, 500, 100, 50),
     ("S4", "10,000 accounts x 10 items, 20 ms/request", "next_token", 10000, 10, 100, 20),
+    ("S5", "100,000 EC2 instances: aws source's aws_ec2_instances (DescribeInstances XML, SigV4) against the "
+     "mock's /aws-api, 10 regions x 10,000, 1,000 per page (next token), no latency", "aws", 10, 10000, 1000, 0),
 ]
 SMOKE = [
     ("S1", "2,000 rich items, 100/page, Link header", "link", 0, 2000, 100, 0),
     ("S2", "500 items, 5 ms/request, Link header", "link", 0, 500, 100, 5),
     ("S3", "5 accounts x 120 items, 50/page, 5 ms/request, next-token, fan-out", "next_token", 5, 120, 50, 5),
     ("S4", "50 accounts x 10 items, 2 ms/request", "next_token", 50, 10, 100, 2),
+    ("S5", "2,000 EC2 instances (DescribeInstances XML), 2 regions x 1,000, 100 per page", "aws", 2, 1000, 100, 0),
 ]
 
 M_COPY = "COPY from local CSV (floor)"
@@ -75,6 +78,7 @@ M_REFRESH = "cq_fdw REFRESH MATERIALIZED VIEW"
 M_ELT = "baseline: sequential fetch, then COPY"
 M_IDEAL = "ideal (computed)"
 CQ_METHODS = (M_COUNT, M_ALLCOLS, M_REFRESH)
+METHOD_ORDER = (M_COPY, M_JSONB, M_COUNT, M_ALLCOLS, M_REFRESH, M_ELT, M_IDEAL)
 
 
 def perf_summary(data, pid):
@@ -82,7 +86,11 @@ def perf_summary(data, pid):
     process name, then per thread of backend PID (tid == pid is the main
     thread) the leaf DSOs and symbols, and the callers of the main thread's
     libjansson samples.  Parses `perf script` (no perf report sort keys,
-    whose filters vary between perf versions)."""
+    whose filters vary between perf versions).  Returns (text, stats):
+    stats = idle_pct (swapper samples / all), backend_pct, main_pct /
+    workers_pct / io_pct (shares of the backend's samples; the curl I/O
+    thread is the one with most samples under libcurl), main_kernel_pct
+    (main thread samples whose leaf is in the kernel)."""
     p = subprocess.run(["perf", "script", "-i", data, "-F", "comm,pid,tid,ip,sym,dso"],
                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     comm = collections.Counter()
@@ -90,6 +98,7 @@ def perf_summary(data, pid):
     dso = collections.defaultdict(collections.Counter)
     sym = collections.defaultdict(collections.Counter)
     jcall = collections.Counter()
+    curl = collections.Counter()
     total = 0
 
     def frame(line):            # "ip sym+off (dso)" -> (sym, dso)
@@ -111,6 +120,8 @@ def perf_summary(data, pid):
         tid = hdr[2]
         thr[tid] += 1
         sy, d = frame(frames[0])
+        if any("libcurl" in frame(x)[1] for x in frames):
+            curl[tid] += 1
         dso[tid][d] += 1
         sym[tid]["%s (%s)" % (sy, d)] += 1
         if tid == pid and "jansson" in d:
@@ -143,10 +154,36 @@ def perf_summary(data, pid):
         n = sum(jcall.values())
         out += ["", "## main thread: callers of its libjansson samples (%d)" % n]
         out += ["%6.1f%%  %s" % (100.0 * c / n, k) for k, c in jcall.most_common(8)]
-    return "\n".join(out) + "\n"
+    bt = max(bt, 1)
+    io = [t for t in thr if t != pid and curl[t] > 0.3 * thr[t]]
+    io_tid = max(io, key=lambda t: curl[t]) if io else None
+    mainn = thr.get(pid, 0)
+    kern = sum(c for k, c in dso[pid].items() if "kernel" in k or k.startswith("[k"))
+    stats = {"samples": total, "idle_pct": 100.0 * comm.get("swapper", 0) / max(total, 1),
+             "backend_pct": 100.0 * sum(thr.values()) / max(total, 1),
+             "main_pct": 100.0 * mainn / bt,
+             "io_pct": 100.0 * thr.get(io_tid, 0) / bt if io_tid else 0.0,
+             "main_kernel_pct": 100.0 * kern / max(mainn, 1)}
+    stats["workers_pct"] = max(0.0, 100.0 - stats["main_pct"] - stats["io_pct"])
+    out += ["", "## summary: CPUs idle %.1f%%, backend %.1f%% of all samples; of the backend: main thread %.1f%% "
+            "(kernel %.1f%% of its samples), parse workers %.1f%%, curl I/O thread %s %.1f%%" % (
+                stats["idle_pct"], stats["backend_pct"], stats["main_pct"], stats["main_kernel_pct"],
+                stats["workers_pct"], io_tid, stats["io_pct"])]
+    return "\n".join(out) + "\n", stats
 
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_times():
+    """(idle, total) ticks of all CPUs from /proc/stat (idle + iowait is
+    idle), or None."""
+    try:
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return v[3] + (v[4] if len(v) > 4 else 0), sum(v[:8])
 
 
 def proc_cpu_ticks(pid):
@@ -200,11 +237,12 @@ class Bench:
             raise RuntimeError("psql failed:\n%s\n--- script:\n%s" % (out, script[:2000]))
         return out
 
-    def timed(self, stmt, setup="", verify="", timeout=3600, on_pid=None):
+    def timed(self, stmt, setup="", verify="", timeout=3600, on_pid=None, pidfile=None):
         """Run one timed statement in a fresh session.
         Returns dict(ms, out (statement output lines), verify (lines), hwm_kb,
-        anon_peak_kb, warnings, error)."""
-        pidfile = os.path.join(self.a.workdir, "backend.pid")
+        anon_peak_kb, warnings, error, cpu_s (backend), idle_pct (all CPUs,
+        /proc/stat, while the backend was sampled))."""
+        pidfile = pidfile or os.path.join(self.a.workdir, "backend.pid")
         try:
             os.unlink(pidfile)
         except FileNotFoundError:
@@ -231,6 +269,7 @@ class Bench:
         peak = [0]
         peaks = {"VmHWM": 0, "VmRSS": 0}    # sampled maxima (S8 reports them)
         cpu = {}                            # backend utime+stime ticks, first and last sample
+        sysc = {}                           # /proc/stat (idle, total), first and last sample
         done = threading.Event()
 
         def sampler():
@@ -258,6 +297,10 @@ class Bench:
                     if t is not None:
                         cpu.setdefault("first", t)
                         cpu["last"] = t
+                    c = cpu_times()
+                    if c is not None:
+                        sysc.setdefault("first", c)
+                        sysc["last"] = c
                 except OSError:
                     return
                 done.wait(self.sample_interval)
@@ -274,6 +317,8 @@ class Bench:
         r = {"ms": None, "out": [], "verify": [], "hwm_kb": None, "anon_peak_kb": peak[0] or None,
              "hwm_sampled_kb": peaks["VmHWM"] or None, "rss_peak_kb": peaks["VmRSS"] or None,
              "cpu_s": ((cpu["last"] - cpu["first"]) / CLK_TCK) if cpu else None,
+             "idle_pct": (100.0 * (sysc["last"][0] - sysc["first"][0]) / (sysc["last"][1] - sysc["first"][1]))
+             if sysc and sysc["last"][1] > sysc["first"][1] else None,
              "warnings": [], "error": None, "rc": proc.returncode, "text": text}
         sect = None
         for line in text.splitlines():
@@ -448,7 +493,7 @@ CREATE TABLE elt_{s} (LIKE copy_{s});
     def record(self, sc, method, r, rows_expected, rows_got, secs):
         key = (sc[0], method)
         e = self.results.setdefault(key, {"times": [], "hwm_kb": [], "anon_kb": [], "warnings": [],
-                                          "errors": [], "rows": rows_expected})
+                                          "errors": [], "rows": rows_expected, "idle_pct": [], "cpu_s": []})
         ok = r.get("error") is None and rows_got == rows_expected
         if ok:
             e["times"].append(secs)
@@ -460,6 +505,10 @@ CREATE TABLE elt_{s} (LIKE copy_{s});
             log("FAIL " + msg)
         if r.get("hwm_kb"):
             e["hwm_kb"].append(r["hwm_kb"])
+        if ok and r.get("idle_pct") is not None:
+            e.setdefault("idle_pct", []).append(r["idle_pct"])
+        if ok and r.get("cpu_s") is not None:
+            e.setdefault("cpu_s", []).append(r["cpu_s"])
         if r.get("anon_peak_kb"):
             e["anon_kb"].append(r["anon_peak_kb"])
         for w in r.get("warnings", [])[:5]:
@@ -520,6 +569,8 @@ CREATE TABLE elt_{s} (LIKE copy_{s});
             (M_ALLCOLS, "SELECT count(t) FROM ft_%s t %s" % (s, where), "", ""),
             (M_REFRESH, "REFRESH MATERIALIZED VIEW mv_%s" % s, "", "SELECT count(*) FROM mv_%s" % s),
         ]
+        if self.a.no_jsonb:
+            methods = [x for x in methods if x[0] != M_JSONB]
         pages_per_unit = max(1, math.ceil(n / per_page))
         requests = (accounts or 1) * pages_per_unit
         slow = requests * lat / 1000.0 > 30
@@ -569,6 +620,192 @@ CREATE TABLE elt_{s} (LIKE copy_{s});
         self.notes.append("%s: rows of the REFRESHed MV not in the COPY table | rows of COPY not in the MV: %s" % (
             sc[0], out.replace("|", " | ")))
         log(self.notes[-1])
+
+    # ------------------------------------------------------------ S5 EC2 XML
+    def s5(self, sc):
+        try:
+            self._s5(sc)
+        finally:
+            # back to the mock's default (5 per region), which the tests use
+            with urllib.request.urlopen(self.a.mock + "/_mock/aws_api_n?n=5", timeout=30) as r:
+                r.read()
+
+    def _s5(self, sc):
+        """S5: the aws source's aws_ec2_instances (DescribeInstances, EC2
+        query protocol: form POST, SigV4, XML replies converted on the
+        workers) against the mock's /aws-api, R regions x N instances
+        (the mock's /_mock/aws_api_n), MaxResults = per_page.  The floor
+        is COPY of the same rows from a local CSV, written (untimed) from
+        a first REFRESH; so no MV/COPY comparison (it would be circular)."""
+        name, desc, style, nreg, n, per_page, lat = sc
+        log("=== %s: %s" % (name, desc))
+        with urllib.request.urlopen(self.a.mock + "/_mock/aws_api_n?n=%d" % n, timeout=30) as r:
+            r.read()
+        regions = ["r%02d-bench-%d" % (k, k) for k in range(1, nreg + 1)]
+        self.sql("""
+SET client_min_messages = warning;
+DROP SCHEMA IF EXISTS s5 CASCADE;
+DROP SERVER IF EXISTS bench_aws CASCADE;
+DROP TABLE IF EXISTS copy_s5;
+CREATE SERVER bench_aws FOREIGN DATA WRAPPER cq_fdw OPTIONS (source 'aws', base_url '{m}/aws-api',
+    sts_url '{m}/aws-api', regions '{regions}');
+CREATE USER MAPPING FOR CURRENT_USER SERVER bench_aws
+    OPTIONS (access_key_id 'AKIDEXAMPLE', secret_access_key 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY');
+CREATE SCHEMA s5;
+IMPORT FOREIGN SCHEMA aws LIMIT TO (aws_ec2_instances) FROM SERVER bench_aws INTO s5;
+ALTER FOREIGN TABLE s5.aws_ec2_instances OPTIONS (ADD page_size '{per}');
+CREATE MATERIALIZED VIEW mv_s5 AS SELECT * FROM s5.aws_ec2_instances WITH NO DATA;
+CREATE TABLE copy_s5 (LIKE s5.aws_ec2_instances);
+""".format(m=self.a.mock, regions=", ".join(regions), per=per_page))
+        expect = nreg * n
+        # untimed: a first REFRESH (warms the mock's pages), its rows into the floor's CSV
+        t0 = time.monotonic()
+        self.sql("REFRESH MATERIALIZED VIEW mv_s5")
+        csvp = os.path.join(self.a.workdir, "s5.csv")
+        self.sql("\\copy (SELECT * FROM mv_s5) TO '%s' (FORMAT csv)" % csvp)
+        os.chmod(csvp, 0o644)
+        got = self.count_of(self.sql("SELECT count(*) FROM mv_s5").splitlines())
+        log("%s: %s rows into the local CSV in %.1f s (%.1f MB)" % (
+            name, got, time.monotonic() - t0, os.path.getsize(csvp) / 1e6))
+        if got != expect:
+            self.failures.append("%s: the first REFRESH read %s rows, expected %d" % (name, got, expect))
+        ft = "s5.aws_ec2_instances"
+        methods = [
+            (M_COPY, "COPY copy_s5 FROM '%s' (FORMAT csv)" % csvp, "TRUNCATE copy_s5;",
+             "SELECT count(*) FROM copy_s5"),
+            (M_COUNT, "SELECT count(*) FROM %s" % ft, "", ""),
+            (M_ALLCOLS, "SELECT count(t) FROM %s t" % ft, "", ""),
+            (M_REFRESH, "REFRESH MATERIALIZED VIEW mv_s5", "", "SELECT count(*) FROM mv_s5"),
+        ]
+        for run in range(self.a.runs):
+            log("%s run %d/%d" % (name, run + 1, self.a.runs))
+            for m, stmt, setup, verify in methods:
+                self.run_sql_method(sc, m, stmt, setup, verify, expect)
+        self.set_ideal(sc)
+        if not self.a.keep_files:
+            os.unlink(csvp)
+
+    # ------------------------------------------------------------ S7 concurrency
+    S7_BACKENDS = 16
+
+    def s7(self):
+        """S7: 16 backends, each scanning its own foreign table (own
+        endpoint; the mock serves them the same cached item pages) at
+        once, against 16 sessions each COPYing the same rows from a local
+        CSV at once (the floor).  Wall time from the first session started
+        to the last one finished (connection start-up included, ~10 ms);
+        total rows/s; per-backend peak RSS (VmHWM, and sampled RssAnon)."""
+        nb = self.S7_BACKENDS
+        n = 500 if self.a.smoke else 10000
+        per = 100
+        log("=== S7: %d backends at once, each its own table of %d rich items (%d per page, no latency)" % (
+            nb, n, per))
+        ddl = ["SET client_min_messages = warning;"]
+        for k in range(nb):
+            ddl.append("""DROP FOREIGN TABLE IF EXISTS ft_s7_{k} CASCADE;
+DROP TABLE IF EXISTS copy_s7_{k};
+CREATE FOREIGN TABLE ft_s7_{k} ({fcols}) SERVER bench
+    OPTIONS (endpoint '/gen/link/{p}_s7_{k}?n={n}&per_page={per}&shape=rich', pagination 'link_header');
+CREATE MATERIALIZED VIEW mv_s7_{k} AS SELECT * FROM ft_s7_{k} WITH NO DATA;
+CREATE TABLE copy_s7_{k} ({cols});""".format(k=k, fcols=richrows.column_ddl(False, True),
+                                        cols=richrows.column_ddl(False, False), p=self.a.route_prefix,
+                                        n=n, per=per))
+        self.sql("\n".join(ddl))
+        # one CSV (every table serves the same items); warm every endpoint
+        sc = ("S7", "", "link", 0, n, per, 0)
+        _, csvp, jsonp = self.produce_files(sc)
+        os.unlink(jsonp)
+
+        def warm(k):
+            for page in range(1, math.ceil(n / per) + 1):
+                url = "%s/gen/link/%s_s7_%d?n=%d&per_page=%d&shape=rich&page=%d" % (
+                    self.a.mock, self.a.route_prefix, k, n, per, page)
+                with urllib.request.urlopen(url, timeout=300) as r:
+                    r.read()
+        with concurrent.futures.ThreadPoolExecutor(4) as ex:
+            list(ex.map(warm, range(nb)))
+        methods = [
+            ("%d x COPY from local CSV at once (floor)" % nb,
+             lambda k: ("COPY copy_s7_%d FROM '%s' (FORMAT csv)" % (k, csvp), "TRUNCATE copy_s7_%d;" % k,
+                        "SELECT count(*) FROM copy_s7_%d" % k)),
+            ("%d x cq_fdw SELECT count(t) at once" % nb,
+             lambda k: ("SELECT count(t) FROM ft_s7_%d t" % k, "", "")),
+            ("%d x cq_fdw REFRESH MATERIALIZED VIEW at once" % nb,
+             lambda k: ("REFRESH MATERIALIZED VIEW mv_s7_%d" % k, "", "SELECT count(*) FROM mv_s7_%d" % k)),
+        ]
+        res = {"backends": nb, "rows_each": n, "methods": {}}
+        for run in range(self.a.runs):
+            for label, mk in methods:
+                self.sql("SELECT 1", check=False)
+                e = res["methods"].setdefault(label, {"walls": [], "hwm_kb": [], "anon_kb": [], "errors": []})
+
+                def one(k):
+                    stmt, setup, verify = mk(k)
+                    r = self.timed(stmt, setup=setup, verify=verify,
+                                   pidfile=os.path.join(self.a.workdir, "backend-s7-%d.pid" % k))
+                    return r, self.count_of(r["verify"] if verify else r["out"])
+                t0 = time.monotonic()
+                with concurrent.futures.ThreadPoolExecutor(nb) as ex:
+                    outs = list(ex.map(one, range(nb)))
+                wall = time.monotonic() - t0
+                bad = [(k, r["error"], got) for k, (r, got) in enumerate(outs) if r["error"] or got != n]
+                if bad:
+                    msg = "S7 %s: %d of %d sessions failed, e.g. table %d: %s (rows %s)" % (
+                        label, len(bad), nb, bad[0][0], bad[0][1], bad[0][2])
+                    e["errors"].append(msg)
+                    self.failures.append(msg)
+                    log("FAIL " + msg)
+                else:
+                    e["walls"].append(wall)
+                e["hwm_kb"] += [r["hwm_kb"] for r, _ in outs if r.get("hwm_kb")]
+                e["anon_kb"] += [r["anon_peak_kb"] for r, _ in outs if r.get("anon_peak_kb")]
+                log("S7 run %d %-45s %.3f s wall, %d rows, max backend VmHWM %s MB" % (
+                    run + 1, label, wall, nb * n,
+                    "%.0f" % (max(e["hwm_kb"]) / 1024.0) if e["hwm_kb"] else "-"))
+        walls = [statistics.median(res["methods"][lb]["walls"]) if res["methods"][lb]["walls"] else None
+                 for lb, _ in methods]
+        res["copy_secs"], res["cq_secs"] = walls[0], walls[1]
+        res["order"] = [lb for lb, _ in methods]
+        self.s7_res = res
+        if not self.a.keep_files:
+            os.unlink(csvp)
+        self.sql("SET client_min_messages = warning;\n" + "\n".join(
+            "DROP FOREIGN TABLE ft_s7_%d CASCADE; DROP TABLE copy_s7_%d;" % (k, k) for k in range(nb)), check=False)
+
+    def s7_report(self):
+        r = self.s7_res
+        nb, n = r["backends"], r["rows_each"]
+        copy = r["methods"].get(r["order"][0], {}).get("walls") or []
+        copy_sp = self.spread_pct(copy)
+        copy_med = statistics.median(copy) if copy else None
+        out = ["S7: %d backends at once, each scanning its own table of %d rich items (%d rows in all, "
+               "100 per page, no latency); wall from the first session started to the last finished; "
+               "COPY's row = the floor (16 sessions COPYing the same rows from a local CSV at once):" % (
+                   nb, n, nb * n), "",
+               "| method | runs | median wall s | min-max s | spread | total rows/s | per-backend peak RSS MB "
+               "(VmHWM, max / median) | per-backend peak RssAnon MB (max) | /COPY |",
+               "|---|---|---|---|---|---|---|---|---|"]
+        for lb in r["order"]:
+            e = r["methods"].get(lb) or {}
+            t = e.get("walls") or []
+            if not t:
+                out.append("| %s | 0 | FAILED | | | | | | |" % lb)
+                continue
+            med = statistics.median(t)
+            sp = self.spread_pct(t)
+            if lb == r["order"][0]:
+                ratio = "-"
+            elif copy_med and (copy_sp is None or copy_sp <= self.COPY_SPREAD_MAX):
+                ratio = "%.2f" % (med / copy_med)
+            else:
+                ratio = "n/a (COPY spread %.0f%%)" % copy_sp if copy_sp else "-"
+            h = e.get("hwm_kb") or []
+            an = e.get("anon_kb") or []
+            out.append("| %s | %d | %.3f | %.3f-%.3f | %s | %.0f | %s | %s | %s |" % (
+                lb, len(t), med, min(t), max(t), "%.0f%%" % sp if sp is not None else "-",
+                nb * n / med, "%.0f / %.0f" % (max(h) / 1024.0, statistics.median(h) / 1024.0) if h else "-",
+                "%.0f" % (max(an) / 1024.0) if an else "-", ratio))
+        return out
 
     # ------------------------------------------------------------ S8 estate
     # S8 (issue 19): an estate of A accounts x 1,000 rich resources, 100 per
@@ -880,10 +1117,15 @@ CREATE FOREIGN TABLE ft_mem (
             perf.wait()
             pid = box.get("pid")
             rep = os.path.join(self.a.out, "profile-%s-%s.txt" % (s, label))
+            text, stats = perf_summary(data, pid)
+            stats["secs"] = (r["ms"] or 0) / 1000.0
+            if not hasattr(self, "prof") or self.prof is None:
+                self.prof = {}
+            self.prof[label] = stats
             with open(rep, "w") as f:
-                f.write("# %s: %.3f s, backend pid %s\n" % (stmt, (r["ms"] or 0) / 1000.0, pid))
-                f.write(perf_summary(data, pid))
-            log("profile %s: %s" % (label, rep))
+                f.write("# %s: %.3f s, backend pid %s\n" % (stmt, stats["secs"], pid))
+                f.write(text)
+            log("profile %s: %s" % (label, text.strip().splitlines()[-1]))
 
     @staticmethod
     def installed_so():
@@ -899,7 +1141,7 @@ CREATE FOREIGN TABLE ft_mem (
 
     # ------------------------------------------------------------ report
     STATE = ("notes", "failures", "mem", "cancel_ms", "s8_runs", "settings", "pgversion", "concurrency",
-             "memory_budget", "load0", "load_end", "commit", "date")
+             "memory_budget", "load0", "load_end", "commit", "date", "prof", "s7_res")
 
     def save(self, path):
         self.load_end = self.loadavg()
@@ -918,41 +1160,228 @@ CREATE FOREIGN TABLE ft_mem (
         for k in ("runs", "baseline_runs_slow", "cancel_after"):
             setattr(self.a, k, d["state"]["args"].get(k))
 
+    COPY_SPREAD_MAX = 20.0      # %: above it, no cq/COPY ratio is printed
+
+    @staticmethod
+    def spread_pct(t):
+        """(max - min) / median of a method's runs, in %; None for < 2 runs."""
+        if len(t) < 2:
+            return None
+        med = statistics.median(t)
+        return 100.0 * (max(t) - min(t)) / med if med > 0 else None
+
+    def copy_ref(self, name):
+        """(median COPY s, its spread %, why no ratio or None) of a scenario."""
+        copy = self.results.get((name, M_COPY), {}).get("times") or []
+        if not copy:
+            return None, None, "no COPY run"
+        sp = self.spread_pct(copy)
+        if sp is not None and sp > self.COPY_SPREAD_MAX:
+            return statistics.median(copy), sp, "COPY spread %.0f%% > %.0f%%" % (sp, self.COPY_SPREAD_MAX)
+        return statistics.median(copy), sp, None
+
     def table(self, scenarios):
-        hdr = ["scenario", "method", "runs", "median s", "min-max s", "rows/s", "peak RSS MB",
+        hdr = ["scenario", "method", "runs", "median s", "min-max s", "spread", "rows/s", "peak RSS MB",
                "cq/COPY", "cq/ideal"]
         rows = []
         for sc in scenarios:
             name = sc[0]
             if (name, "_meta") not in self.results:
                 continue
-            copy = self.results.get((name, M_COPY), {}).get("times") or []
             ideal = self.results.get((name, M_IDEAL), {}).get("times") or []
-            copy_med = statistics.median(copy) if copy else None
+            copy_med, copy_sp, no_ratio = self.copy_ref(name)
             ideal_v = ideal[0] if ideal else None
-            for m in (M_COPY, M_JSONB, M_COUNT, M_ALLCOLS, M_REFRESH, M_ELT, M_IDEAL):
+            for m in METHOD_ORDER:
                 e = self.results.get((name, m))
                 if not e:
                     continue
                 t = e["times"]
                 if e.get("computed"):
-                    rows.append([name, m, "-", "%.3f" % t[0] if t else "-", "-",
+                    rows.append([name, m, "-", "%.3f" % t[0] if t else "-", "-", "-",
                                  "%.0f" % (e["rows"] / t[0]) if t else "-", "-", "-", "-"])
                     continue
                 if not t:
-                    rows.append([name, m, "0", "FAILED", "-", "-", "-", "-", "-"])
+                    rows.append([name, m, "0", "FAILED", "-", "-", "-", "-", "-", "-"])
                     continue
                 med = statistics.median(t)
                 hwm = max(e["hwm_kb"]) / 1024.0 if e["hwm_kb"] else None
                 cq = m in CQ_METHODS
+                sp = self.spread_pct(t)
+                if cq and copy_med and not no_ratio:
+                    vs_copy = "%.2f" % (med / copy_med)
+                elif cq and copy_med:
+                    vs_copy = "n/a (%s)" % no_ratio
+                else:
+                    vs_copy = "-"
                 rows.append([name, m, str(len(t)), "%.3f" % med, "%.3f-%.3f" % (min(t), max(t)),
+                             "%.0f%%" % sp if sp is not None else "-",
                              "%.0f" % (e["rows"] / med) if med > 0 else "-",
-                             "%.0f" % hwm if hwm else "-",
-                             "%.2f" % (med / copy_med) if (cq and copy_med) else "-",
+                             "%.0f" % hwm if hwm else "-", vs_copy,
                              "%.2f" % (med / ideal_v) if (cq and ideal_v) else "-"])
         lines = ["| " + " | ".join(hdr) + " |", "|" + "|".join("---" for _ in hdr) + "|"]
         lines += ["| " + " | ".join(r) + " |" for r in rows]
         return "\n".join(lines)
+
+    # ------------------------------------------------------------ targets (issue 16)
+    def med(self, name, method):
+        t = (self.results.get((name, method)) or {}).get("times") or []
+        return statistics.median(t) if t else None
+
+    def spread_txt(self, name, method):
+        t = (self.results.get((name, method)) or {}).get("times") or []
+        sp = self.spread_pct(t)
+        return "%.0f%%" % sp if sp is not None else "-"
+
+    def prof_txt(self, label):
+        """One line of the profile of an S1 statement (bench --profile)."""
+        p = (getattr(self, "prof", None) or {}).get(label)
+        if not p:
+            return "no profile (run with --profile)"
+        return ("perf %s (%.2f s): CPUs idle %.0f%%; backend %.0f%% of all samples: main thread %.0f%% "
+                "(kernel %.0f%% of it), parse workers %.0f%%, curl I/O %.0f%%" % (
+                    label, p["secs"], p["idle_pct"], p["backend_pct"], p["main_pct"], p["main_kernel_pct"],
+                    p["workers_pct"], p["io_pct"]))
+
+    def targets(self):
+        """The targets of issue 16 on this run: rows of (target, measured,
+        met/missed/not measured, profile summary)."""
+        rows = []
+
+        def vs_copy(name, method, limit, label, prof):
+            m = self.med(name, method)
+            copy_med, copy_sp, no_ratio = self.copy_ref(name)
+            if m is None or copy_med is None:
+                return rows.append((label, "not measured", "not measured", prof))
+            meas = "%.3f s (spread %s) / COPY %.3f s (spread %s)" % (
+                m, self.spread_txt(name, method), copy_med, self.spread_txt(name, M_COPY))
+            if no_ratio:
+                return rows.append((label, meas + "; no ratio: " + no_ratio, "not measured", prof))
+            r = m / copy_med
+            rows.append((label, meas + " = **%.2fx**" % r, "met" if r <= limit else "missed", prof))
+
+        def vs_ideal(name, methods, limit, label):
+            ideal = (self.results.get((name, M_IDEAL)) or {}).get("times") or []
+            meds = [(mm, self.med(name, mm)) for mm in methods]
+            meds = [(mm, v) for mm, v in meds if v is not None]
+            if not ideal or not meds:
+                return rows.append((label, "not measured", "not measured", ""))
+            worst = max(v for _, v in meds)
+            meas = "; ".join("%s %.3f s (spread %s) = %.2fx" % (
+                mm.replace("cq_fdw ", ""), v, self.spread_txt(name, mm), v / ideal[0]) for mm, v in meds)
+            rows.append((label, meas + " of ideal %.3f s" % ideal[0],
+                         "met" if worst / ideal[0] <= limit else "missed", ""))
+
+        vs_copy("S1", M_REFRESH, 1.0, "S1 REFRESH <= 1.0x COPY", self.prof_txt("refresh"))
+        vs_copy("S1", M_ALLCOLS, 0.7, "S1 count(t) <= 0.7x COPY", self.prof_txt("count_t"))
+        vs_ideal("S3", [M_COUNT], 1.1, "S3 count(*) <= 1.1x ideal")
+        vs_ideal("S3", [M_REFRESH], 1.5, "S3 REFRESH <= 1.5x ideal")
+        vs_ideal("S4", list(CQ_METHODS), 1.15, "S4 (every cq_fdw method) <= 1.15x ideal")
+        m = getattr(self, "mem", None)
+        budget = self.memory_budget_kb()
+        if m and m.get("hwm_kb") and budget:
+            lim = budget + 64 * 1024
+            rows.append(("%d rows: peak RSS <= memory_budget + 64 MB = %.0f MB" % (m["rows"], lim / 1024.0),
+                         "VmHWM %.0f MB, peak RssAnon %.0f MB" % (m["hwm_kb"] / 1024.0,
+                                                                  (m["anon_peak_kb"] or 0) / 1024.0),
+                         "met" if m["hwm_kb"] <= lim else "missed", ""))
+        else:
+            rows.append(("1,000,000 rows: peak RSS <= memory_budget + 64 MB", "not measured", "not measured", ""))
+        e = self.results.get(("S1", M_REFRESH)) or {}
+        idle = e.get("idle_pct") or []
+        p = (getattr(self, "prof", None) or {}).get("refresh")
+        if idle:
+            cpu = e.get("cpu_s") or []
+            t = e.get("times") or []
+            busy = ("; backend CPU %.0f%% of %d cores" % (
+                100.0 * statistics.median(cpu) / statistics.median(t) / (os.cpu_count() or 1), os.cpu_count() or 1)
+                if cpu and t else "")
+            try:
+                load1 = float(str(self.load0).split()[0])
+            except (ValueError, IndexError):
+                load1 = None
+            quiet = load1 is not None and load1 < 1.0
+            rows.append(("CPU idle during S1 REFRESH < 10%",
+                         "median %.1f%% (/proc/stat, all CPUs, runs: %s)%s" % (
+                             statistics.median(idle), ", ".join("%.0f" % x for x in idle), busy),
+                         ("met" if statistics.median(idle) < 10 else "missed") if quiet else
+                         "not measured (machine busy: load average %s at start, other processes fill the "
+                         "idle time)" % self.load0, self.prof_txt("refresh")))
+        else:
+            rows.append(("CPU idle during S1 REFRESH < 10%", "not measured", "not measured", self.prof_txt("refresh")))
+        if p:
+            worst = max(((lb, q["main_kernel_pct"]) for lb, q in self.prof.items()), key=lambda x: x[1])
+            rows.append(("backend main thread kernel time < 10% of its samples",
+                         "; ".join("%s %.1f%%" % (lb, q["main_kernel_pct"]) for lb, q in sorted(self.prof.items())),
+                         "met" if worst[1] < 10 else "missed", "perf, leaf frame in [kernel.kallsyms]"))
+        else:
+            rows.append(("backend main thread kernel time < 10% of its samples", "not measured", "not measured",
+                         "no profile (run with --profile)"))
+        return rows
+
+    def targets_table(self):
+        out = ["| target | measured | met? | profile |", "|---|---|---|---|"]
+        for t, meas, ok, prof in self.targets():
+            out.append("| %s | %s | %s | %s |" % (t, meas, ok, prof))
+        return out
+
+    def png(self, scenarios, path):
+        """Bars per scenario: each method's median relative to COPY (the
+        floor) and, where latency makes one, to the ideal; min-max as error
+        bars.  Needs matplotlib (Debian python3-matplotlib); returns a
+        message either way."""
+        try:
+            import matplotlib
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError:
+            return ("results.png not written: matplotlib is not installed "
+                    "(apt-get install python3-matplotlib)")
+        panels = []
+        for sc in scenarios:
+            name = sc[0]
+            if (name, "_meta") not in self.results:
+                continue
+            ideal = (self.results.get((name, M_IDEAL)) or {}).get("times") or []
+            copy_med, _, no_ratio = self.copy_ref(name)
+            for ref_name, ref in (("COPY", None if no_ratio else copy_med), ("ideal", ideal[0] if ideal else None)):
+                if not ref:
+                    continue
+                bars = []
+                for m in METHOD_ORDER:
+                    t = (self.results.get((name, m)) or {}).get("times") or []
+                    if not t or m == M_IDEAL or (self.results.get((name, m)) or {}).get("computed"):
+                        continue
+                    if ref_name == "ideal" and m not in CQ_METHODS:
+                        continue
+                    med = statistics.median(t)
+                    bars.append((m, med / ref, (med - min(t)) / ref, (max(t) - med) / ref))
+                if bars:
+                    panels.append(("%s: median / %s (%.2f s)" % (name, ref_name, ref), bars))
+        if getattr(self, "s7_res", None) and self.s7_res.get("cq_secs") and self.s7_res.get("copy_secs"):
+            panels.append(("S7: 16 backends at once, wall / COPY (%.2f s)" % self.s7_res["copy_secs"],
+                           [("cq_fdw 16 x count(t)", self.s7_res["cq_secs"] / self.s7_res["copy_secs"], 0, 0)]))
+        if not panels:
+            return "results.png not written: no scenario measured"
+        fig, axes = plt.subplots(len(panels), 1, figsize=(9, 1.1 + 0.45 * sum(len(b) for _, b in panels)
+                                                          + 0.6 * len(panels)), squeeze=False)
+        for ax, (title, bars) in zip(axes[:, 0], panels):
+            labels = [b[0].replace("cq_fdw ", "") for b in bars]
+            vals = [b[1] for b in bars]
+            colors = ["#4c72b0" if b[0] in CQ_METHODS or b[0].startswith("cq_fdw") else "#999999" for b in bars]
+            ax.barh(range(len(bars)), vals, xerr=[[b[2] for b in bars], [b[3] for b in bars]], color=colors)
+            ax.set_yticks(range(len(bars)))
+            ax.set_yticklabels(labels, fontsize=8)
+            ax.invert_yaxis()
+            ax.axvline(1.0, color="black", linewidth=0.8)
+            ax.set_title(title, fontsize=9, loc="left")
+            for i, v in enumerate(vals):
+                ax.text(v, i, " %.2fx" % v, va="center", fontsize=7)
+        fig.suptitle("cq_fdw bench %s, tree %s, load %s -> %s" % (
+            self.date, self.commit, self.load0, getattr(self, "load_end", None) or self.loadavg()), fontsize=9)
+        fig.tight_layout()
+        fig.savefig(path, dpi=90)
+        plt.close(fig)
+        return "results.png written: %s" % path
 
     def machine(self):
         model = "?"
@@ -989,6 +1418,15 @@ CREATE FOREIGN TABLE ft_mem (
         out.append("")
         if any((sc[0], "_meta") in self.results for sc in scenarios):
             out.append(self.table(scenarios))
+            out.append("")
+            out.append("Targets (issue 16) on this run (load average at start %s, at end %s; ratios of medians, "
+                       "no ratio when COPY's own spread exceeds %.0f%%):" % (
+                           self.load0, getattr(self, "load_end", None) or self.loadavg(), self.COPY_SPREAD_MAX))
+            out.append("")
+            out += self.targets_table()
+            out.append("")
+        if getattr(self, "s7_res", None):
+            out += self.s7_report()
             out.append("")
         for sc in scenarios:
             e = self.results.get((sc[0], M_IDEAL))
@@ -1038,8 +1476,8 @@ def main():
     ap.add_argument("--out", default=os.path.join(HERE, "out"))
     ap.add_argument("--smoke", action="store_true", help="small sizes, 1 run, no profile/cancel")
     ap.add_argument("--runs", type=int, default=None)
-    ap.add_argument("--scenarios", default="S1,S2,S3,S4",
-                    help="S1-S4, and S8 (the estate sync; not in the default list)")
+    ap.add_argument("--scenarios", default="S1,S2,S3,S4,S5,S7",
+                    help="S1-S5, S7, and S8 (the estate sync; not in the default list)")
     ap.add_argument("--s8-accounts", type=int, default=None,
                     help="S8: accounts x 1,000 resources (default 10000; 20 with --smoke)")
     ap.add_argument("--s8-sweep", default=None,
@@ -1047,17 +1485,21 @@ def main():
                          "(the flat-memory table); implies S8")
     ap.add_argument("--mock-pidfile", help="pid file of the mock (S8 reports its CPU time)")
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--no-jsonb", action="store_true", help="skip the jsonb_to_recordset floor (slow, 1.7 GB)")
     ap.add_argument("--baseline-runs-slow", type=int, default=1)
     ap.add_argument("--memory-rows", type=int, default=None)
     ap.add_argument("--no-memory", action="store_true")
     ap.add_argument("--cancel-runs", type=int, default=5)
     ap.add_argument("--cancel-after", type=float, default=1.0)
     ap.add_argument("--no-cancel", action="store_true")
-    ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--profile", action="store_true", default=None,
+                    help="perf profiles of the S1 statements (the default without --smoke)")
+    ap.add_argument("--no-profile", dest="profile", action="store_false")
     ap.add_argument("--no-compare", dest="compare", action="store_false")
     ap.add_argument("--keep-files", action="store_true")
     ap.add_argument("--route-prefix", default="bench")
     ap.add_argument("--render", help="print the report of a saved results.json instead of running")
+    ap.add_argument("--png", help="with --render: also draw the bars into this PNG file")
     ap.add_argument("--readme", help="replace the results section of this README with the table")
     a = ap.parse_args()
     if a.runs is None:
@@ -1067,6 +1509,8 @@ def main():
     if a.smoke:
         a.no_cancel = True
         a.profile = False
+    if a.profile is None:
+        a.profile = subprocess.run(["sh", "-c", "command -v perf"], stdout=subprocess.DEVNULL).returncode == 0
     defs = SMOKE if a.smoke else FULL
     wanted = [x.strip().upper() for x in a.scenarios.split(",") if x.strip()]
     scenarios = [sc for sc in defs if sc[0] in wanted]
@@ -1076,8 +1520,8 @@ def main():
         s8_accounts = [a.s8_accounts or (20 if a.smoke else 10000)]
     else:
         s8_accounts = []
-    if s8_accounts and not scenarios:
-        a.no_memory = True          # S8 alone: no 1M-row memory scan
+    if (s8_accounts or "S7" in wanted or "S5" in wanted) and not scenarios:
+        a.no_memory = True          # S5/S7/S8 alone: no 1M-row memory scan
 
     b = Bench(a)
     if a.render:
@@ -1087,6 +1531,8 @@ def main():
             if (sc[0], "_meta") in b.results:
                 b.set_ideal(sc)
         print(b.report(scenarios))
+        if a.png:
+            log(b.png(scenarios, a.png))
         return 0
     b.setup_db()
     b.first_scan()
@@ -1094,11 +1540,16 @@ def main():
     so = b.installed_so()
     steps = []
     for sc in scenarios:
+        if sc[0] == "S5":
+            steps.append(("scenario S5", lambda sc=sc: b.s5(sc)))
+            continue
         steps.append(("scenario " + sc[0], lambda sc=sc: b.scenario(sc)))
         if sc[0] == "S1" and a.profile:
             steps.append(("profile", lambda sc=sc: b.profile(sc)))
         if sc[0] == "S3" and not a.no_cancel:
             steps.append(("cancel", lambda sc=sc: b.cancel(sc)))
+    if "S7" in wanted:
+        steps.append(("S7", b.s7))
     if not a.no_memory:
         steps.append(("memory", b.memory))
     for n in s8_accounts:
@@ -1120,6 +1571,7 @@ def main():
         f.write("# cq_fdw benchmark results%s\n\n" % (" (smoke)" if a.smoke else ""))
         f.write(text)
     b.save(os.path.join(a.out, "results.json"))
+    log(b.png(scenarios, os.path.join(a.out, "results.png")))
     print(text)
     if a.readme:
         with open(a.readme) as f:
@@ -1131,6 +1583,11 @@ def main():
             with open(a.readme, "w") as f:
                 f.write(head + begin + "\n" + text + end + tail)
             log("results copied into %s" % a.readme)
+            png = os.path.join(a.out, "results.png")
+            if os.path.exists(png):
+                # the README embeds results.png beside it (bench/out is not in git)
+                import shutil
+                shutil.copyfile(png, os.path.join(os.path.dirname(os.path.abspath(a.readme)), "results.png"))
     if b.failures:
         print("BENCH FAILED: %d failure(s)" % len(b.failures))
         for e in b.s8_runs:

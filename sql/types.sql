@@ -174,3 +174,29 @@ SELECT id, mood FROM types_input ORDER BY id;
 SELECT id, pct FROM types_input ORDER BY id;
 SELECT id, r FROM types_input ORDER BY id;
 ALTER FOREIGN TABLE types_input OPTIONS (DROP strict);
+
+-- text and bytea values reach the backend as varlena images the workers
+-- prepared (issue 16), used without a copy: each must be byte for byte what
+-- PostgreSQL builds from the same JSON (jsonb ->> and decode), in the scan
+-- and once stored in a table.
+CREATE FOREIGN TABLE types_images (
+    id bigint, name text, nullable text, description text, blob bytea,
+    tags text[], doc jsonb OPTIONS (path '')
+) SERVER types_srv
+  OPTIONS (endpoint '/gen/link/types_rich?n=20&per_page=10', pagination 'link_header');
+SELECT count(*) AS rows,
+       count(*) FILTER (WHERE textsend(name) = textsend(doc->>'name')
+                          AND octet_length(name) = octet_length(doc->>'name')) AS name_same,
+       count(*) FILTER (WHERE textsend(description) = textsend(doc->>'description')) AS description_same,
+       count(*) FILTER (WHERE nullable IS NOT DISTINCT FROM doc->>'nullable') AS nullable_same,
+       count(*) FILTER (WHERE byteasend(blob) = byteasend(decode(doc->>'blob', 'base64'))
+                          AND octet_length(blob) = octet_length(decode(doc->>'blob', 'base64'))) AS blob_same,
+       count(*) FILTER (WHERE tags = ARRAY(SELECT jsonb_array_elements_text(doc->'tags'))) AS tags_same,
+       sum(octet_length(name)) > sum(length(name)) AS has_multibyte
+  FROM types_images;
+CREATE TEMP TABLE types_images_copy AS SELECT * FROM types_images;
+SELECT count(*) AS stored_same
+  FROM types_images_copy c JOIN types_images f USING (id)
+ WHERE c.name = f.doc->>'name' AND c.description = f.doc->>'description'
+   AND c.blob = decode(f.doc->>'blob', 'base64') AND c.name || '' = f.name;
+DROP FOREIGN TABLE types_images;

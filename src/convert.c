@@ -34,8 +34,12 @@
  *	  timestamp out of PostgreSQL's range) is a value error: NULL plus a
  *	  count in the conversion state (reported as a WARNING by scan.c), or an
  *	  ERROR in strict mode -- the same contract as SDK-side validation.
- *	- All Datums are palloc'd in CurrentMemoryContext (the scan's batch
- *	  context); nothing here keeps a pointer into SDK memory.
+ *	- Datums are palloc'd in CurrentMemoryContext (the scan's batch
+ *	  context), except text/varchar/bytea values the workers prepared as
+ *	  varlena images (CQ_VAL_VARLENA, cq_sdk.h): their Datum points into the
+ *	  batch's arena, which scan.c frees together with the batch context
+ *	  (when the next batch comes, on rescan and at the end), so both kinds
+ *	  live exactly as long.  Nothing outlives the batch.
  *
  * Copyright (c) 2026, cq_fdw developers
  *
@@ -445,9 +449,19 @@ scalar_datum(CqFdwConvState *cs, const CqValue *v, Oid typid, int32 typmod,
 				return true;
 			}
 		case CQ_T_STRING:
-			*out = PointerGetDatum(utf8_text(v->u.s, v->len));
+			if ((v->flags & CQ_VAL_VARLENA) && GetDatabaseEncoding() == PG_UTF8 &&
+				VARSIZE(v->u.s - VARHDRSZ) == v->len + VARHDRSZ)
+				*out = PointerGetDatum(v->u.s - VARHDRSZ);	/* the worker's image */
+			else
+				*out = PointerGetDatum(utf8_text(v->u.s, v->len));
 			return true;
 		case CQ_T_BYTES:
+			if ((v->flags & CQ_VAL_VARLENA) &&
+				VARSIZE(v->u.s - VARHDRSZ) == v->len + VARHDRSZ)
+			{
+				*out = PointerGetDatum(v->u.s - VARHDRSZ);	/* the worker's image */
+				return true;
+			}
 			{
 				bytea	   *b = palloc(VARHDRSZ + v->len);
 

@@ -187,12 +187,34 @@ typedef struct CqInterval
 	int64_t		usecs;
 } CqInterval;
 
+/*
+ * CqValue.flags
+ *	CQ_VAL_VARLENA: a string or bytes value whose u.s is preceded by the
+ *		4-byte varlena header PostgreSQL's text/bytea of those bytes has
+ *		(cq_varlena_header(len + 4), at u.s - 4, 4-byte aligned): the
+ *		backend can use u.s - 4 as the Datum without copying the bytes.  Set
+ *		by the workers (types_text.c) whenever len + 4 fits a varlena.
+ */
+#define CQ_VAL_VARLENA		0x01
+#define CQ_VARLENA_MAX		0x3FFFFFFFu /* largest varlena, header included */
+
+/* PostgreSQL's 4-byte varlena header (SET_VARSIZE_4B) of `total` bytes */
+static inline uint32_t
+cq_varlena_header(uint32_t total)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return total & CQ_VARLENA_MAX;
+#else
+	return total << 2;
+#endif
+}
+
 typedef struct CqValue
 {
 	uint8_t		isnull;
 	uint8_t		type;			/* CqType of the scalar */
 	uint8_t		is_array;
-	uint8_t		pad_;
+	uint8_t		flags;			/* CQ_VAL_* */
 	uint32_t	len;			/* bytes (string/bytes/numeric), elements
 								 * (arrays) */
 	union

@@ -211,7 +211,7 @@ value_init(CqValue *out, CqType t, bool arr)
 	out->isnull = 0;
 	out->type = (uint8_t) t;
 	out->is_array = arr;
-	out->pad_ = 0;
+	out->flags = 0;
 	out->len = 0;
 	memset(&out->u, 0, sizeof(out->u));
 }

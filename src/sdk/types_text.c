@@ -8,6 +8,11 @@
  * is SQL NULL plus a CQ_ERR_VALUE naming the type, JSON null is SQL NULL).
  *	- variable-size results (string, bytes) are copied into the caller's
  *	  arena, never malloc'd; uuid is 16 bytes in the value itself.
+ *	- string and bytes are written as PostgreSQL's text/bytea image: 4 bytes
+ *	  reserved before the data get the varlena header once the length is
+ *	  known, and the value is flagged CQ_VAL_VARLENA (cq_sdk.h), so the
+ *	  backend's main thread uses the bytes where they are instead of
+ *	  copying each value (issue 16).  Still NUL-terminated after len.
  *
  * Documented leniencies and decisions (see also cq_sdk.h):
  *	- string: JSON numbers and booleans become their JSON text; objects and
@@ -35,6 +40,58 @@
  * Scalar parsers of the text family
  * ------------------------------------------------------------------------ */
 
+/*
+ * image_alloc
+ *		Room for up to `cap` bytes of a string/bytes value plus a NUL, with 4
+ *		bytes before it for the varlena header (image_seal writes it).  The
+ *		arena returns 16-byte aligned memory, so the header is aligned too.
+ *		NULL on OOM.
+ */
+static unsigned char *
+image_alloc(CqArena *arena, size_t cap)
+{
+	unsigned char *p;
+
+	if (cap > SIZE_MAX - 8)
+		return NULL;
+	p = cq_arena_alloc(arena, cap + 5);
+	return p ? p + 4 : NULL;
+}
+
+/*
+ * image_seal
+ *		The value is the `len` bytes at d (from image_alloc): NUL-terminate,
+ *		write the header, and set out's u.s, len and CQ_VAL_VARLENA.
+ */
+static void
+image_seal(unsigned char *d, size_t len, CqValue *out)
+{
+	d[len] = '\0';
+	out->u.s = (const char *) d;
+	out->len = (uint32_t) len;
+	if (len <= CQ_VARLENA_MAX - 4)
+	{
+		uint32_t	h = cq_varlena_header((uint32_t) len + 4);
+
+		memcpy(d - 4, &h, 4);
+		out->flags |= CQ_VAL_VARLENA;
+	}
+}
+
+/* image_alloc + copy of len bytes + image_seal */
+static bool
+image_dup(CqArena *arena, const char *s, size_t len, CqValue *out)
+{
+	unsigned char *d = image_alloc(arena, len);
+
+	if (d == NULL)
+		return false;
+	if (len)
+		memcpy(d, s, len);
+	image_seal(d, len, out);
+	return true;
+}
+
 bool
 cqp_types_p_string(json_t *v, CqArena *arena, CqValue *out, CqError *err)
 {
@@ -52,8 +109,7 @@ cqp_types_p_string(json_t *v, CqArena *arena, CqValue *out, CqError *err)
 				return cqp_types_value_fail(out, err, CQ_T_STRING, v, "too long");
 			if (memchr(s, '\0', len) == NULL)
 			{
-				d = cqp_arena_strndup(arena, s, len);
-				if (d == NULL)
+				if (!image_dup(arena, s, len, out))
 					return cqp_types_nomem(out, err);
 			}
 			else
@@ -62,17 +118,14 @@ cqp_types_p_string(json_t *v, CqArena *arena, CqValue *out, CqError *err)
 				size_t		i,
 							o = 0;
 
-				d = cq_arena_alloc(arena, len + 1);
+				d = (char *) image_alloc(arena, len);
 				if (d == NULL)
 					return cqp_types_nomem(out, err);
 				for (i = 0; i < len; i++)
 					if (s[i] != '\0')
 						d[o++] = s[i];
-				d[o] = '\0';
-				len = o;
+				image_seal((unsigned char *) d, o, out);
 			}
-			out->u.s = d;
-			out->len = (uint32_t) len;
 			return true;
 		case JSON_INTEGER:
 			len = cqp_types_fmt_i64(json_integer_value(v), buf);
@@ -97,21 +150,18 @@ cqp_types_p_string(json_t *v, CqArena *arena, CqValue *out, CqError *err)
 
 				if (txt == NULL)
 					return cqp_types_nomem(out, err);
+				bool		ok;
+
 				len = strlen(txt);
-				d = len <= UINT32_MAX ? cqp_arena_strndup(arena, txt, len) : NULL;
+				ok = len <= UINT32_MAX && image_dup(arena, txt, len, out);
 				free(txt);
-				if (d == NULL)
+				if (!ok)
 					return cqp_types_nomem(out, err);
-				out->u.s = d;
-				out->len = (uint32_t) len;
 				return true;
 			}
 	}
-	d = cqp_arena_strndup(arena, s, len);
-	if (d == NULL)
+	if (!image_dup(arena, s, len, out))
 		return cqp_types_nomem(out, err);
-	out->u.s = d;
-	out->len = (uint32_t) len;
 	return true;
 }
 
@@ -137,7 +187,7 @@ static bool
 p_bytes_hex(json_t *v, const unsigned char *s, size_t len, CqArena *arena,
 			CqValue *out, CqError *err)
 {
-	unsigned char *d = cq_arena_alloc(arena, len / 2 + 1);
+	unsigned char *d = image_alloc(arena, len / 2 + 1);
 	size_t		i = 0,
 				o = 0;
 
@@ -164,8 +214,7 @@ p_bytes_hex(json_t *v, const unsigned char *s, size_t len, CqArena *arena,
 	}
 	if (o > UINT32_MAX)
 		return cqp_types_value_fail(out, err, CQ_T_BYTES, v, "too long");
-	out->u.s = (const char *) d;
-	out->len = (uint32_t) o;
+	image_seal(d, o, out);
 	return true;
 }
 
@@ -193,7 +242,7 @@ cqp_types_p_bytes(json_t *v, CqArena *arena, CqValue *out, CqError *err)
 	/* a backslash is not base64: \x... is PostgreSQL's hex form */
 	if (len >= 2 && s[0] == '\\' && (s[1] == 'x' || s[1] == 'X'))
 		return p_bytes_hex(v, s + 2, len - 2, arena, out, err);
-	d = cq_arena_alloc(arena, len / 4 * 3 + 4);
+	d = image_alloc(arena, len / 4 * 3 + 4);
 	if (d == NULL)
 		return cqp_types_nomem(out, err);
 	for (i = 0; i < len; i++)
@@ -237,8 +286,7 @@ cqp_types_p_bytes(json_t *v, CqArena *arena, CqValue *out, CqError *err)
 	}
 	if (o > UINT32_MAX)
 		return cqp_types_value_fail(out, err, CQ_T_BYTES, v, "too long");
-	out->u.s = (const char *) d;
-	out->len = (uint32_t) o;
+	image_seal(d, o, out);
 	return true;
 }
 

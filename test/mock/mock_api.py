@@ -1518,6 +1518,31 @@ def aws_xml(root, version_ns, inner):
             % (root, version_ns, inner, root)).encode()
 
 
+def aws_ec2_instances_page(rs, ns, a, b, nxt):
+    """DescribeInstances reply (bytes) of instances [a, b) of a region, two per reservation."""
+    res = []
+    i = a
+    while i < b:
+        items = []
+        for j in range(i, min(b, i + 2)):
+            tags = "" if j % 3 == 2 else (
+                "<tagSet><item><key>Name</key><value>web-%d</value></item>"
+                "<item><key>env</key><value>%s</value></item></tagSet>" % (j, "prod" if j % 2 else "dev"))
+            items.append(
+                "<item><instanceId>i-%s%04d</instanceId><imageId>ami-1</imageId>"
+                "<instanceState><code>16</code><name>running</name></instanceState>"
+                "<instanceType>t3.micro</instanceType><launchTime>2024-0%d-01T10:00:00.000Z</launchTime>"
+                "<amiLaunchIndex>%d</amiLaunchIndex><ebsOptimized>%s</ebsOptimized>"
+                "<privateIpAddress>10.0.%d.%d</privateIpAddress><productCodes/>%s</item>"
+                % (rs, j, j % 9 + 1, j % 2, "true" if j % 2 else "false", j // 256, j % 254 + 1, tags))
+        res.append("<item><reservationId>r-%s%04d</reservationId><ownerId>%s</ownerId><groupSet/>"
+                   "<instancesSet>%s</instancesSet></item>" % (rs, i, AWS_OWNER, "".join(items)))
+        i += 2
+    inner = "<reservationSet>%s</reservationSet>%s" % (
+        "".join(res), "<nextToken>%s</nextToken>" % nxt if nxt else "")
+    return aws_xml("DescribeInstancesResponse", ns, inner)
+
+
 def aws_api_ec2(region, form):
     action = form.get("Action")
     ns = "http://ec2.amazonaws.com/doc/%s/" % form.get("Version", "")
@@ -1527,27 +1552,12 @@ def aws_api_ec2(region, form):
         return aws_query("POST", urllib.parse.urlencode(form).encode(), "ec2")
     if action == "DescribeInstances":
         a, b, nxt = aws_page(form, "MaxResults", "NextToken", "inst")
-        res = []
-        i = a
-        while i < b:
-            items = []
-            for j in range(i, min(b, i + 2)):
-                tags = "" if j % 3 == 2 else (
-                    "<tagSet><item><key>Name</key><value>web-%d</value></item>"
-                    "<item><key>env</key><value>%s</value></item></tagSet>" % (j, "prod" if j % 2 else "dev"))
-                items.append(
-                    "<item><instanceId>i-%s%04d</instanceId><imageId>ami-1</imageId>"
-                    "<instanceState><code>16</code><name>running</name></instanceState>"
-                    "<instanceType>t3.micro</instanceType><launchTime>2024-0%d-01T10:00:00.000Z</launchTime>"
-                    "<amiLaunchIndex>%d</amiLaunchIndex><ebsOptimized>%s</ebsOptimized>"
-                    "<privateIpAddress>10.0.%d.%d</privateIpAddress><productCodes/>%s</item>"
-                    % (rs, j, j % 9 + 1, j % 2, "true" if j % 2 else "false", j // 256, j % 256 + 1, tags))
-            res.append("<item><reservationId>r-%s%04d</reservationId><ownerId>%s</ownerId><groupSet/>"
-                       "<instancesSet>%s</instancesSet></item>" % (rs, i, AWS_OWNER, "".join(items)))
-            i += 2
-        inner = "<reservationSet>%s</reservationSet>%s" % (
-            "".join(res), "<nextToken>%s</nextToken>" % nxt if nxt else "")
-        return 200, xh, aws_xml("DescribeInstancesResponse", ns, inner)
+        if AWS_API_N > 1000:
+            # bench S5 (/_mock/aws_api_n): big pages, generated once per region and range
+            return 200, xh, PAGE_CACHE.get_or_make(
+                ("ec2-instances", region, a, b, ns, AWS_API_N),
+                lambda: aws_ec2_instances_page(rs, ns, a, b, nxt))
+        return 200, xh, aws_ec2_instances_page(rs, ns, a, b, nxt)
     if action == "DescribeVolumes":
         a, b, nxt = aws_page(form, "MaxResults", "NextToken", "vol")
         items = "".join(
@@ -2648,6 +2658,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                        "external_id_required": STATE.aws_external_id is not None,
                        "issued": len(STATE.aws_issued)}
             return 200, JSON_H, jdump(out)
+        if name == "aws_api_n":
+            # bench S5: rows per region each /aws-api operation serves (default 5)
+            global AWS_API_N
+            AWS_API_N = qint(q, "n", 5, 1, 10 ** 7)
+            return 200, JSON_H, jdump({"ok": True, "n": AWS_API_N})
         if name == "aws_fail":
             # the next `count` (-1: every) /aws-api requests to region (and
             # service, if given) get this AWS error: code, status, message

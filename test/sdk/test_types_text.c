@@ -158,6 +158,81 @@ test_text_direct(void)
 	cq_arena_free(a);
 }
 
+/*
+ * The varlena image the workers prepare (CQ_VAL_VARLENA): the 4 bytes
+ * before u.s are exactly PostgreSQL's 4-byte header of a text/bytea of len
+ * bytes (SET_VARSIZE: little-endian total << 2), 4-byte aligned, the data
+ * follows, NUL after it.  sql/types.sql checks the same values scanned into
+ * text/bytea columns against PostgreSQL's own (lengths, equality).
+ */
+static void
+image_ok(const char *type, const char *json, const unsigned char *data, size_t len)
+{
+	CqValue		v;
+	CqError		e;
+	char		buf[1024];
+	unsigned char hdr[4];
+	uint32_t	total = (uint32_t) len + 4;
+
+	CQ_CHECKF(cqt_parse_fmt(type, json, buf, sizeof(buf), &v, &e) && !v.isnull,
+			  "%s %s parses", type, json);
+	if (v.isnull)
+		return;
+	CQ_CHECKF(v.flags & CQ_VAL_VARLENA, "%s %s: flagged CQ_VAL_VARLENA", type, json);
+	CQ_CHECKF(((uintptr_t) v.u.s - 4) % 4 == 0, "%s %s: header aligned", type, json);
+	/* what PostgreSQL writes on this (little-endian) machine: total << 2 */
+	hdr[0] = (unsigned char) (total << 2);
+	hdr[1] = (unsigned char) (total >> 6);
+	hdr[2] = (unsigned char) (total >> 14);
+	hdr[3] = (unsigned char) (total >> 22);
+	CQ_CHECKF(v.len == len && memcmp(v.u.s - 4, hdr, 4) == 0 &&
+			  (len == 0 || memcmp(v.u.s, data, len) == 0) && v.u.s[len] == '\0',
+			  "%s %s: image of %zu bytes (len %u, header %02x%02x%02x%02x)", type, json, len,
+			  v.len, (unsigned char) v.u.s[-4], (unsigned char) v.u.s[-3],
+			  (unsigned char) v.u.s[-2], (unsigned char) v.u.s[-1]);
+}
+
+static void
+test_varlena_image(void)
+{
+	static char big[70000 + 3];
+	static unsigned char bigb[3 * 300];
+	char		bigb64[4 * 300 + 3];
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+	image_ok("string", "\"hello\"", (const unsigned char *) "hello", 5);
+	image_ok("string", "\"\"", (const unsigned char *) "", 0);
+	image_ok("string", "\"h\\u00e9\\u2603\"", (const unsigned char *) "h\xc3\xa9\xe2\x98\x83", 6);
+	image_ok("string", "\"a\\u0000b\\u0000\"", (const unsigned char *) "ab", 2);	/* NULs stripped */
+	image_ok("string", "42", (const unsigned char *) "42", 2);
+	image_ok("string", "[1, \"x\"]", (const unsigned char *) "[1,\"x\"]", 7);
+	image_ok("bytes", "\"aGVsbG8=\"", (const unsigned char *) "hello", 5);
+	image_ok("bytes", "\"\"", (const unsigned char *) "", 0);
+	image_ok("bytes", "\"\\\\x00ff10\"", (const unsigned char *) "\x00\xff\x10", 3);
+	/* lengths whose header bytes are all in use: 70,000 bytes of text */
+	big[0] = '"';
+	memset(big + 1, 'x', 70000);
+	big[70001] = '"';
+	big[70002] = '\0';
+	image_ok("string", big, (const unsigned char *) big + 1, 70000);
+	/* 900 bytes of bytea through base64 */
+	for (int i = 0; i < (int) sizeof(bigb); i++)
+		bigb[i] = (unsigned char) (i * 7);
+	bigb64[0] = '"';
+	for (int i = 0; i < 300; i++)
+	{
+		uint32_t	w = (uint32_t) bigb[3 * i] << 16 | (uint32_t) bigb[3 * i + 1] << 8 | bigb[3 * i + 2];
+
+		bigb64[1 + 4 * i] = b64[w >> 18];
+		bigb64[2 + 4 * i] = b64[(w >> 12) & 63];
+		bigb64[3 + 4 * i] = b64[(w >> 6) & 63];
+		bigb64[4 + 4 * i] = b64[w & 63];
+	}
+	bigb64[1 + 4 * 300] = '"';
+	bigb64[2 + 4 * 300] = '\0';
+	image_ok("bytes", bigb64, bigb, sizeof(bigb));
+}
+
 void
 suite_types_text(void)
 {
@@ -166,5 +241,6 @@ suite_types_text(void)
 	test_bytes();
 	test_uuid();
 	test_text_direct();
+	test_varlena_image();
 	cqt_types_end();
 }
