@@ -285,6 +285,8 @@ start_transfers(CqJob *job)
 		memset(&err, 0, sizeof(err));
 		req->sigv4_region = req->unit->aws_region;
 		req->aws_regions = req->unit->is_regions;
+		req->aws_op = req->unit->is_parent ? CQP_AWS_OP_PARENT :
+			req->unit->is_describe ? CQP_AWS_OP_DESCRIBE : CQP_AWS_OP_TABLE;
 		if (!cqp_http_prepare(&job->http, req,
 							  cqp_url_same_origin(req->url, req->unit->origin_url), &err))
 		{

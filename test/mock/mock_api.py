@@ -426,6 +426,11 @@ class State:
         self.aws_role_lifetime = 3600
         self.aws_external_id = None
         self.aws_issued = {}
+        # list-then-get (/_mock/aws?ecs_clusters=&ecs_services=&eks_clusters=):
+        # ECS clusters per region, services per cluster, EKS clusters
+        self.aws_ecs_clusters = 2
+        self.aws_ecs_services = 3
+        self.aws_eks_clusters = 2
 
     def begin(self, route):
         with self.lock:
@@ -994,6 +999,25 @@ def synth_aws(h, sy, plan, api_path, pairs):
     if bad:
         return aws_error_reply(eproto, *bad)
     params = dict(pairs)
+    d = plan.get("describe")
+    if d and proto == "json" and h.headers.get("X-Amz-Target") == "%s.%s" % (aws.get("target_prefix"), d["action"]):
+        # list-then-get: the identifiers as the JSON array member d["param"]
+        try:
+            b = json.loads(h.req_body or b"{}")
+        except ValueError:
+            b = None
+        ids = b.get(d["param"]) if isinstance(b, dict) else None
+        if method != "POST" or api_path != "/" or not isinstance(ids, list) or \
+                not all(isinstance(x, str) for x in ids) or len(ids) > aws["describe"].get("batch", 1):
+            return aws_error_reply(eproto, 400, "InvalidParameterException",
+                                   "mock: synth: %s takes a list of at most %d identifiers in %s" % (
+                                       d["action"], aws["describe"].get("batch", 1), d["param"]))
+        return sy.reply_describe(plan, ids)
+    if d and d.get("endpoint") and api_path in d["paths"]:
+        if method != aws["describe"].get("method", "GET"):
+            return aws_error_reply(eproto, 400, "InvalidAction", "mock: synth: %s takes GET" % d["action"])
+        flat = [x for pg in d["ids"] for x in pg]
+        return sy.reply_describe(plan, [flat[d["paths"].index(api_path)]])
     want_method = aws.get("method", "GET") if proto.startswith("rest-") else "POST"
     why = None
     if method != want_method:
@@ -1582,6 +1606,22 @@ def aws_api_query(service, region, form):
         body = ('<ListUsersResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">%s</ListUsersResponse>'
                 % inner).encode()
         return 200, [("Content-Type", "text/xml")], body
+    if service == "iam" and action == "ListUserPolicies":
+        # user<j> has j % 3 inline policies (user0 none); UserName required
+        m = re.fullmatch(r"user(\d+)", form.get("UserName", ""))
+        if not form.get("UserName"):
+            return aws_error_reply("query", 400, "ValidationError",
+                                   "1 validation error detected: Value null at 'userName' failed to satisfy constraint")
+        if not m or int(m.group(1)) >= AWS_API_N:
+            return aws_error_reply("query", 404, "NoSuchEntity", "The user with name %s cannot be found." %
+                                   form.get("UserName"))
+        j = int(m.group(1))
+        names = "".join("<member>policy-%d-%d</member>" % (j, k) for k in range(j % 3))
+        inner = "<ListUserPoliciesResult><IsTruncated>false</IsTruncated><PolicyNames>%s</PolicyNames>" \
+                "</ListUserPoliciesResult><ResponseMetadata><RequestId>mock</RequestId></ResponseMetadata>" % names
+        body = ('<ListUserPoliciesResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">%s'
+                '</ListUserPoliciesResponse>' % inner).encode()
+        return 200, [("Content-Type", "text/xml")], body
     return aws_error_reply("query", 400, "InvalidAction", "Could not find operation %s" % action)
 
 
@@ -1606,7 +1646,86 @@ def aws_api_json(service, region, target, body):
         if start + len(page) < len(names):
             out["LastEvaluatedTableName"] = page[-1]
         return 200, [("Content-Type", "application/x-amz-json-1.0")], jdump(out)
+    if target.startswith("AmazonEC2ContainerServiceV20141113."):
+        return aws_api_ecs(region, target.split(".", 1)[1], req)
     return aws_error_reply("json", 400, "UnknownOperationException", "unknown target %s" % target)
+
+
+def aws_ecs_page(req, ids):
+    """ECS List*: maxResults (1..100) and nextToken over ids."""
+    lim = req.get("maxResults", 100)
+    if not isinstance(lim, int) or not 1 <= lim <= 100:
+        return None, aws_error_reply("json", 400, "InvalidParameterException",
+                                     "maxResults must be an integer between 1 and 100")
+    start = int(req.get("nextToken") or 0)
+    out = {}
+    if start + lim < len(ids):
+        out["nextToken"] = str(start + lim)
+    return (ids[start:start + lim], out), None
+
+
+def aws_api_ecs(region, op, req):
+    """ECS list-then-get: ListClusters/DescribeClusters (<= 100 per call),
+    ListServices/DescribeServices (cluster required, <= 10 per call)."""
+    h = [("Content-Type", "application/x-amz-json-1.1")]
+    acct = AWS_OWNER
+    carn = ["arn:aws:ecs:%s:%s:cluster/c%d" % (region, acct, j) for j in range(STATE.aws_ecs_clusters)]
+
+    def bad(msg):
+        return aws_error_reply("json", 400, "InvalidParameterException", msg)
+
+    def cluster_of(name):
+        if not isinstance(name, str) or not name:
+            return None
+        n = name.rsplit("/", 1)[-1]
+        return n if n in [a.rsplit("/", 1)[-1] for a in carn] else None
+    if op == "ListClusters":
+        pg, err = aws_ecs_page(req, carn)
+        if err:
+            return err
+        pg[1]["clusterArns"] = pg[0]
+        return 200, h, jdump(pg[1])
+    if op == "DescribeClusters":
+        ids = req.get("clusters")
+        if not isinstance(ids, list) or not ids or len(ids) > 100:
+            return bad("clusters must be a list of 1 to 100 identifiers")
+        out, fails = [], []
+        for i in ids:
+            n = cluster_of(i)
+            if n is None:
+                fails.append({"arn": i, "reason": "MISSING"})
+                continue
+            j = int(n[1:])
+            out.append({"clusterArn": "arn:aws:ecs:%s:%s:cluster/%s" % (region, acct, n), "clusterName": n,
+                        "status": "ACTIVE", "activeServicesCount": STATE.aws_ecs_services,
+                        "runningTasksCount": j % 7, "registeredContainerInstancesCount": j % 3,
+                        "capacityProviders": ["FARGATE"] if j % 2 else []})
+        return 200, h, jdump({"clusters": out, "failures": fails})
+    if op in ("ListServices", "DescribeServices"):
+        n = cluster_of(req.get("cluster"))
+        if n is None:
+            return aws_error_reply("json", 400, "ClusterNotFoundException", "Cluster not found.")
+        sarn = ["arn:aws:ecs:%s:%s:service/%s/s%d" % (region, acct, n, k) for k in range(STATE.aws_ecs_services)]
+        if op == "ListServices":
+            pg, err = aws_ecs_page(req, sarn)
+            if err:
+                return err
+            pg[1]["serviceArns"] = pg[0]
+            return 200, h, jdump(pg[1])
+        ids = req.get("services")
+        if not isinstance(ids, list) or not ids or len(ids) > 10:
+            return bad("services must be a list of 1 to 10 identifiers")
+        out = []
+        for i in ids:
+            if i not in sarn:
+                continue
+            k = int(i.rsplit("/s", 1)[1])
+            out.append({"serviceArn": i, "serviceName": "s%d" % k,
+                        "clusterArn": "arn:aws:ecs:%s:%s:cluster/%s" % (region, acct, n),
+                        "status": "ACTIVE", "desiredCount": k % 4, "runningCount": k % 4,
+                        "launchType": "FARGATE", "createdAt": 1700000000 + 3600 * k})
+        return 200, h, jdump({"services": out, "failures": []})
+    return aws_error_reply("json", 400, "UnknownOperationException", "unknown operation %s" % op)
 
 
 def aws_api_rest(service, region, method, path, q):
@@ -1620,6 +1739,29 @@ def aws_api_rest(service, region, method, path, q):
         if nxt:
             out["NextMarker"] = nxt
         return 200, JSON_H, jdump(out)
+    if service == "eks" and method == "GET" and path.startswith("/clusters"):
+        names = ["k%d" % j for j in range(STATE.aws_eks_clusters)]
+        if path.rstrip("/") == "/clusters":
+            lim = q.get("maxResults", "100")
+            if not lim.isdigit() or not 1 <= int(lim) <= 100:
+                return 400, JSON_H, jdump({"message": "maxResults must be between 1 and 100"})
+            start = int(q.get("nextToken") or 0)
+            out = {"clusters": names[start:start + int(lim)]}
+            if start + int(lim) < len(names):
+                out["nextToken"] = str(start + int(lim))
+            return 200, JSON_H, jdump(out)
+        m = re.fullmatch(r"/clusters/([^/]+)", path)
+        if m and urllib.parse.unquote(m.group(1)) in names:
+            n = urllib.parse.unquote(m.group(1))
+            j = int(n[1:])
+            return 200, JSON_H, jdump({"cluster": {
+                "name": n, "arn": "arn:aws:eks:%s:%s:cluster/%s" % (region, AWS_OWNER, n),
+                "createdAt": 1690000000 + 86400 * j, "version": "1.%d" % (28 + j % 3),
+                "status": "ACTIVE", "endpoint": "https://%s.eks.example" % n,
+                "resourcesVpcConfig": {"vpcId": "vpc-%d" % j, "subnetIds": ["subnet-a", "subnet-b"]},
+                "tags": {"team": "t%d" % j}}})
+        return 404, [("Content-Type", "application/json"), ("x-amzn-ErrorType", "ResourceNotFoundException")], \
+            jdump({"message": "No cluster found for name: %s." % path})
     if service == "s3" and path in ("", "/") and method == "GET":
         a, b, nxt = aws_page(q, "max-buckets", "continuation-token", "bkt")
         bk = "".join("<Bucket><Name>bucket-%d</Name><CreationDate>2021-0%d-01T00:00:00.000Z</CreationDate>"
@@ -2638,6 +2780,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 # require ("" : none)
                 if "role_lifetime_s" in q:
                     STATE.aws_role_lifetime = qint(q, "role_lifetime_s", 3600, 1, 129600)
+                for k in ("ecs_clusters", "ecs_services", "eks_clusters"):
+                    if k in q:
+                        setattr(STATE, "aws_" + k, qint(q, k, 0, 0, 100000))
                 if "external_id" in q:
                     # "@canary": the security canary + "-external-id" (built
                     # here, so that it is in no request the mock logs)
