@@ -239,6 +239,14 @@ typedef struct CqpReq
 	char	   *aws_url;
 	char	   *aws_body;
 	char	   *aws_target;
+	/*
+	 * S3: the x-amz-bucket-region header of this response, and the region
+	 * the request is sent again for when the bucket lives elsewhere (set by
+	 * cqp_http_finish with CQP_REDIRECT, applied to the unit by job_io.c;
+	 * not cleared by cqp_http_reset).
+	 */
+	char		amz_bucket_region[32];
+	char		s3_region[32];
 } CqpReq;
 
 typedef enum CqpOutcome

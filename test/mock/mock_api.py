@@ -1762,6 +1762,24 @@ def aws_api_rest(service, region, method, path, q):
                 "tags": {"team": "t%d" % j}}})
         return 404, [("Content-Type", "application/json"), ("x-amzn-ErrorType", "ResourceNotFoundException")], \
             jdump({"message": "No cluster found for name: %s." % path})
+    m = re.fullmatch(r"/(bucket-\d+)/?", path) if service == "s3" and method == "GET" else None
+    if m and q.get("list-type") == "2":
+        # ListObjectsV2: bucket-3 lives in eu-west-1 (the others wherever
+        # they are asked for): asked elsewhere, S3's PermanentRedirect with
+        # x-amz-bucket-region; 2 objects per bucket, one page each
+        b = m.group(1)
+        if b == "bucket-3" and region != "eu-west-1":
+            return 301, [("Content-Type", "application/xml"), ("x-amz-bucket-region", "eu-west-1")], (
+                '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PermanentRedirect</Code><Message>The bucket '
+                'you are attempting to access must be addressed using the specified endpoint.</Message>'
+                '<Endpoint>s3.eu-west-1.amazonaws.com</Endpoint><Bucket>%s</Bucket></Error>' % b).encode()
+        objs = "".join("<Contents><Key>%s/obj-%d.txt</Key><LastModified>2024-03-0%dT00:00:00.000Z</LastModified>"
+                       "<ETag>&quot;e%d&quot;</ETag><Size>%d</Size><StorageClass>STANDARD</StorageClass></Contents>"
+                       % (b, k, k + 1, k, 100 * (k + 1)) for k in range(2))
+        body = ('<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+                '<Name>%s</Name><KeyCount>2</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>%s'
+                '</ListBucketResult>' % (b, objs)).encode()
+        return 200, [("Content-Type", "application/xml"), ("x-amz-bucket-region", region)], body
     if service == "s3" and path in ("", "/") and method == "GET":
         a, b, nxt = aws_page(q, "max-buckets", "continuation-token", "bkt")
         bk = "".join("<Bucket><Name>bucket-%d</Name><CreationDate>2021-0%d-01T00:00:00.000Z</CreationDate>"

@@ -331,9 +331,53 @@ test_parent_operation(void)
 	h3_mock("/_mock/reset");
 }
 
+/* S3 per-bucket tables: each bucket in its own region */
+static void
+test_s3_region(void)
+{
+	CqSourceDef *src;
+	Scan		s;
+	CqJobState	st;
+	char	   *body;
+
+	if (!h3_mock_up())
+	{
+		cqt_skip("aws s3 region", "no mock (MOCK_URL)");
+		return;
+	}
+	src = aws_spec();
+	if (!src)
+		return;
+
+	/* ListBuckets, then ListObjectsV2 per bucket; bucket-3 is in
+	 * eu-west-1: the us-east-1 request gets 301 + x-amz-bucket-region, the
+	 * request is signed again for eu-west-1 and answers */
+	h3_mock("/_mock/reset");
+	st = scan(src, "aws_s3_objects", "bucket,key,size,last_modified", NULL, NULL, 4, &s);
+	CQ_CHECKF(st == CQ_JOB_DONE, "%s: %s %s", s.err.message, s.err.api_code, s.err.api_message);
+	CQ_CHECKF(s.rows == 10 && s.typed, "%ld rows: %s", s.rows, s.text);
+	CQ_CHECKF(has_line(s.text, "bucket-3|bucket-3/obj-1.txt|200|2024-03-02 00:00:00+00"), "%s", s.text);
+	CQ_CHECK(op_count("GET /") == 1);
+	CQ_CHECK(op_count("GET /bucket-0") == 1 && op_count("GET /bucket-4") == 1);
+	body = cqt_mock_get("/_mock/requests?route=/aws-api/bucket-3");
+	CQ_CHECKF(body && strstr(body, "\"region\":\"us-east-1\"") && strstr(body, "\"status\":301") &&
+			  strstr(body, "\"region\":\"eu-west-1\""), "%s", body);
+	free(body);
+	free(s.text);
+	/* the bucket given: no ListBuckets, the same move */
+	h3_mock("/_mock/reset");
+	st = scan(src, "aws_s3_objects", "bucket,key", "bucket", "bucket-3", 4, &s);
+	CQ_CHECK(st == CQ_JOB_DONE && s.rows == 2 && op_count("GET /") == 0);
+	free(s.text);
+
+	cq_source_def_free(src);
+	h3_mock("/_mock/reset");
+}
+
 void
 suite_aws_describe(void)
 {
 	test_describe();
 	test_parent_operation();
+	test_s3_region();
 }
