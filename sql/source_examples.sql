@@ -1422,6 +1422,10 @@ INSERT INTO examples VALUES
   FROM aws.aws_ec2_instance_image_metadata
  WHERE region = 'us-east-1'
  LIMIT 10$ex$),
+('aws', 'aws_ec2_instance_network_interfaces', $ex$SELECT instance_id, instance_state_name, instance_type, reservation_id
+  FROM aws.aws_ec2_instance_network_interfaces
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
 ('aws', 'aws_ec2_instance_statuses', $ex$SELECT application_status_impaired_since, application_status_status, attached_ebs_status_details, attached_ebs_status_status
   FROM aws.aws_ec2_instance_statuses
  WHERE region = 'us-east-1'
@@ -1644,6 +1648,14 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_secondary_subnets', $ex$SELECT availability_zone, availability_zone_id, ipv4_cidr_block_associations, owner_id
   FROM aws.aws_ec2_secondary_subnets
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_security_group_egress_ranges', $ex$SELECT group_id, group_name, owner_id, vpc_id
+  FROM aws.aws_ec2_security_group_egress_ranges
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_security_group_ingress_ranges', $ex$SELECT group_id, group_name, owner_id, vpc_id
+  FROM aws.aws_ec2_security_group_ingress_ranges
  WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_security_group_rules', $ex$SELECT cidr_ipv4, cidr_ipv6, description, from_port

@@ -1542,6 +1542,64 @@ def aws_xml(root, version_ns, inner):
             % (root, version_ns, inner, root)).encode()
 
 
+def aws_ec2_enis(rs, j):
+    """networkInterfaceSet of instance j, as DescribeInstances sends it
+    (AWS's documented example): eth0 with a public IP association; odd
+    instances also an eth1 without one, whose MAC is recorded invalid on
+    instance 3 (a NULL macaddr with a WARNING)."""
+    out = []
+    for k in range(1 + j % 2):
+        assoc = ("<association><publicIp>203.0.113.%d</publicIp><publicDnsName>ec2-203-0-113-%d.compute-1."
+                 "amazonaws.com</publicDnsName><ipOwnerId>amazon</ipOwnerId></association>" % (j + 10, j + 10)
+                 if k == 0 else "")
+        mac = "02:1b:%02x:%02x:00:%02x" % (j, k, j + k) if not (j == 3 and k == 1) else "02:1b:zz"
+        out.append(
+            "<item><networkInterfaceId>eni-%s%04d%d</networkInterfaceId><subnetId>subnet-%s1</subnetId>"
+            "<vpcId>vpc-%s0000</vpcId><description>%s</description><ownerId>%s</ownerId><status>in-use</status>"
+            "<macAddress>%s</macAddress><privateIpAddress>10.0.%d.%d</privateIpAddress>"
+            "<privateDnsName>ip-10-0-%d-%d.ec2.internal</privateDnsName><sourceDestCheck>%s</sourceDestCheck>"
+            "<groupSet><item><groupId>sg-%s0</groupId><groupName>web</groupName></item></groupSet>"
+            "<attachment><attachmentId>eni-attach-%s%04d%d</attachmentId><deviceIndex>%d</deviceIndex>"
+            "<status>attached</status><attachTime>2024-0%d-01T10:00:05.000Z</attachTime>"
+            "<deleteOnTermination>%s</deleteOnTermination><networkCardIndex>0</networkCardIndex></attachment>"
+            "%s<privateIpAddressesSet><item><privateIpAddress>10.0.%d.%d</privateIpAddress><primary>true</primary>"
+            "</item></privateIpAddressesSet><ipv6AddressesSet/><interfaceType>interface</interfaceType></item>"
+            % (rs, j, k, rs, rs, "eth%d of instance %d" % (k, j) if k else "Primary network interface",
+               AWS_OWNER, mac, k, j + 1 + 100 * k, k, j + 1 + 100 * k, "true" if k == 0 else "false",
+               rs, rs, j, k, k, j % 9 + 1, "true" if k == 0 else "false", assoc, k, j + 1 + 100 * k))
+    return "<networkInterfaceSet>%s</networkInterfaceSet>" % "".join(out)
+
+
+def aws_ec2_security_groups(region):
+    """DescribeSecurityGroups: sg-<r>0 (ssh from two private ranges, https
+    from anywhere, all traffic out) and sg-<r>1 (all traffic from a VPC
+    range and from a recorded-invalid IPv4 block /64: NULL cidr + WARNING,
+    and a permission without ranges: only another group)."""
+    rs = aws_rshort(region)
+
+    def perm(proto, ports, ranges, groups=""):
+        fp = "<fromPort>%d</fromPort><toPort>%d</toPort>" % ports if ports else ""
+        rr = "".join("<item><cidrIp>%s</cidrIp>%s</item>" % (c, "<description>%s</description>" % d if d else "")
+                     for c, d in ranges)
+        return ("<item><ipProtocol>%s</ipProtocol>%s<groups>%s</groups><ipRanges>%s</ipRanges><ipv6Ranges/>"
+                "<prefixListIds/></item>" % (proto, fp, groups, rr))
+    out_all = perm("-1", None, [("0.0.0.0/0", "")])
+    g0 = ("<item><ownerId>%s</ownerId><groupId>sg-%s0</groupId><groupName>web</groupName>"
+          "<groupDescription>web servers</groupDescription><vpcId>vpc-%s0000</vpcId>"
+          "<ipPermissions>%s%s</ipPermissions><ipPermissionsEgress>%s</ipPermissionsEgress>"
+          "<securityGroupArn>arn:aws:ec2:%s:%s:security-group/sg-%s0</securityGroupArn></item>"
+          % (AWS_OWNER, rs, rs, perm("tcp", (22, 22), [("10.0.0.0/8", "office"), ("192.168.1.0/24", "vpn")]),
+             perm("tcp", (443, 443), [("0.0.0.0/0", "")]), out_all, region, AWS_OWNER, rs))
+    g1 = ("<item><ownerId>%s</ownerId><groupId>sg-%s1</groupId><groupName>db</groupName>"
+          "<groupDescription>databases</groupDescription><vpcId>vpc-%s0000</vpcId>"
+          "<ipPermissions>%s%s</ipPermissions><ipPermissionsEgress/>"
+          "<securityGroupArn>arn:aws:ec2:%s:%s:security-group/sg-%s1</securityGroupArn></item>"
+          % (AWS_OWNER, rs, rs, perm("-1", None, [("10.1.0.0/16", "vpc"), ("10.2.0.0/64", "recorded invalid")]),
+             perm("tcp", (5432, 5432), [], "<item><groupId>sg-%s0</groupId><userId>%s</userId></item>" % (rs, AWS_OWNER)),
+             region, AWS_OWNER, rs))
+    return "<securityGroupInfo>%s%s</securityGroupInfo>" % (g0, g1)
+
+
 def aws_api_ec2(region, form):
     action = form.get("Action")
     ns = "http://ec2.amazonaws.com/doc/%s/" % form.get("Version", "")
@@ -1564,14 +1622,17 @@ def aws_api_ec2(region, form):
                     "<instanceState><code>16</code><name>running</name></instanceState>"
                     "<instanceType>t3.micro</instanceType><launchTime>2024-0%d-01T10:00:00.000Z</launchTime>"
                     "<amiLaunchIndex>%d</amiLaunchIndex><ebsOptimized>%s</ebsOptimized>"
-                    "<privateIpAddress>10.0.%d.%d</privateIpAddress><productCodes/>%s</item>"
-                    % (rs, j, j % 9 + 1, j % 2, "true" if j % 2 else "false", j // 256, j % 256 + 1, tags))
+                    "<privateIpAddress>10.0.%d.%d</privateIpAddress><productCodes/>%s%s</item>"
+                    % (rs, j, j % 9 + 1, j % 2, "true" if j % 2 else "false", j // 256, j % 256 + 1, tags,
+                       aws_ec2_enis(rs, j)))
             res.append("<item><reservationId>r-%s%04d</reservationId><ownerId>%s</ownerId><groupSet/>"
                        "<instancesSet>%s</instancesSet></item>" % (rs, i, AWS_OWNER, "".join(items)))
             i += 2
         inner = "<reservationSet>%s</reservationSet>%s" % (
             "".join(res), "<nextToken>%s</nextToken>" % nxt if nxt else "")
         return 200, xh, aws_xml("DescribeInstancesResponse", ns, inner)
+    if action == "DescribeSecurityGroups":
+        return 200, xh, aws_xml("DescribeSecurityGroupsResponse", ns, aws_ec2_security_groups(region))
     if action == "DescribeVolumes":
         a, b, nxt = aws_page(form, "MaxResults", "NextToken", "vol")
         items = "".join(

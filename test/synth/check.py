@@ -38,7 +38,7 @@ import synth  # noqa: E402
 MOCK_URL = os.environ.get("MOCK_URL", "http://127.0.0.1:18080").rstrip("/")
 # pg_regress tests that scan child tables against real recorded replies
 # (../shared/fixtures and test/fixtures): a child table must be in one
-CHILD_TESTS = [os.path.join(HERE, "..", "..", "sql", n) for n in ("children_shared.sql", "children.sql")]
+CHILD_TESTS = [os.path.join(HERE, "..", "..", "sql", n) for n in ("children_shared.sql", "children.sql", "aws_children.sql")]
 VERBOSE = bool(os.environ.get("SYNTH_VERBOSE"))
 
 

@@ -414,6 +414,9 @@ def table_plan(spec, t):
     req_path = expand(endpoint)
 
     # -- columns grouped by path
+    if aws and segs(t.get("rows", "")).count("*") >= 2:
+        raise ChildTableError("rows %r: a list inside a list of each row (an AWS child table) is not synthesized"
+                              % t.get("rows"))
     groups = {}
     for j, c in enumerate(cols):
         p = c.get("path", "/" + c["name"])
