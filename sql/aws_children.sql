@@ -25,7 +25,7 @@ SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute
         'association_public_ip', 'attachment_attach_time', 'attachment_device_index', 'source_dest_check')
  ORDER BY attnum;
 
--- every interface of every instance (2 pages of DescribeInstances); the MAC
+-- every interface of every instance (one DescribeInstances page); the MAC
 -- recorded invalid on i-ue10003's eth1 is NULL with one WARNING
 SET client_min_messages = warning;
 SELECT instance_id, reservation_id, instance_state_name, network_interface_id, attachment_device_index AS dev,
@@ -36,7 +36,7 @@ SELECT instance_id, reservation_id, instance_state_name, network_interface_id, a
 -- element for element: as many interfaces as the instances' network_interfaces hold
 SELECT (SELECT count(*) FROM aws_chd.aws_ec2_instance_network_interfaces) AS interfaces,
        (SELECT sum(jsonb_array_length(network_interfaces)) FROM aws_chd.aws_ec2_instances) AS in_instances;
--- the same requests as the parent table: DescribeInstances, 2 pages
+-- the same request as the parent table (one DescribeInstances; STS gives the account)
 \! curl -s 'http://127.0.0.1:18080/_mock/reset' > /dev/null
 SELECT count(*) FROM aws_chd.aws_ec2_instance_network_interfaces WHERE association_public_ip IS NOT NULL;
 \! curl -s 'http://127.0.0.1:18080/_mock/requests?route=/aws-api' | /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin)['requests']; print(len(d), 'requests:', ', '.join(sorted(r['sigv4']['region'] + ' ' + r['sigv4']['operation'] for r in d)))"

@@ -189,7 +189,9 @@ describe_unit(CqJob *job, CqpUnit *u, const char *const *ids, int n, CqError *er
 		cq_redact_url(url, err->url, sizeof(err->url));
 		goto fail;
 	}
-	if (!(du->origin_url = strdup(url)))
+	/* the origin alone (credentials go to it): not the identifiers, which
+	 * would stay in memory until the job ends */
+	if (!(du->origin_url = strdup(base)))
 		goto oom;
 	cqp_job_seen_add(du, url);
 	r = calloc(1, sizeof(CqpReq));
