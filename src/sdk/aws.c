@@ -207,7 +207,8 @@ cqp_aws_wire(const CqTableDef *t, CqpReq *req, CqError *err)
 		(op == CQP_AWS_OP_DESCRIBE && d->method) ? d->method : a->method;
 	const char *page_size_param = op == CQP_AWS_OP_PARENT ? t->parent->page_size_param :
 		op == CQP_AWS_OP_DESCRIBE ? NULL : t->page_size_param;
-	json_t	   *body = op == CQP_AWS_OP_TABLE ? a->body : NULL;
+	json_t	   *body = op == CQP_AWS_OP_TABLE ? a->body :
+		op == CQP_AWS_OP_DESCRIBE ? d->body : NULL;
 	const char *url = req->url;
 	const char *q = strchr(url, '?');
 	size_t		base_len = q ? (size_t) (q - url) : strlen(url);

@@ -446,6 +446,8 @@ typedef struct CqAwsDescribeDef
 	char	   *endpoint;		/* rest-json: template, one identifier per
 								 * call (batch 1); json: NULL ("/") */
 	char	   *method;			/* rest-json: GET (default) or POST */
+	json_t	   *body;			/* json: constant members of every describe
+								 * call (ECS include: ["TAGS"]), or NULL */
 } CqAwsDescribeDef;
 
 typedef struct CqTableDef

@@ -189,6 +189,7 @@ table_clear(CqTableDef *t)
 			cq_path_free(d->crows);
 			free(d->endpoint);
 			free(d->method);
+			json_decref(d->body);
 			free(d);
 		}
 		free(t->aws);

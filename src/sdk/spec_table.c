@@ -124,7 +124,7 @@ static const char *const aws_op_keys[] = {
 	"action", "method", "xml_lists", NULL
 };
 static const char *const aws_describe_keys[] = {
-	"action", "param", "batch", "rows", "endpoint", "method", NULL
+	"action", "param", "batch", "rows", "endpoint", "method", "body", NULL
 };
 
 static const CqpSpecEnum aws_protocol_names[] = {
@@ -720,6 +720,7 @@ parse_aws_describe(CqpSpecCtx *c, const char *aloc, json_t *ja, CqAwsDef *a)
 	char		loc[SPEC_LOCLEN];
 	char		qs[64];
 	CqAwsDescribeDef *d;
+	json_t	   *body;
 
 	if (jd == NULL || json_is_null(jd))
 		return true;
@@ -756,6 +757,15 @@ parse_aws_describe(CqpSpecCtx *c, const char *aloc, json_t *ja, CqAwsDef *a)
 			return cqp_spec_fail(c, loc, "endpoint", "the json protocol POSTs to \"/\": only rest-json takes an endpoint");
 		if (d->method)
 			return cqp_spec_fail(c, loc, "method", "the json protocol always POSTs; only rest-json takes a method");
+		body = json_object_get(jd, "body");
+		if (body && !json_is_null(body))
+		{
+			if (!json_is_object(body) || json_object_get(body, d->param))
+				return cqp_spec_fail(c, loc, "body", "must be an object of constant members, without \"%s\" (the identifiers)",
+									 cqp_spec_quote(qs, sizeof(qs), d->param));
+			if ((d->body = json_deep_copy(body)) == NULL)
+				return cqp_spec_oom(c);
+		}
 	}
 	else
 	{
@@ -764,6 +774,9 @@ parse_aws_describe(CqpSpecCtx *c, const char *aloc, json_t *ja, CqAwsDef *a)
 								 cqp_spec_quote(qs, sizeof(qs), d->param));
 		if (d->batch != 1)
 			return cqp_spec_fail(c, loc, "batch", "a rest-json describe takes one identifier per call: batch must be 1");
+		body = json_object_get(jd, "body");
+		if (body && !json_is_null(body))
+			return cqp_spec_fail(c, loc, "body", "only the json protocol sends a body");
 		if (d->method == NULL && (d->method = cqp_spec_dup(c, "GET")) == NULL)
 			return false;
 		if (strcmp(d->method, "GET") != 0 && strcmp(d->method, "POST") != 0)

@@ -1761,6 +1761,8 @@ def aws_api_ecs(region, op, req):
                         "status": "ACTIVE", "activeServicesCount": STATE.aws_ecs_services,
                         "runningTasksCount": j % 7, "registeredContainerInstancesCount": j % 3,
                         "capacityProviders": ["FARGATE"] if j % 2 else []})
+            if "TAGS" in (req.get("include") or []):
+                out[-1]["tags"] = [{"key": "env", "value": "prod" if j % 2 else "dev"}]
         return 200, h, jdump({"clusters": out, "failures": fails})
     if op in ("ListServices", "DescribeServices"):
         n = cluster_of(req.get("cluster"))
@@ -1785,6 +1787,8 @@ def aws_api_ecs(region, op, req):
                         "clusterArn": "arn:aws:ecs:%s:%s:cluster/%s" % (region, acct, n),
                         "status": "ACTIVE", "desiredCount": k % 4, "runningCount": k % 4,
                         "launchType": "FARGATE", "createdAt": 1700000000 + 3600 * k})
+            if "TAGS" in (req.get("include") or []):
+                out[-1]["tags"] = [{"key": "service", "value": "s%d" % k}]
         return 200, h, jdump({"services": out, "failures": []})
     return aws_error_reply("json", 400, "UnknownOperationException", "unknown operation %s" % op)
 

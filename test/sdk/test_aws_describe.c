@@ -230,14 +230,14 @@ test_describe(void)
 	h3_mock("/_mock/reset");
 	h3_mock("/_mock/aws?ecs_clusters=250&ecs_services=4");
 	st = scan(src, "aws_ecs_clusters",
-			  "region,account_id,cluster_name,cluster_arn,status,active_services_count,running_tasks_count,capacity_providers",
+			  "region,account_id,cluster_name,cluster_arn,status,active_services_count,running_tasks_count,capacity_providers,tags",
 			  NULL, NULL, 4, &s);
 	CQ_CHECKF(st == CQ_JOB_DONE, "%s: %s %s", s.err.message, s.err.api_code, s.err.api_message);
 	CQ_CHECKF(s.rows == 250, "%ld rows", s.rows);
 	CQ_CHECK(s.typed);
-	CQ_CHECKF(has_line(s.text, "us-east-1|123456789012|c249|arn:aws:ecs:us-east-1:111122223333:cluster/c249|ACTIVE|4|4|{FARGATE}"),
+	CQ_CHECKF(has_line(s.text, "us-east-1|123456789012|c249|arn:aws:ecs:us-east-1:111122223333:cluster/c249|ACTIVE|4|4|{FARGATE}|{\"env\":\"prod\"}"),
 			  "%.400s", s.text);
-	CQ_CHECK(has_line(s.text, "us-east-1|123456789012|c0|arn:aws:ecs:us-east-1:111122223333:cluster/c0|ACTIVE|4|0|{}"));
+	CQ_CHECK(has_line(s.text, "us-east-1|123456789012|c0|arn:aws:ecs:us-east-1:111122223333:cluster/c0|ACTIVE|4|0|{}|{\"env\":\"dev\"}"));
 	CQ_CHECKF(op_count("ListClusters") == 3, "%d", op_count("ListClusters"));
 	CQ_CHECKF(op_count("DescribeClusters") == 3, "%d", op_count("DescribeClusters"));
 	CQ_CHECKF(s.st.requests == 6, "%lld", (long long) s.st.requests);

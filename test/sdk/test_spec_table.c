@@ -538,6 +538,12 @@ test_aws(void)
 	AWS_ERR("{\"service\":\"iam\",\"protocol\":\"query\",\"action\":\"L\",\"api_version\":\"1\","
 			"\"describe\":{\"action\":\"D\",\"param\":\"n\",\"rows\":\"/c\"}}", "",
 			"aws.describe: list-then-get is implemented for the json and rest-json protocols (ECS, EKS), not query");
+	AWS_ERR("{\"service\":\"ecs\",\"protocol\":\"json\",\"action\":\"L\",\"target_prefix\":\"P\","
+			"\"describe\":{\"action\":\"D\",\"param\":\"ids\",\"rows\":\"/x\",\"body\":{\"ids\":[]}}}", "",
+			"aws.describe.body: must be an object of constant members, without \"ids\" (the identifiers)");
+	AWS_ERR("{\"service\":\"eks\",\"protocol\":\"rest-json\","
+			"\"describe\":{\"action\":\"D\",\"param\":\"name\",\"rows\":\"/c\",\"endpoint\":\"/c/{name}\",\"body\":{}}}", "",
+			"aws.describe.body: only the json protocol sends a body");
 	/* parent.aws: the parent listing is another operation */
 	AWS_ERR("{\"service\":\"iam\",\"protocol\":\"query\",\"action\":\"L\",\"api_version\":\"1\"}",
 			",\"keys\":[{\"column\":\"region\",\"param\":\"U\",\"required\":true,\"from_parent\":true}],"
