@@ -89,8 +89,12 @@ SELECT col_description('aws_imp.aws_ec2_instances'::regclass, attnum) AS comment
    AND attname IN ('instance_id', 'tags', 'reservation_id', 'region') ORDER BY attname;
 SELECT obj_description('aws_imp.aws_ec2_vpcs'::regclass, 'pg_class') AS table_comment;
 
--- an input from another table's rows is a key the scan needs
+-- an input from another table's rows: without it in WHERE, the parent
+-- operation (ListUsers, every page) is listed, then ListUserPolicies runs
+-- once per user; with it, one ListUserPolicies
 EXPLAIN (COSTS OFF) SELECT * FROM aws_imp.aws_iam_user_policies;
+SELECT user_name, policy_name FROM aws_imp.aws_iam_user_policies ORDER BY 1, 2;
+SELECT policy_name FROM aws_imp.aws_iam_user_policies WHERE user_name = 'user2' ORDER BY 1;
 
 -- scans of generated tables against the mock's /aws-api (SigV4 verified):
 -- ec2 (XML, <item> lists, reservations flattened), query (resultWrapper,
@@ -108,6 +112,15 @@ SELECT table_name FROM aws_imp.aws_dynamodb_tables WHERE region = 'eu-west-1' OR
 SELECT function_name, memory_size, last_modified FROM aws_imp.aws_lambda_functions
  WHERE region = 'us-east-1' ORDER BY function_name;
 SELECT region, name, creation_date, bucket_region FROM aws_imp.aws_s3_buckets ORDER BY name;
+-- list-then-get: ECS/EKS listings return ARNs or names, the rows are what
+-- DescribeClusters / DescribeServices / EKS DescribeCluster return (typed);
+-- aws_ecs_services lists ListClusters first (its parent), per region
+SELECT region, cluster_name, status, active_services_count, running_tasks_count, capacity_providers
+  FROM aws_imp.aws_ecs_clusters ORDER BY region, cluster_name;
+SELECT cluster, service_name, desired_count, created_at, launch_type
+  FROM aws_imp.aws_ecs_services WHERE region = 'eu-west-1' ORDER BY 1, 2;
+SELECT region, name, version, created_at, resources_vpc_config_vpc_id, tags
+  FROM aws_imp.aws_eks_clusters WHERE region = 'us-east-1' ORDER BY name;
 
 DROP SCHEMA aws_imp CASCADE;
 DROP SERVER aws_imp CASCADE;

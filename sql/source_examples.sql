@@ -1230,15 +1230,15 @@ INSERT INTO examples VALUES
   FROM aws.aws_lambda_functions
  WHERE region = 'us-east-1'
  LIMIT 10$ex$),
-('aws', 'aws_ecs_clusters', $ex$SELECT cluster_arn
+('aws', 'aws_ecs_clusters', $ex$SELECT active_services_count, attachments, attachments_status, capacity_providers
   FROM aws.aws_ecs_clusters
  WHERE region = 'us-east-1'
  LIMIT 10$ex$),
-('aws', 'aws_ecs_services', $ex$SELECT service_arn
+('aws', 'aws_ecs_services', $ex$SELECT availability_zone_rebalancing, capacity_provider_strategy, cluster_arn, created_at
   FROM aws.aws_ecs_services
- WHERE region = 'us-east-1'
+ WHERE cluster = '...'
  LIMIT 10$ex$),
-('aws', 'aws_eks_clusters', $ex$SELECT name
+('aws', 'aws_eks_clusters', $ex$SELECT access_config_authentication_mode, access_config_bootstrap_cluster_creator_admin_permissions, arn, certificate_authority_data
   FROM aws.aws_eks_clusters
  WHERE region = 'us-east-1'
  LIMIT 10$ex$),
@@ -1420,6 +1420,10 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_instance_image_metadata', $ex$SELECT availability_zone, image_metadata_creation_date, image_metadata_deprecation_time, image_metadata_image_allowed
   FROM aws.aws_ec2_instance_image_metadata
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_instance_network_interfaces', $ex$SELECT instance_id, instance_state_name, instance_type, reservation_id
+  FROM aws.aws_ec2_instance_network_interfaces
  WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_instance_statuses', $ex$SELECT application_status_impaired_since, application_status_status, attached_ebs_status_details, attached_ebs_status_status
@@ -1646,6 +1650,14 @@ INSERT INTO examples VALUES
   FROM aws.aws_ec2_secondary_subnets
  WHERE region = 'us-east-1'
  LIMIT 10$ex$),
+('aws', 'aws_ec2_security_group_egress_ranges', $ex$SELECT group_id, group_name, owner_id, vpc_id
+  FROM aws.aws_ec2_security_group_egress_ranges
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_security_group_ingress_ranges', $ex$SELECT group_id, group_name, owner_id, vpc_id
+  FROM aws.aws_ec2_security_group_ingress_ranges
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
 ('aws', 'aws_ec2_security_group_rules', $ex$SELECT cidr_ipv4, cidr_ipv6, description, from_port
   FROM aws.aws_ec2_security_group_rules
  WHERE region = 'us-east-1'
@@ -1860,11 +1872,11 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_ecs_attributes', $ex$SELECT name, target_id, target_type, value
   FROM aws.aws_ecs_attributes
- WHERE region = 'us-east-1'
+ WHERE cluster = '...'
  LIMIT 10$ex$),
-('aws', 'aws_ecs_container_instances', $ex$SELECT container_instance_arn
+('aws', 'aws_ecs_container_instances', $ex$SELECT agent_connected, agent_update_status, attachments, attributes
   FROM aws.aws_ecs_container_instances
- WHERE region = 'us-east-1'
+ WHERE cluster = '...'
  LIMIT 10$ex$),
 ('aws', 'aws_ecs_task_definition_families', $ex$SELECT family
   FROM aws.aws_ecs_task_definition_families
@@ -1874,13 +1886,13 @@ INSERT INTO examples VALUES
   FROM aws.aws_ecs_task_definitions
  WHERE region = 'us-east-1'
  LIMIT 10$ex$),
-('aws', 'aws_ecs_tasks', $ex$SELECT task_arn
+('aws', 'aws_ecs_tasks', $ex$SELECT attachments, attributes, availability_zone, capacity_provider_name
   FROM aws.aws_ecs_tasks
- WHERE region = 'us-east-1'
+ WHERE cluster = '...'
  LIMIT 10$ex$),
 ('aws', 'aws_eks_access_entries', $ex$SELECT access_entry
   FROM aws.aws_eks_access_entries
- WHERE cluster_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_eks_access_policies', $ex$SELECT arn, name
   FROM aws.aws_eks_access_policies
@@ -1890,13 +1902,13 @@ INSERT INTO examples VALUES
   FROM aws.aws_eks_addon_versions
  WHERE region = 'us-east-1'
  LIMIT 10$ex$),
-('aws', 'aws_eks_addons', $ex$SELECT addon_name
+('aws', 'aws_eks_addons', $ex$SELECT addon_arn, addon_name, addon_version, configuration_values
   FROM aws.aws_eks_addons
- WHERE cluster_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_eks_capabilities', $ex$SELECT arn, capability_name, created_at, modified_at
   FROM aws.aws_eks_capabilities
- WHERE cluster_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_eks_cluster_versions', $ex$SELECT cluster_type, cluster_version, default_platform_version, default_version
   FROM aws.aws_eks_cluster_versions
@@ -1906,29 +1918,29 @@ INSERT INTO examples VALUES
   FROM aws.aws_eks_eks_anywhere_subscriptions
  WHERE region = 'us-east-1'
  LIMIT 10$ex$),
-('aws', 'aws_eks_fargate_profiles', $ex$SELECT fargate_profile_name
+('aws', 'aws_eks_fargate_profiles', $ex$SELECT created_at, fargate_profile_arn, fargate_profile_name, health_issues
   FROM aws.aws_eks_fargate_profiles
- WHERE cluster_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_eks_identity_provider_configs', $ex$SELECT name, type
   FROM aws.aws_eks_identity_provider_configs
- WHERE cluster_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_eks_insights', $ex$SELECT category, description, id, insight_status_reason
   FROM aws.aws_eks_insights
- WHERE cluster_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
-('aws', 'aws_eks_nodegroups', $ex$SELECT nodegroup_name
+('aws', 'aws_eks_nodegroups', $ex$SELECT ami_type, capacity_type, created_at, disk_size
   FROM aws.aws_eks_nodegroups
- WHERE cluster_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_eks_pod_identity_associations', $ex$SELECT association_arn, association_id, namespace, owner_arn
   FROM aws.aws_eks_pod_identity_associations
- WHERE cluster_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_eks_updates', $ex$SELECT update_id
   FROM aws.aws_eks_updates
- WHERE name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_iam_access_keys', $ex$SELECT access_key_id, create_date, status, user_name
   FROM aws.aws_iam_access_keys
@@ -2036,11 +2048,11 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_lambda_aliases', $ex$SELECT alias_arn, description, function_version, name
   FROM aws.aws_lambda_aliases
- WHERE function_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_lambda_capacity_provider_function_versions', $ex$SELECT function_arn, state
   FROM aws.aws_lambda_capacity_provider_function_versions
- WHERE capacity_provider_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_lambda_capacity_providers', $ex$SELECT capacity_provider_arn, capacity_provider_scaling_config_max_v_cpu_count, capacity_provider_scaling_config_scaling_mode, capacity_provider_scaling_config_scaling_policies
   FROM aws.aws_lambda_capacity_providers
@@ -2048,7 +2060,7 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_lambda_code_signing_config_functions', $ex$SELECT function_arn
   FROM aws.aws_lambda_code_signing_config_functions
- WHERE code_signing_config_arn = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_lambda_code_signing_configs', $ex$SELECT allowed_publishers_signing_profile_version_arns, code_signing_config_arn, code_signing_config_id, code_signing_policies_untrusted_artifact_on_deployment
   FROM aws.aws_lambda_code_signing_configs
@@ -2056,7 +2068,7 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_lambda_durable_executions', $ex$SELECT durable_execution_arn, durable_execution_name, end_timestamp, function_arn
   FROM aws.aws_lambda_durable_executions
- WHERE function_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_lambda_event_source_mappings', $ex$SELECT amazon_managed_kafka_event_source_config_consumer_group_id, amazon_managed_kafka_event_source_config_schema_registry_config, batch_size, bisect_batch_on_function_error
   FROM aws.aws_lambda_event_source_mappings
@@ -2064,19 +2076,19 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_lambda_function_event_invoke_configs', $ex$SELECT destination_config_on_failure, destination_config_on_success, function_arn, last_modified
   FROM aws.aws_lambda_function_event_invoke_configs
- WHERE function_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_lambda_function_url_configs', $ex$SELECT auth_type, cors_allow_credentials, cors_allow_headers, cors_allow_methods
   FROM aws.aws_lambda_function_url_configs
- WHERE function_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_lambda_function_versions', $ex$SELECT architectures, capacity_provider_config_lambda_managed_instances_config, code_sha256, code_size
   FROM aws.aws_lambda_function_versions
- WHERE function_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_lambda_layer_versions', $ex$SELECT compatible_architectures, compatible_runtimes, created_date, description
   FROM aws.aws_lambda_layer_versions
- WHERE layer_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_lambda_layers', $ex$SELECT latest_matching_version_compatible_architectures, latest_matching_version_compatible_runtimes, latest_matching_version_created_date, latest_matching_version_description
   FROM aws.aws_lambda_layers
@@ -2084,7 +2096,7 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_lambda_provisioned_concurrency_configs', $ex$SELECT allocated_provisioned_concurrent_executions, available_provisioned_concurrent_executions, function_arn, last_modified
   FROM aws.aws_lambda_provisioned_concurrency_configs
- WHERE function_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_rds_blue_green_deployments', $ex$SELECT blue_green_deployment_identifier, blue_green_deployment_name, create_time, delete_time
   FROM aws.aws_rds_blue_green_deployments
@@ -2248,7 +2260,7 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_s3_objects', $ex$SELECT checksum_algorithm, checksum_type, e_tag, key
   FROM aws.aws_s3_objects
- WHERE bucket = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$);
 
 -- how many examples each source has, and how many plan

@@ -339,6 +339,9 @@ cqfdw_report_job_error(const CqError *e, const CqFdwTable *t)
 							 errdetail("AWS error %s: %s.", code, api[0] ? api : message),
 							 strncmp(code, "Expired", 7) == 0 ?
 							 errhint("The session token has expired: put a fresh session_token (with its access_key_id and secret_access_key) in the user mapping.") :
+							 (t && t->table && t->table->aws) ?
+							 /* the aws source: its scope comes from the table, not from options */
+							 errhint("Check the user mapping options access_key_id, secret_access_key and session_token (the key that signs, or that assumes role_arn with external_id), and the database server's clock.") :
 							 errhint("Check the user mapping options access_key_id, secret_access_key and session_token, the server options aws_region and aws_service, and the database server's clock."),
 							 CQ_CONTEXT));
 				/* a token from a credential provider refused twice */

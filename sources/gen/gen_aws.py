@@ -760,6 +760,66 @@ class Gen:
         t["origin"] = "curated" if t["name"] in self.ov.get("tables", {}) else "generated"
         return gen.order_table(t)
 
+    # --- child tables ---------------------------------------------------------
+
+    def children(self, out, tables):
+        """Child tables (overrides "children"): one row per element of a list
+        inside each row of a parent table (EC2 instance -> network
+        interfaces, security group -> ip permission -> ip ranges).  The
+        child sends the parent's requests (endpoint, keys, pagination, aws,
+        parent listing); its rows are the parent's rows, then "*" and the
+        wire name of each list member of "array"; columns: the parent's key
+        columns, "parent_columns" read through "^" (one per list level,
+        sources/SPEC.md), the element's members typed like any generated
+        column, and the override's own "columns" (e.g. "^/ipProtocol", a
+        member of an intermediate level)."""
+        byname = {t["name"]: t for t in out}
+        res = []
+        for name, cov in sorted(self.ov.get("children", {}).items()):
+            par = byname.get(cov["parent"])
+            if par is None:
+                raise GenError("child %s: no parent table %s" % (name, cov["parent"]))
+            (_, item), model = tables[cov["parent"]]
+            t = {k: copy.deepcopy(v) for k, v in par.items()
+                 if k not in ("name", "description", "columns", "primary_key", "row_estimate", "origin")}
+            rows = par["rows"]
+            sh = item
+            for mname in cov["array"]:
+                m = model.shape(sh)["members"][mname]
+                rows += "/*/" + gen.pointer_escape(model.out_name(mname, m))
+                lsh = model.shape(m["shape"])
+                if lsh["type"] != "list":
+                    raise GenError("child %s: %s is not a list" % (name, mname))
+                sh = lsh["member"]["shape"]
+            up = "^" * len(cov["array"])
+            pcols = {c["name"]: c for c in par["columns"]}
+            cols = []
+            keycols = [k["column"] for k in par.get("keys", [])]
+            for cname, pname in [(k, k) for k in keycols] + sorted(cov.get("parent_columns", {}).items()):
+                pc = dict(pcols[pname])
+                pc["name"] = cname
+                if pname not in ("region", "account_id"):
+                    pc["path"] = up + pc["path"]
+                pc["description"] = "%s From the parent row (%s.%s)." % (
+                    pc["description"].rstrip(), par["name"], pname)
+                cols.append(pc)
+            for c in cov.get("columns", []):
+                cols.append(dict(c))
+            have = {c["name"] for c in cols}
+            for c in row_columns(model, self.rules, sh, gen.human(gen.snake(sh))):
+                if c["name"] not in have:
+                    cols.append(c)
+                    have.add(c["name"])
+            t["name"] = name
+            t["description"] = cov["description"]
+            t["rows"] = rows
+            t["row_estimate"] = par.get("row_estimate", 100) * 2
+            t["columns"] = [{k: c[k] for k in gen.COL_ORDER if k in c} for c in cols]
+            t["primary_key"] = cov["primary_key"]
+            t["origin"] = "curated"
+            res.append(gen.order_table(t))
+        return res
+
     # --- all ------------------------------------------------------------------
 
     def run(self):
@@ -813,6 +873,7 @@ class Gen:
         for name in sorted(tables):
             (t, item), model = tables[name]
             out.append(self.finish(t, model, item))
+        out += self.children(out, tables)
         # names must be unique: two operations that derive one name is a bug
         # in the overrides (rename one)
         seen = {}

@@ -15,6 +15,10 @@
  *					(the page size as a number) and aws.body,
  *					X-Amz-Target: <target_prefix>.<action>
  *	rest-json/xml	<method> <url> as it is
+ * The operation is the table's, or (req->aws_op) its parent listing's
+ * (parent.aws: action, method; no aws.body) or its list-then-get call
+ * (aws.describe: json sends the repeated URL parameter describe.param as
+ * one JSON array, job_aws.c builds the URL; rest-json GETs the URL).
  * The request is then signed over exactly that (http.c), with the table's
  * aws.service and the unit's region.
  *
@@ -192,6 +196,19 @@ bool
 cqp_aws_wire(const CqTableDef *t, CqpReq *req, CqError *err)
 {
 	const CqAwsDef *a = t->aws;
+	const CqAwsOpDef *pa = t->parent ? t->parent->aws : NULL;
+	const CqAwsDescribeDef *d = a->describe;
+	/* which operation: the table's, its parent listing's, its describe */
+	int			op = (req->aws_op == CQP_AWS_OP_PARENT && pa) ? CQP_AWS_OP_PARENT :
+		(req->aws_op == CQP_AWS_OP_DESCRIBE && d) ? CQP_AWS_OP_DESCRIBE : CQP_AWS_OP_TABLE;
+	const char *action = op == CQP_AWS_OP_PARENT ? pa->action :
+		op == CQP_AWS_OP_DESCRIBE ? d->action : a->action;
+	const char *method = op == CQP_AWS_OP_PARENT ? pa->method :
+		(op == CQP_AWS_OP_DESCRIBE && d->method) ? d->method : a->method;
+	const char *page_size_param = op == CQP_AWS_OP_PARENT ? t->parent->page_size_param :
+		op == CQP_AWS_OP_DESCRIBE ? NULL : t->page_size_param;
+	json_t	   *body = op == CQP_AWS_OP_TABLE ? a->body :
+		op == CQP_AWS_OP_DESCRIBE ? d->body : NULL;
 	const char *url = req->url;
 	const char *q = strchr(url, '?');
 	size_t		base_len = q ? (size_t) (q - url) : strlen(url);
@@ -206,7 +223,7 @@ cqp_aws_wire(const CqTableDef *t, CqpReq *req, CqError *err)
 	req->post_body = NULL;
 	req->post_len = 0;
 	req->content_type = NULL;
-	req->method = a->method;
+	req->method = method;
 
 	if (req->aws_regions)
 	{
@@ -224,7 +241,7 @@ cqp_aws_wire(const CqTableDef *t, CqpReq *req, CqError *err)
 	}
 	if (a->protocol == CQ_AWS_REST_JSON || a->protocol == CQ_AWS_REST_XML)
 	{
-		if (strcmp(a->method, "GET") != 0)
+		if (strcmp(method, "GET") != 0)
 		{
 			/* a POST listing: its parameters stay in the query string */
 			req->aws_body = strdup(a->protocol == CQ_AWS_REST_JSON ? "{}" : "");
@@ -245,11 +262,11 @@ cqp_aws_wire(const CqTableDef *t, CqpReq *req, CqError *err)
 		const char *k;
 		json_t	   *v;
 
-		if (!form_add(&b, "Action", a->action) || !form_add(&b, "Version", a->api_version))
+		if (!form_add(&b, "Action", action) || !form_add(&b, "Version", a->api_version))
 			goto oom;
 		if (qlen > 0 && (!buf_add(&b, "&", 1) || !buf_add(&b, qs, qlen)))
 			goto oom;
-		json_object_foreach(a->body, k, v)
+		json_object_foreach(body, k, v)
 		{
 			char		num[64];
 
@@ -261,7 +278,7 @@ cqp_aws_wire(const CqTableDef *t, CqpReq *req, CqError *err)
 	else
 	{
 		/* json: the parameters as members, the page size as a number */
-		json_t	   *obj = a->body ? json_deep_copy(a->body) : cq_json_object_new();
+		json_t	   *obj = body ? json_deep_copy(body) : cq_json_object_new();
 		const char *p = qs;
 		const char *end = qs + qlen;
 		char	   *txt;
@@ -285,9 +302,26 @@ cqp_aws_wire(const CqTableDef *t, CqpReq *req, CqError *err)
 				json_decref(obj);
 				goto oom;
 			}
-			if (name[0])
+			if (name[0] && op == CQP_AWS_OP_DESCRIBE && strcmp(name, d->param) == 0)
 			{
-				if (t->page_size_param && strcmp(name, t->page_size_param) == 0 &&
+				/* list-then-get: the identifiers, one parameter each in
+				 * the URL, are the array member d->param */
+				json_t	   *arr = json_object_get(obj, name);
+
+				if (!json_is_array(arr) &&
+					(!(arr = json_array()) || json_object_set_new(obj, name, arr) != 0))
+					arr = NULL;
+				if (!arr || json_array_append_new(arr, json_string(val)) != 0)
+				{
+					free(name);
+					free(val);
+					json_decref(obj);
+					goto oom;
+				}
+			}
+			else if (name[0])
+			{
+				if (page_size_param && strcmp(name, page_size_param) == 0 &&
 					is_integer_text(val, &iv))
 					jv = json_integer(iv);
 				else
@@ -313,7 +347,7 @@ cqp_aws_wire(const CqTableDef *t, CqpReq *req, CqError *err)
 		req->content_type = strcmp(a->json_version, "1.1") == 0 ?
 			"application/x-amz-json-1.1" : "application/x-amz-json-1.0";
 		{
-			size_t		n = strlen(a->target_prefix) + strlen(a->action) + 32;
+			size_t		n = strlen(a->target_prefix) + strlen(action) + 32;
 
 			req->aws_target = malloc(n);
 			if (!req->aws_target)
@@ -321,7 +355,7 @@ cqp_aws_wire(const CqTableDef *t, CqpReq *req, CqError *err)
 				free(b.data);
 				goto oom;
 			}
-			snprintf(req->aws_target, n, "X-Amz-Target: %s.%s", a->target_prefix, a->action);
+			snprintf(req->aws_target, n, "X-Amz-Target: %s.%s", a->target_prefix, action);
 		}
 	}
 	req->aws_body = b.data ? b.data : strdup("");

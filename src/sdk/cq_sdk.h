@@ -345,6 +345,19 @@ typedef struct CqKeyDef
  * /repos/{org}/{repo}/issues for each repository).  The scheduler runs this
  * depth-first: a parent page's children finish before the next parent page.
  */
+/*
+ * Another operation of an AWS table's service (parent.aws): a parent
+ * listing's Action / X-Amz-Target, method and XML lists; every other field
+ * (service, protocol, version, target prefix, region) is the table's.
+ */
+typedef struct CqAwsOpDef
+{
+	char	   *action;
+	char	   *method;			/* rest-json/rest-xml: GET or POST; else POST */
+	int			nxml_lists;
+	char	  **xml_lists;		/* XML list element names of its reply */
+} CqAwsOpDef;
+
 typedef struct CqParentDef
 {
 	char	   *endpoint;		/* template; may use the child's key params */
@@ -357,6 +370,9 @@ typedef struct CqParentDef
 	char	  **map_path;		/* ... filled from this pointer in the parent row */
 	char	   *page_size_param;	/* query parameter for the parent page size */
 	int			page_size;		/* 0 = the API's default */
+	char	   *more;			/* pagination.more (AWS IsTruncated), or NULL */
+	struct CqPath *cmore;
+	CqAwsOpDef *aws;			/* AWS table: the parent's operation, or NULL */
 } CqParentDef;
 
 typedef struct CqColumnDef
@@ -432,7 +448,29 @@ typedef struct CqAwsDef
 	char	  **xml_lists;		/* XML element names that are lists */
 	json_t	   *body;			/* constant members (json) / form fields
 								 * (ec2/query); an object, or NULL */
+	struct CqAwsDescribeDef *describe;	/* list-then-get, or NULL */
 } CqAwsDef;
+
+/*
+ * List-then-get (aws.describe): the table's own operation lists
+ * identifiers (rows are strings: ECS ARNs, EKS names); each page's
+ * identifiers are described `batch` at a time by `action`, and the rows of
+ * the table are the described objects at `rows` of its replies.
+ */
+typedef struct CqAwsDescribeDef
+{
+	char	   *action;			/* json: X-Amz-Target suffix; rest: informational */
+	char	   *param;			/* json: the member holding the identifiers
+								 * (an array); rest-json: the {param} of endpoint */
+	int			batch;			/* identifiers per call (1..1000) */
+	char	   *rows;			/* pointer to the described objects */
+	struct CqPath *crows;
+	char	   *endpoint;		/* rest-json: template, one identifier per
+								 * call (batch 1); json: NULL ("/") */
+	char	   *method;			/* rest-json: GET (default) or POST */
+	json_t	   *body;			/* json: constant members of every describe
+								 * call (ECS include: ["TAGS"]), or NULL */
+} CqAwsDescribeDef;
 
 typedef struct CqTableDef
 {

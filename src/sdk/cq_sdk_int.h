@@ -233,9 +233,20 @@ typedef struct CqpReq
 	const char *sigv4_region;
 	bool		aws_regions;	/* EC2 DescribeRegions instead of the table's
 								 * operation (a regional table without regions) */
+	int			aws_op;			/* CQP_AWS_OP_*: the table's operation, its
+								 * parent listing's (parent.aws) or its
+								 * list-then-get call (aws.describe) */
 	char	   *aws_url;
 	char	   *aws_body;
 	char	   *aws_target;
+	/*
+	 * S3: the x-amz-bucket-region header of this response, and the region
+	 * the request is sent again for when the bucket lives elsewhere (set by
+	 * cqp_http_finish with CQP_REDIRECT, applied to the unit by job_io.c;
+	 * not cleared by cqp_http_reset).
+	 */
+	char		amz_bucket_region[32];
+	char		s3_region[32];
 } CqpReq;
 
 typedef enum CqpOutcome
@@ -272,6 +283,9 @@ extern char *cqp_aws_base_url(const CqAwsDef *a, const char *server_base_url,
 							  const char *region);
 extern char *cqp_aws_host_url(const char *endpoint_prefix, bool global,
 							  const char *server_base_url, const char *region);
+#define CQP_AWS_OP_TABLE 0
+#define CQP_AWS_OP_PARENT 1
+#define CQP_AWS_OP_DESCRIBE 2
 extern bool cqp_aws_wire(const CqTableDef *t, CqpReq *req, CqError *err);
 extern json_t *cqp_aws_key_value_object(json_t *v);
 

@@ -631,6 +631,7 @@ header_cb(char *buf, size_t size, size_t nitems, void *ud)
 		req->link = req->location = NULL;
 		req->retry_after[0] = req->rl_remaining[0] = req->rl_reset[0] = '\0';
 		req->amz_error_type[0] = req->amz_request_id[0] = '\0';
+		req->amz_bucket_region[0] = '\0';
 		return n;
 	}
 	colon = memchr(buf, ':', n);
@@ -672,6 +673,8 @@ header_cb(char *buf, size_t size, size_t nitems, void *ud)
 	else if (header_is(buf, nlen, "x-amzn-requestid") ||
 			 header_is(buf, nlen, "x-amz-request-id"))
 		copy_value(req->amz_request_id, sizeof(req->amz_request_id), v, vlen);
+	else if (header_is(buf, nlen, "x-amz-bucket-region"))
+		copy_value(req->amz_bucket_region, sizeof(req->amz_bucket_region), v, vlen);
 	else if (src && header_is(buf, nlen, src->ratelimit_remaining_header))
 		copy_value(req->rl_remaining, sizeof(req->rl_remaining), v, vlen);
 	else if (src && header_is(buf, nlen, src->ratelimit_reset_header))
@@ -715,6 +718,7 @@ cqp_http_reset(CqpReq *req)
 	slist_wipe_free(req->hdrs);
 	req->hdrs = NULL;
 	req->amz_error_type[0] = req->amz_request_id[0] = '\0';
+	req->amz_bucket_region[0] = '\0';
 	if (req->charged && req->http)
 		cqp_acct_sub(req->http->acct, req->charged);
 	req->charged = 0;
@@ -1013,6 +1017,59 @@ copy_code(char *dst, size_t dstlen, const char *code)
 		code = hash + 1;
 	len = strcspn(code, ":");
 	cqp_sanitize_copy(dst, dstlen, code, len);
+}
+
+/* A region name as S3 sends it: lower-case letters, digits, '-'. */
+static bool
+is_region_name(const char *s)
+{
+	if (!s[0] || strlen(s) > 30)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-'))
+			return false;
+	return true;
+}
+
+/*
+ * s3_moved
+ *		S3 answers a request for a bucket of another region than the one it
+ *		was signed for with 301 PermanentRedirect (or 400
+ *		AuthorizationHeaderMalformed, 307 while a new bucket propagates) and
+ *		the bucket's region in x-amz-bucket-region.  Then, once per
+ *		request: req->s3_region = that region (job_io.c moves the unit: the
+ *		signing scope and, without a server base_url, the host
+ *		s3.<region>.amazonaws.com, for this page and the next ones) and
+ *		true.
+ */
+static bool
+s3_moved(CqpHttp *h, CqpReq *req, long status)
+{
+	const char *cur = req->sigv4_region ? req->sigv4_region : h->sigv4_region;
+	const char *pfx[] = {"https://s3.amazonaws.com/", NULL};
+	char	   *nu = NULL;
+
+	if (!(status == 301 || status == 307 || status == 400) || !h->table || !h->table->aws ||
+		strcmp(h->table->aws->service, "s3") != 0 || !is_region_name(req->amz_bucket_region) ||
+		req->s3_region[0] || strcmp(cur, req->amz_bucket_region) == 0)
+		return false;
+	/* the global endpoint: the bucket's regional one (a server base_url stays) */
+	if (strncmp(req->url, pfx[0], strlen(pfx[0])) == 0 ||
+		(strncmp(req->url, "https://s3.", 11) == 0 && strstr(req->url, ".amazonaws.com/") &&
+		 strchr(req->url + 11, '/') > strstr(req->url, ".amazonaws.com/")))
+	{
+		const char *rest = strstr(req->url, ".amazonaws.com/") + strlen(".amazonaws.com");
+		size_t		n = strlen(rest) + strlen(req->amz_bucket_region) + 32;
+
+		nu = malloc(n);
+		if (!nu)
+			return false;
+		snprintf(nu, n, "https://s3.%s.amazonaws.com%s", req->amz_bucket_region, rest);
+		free(req->url);
+		req->url = nu;
+	}
+	snprintf(req->s3_region, sizeof(req->s3_region), "%s", req->amz_bucket_region);
+	return true;
 }
 
 /*
@@ -1374,6 +1431,12 @@ cqp_http_finish(CqpHttp *h, CqpReq *req, int curlcode, int64_t now_ms,
 			}
 		}
 		return CQP_OK;
+	}
+	if (s3_moved(h, req, status))
+	{
+		/* another region's bucket: sent again, signed for its region */
+		req->redirects++;
+		return CQP_REDIRECT;
 	}
 	if ((status == 301 || status == 302 || status == 303 || status == 307 ||
 		 status == 308) && req->location)

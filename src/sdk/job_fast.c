@@ -366,7 +366,7 @@ cqp_job_fast_page(CqJob *job, CqpUnit *u, const char *text, size_t len,
 
 	*doc = NULL;
 	*nrows = 0;
-	if (!fp || !fp->ok || u->is_parent || len == 0)
+	if (!fp || !fp->ok || u->is_parent || u->lists_ids || len == 0)
 		return 0;
 	if (u->rows && u->rows == t->cget_rows)
 		rows = &fp->get_rows;

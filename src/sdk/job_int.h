@@ -72,6 +72,9 @@ typedef struct CqpUnit
 								 * SigV4 scope), or NULL: the source's */
 	bool		is_regions;		/* AWS: lists the enabled regions (EC2
 								 * DescribeRegions), one child unit each */
+	bool		lists_ids;		/* AWS list-then-get: its rows are identifiers,
+								 * described by child units (job_aws.c) */
+	bool		is_describe;	/* AWS list-then-get: describes identifiers */
 } CqpUnit;
 
 struct CqJob
@@ -307,6 +310,10 @@ extern FastPlan *cqp_job_fast_plan_new(CqJob *job);
 extern int	cqp_job_fast_page(CqJob *job, CqpUnit *u, const char *text,
 							  size_t len, json_t **doc, size_t *nrows,
 							  size_t *bytes, CqError *err);
+
+/* in job_aws.c: AWS list-then-get */
+extern int	cqp_job_aws_spawn_describe(CqJob *job, CqpUnit *u, json_t **ids,
+									   size_t n, CqError *err);
 
 /* in job_page.c: parse workers */
 extern void *cqp_job_worker_main(void *arg);

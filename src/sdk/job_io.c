@@ -283,8 +283,31 @@ start_transfers(CqJob *job)
 		if (!req)
 			break;
 		memset(&err, 0, sizeof(err));
+		if (req->s3_region[0] &&
+			(!req->unit->aws_region || strcmp(req->unit->aws_region, req->s3_region) != 0))
+		{
+			/* S3: the bucket is in another region (http.c s3_moved): its
+			 * unit signs for it, and its host is the bucket's from now on */
+			char	   *r = strdup(req->s3_region);
+			char	   *o = strdup(req->url);
+
+			if (r && o)
+			{
+				free(req->unit->aws_region);
+				req->unit->aws_region = r;
+				free(req->unit->origin_url);
+				req->unit->origin_url = o;
+			}
+			else
+			{
+				free(r);
+				free(o);
+			}
+		}
 		req->sigv4_region = req->unit->aws_region;
 		req->aws_regions = req->unit->is_regions;
+		req->aws_op = req->unit->is_parent ? CQP_AWS_OP_PARENT :
+			req->unit->is_describe ? CQP_AWS_OP_DESCRIBE : CQP_AWS_OP_TABLE;
 		if (!cqp_http_prepare(&job->http, req,
 							  cqp_url_same_origin(req->url, req->unit->origin_url), &err))
 		{

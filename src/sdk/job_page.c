@@ -252,7 +252,10 @@ process_page(CqJob *job, CqpReq *req)
 	{
 		/* an XML reply: to JSON (root element dropped), then as JSON */
 		const CqAwsDef *a = job->table->aws;
-		const char **names = calloc((size_t) a->nxml_lists + 2, sizeof(char *));
+		const CqAwsOpDef *pa = u->is_parent && job->table->parent ? job->table->parent->aws : NULL;
+		int			nl = pa ? pa->nxml_lists : a->nxml_lists;
+		char	  **ln = pa ? pa->xml_lists : a->xml_lists;
+		const char **names = calloc((size_t) nl + 2, sizeof(char *));
 		CqpXmlOptions xo;
 
 		if (!names)
@@ -263,8 +266,8 @@ process_page(CqJob *job, CqpReq *req)
 		if (u->is_regions)
 			names[0] = "regionInfo";
 		else
-			for (int i = 0; i < a->nxml_lists; i++)
-				names[i] = a->xml_lists[i];
+			for (int i = 0; i < nl; i++)
+				names[i] = ln[i];
 		memset(&xo, 0, sizeof(xo));
 		xo.list_names = names;
 		xo.max_bytes = s->max_response_bytes;
@@ -291,7 +294,7 @@ process_page(CqJob *job, CqpReq *req)
 		if (!cqp_job_json_prescan(req->body.data, bodylen, s->max_json_depth, s->max_string_bytes,
 						  &nbig, &nreal, &err))
 			goto fail;
-		if (nreal > 0 && !u->is_parent && cqp_job_reads_numeric(job) &&
+		if (nreal > 0 && !u->is_parent && !u->lists_ids && cqp_job_reads_numeric(job) &&
 			!(ndoc = cqp_job_load_json(req->body.data, bodylen, JSON_ALLOW_NUL, true, NULL)))
 		{
 			cq_error_set(&err, CQ_ERR_NOMEM, "out of memory");
@@ -337,7 +340,7 @@ process_page(CqJob *job, CqpReq *req)
 
 	rv.max = nrv.max = s->max_array_elems;
 	/* rows under a "*": keep what it matched, for "^" column paths */
-	rv.want_up = nrv.want_up = !u->is_parent && cq_path_has_wildcard(u->rows);
+	rv.want_up = nrv.want_up = !u->is_parent && !u->lists_ids && cq_path_has_wildcard(u->rows);
 	if (doc && !fast)
 	{
 		if (rv.want_up)
@@ -382,6 +385,13 @@ process_page(CqJob *job, CqpReq *req)
 	else if (u->is_parent)
 	{
 		nchildren = spawn_children(job, u, rv.v, rv.n, &err);
+		if (nchildren < 0)
+			goto fail;
+	}
+	else if (u->lists_ids)
+	{
+		/* AWS list-then-get: the page's identifiers, described in batches */
+		nchildren = cqp_job_aws_spawn_describe(job, u, rv.v, rv.n, &err);
 		if (nchildren < 0)
 			goto fail;
 	}
@@ -452,7 +462,7 @@ process_page(CqJob *job, CqpReq *req)
 			{
 				CqpReq	   *r = cqp_job_new_req_locked(job, u, nx.url, nx.index, true);
 
-				if (r && u->is_parent && u->children > 0)
+				if (r && (u->is_parent || u->lists_ids) && u->children > 0)
 				{
 					u->outstanding--;	/* counted again when released */
 					u->deferred = r;

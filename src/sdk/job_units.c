@@ -61,6 +61,29 @@ tmpl_satisfied(const char *tmpl, int na, char **an)
 	return true;
 }
 
+/*
+ * A required in=query key that the parent listing fills (AWS: UserName of
+ * ListUserPolicies) and the unit lacks: its own endpoint, "/" for every
+ * AWS operation, cannot run without it, the parent listing can.
+ */
+static bool
+lacks_parent_query_key(const CqTableDef *t, int na, char **an)
+{
+	for (int k = 0; k < t->nkeys; k++)
+	{
+		const CqKeyDef *kd = &t->keys[k];
+		bool		have = false;
+
+		if (!kd->from_parent || !kd->required || kd->in != CQ_IN_QUERY)
+			continue;
+		for (int i = 0; i < na && !have; i++)
+			have = strcmp(an[i], kd->param ? kd->param : kd->column) == 0;
+		if (!have)
+			return true;
+	}
+	return false;
+}
+
 static bool
 has_placeholder(const char *tmpl)
 {
@@ -165,10 +188,13 @@ cqp_job_make_unit(CqJob *job, CqpUnit *parent, int na, const char *const *an,
 		tmpl = t->get_endpoint;
 		is_get = true;
 	}
-	else if (tmpl_satisfied(t->endpoint, na, u->an))
+	else if (tmpl_satisfied(t->endpoint, na, u->an) &&
+			 !(t->parent && !(parent && parent->is_parent) &&
+			   lacks_parent_query_key(t, na, u->an)))
 		tmpl = t->endpoint;
-	else if (t->parent && !parent)
+	else if (t->parent && !(parent && parent->is_parent))
 	{
+		/* (a region unit of DescribeRegions lists the parent too) */
 		tmpl = t->parent->endpoint;
 		u->is_parent = true;
 	}
@@ -205,6 +231,8 @@ cqp_job_make_unit(CqJob *job, CqpUnit *parent, int na, const char *const *an,
 		 * the default region), then one child unit per region.
 		 */
 		u->is_regions = regional && !given && !t->aws->global_region && !parent;
+		if (u->is_regions)
+			u->is_parent = false;	/* its region units list the parent */
 		if (u->is_regions && !u->label[0])
 			snprintf(u->label, sizeof(u->label), "DescribeRegions");
 		if (region && !(u->aws_region = strdup(region)))
@@ -281,6 +309,7 @@ cqp_job_make_unit(CqJob *job, CqpUnit *parent, int na, const char *const *an,
 		u->pager.next = job->parent_next;
 		u->pager.next_param = pd->next_param;
 		u->pager.page_size = pd->page_size;
+		u->pager.more = pd->cmore;
 		u->pager.concurrent = false;	/* depth-first: one parent page at a time */
 		u->rows = job->parent_rows;
 		if (pd->page_size_param && pd->page_size > 0)
@@ -328,6 +357,8 @@ cqp_job_make_unit(CqJob *job, CqpUnit *parent, int na, const char *const *an,
 		}
 		if (!t->page_size_param)
 			u->pager.page_size = 0;
+		/* AWS list-then-get: this unit's rows are identifiers to describe */
+		u->lists_ids = (t->aws && t->aws->describe && !u->is_regions);
 	}
 	if ((u->pager.style == CQ_PAGE_PAGE_NUMBER || u->pager.style == CQ_PAGE_OFFSET) &&
 		u->pager.next_param)

@@ -96,6 +96,15 @@ parent_free(CqParentDef *p)
 	free(p->page_size_param);
 	free_strv(p->map_param, p->nmap);
 	free_strv(p->map_path, p->nmap);
+	free(p->more);
+	cq_path_free(p->cmore);
+	if (p->aws)
+	{
+		free(p->aws->action);
+		free(p->aws->method);
+		free_strv(p->aws->xml_lists, p->aws->nxml_lists);
+		free(p->aws);
+	}
 	free(p);
 }
 
@@ -170,6 +179,19 @@ table_clear(CqTableDef *t)
 		free(t->aws->global_region);
 		free_strv(t->aws->xml_lists, t->aws->nxml_lists);
 		json_decref(t->aws->body);
+		if (t->aws->describe)
+		{
+			CqAwsDescribeDef *d = t->aws->describe;
+
+			free(d->action);
+			free(d->param);
+			free(d->rows);
+			cq_path_free(d->crows);
+			free(d->endpoint);
+			free(d->method);
+			json_decref(d->body);
+			free(d);
+		}
 		free(t->aws);
 	}
 	memset(t, 0, sizeof(*t));

@@ -118,7 +118,13 @@ static const char *const pagination_keys[] = {
 static const char *const aws_keys[] = {
 	"service", "endpoint_prefix", "protocol", "api_version", "action",
 	"target_prefix", "json_version", "method", "global_region", "xml_lists",
-	"body", NULL
+	"body", "describe", NULL
+};
+static const char *const aws_op_keys[] = {
+	"action", "method", "xml_lists", NULL
+};
+static const char *const aws_describe_keys[] = {
+	"action", "param", "batch", "rows", "endpoint", "method", "body", NULL
 };
 
 static const CqpSpecEnum aws_protocol_names[] = {
@@ -130,10 +136,10 @@ static const CqpSpecEnum aws_protocol_names[] = {
 	{NULL, 0}
 };
 static const char *const parent_pagination_keys[] = {
-	"type", "next", "next_param", "page_size_param", "page_size", NULL
+	"type", "next", "next_param", "page_size_param", "page_size", "more", NULL
 };
 static const char *const parent_keys[] = {
-	"endpoint", "rows", "pagination", "map", NULL
+	"endpoint", "rows", "pagination", "map", "aws", NULL
 };
 
 /* Where a pagination object stores its fields (table or parent). */
@@ -302,6 +308,60 @@ parse_column(CqpSpecCtx *c, const char *loc, json_t *jc, CqColumnDef *col)
 	return true;
 }
 
+static bool is_host_part(const char *s);
+
+/*
+ * parent.aws: the parent listing is another operation of the table's
+ * service (IAM ListUsers for aws_iam_user_policies): its action, method
+ * and XML lists; the rest (service, protocol, version) is the table's.
+ */
+static bool
+parse_parent_aws(CqpSpecCtx *c, const char *ploc, json_t *jp, CqTableDef *t)
+{
+	json_t	   *ja = json_object_get(jp, "aws");
+	char		loc[SPEC_LOCLEN];
+	char		qs[64];
+	CqAwsOpDef *o;
+	int			proto;
+
+	if (ja == NULL || json_is_null(ja))
+		return true;
+	cqp_spec_loc_key(loc, ploc, "aws");
+	if (t->aws == NULL)
+		return cqp_spec_fail(c, loc, NULL, "only a table with \"aws\" has a parent of another AWS operation");
+	if (!cqp_spec_check_object(c, loc, ja, aws_op_keys))
+		return false;
+	o = t->parent->aws = calloc(1, sizeof(CqAwsOpDef));
+	if (o == NULL)
+		return cqp_spec_oom(c);
+	proto = (int) t->aws->protocol;
+	if (!cqp_spec_get_string(c, loc, ja, "action", true, 128, &o->action) ||
+		!cqp_spec_get_string(c, loc, ja, "method", false, 8, &o->method))
+		return false;
+	if (!cqp_spec_is_param(o->action))
+		return cqp_spec_fail(c, loc, "action", "\"%s\" is not an operation name",
+							 cqp_spec_quote(qs, sizeof(qs), o->action));
+	if (proto == CQ_AWS_REST_JSON || proto == CQ_AWS_REST_XML)
+	{
+		if (o->method == NULL && (o->method = cqp_spec_dup(c, "GET")) == NULL)
+			return false;
+		if (strcmp(o->method, "GET") != 0 && strcmp(o->method, "POST") != 0)
+			return cqp_spec_fail(c, loc, "method", "\"%s\" is not GET or POST",
+								 cqp_spec_quote(qs, sizeof(qs), o->method));
+	}
+	else if (o->method)
+		return cqp_spec_fail(c, loc, "method", "the %s protocol always POSTs; only rest-json and rest-xml take a method",
+							 aws_protocol_names[proto].name);
+	else if ((o->method = cqp_spec_dup(c, "POST")) == NULL)
+		return false;
+	if (!cqp_spec_get_name_list(c, loc, ja, "xml_lists", false, 1024, &o->nxml_lists, &o->xml_lists))
+		return false;
+	if (o->nxml_lists > 0 && (proto == CQ_AWS_JSON || proto == CQ_AWS_REST_JSON))
+		return cqp_spec_fail(c, loc, "xml_lists", "the %s protocol replies in JSON",
+							 aws_protocol_names[proto].name);
+	return true;
+}
+
 static bool
 parse_parent(CqpSpecCtx *c, const char *tloc, json_t *jt, CqTableDef *t)
 {
@@ -334,9 +394,11 @@ parse_parent(CqpSpecCtx *c, const char *tloc, json_t *jt, CqTableDef *t)
 	po.page_size = &p->page_size;
 	po.total = NULL;
 	po.cnext = NULL;
-	po.more = NULL;
-	po.cmore = NULL;
+	po.more = &p->more;
+	po.cmore = &p->cmore;
 	if (!parse_pagination(c, loc, jp, &po))
+		return false;
+	if (!parse_parent_aws(c, loc, jp, t))
 		return false;
 	map = json_object_get(jp, "map");
 	cqp_spec_loc_key(mloc, loc, "map");
@@ -644,6 +706,87 @@ is_host_part(const char *s)
 }
 
 /*
+ * parse_aws_describe
+ *		aws.describe (list-then-get): the table's operation lists
+ *		identifiers, `action` describes them `batch` at a time.  json: the
+ *		identifiers are the array member `param` of a POST to "/"; rest-json:
+ *		one per GET of `endpoint`, whose {param} is the identifier.  The
+ *		other placeholders of endpoint are checked with the keys.
+ */
+static bool
+parse_aws_describe(CqpSpecCtx *c, const char *aloc, json_t *ja, CqAwsDef *a)
+{
+	json_t	   *jd = json_object_get(ja, "describe");
+	char		loc[SPEC_LOCLEN];
+	char		qs[64];
+	CqAwsDescribeDef *d;
+	json_t	   *body;
+
+	if (jd == NULL || json_is_null(jd))
+		return true;
+	cqp_spec_loc_key(loc, aloc, "describe");
+	if (!cqp_spec_check_object(c, loc, jd, aws_describe_keys))
+		return false;
+	if (a->protocol != CQ_AWS_JSON && a->protocol != CQ_AWS_REST_JSON)
+		return cqp_spec_fail(c, loc, NULL, "list-then-get is implemented for the json and rest-json protocols (ECS, EKS), not %s",
+							 aws_protocol_names[a->protocol].name);
+	d = a->describe = calloc(1, sizeof(CqAwsDescribeDef));
+	if (d == NULL)
+		return cqp_spec_oom(c);
+	if (!cqp_spec_get_string(c, loc, jd, "action", true, 128, &d->action) ||
+		!cqp_spec_get_string(c, loc, jd, "param", true, SPEC_MAX_IDENT, &d->param))
+		return false;
+	if (!cqp_spec_is_param(d->action))
+		return cqp_spec_fail(c, loc, "action", "\"%s\" is not an operation name",
+							 cqp_spec_quote(qs, sizeof(qs), d->action));
+	if (!cqp_spec_is_param(d->param))
+		return cqp_spec_fail(c, loc, "param", "not a valid parameter name");
+	d->batch = 1;
+	if (!cqp_spec_get_int(c, loc, jd, "batch", 1, 1000, &d->batch))
+		return false;
+	if (!cqp_spec_get_pointer(c, loc, jd, "rows", NULL, false, &d->rows, &d->crows))
+		return false;
+	if (d->rows == NULL)
+		return cqp_spec_fail(c, loc, "rows", "required (a JSON pointer to the described objects in the reply)");
+	if (!cqp_spec_get_template(c, loc, jd, "endpoint", a->protocol == CQ_AWS_REST_JSON, &d->endpoint) ||
+		!cqp_spec_get_string(c, loc, jd, "method", false, 8, &d->method))
+		return false;
+	if (a->protocol == CQ_AWS_JSON)
+	{
+		if (d->endpoint)
+			return cqp_spec_fail(c, loc, "endpoint", "the json protocol POSTs to \"/\": only rest-json takes an endpoint");
+		if (d->method)
+			return cqp_spec_fail(c, loc, "method", "the json protocol always POSTs; only rest-json takes a method");
+		body = json_object_get(jd, "body");
+		if (body && !json_is_null(body))
+		{
+			if (!json_is_object(body) || json_object_get(body, d->param))
+				return cqp_spec_fail(c, loc, "body", "must be an object of constant members, without \"%s\" (the identifiers)",
+									 cqp_spec_quote(qs, sizeof(qs), d->param));
+			if ((d->body = json_deep_copy(body)) == NULL)
+				return cqp_spec_oom(c);
+		}
+	}
+	else
+	{
+		if (!cqp_spec_template_has(d->endpoint, d->param))
+			return cqp_spec_fail(c, loc, "endpoint", "must hold {%s} (where each identifier goes)",
+								 cqp_spec_quote(qs, sizeof(qs), d->param));
+		if (d->batch != 1)
+			return cqp_spec_fail(c, loc, "batch", "a rest-json describe takes one identifier per call: batch must be 1");
+		body = json_object_get(jd, "body");
+		if (body && !json_is_null(body))
+			return cqp_spec_fail(c, loc, "body", "only the json protocol sends a body");
+		if (d->method == NULL && (d->method = cqp_spec_dup(c, "GET")) == NULL)
+			return false;
+		if (strcmp(d->method, "GET") != 0 && strcmp(d->method, "POST") != 0)
+			return cqp_spec_fail(c, loc, "method", "\"%s\" is not GET or POST",
+								 cqp_spec_quote(qs, sizeof(qs), d->method));
+	}
+	return true;
+}
+
+/*
  * parse_aws
  *		The table-level "aws" object: which AWS API operation the table
  *		lists, how its requests are built (protocol) and signed (service),
@@ -770,7 +913,7 @@ parse_aws(CqpSpecCtx *c, const char *tloc, json_t *jt, CqTableDef *t)
 		if (a->body == NULL)
 			return cqp_spec_oom(c);
 	}
-	return true;
+	return parse_aws_describe(c, loc, ja, a);
 }
 
 /* Placeholders of `tpl` must be path-key params (or parent.map params). */
@@ -796,6 +939,36 @@ check_placeholders(CqpSpecCtx *c, const char *tloc, const char *key, const CqTab
 			return cqp_spec_fail(c, tloc, key, "placeholder {%s} belongs to a key with \"in\": \"query\"", name);
 		return cqp_spec_fail(c, tloc, key, "placeholder {%s} is not a key parameter%s", name,
 					map_ok && t->parent ? " nor filled by parent.map" : "");
+	}
+	return true;
+}
+
+/* aws.describe.endpoint: {describe.param}, else as check_placeholders. */
+static bool
+check_describe_placeholders(CqpSpecCtx *c, const char *tloc, const CqTableDef *t)
+{
+	const CqAwsDescribeDef *d = t->aws ? t->aws->describe : NULL;
+	const char *st[SPEC_MAX_PLACEHOLDERS];
+	int			ln[SPEC_MAX_PLACEHOLDERS];
+	int			n;
+	char		aloc[SPEC_LOCLEN];
+	char		loc[SPEC_LOCLEN];
+
+	if (d == NULL || d->endpoint == NULL)
+		return true;
+	cqp_spec_loc_key(aloc, tloc, "aws");
+	cqp_spec_loc_key(loc, aloc, "describe");
+	n = cqp_spec_template_params(d->endpoint, st, ln, SPEC_MAX_PLACEHOLDERS);
+	for (int i = 0; i < n; i++)
+	{
+		char		name[SPEC_MAX_IDENT + 1];
+
+		cqp_spec_strfmt(name, sizeof(name), "%.*s", ln[i], st[i]);
+		if (strcmp(name, d->param) == 0 ||
+			cqp_spec_find_key_by_param(t, st[i], ln[i], CQ_IN_PATH) ||
+			cqp_spec_parent_map_lookup(t->parent, name))
+			continue;
+		return cqp_spec_fail(c, loc, "endpoint", "placeholder {%s} is neither describe.param nor the param of an \"in\": \"path\" key", name);
 	}
 	return true;
 }
@@ -960,7 +1133,8 @@ cqp_spec_table_parse(CqpSpecCtx *c, const char *loc, json_t *jt, CqTableDef *t)
 
 	/* cross-checks between templates, keys and parent.map */
 	if (!check_placeholders(c, loc, "endpoint", t, t->endpoint, true) ||
-		!check_placeholders(c, loc, "get_endpoint", t, t->get_endpoint, true))
+		!check_placeholders(c, loc, "get_endpoint", t, t->get_endpoint, true) ||
+		!check_describe_placeholders(c, loc, t))
 		return false;
 	if (t->parent)
 	{

@@ -426,6 +426,11 @@ class State:
         self.aws_role_lifetime = 3600
         self.aws_external_id = None
         self.aws_issued = {}
+        # list-then-get (/_mock/aws?ecs_clusters=&ecs_services=&eks_clusters=):
+        # ECS clusters per region, services per cluster, EKS clusters
+        self.aws_ecs_clusters = 2
+        self.aws_ecs_services = 3
+        self.aws_eks_clusters = 2
 
     def begin(self, route):
         with self.lock:
@@ -994,6 +999,25 @@ def synth_aws(h, sy, plan, api_path, pairs):
     if bad:
         return aws_error_reply(eproto, *bad)
     params = dict(pairs)
+    d = plan.get("describe")
+    if d and proto == "json" and h.headers.get("X-Amz-Target") == "%s.%s" % (aws.get("target_prefix"), d["action"]):
+        # list-then-get: the identifiers as the JSON array member d["param"]
+        try:
+            b = json.loads(h.req_body or b"{}")
+        except ValueError:
+            b = None
+        ids = b.get(d["param"]) if isinstance(b, dict) else None
+        if method != "POST" or api_path != "/" or not isinstance(ids, list) or \
+                not all(isinstance(x, str) for x in ids) or len(ids) > aws["describe"].get("batch", 1):
+            return aws_error_reply(eproto, 400, "InvalidParameterException",
+                                   "mock: synth: %s takes a list of at most %d identifiers in %s" % (
+                                       d["action"], aws["describe"].get("batch", 1), d["param"]))
+        return sy.reply_describe(plan, ids)
+    if d and d.get("endpoint") and api_path in d["paths"]:
+        if method != aws["describe"].get("method", "GET"):
+            return aws_error_reply(eproto, 400, "InvalidAction", "mock: synth: %s takes GET" % d["action"])
+        flat = [x for pg in d["ids"] for x in pg]
+        return sy.reply_describe(plan, [flat[d["paths"].index(api_path)]])
     want_method = aws.get("method", "GET") if proto.startswith("rest-") else "POST"
     why = None
     if method != want_method:
@@ -1533,14 +1557,75 @@ def aws_ec2_instances_page(rs, ns, a, b, nxt):
                 "<instanceState><code>16</code><name>running</name></instanceState>"
                 "<instanceType>t3.micro</instanceType><launchTime>2024-0%d-01T10:00:00.000Z</launchTime>"
                 "<amiLaunchIndex>%d</amiLaunchIndex><ebsOptimized>%s</ebsOptimized>"
-                "<privateIpAddress>10.0.%d.%d</privateIpAddress><productCodes/>%s</item>"
-                % (rs, j, j % 9 + 1, j % 2, "true" if j % 2 else "false", j // 256, j % 254 + 1, tags))
+                "<privateIpAddress>10.0.%d.%d</privateIpAddress><productCodes/>%s%s</item>"
+                % (rs, j, j % 9 + 1, j % 2, "true" if j % 2 else "false", j // 256, j % 254 + 1, tags,
+                   aws_ec2_enis(rs, j)))
         res.append("<item><reservationId>r-%s%04d</reservationId><ownerId>%s</ownerId><groupSet/>"
                    "<instancesSet>%s</instancesSet></item>" % (rs, i, AWS_OWNER, "".join(items)))
         i += 2
     inner = "<reservationSet>%s</reservationSet>%s" % (
         "".join(res), "<nextToken>%s</nextToken>" % nxt if nxt else "")
     return aws_xml("DescribeInstancesResponse", ns, inner)
+
+
+def aws_ec2_enis(rs, j):
+    """networkInterfaceSet of instance j, as DescribeInstances sends it
+    (AWS's documented example): eth0 with a public IP association; odd
+    instances also an eth1 without one, whose MAC is recorded invalid on
+    instance 3 (a NULL macaddr with a WARNING)."""
+    out = []
+    for k in range(1 + j % 2):
+        assoc = ("<association><publicIp>203.0.113.%d</publicIp><publicDnsName>ec2-203-0-113-%d.compute-1."
+                 "amazonaws.com</publicDnsName><ipOwnerId>amazon</ipOwnerId></association>" % ((j + 10) % 256, (j + 10) % 256)
+                 if k == 0 else "")
+        mac = "02:1b:%02x:%02x:00:%02x" % (j % 256, k, (j + k) % 256) if not (j == 3 and k == 1) else "02:1b:zz"
+        host = j + 1 + 100 * k
+        host = host if host <= 254 else host % 254 + 1     # valid for bench S5's thousands of instances
+        out.append(
+            "<item><networkInterfaceId>eni-%s%04d%d</networkInterfaceId><subnetId>subnet-%s1</subnetId>"
+            "<vpcId>vpc-%s0000</vpcId><description>%s</description><ownerId>%s</ownerId><status>in-use</status>"
+            "<macAddress>%s</macAddress><privateIpAddress>10.0.%d.%d</privateIpAddress>"
+            "<privateDnsName>ip-10-0-%d-%d.ec2.internal</privateDnsName><sourceDestCheck>%s</sourceDestCheck>"
+            "<groupSet><item><groupId>sg-%s0</groupId><groupName>web</groupName></item></groupSet>"
+            "<attachment><attachmentId>eni-attach-%s%04d%d</attachmentId><deviceIndex>%d</deviceIndex>"
+            "<status>attached</status><attachTime>2024-0%d-01T10:00:05.000Z</attachTime>"
+            "<deleteOnTermination>%s</deleteOnTermination><networkCardIndex>0</networkCardIndex></attachment>"
+            "%s<privateIpAddressesSet><item><privateIpAddress>10.0.%d.%d</privateIpAddress><primary>true</primary>"
+            "</item></privateIpAddressesSet><ipv6AddressesSet/><interfaceType>interface</interfaceType></item>"
+            % (rs, j, k, rs, rs, "eth%d of instance %d" % (k, j) if k else "Primary network interface",
+               AWS_OWNER, mac, k, host, k, host, "true" if k == 0 else "false",
+               rs, rs, j, k, k, j % 9 + 1, "true" if k == 0 else "false", assoc, k, host))
+    return "<networkInterfaceSet>%s</networkInterfaceSet>" % "".join(out)
+
+
+def aws_ec2_security_groups(region):
+    """DescribeSecurityGroups: sg-<r>0 (ssh from two private ranges, https
+    from anywhere, all traffic out) and sg-<r>1 (all traffic from a VPC
+    range and from a recorded-invalid IPv4 block /64: NULL cidr + WARNING,
+    and a permission without ranges: only another group)."""
+    rs = aws_rshort(region)
+
+    def perm(proto, ports, ranges, groups=""):
+        fp = "<fromPort>%d</fromPort><toPort>%d</toPort>" % ports if ports else ""
+        rr = "".join("<item><cidrIp>%s</cidrIp>%s</item>" % (c, "<description>%s</description>" % d if d else "")
+                     for c, d in ranges)
+        return ("<item><ipProtocol>%s</ipProtocol>%s<groups>%s</groups><ipRanges>%s</ipRanges><ipv6Ranges/>"
+                "<prefixListIds/></item>" % (proto, fp, groups, rr))
+    out_all = perm("-1", None, [("0.0.0.0/0", "")])
+    g0 = ("<item><ownerId>%s</ownerId><groupId>sg-%s0</groupId><groupName>web</groupName>"
+          "<groupDescription>web servers</groupDescription><vpcId>vpc-%s0000</vpcId>"
+          "<ipPermissions>%s%s</ipPermissions><ipPermissionsEgress>%s</ipPermissionsEgress>"
+          "<securityGroupArn>arn:aws:ec2:%s:%s:security-group/sg-%s0</securityGroupArn></item>"
+          % (AWS_OWNER, rs, rs, perm("tcp", (22, 22), [("10.0.0.0/8", "office"), ("192.168.1.0/24", "vpn")]),
+             perm("tcp", (443, 443), [("0.0.0.0/0", "")]), out_all, region, AWS_OWNER, rs))
+    g1 = ("<item><ownerId>%s</ownerId><groupId>sg-%s1</groupId><groupName>db</groupName>"
+          "<groupDescription>databases</groupDescription><vpcId>vpc-%s0000</vpcId>"
+          "<ipPermissions>%s%s</ipPermissions><ipPermissionsEgress/>"
+          "<securityGroupArn>arn:aws:ec2:%s:%s:security-group/sg-%s1</securityGroupArn></item>"
+          % (AWS_OWNER, rs, rs, perm("-1", None, [("10.1.0.0/16", "vpc"), ("10.2.0.0/64", "recorded invalid")]),
+             perm("tcp", (5432, 5432), [], "<item><groupId>sg-%s0</groupId><userId>%s</userId></item>" % (rs, AWS_OWNER)),
+             region, AWS_OWNER, rs))
+    return "<securityGroupInfo>%s%s</securityGroupInfo>" % (g0, g1)
 
 
 def aws_api_ec2(region, form):
@@ -1558,6 +1643,8 @@ def aws_api_ec2(region, form):
                 ("ec2-instances", region, a, b, ns, AWS_API_N),
                 lambda: aws_ec2_instances_page(rs, ns, a, b, nxt))
         return 200, xh, aws_ec2_instances_page(rs, ns, a, b, nxt)
+    if action == "DescribeSecurityGroups":
+        return 200, xh, aws_xml("DescribeSecurityGroupsResponse", ns, aws_ec2_security_groups(region))
     if action == "DescribeVolumes":
         a, b, nxt = aws_page(form, "MaxResults", "NextToken", "vol")
         items = "".join(
@@ -1592,6 +1679,22 @@ def aws_api_query(service, region, form):
         body = ('<ListUsersResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">%s</ListUsersResponse>'
                 % inner).encode()
         return 200, [("Content-Type", "text/xml")], body
+    if service == "iam" and action == "ListUserPolicies":
+        # user<j> has j % 3 inline policies (user0 none); UserName required
+        m = re.fullmatch(r"user(\d+)", form.get("UserName", ""))
+        if not form.get("UserName"):
+            return aws_error_reply("query", 400, "ValidationError",
+                                   "1 validation error detected: Value null at 'userName' failed to satisfy constraint")
+        if not m or int(m.group(1)) >= AWS_API_N:
+            return aws_error_reply("query", 404, "NoSuchEntity", "The user with name %s cannot be found." %
+                                   form.get("UserName"))
+        j = int(m.group(1))
+        names = "".join("<member>policy-%d-%d</member>" % (j, k) for k in range(j % 3))
+        inner = "<ListUserPoliciesResult><IsTruncated>false</IsTruncated><PolicyNames>%s</PolicyNames>" \
+                "</ListUserPoliciesResult><ResponseMetadata><RequestId>mock</RequestId></ResponseMetadata>" % names
+        body = ('<ListUserPoliciesResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">%s'
+                '</ListUserPoliciesResponse>' % inner).encode()
+        return 200, [("Content-Type", "text/xml")], body
     return aws_error_reply("query", 400, "InvalidAction", "Could not find operation %s" % action)
 
 
@@ -1616,7 +1719,90 @@ def aws_api_json(service, region, target, body):
         if start + len(page) < len(names):
             out["LastEvaluatedTableName"] = page[-1]
         return 200, [("Content-Type", "application/x-amz-json-1.0")], jdump(out)
+    if target.startswith("AmazonEC2ContainerServiceV20141113."):
+        return aws_api_ecs(region, target.split(".", 1)[1], req)
     return aws_error_reply("json", 400, "UnknownOperationException", "unknown target %s" % target)
+
+
+def aws_ecs_page(req, ids):
+    """ECS List*: maxResults (1..100) and nextToken over ids."""
+    lim = req.get("maxResults", 100)
+    if not isinstance(lim, int) or not 1 <= lim <= 100:
+        return None, aws_error_reply("json", 400, "InvalidParameterException",
+                                     "maxResults must be an integer between 1 and 100")
+    start = int(req.get("nextToken") or 0)
+    out = {}
+    if start + lim < len(ids):
+        out["nextToken"] = str(start + lim)
+    return (ids[start:start + lim], out), None
+
+
+def aws_api_ecs(region, op, req):
+    """ECS list-then-get: ListClusters/DescribeClusters (<= 100 per call),
+    ListServices/DescribeServices (cluster required, <= 10 per call)."""
+    h = [("Content-Type", "application/x-amz-json-1.1")]
+    acct = AWS_OWNER
+    carn = ["arn:aws:ecs:%s:%s:cluster/c%d" % (region, acct, j) for j in range(STATE.aws_ecs_clusters)]
+
+    def bad(msg):
+        return aws_error_reply("json", 400, "InvalidParameterException", msg)
+
+    def cluster_of(name):
+        if not isinstance(name, str) or not name:
+            return None
+        n = name.rsplit("/", 1)[-1]
+        return n if n in [a.rsplit("/", 1)[-1] for a in carn] else None
+    if op == "ListClusters":
+        pg, err = aws_ecs_page(req, carn)
+        if err:
+            return err
+        pg[1]["clusterArns"] = pg[0]
+        return 200, h, jdump(pg[1])
+    if op == "DescribeClusters":
+        ids = req.get("clusters")
+        if not isinstance(ids, list) or not ids or len(ids) > 100:
+            return bad("clusters must be a list of 1 to 100 identifiers")
+        out, fails = [], []
+        for i in ids:
+            n = cluster_of(i)
+            if n is None:
+                fails.append({"arn": i, "reason": "MISSING"})
+                continue
+            j = int(n[1:])
+            out.append({"clusterArn": "arn:aws:ecs:%s:%s:cluster/%s" % (region, acct, n), "clusterName": n,
+                        "status": "ACTIVE", "activeServicesCount": STATE.aws_ecs_services,
+                        "runningTasksCount": j % 7, "registeredContainerInstancesCount": j % 3,
+                        "capacityProviders": ["FARGATE"] if j % 2 else []})
+            if "TAGS" in (req.get("include") or []):
+                out[-1]["tags"] = [{"key": "env", "value": "prod" if j % 2 else "dev"}]
+        return 200, h, jdump({"clusters": out, "failures": fails})
+    if op in ("ListServices", "DescribeServices"):
+        n = cluster_of(req.get("cluster"))
+        if n is None:
+            return aws_error_reply("json", 400, "ClusterNotFoundException", "Cluster not found.")
+        sarn = ["arn:aws:ecs:%s:%s:service/%s/s%d" % (region, acct, n, k) for k in range(STATE.aws_ecs_services)]
+        if op == "ListServices":
+            pg, err = aws_ecs_page(req, sarn)
+            if err:
+                return err
+            pg[1]["serviceArns"] = pg[0]
+            return 200, h, jdump(pg[1])
+        ids = req.get("services")
+        if not isinstance(ids, list) or not ids or len(ids) > 10:
+            return bad("services must be a list of 1 to 10 identifiers")
+        out = []
+        for i in ids:
+            if i not in sarn:
+                continue
+            k = int(i.rsplit("/s", 1)[1])
+            out.append({"serviceArn": i, "serviceName": "s%d" % k,
+                        "clusterArn": "arn:aws:ecs:%s:%s:cluster/%s" % (region, acct, n),
+                        "status": "ACTIVE", "desiredCount": k % 4, "runningCount": k % 4,
+                        "launchType": "FARGATE", "createdAt": 1700000000 + 3600 * k})
+            if "TAGS" in (req.get("include") or []):
+                out[-1]["tags"] = [{"key": "service", "value": "s%d" % k}]
+        return 200, h, jdump({"services": out, "failures": []})
+    return aws_error_reply("json", 400, "UnknownOperationException", "unknown operation %s" % op)
 
 
 def aws_api_rest(service, region, method, path, q):
@@ -1630,6 +1816,47 @@ def aws_api_rest(service, region, method, path, q):
         if nxt:
             out["NextMarker"] = nxt
         return 200, JSON_H, jdump(out)
+    if service == "eks" and method == "GET" and path.startswith("/clusters"):
+        names = ["k%d" % j for j in range(STATE.aws_eks_clusters)]
+        if path.rstrip("/") == "/clusters":
+            lim = q.get("maxResults", "100")
+            if not lim.isdigit() or not 1 <= int(lim) <= 100:
+                return 400, JSON_H, jdump({"message": "maxResults must be between 1 and 100"})
+            start = int(q.get("nextToken") or 0)
+            out = {"clusters": names[start:start + int(lim)]}
+            if start + int(lim) < len(names):
+                out["nextToken"] = str(start + int(lim))
+            return 200, JSON_H, jdump(out)
+        m = re.fullmatch(r"/clusters/([^/]+)", path)
+        if m and urllib.parse.unquote(m.group(1)) in names:
+            n = urllib.parse.unquote(m.group(1))
+            j = int(n[1:])
+            return 200, JSON_H, jdump({"cluster": {
+                "name": n, "arn": "arn:aws:eks:%s:%s:cluster/%s" % (region, AWS_OWNER, n),
+                "createdAt": 1690000000 + 86400 * j, "version": "1.%d" % (28 + j % 3),
+                "status": "ACTIVE", "endpoint": "https://%s.eks.example" % n,
+                "resourcesVpcConfig": {"vpcId": "vpc-%d" % j, "subnetIds": ["subnet-a", "subnet-b"]},
+                "tags": {"team": "t%d" % j}}})
+        return 404, [("Content-Type", "application/json"), ("x-amzn-ErrorType", "ResourceNotFoundException")], \
+            jdump({"message": "No cluster found for name: %s." % path})
+    m = re.fullmatch(r"/(bucket-\d+)/?", path) if service == "s3" and method == "GET" else None
+    if m and q.get("list-type") == "2":
+        # ListObjectsV2: bucket-3 lives in eu-west-1 (the others wherever
+        # they are asked for): asked elsewhere, S3's PermanentRedirect with
+        # x-amz-bucket-region; 2 objects per bucket, one page each
+        b = m.group(1)
+        if b == "bucket-3" and region != "eu-west-1":
+            return 301, [("Content-Type", "application/xml"), ("x-amz-bucket-region", "eu-west-1")], (
+                '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PermanentRedirect</Code><Message>The bucket '
+                'you are attempting to access must be addressed using the specified endpoint.</Message>'
+                '<Endpoint>s3.eu-west-1.amazonaws.com</Endpoint><Bucket>%s</Bucket></Error>' % b).encode()
+        objs = "".join("<Contents><Key>%s/obj-%d.txt</Key><LastModified>2024-03-0%dT00:00:00.000Z</LastModified>"
+                       "<ETag>&quot;e%d&quot;</ETag><Size>%d</Size><StorageClass>STANDARD</StorageClass></Contents>"
+                       % (b, k, k + 1, k, 100 * (k + 1)) for k in range(2))
+        body = ('<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+                '<Name>%s</Name><KeyCount>2</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>%s'
+                '</ListBucketResult>' % (b, objs)).encode()
+        return 200, [("Content-Type", "application/xml"), ("x-amz-bucket-region", region)], body
     if service == "s3" and path in ("", "/") and method == "GET":
         a, b, nxt = aws_page(q, "max-buckets", "continuation-token", "bkt")
         bk = "".join("<Bucket><Name>bucket-%d</Name><CreationDate>2021-0%d-01T00:00:00.000Z</CreationDate>"
@@ -2648,6 +2875,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 # require ("" : none)
                 if "role_lifetime_s" in q:
                     STATE.aws_role_lifetime = qint(q, "role_lifetime_s", 3600, 1, 129600)
+                for k in ("ecs_clusters", "ecs_services", "eks_clusters"):
+                    if k in q:
+                        setattr(STATE, "aws_" + k, qint(q, k, 0, 0, 100000))
                 if "external_id" in q:
                     # "@canary": the security canary + "-external-id" (built
                     # here, so that it is in no request the mock logs)

@@ -47,6 +47,7 @@ extern void suite_cred(void);
 extern void suite_rategate(void);
 extern void suite_aws_cred(void);
 extern void suite_aws(void);
+extern void suite_aws_describe(void);
 extern void suite_kubeconfig(void);
 
 static const struct
@@ -85,6 +86,7 @@ static const struct
 	{"rategate", suite_rategate},
 	{"aws_cred", suite_aws_cred},
 	{"aws", suite_aws},
+	{"aws_describe", suite_aws_describe},
 	{"kubeconfig", suite_kubeconfig},
 };
 

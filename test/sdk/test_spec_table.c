@@ -168,7 +168,7 @@ test_keys_and_parent(void)
 				 "", NULL, &err, &ok);
 	CQ_CHECK(!ok);
 	CHECK_S(err.message, "parent.pagination.total: unknown key (known keys: type, next, next_param, "
-		   "page_size_param, page_size)");
+		   "page_size_param, page_size, more)");
 	cq_table_def_free(t);
 
 	/* from_parent: the key's param must be filled by parent.map */
@@ -514,6 +514,54 @@ test_aws(void)
 			"pagination.more: only next_url and next_token pagination use it");
 	AWS_ERR("{\"service\":\"s3\",\"protocol\":\"rest-xml\"}", ",\"pagination\":{\"type\":\"next_token\",\"next\":\"/n\",\"next_param\":\"p\",\"more\":\"/a/*\"}",
 			"pagination.more: must not contain a \"*\" segment");
+	/* aws.describe (list-then-get) */
+	AWS_ERR("{\"service\":\"ecs\",\"protocol\":\"json\",\"action\":\"L\",\"target_prefix\":\"P\","
+			"\"describe\":{\"action\":\"D\",\"param\":\"ids\",\"batch\":100,\"rows\":\"/x\"}}", "", "");
+	AWS_ERR("{\"service\":\"ecs\",\"protocol\":\"json\",\"action\":\"L\",\"target_prefix\":\"P\","
+			"\"describe\":{\"action\":\"D\",\"param\":\"ids\",\"batch\":1001,\"rows\":\"/x\"}}", "",
+			"aws.describe.batch: must be an integer between 1 and 1000");
+	AWS_ERR("{\"service\":\"ecs\",\"protocol\":\"json\",\"action\":\"L\",\"target_prefix\":\"P\","
+			"\"describe\":{\"action\":\"D\",\"param\":\"ids\"}}", "",
+			"aws.describe.rows: required (a JSON pointer to the described objects in the reply)");
+	AWS_ERR("{\"service\":\"ecs\",\"protocol\":\"json\",\"action\":\"L\",\"target_prefix\":\"P\","
+			"\"describe\":{\"action\":\"D\",\"param\":\"ids\",\"rows\":\"/x\",\"endpoint\":\"/d\"}}", "",
+			"aws.describe.endpoint: the json protocol POSTs to \"/\": only rest-json takes an endpoint");
+	AWS_ERR("{\"service\":\"eks\",\"protocol\":\"rest-json\","
+			"\"describe\":{\"action\":\"D\",\"param\":\"name\",\"rows\":\"/c\",\"endpoint\":\"/clusters\"}}", "",
+			"aws.describe.endpoint: must hold {name} (where each identifier goes)");
+	AWS_ERR("{\"service\":\"eks\",\"protocol\":\"rest-json\","
+			"\"describe\":{\"action\":\"D\",\"param\":\"name\",\"rows\":\"/c\",\"batch\":2,\"endpoint\":\"/c/{name}\"}}", "",
+			"aws.describe.batch: a rest-json describe takes one identifier per call: batch must be 1");
+	AWS_ERR("{\"service\":\"eks\",\"protocol\":\"rest-json\","
+			"\"describe\":{\"action\":\"D\",\"param\":\"name\",\"rows\":\"/c\",\"endpoint\":\"/c/{other}/{name}\"}}", "",
+			"aws.describe.endpoint: placeholder {other} is neither describe.param nor the param of an \"in\": \"path\" key");
+	AWS_ERR("{\"service\":\"iam\",\"protocol\":\"query\",\"action\":\"L\",\"api_version\":\"1\","
+			"\"describe\":{\"action\":\"D\",\"param\":\"n\",\"rows\":\"/c\"}}", "",
+			"aws.describe: list-then-get is implemented for the json and rest-json protocols (ECS, EKS), not query");
+	AWS_ERR("{\"service\":\"ecs\",\"protocol\":\"json\",\"action\":\"L\",\"target_prefix\":\"P\","
+			"\"describe\":{\"action\":\"D\",\"param\":\"ids\",\"rows\":\"/x\",\"body\":{\"ids\":[]}}}", "",
+			"aws.describe.body: must be an object of constant members, without \"ids\" (the identifiers)");
+	AWS_ERR("{\"service\":\"eks\",\"protocol\":\"rest-json\","
+			"\"describe\":{\"action\":\"D\",\"param\":\"name\",\"rows\":\"/c\",\"endpoint\":\"/c/{name}\",\"body\":{}}}", "",
+			"aws.describe.body: only the json protocol sends a body");
+	/* parent.aws: the parent listing is another operation */
+	AWS_ERR("{\"service\":\"iam\",\"protocol\":\"query\",\"action\":\"L\",\"api_version\":\"1\"}",
+			",\"keys\":[{\"column\":\"region\",\"param\":\"U\",\"required\":true,\"from_parent\":true}],"
+			"\"parent\":{\"endpoint\":\"/\",\"rows\":\"/R/Users\",\"map\":{\"U\":\"/UserName\"},"
+			"\"pagination\":{\"type\":\"next_token\",\"next\":\"/R/Marker\",\"next_param\":\"Marker\",\"more\":\"/R/IsTruncated\"},"
+			"\"aws\":{\"action\":\"ListUsers\",\"xml_lists\":[\"Users\"]}}", "");
+	AWS_ERR("{\"service\":\"iam\",\"protocol\":\"query\",\"action\":\"L\",\"api_version\":\"1\"}",
+			",\"keys\":[{\"column\":\"region\",\"param\":\"U\",\"from_parent\":true}],"
+			"\"parent\":{\"endpoint\":\"/\",\"map\":{\"U\":\"/UserName\"},\"aws\":{\"action\":\"ListUsers\",\"method\":\"GET\"}}",
+			"parent.aws.method: the query protocol always POSTs; only rest-json and rest-xml take a method");
+	AWS_ERR("{\"service\":\"iam\",\"protocol\":\"query\",\"action\":\"L\",\"api_version\":\"1\"}",
+			",\"keys\":[{\"column\":\"region\",\"param\":\"U\",\"from_parent\":true}],"
+			"\"parent\":{\"endpoint\":\"/\",\"map\":{\"U\":\"/UserName\"},\"aws\":{}}",
+			"parent.aws.action: required");
+	CQ_CHECK_STR(aws_table_err("{\"name\":\"t\",\"endpoint\":\"/x/{id}\",\"keys\":[{\"column\":\"id\",\"from_parent\":true}],"
+							   "\"parent\":{\"endpoint\":\"/p\",\"map\":{\"id\":\"/id\"},\"aws\":{\"action\":\"P\"}},"
+							   "\"columns\":[{\"name\":\"id\",\"type\":\"int\"}]}", &err),
+				 "parent.aws: only a table with \"aws\" has a parent of another AWS operation");
 	/* region / account keys */
 	AWS_ERR("{\"service\":\"s3\",\"protocol\":\"rest-xml\"}", ",\"keys\":[{\"column\":\"region\",\"in\":\"region\",\"ops\":[\"=\",\"<\"],\"op_params\":{\"<\":\"x\"}}]",
 			"keys[0].ops: a key with \"in\": \"region\" takes only \"=\" (one request per value)");

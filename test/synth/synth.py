@@ -414,6 +414,9 @@ def table_plan(spec, t):
     req_path = expand(endpoint)
 
     # -- columns grouped by path
+    if aws and segs(t.get("rows", "")).count("*") >= 2:
+        raise ChildTableError("rows %r: a list inside a list of each row (an AWS child table) is not synthesized"
+                              % t.get("rows"))
     groups = {}
     for j, c in enumerate(cols):
         p = c.get("path", "/" + c["name"])
@@ -607,12 +610,34 @@ def table_plan(spec, t):
     else:
         split = [rows[:2], rows[2:]]
     nreq = len(split) + (1 if ptype in ("page_number", "offset") else 0)
+    describe = None
+    if aws and aws.get("describe"):
+        # list-then-get: the listing's pages hold identifiers, the rows are
+        # what the describe operation returns for them (batch per call)
+        d = aws["describe"]
+        ids, k = [], 0
+        for pg in split:
+            ids.append(["synth-id-%d" % (k + i) for i in range(len(pg))])
+            k += len(pg)
+        batch = d.get("batch", 1)
+        paths = []
+        if d.get("endpoint"):
+            for pg in ids:
+                for x in pg:
+                    qq = dict(quals)
+                    paths.append(re.sub(r"\{([^}]+)\}", lambda m: urllib.parse.quote(
+                        x if m.group(1) == d["param"] else str(quals[param_to_col[m.group(1)]]), safe=""),
+                        d["endpoint"]))
+        describe = {"action": d["action"], "param": d["param"], "rows_ptr": d["rows"],
+                    "endpoint": d.get("endpoint"), "ids": ids, "paths": paths}
+        nreq += sum((len(pg) + batch - 1) // batch for pg in ids)
     return {
         "source": source, "table": t["name"], "quals": quals, "endpoint": endpoint,
         "is_get": is_get, "req_path": req_path, "rows_ptr": rows_ptr, "pagination": ptype,
         "pag": pag, "pages": split, "expected": expected, "warn_cols": sorted(warn_cols),
         "null_path": null_path, "invalid_path": invalid_path, "requests": nreq,
         "aws": aws, "region": (aws.get("global_region") or AWS_REGION) if aws else None,
+        "describe": describe,
     }
 
 
@@ -644,6 +669,8 @@ def fill(node, sg, leafval, k=0):
 def body_for(plan, page_index, next_value):
     """The body of page page_index (1-based) with the next pointer set."""
     pages = plan["pages"]
+    if plan.get("describe"):
+        pages = plan["describe"]["ids"]     # the listing: identifiers
     rows = pages[page_index - 1] if 1 <= page_index <= len(pages) else []
     sg = segs(plan["rows_ptr"])
     if plan["source"] == "gcp" and not plan["is_get"]:
@@ -740,6 +767,32 @@ def reply_aws(plan, params):
     xml = '<?xml version="1.0" encoding="UTF-8"?>\n<%s xmlns="https://synth.amazonaws.com/doc/">%s</%s>' % (
         root, inner, root)
     return 200, [("Content-Type", "text/xml;charset=UTF-8")], xml.encode()
+
+
+def reply_describe(plan, ids):
+    """(status, headers, body) of a list-then-get describe call for ids."""
+    d = plan["describe"]
+    flat = [x for pg in d["ids"] for x in pg]
+    allrows = [r for pg in plan["pages"] for r in pg]
+    found = [allrows[flat.index(x)] for x in ids if x in flat]
+    sg = segs(d["rows_ptr"])
+    if not sg:
+        raise SynthError("describe rows pointer is the whole body")
+    body = {}
+    o = body
+    for x in sg[:-1]:
+        o = o.setdefault(x, {})
+    if d.get("endpoint"):
+        if len(found) != 1:
+            return 404, [("Content-Type", "application/json"), ("x-amzn-ErrorType", "ResourceNotFoundException")], \
+                json.dumps({"message": "synth: no such identifier %s" % ids}).encode()
+        o[sg[-1]] = found[0]
+        ct = "application/json"
+    else:
+        o[sg[-1]] = found
+        body["failures"] = [{"arn": x, "reason": "MISSING"} for x in ids if x not in flat]
+        ct = "application/x-amz-json-%s" % plan["aws"].get("json_version", "1.0")
+    return 200, [("Content-Type", ct), ("x-amzn-RequestId", "synth-request")], json.dumps(body).encode()
 
 
 def reply_for(plan, api_path, query_pairs, base):

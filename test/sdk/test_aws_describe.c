@@ -1,0 +1,383 @@
+/*
+ * test_aws_describe.c -- suite `aws_describe`: the generated aws source's
+ * list-then-get tables (aws.describe: ECS List* -> Describe* in batches,
+ * EKS ListClusters -> DescribeCluster one by one) and parent operations
+ * (parent.aws: IAM ListUsers -> ListUserPolicies per user, ECS
+ * ListClusters -> ListServices per cluster), scanned against the mock's
+ * /aws-api (SigV4 verified): rows, typed described columns, and how many
+ * requests of each operation the scan sent.  Needs MOCK_URL.
+ */
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cq_sdk.h"
+#include "cq_sdk_int.h"
+#include "cqtest.h"
+#include "jobtest.h"
+
+void		suite_aws_describe(void);
+
+static CqSourceDef *
+aws_spec(void)
+{
+	char		path[4096];
+	const char *f = __FILE__;
+	const char *sl = strstr(f, "test/sdk/test_aws_describe.c");
+	CqError		err;
+	CqSourceDef *d;
+
+	snprintf(path, sizeof(path), "%.*ssources/aws/aws.json", (int) (sl ? sl - f : 0), f);
+	d = cq_spec_load_file(path, &err);
+	CQ_CHECKF(d != NULL, "%s", err.message);
+	return d;
+}
+
+typedef struct Scan
+{
+	long		rows;
+	char	   *text;			/* "a|b\n" per row */
+	size_t		len,
+				cap;
+	CqError		err;
+	CqJobStats	st;
+	bool		typed;			/* every non-null value had the column's type */
+} Scan;
+
+/*
+ * Scan `table` in region us-east-1 (server option regions) for the
+ * comma-separated columns; `key`/`val`: an optional equality qual.
+ */
+static CqJobState
+scan(CqSourceDef *src, const char *table, const char *cols, const char *key,
+	 const char *val, int concurrency, Scan *out)
+{
+	const CqTableDef *t = cq_source_find_table(src, table);
+	CqJobParams p;
+	int			oc[32];
+	int			n = 0;
+	char		base[512];
+	char		cbuf[512];
+	const char *names[1] = {"regions"};
+	const char *vals[1] = {"us-east-1"};
+	const char *qv[1] = {val};
+	CqKeyValues kv;
+	CqJob	   *job;
+	CqJobState	st;
+	char	   *save = NULL;
+
+	memset(out, 0, sizeof(*out));
+	out->typed = true;
+	CQ_CHECKF(t != NULL, "no table %s", table);
+	if (!t)
+		return CQ_JOB_FAILED;
+	snprintf(cbuf, sizeof(cbuf), "%s", cols);
+	for (char *c = strtok_r(cbuf, ",", &save); c && n < 32; c = strtok_r(NULL, ",", &save))
+	{
+		oc[n] = cq_table_find_column(t, c);
+		CQ_CHECKF(oc[n] >= 0, "%s has no column %s", table, c);
+		n++;
+	}
+	snprintf(base, sizeof(base), "%s/aws-api", cqt_mock_url());
+	memset(&p, 0, sizeof(p));
+	p.source = src;
+	p.table = t;
+	p.base_url = base;
+	p.cred.sts_url = base;		/* GetCallerIdentity: the account_id column */
+	p.cred.user = "AKIDEXAMPLE";
+	p.cred.secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+	p.nout = n;
+	p.out_cols = oc;
+	p.limit = -1;
+	p.nserver_opts = 1;
+	p.server_opt_names = names;
+	p.server_opt_values = vals;
+	if (key)
+	{
+		kv.column = key;
+		kv.op = CQ_OP_EQ;
+		kv.nvalues = 1;
+		kv.values = qv;
+		p.nkeys = 1;
+		p.keys = &kv;
+	}
+	cq_job_settings_default(&p.settings);
+	p.settings.retry_base_ms = 10;
+	p.settings.retry_max_ms = 200;
+	p.settings.max_retries = 3;
+	p.settings.concurrency = concurrency;
+	p.settings.workers = 2;
+	job = cq_job_start(&p, &out->err);
+	if (!job)
+		return CQ_JOB_FAILED;
+	for (;;)
+	{
+		CqBatch    *b;
+		struct pollfd pfd;
+
+		st = cq_job_next(job, &b);
+		if (st == CQ_JOB_BATCH)
+		{
+			for (int r = 0; r < b->nrows; r++)
+			{
+				for (int c = 0; c < b->ncols; c++)
+				{
+					char		v[1024];
+					CqValue    *cv = &b->values[r * b->ncols + c];
+
+					if (cv->isnull)
+						snprintf(v, sizeof(v), "<null>");
+					else
+					{
+						if (cv->type != t->columns[oc[c]].type.base ||
+							(bool) cv->is_array != t->columns[oc[c]].type.is_array)
+							out->typed = false;
+						cq_value_format(cv, v, sizeof(v));
+					}
+					while (out->len + strlen(v) + 3 > out->cap)
+					{
+						out->cap = out->cap ? out->cap * 2 : 4096;
+						out->text = realloc(out->text, out->cap);
+					}
+					out->len += (size_t) sprintf(out->text + out->len, "%s%c", v, c + 1 < b->ncols ? '|' : '\n');
+				}
+				out->rows++;
+			}
+			cq_batch_free(b);
+			continue;
+		}
+		if (st != CQ_JOB_PENDING)
+			break;
+		pfd.fd = cq_job_fd(job);
+		pfd.events = POLLIN;
+		poll(&pfd, 1, 1000);
+	}
+	if (st == CQ_JOB_FAILED)
+		out->err = *cq_job_error(job);
+	cq_job_get_stats(job, &out->st);
+	cq_job_free(job);
+	if (!out->text)
+		out->text = strdup("");
+	return st;
+}
+
+/* Requests the mock served for `operation` (all signed and answered 200),
+ * -1 when one was not. */
+static int
+op_count(const char *operation)
+{
+	char	   *body = cqt_mock_get("/_mock/requests?route=/aws-api&limit=0");
+	json_t	   *doc;
+	json_t	   *reqs;
+	size_t		i;
+	json_t	   *r;
+	int			n = 0;
+
+	free(body);
+	body = cqt_mock_get("/_mock/requests?route=/aws-api&limit=100000");
+	doc = json_loads(body, 0, NULL);
+	reqs = json_object_get(doc, "requests");
+	json_array_foreach(reqs, i, r)
+	{
+		json_t	   *sv = json_object_get(r, "sigv4");
+		const char *o = json_string_value(json_object_get(sv, "operation"));
+
+		if (!o || strcmp(o, operation) != 0)
+			continue;
+		if (!json_is_true(json_object_get(sv, "ok")) ||
+			json_integer_value(json_object_get(r, "status")) != 200)
+			n = -1000000;
+		n++;
+	}
+	json_decref(doc);
+	free(body);
+	return n < 0 ? -1 : n;
+}
+
+static bool
+has_line(const char *text, const char *line)
+{
+	size_t		l = strlen(line);
+
+	for (const char *p = text; (p = strstr(p, line)) != NULL; p++)
+		if ((p == text || p[-1] == '\n') && p[l] == '\n')
+			return true;
+	return false;
+}
+
+static void
+test_describe(void)
+{
+	CqSourceDef *src;
+	Scan		s;
+	CqJobState	st;
+	const CqTableDef *t;
+
+	if (!h3_mock_up())
+	{
+		cqt_skip("aws describe", "no mock (MOCK_URL)");
+		return;
+	}
+	src = aws_spec();
+	if (!src)
+		return;
+	t = cq_source_find_table(src, "aws_ecs_clusters");
+	CQ_CHECK(t && t->aws && t->aws->describe && t->aws->describe->batch == 100);
+
+	/* 250 ECS clusters: 3 ListClusters pages of 100, 3 DescribeClusters
+	 * of <= 100 identifiers; the rows are the described clusters, typed */
+	h3_mock("/_mock/reset");
+	h3_mock("/_mock/aws?ecs_clusters=250&ecs_services=4");
+	st = scan(src, "aws_ecs_clusters",
+			  "region,account_id,cluster_name,cluster_arn,status,active_services_count,running_tasks_count,capacity_providers,tags",
+			  NULL, NULL, 4, &s);
+	CQ_CHECKF(st == CQ_JOB_DONE, "%s: %s %s", s.err.message, s.err.api_code, s.err.api_message);
+	CQ_CHECKF(s.rows == 250, "%ld rows", s.rows);
+	CQ_CHECK(s.typed);
+	CQ_CHECKF(has_line(s.text, "us-east-1|123456789012|c249|arn:aws:ecs:us-east-1:111122223333:cluster/c249|ACTIVE|4|4|{FARGATE}|{\"env\":\"prod\"}"),
+			  "%.400s", s.text);
+	CQ_CHECK(has_line(s.text, "us-east-1|123456789012|c0|arn:aws:ecs:us-east-1:111122223333:cluster/c0|ACTIVE|4|0|{}|{\"env\":\"dev\"}"));
+	CQ_CHECKF(op_count("ListClusters") == 3, "%d", op_count("ListClusters"));
+	CQ_CHECKF(op_count("DescribeClusters") == 3, "%d", op_count("DescribeClusters"));
+	CQ_CHECKF(s.st.requests == 6, "%lld", (long long) s.st.requests);
+	free(s.text);
+
+	/* ECS services: the parent ListClusters (2 clusters), ListServices per
+	 * cluster, DescribeServices 10 at a time (25 per cluster: 3 calls) */
+	h3_mock("/_mock/reset");
+	h3_mock("/_mock/aws?ecs_clusters=2&ecs_services=25");
+	st = scan(src, "aws_ecs_services", "cluster,service_name,desired_count,created_at,launch_type",
+			  NULL, NULL, 4, &s);
+	CQ_CHECKF(st == CQ_JOB_DONE, "%s: %s %s", s.err.message, s.err.api_code, s.err.api_message);
+	CQ_CHECKF(s.rows == 50, "%ld rows", s.rows);
+	CQ_CHECK(s.typed);
+	CQ_CHECKF(has_line(s.text, "arn:aws:ecs:us-east-1:111122223333:cluster/c1|s24|0|2023-11-15 22:13:20+00|FARGATE"),
+			  "%.600s", s.text);
+	CQ_CHECK(op_count("ListClusters") == 1);
+	CQ_CHECK(op_count("ListServices") == 2);
+	CQ_CHECKF(op_count("DescribeServices") == 6, "%d", op_count("DescribeServices"));
+	free(s.text);
+	/* a cluster given: no parent listing */
+	h3_mock("/_mock/reset");
+	h3_mock("/_mock/aws?ecs_clusters=2&ecs_services=25");
+	st = scan(src, "aws_ecs_services", "cluster,service_name", "cluster", "c0", 4, &s);
+	CQ_CHECKF(st == CQ_JOB_DONE, "%s: %s %s", s.err.message, s.err.api_code, s.err.api_message);
+	CQ_CHECK(s.rows == 25 && has_line(s.text, "c0|s7"));
+	CQ_CHECK(op_count("ListClusters") == 0 && op_count("ListServices") == 1 &&
+			 op_count("DescribeServices") == 3);
+	free(s.text);
+
+	/* a describe call retried like any request (throttled once) */
+	h3_mock("/_mock/reset");
+	h3_mock("/_mock/aws?ecs_clusters=3");
+	h3_mock("/_mock/aws_fail?service=ecs&code=ThrottlingException&status=400&count=1");
+	st = scan(src, "aws_ecs_clusters", "cluster_name", NULL, NULL, 1, &s);
+	CQ_CHECK(st == CQ_JOB_DONE && s.rows == 3 && s.st.retries == 1);
+	free(s.text);
+
+	/* EKS (rest-json): ListClusters, then one DescribeCluster per name */
+	h3_mock("/_mock/reset");
+	h3_mock("/_mock/aws?eks_clusters=3");
+	st = scan(src, "aws_eks_clusters", "name,arn,version,created_at,resources_vpc_config_vpc_id,tags",
+			  NULL, NULL, 4, &s);
+	CQ_CHECKF(st == CQ_JOB_DONE, "%s: %s %s", s.err.message, s.err.api_code, s.err.api_message);
+	CQ_CHECK(s.rows == 3 && s.typed);
+	CQ_CHECKF(has_line(s.text, "k2|arn:aws:eks:us-east-1:111122223333:cluster/k2|1.30|2023-07-24 04:26:40+00|vpc-2|{\"team\":\"t2\"}"),
+			  "%s", s.text);
+	CQ_CHECK(op_count("GET /clusters") == 1);
+	CQ_CHECK(op_count("GET /clusters/k0") == 1 && op_count("GET /clusters/k1") == 1 &&
+			 op_count("GET /clusters/k2") == 1);
+	free(s.text);
+
+	cq_source_def_free(src);
+	h3_mock("/_mock/reset");
+}
+
+static void
+test_parent_operation(void)
+{
+	CqSourceDef *src;
+	Scan		s;
+	CqJobState	st;
+
+	if (!h3_mock_up())
+	{
+		cqt_skip("aws parent operation", "no mock (MOCK_URL)");
+		return;
+	}
+	src = aws_spec();
+	if (!src)
+		return;
+
+	/* IAM (query, global): ListUsers (5 users), ListUserPolicies per user */
+	h3_mock("/_mock/reset");
+	st = scan(src, "aws_iam_user_policies", "region,user_name,policy_name", NULL, NULL, 4, &s);
+	CQ_CHECKF(st == CQ_JOB_DONE, "%s: %s %s", s.err.message, s.err.api_code, s.err.api_message);
+	CQ_CHECKF(s.rows == 4, "%ld rows: %s", s.rows, s.text);
+	CQ_CHECK(has_line(s.text, "us-east-1|user2|policy-2-1") && has_line(s.text, "us-east-1|user4|policy-4-0") &&
+			 has_line(s.text, "us-east-1|user1|policy-1-0"));
+	CQ_CHECK(op_count("ListUsers") == 1);
+	CQ_CHECKF(op_count("ListUserPolicies") == 5, "%d", op_count("ListUserPolicies"));
+	free(s.text);
+	/* the key given: one ListUserPolicies, no ListUsers */
+	h3_mock("/_mock/reset");
+	st = scan(src, "aws_iam_user_policies", "user_name,policy_name", "user_name", "user2", 4, &s);
+	CQ_CHECK(st == CQ_JOB_DONE && s.rows == 2);
+	CQ_CHECK(op_count("ListUsers") == 0 && op_count("ListUserPolicies") == 1);
+	free(s.text);
+
+	cq_source_def_free(src);
+	h3_mock("/_mock/reset");
+}
+
+/* S3 per-bucket tables: each bucket in its own region */
+static void
+test_s3_region(void)
+{
+	CqSourceDef *src;
+	Scan		s;
+	CqJobState	st;
+	char	   *body;
+
+	if (!h3_mock_up())
+	{
+		cqt_skip("aws s3 region", "no mock (MOCK_URL)");
+		return;
+	}
+	src = aws_spec();
+	if (!src)
+		return;
+
+	/* ListBuckets, then ListObjectsV2 per bucket; bucket-3 is in
+	 * eu-west-1: the us-east-1 request gets 301 + x-amz-bucket-region, the
+	 * request is signed again for eu-west-1 and answers */
+	h3_mock("/_mock/reset");
+	st = scan(src, "aws_s3_objects", "bucket,key,size,last_modified", NULL, NULL, 4, &s);
+	CQ_CHECKF(st == CQ_JOB_DONE, "%s: %s %s", s.err.message, s.err.api_code, s.err.api_message);
+	CQ_CHECKF(s.rows == 10 && s.typed, "%ld rows: %s", s.rows, s.text);
+	CQ_CHECKF(has_line(s.text, "bucket-3|bucket-3/obj-1.txt|200|2024-03-02 00:00:00+00"), "%s", s.text);
+	CQ_CHECK(op_count("GET /") == 1);
+	CQ_CHECK(op_count("GET /bucket-0") == 1 && op_count("GET /bucket-4") == 1);
+	body = cqt_mock_get("/_mock/requests?route=/aws-api/bucket-3");
+	CQ_CHECKF(body && strstr(body, "\"region\":\"us-east-1\"") && strstr(body, "\"status\":301") &&
+			  strstr(body, "\"region\":\"eu-west-1\""), "%s", body);
+	free(body);
+	free(s.text);
+	/* the bucket given: no ListBuckets, the same move */
+	h3_mock("/_mock/reset");
+	st = scan(src, "aws_s3_objects", "bucket,key", "bucket", "bucket-3", 4, &s);
+	CQ_CHECK(st == CQ_JOB_DONE && s.rows == 2 && op_count("GET /") == 0);
+	free(s.text);
+
+	cq_source_def_free(src);
+	h3_mock("/_mock/reset");
+}
+
+void
+suite_aws_describe(void)
+{
+	test_describe();
+	test_parent_operation();
+	test_s3_region();
+}
