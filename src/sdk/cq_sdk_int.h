@@ -236,6 +236,14 @@ typedef struct CqpReq
 	char	   *aws_url;
 	char	   *aws_body;
 	char	   *aws_target;
+	/* a detail call (job_hydrate.c): its page, row and hydrate entry;
+	 * NULL page: a page of the unit's listing */
+	struct CqpHydPage *hyd_page;
+	int			hyd_row;
+	int			hyd_idx;
+	bool		hyd_failed;		/* failed: hyd_err says why */
+	struct CqError *hyd_err;
+	char		hyd_label[128];
 } CqpReq;
 
 typedef enum CqpOutcome
