@@ -48,6 +48,7 @@ extern void suite_rategate(void);
 extern void suite_aws_cred(void);
 extern void suite_aws(void);
 extern void suite_kubeconfig(void);
+extern void suite_hydrate(void);
 
 static const struct
 {
@@ -86,6 +87,7 @@ static const struct
 	{"aws_cred", suite_aws_cred},
 	{"aws", suite_aws},
 	{"kubeconfig", suite_kubeconfig},
+	{"hydrate", suite_hydrate},
 };
 
 const char *
