@@ -293,6 +293,8 @@ suite_hydrate(void)
 	test_spec_errors();
 	if (!h3_mock_up())
 		return;
+	/* the request counts below are per run */
+	h3_mock("/_mock/reset");
 	test_not_selected();
 	test_one_per_row_concurrent();
 	test_null_status();
