@@ -209,7 +209,7 @@ detail_url(CqJob *job, CqpUnit *u, const CqHydrateDef *h, json_t *row,
 {
 	const CqTableDef *t = job->table;
 	const char *vals[SPEC_MAX_PLACEHOLDERS];
-	char		bufs[SPEC_MAX_PLACEHOLDERS][48];
+	char		bufs[SPEC_MAX_PLACEHOLDERS][256];
 	size_t		lo;
 	char	   *path;
 
@@ -221,7 +221,24 @@ detail_url(CqJob *job, CqpUnit *u, const CqHydrateDef *h, json_t *row,
 		json_t	   *v = (pc->cpath && json_is_object(row)) ? cq_path_get(pc->cpath, row) : NULL;
 
 		vals[p] = NULL;
-		if (!v || !value_text(v, bufs[p], sizeof(bufs[p]), &vals[p]))
+		if (v && json_is_string(v) && pc->transform_kind != CQ_XFORM_NONE)
+		{
+			/* the column's value, as the column shows it (a zone URL's
+			 * last segment) */
+			const char *o;
+			size_t		ol;
+
+			if (cq_column_transform(pc, json_string_value(v), json_string_length(v), &o, &ol) &&
+				ol > 0 && ol < sizeof(bufs[p]) && memchr(o, '\0', ol) == NULL)
+			{
+				memcpy(bufs[p], o, ol);
+				bufs[p][ol] = '\0';
+				vals[p] = bufs[p];
+			}
+		}
+		else if (v)
+			value_text(v, bufs[p], sizeof(bufs[p]), &vals[p]);
+		if (!vals[p])
 		{
 			vals[p] = NULL;
 			for (int i = 0; i < u->na; i++)

@@ -946,8 +946,8 @@ parse_hydrate(CqpSpecCtx *c, const char *loc, json_t *jt, CqTableDef *t)
 									 cqp_spec_quote(qs, sizeof(qs), name), cqp_spec_quote(qs2, sizeof(qs2), pc->from));
 			if (pc->type.is_array || pc->type.base == CQ_T_JSON ||
 				cq_path_has_wildcard(pc->cpath) || cqp_path_up(pc->cpath) > 0 ||
-				cqp_path_has_lookup(pc->cpath) || pc->transform)
-				return cqp_spec_fail(c, where, "endpoint", "placeholder {%s} needs a scalar column read as is (no array, json, \"*\", \"^\", lookup or transform)",
+				cqp_path_has_lookup(pc->cpath))
+				return cqp_spec_fail(c, where, "endpoint", "placeholder {%s} needs a scalar column of the row (no array, json, \"*\", \"^\" or lookup)",
 									 cqp_spec_quote(qs, sizeof(qs), name));
 			h->param_cols[p] = k;
 		}
