@@ -28,7 +28,7 @@ SELECT name FROM hyd.github_repositories
  WHERE org = 'acme' AND subscribers_count > 30 ORDER BY id;
 \! /usr/bin/python3 "$CQ_TEST_DIR/regress/sql/hydrate_log.py"
 -- both detail calls
-SELECT name, network_count IS NULL AS no_network_count, default_branch_required_reviews
+SELECT name, subscribers_count, default_branch_required_reviews
   FROM hyd.github_repositories WHERE org = 'acme' ORDER BY id;
 \! /usr/bin/python3 "$CQ_TEST_DIR/regress/sql/hydrate_log.py"
 
@@ -52,9 +52,14 @@ EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 SELECT name FROM hyd.github_repositories WHERE org = 'acme';
 \! curl -s 'http://127.0.0.1:18080/_mock/reset' > /dev/null
 
--- a failing detail call (HTTP 500 for repo-2): the scan fails, naming the row
+-- a failing detail call (HTTP 500 for repo-2, retried once like any
+-- request): the scan fails, naming the row
+SET cq_fdw.max_retries = 1;
+SET cq_fdw.retry_base = 10;
 ALTER SERVER hyd_gh OPTIONS (SET base_url 'http://127.0.0.1:18080/hyd/n=6,fail=repo-2');
+\set VERBOSITY default
 SELECT name, subscribers_count FROM hyd.github_repositories WHERE org = 'acme' ORDER BY id;
+\set VERBOSITY terse
 -- ... with skip_failed: that row is skipped with a WARNING, the others come
 ALTER FOREIGN TABLE hyd.github_repositories OPTIONS (ADD skip_failed 'true');
 SELECT name, subscribers_count FROM hyd.github_repositories WHERE org = 'acme' ORDER BY id;
@@ -62,6 +67,8 @@ EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 SELECT name, subscribers_count FROM hyd.github_repositories WHERE org = 'acme';
 -- a detail call that is not requested cannot fail the scan
 SELECT count(*) FROM hyd.github_repositories WHERE org = 'acme';
+RESET cq_fdw.max_retries;
+RESET cq_fdw.retry_base;
 \! curl -s 'http://127.0.0.1:18080/_mock/reset' > /dev/null
 
 DROP SCHEMA hyd CASCADE;
