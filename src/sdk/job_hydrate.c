@@ -201,7 +201,7 @@ join_url(const char *base_url, char *path)
  * The URL of detail call h for row `row` of unit u: placeholders from the
  * row's columns, else the unit's value of that (key) column.  NULL with
  * *missing set when a value is missing (no call: the columns are NULL),
- * NULL with err set on an error.  `label` gets "<name> for col=v,...".
+ * NULL with err set on an error.  `label` gets "<name> of col=v,...".
  */
 static char *
 detail_url(CqJob *job, CqpUnit *u, const CqHydrateDef *h, json_t *row,
@@ -214,7 +214,7 @@ detail_url(CqJob *job, CqpUnit *u, const CqHydrateDef *h, json_t *row,
 	char	   *path;
 
 	*missing = false;
-	lo = (size_t) snprintf(label, labellen, "%s for ", h->name);
+	lo = (size_t) snprintf(label, labellen, "%s of ", h->name);
 	for (int p = 0; p < h->nparams && p < SPEC_MAX_PLACEHOLDERS; p++)
 	{
 		const CqColumnDef *pc = &t->columns[h->param_cols[p]];

@@ -261,7 +261,7 @@ test_failures(void)
 	CQ_CHECKF(j.rows == 8, "rows %ld", j.rows);
 	CQ_CHECK(j.nfailed == 2 && j.st.units_failed == 2 && j.st.details_failed == 2);
 	CQ_CHECK(j.first_failed.http_status == 500);
-	CQ_CHECKF(strstr(j.first_failed.unit, "details for ") == j.first_failed.unit &&
+	CQ_CHECKF(strstr(j.first_failed.unit, "details of ") == j.first_failed.unit &&
 			  (strstr(j.first_failed.unit, "name=repo-3") || strstr(j.first_failed.unit, "name=repo-7")),
 			  "unit \"%s\"", j.first_failed.unit);
 	CQ_CHECK(strstr(j.first_failed.url, "/repos/acme/repo-") != NULL);
@@ -287,6 +287,46 @@ test_failures(void)
 	h3_done(&j);
 }
 
+/*
+ * Bench S6 at the SDK level (HYD_BENCH=1, prints, asserts nothing timed):
+ * 2,000 listed rows, each with a 50 ms detail call, at concurrency 64;
+ * the ideal is the list alone plus ceil(2000 / 64) rounds of 50 ms.
+ */
+static void
+bench_s6(void)
+{
+	H3Job		j;
+	Sums		s;
+	int			list_cols[] = {COL_ID, 3};
+	int			det_cols[] = {COL_ID, COL_SUBS};
+	const char *cfg = getenv("HYD_BENCH_CFG") ? getenv("HYD_BENCH_CFG") : "t=s6,n=2000,delay=50";
+	int			conc = getenv("HYD_BENCH_CONC") ? atoi(getenv("HYD_BENCH_CONC")) : 64;
+	CqTableDef *t = repo_table(cfg, "");
+	double		tl,
+				td,
+				ideal;
+	long		mc = 0;
+
+	CQ_CHECK(run(&j, t, list_cols, 2, conc, false, &s) == CQ_JOB_DONE);
+	tl = j.elapsed_ms;
+	h3_done(&j);
+	t = repo_table(cfg, "");
+	h3_mock("/_mock/reset");
+	CQ_CHECK(run(&j, t, det_cols, 2, conc, false, &s) == CQ_JOB_DONE);
+	td = j.elapsed_ms;
+	{
+		char		pre[256];
+
+		snprintf(pre, sizeof(pre), "/hyd/%s/repos/", cfg);
+		h3_mock_count(pre, &mc);
+	}
+	ideal = tl + ((double) ((j.rows + conc - 1) / conc)) * 50.0;
+	printf("S6 hydrate: %ld rows, list only %.0f ms; with a 50 ms detail call per row at concurrency %d: "
+		   "%.0f ms (ideal %.0f ms, ratio %.2f), %llu detail requests, at most %ld in flight\n",
+		   j.rows, tl, conc, td, ideal, td / ideal, (unsigned long long) j.st.detail_requests, mc);
+	h3_done(&j);
+}
+
 void
 suite_hydrate(void)
 {
@@ -299,4 +339,6 @@ suite_hydrate(void)
 	test_one_per_row_concurrent();
 	test_null_status();
 	test_failures();
+	if (getenv("HYD_BENCH"))
+		bench_s6();
 }
