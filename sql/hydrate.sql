@@ -72,7 +72,8 @@ RESET cq_fdw.retry_base;
 \! curl -s 'http://127.0.0.1:18080/_mock/reset' > /dev/null
 
 -- GCP: an instance's IAM policy (instances.getIamPolicy), per instance;
--- {zone} is the row's zone column as it shows (the URL's last segment)
+-- {zone} is the row's zone column as it shows (the URL's last segment);
+-- the request log is sorted (detail calls end in any order)
 CREATE SERVER hyd_gcp FOREIGN DATA WRAPPER cq_fdw
     OPTIONS (source 'gcp', base_url 'http://127.0.0.1:18080/hyd/n=3');
 CREATE USER MAPPING FOR CURRENT_USER SERVER hyd_gcp OPTIONS (token 'test-token');
@@ -80,10 +81,10 @@ IMPORT FOREIGN SCHEMA gcp LIMIT TO (gcp_compute_instances) FROM SERVER hyd_gcp I
 SELECT name, zone, b->>'role' AS role, b->'members' AS members
   FROM hyd.gcp_compute_instances, jsonb_array_elements(iam_bindings) b
  WHERE project = 'demo' AND zone = 'us-central1-a' ORDER BY name;
-\! curl -s 'http://127.0.0.1:18080/_mock/requests?route=/hyd/' | /usr/bin/python3 -c "import json,sys; print('\n'.join(r['path'] for r in json.load(sys.stdin)['requests']))"
+\! curl -s 'http://127.0.0.1:18080/_mock/requests?route=/hyd/' | /usr/bin/python3 -c "import json,sys; print('\n'.join(sorted(r['path'] for r in json.load(sys.stdin)['requests'])))"
 \! curl -s 'http://127.0.0.1:18080/_mock/reset' > /dev/null
 SELECT count(*) FROM hyd.gcp_compute_instances WHERE project = 'demo' AND zone = 'us-central1-a';
-\! curl -s 'http://127.0.0.1:18080/_mock/requests?route=/hyd/' | /usr/bin/python3 -c "import json,sys; print('\n'.join(r['path'] for r in json.load(sys.stdin)['requests']))"
+\! curl -s 'http://127.0.0.1:18080/_mock/requests?route=/hyd/' | /usr/bin/python3 -c "import json,sys; print('\n'.join(sorted(r['path'] for r in json.load(sys.stdin)['requests'])))"
 
 DROP SCHEMA hyd CASCADE;
 DROP SERVER hyd_gh CASCADE;
