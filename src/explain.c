@@ -12,7 +12,8 @@
  *	  Requests, Pages, Rows Fetched, Bytes, Retries) are deterministic for a
  *	  deterministic API.
  *	- Output order: Source, Table, Pushed Quals, Request, Fan-out, Pushed
- *	  Limit, [VERBOSE] Request Template, [ANALYZE] counters.
+ *	  Limit, Detail Calls, [VERBOSE] Request Template, [ANALYZE] counters
+ *	  (Detail Requests when the scan makes detail calls).
  *
  * Copyright (c) 2026, cq_fdw developers
  *
@@ -86,6 +87,48 @@ value_sql(Expr *e, ForeignScanState *node, ExplainState *es)
 }
 
 /*
+ * explain_detail_calls
+ *		"Detail Calls": the detail calls (spec "hydrate") the scan makes, one
+ *		per row each, because a column it fetches (projected or filtered
+ *		locally) comes from them: "details (/repos/{owner}/{name})".  Shows
+ *		nothing when none is needed.  Returns how many.
+ */
+static int
+explain_detail_calls(const CqFdwTable *t, ForeignScan *plan, ExplainState *es)
+{
+	List	   *attrs = (List *) list_nth(plan->fdw_private, CqScanPrivAttrs);
+	const CqTableDef *td = t->table;
+	bool	   *need;
+	int			n = 0;
+	ListCell   *lc;
+	StringInfoData b;
+
+	if (td->nhydrate <= 0)
+		return 0;
+	need = palloc0(sizeof(bool) * td->nhydrate);
+	foreach(lc, attrs)
+	{
+		const CqFdwColumn *c = &t->columns[lfirst_int(lc) - 1];
+		int			h = c->src_col >= 0 ? td->columns[c->src_col].hydrate : 0;
+
+		if (h > 0 && h <= td->nhydrate)
+			need[h - 1] = true;
+	}
+	initStringInfo(&b);
+	for (int i = 0; i < td->nhydrate; i++)
+	{
+		if (!need[i])
+			continue;
+		appendStringInfo(&b, "%s%s (%s)", n ? ", " : "", td->hydrate[i].name,
+						 td->hydrate[i].endpoint);
+		n++;
+	}
+	if (n > 0)
+		ExplainPropertyText("Detail Calls", b.data, es);
+	return n;
+}
+
+/*
  * cqExplainForeignScan
  *		Add the cq_fdw properties of a scan node.  Reads the plan and the
  *		scan state (which in EXPLAIN-only mode holds no job).
@@ -100,6 +143,7 @@ cqExplainForeignScan(ForeignScanState *node, struct ExplainState *es)
 	const char *request = strVal(list_nth(plan->fdw_private,
 										  CqScanPrivRequest));
 	int			units = intVal(list_nth(plan->fdw_private, CqScanPrivUnits));
+	int			ndetail;
 	ListCell   *lc;
 
 	if (t == NULL)
@@ -143,6 +187,7 @@ cqExplainForeignScan(ForeignScanState *node, struct ExplainState *es)
 	}
 	if (limit >= 0)
 		ExplainPropertyInteger("Pushed Limit", NULL, limit, es);
+	ndetail = explain_detail_calls(t, plan, es);
 
 	if (es->verbose)
 	{
@@ -188,6 +233,9 @@ cqExplainForeignScan(ForeignScanState *node, struct ExplainState *es)
 			ExplainPropertyInteger("Rows Fetched", NULL, (int64) s.rows, es);
 			ExplainPropertyInteger("Bytes", NULL, (int64) s.bytes, es);
 			ExplainPropertyInteger("Retries", NULL, (int64) s.retries, es);
+			if (ndetail > 0 || s.detail_requests > 0)
+				ExplainPropertyInteger("Detail Requests", NULL,
+									   (int64) s.detail_requests, es);
 			if (s.auth_requests > 0)
 				ExplainPropertyInteger("Auth Requests", NULL,
 									   (int64) s.auth_requests, es);

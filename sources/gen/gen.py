@@ -587,10 +587,10 @@ def finish_table(t, ov, source):
     return order_table(t)
 
 
-COL_ORDER = ["name", "type", "path", "transform", "description"]
+COL_ORDER = ["name", "type", "path", "transform", "from", "description"]
 TABLE_ORDER = ["name", "description", "endpoint", "get_endpoint", "get_rows", "rows",
                "pagination", "keys", "parent", "primary_key", "row_estimate",
-               "supports_limit", "origin", "cursor", "columns"]
+               "supports_limit", "origin", "cursor", "hydrate", "columns"]
 
 
 def order_col(c):
@@ -637,6 +637,47 @@ def apply_cursors(source, ov, tables):
         if not any(c["name"] == cur["column"] for c in t["columns"]):
             raise GenError("%s: cursor column %s is not a column of %s" % (source, cur["column"], name))
         t["cursor"] = {k: cur[k] for k in ("column", "op", "param", "format", "utc_offset") if k in cur}
+        byname[name] = order_table(t)
+    return [byname[t["name"]] for t in tables]
+
+
+def apply_hydrate(source, ov, tables):
+    """overrides "hydrate": {table: {"calls": [{name, endpoint[, rows][,
+    null_status]}], "columns": [{name, from, path, type, description}]}}:
+    detail calls made per row only when a query reads one of their columns
+    (sources/SPEC.md "hydrate").  A column of the same name as a generated
+    one replaces it in place (the list operation's schema declares fields
+    only the detail call returns, e.g. GitHub's subscribers_count); others
+    are appended.  Placeholders of a call's endpoint are row columns."""
+    byname = {t["name"]: t for t in tables}
+    for name, hov in sorted(ov.get("hydrate", {}).items()):
+        t = byname.get(name)
+        if t is None:
+            raise GenError("%s: overrides give detail calls to table %s, which is not generated"
+                           % (source, name))
+        calls = [dict(c) for c in hov.get("calls", [])]
+        cnames = {c["name"] for c in calls}
+        cols = list(t["columns"])
+        for c in hov.get("columns", []):
+            if c.get("from") not in cnames:
+                raise GenError("%s: %s.%s reads detail call %r, which overrides do not declare"
+                               % (source, name, c["name"], c.get("from")))
+            nc = order_col(dict(c))
+            for i, old in enumerate(cols):
+                if old["name"] == c["name"]:
+                    if not nc.get("description"):
+                        nc["description"] = old.get("description")
+                    cols[i] = order_col(nc)
+                    break
+            else:
+                cols.append(nc)
+        known = {c["name"] for c in cols if "from" not in c}
+        for call in calls:
+            for p in re.findall(r"{([^}]+)}", call["endpoint"]):
+                if p not in known:
+                    raise GenError("%s: %s detail call %s: {%s} is not a column of the row"
+                                   % (source, name, call["name"], p))
+        t = dict(t, columns=cols, hydrate=calls)
         byname[name] = order_table(t)
     return [byname[t["name"]] for t in tables]
 
@@ -1260,6 +1301,7 @@ def generate(source):
     tables = build_tables(source, ov, candidates)
     tables += build_children(source, ov, tables)
     tables = apply_cursors(source, ov, tables)
+    tables = apply_hydrate(source, ov, tables)
     spec = assemble(source, ov, tables)
     errs = lint(spec)
     if errs:

@@ -588,6 +588,31 @@ def github():
                  rec("/repos/demo-org/%s/pulls" % r, pulls[r], headers=h),
                  rec("/repos/demo-org/%s/releases" % r, releases[r], headers=h),
                  rec("/repos/demo-org/%s/labels" % r, labels[r], headers=h)]
+    # detail calls of github_repositories ("hydrate"): the repository's own
+    # GET (fields the list omits) and its default branch's protection --
+    # api is protected, web and infra answer 404 "Branch not protected"
+    for k, r in enumerate(repos):
+        full = dict(r, subscribers_count=[14, 6, 1][k], network_count=[9, 3, 0][k],
+                    security_and_analysis={
+                        "secret_scanning": {"status": "enabled" if k == 0 else "disabled"},
+                        "secret_scanning_push_protection": {"status": "enabled" if k == 0 else "disabled"},
+                        "dependabot_security_updates": {"status": "enabled"}})
+        demo.append(rec("/repos/demo-org/%s" % r["name"], full, headers=h))
+        prot = "/repos/demo-org/%s/branches/main/protection" % r["name"]
+        if k == 0:
+            demo.append(rec(prot, {
+                "url": GH + prot,
+                "required_status_checks": {"strict": True, "contexts": ["ci/test"]},
+                "enforce_admins": {"url": GH + prot + "/enforce_admins", "enabled": True},
+                "required_pull_request_reviews": {"dismiss_stale_reviews": True,
+                                                  "require_code_owner_reviews": False,
+                                                  "required_approving_review_count": 2},
+                "allow_force_pushes": {"enabled": False},
+                "allow_deletions": {"enabled": False}}, headers=h))
+        else:
+            demo.append(rec(prot, {"message": "Branch not protected",
+                                   "documentation_url": "https://docs.github.com/rest/branches/branch-protection#get-branch-protection"},
+                            404, headers=h))
     # ?since= (issues updated at or after it), as GitHub answers it
     since = "2024-03-01T00:00:00Z"
     at = lambda ts: datetime.datetime.fromisoformat(ts.replace("Z", "+00:00"))
@@ -946,8 +971,15 @@ def check_unique(source, scenario, recs):
                 walk(v)
     for r in recs:
         walk(r["response"])
+
+    def distinct(objs):
+        # a detail reply (GET of one resource) is the listed object plus
+        # fields the list omits: the same resource, not another one
+        ds = [json.loads(x) for x in objs]
+        sub = lambda a, b: a is not b and all(k in b and b[k] == v for k, v in a.items())
+        return [a for a in ds if not any(sub(a, b) for b in ds)]
     return ["%s/%s: %d objects share %s %s" % (source, scenario, len(objs), k, v)
-            for (k, v), objs in sorted(owners.items(), key=str) if len(objs) > 1]
+            for (k, v), objs in sorted(owners.items(), key=str) if len(distinct(objs)) > 1]
 
 
 def main():

@@ -400,6 +400,12 @@ typedef struct CqColumnDef
 	/* columns of the path's "$column" lookups, in its order (the loader) */
 	int			nvar_cols;
 	int			var_cols[4];
+	/* appended: spec key "from": the column comes from this detail call
+	 * of the table (CqTableDef.hydrate), its path relative to the detail
+	 * document; hydrate = 1 + its index there (set by the loader), 0 = the
+	 * column comes from the listed row */
+	char	   *from;
+	int			hydrate;
 } CqColumnDef;
 
 #define CQ_XFORM_NONE			0
@@ -472,6 +478,29 @@ typedef struct CqAwsDescribeDef
 								 * call (ECS include: ["TAGS"]), or NULL */
 } CqAwsDescribeDef;
 
+/*
+ * A detail call ("hydrate", spec key of a table): one GET per listed row,
+ * made only when a column with "from": name is among the job's out_cols.
+ * `endpoint` placeholders are column names, filled from the row's values
+ * (the unit's value for a key column the row lacks).  A failed detail call
+ * skips its row (skip_failed_units) or fails the job; a status listed in
+ * null_status (e.g. 404: "no protection") reads as a missing document,
+ * so the row's detail columns are NULL.
+ */
+#define CQ_HYDRATE_MAX_NULL_STATUS 8
+typedef struct CqHydrateDef
+{
+	char	   *name;			/* identifier, unique in the table */
+	char	   *endpoint;		/* template relative to base_url, or URL */
+	char	   *rows;			/* pointer to the document in the reply */
+	CqPath	   *crows;
+	int			nnull_status;
+	int			null_status[CQ_HYDRATE_MAX_NULL_STATUS];
+	int			nparams;		/* placeholders of endpoint, in order */
+	char	  **param_names;
+	int		   *param_cols;		/* their column indexes */
+} CqHydrateDef;
+
 typedef struct CqTableDef
 {
 	char	   *name;
@@ -533,6 +562,8 @@ typedef struct CqTableDef
 								 * results" flag; false/"false" stops */
 	CqPath	   *cmore;
 	CqAwsDef   *aws;			/* "aws" object, or NULL */
+	int			nhydrate;		/* detail calls (spec "hydrate") */
+	CqHydrateDef *hydrate;
 } CqTableDef;
 
 typedef struct CqSource CqSource;
@@ -837,6 +868,10 @@ typedef struct CqJobStats
 								 * (sum over units that told), -1 = none */
 	int64_t		total_pages;	/* pages known to exist (a last page or
 								 * a total), -1 = none */
+	uint64_t	detail_requests;	/* detail ("hydrate") requests sent,
+									 * retries included (also in requests) */
+	uint64_t	details_failed; /* rows skipped for a failed detail call
+								 * (also in units_failed) */
 } CqJobStats;
 
 typedef struct CqJob CqJob;

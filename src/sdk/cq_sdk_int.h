@@ -247,6 +247,14 @@ typedef struct CqpReq
 	 */
 	char		amz_bucket_region[32];
 	char		s3_region[32];
+	/* a detail call (job_hydrate.c): its page, row and hydrate entry;
+	 * NULL page: a page of the unit's listing */
+	struct CqpHydPage *hyd_page;
+	int			hyd_row;
+	int			hyd_idx;
+	bool		hyd_failed;		/* failed: hyd_err says why */
+	struct CqError *hyd_err;
+	char		hyd_label[128];
 } CqpReq;
 
 typedef enum CqpOutcome

@@ -400,6 +400,7 @@ job_destroy(CqJob *job)
 		job->out_h = b->next;
 		cq_batch_free(b);
 	}
+	cqp_job_hydrate_free_all(job);
 	while ((u = job->units) != NULL)
 	{
 		job->units = u->all_next;
@@ -887,10 +888,14 @@ job_start(const CqJobParams *params, bool offline, CqError *err)
 	}
 	job->st.budget_bytes = job->params.settings.memory_budget;
 	job->st.total_rows = job->st.total_pages = -1;
+	if (!cqp_job_hydrate_init(job, err))
+		goto fail;
 #ifdef CQ_NO_FAST_EXTRACT		/* build flag: measure the full-parse path */
 	(void) cqp_job_fast_plan_new;
 #else
-	job->fast = cqp_job_fast_plan_new(job);
+	/* detail calls need each row's tree (job_hydrate.c) */
+	if (!job->hyd_any)
+		job->fast = cqp_job_fast_plan_new(job);
 #endif
 	if (!cqp_http_init(&job->http, &job->params, job->acct, err))
 		goto fail;

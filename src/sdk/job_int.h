@@ -153,6 +153,12 @@ struct CqJob
 	struct CqpAcctCred *acreds; /* one provider per account */
 	int			nacreds,
 				capacreds;
+
+	/* detail calls (job_hydrate.c; set before the threads start) */
+	bool	   *hyd_need;		/* per table->hydrate: an output column
+								 * reads it */
+	bool		hyd_any;
+	struct CqpHydPage *hyd_pages;	/* pages waiting for details (mu) */
 };
 
 typedef struct CqpAcctCred
@@ -303,6 +309,25 @@ extern bool cqp_job_pointer_within(const char *a, const char *prefix);
 extern bool cqp_job_parse_value(CqJob *job, int c, bool from_unit, json_t *v,
 								json_t *tmp, CqArena *arena, CqValue *out,
 								CqError *err);
+
+extern bool cqp_job_extract_value_det(CqJob *job, CqpUnit *u, json_t *row,
+									  json_t *nrow, json_t *const *up,
+									  json_t *const *nup, json_t *const *det,
+									  int c, CqArena *arena, CqValue *out,
+									  CqError *err);
+extern bool cqp_job_emit_rows_det(CqJob *job, CqpUnit *u, json_t **rows,
+								  json_t **nrows, json_t **ups, json_t **nups,
+								  json_t **dets, size_t n, size_t *bytes,
+								  CqError *err);
+
+/* in job_hydrate.c: detail calls on demand */
+extern bool cqp_job_hydrate_init(CqJob *job, CqError *err);
+extern void cqp_job_hydrate_free_all(CqJob *job);
+extern bool cqp_job_hydrate_page(CqJob *job, CqpUnit *u, json_t *doc,
+								 json_t *ndoc, RowVec *rv, RowVec *nrv,
+								 size_t bodylen, size_t *bytes, CqError *err);
+extern void cqp_job_hydrate_fail(CqJob *job, CqpReq *req, const CqError *err);
+extern void cqp_job_hydrate_done(CqJob *job, CqpReq *req);
 
 /* in job_fast.c: the fast extraction path */
 extern void cqp_job_fast_plan_free(FastPlan *fp);

@@ -258,7 +258,7 @@ start_transfers(CqJob *job)
 			pthread_mutex_unlock(&job->mu);
 			continue;
 		}
-		if (req && req->attempt == 0 && req->redirects == 0)
+		if (req && req->attempt == 0 && req->redirects == 0 && !req->hyd_page)
 		{
 			/* a new page: the per-job page cap (max_pages) */
 			int64_t		cap = job->params.settings.max_pages;
@@ -279,6 +279,8 @@ start_transfers(CqJob *job)
 		}
 		if (req)
 			job->st.requests++;
+		if (req && req->hyd_page)
+			job->st.detail_requests++;
 		pthread_mutex_unlock(&job->mu);
 		if (!req)
 			break;
@@ -393,7 +395,8 @@ on_done(CqJob *job, CURL *easy, CURLcode rc)
 				job->pause_until = req->rl_pause_until_ms;
 			}
 			pthread_mutex_lock(&job->mu);
-			job->st.pages++;
+			if (!req->hyd_page)
+				job->st.pages++;
 			/* read as no rows; 204 No Content says so on purpose */
 			if (req->body.len == 0 && status != 204)
 				job->st.empty_bodies++;

@@ -241,6 +241,12 @@ process_page(CqJob *job, CqpReq *req)
 	size_t		fast_nrows = 0;
 	bool		rows_found = true;
 
+	if (req->hyd_page)
+	{
+		/* a detail call's response (or failure) */
+		cqp_job_hydrate_done(job, req);
+		return;
+	}
 	memset(&err, 0, sizeof(err));
 	memset(&nx, 0, sizeof(nx));
 	if (u->failed || atomic_load(&job->stop))
@@ -393,6 +399,13 @@ process_page(CqJob *job, CqpReq *req)
 		/* AWS list-then-get: the page's identifiers, described in batches */
 		nchildren = cqp_job_aws_spawn_describe(job, u, rv.v, rv.n, &err);
 		if (nchildren < 0)
+			goto fail;
+	}
+	else if (job->hyd_any)
+	{
+		/* rows wait for their detail calls (job_hydrate.c) */
+		if (!cqp_job_hydrate_page(job, u, doc, ndoc, &rv, &nrv, bodylen,
+								  &batch_bytes, &err))
 			goto fail;
 	}
 	else if (!cqp_job_emit_rows(job, u, rv.v, nrv.n == rv.n ? nrv.v : NULL,

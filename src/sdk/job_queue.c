@@ -102,6 +102,7 @@ cqp_job_req_free(CqpReq *req)
 		return;
 	cqp_http_reset(req);
 	free(req->url);
+	free(req->hyd_err);
 	free(req);
 }
 
@@ -290,6 +291,12 @@ cqp_job_unit_fail_locked(CqJob *job, CqpUnit *u, CqError *err)
 void
 cqp_job_fail_req(CqJob *job, CqpReq *req, CqError *err)
 {
+	/* a detail call: its row's policy, on a worker (job_hydrate.c) */
+	if (req->hyd_page)
+	{
+		cqp_job_hydrate_fail(job, req, err);
+		return;
+	}
 	pthread_mutex_lock(&job->mu);
 	cqp_job_unit_fail_locked(job, req->unit, err);
 	cqp_job_req_done_locked(job, req);

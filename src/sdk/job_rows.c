@@ -152,11 +152,36 @@ cqp_job_extract_value(CqJob *job, CqpUnit *u, json_t *row, json_t *nrow,
 					  json_t *const *up, json_t *const *nup, int c,
 					  CqArena *arena, CqValue *out, CqError *err)
 {
+	return cqp_job_extract_value_det(job, u, row, nrow, up, nup, NULL, c,
+									 arena, out, err);
+}
+
+/*
+ * The same, with the row's detail documents (job_hydrate.c): det holds
+ * table->nhydrate documents (NULL: none), and a column "from" a detail
+ * call reads its document instead of the row.
+ */
+bool
+cqp_job_extract_value_det(CqJob *job, CqpUnit *u, json_t *row, json_t *nrow,
+						  json_t *const *up, json_t *const *nup,
+						  json_t *const *det, int c, CqArena *arena,
+						  CqValue *out, CqError *err)
+{
 	const CqColumnDef *col = &job->table->columns[job->params.out_cols[c]];
 	json_t	   *tmp = NULL;
 	json_t	   *v;
 	json_t	   *vars[4] = {NULL, NULL, NULL, NULL};
 	CqPathEnv	env = {NULL, 0, vars, 0};
+
+	if (col->hydrate > 0)
+	{
+		/* the detail document is the row; no "^", no lookups (loader) */
+		row = det ? det[col->hydrate - 1] : NULL;
+		nrow = NULL;
+		up = nup = NULL;
+		if (row == NULL)
+			return cqp_job_parse_value(job, c, false, NULL, NULL, arena, out, err);
+	}
 
 	if (nrow && col->type.base == CQ_T_NUMERIC)
 	{
@@ -281,6 +306,17 @@ bool
 cqp_job_emit_rows(CqJob *job, CqpUnit *u, json_t **rows, json_t **nrows,
 				  json_t **ups, json_t **nups, size_t n, size_t *bytes, CqError *err)
 {
+	return cqp_job_emit_rows_det(job, u, rows, nrows, ups, nups, NULL, n,
+								 bytes, err);
+}
+
+/* The same, with table->nhydrate detail documents per row (or NULL). */
+bool
+cqp_job_emit_rows_det(CqJob *job, CqpUnit *u, json_t **rows, json_t **nrows,
+					  json_t **ups, json_t **nups, json_t **dets, size_t n,
+					  size_t *bytes, CqError *err)
+{
+	size_t		nd = (size_t) job->table->nhydrate;
 	const CqJobParams *p = &job->params;
 	int			ncols = p->nout;
 	size_t		per = (size_t) p->settings.batch_rows;
@@ -326,8 +362,9 @@ cqp_job_emit_rows(CqJob *job, CqpUnit *u, json_t **rows, json_t **nrows,
 				nrow = nown = nrow ? p->plugin->transform_row(job->table, nrow) : NULL;
 			}
 			for (int c = 0; c < ncols && !bad; c++)
-				if (!cqp_job_extract_value(job, u, row, nrow, up, nup, c, arena,
-										   &vals[(size_t) r * ncols + c], err))
+				if (!cqp_job_extract_value_det(job, u, row, nrow, up, nup,
+											   dets ? dets + i * nd : NULL, c, arena,
+											   &vals[(size_t) r * ncols + c], err))
 					bad = true;
 			json_decref(own);
 			json_decref(nown);

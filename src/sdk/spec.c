@@ -153,6 +153,7 @@ table_clear(CqTableDef *t)
 			free(t->columns[i].description);
 			free(t->columns[i].transform);
 			free(t->columns[i].transform_arg);
+			free(t->columns[i].from);
 			cq_path_free(t->columns[i].cpath);
 		}
 		free(t->columns);
@@ -167,6 +168,18 @@ table_clear(CqTableDef *t)
 	free(t->cursor_utc_offset);
 	free(t->more);
 	cq_path_free(t->cmore);
+	for (i = 0; t->hydrate && i < t->nhydrate; i++)
+	{
+		CqHydrateDef *h = &t->hydrate[i];
+
+		free(h->name);
+		free(h->endpoint);
+		free(h->rows);
+		cq_path_free(h->crows);
+		free_strv(h->param_names, h->nparams);
+		free(h->param_cols);
+	}
+	free(t->hydrate);
 	if (t->aws)
 	{
 		free(t->aws->service);

@@ -99,14 +99,19 @@ static const char *const table_keys[] = {
 	"name", "description", "endpoint", "get_endpoint", "get_rows", "rows",
 	"pagination", "keys", "parent", "primary_key", "row_estimate",
 	"supports_limit", "columns",
-	"origin", "cursor", "aws", NULL
+	"origin", "cursor", "aws", "hydrate", NULL
 };
 static const char *const cursor_keys[] = {
 	"column", "op", "param", "format", "utc_offset", NULL
 };
 static const char *const column_keys[] = {
-	"name", "type", "path", "description", "transform", NULL
+	"name", "type", "path", "description", "transform", "from", NULL
 };
+static const char *const hydrate_keys[] = {
+	"name", "endpoint", "rows", "null_status", NULL
+};
+
+#define SPEC_MAX_HYDRATE 16		/* detail calls per table */
 static const char *const key_keys[] = {
 	"column", "param", "in", "ops", "op_params", "required", "guaranteed",
 	"server_option", "from_parent", NULL
@@ -276,6 +281,8 @@ parse_column(CqpSpecCtx *c, const char *loc, json_t *jc, CqColumnDef *col)
 		return cqp_spec_fail(c, loc, "path", "\"%s\" has a \"*\" segment (many values) but type %s is a scalar: use %s[] or json",
 					cqp_spec_quote(qs, sizeof(qs), col->path), cq_type_name(col->type.base),
 					cq_type_name(col->type.base));
+	if (!cqp_spec_get_ident(c, loc, jc, "from", false, &col->from))
+		return false;
 	if (!cqp_spec_get_string(c, loc, jc, "transform", false, 128, &col->transform))
 		return false;
 	if (col->transform)
@@ -1027,6 +1034,134 @@ check_column_refs(CqpSpecCtx *c, const char *loc, CqTableDef *t)
 }
 
 /*
+ * Detail calls ("hydrate"): one GET per row for the columns that say
+ * "from": <name>.  Parsed after columns and keys: placeholders name plain
+ * columns of the row, a "from" column names an entry and is no key.
+ */
+static bool
+parse_hydrate(CqpSpecCtx *c, const char *loc, json_t *jt, CqTableDef *t)
+{
+	json_t	   *arr;
+	char		where[SPEC_LOCLEN];
+	char		qs[64];
+	char		qs2[64];
+
+	if (!cqp_spec_get_array(c, loc, jt, "hydrate", false, SPEC_MAX_HYDRATE, &arr))
+		return false;
+	if (arr && json_array_size(arr) > 0)
+	{
+		if (t->aws)
+			return cqp_spec_fail(c, loc, "hydrate", "detail calls are not supported on tables with \"aws\" (their requests are signed per protocol)");
+		t->hydrate = calloc(json_array_size(arr), sizeof(CqHydrateDef));
+		if (t->hydrate == NULL)
+			return cqp_spec_oom(c);
+		t->nhydrate = (int) json_array_size(arr);
+	}
+	for (int i = 0; i < t->nhydrate; i++)
+	{
+		CqHydrateDef *h = &t->hydrate[i];
+		json_t	   *jh = json_array_get(arr, (size_t) i);
+		json_t	   *ns;
+		const char *st[SPEC_MAX_PLACEHOLDERS];
+		int			ln[SPEC_MAX_PLACEHOLDERS];
+		int			n;
+
+		cqp_spec_loc_index(where, loc, "hydrate", i);
+		if (!cqp_spec_check_object(c, where, jh, hydrate_keys) ||
+			!cqp_spec_get_ident(c, where, jh, "name", true, &h->name) ||
+			!cqp_spec_get_template(c, where, jh, "endpoint", true, &h->endpoint) ||
+			!cqp_spec_get_pointer(c, where, jh, "rows", "", false, &h->rows, &h->crows))
+			return false;
+		for (int j = 0; j < i; j++)
+			if (strcmp(t->hydrate[j].name, h->name) == 0)
+				return cqp_spec_fail(c, where, "name", "duplicate detail call \"%s\" (also hydrate[%d])",
+									 cqp_spec_quote(qs, sizeof(qs), h->name), j);
+		ns = json_object_get(jh, "null_status");
+		if (ns && !json_is_null(ns))
+		{
+			size_t		k;
+			json_t	   *e;
+
+			if (!json_is_array(ns) || json_array_size(ns) > CQ_HYDRATE_MAX_NULL_STATUS)
+				return cqp_spec_fail(c, where, "null_status", "must be an array of at most %d HTTP statuses (e.g. [404])",
+									 CQ_HYDRATE_MAX_NULL_STATUS);
+			json_array_foreach(ns, k, e)
+			{
+				if (!json_is_integer(e) || json_integer_value(e) < 400 || json_integer_value(e) > 599)
+					return cqp_spec_fail(c, where, "null_status", "element %zu is not an HTTP error status (400..599)", k);
+				h->null_status[h->nnull_status++] = (int) json_integer_value(e);
+			}
+		}
+		n = cqp_spec_template_params(h->endpoint, st, ln, SPEC_MAX_PLACEHOLDERS);
+		if (n == 0)
+			return cqp_spec_fail(c, where, "endpoint", "has no {column} placeholder: every row would get the same detail");
+		h->param_names = calloc((size_t) n, sizeof(char *));
+		h->param_cols = calloc((size_t) n, sizeof(int));
+		if (h->param_names == NULL || h->param_cols == NULL)
+			return cqp_spec_oom(c);
+		h->nparams = n;
+		for (int p = 0; p < n; p++)
+		{
+			char		name[SPEC_MAX_IDENT + 1];
+			int			k;
+			const CqColumnDef *pc;
+
+			cqp_spec_strfmt(name, sizeof(name), "%.*s", ln[p], st[p]);
+			if ((h->param_names[p] = cqp_spec_dup(c, name)) == NULL)
+				return false;
+			k = cq_table_find_column(t, name);
+			if (k < 0)
+				return cqp_spec_fail(c, where, "endpoint", "placeholder {%s} is not a column of the table (a detail call is filled from the row's columns)",
+									 cqp_spec_quote(qs, sizeof(qs), name));
+			pc = &t->columns[k];
+			if (pc->from)
+				return cqp_spec_fail(c, where, "endpoint", "placeholder {%s} is a column from the detail call \"%s\", not from the row",
+									 cqp_spec_quote(qs, sizeof(qs), name), cqp_spec_quote(qs2, sizeof(qs2), pc->from));
+			if (pc->type.is_array || pc->type.base == CQ_T_JSON ||
+				cq_path_has_wildcard(pc->cpath) || cqp_path_up(pc->cpath) > 0 ||
+				cqp_path_has_lookup(pc->cpath))
+				return cqp_spec_fail(c, where, "endpoint", "placeholder {%s} needs a scalar column of the row (no array, json, \"*\", \"^\" or lookup)",
+									 cqp_spec_quote(qs, sizeof(qs), name));
+			h->param_cols[p] = k;
+		}
+	}
+	for (int i = 0; i < t->ncolumns; i++)
+	{
+		CqColumnDef *col = &t->columns[i];
+
+		if (!col->from)
+			continue;
+		cqp_spec_loc_index(where, loc, "columns", i);
+		for (int j = 0; j < t->nhydrate; j++)
+			if (strcmp(t->hydrate[j].name, col->from) == 0)
+				col->hydrate = j + 1;
+		if (col->hydrate == 0)
+			return cqp_spec_fail(c, where, "from", "\"%s\" is not a detail call of the table (declare it in the table's \"hydrate\")",
+								 cqp_spec_quote(qs, sizeof(qs), col->from));
+		if (cqp_path_up(col->cpath) > 0 || col->nvar_cols > 0)
+			return cqp_spec_fail(c, where, "path", "a column from a detail call reads the detail document: no \"^\" or \"$column\" lookup");
+		if (cq_table_find_key(t, col->name))
+			return cqp_spec_fail(c, where, "from", "key column \"%s\" must come from the row, not from a detail call",
+								 cqp_spec_quote(qs, sizeof(qs), col->name));
+	}
+	for (int j = 0; j < t->nhydrate; j++)
+	{
+		bool		used = false;
+
+		for (int i = 0; i < t->ncolumns && !used; i++)
+			used = (t->columns[i].hydrate == j + 1);
+		if (!used)
+		{
+			cqp_spec_loc_index(where, loc, "hydrate", j);
+			return cqp_spec_fail(c, where, "name", "no column reads detail call \"%s\" (give columns \"from\": \"%s\")",
+								 cqp_spec_quote(qs, sizeof(qs), t->hydrate[j].name),
+								 cqp_spec_quote(qs2, sizeof(qs2), t->hydrate[j].name));
+		}
+	}
+	return true;
+}
+
+/*
  * Parse one table object into *t (zeroed by the caller).  On failure the
  * partial table is left for the caller to clear.
  */
@@ -1129,6 +1264,8 @@ cqp_spec_table_parse(CqpSpecCtx *c, const char *loc, json_t *jt, CqTableDef *t)
 	}
 
 	if (!parse_cursor(c, loc, jt, t))
+		return false;
+	if (!parse_hydrate(c, loc, jt, t))
 		return false;
 
 	/* cross-checks between templates, keys and parent.map */

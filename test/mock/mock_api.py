@@ -616,6 +616,108 @@ def collection(h, path, pairs, q, style, name, shape_default, acct=None):
 #     items/zones/<z>/operations, pageToken pages; filter=creationTimestamp
 #     >= "T" (or >) compares times; other filters are a 400.
 
+# ---------------------------------------------------------------------------
+# detail calls (hydrate): a GitHub-like listing whose rows each have details
+# ---------------------------------------------------------------------------
+#
+# /hyd/<cfg>/<api path>, cfg = comma-separated k=v (base_url carries it):
+#   n      repositories 1..n (default 5)   per    page size (default 100)
+#   delay  ms each detail call sleeps (default 0)
+#   fail   repo names whose detail calls answer 500 (separated by "+")
+#   gone   repo names whose /repos/{o}/{r} answers 404 (separated by "+")
+# GET /orgs/{org}/repos                      the list (Link-header pages)
+# GET /repos/{owner}/{repo}                  details: security_and_analysis,
+#     subscribers_count (only here, as GitHub's list omits them)
+# GET /repos/{o}/{r}/branches/{b}/protection repo-N with N even: protected
+#     (2 required reviews, admins enforced); odd: 404 "Branch not protected",
+#     as GitHub answers for an unprotected branch
+# GET /compute/v1/projects/{p}/zones/{z}/instances               GCP-like list
+# GET /compute/v1/projects/{p}/zones/{z}/instances/{i}/getIamPolicy  a policy
+
+def hyd_route(h, rest, pairs, q):
+    cfg_s, _, api = rest.partition("/")
+    try:
+        cfg = dict(kv.split("=", 1) for kv in cfg_s.split(",") if kv)
+        n = int(cfg.get("n", 5))
+        per = int(cfg.get("per", 100))
+        delay = int(cfg.get("delay", 0))
+    except ValueError:
+        raise BadRequest("mock: /hyd/<k=v,...>/<api path>")
+    fail = set(x for x in cfg.get("fail", "").split("+") if x)
+    gone = set(x for x in cfg.get("gone", "").split("+") if x)
+    api = "/" + api
+
+    def detail_wait():
+        if delay and not h.nap(delay / 1000.0):
+            h.close_connection = True
+            h.status = 499
+            return False
+        return True
+
+    m = re.fullmatch(r"/orgs/([^/]+)/repos", api)
+    if m:
+        org = urllib.parse.unquote(m.group(1))
+        page = qint(q, "page", 1, 1)
+        rows = [{"id": 7000 + i, "name": "repo-%d" % i, "full_name": "%s/repo-%d" % (org, i),
+                 "owner": {"login": org}, "private": i % 3 == 0, "archived": False,
+                 "default_branch": "main" if i % 4 else "trunk",
+                 "pushed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(BASE_T + i * 3600))}
+                for i in range((page - 1) * per + 1, min(n, page * per) + 1)]
+        headers = list(JSON_H)
+        if page * per < n:
+            headers.append(("Link", '<%s%s>; rel="next"' % (
+                h.base_url(), with_params("/hyd/" + cfg_s + api, pairs, page=page + 1))))
+        return 200, headers, jdump(rows)
+    m = re.fullmatch(r"/repos/([^/]+)/([^/]+)", api)
+    if m:
+        owner, repo = urllib.parse.unquote(m.group(1)), urllib.parse.unquote(m.group(2))
+        if not detail_wait():
+            return None, None, None
+        if repo in fail:
+            return 500, JSON_H, jdump({"message": "mock: details of %s fail (fail)" % repo})
+        if repo in gone:
+            return 404, JSON_H, jdump({"message": "Not Found"})
+        i = int(repo.rsplit("-", 1)[-1]) if re.fullmatch(r"repo-\d+", repo) else 0
+        return 200, JSON_H, jdump({
+            "id": 7000 + i, "name": repo, "full_name": "%s/%s" % (owner, repo),
+            "subscribers_count": i * 10,
+            "security_and_analysis": {
+                "secret_scanning": {"status": "enabled" if i % 2 == 0 else "disabled"},
+                "dependabot_security_updates": {"status": "enabled"}}})
+    m = re.fullmatch(r"/repos/([^/]+)/([^/]+)/branches/([^/]+)/protection", api)
+    if m:
+        repo = urllib.parse.unquote(m.group(2))
+        if not detail_wait():
+            return None, None, None
+        if repo in fail:
+            return 500, JSON_H, jdump({"message": "mock: protection of %s fails (fail)" % repo})
+        i = int(repo.rsplit("-", 1)[-1]) if re.fullmatch(r"repo-\d+", repo) else 1
+        if i % 2:
+            return 404, JSON_H, jdump({"message": "Branch not protected",
+                                       "documentation_url": "https://docs.github.com/rest"})
+        return 200, JSON_H, jdump({
+            "url": "%s/hyd/%s%s" % (h.base_url(), cfg_s, api),
+            "required_pull_request_reviews": {"required_approving_review_count": 2,
+                                              "dismiss_stale_reviews": True},
+            "enforce_admins": {"enabled": True}})
+    m = re.fullmatch(r"/compute/v1/projects/([^/]+)/zones/([^/]+)/instances", api)
+    if m:
+        items = [{"id": str(9000 + i), "name": "vm-%d" % i, "status": "RUNNING",
+                  "zone": "https://www.googleapis.com/compute/v1/projects/%s/zones/%s" % (m.group(1), m.group(2))}
+                 for i in range(1, n + 1)]
+        return 200, JSON_H, jdump({"kind": "compute#instanceList", "items": items})
+    m = re.fullmatch(r"/compute/v1/projects/([^/]+)/zones/([^/]+)/instances/([^/]+)/getIamPolicy", api)
+    if m:
+        vm = urllib.parse.unquote(m.group(3))
+        if not detail_wait():
+            return None, None, None
+        if vm in fail:
+            return 500, JSON_H, jdump({"error": {"code": 500, "message": "mock: policy of %s fails" % vm}})
+        return 200, JSON_H, jdump({"version": 1, "etag": "BwX=", "bindings": [
+            {"role": "roles/compute.osAdminLogin", "members": ["user:ops@example.com"]}]})
+    return 404, JSON_H, jdump({"message": "Not Found (mock: unknown /hyd route %s)" % api})
+
+
 INCR_FILTER = re.compile(r'^\s*creationTimestamp\s*(>=|>)\s*"([^"\\]*)"\s*$')
 
 
@@ -2534,6 +2636,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return synth_route(self, route[len("/synth/"):], pairs)
         if route.startswith("/incr/"):
             return incr_route(self, route[len("/incr/"):], pairs, q)
+        if route.startswith("/hyd/"):
+            return hyd_route(self, route[len("/hyd/"):], pairs, q)
         if is_oauth_route(route):
             return oauth_route(self, method, route)
         ga = GITHUB_APP_DATA_ROUTE.match(route)

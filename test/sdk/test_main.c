@@ -49,6 +49,7 @@ extern void suite_aws_cred(void);
 extern void suite_aws(void);
 extern void suite_aws_describe(void);
 extern void suite_kubeconfig(void);
+extern void suite_hydrate(void);
 
 static const struct
 {
@@ -88,6 +89,7 @@ static const struct
 	{"aws", suite_aws},
 	{"aws_describe", suite_aws_describe},
 	{"kubeconfig", suite_kubeconfig},
+	{"hydrate", suite_hydrate},
 };
 
 const char *

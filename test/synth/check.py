@@ -155,7 +155,11 @@ def main():
         lines += [
             "ALTER SERVER %s OPTIONS (SET base_url %s);" % (sv, lit("%s/synth/%s/%s" % (MOCK_URL, src, tbl))),
             "\\echo @@TABLE %s %s" % (src, tbl),
-            "SELECT to_jsonb(t)::text FROM %s.%s t%s;" % (sv, ident(tbl), " WHERE " + where if where else ""),
+            ("SELECT to_jsonb(t)::text FROM %s.%s t%s;" % (sv, ident(tbl), " WHERE " + where if where else ""))
+            if not p.get("select") else
+            # a table with detail calls: its row columns only (synth.py)
+            "SELECT to_jsonb(t)::text FROM (SELECT %s FROM %s.%s%s) t;" % (
+                ", ".join(ident(c) for c in p["select"]), sv, ident(tbl), " WHERE " + where if where else ""),
         ]
     lines.append("\\echo @@END")
     for src in sorted(specs):

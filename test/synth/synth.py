@@ -367,7 +367,10 @@ def table_plan(spec, t):
     if spec.get("auth") == "sigv4" and not aws:
         raise SynthError("a sigv4 table without an aws object")
     xml = bool(aws) and aws["protocol"] in XML_PROTOCOLS
-    cols = t["columns"]
+    # columns of detail calls ("hydrate", one GET per row) are not
+    # synthesized: the check selects the row's own columns only
+    # (sql/hydrate.sql scans the detail calls against the mock)
+    cols = [c for c in t["columns"] if "from" not in c]
     byname = {c["name"]: c for c in cols}
     keys = t.get("keys", [])
     keyof = {k["column"]: k for k in keys}
@@ -638,6 +641,7 @@ def table_plan(spec, t):
         "null_path": null_path, "invalid_path": invalid_path, "requests": nreq,
         "aws": aws, "region": (aws.get("global_region") or AWS_REGION) if aws else None,
         "describe": describe,
+        "select": [c["name"] for c in cols] if len(cols) < len(t["columns"]) else None,
     }
 
 
