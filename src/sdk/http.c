@@ -819,18 +819,26 @@ cqp_http_prepare(CqpHttp *h, CqpReq *req, bool with_auth, CqError *err)
 	}
 	if (s->ca_file)
 		curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file);
+	/*
+	 * The kubeconfig's TLS material, as blobs that libcurl only points to
+	 * (CURL_BLOB_NOCOPY): a CURL_BLOB_COPY makes a copy of the client key
+	 * that libcurl frees unwiped with the easy handle.  The buffers are the
+	 * job's parsed kubeconfig (CqpKube), which outlives every transfer (the
+	 * job frees it after the requests and the multi handle) and wipes the
+	 * key when it is freed.
+	 */
 	if (with_auth && h->tls_ca)
 	{
 		/* the kubeconfig's cluster CA: trusted for its server only */
-		struct curl_blob b = {(void *) h->tls_ca, h->tls_ca_len, CURL_BLOB_COPY};
+		struct curl_blob b = {(void *) h->tls_ca, h->tls_ca_len, CURL_BLOB_NOCOPY};
 
 		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &b);
 	}
 	if (with_auth && h->tls_cert && h->tls_key)
 	{
 		/* client certificate authentication, key from memory */
-		struct curl_blob c = {(void *) h->tls_cert, h->tls_cert_len, CURL_BLOB_COPY};
-		struct curl_blob k = {(void *) h->tls_key, h->tls_key_len, CURL_BLOB_COPY};
+		struct curl_blob c = {(void *) h->tls_cert, h->tls_cert_len, CURL_BLOB_NOCOPY};
+		struct curl_blob k = {(void *) h->tls_key, h->tls_key_len, CURL_BLOB_NOCOPY};
 
 		curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &c);
 		curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
