@@ -289,8 +289,11 @@ typedef enum CqParamIn
 	CQ_IN_QUERY,				/* appended as ?param=value */
 	CQ_IN_REGION,				/* AWS: the unit's region selects the host
 								 * and the SigV4 scope region (table "aws") */
-	CQ_IN_ACCOUNT				/* AWS account: never sent; selects the
+	CQ_IN_ACCOUNT,				/* AWS account: never sent; selects the
 								 * credentials ({account_id} in role_arn) */
+	CQ_IN_CONTEXT				/* kubeconfig context: never sent; selects
+								 * the cluster (server, CA, client
+								 * certificate, token) of the unit */
 } CqParamIn;
 
 typedef struct CqKeyDef
@@ -473,6 +476,11 @@ typedef struct CqTableDef
 								 * results" flag; false/"false" stops */
 	CqPath	   *cmore;
 	CqAwsDef   *aws;			/* "aws" object, or NULL */
+	/* appended: pagination.remaining, pointer to how many rows remain
+	 * after this page (Kubernetes metadata.remainingItemCount): progress
+	 * only, never paging */
+	char	   *remaining;
+	CqPath	   *cremaining;
 } CqTableDef;
 
 typedef struct CqSource CqSource;
@@ -684,6 +692,16 @@ typedef struct CqCredentials
 
 /* Drop every provider kept across jobs (CqCredentials.cache_key). */
 extern void cq_cred_cache_clear(void);
+
+/*
+ * The clusters a kubeconfig reaches, for display (EXPLAIN): "NAME=SERVER"
+ * per context, ", "-separated, in the file's order -- only `context` when
+ * given, else every context when `all`, else the current-context.  No
+ * secret (servers are URLs; the caller redacts them as any URL).
+ * malloc'd; NULL and err if the kubeconfig cannot be used.
+ */
+extern char *cq_kubeconfig_servers(const char *kubeconfig, const char *context,
+								   bool all, CqError *err);
 
 /*
  * Check credentials that fetch tokens (service_account_key, the Azure and

@@ -444,6 +444,14 @@ job_destroy(CqJob *job)
 		cqp_kube_free(job->kube);
 		free(job->kube);
 	}
+	for (int i = 0; job->kubes && i < job->nctx; i++)
+		if (job->kubes[i])
+		{
+			cqp_kube_free(job->kubes[i]);
+			free(job->kubes[i]);
+		}
+	free(job->kubes);
+	cqp_kube_names_free(job->ctx_names, job->nctx);
 	for (int i = 0; i < job->nowned; i++)
 		free(job->owned[i]);
 	free(job->owned);
@@ -589,6 +597,48 @@ cqp_job_account_cred(CqJob *job, const char *account, CqError *err)
 }
 
 /*
+ * cqp_job_context_kube
+ *		The parsed kubeconfig context `name` (one of job->ctx_names), for a
+ *		unit of a table with a context key: its server, CA, client
+ *		certificate and key, token.  Parsed once per job, when the first
+ *		unit of the context is built (before the threads start).  NULL and
+ *		err if the context is unusable (exec plugin, files, bad PEM, ...):
+ *		the error names the context, never a value.
+ */
+const struct CqpKube *
+cqp_job_context_kube(CqJob *job, const char *name, CqError *err)
+{
+	for (int i = 0; i < job->nctx; i++)
+	{
+		if (strcmp(job->ctx_names[i], name) != 0)
+			continue;
+		if (job->kubes[i] == NULL)
+		{
+			CqpKube    *k = calloc(1, sizeof(CqpKube));
+
+			if (k == NULL)
+			{
+				cq_error_set(err, CQ_ERR_NOMEM, "out of memory");
+				return NULL;
+			}
+			if (!cqp_kube_parse(job->params.cred.kubeconfig, name, k, err))
+			{
+				/* the unit's label (context=NAME) says which context */
+				free(k);
+				if (!err->setting[0])
+					snprintf(err->setting, sizeof(err->setting), "kubeconfig");
+				return NULL;
+			}
+			job->kubes[i] = k;
+		}
+		return job->kubes[i];
+	}
+	cq_error_set(err, CQ_ERR_CONFIG, "kubeconfig has no context \"%.100s\"", name);
+	snprintf(err->setting, sizeof(err->setting), "context");
+	return NULL;
+}
+
+/*
  * cqp_job_own_account: the account the job's credentials belong to (the
  * role's, or GetCallerIdentity's for a key).  Not for a per-account role.
  */
@@ -727,10 +777,37 @@ static bool
 job_kubeconfig(CqJob *job, CqError *err)
 {
 	CqCredentials *cr = &job->params.cred;
+	const CqTableDef *t = job->params.table;
 	bool		ok = true;
 
+	job->context_key = -1;
+	for (int i = 0; i < t->nkeys; i++)
+		if (t->keys[i].in == CQ_IN_CONTEXT)
+			job->context_key = i;
 	if (cr->kubeconfig == NULL)
 		return true;
+	if (job->context_key >= 0)
+	{
+		/*
+		 * A context key column: each unit talks to its own context's
+		 * cluster (cqp_job_context_kube, parsed when a unit first needs
+		 * it); here only the names.  The mapping's context option keeps
+		 * one of them (job_units.c).
+		 */
+		if (!cqp_kube_contexts(cr->kubeconfig, &job->ctx_names, &job->nctx, err))
+		{
+			if (!err->setting[0])
+				snprintf(err->setting, sizeof(err->setting), "kubeconfig");
+			return false;
+		}
+		job->kubes = calloc((size_t) job->nctx + 1, sizeof(CqpKube *));
+		if (job->kubes == NULL)
+		{
+			cq_error_set(err, CQ_ERR_NOMEM, "out of memory");
+			return false;
+		}
+		return true;
+	}
 	job->kube = calloc(1, sizeof(CqpKube));
 	if (job->kube == NULL)
 	{

@@ -158,6 +158,8 @@ table_clear(CqTableDef *t)
 	free(t->cursor_utc_offset);
 	free(t->more);
 	cq_path_free(t->cmore);
+	free(t->remaining);
+	cq_path_free(t->cremaining);
 	if (t->aws)
 	{
 		free(t->aws->service);
