@@ -811,6 +811,32 @@ typedef struct CqJob CqJob;
  */
 extern CqJob *cq_job_start(const CqJobParams *params, CqError *err);
 
+/*
+ * Access tokens shared between processes (the FDW: PostgreSQL shared
+ * memory, so that the backends of one role and mapping make one token
+ * request).  Both work on the provider a job of `params` would use (kept
+ * across jobs under params->cred.cache_key): credentials that fetch one
+ * bearer token (GCP service account, Azure app registration, GitHub App
+ * with installation_id).  Main thread or any thread; no PostgreSQL call.
+ *
+ * cq_cred_token_get: the token that provider sends now -- its kept one
+ * while valid, else (fetch) fetched now on the calling thread -- malloc'd
+ * (the caller wipes and frees it), in *valid_ms how long it stays usable
+ * (until the provider's refresh margin), in *requests the token requests
+ * this call made.  NULL with err->kind CQ_ERR_NONE when the credentials
+ * hold no such provider or (!fetch) it holds no usable token; NULL and
+ * err when the fetch fails (never a secret).
+ *
+ * cq_cred_token_seed: give that provider a token fetched elsewhere, usable
+ * for valid_ms more; kept unless the provider already holds one usable
+ * longer.  A 401 later drops it like any token.
+ */
+extern char *cq_cred_token_get(const CqJobParams *params, bool fetch,
+							   int64_t *valid_ms, int64_t *requests,
+							   CqError *err);
+extern void cq_cred_token_seed(const CqJobParams *params, const char *token,
+							   int64_t valid_ms);
+
 /* File descriptor that becomes readable when a batch, an error or the end
  * is available (eventfd).  Valid until cq_job_free. */
 extern int	cq_job_fd(const CqJob *job);

@@ -840,41 +840,59 @@ job_kubeconfig(CqJob *job, CqError *err)
  *		allowed besides them; a token endpoint elsewhere (authority_url,
  *		a key's token_uri) must pass the policy.
  */
+/*
+ * provider_config
+ *		The provider configuration of params' credentials (see job_provider):
+ *		false if they need none.  *hosts: a malloc'd allowed_hosts the
+ *		config points to (free it after use), or NULL.
+ */
 static bool
-job_provider(CqJob *job, CqError *err)
+provider_config(const CqJobParams *params, CqpCredConfig *cc, char **hosts,
+				const char **opt, CqError *err)
 {
-	const CqCredentials *cr = &job->params.cred;
-	const CqJobSettings *s = &job->params.settings;
-	CqpCredConfig cc;
-	const char *opt;
+	const CqCredentials *cr = &params->cred;
+	const CqJobSettings *s = &params->settings;
 	const char *vendor;
-	char	   *hosts = NULL;
 
-	if (!cqp_cred_config_from(cr, job->params.base_url ? job->params.base_url :
-							  (job->params.source ? job->params.source->base_url : NULL),
-							  &cc, &opt, &vendor))
-		return true;
-	cc.policy = job->params.policy;
-	if (cc.policy.allowed_hosts && cc.policy.allowed_hosts[0])
+	*hosts = NULL;
+	if (!cqp_cred_config_from(cr, params->base_url ? params->base_url :
+							  (params->source ? params->source->base_url : NULL),
+							  cc, opt, &vendor))
+		return false;
+	cc->policy = params->policy;
+	if (cc->policy.allowed_hosts && cc->policy.allowed_hosts[0])
 	{
-		size_t		n = strlen(cc.policy.allowed_hosts) + strlen(vendor) + 2;
+		size_t		n = strlen(cc->policy.allowed_hosts) + strlen(vendor) + 2;
 
-		hosts = malloc(n);
-		if (hosts == NULL)
+		*hosts = malloc(n);
+		if (*hosts == NULL)
 		{
 			cq_error_set(err, CQ_ERR_NOMEM, "out of memory");
 			return false;
 		}
-		snprintf(hosts, n, "%s,%s", cc.policy.allowed_hosts, vendor);
-		cc.policy.allowed_hosts = hosts;
+		snprintf(*hosts, n, "%s,%s", cc->policy.allowed_hosts, vendor);
+		cc->policy.allowed_hosts = *hosts;
 	}
-	cc.connect_timeout_ms = s->connect_timeout_ms;
-	cc.request_timeout_ms = s->request_timeout_ms;
-	cc.max_retries = s->max_retries > 0 ? s->max_retries : -1;
-	cc.retry_base_ms = s->retry_base_ms;
-	cc.insecure = s->insecure;
-	cc.ca_file = s->ca_file;
-	cc.user_agent = s->user_agent;
+	cc->connect_timeout_ms = s->connect_timeout_ms;
+	cc->request_timeout_ms = s->request_timeout_ms;
+	cc->max_retries = s->max_retries > 0 ? s->max_retries : -1;
+	cc->retry_base_ms = s->retry_base_ms;
+	cc->insecure = s->insecure;
+	cc->ca_file = s->ca_file;
+	cc->user_agent = s->user_agent;
+	return true;
+}
+
+static bool
+job_provider(CqJob *job, CqError *err)
+{
+	const CqCredentials *cr = &job->params.cred;
+	CqpCredConfig cc;
+	const char *opt = NULL;
+	char	   *hosts = NULL;
+
+	if (!provider_config(&job->params, &cc, &hosts, &opt, err))
+		return err->kind == CQ_ERR_NONE;
 	job->cred = cr->cache_key ? cqp_cred_acquire(cr->cache_key, &cc, err)
 		: cqp_cred_new(&cc, err);
 	free(hosts);
@@ -893,6 +911,63 @@ job_provider(CqJob *job, CqError *err)
 	}
 	job->http.provider = job->cred;
 	return true;
+}
+
+/* the kept provider of params (a reference), or NULL */
+static CqpCred *
+kept_provider(const CqJobParams *params, CqError *err)
+{
+	CqpCredConfig cc;
+	CqJobParams p = *params;	/* shallow: the settings sanitized as a
+								 * job's, so the configuration digest is
+								 * the job's and the kept provider the same */
+	const char *opt = NULL;
+	char	   *hosts = NULL;
+	CqpCred    *c;
+
+	memset(err, 0, sizeof(*err));
+	sanitize_settings(&p.settings);
+	if (params->cred.cache_key == NULL || params->cred.kubeconfig != NULL ||
+		!provider_config(&p, &cc, &hosts, &opt, err))
+		return NULL;
+	c = cqp_cred_acquire(params->cred.cache_key, &cc, err);
+	free(hosts);
+	return c;
+}
+
+/* cq_cred_token_get: see cq_sdk.h */
+char *
+cq_cred_token_get(const CqJobParams *params, bool fetch, int64_t *valid_ms,
+				  int64_t *requests, CqError *err)
+{
+	CqpCred    *c = kept_provider(params, err);
+	CqpCredStats before,
+				after;
+	char	   *t;
+
+	*valid_ms = 0;
+	*requests = 0;
+	if (c == NULL)
+		return NULL;
+	cqp_cred_stats(c, &before);
+	t = cqp_cred_get_valid(c, fetch, valid_ms, err);
+	cqp_cred_stats(c, &after);
+	*requests = after.auth_requests - before.auth_requests;
+	cqp_cred_free(c);
+	return t;
+}
+
+/* cq_cred_token_seed: see cq_sdk.h */
+void
+cq_cred_token_seed(const CqJobParams *params, const char *token, int64_t valid_ms)
+{
+	CqError		err;
+	CqpCred    *c = kept_provider(params, &err);
+
+	if (c == NULL)
+		return;
+	cqp_cred_seed(c, token, valid_ms);
+	cqp_cred_free(c);
 }
 
 static CqJob *
