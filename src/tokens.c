@@ -34,12 +34,14 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "common/cryptohash.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
@@ -123,10 +125,19 @@ slot_wipe(TokenSlot *s)
 	explicit_bzero(s, sizeof(TokenSlot));
 }
 
-/* SHA-256 of what the token is for: the credential options + API root */
+/*
+ * SHA-256 of what the token is for: the credential options, the API root,
+ * and the version of the user mapping's row (its xmin): any ALTER USER
+ * MAPPING makes a new row version, so a mapping changed and changed back
+ * does not find the token of before (as cq_cred_cache_clear drops the
+ * backend's own).
+ */
 static bool
-cred_digest(const CqJobParams *p, uint8 out[32])
+cred_digest(const CqJobParams *p, Oid umid, uint8 out[32])
 {
+	HeapTuple	tp = SearchSysCache1(USERMAPPINGOID, ObjectIdGetDatum(umid));
+	TransactionId xmin = InvalidTransactionId;
+
 	const CqCredentials *c = &p->cred;
 	const char *parts[] = {
 		p->source && p->source->name ? p->source->name : "",
@@ -134,8 +145,16 @@ cred_digest(const CqJobParams *p, uint8 out[32])
 		c->service_account_key, c->tenant_id, c->client_id, c->client_secret,
 		c->authority_url, c->app_id, c->private_key, c->installation_id,
 	};
-	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
-	bool		ok = ctx != NULL && pg_cryptohash_init(ctx) == 0;
+	pg_cryptohash_ctx *ctx;
+	bool		ok;
+
+	if (!HeapTupleIsValid(tp))
+		return false;
+	xmin = HeapTupleHeaderGetRawXmin(tp->t_data);
+	ReleaseSysCache(tp);
+	ctx = pg_cryptohash_create(PG_SHA256);
+	ok = ctx != NULL && pg_cryptohash_init(ctx) == 0 &&
+		pg_cryptohash_update(ctx, (const uint8 *) &xmin, sizeof(xmin)) == 0;
 
 	for (int i = 0; ok && i < (int) lengthof(parts); i++)
 	{
@@ -263,7 +282,7 @@ cqfdw_token_share(const CqJobParams *p, int64 *auth_requests)
 		!shareable(&p->cred))
 		return;
 	umid = (Oid) strtoul(key + 3, NULL, 10);
-	if (!cred_digest(p, d))
+	if (!cred_digest(p, umid, d))
 		return;
 
 	for (;;)
