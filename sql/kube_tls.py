@@ -7,7 +7,8 @@ kubeconfig test, and the kubeconfigs that reach it.
                                from that CA, one self-signed), start the
                                mock API on https://127.0.0.1:PORT requiring a
                                client certificate from the CA, print JSON
-                               {"good": kubeconfig, "rogue": ..., "noca": ...}
+                               {"good": kubeconfig, "rogue": ..., "noca": ...,
+                               "multi": three contexts, two clusters}
   kube_tls.py stop DIR         stop it
 
 Everything is made for this run in DIR (under the test run's directory,
@@ -82,6 +83,29 @@ def kubeconfig(server, ca_pem, cert_pem, key_pem, user="cq-reader"):
     return "\n".join(lines) + "\n"
 
 
+def multi(tls_server, plain_server, ca_pem, cert_pem, key_pem, token):
+    """Three contexts: "tls" (the TLS mock, client certificate), "plain"
+    (the plain mock, a bearer token), "cloud" (an exec plugin)."""
+    lines = ["# @CANARY@", "apiVersion: v1", "kind: Config", "current-context: tls",
+             "clusters:",
+             "- name: tls-cluster", "  cluster:", "    server: %s" % tls_server,
+             "    certificate-authority-data: %s" % b64(ca_pem),
+             "- name: plain-cluster", "  cluster:", "    server: %s" % plain_server,
+             "contexts:",
+             "- name: tls", "  context: {cluster: tls-cluster, user: cert-user}",
+             "- name: plain", "  context: {cluster: plain-cluster, user: token-user}",
+             "- name: cloud", "  context: {cluster: plain-cluster, user: gke-user}",
+             "users:",
+             "- name: cert-user", "  user:",
+             "    client-certificate-data: %s" % b64(cert_pem),
+             "    client-key-data: %s" % b64(key_pem),
+             "- name: token-user", "  user:", "    token: %s" % token,
+             "- name: gke-user", "  user:", "    exec:",
+             "      apiVersion: client.authentication.k8s.io/v1beta1",
+             "      command: gke-gcloud-auth-plugin"]
+    return "\n".join(lines) + "\n"
+
+
 def start(d, port):
     os.makedirs(d, exist_ok=True)
     ca_k = key()
@@ -128,7 +152,9 @@ def start(d, port):
     print(json.dumps({
         "good": kubeconfig(server, pem_cert(ca), pem_cert(cli), pem_key(cli_k)),
         "rogue": kubeconfig(server, pem_cert(ca), pem_cert(rogue), pem_key(rogue_k)),
-        "noca": kubeconfig(server, None, pem_cert(cli), pem_key(cli_k))}))
+        "noca": kubeconfig(server, None, pem_cert(cli), pem_key(cli_k)),
+        "multi": multi(server, "http://127.0.0.1:18080", pem_cert(ca), pem_cert(cli),
+                       pem_key(cli_k), "cq-ctx-plain-token-1b7e")}))
 
 
 def stop(d):

@@ -204,7 +204,43 @@ cqExplainForeignScan(ForeignScanState *node, struct ExplainState *es)
 		{
 			/* joined as the SDK does (job_units.c): one '/' between the two */
 			const char *b = t->base_url ? t->base_url : "";
-			int			bl = strlen(b);
+			int			bl;
+
+			/*
+			 * A kubeconfig: requests go to its cluster's server, not to
+			 * base_url.  One context (the mapping's, or current-context):
+			 * its server.  A context key column: every context's server,
+			 * listed in "Clusters", the template naming none.  URLs only
+			 * (no CA, certificate, key or token).  An unusable kubeconfig
+			 * shows base_url; the scan reports the error.
+			 */
+			if (t->cred.kubeconfig)
+			{
+				bool		fan = false;
+				CqError		kerr;
+				char	   *servers;
+
+				for (int i = 0; i < t->table->nkeys; i++)
+					if (t->table->keys[i].in == CQ_IN_CONTEXT)
+						fan = true;
+				servers = cq_kubeconfig_servers(t->cred.kubeconfig, t->cred.kube_context,
+												fan, &kerr);
+				if (servers)
+				{
+					char		red[1024];
+
+					cq_redact_url(servers, red, sizeof(red));
+					if (fan)
+					{
+						ExplainPropertyText("Clusters", red, es);
+						b = "{context server}";
+					}
+					else if (strchr(red, '='))
+						b = pstrdup(strchr(red, '=') + 1);
+					free(servers);
+				}
+			}
+			bl = strlen(b);
 
 			if (endpoint[0] == '/')
 				while (bl > 0 && b[bl - 1] == '/' && !(bl >= 2 && b[bl - 2] == ':'))

@@ -68,7 +68,7 @@ typedef enum CqOptKind
 	OPT_SU_FILE,				/* local file path: superuser only */
 	OPT_CREDENTIAL,				/* secret or identity: user mapping only */
 	OPT_AUTH,					/* rest server: bearer | sigv4 */
-	OPT_KEY,						/* rest column: boolean, or account */
+	OPT_KEY,						/* rest column: boolean, account or context */
 	OPT_AUTHORITY				/* Azure token authority URL (host policy) */
 } CqOptKind;
 
@@ -136,6 +136,9 @@ static const CqFdwOption valid_options[] = {
 	{"pagination", ForeignTableRelationId, OPT_PAGINATION},
 	{"next", ForeignTableRelationId, OPT_POINTER},
 	{"next_param", ForeignTableRelationId, OPT_STRING},
+	/* progress (cq_fdw.scan_progress): where a page says the listing's size */
+	{"total", ForeignTableRelationId, OPT_POINTER},
+	{"remaining", ForeignTableRelationId, OPT_POINTER},
 	{"page_size_param", ForeignTableRelationId, OPT_STRING},
 	{"page_size", ForeignTableRelationId, OPT_POS_INT},
 	{"primary_key", ForeignTableRelationId, OPT_IDENT_LIST},
@@ -639,7 +642,7 @@ validate_value(const CqFdwOption *opt, const char *name, const char *value,
 			(void) cqfdw_option_bool(name, value);
 			break;
 		case OPT_KEY:
-			if (strcmp(value, "account") != 0)
+			if (strcmp(value, "account") != 0 && strcmp(value, "context") != 0)
 				(void) cqfdw_option_bool(name, value);
 			break;
 		case OPT_PAGINATION:

@@ -530,6 +530,14 @@ start_job(ForeignScanState *node, CqFdwScanState *st)
 		st->rate = cqfdw_rate_acquire(t);
 	p.settings.rate_gate = st->rate ? &st->rate->gate : NULL;
 
+	/* a token shared by this role's backends (preload), or fetched once */
+	{
+		int64		n = 0;
+
+		cqfdw_token_share(&p, &n);
+		st->stats.auth_requests += (uint64) n;
+	}
+
 	memset(&err, 0, sizeof(err));
 	st->job = cq_job_start(&p, &err);
 	MemoryContextSwitchTo(old);

@@ -114,6 +114,10 @@ extern void cqfdw_shared_lock(LWLock *lock, LWLockMode mode);
 extern void cqfdw_shared_unlock(LWLock *lock);
 extern void cqfdw_shared_notice(void);
 
+/* in tokens.c: access tokens shared by a role's backends (preload only) */
+extern void cqfdw_tokens_shmem_init(void);
+extern void cqfdw_token_share(const CqJobParams *p, int64 *auth_requests);
+
 /* in progress.c */
 extern int	cqfdw_progress_begin(Oid relid);
 extern void cqfdw_progress_update(int handle, const CqJobStats *s);

@@ -163,6 +163,7 @@ cqfdw_shmem_init(void)
 	shmem_request_hook = cq_shmem_request;
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = cq_shmem_startup;
+	cqfdw_tokens_shmem_init();
 }
 
 /*

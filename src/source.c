@@ -729,7 +729,9 @@ build_rest_table(Relation rel, List *tableopts)
 			jset(pag, "type", json_string(v));
 		else if (strcmp(d->defname, "next") == 0 ||
 				 strcmp(d->defname, "next_param") == 0 ||
-				 strcmp(d->defname, "page_size_param") == 0)
+				 strcmp(d->defname, "page_size_param") == 0 ||
+				 strcmp(d->defname, "total") == 0 ||
+				 strcmp(d->defname, "remaining") == 0)
 			jset(pag, d->defname, json_string(v));
 		else if (strcmp(d->defname, "page_size") == 0)
 			jset(pag, "page_size",
@@ -761,6 +763,7 @@ build_rest_table(Relation rel, List *tableopts)
 		const char *path = NULL;
 		bool		key = false;
 		bool		account_key = false;
+		bool		context_key = false;
 		CqColType	t;
 		json_t	   *col;
 		char		tname[32];
@@ -777,7 +780,10 @@ build_rest_table(Relation rel, List *tableopts)
 			{
 				/* 'account': the AWS account of a SigV4 server's role */
 				account_key = strcmp(defGetString(d), "account") == 0;
-				key = account_key || cqfdw_option_bool("key", defGetString(d));
+				/* 'context': the kubeconfig context (one cluster each) */
+				context_key = strcmp(defGetString(d), "context") == 0;
+				key = account_key || context_key ||
+					cqfdw_option_bool("key", defGetString(d));
 			}
 		}
 		(void) cqfdw_sdk_type_for_pg(att->atttypid, &t);
@@ -810,6 +816,16 @@ build_rest_table(Relation rel, List *tableopts)
 									  "column", name, "param", name,
 									  "in", "account", "ops", "=",
 									  "server_option", "accounts");
+
+			if (!k)
+				ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+			json_array_append_new(keys, k);
+		}
+		else if (context_key)
+		{
+			json_t	   *k = json_pack("{s:s, s:s, s:s, s:[s]}",
+									  "column", name, "param", name,
+									  "in", "context", "ops", "=");
 
 			if (!k)
 				ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));

@@ -847,7 +847,10 @@ def gen_kubernetes(doc, ov):
             "rows": "/items",
             "pagination": {"type": "next_token", "next": "/metadata/continue",
                            "next_param": "continue", "page_size_param": "limit",
-                           "page_size": 500},
+                           "page_size": 500,
+                           # progress: items after this page (not sent with
+                           # a field selector)
+                           "remaining": "/metadata/remainingItemCount"},
             "keys": [],
             "primary_key": ["uid"],
             "row_estimate": 100,
@@ -1074,7 +1077,9 @@ def gen_digitalocean(doc, ov):
             "endpoint": path,
             "rows": "/" + pointer_escape(arrs[0][0]),
             "pagination": ({"type": "next_url", "next": "/links/pages/next",
-                            "page_size_param": "per_page", "page_size": 200}
+                            "page_size_param": "per_page", "page_size": 200,
+                            # progress: the listing's size on every page
+                            "total": "/meta/total"}
                            if paged else {"type": "none"}),
             "keys": [],
             "row_estimate": 100,

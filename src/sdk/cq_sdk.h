@@ -311,8 +311,11 @@ typedef enum CqParamIn
 	CQ_IN_QUERY,				/* appended as ?param=value */
 	CQ_IN_REGION,				/* AWS: the unit's region selects the host
 								 * and the SigV4 scope region (table "aws") */
-	CQ_IN_ACCOUNT				/* AWS account: never sent; selects the
+	CQ_IN_ACCOUNT,				/* AWS account: never sent; selects the
 								 * credentials ({account_id} in role_arn) */
+	CQ_IN_CONTEXT				/* kubeconfig context: never sent; selects
+								 * the cluster (server, CA, client
+								 * certificate, token) of the unit */
 } CqParamIn;
 
 typedef struct CqKeyDef
@@ -564,6 +567,11 @@ typedef struct CqTableDef
 	CqAwsDef   *aws;			/* "aws" object, or NULL */
 	int			nhydrate;		/* detail calls (spec "hydrate") */
 	CqHydrateDef *hydrate;
+	/* appended: pagination.remaining, pointer to how many rows remain
+	 * after this page (Kubernetes metadata.remainingItemCount): progress
+	 * only, never paging */
+	char	   *remaining;
+	CqPath	   *cremaining;
 } CqTableDef;
 
 typedef struct CqSource CqSource;
@@ -777,6 +785,16 @@ typedef struct CqCredentials
 extern void cq_cred_cache_clear(void);
 
 /*
+ * The clusters a kubeconfig reaches, for display (EXPLAIN): "NAME=SERVER"
+ * per context, ", "-separated, in the file's order -- only `context` when
+ * given, else every context when `all`, else the current-context.  No
+ * secret (servers are URLs; the caller redacts them as any URL).
+ * malloc'd; NULL and err if the kubeconfig cannot be used.
+ */
+extern char *cq_kubeconfig_servers(const char *kubeconfig, const char *context,
+								   bool all, CqError *err);
+
+/*
  * Check credentials that fetch tokens (service_account_key, the Azure and
  * GitHub App options) without any request: key JSON and PEM parsed, ids
  * checked, required options present.  true if fine or if there is none;
@@ -887,6 +905,32 @@ typedef struct CqJob CqJob;
  * which must outlive the job (cq_job_free).
  */
 extern CqJob *cq_job_start(const CqJobParams *params, CqError *err);
+
+/*
+ * Access tokens shared between processes (the FDW: PostgreSQL shared
+ * memory, so that the backends of one role and mapping make one token
+ * request).  Both work on the provider a job of `params` would use (kept
+ * across jobs under params->cred.cache_key): credentials that fetch one
+ * bearer token (GCP service account, Azure app registration, GitHub App
+ * with installation_id).  Main thread or any thread; no PostgreSQL call.
+ *
+ * cq_cred_token_get: the token that provider sends now -- its kept one
+ * while valid, else (fetch) fetched now on the calling thread -- malloc'd
+ * (the caller wipes and frees it), in *valid_ms how long it stays usable
+ * (until the provider's refresh margin), in *requests the token requests
+ * this call made.  NULL with err->kind CQ_ERR_NONE when the credentials
+ * hold no such provider or (!fetch) it holds no usable token; NULL and
+ * err when the fetch fails (never a secret).
+ *
+ * cq_cred_token_seed: give that provider a token fetched elsewhere, usable
+ * for valid_ms more; kept unless the provider already holds one usable
+ * longer.  A 401 later drops it like any token.
+ */
+extern char *cq_cred_token_get(const CqJobParams *params, bool fetch,
+							   int64_t *valid_ms, int64_t *requests,
+							   CqError *err);
+extern void cq_cred_token_seed(const CqJobParams *params, const char *token,
+							   int64_t valid_ms);
 
 /* File descriptor that becomes readable when a batch, an error or the end
  * is available (eventfd).  Valid until cq_job_free. */

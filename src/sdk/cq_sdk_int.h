@@ -223,6 +223,12 @@ typedef struct CqpReq
 								 * with (cred.h, CqpAwsKeys.packed) */
 	struct CqpCred *cred;		/* SigV4: this unit's provider (an account's
 								 * role), NULL: http->provider */
+	const struct CqpKube *kube;	/* kubeconfig context of the unit (a table
+								 * with a context key): its CA, client
+								 * certificate, key, token and
+								 * insecure-skip-tls-verify instead of the
+								 * http's; NULL: the http's (borrowed from
+								 * the job) */
 	bool		auth_retried;	/* a 401 already refetched the token */
 	/*
 	 * AWS tables (aws.c): the SigV4 scope region of this request (the
@@ -307,6 +313,7 @@ typedef struct CqpPager
 	const CqPath *total;		/* total row count pointer, or NULL */
 	bool		concurrent;		/* may request known remaining pages at once */
 	const CqPath *more;			/* "more results" flag: false stops, or NULL */
+	const CqPath *remaining;	/* rows remaining after the page, or NULL */
 } CqpPager;
 
 typedef enum CqpNextKind
@@ -325,6 +332,10 @@ typedef struct CqpNext
 	int64_t		from;
 	int64_t		to;				/* inclusive */
 	int64_t		step;
+	/* what the page says of the listing's size (progress), -1: nothing */
+	int64_t		total_rows;		/* pager total: rows of the whole listing */
+	int64_t		remaining;		/* pager remaining: rows after this page */
+	int64_t		last_page;		/* Link rel="last": its page number */
 } CqpNext;
 
 extern bool cqp_link_find(const char *link, const char *rel, char **out);

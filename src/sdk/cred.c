@@ -1945,6 +1945,66 @@ cqp_cred_get(CqpCred *c, CqError *err)
 	return res;
 }
 
+static bool
+shareable(const CqpCred *c)
+{
+	return !c->dispatch && (c->kind == CQP_CRED_GCP_SA ||
+							c->kind == CQP_CRED_AZURE_CLIENT ||
+							c->kind == CQP_CRED_GITHUB_APP);
+}
+
+/* cqp_cred_get_valid: see cred.h */
+char *
+cqp_cred_get_valid(CqpCred *c, bool fetch, int64_t *valid_ms, CqError *err)
+{
+	char	   *t = NULL;
+
+	*valid_ms = 0;
+	if (!shareable(c))
+		return NULL;
+	if (fetch)
+		t = cqp_cred_get(c, err);
+	else
+	{
+		pthread_mutex_lock(&c->mu);
+		if (c->token && mono_ms() < c->valid_until_ms)
+			t = dup_token(c->token, err);
+		pthread_mutex_unlock(&c->mu);
+	}
+	if (t == NULL)
+		return NULL;
+	pthread_mutex_lock(&c->mu);
+	if (c->token && strcmp(c->token, t) == 0)
+		*valid_ms = c->valid_until_ms == INT64_MAX ? INT64_MAX / 2
+			: c->valid_until_ms - mono_ms();
+	pthread_mutex_unlock(&c->mu);
+	if (*valid_ms < 0)
+		*valid_ms = 0;
+	return t;
+}
+
+/* cqp_cred_seed: see cred.h */
+void
+cqp_cred_seed(CqpCred *c, const char *token, int64_t valid_ms)
+{
+	int64_t		until;
+	char	   *copy;
+
+	if (!shareable(c) || token == NULL || valid_ms <= 0)
+		return;
+	until = mono_ms() + valid_ms;
+	pthread_mutex_lock(&c->mu);
+	if (!c->fetching && (c->token == NULL || c->valid_until_ms < until) &&
+		(copy = strdup(token)) != NULL)
+	{
+		cqp_secret_free(c->token);
+		c->token = copy;
+		c->valid_until_ms = until;
+		c->last_failed = false;
+	}
+	pthread_mutex_unlock(&c->mu);
+}
+
 /* cqp_cred_invalidate: see cred.h */
 bool
 cqp_cred_invalidate(CqpCred *c, const char *token)

@@ -212,6 +212,16 @@ extern CqpCred *cqp_cred_ref(CqpCred *c);
 extern CqpCred *cqp_cred_acquire(const char *key, const CqpCredConfig *cfg, CqError *err);
 
 /*
+ * A bearer-token provider (GCP, Azure, GitHub App with installation_id):
+ * cqp_cred_get, and in *valid_ms how long the token stays usable (to the
+ * refresh margin).  Others: NULL with err->kind CQ_ERR_NONE.
+ */
+extern char *cqp_cred_get_valid(CqpCred *c, bool fetch, int64_t *valid_ms, CqError *err);
+/* Keep `token` (fetched elsewhere) for valid_ms, unless the provider
+ * holds one usable longer or is fetching.  Thread-safe. */
+extern void cqp_cred_seed(CqpCred *c, const char *token, int64_t valid_ms);
+
+/*
  * The provider configuration the job credentials ask for: false if they
  * hold none (a pasted token, or nothing).  `api_url`: the API the job reads
  * (a GitHub App's installations).  *opt: the option an error names;

@@ -52,6 +52,7 @@
 #include "cq_sdk_int.h"
 #include "cred.h"
 #include "jwt.h"
+#include "kubeconfig.h"
 #include "sigv4.h"
 #include "xml.h"
 
@@ -755,6 +756,15 @@ cqp_http_prepare(CqpHttp *h, CqpReq *req, bool with_auth, CqError *err)
 	CURL	   *e;
 	const char *method;
 	struct curl_slist *hdrs = NULL;
+	const unsigned char *tls_ca = h->tls_ca;
+	const unsigned char *tls_cert = h->tls_cert;
+	const unsigned char *tls_key = h->tls_key;
+	size_t		tls_ca_len = h->tls_ca_len;
+	size_t		tls_cert_len = h->tls_cert_len;
+	size_t		tls_key_len = h->tls_key_len;
+	/* a context's token, unless the mapping pasted one (it wins) */
+	bool		kube_token = with_auth && req->kube && req->kube->token &&
+		!(h->cred && h->cred->token) && !h->provider && !h->sigv4;
 
 	cqp_http_reset(req);
 	req->http = h;
@@ -816,25 +826,43 @@ cqp_http_prepare(CqpHttp *h, CqpReq *req, bool with_auth, CqError *err)
 		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
 		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, s->low_speed_time_s);
 	}
-	if (s->insecure)
+	if (s->insecure || (with_auth && req->kube && req->kube->insecure))
 	{
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
 	if (s->ca_file)
 		curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file);
-	if (with_auth && h->tls_ca)
+	/*
+	 * The kubeconfig's TLS material, as blobs that libcurl only points to
+	 * (CURL_BLOB_NOCOPY): a CURL_BLOB_COPY makes a copy of the client key
+	 * that libcurl frees unwiped with the easy handle.  The buffers are the
+	 * job's parsed kubeconfig (CqpKube), which outlives every transfer (the
+	 * job frees it after the requests and the multi handle) and wipes the
+	 * key when it is freed.
+	 */
+	if (req->kube)
+	{
+		/* a unit of one context of several: that context's material */
+		tls_ca = req->kube->ca;
+		tls_ca_len = req->kube->ca_len;
+		tls_cert = req->kube->cert;
+		tls_cert_len = req->kube->cert_len;
+		tls_key = req->kube->key;
+		tls_key_len = req->kube->key_len;
+	}
+	if (with_auth && tls_ca)
 	{
 		/* the kubeconfig's cluster CA: trusted for its server only */
-		struct curl_blob b = {(void *) h->tls_ca, h->tls_ca_len, CURL_BLOB_COPY};
+		struct curl_blob b = {(void *) tls_ca, tls_ca_len, CURL_BLOB_NOCOPY};
 
 		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &b);
 	}
-	if (with_auth && h->tls_cert && h->tls_key)
+	if (with_auth && tls_cert && tls_key)
 	{
 		/* client certificate authentication, key from memory */
-		struct curl_blob c = {(void *) h->tls_cert, h->tls_cert_len, CURL_BLOB_COPY};
-		struct curl_blob k = {(void *) h->tls_key, h->tls_key_len, CURL_BLOB_COPY};
+		struct curl_blob c = {(void *) tls_cert, tls_cert_len, CURL_BLOB_NOCOPY};
+		struct curl_blob k = {(void *) tls_key, tls_key_len, CURL_BLOB_NOCOPY};
 
 		curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &c);
 		curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
@@ -860,9 +888,26 @@ cqp_http_prepare(CqpHttp *h, CqpReq *req, bool with_auth, CqError *err)
 			return false;
 		}
 	}
-	else if ((req->post_body || (with_auth && h->provider)) &&
+	else if ((req->post_body || (with_auth && (h->provider || kube_token))) &&
 			 !slist_copy(&hdrs, (struct curl_slist *) (with_auth ? h->hdrs_auth : h->hdrs_noauth)))
 		goto oom;
+	if (kube_token)
+	{
+		/* the context's bearer token, this transfer's own header (wiped
+		 * with it) */
+		struct curl_slist *t;
+		size_t		len = strlen(req->kube->token) + 32;
+		char	   *line = malloc(len);
+
+		if (!line)
+			goto oom;
+		snprintf(line, len, "Authorization: Bearer %s", req->kube->token);
+		t = curl_slist_append(hdrs, line);
+		cqp_secret_free(line);
+		if (!t)
+			goto oom;
+		hdrs = t;
+	}
 	if (with_auth && h->provider && !h->sigv4)
 	{
 		/*

@@ -445,6 +445,14 @@ job_destroy(CqJob *job)
 		cqp_kube_free(job->kube);
 		free(job->kube);
 	}
+	for (int i = 0; job->kubes && i < job->nctx; i++)
+		if (job->kubes[i])
+		{
+			cqp_kube_free(job->kubes[i]);
+			free(job->kubes[i]);
+		}
+	free(job->kubes);
+	cqp_kube_names_free(job->ctx_names, job->nctx);
 	for (int i = 0; i < job->nowned; i++)
 		free(job->owned[i]);
 	free(job->owned);
@@ -590,6 +598,48 @@ cqp_job_account_cred(CqJob *job, const char *account, CqError *err)
 }
 
 /*
+ * cqp_job_context_kube
+ *		The parsed kubeconfig context `name` (one of job->ctx_names), for a
+ *		unit of a table with a context key: its server, CA, client
+ *		certificate and key, token.  Parsed once per job, when the first
+ *		unit of the context is built (before the threads start).  NULL and
+ *		err if the context is unusable (exec plugin, files, bad PEM, ...):
+ *		the error names the context, never a value.
+ */
+const struct CqpKube *
+cqp_job_context_kube(CqJob *job, const char *name, CqError *err)
+{
+	for (int i = 0; i < job->nctx; i++)
+	{
+		if (strcmp(job->ctx_names[i], name) != 0)
+			continue;
+		if (job->kubes[i] == NULL)
+		{
+			CqpKube    *k = calloc(1, sizeof(CqpKube));
+
+			if (k == NULL)
+			{
+				cq_error_set(err, CQ_ERR_NOMEM, "out of memory");
+				return NULL;
+			}
+			if (!cqp_kube_parse(job->params.cred.kubeconfig, name, k, err))
+			{
+				/* the unit's label (context=NAME) says which context */
+				free(k);
+				if (!err->setting[0])
+					snprintf(err->setting, sizeof(err->setting), "kubeconfig");
+				return NULL;
+			}
+			job->kubes[i] = k;
+		}
+		return job->kubes[i];
+	}
+	cq_error_set(err, CQ_ERR_CONFIG, "kubeconfig has no context \"%.100s\"", name);
+	snprintf(err->setting, sizeof(err->setting), "context");
+	return NULL;
+}
+
+/*
  * cqp_job_own_account: the account the job's credentials belong to (the
  * role's, or GetCallerIdentity's for a key).  Not for a per-account role.
  */
@@ -728,10 +778,37 @@ static bool
 job_kubeconfig(CqJob *job, CqError *err)
 {
 	CqCredentials *cr = &job->params.cred;
+	const CqTableDef *t = job->params.table;
 	bool		ok = true;
 
+	job->context_key = -1;
+	for (int i = 0; i < t->nkeys; i++)
+		if (t->keys[i].in == CQ_IN_CONTEXT)
+			job->context_key = i;
 	if (cr->kubeconfig == NULL)
 		return true;
+	if (job->context_key >= 0)
+	{
+		/*
+		 * A context key column: each unit talks to its own context's
+		 * cluster (cqp_job_context_kube, parsed when a unit first needs
+		 * it); here only the names.  The mapping's context option keeps
+		 * one of them (job_units.c).
+		 */
+		if (!cqp_kube_contexts(cr->kubeconfig, &job->ctx_names, &job->nctx, err))
+		{
+			if (!err->setting[0])
+				snprintf(err->setting, sizeof(err->setting), "kubeconfig");
+			return false;
+		}
+		job->kubes = calloc((size_t) job->nctx + 1, sizeof(CqpKube *));
+		if (job->kubes == NULL)
+		{
+			cq_error_set(err, CQ_ERR_NOMEM, "out of memory");
+			return false;
+		}
+		return true;
+	}
 	job->kube = calloc(1, sizeof(CqpKube));
 	if (job->kube == NULL)
 	{
@@ -764,41 +841,59 @@ job_kubeconfig(CqJob *job, CqError *err)
  *		allowed besides them; a token endpoint elsewhere (authority_url,
  *		a key's token_uri) must pass the policy.
  */
+/*
+ * provider_config
+ *		The provider configuration of params' credentials (see job_provider):
+ *		false if they need none.  *hosts: a malloc'd allowed_hosts the
+ *		config points to (free it after use), or NULL.
+ */
 static bool
-job_provider(CqJob *job, CqError *err)
+provider_config(const CqJobParams *params, CqpCredConfig *cc, char **hosts,
+				const char **opt, CqError *err)
 {
-	const CqCredentials *cr = &job->params.cred;
-	const CqJobSettings *s = &job->params.settings;
-	CqpCredConfig cc;
-	const char *opt;
+	const CqCredentials *cr = &params->cred;
+	const CqJobSettings *s = &params->settings;
 	const char *vendor;
-	char	   *hosts = NULL;
 
-	if (!cqp_cred_config_from(cr, job->params.base_url ? job->params.base_url :
-							  (job->params.source ? job->params.source->base_url : NULL),
-							  &cc, &opt, &vendor))
-		return true;
-	cc.policy = job->params.policy;
-	if (cc.policy.allowed_hosts && cc.policy.allowed_hosts[0])
+	*hosts = NULL;
+	if (!cqp_cred_config_from(cr, params->base_url ? params->base_url :
+							  (params->source ? params->source->base_url : NULL),
+							  cc, opt, &vendor))
+		return false;
+	cc->policy = params->policy;
+	if (cc->policy.allowed_hosts && cc->policy.allowed_hosts[0])
 	{
-		size_t		n = strlen(cc.policy.allowed_hosts) + strlen(vendor) + 2;
+		size_t		n = strlen(cc->policy.allowed_hosts) + strlen(vendor) + 2;
 
-		hosts = malloc(n);
-		if (hosts == NULL)
+		*hosts = malloc(n);
+		if (*hosts == NULL)
 		{
 			cq_error_set(err, CQ_ERR_NOMEM, "out of memory");
 			return false;
 		}
-		snprintf(hosts, n, "%s,%s", cc.policy.allowed_hosts, vendor);
-		cc.policy.allowed_hosts = hosts;
+		snprintf(*hosts, n, "%s,%s", cc->policy.allowed_hosts, vendor);
+		cc->policy.allowed_hosts = *hosts;
 	}
-	cc.connect_timeout_ms = s->connect_timeout_ms;
-	cc.request_timeout_ms = s->request_timeout_ms;
-	cc.max_retries = s->max_retries > 0 ? s->max_retries : -1;
-	cc.retry_base_ms = s->retry_base_ms;
-	cc.insecure = s->insecure;
-	cc.ca_file = s->ca_file;
-	cc.user_agent = s->user_agent;
+	cc->connect_timeout_ms = s->connect_timeout_ms;
+	cc->request_timeout_ms = s->request_timeout_ms;
+	cc->max_retries = s->max_retries > 0 ? s->max_retries : -1;
+	cc->retry_base_ms = s->retry_base_ms;
+	cc->insecure = s->insecure;
+	cc->ca_file = s->ca_file;
+	cc->user_agent = s->user_agent;
+	return true;
+}
+
+static bool
+job_provider(CqJob *job, CqError *err)
+{
+	const CqCredentials *cr = &job->params.cred;
+	CqpCredConfig cc;
+	const char *opt = NULL;
+	char	   *hosts = NULL;
+
+	if (!provider_config(&job->params, &cc, &hosts, &opt, err))
+		return err->kind == CQ_ERR_NONE;
 	job->cred = cr->cache_key ? cqp_cred_acquire(cr->cache_key, &cc, err)
 		: cqp_cred_new(&cc, err);
 	free(hosts);
@@ -817,6 +912,63 @@ job_provider(CqJob *job, CqError *err)
 	}
 	job->http.provider = job->cred;
 	return true;
+}
+
+/* the kept provider of params (a reference), or NULL */
+static CqpCred *
+kept_provider(const CqJobParams *params, CqError *err)
+{
+	CqpCredConfig cc;
+	CqJobParams p = *params;	/* shallow: the settings sanitized as a
+								 * job's, so the configuration digest is
+								 * the job's and the kept provider the same */
+	const char *opt = NULL;
+	char	   *hosts = NULL;
+	CqpCred    *c;
+
+	memset(err, 0, sizeof(*err));
+	sanitize_settings(&p.settings);
+	if (params->cred.cache_key == NULL || params->cred.kubeconfig != NULL ||
+		!provider_config(&p, &cc, &hosts, &opt, err))
+		return NULL;
+	c = cqp_cred_acquire(params->cred.cache_key, &cc, err);
+	free(hosts);
+	return c;
+}
+
+/* cq_cred_token_get: see cq_sdk.h */
+char *
+cq_cred_token_get(const CqJobParams *params, bool fetch, int64_t *valid_ms,
+				  int64_t *requests, CqError *err)
+{
+	CqpCred    *c = kept_provider(params, err);
+	CqpCredStats before,
+				after;
+	char	   *t;
+
+	*valid_ms = 0;
+	*requests = 0;
+	if (c == NULL)
+		return NULL;
+	cqp_cred_stats(c, &before);
+	t = cqp_cred_get_valid(c, fetch, valid_ms, err);
+	cqp_cred_stats(c, &after);
+	*requests = after.auth_requests - before.auth_requests;
+	cqp_cred_free(c);
+	return t;
+}
+
+/* cq_cred_token_seed: see cq_sdk.h */
+void
+cq_cred_token_seed(const CqJobParams *params, const char *token, int64_t valid_ms)
+{
+	CqError		err;
+	CqpCred    *c = kept_provider(params, &err);
+
+	if (c == NULL)
+		return;
+	cqp_cred_seed(c, token, valid_ms);
+	cqp_cred_free(c);
 }
 
 static CqJob *

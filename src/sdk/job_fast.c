@@ -356,7 +356,8 @@ cqp_job_fast_page(CqJob *job, CqpUnit *u, const char *text, size_t len,
 	FastScan	sc;
 	const char *end = text + len;
 	const char *q;
-	bool		need_doc = (u->pager.next != NULL || u->pager.total != NULL);
+	bool		need_doc = (u->pager.next != NULL || u->pager.total != NULL ||
+							u->pager.remaining != NULL);
 	FastSpan   *spans = NULL;
 	size_t		n = 0;
 	size_t		w1;
@@ -378,7 +379,8 @@ cqp_job_fast_page(CqJob *job, CqpUnit *u, const char *text, size_t len,
 		return 0;
 	if (need_doc && (rows->nseg == 0 ||
 					 (u->pager.next && cqp_job_pointer_within(t->next, rows->pointer)) ||
-					 (u->pager.total && cqp_job_pointer_within(t->total, rows->pointer))))
+					 (u->pager.total && cqp_job_pointer_within(t->total, rows->pointer)) ||
+					 (u->pager.remaining && cqp_job_pointer_within(t->remaining, rows->pointer))))
 		return 0;
 
 	/* 1. validate everything, find the rows and their members */

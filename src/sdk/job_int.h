@@ -51,6 +51,8 @@ typedef struct CqpUnit
 	char	   *origin_url;		/* first URL: credentials go to its origin */
 	struct CqpCred *cred;		/* SigV4 key of the unit's AWS account
 								 * (owned by job->acreds), NULL: the job's */
+	const struct CqpKube *kube; /* kubeconfig context of the unit (owned by
+								 * job->kubes), NULL: the job's settings */
 	CqpPager	pager;
 	const CqPath *rows;
 	/* under job->mu */
@@ -68,6 +70,10 @@ typedef struct CqpUnit
 				seencap;
 	bool		failed,
 				finished;
+	/* progress: what the API told of this unit's size (0: nothing yet) */
+	int64_t		rows_read;		/* rows of its pages parsed so far */
+	int64_t		told_rows;		/* its part of job->st.total_rows */
+	int64_t		told_pages;		/* its part of job->st.total_pages */
 	char	   *aws_region;		/* AWS table: the unit's region (host and
 								 * SigV4 scope), or NULL: the source's */
 	bool		is_regions;		/* AWS: lists the enabled regions (EC2
@@ -159,6 +165,13 @@ struct CqJob
 								 * reads it */
 	bool		hyd_any;
 	struct CqpHydPage *hyd_pages;	/* pages waiting for details (mu) */
+	/* kubeconfig contexts (a key "in": "context"; built before the threads
+	 * start, read-only after) */
+	int			context_key;	/* index in table->keys, or -1 */
+	char	  **ctx_names;		/* the kubeconfig's contexts, file order */
+	int			nctx;
+	struct CqpKube **kubes;		/* per ctx_names[i]: parsed when a unit
+								 * first needs it, or NULL */
 };
 
 typedef struct CqpAcctCred
@@ -276,6 +289,9 @@ extern bool cqp_job_build_units(CqJob *job, CqError *err);
 extern struct CqpCred *cqp_job_account_cred(CqJob *job, const char *account,
 											CqError *err);
 extern bool cqp_job_own_account(CqJob *job, char out[16], CqError *err);
+/* in job.c: kubeconfig contexts (a key "in": "context") */
+extern const struct CqpKube *cqp_job_context_kube(CqJob *job, const char *name,
+												  CqError *err);
 
 /* in job_json.c: JSON text without a tree */
 extern bool cqp_job_json_prescan(const char *s, size_t n, int maxdepth,

@@ -240,6 +240,8 @@ process_page(CqJob *job, CqpReq *req)
 	bool		fast = false;
 	size_t		fast_nrows = 0;
 	bool		rows_found = true;
+	bool		paged = false;	/* nx holds the pager's answer */
+	size_t		paged_rows = 0;
 
 	if (req->hyd_page)
 	{
@@ -432,6 +434,8 @@ process_page(CqJob *job, CqpReq *req)
 		}
 		cqp_paginate(&u->pager, req->url, req->page_index, req->link, doc,
 					 page_rows, &nx);
+		paged = true;
+		paged_rows = page_rows;
 	}
 	json_decref(doc);
 	doc = NULL;
@@ -461,6 +465,36 @@ process_page(CqJob *job, CqpReq *req)
 	pthread_mutex_lock(&job->mu);
 	if (!rows_found)
 		job->st.rows_missing++;
+	if (paged)
+	{
+		/*
+		 * What the API told of the unit's size, for progress
+		 * (cq_fdw.scan_progress): a total row count (DigitalOcean
+		 * meta.total), the rows remaining after this page (Kubernetes
+		 * remainingItemCount: rows read so far + this page + remaining),
+		 * the last page's number (Link rel="last", GitHub).  The job's
+		 * totals are the sums over its units of what each last said.
+		 */
+		int64_t		told = nx.total_rows;
+
+		u->rows_read += (int64_t) paged_rows;
+		if (told < 0 && nx.remaining >= 0)
+			told = u->rows_read + nx.remaining;
+		if (told >= 0)
+		{
+			if (job->st.total_rows < 0)
+				job->st.total_rows = 0;
+			job->st.total_rows += told - u->told_rows;
+			u->told_rows = told;
+		}
+		if (nx.last_page >= 1 && nx.kind != CQP_NEXT_RANGE)
+		{
+			if (job->st.total_pages < 0)
+				job->st.total_pages = 0;
+			job->st.total_pages += nx.last_page - u->told_pages;
+			u->told_pages = nx.last_page;
+		}
+	}
 	if (!u->failed && !atomic_load(&job->stop))
 	{
 		if (nx.kind == CQP_NEXT_URL)
@@ -495,7 +529,8 @@ process_page(CqJob *job, CqpReq *req)
 			/* the API told how many pages (rel="last", a total): progress */
 			if (job->st.total_pages < 0)
 				job->st.total_pages = 0;
-			job->st.total_pages += 1 + (nx.to - nx.from) / u->range_step + 1;
+			job->st.total_pages += 1 + (nx.to - nx.from) / u->range_step + 1 - u->told_pages;
+			u->told_pages = 1 + (nx.to - nx.from) / u->range_step + 1;
 			u->in_ranges = true;
 			u->range_next = NULL;
 			{

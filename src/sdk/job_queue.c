@@ -120,6 +120,7 @@ cqp_job_new_req_locked(CqJob *job, CqpUnit *u, char *url, int64_t index, bool se
 	r->unit = u;
 	r->http = &job->http;
 	r->cred = u->cred;
+	r->kube = u->kube;
 	r->url = url;
 	r->page_index = index;
 	r->seq = seq;

@@ -29,6 +29,7 @@
 
 #include "cq_sdk_int.h"
 #include "job_int.h"
+#include "kubeconfig.h"
 
 /* ------------------------------------------------------------------------
  * Units
@@ -173,6 +174,20 @@ cqp_job_make_unit(CqJob *job, CqpUnit *parent, int na, const char *const *an,
 				!(u->cred = cqp_job_account_cred(job, av[i], err)))
 				goto fail;
 	}
+	/* the unit's kubeconfig context picks its cluster; children inherit */
+	if (parent)
+		u->kube = parent->kube;
+	else if (job->context_key >= 0 && job->ctx_names)
+	{
+		const CqKeyDef *ck = &t->keys[job->context_key];
+
+		for (int i = 0; i < na; i++)
+			if (strcmp(an[i], ck->param ? ck->param : ck->column) == 0 &&
+				!(u->kube = cqp_job_context_kube(job, av[i], err)))
+				goto fail;
+	}
+	if (u->kube)
+		base_url = u->kube->server;
 	for (int c = 0; c < p->nout; c++)
 	{
 		u->colval[c] = -1;
@@ -337,6 +352,7 @@ cqp_job_make_unit(CqJob *job, CqpUnit *parent, int na, const char *const *an,
 		u->pager.next_param = t->next_param;
 		u->pager.total = job->total;
 		u->pager.more = t->cmore;
+		u->pager.remaining = t->cremaining;
 		u->pager.concurrent = (p->limit < 0);
 		u->rows = (is_get && t->cget_rows) ? t->cget_rows : t->crows;
 		if (p->limit >= 0 && t->supports_limit && t->page_size_param &&
@@ -411,6 +427,7 @@ cqp_job_make_unit(CqJob *job, CqpUnit *parent, int na, const char *const *an,
 		r->unit = u;
 		r->http = &job->http;
 		r->cred = u->cred;
+		r->kube = u->kube;
 		r->url = url;
 		r->page_index = index;
 		r->seq = true;
@@ -561,6 +578,8 @@ cqp_job_build_units(CqJob *job, CqError *err)
 	int		   *acol = NULL;
 	bool	   *aq = NULL;
 	int			acct_dim = -1;
+	int			ctx_dim = -1;
+	const char **ctx_list = NULL;
 	char		own[16];
 	const char *own_list[1] = {own};
 
@@ -603,6 +622,8 @@ cqp_job_build_units(CqJob *job, CqError *err)
 			dims[nd].values = (const char **) kv->values;
 			if (kd->in == CQ_IN_ACCOUNT)
 				acct_dim = nd;
+			if (kd->in == CQ_IN_CONTEXT)
+				ctx_dim = nd;
 		}
 		else
 		{
@@ -727,6 +748,48 @@ cqp_job_build_units(CqJob *job, CqError *err)
 		dims[acct_dim].n = keep;
 		dims[acct_dim].values = own_list;
 	}
+
+	/*
+	 * kubeconfig contexts.  The contexts asked for (qual), else every
+	 * context of the kubeconfig; the mapping's context option keeps only
+	 * itself.  A name the kubeconfig does not have matches no cluster: no
+	 * unit (no rows), as a qual on any other column.  Without a kubeconfig
+	 * the column has no value to match.
+	 */
+	if (job->context_key >= 0)
+	{
+		const CqKeyDef *ck = &t->keys[job->context_key];
+		const char *only = p->cred.kube_context && *p->cred.kube_context ?
+			p->cred.kube_context : NULL;
+		int			m = 0;
+
+		ctx_list = calloc((size_t) job->nctx + 1, sizeof(char *));
+		if (!ctx_list)
+			goto oom;
+		for (int i = 0; i < job->nctx; i++)
+		{
+			const char *nm = job->ctx_names[i];
+			bool		want = ctx_dim < 0;
+
+			for (int v = 0; ctx_dim >= 0 && v < dims[ctx_dim].n; v++)
+				if (strcmp(dims[ctx_dim].values[v], nm) == 0)
+					want = true;
+			if (want && (!only || strcmp(only, nm) == 0))
+				ctx_list[m++] = nm;
+		}
+		if (ctx_dim < 0 && (p->cred.kubeconfig || m > 0))
+		{
+			ctx_dim = nd++;
+			dims[ctx_dim].param = ck->param ? ck->param : ck->column;
+			dims[ctx_dim].col = cqp_job_find_col(t, ck->column);
+			dims[ctx_dim].query = false;
+		}
+		if (ctx_dim >= 0)
+		{
+			dims[ctx_dim].n = m;
+			dims[ctx_dim].values = ctx_list;
+		}
+	}
 	for (int d = 0; d < nd; d++)
 	{
 		if (dims[d].n == 0)
@@ -788,6 +851,7 @@ done:
 	free(bufs);
 	free(lists);
 	free(dims);
+	free(ctx_list);
 	free(idx);
 	free(an);
 	free(av);

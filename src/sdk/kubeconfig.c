@@ -355,6 +355,146 @@ done:
 	return ok;
 }
 
+/* cqp_kube_contexts: see kubeconfig.h */
+bool
+cqp_kube_contexts(const char *text, char ***names, int *n, CqError *err)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root;
+	yaml_node_t *seq;
+	bool		ok = true;
+
+	*names = NULL;
+	*n = 0;
+	if (text == NULL || *text == '\0' || strlen(text) > KUBE_MAX_INPUT)
+	{
+		cq_error_set(err, CQ_ERR_CONFIG, "kubeconfig is empty or longer than %d bytes", KUBE_MAX_INPUT);
+		return false;
+	}
+	if (!yaml_parser_initialize(&parser))
+	{
+		cq_error_set(err, CQ_ERR_NOMEM, "out of memory parsing kubeconfig");
+		return false;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *) text, strlen(text));
+	if (!yaml_parser_load(&parser, &doc))
+	{
+		cq_error_set(err, CQ_ERR_CONFIG, "kubeconfig is not valid YAML (line %lu, column %lu)",
+					 (unsigned long) parser.problem_mark.line + 1,
+					 (unsigned long) parser.problem_mark.column + 1);
+		yaml_parser_delete(&parser);
+		return false;
+	}
+	yaml_parser_delete(&parser);
+	root = yaml_document_get_root_node(&doc);
+	seq = map_get(&doc, root, "contexts");
+	if (seq && seq->type == YAML_SEQUENCE_NODE)
+	{
+		size_t		cap = (size_t) (seq->data.sequence.items.top - seq->data.sequence.items.start);
+
+		*names = calloc(cap + 1, sizeof(char *));
+		if (*names == NULL)
+			ok = false;
+		for (yaml_node_item_t *i = seq->data.sequence.items.start;
+			 ok && i < seq->data.sequence.items.top; i++)
+		{
+			const char *nm = scalar(map_get(&doc, yaml_document_get_node(&doc, *i), "name"));
+			bool		dup = false;
+
+			if (nm == NULL || *nm == '\0')
+				continue;
+			for (int j = 0; j < *n; j++)
+				if (strcmp((*names)[j], nm) == 0)
+					dup = true;
+			if (dup)
+				continue;
+			if (((*names)[*n] = strdup(nm)) == NULL)
+				ok = false;
+			else
+				(*n)++;
+		}
+		if (!ok)
+		{
+			cqp_kube_names_free(*names, *n);
+			*names = NULL;
+			*n = 0;
+			cq_error_set(err, CQ_ERR_NOMEM, "out of memory parsing kubeconfig");
+		}
+	}
+	for (yaml_node_t *nd = doc.nodes.start; nd && nd < doc.nodes.top; nd++)
+		if (nd->type == YAML_SCALAR_NODE && nd->data.scalar.value)
+			OPENSSL_cleanse(nd->data.scalar.value, nd->data.scalar.length);
+	yaml_document_delete(&doc);
+	return ok;
+}
+
+void
+cqp_kube_names_free(char **names, int n)
+{
+	for (int i = 0; names && i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* cq_kubeconfig_servers: see cq_sdk.h */
+char *
+cq_kubeconfig_servers(const char *kubeconfig, const char *context, bool all, CqError *err)
+{
+	char	  **names = NULL;
+	int			n = 0;
+	char	   *out = NULL;
+	size_t		len = 0;
+
+	memset(err, 0, sizeof(*err));
+	if (context && *context)
+		all = false;
+	if (all && !cqp_kube_contexts(kubeconfig, &names, &n, err))
+		return NULL;
+	if (!all)
+	{
+		/* one: the context given, else the current-context */
+		n = 1;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		CqpKube		k;
+		size_t		need;
+		char	   *grown;
+
+		if (!cqp_kube_parse(kubeconfig, all ? names[i] : context, &k, err))
+		{
+			if (!all)
+			{
+				free(out);
+				return NULL;
+			}
+			/* one context of several unusable: the others still show */
+			memset(&k, 0, sizeof(k));
+			snprintf(k.context, sizeof(k.context), "%s", names[i]);
+			memset(err, 0, sizeof(*err));
+		}
+		need = len + strlen(k.context) + (k.server ? strlen(k.server) : 14) + 4;
+		grown = realloc(out, need);
+		if (grown == NULL)
+		{
+			cqp_kube_free(&k);
+			free(out);
+			cqp_kube_names_free(names, all ? n : 0);
+			cq_error_set(err, CQ_ERR_NOMEM, "out of memory");
+			return NULL;
+		}
+		out = grown;
+		len += (size_t) snprintf(out + len, need - len, "%s%s=%s", len ? ", " : "",
+								 k.context, k.server ? k.server : "(not usable)");
+		cqp_kube_free(&k);
+	}
+	cqp_kube_names_free(names, all ? n : 0);
+	if (out == NULL)
+		out = strdup("");
+	return out;
+}
+
 /* cqp_kube_free: see kubeconfig.h */
 void
 cqp_kube_free(CqpKube *k)

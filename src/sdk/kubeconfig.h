@@ -41,4 +41,12 @@ extern bool cqp_kube_parse(const char *text, const char *context, CqpKube *out,
 						   CqError *err);
 extern void cqp_kube_free(CqpKube *k);
 
+/*
+ * The names of the kubeconfig's contexts, in the file's order: *names a
+ * malloc'd array of malloc'd strings (free with cqp_kube_names_free), *n
+ * their number (0 if it has none).  false and err if the YAML is unusable.
+ */
+extern bool cqp_kube_contexts(const char *text, char ***names, int *n, CqError *err);
+extern void cqp_kube_names_free(char **names, int n);
+
 #endif							/* CQ_KUBECONFIG_H */

@@ -556,6 +556,17 @@ cqp_paginate(const CqpPager *pg, const char *req_url, int64_t page_index,
 	memset(out, 0, sizeof(*out));
 	out->index = -1;
 	out->kind = CQP_NEXT_STOP;
+	/* the listing's size, when the page tells it (progress) */
+	out->total_rows = total_of(pg, doc);
+	out->remaining = -1;
+	out->last_page = -1;
+	if (pg->remaining && doc)
+	{
+		json_t	   *r = cq_path_get(pg->remaining, doc);
+
+		if (json_is_integer(r) && json_integer_value(r) >= 0)
+			out->remaining = json_integer_value(r);
+	}
 
 	if (pg->more && doc)
 	{
@@ -586,7 +597,7 @@ cqp_paginate(const CqpPager *pg, const char *req_url, int64_t page_index,
 				free(next);
 				if (!nu)
 					return;
-				if (pg->concurrent && cqp_link_find(link, "last", &last))
+				if (cqp_link_find(link, "last", &last))
 					lu = cqp_url_resolve(req_url, last);
 				free(last);
 				if (lu)
@@ -596,7 +607,10 @@ cqp_paginate(const CqpPager *pg, const char *req_url, int64_t page_index,
 					int64_t		n = parse_index(nv),
 								l = parse_index(lv);
 
-					if (n >= 1 && l > n)
+					/* rel="last" names the number of pages (progress) */
+					if (l >= 1)
+						out->last_page = l;
+					if (pg->concurrent && n >= 1 && l > n)
 					{
 						/* only if next and last differ in the page alone */
 						char	   *probe = cqp_url_set_param(nu, param, lv);

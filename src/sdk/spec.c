@@ -180,6 +180,8 @@ table_clear(CqTableDef *t)
 		free(h->param_cols);
 	}
 	free(t->hydrate);
+	free(t->remaining);
+	cq_path_free(t->cremaining);
 	if (t->aws)
 	{
 		free(t->aws->service);

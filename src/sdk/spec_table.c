@@ -118,7 +118,7 @@ static const char *const key_keys[] = {
 };
 static const char *const pagination_keys[] = {
 	"type", "next", "next_param", "page_size_param", "page_size", "total",
-	"more", NULL
+	"more", "remaining", NULL
 };
 static const char *const aws_keys[] = {
 	"service", "endpoint_prefix", "protocol", "api_version", "action",
@@ -159,6 +159,8 @@ typedef struct PageOut
 	CqPath	  **cnext;			/* NULL: validate only */
 	char	  **more;			/* NULL for a parent */
 	CqPath	  **cmore;
+	char	  **remaining;		/* NULL for a parent */
+	CqPath	  **cremaining;
 } PageOut;
 
 static bool
@@ -235,6 +237,9 @@ parse_pagination(CqpSpecCtx *c, const char *tloc, json_t *obj, PageOut *po)
 		return false;
 	if (po->more && *po->more && !uses_next)
 		return cqp_spec_fail(c, loc, "more", "only next_url and next_token pagination use it");
+	if (po->remaining &&
+		!cqp_spec_get_pointer(c, loc, v, "remaining", NULL, false, po->remaining, po->cremaining))
+		return false;
 	return true;
 }
 
@@ -403,6 +408,8 @@ parse_parent(CqpSpecCtx *c, const char *tloc, json_t *jt, CqTableDef *t)
 	po.cnext = NULL;
 	po.more = &p->more;
 	po.cmore = &p->cmore;
+	po.remaining = NULL;
+	po.cremaining = NULL;
 	if (!parse_pagination(c, loc, jp, &po))
 		return false;
 	if (!parse_parent_aws(c, loc, jp, t))
@@ -461,7 +468,8 @@ parse_key(CqpSpecCtx *c, const char *loc, json_t *jk, CqTableDef *t, CqKeyDef *k
 		return cqp_spec_fail(c, loc, "param", "\"%s\" is not a valid parameter name", cqp_spec_quote(qs, sizeof(qs), k->param));
 	{
 		static const CqpSpecEnum in_names[] = {{"path", CQ_IN_PATH}, {"query", CQ_IN_QUERY},
-		{"region", CQ_IN_REGION}, {"account", CQ_IN_ACCOUNT}, {NULL, 0}};
+		{"region", CQ_IN_REGION}, {"account", CQ_IN_ACCOUNT},
+		{"context", CQ_IN_CONTEXT}, {NULL, 0}};
 
 		if (!cqp_spec_get_enum(c, loc, jk, "in", in_names, "location", false, &in))
 			return false;
@@ -563,12 +571,13 @@ parse_key(CqpSpecCtx *c, const char *loc, json_t *jk, CqTableDef *t, CqKeyDef *k
 			return cqp_spec_fail(c, loc, "server_option", "\"%s\" is not declared in the source's server_options",
 						cqp_spec_quote(qs, sizeof(qs), k->server_option));
 	}
-	if ((k->in == CQ_IN_REGION || k->in == CQ_IN_ACCOUNT) && (k->ops & ~CQ_OP_EQ))
+	if ((k->in == CQ_IN_REGION || k->in == CQ_IN_ACCOUNT || k->in == CQ_IN_CONTEXT) &&
+		(k->ops & ~CQ_OP_EQ))
 		return cqp_spec_fail(c, loc, "ops", "a key with \"in\": \"%s\" takes only \"=\" (one request per value)",
-					k->in == CQ_IN_REGION ? "region" : "account");
-	if (k->from_parent && (k->in == CQ_IN_REGION || k->in == CQ_IN_ACCOUNT))
+					k->in == CQ_IN_REGION ? "region" : k->in == CQ_IN_ACCOUNT ? "account" : "context");
+	if (k->from_parent && (k->in == CQ_IN_REGION || k->in == CQ_IN_ACCOUNT || k->in == CQ_IN_CONTEXT))
 		return cqp_spec_fail(c, loc, "from_parent", "a key with \"in\": \"%s\" is not filled by a parent listing",
-					k->in == CQ_IN_REGION ? "region" : "account");
+					k->in == CQ_IN_REGION ? "region" : k->in == CQ_IN_ACCOUNT ? "account" : "context");
 	if (k->from_parent)
 	{
 		if (t->parent == NULL)
@@ -1195,6 +1204,8 @@ cqp_spec_table_parse(CqpSpecCtx *c, const char *loc, json_t *jt, CqTableDef *t)
 	po.cnext = &t->cnext;
 	po.more = &t->more;
 	po.cmore = &t->cmore;
+	po.remaining = &t->remaining;
+	po.cremaining = &t->cremaining;
 	if (!parse_pagination(c, loc, jt, &po))
 		return false;
 	if (!parse_aws(c, loc, jt, t))
@@ -1255,10 +1266,12 @@ cqp_spec_table_parse(CqpSpecCtx *c, const char *loc, json_t *jt, CqTableDef *t)
 					strcmp(t->keys[j].param, t->keys[i].param) == 0)
 					return cqp_spec_fail(c, where, "param", "{%s} is already the param of keys[%d]",
 								cqp_spec_quote(qs, sizeof(qs), t->keys[i].param), j);
-				if ((t->keys[i].in == CQ_IN_REGION || t->keys[i].in == CQ_IN_ACCOUNT) &&
+				if ((t->keys[i].in == CQ_IN_REGION || t->keys[i].in == CQ_IN_ACCOUNT ||
+					 t->keys[i].in == CQ_IN_CONTEXT) &&
 					t->keys[j].in == t->keys[i].in)
 					return cqp_spec_fail(c, where, "in", "keys[%d] is already the table's %s key",
-								j, t->keys[i].in == CQ_IN_REGION ? "region" : "account");
+								j, t->keys[i].in == CQ_IN_REGION ? "region" :
+								t->keys[i].in == CQ_IN_ACCOUNT ? "account" : "context");
 			}
 		}
 	}

@@ -11,6 +11,8 @@
 #     role without its privileges sees only pid and start; once the scan
 #     ends (and after a cancelled scan) the row is gone.  A table sync
 #     (CALL cq_fdw.sync) of the same table shows its scan the same way.
+#     total_rows is 200 and percent advances for a listing whose pages say
+#     its size: DigitalOcean's meta.total, Kubernetes' remainingItemCount.
 #  2. shared rate limiter: 16 backends scan at once with one token against
 #     /ratelimited/ (the mock allows RPS requests per second per token and
 #     answers 429 beyond); server option requests_per_second is below RPS.
@@ -125,6 +127,49 @@ progress_check() {
 	[ "$left" = 0 ] || fail "a cancelled scan left its row in cq_fdw.scan_progress"
 }
 
+# total_rows and percent from what the API tells of the listing's size:
+# DigitalOcean's meta.total (next_url) and Kubernetes' remainingItemCount
+# (next_token), read from another session while a slow scan runs
+total_check() {
+	local tbl=$1 samples=0 totals="" pcts="" line
+	psql -X -q -A -t -v ON_ERROR_STOP=1 -c "SELECT count(*) FROM $tbl" >"$OUT/$tbl.out" 2>&1 &
+	BG=$!
+	while kill -0 "$BG" 2>/dev/null; do
+		line=$(pq -c "SELECT total_rows, floor(percent)::int FROM cq_fdw.scan_progress
+		               WHERE table_name = 'public.$tbl' AND rows > 0" 2>&1)
+		if [ -n "$line" ]; then
+			samples=$((samples + 1))
+			t=${line%%|*}
+			p=${line#*|}
+			case " $totals " in *" $t "*) ;; *) totals="$totals $t";; esac
+			case " $pcts " in *" $p "*) ;; *) pcts="$pcts $p";; esac
+		fi
+		sleep 0.2
+	done
+	wait "$BG"; BG=""
+	echo "progress of $tbl: $samples samples, total_rows seen:$totals, percent seen:$pcts (scan returned $(cat "$OUT/$tbl.out") rows)"
+	[ "$(cat "$OUT/$tbl.out")" = 200 ] || fail "$tbl returned '$(cat "$OUT/$tbl.out")', not 200"
+	[ "$(echo $totals)" = 200 ] || fail "$tbl: total_rows was '$totals' in cq_fdw.scan_progress, the API said 200"
+	local n=0
+	for p in $pcts; do [ "$p" -gt 0 ] && [ "$p" -lt 100 ] && n=$((n + 1)); done
+	[ "$n" -ge 3 ] || fail "$tbl: percent did not advance between 0 and 100 (seen:$pcts)"
+}
+
+progress_total_check() {
+	pq >/dev/null <<SQL
+SET client_min_messages = warning;
+CREATE FOREIGN TABLE ss_do_total (id bigint, name text) SERVER ss_srv
+    OPTIONS (endpoint '/gen/next_url/ss_do?n=200&per_page=10&shape=small&latency_ms=150&meta_total=1',
+             rows '/items', pagination 'next_url', next '/next', total '/meta/total');
+CREATE FOREIGN TABLE ss_k8s_remaining (id bigint, name text) SERVER ss_srv
+    OPTIONS (endpoint '/gen/next_token/ss_k8s?n=200&per_page=10&shape=small&latency_ms=150&remaining=1',
+             rows '/items', pagination 'next_token', next '/nextPageToken',
+             next_param 'pageToken', remaining '/metadata/remainingItemCount');
+SQL
+	total_check ss_do_total
+	total_check ss_k8s_remaining
+}
+
 # a table sync (CALL cq_fdw.sync) shows its scan in the view while it reads
 sync_progress_check() {
 	pq -c "DROP TABLE IF EXISTS ss_target" -c "CREATE TABLE ss_target (id bigint PRIMARY KEY, name text)" >/dev/null
@@ -181,6 +226,7 @@ SQL
 setup
 if preloaded; then
 	progress_check
+	progress_total_check
 	sync_progress_check
 	read -r n429 nreq ok secs <<<"$(ratelimit_run "rl_pre_$$")"
 	echo "rate limit, preloaded: $NB backends, $ok/$NB scans complete, $nreq requests, $n429 answered 429, $secs s"

@@ -586,15 +586,22 @@ def collection(h, path, pairs, q, style, name, shape_default, acct=None):
             nxt = jdump(base + with_params(path, pairs, cursor=make_cursor("cursor", start + count, ctx)))
         else:
             nxt = b"null"
-        return 200, headers, b'{"items":' + arr + b',"next":' + nxt + b"}"
+        # meta_total=1: DigitalOcean's {"meta":{"total":n}} on every page
+        meta = b',"meta":{"total":' + str(n).encode() + b"}" if q.get("meta_total") == "1" else b""
+        return 200, headers, b'{"items":' + arr + b',"next":' + nxt + meta + b"}"
 
     if style == "next_token":
         tok = q.get("pageToken")
         start = read_cursor("token", tok, ctx) if tok else 0
         count = max(0, min(per, n - start))
         arr = items_bytes(shape, seed, acct, start, count) if count else b"[]"
+        # remaining=1: Kubernetes' {"metadata":{"remainingItemCount":N}}, the
+        # items after this page, on every page but the last
+        rem = b""
+        if q.get("remaining") == "1" and start + count < n:
+            rem = b',"metadata":{"remainingItemCount":' + str(n - start - count).encode() + b"}"
         if start + count < n:
-            return 200, headers, (b'{"items":' + arr + b',"nextPageToken":"' +
+            return 200, headers, (b'{"items":' + arr + rem + b',"nextPageToken":"' +
                                   make_cursor("token", start + count, ctx).encode() + b'"}')
         return 200, headers, b'{"items":' + arr + b"}"
     raise BadRequest("unknown style %r (link, next_url, next_token, page, offset)" % style)

@@ -183,6 +183,49 @@ test_link_last_concurrent(void)
 	h3_done(&j);
 }
 
+/*
+ * What the API tells of a listing's size reaches the job's stats (and so
+ * cq_fdw.scan_progress): DigitalOcean's meta.total (a spec "total" on
+ * next_url paging), Kubernetes' remainingItemCount (a spec "remaining":
+ * rows read + remaining), GitHub's Link rel="last" also when the pages are
+ * not fetched concurrently (under a LIMIT).  Nothing told: -1.
+ */
+static void
+test_told_totals(void)
+{
+	H3Job		j;
+
+	h3_mock("/_mock/reset");
+	h3_params(&j, h3_table("{\"name\":\"t\",\"endpoint\":\"/gen/next_url/do?n=1000&per_page=37&shape=small&meta_total=1\","
+						   "\"rows\":\"/items\",\"pagination\":{\"type\":\"next_url\",\"next\":\"/next\",\"total\":\"/meta/total\"}," COLS "}"));
+	CQ_CHECK(h3_run(&j) == CQ_JOB_DONE && j.rows == 1000);
+	CQ_CHECKF(j.st.total_rows == 1000, "meta.total: total_rows %lld", (long long) j.st.total_rows);
+	h3_done(&j);
+
+	h3_mock("/_mock/reset");
+	h3_params(&j, h3_table("{\"name\":\"t\",\"endpoint\":\"/gen/next_token/k8s?n=1000&per_page=37&shape=small&remaining=1\","
+						   "\"rows\":\"/items\",\"pagination\":{\"type\":\"next_token\",\"next\":\"/nextPageToken\","
+						   "\"next_param\":\"pageToken\",\"remaining\":\"/metadata/remainingItemCount\"}," COLS "}"));
+	CQ_CHECK(h3_run(&j) == CQ_JOB_DONE && j.rows == 1000);
+	CQ_CHECKF(j.st.total_rows == 1000, "remainingItemCount: total_rows %lld", (long long) j.st.total_rows);
+	h3_done(&j);
+
+	/* no total in the spec: nothing told */
+	h3_mock("/_mock/reset");
+	h3_params(&j, style_table("next_token", "n=100&per_page=37&shape=small&remaining=1"));
+	CQ_CHECK(h3_run(&j) == CQ_JOB_DONE && j.rows == 100);
+	CQ_CHECKF(j.st.total_rows == -1, "no total: total_rows %lld", (long long) j.st.total_rows);
+	h3_done(&j);
+
+	/* rel="last" without concurrent pages (a LIMIT pages one by one) */
+	h3_mock("/_mock/reset");
+	h3_params(&j, style_table("link", "n=1000&per_page=37&shape=small"));
+	j.p.limit = 100;
+	CQ_CHECK(h3_run(&j) == CQ_JOB_DONE);
+	CQ_CHECKF(j.st.total_pages == 28, "rel=last under a LIMIT: total_pages %lld", (long long) j.st.total_pages);
+	h3_done(&j);
+}
+
 static void
 test_loop_detection(void)
 {
@@ -284,6 +327,7 @@ suite_pagination(void)
 	test_child_rows();
 	test_limit();
 	test_link_last_concurrent();
+	test_told_totals();
 	test_loop_detection();
 	test_page_cap();
 	test_github_replay();

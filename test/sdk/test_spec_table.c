@@ -568,7 +568,7 @@ test_aws(void)
 	AWS_ERR("{\"service\":\"s3\",\"protocol\":\"rest-xml\"}", ",\"keys\":[{\"column\":\"region\",\"in\":\"region\"},{\"column\":\"region\",\"param\":\"r2\",\"in\":\"region\"}]",
 			"keys[1].column: duplicate key column \"region\" (also keys[0])");
 	AWS_ERR("{\"service\":\"s3\",\"protocol\":\"rest-xml\"}", ",\"keys\":[{\"column\":\"region\",\"in\":\"regions\"}]",
-			"keys[0].in: unknown location \"regions\" (known: path, query, region, account)");
+			"keys[0].in: unknown location \"regions\" (known: path, query, region, account, context)");
 	CQ_CHECK_STR(aws_table_err("{\"name\":\"t\",\"endpoint\":\"/\",\"keys\":[{\"column\":\"region\",\"in\":\"region\"}],"
 							   "\"columns\":[{\"name\":\"region\",\"type\":\"string\"}]}", &err),
 				 "keys[0].in: \"region\" is for tables of an AWS API (the table has no \"aws\" object)");
