@@ -55,6 +55,7 @@ DESC_FILES = {
     "digitalocean": "digitalocean/openapi-bundled.json",
     "azure": None,
 }
+SOURCE_PREFIX = {"kubernetes": "k8s_", "gcp": "gcp_compute_"}
 TYPES = {"bool", "int", "uint", "float", "numeric", "string", "bytes", "uuid",
          "timestamp", "date", "interval", "json", "inet", "cidr", "macaddr"}
 IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -1120,6 +1121,17 @@ def build_children(source, ov, tables):
         par = byname.get(cov["parent"])
         if par is None:
             raise GenError("%s: child %s: no parent table %s" % (source, name, cov["parent"]))
+        t = build_child(source, ov, par, name, cov)
+        if t is None:
+            raise GenError("%s: child table %s has no primary key" % (source, name))
+        out.append(t)
+    return out
+
+
+def build_child(source, ov, par, name, cov):
+    """One child table of parent table `par` (build_children); None
+    without a primary key."""
+    if True:
         pcols = {c["name"]: c for c in par["columns"]}
         arr = cov["array"]
         t = {k: copy.deepcopy(v) for k, v in par.items()
@@ -1136,8 +1148,9 @@ def build_children(source, ov, tables):
         for cname, pname in [(k, k) for k in keycols] + sorted(cov.get("parent_columns", {}).items()):
             pc = dict(pcols[pname])
             pc["name"] = cname
-            if pc["path"].startswith("/") or pc["path"] == "":
-                pc["path"] = up + pc["path"]
+            # a parent column that reads its own parent ("^...", a
+            # grandchild) goes up as many levels more
+            pc["path"] = up + pc["path"]
             pc["description"] = "%s From the parent row (%s.%s)." % (
                 pc["description"].rstrip(), par["name"], pname)
             inherited.append(pc)
@@ -1151,10 +1164,128 @@ def build_children(source, ov, tables):
         t.update({k: v for k, v in c.items() if k != "columns"})
         t["columns"] = c["columns"]
         t["name"] = name
-        t = finish_table(t, ov, source)
-        if t is None:
-            raise GenError("%s: child table %s has no primary key" % (source, name))
-        out.append(t)
+        if cov["parent"] in ROW_SCHEMAS:
+            S, item = ROW_SCHEMAS[cov["parent"]]
+            ROW_SCHEMAS[name] = (S, element_schema(S, item, arr))
+        return finish_table(t, ov, source)
+
+
+# the generic child-table rule (rule_children): its defaults, which a
+# source's overrides "child_rule" may change
+CHILD_RULE = {
+    "min_scalars": 2,       # an element needs at least this many scalar members
+    "object_depth": 3,      # arrays found under at most this many nested objects
+    "array_depth": 2,       # children, and their children (grandchildren)
+    "exclude": [],          # regexes on "<parent table>:<array pointer>" or the child's name
+}
+WHO = {}                    # child table -> what one of its rows is (container)
+CHILD_ID = ("id", "uid", "name", "key", "self_link", "node_id", "sha", "slug")
+
+
+def singular(word):
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if re.search(r"(ss|sh|ch|x)es$", word):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def scalar_count(S, el):
+    return sum(1 for v in S.props(el).values()
+               if not schema_type(S, v).endswith("[]") and schema_type(S, v) != "json")
+
+
+def child_arrays(S, item, rule, ptr="", depth=0, seen=frozenset()):
+    """(pointer, element schema, array schema) of the arrays of objects in
+    rows of schema `item`, under at most rule["object_depth"] objects."""
+    out = []
+    for pname, ps in sorted(S.props(item).items()):
+        r = S.resolve(ps)
+        p = ptr + "/" + pointer_escape(pname)
+        if r.get("type") == "array":
+            el = S.resolve(r.get("items", {}))
+            if S.props(el) and scalar_count(S, el) >= rule["min_scalars"]:
+                out.append((p, el, r, ps))
+        elif S.is_object(r) and S.props(r) and depth < rule["object_depth"] and id(r) not in seen:
+            out += child_arrays(S, r, rule, p, depth + 1, seen | {id(r)})
+    return out
+
+
+def rule_children(source, ov, tables, prefix):
+    """Child tables by rule (issue 14): for each table whose rows come from
+    an API description, every array of objects in its row schema whose
+    elements have at least min_scalars scalar members becomes the table
+    <table>_<array> (one row per element), with the parent's key columns
+    and its primary key (<parent>_<column>) as columns and the element's
+    members typed like any generated column; the children's own arrays
+    give grandchildren (array_depth).  Arrays already covered by a curated
+    child ("children") and what "child_rule" "exclude" names are skipped,
+    and so are names longer than 63 bytes.  Every such table is covered by
+    the synthesized-reply check like any other."""
+    rule = dict(CHILD_RULE)
+    rule.update(ov.get("child_rule", {}))
+    excl = [re.compile(p) for p in rule["exclude"]]
+    curated = {(c["parent"], c["array"]) for c in ov.get("children", {}).values()}
+    byname = {t["name"]: t for t in tables}
+    out = []
+    queue = [(t, 1) for t in tables if t["name"] in ROW_SCHEMAS
+             and not any(c["path"].startswith("^") for c in t["columns"])]
+    while queue:
+        par, level = queue.pop(0)
+        S, item = ROW_SCHEMAS[par["name"]]
+        stem = par["name"][len(prefix):] if par["name"].startswith(prefix) else par["name"]
+        for ptr, el, arr_s, ps in child_arrays(S, item, rule):
+            if (par["name"], ptr) in curated:
+                continue
+            parts = [x for x in ptr.strip("/").split("/")
+                     if x not in ("spec", "status", "metadata", "items", "properties")] or ["items"]
+            name = par["name"] + "_" + snake("_".join(x.replace("~1", "_").replace("~0", "_") for x in parts))
+            if name in byname:
+                name = par["name"] + "_" + snake(ptr.replace("/", "_"))
+            if len(name) > 63 or name in byname or \
+                    any(rx.search("%s:%s" % (par["name"], ptr)) or rx.search(name) for rx in excl):
+                continue
+            # the parent's identity: its primary key, as <parent>_<column>
+            keycols = {k["column"] for k in par.get("keys", [])}
+            who = WHO.get(par["name"]) or singular(stem.rsplit("_", 1)[-1] if len(stem) > 30 else stem)
+            pcols = {}
+            ptype = {c["name"]: c for c in par["columns"]}
+            for pk in par["primary_key"] + (["name"] if "name" in ptype else []):
+                if pk in keycols or pk in pcols.values():
+                    continue
+                if ptype[pk]["path"].startswith("^"):
+                    pcols[pk] = pk          # the grandparent's, already named after it
+                else:
+                    pcols[pk if pk.startswith(who + "_") else "%s_%s" % (who, pk)] = pk
+            pkey = [c for c, p in pcols.items() if p in par["primary_key"]]
+            mine = sorted(S.props(el))
+            ident = next((c for c in CHILD_ID if c in mine), None)
+            if ident:
+                pkey = pkey + [snake(ident)]
+            else:
+                pkey = pkey + [snake(m) for m in mine
+                                      if not schema_type(S, S.props(el)[m]).endswith("[]")
+                                      and schema_type(S, S.props(el)[m]) != "json"]
+            what = human(snake(parts[-1]))
+            d = clean_desc(ps.get("description") or arr_s.get("description"))
+            desc = "%s of %s, one row per element of %s, with the %s's key columns." % (
+                what[:1].upper() + what[1:], human(stem), ptr.lstrip("/").replace("/", "."), human(who))
+            if d:
+                desc = desc + " " + d
+            cov = {"parent": par["name"], "array": ptr, "parent_columns": pcols,
+                   "description": clean_desc(desc, 2 * MAX_DESC), "primary_key": pkey}
+            t = build_child(source, ov, par, name, cov)
+            if t is None or any(p not in {c["name"] for c in t["columns"]} for p in t["primary_key"]):
+                continue
+            t["origin"] = "generated"
+            t = order_table(t)
+            WHO[name] = singular(snake(parts[-1]))
+            out.append(t)
+            byname[name] = t
+            if level < rule["array_depth"]:
+                queue.append((t, level + 1))
     return out
 
 
@@ -1259,6 +1390,7 @@ def generate(source):
     candidates = GENERATORS[source](doc, ov)
     tables = build_tables(source, ov, candidates)
     tables += build_children(source, ov, tables)
+    tables += rule_children(source, ov, tables, SOURCE_PREFIX.get(source, source + "_"))
     tables = apply_cursors(source, ov, tables)
     spec = assemble(source, ov, tables)
     errs = lint(spec)
