@@ -99,6 +99,21 @@ INSERT INTO examples VALUES
  WHERE owner = 'postgres'
    AND repo = 'postgres'
  LIMIT 10$ex$),
+('github', 'github_actions_runs_artifacts', $ex$SELECT created_at, expired, expires_at, id
+  FROM github.github_actions_runs_artifacts
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_actions_runs_jobs', $ex$SELECT completed_at, conclusion, head_sha, html_url
+  FROM github.github_actions_runs_jobs
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_actions_runs_jobs_steps', $ex$SELECT actions_runs_job_id, actions_runs_job_name, completed_at, conclusion
+  FROM github.github_actions_runs_jobs_steps
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
 ('github', 'github_actions_runs_pull_requests', $ex$SELECT actions_run_id, actions_run_name, base, head
   FROM github.github_actions_runs_pull_requests
  WHERE owner = 'postgres'
@@ -116,6 +131,21 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('github', 'github_actions_workflows', $ex$SELECT created_at, deleted_at, html_url, id
   FROM github.github_actions_workflows
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_actions_workflows_runs', $ex$SELECT actor, check_suite_id, check_suite_node_id, conclusion
+  FROM github.github_actions_workflows_runs
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_actions_workflows_runs_pull_requests', $ex$SELECT actions_workflows_run_id, actions_workflows_run_name, base, head
+  FROM github.github_actions_workflows_runs_pull_requests
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_actions_workflows_runs_referenced_workflows', $ex$SELECT actions_workflows_run_id, actions_workflows_run_name, path, ref
+  FROM github.github_actions_workflows_runs_referenced_workflows
  WHERE owner = 'postgres'
    AND repo = 'postgres'
  LIMIT 10$ex$),
@@ -179,6 +209,11 @@ INSERT INTO examples VALUES
  WHERE owner = 'postgres'
    AND repo = 'postgres'
  LIMIT 10$ex$),
+('github', 'github_commit_comments_reactions', $ex$SELECT content, created_at, id, node_id
+  FROM github.github_commit_comments_reactions
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
 ('github', 'github_commits', $ex$SELECT author, commit, committer, files
   FROM github.github_commits
  WHERE owner = 'postgres'
@@ -209,6 +244,11 @@ INSERT INTO examples VALUES
  WHERE owner = 'postgres'
    AND repo = 'postgres'
  LIMIT 10$ex$),
+('github', 'github_deployments_statuses', $ex$SELECT created_at, creator, description, environment
+  FROM github.github_deployments_statuses
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
 ('github', 'github_environments', $ex$SELECT created_at, deployment_branch_policy, html_url, id
   FROM github.github_environments
  WHERE owner = 'postgres'
@@ -222,6 +262,21 @@ INSERT INTO examples VALUES
 ('github', 'github_gists', $ex$SELECT comments, created_at, description, files
   FROM github.github_gists
  LIMIT 10$ex$),
+('github', 'github_gists_comments', $ex$SELECT author_association, body, created_at, id
+  FROM github.github_gists_comments
+ LIMIT 10$ex$),
+('github', 'github_gists_commits', $ex$SELECT change_status, committed_at, url, "user"
+  FROM github.github_gists_commits
+ LIMIT 10$ex$),
+('github', 'github_gists_forks', $ex$SELECT comments, created_at, description, files
+  FROM github.github_gists_forks
+ LIMIT 10$ex$),
+('github', 'github_gists_forks_forks', $ex$SELECT gists_fork_id, created_at, id, updated_at
+  FROM github.github_gists_forks_forks
+ LIMIT 10$ex$),
+('github', 'github_gists_forks_history', $ex$SELECT gists_fork_id, change_status, committed_at, url
+  FROM github.github_gists_forks_history
+ LIMIT 10$ex$),
 ('github', 'github_gists_public', $ex$SELECT comments, created_at, description, files
   FROM github.github_gists_public
  LIMIT 10$ex$),
@@ -233,6 +288,11 @@ INSERT INTO examples VALUES
  WHERE owner = 'postgres'
    AND repo = 'postgres'
  LIMIT 10$ex$),
+('github', 'github_hooks_deliveries', $ex$SELECT action, delivered_at, duration, event
+  FROM github.github_hooks_deliveries
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
 ('github', 'github_invitations', $ex$SELECT created_at, expired, html_url, id
   FROM github.github_invitations
  WHERE owner = 'postgres'
@@ -240,6 +300,11 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('github', 'github_issue_comments', $ex$SELECT author_association, body, body_html, body_text
   FROM github.github_issue_comments
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_issue_comments_reactions', $ex$SELECT content, created_at, id, node_id
+  FROM github.github_issue_comments_reactions
  WHERE owner = 'postgres'
    AND repo = 'postgres'
  LIMIT 10$ex$),
@@ -268,6 +333,51 @@ INSERT INTO examples VALUES
  WHERE owner = 'postgres'
    AND repo = 'postgres'
  LIMIT 10$ex$),
+('github', 'github_issues_comments', $ex$SELECT author_association, body, body_html, body_text
+  FROM github.github_issues_comments
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_issues_events', $ex$SELECT actor, assignee, assigner, commit_id
+  FROM github.github_issues_events
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_issues_labels', $ex$SELECT color, "default", description, id
+  FROM github.github_issues_labels
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_issues_reactions', $ex$SELECT content, created_at, id, node_id
+  FROM github.github_issues_reactions
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_issues_timeline', $ex$SELECT links, actor, assignee, author
+  FROM github.github_issues_timeline
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_issues_timeline_comments', $ex$SELECT issues_timeline_id, author_association, body, commit_id
+  FROM github.github_issues_timeline_comments
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_issues_timeline_parents', $ex$SELECT issues_timeline_id, html_url, sha, url
+  FROM github.github_issues_timeline_parents
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_issues_timeline_source_issue_assignees', $ex$SELECT issues_timeline_id, avatar_url, email, gravatar_id
+  FROM github.github_issues_timeline_source_issue_assignees
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_issues_timeline_source_issue_labels', $ex$SELECT issues_timeline_id, color, "default", description
+  FROM github.github_issues_timeline_source_issue_labels
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
 ('github', 'github_keys', $ex$SELECT created_at, id, key, read_only
   FROM github.github_keys
  WHERE owner = 'postgres'
@@ -275,6 +385,11 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('github', 'github_milestones', $ex$SELECT closed_at, closed_issues, created_at, creator
   FROM github.github_milestones
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_milestones_labels', $ex$SELECT color, "default", description, id
+  FROM github.github_milestones_labels
  WHERE owner = 'postgres'
    AND repo = 'postgres'
  LIMIT 10$ex$),
@@ -295,6 +410,18 @@ INSERT INTO examples VALUES
   FROM github.github_org_actions_runner_groups
  WHERE org = 'octokit-fixture-org'
  LIMIT 10$ex$),
+('github', 'github_org_actions_runner_groups_repositories', $ex$SELECT allow_forking, archived, clone_url, code_of_conduct
+  FROM github.github_org_actions_runner_groups_repositories
+ WHERE org = 'octokit-fixture-org'
+ LIMIT 10$ex$),
+('github', 'github_org_actions_runner_groups_runners', $ex$SELECT busy, id, labels, name
+  FROM github.github_org_actions_runner_groups_runners
+ WHERE org = 'octokit-fixture-org'
+ LIMIT 10$ex$),
+('github', 'github_org_actions_runner_groups_runners_labels', $ex$SELECT runner_id, runner_name, id, name
+  FROM github.github_org_actions_runner_groups_runners_labels
+ WHERE org = 'octokit-fixture-org'
+ LIMIT 10$ex$),
 ('github', 'github_org_actions_runners', $ex$SELECT busy, id, labels, name
   FROM github.github_org_actions_runners
  WHERE org = 'octokit-fixture-org'
@@ -307,12 +434,20 @@ INSERT INTO examples VALUES
   FROM github.github_org_actions_secrets
  WHERE org = 'octokit-fixture-org'
  LIMIT 10$ex$),
+('github', 'github_org_actions_secrets_repositories', $ex$SELECT allow_forking, archived, clone_url, code_of_conduct
+  FROM github.github_org_actions_secrets_repositories
+ WHERE org = 'octokit-fixture-org'
+ LIMIT 10$ex$),
 ('github', 'github_org_codespaces', $ex$SELECT billable_owner, created_at, devcontainer_path, display_name
   FROM github.github_org_codespaces
  WHERE org = 'octokit-fixture-org'
  LIMIT 10$ex$),
 ('github', 'github_org_dependabot_secrets', $ex$SELECT created_at, name, updated_at, visibility
   FROM github.github_org_dependabot_secrets
+ WHERE org = 'octokit-fixture-org'
+ LIMIT 10$ex$),
+('github', 'github_org_dependabot_secrets_repositories', $ex$SELECT allow_forking, archived, clone_url, code_of_conduct
+  FROM github.github_org_dependabot_secrets_repositories
  WHERE org = 'octokit-fixture-org'
  LIMIT 10$ex$),
 ('github', 'github_org_failed_invitations', $ex$SELECT created_at, email, failed_at, failed_reason
@@ -323,12 +458,20 @@ INSERT INTO examples VALUES
   FROM github.github_org_hooks
  WHERE org = 'octokit-fixture-org'
  LIMIT 10$ex$),
+('github', 'github_org_hooks_deliveries', $ex$SELECT action, delivered_at, duration, event
+  FROM github.github_org_hooks_deliveries
+ WHERE org = 'octokit-fixture-org'
+ LIMIT 10$ex$),
 ('github', 'github_org_installations', $ex$SELECT account, app_id, app_slug, contact_email
   FROM github.github_org_installations
  WHERE org = 'octokit-fixture-org'
  LIMIT 10$ex$),
 ('github', 'github_org_invitations', $ex$SELECT created_at, email, failed_at, failed_reason
   FROM github.github_org_invitations
+ WHERE org = 'octokit-fixture-org'
+ LIMIT 10$ex$),
+('github', 'github_org_invitations_teams', $ex$SELECT description, html_url, id, name
+  FROM github.github_org_invitations_teams
  WHERE org = 'octokit-fixture-org'
  LIMIT 10$ex$),
 ('github', 'github_org_issues', $ex$SELECT active_lock_reason, assignee, assignees, author_association
@@ -347,7 +490,7 @@ INSERT INTO examples VALUES
   FROM github.github_org_migrations
  WHERE org = 'octokit-fixture-org'
  LIMIT 10$ex$),
-('github', 'github_org_migrations_repositories', $ex$SELECT org_migration_id, allow_auto_merge, allow_forking, allow_merge_commit
+('github', 'github_org_migrations_repositories', $ex$SELECT allow_forking, archived, clone_url, code_of_conduct
   FROM github.github_org_migrations_repositories
  WHERE org = 'octokit-fixture-org'
  LIMIT 10$ex$),
@@ -386,8 +529,38 @@ INSERT INTO examples VALUES
  WHERE owner = 'postgres'
    AND repo = 'postgres'
  LIMIT 10$ex$),
+('github', 'github_pull_request_comments_reactions', $ex$SELECT content, created_at, id, node_id
+  FROM github.github_pull_request_comments_reactions
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
 ('github', 'github_pull_requests_assignees', $ex$SELECT pull_request_id, avatar_url, email, gravatar_id
   FROM github.github_pull_requests_assignees
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_pull_requests_comments', $ex$SELECT links, author_association, body, body_html
+  FROM github.github_pull_requests_comments
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_pull_requests_commits', $ex$SELECT author, commit, committer, files
+  FROM github.github_pull_requests_commits
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_pull_requests_commits_files', $ex$SELECT pull_requests_commit_node_id, additions, changes, deletions
+  FROM github.github_pull_requests_commits_files
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_pull_requests_commits_parents', $ex$SELECT pull_requests_commit_node_id, html_url, sha, url
+  FROM github.github_pull_requests_commits_parents
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_pull_requests_files', $ex$SELECT additions, changes, deletions, filename
+  FROM github.github_pull_requests_files
  WHERE owner = 'postgres'
    AND repo = 'postgres'
  LIMIT 10$ex$),
@@ -406,8 +579,18 @@ INSERT INTO examples VALUES
  WHERE owner = 'postgres'
    AND repo = 'postgres'
  LIMIT 10$ex$),
-('github', 'github_releases_assets', $ex$SELECT release_id, release_name, browser_download_url, content_type
+('github', 'github_pull_requests_reviews', $ex$SELECT links, author_association, body, body_html
+  FROM github.github_pull_requests_reviews
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_releases_assets', $ex$SELECT browser_download_url, content_type, created_at, download_count
   FROM github.github_releases_assets
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_releases_reactions', $ex$SELECT content, created_at, id, node_id
+  FROM github.github_releases_reactions
  WHERE owner = 'postgres'
    AND repo = 'postgres'
  LIMIT 10$ex$),
@@ -434,6 +617,11 @@ INSERT INTO examples VALUES
 ('github', 'github_search_issues_labels', $ex$SELECT search_issue_id, color, "default", description
   FROM github.github_search_issues_labels
  WHERE q = '...'
+ LIMIT 10$ex$),
+('github', 'github_search_labels', $ex$SELECT color, "default", description, id
+  FROM github.github_search_labels
+ WHERE repository_id = '...'
+   AND q = '...'
  LIMIT 10$ex$),
 ('github', 'github_search_repositories', $ex$SELECT allow_auto_merge, allow_forking, allow_merge_commit, allow_rebase_merge
   FROM github.github_search_repositories
@@ -469,6 +657,16 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('github', 'github_team_discussions', $ex$SELECT author, body, body_html, body_version
   FROM github.github_team_discussions
+ WHERE org = 'octokit-fixture-org'
+   AND team_slug = '...'
+ LIMIT 10$ex$),
+('github', 'github_team_discussions_comments', $ex$SELECT author, body, body_html, body_version
+  FROM github.github_team_discussions_comments
+ WHERE org = 'octokit-fixture-org'
+   AND team_slug = '...'
+ LIMIT 10$ex$),
+('github', 'github_team_discussions_reactions', $ex$SELECT content, created_at, id, node_id
+  FROM github.github_team_discussions_reactions
  WHERE org = 'octokit-fixture-org'
    AND team_slug = '...'
  LIMIT 10$ex$),
@@ -526,6 +724,9 @@ INSERT INTO examples VALUES
 ('github', 'github_user_installations', $ex$SELECT account, app_id, app_slug, contact_email
   FROM github.github_user_installations
  LIMIT 10$ex$),
+('github', 'github_user_installations_repositories', $ex$SELECT allow_auto_merge, allow_forking, allow_merge_commit, allow_rebase_merge
+  FROM github.github_user_installations_repositories
+ LIMIT 10$ex$),
 ('github', 'github_user_issues', $ex$SELECT active_lock_reason, assignee, assignees, author_association
   FROM github.github_user_issues
  LIMIT 10$ex$),
@@ -544,7 +745,7 @@ INSERT INTO examples VALUES
 ('github', 'github_user_migrations', $ex$SELECT created_at, exclude, exclude_attachments, exclude_git_data
   FROM github.github_user_migrations
  LIMIT 10$ex$),
-('github', 'github_user_migrations_repositories', $ex$SELECT user_migration_id, allow_auto_merge, allow_forking, allow_merge_commit
+('github', 'github_user_migrations_repositories', $ex$SELECT allow_forking, archived, clone_url, code_of_conduct
   FROM github.github_user_migrations_repositories
  LIMIT 10$ex$),
 ('github', 'github_user_orgs', $ex$SELECT avatar_url, description, id, login
@@ -733,10 +934,10 @@ INSERT INTO examples VALUES
 ('kubernetes', 'k8s_cluster_trust_bundles_owner_references', $ex$SELECT cluster_trust_bundle_name, cluster_trust_bundle_uid, api_version, block_owner_deletion
   FROM kubernetes.k8s_cluster_trust_bundles_owner_references
  LIMIT 10$ex$),
-('kubernetes', 'k8s_component_statuses_conditions', $ex$SELECT component_statuse_name, error, message, status
+('kubernetes', 'k8s_component_statuses_conditions', $ex$SELECT component_status_name, error, message, status
   FROM kubernetes.k8s_component_statuses_conditions
  LIMIT 10$ex$),
-('kubernetes', 'k8s_component_statuses_owner_references', $ex$SELECT component_statuse_name, api_version, block_owner_deletion, controller
+('kubernetes', 'k8s_component_statuses_owner_references', $ex$SELECT component_status_name, api_version, block_owner_deletion, controller
   FROM kubernetes.k8s_component_statuses_owner_references
  LIMIT 10$ex$),
 ('kubernetes', 'k8s_config_maps', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
@@ -1582,11 +1783,11 @@ INSERT INTO examples VALUES
   FROM kubernetes.k8s_pods_container_statuses
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
-('kubernetes', 'k8s_pods_container_statuses_resources_claims', $ex$SELECT container_statuse_name, pod_uid, name, request
+('kubernetes', 'k8s_pods_container_statuses_resources_claims', $ex$SELECT container_status_name, pod_uid, name, request
   FROM kubernetes.k8s_pods_container_statuses_resources_claims
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
-('kubernetes', 'k8s_pods_container_statuses_volume_mounts', $ex$SELECT container_statuse_name, pod_uid, mount_path, name
+('kubernetes', 'k8s_pods_container_statuses_volume_mounts', $ex$SELECT container_status_name, pod_uid, mount_path, name
   FROM kubernetes.k8s_pods_container_statuses_volume_mounts
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
@@ -1598,11 +1799,11 @@ INSERT INTO examples VALUES
   FROM kubernetes.k8s_pods_ephemeral_container_statuses
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
-('kubernetes', 'k8s_pods_ephemeral_container_statuses_resources_claims', $ex$SELECT ephemeral_container_statuse_name, pod_uid, name, request
+('kubernetes', 'k8s_pods_ephemeral_container_statuses_resources_claims', $ex$SELECT ephemeral_container_status_name, pod_uid, name, request
   FROM kubernetes.k8s_pods_ephemeral_container_statuses_resources_claims
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
-('kubernetes', 'k8s_pods_ephemeral_container_statuses_volume_mounts', $ex$SELECT ephemeral_container_statuse_name, pod_uid, mount_path, name
+('kubernetes', 'k8s_pods_ephemeral_container_statuses_volume_mounts', $ex$SELECT ephemeral_container_status_name, pod_uid, mount_path, name
   FROM kubernetes.k8s_pods_ephemeral_container_statuses_volume_mounts
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
@@ -1642,11 +1843,11 @@ INSERT INTO examples VALUES
   FROM kubernetes.k8s_pods_init_container_statuses
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
-('kubernetes', 'k8s_pods_init_container_statuses_resources_claims', $ex$SELECT init_container_statuse_name, pod_uid, name, request
+('kubernetes', 'k8s_pods_init_container_statuses_resources_claims', $ex$SELECT init_container_status_name, pod_uid, name, request
   FROM kubernetes.k8s_pods_init_container_statuses_resources_claims
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
-('kubernetes', 'k8s_pods_init_container_statuses_volume_mounts', $ex$SELECT init_container_statuse_name, pod_uid, mount_path, name
+('kubernetes', 'k8s_pods_init_container_statuses_volume_mounts', $ex$SELECT init_container_status_name, pod_uid, mount_path, name
   FROM kubernetes.k8s_pods_init_container_statuses_volume_mounts
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
@@ -2588,6 +2789,34 @@ INSERT INTO examples VALUES
   FROM gcp.gcp_compute_node_types
  WHERE zone = 'us-central1-a'
  LIMIT 10$ex$),
+('gcp', 'gcp_compute_organization_firewall_policies', $ex$SELECT associations, creation_timestamp, description, display_name
+  FROM gcp.gcp_compute_organization_firewall_policies
+ WHERE parent_id = '...'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_organization_firewall_policies_associations', $ex$SELECT organization_firewall_policy_id, organization_firewall_policy_name, attachment_target, display_name
+  FROM gcp.gcp_compute_organization_firewall_policies_associations
+ WHERE parent_id = '...'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_organization_firewall_policies_rules', $ex$SELECT organization_firewall_policy_id, organization_firewall_policy_name, action, description
+  FROM gcp.gcp_compute_organization_firewall_policies_rules
+ WHERE parent_id = '...'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_organization_operations', $ex$SELECT client_operation_id, creation_timestamp, description, end_time
+  FROM gcp.gcp_compute_organization_operations
+ WHERE parent_id = '...'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_organization_operations_error_errors', $ex$SELECT organization_operation_id, organization_operation_name, code, error_details
+  FROM gcp.gcp_compute_organization_operations_error_errors
+ WHERE parent_id = '...'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_organization_operations_warnings', $ex$SELECT organization_operation_id, organization_operation_name, code, data
+  FROM gcp.gcp_compute_organization_operations_warnings
+ WHERE parent_id = '...'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_organization_operations_warnings_data', $ex$SELECT organization_operation_id, warning_code, warning_message, key
+  FROM gcp.gcp_compute_organization_operations_warnings_data
+ WHERE parent_id = '...'
+ LIMIT 10$ex$),
 ('gcp', 'gcp_compute_packet_mirrorings', $ex$SELECT collector_ilb, creation_timestamp, description, enable
   FROM gcp.gcp_compute_packet_mirrorings
  WHERE region = 'us-central1'
@@ -2612,19 +2841,15 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_autoscalers', $ex$SELECT autoscaling_policy, creation_timestamp, description, id
   FROM gcp.gcp_compute_region_autoscalers
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_autoscalers_status_details', $ex$SELECT region_autoscaler_id, region_autoscaler_name, message, type
   FROM gcp.gcp_compute_region_autoscalers_status_details
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_backend_services', $ex$SELECT affinity_cookie_ttl_sec, backends, cdn_policy, circuit_breakers
   FROM gcp.gcp_compute_region_backend_services
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_backend_services_backends', $ex$SELECT region_backend_service_id, region_backend_service_name, balancing_mode, capacity_scaler
   FROM gcp.gcp_compute_region_backend_services_backends
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_commitments', $ex$SELECT auto_renew, category, creation_timestamp, description
   FROM gcp.gcp_compute_region_commitments
@@ -2640,155 +2865,117 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_disk_types', $ex$SELECT creation_timestamp, default_disk_size_gb, deprecated, description
   FROM gcp.gcp_compute_region_disk_types
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_disks', $ex$SELECT architecture, async_primary_disk, async_secondary_disks, creation_timestamp
   FROM gcp.gcp_compute_region_disks
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_health_check_services', $ex$SELECT creation_timestamp, description, fingerprint, health_checks
   FROM gcp.gcp_compute_region_health_check_services
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_health_checks', $ex$SELECT check_interval_sec, creation_timestamp, description, grpc_health_check
   FROM gcp.gcp_compute_region_health_checks
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_instance_group_managers', $ex$SELECT auto_healing_policies, base_instance_name, creation_timestamp, current_actions
   FROM gcp.gcp_compute_region_instance_group_managers
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_instance_group_managers_named_ports', $ex$SELECT region_instance_group_manager_id, region_instance_group_manager_name, name, port
   FROM gcp.gcp_compute_region_instance_group_managers_named_ports
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_instance_group_managers_versions', $ex$SELECT region_instance_group_manager_id, region_instance_group_manager_name, instance_template, name
   FROM gcp.gcp_compute_region_instance_group_managers_versions
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_instance_groups', $ex$SELECT creation_timestamp, description, fingerprint, id
   FROM gcp.gcp_compute_region_instance_groups
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_instance_groups_named_ports', $ex$SELECT region_instance_group_id, region_instance_group_name, name, port
   FROM gcp.gcp_compute_region_instance_groups_named_ports
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_instance_templates', $ex$SELECT creation_timestamp, description, id, kind
   FROM gcp.gcp_compute_region_instance_templates
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_instance_templates_disks', $ex$SELECT region_instance_template_id, region_instance_template_name, architecture, auto_delete
   FROM gcp.gcp_compute_region_instance_templates_disks
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_instance_templates_guest_accelerators', $ex$SELECT region_instance_template_id, region_instance_template_name, accelerator_count, accelerator_type
   FROM gcp.gcp_compute_region_instance_templates_guest_accelerators
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_instance_templates_items', $ex$SELECT region_instance_template_id, region_instance_template_name, key, value
   FROM gcp.gcp_compute_region_instance_templates_items
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_instance_templates_network_interfaces', $ex$SELECT region_instance_template_id, region_instance_template_name, access_configs, alias_ip_ranges
   FROM gcp.gcp_compute_region_instance_templates_network_interfaces
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_network_endpoint_groups', $ex$SELECT annotations, app_engine, cloud_function, cloud_run
   FROM gcp.gcp_compute_region_network_endpoint_groups
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_network_firewall_policies', $ex$SELECT associations, creation_timestamp, description, display_name
   FROM gcp.gcp_compute_region_network_firewall_policies
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_network_firewall_policies_associations', $ex$SELECT policy_id, policy_name, attachment_target, display_name
   FROM gcp.gcp_compute_region_network_firewall_policies_associations
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_network_firewall_policies_rules', $ex$SELECT policy_id, policy_name, action, description
   FROM gcp.gcp_compute_region_network_firewall_policies_rules
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_notification_endpoints', $ex$SELECT creation_timestamp, description, grpc_settings, id
   FROM gcp.gcp_compute_region_notification_endpoints
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_operations', $ex$SELECT client_operation_id, creation_timestamp, description, end_time
   FROM gcp.gcp_compute_region_operations
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_operations_error_errors', $ex$SELECT region_operation_id, region_operation_name, code, error_details
   FROM gcp.gcp_compute_region_operations_error_errors
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_operations_warnings', $ex$SELECT region_operation_id, region_operation_name, code, data
   FROM gcp.gcp_compute_region_operations_warnings
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_operations_warnings_data', $ex$SELECT region_operation_id, warning_code, warning_message, key
   FROM gcp.gcp_compute_region_operations_warnings_data
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_security_policies', $ex$SELECT adaptive_protection_config, advanced_options_config, creation_timestamp, ddos_protection_config
   FROM gcp.gcp_compute_region_security_policies
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_security_policies_rules', $ex$SELECT region_security_policy_id, region_security_policy_name, action, description
   FROM gcp.gcp_compute_region_security_policies_rules
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_ssl_certificates', $ex$SELECT certificate, creation_timestamp, description, expire_time
   FROM gcp.gcp_compute_region_ssl_certificates
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_ssl_policies', $ex$SELECT creation_timestamp, custom_features, description, enabled_features
   FROM gcp.gcp_compute_region_ssl_policies
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_ssl_policies_warnings', $ex$SELECT region_ssl_policy_id, region_ssl_policy_name, code, data
   FROM gcp.gcp_compute_region_ssl_policies_warnings
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_ssl_policies_warnings_data', $ex$SELECT region_ssl_policy_id, warning_code, warning_message, key
   FROM gcp.gcp_compute_region_ssl_policies_warnings_data
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_target_http_proxies', $ex$SELECT creation_timestamp, description, fingerprint, http_keep_alive_timeout_sec
   FROM gcp.gcp_compute_region_target_http_proxies
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_target_https_proxies', $ex$SELECT authorization_policy, certificate_map, creation_timestamp, description
   FROM gcp.gcp_compute_region_target_https_proxies
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_target_tcp_proxies', $ex$SELECT creation_timestamp, description, id, kind
   FROM gcp.gcp_compute_region_target_tcp_proxies
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_url_maps', $ex$SELECT creation_timestamp, default_route_action, default_service, default_url_redirect
   FROM gcp.gcp_compute_region_url_maps
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_url_maps_host_rules', $ex$SELECT region_url_map_id, region_url_map_name, description, hosts
   FROM gcp.gcp_compute_region_url_maps_host_rules
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_url_maps_path_matchers', $ex$SELECT region_url_map_id, region_url_map_name, default_route_action, default_service
   FROM gcp.gcp_compute_region_url_maps_path_matchers
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_url_maps_path_matchers_route_rules', $ex$SELECT path_matcher_name, region_url_map_id, description, header_action
   FROM gcp.gcp_compute_region_url_maps_path_matchers_route_rules
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_url_maps_tests', $ex$SELECT region_url_map_id, region_url_map_name, description, expected_output_url
   FROM gcp.gcp_compute_region_url_maps_tests
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_url_maps_tests_headers', $ex$SELECT region_url_map_id, test_description, test_expected_output_url, test_expected_redirect_response_code
   FROM gcp.gcp_compute_region_url_maps_tests_headers
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_regions', $ex$SELECT creation_timestamp, deprecated, description, id
   FROM gcp.gcp_compute_regions
@@ -2947,19 +3134,15 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_zone_operations', $ex$SELECT client_operation_id, creation_timestamp, description, end_time
   FROM gcp.gcp_compute_zone_operations
- WHERE zone = 'us-central1-a'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_zone_operations_error_errors', $ex$SELECT zone_operation_id, zone_operation_name, code, error_details
   FROM gcp.gcp_compute_zone_operations_error_errors
- WHERE zone = 'us-central1-a'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_zone_operations_warnings', $ex$SELECT zone_operation_id, zone_operation_name, code, data
   FROM gcp.gcp_compute_zone_operations_warnings
- WHERE zone = 'us-central1-a'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_zone_operations_warnings_data', $ex$SELECT warning_code, warning_message, zone_operation_id, key
   FROM gcp.gcp_compute_zone_operations_warnings_data
- WHERE zone = 'us-central1-a'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_zones', $ex$SELECT available_cpu_platforms, creation_timestamp, deprecated, description
   FROM gcp.gcp_compute_zones
@@ -3079,17 +3262,167 @@ INSERT INTO examples VALUES
 ('digitalocean', 'digitalocean_apps_active_deployment_workers_envs', $ex$SELECT app_id, worker_name, key, scope
   FROM digitalocean.digitalocean_apps_active_deployment_workers_envs
  LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_alerts', $ex$SELECT component_name, emails, id, phase
+  FROM digitalocean.digitalocean_apps_alerts
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_alerts_progress_steps', $ex$SELECT apps_alert_id, ended_at, name, reason
+  FROM digitalocean.digitalocean_apps_alerts_progress_steps
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_alerts_slack_webhooks', $ex$SELECT apps_alert_id, channel, url
+  FROM digitalocean.digitalocean_apps_alerts_slack_webhooks
+ LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_apps_databases', $ex$SELECT app_id, cluster_name, db_name, db_user
   FROM digitalocean.digitalocean_apps_databases
  LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_apps_dedicated_ips', $ex$SELECT app_id, id, ip, status
   FROM digitalocean.digitalocean_apps_dedicated_ips
  LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments', $ex$SELECT cause, cloned_from, created_at, functions
+  FROM digitalocean.digitalocean_apps_deployments
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_databases', $ex$SELECT apps_deployment_id, cluster_name, db_name, db_user
+  FROM digitalocean.digitalocean_apps_deployments_databases
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_domains', $ex$SELECT apps_deployment_id, domain, minimum_tls_version, type
+  FROM digitalocean.digitalocean_apps_deployments_domains
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_functions', $ex$SELECT apps_deployment_id, name, namespace, source_commit_hash
+  FROM digitalocean.digitalocean_apps_deployments_functions
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_jobs', $ex$SELECT apps_deployment_id, name, source_commit_hash
+  FROM digitalocean.digitalocean_apps_deployments_jobs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_progress_steps', $ex$SELECT apps_deployment_id, component_name, ended_at, message_base
+  FROM digitalocean.digitalocean_apps_deployments_progress_steps
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_progress_summary_steps', $ex$SELECT apps_deployment_id, component_name, ended_at, message_base
+  FROM digitalocean.digitalocean_apps_deployments_progress_summary_steps
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_services', $ex$SELECT apps_deployment_id, name, source_commit_hash
+  FROM digitalocean.digitalocean_apps_deployments_services
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_spec_functions', $ex$SELECT apps_deployment_id, alerts, bitbucket, cors
+  FROM digitalocean.digitalocean_apps_deployments_spec_functions
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_spec_functions_alerts', $ex$SELECT apps_deployment_id, function_name, disabled, operator
+  FROM digitalocean.digitalocean_apps_deployments_spec_functions_alerts
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_spec_functions_cors_allow_origins', $ex$SELECT apps_deployment_id, function_name, exact, prefix
+  FROM digitalocean.digitalocean_apps_deployments_spec_functions_cors_allow_origins
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_spec_functions_envs', $ex$SELECT apps_deployment_id, function_name, key, scope
+  FROM digitalocean.digitalocean_apps_deployments_spec_functions_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_spec_functions_routes', $ex$SELECT apps_deployment_id, function_name, path, preserve_path_prefix
+  FROM digitalocean.digitalocean_apps_deployments_spec_functions_routes
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_spec_jobs', $ex$SELECT apps_deployment_id, bitbucket, build_command, dockerfile_path
+  FROM digitalocean.digitalocean_apps_deployments_spec_jobs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_spec_jobs_envs', $ex$SELECT apps_deployment_id, job_name, key, scope
+  FROM digitalocean.digitalocean_apps_deployments_spec_jobs_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_spec_services', $ex$SELECT apps_deployment_id, autoscaling, bitbucket, build_command
+  FROM digitalocean.digitalocean_apps_deployments_spec_services
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_spec_services_cors_allow_origins', $ex$SELECT apps_deployment_id, service_name, exact, prefix
+  FROM digitalocean.digitalocean_apps_deployments_spec_services_cors_allow_origins
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_spec_services_envs', $ex$SELECT apps_deployment_id, service_name, key, scope
+  FROM digitalocean.digitalocean_apps_deployments_spec_services_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_spec_services_routes', $ex$SELECT apps_deployment_id, service_name, path, preserve_path_prefix
+  FROM digitalocean.digitalocean_apps_deployments_spec_services_routes
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_static_sites', $ex$SELECT apps_deployment_id, bitbucket, build_command, catchall_document
+  FROM digitalocean.digitalocean_apps_deployments_static_sites
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_static_sites_cors_allow_origins', $ex$SELECT apps_deployment_id, static_site_name, exact, prefix
+  FROM digitalocean.digitalocean_apps_deployments_static_sites_cors_allow_origins
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_static_sites_envs', $ex$SELECT apps_deployment_id, static_site_name, key, scope
+  FROM digitalocean.digitalocean_apps_deployments_static_sites_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_static_sites_routes', $ex$SELECT apps_deployment_id, static_site_name, path, preserve_path_prefix
+  FROM digitalocean.digitalocean_apps_deployments_static_sites_routes
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_workers', $ex$SELECT apps_deployment_id, autoscaling, bitbucket, build_command
+  FROM digitalocean.digitalocean_apps_deployments_workers
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_workers_envs', $ex$SELECT apps_deployment_id, worker_name, key, scope
+  FROM digitalocean.digitalocean_apps_deployments_workers_envs
+ LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_apps_domains', $ex$SELECT app_id, certificate_expires_at, id, phase
   FROM digitalocean.digitalocean_apps_domains
  LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_apps_domains_validations', $ex$SELECT app_id, domain_id, txt_name, txt_value
   FROM digitalocean.digitalocean_apps_domains_validations
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events', $ex$SELECT autoscaling, created_at, deployment, deployment_id
+  FROM digitalocean.digitalocean_apps_events
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_databases', $ex$SELECT apps_event_id, cluster_name, db_name, db_user
+  FROM digitalocean.digitalocean_apps_events_deployment_databases
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_domains', $ex$SELECT apps_event_id, domain, minimum_tls_version, type
+  FROM digitalocean.digitalocean_apps_events_deployment_domains
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_functions', $ex$SELECT apps_event_id, name, namespace, source_commit_hash
+  FROM digitalocean.digitalocean_apps_events_deployment_functions
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_jobs', $ex$SELECT apps_event_id, name, source_commit_hash
+  FROM digitalocean.digitalocean_apps_events_deployment_jobs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_progress_steps', $ex$SELECT apps_event_id, component_name, ended_at, message_base
+  FROM digitalocean.digitalocean_apps_events_deployment_progress_steps
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_progress_summary_steps', $ex$SELECT apps_event_id, component_name, ended_at, message_base
+  FROM digitalocean.digitalocean_apps_events_deployment_progress_summary_steps
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_services', $ex$SELECT apps_event_id, name, source_commit_hash
+  FROM digitalocean.digitalocean_apps_events_deployment_services
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_spec_functions', $ex$SELECT apps_event_id, alerts, bitbucket, cors
+  FROM digitalocean.digitalocean_apps_events_deployment_spec_functions
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_spec_functions_alerts', $ex$SELECT apps_event_id, function_name, disabled, operator
+  FROM digitalocean.digitalocean_apps_events_deployment_spec_functions_alerts
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_spec_functions_envs', $ex$SELECT apps_event_id, function_name, key, scope
+  FROM digitalocean.digitalocean_apps_events_deployment_spec_functions_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_spec_functions_routes', $ex$SELECT apps_event_id, function_name, path, preserve_path_prefix
+  FROM digitalocean.digitalocean_apps_events_deployment_spec_functions_routes
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_spec_jobs', $ex$SELECT apps_event_id, bitbucket, build_command, dockerfile_path
+  FROM digitalocean.digitalocean_apps_events_deployment_spec_jobs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_spec_jobs_envs', $ex$SELECT apps_event_id, job_name, key, scope
+  FROM digitalocean.digitalocean_apps_events_deployment_spec_jobs_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_spec_services', $ex$SELECT apps_event_id, autoscaling, bitbucket, build_command
+  FROM digitalocean.digitalocean_apps_events_deployment_spec_services
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_spec_services_envs', $ex$SELECT apps_event_id, service_name, key, scope
+  FROM digitalocean.digitalocean_apps_events_deployment_spec_services_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_spec_services_routes', $ex$SELECT apps_event_id, service_name, path, preserve_path_prefix
+  FROM digitalocean.digitalocean_apps_events_deployment_spec_services_routes
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_static_sites', $ex$SELECT apps_event_id, bitbucket, build_command, catchall_document
+  FROM digitalocean.digitalocean_apps_events_deployment_static_sites
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_static_sites_envs', $ex$SELECT apps_event_id, static_site_name, key, scope
+  FROM digitalocean.digitalocean_apps_events_deployment_static_sites_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_static_sites_routes', $ex$SELECT apps_event_id, static_site_name, path, preserve_path_prefix
+  FROM digitalocean.digitalocean_apps_events_deployment_static_sites_routes
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_workers', $ex$SELECT apps_event_id, autoscaling, bitbucket, build_command
+  FROM digitalocean.digitalocean_apps_events_deployment_workers
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_workers_envs', $ex$SELECT apps_event_id, worker_name, key, scope
+  FROM digitalocean.digitalocean_apps_events_deployment_workers_envs
  LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_apps_functions', $ex$SELECT app_id, alerts, bitbucket, cors
   FROM digitalocean.digitalocean_apps_functions
@@ -3168,6 +3501,9 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_apps_in_progress_deployment_workers_envs', $ex$SELECT app_id, worker_name, key, scope
   FROM digitalocean.digitalocean_apps_in_progress_deployment_workers_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_job_invocations', $ex$SELECT completed_at, created_at, deployment_id, id
+  FROM digitalocean.digitalocean_apps_job_invocations
  LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_apps_jobs', $ex$SELECT app_id, bitbucket, build_command, dockerfile_path
   FROM digitalocean.digitalocean_apps_jobs
@@ -3340,6 +3676,9 @@ INSERT INTO examples VALUES
 ('digitalocean', 'digitalocean_byoip_prefixes', $ex$SELECT advertised, failure_reason, locked, name
   FROM digitalocean.digitalocean_byoip_prefixes
  LIMIT 10$ex$),
+('digitalocean', 'digitalocean_byoip_prefixes_ips', $ex$SELECT assigned_at, byoip, id, region
+  FROM digitalocean.digitalocean_byoip_prefixes_ips
+ LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_byoip_prefixes_validations', $ex$SELECT byoip_prefix_name, name, note, status
   FROM digitalocean.digitalocean_byoip_prefixes_validations
  LIMIT 10$ex$),
@@ -3352,36 +3691,93 @@ INSERT INTO examples VALUES
 ('digitalocean', 'digitalocean_databases', $ex$SELECT connection, created_at, db_names, do_settings
   FROM digitalocean.digitalocean_databases
  LIMIT 10$ex$),
+('digitalocean', 'digitalocean_databases_dbs', $ex$SELECT name
+  FROM digitalocean.digitalocean_databases_dbs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_databases_events', $ex$SELECT cluster_name, create_time, event_type, id
+  FROM digitalocean.digitalocean_databases_events
+ LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_databases_metrics_endpoints', $ex$SELECT database_id, database_name, host, port
   FROM digitalocean.digitalocean_databases_metrics_endpoints
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_databases_pools', $ex$SELECT connection, db, mode, name
+  FROM digitalocean.digitalocean_databases_pools
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_databases_replicas', $ex$SELECT connection, created_at, do_settings, id
+  FROM digitalocean.digitalocean_databases_replicas
  LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_databases_rules', $ex$SELECT database_id, database_name, cluster_uuid, created_at
   FROM digitalocean.digitalocean_databases_rules
  LIMIT 10$ex$),
-('digitalocean', 'digitalocean_databases_users', $ex$SELECT database_id, database_name, access_cert, access_key
+('digitalocean', 'digitalocean_databases_topics', $ex$SELECT name, partition_count, replication_factor, state
+  FROM digitalocean.digitalocean_databases_topics
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_databases_users', $ex$SELECT access_cert, access_key, mysql_settings, name
   FROM digitalocean.digitalocean_databases_users
  LIMIT 10$ex$),
-('digitalocean', 'digitalocean_databases_users_settings_acl', $ex$SELECT database_id, user_name, id, permission
+('digitalocean', 'digitalocean_databases_users_settings_acl', $ex$SELECT databases_user_name, id, permission, topic
   FROM digitalocean.digitalocean_databases_users_settings_acl
  LIMIT 10$ex$),
-('digitalocean', 'digitalocean_databases_users_settings_opensearch_acl', $ex$SELECT database_id, user_name, index, permission
+('digitalocean', 'digitalocean_databases_users_settings_opensearch_acl', $ex$SELECT databases_user_name, index, permission
   FROM digitalocean.digitalocean_databases_users_settings_opensearch_acl
  LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_dedicated_inferences', $ex$SELECT created_at, endpoints, id, pending_deployment_spec
   FROM digitalocean.digitalocean_dedicated_inferences
  LIMIT 10$ex$),
+('digitalocean', 'digitalocean_dedicated_inferences_accelerators', $ex$SELECT created_at, id, name, role
+  FROM digitalocean.digitalocean_dedicated_inferences_accelerators
+ LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_dedicated_inferences_model_deployments', $ex$SELECT dedicated_inference_id, accelerators, model_id, model_provider
   FROM digitalocean.digitalocean_dedicated_inferences_model_deployments
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_dedicated_inferences_tokens', $ex$SELECT created_at, id, is_managed, name
+  FROM digitalocean.digitalocean_dedicated_inferences_tokens
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_domains_records', $ex$SELECT data, flags, id, name
+  FROM digitalocean.digitalocean_domains_records
  LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_droplet_networks', $ex$SELECT droplet_id, droplet_name, region_slug, ip_address
   FROM digitalocean.digitalocean_droplet_networks
  WHERE tag_name = 'web'
  LIMIT 10$ex$),
+('digitalocean', 'digitalocean_droplets_actions', $ex$SELECT completed_at, id, region, region_slug
+  FROM digitalocean.digitalocean_droplets_actions
+ LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_droplets_autoscale', $ex$SELECT active_resources_count, config, created_at, current_utilization
   FROM digitalocean.digitalocean_droplets_autoscale
  LIMIT 10$ex$),
+('digitalocean', 'digitalocean_droplets_backups', $ex$SELECT created_at, id, min_disk_size, name
+  FROM digitalocean.digitalocean_droplets_backups
+ LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_droplets_backups_supported_policies', $ex$SELECT name, possible_days, possible_window_starts, retention_period_days
   FROM digitalocean.digitalocean_droplets_backups_supported_policies
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_droplets_firewalls', $ex$SELECT created_at, droplet_ids, id, inbound_rules
+  FROM digitalocean.digitalocean_droplets_firewalls
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_droplets_firewalls_inbound_rules', $ex$SELECT droplets_firewall_id, droplets_firewall_name, ports, protocol
+  FROM digitalocean.digitalocean_droplets_firewalls_inbound_rules
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_droplets_firewalls_outbound_rules', $ex$SELECT droplets_firewall_id, droplets_firewall_name, destinations, ports
+  FROM digitalocean.digitalocean_droplets_firewalls_outbound_rules
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_droplets_firewalls_pending_changes', $ex$SELECT droplets_firewall_id, droplets_firewall_name, removing, status
+  FROM digitalocean.digitalocean_droplets_firewalls_pending_changes
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_droplets_kernels', $ex$SELECT id, name, version
+  FROM digitalocean.digitalocean_droplets_kernels
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_droplets_neighbors', $ex$SELECT backup_ids, created_at, disk, disk_info
+  FROM digitalocean.digitalocean_droplets_neighbors
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_droplets_neighbors_networks_v4', $ex$SELECT droplets_neighbor_id, droplets_neighbor_name, gateway, ip_address
+  FROM digitalocean.digitalocean_droplets_neighbors_networks_v4
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_droplets_neighbors_networks_v6', $ex$SELECT droplets_neighbor_id, droplets_neighbor_name, gateway, ip_address
+  FROM digitalocean.digitalocean_droplets_neighbors_networks_v6
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_droplets_snapshots', $ex$SELECT created_at, id, min_disk_size, name
+  FROM digitalocean.digitalocean_droplets_snapshots
  LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_firewalls_inbound_rules', $ex$SELECT firewall_id, firewall_name, ports, protocol
   FROM digitalocean.digitalocean_firewalls_inbound_rules
@@ -3392,20 +3788,41 @@ INSERT INTO examples VALUES
 ('digitalocean', 'digitalocean_firewalls_pending_changes', $ex$SELECT firewall_id, firewall_name, droplet_id, removing
   FROM digitalocean.digitalocean_firewalls_pending_changes
  LIMIT 10$ex$),
+('digitalocean', 'digitalocean_floating_ips', $ex$SELECT droplet, ip, locked, project_id
+  FROM digitalocean.digitalocean_floating_ips
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_floating_ips_actions', $ex$SELECT completed_at, id, region, region_slug
+  FROM digitalocean.digitalocean_floating_ips_actions
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_floating_ips_droplet_networks_v4', $ex$SELECT floating_ip_ip, gateway, ip_address, netmask
+  FROM digitalocean.digitalocean_floating_ips_droplet_networks_v4
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_floating_ips_droplet_networks_v6', $ex$SELECT floating_ip_ip, gateway, ip_address, netmask
+  FROM digitalocean.digitalocean_floating_ips_droplet_networks_v6
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_functions_namespaces_triggers', $ex$SELECT created_at, function, is_enabled, name
+  FROM digitalocean.digitalocean_functions_namespaces_triggers
+ LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_images', $ex$SELECT created_at, description, distribution, error_message
   FROM digitalocean.digitalocean_images
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_images_actions', $ex$SELECT completed_at, id, region, region_slug
+  FROM digitalocean.digitalocean_images_actions
  LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_kubernetes_clusters', $ex$SELECT amd_gpu_device_metrics_exporter_plugin, amd_gpu_device_plugin, auto_upgrade, cluster_autoscaler_configuration
   FROM digitalocean.digitalocean_kubernetes_clusters
  LIMIT 10$ex$),
-('digitalocean', 'digitalocean_kubernetes_clusters_node_pools', $ex$SELECT kubernetes_cluster_id, kubernetes_cluster_name, auto_scale, count
+('digitalocean', 'digitalocean_kubernetes_clusters_node_pools', $ex$SELECT auto_scale, count, id, labels
   FROM digitalocean.digitalocean_kubernetes_clusters_node_pools
  LIMIT 10$ex$),
-('digitalocean', 'digitalocean_kubernetes_clusters_node_pools_nodes', $ex$SELECT kubernetes_cluster_id, node_pool_id, node_pool_name, created_at
+('digitalocean', 'digitalocean_kubernetes_clusters_node_pools_nodes', $ex$SELECT kubernetes_clusters_node_pool_id, kubernetes_clusters_node_pool_name, created_at, droplet_id
   FROM digitalocean.digitalocean_kubernetes_clusters_node_pools_nodes
  LIMIT 10$ex$),
-('digitalocean', 'digitalocean_kubernetes_clusters_node_pools_taints', $ex$SELECT kubernetes_cluster_id, node_pool_id, node_pool_name, effect
+('digitalocean', 'digitalocean_kubernetes_clusters_node_pools_taints', $ex$SELECT kubernetes_clusters_node_pool_id, kubernetes_clusters_node_pool_name, effect, key
   FROM digitalocean.digitalocean_kubernetes_clusters_node_pools_taints
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_kubernetes_clusters_upgrades', $ex$SELECT kubernetes_version, slug, supported_features
+  FROM digitalocean.digitalocean_kubernetes_clusters_upgrades
  LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_load_balancers', $ex$SELECT algorithm, created_at, disable_lets_encrypt_dns_records, domains
   FROM digitalocean.digitalocean_load_balancers
@@ -3446,6 +3863,27 @@ INSERT INTO examples VALUES
 ('digitalocean', 'digitalocean_registries', $ex$SELECT created_at, name, region, storage_usage_bytes
   FROM digitalocean.digitalocean_registries
  LIMIT 10$ex$),
+('digitalocean', 'digitalocean_reserved_ips', $ex$SELECT droplet, ip, locked, project_id
+  FROM digitalocean.digitalocean_reserved_ips
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_reserved_ips_actions', $ex$SELECT completed_at, id, region, region_slug
+  FROM digitalocean.digitalocean_reserved_ips_actions
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_reserved_ips_droplet_networks_v4', $ex$SELECT reserved_ip_ip, gateway, ip_address, netmask
+  FROM digitalocean.digitalocean_reserved_ips_droplet_networks_v4
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_reserved_ips_droplet_networks_v6', $ex$SELECT reserved_ip_ip, gateway, ip_address, netmask
+  FROM digitalocean.digitalocean_reserved_ips_droplet_networks_v6
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_reserved_ipv6', $ex$SELECT droplet, ip, region_slug, reserved_at
+  FROM digitalocean.digitalocean_reserved_ipv6
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_reserved_ipv6_droplet_networks_v4', $ex$SELECT reserved_ipv6_ip, gateway, ip_address, netmask
+  FROM digitalocean.digitalocean_reserved_ipv6_droplet_networks_v4
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_reserved_ipv6_droplet_networks_v6', $ex$SELECT reserved_ipv6_ip, gateway, ip_address, netmask
+  FROM digitalocean.digitalocean_reserved_ipv6_droplet_networks_v6
+ LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_security_scans', $ex$SELECT created_at, findings, id, status
   FROM digitalocean.digitalocean_security_scans
  LIMIT 10$ex$),
@@ -3473,8 +3911,23 @@ INSERT INTO examples VALUES
 ('digitalocean', 'digitalocean_uptime_checks', $ex$SELECT enabled, id, name, regions
   FROM digitalocean.digitalocean_uptime_checks
  LIMIT 10$ex$),
+('digitalocean', 'digitalocean_uptime_checks_alerts', $ex$SELECT comparison, id, name, notifications
+  FROM digitalocean.digitalocean_uptime_checks_alerts
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_uptime_checks_alerts_notifications_slack', $ex$SELECT uptime_checks_alert_id, uptime_checks_alert_name, channel, url
+  FROM digitalocean.digitalocean_uptime_checks_alerts_notifications_slack
+ LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_vector_databases', $ex$SELECT config, created_at, endpoints, forked_from_id
   FROM digitalocean.digitalocean_vector_databases
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_vector_databases_backups', $ex$SELECT backup_id, completed_at, started_at, status
+  FROM digitalocean.digitalocean_vector_databases_backups
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_volumes_actions', $ex$SELECT completed_at, id, region, region_slug
+  FROM digitalocean.digitalocean_volumes_actions
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_volumes_snapshots', $ex$SELECT created_at, id, min_disk_size, name
+  FROM digitalocean.digitalocean_volumes_snapshots
  LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_vpc_nat_gateways', $ex$SELECT created_at, egresses, icmp_timeout_seconds, id
   FROM digitalocean.digitalocean_vpc_nat_gateways
@@ -3484,6 +3937,12 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_vpc_peerings', $ex$SELECT created_at, id, name, status
   FROM digitalocean.digitalocean_vpc_peerings
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_vpcs_members', $ex$SELECT created_at, name, urn
+  FROM digitalocean.digitalocean_vpcs_members
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_vpcs_peerings', $ex$SELECT created_at, id, name, status
+  FROM digitalocean.digitalocean_vpcs_peerings
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_instances', $ex$SELECT ami_launch_index, architecture, block_device_mappings, boot_mode
   FROM aws.aws_ec2_instances

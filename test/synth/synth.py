@@ -444,6 +444,8 @@ def table_plan(spec, t):
                 quals[k["column"]] = 42
             elif typ == "uuid":
                 quals[k["column"]] = uuid_of(4242)
+            elif typ == "inet":
+                quals[k["column"]] = "192.0.2.42"
             elif typ in ("string",):
                 quals[k["column"]] = "synth-" + k["column"].replace("_", "-")
             else:
