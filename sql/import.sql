@@ -10,7 +10,7 @@ CREATE SCHEMA imp_b;
 
 -- the remote schema must be the server's source
 IMPORT FOREIGN SCHEMA gitlab FROM SERVER imp_gh INTO imp_a;
--- IMPORT takes no options
+-- IMPORT takes no options but custom_resources (kubernetes, sql/k8s_crd.sql)
 IMPORT FOREIGN SCHEMA github FROM SERVER imp_gh INTO imp_a OPTIONS (prefix 'x');
 
 IMPORT FOREIGN SCHEMA github LIMIT TO (github_labels, github_branches, no_such_table)

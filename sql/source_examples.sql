@@ -89,8 +89,38 @@ INSERT INTO examples VALUES
  WHERE owner = 'postgres'
    AND repo = 'postgres'
  LIMIT 10$ex$),
+('github', 'github_actions_runners_labels', $ex$SELECT actions_runner_id, actions_runner_name, id, name
+  FROM github.github_actions_runners_labels
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
 ('github', 'github_actions_runs', $ex$SELECT actor, check_suite_id, check_suite_node_id, conclusion
   FROM github.github_actions_runs
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_actions_runs_artifacts', $ex$SELECT created_at, expired, expires_at, id
+  FROM github.github_actions_runs_artifacts
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_actions_runs_jobs', $ex$SELECT completed_at, conclusion, head_sha, html_url
+  FROM github.github_actions_runs_jobs
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_actions_runs_jobs_steps', $ex$SELECT actions_runs_job_id, actions_runs_job_name, completed_at, conclusion
+  FROM github.github_actions_runs_jobs_steps
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_actions_runs_pull_requests', $ex$SELECT actions_run_id, actions_run_name, base, head
+  FROM github.github_actions_runs_pull_requests
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_actions_runs_referenced_workflows', $ex$SELECT actions_run_id, actions_run_name, path, ref
+  FROM github.github_actions_runs_referenced_workflows
  WHERE owner = 'postgres'
    AND repo = 'postgres'
  LIMIT 10$ex$),
@@ -104,6 +134,21 @@ INSERT INTO examples VALUES
  WHERE owner = 'postgres'
    AND repo = 'postgres'
  LIMIT 10$ex$),
+('github', 'github_actions_workflows_runs', $ex$SELECT actor, check_suite_id, check_suite_node_id, conclusion
+  FROM github.github_actions_workflows_runs
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_actions_workflows_runs_pull_requests', $ex$SELECT actions_workflows_run_id, actions_workflows_run_name, base, head
+  FROM github.github_actions_workflows_runs_pull_requests
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_actions_workflows_runs_referenced_workflows', $ex$SELECT actions_workflows_run_id, actions_workflows_run_name, path, ref
+  FROM github.github_actions_workflows_runs_referenced_workflows
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
 ('github', 'github_assignees', $ex$SELECT avatar_url, email, gravatar_id, html_url
   FROM github.github_assignees
  WHERE owner = 'postgres'
@@ -111,6 +156,26 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('github', 'github_branches', $ex$SELECT commit, name, protected, protection
   FROM github.github_branches
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_branches_protection_required_status_checks_checks', $ex$SELECT branch_name, app_id, context
+  FROM github.github_branches_protection_required_status_checks_checks
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_branches_protection_restrictions_apps', $ex$SELECT branch_name, created_at, description, events
+  FROM github.github_branches_protection_restrictions_apps
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_branches_protection_restrictions_teams', $ex$SELECT branch_name, description, html_url, id
+  FROM github.github_branches_protection_restrictions_teams
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_branches_protection_restrictions_users', $ex$SELECT branch_name, avatar_url, gravatar_id, html_url
+  FROM github.github_branches_protection_restrictions_users
  WHERE owner = 'postgres'
    AND repo = 'postgres'
  LIMIT 10$ex$),
@@ -144,8 +209,23 @@ INSERT INTO examples VALUES
  WHERE owner = 'postgres'
    AND repo = 'postgres'
  LIMIT 10$ex$),
+('github', 'github_commit_comments_reactions', $ex$SELECT content, created_at, id, node_id
+  FROM github.github_commit_comments_reactions
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
 ('github', 'github_commits', $ex$SELECT author, commit, committer, files
   FROM github.github_commits
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_commits_files', $ex$SELECT commit_node_id, additions, changes, deletions
+  FROM github.github_commits_files
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_commits_parents', $ex$SELECT commit_node_id, html_url, sha, url
+  FROM github.github_commits_parents
  WHERE owner = 'postgres'
    AND repo = 'postgres'
  LIMIT 10$ex$),
@@ -164,13 +244,38 @@ INSERT INTO examples VALUES
  WHERE owner = 'postgres'
    AND repo = 'postgres'
  LIMIT 10$ex$),
+('github', 'github_deployments_statuses', $ex$SELECT created_at, creator, description, environment
+  FROM github.github_deployments_statuses
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
 ('github', 'github_environments', $ex$SELECT created_at, deployment_branch_policy, html_url, id
   FROM github.github_environments
  WHERE owner = 'postgres'
    AND repo = 'postgres'
  LIMIT 10$ex$),
+('github', 'github_environments_protection_rules', $ex$SELECT environment_id, environment_name, id, node_id
+  FROM github.github_environments_protection_rules
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
 ('github', 'github_gists', $ex$SELECT comments, created_at, description, files
   FROM github.github_gists
+ LIMIT 10$ex$),
+('github', 'github_gists_comments', $ex$SELECT author_association, body, created_at, id
+  FROM github.github_gists_comments
+ LIMIT 10$ex$),
+('github', 'github_gists_commits', $ex$SELECT change_status, committed_at, url, "user"
+  FROM github.github_gists_commits
+ LIMIT 10$ex$),
+('github', 'github_gists_forks', $ex$SELECT comments, created_at, description, files
+  FROM github.github_gists_forks
+ LIMIT 10$ex$),
+('github', 'github_gists_forks_forks', $ex$SELECT gists_fork_id, created_at, id, updated_at
+  FROM github.github_gists_forks_forks
+ LIMIT 10$ex$),
+('github', 'github_gists_forks_history', $ex$SELECT gists_fork_id, change_status, committed_at, url
+  FROM github.github_gists_forks_history
  LIMIT 10$ex$),
 ('github', 'github_gists_public', $ex$SELECT comments, created_at, description, files
   FROM github.github_gists_public
@@ -180,6 +285,11 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('github', 'github_hooks', $ex$SELECT active, config, created_at, events
   FROM github.github_hooks
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_hooks_deliveries', $ex$SELECT action, delivered_at, duration, event
+  FROM github.github_hooks_deliveries
  WHERE owner = 'postgres'
    AND repo = 'postgres'
  LIMIT 10$ex$),
@@ -193,13 +303,78 @@ INSERT INTO examples VALUES
  WHERE owner = 'postgres'
    AND repo = 'postgres'
  LIMIT 10$ex$),
+('github', 'github_issue_comments_reactions', $ex$SELECT content, created_at, id, node_id
+  FROM github.github_issue_comments_reactions
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
 ('github', 'github_issue_events', $ex$SELECT actor, assignee, assigner, author_association
   FROM github.github_issue_events
  WHERE owner = 'postgres'
    AND repo = 'postgres'
  LIMIT 10$ex$),
+('github', 'github_issue_events_issue_assignees', $ex$SELECT issue_event_id, avatar_url, email, gravatar_id
+  FROM github.github_issue_events_issue_assignees
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_issue_events_issue_labels', $ex$SELECT issue_event_id, color, "default", description
+  FROM github.github_issue_events_issue_labels
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
 ('github', 'github_issue_labels', $ex$SELECT issue_id, issue_number, issue_state, id
   FROM github.github_issue_labels
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_issues_assignees', $ex$SELECT issue_id, avatar_url, email, gravatar_id
+  FROM github.github_issues_assignees
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_issues_comments', $ex$SELECT author_association, body, body_html, body_text
+  FROM github.github_issues_comments
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_issues_events', $ex$SELECT actor, assignee, assigner, commit_id
+  FROM github.github_issues_events
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_issues_labels', $ex$SELECT color, "default", description, id
+  FROM github.github_issues_labels
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_issues_reactions', $ex$SELECT content, created_at, id, node_id
+  FROM github.github_issues_reactions
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_issues_timeline', $ex$SELECT links, actor, assignee, author
+  FROM github.github_issues_timeline
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_issues_timeline_comments', $ex$SELECT issues_timeline_id, author_association, body, commit_id
+  FROM github.github_issues_timeline_comments
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_issues_timeline_parents', $ex$SELECT issues_timeline_id, html_url, sha, url
+  FROM github.github_issues_timeline_parents
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_issues_timeline_source_issue_assignees', $ex$SELECT issues_timeline_id, avatar_url, email, gravatar_id
+  FROM github.github_issues_timeline_source_issue_assignees
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_issues_timeline_source_issue_labels', $ex$SELECT issues_timeline_id, color, "default", description
+  FROM github.github_issues_timeline_source_issue_labels
  WHERE owner = 'postgres'
    AND repo = 'postgres'
  LIMIT 10$ex$),
@@ -210,6 +385,11 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('github', 'github_milestones', $ex$SELECT closed_at, closed_issues, created_at, creator
   FROM github.github_milestones
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_milestones_labels', $ex$SELECT color, "default", description, id
+  FROM github.github_milestones_labels
  WHERE owner = 'postgres'
    AND repo = 'postgres'
  LIMIT 10$ex$),
@@ -230,12 +410,32 @@ INSERT INTO examples VALUES
   FROM github.github_org_actions_runner_groups
  WHERE org = 'octokit-fixture-org'
  LIMIT 10$ex$),
+('github', 'github_org_actions_runner_groups_repositories', $ex$SELECT allow_forking, archived, clone_url, code_of_conduct
+  FROM github.github_org_actions_runner_groups_repositories
+ WHERE org = 'octokit-fixture-org'
+ LIMIT 10$ex$),
+('github', 'github_org_actions_runner_groups_runners', $ex$SELECT busy, id, labels, name
+  FROM github.github_org_actions_runner_groups_runners
+ WHERE org = 'octokit-fixture-org'
+ LIMIT 10$ex$),
+('github', 'github_org_actions_runner_groups_runners_labels', $ex$SELECT runner_id, runner_name, id, name
+  FROM github.github_org_actions_runner_groups_runners_labels
+ WHERE org = 'octokit-fixture-org'
+ LIMIT 10$ex$),
 ('github', 'github_org_actions_runners', $ex$SELECT busy, id, labels, name
   FROM github.github_org_actions_runners
  WHERE org = 'octokit-fixture-org'
  LIMIT 10$ex$),
+('github', 'github_org_actions_runners_labels', $ex$SELECT org_actions_runner_id, org_actions_runner_name, id, name
+  FROM github.github_org_actions_runners_labels
+ WHERE org = 'octokit-fixture-org'
+ LIMIT 10$ex$),
 ('github', 'github_org_actions_secrets', $ex$SELECT created_at, name, updated_at, visibility
   FROM github.github_org_actions_secrets
+ WHERE org = 'octokit-fixture-org'
+ LIMIT 10$ex$),
+('github', 'github_org_actions_secrets_repositories', $ex$SELECT allow_forking, archived, clone_url, code_of_conduct
+  FROM github.github_org_actions_secrets_repositories
  WHERE org = 'octokit-fixture-org'
  LIMIT 10$ex$),
 ('github', 'github_org_codespaces', $ex$SELECT billable_owner, created_at, devcontainer_path, display_name
@@ -246,12 +446,20 @@ INSERT INTO examples VALUES
   FROM github.github_org_dependabot_secrets
  WHERE org = 'octokit-fixture-org'
  LIMIT 10$ex$),
+('github', 'github_org_dependabot_secrets_repositories', $ex$SELECT allow_forking, archived, clone_url, code_of_conduct
+  FROM github.github_org_dependabot_secrets_repositories
+ WHERE org = 'octokit-fixture-org'
+ LIMIT 10$ex$),
 ('github', 'github_org_failed_invitations', $ex$SELECT created_at, email, failed_at, failed_reason
   FROM github.github_org_failed_invitations
  WHERE org = 'octokit-fixture-org'
  LIMIT 10$ex$),
 ('github', 'github_org_hooks', $ex$SELECT active, config, created_at, events
   FROM github.github_org_hooks
+ WHERE org = 'octokit-fixture-org'
+ LIMIT 10$ex$),
+('github', 'github_org_hooks_deliveries', $ex$SELECT action, delivered_at, duration, event
+  FROM github.github_org_hooks_deliveries
  WHERE org = 'octokit-fixture-org'
  LIMIT 10$ex$),
 ('github', 'github_org_installations', $ex$SELECT account, app_id, app_slug, contact_email
@@ -262,12 +470,28 @@ INSERT INTO examples VALUES
   FROM github.github_org_invitations
  WHERE org = 'octokit-fixture-org'
  LIMIT 10$ex$),
+('github', 'github_org_invitations_teams', $ex$SELECT description, html_url, id, name
+  FROM github.github_org_invitations_teams
+ WHERE org = 'octokit-fixture-org'
+ LIMIT 10$ex$),
 ('github', 'github_org_issues', $ex$SELECT active_lock_reason, assignee, assignees, author_association
   FROM github.github_org_issues
  WHERE org = 'octokit-fixture-org'
  LIMIT 10$ex$),
+('github', 'github_org_issues_assignees', $ex$SELECT org_issue_id, avatar_url, email, gravatar_id
+  FROM github.github_org_issues_assignees
+ WHERE org = 'octokit-fixture-org'
+ LIMIT 10$ex$),
+('github', 'github_org_issues_labels', $ex$SELECT org_issue_id, color, "default", description
+  FROM github.github_org_issues_labels
+ WHERE org = 'octokit-fixture-org'
+ LIMIT 10$ex$),
 ('github', 'github_org_migrations', $ex$SELECT created_at, exclude, exclude_attachments, exclude_git_data
   FROM github.github_org_migrations
+ WHERE org = 'octokit-fixture-org'
+ LIMIT 10$ex$),
+('github', 'github_org_migrations_repositories', $ex$SELECT allow_forking, archived, clone_url, code_of_conduct
+  FROM github.github_org_migrations_repositories
  WHERE org = 'octokit-fixture-org'
  LIMIT 10$ex$),
 ('github', 'github_org_outside_collaborators', $ex$SELECT avatar_url, email, gravatar_id, html_url
@@ -305,6 +529,71 @@ INSERT INTO examples VALUES
  WHERE owner = 'postgres'
    AND repo = 'postgres'
  LIMIT 10$ex$),
+('github', 'github_pull_request_comments_reactions', $ex$SELECT content, created_at, id, node_id
+  FROM github.github_pull_request_comments_reactions
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_pull_requests_assignees', $ex$SELECT pull_request_id, avatar_url, email, gravatar_id
+  FROM github.github_pull_requests_assignees
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_pull_requests_comments', $ex$SELECT links, author_association, body, body_html
+  FROM github.github_pull_requests_comments
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_pull_requests_commits', $ex$SELECT author, commit, committer, files
+  FROM github.github_pull_requests_commits
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_pull_requests_commits_files', $ex$SELECT pull_requests_commit_node_id, additions, changes, deletions
+  FROM github.github_pull_requests_commits_files
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_pull_requests_commits_parents', $ex$SELECT pull_requests_commit_node_id, html_url, sha, url
+  FROM github.github_pull_requests_commits_parents
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_pull_requests_files', $ex$SELECT additions, changes, deletions, filename
+  FROM github.github_pull_requests_files
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_pull_requests_labels', $ex$SELECT pull_request_id, color, "default", description
+  FROM github.github_pull_requests_labels
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_pull_requests_requested_reviewers', $ex$SELECT pull_request_id, avatar_url, email, gravatar_id
+  FROM github.github_pull_requests_requested_reviewers
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_pull_requests_requested_teams', $ex$SELECT pull_request_id, description, html_url, id
+  FROM github.github_pull_requests_requested_teams
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_pull_requests_reviews', $ex$SELECT links, author_association, body, body_html
+  FROM github.github_pull_requests_reviews
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_releases_assets', $ex$SELECT browser_download_url, content_type, created_at, download_count
+  FROM github.github_releases_assets
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
+('github', 'github_releases_reactions', $ex$SELECT content, created_at, id, node_id
+  FROM github.github_releases_reactions
+ WHERE owner = 'postgres'
+   AND repo = 'postgres'
+ LIMIT 10$ex$),
 ('github', 'github_search_code', $ex$SELECT file_size, html_url, language, last_modified_at
   FROM github.github_search_code
  WHERE q = '...'
@@ -313,9 +602,26 @@ INSERT INTO examples VALUES
   FROM github.github_search_commits
  WHERE q = '...'
  LIMIT 10$ex$),
+('github', 'github_search_commits_parents', $ex$SELECT search_commit_node_id, html_url, sha, url
+  FROM github.github_search_commits_parents
+ WHERE q = '...'
+ LIMIT 10$ex$),
 ('github', 'github_search_issues', $ex$SELECT active_lock_reason, assignee, assignees, author_association
   FROM github.github_search_issues
  WHERE q = '...'
+ LIMIT 10$ex$),
+('github', 'github_search_issues_assignees', $ex$SELECT search_issue_id, avatar_url, email, gravatar_id
+  FROM github.github_search_issues_assignees
+ WHERE q = '...'
+ LIMIT 10$ex$),
+('github', 'github_search_issues_labels', $ex$SELECT search_issue_id, color, "default", description
+  FROM github.github_search_issues_labels
+ WHERE q = '...'
+ LIMIT 10$ex$),
+('github', 'github_search_labels', $ex$SELECT color, "default", description, id
+  FROM github.github_search_labels
+ WHERE repository_id = '...'
+   AND q = '...'
  LIMIT 10$ex$),
 ('github', 'github_search_repositories', $ex$SELECT allow_auto_merge, allow_forking, allow_merge_commit, allow_rebase_merge
   FROM github.github_search_repositories
@@ -351,6 +657,16 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('github', 'github_team_discussions', $ex$SELECT author, body, body_html, body_version
   FROM github.github_team_discussions
+ WHERE org = 'octokit-fixture-org'
+   AND team_slug = '...'
+ LIMIT 10$ex$),
+('github', 'github_team_discussions_comments', $ex$SELECT author, body, body_html, body_version
+  FROM github.github_team_discussions_comments
+ WHERE org = 'octokit-fixture-org'
+   AND team_slug = '...'
+ LIMIT 10$ex$),
+('github', 'github_team_discussions_reactions', $ex$SELECT content, created_at, id, node_id
+  FROM github.github_team_discussions_reactions
  WHERE org = 'octokit-fixture-org'
    AND team_slug = '...'
  LIMIT 10$ex$),
@@ -399,11 +715,26 @@ INSERT INTO examples VALUES
 ('github', 'github_user_gpg_keys', $ex$SELECT can_certify, can_encrypt_comms, can_encrypt_storage, can_sign
   FROM github.github_user_gpg_keys
  LIMIT 10$ex$),
+('github', 'github_user_gpg_keys_emails', $ex$SELECT user_gpg_key_id, user_gpg_key_name, email, verified
+  FROM github.github_user_gpg_keys_emails
+ LIMIT 10$ex$),
+('github', 'github_user_gpg_keys_subkeys', $ex$SELECT user_gpg_key_id, user_gpg_key_name, can_certify, can_encrypt_comms
+  FROM github.github_user_gpg_keys_subkeys
+ LIMIT 10$ex$),
 ('github', 'github_user_installations', $ex$SELECT account, app_id, app_slug, contact_email
   FROM github.github_user_installations
  LIMIT 10$ex$),
+('github', 'github_user_installations_repositories', $ex$SELECT allow_auto_merge, allow_forking, allow_merge_commit, allow_rebase_merge
+  FROM github.github_user_installations_repositories
+ LIMIT 10$ex$),
 ('github', 'github_user_issues', $ex$SELECT active_lock_reason, assignee, assignees, author_association
   FROM github.github_user_issues
+ LIMIT 10$ex$),
+('github', 'github_user_issues_assignees', $ex$SELECT user_issue_id, avatar_url, email, gravatar_id
+  FROM github.github_user_issues_assignees
+ LIMIT 10$ex$),
+('github', 'github_user_issues_labels', $ex$SELECT user_issue_id, color, "default", description
+  FROM github.github_user_issues_labels
  LIMIT 10$ex$),
 ('github', 'github_user_keys', $ex$SELECT created_at, id, key, read_only
   FROM github.github_user_keys
@@ -413,6 +744,9 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('github', 'github_user_migrations', $ex$SELECT created_at, exclude, exclude_attachments, exclude_git_data
   FROM github.github_user_migrations
+ LIMIT 10$ex$),
+('github', 'github_user_migrations_repositories', $ex$SELECT allow_forking, archived, clone_url, code_of_conduct
+  FROM github.github_user_migrations_repositories
  LIMIT 10$ex$),
 ('github', 'github_user_orgs', $ex$SELECT avatar_url, description, id, login
   FROM github.github_user_orgs
@@ -436,8 +770,32 @@ INSERT INTO examples VALUES
   FROM github.github_users_events
  WHERE username = '...'
  LIMIT 10$ex$),
+('github', 'github_users_events_payload_issue_assignees', $ex$SELECT users_event_id, avatar_url, email, gravatar_id
+  FROM github.github_users_events_payload_issue_assignees
+ WHERE username = '...'
+ LIMIT 10$ex$),
+('github', 'github_users_events_payload_issue_labels', $ex$SELECT users_event_id, color, "default", description
+  FROM github.github_users_events_payload_issue_labels
+ WHERE username = '...'
+ LIMIT 10$ex$),
+('github', 'github_users_events_payload_pages', $ex$SELECT users_event_id, action, html_url, page_name
+  FROM github.github_users_events_payload_pages
+ WHERE username = '...'
+ LIMIT 10$ex$),
 ('github', 'github_users_events_public', $ex$SELECT actor, created_at, id, org
   FROM github.github_users_events_public
+ WHERE username = '...'
+ LIMIT 10$ex$),
+('github', 'github_users_events_public_payload_issue_assignees', $ex$SELECT users_events_public_id, avatar_url, email, gravatar_id
+  FROM github.github_users_events_public_payload_issue_assignees
+ WHERE username = '...'
+ LIMIT 10$ex$),
+('github', 'github_users_events_public_payload_issue_labels', $ex$SELECT users_events_public_id, color, "default", description
+  FROM github.github_users_events_public_payload_issue_labels
+ WHERE username = '...'
+ LIMIT 10$ex$),
+('github', 'github_users_events_public_payload_pages', $ex$SELECT users_events_public_id, action, html_url, page_name
+  FROM github.github_users_events_public_payload_pages
  WHERE username = '...'
  LIMIT 10$ex$),
 ('github', 'github_users_followers', $ex$SELECT avatar_url, email, gravatar_id, html_url
@@ -456,6 +814,14 @@ INSERT INTO examples VALUES
   FROM github.github_users_gpg_keys
  WHERE username = '...'
  LIMIT 10$ex$),
+('github', 'github_users_gpg_keys_emails', $ex$SELECT users_gpg_key_id, users_gpg_key_name, email, verified
+  FROM github.github_users_gpg_keys_emails
+ WHERE username = '...'
+ LIMIT 10$ex$),
+('github', 'github_users_gpg_keys_subkeys', $ex$SELECT users_gpg_key_id, users_gpg_key_name, can_certify, can_encrypt_comms
+  FROM github.github_users_gpg_keys_subkeys
+ WHERE username = '...'
+ LIMIT 10$ex$),
 ('github', 'github_users_keys', $ex$SELECT id, key
   FROM github.github_users_keys
  WHERE username = '...'
@@ -472,8 +838,32 @@ INSERT INTO examples VALUES
   FROM github.github_users_received_events
  WHERE username = '...'
  LIMIT 10$ex$),
+('github', 'github_users_received_events_payload_issue_assignees', $ex$SELECT users_received_event_id, avatar_url, email, gravatar_id
+  FROM github.github_users_received_events_payload_issue_assignees
+ WHERE username = '...'
+ LIMIT 10$ex$),
+('github', 'github_users_received_events_payload_issue_labels', $ex$SELECT users_received_event_id, color, "default", description
+  FROM github.github_users_received_events_payload_issue_labels
+ WHERE username = '...'
+ LIMIT 10$ex$),
+('github', 'github_users_received_events_payload_pages', $ex$SELECT users_received_event_id, action, html_url, page_name
+  FROM github.github_users_received_events_payload_pages
+ WHERE username = '...'
+ LIMIT 10$ex$),
 ('github', 'github_users_received_events_public', $ex$SELECT actor, created_at, id, org
   FROM github.github_users_received_events_public
+ WHERE username = '...'
+ LIMIT 10$ex$),
+('github', 'github_users_received_events_public_payload_issue_assignees', $ex$SELECT users_received_events_public_id, avatar_url, email, gravatar_id
+  FROM github.github_users_received_events_public_payload_issue_assignees
+ WHERE username = '...'
+ LIMIT 10$ex$),
+('github', 'github_users_received_events_public_payload_issue_labels', $ex$SELECT users_received_events_public_id, color, "default", description
+  FROM github.github_users_received_events_public_payload_issue_labels
+ WHERE username = '...'
+ LIMIT 10$ex$),
+('github', 'github_users_received_events_public_payload_pages', $ex$SELECT users_received_events_public_id, action, html_url, page_name
+  FROM github.github_users_received_events_public_payload_pages
  WHERE username = '...'
  LIMIT 10$ex$),
 ('github', 'github_users_repos', $ex$SELECT allow_forking, archived, clone_url, code_of_conduct
@@ -508,59 +898,399 @@ INSERT INTO examples VALUES
 ('kubernetes', 'k8s_api_services', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_api_services
  LIMIT 10$ex$),
+('kubernetes', 'k8s_api_services_conditions', $ex$SELECT api_service_name, api_service_uid, last_transition_time, message
+  FROM kubernetes.k8s_api_services_conditions
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_api_services_owner_references', $ex$SELECT api_service_name, api_service_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_api_services_owner_references
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_certificate_signing_requests', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_certificate_signing_requests
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_certificate_signing_requests_conditions', $ex$SELECT certificate_signing_request_name, certificate_signing_request_uid, last_transition_time, last_update_time
+  FROM kubernetes.k8s_certificate_signing_requests_conditions
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_certificate_signing_requests_owner_references', $ex$SELECT certificate_signing_request_name, certificate_signing_request_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_certificate_signing_requests_owner_references
  LIMIT 10$ex$),
 ('kubernetes', 'k8s_cluster_role_bindings', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_cluster_role_bindings
  LIMIT 10$ex$),
+('kubernetes', 'k8s_cluster_role_bindings_owner_references', $ex$SELECT cluster_role_binding_name, cluster_role_binding_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_cluster_role_bindings_owner_references
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_cluster_role_bindings_subjects', $ex$SELECT cluster_role_binding_name, cluster_role_binding_uid, api_group, kind
+  FROM kubernetes.k8s_cluster_role_bindings_subjects
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_cluster_roles', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_cluster_roles
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_cluster_roles_owner_references', $ex$SELECT cluster_role_name, cluster_role_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_cluster_roles_owner_references
  LIMIT 10$ex$),
 ('kubernetes', 'k8s_cluster_trust_bundles', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_cluster_trust_bundles
  LIMIT 10$ex$),
+('kubernetes', 'k8s_cluster_trust_bundles_owner_references', $ex$SELECT cluster_trust_bundle_name, cluster_trust_bundle_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_cluster_trust_bundles_owner_references
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_component_statuses_conditions', $ex$SELECT component_status_name, error, message, status
+  FROM kubernetes.k8s_component_statuses_conditions
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_component_statuses_owner_references', $ex$SELECT component_status_name, api_version, block_owner_deletion, controller
+  FROM kubernetes.k8s_component_statuses_owner_references
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_config_maps', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_config_maps
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_config_maps_owner_references', $ex$SELECT config_map_name, config_map_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_config_maps_owner_references
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
 ('kubernetes', 'k8s_controller_revisions', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_controller_revisions
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
+('kubernetes', 'k8s_controller_revisions_owner_references', $ex$SELECT controller_revision_name, controller_revision_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_controller_revisions_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_cron_jobs', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_cron_jobs
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_cron_jobs_active', $ex$SELECT cron_job_name, cron_job_uid, api_version, field_path
+  FROM kubernetes.k8s_cron_jobs_active
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_cron_jobs_job_template_managed_fields', $ex$SELECT cron_job_name, cron_job_uid, api_version, fields_type
+  FROM kubernetes.k8s_cron_jobs_job_template_managed_fields
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_cron_jobs_job_template_owner_references', $ex$SELECT cron_job_name, cron_job_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_cron_jobs_job_template_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_cron_jobs_owner_references', $ex$SELECT cron_job_name, cron_job_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_cron_jobs_owner_references
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
 ('kubernetes', 'k8s_csi_drivers', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_csi_drivers
  LIMIT 10$ex$),
+('kubernetes', 'k8s_csi_drivers_owner_references', $ex$SELECT csi_driver_name, csi_driver_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_csi_drivers_owner_references
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_csi_drivers_token_requests', $ex$SELECT csi_driver_name, csi_driver_uid, audience, expiration_seconds
+  FROM kubernetes.k8s_csi_drivers_token_requests
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_csi_nodes', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_csi_nodes
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_csi_nodes_drivers', $ex$SELECT csi_node_name, csi_node_uid, allocatable, name
+  FROM kubernetes.k8s_csi_nodes_drivers
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_csi_nodes_owner_references', $ex$SELECT csi_node_name, csi_node_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_csi_nodes_owner_references
  LIMIT 10$ex$),
 ('kubernetes', 'k8s_csi_storage_capacities', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_csi_storage_capacities
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
+('kubernetes', 'k8s_csi_storage_capacities_node_topology_match_expressions', $ex$SELECT csi_storage_capacity_name, csi_storage_capacity_uid, key, operator
+  FROM kubernetes.k8s_csi_storage_capacities_node_topology_match_expressions
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_csi_storage_capacities_owner_references', $ex$SELECT csi_storage_capacity_name, csi_storage_capacity_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_csi_storage_capacities_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_custom_resource_definitions', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_custom_resource_definitions
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_custom_resource_definitions_conditions', $ex$SELECT custom_resource_definition_name, custom_resource_definition_uid, last_transition_time, message
+  FROM kubernetes.k8s_custom_resource_definitions_conditions
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_custom_resource_definitions_owner_references', $ex$SELECT custom_resource_definition_name, custom_resource_definition_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_custom_resource_definitions_owner_references
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_custom_resource_definitions_versions', $ex$SELECT custom_resource_definition_name, custom_resource_definition_uid, additional_printer_columns, deprecated
+  FROM kubernetes.k8s_custom_resource_definitions_versions
  LIMIT 10$ex$),
 ('kubernetes', 'k8s_daemon_sets', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_daemon_sets
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
+('kubernetes', 'k8s_daemon_sets_conditions', $ex$SELECT daemon_set_name, daemon_set_uid, last_transition_time, message
+  FROM kubernetes.k8s_daemon_sets_conditions
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_daemon_sets_owner_references', $ex$SELECT daemon_set_name, daemon_set_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_daemon_sets_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_daemon_sets_selector_match_expressions', $ex$SELECT daemon_set_name, daemon_set_uid, key, operator
+  FROM kubernetes.k8s_daemon_sets_selector_match_expressions
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_daemon_sets_template_containers', $ex$SELECT daemon_set_name, daemon_set_uid, args, command
+  FROM kubernetes.k8s_daemon_sets_template_containers
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_daemon_sets_template_containers_env', $ex$SELECT container_name, daemon_set_uid, name, value
+  FROM kubernetes.k8s_daemon_sets_template_containers_env
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_daemon_sets_template_containers_ports', $ex$SELECT container_name, daemon_set_uid, container_port, host_ip
+  FROM kubernetes.k8s_daemon_sets_template_containers_ports
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_daemon_sets_template_containers_resize_policy', $ex$SELECT container_name, daemon_set_uid, resource_name, restart_policy
+  FROM kubernetes.k8s_daemon_sets_template_containers_resize_policy
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_daemon_sets_template_containers_resources_claims', $ex$SELECT container_name, daemon_set_uid, name, request
+  FROM kubernetes.k8s_daemon_sets_template_containers_resources_claims
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_daemon_sets_template_containers_volume_devices', $ex$SELECT container_name, daemon_set_uid, device_path, name
+  FROM kubernetes.k8s_daemon_sets_template_containers_volume_devices
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_daemon_sets_template_containers_volume_mounts', $ex$SELECT container_name, daemon_set_uid, mount_path, mount_propagation
+  FROM kubernetes.k8s_daemon_sets_template_containers_volume_mounts
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_daemon_sets_template_ephemeral_containers', $ex$SELECT daemon_set_name, daemon_set_uid, args, command
+  FROM kubernetes.k8s_daemon_sets_template_ephemeral_containers
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_daemon_sets_template_ephemeral_containers_env', $ex$SELECT daemon_set_uid, ephemeral_container_name, name, value
+  FROM kubernetes.k8s_daemon_sets_template_ephemeral_containers_env
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_daemon_sets_template_ephemeral_containers_ports', $ex$SELECT daemon_set_uid, ephemeral_container_name, container_port, host_ip
+  FROM kubernetes.k8s_daemon_sets_template_ephemeral_containers_ports
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_daemon_sets_template_ephemeral_containers_resize_policy', $ex$SELECT daemon_set_uid, ephemeral_container_name, resource_name, restart_policy
+  FROM kubernetes.k8s_daemon_sets_template_ephemeral_containers_resize_policy
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_daemon_sets_template_ephemeral_containers_resources_claims', $ex$SELECT daemon_set_uid, ephemeral_container_name, name, request
+  FROM kubernetes.k8s_daemon_sets_template_ephemeral_containers_resources_claims
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_daemon_sets_template_ephemeral_containers_volume_devices', $ex$SELECT daemon_set_uid, ephemeral_container_name, device_path, name
+  FROM kubernetes.k8s_daemon_sets_template_ephemeral_containers_volume_devices
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_daemon_sets_template_ephemeral_containers_volume_mounts', $ex$SELECT daemon_set_uid, ephemeral_container_name, mount_path, mount_propagation
+  FROM kubernetes.k8s_daemon_sets_template_ephemeral_containers_volume_mounts
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_daemon_sets_template_init_containers', $ex$SELECT daemon_set_name, daemon_set_uid, args, command
+  FROM kubernetes.k8s_daemon_sets_template_init_containers
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_daemon_sets_template_init_containers_env', $ex$SELECT daemon_set_uid, init_container_name, name, value
+  FROM kubernetes.k8s_daemon_sets_template_init_containers_env
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_daemon_sets_template_init_containers_ports', $ex$SELECT daemon_set_uid, init_container_name, container_port, host_ip
+  FROM kubernetes.k8s_daemon_sets_template_init_containers_ports
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_daemon_sets_template_init_containers_resize_policy', $ex$SELECT daemon_set_uid, init_container_name, resource_name, restart_policy
+  FROM kubernetes.k8s_daemon_sets_template_init_containers_resize_policy
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_daemon_sets_template_init_containers_resources_claims', $ex$SELECT daemon_set_uid, init_container_name, name, request
+  FROM kubernetes.k8s_daemon_sets_template_init_containers_resources_claims
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_daemon_sets_template_init_containers_volume_devices', $ex$SELECT daemon_set_uid, init_container_name, device_path, name
+  FROM kubernetes.k8s_daemon_sets_template_init_containers_volume_devices
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_daemon_sets_template_init_containers_volume_mounts', $ex$SELECT daemon_set_uid, init_container_name, mount_path, mount_propagation
+  FROM kubernetes.k8s_daemon_sets_template_init_containers_volume_mounts
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_daemon_sets_template_managed_fields', $ex$SELECT daemon_set_name, daemon_set_uid, api_version, fields_type
+  FROM kubernetes.k8s_daemon_sets_template_managed_fields
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_daemon_sets_template_owner_references', $ex$SELECT daemon_set_name, daemon_set_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_daemon_sets_template_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_daemon_sets_template_resource_claims', $ex$SELECT daemon_set_name, daemon_set_uid, name, resource_claim_name
+  FROM kubernetes.k8s_daemon_sets_template_resource_claims
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_daemon_sets_template_tolerations', $ex$SELECT daemon_set_name, daemon_set_uid, effect, key
+  FROM kubernetes.k8s_daemon_sets_template_tolerations
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_daemon_sets_template_topology_spread_constraints', $ex$SELECT daemon_set_name, daemon_set_uid, label_selector, match_label_keys
+  FROM kubernetes.k8s_daemon_sets_template_topology_spread_constraints
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_deployments_conditions', $ex$SELECT deployment_name, deployment_uid, last_transition_time, last_update_time
+  FROM kubernetes.k8s_deployments_conditions
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_deployments_owner_references', $ex$SELECT deployment_name, deployment_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_deployments_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_deployments_selector_match_expressions', $ex$SELECT deployment_name, deployment_uid, key, operator
+  FROM kubernetes.k8s_deployments_selector_match_expressions
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_deployments_template_containers', $ex$SELECT deployment_name, deployment_uid, args, command
+  FROM kubernetes.k8s_deployments_template_containers
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_deployments_template_containers_env', $ex$SELECT container_name, deployment_uid, name, value
+  FROM kubernetes.k8s_deployments_template_containers_env
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_deployments_template_containers_ports', $ex$SELECT container_name, deployment_uid, container_port, host_ip
+  FROM kubernetes.k8s_deployments_template_containers_ports
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_deployments_template_containers_resize_policy', $ex$SELECT container_name, deployment_uid, resource_name, restart_policy
+  FROM kubernetes.k8s_deployments_template_containers_resize_policy
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_deployments_template_containers_resources_claims', $ex$SELECT container_name, deployment_uid, name, request
+  FROM kubernetes.k8s_deployments_template_containers_resources_claims
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_deployments_template_containers_volume_devices', $ex$SELECT container_name, deployment_uid, device_path, name
+  FROM kubernetes.k8s_deployments_template_containers_volume_devices
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_deployments_template_containers_volume_mounts', $ex$SELECT container_name, deployment_uid, mount_path, mount_propagation
+  FROM kubernetes.k8s_deployments_template_containers_volume_mounts
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_deployments_template_ephemeral_containers', $ex$SELECT deployment_name, deployment_uid, args, command
+  FROM kubernetes.k8s_deployments_template_ephemeral_containers
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_deployments_template_ephemeral_containers_env', $ex$SELECT deployment_uid, ephemeral_container_name, name, value
+  FROM kubernetes.k8s_deployments_template_ephemeral_containers_env
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_deployments_template_ephemeral_containers_ports', $ex$SELECT deployment_uid, ephemeral_container_name, container_port, host_ip
+  FROM kubernetes.k8s_deployments_template_ephemeral_containers_ports
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_deployments_template_ephemeral_containers_resize_policy', $ex$SELECT deployment_uid, ephemeral_container_name, resource_name, restart_policy
+  FROM kubernetes.k8s_deployments_template_ephemeral_containers_resize_policy
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_deployments_template_ephemeral_containers_resources_claims', $ex$SELECT deployment_uid, ephemeral_container_name, name, request
+  FROM kubernetes.k8s_deployments_template_ephemeral_containers_resources_claims
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_deployments_template_ephemeral_containers_volume_devices', $ex$SELECT deployment_uid, ephemeral_container_name, device_path, name
+  FROM kubernetes.k8s_deployments_template_ephemeral_containers_volume_devices
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_deployments_template_ephemeral_containers_volume_mounts', $ex$SELECT deployment_uid, ephemeral_container_name, mount_path, mount_propagation
+  FROM kubernetes.k8s_deployments_template_ephemeral_containers_volume_mounts
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_deployments_template_init_containers', $ex$SELECT deployment_name, deployment_uid, args, command
+  FROM kubernetes.k8s_deployments_template_init_containers
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_deployments_template_init_containers_env', $ex$SELECT deployment_uid, init_container_name, name, value
+  FROM kubernetes.k8s_deployments_template_init_containers_env
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_deployments_template_init_containers_ports', $ex$SELECT deployment_uid, init_container_name, container_port, host_ip
+  FROM kubernetes.k8s_deployments_template_init_containers_ports
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_deployments_template_init_containers_resize_policy', $ex$SELECT deployment_uid, init_container_name, resource_name, restart_policy
+  FROM kubernetes.k8s_deployments_template_init_containers_resize_policy
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_deployments_template_init_containers_resources_claims', $ex$SELECT deployment_uid, init_container_name, name, request
+  FROM kubernetes.k8s_deployments_template_init_containers_resources_claims
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_deployments_template_init_containers_volume_devices', $ex$SELECT deployment_uid, init_container_name, device_path, name
+  FROM kubernetes.k8s_deployments_template_init_containers_volume_devices
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_deployments_template_init_containers_volume_mounts', $ex$SELECT deployment_uid, init_container_name, mount_path, mount_propagation
+  FROM kubernetes.k8s_deployments_template_init_containers_volume_mounts
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_deployments_template_managed_fields', $ex$SELECT deployment_name, deployment_uid, api_version, fields_type
+  FROM kubernetes.k8s_deployments_template_managed_fields
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_deployments_template_owner_references', $ex$SELECT deployment_name, deployment_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_deployments_template_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_deployments_template_resource_claims', $ex$SELECT deployment_name, deployment_uid, name, resource_claim_name
+  FROM kubernetes.k8s_deployments_template_resource_claims
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_deployments_template_tolerations', $ex$SELECT deployment_name, deployment_uid, effect, key
+  FROM kubernetes.k8s_deployments_template_tolerations
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_deployments_template_topology_spread_constraints', $ex$SELECT deployment_name, deployment_uid, label_selector, match_label_keys
+  FROM kubernetes.k8s_deployments_template_topology_spread_constraints
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_device_classes', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_device_classes
  LIMIT 10$ex$),
+('kubernetes', 'k8s_device_classes_owner_references', $ex$SELECT device_class_name, device_class_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_device_classes_owner_references
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_device_taint_rules', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_device_taint_rules
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_device_taint_rules_conditions', $ex$SELECT device_taint_rule_name, device_taint_rule_uid, last_transition_time, message
+  FROM kubernetes.k8s_device_taint_rules_conditions
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_device_taint_rules_owner_references', $ex$SELECT device_taint_rule_name, device_taint_rule_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_device_taint_rules_owner_references
  LIMIT 10$ex$),
 ('kubernetes', 'k8s_endpoint_slices', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_endpoint_slices
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
+('kubernetes', 'k8s_endpoint_slices_endpoints', $ex$SELECT endpoint_slice_name, endpoint_slice_uid, addresses, conditions
+  FROM kubernetes.k8s_endpoint_slices_endpoints
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_endpoint_slices_owner_references', $ex$SELECT endpoint_slice_name, endpoint_slice_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_endpoint_slices_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_endpoint_slices_ports', $ex$SELECT endpoint_slice_name, endpoint_slice_uid, app_protocol, name
+  FROM kubernetes.k8s_endpoint_slices_ports
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_endpoints', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_endpoints
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_endpoints_owner_references', $ex$SELECT endpoint_name, endpoint_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_endpoints_owner_references
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
 ('kubernetes', 'k8s_events', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
@@ -571,61 +1301,314 @@ INSERT INTO examples VALUES
   FROM kubernetes.k8s_events_k8s_io_events
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
+('kubernetes', 'k8s_events_k8s_io_events_owner_references', $ex$SELECT events_k8s_io_event_name, events_k8s_io_event_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_events_k8s_io_events_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_events_owner_references', $ex$SELECT event_name, event_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_events_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_flow_schemas', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_flow_schemas
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_flow_schemas_conditions', $ex$SELECT flow_schema_name, flow_schema_uid, last_transition_time, message
+  FROM kubernetes.k8s_flow_schemas_conditions
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_flow_schemas_owner_references', $ex$SELECT flow_schema_name, flow_schema_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_flow_schemas_owner_references
  LIMIT 10$ex$),
 ('kubernetes', 'k8s_horizontal_pod_autoscalers', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_horizontal_pod_autoscalers
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
+('kubernetes', 'k8s_horizontal_pod_autoscalers_behavior_scale_down_policies', $ex$SELECT horizontal_pod_autoscaler_name, horizontal_pod_autoscaler_uid, period_seconds, type
+  FROM kubernetes.k8s_horizontal_pod_autoscalers_behavior_scale_down_policies
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_horizontal_pod_autoscalers_behavior_scale_up_policies', $ex$SELECT horizontal_pod_autoscaler_name, horizontal_pod_autoscaler_uid, period_seconds, type
+  FROM kubernetes.k8s_horizontal_pod_autoscalers_behavior_scale_up_policies
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_horizontal_pod_autoscalers_conditions', $ex$SELECT horizontal_pod_autoscaler_name, horizontal_pod_autoscaler_uid, last_transition_time, message
+  FROM kubernetes.k8s_horizontal_pod_autoscalers_conditions
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_horizontal_pod_autoscalers_owner_references', $ex$SELECT horizontal_pod_autoscaler_name, horizontal_pod_autoscaler_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_horizontal_pod_autoscalers_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_ingress_classes', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_ingress_classes
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_ingress_classes_owner_references', $ex$SELECT ingress_class_name, ingress_class_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_ingress_classes_owner_references
  LIMIT 10$ex$),
 ('kubernetes', 'k8s_ingresses', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_ingresses
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
+('kubernetes', 'k8s_ingresses_load_balancer_ingress', $ex$SELECT ingress_name, ingress_uid, hostname, ip
+  FROM kubernetes.k8s_ingresses_load_balancer_ingress
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_ingresses_load_balancer_ingress_ports', $ex$SELECT ingress_hostname, ingress_ip, ingress_uid, error
+  FROM kubernetes.k8s_ingresses_load_balancer_ingress_ports
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_ingresses_owner_references', $ex$SELECT ingress_name, ingress_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_ingresses_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_ip_addresses', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_ip_addresses
  LIMIT 10$ex$),
+('kubernetes', 'k8s_ip_addresses_owner_references', $ex$SELECT ip_address_name, ip_address_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_ip_addresses_owner_references
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_jobs', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_jobs
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_jobs_conditions', $ex$SELECT job_name, job_uid, last_probe_time, last_transition_time
+  FROM kubernetes.k8s_jobs_conditions
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_jobs_owner_references', $ex$SELECT job_name, job_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_jobs_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_jobs_selector_match_expressions', $ex$SELECT job_name, job_uid, key, operator
+  FROM kubernetes.k8s_jobs_selector_match_expressions
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_jobs_success_policy_rules', $ex$SELECT job_name, job_uid, succeeded_count, succeeded_indexes
+  FROM kubernetes.k8s_jobs_success_policy_rules
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_jobs_template_containers', $ex$SELECT job_name, job_uid, args, command
+  FROM kubernetes.k8s_jobs_template_containers
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_jobs_template_containers_env', $ex$SELECT container_name, job_uid, name, value
+  FROM kubernetes.k8s_jobs_template_containers_env
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_jobs_template_containers_ports', $ex$SELECT container_name, job_uid, container_port, host_ip
+  FROM kubernetes.k8s_jobs_template_containers_ports
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_jobs_template_containers_resize_policy', $ex$SELECT container_name, job_uid, resource_name, restart_policy
+  FROM kubernetes.k8s_jobs_template_containers_resize_policy
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_jobs_template_containers_resources_claims', $ex$SELECT container_name, job_uid, name, request
+  FROM kubernetes.k8s_jobs_template_containers_resources_claims
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_jobs_template_containers_volume_devices', $ex$SELECT container_name, job_uid, device_path, name
+  FROM kubernetes.k8s_jobs_template_containers_volume_devices
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_jobs_template_containers_volume_mounts', $ex$SELECT container_name, job_uid, mount_path, mount_propagation
+  FROM kubernetes.k8s_jobs_template_containers_volume_mounts
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_jobs_template_ephemeral_containers', $ex$SELECT job_name, job_uid, args, command
+  FROM kubernetes.k8s_jobs_template_ephemeral_containers
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_jobs_template_ephemeral_containers_env', $ex$SELECT ephemeral_container_name, job_uid, name, value
+  FROM kubernetes.k8s_jobs_template_ephemeral_containers_env
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_jobs_template_ephemeral_containers_ports', $ex$SELECT ephemeral_container_name, job_uid, container_port, host_ip
+  FROM kubernetes.k8s_jobs_template_ephemeral_containers_ports
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_jobs_template_ephemeral_containers_resize_policy', $ex$SELECT ephemeral_container_name, job_uid, resource_name, restart_policy
+  FROM kubernetes.k8s_jobs_template_ephemeral_containers_resize_policy
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_jobs_template_ephemeral_containers_resources_claims', $ex$SELECT ephemeral_container_name, job_uid, name, request
+  FROM kubernetes.k8s_jobs_template_ephemeral_containers_resources_claims
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_jobs_template_ephemeral_containers_volume_devices', $ex$SELECT ephemeral_container_name, job_uid, device_path, name
+  FROM kubernetes.k8s_jobs_template_ephemeral_containers_volume_devices
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_jobs_template_ephemeral_containers_volume_mounts', $ex$SELECT ephemeral_container_name, job_uid, mount_path, mount_propagation
+  FROM kubernetes.k8s_jobs_template_ephemeral_containers_volume_mounts
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_jobs_template_init_containers', $ex$SELECT job_name, job_uid, args, command
+  FROM kubernetes.k8s_jobs_template_init_containers
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_jobs_template_init_containers_env', $ex$SELECT init_container_name, job_uid, name, value
+  FROM kubernetes.k8s_jobs_template_init_containers_env
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_jobs_template_init_containers_ports', $ex$SELECT init_container_name, job_uid, container_port, host_ip
+  FROM kubernetes.k8s_jobs_template_init_containers_ports
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_jobs_template_init_containers_resize_policy', $ex$SELECT init_container_name, job_uid, resource_name, restart_policy
+  FROM kubernetes.k8s_jobs_template_init_containers_resize_policy
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_jobs_template_init_containers_resources_claims', $ex$SELECT init_container_name, job_uid, name, request
+  FROM kubernetes.k8s_jobs_template_init_containers_resources_claims
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_jobs_template_init_containers_volume_devices', $ex$SELECT init_container_name, job_uid, device_path, name
+  FROM kubernetes.k8s_jobs_template_init_containers_volume_devices
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_jobs_template_init_containers_volume_mounts', $ex$SELECT init_container_name, job_uid, mount_path, mount_propagation
+  FROM kubernetes.k8s_jobs_template_init_containers_volume_mounts
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_jobs_template_managed_fields', $ex$SELECT job_name, job_uid, api_version, fields_type
+  FROM kubernetes.k8s_jobs_template_managed_fields
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_jobs_template_owner_references', $ex$SELECT job_name, job_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_jobs_template_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_jobs_template_resource_claims', $ex$SELECT job_name, job_uid, name, resource_claim_name
+  FROM kubernetes.k8s_jobs_template_resource_claims
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_jobs_template_tolerations', $ex$SELECT job_name, job_uid, effect, key
+  FROM kubernetes.k8s_jobs_template_tolerations
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_jobs_template_topology_spread_constraints', $ex$SELECT job_name, job_uid, label_selector, match_label_keys
+  FROM kubernetes.k8s_jobs_template_topology_spread_constraints
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
 ('kubernetes', 'k8s_lease_candidates', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_lease_candidates
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
+('kubernetes', 'k8s_lease_candidates_owner_references', $ex$SELECT lease_candidate_name, lease_candidate_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_lease_candidates_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_leases', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_leases
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_leases_owner_references', $ex$SELECT lease_name, lease_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_leases_owner_references
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
 ('kubernetes', 'k8s_limit_ranges', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_limit_ranges
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
+('kubernetes', 'k8s_limit_ranges_owner_references', $ex$SELECT limit_range_name, limit_range_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_limit_ranges_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_mutating_admission_policies', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_mutating_admission_policies
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_mutating_admission_policies_match_conditions', $ex$SELECT mutating_admission_policy_name, mutating_admission_policy_uid, expression, name
+  FROM kubernetes.k8s_mutating_admission_policies_match_conditions
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_mutating_admission_policies_owner_references', $ex$SELECT mutating_admission_policy_name, mutating_admission_policy_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_mutating_admission_policies_owner_references
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_mutating_admission_policies_variables', $ex$SELECT mutating_admission_policy_name, mutating_admission_policy_uid, expression, name
+  FROM kubernetes.k8s_mutating_admission_policies_variables
  LIMIT 10$ex$),
 ('kubernetes', 'k8s_mutating_admission_policy_bindings', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_mutating_admission_policy_bindings
  LIMIT 10$ex$),
+('kubernetes', 'k8s_mutating_admission_policy_bindings_owner_references', $ex$SELECT binding_name, binding_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_mutating_admission_policy_bindings_owner_references
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_mutating_webhook_configurations', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_mutating_webhook_configurations
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_mutating_webhook_configurations_owner_references', $ex$SELECT configuration_name, configuration_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_mutating_webhook_configurations_owner_references
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_mutating_webhook_configurations_webhooks', $ex$SELECT configuration_name, configuration_uid, admission_review_versions, client_config
+  FROM kubernetes.k8s_mutating_webhook_configurations_webhooks
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_mutating_webhook_configurations_webhooks_match_conditions', $ex$SELECT configuration_uid, webhook_name, expression, name
+  FROM kubernetes.k8s_mutating_webhook_configurations_webhooks_match_conditions
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_namespaces_conditions', $ex$SELECT namespace_name, namespace_uid, last_transition_time, message
+  FROM kubernetes.k8s_namespaces_conditions
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_namespaces_owner_references', $ex$SELECT namespace_name, namespace_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_namespaces_owner_references
  LIMIT 10$ex$),
 ('kubernetes', 'k8s_network_policies', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_network_policies
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
+('kubernetes', 'k8s_network_policies_owner_references', $ex$SELECT network_policy_name, network_policy_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_network_policies_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_network_policies_pod_selector_match_expressions', $ex$SELECT network_policy_name, network_policy_uid, key, operator
+  FROM kubernetes.k8s_network_policies_pod_selector_match_expressions
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_nodes_addresses', $ex$SELECT node_name, node_uid, address, type
+  FROM kubernetes.k8s_nodes_addresses
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_nodes_conditions', $ex$SELECT node_name, node_uid, last_heartbeat_time, last_transition_time
+  FROM kubernetes.k8s_nodes_conditions
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_nodes_owner_references', $ex$SELECT node_name, node_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_nodes_owner_references
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_nodes_taints', $ex$SELECT node_name, node_uid, effect, key
+  FROM kubernetes.k8s_nodes_taints
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_nodes_volumes_attached', $ex$SELECT node_name, node_uid, device_path, name
+  FROM kubernetes.k8s_nodes_volumes_attached
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_persistent_volume_claims', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_persistent_volume_claims
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_persistent_volume_claims_conditions', $ex$SELECT persistent_volume_claim_name, persistent_volume_claim_uid, last_probe_time, last_transition_time
+  FROM kubernetes.k8s_persistent_volume_claims_conditions
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_persistent_volume_claims_owner_references', $ex$SELECT persistent_volume_claim_name, persistent_volume_claim_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_persistent_volume_claims_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_persistent_volume_claims_selector_match_expressions', $ex$SELECT persistent_volume_claim_name, persistent_volume_claim_uid, key, operator
+  FROM kubernetes.k8s_persistent_volume_claims_selector_match_expressions
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
 ('kubernetes', 'k8s_persistent_volumes', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_persistent_volumes
  LIMIT 10$ex$),
+('kubernetes', 'k8s_persistent_volumes_owner_references', $ex$SELECT persistent_volume_name, persistent_volume_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_persistent_volumes_owner_references
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_pod_certificate_requests', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_pod_certificate_requests
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_certificate_requests_conditions', $ex$SELECT pod_certificate_request_name, pod_certificate_request_uid, last_transition_time, message
+  FROM kubernetes.k8s_pod_certificate_requests_conditions
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_certificate_requests_owner_references', $ex$SELECT pod_certificate_request_name, pod_certificate_request_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_pod_certificate_requests_owner_references
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
 ('kubernetes', 'k8s_pod_containers', $ex$SELECT node_name, pod_ip, pod_name, pod_phase
@@ -636,99 +1619,895 @@ INSERT INTO examples VALUES
   FROM kubernetes.k8s_pod_disruption_budgets
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_disruption_budgets_conditions', $ex$SELECT pod_disruption_budget_name, pod_disruption_budget_uid, last_transition_time, message
+  FROM kubernetes.k8s_pod_disruption_budgets_conditions
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_disruption_budgets_owner_references', $ex$SELECT pod_disruption_budget_name, pod_disruption_budget_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_pod_disruption_budgets_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_disruption_budgets_selector_match_expressions', $ex$SELECT pod_disruption_budget_name, pod_disruption_budget_uid, key, operator
+  FROM kubernetes.k8s_pod_disruption_budgets_selector_match_expressions
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_pod_groups', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_pod_groups
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_groups_conditions', $ex$SELECT pod_group_name, pod_group_uid, last_transition_time, message
+  FROM kubernetes.k8s_pod_groups_conditions
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_groups_owner_references', $ex$SELECT pod_group_name, pod_group_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_pod_groups_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_groups_resource_claim_statuses', $ex$SELECT pod_group_name, pod_group_uid, name, resource_claim_name
+  FROM kubernetes.k8s_pod_groups_resource_claim_statuses
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_groups_resource_claims', $ex$SELECT pod_group_name, pod_group_uid, name, resource_claim_name
+  FROM kubernetes.k8s_pod_groups_resource_claims
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
 ('kubernetes', 'k8s_pod_templates', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_pod_templates
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_templates_owner_references', $ex$SELECT pod_template_name, pod_template_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_pod_templates_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_templates_template_containers', $ex$SELECT pod_template_name, pod_template_uid, args, command
+  FROM kubernetes.k8s_pod_templates_template_containers
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_templates_template_containers_env', $ex$SELECT container_name, pod_template_uid, name, value
+  FROM kubernetes.k8s_pod_templates_template_containers_env
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_templates_template_containers_ports', $ex$SELECT container_name, pod_template_uid, container_port, host_ip
+  FROM kubernetes.k8s_pod_templates_template_containers_ports
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_templates_template_containers_resize_policy', $ex$SELECT container_name, pod_template_uid, resource_name, restart_policy
+  FROM kubernetes.k8s_pod_templates_template_containers_resize_policy
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_templates_template_containers_resources_claims', $ex$SELECT container_name, pod_template_uid, name, request
+  FROM kubernetes.k8s_pod_templates_template_containers_resources_claims
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_templates_template_containers_volume_devices', $ex$SELECT container_name, pod_template_uid, device_path, name
+  FROM kubernetes.k8s_pod_templates_template_containers_volume_devices
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_templates_template_containers_volume_mounts', $ex$SELECT container_name, pod_template_uid, mount_path, mount_propagation
+  FROM kubernetes.k8s_pod_templates_template_containers_volume_mounts
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_templates_template_dns_config_options', $ex$SELECT pod_template_name, pod_template_uid, name, value
+  FROM kubernetes.k8s_pod_templates_template_dns_config_options
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_templates_template_ephemeral_containers', $ex$SELECT pod_template_name, pod_template_uid, args, command
+  FROM kubernetes.k8s_pod_templates_template_ephemeral_containers
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_templates_template_ephemeral_containers_env', $ex$SELECT ephemeral_container_name, pod_template_uid, name, value
+  FROM kubernetes.k8s_pod_templates_template_ephemeral_containers_env
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_templates_template_ephemeral_containers_ports', $ex$SELECT ephemeral_container_name, pod_template_uid, container_port, host_ip
+  FROM kubernetes.k8s_pod_templates_template_ephemeral_containers_ports
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_templates_template_ephemeral_containers_resize_policy', $ex$SELECT ephemeral_container_name, pod_template_uid, resource_name, restart_policy
+  FROM kubernetes.k8s_pod_templates_template_ephemeral_containers_resize_policy
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_templates_template_ephemeral_containers_volume_devices', $ex$SELECT ephemeral_container_name, pod_template_uid, device_path, name
+  FROM kubernetes.k8s_pod_templates_template_ephemeral_containers_volume_devices
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_templates_template_ephemeral_containers_volume_mounts', $ex$SELECT ephemeral_container_name, pod_template_uid, mount_path, mount_propagation
+  FROM kubernetes.k8s_pod_templates_template_ephemeral_containers_volume_mounts
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_templates_template_init_containers', $ex$SELECT pod_template_name, pod_template_uid, args, command
+  FROM kubernetes.k8s_pod_templates_template_init_containers
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_templates_template_init_containers_env', $ex$SELECT init_container_name, pod_template_uid, name, value
+  FROM kubernetes.k8s_pod_templates_template_init_containers_env
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_templates_template_init_containers_ports', $ex$SELECT init_container_name, pod_template_uid, container_port, host_ip
+  FROM kubernetes.k8s_pod_templates_template_init_containers_ports
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_templates_template_init_containers_resize_policy', $ex$SELECT init_container_name, pod_template_uid, resource_name, restart_policy
+  FROM kubernetes.k8s_pod_templates_template_init_containers_resize_policy
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_templates_template_init_containers_resources_claims', $ex$SELECT init_container_name, pod_template_uid, name, request
+  FROM kubernetes.k8s_pod_templates_template_init_containers_resources_claims
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_templates_template_init_containers_volume_devices', $ex$SELECT init_container_name, pod_template_uid, device_path, name
+  FROM kubernetes.k8s_pod_templates_template_init_containers_volume_devices
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_templates_template_init_containers_volume_mounts', $ex$SELECT init_container_name, pod_template_uid, mount_path, mount_propagation
+  FROM kubernetes.k8s_pod_templates_template_init_containers_volume_mounts
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_templates_template_managed_fields', $ex$SELECT pod_template_name, pod_template_uid, api_version, fields_type
+  FROM kubernetes.k8s_pod_templates_template_managed_fields
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_templates_template_owner_references', $ex$SELECT pod_template_name, pod_template_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_pod_templates_template_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_templates_template_resource_claims', $ex$SELECT pod_template_name, pod_template_uid, name, resource_claim_name
+  FROM kubernetes.k8s_pod_templates_template_resource_claims
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_templates_template_resources_claims', $ex$SELECT pod_template_name, pod_template_uid, name, request
+  FROM kubernetes.k8s_pod_templates_template_resources_claims
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_templates_template_security_context_sysctls', $ex$SELECT pod_template_name, pod_template_uid, name, value
+  FROM kubernetes.k8s_pod_templates_template_security_context_sysctls
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_templates_template_tolerations', $ex$SELECT pod_template_name, pod_template_uid, effect, key
+  FROM kubernetes.k8s_pod_templates_template_tolerations
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pod_templates_template_topology_spread_constraints', $ex$SELECT pod_template_name, pod_template_uid, label_selector, match_label_keys
+  FROM kubernetes.k8s_pod_templates_template_topology_spread_constraints
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_pod_volumes', $ex$SELECT pod_name, pod_uid, name, config_map_name
   FROM kubernetes.k8s_pod_volumes
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_conditions', $ex$SELECT pod_name, pod_uid, last_probe_time, last_transition_time
+  FROM kubernetes.k8s_pods_conditions
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_container_statuses', $ex$SELECT pod_name, pod_uid, allocated_resources, allocated_resources_status
+  FROM kubernetes.k8s_pods_container_statuses
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_container_statuses_resources_claims', $ex$SELECT container_status_name, pod_uid, name, request
+  FROM kubernetes.k8s_pods_container_statuses_resources_claims
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_container_statuses_volume_mounts', $ex$SELECT container_status_name, pod_uid, mount_path, name
+  FROM kubernetes.k8s_pods_container_statuses_volume_mounts
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_dns_config_options', $ex$SELECT pod_name, pod_uid, name, value
+  FROM kubernetes.k8s_pods_dns_config_options
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_ephemeral_container_statuses', $ex$SELECT pod_name, pod_uid, allocated_resources, allocated_resources_status
+  FROM kubernetes.k8s_pods_ephemeral_container_statuses
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_ephemeral_container_statuses_resources_claims', $ex$SELECT ephemeral_container_status_name, pod_uid, name, request
+  FROM kubernetes.k8s_pods_ephemeral_container_statuses_resources_claims
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_ephemeral_container_statuses_volume_mounts', $ex$SELECT ephemeral_container_status_name, pod_uid, mount_path, name
+  FROM kubernetes.k8s_pods_ephemeral_container_statuses_volume_mounts
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_ephemeral_containers', $ex$SELECT pod_name, pod_uid, args, command
+  FROM kubernetes.k8s_pods_ephemeral_containers
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_ephemeral_containers_env', $ex$SELECT ephemeral_container_name, pod_uid, name, value
+  FROM kubernetes.k8s_pods_ephemeral_containers_env
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_ephemeral_containers_ports', $ex$SELECT ephemeral_container_name, pod_uid, container_port, host_ip
+  FROM kubernetes.k8s_pods_ephemeral_containers_ports
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_ephemeral_containers_resize_policy', $ex$SELECT ephemeral_container_name, pod_uid, resource_name, restart_policy
+  FROM kubernetes.k8s_pods_ephemeral_containers_resize_policy
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_ephemeral_containers_resources_claims', $ex$SELECT ephemeral_container_name, pod_uid, name, request
+  FROM kubernetes.k8s_pods_ephemeral_containers_resources_claims
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_ephemeral_containers_volume_devices', $ex$SELECT ephemeral_container_name, pod_uid, device_path, name
+  FROM kubernetes.k8s_pods_ephemeral_containers_volume_devices
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_ephemeral_containers_volume_mounts', $ex$SELECT ephemeral_container_name, pod_uid, mount_path, mount_propagation
+  FROM kubernetes.k8s_pods_ephemeral_containers_volume_mounts
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_extended_resource_claim_status_request_mappings', $ex$SELECT pod_name, pod_uid, container_name, request_name
+  FROM kubernetes.k8s_pods_extended_resource_claim_status_request_mappings
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_init_container_statuses', $ex$SELECT pod_name, pod_uid, allocated_resources, allocated_resources_status
+  FROM kubernetes.k8s_pods_init_container_statuses
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_init_container_statuses_resources_claims', $ex$SELECT init_container_status_name, pod_uid, name, request
+  FROM kubernetes.k8s_pods_init_container_statuses_resources_claims
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_init_container_statuses_volume_mounts', $ex$SELECT init_container_status_name, pod_uid, mount_path, name
+  FROM kubernetes.k8s_pods_init_container_statuses_volume_mounts
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_init_containers', $ex$SELECT pod_name, pod_uid, args, command
+  FROM kubernetes.k8s_pods_init_containers
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_init_containers_env', $ex$SELECT init_container_name, pod_uid, name, value
+  FROM kubernetes.k8s_pods_init_containers_env
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_init_containers_liveness_probe_http_get_http_headers', $ex$SELECT init_container_name, pod_uid, name, value
+  FROM kubernetes.k8s_pods_init_containers_liveness_probe_http_get_http_headers
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_init_containers_ports', $ex$SELECT init_container_name, pod_uid, container_port, host_ip
+  FROM kubernetes.k8s_pods_init_containers_ports
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_init_containers_readiness_probe_http_get_http_headers', $ex$SELECT init_container_name, pod_uid, name, value
+  FROM kubernetes.k8s_pods_init_containers_readiness_probe_http_get_http_headers
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_init_containers_resize_policy', $ex$SELECT init_container_name, pod_uid, resource_name, restart_policy
+  FROM kubernetes.k8s_pods_init_containers_resize_policy
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_init_containers_resources_claims', $ex$SELECT init_container_name, pod_uid, name, request
+  FROM kubernetes.k8s_pods_init_containers_resources_claims
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_init_containers_startup_probe_http_get_http_headers', $ex$SELECT init_container_name, pod_uid, name, value
+  FROM kubernetes.k8s_pods_init_containers_startup_probe_http_get_http_headers
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_init_containers_volume_devices', $ex$SELECT init_container_name, pod_uid, device_path, name
+  FROM kubernetes.k8s_pods_init_containers_volume_devices
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_init_containers_volume_mounts', $ex$SELECT init_container_name, pod_uid, mount_path, mount_propagation
+  FROM kubernetes.k8s_pods_init_containers_volume_mounts
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_owner_references', $ex$SELECT pod_name, pod_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_pods_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_resource_claim_statuses', $ex$SELECT pod_name, pod_uid, name, resource_claim_name
+  FROM kubernetes.k8s_pods_resource_claim_statuses
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_resource_claims', $ex$SELECT pod_name, pod_uid, name, resource_claim_name
+  FROM kubernetes.k8s_pods_resource_claims
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_resources_claims', $ex$SELECT pod_name, pod_uid, name, request
+  FROM kubernetes.k8s_pods_resources_claims
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_security_context_sysctls', $ex$SELECT pod_name, pod_uid, name, value
+  FROM kubernetes.k8s_pods_security_context_sysctls
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_status_resources_claims', $ex$SELECT pod_name, pod_uid, name, request
+  FROM kubernetes.k8s_pods_status_resources_claims
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_tolerations', $ex$SELECT pod_name, pod_uid, effect, key
+  FROM kubernetes.k8s_pods_tolerations
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_pods_topology_spread_constraints', $ex$SELECT pod_name, pod_uid, label_selector, match_label_keys
+  FROM kubernetes.k8s_pods_topology_spread_constraints
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
 ('kubernetes', 'k8s_priority_classes', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_priority_classes
  LIMIT 10$ex$),
+('kubernetes', 'k8s_priority_classes_owner_references', $ex$SELECT priority_class_name, priority_class_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_priority_classes_owner_references
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_priority_level_configurations', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_priority_level_configurations
  LIMIT 10$ex$),
+('kubernetes', 'k8s_priority_level_configurations_conditions', $ex$SELECT priority_level_configuration_name, priority_level_configuration_uid, last_transition_time, message
+  FROM kubernetes.k8s_priority_level_configurations_conditions
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_priority_level_configurations_owner_references', $ex$SELECT priority_level_configuration_name, priority_level_configuration_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_priority_level_configurations_owner_references
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_replica_sets', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_replica_sets
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replica_sets_conditions', $ex$SELECT replica_set_name, replica_set_uid, last_transition_time, message
+  FROM kubernetes.k8s_replica_sets_conditions
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replica_sets_owner_references', $ex$SELECT replica_set_name, replica_set_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_replica_sets_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replica_sets_selector_match_expressions', $ex$SELECT replica_set_name, replica_set_uid, key, operator
+  FROM kubernetes.k8s_replica_sets_selector_match_expressions
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replica_sets_template_containers', $ex$SELECT replica_set_name, replica_set_uid, args, command
+  FROM kubernetes.k8s_replica_sets_template_containers
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replica_sets_template_containers_env', $ex$SELECT container_name, replica_set_uid, name, value
+  FROM kubernetes.k8s_replica_sets_template_containers_env
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replica_sets_template_containers_ports', $ex$SELECT container_name, replica_set_uid, container_port, host_ip
+  FROM kubernetes.k8s_replica_sets_template_containers_ports
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replica_sets_template_containers_resize_policy', $ex$SELECT container_name, replica_set_uid, resource_name, restart_policy
+  FROM kubernetes.k8s_replica_sets_template_containers_resize_policy
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replica_sets_template_containers_resources_claims', $ex$SELECT container_name, replica_set_uid, name, request
+  FROM kubernetes.k8s_replica_sets_template_containers_resources_claims
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replica_sets_template_containers_volume_devices', $ex$SELECT container_name, replica_set_uid, device_path, name
+  FROM kubernetes.k8s_replica_sets_template_containers_volume_devices
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replica_sets_template_containers_volume_mounts', $ex$SELECT container_name, replica_set_uid, mount_path, mount_propagation
+  FROM kubernetes.k8s_replica_sets_template_containers_volume_mounts
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replica_sets_template_ephemeral_containers', $ex$SELECT replica_set_name, replica_set_uid, args, command
+  FROM kubernetes.k8s_replica_sets_template_ephemeral_containers
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replica_sets_template_ephemeral_containers_env', $ex$SELECT ephemeral_container_name, replica_set_uid, name, value
+  FROM kubernetes.k8s_replica_sets_template_ephemeral_containers_env
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replica_sets_template_ephemeral_containers_ports', $ex$SELECT ephemeral_container_name, replica_set_uid, container_port, host_ip
+  FROM kubernetes.k8s_replica_sets_template_ephemeral_containers_ports
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replica_sets_template_ephemeral_containers_resize_policy', $ex$SELECT ephemeral_container_name, replica_set_uid, resource_name, restart_policy
+  FROM kubernetes.k8s_replica_sets_template_ephemeral_containers_resize_policy
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replica_sets_template_ephemeral_containers_resources_claims', $ex$SELECT ephemeral_container_name, replica_set_uid, name, request
+  FROM kubernetes.k8s_replica_sets_template_ephemeral_containers_resources_claims
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replica_sets_template_ephemeral_containers_volume_devices', $ex$SELECT ephemeral_container_name, replica_set_uid, device_path, name
+  FROM kubernetes.k8s_replica_sets_template_ephemeral_containers_volume_devices
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replica_sets_template_ephemeral_containers_volume_mounts', $ex$SELECT ephemeral_container_name, replica_set_uid, mount_path, mount_propagation
+  FROM kubernetes.k8s_replica_sets_template_ephemeral_containers_volume_mounts
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replica_sets_template_init_containers', $ex$SELECT replica_set_name, replica_set_uid, args, command
+  FROM kubernetes.k8s_replica_sets_template_init_containers
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replica_sets_template_init_containers_env', $ex$SELECT init_container_name, replica_set_uid, name, value
+  FROM kubernetes.k8s_replica_sets_template_init_containers_env
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replica_sets_template_init_containers_ports', $ex$SELECT init_container_name, replica_set_uid, container_port, host_ip
+  FROM kubernetes.k8s_replica_sets_template_init_containers_ports
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replica_sets_template_init_containers_resize_policy', $ex$SELECT init_container_name, replica_set_uid, resource_name, restart_policy
+  FROM kubernetes.k8s_replica_sets_template_init_containers_resize_policy
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replica_sets_template_init_containers_resources_claims', $ex$SELECT init_container_name, replica_set_uid, name, request
+  FROM kubernetes.k8s_replica_sets_template_init_containers_resources_claims
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replica_sets_template_init_containers_volume_devices', $ex$SELECT init_container_name, replica_set_uid, device_path, name
+  FROM kubernetes.k8s_replica_sets_template_init_containers_volume_devices
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replica_sets_template_init_containers_volume_mounts', $ex$SELECT init_container_name, replica_set_uid, mount_path, mount_propagation
+  FROM kubernetes.k8s_replica_sets_template_init_containers_volume_mounts
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replica_sets_template_managed_fields', $ex$SELECT replica_set_name, replica_set_uid, api_version, fields_type
+  FROM kubernetes.k8s_replica_sets_template_managed_fields
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replica_sets_template_owner_references', $ex$SELECT replica_set_name, replica_set_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_replica_sets_template_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replica_sets_template_resource_claims', $ex$SELECT replica_set_name, replica_set_uid, name, resource_claim_name
+  FROM kubernetes.k8s_replica_sets_template_resource_claims
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replica_sets_template_tolerations', $ex$SELECT replica_set_name, replica_set_uid, effect, key
+  FROM kubernetes.k8s_replica_sets_template_tolerations
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replica_sets_template_topology_spread_constraints', $ex$SELECT replica_set_name, replica_set_uid, label_selector, match_label_keys
+  FROM kubernetes.k8s_replica_sets_template_topology_spread_constraints
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
 ('kubernetes', 'k8s_replication_controllers', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_replication_controllers
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
+('kubernetes', 'k8s_replication_controllers_conditions', $ex$SELECT replication_controller_name, replication_controller_uid, last_transition_time, message
+  FROM kubernetes.k8s_replication_controllers_conditions
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replication_controllers_owner_references', $ex$SELECT replication_controller_name, replication_controller_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_replication_controllers_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replication_controllers_template_containers', $ex$SELECT replication_controller_name, replication_controller_uid, args, command
+  FROM kubernetes.k8s_replication_controllers_template_containers
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replication_controllers_template_containers_env', $ex$SELECT container_name, replication_controller_uid, name, value
+  FROM kubernetes.k8s_replication_controllers_template_containers_env
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replication_controllers_template_containers_ports', $ex$SELECT container_name, replication_controller_uid, container_port, host_ip
+  FROM kubernetes.k8s_replication_controllers_template_containers_ports
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replication_controllers_template_containers_resize_policy', $ex$SELECT container_name, replication_controller_uid, resource_name, restart_policy
+  FROM kubernetes.k8s_replication_controllers_template_containers_resize_policy
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replication_controllers_template_containers_volume_devices', $ex$SELECT container_name, replication_controller_uid, device_path, name
+  FROM kubernetes.k8s_replication_controllers_template_containers_volume_devices
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replication_controllers_template_containers_volume_mounts', $ex$SELECT container_name, replication_controller_uid, mount_path, mount_propagation
+  FROM kubernetes.k8s_replication_controllers_template_containers_volume_mounts
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replication_controllers_template_ephemeral_containers', $ex$SELECT replication_controller_name, replication_controller_uid, args, command
+  FROM kubernetes.k8s_replication_controllers_template_ephemeral_containers
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replication_controllers_template_ephemeral_containers_env', $ex$SELECT ephemeral_container_name, replication_controller_uid, name, value
+  FROM kubernetes.k8s_replication_controllers_template_ephemeral_containers_env
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replication_controllers_template_ephemeral_containers_ports', $ex$SELECT ephemeral_container_name, replication_controller_uid, container_port, host_ip
+  FROM kubernetes.k8s_replication_controllers_template_ephemeral_containers_ports
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replication_controllers_template_init_containers', $ex$SELECT replication_controller_name, replication_controller_uid, args, command
+  FROM kubernetes.k8s_replication_controllers_template_init_containers
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replication_controllers_template_init_containers_env', $ex$SELECT init_container_name, replication_controller_uid, name, value
+  FROM kubernetes.k8s_replication_controllers_template_init_containers_env
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replication_controllers_template_init_containers_ports', $ex$SELECT init_container_name, replication_controller_uid, container_port, host_ip
+  FROM kubernetes.k8s_replication_controllers_template_init_containers_ports
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replication_controllers_template_managed_fields', $ex$SELECT replication_controller_name, replication_controller_uid, api_version, fields_type
+  FROM kubernetes.k8s_replication_controllers_template_managed_fields
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replication_controllers_template_owner_references', $ex$SELECT replication_controller_name, replication_controller_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_replication_controllers_template_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replication_controllers_template_resource_claims', $ex$SELECT replication_controller_name, replication_controller_uid, name, resource_claim_name
+  FROM kubernetes.k8s_replication_controllers_template_resource_claims
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_replication_controllers_template_tolerations', $ex$SELECT replication_controller_name, replication_controller_uid, effect, key
+  FROM kubernetes.k8s_replication_controllers_template_tolerations
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_resource_claim_templates', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_resource_claim_templates
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_resource_claim_templates_devices_constraints', $ex$SELECT resource_claim_template_name, resource_claim_template_uid, distinct_attribute, match_attribute
+  FROM kubernetes.k8s_resource_claim_templates_devices_constraints
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_resource_claim_templates_managed_fields', $ex$SELECT resource_claim_template_name, resource_claim_template_uid, api_version, fields_type
+  FROM kubernetes.k8s_resource_claim_templates_managed_fields
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_resource_claim_templates_owner_references', $ex$SELECT resource_claim_template_name, resource_claim_template_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_resource_claim_templates_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_resource_claim_templates_spec_metadata_owner_references', $ex$SELECT resource_claim_template_name, resource_claim_template_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_resource_claim_templates_spec_metadata_owner_references
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
 ('kubernetes', 'k8s_resource_claims', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_resource_claims
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
+('kubernetes', 'k8s_resource_claims_allocation_devices_results', $ex$SELECT resource_claim_name, resource_claim_uid, admin_access, binding_conditions
+  FROM kubernetes.k8s_resource_claims_allocation_devices_results
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_resource_claims_allocation_devices_results_tolerations', $ex$SELECT resource_claim_uid, result_admin_access, result_device, result_driver
+  FROM kubernetes.k8s_resource_claims_allocation_devices_results_tolerations
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_resource_claims_devices', $ex$SELECT resource_claim_name, resource_claim_uid, conditions, data
+  FROM kubernetes.k8s_resource_claims_devices
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_resource_claims_devices_conditions', $ex$SELECT device_device, device_driver, device_pool, device_share_id
+  FROM kubernetes.k8s_resource_claims_devices_conditions
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_resource_claims_devices_constraints', $ex$SELECT resource_claim_name, resource_claim_uid, distinct_attribute, match_attribute
+  FROM kubernetes.k8s_resource_claims_devices_constraints
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_resource_claims_owner_references', $ex$SELECT resource_claim_name, resource_claim_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_resource_claims_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_resource_claims_reserved_for', $ex$SELECT resource_claim_name, resource_claim_uid, api_group, name
+  FROM kubernetes.k8s_resource_claims_reserved_for
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_resource_pool_status_requests', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_resource_pool_status_requests
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_resource_pool_status_requests_conditions', $ex$SELECT resource_pool_status_request_name, resource_pool_status_request_uid, last_transition_time, message
+  FROM kubernetes.k8s_resource_pool_status_requests_conditions
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_resource_pool_status_requests_owner_references', $ex$SELECT resource_pool_status_request_name, resource_pool_status_request_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_resource_pool_status_requests_owner_references
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_resource_pool_status_requests_pools', $ex$SELECT resource_pool_status_request_name, resource_pool_status_request_uid, allocated_devices, available_devices
+  FROM kubernetes.k8s_resource_pool_status_requests_pools
  LIMIT 10$ex$),
 ('kubernetes', 'k8s_resource_quotas', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_resource_quotas
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
+('kubernetes', 'k8s_resource_quotas_owner_references', $ex$SELECT resource_quota_name, resource_quota_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_resource_quotas_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_resource_quotas_scope_selector_match_expressions', $ex$SELECT resource_quota_name, resource_quota_uid, operator, scope_name
+  FROM kubernetes.k8s_resource_quotas_scope_selector_match_expressions
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_resource_slices', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_resource_slices
  LIMIT 10$ex$),
+('kubernetes', 'k8s_resource_slices_devices', $ex$SELECT resource_slice_name, resource_slice_uid, all_nodes, allow_multiple_allocations
+  FROM kubernetes.k8s_resource_slices_devices
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_resource_slices_devices_taints', $ex$SELECT device_name, resource_slice_uid, effect, key
+  FROM kubernetes.k8s_resource_slices_devices_taints
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_resource_slices_owner_references', $ex$SELECT resource_slice_name, resource_slice_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_resource_slices_owner_references
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_role_bindings', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_role_bindings
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_role_bindings_owner_references', $ex$SELECT role_binding_name, role_binding_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_role_bindings_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_role_bindings_subjects', $ex$SELECT role_binding_name, role_binding_uid, api_group, kind
+  FROM kubernetes.k8s_role_bindings_subjects
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
 ('kubernetes', 'k8s_roles', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_roles
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
+('kubernetes', 'k8s_roles_owner_references', $ex$SELECT role_name, role_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_roles_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_runtime_classes', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_runtime_classes
  LIMIT 10$ex$),
+('kubernetes', 'k8s_runtime_classes_owner_references', $ex$SELECT runtime_class_name, runtime_class_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_runtime_classes_owner_references
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_runtime_classes_scheduling_tolerations', $ex$SELECT runtime_class_name, runtime_class_uid, effect, key
+  FROM kubernetes.k8s_runtime_classes_scheduling_tolerations
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_secrets', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_secrets
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_secrets_owner_references', $ex$SELECT secret_name, secret_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_secrets_owner_references
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
 ('kubernetes', 'k8s_service_accounts', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_service_accounts
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
+('kubernetes', 'k8s_service_accounts_owner_references', $ex$SELECT service_account_name, service_account_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_service_accounts_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_service_accounts_secrets', $ex$SELECT service_account_name, service_account_uid, api_version, field_path
+  FROM kubernetes.k8s_service_accounts_secrets
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_service_cidrs', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_service_cidrs
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_service_cidrs_conditions', $ex$SELECT service_cidr_name, service_cidr_uid, last_transition_time, message
+  FROM kubernetes.k8s_service_cidrs_conditions
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_service_cidrs_owner_references', $ex$SELECT service_cidr_name, service_cidr_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_service_cidrs_owner_references
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_services_conditions', $ex$SELECT service_name, service_uid, last_transition_time, message
+  FROM kubernetes.k8s_services_conditions
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_services_load_balancer_ingress', $ex$SELECT service_name, service_uid, hostname, ip
+  FROM kubernetes.k8s_services_load_balancer_ingress
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_services_load_balancer_ingress_ports', $ex$SELECT ingress_hostname, ingress_ip, ingress_ip_mode, service_uid
+  FROM kubernetes.k8s_services_load_balancer_ingress_ports
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_services_owner_references', $ex$SELECT service_name, service_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_services_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_services_ports', $ex$SELECT service_name, service_uid, app_protocol, name
+  FROM kubernetes.k8s_services_ports
+ WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
 ('kubernetes', 'k8s_stateful_sets', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_stateful_sets
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
+('kubernetes', 'k8s_stateful_sets_conditions', $ex$SELECT stateful_set_name, stateful_set_uid, last_transition_time, message
+  FROM kubernetes.k8s_stateful_sets_conditions
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_stateful_sets_owner_references', $ex$SELECT stateful_set_name, stateful_set_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_stateful_sets_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_stateful_sets_selector_match_expressions', $ex$SELECT stateful_set_name, stateful_set_uid, key, operator
+  FROM kubernetes.k8s_stateful_sets_selector_match_expressions
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_stateful_sets_template_containers', $ex$SELECT stateful_set_name, stateful_set_uid, args, command
+  FROM kubernetes.k8s_stateful_sets_template_containers
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_stateful_sets_template_containers_env', $ex$SELECT container_name, stateful_set_uid, name, value
+  FROM kubernetes.k8s_stateful_sets_template_containers_env
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_stateful_sets_template_containers_ports', $ex$SELECT container_name, stateful_set_uid, container_port, host_ip
+  FROM kubernetes.k8s_stateful_sets_template_containers_ports
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_stateful_sets_template_containers_resize_policy', $ex$SELECT container_name, stateful_set_uid, resource_name, restart_policy
+  FROM kubernetes.k8s_stateful_sets_template_containers_resize_policy
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_stateful_sets_template_containers_resources_claims', $ex$SELECT container_name, stateful_set_uid, name, request
+  FROM kubernetes.k8s_stateful_sets_template_containers_resources_claims
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_stateful_sets_template_containers_volume_devices', $ex$SELECT container_name, stateful_set_uid, device_path, name
+  FROM kubernetes.k8s_stateful_sets_template_containers_volume_devices
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_stateful_sets_template_containers_volume_mounts', $ex$SELECT container_name, stateful_set_uid, mount_path, mount_propagation
+  FROM kubernetes.k8s_stateful_sets_template_containers_volume_mounts
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_stateful_sets_template_ephemeral_containers', $ex$SELECT stateful_set_name, stateful_set_uid, args, command
+  FROM kubernetes.k8s_stateful_sets_template_ephemeral_containers
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_stateful_sets_template_ephemeral_containers_env', $ex$SELECT ephemeral_container_name, stateful_set_uid, name, value
+  FROM kubernetes.k8s_stateful_sets_template_ephemeral_containers_env
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_stateful_sets_template_ephemeral_containers_ports', $ex$SELECT ephemeral_container_name, stateful_set_uid, container_port, host_ip
+  FROM kubernetes.k8s_stateful_sets_template_ephemeral_containers_ports
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_stateful_sets_template_ephemeral_containers_resize_policy', $ex$SELECT ephemeral_container_name, stateful_set_uid, resource_name, restart_policy
+  FROM kubernetes.k8s_stateful_sets_template_ephemeral_containers_resize_policy
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_stateful_sets_template_ephemeral_containers_volume_devices', $ex$SELECT ephemeral_container_name, stateful_set_uid, device_path, name
+  FROM kubernetes.k8s_stateful_sets_template_ephemeral_containers_volume_devices
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_stateful_sets_template_ephemeral_containers_volume_mounts', $ex$SELECT ephemeral_container_name, stateful_set_uid, mount_path, mount_propagation
+  FROM kubernetes.k8s_stateful_sets_template_ephemeral_containers_volume_mounts
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_stateful_sets_template_init_containers', $ex$SELECT stateful_set_name, stateful_set_uid, args, command
+  FROM kubernetes.k8s_stateful_sets_template_init_containers
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_stateful_sets_template_init_containers_env', $ex$SELECT init_container_name, stateful_set_uid, name, value
+  FROM kubernetes.k8s_stateful_sets_template_init_containers_env
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_stateful_sets_template_init_containers_ports', $ex$SELECT init_container_name, stateful_set_uid, container_port, host_ip
+  FROM kubernetes.k8s_stateful_sets_template_init_containers_ports
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_stateful_sets_template_init_containers_resize_policy', $ex$SELECT init_container_name, stateful_set_uid, resource_name, restart_policy
+  FROM kubernetes.k8s_stateful_sets_template_init_containers_resize_policy
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_stateful_sets_template_init_containers_resources_claims', $ex$SELECT init_container_name, stateful_set_uid, name, request
+  FROM kubernetes.k8s_stateful_sets_template_init_containers_resources_claims
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_stateful_sets_template_init_containers_volume_devices', $ex$SELECT init_container_name, stateful_set_uid, device_path, name
+  FROM kubernetes.k8s_stateful_sets_template_init_containers_volume_devices
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_stateful_sets_template_init_containers_volume_mounts', $ex$SELECT init_container_name, stateful_set_uid, mount_path, mount_propagation
+  FROM kubernetes.k8s_stateful_sets_template_init_containers_volume_mounts
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_stateful_sets_template_managed_fields', $ex$SELECT stateful_set_name, stateful_set_uid, api_version, fields_type
+  FROM kubernetes.k8s_stateful_sets_template_managed_fields
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_stateful_sets_template_owner_references', $ex$SELECT stateful_set_name, stateful_set_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_stateful_sets_template_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_stateful_sets_template_resource_claims', $ex$SELECT stateful_set_name, stateful_set_uid, name, resource_claim_name
+  FROM kubernetes.k8s_stateful_sets_template_resource_claims
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_stateful_sets_template_tolerations', $ex$SELECT stateful_set_name, stateful_set_uid, effect, key
+  FROM kubernetes.k8s_stateful_sets_template_tolerations
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_stateful_sets_template_topology_spread_constraints', $ex$SELECT stateful_set_name, stateful_set_uid, label_selector, match_label_keys
+  FROM kubernetes.k8s_stateful_sets_template_topology_spread_constraints
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_stateful_sets_volume_claim_templates', $ex$SELECT stateful_set_name, stateful_set_uid, api_version, kind
+  FROM kubernetes.k8s_stateful_sets_volume_claim_templates
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_stateful_sets_volume_claim_templates_conditions', $ex$SELECT stateful_set_uid, volume_claim_template_api_version, volume_claim_template_kind, last_probe_time
+  FROM kubernetes.k8s_stateful_sets_volume_claim_templates_conditions
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_stateful_sets_volume_claim_templates_owner_references', $ex$SELECT stateful_set_uid, volume_claim_template_api_version, volume_claim_template_kind, api_version
+  FROM kubernetes.k8s_stateful_sets_volume_claim_templates_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_storage_classes', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_storage_classes
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_storage_classes_owner_references', $ex$SELECT storage_class_name, storage_class_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_storage_classes_owner_references
  LIMIT 10$ex$),
 ('kubernetes', 'k8s_storage_version_migrations', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_storage_version_migrations
  LIMIT 10$ex$),
+('kubernetes', 'k8s_storage_version_migrations_conditions', $ex$SELECT storage_version_migration_name, storage_version_migration_uid, last_transition_time, message
+  FROM kubernetes.k8s_storage_version_migrations_conditions
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_storage_version_migrations_owner_references', $ex$SELECT storage_version_migration_name, storage_version_migration_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_storage_version_migrations_owner_references
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_validating_admission_policies', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_validating_admission_policies
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_validating_admission_policies_audit_annotations', $ex$SELECT validating_admission_policy_name, validating_admission_policy_uid, key, value_expression
+  FROM kubernetes.k8s_validating_admission_policies_audit_annotations
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_validating_admission_policies_conditions', $ex$SELECT validating_admission_policy_name, validating_admission_policy_uid, last_transition_time, message
+  FROM kubernetes.k8s_validating_admission_policies_conditions
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_validating_admission_policies_match_conditions', $ex$SELECT validating_admission_policy_name, validating_admission_policy_uid, expression, name
+  FROM kubernetes.k8s_validating_admission_policies_match_conditions
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_validating_admission_policies_owner_references', $ex$SELECT validating_admission_policy_name, validating_admission_policy_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_validating_admission_policies_owner_references
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_validating_admission_policies_validations', $ex$SELECT validating_admission_policy_name, validating_admission_policy_uid, expression, message
+  FROM kubernetes.k8s_validating_admission_policies_validations
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_validating_admission_policies_variables', $ex$SELECT validating_admission_policy_name, validating_admission_policy_uid, expression, name
+  FROM kubernetes.k8s_validating_admission_policies_variables
  LIMIT 10$ex$),
 ('kubernetes', 'k8s_validating_admission_policy_bindings', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_validating_admission_policy_bindings
  LIMIT 10$ex$),
+('kubernetes', 'k8s_validating_admission_policy_bindings_owner_references', $ex$SELECT binding_name, binding_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_validating_admission_policy_bindings_owner_references
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_validating_webhook_configurations', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_validating_webhook_configurations
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_validating_webhook_configurations_owner_references', $ex$SELECT configuration_name, configuration_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_validating_webhook_configurations_owner_references
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_validating_webhook_configurations_webhooks', $ex$SELECT configuration_name, configuration_uid, admission_review_versions, client_config
+  FROM kubernetes.k8s_validating_webhook_configurations_webhooks
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_validating_webhook_configurations_webhooks_match_conditions', $ex$SELECT configuration_uid, webhook_name, expression, name
+  FROM kubernetes.k8s_validating_webhook_configurations_webhooks_match_conditions
  LIMIT 10$ex$),
 ('kubernetes', 'k8s_volume_attachments', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_volume_attachments
  LIMIT 10$ex$),
+('kubernetes', 'k8s_volume_attachments_owner_references', $ex$SELECT volume_attachment_name, volume_attachment_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_volume_attachments_owner_references
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_volume_attributes_classes', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_volume_attributes_classes
  LIMIT 10$ex$),
+('kubernetes', 'k8s_volume_attributes_classes_owner_references', $ex$SELECT volume_attributes_class_name, volume_attributes_class_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_volume_attributes_classes_owner_references
+ LIMIT 10$ex$),
 ('kubernetes', 'k8s_workloads', $ex$SELECT name, uid, creation_timestamp, deletion_timestamp
   FROM kubernetes.k8s_workloads
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_workloads_owner_references', $ex$SELECT workload_name, workload_uid, api_version, block_owner_deletion
+  FROM kubernetes.k8s_workloads_owner_references
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_workloads_pod_group_templates', $ex$SELECT workload_name, workload_uid, disruption_mode, name
+  FROM kubernetes.k8s_workloads_pod_group_templates
+ WHERE namespace = 'kube-system'
+ LIMIT 10$ex$),
+('kubernetes', 'k8s_workloads_pod_group_templates_resource_claims', $ex$SELECT pod_group_template_name, workload_uid, name, resource_claim_name
+  FROM kubernetes.k8s_workloads_pod_group_templates_resource_claims
  WHERE namespace = 'kube-system'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_instances', $ex$SELECT id, name, status, machine_type
@@ -761,11 +2540,24 @@ INSERT INTO examples VALUES
   FROM gcp.gcp_compute_autoscalers
  WHERE zone = 'us-central1-a'
  LIMIT 10$ex$),
+('gcp', 'gcp_compute_autoscalers_status_details', $ex$SELECT autoscaler_id, autoscaler_name, message, type
+  FROM gcp.gcp_compute_autoscalers_status_details
+ WHERE zone = 'us-central1-a'
+ LIMIT 10$ex$),
 ('gcp', 'gcp_compute_backend_buckets', $ex$SELECT bucket_name, cdn_policy, compression_mode, creation_timestamp
   FROM gcp.gcp_compute_backend_buckets
  LIMIT 10$ex$),
+('gcp', 'gcp_compute_backend_buckets_cdn_policy_negative_caching_policy', $ex$SELECT backend_bucket_id, backend_bucket_name, code, ttl
+  FROM gcp.gcp_compute_backend_buckets_cdn_policy_negative_caching_policy
+ LIMIT 10$ex$),
 ('gcp', 'gcp_compute_backend_services', $ex$SELECT affinity_cookie_ttl_sec, backends, cdn_policy, circuit_breakers
   FROM gcp.gcp_compute_backend_services
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_backend_services_backends', $ex$SELECT backend_service_id, backend_service_name, balancing_mode, capacity_scaler
+  FROM gcp.gcp_compute_backend_services_backends
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_backend_services_cdn_policy_negative_caching_policy', $ex$SELECT backend_service_id, backend_service_name, code, ttl
+  FROM gcp.gcp_compute_backend_services_cdn_policy_negative_caching_policy
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_disk_types', $ex$SELECT creation_timestamp, default_disk_size_gb, deprecated, description
   FROM gcp.gcp_compute_disk_types
@@ -774,8 +2566,15 @@ INSERT INTO examples VALUES
 ('gcp', 'gcp_compute_external_vpn_gateways', $ex$SELECT creation_timestamp, description, id, interfaces
   FROM gcp.gcp_compute_external_vpn_gateways
  LIMIT 10$ex$),
+('gcp', 'gcp_compute_external_vpn_gateways_interfaces', $ex$SELECT external_vpn_gateway_id, external_vpn_gateway_name, id, ip_address
+  FROM gcp.gcp_compute_external_vpn_gateways_interfaces
+ LIMIT 10$ex$),
 ('gcp', 'gcp_compute_forwarding_rules', $ex$SELECT ip_address, ip_protocol, all_ports, allow_global_access
   FROM gcp.gcp_compute_forwarding_rules
+ WHERE region = 'us-central1'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_forwarding_rules_service_directory_registrations', $ex$SELECT forwarding_rule_id, forwarding_rule_name, namespace, service
+  FROM gcp.gcp_compute_forwarding_rules_service_directory_registrations
  WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_global_addresses', $ex$SELECT address, address_type, creation_timestamp, description
@@ -789,6 +2588,15 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_global_operations', $ex$SELECT client_operation_id, creation_timestamp, description, end_time
   FROM gcp.gcp_compute_global_operations
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_global_operations_error_errors', $ex$SELECT global_operation_id, global_operation_name, code, error_details
+  FROM gcp.gcp_compute_global_operations_error_errors
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_global_operations_warnings', $ex$SELECT global_operation_id, global_operation_name, code, data
+  FROM gcp.gcp_compute_global_operations_warnings
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_global_operations_warnings_data', $ex$SELECT global_operation_id, warning_code, warning_message, key
+  FROM gcp.gcp_compute_global_operations_warnings_data
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_global_public_delegated_prefixes', $ex$SELECT creation_timestamp, description, fingerprint, id
   FROM gcp.gcp_compute_global_public_delegated_prefixes
@@ -805,12 +2613,37 @@ INSERT INTO examples VALUES
 ('gcp', 'gcp_compute_images', $ex$SELECT architecture, archive_size_bytes, creation_timestamp, deprecated
   FROM gcp.gcp_compute_images
  LIMIT 10$ex$),
+('gcp', 'gcp_compute_images_shielded_instance_initial_state_dbs', $ex$SELECT image_id, image_name, content, file_type
+  FROM gcp.gcp_compute_images_shielded_instance_initial_state_dbs
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_images_shielded_instance_initial_state_dbxs', $ex$SELECT image_id, image_name, content, file_type
+  FROM gcp.gcp_compute_images_shielded_instance_initial_state_dbxs
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_images_shielded_instance_initial_state_keks', $ex$SELECT image_id, image_name, content, file_type
+  FROM gcp.gcp_compute_images_shielded_instance_initial_state_keks
+ LIMIT 10$ex$),
 ('gcp', 'gcp_compute_instance_group_managers', $ex$SELECT auto_healing_policies, base_instance_name, creation_timestamp, current_actions
   FROM gcp.gcp_compute_instance_group_managers
  WHERE zone = 'us-central1-a'
  LIMIT 10$ex$),
+('gcp', 'gcp_compute_instance_group_managers_auto_healing_policies', $ex$SELECT instance_group_manager_id, instance_group_manager_name, health_check, initial_delay_sec
+  FROM gcp.gcp_compute_instance_group_managers_auto_healing_policies
+ WHERE zone = 'us-central1-a'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_instance_group_managers_named_ports', $ex$SELECT instance_group_manager_id, instance_group_manager_name, name, port
+  FROM gcp.gcp_compute_instance_group_managers_named_ports
+ WHERE zone = 'us-central1-a'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_instance_group_managers_versions', $ex$SELECT instance_group_manager_id, instance_group_manager_name, instance_template, name
+  FROM gcp.gcp_compute_instance_group_managers_versions
+ WHERE zone = 'us-central1-a'
+ LIMIT 10$ex$),
 ('gcp', 'gcp_compute_instance_groups', $ex$SELECT creation_timestamp, description, fingerprint, id
   FROM gcp.gcp_compute_instance_groups
+ WHERE zone = 'us-central1-a'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_instance_groups_named_ports', $ex$SELECT instance_group_id, instance_group_name, name, port
+  FROM gcp.gcp_compute_instance_groups_named_ports
  WHERE zone = 'us-central1-a'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_instance_network_interfaces', $ex$SELECT instance_id, instance_name, instance_status, name
@@ -820,6 +2653,41 @@ INSERT INTO examples VALUES
 ('gcp', 'gcp_compute_instance_templates', $ex$SELECT creation_timestamp, description, id, kind
   FROM gcp.gcp_compute_instance_templates
  LIMIT 10$ex$),
+('gcp', 'gcp_compute_instance_templates_disks', $ex$SELECT instance_template_id, instance_template_name, architecture, auto_delete
+  FROM gcp.gcp_compute_instance_templates_disks
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_instance_templates_guest_accelerators', $ex$SELECT instance_template_id, instance_template_name, accelerator_count, accelerator_type
+  FROM gcp.gcp_compute_instance_templates_guest_accelerators
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_instance_templates_items', $ex$SELECT instance_template_id, instance_template_name, key, value
+  FROM gcp.gcp_compute_instance_templates_items
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_instance_templates_network_interfaces', $ex$SELECT instance_template_id, instance_template_name, access_configs, alias_ip_ranges
+  FROM gcp.gcp_compute_instance_templates_network_interfaces
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_instance_templates_scheduling_node_affinities', $ex$SELECT instance_template_id, instance_template_name, key, operator
+  FROM gcp.gcp_compute_instance_templates_scheduling_node_affinities
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_instances_disks', $ex$SELECT instance_id, instance_name, architecture, auto_delete
+  FROM gcp.gcp_compute_instances_disks
+ WHERE zone = 'us-central1-a'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_instances_disks_shielded_instance_initial_state_dbs', $ex$SELECT disk_architecture, disk_auto_delete, disk_boot, disk_device_name
+  FROM gcp.gcp_compute_instances_disks_shielded_instance_initial_state_dbs
+ WHERE zone = 'us-central1-a'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_instances_guest_accelerators', $ex$SELECT instance_id, instance_name, accelerator_count, accelerator_type
+  FROM gcp.gcp_compute_instances_guest_accelerators
+ WHERE zone = 'us-central1-a'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_instances_items', $ex$SELECT instance_id, instance_name, key, value
+  FROM gcp.gcp_compute_instances_items
+ WHERE zone = 'us-central1-a'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_instances_scheduling_node_affinities', $ex$SELECT instance_id, instance_name, key, operator
+  FROM gcp.gcp_compute_instances_scheduling_node_affinities
+ WHERE zone = 'us-central1-a'
+ LIMIT 10$ex$),
 ('gcp', 'gcp_compute_interconnect_attachments', $ex$SELECT admin_enabled, bandwidth, candidate_ipv6_subnets, candidate_subnets
   FROM gcp.gcp_compute_interconnect_attachments
  WHERE region = 'us-central1'
@@ -827,11 +2695,20 @@ INSERT INTO examples VALUES
 ('gcp', 'gcp_compute_interconnect_locations', $ex$SELECT address, availability_zone, city, continent
   FROM gcp.gcp_compute_interconnect_locations
  LIMIT 10$ex$),
+('gcp', 'gcp_compute_interconnect_locations_region_infos', $ex$SELECT interconnect_location_id, interconnect_location_name, expected_rtt_ms, location_presence
+  FROM gcp.gcp_compute_interconnect_locations_region_infos
+ LIMIT 10$ex$),
 ('gcp', 'gcp_compute_interconnect_remote_locations', $ex$SELECT address, attachment_configuration_constraints, city, constraints
   FROM gcp.gcp_compute_interconnect_remote_locations
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_interconnects', $ex$SELECT admin_enabled, circuit_infos, creation_timestamp, customer_name
   FROM gcp.gcp_compute_interconnects
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_interconnects_circuit_infos', $ex$SELECT interconnect_id, interconnect_name, customer_demarc_id, google_circuit_id
+  FROM gcp.gcp_compute_interconnects_circuit_infos
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_interconnects_expected_outages', $ex$SELECT interconnect_id, interconnect_name, affected_circuits, description
+  FROM gcp.gcp_compute_interconnects_expected_outages
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_licenses', $ex$SELECT charges_use_fee, creation_timestamp, description, id
   FROM gcp.gcp_compute_licenses
@@ -839,12 +2716,35 @@ INSERT INTO examples VALUES
 ('gcp', 'gcp_compute_machine_images', $ex$SELECT creation_timestamp, description, guest_flush, id
   FROM gcp.gcp_compute_machine_images
  LIMIT 10$ex$),
+('gcp', 'gcp_compute_machine_images_instance_properties', $ex$SELECT machine_image_id, machine_image_name, key, value
+  FROM gcp.gcp_compute_machine_images_instance_properties
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_machine_images_instance_properties_disks', $ex$SELECT machine_image_id, machine_image_name, architecture, auto_delete
+  FROM gcp.gcp_compute_machine_images_instance_properties_disks
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_machine_images_saved_disks', $ex$SELECT machine_image_id, machine_image_name, architecture, kind
+  FROM gcp.gcp_compute_machine_images_saved_disks
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_machine_images_source_instance_properties', $ex$SELECT machine_image_id, machine_image_name, key, value
+  FROM gcp.gcp_compute_machine_images_source_instance_properties
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_machine_images_source_instance_properties_disks', $ex$SELECT machine_image_id, machine_image_name, auto_delete, boot
+  FROM gcp.gcp_compute_machine_images_source_instance_properties_disks
+ LIMIT 10$ex$),
 ('gcp', 'gcp_compute_machine_types', $ex$SELECT accelerators, creation_timestamp, deprecated, description
   FROM gcp.gcp_compute_machine_types
  WHERE zone = 'us-central1-a'
  LIMIT 10$ex$),
+('gcp', 'gcp_compute_machine_types_accelerators', $ex$SELECT machine_type_id, machine_type_name, guest_accelerator_count, guest_accelerator_type
+  FROM gcp.gcp_compute_machine_types_accelerators
+ WHERE zone = 'us-central1-a'
+ LIMIT 10$ex$),
 ('gcp', 'gcp_compute_network_attachments', $ex$SELECT connection_endpoints, connection_preference, creation_timestamp, description
   FROM gcp.gcp_compute_network_attachments
+ WHERE region = 'us-central1'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_network_attachments_connection_endpoints', $ex$SELECT network_attachment_id, network_attachment_name, ip_address, project_id_or_num
+  FROM gcp.gcp_compute_network_attachments_connection_endpoints
  WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_network_edge_security_services', $ex$SELECT creation_timestamp, description, fingerprint, id
@@ -857,6 +2757,18 @@ INSERT INTO examples VALUES
 ('gcp', 'gcp_compute_network_firewall_policies', $ex$SELECT associations, creation_timestamp, description, display_name
   FROM gcp.gcp_compute_network_firewall_policies
  LIMIT 10$ex$),
+('gcp', 'gcp_compute_network_firewall_policies_associations', $ex$SELECT network_firewall_policy_id, network_firewall_policy_name, attachment_target, display_name
+  FROM gcp.gcp_compute_network_firewall_policies_associations
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_network_firewall_policies_rules', $ex$SELECT network_firewall_policy_id, network_firewall_policy_name, action, description
+  FROM gcp.gcp_compute_network_firewall_policies_rules
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_network_firewall_policies_rules_target_secure_tags', $ex$SELECT network_firewall_policy_id, rule_action, rule_description, rule_direction
+  FROM gcp.gcp_compute_network_firewall_policies_rules_target_secure_tags
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_networks_peerings', $ex$SELECT network_id, network_name, auto_create_routes, exchange_subnet_routes
+  FROM gcp.gcp_compute_networks_peerings
+ LIMIT 10$ex$),
 ('gcp', 'gcp_compute_node_groups', $ex$SELECT autoscaling_policy, creation_timestamp, description, fingerprint
   FROM gcp.gcp_compute_node_groups
  WHERE zone = 'us-central1-a'
@@ -865,16 +2777,63 @@ INSERT INTO examples VALUES
   FROM gcp.gcp_compute_node_templates
  WHERE region = 'us-central1'
  LIMIT 10$ex$),
+('gcp', 'gcp_compute_node_templates_accelerators', $ex$SELECT node_template_id, node_template_name, accelerator_count, accelerator_type
+  FROM gcp.gcp_compute_node_templates_accelerators
+ WHERE region = 'us-central1'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_node_templates_disks', $ex$SELECT node_template_id, node_template_name, disk_count, disk_size_gb
+  FROM gcp.gcp_compute_node_templates_disks
+ WHERE region = 'us-central1'
+ LIMIT 10$ex$),
 ('gcp', 'gcp_compute_node_types', $ex$SELECT cpu_platform, creation_timestamp, deprecated, description
   FROM gcp.gcp_compute_node_types
  WHERE zone = 'us-central1-a'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_organization_firewall_policies', $ex$SELECT associations, creation_timestamp, description, display_name
+  FROM gcp.gcp_compute_organization_firewall_policies
+ WHERE parent_id = '...'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_organization_firewall_policies_associations', $ex$SELECT organization_firewall_policy_id, organization_firewall_policy_name, attachment_target, display_name
+  FROM gcp.gcp_compute_organization_firewall_policies_associations
+ WHERE parent_id = '...'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_organization_firewall_policies_rules', $ex$SELECT organization_firewall_policy_id, organization_firewall_policy_name, action, description
+  FROM gcp.gcp_compute_organization_firewall_policies_rules
+ WHERE parent_id = '...'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_organization_operations', $ex$SELECT client_operation_id, creation_timestamp, description, end_time
+  FROM gcp.gcp_compute_organization_operations
+ WHERE parent_id = '...'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_organization_operations_error_errors', $ex$SELECT organization_operation_id, organization_operation_name, code, error_details
+  FROM gcp.gcp_compute_organization_operations_error_errors
+ WHERE parent_id = '...'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_organization_operations_warnings', $ex$SELECT organization_operation_id, organization_operation_name, code, data
+  FROM gcp.gcp_compute_organization_operations_warnings
+ WHERE parent_id = '...'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_organization_operations_warnings_data', $ex$SELECT organization_operation_id, warning_code, warning_message, key
+  FROM gcp.gcp_compute_organization_operations_warnings_data
+ WHERE parent_id = '...'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_packet_mirrorings', $ex$SELECT collector_ilb, creation_timestamp, description, enable
   FROM gcp.gcp_compute_packet_mirrorings
  WHERE region = 'us-central1'
  LIMIT 10$ex$),
+('gcp', 'gcp_compute_packet_mirrorings_mirrored_resources_instances', $ex$SELECT packet_mirroring_id, packet_mirroring_name, canonical_url, url
+  FROM gcp.gcp_compute_packet_mirrorings_mirrored_resources_instances
+ WHERE region = 'us-central1'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_packet_mirrorings_mirrored_resources_subnetworks', $ex$SELECT packet_mirroring_id, packet_mirroring_name, canonical_url, url
+  FROM gcp.gcp_compute_packet_mirrorings_mirrored_resources_subnetworks
+ WHERE region = 'us-central1'
+ LIMIT 10$ex$),
 ('gcp', 'gcp_compute_public_advertised_prefixes', $ex$SELECT creation_timestamp, description, dns_verification_ip, fingerprint
   FROM gcp.gcp_compute_public_advertised_prefixes
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_public_advertised_prefixes_public_delegated_prefixs', $ex$SELECT public_advertised_prefix_id, public_advertised_prefix_name, ip_range, name
+  FROM gcp.gcp_compute_public_advertised_prefixes_public_delegated_prefixs
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_public_delegated_prefixes', $ex$SELECT creation_timestamp, description, fingerprint, id
   FROM gcp.gcp_compute_public_delegated_prefixes
@@ -882,90 +2841,147 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_autoscalers', $ex$SELECT autoscaling_policy, creation_timestamp, description, id
   FROM gcp.gcp_compute_region_autoscalers
- WHERE region = 'us-central1'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_region_autoscalers_status_details', $ex$SELECT region_autoscaler_id, region_autoscaler_name, message, type
+  FROM gcp.gcp_compute_region_autoscalers_status_details
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_backend_services', $ex$SELECT affinity_cookie_ttl_sec, backends, cdn_policy, circuit_breakers
   FROM gcp.gcp_compute_region_backend_services
- WHERE region = 'us-central1'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_region_backend_services_backends', $ex$SELECT region_backend_service_id, region_backend_service_name, balancing_mode, capacity_scaler
+  FROM gcp.gcp_compute_region_backend_services_backends
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_commitments', $ex$SELECT auto_renew, category, creation_timestamp, description
   FROM gcp.gcp_compute_region_commitments
  WHERE region = 'us-central1'
  LIMIT 10$ex$),
+('gcp', 'gcp_compute_region_commitments_reservations', $ex$SELECT region_commitment_id, region_commitment_name, commitment, creation_timestamp
+  FROM gcp.gcp_compute_region_commitments_reservations
+ WHERE region = 'us-central1'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_region_commitments_resources', $ex$SELECT region_commitment_id, region_commitment_name, accelerator_type, amount
+  FROM gcp.gcp_compute_region_commitments_resources
+ WHERE region = 'us-central1'
+ LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_disk_types', $ex$SELECT creation_timestamp, default_disk_size_gb, deprecated, description
   FROM gcp.gcp_compute_region_disk_types
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_disks', $ex$SELECT architecture, async_primary_disk, async_secondary_disks, creation_timestamp
   FROM gcp.gcp_compute_region_disks
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_health_check_services', $ex$SELECT creation_timestamp, description, fingerprint, health_checks
   FROM gcp.gcp_compute_region_health_check_services
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_health_checks', $ex$SELECT check_interval_sec, creation_timestamp, description, grpc_health_check
   FROM gcp.gcp_compute_region_health_checks
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_instance_group_managers', $ex$SELECT auto_healing_policies, base_instance_name, creation_timestamp, current_actions
   FROM gcp.gcp_compute_region_instance_group_managers
- WHERE region = 'us-central1'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_region_instance_group_managers_named_ports', $ex$SELECT region_instance_group_manager_id, region_instance_group_manager_name, name, port
+  FROM gcp.gcp_compute_region_instance_group_managers_named_ports
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_region_instance_group_managers_versions', $ex$SELECT region_instance_group_manager_id, region_instance_group_manager_name, instance_template, name
+  FROM gcp.gcp_compute_region_instance_group_managers_versions
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_instance_groups', $ex$SELECT creation_timestamp, description, fingerprint, id
   FROM gcp.gcp_compute_region_instance_groups
- WHERE region = 'us-central1'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_region_instance_groups_named_ports', $ex$SELECT region_instance_group_id, region_instance_group_name, name, port
+  FROM gcp.gcp_compute_region_instance_groups_named_ports
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_instance_templates', $ex$SELECT creation_timestamp, description, id, kind
   FROM gcp.gcp_compute_region_instance_templates
- WHERE region = 'us-central1'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_region_instance_templates_disks', $ex$SELECT region_instance_template_id, region_instance_template_name, architecture, auto_delete
+  FROM gcp.gcp_compute_region_instance_templates_disks
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_region_instance_templates_guest_accelerators', $ex$SELECT region_instance_template_id, region_instance_template_name, accelerator_count, accelerator_type
+  FROM gcp.gcp_compute_region_instance_templates_guest_accelerators
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_region_instance_templates_items', $ex$SELECT region_instance_template_id, region_instance_template_name, key, value
+  FROM gcp.gcp_compute_region_instance_templates_items
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_region_instance_templates_network_interfaces', $ex$SELECT region_instance_template_id, region_instance_template_name, access_configs, alias_ip_ranges
+  FROM gcp.gcp_compute_region_instance_templates_network_interfaces
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_network_endpoint_groups', $ex$SELECT annotations, app_engine, cloud_function, cloud_run
   FROM gcp.gcp_compute_region_network_endpoint_groups
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_network_firewall_policies', $ex$SELECT associations, creation_timestamp, description, display_name
   FROM gcp.gcp_compute_region_network_firewall_policies
- WHERE region = 'us-central1'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_region_network_firewall_policies_associations', $ex$SELECT policy_id, policy_name, attachment_target, display_name
+  FROM gcp.gcp_compute_region_network_firewall_policies_associations
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_region_network_firewall_policies_rules', $ex$SELECT policy_id, policy_name, action, description
+  FROM gcp.gcp_compute_region_network_firewall_policies_rules
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_notification_endpoints', $ex$SELECT creation_timestamp, description, grpc_settings, id
   FROM gcp.gcp_compute_region_notification_endpoints
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_operations', $ex$SELECT client_operation_id, creation_timestamp, description, end_time
   FROM gcp.gcp_compute_region_operations
- WHERE region = 'us-central1'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_region_operations_error_errors', $ex$SELECT region_operation_id, region_operation_name, code, error_details
+  FROM gcp.gcp_compute_region_operations_error_errors
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_region_operations_warnings', $ex$SELECT region_operation_id, region_operation_name, code, data
+  FROM gcp.gcp_compute_region_operations_warnings
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_region_operations_warnings_data', $ex$SELECT region_operation_id, warning_code, warning_message, key
+  FROM gcp.gcp_compute_region_operations_warnings_data
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_security_policies', $ex$SELECT adaptive_protection_config, advanced_options_config, creation_timestamp, ddos_protection_config
   FROM gcp.gcp_compute_region_security_policies
- WHERE region = 'us-central1'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_region_security_policies_rules', $ex$SELECT region_security_policy_id, region_security_policy_name, action, description
+  FROM gcp.gcp_compute_region_security_policies_rules
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_ssl_certificates', $ex$SELECT certificate, creation_timestamp, description, expire_time
   FROM gcp.gcp_compute_region_ssl_certificates
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_ssl_policies', $ex$SELECT creation_timestamp, custom_features, description, enabled_features
   FROM gcp.gcp_compute_region_ssl_policies
- WHERE region = 'us-central1'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_region_ssl_policies_warnings', $ex$SELECT region_ssl_policy_id, region_ssl_policy_name, code, data
+  FROM gcp.gcp_compute_region_ssl_policies_warnings
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_region_ssl_policies_warnings_data', $ex$SELECT region_ssl_policy_id, warning_code, warning_message, key
+  FROM gcp.gcp_compute_region_ssl_policies_warnings_data
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_target_http_proxies', $ex$SELECT creation_timestamp, description, fingerprint, http_keep_alive_timeout_sec
   FROM gcp.gcp_compute_region_target_http_proxies
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_target_https_proxies', $ex$SELECT authorization_policy, certificate_map, creation_timestamp, description
   FROM gcp.gcp_compute_region_target_https_proxies
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_target_tcp_proxies', $ex$SELECT creation_timestamp, description, id, kind
   FROM gcp.gcp_compute_region_target_tcp_proxies
- WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_url_maps', $ex$SELECT creation_timestamp, default_route_action, default_service, default_url_redirect
   FROM gcp.gcp_compute_region_url_maps
- WHERE region = 'us-central1'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_region_url_maps_host_rules', $ex$SELECT region_url_map_id, region_url_map_name, description, hosts
+  FROM gcp.gcp_compute_region_url_maps_host_rules
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_region_url_maps_path_matchers', $ex$SELECT region_url_map_id, region_url_map_name, default_route_action, default_service
+  FROM gcp.gcp_compute_region_url_maps_path_matchers
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_region_url_maps_path_matchers_route_rules', $ex$SELECT path_matcher_name, region_url_map_id, description, header_action
+  FROM gcp.gcp_compute_region_url_maps_path_matchers_route_rules
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_region_url_maps_tests', $ex$SELECT region_url_map_id, region_url_map_name, description, expected_output_url
+  FROM gcp.gcp_compute_region_url_maps_tests
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_region_url_maps_tests_headers', $ex$SELECT region_url_map_id, test_description, test_expected_output_url, test_expected_redirect_response_code
+  FROM gcp.gcp_compute_region_url_maps_tests_headers
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_regions', $ex$SELECT creation_timestamp, deprecated, description, id
   FROM gcp.gcp_compute_regions
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_regions_quotas', $ex$SELECT region_id, region_name, "limit", metric
+  FROM gcp.gcp_compute_regions_quotas
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_reservations', $ex$SELECT commitment, creation_timestamp, description, id
   FROM gcp.gcp_compute_reservations
@@ -979,14 +2995,59 @@ INSERT INTO examples VALUES
   FROM gcp.gcp_compute_routers
  WHERE region = 'us-central1'
  LIMIT 10$ex$),
+('gcp', 'gcp_compute_routers_bgp_advertised_ip_ranges', $ex$SELECT router_id, router_name, description, range
+  FROM gcp.gcp_compute_routers_bgp_advertised_ip_ranges
+ WHERE region = 'us-central1'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_routers_bgp_peers', $ex$SELECT router_id, router_name, advertise_mode, advertised_groups
+  FROM gcp.gcp_compute_routers_bgp_peers
+ WHERE region = 'us-central1'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_routers_bgp_peers_advertised_ip_ranges', $ex$SELECT bgp_peer_name, router_id, description, range
+  FROM gcp.gcp_compute_routers_bgp_peers_advertised_ip_ranges
+ WHERE region = 'us-central1'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_routers_interfaces', $ex$SELECT router_id, router_name, ip_range, linked_interconnect_attachment
+  FROM gcp.gcp_compute_routers_interfaces
+ WHERE region = 'us-central1'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_routers_md5_authentication_keys', $ex$SELECT router_id, router_name, key, name
+  FROM gcp.gcp_compute_routers_md5_authentication_keys
+ WHERE region = 'us-central1'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_routers_nats', $ex$SELECT router_id, router_name, auto_network_tier, drain_nat_ips
+  FROM gcp.gcp_compute_routers_nats
+ WHERE region = 'us-central1'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_routers_nats_rules', $ex$SELECT nat_name, router_id, action, description
+  FROM gcp.gcp_compute_routers_nats_rules
+ WHERE region = 'us-central1'
+ LIMIT 10$ex$),
 ('gcp', 'gcp_compute_routes', $ex$SELECT as_paths, creation_timestamp, description, dest_range
   FROM gcp.gcp_compute_routes
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_routes_warnings', $ex$SELECT route_id, route_name, code, data
+  FROM gcp.gcp_compute_routes_warnings
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_routes_warnings_data', $ex$SELECT route_id, warning_code, warning_message, key
+  FROM gcp.gcp_compute_routes_warnings_data
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_security_policies', $ex$SELECT adaptive_protection_config, advanced_options_config, creation_timestamp, ddos_protection_config
   FROM gcp.gcp_compute_security_policies
  LIMIT 10$ex$),
+('gcp', 'gcp_compute_security_policies_rules', $ex$SELECT security_policy_id, security_policy_name, action, description
+  FROM gcp.gcp_compute_security_policies_rules
+ LIMIT 10$ex$),
 ('gcp', 'gcp_compute_service_attachments', $ex$SELECT connected_endpoints, connection_preference, consumer_accept_lists, consumer_reject_lists
   FROM gcp.gcp_compute_service_attachments
+ WHERE region = 'us-central1'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_service_attachments_connected_endpoints', $ex$SELECT service_attachment_id, service_attachment_name, endpoint, psc_connection_id
+  FROM gcp.gcp_compute_service_attachments_connected_endpoints
+ WHERE region = 'us-central1'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_service_attachments_consumer_accept_lists', $ex$SELECT service_attachment_id, service_attachment_name, connection_limit, network_url
+  FROM gcp.gcp_compute_service_attachments_consumer_accept_lists
  WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_snapshots', $ex$SELECT architecture, auto_created, chain_name, creation_size_bytes
@@ -997,6 +3058,16 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_ssl_policies', $ex$SELECT creation_timestamp, custom_features, description, enabled_features
   FROM gcp.gcp_compute_ssl_policies
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_ssl_policies_warnings', $ex$SELECT ssl_policy_id, ssl_policy_name, code, data
+  FROM gcp.gcp_compute_ssl_policies_warnings
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_ssl_policies_warnings_data', $ex$SELECT ssl_policy_id, warning_code, warning_message, key
+  FROM gcp.gcp_compute_ssl_policies_warnings_data
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_subnetworks_secondary_ip_ranges', $ex$SELECT subnetwork_id, subnetwork_name, ip_cidr_range, range_name
+  FROM gcp.gcp_compute_subnetworks_secondary_ip_ranges
+ WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_target_grpc_proxies', $ex$SELECT creation_timestamp, description, fingerprint, id
   FROM gcp.gcp_compute_target_grpc_proxies
@@ -1028,8 +3099,33 @@ INSERT INTO examples VALUES
 ('gcp', 'gcp_compute_url_maps', $ex$SELECT creation_timestamp, default_route_action, default_service, default_url_redirect
   FROM gcp.gcp_compute_url_maps
  LIMIT 10$ex$),
+('gcp', 'gcp_compute_url_maps_header_action_request_headers_to_add', $ex$SELECT url_map_id, url_map_name, header_name, header_value
+  FROM gcp.gcp_compute_url_maps_header_action_request_headers_to_add
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_url_maps_header_action_response_headers_to_add', $ex$SELECT url_map_id, url_map_name, header_name, header_value
+  FROM gcp.gcp_compute_url_maps_header_action_response_headers_to_add
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_url_maps_host_rules', $ex$SELECT url_map_id, url_map_name, description, hosts
+  FROM gcp.gcp_compute_url_maps_host_rules
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_url_maps_path_matchers', $ex$SELECT url_map_id, url_map_name, default_route_action, default_service
+  FROM gcp.gcp_compute_url_maps_path_matchers
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_url_maps_path_matchers_route_rules', $ex$SELECT path_matcher_name, url_map_id, description, header_action
+  FROM gcp.gcp_compute_url_maps_path_matchers_route_rules
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_url_maps_tests', $ex$SELECT url_map_id, url_map_name, description, expected_output_url
+  FROM gcp.gcp_compute_url_maps_tests
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_url_maps_tests_headers', $ex$SELECT test_description, test_expected_output_url, test_expected_redirect_response_code, test_host
+  FROM gcp.gcp_compute_url_maps_tests_headers
+ LIMIT 10$ex$),
 ('gcp', 'gcp_compute_vpn_gateways', $ex$SELECT creation_timestamp, description, id, kind
   FROM gcp.gcp_compute_vpn_gateways
+ WHERE region = 'us-central1'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_vpn_gateways_vpn_interfaces', $ex$SELECT vpn_gateway_id, vpn_gateway_name, id, interconnect_attachment
+  FROM gcp.gcp_compute_vpn_gateways_vpn_interfaces
  WHERE region = 'us-central1'
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_vpn_tunnels', $ex$SELECT creation_timestamp, description, detailed_status, id
@@ -1038,7 +3134,15 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_zone_operations', $ex$SELECT client_operation_id, creation_timestamp, description, end_time
   FROM gcp.gcp_compute_zone_operations
- WHERE zone = 'us-central1-a'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_zone_operations_error_errors', $ex$SELECT zone_operation_id, zone_operation_name, code, error_details
+  FROM gcp.gcp_compute_zone_operations_error_errors
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_zone_operations_warnings', $ex$SELECT zone_operation_id, zone_operation_name, code, data
+  FROM gcp.gcp_compute_zone_operations_warnings
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_zone_operations_warnings_data', $ex$SELECT warning_code, warning_message, zone_operation_id, key
+  FROM gcp.gcp_compute_zone_operations_warnings_data
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_zones', $ex$SELECT available_cpu_platforms, creation_timestamp, deprecated, description
   FROM gcp.gcp_compute_zones
@@ -1095,11 +3199,488 @@ INSERT INTO examples VALUES
 ('digitalocean', 'digitalocean_apps', $ex$SELECT active_deployment, created_at, dedicated_ips, default_ingress
   FROM digitalocean.digitalocean_apps
  LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_active_deployment_databases', $ex$SELECT app_id, cluster_name, db_name, db_user
+  FROM digitalocean.digitalocean_apps_active_deployment_databases
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_active_deployment_domains', $ex$SELECT app_id, domain, minimum_tls_version, type
+  FROM digitalocean.digitalocean_apps_active_deployment_domains
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_active_deployment_functions', $ex$SELECT app_id, name, namespace, source_commit_hash
+  FROM digitalocean.digitalocean_apps_active_deployment_functions
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_active_deployment_jobs', $ex$SELECT app_id, name, source_commit_hash
+  FROM digitalocean.digitalocean_apps_active_deployment_jobs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_active_deployment_progress_steps', $ex$SELECT app_id, component_name, ended_at, message_base
+  FROM digitalocean.digitalocean_apps_active_deployment_progress_steps
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_active_deployment_progress_summary_steps', $ex$SELECT app_id, component_name, ended_at, message_base
+  FROM digitalocean.digitalocean_apps_active_deployment_progress_summary_steps
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_active_deployment_services', $ex$SELECT app_id, name, source_commit_hash
+  FROM digitalocean.digitalocean_apps_active_deployment_services
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_active_deployment_spec_functions', $ex$SELECT app_id, alerts, bitbucket, cors
+  FROM digitalocean.digitalocean_apps_active_deployment_spec_functions
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_active_deployment_spec_functions_alerts', $ex$SELECT app_id, function_name, disabled, operator
+  FROM digitalocean.digitalocean_apps_active_deployment_spec_functions_alerts
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_active_deployment_spec_functions_envs', $ex$SELECT app_id, function_name, key, scope
+  FROM digitalocean.digitalocean_apps_active_deployment_spec_functions_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_active_deployment_spec_functions_routes', $ex$SELECT app_id, function_name, path, preserve_path_prefix
+  FROM digitalocean.digitalocean_apps_active_deployment_spec_functions_routes
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_active_deployment_spec_jobs', $ex$SELECT app_id, bitbucket, build_command, dockerfile_path
+  FROM digitalocean.digitalocean_apps_active_deployment_spec_jobs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_active_deployment_spec_jobs_envs', $ex$SELECT app_id, job_name, key, scope
+  FROM digitalocean.digitalocean_apps_active_deployment_spec_jobs_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_active_deployment_spec_services', $ex$SELECT app_id, autoscaling, bitbucket, build_command
+  FROM digitalocean.digitalocean_apps_active_deployment_spec_services
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_active_deployment_spec_services_envs', $ex$SELECT app_id, service_name, key, scope
+  FROM digitalocean.digitalocean_apps_active_deployment_spec_services_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_active_deployment_spec_services_routes', $ex$SELECT app_id, service_name, path, preserve_path_prefix
+  FROM digitalocean.digitalocean_apps_active_deployment_spec_services_routes
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_active_deployment_static_sites', $ex$SELECT app_id, bitbucket, build_command, catchall_document
+  FROM digitalocean.digitalocean_apps_active_deployment_static_sites
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_active_deployment_static_sites_envs', $ex$SELECT app_id, static_site_name, key, scope
+  FROM digitalocean.digitalocean_apps_active_deployment_static_sites_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_active_deployment_static_sites_routes', $ex$SELECT app_id, static_site_name, path, preserve_path_prefix
+  FROM digitalocean.digitalocean_apps_active_deployment_static_sites_routes
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_active_deployment_workers', $ex$SELECT app_id, autoscaling, bitbucket, build_command
+  FROM digitalocean.digitalocean_apps_active_deployment_workers
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_active_deployment_workers_envs', $ex$SELECT app_id, worker_name, key, scope
+  FROM digitalocean.digitalocean_apps_active_deployment_workers_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_alerts', $ex$SELECT component_name, emails, id, phase
+  FROM digitalocean.digitalocean_apps_alerts
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_alerts_progress_steps', $ex$SELECT apps_alert_id, ended_at, name, reason
+  FROM digitalocean.digitalocean_apps_alerts_progress_steps
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_alerts_slack_webhooks', $ex$SELECT apps_alert_id, channel, url
+  FROM digitalocean.digitalocean_apps_alerts_slack_webhooks
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_databases', $ex$SELECT app_id, cluster_name, db_name, db_user
+  FROM digitalocean.digitalocean_apps_databases
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_dedicated_ips', $ex$SELECT app_id, id, ip, status
+  FROM digitalocean.digitalocean_apps_dedicated_ips
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments', $ex$SELECT cause, cloned_from, created_at, functions
+  FROM digitalocean.digitalocean_apps_deployments
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_databases', $ex$SELECT apps_deployment_id, cluster_name, db_name, db_user
+  FROM digitalocean.digitalocean_apps_deployments_databases
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_domains', $ex$SELECT apps_deployment_id, domain, minimum_tls_version, type
+  FROM digitalocean.digitalocean_apps_deployments_domains
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_functions', $ex$SELECT apps_deployment_id, name, namespace, source_commit_hash
+  FROM digitalocean.digitalocean_apps_deployments_functions
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_jobs', $ex$SELECT apps_deployment_id, name, source_commit_hash
+  FROM digitalocean.digitalocean_apps_deployments_jobs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_progress_steps', $ex$SELECT apps_deployment_id, component_name, ended_at, message_base
+  FROM digitalocean.digitalocean_apps_deployments_progress_steps
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_progress_summary_steps', $ex$SELECT apps_deployment_id, component_name, ended_at, message_base
+  FROM digitalocean.digitalocean_apps_deployments_progress_summary_steps
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_services', $ex$SELECT apps_deployment_id, name, source_commit_hash
+  FROM digitalocean.digitalocean_apps_deployments_services
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_spec_functions', $ex$SELECT apps_deployment_id, alerts, bitbucket, cors
+  FROM digitalocean.digitalocean_apps_deployments_spec_functions
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_spec_functions_alerts', $ex$SELECT apps_deployment_id, function_name, disabled, operator
+  FROM digitalocean.digitalocean_apps_deployments_spec_functions_alerts
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_spec_functions_cors_allow_origins', $ex$SELECT apps_deployment_id, function_name, exact, prefix
+  FROM digitalocean.digitalocean_apps_deployments_spec_functions_cors_allow_origins
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_spec_functions_envs', $ex$SELECT apps_deployment_id, function_name, key, scope
+  FROM digitalocean.digitalocean_apps_deployments_spec_functions_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_spec_functions_routes', $ex$SELECT apps_deployment_id, function_name, path, preserve_path_prefix
+  FROM digitalocean.digitalocean_apps_deployments_spec_functions_routes
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_spec_jobs', $ex$SELECT apps_deployment_id, bitbucket, build_command, dockerfile_path
+  FROM digitalocean.digitalocean_apps_deployments_spec_jobs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_spec_jobs_envs', $ex$SELECT apps_deployment_id, job_name, key, scope
+  FROM digitalocean.digitalocean_apps_deployments_spec_jobs_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_spec_services', $ex$SELECT apps_deployment_id, autoscaling, bitbucket, build_command
+  FROM digitalocean.digitalocean_apps_deployments_spec_services
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_spec_services_cors_allow_origins', $ex$SELECT apps_deployment_id, service_name, exact, prefix
+  FROM digitalocean.digitalocean_apps_deployments_spec_services_cors_allow_origins
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_spec_services_envs', $ex$SELECT apps_deployment_id, service_name, key, scope
+  FROM digitalocean.digitalocean_apps_deployments_spec_services_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_spec_services_routes', $ex$SELECT apps_deployment_id, service_name, path, preserve_path_prefix
+  FROM digitalocean.digitalocean_apps_deployments_spec_services_routes
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_static_sites', $ex$SELECT apps_deployment_id, bitbucket, build_command, catchall_document
+  FROM digitalocean.digitalocean_apps_deployments_static_sites
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_static_sites_cors_allow_origins', $ex$SELECT apps_deployment_id, static_site_name, exact, prefix
+  FROM digitalocean.digitalocean_apps_deployments_static_sites_cors_allow_origins
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_static_sites_envs', $ex$SELECT apps_deployment_id, static_site_name, key, scope
+  FROM digitalocean.digitalocean_apps_deployments_static_sites_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_static_sites_routes', $ex$SELECT apps_deployment_id, static_site_name, path, preserve_path_prefix
+  FROM digitalocean.digitalocean_apps_deployments_static_sites_routes
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_workers', $ex$SELECT apps_deployment_id, autoscaling, bitbucket, build_command
+  FROM digitalocean.digitalocean_apps_deployments_workers
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_deployments_workers_envs', $ex$SELECT apps_deployment_id, worker_name, key, scope
+  FROM digitalocean.digitalocean_apps_deployments_workers_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_domains', $ex$SELECT app_id, certificate_expires_at, id, phase
+  FROM digitalocean.digitalocean_apps_domains
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_domains_validations', $ex$SELECT app_id, domain_id, txt_name, txt_value
+  FROM digitalocean.digitalocean_apps_domains_validations
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events', $ex$SELECT autoscaling, created_at, deployment, deployment_id
+  FROM digitalocean.digitalocean_apps_events
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_databases', $ex$SELECT apps_event_id, cluster_name, db_name, db_user
+  FROM digitalocean.digitalocean_apps_events_deployment_databases
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_domains', $ex$SELECT apps_event_id, domain, minimum_tls_version, type
+  FROM digitalocean.digitalocean_apps_events_deployment_domains
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_functions', $ex$SELECT apps_event_id, name, namespace, source_commit_hash
+  FROM digitalocean.digitalocean_apps_events_deployment_functions
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_jobs', $ex$SELECT apps_event_id, name, source_commit_hash
+  FROM digitalocean.digitalocean_apps_events_deployment_jobs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_progress_steps', $ex$SELECT apps_event_id, component_name, ended_at, message_base
+  FROM digitalocean.digitalocean_apps_events_deployment_progress_steps
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_progress_summary_steps', $ex$SELECT apps_event_id, component_name, ended_at, message_base
+  FROM digitalocean.digitalocean_apps_events_deployment_progress_summary_steps
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_services', $ex$SELECT apps_event_id, name, source_commit_hash
+  FROM digitalocean.digitalocean_apps_events_deployment_services
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_spec_functions', $ex$SELECT apps_event_id, alerts, bitbucket, cors
+  FROM digitalocean.digitalocean_apps_events_deployment_spec_functions
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_spec_functions_alerts', $ex$SELECT apps_event_id, function_name, disabled, operator
+  FROM digitalocean.digitalocean_apps_events_deployment_spec_functions_alerts
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_spec_functions_envs', $ex$SELECT apps_event_id, function_name, key, scope
+  FROM digitalocean.digitalocean_apps_events_deployment_spec_functions_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_spec_functions_routes', $ex$SELECT apps_event_id, function_name, path, preserve_path_prefix
+  FROM digitalocean.digitalocean_apps_events_deployment_spec_functions_routes
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_spec_jobs', $ex$SELECT apps_event_id, bitbucket, build_command, dockerfile_path
+  FROM digitalocean.digitalocean_apps_events_deployment_spec_jobs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_spec_jobs_envs', $ex$SELECT apps_event_id, job_name, key, scope
+  FROM digitalocean.digitalocean_apps_events_deployment_spec_jobs_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_spec_services', $ex$SELECT apps_event_id, autoscaling, bitbucket, build_command
+  FROM digitalocean.digitalocean_apps_events_deployment_spec_services
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_spec_services_envs', $ex$SELECT apps_event_id, service_name, key, scope
+  FROM digitalocean.digitalocean_apps_events_deployment_spec_services_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_spec_services_routes', $ex$SELECT apps_event_id, service_name, path, preserve_path_prefix
+  FROM digitalocean.digitalocean_apps_events_deployment_spec_services_routes
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_static_sites', $ex$SELECT apps_event_id, bitbucket, build_command, catchall_document
+  FROM digitalocean.digitalocean_apps_events_deployment_static_sites
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_static_sites_envs', $ex$SELECT apps_event_id, static_site_name, key, scope
+  FROM digitalocean.digitalocean_apps_events_deployment_static_sites_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_static_sites_routes', $ex$SELECT apps_event_id, static_site_name, path, preserve_path_prefix
+  FROM digitalocean.digitalocean_apps_events_deployment_static_sites_routes
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_workers', $ex$SELECT apps_event_id, autoscaling, bitbucket, build_command
+  FROM digitalocean.digitalocean_apps_events_deployment_workers
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_events_deployment_workers_envs', $ex$SELECT apps_event_id, worker_name, key, scope
+  FROM digitalocean.digitalocean_apps_events_deployment_workers_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_functions', $ex$SELECT app_id, alerts, bitbucket, cors
+  FROM digitalocean.digitalocean_apps_functions
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_functions_alerts', $ex$SELECT app_id, function_name, disabled, operator
+  FROM digitalocean.digitalocean_apps_functions_alerts
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_functions_cors_allow_origins', $ex$SELECT app_id, function_name, exact, prefix
+  FROM digitalocean.digitalocean_apps_functions_cors_allow_origins
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_functions_envs', $ex$SELECT app_id, function_name, key, scope
+  FROM digitalocean.digitalocean_apps_functions_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_functions_routes', $ex$SELECT app_id, function_name, path, preserve_path_prefix
+  FROM digitalocean.digitalocean_apps_functions_routes
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_in_progress_deployment_databases', $ex$SELECT app_id, cluster_name, db_name, db_user
+  FROM digitalocean.digitalocean_apps_in_progress_deployment_databases
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_in_progress_deployment_domains', $ex$SELECT app_id, domain, minimum_tls_version, type
+  FROM digitalocean.digitalocean_apps_in_progress_deployment_domains
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_in_progress_deployment_functions', $ex$SELECT app_id, name, namespace, source_commit_hash
+  FROM digitalocean.digitalocean_apps_in_progress_deployment_functions
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_in_progress_deployment_jobs', $ex$SELECT app_id, name, source_commit_hash
+  FROM digitalocean.digitalocean_apps_in_progress_deployment_jobs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_in_progress_deployment_progress_steps', $ex$SELECT app_id, component_name, ended_at, message_base
+  FROM digitalocean.digitalocean_apps_in_progress_deployment_progress_steps
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_in_progress_deployment_progress_summary_steps', $ex$SELECT app_id, component_name, ended_at, message_base
+  FROM digitalocean.digitalocean_apps_in_progress_deployment_progress_summary_steps
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_in_progress_deployment_services', $ex$SELECT app_id, name, source_commit_hash
+  FROM digitalocean.digitalocean_apps_in_progress_deployment_services
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_in_progress_deployment_spec_functions', $ex$SELECT app_id, alerts, bitbucket, cors
+  FROM digitalocean.digitalocean_apps_in_progress_deployment_spec_functions
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_in_progress_deployment_spec_functions_alerts', $ex$SELECT app_id, function_name, disabled, operator
+  FROM digitalocean.digitalocean_apps_in_progress_deployment_spec_functions_alerts
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_in_progress_deployment_spec_functions_envs', $ex$SELECT app_id, function_name, key, scope
+  FROM digitalocean.digitalocean_apps_in_progress_deployment_spec_functions_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_in_progress_deployment_spec_functions_routes', $ex$SELECT app_id, function_name, path, preserve_path_prefix
+  FROM digitalocean.digitalocean_apps_in_progress_deployment_spec_functions_routes
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_in_progress_deployment_spec_jobs', $ex$SELECT app_id, bitbucket, build_command, dockerfile_path
+  FROM digitalocean.digitalocean_apps_in_progress_deployment_spec_jobs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_in_progress_deployment_spec_jobs_envs', $ex$SELECT app_id, job_name, key, scope
+  FROM digitalocean.digitalocean_apps_in_progress_deployment_spec_jobs_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_in_progress_deployment_spec_services', $ex$SELECT app_id, autoscaling, bitbucket, build_command
+  FROM digitalocean.digitalocean_apps_in_progress_deployment_spec_services
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_in_progress_deployment_spec_services_envs', $ex$SELECT app_id, service_name, key, scope
+  FROM digitalocean.digitalocean_apps_in_progress_deployment_spec_services_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_in_progress_deployment_spec_services_routes', $ex$SELECT app_id, service_name, path, preserve_path_prefix
+  FROM digitalocean.digitalocean_apps_in_progress_deployment_spec_services_routes
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_in_progress_deployment_static_sites', $ex$SELECT app_id, bitbucket, build_command, catchall_document
+  FROM digitalocean.digitalocean_apps_in_progress_deployment_static_sites
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_in_progress_deployment_static_sites_envs', $ex$SELECT app_id, static_site_name, key, scope
+  FROM digitalocean.digitalocean_apps_in_progress_deployment_static_sites_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_in_progress_deployment_static_sites_routes', $ex$SELECT app_id, static_site_name, path, preserve_path_prefix
+  FROM digitalocean.digitalocean_apps_in_progress_deployment_static_sites_routes
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_in_progress_deployment_workers', $ex$SELECT app_id, autoscaling, bitbucket, build_command
+  FROM digitalocean.digitalocean_apps_in_progress_deployment_workers
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_in_progress_deployment_workers_envs', $ex$SELECT app_id, worker_name, key, scope
+  FROM digitalocean.digitalocean_apps_in_progress_deployment_workers_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_job_invocations', $ex$SELECT completed_at, created_at, deployment_id, id
+  FROM digitalocean.digitalocean_apps_job_invocations
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_jobs', $ex$SELECT app_id, bitbucket, build_command, dockerfile_path
+  FROM digitalocean.digitalocean_apps_jobs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_jobs_envs', $ex$SELECT app_id, job_name, key, scope
+  FROM digitalocean.digitalocean_apps_jobs_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pending_deployment_databases', $ex$SELECT app_id, cluster_name, db_name, db_user
+  FROM digitalocean.digitalocean_apps_pending_deployment_databases
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pending_deployment_domains', $ex$SELECT app_id, domain, minimum_tls_version, type
+  FROM digitalocean.digitalocean_apps_pending_deployment_domains
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pending_deployment_functions', $ex$SELECT app_id, name, namespace, source_commit_hash
+  FROM digitalocean.digitalocean_apps_pending_deployment_functions
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pending_deployment_jobs', $ex$SELECT app_id, name, source_commit_hash
+  FROM digitalocean.digitalocean_apps_pending_deployment_jobs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pending_deployment_progress_steps', $ex$SELECT app_id, component_name, ended_at, message_base
+  FROM digitalocean.digitalocean_apps_pending_deployment_progress_steps
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pending_deployment_progress_summary_steps', $ex$SELECT app_id, component_name, ended_at, message_base
+  FROM digitalocean.digitalocean_apps_pending_deployment_progress_summary_steps
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pending_deployment_services', $ex$SELECT app_id, name, source_commit_hash
+  FROM digitalocean.digitalocean_apps_pending_deployment_services
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pending_deployment_spec_functions', $ex$SELECT app_id, alerts, bitbucket, cors
+  FROM digitalocean.digitalocean_apps_pending_deployment_spec_functions
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pending_deployment_spec_functions_alerts', $ex$SELECT app_id, function_name, disabled, operator
+  FROM digitalocean.digitalocean_apps_pending_deployment_spec_functions_alerts
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pending_deployment_spec_functions_envs', $ex$SELECT app_id, function_name, key, scope
+  FROM digitalocean.digitalocean_apps_pending_deployment_spec_functions_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pending_deployment_spec_functions_routes', $ex$SELECT app_id, function_name, path, preserve_path_prefix
+  FROM digitalocean.digitalocean_apps_pending_deployment_spec_functions_routes
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pending_deployment_spec_jobs', $ex$SELECT app_id, bitbucket, build_command, dockerfile_path
+  FROM digitalocean.digitalocean_apps_pending_deployment_spec_jobs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pending_deployment_spec_jobs_envs', $ex$SELECT app_id, job_name, key, scope
+  FROM digitalocean.digitalocean_apps_pending_deployment_spec_jobs_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pending_deployment_spec_services', $ex$SELECT app_id, autoscaling, bitbucket, build_command
+  FROM digitalocean.digitalocean_apps_pending_deployment_spec_services
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pending_deployment_spec_services_envs', $ex$SELECT app_id, service_name, key, scope
+  FROM digitalocean.digitalocean_apps_pending_deployment_spec_services_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pending_deployment_spec_services_routes', $ex$SELECT app_id, service_name, path, preserve_path_prefix
+  FROM digitalocean.digitalocean_apps_pending_deployment_spec_services_routes
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pending_deployment_static_sites', $ex$SELECT app_id, bitbucket, build_command, catchall_document
+  FROM digitalocean.digitalocean_apps_pending_deployment_static_sites
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pending_deployment_static_sites_envs', $ex$SELECT app_id, static_site_name, key, scope
+  FROM digitalocean.digitalocean_apps_pending_deployment_static_sites_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pending_deployment_static_sites_routes', $ex$SELECT app_id, static_site_name, path, preserve_path_prefix
+  FROM digitalocean.digitalocean_apps_pending_deployment_static_sites_routes
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pending_deployment_workers', $ex$SELECT app_id, autoscaling, bitbucket, build_command
+  FROM digitalocean.digitalocean_apps_pending_deployment_workers
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pending_deployment_workers_envs', $ex$SELECT app_id, worker_name, key, scope
+  FROM digitalocean.digitalocean_apps_pending_deployment_workers_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pinned_deployment_databases', $ex$SELECT app_id, cluster_name, db_name, db_user
+  FROM digitalocean.digitalocean_apps_pinned_deployment_databases
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pinned_deployment_domains', $ex$SELECT app_id, domain, minimum_tls_version, type
+  FROM digitalocean.digitalocean_apps_pinned_deployment_domains
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pinned_deployment_functions', $ex$SELECT app_id, name, namespace, source_commit_hash
+  FROM digitalocean.digitalocean_apps_pinned_deployment_functions
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pinned_deployment_jobs', $ex$SELECT app_id, name, source_commit_hash
+  FROM digitalocean.digitalocean_apps_pinned_deployment_jobs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pinned_deployment_progress_steps', $ex$SELECT app_id, component_name, ended_at, message_base
+  FROM digitalocean.digitalocean_apps_pinned_deployment_progress_steps
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pinned_deployment_progress_summary_steps', $ex$SELECT app_id, component_name, ended_at, message_base
+  FROM digitalocean.digitalocean_apps_pinned_deployment_progress_summary_steps
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pinned_deployment_services', $ex$SELECT app_id, name, source_commit_hash
+  FROM digitalocean.digitalocean_apps_pinned_deployment_services
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pinned_deployment_spec_functions', $ex$SELECT app_id, alerts, bitbucket, cors
+  FROM digitalocean.digitalocean_apps_pinned_deployment_spec_functions
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pinned_deployment_spec_functions_alerts', $ex$SELECT app_id, function_name, disabled, operator
+  FROM digitalocean.digitalocean_apps_pinned_deployment_spec_functions_alerts
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pinned_deployment_spec_functions_envs', $ex$SELECT app_id, function_name, key, scope
+  FROM digitalocean.digitalocean_apps_pinned_deployment_spec_functions_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pinned_deployment_spec_functions_routes', $ex$SELECT app_id, function_name, path, preserve_path_prefix
+  FROM digitalocean.digitalocean_apps_pinned_deployment_spec_functions_routes
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pinned_deployment_spec_jobs', $ex$SELECT app_id, bitbucket, build_command, dockerfile_path
+  FROM digitalocean.digitalocean_apps_pinned_deployment_spec_jobs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pinned_deployment_spec_jobs_envs', $ex$SELECT app_id, job_name, key, scope
+  FROM digitalocean.digitalocean_apps_pinned_deployment_spec_jobs_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pinned_deployment_spec_services', $ex$SELECT app_id, autoscaling, bitbucket, build_command
+  FROM digitalocean.digitalocean_apps_pinned_deployment_spec_services
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pinned_deployment_spec_services_envs', $ex$SELECT app_id, service_name, key, scope
+  FROM digitalocean.digitalocean_apps_pinned_deployment_spec_services_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pinned_deployment_spec_services_routes', $ex$SELECT app_id, service_name, path, preserve_path_prefix
+  FROM digitalocean.digitalocean_apps_pinned_deployment_spec_services_routes
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pinned_deployment_static_sites', $ex$SELECT app_id, bitbucket, build_command, catchall_document
+  FROM digitalocean.digitalocean_apps_pinned_deployment_static_sites
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pinned_deployment_static_sites_envs', $ex$SELECT app_id, static_site_name, key, scope
+  FROM digitalocean.digitalocean_apps_pinned_deployment_static_sites_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pinned_deployment_static_sites_routes', $ex$SELECT app_id, static_site_name, path, preserve_path_prefix
+  FROM digitalocean.digitalocean_apps_pinned_deployment_static_sites_routes
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pinned_deployment_workers', $ex$SELECT app_id, autoscaling, bitbucket, build_command
+  FROM digitalocean.digitalocean_apps_pinned_deployment_workers
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_pinned_deployment_workers_envs', $ex$SELECT app_id, worker_name, key, scope
+  FROM digitalocean.digitalocean_apps_pinned_deployment_workers_envs
+ LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_apps_regions', $ex$SELECT continent, data_centers, "default", disabled
   FROM digitalocean.digitalocean_apps_regions
  LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_services', $ex$SELECT app_id, autoscaling, bitbucket, build_command
+  FROM digitalocean.digitalocean_apps_services
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_services_cors_allow_origins', $ex$SELECT app_id, service_name, exact, prefix
+  FROM digitalocean.digitalocean_apps_services_cors_allow_origins
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_services_envs', $ex$SELECT app_id, service_name, key, scope
+  FROM digitalocean.digitalocean_apps_services_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_services_routes', $ex$SELECT app_id, service_name, path, preserve_path_prefix
+  FROM digitalocean.digitalocean_apps_services_routes
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_spec_domains', $ex$SELECT app_id, domain, minimum_tls_version, type
+  FROM digitalocean.digitalocean_apps_spec_domains
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_static_sites', $ex$SELECT app_id, bitbucket, build_command, catchall_document
+  FROM digitalocean.digitalocean_apps_static_sites
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_static_sites_cors_allow_origins', $ex$SELECT app_id, static_site_name, exact, prefix
+  FROM digitalocean.digitalocean_apps_static_sites_cors_allow_origins
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_static_sites_envs', $ex$SELECT app_id, static_site_name, key, scope
+  FROM digitalocean.digitalocean_apps_static_sites_envs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_static_sites_routes', $ex$SELECT app_id, static_site_name, path, preserve_path_prefix
+  FROM digitalocean.digitalocean_apps_static_sites_routes
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_workers', $ex$SELECT app_id, autoscaling, bitbucket, build_command
+  FROM digitalocean.digitalocean_apps_workers
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_apps_workers_envs', $ex$SELECT app_id, worker_name, key, scope
+  FROM digitalocean.digitalocean_apps_workers_envs
+ LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_byoip_prefixes', $ex$SELECT advertised, failure_reason, locked, name
   FROM digitalocean.digitalocean_byoip_prefixes
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_byoip_prefixes_ips', $ex$SELECT assigned_at, byoip, id, region
+  FROM digitalocean.digitalocean_byoip_prefixes_ips
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_byoip_prefixes_validations', $ex$SELECT byoip_prefix_name, name, note, status
+  FROM digitalocean.digitalocean_byoip_prefixes_validations
  LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_cdn_endpoints', $ex$SELECT certificate_id, created_at, custom_domain, endpoint
   FROM digitalocean.digitalocean_cdn_endpoints
@@ -1110,27 +3691,147 @@ INSERT INTO examples VALUES
 ('digitalocean', 'digitalocean_databases', $ex$SELECT connection, created_at, db_names, do_settings
   FROM digitalocean.digitalocean_databases
  LIMIT 10$ex$),
+('digitalocean', 'digitalocean_databases_dbs', $ex$SELECT name
+  FROM digitalocean.digitalocean_databases_dbs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_databases_events', $ex$SELECT cluster_name, create_time, event_type, id
+  FROM digitalocean.digitalocean_databases_events
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_databases_metrics_endpoints', $ex$SELECT database_id, database_name, host, port
+  FROM digitalocean.digitalocean_databases_metrics_endpoints
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_databases_pools', $ex$SELECT connection, db, mode, name
+  FROM digitalocean.digitalocean_databases_pools
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_databases_replicas', $ex$SELECT connection, created_at, do_settings, id
+  FROM digitalocean.digitalocean_databases_replicas
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_databases_rules', $ex$SELECT database_id, database_name, cluster_uuid, created_at
+  FROM digitalocean.digitalocean_databases_rules
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_databases_topics', $ex$SELECT name, partition_count, replication_factor, state
+  FROM digitalocean.digitalocean_databases_topics
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_databases_users', $ex$SELECT access_cert, access_key, mysql_settings, name
+  FROM digitalocean.digitalocean_databases_users
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_databases_users_settings_acl', $ex$SELECT databases_user_name, id, permission, topic
+  FROM digitalocean.digitalocean_databases_users_settings_acl
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_databases_users_settings_opensearch_acl', $ex$SELECT databases_user_name, index, permission
+  FROM digitalocean.digitalocean_databases_users_settings_opensearch_acl
+ LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_dedicated_inferences', $ex$SELECT created_at, endpoints, id, pending_deployment_spec
   FROM digitalocean.digitalocean_dedicated_inferences
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_dedicated_inferences_accelerators', $ex$SELECT created_at, id, name, role
+  FROM digitalocean.digitalocean_dedicated_inferences_accelerators
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_dedicated_inferences_model_deployments', $ex$SELECT dedicated_inference_id, accelerators, model_id, model_provider
+  FROM digitalocean.digitalocean_dedicated_inferences_model_deployments
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_dedicated_inferences_tokens', $ex$SELECT created_at, id, is_managed, name
+  FROM digitalocean.digitalocean_dedicated_inferences_tokens
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_domains_records', $ex$SELECT data, flags, id, name
+  FROM digitalocean.digitalocean_domains_records
  LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_droplet_networks', $ex$SELECT droplet_id, droplet_name, region_slug, ip_address
   FROM digitalocean.digitalocean_droplet_networks
  WHERE tag_name = 'web'
  LIMIT 10$ex$),
+('digitalocean', 'digitalocean_droplets_actions', $ex$SELECT completed_at, id, region, region_slug
+  FROM digitalocean.digitalocean_droplets_actions
+ LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_droplets_autoscale', $ex$SELECT active_resources_count, config, created_at, current_utilization
   FROM digitalocean.digitalocean_droplets_autoscale
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_droplets_backups', $ex$SELECT created_at, id, min_disk_size, name
+  FROM digitalocean.digitalocean_droplets_backups
  LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_droplets_backups_supported_policies', $ex$SELECT name, possible_days, possible_window_starts, retention_period_days
   FROM digitalocean.digitalocean_droplets_backups_supported_policies
  LIMIT 10$ex$),
+('digitalocean', 'digitalocean_droplets_firewalls', $ex$SELECT created_at, droplet_ids, id, inbound_rules
+  FROM digitalocean.digitalocean_droplets_firewalls
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_droplets_firewalls_inbound_rules', $ex$SELECT droplets_firewall_id, droplets_firewall_name, ports, protocol
+  FROM digitalocean.digitalocean_droplets_firewalls_inbound_rules
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_droplets_firewalls_outbound_rules', $ex$SELECT droplets_firewall_id, droplets_firewall_name, destinations, ports
+  FROM digitalocean.digitalocean_droplets_firewalls_outbound_rules
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_droplets_firewalls_pending_changes', $ex$SELECT droplets_firewall_id, droplets_firewall_name, removing, status
+  FROM digitalocean.digitalocean_droplets_firewalls_pending_changes
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_droplets_kernels', $ex$SELECT id, name, version
+  FROM digitalocean.digitalocean_droplets_kernels
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_droplets_neighbors', $ex$SELECT backup_ids, created_at, disk, disk_info
+  FROM digitalocean.digitalocean_droplets_neighbors
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_droplets_neighbors_networks_v4', $ex$SELECT droplets_neighbor_id, droplets_neighbor_name, gateway, ip_address
+  FROM digitalocean.digitalocean_droplets_neighbors_networks_v4
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_droplets_neighbors_networks_v6', $ex$SELECT droplets_neighbor_id, droplets_neighbor_name, gateway, ip_address
+  FROM digitalocean.digitalocean_droplets_neighbors_networks_v6
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_droplets_snapshots', $ex$SELECT created_at, id, min_disk_size, name
+  FROM digitalocean.digitalocean_droplets_snapshots
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_firewalls_inbound_rules', $ex$SELECT firewall_id, firewall_name, ports, protocol
+  FROM digitalocean.digitalocean_firewalls_inbound_rules
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_firewalls_outbound_rules', $ex$SELECT firewall_id, firewall_name, destinations, ports
+  FROM digitalocean.digitalocean_firewalls_outbound_rules
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_firewalls_pending_changes', $ex$SELECT firewall_id, firewall_name, droplet_id, removing
+  FROM digitalocean.digitalocean_firewalls_pending_changes
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_floating_ips', $ex$SELECT droplet, ip, locked, project_id
+  FROM digitalocean.digitalocean_floating_ips
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_floating_ips_actions', $ex$SELECT completed_at, id, region, region_slug
+  FROM digitalocean.digitalocean_floating_ips_actions
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_floating_ips_droplet_networks_v4', $ex$SELECT floating_ip_ip, gateway, ip_address, netmask
+  FROM digitalocean.digitalocean_floating_ips_droplet_networks_v4
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_floating_ips_droplet_networks_v6', $ex$SELECT floating_ip_ip, gateway, ip_address, netmask
+  FROM digitalocean.digitalocean_floating_ips_droplet_networks_v6
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_functions_namespaces_triggers', $ex$SELECT created_at, function, is_enabled, name
+  FROM digitalocean.digitalocean_functions_namespaces_triggers
+ LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_images', $ex$SELECT created_at, description, distribution, error_message
   FROM digitalocean.digitalocean_images
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_images_actions', $ex$SELECT completed_at, id, region, region_slug
+  FROM digitalocean.digitalocean_images_actions
  LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_kubernetes_clusters', $ex$SELECT amd_gpu_device_metrics_exporter_plugin, amd_gpu_device_plugin, auto_upgrade, cluster_autoscaler_configuration
   FROM digitalocean.digitalocean_kubernetes_clusters
  LIMIT 10$ex$),
+('digitalocean', 'digitalocean_kubernetes_clusters_node_pools', $ex$SELECT auto_scale, count, id, labels
+  FROM digitalocean.digitalocean_kubernetes_clusters_node_pools
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_kubernetes_clusters_node_pools_nodes', $ex$SELECT kubernetes_clusters_node_pool_id, kubernetes_clusters_node_pool_name, created_at, droplet_id
+  FROM digitalocean.digitalocean_kubernetes_clusters_node_pools_nodes
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_kubernetes_clusters_node_pools_taints', $ex$SELECT kubernetes_clusters_node_pool_id, kubernetes_clusters_node_pool_name, effect, key
+  FROM digitalocean.digitalocean_kubernetes_clusters_node_pools_taints
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_kubernetes_clusters_upgrades', $ex$SELECT kubernetes_version, slug, supported_features
+  FROM digitalocean.digitalocean_kubernetes_clusters_upgrades
+ LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_load_balancers', $ex$SELECT algorithm, created_at, disable_lets_encrypt_dns_records, domains
   FROM digitalocean.digitalocean_load_balancers
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_load_balancers_domains', $ex$SELECT load_balancer_id, load_balancer_name, certificate_id, is_managed
+  FROM digitalocean.digitalocean_load_balancers_domains
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_load_balancers_forwarding_rules', $ex$SELECT load_balancer_id, load_balancer_name, certificate_id, entry_port
+  FROM digitalocean.digitalocean_load_balancers_forwarding_rules
  LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_monitoring_sinks_destinations', $ex$SELECT config, id, name, type
   FROM digitalocean.digitalocean_monitoring_sinks_destinations
@@ -1140,6 +3841,9 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_nfs', $ex$SELECT access_points, created_at, host, id
   FROM digitalocean.digitalocean_nfs
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_nfs_access_points', $ex$SELECT nf_id, nf_name, access_policy, created_at
+  FROM digitalocean.digitalocean_nfs_access_points
  LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_nfs_snapshots', $ex$SELECT created_at, id, name, region
   FROM digitalocean.digitalocean_nfs_snapshots
@@ -1159,8 +3863,35 @@ INSERT INTO examples VALUES
 ('digitalocean', 'digitalocean_registries', $ex$SELECT created_at, name, region, storage_usage_bytes
   FROM digitalocean.digitalocean_registries
  LIMIT 10$ex$),
+('digitalocean', 'digitalocean_reserved_ips', $ex$SELECT droplet, ip, locked, project_id
+  FROM digitalocean.digitalocean_reserved_ips
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_reserved_ips_actions', $ex$SELECT completed_at, id, region, region_slug
+  FROM digitalocean.digitalocean_reserved_ips_actions
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_reserved_ips_droplet_networks_v4', $ex$SELECT reserved_ip_ip, gateway, ip_address, netmask
+  FROM digitalocean.digitalocean_reserved_ips_droplet_networks_v4
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_reserved_ips_droplet_networks_v6', $ex$SELECT reserved_ip_ip, gateway, ip_address, netmask
+  FROM digitalocean.digitalocean_reserved_ips_droplet_networks_v6
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_reserved_ipv6', $ex$SELECT droplet, ip, region_slug, reserved_at
+  FROM digitalocean.digitalocean_reserved_ipv6
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_reserved_ipv6_droplet_networks_v4', $ex$SELECT reserved_ipv6_ip, gateway, ip_address, netmask
+  FROM digitalocean.digitalocean_reserved_ipv6_droplet_networks_v4
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_reserved_ipv6_droplet_networks_v6', $ex$SELECT reserved_ipv6_ip, gateway, ip_address, netmask
+  FROM digitalocean.digitalocean_reserved_ipv6_droplet_networks_v6
+ LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_security_scans', $ex$SELECT created_at, findings, id, status
   FROM digitalocean.digitalocean_security_scans
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_security_scans_findings', $ex$SELECT security_scan_id, affected_resources_count, business_impact, details
+  FROM digitalocean.digitalocean_security_scans_findings
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_security_scans_findings_mitigation_steps', $ex$SELECT finding_name, security_scan_id, description, step
+  FROM digitalocean.digitalocean_security_scans_findings_mitigation_steps
  LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_sizes', $ex$SELECT available, description, disk, disk_info
   FROM digitalocean.digitalocean_sizes
@@ -1171,20 +3902,47 @@ INSERT INTO examples VALUES
 ('digitalocean', 'digitalocean_spaces_keys', $ex$SELECT access_key, created_at, grants, name
   FROM digitalocean.digitalocean_spaces_keys
  LIMIT 10$ex$),
+('digitalocean', 'digitalocean_spaces_keys_grants', $ex$SELECT spaces_key_name, bucket, permission
+  FROM digitalocean.digitalocean_spaces_keys_grants
+ LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_tags', $ex$SELECT name, resources
   FROM digitalocean.digitalocean_tags
  LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_uptime_checks', $ex$SELECT enabled, id, name, regions
   FROM digitalocean.digitalocean_uptime_checks
  LIMIT 10$ex$),
+('digitalocean', 'digitalocean_uptime_checks_alerts', $ex$SELECT comparison, id, name, notifications
+  FROM digitalocean.digitalocean_uptime_checks_alerts
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_uptime_checks_alerts_notifications_slack', $ex$SELECT uptime_checks_alert_id, uptime_checks_alert_name, channel, url
+  FROM digitalocean.digitalocean_uptime_checks_alerts_notifications_slack
+ LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_vector_databases', $ex$SELECT config, created_at, endpoints, forked_from_id
   FROM digitalocean.digitalocean_vector_databases
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_vector_databases_backups', $ex$SELECT backup_id, completed_at, started_at, status
+  FROM digitalocean.digitalocean_vector_databases_backups
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_volumes_actions', $ex$SELECT completed_at, id, region, region_slug
+  FROM digitalocean.digitalocean_volumes_actions
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_volumes_snapshots', $ex$SELECT created_at, id, min_disk_size, name
+  FROM digitalocean.digitalocean_volumes_snapshots
  LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_vpc_nat_gateways', $ex$SELECT created_at, egresses, icmp_timeout_seconds, id
   FROM digitalocean.digitalocean_vpc_nat_gateways
  LIMIT 10$ex$),
+('digitalocean', 'digitalocean_vpc_nat_gateways_vpcs', $ex$SELECT vpc_nat_gateway_id, vpc_nat_gateway_name, gateway_ip, vpc_uuid
+  FROM digitalocean.digitalocean_vpc_nat_gateways_vpcs
+ LIMIT 10$ex$),
 ('digitalocean', 'digitalocean_vpc_peerings', $ex$SELECT created_at, id, name, status
   FROM digitalocean.digitalocean_vpc_peerings
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_vpcs_members', $ex$SELECT created_at, name, urn
+  FROM digitalocean.digitalocean_vpcs_members
+ LIMIT 10$ex$),
+('digitalocean', 'digitalocean_vpcs_peerings', $ex$SELECT created_at, id, name, status
+  FROM digitalocean.digitalocean_vpcs_peerings
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_instances', $ex$SELECT ami_launch_index, architecture, block_device_mappings, boot_mode
   FROM aws.aws_ec2_instances
@@ -1236,7 +3994,7 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_ecs_services', $ex$SELECT availability_zone_rebalancing, capacity_provider_strategy, cluster_arn, created_at
   FROM aws.aws_ecs_services
- WHERE cluster = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_eks_clusters', $ex$SELECT access_config_authentication_mode, access_config_bootstrap_cluster_creator_admin_permissions, arn, certificate_authority_data
   FROM aws.aws_eks_clusters
@@ -1296,7 +4054,7 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_capacity_reservation_groups', $ex$SELECT group_arn, owner_id
   FROM aws.aws_ec2_capacity_reservation_groups
- WHERE capacity_reservation_id = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_capacity_reservations', $ex$SELECT availability_zone, availability_zone_id, available_instance_count, capacity_allocations
   FROM aws.aws_ec2_capacity_reservations
@@ -1312,11 +4070,11 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_client_vpn_authorization_rules', $ex$SELECT access_all, description, destination_cidr, group_id
   FROM aws.aws_ec2_client_vpn_authorization_rules
- WHERE client_vpn_endpoint_id = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_client_vpn_connections', $ex$SELECT client_ip, client_ipv6_address, common_name, connection_end_time
   FROM aws.aws_ec2_client_vpn_connections
- WHERE client_vpn_endpoint_id = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_client_vpn_endpoints', $ex$SELECT associated_target_networks, authentication_options, client_cidr_block, client_connect_options_enabled
   FROM aws.aws_ec2_client_vpn_endpoints
@@ -1324,11 +4082,11 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_client_vpn_routes', $ex$SELECT description, destination_cidr, origin, status_code
   FROM aws.aws_ec2_client_vpn_routes
- WHERE client_vpn_endpoint_id = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_client_vpn_target_networks', $ex$SELECT association_id, availability_zone_ids, availability_zones, security_groups
   FROM aws.aws_ec2_client_vpn_target_networks
- WHERE client_vpn_endpoint_id = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_coip_pools', $ex$SELECT local_gateway_route_table_id, pool_arn, pool_cidrs, pool_id
   FROM aws.aws_ec2_coip_pools
@@ -1452,7 +4210,7 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_ipam_pool_cidrs', $ex$SELECT cidr, failure_reason_code, failure_reason_message, ipam_pool_cidr_id
   FROM aws.aws_ec2_ipam_pool_cidrs
- WHERE ipam_pool_id = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_ipam_pools', $ex$SELECT address_family, allocation_default_netmask_length, allocation_max_netmask_length, allocation_min_netmask_length
   FROM aws.aws_ec2_ipam_pools
@@ -1460,7 +4218,7 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_ipam_prefix_list_resolver_rules', $ex$SELECT conditions, ipam_scope_id, resource_type, rule_type
   FROM aws.aws_ec2_ipam_prefix_list_resolver_rules
- WHERE ipam_prefix_list_resolver_id = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_ipam_prefix_list_resolver_targets', $ex$SELECT desired_version, ipam_prefix_list_resolver_id, ipam_prefix_list_resolver_target_arn, ipam_prefix_list_resolver_target_id
   FROM aws.aws_ec2_ipam_prefix_list_resolver_targets
@@ -1468,7 +4226,7 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_ipam_prefix_list_resolver_versions', $ex$SELECT version
   FROM aws.aws_ec2_ipam_prefix_list_resolver_versions
- WHERE ipam_prefix_list_resolver_id = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_ipam_prefix_list_resolvers', $ex$SELECT address_family, description, ipam_arn, ipam_prefix_list_resolver_arn
   FROM aws.aws_ec2_ipam_prefix_list_resolvers
@@ -1476,7 +4234,7 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_ipam_resource_cidrs', $ex$SELECT availability_zone_id, compliance_status, ip_usage, ipam_id
   FROM aws.aws_ec2_ipam_resource_cidrs
- WHERE ipam_scope_id = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_ipam_resource_discoveries', $ex$SELECT description, ipam_resource_discovery_arn, ipam_resource_discovery_id, ipam_resource_discovery_region
   FROM aws.aws_ec2_ipam_resource_discoveries
@@ -1496,7 +4254,7 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_ipv6_pool_cidrs', $ex$SELECT associated_resource, ipv6_cidr
   FROM aws.aws_ec2_ipv6_pool_cidrs
- WHERE pool_id = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_ipv6_pools', $ex$SELECT description, pool_cidr_blocks, pool_id, tags
   FROM aws.aws_ec2_ipv6_pools
@@ -1524,7 +4282,7 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_local_gateway_routes', $ex$SELECT coip_pool_id, destination_cidr_block, destination_prefix_list_id, local_gateway_route_table_arn
   FROM aws.aws_ec2_local_gateway_routes
- WHERE local_gateway_route_table_id = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_local_gateway_virtual_interface_groups', $ex$SELECT configuration_state, local_bgp_asn, local_bgp_asn_extended, local_gateway_id
   FROM aws.aws_ec2_local_gateway_virtual_interface_groups
@@ -1548,11 +4306,11 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_managed_prefix_list_associations', $ex$SELECT resource_id, resource_owner
   FROM aws.aws_ec2_managed_prefix_list_associations
- WHERE prefix_list_id = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_managed_prefix_list_entries', $ex$SELECT cidr, description
   FROM aws.aws_ec2_managed_prefix_list_entries
- WHERE prefix_list_id = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_managed_prefix_lists', $ex$SELECT address_family, ipam_prefix_list_resolver_sync_enabled, ipam_prefix_list_resolver_target_id, max_entries
   FROM aws.aws_ec2_managed_prefix_lists
@@ -1576,7 +4334,7 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_network_insights_access_scope_analysis_findings', $ex$SELECT finding_components, finding_id, network_insights_access_scope_id
   FROM aws.aws_ec2_network_insights_access_scope_analysis_findings
- WHERE network_insights_access_scope_analysis_id = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_network_insights_access_scopes', $ex$SELECT created_date, network_insights_access_scope_arn, network_insights_access_scope_id, tags
   FROM aws.aws_ec2_network_insights_access_scopes
@@ -1680,7 +4438,7 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_spot_fleet_instances', $ex$SELECT instance_health, instance_id, instance_type, spot_instance_request_id
   FROM aws.aws_ec2_spot_fleet_instances
- WHERE spot_fleet_request_id = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_spot_fleet_requests', $ex$SELECT activity_status, create_time, spot_fleet_request_config, spot_fleet_request_id
   FROM aws.aws_ec2_spot_fleet_requests
@@ -1696,7 +4454,7 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_stale_security_groups', $ex$SELECT description, group_id, group_name, stale_ip_permissions
   FROM aws.aws_ec2_stale_security_groups
- WHERE vpc_id = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_store_image_tasks', $ex$SELECT ami_id, bucket, progress_percentage, s3object_key
   FROM aws.aws_ec2_store_image_tasks
@@ -1720,7 +4478,7 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_transit_gateway_attachment_propagations', $ex$SELECT state, transit_gateway_route_table_id
   FROM aws.aws_ec2_transit_gateway_attachment_propagations
- WHERE transit_gateway_attachment_id = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_transit_gateway_attachments', $ex$SELECT association_state, association_transit_gateway_policy_table_id, association_transit_gateway_route_table_id, creation_time
   FROM aws.aws_ec2_transit_gateway_attachments
@@ -1736,7 +4494,7 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_transit_gateway_multicast_domain_associations', $ex$SELECT resource_id, resource_owner_id, resource_type, subnet_state
   FROM aws.aws_ec2_transit_gateway_multicast_domain_associations
- WHERE transit_gateway_multicast_domain_id = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_transit_gateway_multicast_domains', $ex$SELECT creation_time, options_auto_accept_shared_associations, options_igmpv2_support, options_static_sources_support
   FROM aws.aws_ec2_transit_gateway_multicast_domains
@@ -1744,7 +4502,7 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_transit_gateway_multicast_groups', $ex$SELECT group_ip_address, group_member, group_source, member_type
   FROM aws.aws_ec2_transit_gateway_multicast_groups
- WHERE transit_gateway_multicast_domain_id = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_transit_gateway_peering_attachments', $ex$SELECT accepter_tgw_info_core_network_id, accepter_tgw_info_owner_id, accepter_tgw_info_region, accepter_tgw_info_transit_gateway_id
   FROM aws.aws_ec2_transit_gateway_peering_attachments
@@ -1752,11 +4510,11 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_transit_gateway_policy_table_associations', $ex$SELECT resource_id, resource_type, state, transit_gateway_attachment_id
   FROM aws.aws_ec2_transit_gateway_policy_table_associations
- WHERE transit_gateway_policy_table_id = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_transit_gateway_policy_table_entries', $ex$SELECT policy_rule_destination_cidr_block, policy_rule_destination_port_range, policy_rule_meta_data, policy_rule_protocol
   FROM aws.aws_ec2_transit_gateway_policy_table_entries
- WHERE transit_gateway_policy_table_id = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_transit_gateway_policy_tables', $ex$SELECT creation_time, state, tags, transit_gateway_id
   FROM aws.aws_ec2_transit_gateway_policy_tables
@@ -1764,7 +4522,7 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_transit_gateway_prefix_list_references', $ex$SELECT blackhole, prefix_list_id, prefix_list_owner_id, state
   FROM aws.aws_ec2_transit_gateway_prefix_list_references
- WHERE transit_gateway_route_table_id = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_transit_gateway_route_table_announcements', $ex$SELECT announcement_direction, core_network_id, creation_time, peer_core_network_id
   FROM aws.aws_ec2_transit_gateway_route_table_announcements
@@ -1772,11 +4530,11 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_transit_gateway_route_table_associations', $ex$SELECT resource_id, resource_type, state, transit_gateway_attachment_id
   FROM aws.aws_ec2_transit_gateway_route_table_associations
- WHERE transit_gateway_route_table_id = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_transit_gateway_route_table_propagations', $ex$SELECT resource_id, resource_type, state, transit_gateway_attachment_id
   FROM aws.aws_ec2_transit_gateway_route_table_propagations
- WHERE transit_gateway_route_table_id = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_transit_gateway_route_tables', $ex$SELECT creation_time, default_association_route_table, default_propagation_route_table, state
   FROM aws.aws_ec2_transit_gateway_route_tables
@@ -1840,7 +4598,7 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_vpc_endpoint_service_permissions', $ex$SELECT principal, principal_type, service_permission_id, tags
   FROM aws.aws_ec2_vpc_endpoint_service_permissions
- WHERE service_id = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_vpc_endpoint_services', $ex$SELECT acceptance_required, availability_zone_ids, availability_zones, base_endpoint_dns_names
   FROM aws.aws_ec2_vpc_endpoint_services
@@ -1856,7 +4614,7 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_vpc_security_groups', $ex$SELECT description, group_id, group_name, owner_id
   FROM aws.aws_ec2_vpc_security_groups
- WHERE vpc_id = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_vpn_concentrators', $ex$SELECT state, tags, transit_gateway_attachment_id, transit_gateway_id
   FROM aws.aws_ec2_vpn_concentrators
@@ -1872,11 +4630,11 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_ecs_attributes', $ex$SELECT name, target_id, target_type, value
   FROM aws.aws_ecs_attributes
- WHERE cluster = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_ecs_container_instances', $ex$SELECT agent_connected, agent_update_status, attachments, attributes
   FROM aws.aws_ecs_container_instances
- WHERE cluster = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_ecs_task_definition_families', $ex$SELECT family
   FROM aws.aws_ecs_task_definition_families
@@ -1888,7 +4646,7 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_ecs_tasks', $ex$SELECT attachments, attributes, availability_zone, capacity_provider_name
   FROM aws.aws_ecs_tasks
- WHERE cluster = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_eks_access_entries', $ex$SELECT access_entry
   FROM aws.aws_eks_access_entries
@@ -1952,23 +4710,23 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_iam_attached_group_policies', $ex$SELECT policy_arn, policy_name
   FROM aws.aws_iam_attached_group_policies
- WHERE group_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_iam_attached_role_policies', $ex$SELECT policy_arn, policy_name
   FROM aws.aws_iam_attached_role_policies
- WHERE role_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_iam_attached_user_policies', $ex$SELECT policy_arn, policy_name
   FROM aws.aws_iam_attached_user_policies
- WHERE user_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_iam_group_policies', $ex$SELECT policy_name
   FROM aws.aws_iam_group_policies
- WHERE group_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_iam_group_users', $ex$SELECT arn, create_date, password_last_used, path
   FROM aws.aws_iam_group_users
- WHERE group_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_iam_groups', $ex$SELECT arn, create_date, group_id, group_name
   FROM aws.aws_iam_groups
@@ -1976,7 +4734,7 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_iam_instance_profile_tags', $ex$SELECT key, value
   FROM aws.aws_iam_instance_profile_tags
- WHERE instance_profile_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_iam_instance_profiles', $ex$SELECT arn, create_date, instance_profile_id, instance_profile_name
   FROM aws.aws_iam_instance_profiles
@@ -1984,7 +4742,7 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_iam_mfa_device_tags', $ex$SELECT key, value
   FROM aws.aws_iam_mfa_device_tags
- WHERE serial_number = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_iam_mfa_devices', $ex$SELECT enable_date, serial_number, user_name
   FROM aws.aws_iam_mfa_devices
@@ -1996,27 +4754,27 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_iam_policy_tags', $ex$SELECT key, value
   FROM aws.aws_iam_policy_tags
- WHERE policy_arn = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_iam_policy_versions', $ex$SELECT create_date, document, is_default_version, version_id
   FROM aws.aws_iam_policy_versions
- WHERE policy_arn = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_iam_role_instance_profiles', $ex$SELECT arn, create_date, instance_profile_id, instance_profile_name
   FROM aws.aws_iam_role_instance_profiles
- WHERE role_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_iam_role_policies', $ex$SELECT policy_name
   FROM aws.aws_iam_role_policies
- WHERE role_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_iam_role_tags', $ex$SELECT key, value
   FROM aws.aws_iam_role_tags
- WHERE role_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_iam_server_certificate_tags', $ex$SELECT key, value
   FROM aws.aws_iam_server_certificate_tags
- WHERE server_certificate_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_iam_server_certificates', $ex$SELECT arn, expiration, path, server_certificate_id
   FROM aws.aws_iam_server_certificates
@@ -2032,15 +4790,15 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_iam_user_groups', $ex$SELECT arn, create_date, group_id, group_name
   FROM aws.aws_iam_user_groups
- WHERE user_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_iam_user_policies', $ex$SELECT policy_name
   FROM aws.aws_iam_user_policies
- WHERE user_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_iam_user_tags', $ex$SELECT key, value
   FROM aws.aws_iam_user_tags
- WHERE user_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_iam_virtual_mfa_devices', $ex$SELECT base32_string_seed, enable_date, qr_code_png, serial_number
   FROM aws.aws_iam_virtual_mfa_devices
@@ -2112,7 +4870,7 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_rds_db_cluster_backtracks', $ex$SELECT backtrack_identifier, backtrack_request_creation_time, backtrack_to, backtracked_from
   FROM aws.aws_rds_db_cluster_backtracks
- WHERE db_cluster_identifier = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_rds_db_cluster_endpoints', $ex$SELECT custom_endpoint_type, db_cluster_endpoint_arn, db_cluster_endpoint_identifier, db_cluster_endpoint_resource_identifier
   FROM aws.aws_rds_db_cluster_endpoints
@@ -2124,7 +4882,7 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_rds_db_cluster_parameters', $ex$SELECT allowed_values, apply_method, apply_type, data_type
   FROM aws.aws_rds_db_cluster_parameters
- WHERE db_cluster_parameter_group_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_rds_db_cluster_snapshots', $ex$SELECT allocated_storage, availability_zones, backup_retention_period, cluster_create_time
   FROM aws.aws_rds_db_cluster_snapshots
@@ -2144,7 +4902,7 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_rds_db_log_files', $ex$SELECT last_written, log_file_name, size
   FROM aws.aws_rds_db_log_files
- WHERE db_instance_identifier = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_rds_db_major_engine_versions', $ex$SELECT engine, major_engine_version, supported_engine_lifecycles
   FROM aws.aws_rds_db_major_engine_versions
@@ -2156,7 +4914,7 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_rds_db_parameters', $ex$SELECT allowed_values, apply_method, apply_type, data_type
   FROM aws.aws_rds_db_parameters
- WHERE db_parameter_group_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_rds_db_proxies', $ex$SELECT auth, created_date, db_proxy_arn, db_proxy_name
   FROM aws.aws_rds_db_proxies
@@ -2168,11 +4926,11 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_rds_db_proxy_target_groups', $ex$SELECT connection_pool_config_connection_borrow_timeout, connection_pool_config_init_query, connection_pool_config_max_connections_percent, connection_pool_config_max_idle_connections_percent
   FROM aws.aws_rds_db_proxy_target_groups
- WHERE db_proxy_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_rds_db_proxy_targets', $ex$SELECT endpoint, port, rds_resource_id, role
   FROM aws.aws_rds_db_proxy_targets
- WHERE db_proxy_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_rds_db_recommendations', $ex$SELECT additional_info, category, created_time, description
   FROM aws.aws_rds_db_recommendations
@@ -2196,11 +4954,11 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_rds_engine_default_cluster_parameters', $ex$SELECT allowed_values, apply_method, apply_type, data_type
   FROM aws.aws_rds_engine_default_cluster_parameters
- WHERE db_parameter_group_family = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_rds_engine_default_parameters', $ex$SELECT allowed_values, apply_method, apply_type, data_type
   FROM aws.aws_rds_engine_default_parameters
- WHERE db_parameter_group_family = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_rds_event_subscriptions', $ex$SELECT cust_subscription_id, customer_aws_id, enabled, event_categories_list
   FROM aws.aws_rds_event_subscriptions
@@ -2224,7 +4982,7 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('aws', 'aws_rds_option_group_options', $ex$SELECT copyable_cross_account, default_port, description, major_engine_version
   FROM aws.aws_rds_option_group_options
- WHERE engine_name = '...'
+ WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_rds_option_groups', $ex$SELECT allows_vpc_and_non_vpc_instance_memberships, copy_timestamp, engine_name, major_engine_version
   FROM aws.aws_rds_option_groups

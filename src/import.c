@@ -31,7 +31,9 @@
 #include "catalog/pg_class.h"
 #include "commands/comment.h"
 #include "commands/defrem.h"
+#include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -192,6 +194,322 @@ table_wanted(ImportForeignSchemaStmt *stmt, const char *name)
 	return stmt->list_type == FDW_IMPORT_SCHEMA_EXCEPT;
 }
 
+/* ------------------------------------------------------------------------
+ * Kubernetes custom resources
+ *
+ * IMPORT FOREIGN SCHEMA kubernetes ... OPTIONS (custom_resources 'true')
+ * also reads the cluster's CustomResourceDefinitions, through the source's
+ * own table k8s_custom_resource_definitions (a scan like any other: the
+ * importing user's mapping, the server's TLS and retry settings), and makes
+ * a foreign table k8s_<group>_<plural> of each: the version the CRD stores,
+ * typed from its openAPIV3Schema, namespaced or cluster-scoped as declared.
+ * Such a table is not in the source's spec: its definition (a spec table
+ * object, sources/SPEC.md) is stored in its option table_def, which
+ * cqfdw_get_table parses (relative endpoints only).
+ * ------------------------------------------------------------------------ */
+
+#define CRD_TABLE "k8s_custom_resource_definitions"
+
+/* json_object_set_new that reports out of memory */
+static void
+crd_set(json_t *obj, const char *key, json_t *val)
+{
+	if (val == NULL || json_object_set_new(obj, key, val) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+}
+
+/* lower_snake of a camelCase / dotted name, at most 63 bytes */
+static char *
+crd_snake(const char *s)
+{
+	StringInfoData b;
+
+	initStringInfo(&b);
+	for (const char *p = s; *p && b.len < NAMEDATALEN - 1; p++)
+	{
+		char		c = *p;
+
+		if (c >= 'A' && c <= 'Z')
+		{
+			if (b.len > 0 && b.data[b.len - 1] != '_' && p > s &&
+				((p[-1] >= 'a' && p[-1] <= 'z') || (p[-1] >= '0' && p[-1] <= '9')))
+				appendStringInfoChar(&b, '_');
+			appendStringInfoChar(&b, c + ('a' - 'A'));
+		}
+		else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+			appendStringInfoChar(&b, c);
+		else if (b.len > 0 && b.data[b.len - 1] != '_')
+			appendStringInfoChar(&b, '_');
+	}
+	while (b.len > 0 && b.data[b.len - 1] == '_')
+		b.data[--b.len] = '\0';
+	if (b.len == 0 || (b.data[0] >= '0' && b.data[0] <= '9'))
+	{
+		char	   *r = psprintf("n%s", b.data);
+
+		pfree(b.data);
+		return r;
+	}
+	return b.data;
+}
+
+/* SDK type name of an OpenAPI v3 schema: scalars, arrays of scalars, json */
+static const char *
+crd_type(json_t *s)
+{
+	const char *t = json_string_value(json_object_get(s, "type"));
+	const char *f = json_string_value(json_object_get(s, "format"));
+
+	if (t == NULL)
+		return "json";
+	if (strcmp(t, "string") == 0)
+	{
+		if (f && strcmp(f, "date-time") == 0)
+			return "timestamp";
+		if (f && strcmp(f, "date") == 0)
+			return "date";
+		return "string";
+	}
+	if (strcmp(t, "integer") == 0)
+		return "int";
+	if (strcmp(t, "number") == 0)
+		return "float";
+	if (strcmp(t, "boolean") == 0)
+		return "bool";
+	if (strcmp(t, "array") == 0)
+	{
+		const char *it = crd_type(json_object_get(s, "items"));
+
+		if (strcmp(it, "json") == 0)
+			return "json";
+		return psprintf("%s[]", it);
+	}
+	return "json";
+}
+
+static json_t *
+crd_column(const char *name, const char *type, const char *path, const char *desc)
+{
+	json_t	   *c = json_pack("{}");
+
+	crd_set(c, "name", json_string(name));
+	crd_set(c, "type", json_string(type));
+	crd_set(c, "path", json_string(path));
+	crd_set(c, "description", json_string(desc));
+	return c;
+}
+
+static bool
+crd_has_column(json_t *cols, const char *name)
+{
+	size_t		i;
+	json_t	   *c;
+
+	json_array_foreach(cols, i, c)
+		if (strcmp(json_string_value(json_object_get(c, "name")), name) == 0)
+		return true;
+	return false;
+}
+
+/* one column per property of spec and status: scalars typed, the rest json */
+static void
+crd_part_columns(json_t *cols, json_t *schema, const char *part, const char *kind)
+{
+	json_t	   *props = json_object_get(json_object_get(json_object_get(schema, "properties"),
+														part), "properties");
+	const char *pname;
+	json_t	   *ps;
+
+	if (!json_is_object(props))
+		return;
+	json_object_foreach(props, pname, ps)
+	{
+		char	   *name = crd_snake(pname);
+		char	   *path;
+		const char *d = json_string_value(json_object_get(ps, "description"));
+		char	   *desc;
+
+		if (crd_has_column(cols, name))
+			name = psprintf("%s_%s", part, name);
+		if (crd_has_column(cols, name) || strlen(name) >= NAMEDATALEN)
+			continue;
+		path = psprintf("/%s/%s", part, pname);
+		if (strchr(pname, '~') || strchr(pname, '/'))
+			continue;			/* a name a JSON pointer would need to escape */
+		if (d && *d)
+			desc = psprintf("%.*s", 300, d);
+		else
+			desc = psprintf("The %s of the %s's %s (%s.%s).", pname, kind, part, part, pname);
+		json_array_append_new(cols, crd_column(name, crd_type(ps), path, desc));
+	}
+}
+
+/*
+ * The spec table object of one CustomResourceDefinition (its spec as JSON),
+ * or NULL (with the reason in *why) when it cannot be one.
+ */
+static char *
+crd_table_json(json_t *spec, const char **why)
+{
+	const char *group = json_string_value(json_object_get(spec, "group"));
+	json_t	   *names = json_object_get(spec, "names");
+	const char *plural = json_string_value(json_object_get(names, "plural"));
+	const char *kind = json_string_value(json_object_get(names, "kind"));
+	const char *scope = json_string_value(json_object_get(spec, "scope"));
+	json_t	   *versions = json_object_get(spec, "versions");
+	json_t	   *ver = NULL;
+	json_t	   *v;
+	size_t		i;
+	const char *vname;
+	json_t	   *schema;
+	bool		namespaced;
+	json_t	   *t;
+	json_t	   *cols;
+	json_t	   *pag;
+	char	   *text;
+	char	   *out;
+	char	   *name;
+
+	if (!group || !plural || !kind || !scope || !json_is_array(versions))
+	{
+		*why = "it lacks group, names, scope or versions";
+		return NULL;
+	}
+	/* the stored version, else the first served one */
+	json_array_foreach(versions, i, v)
+		if (json_is_true(json_object_get(v, "storage")) &&
+			json_is_true(json_object_get(v, "served")))
+		ver = v;
+	if (ver == NULL)
+		json_array_foreach(versions, i, v)
+			if (ver == NULL && json_is_true(json_object_get(v, "served")))
+			ver = v;
+	vname = json_string_value(json_object_get(ver, "name"));
+	if (vname == NULL)
+	{
+		*why = "no version is served";
+		return NULL;
+	}
+	schema = json_object_get(json_object_get(ver, "schema"), "openAPIV3Schema");
+	namespaced = strcmp(scope, "Namespaced") == 0;
+	name = psprintf("k8s_%s_%s", crd_snake(group), crd_snake(plural));
+	if (strlen(name) >= NAMEDATALEN)
+	{
+		*why = "its table name would be longer than 63 bytes";
+		return NULL;
+	}
+
+	cols = json_array();
+	json_array_append_new(cols, crd_column("name", "string", "/metadata/name",
+										   "Name of the object, unique within its namespace (metadata.name)."));
+	if (namespaced)
+		json_array_append_new(cols, crd_column("namespace", "string", "/metadata/namespace",
+											   "Namespace of the object (metadata.namespace)."));
+	json_array_append_new(cols, crd_column("uid", "uuid", "/metadata/uid",
+										   "Unique id of the object for its whole lifetime (metadata.uid)."));
+	json_array_append_new(cols, crd_column("creation_timestamp", "timestamp", "/metadata/creationTimestamp",
+										   "When the object was created (metadata.creationTimestamp)."));
+	json_array_append_new(cols, crd_column("labels", "json", "/metadata/labels",
+										   "Labels: a map of string keys and values used to select objects."));
+	json_array_append_new(cols, crd_column("annotations", "json", "/metadata/annotations",
+										   "Annotations: a map of non-identifying metadata."));
+	json_array_append_new(cols, crd_column("resource_version", "string", "/metadata/resourceVersion",
+										   "Opaque version of the object, changes on every update."));
+	json_array_append_new(cols, crd_column("spec", "json", "/spec",
+										   psprintf("Desired state of the %s, as written (spec).", kind)));
+	json_array_append_new(cols, crd_column("status", "json", "/status",
+										   psprintf("Observed state of the %s (status).", kind)));
+	crd_part_columns(cols, schema, "spec", kind);
+	crd_part_columns(cols, schema, "status", kind);
+
+	t = json_pack("{}");
+	crd_set(t, "name", json_string(name));
+	crd_set(t, "description",
+		 json_string(psprintf("%s custom resources (%s/%s %s, CustomResourceDefinition %s.%s), %s.",
+							  kind, group, vname, kind, plural, group,
+							  namespaced ? "namespaced: WHERE namespace = ... lists one namespace" :
+							  "cluster-scoped")));
+	crd_set(t, "endpoint", json_string(psprintf("/apis/%s/%s/%s", group, vname, plural)));
+	if (namespaced)
+		crd_set(t, "get_endpoint",
+			 json_string(psprintf("/apis/%s/%s/namespaces/{namespace}/%s", group, vname, plural)));
+	crd_set(t, "rows", json_string("/items"));
+	pag = json_pack("{}");
+	crd_set(pag, "type", json_string("next_token"));
+	crd_set(pag, "next", json_string("/metadata/continue"));
+	crd_set(pag, "next_param", json_string("continue"));
+	crd_set(pag, "page_size_param", json_string("limit"));
+	crd_set(pag, "page_size", json_integer(500));
+	crd_set(t, "pagination", pag);
+	if (namespaced)
+	{
+		json_t	   *keys = json_array();
+		json_t	   *k = json_pack("{}");
+
+		crd_set(k, "column", json_string("namespace"));
+		crd_set(k, "in", json_string("path"));
+		crd_set(k, "guaranteed", json_true());
+		json_array_append_new(keys, k);
+		crd_set(t, "keys", keys);
+	}
+	crd_set(t, "primary_key", json_pack("[s]", "uid"));
+	crd_set(t, "row_estimate", json_integer(100));
+	crd_set(t, "supports_limit", json_true());
+	crd_set(t, "columns", cols);
+	text = json_dumps(t, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(t);
+	if (text == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	out = pstrdup(text);
+	free(text);
+	return out;
+}
+
+/*
+ * The CustomResourceDefinitions of the server's cluster, read by scanning
+ * the source's k8s_custom_resource_definitions table through a foreign
+ * table made for the read (in the target schema, dropped right after; all
+ * in the IMPORT's transaction).  Returns a list of (name, spec text) pairs.
+ */
+static pg_noinline List *
+crd_read(ImportForeignSchemaStmt *stmt, ForeignServer *srv)
+{
+	char	   *tmp = psprintf("cq_fdw_crd_read_%d", MyProcPid);
+	char	   *qname = quote_qualified_identifier(stmt->local_schema, tmp);
+	List	   *out = NIL;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not connect to SPI to read custom resource definitions")));
+	SPI_execute(psprintf("CREATE FOREIGN TABLE %s (name text, spec text) SERVER %s OPTIONS (table %s)",
+						 qname, quote_identifier(srv->servername),
+						 quote_literal_cstr(CRD_TABLE)), false, 0);
+	if (SPI_execute(psprintf("SELECT name, spec FROM %s ORDER BY name", qname), true, 0) == SPI_OK_SELECT)
+	{
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+			char	   *spec = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+			MemoryContext old;
+
+			if (name == NULL || spec == NULL)
+				continue;
+			old = MemoryContextSwitchTo(cxt);
+			out = lappend(out, list_make2(pstrdup(name), pstrdup(spec)));
+			MemoryContextSwitchTo(old);
+		}
+	}
+	SPI_execute(psprintf("DROP FOREIGN TABLE %s", qname), false, 0);
+	SPI_finish();
+	return out;
+}
+
 /*
  * cqImportForeignSchema
  *		Return one CREATE FOREIGN TABLE per table of the server's source and
@@ -200,6 +518,94 @@ table_wanted(ImportForeignSchemaStmt *stmt, const char *name)
  * Result is palloc'd in the caller's context.  Throws on a wrong remote
  * schema, a `rest` server or an IMPORT option.
  */
+/*
+ * The CREATE FOREIGN TABLE statement of table t, its comments recorded as
+ * pending; table_def: the definition of a table that is not in the
+ * source's spec (custom resources), stored as the table's option.
+ */
+static char *
+import_table(ForeignServer *srv, const CqTableDef *t, const char *table_def)
+{
+	StringInfoData buf;
+	StringInfoData tc;
+	PendingComments *pc;
+	MemoryContext oldcxt;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "CREATE FOREIGN TABLE %s (",
+					 quote_identifier(t->name));
+	for (int c = 0; c < t->ncolumns; c++)
+		appendStringInfo(&buf, "%s\n  %s %s", c ? "," : "",
+						 quote_identifier(t->columns[c].name),
+						 format_type_be(cqfdw_pg_type_for_sdk(t->columns[c].type)));
+	if (table_def)
+		appendStringInfo(&buf, "\n) SERVER %s OPTIONS (table_def %s)",
+						 quote_identifier(srv->servername),
+						 quote_literal_cstr(table_def));
+	else
+		appendStringInfo(&buf, "\n) SERVER %s OPTIONS (table %s)",
+						 quote_identifier(srv->servername),
+						 quote_literal_cstr(t->name));
+
+	/* comments */
+	oldcxt = MemoryContextSwitchTo(pending_cxt);
+	pc = palloc0(sizeof(PendingComments));
+	pc->relname = pstrdup(t->name);
+	initStringInfo(&tc);
+	if (t->description)
+		appendStringInfoString(&tc, t->description);
+	if (t->nkeys > 0)
+	{
+		appendStringInfo(&tc, "%sKey columns: ", tc.len ? "\n" : "");
+		for (int k = 0; k < t->nkeys; k++)
+			appendStringInfo(&tc, "%s%s", k ? ", " : "",
+							 key_summary(&t->keys[k]));
+	}
+	pc->table_comment = tc.len ? tc.data : NULL;
+	pc->ncols = t->ncolumns;
+	pc->colnames = palloc0(sizeof(char *) * Max(1, t->ncolumns));
+	pc->col_comments = palloc0(sizeof(char *) * Max(1, t->ncolumns));
+	for (int c = 0; c < t->ncolumns; c++)
+	{
+		const CqColumnDef *col = &t->columns[c];
+		const CqKeyDef *k = cq_table_find_key(t, col->name);
+
+		pc->colnames[c] = pstrdup(col->name);
+		if (k)
+			pc->col_comments[c] =
+				psprintf("Key column (%soperators %s).%s%s",
+						 k->required ? "required, " : "",
+						 ops_text(k->ops),
+						 col->description ? " " : "",
+						 col->description ? col->description : "");
+		else if (col->description)
+			pc->col_comments[c] = pstrdup(col->description);
+	}
+	pending = lappend(pending, pc);
+	MemoryContextSwitchTo(oldcxt);
+	return buf.data;
+}
+
+/* import_table of a definition made here, freed whatever happens */
+static pg_noinline char *
+import_def_table(ForeignServer *srv, CqTableDef *def, const char *text)
+{
+	char	   *volatile cmd = NULL;
+
+	PG_TRY();
+	{
+		cmd = import_table(srv, def, text);
+	}
+	PG_CATCH();
+	{
+		cq_table_def_free(def);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	cq_table_def_free(def);
+	return cmd;
+}
+
 List *
 cqImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 {
@@ -207,17 +613,23 @@ cqImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 	const char *source_name = NULL;
 	const CqSourceDef *src;
 	List	   *cmds = NIL;
+	List	   *crds = NIL;
 	ListCell   *lc;
-	MemoryContext oldcxt;
+	bool		custom_resources = false;
 
 	foreach(lc, stmt->options)
 	{
 		DefElem    *d = lfirst(lc);
 
+		if (strcmp(d->defname, "custom_resources") == 0)
+		{
+			custom_resources = defGetBoolean(d);
+			continue;
+		}
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 				 errmsg("invalid option \"%s\"", d->defname),
-				 errhint("IMPORT FOREIGN SCHEMA of cq_fdw takes no options.")));
+				 errhint("IMPORT FOREIGN SCHEMA of cq_fdw takes only the option custom_resources (source kubernetes).")));
 	}
 
 	foreach(lc, srv->options)
@@ -253,6 +665,15 @@ cqImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 						 quote_identifier(srv->servername))));
 
 	src = cqfdw_find_source(source_name, false, NULL);
+	if (custom_resources && cq_source_find_table(src, CRD_TABLE) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("source \"%s\" has no custom resources", source_name),
+				 errhint("The option custom_resources is for the source kubernetes (its table %s lists them).",
+						 CRD_TABLE)));
+	/* read before the pending comments exist: the read creates a table */
+	if (custom_resources)
+		crds = crd_read(stmt, srv);
 
 	/* pending comments for this import */
 	if (pending_cxt == NULL)
@@ -269,62 +690,47 @@ cqImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 
 	for (int i = 0; i < src->ntables; i++)
 	{
-		const CqTableDef *t = &src->tables[i];
-		StringInfoData buf;
-		StringInfoData tc;
-		PendingComments *pc;
+		if (table_wanted(stmt, src->tables[i].name))
+			cmds = lappend(cmds, import_table(srv, &src->tables[i], NULL));
+	}
 
-		if (!table_wanted(stmt, t->name))
+	/* the cluster's custom resources: a table each, defined by table_def */
+	foreach(lc, crds)
+	{
+		List	   *pair = lfirst(lc);
+		const char *crd = linitial(pair);
+		json_error_t jerr;
+		json_t	   *spec = json_loads(lsecond(pair), 0, &jerr);
+		const char *why = NULL;
+		char	   *text = spec ? crd_table_json(spec, &why) : NULL;
+		CqTableDef *def;
+		CqError		err;
+
+		if (spec == NULL)
+			why = "its spec is not JSON";
+		json_decref(spec);
+		if (text == NULL)
+		{
+			ereport(WARNING,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("custom resource definition \"%s\" skipped", crd),
+					 errdetail("No table is made of it: %s.", why)));
 			continue;
-
-		initStringInfo(&buf);
-		appendStringInfo(&buf, "CREATE FOREIGN TABLE %s (",
-						 quote_identifier(t->name));
-		for (int c = 0; c < t->ncolumns; c++)
-			appendStringInfo(&buf, "%s\n  %s %s", c ? "," : "",
-							 quote_identifier(t->columns[c].name),
-							 format_type_be(cqfdw_pg_type_for_sdk(t->columns[c].type)));
-		appendStringInfo(&buf, "\n) SERVER %s OPTIONS (table %s)",
-						 quote_identifier(srv->servername),
-						 quote_literal_cstr(t->name));
-		cmds = lappend(cmds, buf.data);
-
-		/* comments */
-		oldcxt = MemoryContextSwitchTo(pending_cxt);
-		pc = palloc0(sizeof(PendingComments));
-		pc->relname = pstrdup(t->name);
-		initStringInfo(&tc);
-		if (t->description)
-			appendStringInfoString(&tc, t->description);
-		if (t->nkeys > 0)
-		{
-			appendStringInfo(&tc, "%sKey columns: ", tc.len ? "\n" : "");
-			for (int k = 0; k < t->nkeys; k++)
-				appendStringInfo(&tc, "%s%s", k ? ", " : "",
-								 key_summary(&t->keys[k]));
 		}
-		pc->table_comment = tc.len ? tc.data : NULL;
-		pc->ncols = t->ncolumns;
-		pc->colnames = palloc0(sizeof(char *) * Max(1, t->ncolumns));
-		pc->col_comments = palloc0(sizeof(char *) * Max(1, t->ncolumns));
-		for (int c = 0; c < t->ncolumns; c++)
+		memset(&err, 0, sizeof(err));
+		def = cq_spec_parse_table(text, strlen(text), &err);
+		if (def == NULL)
 		{
-			const CqColumnDef *col = &t->columns[c];
-			const CqKeyDef *k = cq_table_find_key(t, col->name);
-
-			pc->colnames[c] = pstrdup(col->name);
-			if (k)
-				pc->col_comments[c] =
-					psprintf("Key column (%soperators %s).%s%s",
-							 k->required ? "required, " : "",
-							 ops_text(k->ops),
-							 col->description ? " " : "",
-							 col->description ? col->description : "");
-			else if (col->description)
-				pc->col_comments[c] = pstrdup(col->description);
+			ereport(WARNING,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("custom resource definition \"%s\" skipped", crd),
+					 errdetail("Its table definition is invalid: %s.", err.message)));
+			continue;
 		}
-		pending = lappend(pending, pc);
-		MemoryContextSwitchTo(oldcxt);
+		if (cq_source_find_table(src, def->name) == NULL && table_wanted(stmt, def->name))
+			cmds = lappend(cmds, import_def_table(srv, def, text));
+		else
+			cq_table_def_free(def);
 	}
 
 	return cmds;

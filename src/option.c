@@ -131,6 +131,8 @@ static const CqFdwOption valid_options[] = {
 
 	/* foreign table */
 	{"table", ForeignTableRelationId, OPT_STRING},
+	/* a table defined at run time: its spec table object (import.c) */
+	{"table_def", ForeignTableRelationId, OPT_STRING},
 	{"endpoint", ForeignTableRelationId, OPT_ENDPOINT},
 	{"rows", ForeignTableRelationId, OPT_POINTER},
 	{"pagination", ForeignTableRelationId, OPT_PAGINATION},

@@ -885,6 +885,68 @@ get_rest_table(Relation rel, List *tableopts)
 	return def;
 }
 
+/*
+ * A table defined at run time (IMPORT of Kubernetes custom resources): its
+ * spec table object is the foreign table's option table_def, parsed like a
+ * rest table's and kept in the same cache.  Its endpoints must be paths
+ * relative to the server's base_url, and it has no parent listing: the
+ * definition is data (from the cluster, or written by the table's owner),
+ * so it must not send the querier's credentials anywhere but the server.
+ */
+static CqTableDef *
+build_def_table(Relation rel, const char *text)
+{
+	CqError		err;
+	CqTableDef *def;
+	const char *why = NULL;
+
+	memset(&err, 0, sizeof(err));
+	def = cq_spec_parse_table(text, strlen(text), &err);
+	if (def == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid option \"table_def\" of foreign table \"%s\"",
+						RelationGetRelationName(rel)),
+				 errdetail("%s", err.message)));
+	if (def->endpoint[0] != '/' || (def->get_endpoint && def->get_endpoint[0] != '/'))
+		why = "Its endpoints must be paths relative to the server's base_url.";
+	else if (def->parent)
+		why = "It cannot have a parent listing.";
+	else if (def->aws)
+		why = "It cannot be a table of an AWS API.";
+	if (why)
+	{
+		cq_table_def_free(def);
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid option \"table_def\" of foreign table \"%s\"",
+						RelationGetRelationName(rel)),
+				 errdetail("%s", why)));
+	}
+	return def;
+}
+
+static const CqTableDef *
+get_def_table(Relation rel, const char *text)
+{
+	Oid			relid = RelationGetRelid(rel);
+	RestCacheEntry *e;
+	bool		found;
+	CqTableDef *def;
+
+	init_rest_cache();
+	e = hash_search(rest_cache, &relid, HASH_FIND, &found);
+	if (found && e->valid)
+		return e->def;
+	def = build_def_table(rel, text);
+	e = hash_search(rest_cache, &relid, HASH_ENTER, &found);
+	if (found)
+		retire(e->def);
+	e->def = def;
+	e->valid = true;
+	return def;
+}
+
 /* ------------------------------------------------------------------------
  * cqfdw_get_table
  * ------------------------------------------------------------------------ */
@@ -1039,6 +1101,7 @@ cqfdw_get_table(Oid foreigntableid, Oid userid)
 	const char *source_name = NULL;
 	const char *base_url = NULL;
 	const char *table_opt = NULL;
+	const char *table_def_opt = NULL;
 	const CqSourceDef *src;
 	bool		is_rest;
 	bool		have_mapping;
@@ -1178,6 +1241,8 @@ cqfdw_get_table(Oid foreigntableid, Oid userid)
 
 		if (strcmp(d->defname, "table") == 0)
 			table_opt = defGetString(d);
+		else if (strcmp(d->defname, "table_def") == 0)
+			table_def_opt = defGetString(d);
 		else if (strcmp(d->defname, "strict") == 0 ||
 				 strcmp(d->defname, "skip_failed") == 0 ||
 				 strcmp(d->defname, "concurrency") == 0 ||
@@ -1197,6 +1262,11 @@ cqfdw_get_table(Oid foreigntableid, Oid userid)
 		{
 			t->table = get_rest_table(rel, ft->options);
 			t->table_name = pstrdup(RelationGetRelationName(rel));
+		}
+		else if (table_def_opt)
+		{
+			t->table = get_def_table(rel, table_def_opt);
+			t->table_name = pstrdup(t->table->name);
 		}
 		else
 		{

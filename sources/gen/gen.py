@@ -55,6 +55,7 @@ DESC_FILES = {
     "digitalocean": "digitalocean/openapi-bundled.json",
     "azure": None,
 }
+SOURCE_PREFIX = {"kubernetes": "k8s_", "gcp": "gcp_compute_"}
 TYPES = {"bool", "int", "uint", "float", "numeric", "string", "bytes", "uuid",
          "timestamp", "date", "interval", "json", "inet", "cidr", "macaddr"}
 IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -440,6 +441,29 @@ def apply_types(cols, ov):
                 if rx.search(c["name"]):
                     c["type"] = t + ("[]" if arr and not t.endswith("[]") else "")
                     break
+            else:
+                t = described_type(c["name"], c.get("description") or "")
+                if t:
+                    c["type"] = t + ("[]" if arr else "")
+
+
+# A string the description says is a time or an IP address (issue 14 point
+# 5: GCP operation times, addresses and next hops, DigitalOcean IPs): typed,
+# so a wrong value is a NULL + WARNING rather than text that sorts wrong.
+# Only names that say so too, and never a range, a CIDR or a postal address.
+DESC_TIME = re.compile(r"\bRFC ?3339\b|\bISO ?8601\b")
+NAME_TIME = re.compile(r"(^|_)(time|timestamp|at)$")
+DESC_IP = re.compile(r"\bIP(v[46])? address\b|\bIPv[46]\b", re.I)
+NAME_IP = re.compile(r"(^|_)(ip|ipv4|ipv6|ip_address|address|next_hop_ip|gateway)$")
+NOT_IP = re.compile(r"\brange\b|\bCIDR\b|postal|prefix|\bURL\b|\bname\b|\bversion\b|netmask|/\d", re.I)
+
+
+def described_type(name, desc):
+    if NAME_TIME.search(name) and DESC_TIME.search(desc):
+        return "timestamp"
+    if NAME_IP.search(name) and DESC_IP.search(desc) and not NOT_IP.search(desc):
+        return "inet"
+    return None
 
 
 def merge_table(gen, tov, ov):
@@ -578,7 +602,8 @@ def finish_table(t, ov, source):
         scope = [k["column"] for k in t.get("keys", []) if k.get("required")]
         for cand, scoped in ((["id"], False), (["uid"], False), (["self_link"], False),
                              (["node_id"], False), (["slug"], False), (["number"], True), (["sha"], True),
-                             (["name"], True), (["full_name"], True), (["url"], False)):
+                             (["name"], True), (["full_name"], True), (["url"], False),
+                             (["ip"], False)):
             if all(x in seen for x in cand):
                 t["primary_key"] = (scope if scoped else []) + cand
                 break
@@ -900,6 +925,28 @@ def gen_gcp(doc, ov):
         agg = methods.get("aggregatedList")
         lst = methods.get("list")
         use = agg or lst
+        if lst and not agg and not lst.get("parameterOrder") and "parentId" in lst.get("parameters", {}):
+            # organisation-level lists (firewall policies, organisation
+            # operations): the organisation or folder is a required key
+            # column, sent as parentId (issue 15 point 2)
+            item, _ = gcp_item_schema(S, lst["response"]["$ref"], False)
+            if item is None:
+                continue
+            name = "gcp_compute_organization_" + snake(rname).replace("global_organization_", "")
+            tables[name] = {
+                "name": name,
+                "description": clean_desc(item.get("description")) or "Compute Engine %s." % rname,
+                "endpoint": root + "/" + lst["path"],
+                "rows": "/items",
+                "pagination": dict(page),
+                "keys": [key("parent_id", param="parentId", where="query", required=True,
+                             guaranteed=True)],
+                "row_estimate": 100,
+                "supports_limit": True,
+                "columns": gen_columns(S, item),
+            }
+            ROW_SCHEMAS[name] = (S, item)
+            continue
         if not use or "project" not in (use.get("parameterOrder") or []):
             continue
         item, plural = gcp_item_schema(S, use["response"]["$ref"], agg is not None)
@@ -1040,7 +1087,92 @@ def gen_github(doc, ov):
         }
         tables[name] = t
         ROW_SCHEMAS[name] = (S, item_s)
+    tables.update(github_nested_lists(S, doc, ov, tables))
     return tables
+
+
+def github_nested_lists(S, doc, ov, tables):
+    """GitHub lists one placeholder below a table's endpoint (issue 14 point
+    5): /repos/{owner}/{repo}/pulls/{pull_number}/files is the table
+    github_pull_requests_files, its {pull_number} a key column given by a
+    qual or filled from every row of the parent table's listing (the pull
+    requests of the repository): PR files and reviews, workflow run jobs,
+    the runs of each workflow, the comments of each issue."""
+    by_ep = {}
+    for name, t in tables.items():
+        ep = ov.get("tables", {}).get(name, {}).get("endpoint") or t["endpoint"]
+        by_ep[t["endpoint"].split("?", 1)[0]] = (name, ep)
+    out = {}
+    for path, item in sorted(doc["paths"].items()):
+        op = item.get("get")
+        m = re.fullmatch(r"(/.+)/\{([a-z_]+)\}/([a-z_-]+)", path)
+        if not op or not m or m.group(1) not in by_ep:
+            continue
+        if ("per_page", "query") not in param_names(S, op, item):
+            continue
+        pname, pep = by_ep[m.group(1)]
+        par = tables[pname]
+        param = m.group(2)
+        sch = openapi_json_schema(op)
+        if not sch or pname not in ROW_SCHEMAS:
+            continue
+        r = S.resolve(sch)
+        rows = ""
+        if r.get("type") == "array":
+            item_s = S.resolve(r.get("items", {}))
+        else:
+            arrs = [(k, v) for k, v in S.props(r).items() if S.resolve(v).get("type") == "array"]
+            if len(arrs) != 1:
+                continue
+            rows = "/" + arrs[0][0]
+            item_s = S.resolve(arrs[0][1].get("items", {}))
+        if not S.props(item_s):
+            continue
+        pprops = S.props(ROW_SCHEMAS[pname][1])
+        ptr = ("/number" if param.endswith("number") and "number" in pprops else
+               "/id" if param.endswith("id") and "id" in pprops else
+               "/name" if param.endswith("name") and "name" in pprops else None)
+        pcol = next((c for c in par["columns"] if c["path"] == ptr), None)
+        if ptr is None or pcol is None:
+            continue
+        name = pname + "_" + snake(m.group(3))
+        if name in tables or len(name) > 63:
+            continue
+        upper = re.findall(r"{([^}]+)}", m.group(1))
+        if any(p in S.props(item_s) for p in upper):
+            continue
+        col = snake(param)
+        cols = gen_columns(S, item_s)
+        keys = [key(p, where="path", required=True, guaranteed=True) for p in upper]
+        keys.append(key(col, param=param if param != col else None, where="path", required=True,
+                        guaranteed=True, from_parent=True))
+        if not any(c["name"] == col for c in cols):
+            what = human(singular(pname[len("github_"):].rsplit("_", 1)[-1]))
+            # an id the description calls a number (runner groups) is an
+            # integer in a path
+            cols.insert(0, {"name": col, "type": "int" if pcol["type"] == "float" else pcol["type"],
+                            "path": "/" + col,
+                            "description": "%s of the %s the rows belong to (%s.%s): a key of the "
+                            "request, WHERE %s = ... or every one %s lists." % (
+                                human(ptr[1:]).capitalize(), what, pname, pcol["name"], col, pname)})
+        t = {
+            "name": name,
+            "description": clean_desc(op.get("summary") or op.get("description")),
+            "endpoint": path,
+            "rows": rows,
+            "pagination": {"type": "link_header", "page_size_param": "per_page", "page_size": 100},
+            "keys": keys,
+            "parent": {"endpoint": pep, "rows": par.get("rows", ""),
+                       "pagination": {"type": "link_header", "page_size_param": "per_page",
+                                      "page_size": 100},
+                       "map": {param: ptr}},
+            "row_estimate": 100,
+            "supports_limit": True,
+            "columns": cols,
+        }
+        out[name] = t
+        ROW_SCHEMAS[name] = (S, item_s)
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -1090,7 +1222,95 @@ def gen_digitalocean(doc, ov):
             del t["supports_limit"]
         tables[name] = t
         ROW_SCHEMAS[name] = (S, item_s)
+    tables.update(do_nested_lists(S, doc, tables))
     return tables
+
+
+def do_parent_pointer(S, param, item):
+    """The member of a parent row that fills {param}: /name for *_name,
+    /ip for IPs (floating/reserved IPs are keyed by their address), else
+    the row's id or uuid."""
+    props = S.props(item)
+    if param.endswith("name") and "name" in props:
+        return "/name"
+    if param.endswith("ip") and "ip" in props:
+        return "/ip"
+    for m in ("id", "uuid"):
+        if m in props:
+            return "/" + m
+    return None
+
+
+def do_nested_lists(S, doc, tables):
+    """DigitalOcean lists under one placeholder (issue 15 point 2, issue
+    14 point 5): /v2/<collection>/{param}/<list> when /v2/<collection> is a
+    table: the placeholder is a key column, given by a qual or filled from
+    every row of that collection (parent listing): domain records per
+    domain, node pools per Kubernetes cluster, actions per reserved IP."""
+    by_ep = {t["endpoint"]: t for t in tables.values()}
+    out = {}
+    for path, item in sorted(doc["paths"].items()):
+        op = item.get("get")
+        m = re.fullmatch(r"(/v2/[a-z0-9_/-]+)/\{([a-z_]+)\}/([a-z0-9_/-]+)", path)
+        if not op or not m or m.group(1) not in by_ep:
+            continue
+        par = by_ep[m.group(1)]
+        param = m.group(2)
+        sch = openapi_json_schema(op)
+        if not sch:
+            continue
+        r = S.resolve(sch)
+        props = S.props(r)
+        arrs = [(k, v) for k, v in props.items() if S.resolve(v).get("type") == "array"]
+        if len(arrs) != 1:
+            continue
+        pnames = [n for n, w in param_names(S, op, item)]
+        paged = "page" in pnames or "links" in props
+        if not paged and len(props) != 1:
+            continue
+        item_s = S.resolve(S.resolve(arrs[0][1]).get("items", {}))
+        if not S.props(item_s) or par["name"] not in ROW_SCHEMAS:
+            continue
+        ptr = do_parent_pointer(S, param, ROW_SCHEMAS[par["name"]][1])
+        if ptr is None:
+            continue
+        col = snake(param)
+        pcol = next((c for c in par["columns"] if c["path"] == ptr), None)
+        name = "digitalocean_" + snake((m.group(1)[len("/v2/"):] + "_" + m.group(3)).replace("/", "_"))
+        if name in tables or pcol is None:
+            continue
+        cols = gen_columns(S, item_s)
+        if any(c["name"] == col for c in cols):
+            # the row has its own member of that name ({id}): the key column
+            # could not show the request's value, so no table
+            continue
+        if True:
+            cols.insert(0, {"name": col, "type": pcol["type"], "path": "/" + col,
+                            "description": "%s of the %s the rows belong to (%s %s): a key of the "
+                            "request, WHERE %s = ... or every one %s lists." % (
+                                ptr[1:].upper() if ptr == "/ip" else ptr[1:].capitalize(),
+                                human(singular(par["name"][len("digitalocean_"):].rsplit("_", 1)[-1])),
+                                par["name"], ptr[1:], col, par["name"])})
+        t = {
+            "name": name,
+            "description": clean_desc(op.get("summary") or op.get("description")),
+            "endpoint": path,
+            "rows": "/" + pointer_escape(arrs[0][0]),
+            "pagination": ({"type": "next_url", "next": "/links/pages/next",
+                            "page_size_param": "per_page", "page_size": 200}
+                           if paged else {"type": "none"}),
+            "keys": [key(col, param=param, where="path", required=True, guaranteed=True,
+                         from_parent=True)],
+            "parent": {"endpoint": par["endpoint"], "rows": par["rows"],
+                       "pagination": copy.deepcopy(par["pagination"]), "map": {param: ptr}},
+            "row_estimate": 100,
+            "columns": cols,
+        }
+        if paged:
+            t["supports_limit"] = True
+        out[name] = t
+        ROW_SCHEMAS[name] = (S, item_s)
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -1166,6 +1386,17 @@ def build_children(source, ov, tables):
         par = byname.get(cov["parent"])
         if par is None:
             raise GenError("%s: child %s: no parent table %s" % (source, name, cov["parent"]))
+        t = build_child(source, ov, par, name, cov)
+        if t is None:
+            raise GenError("%s: child table %s has no primary key" % (source, name))
+        out.append(t)
+    return out
+
+
+def build_child(source, ov, par, name, cov):
+    """One child table of parent table `par` (build_children); None
+    without a primary key."""
+    if True:
         pcols = {c["name"]: c for c in par["columns"]}
         arr = cov["array"]
         t = {k: copy.deepcopy(v) for k, v in par.items()
@@ -1182,8 +1413,9 @@ def build_children(source, ov, tables):
         for cname, pname in [(k, k) for k in keycols] + sorted(cov.get("parent_columns", {}).items()):
             pc = dict(pcols[pname])
             pc["name"] = cname
-            if pc["path"].startswith("/") or pc["path"] == "":
-                pc["path"] = up + pc["path"]
+            # a parent column that reads its own parent ("^...", a
+            # grandchild) goes up as many levels more
+            pc["path"] = up + pc["path"]
             pc["description"] = "%s From the parent row (%s.%s)." % (
                 pc["description"].rstrip(), par["name"], pname)
             inherited.append(pc)
@@ -1197,10 +1429,128 @@ def build_children(source, ov, tables):
         t.update({k: v for k, v in c.items() if k != "columns"})
         t["columns"] = c["columns"]
         t["name"] = name
-        t = finish_table(t, ov, source)
-        if t is None:
-            raise GenError("%s: child table %s has no primary key" % (source, name))
-        out.append(t)
+        if cov["parent"] in ROW_SCHEMAS:
+            S, item = ROW_SCHEMAS[cov["parent"]]
+            ROW_SCHEMAS[name] = (S, element_schema(S, item, arr))
+        return finish_table(t, ov, source)
+
+
+# the generic child-table rule (rule_children): its defaults, which a
+# source's overrides "child_rule" may change
+CHILD_RULE = {
+    "min_scalars": 2,       # an element needs at least this many scalar members
+    "object_depth": 3,      # arrays found under at most this many nested objects
+    "array_depth": 2,       # children, and their children (grandchildren)
+    "exclude": [],          # regexes on "<parent table>:<array pointer>" or the child's name
+}
+WHO = {}                    # child table -> what one of its rows is (container)
+CHILD_ID = ("id", "uid", "name", "key", "self_link", "node_id", "sha", "slug")
+
+
+def singular(word):
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if re.search(r"(ss|sh|ch|x|tus)es$", word):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def scalar_count(S, el):
+    return sum(1 for v in S.props(el).values()
+               if not schema_type(S, v).endswith("[]") and schema_type(S, v) != "json")
+
+
+def child_arrays(S, item, rule, ptr="", depth=0, seen=frozenset()):
+    """(pointer, element schema, array schema) of the arrays of objects in
+    rows of schema `item`, under at most rule["object_depth"] objects."""
+    out = []
+    for pname, ps in sorted(S.props(item).items()):
+        r = S.resolve(ps)
+        p = ptr + "/" + pointer_escape(pname)
+        if r.get("type") == "array":
+            el = S.resolve(r.get("items", {}))
+            if S.props(el) and scalar_count(S, el) >= rule["min_scalars"]:
+                out.append((p, el, r, ps))
+        elif S.is_object(r) and S.props(r) and depth < rule["object_depth"] and id(r) not in seen:
+            out += child_arrays(S, r, rule, p, depth + 1, seen | {id(r)})
+    return out
+
+
+def rule_children(source, ov, tables, prefix):
+    """Child tables by rule (issue 14): for each table whose rows come from
+    an API description, every array of objects in its row schema whose
+    elements have at least min_scalars scalar members becomes the table
+    <table>_<array> (one row per element), with the parent's key columns
+    and its primary key (<parent>_<column>) as columns and the element's
+    members typed like any generated column; the children's own arrays
+    give grandchildren (array_depth).  Arrays already covered by a curated
+    child ("children") and what "child_rule" "exclude" names are skipped,
+    and so are names longer than 63 bytes.  Every such table is covered by
+    the synthesized-reply check like any other."""
+    rule = dict(CHILD_RULE)
+    rule.update(ov.get("child_rule", {}))
+    excl = [re.compile(p) for p in rule["exclude"]]
+    curated = {(c["parent"], c["array"]) for c in ov.get("children", {}).values()}
+    byname = {t["name"]: t for t in tables}
+    out = []
+    queue = [(t, 1) for t in tables if t["name"] in ROW_SCHEMAS
+             and not any(c["path"].startswith("^") for c in t["columns"])]
+    while queue:
+        par, level = queue.pop(0)
+        S, item = ROW_SCHEMAS[par["name"]]
+        stem = par["name"][len(prefix):] if par["name"].startswith(prefix) else par["name"]
+        for ptr, el, arr_s, ps in child_arrays(S, item, rule):
+            if (par["name"], ptr) in curated:
+                continue
+            parts = [x for x in ptr.strip("/").split("/")
+                     if x not in ("spec", "status", "metadata", "items", "properties")] or ["items"]
+            name = par["name"] + "_" + snake("_".join(x.replace("~1", "_").replace("~0", "_") for x in parts))
+            if name in byname:
+                name = par["name"] + "_" + snake(ptr.replace("/", "_"))
+            if len(name) > 63 or name in byname or \
+                    any(rx.search("%s:%s" % (par["name"], ptr)) or rx.search(name) for rx in excl):
+                continue
+            # the parent's identity: its primary key, as <parent>_<column>
+            keycols = {k["column"] for k in par.get("keys", [])}
+            who = WHO.get(par["name"]) or singular(stem.rsplit("_", 1)[-1] if len(stem) > 30 else stem)
+            pcols = {}
+            ptype = {c["name"]: c for c in par["columns"]}
+            for pk in par["primary_key"] + (["name"] if "name" in ptype else []):
+                if pk in keycols or pk in pcols.values():
+                    continue
+                if ptype[pk]["path"].startswith("^"):
+                    pcols[pk] = pk          # the grandparent's, already named after it
+                else:
+                    pcols[pk if pk.startswith(who + "_") else "%s_%s" % (who, pk)] = pk
+            pkey = [c for c, p in pcols.items() if p in par["primary_key"]]
+            mine = sorted(S.props(el))
+            ident = next((c for c in CHILD_ID if c in mine), None)
+            if ident:
+                pkey = pkey + [snake(ident)]
+            else:
+                pkey = pkey + [snake(m) for m in mine
+                                      if not schema_type(S, S.props(el)[m]).endswith("[]")
+                                      and schema_type(S, S.props(el)[m]) != "json"]
+            what = human(snake(parts[-1]))
+            d = clean_desc(ps.get("description") or arr_s.get("description"))
+            desc = "%s of %s, one row per element of %s, with the %s's key columns." % (
+                what[:1].upper() + what[1:], human(stem), ptr.lstrip("/").replace("/", "."), human(who))
+            if d:
+                desc = desc + " " + d
+            cov = {"parent": par["name"], "array": ptr, "parent_columns": pcols,
+                   "description": clean_desc(desc, 2 * MAX_DESC), "primary_key": pkey}
+            t = build_child(source, ov, par, name, cov)
+            if t is None or any(p not in {c["name"] for c in t["columns"]} for p in t["primary_key"]):
+                continue
+            t["origin"] = "generated"
+            t = order_table(t)
+            WHO[name] = singular(snake(parts[-1]))
+            out.append(t)
+            byname[name] = t
+            if level < rule["array_depth"]:
+                queue.append((t, level + 1))
     return out
 
 
@@ -1305,6 +1655,7 @@ def generate(source):
     candidates = GENERATORS[source](doc, ov)
     tables = build_tables(source, ov, candidates)
     tables += build_children(source, ov, tables)
+    tables += rule_children(source, ov, tables, SOURCE_PREFIX.get(source, source + "_"))
     tables = apply_cursors(source, ov, tables)
     tables = apply_hydrate(source, ov, tables)
     spec = assemble(source, ov, tables)

@@ -45,6 +45,19 @@ def example_value(source, col):
     return EXAMPLES_BY_SOURCE.get(source, {}).get(col) or EXAMPLES.get(col, "'...'")
 
 
+# a placeholder of the column's type where '...' would not parse
+TYPED_EXAMPLES = {"int": "42", "uint": "42", "uuid": "'00000000-0000-0000-0000-000000000000'",
+                  "inet": "'192.0.2.1'"}
+
+
+def typed_example(source, t, col):
+    v = example_value(source, col)
+    if v == "'...'":
+        typ = next((c["type"] for c in t["columns"] if c["name"] == col), "string")
+        v = TYPED_EXAMPLES.get(typ, v)
+    return v
+
+
 def user_mapping_options(spec, secret="..."):
     """The user mapping options of the README's set-up, by auth kind."""
     if spec.get("auth") == "sigv4":
@@ -187,14 +200,16 @@ def example_keys(t, server_opts):
     take "=" count: the example writes col = value."""
     eq = [k for k in t.get("keys", []) if "=" in k.get("ops", ["="])]
     given = server_given(t, server_opts)
-    conds = [k["column"] for k in eq if k.get("required") and k["column"] not in given]
+    # a key a parent listing fills is not needed in the WHERE clause
+    conds = [k["column"] for k in eq if k.get("required") and not k.get("from_parent")
+             and k["column"] not in given]
     for _ in range(len(eq) + 1):
         miss = [c for c in missing_keys(t, given + conds) if c not in conds]
         if not miss:
             break
         conds += miss
     if not conds:
-        conds = [k["column"] for k in eq if k["column"] not in given][:1]
+        conds = [k["column"] for k in eq if k["column"] not in given and not k.get("from_parent")][:1]
     return conds
 
 
@@ -212,7 +227,7 @@ def example(source, t, server_opts):
     q = "SELECT %s\n  FROM %s.%s" % (", ".join(ident(c) for c in show), source, t["name"])
     if conds:
         q += "\n WHERE " + "\n   AND ".join(
-            "%s = %s" % (ident(c), example_value(source, c)) for c in conds)
+            "%s = %s" % (ident(c), typed_example(source, t, c)) for c in conds)
     return q + "\n LIMIT 10;"
 
 

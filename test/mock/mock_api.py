@@ -1072,6 +1072,36 @@ def synth_module():
     return _SYNTH[0]
 
 
+# a cluster with two CustomResourceDefinitions (sql/k8s_crd.sql):
+# /crd/apis/apiextensions.k8s.io/v1/customresourcedefinitions, and the
+# objects of each CRD, paged by limit/continue like the API server
+_CRD_DOC = None
+
+
+def crd_route(h, rest, q):
+    global _CRD_DOC
+    if _CRD_DOC is None:
+        with open(os.path.join(REPO, "test", "fixtures", "kubernetes", "k8s-crd-cluster.json")) as f:
+            _CRD_DOC = json.load(f)
+    if rest == "apis/apiextensions.k8s.io/v1/customresourcedefinitions":
+        return 200, JSON_H, jdump(_CRD_DOC["customresourcedefinitions"])
+    m = re.fullmatch(r"apis/([^/]+)/([^/]+)/(?:namespaces/([^/]+)/)?([^/]+)", rest)
+    if not m or "%s/%s/%s" % (m.group(1), m.group(2), m.group(4)) not in _CRD_DOC["objects"]:
+        return 404, JSON_H, jdump({"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                                   "reason": "NotFound", "code": 404,
+                                   "message": "the server could not find the requested resource"})
+    items = _CRD_DOC["objects"]["%s/%s/%s" % (m.group(1), m.group(2), m.group(4))]
+    if m.group(3):
+        items = [o for o in items if o["metadata"].get("namespace") == m.group(3)]
+    start = int(q.get("continue") or "0")
+    limit = min(int(q.get("limit") or "500"), 2)     # two per page: the scan follows continue
+    page = items[start:start + limit]
+    meta = {"resourceVersion": "90200"}
+    if start + limit < len(items):
+        meta["continue"] = str(start + limit)
+    return 200, JSON_H, jdump({"kind": "List", "apiVersion": "v1", "metadata": meta, "items": page})
+
+
 def synth_route(h, rest, pairs):
     """/synth/<source>/<table>/<api path>: the page of test/synth/synth.py's
     reply for the table that the request's paging parameters select."""
@@ -2641,6 +2671,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return replay(self, method, route[len("/replay/"):], qs)
         if route.startswith("/synth/"):
             return synth_route(self, route[len("/synth/"):], pairs)
+        if route.startswith("/crd/"):
+            return crd_route(self, route[len("/crd/"):], q)
         if route.startswith("/incr/"):
             return incr_route(self, route[len("/incr/"):], pairs, q)
         if route.startswith("/hyd/"):

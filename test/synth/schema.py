@@ -113,6 +113,61 @@ def item_schema(source, t, use_get=False):
     return S, s
 
 
+def step_lookup(S, s, seg):
+    """step(), where a segment "key[member=value]" is an element of the
+    array at key (of the current array when key is empty)."""
+    m = re.match(r"^(.*)\[[^=\]]+=[^\]]*\]$", seg)
+    if not m:
+        return step(S, s, seg)
+    if m.group(1):
+        s = step(S, s, m.group(1))
+        if s is None:
+            return None
+    return step(S, s, "*")
+
+
+def segs_missing(S, base, sg):
+    s = base
+    for seg in sg:
+        s = step_lookup(S, s, seg)
+        if s is None:
+            return True
+    return False
+
+
+def star_levels(source, t, use_get=False):
+    """For each "*" of the table's rows pointer: the schema of what it
+    matches (what a column path with as many "^" as the "*" left of it
+    reads), and (what it ranges over: "list", "map" or the member names of
+    an object; whether what it matches is an array of rows)."""
+    S = schemas(source)
+    if S is None:
+        return [], []
+    ep = t["get_endpoint"] if use_get else t["endpoint"]
+    rows = t.get("get_rows", t.get("rows", "")) if use_get else t.get("rows", "")
+    s = response_schema(source, S, ep)
+    levels, kinds = [], []
+    for seg in ([x.replace("~1", "/").replace("~0", "~") for x in rows[1:].split("/")] if rows else []):
+        if s is None:
+            break
+        if seg == "*":
+            r = S.resolve(s)
+            if r.get("type") == "array":
+                kind = "list"
+            elif isinstance(r.get("additionalProperties"), dict):
+                kind = "map"
+            else:
+                kind = sorted(S.props(r)) or "map"
+            s = step(S, s, seg)
+            if s is None:
+                break
+            levels.append(s)
+            kinds.append((kind, S.resolve(s).get("type") == "array"))
+        else:
+            s = step(S, s, seg)
+    return levels, kinds
+
+
 def path_missing(S, item, path):
     s = item
     for seg in [x.replace("~1", "/").replace("~0", "~") for x in path[1:].split("/")] if path else []:

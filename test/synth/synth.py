@@ -28,9 +28,15 @@ For each table, from the spec's columns (paths, types, transforms) and keys:
     segment_after:resourceGroups, resource URLs for last_segment);
   - row 2 has one JSON null (a scalar column), row 3 one invalid value
     (the first column whose type can reject a value): NULL + a WARNING;
-  - rows are put at the table's `rows` pointer (a `*` segment ranges over
-    object members: GCP aggregated lists get two zones and a zone holding
-    only a warning);
+  - rows are put at the table's `rows` pointer: a `*` segment ranges over
+    what the description says is there (an array; a map: GCP aggregated
+    lists get two zones and a zone holding only a warning; an object with
+    known members: DigitalOcean's networks.v4/v6);
+  - child tables: a column path starting with `^` (`^^`...) reads what the
+    last (second last...) `*` of `rows` matched; each row gets its own
+    parent there, holding those fields; a `key[member=$col]` lookup gets an
+    array with a decoy element first and the matching one second (reading
+    by position would be wrong);
   - key columns: path keys and required keys get a qual value (the scan's
     WHERE clause); a key whose path is the bare column name is left out of
     the row, so its value must come from the request.
@@ -69,12 +75,6 @@ INVALID_VALUE = {
 
 class SynthError(Exception):
     pass
-
-
-class ChildTableError(SynthError):
-    """A child table ("^" column paths into the parent row): replies for
-    those are not synthesized yet (check.py then requires a recorded-reply
-    test that scans the table)."""
 
 
 def descriptions_dir():
@@ -178,11 +178,64 @@ def segs(ptr):
     return [s.replace("~1", "/").replace("~0", "~") for s in ptr[1:].split("/")]
 
 
-def evaluate(doc, sg):
+def path_segs(p):
+    """A column path's segments; a leading "^" run is one segment ("^^")."""
+    n = len(p) - len(p.lstrip("^"))
+    if n:
+        return ["^" * n] + segs(p[n:])
+    return segs(p)
+
+
+LOOKUP = re.compile(r"^(.*)\[([^=\]]+)=([^\]]*)\]$")
+
+
+def text_of(v):
+    """The text a "[member=value]" lookup compares: strings, integers, booleans."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, str)):
+        return str(v)
+    return None
+
+
+def lookup_value(row, col, byname):
+    """The text of column col of the row (a "$col" lookup value)."""
+    c = byname.get(col)
+    if c is None:
+        raise SynthError("lookup $%s: no such column" % col)
+    _, v = evaluate(row, path_segs(c.get("path", "/" + col)))
+    return text_of(v)
+
+
+def lookup_target(s, lookup):
+    """(key, member, wanted text) of a lookup segment, or None."""
+    m = LOOKUP.match(s)
+    if not m:
+        return None
+    want = m.group(3)
+    if want.startswith("$"):
+        if lookup is None:
+            raise SynthError("lookup %s without a row" % s)
+        want = lookup(want[1:])
+    return m.group(1), m.group(2), want
+
+
+def evaluate(doc, sg, lookup=None):
     """The engine's reading of a column path: (has_star, value or list)."""
     if "*" not in sg:
         v = doc
         for s in sg:
+            lk = lookup_target(s, lookup) if "[" in s else None
+            if lk is not None:
+                key, member, want = lk
+                if key:
+                    v = v.get(key) if isinstance(v, dict) else None
+                if not isinstance(v, list) or want is None:
+                    return False, None
+                v = next((e for e in v if isinstance(e, dict) and text_of(e.get(member)) == want), None)
+                if v is None:
+                    return False, None
+                continue
             if isinstance(v, dict):
                 v = v.get(s)
             elif isinstance(v, list) and re.fullmatch(r"0|[1-9][0-9]*", s) and int(s) < len(v):
@@ -394,6 +447,8 @@ def table_plan(spec, t):
                 quals[k["column"]] = 42
             elif typ == "uuid":
                 quals[k["column"]] = uuid_of(4242)
+            elif typ == "inet":
+                quals[k["column"]] = "192.0.2.42"
             elif typ in ("string",):
                 quals[k["column"]] = "synth-" + k["column"].replace("_", "-")
             else:
@@ -423,8 +478,9 @@ def table_plan(spec, t):
     groups = {}
     for j, c in enumerate(cols):
         p = c.get("path", "/" + c["name"])
-        if p.startswith("^") and not (aws and "*" in segs(t.get("rows", ""))):
-            raise ChildTableError("column %s: path %r relative to the rows wildcard is not synthesized" % (c["name"], p))
+        if p.startswith("^") and len(p) - len(p.lstrip("^")) > segs(rows_ptr).count("*"):
+            raise SynthError("column %s: path %r has more \"^\" than the rows pointer %r has \"*\"" % (
+                c["name"], p, rows_ptr))
         groups.setdefault(p, []).append((j, c))
     omitted = set()
     for cname, v in quals.items():
@@ -444,7 +500,9 @@ def table_plan(spec, t):
                 unit_vals[k["column"]] = (aws.get("global_region") or AWS_REGION) if k["in"] == "region" else AWS_ACCOUNT
                 omitted.add(c.get("path", "/" + c["name"]))
     # which paths are a prefix of another (containers): not leaves
-    allsegs = {p: (["^"] + segs(p[1:]) if p.startswith("^") else segs(p)) for p in groups}
+    allsegs = {p: path_segs(p) for p in groups}
+    # a "[member=$col]" lookup reads the value of another column of the row
+    lookup_refs = {m for p in groups for m in re.findall(r"\[[^=\]]*=\$([a-z0-9_]+)\]", p)}
     scalar_rows = "" in groups
 
     def is_container(p):
@@ -463,7 +521,8 @@ def table_plan(spec, t):
     null_path = invalid_path = None
     for p in leaf_paths:
         g = groups[p]
-        if len(g) != 1 or "*" in p or g[0][1]["name"] in keyof or g[0][1].get("transform"):
+        if len(g) != 1 or "*" in p or g[0][1]["name"] in keyof or g[0][1].get("transform") \
+                or "[" in p or g[0][1]["name"] in lookup_refs:
             continue
         typ = g[0][1]["type"]
         if invalid_path is None and typ in INVALID_TYPES:
@@ -473,35 +532,52 @@ def table_plan(spec, t):
     if null_path is None:
         for p in leaf_paths:
             g = groups[p]
-            if len(g) == 1 and "*" not in p and p != invalid_path and g[0][1]["name"] not in keyof:
+            if len(g) == 1 and "*" not in p and p != invalid_path and g[0][1]["name"] not in keyof \
+                    and "[" not in p and g[0][1]["name"] not in lookup_refs:
                 null_path = p
                 break
 
     ctx = {"source": source, "table": t["name"]}
     S = item = None
+    levels = []          # schema of what each "*" of the rows pointer matches
+    star_kinds = []      # per "*": what it ranges over ("list", "map", or the member names)
     if _schema is not None:
         S, item = _schema.item_schema(source, t, use_get=is_get)
         if S is not None and item is None:
             raise SynthError("the API description has no response schema for %s (rows %r)" % (
                 endpoint, rows_ptr))
         if item is not None:
-            for c in cols:
-                p = c.get("path", "/" + c["name"])
-                if c["name"] not in keyof and _schema.path_missing(S, item, p):
-                    raise SynthError("column %s: path %s is not in the API description's response schema"
-                                     % (c["name"], p))
+            levels, star_kinds = _schema.star_levels(source, t, use_get=is_get)
+
+    def base_schema(sg):
+        """(schema the path starts from, its segments after any "^")"""
+        if sg and sg[0].startswith("^"):
+            n = len(sg[0])
+            if n > len(levels):
+                return None, sg[1:]
+            return levels[len(levels) - n], sg[1:]
+        return item, sg
+    if item is not None:
+        for c in cols:
+            p = c.get("path", "/" + c["name"])
+            if c["name"] in keyof:
+                continue
+            b, rest = base_schema(path_segs(p))
+            if b is None or _schema.segs_missing(S, b, rest):
+                raise SynthError("column %s: path %s is not in the API description's response schema"
+                                 % (c["name"], p))
 
     def sub_schema(p):
         if item is None:
             return None
-        s = item
-        for sgm in allsegs[p]:
-            s = _schema.step(S, s, sgm)
+        s, rest = base_schema(allsegs[p])
+        for sgm in rest:
             if s is None:
                 return None
+            s = _schema.step_lookup(S, s, sgm)
         return s
     # order: fewer wildcards first, deeper first (specific keys build the containers)
-    order = sorted(leaf_paths, key=lambda p: (allsegs[p].count("*"), -len(allsegs[p]), p))
+    order = sorted(leaf_paths, key=lambda p: ("[" in p, allsegs[p].count("*"), -len(allsegs[p]), p))
     rows = []
     for i in range(NROWS):
         row = {}
@@ -548,7 +624,7 @@ def table_plan(spec, t):
                     return [transformed(tf, scalar(base_t, c0["name"], i, j0, ctx, e), i, ctx)
                             for e in range(2)]
                 return transformed(tf, scalar(base_t, c0["name"], i, j0, ctx, k), i, ctx)
-            row = fill(row, allsegs[p], leafval)
+            row = fill(row, allsegs[p], leafval, lookup=lambda col, r=row: lookup_value(r, col, byname))
         # the item's other properties, as the API would send them (the
         # engine must ignore what no column reads)
         if item is not None:
@@ -573,7 +649,7 @@ def table_plan(spec, t):
             if p in omitted:
                 e[c["name"]] = quals[c["name"]] if bt not in ("uuid",) else quals[c["name"]]
                 continue
-            star, v = evaluate(row, allsegs[p])
+            star, v = evaluate(row, allsegs[p], lambda col, r=row: lookup_value(r, col, byname))
             tf = c.get("transform")
             if i == 2 and p == invalid_path:
                 e[c["name"]] = None
@@ -642,14 +718,17 @@ def table_plan(spec, t):
         "aws": aws, "region": (aws.get("global_region") or AWS_REGION) if aws else None,
         "describe": describe,
         "select": [c["name"] for c in cols] if len(cols) < len(t["columns"]) else None,
+        "star_kinds": star_kinds,
     }
 
 
-def fill(node, sg, leafval, k=0):
+def fill(node, sg, leafval, k=0, lookup=None):
     """node with the path sg created: dicts for names, a 2-element list for a
     * (or the existing list/object members); the leaf is leafval(element
     index).  An existing leaf or a scalar in the way stays (another column
-    put it there)."""
+    put it there).  A lookup segment "key[member=value]" makes the array at
+    key with a decoy element first (another member value) and the element
+    whose member is the value second, so reading by position is wrong."""
     if not sg:
         return leafval(k) if node is None else node
     s = sg[0]
@@ -658,16 +737,57 @@ def fill(node, sg, leafval, k=0):
             node = [None, None]
         if isinstance(node, list):
             for e in range(len(node)):
-                node[e] = fill(node[e], sg[1:], leafval, k * 2 + e)
+                node[e] = fill(node[e], sg[1:], leafval, k * 2 + e, lookup)
         elif isinstance(node, dict):
             for e, key in enumerate(list(node)):
-                node[key] = fill(node[key], sg[1:], leafval, k * 2 + e)
+                node[key] = fill(node[key], sg[1:], leafval, k * 2 + e, lookup)
         return node
+    lk = lookup_target(s, lookup) if "[" in s else None
+    if lk is not None:
+        key, member, want = lk
+        if want is None:
+            return node
+        if key:
+            if node is None:
+                node = {}
+            if not isinstance(node, dict):
+                return node
+            lst = node.get(key)
+        else:
+            lst = node
+        if lst is None:
+            lst = [{member: "synth-decoy"}]
+        if not isinstance(lst, list):
+            return node
+        idx = next((n for n, e in enumerate(lst) if isinstance(e, dict) and text_of(e.get(member)) == want), None)
+        if idx is None:
+            lst.append({member: want})
+            idx = len(lst) - 1
+        lst[idx] = fill(lst[idx], sg[1:], leafval, k, lookup)
+        if key:
+            node[key] = lst
+            return node
+        return lst
     if node is None:
         node = {}
     if isinstance(node, dict):
-        node[s] = fill(node.get(s), sg[1:], leafval, k)
+        node[s] = fill(node.get(s), sg[1:], leafval, k, lookup)
     return node
+
+
+def merge(a, b):
+    """b deep-merged into a copy of a (objects member by member)."""
+    if not isinstance(a, dict) or not isinstance(b, dict):
+        return b if b is not None else a
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = merge(out.get(k), v)
+    return out
+
+
+def strip_levels(r):
+    """A row without the "^" parent fields synth keeps in it."""
+    return {k: v for k, v in r.items() if not k.startswith("^")} if isinstance(r, dict) else r
 
 
 def body_for(plan, page_index, next_value):
@@ -682,19 +802,50 @@ def body_for(plan, page_index, next_value):
     else:
         member_keys = ["synth-a", "synth-b", "synth-c"]
 
+    kinds = plan.get("star_kinds") or []
+    nstars = sg.count("*")
+
+    def kind_of(idx):
+        """(what the idx-th "*" ranges over: "list", "map" or the member
+        names, whether what it matches is an array of rows)"""
+        if idx < len(kinds):
+            return kinds[idx]
+        # no API description: AWS lists, else a map (GCP aggregated scopes)
+        return ("list" if plan["aws"] else "map"), False
+
+    def element(sg, r):
+        """What a "*" matches for row r: its parent fields ("^"...) merged
+        with the path below it, which holds the row."""
+        lk = "^" * sg.count("*")
+        if sg[1:]:
+            below = build(sg[1:], [r])
+        else:
+            below = [strip_levels(r)] if kind_of(nstars - 1)[1] else strip_levels(r)
+        return merge(r.get(lk), below) if isinstance(r, dict) and r.get(lk) else below
+
     def build(sg, rows):
         if not sg:
-            return list(rows)
+            return [strip_levels(r) for r in rows]
         s = sg[0]
-        if s == "*" and plan["aws"]:
-            # an AWS list of containers (EC2 reservations), one row each,
-            # with the fields the rows' "^" columns read
-            return [dict(r.get("^") or {}, **build(sg[1:], [{k: v for k, v in r.items() if k != "^"}]))
-                    if sg[1:] else r for r in rows]
         if s == "*":
+            kind = kind_of(nstars - sg.count("*"))[0]
+            if kind == "list":
+                # one container per row (the fields its "^" columns read)
+                return [element(sg, r) for r in rows]
+            if isinstance(kind, list) and kind:
+                # an object whose members are known (DigitalOcean networks: v4, v6)
+                return {(kind[n] if n < len(kind) else "%s-%d" % (kind[-1], n)): element(sg, r)
+                        for n, r in enumerate(rows)}
+            # a map (GCP aggregated lists: per scope, one scope holding only a warning)
             if len(sg) == 1:
-                return {member_keys[k]: r for k, r in enumerate(rows)}
-            out = {member_keys[0]: build(sg[1:], rows[:1]), member_keys[1]: build(sg[1:], rows[1:])}
+                return {member_keys[k]: element(sg, r) for k, r in enumerate(rows)}
+            out = {}
+            lk = "^" * sg.count("*")
+            for n, part in enumerate((rows[:1], rows[1:])):
+                m = build(sg[1:], part)
+                if part and isinstance(part[0], dict) and part[0].get(lk):
+                    m = merge(part[0][lk], m)
+                out[member_keys[n]] = m
             out[member_keys[2]] = {"warning": {"code": "NO_RESULTS_ON_PAGE",
                                                "message": "There are no results for scope '%s' on this page." %
                                                member_keys[2]}}
