@@ -1302,7 +1302,10 @@ def do_nested_lists(S, doc, tables):
             "keys": [key(col, param=param, where="path", required=True, guaranteed=True,
                          from_parent=True)],
             "parent": {"endpoint": par["endpoint"], "rows": par["rows"],
-                       "pagination": copy.deepcopy(par["pagination"]), "map": {param: ptr}},
+                       # a parent listing pages only: its progress keys belong to the table
+                       "pagination": {k: v for k, v in par["pagination"].items()
+                                      if k not in ("total", "remaining")},
+                       "map": {param: ptr}},
             "row_estimate": 100,
             "columns": cols,
         }
