@@ -43,6 +43,13 @@ extern void cqp_text_redact(char *s, size_t size, const CqCredentials *cred);
 extern char *cqp_arena_strndup(CqArena *a, const char *s, size_t len);
 
 /*
+ * in arena.c: charge an arena for memory its values hold outside it (see
+ * cq_arena_bytes), and the heap bytes of a jansson tree.
+ */
+extern void cqp_arena_charge(CqArena *a, size_t n);
+extern size_t cqp_json_footprint(const json_t *v);
+
+/*
  * in path.c: extract one column from a row by path and parse it as `type`
  * (wildcard matches become array elements; see the function comment).
  */
