@@ -206,7 +206,10 @@ typedef struct CqpReq
 	bool		refused;		/* opensocket: policy refused the address */
 	bool		too_big;		/* body exceeded max_response_bytes */
 	bool		hdr_too_big;	/* headers exceeded max_header_bytes */
-	CqError		policy_err;
+	CqError    *policy_err;		/* why the policy refused the address
+								 * (malloc'd only then: a CqError is
+								 * 1.8 kB and every unit of a fan-out
+								 * has a request queued) */
 	int64_t		t_start_ms;
 	int64_t		rl_pause_until_ms;	/* set by cqp_http_finish on a 2xx */
 	int64_t		rl_left;		/* 2xx: X-RateLimit-Remaining, -1 = none */
