@@ -43,6 +43,13 @@ extern void cqp_text_redact(char *s, size_t size, const CqCredentials *cred);
 extern char *cqp_arena_strndup(CqArena *a, const char *s, size_t len);
 
 /*
+ * in arena.c: charge an arena for memory its values hold outside it (see
+ * cq_arena_bytes), and the heap bytes of a jansson tree.
+ */
+extern void cqp_arena_charge(CqArena *a, size_t n);
+extern size_t cqp_json_footprint(const json_t *v);
+
+/*
  * in path.c: extract one column from a row by path and parse it as `type`
  * (wildcard matches become array elements; see the function comment).
  */
@@ -199,7 +206,10 @@ typedef struct CqpReq
 	bool		refused;		/* opensocket: policy refused the address */
 	bool		too_big;		/* body exceeded max_response_bytes */
 	bool		hdr_too_big;	/* headers exceeded max_header_bytes */
-	CqError		policy_err;
+	CqError    *policy_err;		/* why the policy refused the address
+								 * (malloc'd only then: a CqError is
+								 * 1.8 kB and every unit of a fan-out
+								 * has a request queued) */
 	int64_t		t_start_ms;
 	int64_t		rl_pause_until_ms;	/* set by cqp_http_finish on a 2xx */
 	int64_t		rl_left;		/* 2xx: X-RateLimit-Remaining, -1 = none */

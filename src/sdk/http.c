@@ -688,12 +688,20 @@ opensocket_cb(void *ud, curlsocktype purpose, struct curl_sockaddr *addr)
 {
 	CqpReq	   *req = ud;
 
+	CqError		err;
+
 	(void) purpose;
-	if (!cq_net_addr_allowed(req->http->policy, &addr->addr, &req->policy_err))
+	memset(&err, 0, sizeof(err));
+	if (!cq_net_addr_allowed(req->http->policy, &addr->addr, &err))
 	{
-		if (req->policy_err.kind == CQ_ERR_NONE)
-			cq_error_set(&req->policy_err, CQ_ERR_POLICY,
+		if (err.kind == CQ_ERR_NONE)
+			cq_error_set(&err, CQ_ERR_POLICY,
 						 "connection to this address is not allowed");
+		/* kept for cqp_http_finish; without memory it says POLICY alone */
+		if (req->policy_err == NULL)
+			req->policy_err = malloc(sizeof(CqError));
+		if (req->policy_err)
+			*req->policy_err = err;
 		req->refused = true;
 		return CURL_SOCKET_BAD;
 	}
@@ -733,7 +741,8 @@ cqp_http_reset(CqpReq *req)
 	req->refused = req->too_big = req->hdr_too_big = false;
 	req->paused = req->lead = false;
 	req->reserve = req->want = 0;
-	memset(&req->policy_err, 0, sizeof(req->policy_err));
+	free(req->policy_err);
+	req->policy_err = NULL;
 	req->rl_pause_until_ms = 0;
 	cqp_secret_free(req->auth_token);
 	req->auth_token = NULL;
@@ -1320,7 +1329,8 @@ cqp_http_finish(CqpHttp *h, CqpReq *req, int curlcode, int64_t now_ms,
 
 	if (req->refused)
 	{
-		*err = req->policy_err;
+		if (req->policy_err)
+			*err = *req->policy_err;
 		if (err->kind == CQ_ERR_NONE)
 			err->kind = CQ_ERR_POLICY;
 		fill_url(err, req);

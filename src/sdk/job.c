@@ -87,6 +87,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -118,6 +119,21 @@ cq_sdk_init(void)
 	if (done)
 		return;
 	done = true;
+	/*
+	 * glibc's malloc, process-wide (before any thread: with preloading this
+	 * is the postmaster, and every backend inherits it).  By default the
+	 * heap is trimmed as soon as 128 kB are free at its top (the threshold
+	 * grows only when an mmapped block is freed), so a scan whose batches
+	 * are allocated by the workers and freed by the consumer, and whose
+	 * tuples are palloc'd and reset per row, gives pages back to the kernel
+	 * and faults them in again all the time: a 300-account S8 sync spent
+	 * about half its wall time so (20 s -> 8-11 s with these two settings,
+	 * same peak RSS).  Keep up to 32 MB free at the top of each heap (what
+	 * glibc's own dynamic threshold may reach, 2 x 32 MB, anyway) and grow
+	 * it 8 MB at a time (untouched pages cost no memory).
+	 */
+	mallopt(M_TRIM_THRESHOLD, 32 * 1024 * 1024);
+	mallopt(M_TOP_PAD, 8 * 1024 * 1024);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	json_object_seed(0);
 }

@@ -190,7 +190,10 @@ parse_scalar(json_t *v, CqType t, CqArena *arena, CqValue *out, CqError *err)
 		case CQ_T_INTERVAL:
 			return cqp_types_p_interval(v, out, err);
 		case CQ_T_JSON:
+			/* the tree lives outside the arena, as long as the batch: the
+			 * memory budget must count it (cq_arena_bytes) */
 			out->u.json = json_incref(v);
+			cqp_arena_charge(arena, cqp_json_footprint(v));
 			return true;
 		case CQ_T_INET:
 		case CQ_T_CIDR:
