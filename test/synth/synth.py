@@ -77,6 +77,13 @@ class SynthError(Exception):
     pass
 
 
+class ChildTableError(SynthError):
+    """An AWS table whose rows are a list inside a list of each listed object
+    (EC2 instances' network interfaces, security groups' ranges): replies for
+    those are not synthesized yet, so check.py requires a pg_regress test in
+    its CHILD_TESTS to scan the table against recorded replies, or fails it."""
+
+
 def descriptions_dir():
     """The vendor API descriptions: $CQ_API_DESCRIPTIONS, else next to the
     shared recordings ($CQ_SHARED_FIXTURES/../api-descriptions), else
