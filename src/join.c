@@ -19,7 +19,9 @@
  *	  for which equal values print alike: planner.c join_key_type_ok);
  *	- an outer row with a NULL key joins nothing and is never sent;
  *	- outer rows live in join->rowctx, reset on rescan; the inner slot is
- *	  consumed before the next inner row is fetched;
+ *	  consumed before the next inner row is fetched; Iterate runs in the
+ *	  per-tuple context (ForeignNext), so nothing that must outlive a row
+ *	  is allocated there;
  *	- only the backend main thread runs here (the SDK's threads stay in
  *	  the inner scan's job).
  *
@@ -29,6 +31,7 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
@@ -120,6 +123,12 @@ cqfdw_join_begin(ForeignScanState *node, int eflags)
 	}
 	node->fdw_state = js;
 	innerPlanState(node) = ExecInitNode(innerplan, estate, eflags);
+	/*
+	 * Here, not in Iterate: ForeignNext calls Iterate in the per-tuple
+	 * context, which ExecScan resets before every row.
+	 */
+	js->outer_slot = MakeSingleTupleTableSlot(ExecGetResultType(outerPlanState(node)),
+											  &TTSOpsMinimalTuple);
 }
 
 /*
@@ -230,10 +239,6 @@ cqfdw_join_iterate(ForeignScanState *node)
 			TupleTableSlot *os = js->outer_slot;
 			int			natts = slot->tts_tupleDescriptor->natts;
 
-			if (os == NULL)
-				os = js->outer_slot =
-					MakeSingleTupleTableSlot(ExecGetResultType(outerPlanState(node)),
-											 &TTSOpsMinimalTuple);
 			ExecStoreMinimalTuple(o->tuple, os, false);
 			slot_getallattrs(os);
 			slot_getallattrs(js->inner_slot);
@@ -250,7 +255,15 @@ cqfdw_join_iterate(ForeignScanState *node)
 					slot->tts_isnull[a] = js->inner_slot->tts_isnull[a - nouter];
 				}
 			}
-			ExecStoreVirtualTuple(slot);
+			/* the scan slot holds heap tuples (ExecInitForeignScan) */
+			{
+				MemoryContext old = MemoryContextSwitchTo(node->ss.ps.ps_ExprContext->ecxt_per_tuple_memory);
+				HeapTuple	tup = heap_form_tuple(slot->tts_tupleDescriptor,
+												  slot->tts_values, slot->tts_isnull);
+
+				MemoryContextSwitchTo(old);
+				ExecStoreHeapTuple(tup, slot, false);
+			}
 			return slot;
 		}
 
