@@ -50,6 +50,10 @@ INSERT INTO examples VALUES
   FROM github.github_repositories
  WHERE org = 'octokit-fixture-org'
  LIMIT 10$ex$),
+('github', 'github_org_issues', $ex$SELECT active_lock_reason, assignee, assignees, author_association
+  FROM github.github_org_issues
+ WHERE org = 'octokit-fixture-org'
+ LIMIT 10$ex$),
 ('github', 'github_issues', $ex$SELECT id, number, title, state
   FROM github.github_issues
  WHERE owner = 'postgres'
@@ -260,10 +264,6 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('github', 'github_org_invitations', $ex$SELECT created_at, email, failed_at, failed_reason
   FROM github.github_org_invitations
- WHERE org = 'octokit-fixture-org'
- LIMIT 10$ex$),
-('github', 'github_org_issues', $ex$SELECT active_lock_reason, assignee, assignees, author_association
-  FROM github.github_org_issues
  WHERE org = 'octokit-fixture-org'
  LIMIT 10$ex$),
 ('github', 'github_org_migrations', $ex$SELECT created_at, exclude, exclude_attachments, exclude_git_data
