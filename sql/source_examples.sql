@@ -50,6 +50,10 @@ INSERT INTO examples VALUES
   FROM github.github_repositories
  WHERE org = 'octokit-fixture-org'
  LIMIT 10$ex$),
+('github', 'github_org_issues', $ex$SELECT active_lock_reason, assignee, assignees, author_association
+  FROM github.github_org_issues
+ WHERE org = 'octokit-fixture-org'
+ LIMIT 10$ex$),
 ('github', 'github_issues', $ex$SELECT id, number, title, state
   FROM github.github_issues
  WHERE owner = 'postgres'
@@ -472,10 +476,6 @@ INSERT INTO examples VALUES
  LIMIT 10$ex$),
 ('github', 'github_org_invitations_teams', $ex$SELECT description, html_url, id, name
   FROM github.github_org_invitations_teams
- WHERE org = 'octokit-fixture-org'
- LIMIT 10$ex$),
-('github', 'github_org_issues', $ex$SELECT active_lock_reason, assignee, assignees, author_association
-  FROM github.github_org_issues
  WHERE org = 'octokit-fixture-org'
  LIMIT 10$ex$),
 ('github', 'github_org_issues_assignees', $ex$SELECT org_issue_id, avatar_url, email, gravatar_id

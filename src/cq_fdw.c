@@ -56,6 +56,7 @@ char	   *cqfdw_denied_addresses = NULL;
 bool		cqfdw_allow_link_local = false;
 char	   *cqfdw_sources_path = NULL;
 int			cqfdw_max_fanout = 100000;
+bool		cqfdw_batch_joins = false;
 
 PG_FUNCTION_INFO_V1(cq_fdw_handler);
 
@@ -137,6 +138,10 @@ _PG_init(void)
 	define_int("cq_fdw.max_fanout",
 			   "Most distinct key values one scan may fan out over (= ANY arrays, multiplied across key columns).",
 			   &cqfdw_max_fanout, 100000, 1, INT_MAX, PGC_USERSET, 0);
+	DefineCustomBoolVariable("cq_fdw.batch_joins",
+							 "Lets the planner run a join of two cq_fdw tables as one scan that looks the inner rows up by key, concurrently, in one batch.",
+							 NULL, &cqfdw_batch_joins, false, PGC_USERSET, 0,
+							 NULL, NULL, NULL);
 	define_int("cq_fdw.max_header_size",
 			   "Largest total size of the response headers of one request.",
 			   &cqfdw_max_header_size_kb, 64, 1, 1024 * 1024, PGC_USERSET,
@@ -235,6 +240,7 @@ cq_fdw_handler(PG_FUNCTION_ARGS)
 	routine->GetForeignRelSize = cqGetForeignRelSize;
 	routine->GetForeignPaths = cqGetForeignPaths;
 	routine->GetForeignPlan = cqGetForeignPlan;
+	routine->GetForeignJoinPaths = cqGetForeignJoinPaths;
 	routine->GetForeignUpperPaths = cqGetForeignUpperPaths;
 	routine->BeginForeignScan = cqBeginForeignScan;
 	routine->IterateForeignScan = cqIterateForeignScan;

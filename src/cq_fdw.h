@@ -145,8 +145,41 @@ typedef enum CqFdwQualField
 	CqQualAttnum = 0,			/* column (attnum of the foreign table) */
 	CqQualOp,					/* CQ_OP_* */
 	CqQualIsAny,				/* 1: col = ANY(array), fans out */
-	CqQualExprIdx				/* index into fdw_exprs */
+	CqQualExprIdx,				/* index into fdw_exprs */
+	CqQualSubkeyIdx				/* `col->>'k' = v` sent as `col @> {k: v}`:
+								 * index of the Const 'k' in fdw_exprs, or
+								 * -1 */
 } CqFdwQualField;
+
+/* the optional sixth field: the qual's values come from a batched join */
+#define CqQualFedIdx	5		/* index among the join's keys, or absent */
+
+/*
+ * A batched join (join.c): ForeignScan.fdw_private is
+ * list_make2(makeString("join"), keys), keys a List of IntList
+ * (outer target list position, inner target list position), one per join
+ * key; the inner plan's quals on those keys carry CqQualFedIdx.
+ */
+typedef struct CqFdwJoinState
+{
+	bool		is_join;
+	bool		explain_only;
+	bool		started;
+	MemoryContext rowctx;		/* outer rows, reset on rescan */
+	int			nkeys;
+	int		   *outer_pos;		/* key attribute in the outer slot */
+	int		   *inner_pos;		/* key attribute in the inner slot */
+	Oid		   *types;			/* key type (the same on both sides) */
+	void	   *rows;			/* JoinOuterRow[nrows], sorted by key */
+	int			nrows;
+	int			match;			/* outer rows [match, match_end) pair */
+	int			match_end;		/* with the current inner row */
+	TupleTableSlot *outer_slot;
+	TupleTableSlot *inner_slot;
+	uint64		outer_read;		/* EXPLAIN ANALYZE */
+	uint64		inner_rows;
+	int			lookups;		/* distinct key tuples fed to the inner */
+} CqFdwJoinState;
 
 /* in planner.c */
 extern void cqGetForeignRelSize(PlannerInfo *root,
@@ -155,6 +188,10 @@ extern void cqGetForeignRelSize(PlannerInfo *root,
 extern void cqGetForeignPaths(PlannerInfo *root,
 							  RelOptInfo *baserel,
 							  Oid foreigntableid);
+extern void cqGetForeignJoinPaths(PlannerInfo *root, RelOptInfo *joinrel,
+								  RelOptInfo *outerrel, RelOptInfo *innerrel,
+								  JoinType jointype,
+								  JoinPathExtraData *extra);
 extern ForeignScan *cqGetForeignPlan(PlannerInfo *root,
 											RelOptInfo *foreignrel,
 											Oid foreigntableid,
@@ -172,7 +209,19 @@ extern bool cqIsForeignScanParallelSafe(PlannerInfo *root,
 										RangeTblEntry *rte);
 extern bool cqIsForeignPathAsyncCapable(ForeignPath *path);
 
+/* in cq_fdw.c: GUC cq_fdw.batch_joins (planner.c cqGetForeignJoinPaths) */
+extern bool cqfdw_batch_joins;
+
+/* in join.c */
+extern void cqfdw_join_begin(ForeignScanState *node, int eflags);
+extern TupleTableSlot *cqfdw_join_iterate(ForeignScanState *node);
+extern void cqfdw_join_rescan(ForeignScanState *node);
+extern void cqfdw_join_end(ForeignScanState *node);
+
 /* in scan.c */
+extern char *cqfdw_value_text(Datum d, Oid typid);
+extern void cqfdw_scan_feed(ForeignScanState *node, int nkeys, int nvalues,
+							const char ***values);
 extern void cqBeginForeignScan(ForeignScanState *node, int eflags);
 extern TupleTableSlot *cqIterateForeignScan(ForeignScanState *node);
 extern void cqReScanForeignScan(ForeignScanState *node);

@@ -51,6 +51,8 @@ op_symbol(int op)
 			return ">=";
 		case CQ_OP_LIKE:
 			return "LIKE";
+		case CQ_OP_CONTAINS:
+			return "@>";
 	}
 	return "?";
 }
@@ -129,12 +131,109 @@ explain_detail_calls(const CqFdwTable *t, ForeignScan *plan, ExplainState *es)
 }
 
 /*
+ * explain_join
+ *		A batched join (join.c): which inner keys the outer rows feed, and,
+ *		with ANALYZE, how many outer rows were read and how many distinct
+ *		key tuples the inner scan looked up in its one job (its own API
+ *		Requests line counts the requests).
+ */
+static void
+explain_join(ForeignScanState *node, ExplainState *es)
+{
+	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
+	ForeignScan *inner = (ForeignScan *) innerPlan(plan);
+	Plan	   *outer = outerPlan(plan);
+	CqFdwJoinState *js = (CqFdwJoinState *) node->fdw_state;
+	StringInfoData b;
+	ListCell   *lc;
+
+	initStringInfo(&b);
+	foreach(lc, (List *) lsecond(plan->fdw_private))
+	{
+		List	   *k = lfirst(lc);
+		TargetEntry *ote = list_nth(outer->targetlist, linitial_int(k) - 1);
+		TargetEntry *ite = list_nth(inner->scan.plan.targetlist, lsecond_int(k) - 1);
+
+		if (b.len > 0)
+			appendStringInfoString(&b, ", ");
+		/* the children's Vars: deparse them in their own plans */
+		appendStringInfo(&b, "%s = %s",
+						 deparse_expression((Node *) ite->expr,
+											set_deparse_context_plan(es->deparse_cxt,
+																	 (Plan *) inner, NIL),
+											true, false),
+						 deparse_expression((Node *) ote->expr,
+											set_deparse_context_plan(es->deparse_cxt,
+																	 outer, NIL),
+											true, false));
+	}
+	ExplainPropertyText("Batched Join", "inner rows looked up by the outer rows' keys, one concurrent job", es);
+	ExplainPropertyText("Join Keys", b.data, es);
+	if (es->analyze && js != NULL && !js->explain_only)
+	{
+		ExplainPropertyInteger("Outer Rows", NULL, (int64) js->outer_read, es);
+		ExplainPropertyInteger("Inner Lookups", NULL, js->lookups, es);
+	}
+}
+
+/*
+ * query_parameters
+ *		"Query Parameters": how the pushed quals of spec-formatted keys
+ *		("formats", "@>") reach the API, e.g. `fieldSelector:
+ *		status.phase={value}, labelSelector: {key}={value} joined by ","`.
+ *		Shown only when some pushed qual has a format, so plans of plain
+ *		`=` keys look as before.  Each qual's text is built at execution; a
+ *		value that cannot be sent (SPEC.md) is not, and the recheck
+ *		(Filter) decides alone.
+ */
+static void
+query_parameters(const CqFdwTable *t, List *quals, ExplainState *es)
+{
+	StringInfoData b;
+	ListCell   *lc;
+	bool		any = false;
+
+	initStringInfo(&b);
+	foreach(lc, quals)
+	{
+		List	   *f = (List *) lfirst(lc);
+		AttrNumber	attnum = list_nth_int(f, CqQualAttnum);
+		int			op = list_nth_int(f, CqQualOp);
+		const CqFdwColumn *c = &t->columns[attnum - 1];
+		const CqKeyDef *k;
+		int			bit = 0;
+		const char *param;
+
+		if (c->src_col < 0)
+			continue;
+		k = cq_table_find_key(t->table, t->table->columns[c->src_col].name);
+		if (k == NULL || k->in != CQ_IN_QUERY)
+			continue;
+		while (bit < CQ_NOPS && op != (1 << bit))
+			bit++;
+		if (bit == CQ_NOPS)
+			continue;
+		param = op == CQ_OP_EQ ? k->param : k->op_param[bit];
+		if (k->formatted || op == CQ_OP_CONTAINS)
+			any = true;
+		if (b.len > 0)
+			appendStringInfoString(&b, ", ");
+		appendStringInfo(&b, "%s=%s", param,
+						 k->op_format[bit] ? k->op_format[bit] : "{value}");
+		if (k->separator)
+			appendStringInfo(&b, " (joined by \"%s\")", k->separator);
+	}
+	if (any)
+		ExplainPropertyText("Query Parameters", b.data, es);
+}
+
+/*
  * cqExplainForeignScan
  *		Add the cq_fdw properties of a scan node.  Reads the plan and the
  *		scan state (which in EXPLAIN-only mode holds no job).
  */
-void
-cqExplainForeignScan(ForeignScanState *node, struct ExplainState *es)
+static void
+explain_scan(ForeignScanState *node, struct ExplainState *es)
 {
 	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
 	const CqFdwTable *t = cqfdw_scan_table(node);
@@ -165,8 +264,27 @@ cqExplainForeignScan(ForeignScanState *node, struct ExplainState *es)
 			Expr	   *e = list_nth(plan->fdw_exprs,
 									 list_nth_int(f, CqQualExprIdx));
 
+			int			skidx = list_length(f) > CqQualSubkeyIdx ?
+				list_nth_int(f, CqQualSubkeyIdx) : -1;
+
 			if (b.len > 0)
 				appendStringInfoString(&b, ", ");
+			if (list_length(f) > CqQualFedIdx && list_nth_int(f, CqQualFedIdx) >= 0)
+			{
+				/* fed by a batched join: the outer rows' key values */
+				appendStringInfo(&b, "%s = ANY (outer keys)",
+								 quote_identifier(t->columns[attnum - 1].attname));
+				continue;
+			}
+			if (skidx >= 0)
+			{
+				/* `labels ->> 'app' = 'x'`, sent as labels @> {"app": "x"} */
+				appendStringInfo(&b, "%s ->> %s = %s",
+								 quote_identifier(t->columns[attnum - 1].attname),
+								 value_sql(list_nth(plan->fdw_exprs, skidx), node, es),
+								 value_sql(e, node, es));
+				continue;
+			}
 			appendStringInfo(&b, "%s %s %s%s%s",
 							 quote_identifier(t->columns[attnum - 1].attname),
 							 op_symbol(list_nth_int(f, CqQualOp)),
@@ -175,12 +293,15 @@ cqExplainForeignScan(ForeignScanState *node, struct ExplainState *es)
 							 list_nth_int(f, CqQualIsAny) ? ")" : "");
 		}
 		ExplainPropertyText("Pushed Quals", b.data, es);
+		query_parameters(t, quals, es);
 	}
 
 	ExplainPropertyText("Request", request, es);
 	if (units != 1)
 	{
-		if (units < 0)
+		if (units == -2)
+			ExplainPropertyText("Fan-out", "one unit per outer key", es);
+		else if (units < 0)
 			ExplainPropertyText("Fan-out", "per parameter value", es);
 		else
 			ExplainPropertyInteger("Fan-out", NULL, units, es);
@@ -290,4 +411,17 @@ cqExplainForeignScan(ForeignScanState *node, struct ExplainState *es)
 			}
 		}
 	}
+}
+
+/*
+ * cqExplainForeignScan
+ *		EXPLAIN of a table scan, or of a batched join (scanrelid 0).
+ */
+void
+cqExplainForeignScan(ForeignScanState *node, struct ExplainState *es)
+{
+	if (((ForeignScan *) node->ss.ps.plan)->scan.scanrelid == 0)
+		explain_join(node, es);
+	else
+		explain_scan(node, es);
 }

@@ -153,7 +153,8 @@ ops_text(int ops)
 		const char *name;
 	}			names[] = {
 		{CQ_OP_EQ, "="}, {CQ_OP_LT, "<"}, {CQ_OP_LE, "<="},
-		{CQ_OP_GT, ">"}, {CQ_OP_GE, ">="}, {CQ_OP_LIKE, "LIKE"}
+		{CQ_OP_GT, ">"}, {CQ_OP_GE, ">="}, {CQ_OP_LIKE, "LIKE"},
+		{CQ_OP_CONTAINS, "@>"}
 	};
 	StringInfoData buf;
 

@@ -3,7 +3,7 @@
  * planner.c
  *		  Planning of cq_fdw scans: qual classification (key-column
  *		  pushdown), row estimates, base and parameterized paths, LIMIT
- *		  pushdown, and the ForeignScan plan node.
+ *		  pushdown, batched joins, and the ForeignScan plan node.
  *
  * Invariants (what the executor and EXPLAIN rely on):
  *	- A qual is pushed only when it is `keycol op expr` (or `keycol =
@@ -21,6 +21,12 @@
  *	- A scan that lacks a required key column fails here, in planning,
  *	  before any request, unless some parameterized path supplies it (then
  *	  only such paths are offered).
+ *	- Quals on spec-formatted keys (`@>`, `col->>'k' = v`, filter texts)
+ *	  are pushed like any key qual and always rechecked (such keys are
+ *	  never guaranteed).
+ *	- A batched join (cqGetForeignJoinPaths) feeds only guaranteed inner
+ *	  keys, so the units of distinct outer key tuples return disjoint rows;
+ *	  every join clause is rechecked on each pair.
  *	- Nothing here reads credentials; fdw_private holds node lists only.
  *
  * Copyright (c) 2026, cq_fdw developers
@@ -32,6 +38,7 @@
 #include "access/transam.h"
 #include "miscadmin.h"
 #include "catalog/pg_operator.h"
+#include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -68,6 +75,7 @@ typedef struct CqPushedQual
 	int			op;				/* CQ_OP_* */
 	bool		is_any;
 	Expr	   *value;			/* evaluated at execution */
+	Expr	   *subkey;			/* `col->>'k' = value`: Const 'k', else NULL */
 } CqPushedQual;
 
 /* baserel->fdw_private during planning (not copied into the plan) */
@@ -196,6 +204,8 @@ op_from_name(const char *name)
 		return CQ_OP_GE;
 	if (strcmp(name, "~~") == 0)
 		return CQ_OP_LIKE;
+	if (strcmp(name, "@>") == 0)
+		return CQ_OP_CONTAINS;
 	return 0;
 }
 
@@ -251,6 +261,57 @@ value_expr_ok(PlannerInfo *root, RelOptInfo *baserel, Node *n)
 	if (contain_agg_clause(n) || contain_window_function(n))
 		return false;
 	return true;
+}
+
+/*
+ * classify_member_eq
+ *		`col ->> 'k' = value` (either side) on a jsonb/json key column that
+ *		accepts "@>": pushed as `col @> {"k": value}` (a Kubernetes label
+ *		selector k=value).  The same rows for string members; the key is
+ *		never guaranteed, so PostgreSQL rechecks.  NULL if not that shape.
+ */
+static CqPushedQual *
+classify_member_eq(PlannerInfo *root, RelOptInfo *baserel, const CqFdwTable *t,
+				   RestrictInfo *rinfo, Node *left, Node *right)
+{
+	for (int side = 0; side < 2; side++)
+	{
+		Node	   *m = strip_relabel(side == 0 ? left : right);
+		Node	   *v = side == 0 ? right : left;
+		OpExpr	   *fx;
+		char	   *name;
+		const CqKeyDef *key = NULL;
+		AttrNumber	attnum;
+		Node	   *k;
+		CqPushedQual *q;
+
+		if (m == NULL || !IsA(m, OpExpr))
+			continue;
+		fx = (OpExpr *) m;
+		if (list_length(fx->args) != 2 || fx->opno >= FirstGenbkiObjectId ||
+			fx->opresulttype != TEXTOID)
+			continue;
+		name = get_opname(fx->opno);
+		if (name == NULL || strcmp(name, "->>") != 0)
+			continue;
+		k = strip_relabel(lsecond(fx->args));
+		if (!IsA(k, Const) || ((Const *) k)->constisnull ||
+			((Const *) k)->consttype != TEXTOID)
+			continue;
+		attnum = key_var(linitial(fx->args), baserel, t, CQ_OP_CONTAINS, &key);
+		if (attnum == 0 || exprType(v) != TEXTOID ||
+			!value_expr_ok(root, baserel, v))
+			continue;
+		q = palloc0(sizeof(CqPushedQual));
+		q->rinfo = rinfo;
+		q->attnum = attnum;
+		q->key = key;
+		q->op = CQ_OP_CONTAINS;
+		q->value = (Expr *) v;
+		q->subkey = (Expr *) k;
+		return q;
+	}
+	return NULL;
 }
 
 /*
@@ -310,6 +371,12 @@ classify_clause(PlannerInfo *root, RelOptInfo *baserel, const CqFdwTable *t,
 		cqop = op_from_name(opname);
 		if (cqop == 0)
 			return NULL;
+		if (cqop == CQ_OP_EQ)
+		{
+			q = classify_member_eq(root, baserel, t, rinfo, left, right);
+			if (q != NULL)
+				return q;
+		}
 		attnum = key_var(left, baserel, t, cqop, &key);
 		if (attnum == 0 || !value_expr_ok(root, baserel, right))
 			return NULL;
@@ -365,7 +432,9 @@ already_pushed(List *pushed, CqPushedQual *q)
 	{
 		CqPushedQual *p = lfirst(lc);
 
-		if (p->attnum == q->attnum && p->op == q->op)
+		/* "@>" quals on a key with a separator are sent together */
+		if (p->attnum == q->attnum && p->op == q->op &&
+			!(q->op == CQ_OP_CONTAINS && q->key->separator != NULL))
 			return true;
 	}
 	return false;
@@ -1025,6 +1094,10 @@ needed_attrs(RelOptInfo *baserel, const CqFdwTable *t, List *local_exprs)
 	return result;
 }
 
+static ForeignScan *join_plan(PlannerInfo *root, RelOptInfo *joinrel,
+							   ForeignPath *best_path, List *tlist,
+							   Plan *outer_plan);
+
 /*
  * cqGetForeignPlan
  *		Build the ForeignScan: pushed quals (values in fdw_exprs), local
@@ -1036,8 +1109,8 @@ cqGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 				 ForeignPath *best_path, List *tlist, List *scan_clauses,
 				 Plan *outer_plan)
 {
-	CqFdwRelInfo *fp = baserel->fdw_private;
-	const CqFdwTable *t = fp->table;
+	CqFdwRelInfo *fp;
+	const CqFdwTable *t;
 	List	   *pushed = NIL;
 	List	   *local = NIL;
 	List	   *local_exprs;
@@ -1051,6 +1124,10 @@ cqGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	double		units;
 	bool		any_unknown = false;
 
+	if (IS_JOIN_REL(baserel))
+		return join_plan(root, baserel, best_path, tlist, outer_plan);
+	fp = baserel->fdw_private;
+	t = fp->table;
 	classify_list(root, baserel, t, scan_clauses, &pushed, &local, NULL);
 
 	foreach(lc, pushed)
@@ -1062,8 +1139,11 @@ cqGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 		fields = lappend_int(fields, q->op);
 		fields = lappend_int(fields, q->is_any ? 1 : 0);
 		fields = lappend_int(fields, list_length(fdw_exprs));
+		fields = lappend_int(fields, q->subkey ? list_length(fdw_exprs) + 1 : -1);
 		quals = lappend(quals, fields);
 		fdw_exprs = lappend(fdw_exprs, q->value);
+		if (q->subkey)
+			fdw_exprs = lappend(fdw_exprs, q->subkey);
 		if (!q->key->guaranteed)
 			local = lappend(local, q->rinfo);
 		if (q->is_any && array_count(q->value) == CQ_UNKNOWN_FANOUT &&
@@ -1145,4 +1225,328 @@ cqGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
 	if (count < 0 || offset < 0 || pg_add_s64_overflow(count, offset, &count))
 		return;
 	fp->limit = count;
+}
+
+/* ------------------------------------------------------------------------
+ * Batched joins (executed by join.c)
+ *
+ * A join of two cq_fdw tables of one server whose clauses bind `=` key
+ * columns of the inner table to columns of the outer one (repositories ->
+ * issues on owner and name, pods -> containers on namespace and pod name)
+ * can run as one ForeignScan: the outer table's own scan, then ONE inner
+ * job over the distinct outer key tuples, one unit each, fetched
+ * concurrently -- rather than a nested loop that rescans the inner table
+ * once per outer row (each rescan waits for its request) or a hash join
+ * over the full inner listing.  add_path weighs it against those.
+ * ------------------------------------------------------------------------ */
+
+/*
+ * join_key_type_ok
+ *		Types whose equal values have one text (the executor pairs rows by
+ *		the key's text before the join clause rechecks them exactly).
+ */
+static bool
+join_key_type_ok(Oid t)
+{
+	switch (t)
+	{
+		case TEXTOID:
+		case VARCHAROID:
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case UUIDOID:
+		case BOOLOID:
+		case DATEOID:
+			return true;
+	}
+	return false;
+}
+
+/* Only plain Vars of the relation (the join's scan tuple is built of them) */
+static bool
+reltarget_plain(RelOptInfo *rel)
+{
+	ListCell   *lc;
+
+	foreach(lc, rel->reltarget->exprs)
+	{
+		Node	   *n = lfirst(lc);
+
+		if (!IsA(n, Var) || ((Var *) n)->varattno <= 0 ||
+			((Var *) n)->varno != rel->relid)
+			return false;
+	}
+	return true;
+}
+
+/* 1-based position of Var `v` in `exprs`, 0 if absent */
+static int
+var_position(List *exprs, Var *v)
+{
+	int			i = 0;
+	ListCell   *lc;
+
+	foreach(lc, exprs)
+	{
+		Var		   *x = lfirst(lc);
+
+		i++;
+		if (x->varno == v->varno && x->varattno == v->varattno)
+			return i;
+	}
+	return 0;
+}
+
+/*
+ * batched_join_path
+ *		The batched path with `outerrel` read first and `innerrel` looked up
+ *		by key, or NULL when the clauses do not make the inner table
+ *		runnable from outer values.
+ */
+static ForeignPath *
+batched_join_path(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
+				  RelOptInfo *innerrel, JoinPathExtraData *extra)
+{
+	CqFdwRelInfo *ifp = innerrel->fdw_private;
+	CqFdwRelInfo *ofp = outerrel->fdw_private;
+	Path	   *outer_path = outerrel->cheapest_total_path;
+	List	   *keys = NIL;
+	List	   *fed = NIL;		/* CqPushedQual * of the join keys */
+	ListCell   *lc;
+	const char **given;
+	int			ngiven;
+	double		units;
+	double		nouter;
+	double		per_unit;
+	double		inner_rows;
+	Cost		startup;
+	Cost		total;
+	ForeignPath *path;
+
+	if (ifp == NULL || ofp == NULL || outer_path == NULL ||
+		outer_path->param_info != NULL ||
+		!reltarget_plain(outerrel) || !reltarget_plain(innerrel))
+		return NULL;
+	/* a pseudoconstant clause needs a gating node this scan would lose */
+	foreach(lc, extra->restrictlist)
+		if (lfirst_node(RestrictInfo, lc)->pseudoconstant)
+			return NULL;
+	foreach(lc, extra->restrictlist)
+	{
+		RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
+		CqPushedQual *q = classify_clause(root, innerrel, ifp->table, ri);
+		Var		   *ov;
+		Var		   *iv = NULL;
+		int			opos;
+		int			ipos;
+
+		/*
+		 * Only keys the API filters exactly: the units of distinct key
+		 * tuples then return disjoint rows (a superset filter would return
+		 * a row to several units, and the join would pair it twice).
+		 */
+		if (q == NULL || q->op != CQ_OP_EQ || q->is_any || q->subkey ||
+			!q->key->guaranteed)
+			continue;
+		ov = (Var *) strip_relabel((Node *) q->value);
+		if (!IsA(ov, Var) || ov->varno != outerrel->relid || ov->varattno <= 0)
+			continue;
+		/* a key the inner's own quals already give, or given twice */
+		if (already_pushed(ifp->pushed, q) || already_pushed(fed, q))
+			continue;
+		{
+			ListCell   *lc2;
+
+			foreach(lc2, innerrel->reltarget->exprs)
+			{
+				Var		   *x = lfirst(lc2);
+
+				if (x->varattno == q->attnum)
+					iv = x;
+			}
+		}
+		if (iv == NULL || exprType((Node *) ov) != exprType((Node *) iv) ||
+			!join_key_type_ok(exprType((Node *) ov)))
+			continue;
+		opos = var_position(outerrel->reltarget->exprs, ov);
+		ipos = var_position(innerrel->reltarget->exprs, iv);
+		if (opos == 0 || ipos == 0)
+			continue;
+		fed = lappend(fed, q);
+		keys = lappend(keys, list_make3_int(opos, ipos,
+											((OpExpr *) ri->clause)->opno));
+	}
+	if (fed == NIL)
+		return NULL;
+	given = given_columns(ifp->table, list_concat(list_copy(ifp->pushed), fed),
+						  &ngiven, &units);
+	if (cq_table_missing_keys(ifp->table->table, ngiven, given, NULL, 0) != 0)
+		return NULL;
+
+	/* cost: the outer scan, then one job of nouter concurrent lookups */
+	nouter = Max(outer_path->rows, 1);
+	if (get_endpoint_given(ifp->table->table, given, ngiven))
+		per_unit = 1;
+	else if (!seen_rows_per_unit(ifp->table->relid, &per_unit))
+		per_unit = ifp->table->table->row_estimate > 0 ?
+			ifp->table->table->row_estimate : 100;
+	inner_rows = clamp_row_est(per_unit * nouter);
+	startup = outer_path->total_cost + CQ_REQUEST_COST;
+	total = startup + CQ_REQUEST_COST * (nouter - 1) / 8 +
+		inner_rows * CQ_ROW_COST + joinrel->rows * cpu_tuple_cost +
+		inner_rows * cpu_operator_cost * list_length(extra->restrictlist);
+	path = create_foreign_join_path(root, joinrel, NULL, joinrel->rows,
+									startup, total, NIL,
+									joinrel->lateral_relids, outer_path,
+									list_make3(makeInteger(innerrel->relid),
+											   keys,
+											   extract_actual_clauses(extra->restrictlist,
+																	  false)));
+	path->path.parallel_safe = false;
+	return path;
+}
+
+/*
+ * cqGetForeignJoinPaths
+ *		Offer the batched join for an inner join of two cq_fdw base tables
+ *		of one server (PostgreSQL calls this only then), either way round.
+ *		Not for DML or row locks (no EvalPlanQual recheck of a pushed
+ *		join).
+ */
+void
+cqGetForeignJoinPaths(PlannerInfo *root, RelOptInfo *joinrel,
+					  RelOptInfo *outerrel, RelOptInfo *innerrel,
+					  JoinType jointype, JoinPathExtraData *extra)
+{
+	ForeignPath *path;
+
+	if (jointype != JOIN_INNER || root->parse->commandType != CMD_SELECT ||
+		root->rowMarks != NIL || !cqfdw_batch_joins ||
+		outerrel->reloptkind != RELOPT_BASEREL ||
+		innerrel->reloptkind != RELOPT_BASEREL)
+		return;
+	path = batched_join_path(root, joinrel, outerrel, innerrel, extra);
+	if (path != NULL)
+		add_path(joinrel, (Path *) path);
+}
+
+/*
+ * join_plan
+ *		The ForeignScan of a batched join: scanrelid 0, the outer table's
+ *		plan as lefttree, the inner table's (its join keys fed by the join,
+ *		not by a qual value) as righttree, every join clause as the plan's
+ *		qual.  fdw_private: see CqFdwJoinState (cq_fdw.h).
+ */
+static ForeignScan *
+join_plan(PlannerInfo *root, RelOptInfo *joinrel, ForeignPath *best_path,
+		  List *tlist, Plan *outer_plan)
+{
+	Index		inner_relid = intVal(linitial(best_path->fdw_private));
+	List	   *keys = lsecond(best_path->fdw_private);
+	List	   *join_clauses = lthird(best_path->fdw_private);
+	RelOptInfo *innerrel = find_base_rel(root, inner_relid);
+	RelOptInfo *outerrel;
+	List	   *inner_clauses = list_copy(innerrel->baserestrictinfo);
+	List	   *inner_tlist = NIL;
+	List	   *scan_tlist = NIL;
+	List	   *fed_exprs = NIL;
+	List	   *exec_keys = NIL;
+	ForeignScan *inner;
+	ForeignPath dummy;
+	ForeignScan *plan;
+	ListCell   *lc;
+	int			resno = 0;
+
+	outerrel = find_base_rel(root, bms_singleton_member(bms_difference(joinrel->relids,
+																	   innerrel->relids)));
+	/* inner key = ANY(<fed by the join>): a placeholder Const the
+	 * executor never evaluates (CqQualFedIdx) */
+	foreach(lc, keys)
+	{
+		List	   *k = lfirst(lc);
+		Var		   *iv = list_nth(innerrel->reltarget->exprs, list_nth_int(k, 1) - 1);
+		Oid			arrtype = get_array_type(iv->vartype);
+		Oid			eqop = (Oid) list_nth_int(k, 2);	/* the clause's = */
+		ScalarArrayOpExpr *sa = makeNode(ScalarArrayOpExpr);
+		Const	   *c;
+
+		if (!OidIsValid(arrtype) || !OidIsValid(eqop))
+			elog(ERROR, "no array type or = operator for join key type %u", iv->vartype);
+		c = makeNullConst(arrtype, -1, iv->varcollid);
+		sa->opno = eqop;
+		sa->opfuncid = get_opcode(eqop);
+		sa->useOr = true;
+		sa->inputcollid = iv->varcollid;
+		sa->args = list_make2(copyObject(iv), c);
+		sa->location = -1;
+		inner_clauses = lappend(inner_clauses,
+								make_simple_restrictinfo(root, (Expr *) sa));
+		fed_exprs = lappend(fed_exprs, c);
+		exec_keys = lappend(exec_keys, list_make2_int(list_nth_int(k, 0),
+													  list_nth_int(k, 1)));
+	}
+	foreach(lc, innerrel->reltarget->exprs)
+		inner_tlist = lappend(inner_tlist,
+							  makeTargetEntry(copyObject(lfirst(lc)),
+											  list_length(inner_tlist) + 1,
+											  NULL, false));
+	memset(&dummy, 0, sizeof(dummy));
+	dummy.path.type = T_ForeignPath;
+	dummy.path.pathtype = T_ForeignScan;
+	dummy.path.parent = innerrel;
+	inner = cqGetForeignPlan(root, innerrel, InvalidOid, &dummy, inner_tlist,
+							 inner_clauses, NULL);
+
+	/* mark the fed quals, and drop their placeholders from the recheck */
+	foreach(lc, (List *) list_nth(inner->fdw_private, CqScanPrivQuals))
+	{
+		List	   *f = lfirst(lc);
+		Expr	   *e = list_nth(inner->fdw_exprs, list_nth_int(f, CqQualExprIdx));
+		int			idx = -1;
+		ListCell   *lc2;
+
+		foreach(lc2, fed_exprs)
+			if (lfirst(lc2) == e)
+				idx = foreach_current_index(lc2);
+
+		if (list_length(f) == CqQualSubkeyIdx + 1)
+			lfirst(lc) = lappend_int(f, idx);
+	}
+	{
+		List	   *q = NIL;
+
+		foreach(lc, inner->scan.plan.qual)
+		{
+			Node	   *n = lfirst(lc);
+
+			if (!(IsA(n, ScalarArrayOpExpr) &&
+				  list_member_ptr(fed_exprs, lsecond(((ScalarArrayOpExpr *) n)->args))))
+				q = lappend(q, n);
+		}
+		inner->scan.plan.qual = q;
+	}
+	inner->scan.plan.startup_cost = best_path->path.startup_cost;
+	inner->scan.plan.total_cost = best_path->path.total_cost;
+	inner->scan.plan.plan_rows = best_path->path.rows;
+	inner->scan.plan.plan_width = innerrel->reltarget->width;
+	inner->scan.plan.parallel_safe = false;
+	/* EXPLAIN: the inner fans out over the outer keys */
+	list_nth_cell(inner->fdw_private, CqScanPrivUnits)->ptr_value = makeInteger(-2);
+	inner->fs_server = innerrel->serverid;	/* as create_foreignscan_plan */
+	inner->fs_relids = bms_copy(innerrel->relids);
+
+	/* the scan tuple: the outer plan's columns, then the inner plan's */
+	foreach(lc, outerrel->reltarget->exprs)
+		scan_tlist = lappend(scan_tlist, makeTargetEntry(copyObject(lfirst(lc)),
+														 ++resno, NULL, false));
+	foreach(lc, innerrel->reltarget->exprs)
+		scan_tlist = lappend(scan_tlist, makeTargetEntry(copyObject(lfirst(lc)),
+														 ++resno, NULL, false));
+
+	plan = make_foreignscan(tlist, join_clauses, 0, NIL,
+							list_make2(makeString(pstrdup("join")), exec_keys),
+							scan_tlist, NIL, outer_plan);
+	innerPlan(plan) = (Plan *) inner;
+	return plan;
 }

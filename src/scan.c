@@ -44,6 +44,7 @@
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
+#include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -67,6 +68,8 @@ typedef struct CqExecQual
 	bool		is_any;
 	ExprState  *expr;
 	Oid			type;			/* type of the expression (array for ANY) */
+	char	   *subkey;			/* `col->>'k' = v`: k (sent as {"k": v}) */
+	int			fed;			/* batched join key index, else -1 */
 } CqExecQual;
 
 /* Accumulated value warnings of one output column (across rescans) */
@@ -95,6 +98,10 @@ typedef struct CqFdwScanState
 	CqFdwConvState **conv;		/* per output */
 	int64		limit;
 	bool		lazy_start;		/* values depend on PARAM_EXEC */
+	/* batched join (join.c): the key tuples, fed before the first row */
+	int			nfed;			/* quals with fed >= 0 */
+	int			nfed_values;
+	const char ***fed_values;	/* [key][tuple] */
 
 	/* execution */
 	CqJob	   *job;
@@ -258,14 +265,14 @@ finish_job(CqFdwScanState *st)
 }
 
 /*
- * value_text
+ * cqfdw_value_text
  *		A key value as the text the API gets.  Booleans as true/false and
  *		date/time values in ISO 8601 (UTC, "Z") whatever DateStyle says;
  *		everything else through the type's output function.  palloc'd in
  *		CurrentMemoryContext.
  */
-static char *
-value_text(Datum d, Oid typid)
+char *
+cqfdw_value_text(Datum d, Oid typid)
 {
 	Oid			outfunc;
 	bool		isvarlena;
@@ -418,7 +425,30 @@ start_job(ForeignScanState *node, CqFdwScanState *st)
 	old = MemoryContextSwitchTo(st->jobctx);
 
 	keys = palloc0(sizeof(CqKeyValues) * Max(st->nquals, 1));
+	/*
+	 * A batched join's key tuples first, as is (distinct tuples, aligned
+	 * across keys): the SDK zips them into one unit per tuple.
+	 */
 	for (int i = 0; i < st->nquals; i++)
+	{
+		CqExecQual *q = &st->quals[i];
+
+		if (q->fed < 0)
+			continue;
+		if (st->nfed_values == 0 || st->fed_values == NULL)
+		{
+			st->done = true;	/* no outer key: nothing to look up */
+			break;
+		}
+		keys[q->fed].column = q->srccol;
+		keys[q->fed].op = CQ_OP_EQ;
+		keys[q->fed].nvalues = st->nfed_values;
+		keys[q->fed].values = st->fed_values[q->fed];
+		if (q->fed == 0)
+			check_fanout(RelationGetRelationName(node->ss.ss_currentRelation),
+						 q, st->nfed_values, &fanout);
+	}
+	for (int i = 0, slot = st->nfed; i < st->nquals && !st->done; i++)
 	{
 		CqExecQual *q = &st->quals[i];
 		bool		isnull;
@@ -426,16 +456,32 @@ start_job(ForeignScanState *node, CqFdwScanState *st)
 		const char **vals;
 		int			n = 0;
 
+		if (q->fed >= 0)
+			continue;
 		d = ExecEvalExprSwitchContext(q->expr, econtext, &isnull);
 		if (isnull)
 		{
 			st->done = true;	/* col = NULL / = ANY(NULL): no row */
 			break;
 		}
-		if (!q->is_any)
+		if (q->subkey != NULL)
+		{
+			/* `labels->>'app' = 'x'` is sent as labels @> {"app": "x"} */
+			StringInfoData b;
+
+			initStringInfo(&b);
+			appendStringInfoChar(&b, '{');
+			escape_json(&b, q->subkey);
+			appendStringInfoChar(&b, ':');
+			escape_json(&b, TextDatumGetCString(d));
+			appendStringInfoChar(&b, '}');
+			vals = palloc(sizeof(char *));
+			vals[n++] = b.data;
+		}
+		else if (!q->is_any && !(q->op == CQ_OP_CONTAINS && type_is_array(q->type)))
 		{
 			vals = palloc(sizeof(char *));
-			vals[n++] = value_text(d, q->type);
+			vals[n++] = cqfdw_value_text(d, q->type);
 		}
 		else
 		{
@@ -459,22 +505,26 @@ start_job(ForeignScanState *node, CqFdwScanState *st)
 					CHECK_FOR_INTERRUPTS();
 				if (nulls[j])
 					continue;
-				vals[n++] = value_text(elems[j], elemtype);
+				vals[n++] = cqfdw_value_text(elems[j], elemtype);
 			}
 			/* = ANY('{a,a}') is one request, not two */
 			n = dedupe_values(vals, n);
-			if (n == 0)
+			/* tags @> '{}' holds for every row: nothing is sent */
+			if (n == 0 && q->op != CQ_OP_CONTAINS)
 			{
 				st->done = true;
 				break;
 			}
 		}
-		check_fanout(RelationGetRelationName(node->ss.ss_currentRelation),
-					 q, n, &fanout);
-		keys[i].column = q->srccol;
-		keys[i].op = q->op;
-		keys[i].nvalues = n;
-		keys[i].values = vals;
+		/* "@>" elements are one request's filter, not a fan-out */
+		if (q->op != CQ_OP_CONTAINS)
+			check_fanout(RelationGetRelationName(node->ss.ss_currentRelation),
+						 q, n, &fanout);
+		keys[slot].column = q->srccol;
+		keys[slot].op = q->op;
+		keys[slot].nvalues = n;
+		keys[slot].values = vals;
+		slot++;
 	}
 	ResetExprContext(econtext);
 
@@ -511,6 +561,7 @@ start_job(ForeignScanState *node, CqFdwScanState *st)
 	p.out_cols = st->out_cols;
 	p.nkeys = st->nquals;
 	p.keys = keys;
+	p.nzip = st->nfed > 1 ? st->nfed : 0;
 	p.nserver_opts = t->nserver_opts;
 	p.server_opt_names = (const char *const *) t->server_opt_names;
 	p.server_opt_values = (const char *const *) t->server_opt_values;
@@ -576,6 +627,25 @@ publish_progress(CqFdwScanState *st)
 }
 
 /*
+ * cqfdw_scan_feed
+ *		A batched join (join.c) gives its inner scan the distinct key
+ *		tuples of the outer rows: values[k][t] is key k of tuple t.  The
+ *		job starts at the next Iterate; the arrays must live until the
+ *		scan is rescanned or ends.
+ */
+void
+cqfdw_scan_feed(ForeignScanState *node, int nkeys, int nvalues,
+				const char ***values)
+{
+	CqFdwScanState *st = (CqFdwScanState *) node->fdw_state;
+
+	Assert(nkeys == st->nfed);
+	(void) nkeys;
+	st->nfed_values = nvalues;
+	st->fed_values = values;
+}
+
+/*
  * cqBeginForeignScan
  *		Set up the scan state; start the job unless EXPLAIN-only or its
  *		values wait for executor parameters.
@@ -595,6 +665,11 @@ cqBeginForeignScan(ForeignScanState *node, int eflags)
 	int			i;
 	ListCell   *lc;
 
+	if (fsplan->scan.scanrelid == 0)
+	{
+		cqfdw_join_begin(node, eflags);
+		return;
+	}
 	scanctx = AllocSetContextCreate(estate->es_query_cxt, "cq_fdw scan",
 									ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(scanctx);
@@ -633,7 +708,19 @@ cqBeginForeignScan(ForeignScanState *node, int eflags)
 		st->quals[i].op = list_nth_int(f, CqQualOp);
 		st->quals[i].is_any = list_nth_int(f, CqQualIsAny) != 0;
 		st->quals[i].type = exprType((Node *) e);
-		st->quals[i].expr = st->explain_only ? NULL :
+		if (list_length(f) > CqQualSubkeyIdx &&
+			list_nth_int(f, CqQualSubkeyIdx) >= 0)
+		{
+			Const	   *k = list_nth(fsplan->fdw_exprs,
+									 list_nth_int(f, CqQualSubkeyIdx));
+
+			st->quals[i].subkey = TextDatumGetCString(k->constvalue);
+		}
+		st->quals[i].fed = list_length(f) > CqQualFedIdx ?
+			list_nth_int(f, CqQualFedIdx) : -1;
+		if (st->quals[i].fed >= 0)
+			st->nfed++;
+		st->quals[i].expr = (st->explain_only || st->quals[i].fed >= 0) ? NULL :
 			ExecInitExpr(e, (PlanState *) node);
 		i++;
 	}
@@ -675,7 +762,7 @@ cqBeginForeignScan(ForeignScanState *node, int eflags)
 	 * which ExecInitNode sets up only after BeginForeignScan returns
 	 * (evaluating such a Param here read an unset value and crashed).
 	 */
-	st->lazy_start = !bms_is_empty(fsplan->scan.plan.allParam);
+	st->lazy_start = !bms_is_empty(fsplan->scan.plan.allParam) || st->nfed > 0;
 	MemoryContextSwitchTo(old);
 
 	if (!st->explain_only && !st->lazy_start)
@@ -726,6 +813,8 @@ cqIterateForeignScan(ForeignScanState *node)
 	CqFdwScanState *st = (CqFdwScanState *) node->fdw_state;
 	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
 
+	if (((ForeignScan *) node->ss.ps.plan)->scan.scanrelid == 0)
+		return cqfdw_join_iterate(node);
 	ExecClearTuple(slot);
 	if (!st->started)
 		start_job(node, st);
@@ -876,6 +965,11 @@ cqReScanForeignScan(ForeignScanState *node)
 {
 	CqFdwScanState *st = (CqFdwScanState *) node->fdw_state;
 
+	if (((ForeignScan *) node->ss.ps.plan)->scan.scanrelid == 0)
+	{
+		cqfdw_join_rescan(node);
+		return;
+	}
 	if (st->explain_only)
 		return;
 	finish_job(st);
@@ -969,6 +1063,11 @@ cqEndForeignScan(ForeignScanState *node)
 {
 	CqFdwScanState *st = (CqFdwScanState *) node->fdw_state;
 
+	if (((ForeignScan *) node->ss.ps.plan)->scan.scanrelid == 0)
+	{
+		cqfdw_join_end(node);
+		return;
+	}
 	if (st == NULL || st->explain_only)
 		return;
 	finish_job(st);
@@ -1022,6 +1121,8 @@ cqfdw_scan_info(ForeignScanState *node, CqJobStats *out, int *njobs)
 
 	memset(out, 0, sizeof(*out));
 	*njobs = 0;
+	if (((ForeignScan *) node->ss.ps.plan)->scan.scanrelid == 0)
+		return false;
 	if (st == NULL || st->explain_only)
 		return false;
 	*out = st->stats;
@@ -1045,5 +1146,7 @@ cqfdw_scan_table(ForeignScanState *node)
 {
 	CqFdwScanState *st = (CqFdwScanState *) node->fdw_state;
 
+	if (((ForeignScan *) node->ss.ps.plan)->scan.scanrelid == 0)
+		return NULL;
 	return st ? st->table : NULL;
 }

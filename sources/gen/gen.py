@@ -707,6 +707,37 @@ def apply_hydrate(source, ov, tables):
     return [byname[t["name"]] for t in tables]
 
 
+def apply_pushdown(source, ov, tables):
+    """overrides "pushdown": [{"path", "key"[, "tables"][, "endpoint"]}]:
+    operator parameters (sources/SPEC.md, key "formats"): every column whose
+    path is `path` (or `^path`, the listed object of a child table) in a
+    table whose name and endpoint match the regexes gets the key `key`
+    (column = that column), e.g. Kubernetes `labels @> ...` ->
+    labelSelector, `phase = ...` -> fieldSelector=status.phase=..., GCP
+    `status = ...` -> filter.  Not when the column already has a key, nor
+    when the table's cursor sends the same parameter (one filter text)."""
+    out = []
+    for t in tables:
+        changed = False
+        for rule in ov.get("pushdown", []):
+            if not re.search(rule.get("tables", ""), t["name"]) or \
+                    not re.search(rule.get("endpoint", ""), t["endpoint"]):
+                continue
+            k = rule["key"]
+            params = {k.get("param")} | set(k.get("op_params", {}).values())
+            if t.get("cursor") and t["cursor"]["param"] in params:
+                continue
+            for c in t["columns"]:
+                if c.get("path") not in (rule["path"], "^" + rule["path"]):
+                    continue
+                if any(x["column"] == c["name"] for x in t.get("keys", [])):
+                    continue
+                t.setdefault("keys", []).append(dict({"column": c["name"]}, **k))
+                changed = True
+        out.append(order_table(t) if changed else t)
+    return out
+
+
 def assemble(source, ov, tables):
     """Source header from overrides, tables in a stable order: the curated
     (required) tables first, in overrides order, then the rest by name."""
@@ -1661,6 +1692,7 @@ def generate(source):
     tables += rule_children(source, ov, tables, SOURCE_PREFIX.get(source, source + "_"))
     tables = apply_cursors(source, ov, tables)
     tables = apply_hydrate(source, ov, tables)
+    tables = apply_pushdown(source, ov, tables)
     spec = assemble(source, ov, tables)
     errs = lint(spec)
     if errs:

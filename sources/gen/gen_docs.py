@@ -88,6 +88,12 @@ def md_escape(s):
     return (s or "").replace("|", "\\|").replace("\n", " ")
 
 
+def is_filter_key(k):
+    """A key that only narrows a listing (SPEC.md "formats", "values"):
+    never needed by a scan, not shown in examples."""
+    return bool(k.get("formats") or k.get("values"))
+
+
 def key_line(t, k, server_opts):
     ops = ", ".join("`%s`" % o for o in k.get("ops", ["="]))
     how = []
@@ -107,6 +113,18 @@ def key_line(t, k, server_opts):
     where = {"path": "path", "region": "the request's region (host and signature)",
              "account": "the request's account (credentials)"}.get(
         k.get("in", "path"), "query `%s`" % k.get("param", k["column"]))
+    if is_filter_key(k):
+        # operator parameters: the text each operator sends (SPEC.md "formats")
+        sends = []
+        for op in k.get("ops", ["="]):
+            param = k.get("param", k["column"]) if op == "=" else k.get("op_params", {}).get(op)
+            sends.append("`%s` as `%s=%s`" % (op, param, k.get("formats", {}).get(op, "{value}")))
+        where = ", ".join(sends)
+        if k.get("separator"):
+            where += " (several joined by `%s`)" % k["separator"]
+        if k.get("values"):
+            how.append("only %s are sent" % ", ".join("`%s`" % v for v in k["values"]))
+        how.append("rechecked by PostgreSQL; a value that cannot be sent is not")
     return "| `%s` | %s | %s | %s |" % (k["column"], ops, where, "; ".join(how))
 
 
@@ -198,7 +216,7 @@ def example_keys(t, server_opts):
     server does not supply, plus whatever cq_table_missing_keys still lacks;
     with none needed, the first optional key (to show one).  Only keys that
     take "=" count: the example writes col = value."""
-    eq = [k for k in t.get("keys", []) if "=" in k.get("ops", ["="])]
+    eq = [k for k in t.get("keys", []) if "=" in k.get("ops", ["="]) and not is_filter_key(k)]
     given = server_given(t, server_opts)
     # a key a parent listing fills is not needed in the WHERE clause
     conds = [k["column"] for k in eq if k.get("required") and not k.get("from_parent")
@@ -217,7 +235,7 @@ def example(source, t, server_opts):
     """The example query of a table; raises GenError when its WHERE clause
     does not give the keys a scan needs."""
     cols = [c["name"] for c in t["columns"]]
-    keycols = {k["column"] for k in t.get("keys", [])}
+    keycols = {k["column"] for k in t.get("keys", []) if not is_filter_key(k)}
     show = [c for c in cols if c not in keycols][:4]
     conds = example_keys(t, server_opts)
     miss = missing_keys(t, server_given(t, server_opts) + conds)

@@ -304,6 +304,8 @@ typedef enum CqAuth
 #define CQ_OP_GT		0x08
 #define CQ_OP_GE		0x10
 #define CQ_OP_LIKE		0x20
+#define CQ_OP_CONTAINS	0x40		/* @>: jsonb object or array contains */
+#define CQ_NOPS			7			/* bit positions of CQ_OP_* */
 
 typedef enum CqParamIn
 {
@@ -325,7 +327,7 @@ typedef struct CqKeyDef
 	CqParamIn	in;
 	int			ops;			/* CQ_OP_* accepted */
 	/* per non-EQ operator, the query parameter that carries it (may be NULL) */
-	char	   *op_param[6];	/* indexed by bit position of CQ_OP_* */
+	char	   *op_param[CQ_NOPS];	/* indexed by bit position of CQ_OP_* */
 	bool		required;		/* the scan cannot run without a value */
 	bool		guaranteed;		/* API filters exactly: no local recheck */
 	/* fan-out dimension: when no qual gives a value, take the values from
@@ -339,7 +341,21 @@ typedef struct CqKeyDef
 	 * "{value}" standing for the value (a spec cursor's "format", e.g.
 	 * `creationTimestamp >= "{value}"`); NULL = the value itself
 	 */
-	char	   *op_format[6];
+	char	   *op_format[CQ_NOPS];
+	/*
+	 * Spec "formats" (op_format from the spec, "=" included): a value that
+	 * cannot be put in its format safely (a character outside
+	 * [A-Za-z0-9._:/@+-], or for "@>" a member that is not a string) is
+	 * not sent at all -- the key is never guaranteed, PostgreSQL rechecks.
+	 */
+	bool		formatted;
+	/* several quals sending the same parameter: their texts joined with
+	 * this (k8s selectors ","); NULL = the last one wins */
+	char	   *separator;
+	/* the only values the API accepts for "=" (GitHub state: open,
+	 * closed); another value is not sent (NULL = any value) */
+	int			naccept;
+	char	  **accept;
 } CqKeyDef;
 
 /*
@@ -824,6 +840,12 @@ typedef struct CqJobParams
 	const char *const *server_opt_values;
 	int64_t		limit;			/* -1 = none: stop paging after this many */
 	CqJobSettings settings;
+	/*
+	 * keys[0..nzip-1] are zipped, not multiplied: lists of one length n
+	 * whose i-th values go together (a batched join's key tuples, e.g.
+	 * owner and repo of each outer row): n units, not n^nzip.  0 = none.
+	 */
+	int			nzip;
 } CqJobParams;
 
 typedef struct CqBatch

@@ -471,6 +471,11 @@ typedef struct Dim
 	bool		query;
 	int			n;
 	const char **values;
+	const char *sep;			/* key's separator: joins same-param dims */
+	bool		droppable;		/* a spec-formatted qual: rechecked, so it
+								 * may be left out (never a guaranteed key) */
+	int			follow;			/* 0, or 1 + the leading zipped dim (p->nzip):
+								 * this dim takes the leader's index */
 } Dim;
 
 /* Split a comma-separated list (trimmed, empty items dropped); malloc'd. */
@@ -548,10 +553,222 @@ utc_shift(const char *v, int off_min)
 static int
 op_bit(int op)
 {
-	for (int b = 0; b < 6; b++)
+	for (int b = 0; b < CQ_NOPS; b++)
 		if (op == (1 << b))
 			return b;
 	return -1;
+}
+
+/*
+ * A value that may go into a spec format (a Kubernetes selector, a GCP
+ * filter literal): letters, digits and ._:/@+- only, so it can neither end
+ * a quoted literal nor add a term (",", "=", "!", space, quotes).
+ */
+static bool
+value_sendable(const char *v)
+{
+	for (; *v; v++)
+		if (!((*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z') ||
+			  (*v >= '0' && *v <= '9') || strchr("._:/@+-", *v)))
+			return false;
+	return true;
+}
+
+/* f with {key} and {value} replaced (each at most once); malloc'd */
+static char *
+fill_format(const char *f, const char *key, const char *value)
+{
+	size_t		len = strlen(f) + strlen(key) + strlen(value) + 1;
+	char	   *out = malloc(len);
+	char	   *o = out;
+
+	if (!out)
+		return NULL;
+	while (*f)
+	{
+		if (strncmp(f, "{value}", 7) == 0)
+		{
+			o += sprintf(o, "%s", value);
+			f += 7;
+		}
+		else if (strncmp(f, "{key}", 5) == 0)
+		{
+			o += sprintf(o, "%s", key);
+			f += 5;
+		}
+		else
+			*o++ = *f++;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* s + sep + t, malloc'd (s freed); NULL on OOM */
+static char *
+join_text(char *s, const char *sep, const char *t)
+{
+	char	   *out;
+
+	if (s == NULL)
+		return strdup(t);
+	out = malloc(strlen(s) + strlen(sep) + strlen(t) + 1);
+	if (out)
+		sprintf(out, "%s%s%s", s, sep, t);
+	free(s);
+	return out;
+}
+
+/*
+ * formatted_values
+ *		The texts a spec-formatted key sends for its qual (sources/SPEC.md,
+ *		key "formats", "separator", "values"): "=" its one value through
+ *		formats["="] (an `= ANY` list is not sent: see below); "@>" one text, the members of a JSON
+ *		object ({key} and {value}) or the elements of an array ({value}),
+ *		joined with the key's separator (without one, the first member:
+ *		a superset, which the recheck narrows).  Sets *out (malloc'd array
+ *		of malloc'd strings, freed by the caller) and *nout; *nout = 0
+ *		means "send nothing for this qual": a value outside the key's
+ *		"values", one that is not sendable, or a "@>" member that is not a
+ *		string.  The key is never guaranteed, so PostgreSQL's recheck
+ *		gives the right rows either way.  false only on OOM.
+ */
+static bool
+formatted_values(const CqKeyDef *kd, const CqKeyValues *kv, char ***out,
+				 int *nout)
+{
+	const char *f = kd->op_format[op_bit(kv->op)];
+	char	  **vals = calloc((size_t) kv->nvalues + 1, sizeof(char *));
+	int			n = 0;
+	bool		ok = true;
+
+	*out = vals;
+	*nout = 0;
+	if (!vals)
+		return false;
+	if (kv->op == CQ_OP_EQ)
+	{
+		/*
+		 * One value only: `= ANY` would fan out into one request per value,
+		 * and a filter that is not exact would then return a row to
+		 * several requests (duplicates the recheck cannot remove).
+		 */
+		if (kv->nvalues != 1)
+			return true;
+		for (int i = 0; i < kv->nvalues; i++)
+		{
+			const char *v = kv->values[i];
+			bool		accepted = (kd->naccept == 0);
+
+			for (int a = 0; a < kd->naccept; a++)
+				if (strcmp(kd->accept[a], v) == 0)
+					accepted = true;
+			if (!accepted || (f && !value_sendable(v)))
+				return true;
+			if ((vals[n++] = f ? fill_format(f, "", v) : strdup(v)) == NULL)
+				return false;
+		}
+		*nout = n;
+		return true;
+	}
+
+	/* "@>": a JSON object or array, or the elements of a SQL array */
+	{
+		json_t	   *j = NULL;
+		char	   *text = NULL;
+		int			members = 0;
+
+		if (kv->nvalues == 1 && (kv->values[0][0] == '{' || kv->values[0][0] == '['))
+			j = json_loads(kv->values[0], JSON_DECODE_ANY, NULL);
+		if (j && json_is_object(j))
+		{
+			const char *mk;
+			json_t	   *mv;
+
+			json_object_foreach(j, mk, mv)
+			{
+				char	   *one;
+
+				if (!json_is_string(mv) || !value_sendable(mk) ||
+					!value_sendable(json_string_value(mv)))
+				{
+					members = 0;
+					break;
+				}
+				if (members > 0 && kd->separator == NULL)
+					continue;
+				if ((one = fill_format(f, mk, json_string_value(mv))) == NULL ||
+					(text = join_text(text, kd->separator ? kd->separator : "", one)) == NULL)
+				{
+					free(one);
+					ok = false;
+					break;
+				}
+				free(one);
+				members++;
+			}
+		}
+		else if (j && json_is_array(j))
+		{
+			size_t		i;
+			json_t	   *mv;
+
+			json_array_foreach(j, i, mv)
+			{
+				char	   *one;
+
+				if (!json_is_string(mv) || !value_sendable(json_string_value(mv)))
+				{
+					members = 0;
+					break;
+				}
+				if (members > 0 && kd->separator == NULL)
+					continue;
+				if ((one = fill_format(f, "", json_string_value(mv))) == NULL ||
+					(text = join_text(text, kd->separator ? kd->separator : "", one)) == NULL)
+				{
+					free(one);
+					ok = false;
+					break;
+				}
+				free(one);
+				members++;
+			}
+		}
+		else if (j == NULL)
+		{
+			for (int i = 0; i < kv->nvalues; i++)
+			{
+				char	   *one;
+
+				if (!value_sendable(kv->values[i]))
+				{
+					members = 0;
+					break;
+				}
+				if (members > 0 && kd->separator == NULL)
+					continue;
+				if ((one = fill_format(f, "", kv->values[i])) == NULL ||
+					(text = join_text(text, kd->separator ? kd->separator : "", one)) == NULL)
+				{
+					free(one);
+					ok = false;
+					break;
+				}
+				free(one);
+				members++;
+			}
+		}
+		if (j)
+			json_decref(j);
+		if (ok && members > 0)
+		{
+			vals[0] = text;
+			*nout = 1;
+		}
+		else
+			free(text);
+		return ok;
+	}
 }
 
 /*
@@ -569,6 +786,12 @@ cqp_job_build_units(CqJob *job, CqError *err)
 	const char ***lists = calloc((size_t) t->nkeys + 1, sizeof(char **));
 	/* per qual: the value put in its op_format (spec cursors) */
 	char	  **fmt = calloc((size_t) p->nkeys + 1, sizeof(char *));
+	/* per qual: the texts of a spec-formatted key (formatted_values) */
+	char	 ***fvals = calloc((size_t) p->nkeys + 1, sizeof(char **));
+	int		   *nfvals = calloc((size_t) p->nkeys + 1, sizeof(int));
+	char	  **joined = NULL;
+	const char **asep = NULL;
+	bool	   *adrop = NULL;
 	int			nd = 0;
 	bool		ok = false;
 	size_t		total = 1;
@@ -583,7 +806,7 @@ cqp_job_build_units(CqJob *job, CqError *err)
 	char		own[16];
 	const char *own_list[1] = {own};
 
-	if (!dims || !bufs || !lists || !fmt)
+	if (!dims || !bufs || !lists || !fmt || !fvals || !nfvals)
 		goto oom;
 	for (int k = 0; k < p->nkeys; k++)
 	{
@@ -613,6 +836,34 @@ cqp_job_build_units(CqJob *job, CqError *err)
 			dims[nd].n = match ? 1 : 0;
 			dims[nd].values = (const char **) &t->aws->global_region;
 		}
+		else if ((kv->op == CQ_OP_EQ && (kd->formatted || kd->naccept > 0)) ||
+				 kv->op == CQ_OP_CONTAINS)
+		{
+			int			b = op_bit(kv->op);
+
+			if (kv->op == CQ_OP_CONTAINS && (!kd->op_param[b] || !kd->op_format[b]))
+			{
+				cq_error_set(err, CQ_ERR_CONFIG, "key column \"%s\" does not accept this operator",
+							 kv->column);
+				goto done;
+			}
+			if (!formatted_values(kd, kv, &fvals[k], &nfvals[k]))
+				goto oom;
+			if (nfvals[k] == 0)
+				continue;		/* not sent: PostgreSQL rechecks */
+			dims[nd].param = kv->op == CQ_OP_EQ ? (kd->param ? kd->param : kd->column) :
+				kd->op_param[b];
+			/*
+			 * Rows keep their own value of the column: the API's filter
+			 * may not be exact (the recheck must see the real value)
+			 */
+			dims[nd].col = -1;
+			dims[nd].query = true;
+			dims[nd].n = nfvals[k];
+			dims[nd].values = (const char **) fvals[k];
+			dims[nd].sep = kd->separator;
+			dims[nd].droppable = true;
+		}
 		else if (kv->op == CQ_OP_EQ || kv->op == 0)
 		{
 			dims[nd].param = kd->param ? kd->param : kd->column;
@@ -640,6 +891,7 @@ cqp_job_build_units(CqJob *job, CqError *err)
 			dims[nd].query = true;
 			dims[nd].n = 1;
 			dims[nd].values = (const char **) kv->values;
+			dims[nd].sep = kd->separator;
 			/* a spec cursor's time sent at the API's own offset */
 			if (t->cursor_utc_offset && kv->op == t->cursor_op &&
 				strcmp(kd->column, t->cursor_column) == 0)
@@ -674,7 +926,31 @@ cqp_job_build_units(CqJob *job, CqError *err)
 			if (fmt[k])
 				dims[nd].values = (const char **) &fmt[k];
 		}
+		dims[nd].follow = (k < p->nzip) ? -1 : 0;	/* resolved below */
 		nd++;
+	}
+	/* zipped dims: the first one leads, the others follow its index */
+	{
+		int			lead = -1;
+
+		for (int d = 0; d < nd; d++)
+		{
+			if (dims[d].follow != -1)
+				continue;
+			if (lead < 0)
+			{
+				lead = d;
+				dims[d].follow = 0;
+			}
+			else if (dims[d].n != dims[lead].n)
+			{
+				cq_error_set(err, CQ_ERR_CONFIG, "zipped key lists differ in length (%d and %d)",
+							 dims[lead].n, dims[d].n);
+				goto done;
+			}
+			else
+				dims[d].follow = lead + 1;
+		}
 	}
 	/* server-option fan-out for keys without a qual */
 	for (int i = 0; i < t->nkeys; i++)
@@ -792,6 +1068,8 @@ cqp_job_build_units(CqJob *job, CqError *err)
 	}
 	for (int d = 0; d < nd; d++)
 	{
+		if (dims[d].follow > 0)
+			continue;			/* follows its leader: no extra units */
 		if (dims[d].n == 0)
 			total = 0;
 		else if (total > MAX_UNITS / (size_t) dims[d].n)
@@ -807,30 +1085,85 @@ cqp_job_build_units(CqJob *job, CqError *err)
 	av = calloc((size_t) nd + 1, sizeof(char *));
 	acol = calloc((size_t) nd + 1, sizeof(int));
 	aq = calloc((size_t) nd + 1, sizeof(bool));
-	if (!idx || !an || !av || !acol || !aq)
+	joined = calloc((size_t) nd + 1, sizeof(char *));
+	asep = calloc((size_t) nd + 1, sizeof(char *));
+	adrop = calloc((size_t) nd + 1, sizeof(bool));
+	if (!idx || !an || !av || !acol || !aq || !joined || !asep || !adrop)
 		goto oom;
 	for (size_t n = 0; n < total; n++)
 	{
 		CqpUnit    *u;
 		CqpReq	   *first;
+		int			na = 0;
 
 		for (int d = 0; d < nd; d++)
 		{
-			an[d] = dims[d].param;
-			av[d] = dims[d].values[idx[d]];
-			acol[d] = dims[d].col;
-			aq[d] = dims[d].query;
+			int			same = -1;
+
+			/* quals sending one parameter with a separator: one text */
+			if (dims[d].sep && dims[d].query)
+				for (int e = 0; e < na; e++)
+					if (aq[e] && asep[e] && strcmp(an[e], dims[d].param) == 0)
+						same = e;
+			/*
+			 * Without a separator one parameter carries one value: a
+			 * formatted qual yields to any other (DigitalOcean tag_name =
+			 * 'a', guaranteed, wins over tags @> '{b}', rechecked).
+			 */
+			if (same < 0 && dims[d].query)
+				for (int e = 0; e < na; e++)
+					if (aq[e] && strcmp(an[e], dims[d].param) == 0)
+					{
+						if (dims[d].droppable)
+							same = -2;
+						else if (adrop[e])
+						{
+							av[e] = dims[d].values[idx[d]];
+							acol[e] = dims[d].col;
+							adrop[e] = false;
+							same = -2;
+						}
+					}
+			if (same == -2)
+				continue;
+			if (same >= 0)
+			{
+				char	   *prev = joined[same] ? joined[same] : strdup(av[same]);
+
+				if (prev == NULL ||
+					(joined[same] = join_text(prev, asep[same], dims[d].values[idx[d]])) == NULL)
+					goto oom;
+				av[same] = joined[same];
+				continue;
+			}
+			an[na] = dims[d].param;
+			av[na] = dims[d].values[idx[d]];
+			acol[na] = dims[d].col;
+			aq[na] = dims[d].query;
+			asep[na] = dims[d].sep;
+			adrop[na] = dims[d].droppable;
+			na++;
 		}
-		u = cqp_job_make_unit(job, NULL, nd, an, av, acol, aq, &first, err);
+		u = cqp_job_make_unit(job, NULL, na, an, av, acol, aq, &first, err);
+		for (int e = 0; e < na; e++)
+		{
+			free(joined[e]);
+			joined[e] = NULL;
+		}
 		if (!u)
 			goto done;
 		cqp_job_add_unit_locked(job, u, first);
 		for (int d = nd - 1; d >= 0; d--)
 		{
+			if (dims[d].follow > 0)
+				continue;
 			if (++idx[d] < dims[d].n)
 				break;
 			idx[d] = 0;
 		}
+		for (int d = 0; d < nd; d++)
+			if (dims[d].follow > 0)
+				idx[d] = idx[dims[d].follow - 1];
 	}
 	ok = true;
 	goto done;
@@ -848,6 +1181,20 @@ done:
 	for (int k = 0; fmt && k < p->nkeys; k++)
 		free(fmt[k]);
 	free(fmt);
+	for (int k = 0; fvals && k < p->nkeys; k++)
+	{
+		for (int v = 0; fvals[k] && v < nfvals[k]; v++)
+			free(fvals[k][v]);
+		free(fvals[k]);
+	}
+	free(fvals);
+	free(nfvals);
+	if (joined)
+		for (int e = 0; e < nd; e++)
+			free(joined[e]);
+	free(joined);
+	free(asep);
+	free(adrop);
 	free(bufs);
 	free(lists);
 	free(dims);

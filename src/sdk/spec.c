@@ -134,12 +134,16 @@ table_clear(CqTableDef *t)
 
 			free(k->column);
 			free(k->param);
-			for (j = 0; j < 6; j++)
+			for (j = 0; j < CQ_NOPS; j++)
 			{
 				free(k->op_param[j]);
 				free(k->op_format[j]);
 			}
 			free(k->server_option);
+			free(k->separator);
+			for (j = 0; j < k->naccept; j++)
+				free(k->accept[j]);
+			free(k->accept);
 		}
 		free(t->keys);
 	}

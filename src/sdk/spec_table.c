@@ -65,6 +65,7 @@ static const CqpSpecEnum op_names[] = {
 	{"~~", CQ_OP_LIKE},
 	{"like", CQ_OP_LIKE},
 	{"LIKE", CQ_OP_LIKE},
+	{"@>", CQ_OP_CONTAINS},
 	{NULL, 0}
 };
 
@@ -74,7 +75,7 @@ op_bit(int op)
 {
 	int			i;
 
-	for (i = 0; i < 6; i++)
+	for (i = 0; i < CQ_NOPS; i++)
 		if (op == (1 << i))
 			return i;
 	return -1;
@@ -114,7 +115,7 @@ static const char *const hydrate_keys[] = {
 #define SPEC_MAX_HYDRATE 16		/* detail calls per table */
 static const char *const key_keys[] = {
 	"column", "param", "in", "ops", "op_params", "required", "guaranteed",
-	"server_option", "from_parent", NULL
+	"server_option", "from_parent", "formats", "separator", "values", NULL
 };
 static const char *const pagination_keys[] = {
 	"type", "next", "next_param", "page_size_param", "page_size", "total",
@@ -443,6 +444,97 @@ parse_parent(CqpSpecCtx *c, const char *tloc, json_t *jt, CqTableDef *t)
 	return true;
 }
 
+/*
+ * parse_key_formats
+ *		A key's "formats" ({"=": "spec.nodeName={value}", "@>":
+ *		"{key}={value}"}: the text sent for an operator's value),
+ *		"separator" (how several quals sending the same parameter are
+ *		joined) and "values" (the only values "=" may send).  A key with
+ *		any of them is a query key, neither required nor guaranteed: a
+ *		value that cannot be sent is left to PostgreSQL's recheck.  After
+ *		ops, op_params and the flags are parsed.
+ */
+static bool
+parse_key_formats(CqpSpecCtx *c, const char *loc, json_t *jk, CqKeyDef *k)
+{
+	json_t	   *jf = json_object_get(jk, "formats");
+	json_t	   *jv;
+	char		oloc[SPEC_LOCLEN];
+	char		qs[64];
+
+	if (jf && !json_is_null(jf))
+	{
+		const char *ok;
+		json_t	   *ov;
+
+		cqp_spec_loc_key(oloc, loc, "formats");
+		if (!json_is_object(jf))
+			return cqp_spec_fail(c, oloc, NULL, "must be an object {\"operator\": \"text with {value}\"}");
+		json_object_foreach(jf, ok, ov)
+		{
+			char		eloc[SPEC_LOCLEN];
+			int			op = op_parse(ok);
+			const char *f;
+			const char *at;
+			int			bit;
+
+			cqp_spec_loc_key(eloc, oloc, ok);
+			if (op == 0)
+				return cqp_spec_fail(c, eloc, NULL, "unknown operator (known: =, <, <=, >, >=, ~~ or like, @>)");
+			if (!(k->ops & op))
+				return cqp_spec_fail(c, eloc, NULL, "operator is not listed in ops");
+			if (!json_is_string(ov))
+				return cqp_spec_fail(c, eloc, NULL, "must be a string");
+			f = json_string_value(ov);
+			at = strstr(f, "{value}");
+			if (at == NULL || strstr(at + 1, "{value}") != NULL)
+				return cqp_spec_fail(c, eloc, NULL, "must contain {value} exactly once");
+			at = strstr(f, "{key}");
+			if (op == CQ_OP_CONTAINS ? (at != NULL && strstr(at + 1, "{key}") != NULL) : at != NULL)
+				return cqp_spec_fail(c, eloc, NULL, op == CQ_OP_CONTAINS ?
+									 "may contain {key} (a JSON object member's name) at most once" :
+									 "{key} is only for \"@>\"");
+			for (const char *p = f; *p; p++)
+				if ((unsigned char) *p < 0x20)
+					return cqp_spec_fail(c, eloc, NULL, "must not contain control characters");
+			bit = op_bit(op);
+			free(k->op_format[bit]);
+			if ((k->op_format[bit] = cqp_spec_dup(c, f)) == NULL)
+				return false;
+		}
+		k->formatted = true;
+	}
+	if ((k->ops & CQ_OP_CONTAINS) && k->op_format[op_bit(CQ_OP_CONTAINS)] == NULL)
+		return cqp_spec_fail(c, loc, "formats", "operator \"@>\" needs formats[\"@>\"] (how a member is sent, with {key} and {value})");
+	if (!cqp_spec_get_string(c, loc, jk, "separator", false, 16, &k->separator))
+		return false;
+	jv = json_object_get(jk, "values");
+	if (jv && !json_is_null(jv))
+	{
+		cqp_spec_loc_key(oloc, loc, "values");
+		if (!json_is_array(jv) || json_array_size(jv) == 0 || json_array_size(jv) > 64)
+			return cqp_spec_fail(c, oloc, NULL, "must be an array of 1 to 64 strings");
+		if ((k->accept = calloc(json_array_size(jv), sizeof(char *))) == NULL)
+			return cqp_spec_oom(c);
+		for (size_t i = 0; i < json_array_size(jv); i++)
+		{
+			json_t	   *e = json_array_get(jv, i);
+
+			if (!json_is_string(e))
+				return cqp_spec_fail(c, oloc, NULL, "must be an array of 1 to 64 strings");
+			if ((k->accept[k->naccept] = cqp_spec_dup(c, json_string_value(e))) == NULL)
+				return false;
+			k->naccept++;
+		}
+	}
+	if ((k->formatted || k->separator || k->accept) &&
+		(k->in != CQ_IN_QUERY || k->required || k->guaranteed || k->from_parent))
+		return cqp_spec_fail(c, loc, k->formatted ? "formats" : k->separator ? "separator" : "values",
+							 "key \"%s\": only for a query key that is neither required, guaranteed nor from_parent (a value that cannot be sent is left to PostgreSQL's recheck)",
+							 cqp_spec_quote(qs, sizeof(qs), k->column));
+	return true;
+}
+
 static bool
 parse_key(CqpSpecCtx *c, const char *loc, json_t *jk, CqTableDef *t, CqKeyDef *k)
 {
@@ -502,7 +594,7 @@ parse_key(CqpSpecCtx *c, const char *loc, json_t *jk, CqTableDef *t, CqKeyDef *k
 				return cqp_spec_fail(c, oloc, NULL, "must be a string");
 			op = op_parse(json_string_value(o));
 			if (op == 0)
-				return cqp_spec_fail(c, oloc, NULL, "unknown operator \"%s\" (known: =, <, <=, >, >=, ~~ or like)",
+				return cqp_spec_fail(c, oloc, NULL, "unknown operator \"%s\" (known: =, <, <=, >, >=, ~~ or like, @>)",
 							cqp_spec_quote(qs, sizeof(qs), json_string_value(o)));
 			k->ops |= op;
 		}
@@ -524,7 +616,7 @@ parse_key(CqpSpecCtx *c, const char *loc, json_t *jk, CqTableDef *t, CqKeyDef *k
 
 			cqp_spec_loc_key(eloc, oloc, ok);
 			if (op == 0)
-				return cqp_spec_fail(c, eloc, NULL, "unknown operator (known: =, <, <=, >, >=, ~~ or like)");
+				return cqp_spec_fail(c, eloc, NULL, "unknown operator (known: =, <, <=, >, >=, ~~ or like, @>)");
 			if (op == CQ_OP_EQ)
 				return cqp_spec_fail(c, eloc, NULL, "\"=\" is sent as the key's param; use \"param\"");
 			if (!(k->ops & op))
@@ -537,7 +629,7 @@ parse_key(CqpSpecCtx *c, const char *loc, json_t *jk, CqTableDef *t, CqKeyDef *k
 				return false;
 		}
 	}
-	for (i = 1; i < 6; i++)
+	for (i = 1; i < CQ_NOPS; i++)
 		if ((k->ops & (1 << i)) && k->op_param[i] == NULL)
 		{
 			const CqpSpecEnum *e;
@@ -556,6 +648,8 @@ parse_key(CqpSpecCtx *c, const char *loc, json_t *jk, CqTableDef *t, CqKeyDef *k
 	if (!cqp_spec_get_bool(c, loc, jk, "required", &k->required) ||
 		!cqp_spec_get_bool(c, loc, jk, "guaranteed", &k->guaranteed) ||
 		!cqp_spec_get_bool(c, loc, jk, "from_parent", &k->from_parent))
+		return false;
+	if (!parse_key_formats(c, loc, jk, k))
 		return false;
 	if (!cqp_spec_get_ident(c, loc, jk, "server_option", false, &k->server_option))
 		return false;

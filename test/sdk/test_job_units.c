@@ -247,9 +247,217 @@ test_cursor_format(void)
 	}
 }
 
+/*
+ * Spec "formats", "separator" and "values" (operator parameters): the
+ * first request's query for Kubernetes selectors (fieldSelector joined by
+ * ",", labelSelector from a JSON object), GitHub state (only the accepted
+ * values), DigitalOcean tags @> (the first element), and a value that
+ * cannot be sent safely is not sent at all (PostgreSQL rechecks).
+ */
+static char *
+formats_url(const char *spec, int nkv, CqKeyValues *kv)
+{
+	CqTableDef *t = h3_table(spec);
+	CqJobParams p;
+	CqError		err;
+	CqJob	   *job;
+	int			cols[16];
+	char	   *url = NULL;
+
+	CQ_CHECK(t != NULL);
+	if (!t)
+		return NULL;
+	memset(&p, 0, sizeof(p));
+	p.nkeys = nkv;
+	p.keys = kv;
+	for (int i = 0; i < t->ncolumns; i++)
+		cols[i] = i;
+	p.table = t;
+	p.base_url = "http://api.example.test";
+	p.nout = t->ncolumns;
+	p.out_cols = cols;
+	p.limit = -1;
+	cq_job_settings_default(&p.settings);
+	p.settings.workers = 1;
+	memset(&err, 0, sizeof(err));
+	job = cqp_job_start_offline(&p, &err);
+	CQ_CHECKF(job != NULL, "%s", err.message);
+	if (job)
+	{
+		CQ_CHECK(job->units != NULL);
+		if (job->units)
+			url = strdup(job->units->origin_url);
+		cq_job_free(job);
+	}
+	cq_table_def_free(t);
+	return url;
+}
+
+static void
+test_key_formats(void)
+{
+	const char *pods = "{\"name\":\"pods\",\"endpoint\":\"/api/v1/pods\",\"keys\":["
+		"{\"column\":\"node_name\",\"param\":\"fieldSelector\",\"in\":\"query\",\"formats\":{\"=\":\"spec.nodeName={value}\"},\"separator\":\",\"},"
+		"{\"column\":\"phase\",\"param\":\"fieldSelector\",\"in\":\"query\",\"formats\":{\"=\":\"status.phase={value}\"},\"separator\":\",\"},"
+		"{\"column\":\"labels\",\"in\":\"query\",\"ops\":[\"@>\"],\"op_params\":{\"@>\":\"labelSelector\"},\"formats\":{\"@>\":\"{key}={value}\"},\"separator\":\",\"}],"
+		"\"columns\":[{\"name\":\"node_name\",\"type\":\"string\"},{\"name\":\"phase\",\"type\":\"string\"},{\"name\":\"labels\",\"type\":\"json\"}]}";
+	const char *issues = "{\"name\":\"issues\",\"endpoint\":\"/issues?state=all\",\"keys\":["
+		"{\"column\":\"state\",\"in\":\"query\",\"values\":[\"open\",\"closed\"]}],"
+		"\"columns\":[{\"name\":\"state\",\"type\":\"string\"}]}";
+	const char *droplets = "{\"name\":\"droplets\",\"endpoint\":\"/v2/droplets\",\"keys\":["
+		"{\"column\":\"tag_name\",\"in\":\"query\",\"guaranteed\":true},"
+		"{\"column\":\"tags\",\"in\":\"query\",\"ops\":[\"@>\"],\"op_params\":{\"@>\":\"tag_name\"},\"formats\":{\"@>\":\"{value}\"}}],"
+		"\"columns\":[{\"name\":\"tag_name\",\"type\":\"string\"},{\"name\":\"tags\",\"type\":\"string[]\"}]}";
+	const char *node[] = {"kind-worker"};
+	const char *phase[] = {"Running"};
+	const char *labels[] = {"{\"app\": \"web\", \"tier\": \"front\"}"};
+	const char *badlabels[] = {"{\"app\": \"web,x\"}"};
+	const char *nested[] = {"{\"app\": {\"a\": 1}}"};
+	const char *evil[] = {"Running,spec.nodeName=other"};
+	const char *closed[] = {"closed"};
+	const char *merged[] = {"merged"};
+	const char *tags[] = {"prod", "db"};
+	const char *tag[] = {"edge"};
+	char	   *url;
+
+	{
+		CqKeyValues kv[3] = {{"node_name", CQ_OP_EQ, 1, node}, {"phase", CQ_OP_EQ, 1, phase},
+		{"labels", CQ_OP_CONTAINS, 1, labels}};
+
+		url = formats_url(pods, 3, kv);
+		CQ_CHECK_STR(url, "http://api.example.test/api/v1/pods?fieldSelector=spec.nodeName%3Dkind-worker%2Cstatus.phase%3DRunning&labelSelector=app%3Dweb%2Ctier%3Dfront");
+		free(url);
+	}
+	{
+		/* not sendable: a "," in a value, a non-string member */
+		CqKeyValues kv[3] = {{"phase", CQ_OP_EQ, 1, evil}, {"labels", CQ_OP_CONTAINS, 1, badlabels},
+		{"node_name", CQ_OP_EQ, 1, node}};
+
+		url = formats_url(pods, 3, kv);
+		CQ_CHECK_STR(url, "http://api.example.test/api/v1/pods?fieldSelector=spec.nodeName%3Dkind-worker");
+		free(url);
+		kv[0].values = phase;
+		kv[1].values = nested;
+		url = formats_url(pods, 2, kv);
+		CQ_CHECK_STR(url, "http://api.example.test/api/v1/pods?fieldSelector=status.phase%3DRunning");
+		free(url);
+	}
+	{
+		CqKeyValues kv[1] = {{"state", CQ_OP_EQ, 1, closed}};
+
+		url = formats_url(issues, 1, kv);
+		CQ_CHECK_STR(url, "http://api.example.test/issues?state=closed");
+		free(url);
+		kv[0].values = merged;
+		url = formats_url(issues, 1, kv);
+		CQ_CHECK_STR(url, "http://api.example.test/issues?state=all");
+		free(url);
+	}
+	{
+		/* tags @> '{prod,db}': the API takes one tag, the first is sent;
+		 * a guaranteed tag_name = wins over it */
+		CqKeyValues kv[2] = {{"tags", CQ_OP_CONTAINS, 2, tags}, {"tag_name", CQ_OP_EQ, 1, tag}};
+
+		url = formats_url(droplets, 1, kv);
+		CQ_CHECK_STR(url, "http://api.example.test/v2/droplets?tag_name=prod");
+		free(url);
+		url = formats_url(droplets, 2, kv);
+		CQ_CHECK_STR(url, "http://api.example.test/v2/droplets?tag_name=edge");
+		free(url);
+	}
+	/* the validator: formats only on a rechecked query key */
+	{
+		CqError		err;
+		const char *g = "{\"name\":\"t\",\"endpoint\":\"/x\",\"keys\":["
+			"{\"column\":\"a\",\"in\":\"query\",\"guaranteed\":true,\"formats\":{\"=\":\"a={value}\"}}],"
+			"\"columns\":[{\"name\":\"a\",\"type\":\"string\"}]}";
+		const char *nf = "{\"name\":\"t\",\"endpoint\":\"/x\",\"keys\":["
+			"{\"column\":\"a\",\"in\":\"query\",\"ops\":[\"@>\"],\"op_params\":{\"@>\":\"q\"}}],"
+			"\"columns\":[{\"name\":\"a\",\"type\":\"json\"}]}";
+		CqTableDef *t = cq_spec_parse_table(g, strlen(g), &err);
+
+		CQ_CHECK(t == NULL);
+		CQ_CHECKF(t == NULL && strstr(err.message, "neither required, guaranteed nor from_parent") != NULL,
+				  "%s", err.message);
+		if (t)
+			cq_table_def_free(t);
+		t = cq_spec_parse_table(nf, strlen(nf), &err);
+		CQ_CHECKF(t == NULL && strstr(err.message, "needs formats") != NULL, "%s", t ? "parsed" : err.message);
+		if (t)
+			cq_table_def_free(t);
+	}
+}
+
+/*
+ * Zipped keys (CqJobParams.nzip, a batched join's key tuples): owner and
+ * repo lists of 3 give 3 units (the i-th values together), not 9.
+ */
+static void
+test_zip_keys(void)
+{
+	CqTableDef *t = h3_table("{\"name\":\"issues\",\"endpoint\":\"/repos/{owner}/{repo}/issues\","
+							 "\"keys\":[{\"column\":\"owner\",\"required\":true},{\"column\":\"repo\",\"required\":true}],"
+							 "\"columns\":[{\"name\":\"owner\",\"type\":\"string\"},{\"name\":\"repo\",\"type\":\"string\"}]}");
+	const char *owners[] = {"a", "a", "b"};
+	const char *repos[] = {"x", "y", "x"};
+	CqKeyValues kv[2] = {{"owner", CQ_OP_EQ, 3, owners}, {"repo", CQ_OP_EQ, 3, repos}};
+	CqJobParams p;
+	CqError		err;
+	CqJob	   *job;
+	int			cols[4] = {0, 1};
+
+	CQ_CHECK(t != NULL);
+	if (!t)
+		return;
+	for (int zip = 0; zip <= 2; zip += 2)
+	{
+		int			n = 0;
+		bool		ay = false,
+					bx = false,
+					by = false;
+
+		memset(&p, 0, sizeof(p));
+		p.nkeys = 2;
+		p.keys = kv;
+		p.nzip = zip;
+		p.table = t;
+		p.base_url = "http://api.example.test";
+		p.nout = 2;
+		p.out_cols = cols;
+		p.limit = -1;
+		cq_job_settings_default(&p.settings);
+		p.settings.workers = 1;
+		job = cqp_job_start_offline(&p, &err);
+		CQ_CHECKF(job != NULL, "%s", err.message);
+		if (!job)
+			continue;
+		for (CqpUnit *u = job->units; u; u = u->all_next)
+		{
+			n++;
+			ay |= strcmp(u->origin_url, "http://api.example.test/repos/a/y/issues") == 0;
+			bx |= strcmp(u->origin_url, "http://api.example.test/repos/b/x/issues") == 0;
+			by |= strcmp(u->origin_url, "http://api.example.test/repos/b/y/issues") == 0;
+		}
+		CQ_CHECKF(n == (zip ? 3 : 9), "nzip %d: %d units", zip, n);
+		CQ_CHECK(ay && bx);
+		CQ_CHECK(zip ? !by : by);
+		cq_job_free(job);
+	}
+	/* lists of different lengths cannot be zipped */
+	kv[1].nvalues = 2;
+	p.nzip = 2;
+	job = cqp_job_start_offline(&p, &err);
+	CQ_CHECK(job == NULL && strstr(err.message, "differ in length") != NULL);
+	if (job)
+		cq_job_free(job);
+	cq_table_def_free(t);
+}
+
 void
 suite_job_units(void)
 {
 	test_make_unit();
 	test_cursor_format();
+	test_key_formats();
+	test_zip_keys();
 }

@@ -281,7 +281,7 @@ static const ErrCase err_cases[] = {
 		"tables[0].keys[0].op_params: operator \">\" needs op_params[\">\"] (the query parameter that carries it)",
 	CQ_ERR_CONFIG},
 	{SRC("{\"name\":\"t\",\"endpoint\":\"/x\",\"keys\":[{\"column\":\"id\",\"ops\":[\"!=\"]}]," COLS "}"),
-		"tables[0].keys[0].ops[0]: unknown operator \"!=\" (known: =, <, <=, >, >=, ~~ or like)", CQ_ERR_CONFIG},
+		"tables[0].keys[0].ops[0]: unknown operator \"!=\" (known: =, <, <=, >, >=, ~~ or like, @>)", CQ_ERR_CONFIG},
 	{SRC("{\"name\":\"t\",\"endpoint\":\"/x\",\"keys\":[{\"column\":\"id\",\"from_parent\":true}]," COLS "}"),
 		"tables[0].keys[0].from_parent: the table has no parent", CQ_ERR_CONFIG},
 	{SRC("{\"name\":\"t\",\"endpoint\":\"/x\",\"keys\":[{\"column\":\"id\",\"server_option\":\"projects\"}]," COLS "}"),
