@@ -2937,6 +2937,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return 200, JSON_H, b'{"ok":true}'
         if name == "reset":
             keep = ("oauth", "oauth_tokens", "gh_token_inst", "expect_issued", "enforce")
+            # A request's log entry is written after its reply is sent: a
+            # client that reset right after the reply (a failed scan) saw a
+            # request of the previous test in the next test's log.  Let the
+            # requests in flight finish first (bounded: a test may leave a
+            # deliberately slow request hanging).
+            deadline = time.time() + 0.5
+            while STATE.inflight > 0 and time.time() < deadline:
+                time.sleep(0.005)
             with STATE.lock:
                 # keep_oauth=1: forget the requests, keep the token
                 # endpoints' configuration and the tokens they issued
