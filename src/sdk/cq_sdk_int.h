@@ -410,4 +410,25 @@ extern bool cqp_net_policy_validate(const CqNetPolicy *p, CqError *err);
 extern CqSourceDef *cqp_plugin_source(const CqPluginDescriptor *desc,
 									  const char *path, CqError *err);
 
+/*
+ * strbuf.c: a growable text buffer bounded by `max` (set it when declaring:
+ * `CqpStrBuf b = {.max = LIMIT};`); errors are recorded in oom/too_big; it
+ * wipes its old block when it grows and in cqp_sb_wipe().  `p` is malloc'd
+ * (a caller may take it, or free it when it holds no secret).
+ */
+typedef struct CqpStrBuf
+{
+	char	   *p;
+	size_t		n;
+	size_t		cap;
+	size_t		max;
+	bool		oom;
+	bool		too_big;
+} CqpStrBuf;
+
+extern void cqp_sb_putn(CqpStrBuf *b, const char *s, size_t n);
+extern void cqp_sb_puts(CqpStrBuf *b, const char *s);
+extern void cqp_sb_putc(CqpStrBuf *b, char c);
+extern void cqp_sb_wipe(CqpStrBuf *b);
+
 #endif							/* CQ_SDK_INT_H */

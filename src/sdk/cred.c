@@ -311,95 +311,25 @@ scrub_error(CqError *err, const char *const *secrets, int n)
 	}
 }
 
-/* ------------------------------------------------------------------------
- * A growable buffer that wipes what it lets go of
- * ------------------------------------------------------------------------ */
-
-typedef struct Buf
-{
-	char	   *p;
-	size_t		n;
-	size_t		cap;
-	size_t		max;
-	bool		oom;
-	bool		too_big;
-} Buf;
-
-static void
-buf_putn(Buf *b, const char *s, size_t n)
-{
-	if (b->oom || b->too_big)
-		return;
-	if (b->n + n > b->max)
-	{
-		b->too_big = true;
-		return;
-	}
-	if (b->n + n + 1 > b->cap)
-	{
-		size_t		cap = b->cap ? b->cap : 512;
-		char	   *np;
-
-		while (cap < b->n + n + 1)
-			cap *= 2;
-		np = malloc(cap);		/* not realloc: the old copy is wiped */
-		if (np == NULL)
-		{
-			b->oom = true;
-			return;
-		}
-		if (b->p)
-		{
-			memcpy(np, b->p, b->n);
-			OPENSSL_cleanse(b->p, b->cap);
-			free(b->p);
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-}
-
-static void
-buf_puts(Buf *b, const char *s)
-{
-	buf_putn(b, s, strlen(s));
-}
-
-static void
-buf_wipe(Buf *b)
-{
-	if (b->p)
-	{
-		OPENSSL_cleanse(b->p, b->cap);
-		free(b->p);
-	}
-	b->p = NULL;
-	b->n = b->cap = 0;
-	b->oom = b->too_big = false;
-}
-
 /* application/x-www-form-urlencoded "name=value", '&' before all but the first */
 static void
-form_add(Buf *b, const char *name, const char *value)
+form_add(CqpStrBuf *b, const char *name, const char *value)
 {
 	static const char hex[] = "0123456789ABCDEF";
 
 	if (b->n > 0)
-		buf_putn(b, "&", 1);
-	buf_puts(b, name);
-	buf_putn(b, "=", 1);
+		cqp_sb_putn(b, "&", 1);
+	cqp_sb_puts(b, name);
+	cqp_sb_putn(b, "=", 1);
 	for (const unsigned char *p = (const unsigned char *) value; *p; p++)
 	{
 		if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~')
-			buf_putn(b, (const char *) p, 1);
+			cqp_sb_putn(b, (const char *) p, 1);
 		else
 		{
 			char		e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
 
-			buf_putn(b, e, 3);
+			cqp_sb_putn(b, e, 3);
 		}
 	}
 }
@@ -411,7 +341,7 @@ form_add(Buf *b, const char *name, const char *value)
 typedef struct Xfer
 {
 	const CqNetPolicy *policy;
-	Buf		   *resp;
+	CqpStrBuf		   *resp;
 	bool		refused;
 	CqError		policy_err;
 } Xfer;
@@ -422,7 +352,7 @@ xfer_write(char *ptr, size_t size, size_t nmemb, void *ud)
 	Xfer	   *x = ud;
 	size_t		n = size * nmemb;
 
-	buf_putn(x->resp, ptr, n);
+	cqp_sb_putn(x->resp, ptr, n);
 	return (x->resp->oom || x->resp->too_big) ? 0 : n;
 }
 
@@ -470,7 +400,7 @@ count_request(CqpCred *c)
  */
 static bool
 token_request(CqpCred *c, const char *url, const char *const *headers, const char *body,
-			  long *status, Buf *resp, int64_t *t_start_ms, CqError *err)
+			  long *status, CqpStrBuf *resp, int64_t *t_start_ms, CqError *err)
 {
 	for (int attempt = 0;; attempt++)
 	{
@@ -481,7 +411,7 @@ token_request(CqpCred *c, const char *url, const char *const *headers, const cha
 		bool		retry = false;
 		bool		oom = false;
 
-		buf_wipe(resp);
+		cqp_sb_wipe(resp);
 		resp->max = CRED_MAX_RESPONSE;
 		if (!cq_net_url_allowed(&c->policy, url, err))
 		{
@@ -615,7 +545,7 @@ token_request(CqpCred *c, const char *url, const char *const *headers, const cha
 
 static bool
 token_post(CqpCred *c, const char *const *headers, const char *body,
-		   long *status, Buf *resp, int64_t *t_start_ms, CqError *err)
+		   long *status, CqpStrBuf *resp, int64_t *t_start_ms, CqError *err)
 {
 	return token_request(c, c->token_url, headers, body, status, resp, t_start_ms, err);
 }
@@ -662,7 +592,7 @@ check_text(CqpCredKind kind)
  * and "error_description", or GitHub's "message") sanitized.
  */
 static void
-response_error(CqpCred *c, long status, const Buf *resp, CqError *err)
+response_error(CqpCred *c, long status, const CqpStrBuf *resp, CqError *err)
 {
 	json_t	   *j = resp->p ? json_loadb(resp->p, resp->n, 0, NULL) : NULL;
 	char		api[512] = "";
@@ -732,7 +662,7 @@ lifetime_ms(double s)
 
 /* OAuth2 {access_token, expires_in} (GCP, Azure) */
 static bool
-parse_oauth_response(CqpCred *c, const Buf *resp, Fetched *out, CqError *err)
+parse_oauth_response(CqpCred *c, const CqpStrBuf *resp, Fetched *out, CqError *err)
 {
 	json_t	   *j = resp->p ? json_loadb(resp->p, resp->n, 0, NULL) : NULL;
 	json_t	   *ei;
@@ -821,11 +751,11 @@ parse_rfc3339(const char *s, int64_t *out_ms)
 
 /* POST a form, expect an OAuth2 token response. */
 static bool
-fetch_oauth_form(CqpCred *c, Buf *form, Fetched *out, CqError *err)
+fetch_oauth_form(CqpCred *c, CqpStrBuf *form, Fetched *out, CqError *err)
 {
 	static const char *const hdrs[] = {"Accept: application/json",
 		"Content-Type: application/x-www-form-urlencoded", NULL};
-	Buf			resp = {0};
+	CqpStrBuf	resp = {0};
 	long		status = 0;
 	bool		ok;
 
@@ -842,7 +772,7 @@ fetch_oauth_form(CqpCred *c, Buf *form, Fetched *out, CqError *err)
 	}
 	else if (ok)
 		ok = parse_oauth_response(c, &resp, out, err);
-	buf_wipe(&resp);
+	cqp_sb_wipe(&resp);
 	return ok;
 }
 
@@ -855,7 +785,7 @@ fetch_gcp(CqpCred *c, Fetched *out, CqError *err)
 								   "iat", (json_int_t) now,
 								   "exp", (json_int_t) (now + GCP_JWT_LIFETIME));
 	char	   *jwt;
-	Buf			form = {.max = CRED_MAX_RESPONSE};
+	CqpStrBuf	form = {.max = CRED_MAX_RESPONSE};
 	bool		ok;
 
 	if (claims == NULL)
@@ -876,14 +806,14 @@ fetch_gcp(CqpCred *c, Fetched *out, CqError *err)
 		scrub_error(err, secrets, 1);
 	}
 	cqp_secret_free(jwt);
-	buf_wipe(&form);
+	cqp_sb_wipe(&form);
 	return ok;
 }
 
 static bool
 fetch_azure(CqpCred *c, Fetched *out, CqError *err)
 {
-	Buf			form = {.max = CRED_MAX_RESPONSE};
+	CqpStrBuf	form = {.max = CRED_MAX_RESPONSE};
 	bool		ok;
 
 	form_add(&form, "client_id", c->client_id);
@@ -896,7 +826,7 @@ fetch_azure(CqpCred *c, Fetched *out, CqError *err)
 
 		scrub_error(err, secrets, 1);
 	}
-	buf_wipe(&form);
+	cqp_sb_wipe(&form);
 	return ok;
 }
 
@@ -929,16 +859,16 @@ static bool
 fetch_github(CqpCred *c, Fetched *out, CqError *err)
 {
 	char	   *jwt;
-	Buf			auth = {.max = CRED_MAX_RESPONSE};
-	Buf			resp = {0};
+	CqpStrBuf	auth = {.max = CRED_MAX_RESPONSE};
+	CqpStrBuf	resp = {0};
 	long		status = 0;
 	bool		ok = false;
 
 	jwt = github_app_jwt(c, err);
 	if (jwt == NULL)
 		return false;
-	buf_puts(&auth, "Authorization: Bearer ");
-	buf_puts(&auth, jwt);
+	cqp_sb_puts(&auth, "Authorization: Bearer ");
+	cqp_sb_puts(&auth, jwt);
 	if (auth.oom)
 		cq_error_set(err, CQ_ERR_NOMEM, "out of memory building a token request");
 	else
@@ -980,8 +910,8 @@ fetch_github(CqpCred *c, Fetched *out, CqError *err)
 
 		scrub_error(err, secrets, 1);
 	}
-	buf_wipe(&resp);
-	buf_wipe(&auth);
+	cqp_sb_wipe(&resp);
+	cqp_sb_wipe(&auth);
 	cqp_secret_free(jwt);
 	return ok;
 }
@@ -1049,7 +979,7 @@ split_sts_url(const char *url, char **auth, char **path, char **query)
 
 /* Every text of an XML reply as JSON, or NULL (never a parse error text). */
 static json_t *
-sts_xml(const Buf *resp)
+sts_xml(const CqpStrBuf *resp)
 {
 	static const char *const lists[] = {NULL};
 	CqpXmlOptions xo = {.list_names = lists};
@@ -1096,7 +1026,7 @@ sts_call(CqpCred *c, const char *body, const char *akid, const char *secret,
 	CqpSigv4Request sr;
 	CqpSigv4Params sp;
 	CqpSigv4Result res;
-	Buf			resp = {0};
+	CqpStrBuf	resp = {0};
 	bool		ok = false;
 
 	*doc = NULL;
@@ -1149,7 +1079,7 @@ sts_call(CqpCred *c, const char *body, const char *akid, const char *secret,
 		*doc = sts_xml(&resp);
 done:
 	cqp_sigv4_result_free(&res);
-	buf_wipe(&resp);
+	cqp_sb_wipe(&resp);
 	free(auth);
 	free(path);
 	free(query);
@@ -1192,7 +1122,7 @@ scrub_aws(CqpCred *c, CqError *err)
 static bool
 fetch_aws_role(CqpCred *c, Fetched *out, CqError *err)
 {
-	Buf			form = {.max = CRED_MAX_RESPONSE};
+	CqpStrBuf	form = {.max = CRED_MAX_RESPONSE};
 	long		status = 0;
 	json_t	   *doc = NULL;
 	bool		ok;
@@ -1212,7 +1142,7 @@ fetch_aws_role(CqpCred *c, Fetched *out, CqError *err)
 	}
 	if (form.oom || form.too_big)
 	{
-		buf_wipe(&form);
+		cqp_sb_wipe(&form);
 		cq_error_set(err, CQ_ERR_NOMEM, "out of memory building an AssumeRole request");
 		return false;
 	}
@@ -1250,7 +1180,7 @@ fetch_aws_role(CqpCred *c, Fetched *out, CqError *err)
 			cq_redact_url(c->token_url, err->url, sizeof(err->url));
 	}
 	json_wipe_decref(doc);
-	buf_wipe(&form);
+	cqp_sb_wipe(&form);
 	if (!ok)					/* on success err was never written */
 		scrub_aws(c, err);
 	return ok;
@@ -1394,20 +1324,20 @@ char *
 cqp_aws_role_for_account(const char *role_arn, const char *account)
 {
 	static const char ph[] = "{account_id}";
-	Buf			b = {.max = CRED_MAX_INPUT * 4};
+	CqpStrBuf	b = {.max = CRED_MAX_INPUT * 4};
 	const char *p = role_arn,
 			   *q;
 
 	while ((q = strstr(p, ph)) != NULL)
 	{
-		buf_putn(&b, p, (size_t) (q - p));
-		buf_puts(&b, account);
+		cqp_sb_putn(&b, p, (size_t) (q - p));
+		cqp_sb_puts(&b, account);
 		p = q + sizeof(ph) - 1;
 	}
-	buf_puts(&b, p);
+	cqp_sb_puts(&b, p);
 	if (b.oom || b.too_big || b.p == NULL)
 	{
-		buf_wipe(&b);
+		cqp_sb_wipe(&b);
 		return b.p == NULL && !b.oom && !b.too_big ? strdup("") : NULL;
 	}
 	return b.p;
@@ -2160,8 +2090,8 @@ github_lookup(CqpCred *d, const char *owner, const char *lookup, char *id, size_
 {
 	char	   *jwt = github_app_jwt(d, err);
 	char	   *url;
-	Buf			auth = {.max = CRED_MAX_RESPONSE};
-	Buf			resp = {0};
+	CqpStrBuf	auth = {.max = CRED_MAX_RESPONSE};
+	CqpStrBuf	resp = {0};
 	long		status = 0;
 	int64_t		t0;
 	bool		ok = false;
@@ -2169,8 +2099,8 @@ github_lookup(CqpCred *d, const char *owner, const char *lookup, char *id, size_
 	if (jwt == NULL)
 		return false;
 	url = join_url(d->api_url, lookup, "", "");
-	buf_puts(&auth, "Authorization: Bearer ");
-	buf_puts(&auth, jwt);
+	cqp_sb_puts(&auth, "Authorization: Bearer ");
+	cqp_sb_puts(&auth, jwt);
 	if (url == NULL || auth.oom)
 		cq_error_set(err, CQ_ERR_NOMEM, "out of memory building an installation lookup");
 	else
@@ -2219,8 +2149,8 @@ github_lookup(CqpCred *d, const char *owner, const char *lookup, char *id, size_
 
 		scrub_error(err, secrets, 1);
 	}
-	buf_wipe(&resp);
-	buf_wipe(&auth);
+	cqp_sb_wipe(&resp);
+	cqp_sb_wipe(&auth);
 	cqp_secret_free(jwt);
 	free(url);
 	return ok;

@@ -60,84 +60,126 @@ value_text(json_t *v, char *buf, size_t len, const char **out)
 	return true;
 }
 
+/*
+ * The assignments of a child unit: the parent unit's, then `extra` more
+ * (filled by the caller).  One allocation per spawn, reused for each child
+ * (cqp_job_make_unit copies what it keeps).
+ */
+typedef struct ChildAssign
+{
+	int			na;
+	const char **an;
+	const char **av;
+	int		   *acol;
+	bool	   *aq;
+} ChildAssign;
+
+static bool
+child_assign_init(ChildAssign *ca, const CqpUnit *u, int extra)
+{
+	ca->na = u->na + extra;
+	ca->an = calloc((size_t) ca->na + 1, sizeof(char *));
+	ca->av = calloc((size_t) ca->na + 1, sizeof(char *));
+	ca->acol = calloc((size_t) ca->na + 1, sizeof(int));
+	ca->aq = calloc((size_t) ca->na + 1, sizeof(bool));
+	if (!ca->an || !ca->av || !ca->acol || !ca->aq)
+		return false;
+	for (int i = 0; i < u->na; i++)
+	{
+		ca->an[i] = u->an[i];
+		ca->av[i] = u->av[i];
+		ca->acol[i] = u->acol[i];
+		ca->aq[i] = u->aquery[i];
+	}
+	return true;
+}
+
+static void
+child_assign_free(ChildAssign *ca)
+{
+	free(ca->an);
+	free(ca->av);
+	free(ca->acol);
+	free(ca->aq);
+}
+
+/*
+ * Start one child unit of u with the assignments ca: added to the job, or,
+ * when it cannot be made, recorded as a failed unit (the partial-failure
+ * policy decides).  Returns 1 when started, else 0.
+ */
+static int
+start_child_unit(CqJob *job, CqpUnit *u, const ChildAssign *ca)
+{
+	CqpUnit    *child;
+	CqpReq	   *first;
+	CqError		cerr;
+	int			started = 0;
+
+	memset(&cerr, 0, sizeof(cerr));
+	child = cqp_job_make_unit(job, u, ca->na, ca->an, ca->av, ca->acol, ca->aq, &first, &cerr);
+	pthread_mutex_lock(&job->mu);
+	if (child)
+	{
+		cqp_job_add_unit_locked(job, child, first);
+		started = 1;
+	}
+	else
+		cqp_job_unit_fail_locked(job, NULL, &cerr);
+	pthread_mutex_unlock(&job->mu);
+	return started;
+}
+
 /* Parent page: one child unit per parent row (rows lacking a map value are
  * skipped).  Returns the number of children started, -1 on error. */
 static int
 spawn_children(CqJob *job, CqpUnit *u, json_t **rows, size_t n, CqError *err)
 {
 	const CqParentDef *pd = job->table->parent;
-	int			na = u->na + pd->nmap;
-	const char **an = calloc((size_t) na + 1, sizeof(char *));
-	const char **av = calloc((size_t) na + 1, sizeof(char *));
-	int		   *acol = calloc((size_t) na + 1, sizeof(int));
-	bool	   *aq = calloc((size_t) na + 1, sizeof(bool));
+	ChildAssign ca;
 	char	  (*bufs)[48] = calloc((size_t) pd->nmap + 1, 48);
 	int			started = 0;
 
-	if (!an || !av || !acol || !aq || !bufs)
+	if (!child_assign_init(&ca, u, pd->nmap) || !bufs)
 	{
 		cq_error_set(err, CQ_ERR_NOMEM, "out of memory");
 		started = -1;
 		goto done;
-	}
-	for (int i = 0; i < u->na; i++)
-	{
-		an[i] = u->an[i];
-		av[i] = u->av[i];
-		acol[i] = u->acol[i];
-		aq[i] = u->aquery[i];
 	}
 	for (int m = 0; m < pd->nmap; m++)
 	{
 		const char *param = pd->map_param[m];
 		int			k = u->na + m;
 
-		an[k] = param;
-		acol[k] = -1;
-		aq[k] = false;
+		ca.an[k] = param;
+		ca.acol[k] = -1;
+		ca.aq[k] = false;
 		for (int i = 0; i < job->table->nkeys; i++)
 		{
 			const CqKeyDef *kd = &job->table->keys[i];
 
 			if (strcmp(kd->param ? kd->param : kd->column, param) == 0)
 			{
-				acol[k] = cqp_job_find_col(job->table, kd->column);
-				aq[k] = (kd->in == CQ_IN_QUERY);
+				ca.acol[k] = cqp_job_find_col(job->table, kd->column);
+				ca.aq[k] = (kd->in == CQ_IN_QUERY);
 			}
 		}
 	}
 	for (size_t r = 0; r < n && !atomic_load(&job->stop); r++)
 	{
 		bool		ok = true;
-		CqpUnit    *child;
-		CqpReq	   *first;
-		CqError		cerr;
 
 		for (int m = 0; m < pd->nmap && ok; m++)
 		{
 			json_t	   *v = job->map_paths[m] ? cq_path_get(job->map_paths[m], rows[r]) : NULL;
 
-			ok = value_text(v, bufs[m], 48, &av[u->na + m]);
+			ok = value_text(v, bufs[m], 48, &ca.av[u->na + m]);
 		}
-		if (!ok)
-			continue;
-		memset(&cerr, 0, sizeof(cerr));
-		child = cqp_job_make_unit(job, u, na, an, av, acol, aq, &first, &cerr);
-		pthread_mutex_lock(&job->mu);
-		if (child)
-		{
-			cqp_job_add_unit_locked(job, child, first);
-			started++;
-		}
-		else
-			cqp_job_unit_fail_locked(job, NULL, &cerr);
-		pthread_mutex_unlock(&job->mu);
+		if (ok)
+			started += start_child_unit(job, u, &ca);
 	}
 done:
-	free(an);
-	free(av);
-	free(acol);
-	free(aq);
+	child_assign_free(&ca);
 	free(bufs);
 	return started;
 }
@@ -153,11 +195,7 @@ spawn_regions(CqJob *job, CqpUnit *u, json_t *doc, CqError *err)
 	const CqTableDef *t = job->table;
 	const CqKeyDef *rk = NULL;
 	json_t	   *list = json_object_get(doc, "regionInfo");
-	int			na = u->na + 1;
-	const char **an = calloc((size_t) na + 1, sizeof(char *));
-	const char **av = calloc((size_t) na + 1, sizeof(char *));
-	int		   *acol = calloc((size_t) na + 1, sizeof(int));
-	bool	   *aq = calloc((size_t) na + 1, sizeof(bool));
+	ChildAssign ca;
 	int			started = 0;
 	size_t		i;
 	json_t	   *e;
@@ -165,7 +203,7 @@ spawn_regions(CqJob *job, CqpUnit *u, json_t *doc, CqError *err)
 	for (int k = 0; k < t->nkeys; k++)
 		if (t->keys[k].in == CQ_IN_REGION)
 			rk = &t->keys[k];
-	if (!an || !av || !acol || !aq || !rk)
+	if (!child_assign_init(&ca, u, 1) || !rk)
 	{
 		cq_error_set(err, CQ_ERR_NOMEM, "out of memory");
 		started = -1;
@@ -177,45 +215,22 @@ spawn_regions(CqJob *job, CqpUnit *u, json_t *doc, CqError *err)
 		started = -1;
 		goto done;
 	}
-	for (int a = 0; a < u->na; a++)
-	{
-		an[a] = u->an[a];
-		av[a] = u->av[a];
-		acol[a] = u->acol[a];
-		aq[a] = u->aquery[a];
-	}
-	an[u->na] = rk->param;
-	acol[u->na] = cqp_job_find_col(t, rk->column);
-	aq[u->na] = false;
+	ca.an[u->na] = rk->param;
+	ca.acol[u->na] = cqp_job_find_col(t, rk->column);
+	ca.aq[u->na] = false;
 	json_array_foreach(list, i, e)
 	{
 		json_t	   *rn = json_object_get(e, "regionName");
-		CqpUnit    *child;
-		CqpReq	   *first;
-		CqError		cerr;
 
 		if (atomic_load(&job->stop))
 			break;
 		if (!json_is_string(rn) || json_string_length(rn) == 0 || json_string_length(rn) > 63)
 			continue;
-		av[u->na] = json_string_value(rn);
-		memset(&cerr, 0, sizeof(cerr));
-		child = cqp_job_make_unit(job, u, na, an, av, acol, aq, &first, &cerr);
-		pthread_mutex_lock(&job->mu);
-		if (child)
-		{
-			cqp_job_add_unit_locked(job, child, first);
-			started++;
-		}
-		else
-			cqp_job_unit_fail_locked(job, NULL, &cerr);
-		pthread_mutex_unlock(&job->mu);
+		ca.av[u->na] = json_string_value(rn);
+		started += start_child_unit(job, u, &ca);
 	}
 done:
-	free(an);
-	free(av);
-	free(acol);
-	free(aq);
+	child_assign_free(&ca);
 	return started;
 }
 

@@ -80,6 +80,7 @@
 #include <openssl/hmac.h>
 
 #include "cq_sdk.h"
+#include "cq_sdk_int.h"
 #include "sigv4.h"
 
 #define SIGV4_MAX_HEADERS	128
@@ -89,60 +90,8 @@
 #define SIGV4_ALGORITHM		"AWS4-HMAC-SHA256"
 
 /* ------------------------------------------------------------------------
- * Growable string
+ * URI encoding into a CqpStrBuf (strbuf.c)
  * ------------------------------------------------------------------------ */
-
-typedef struct Sb
-{
-	char	   *p;
-	size_t		n;
-	size_t		cap;
-	bool		oom;
-	bool		too_big;
-} Sb;
-
-static void
-sb_putn(Sb *b, const char *s, size_t n)
-{
-	if (b->oom || b->too_big)
-		return;
-	if (n > SIGV4_MAX_TEXT || b->n + n > SIGV4_MAX_TEXT)
-	{
-		b->too_big = true;
-		return;
-	}
-	if (b->n + n + 1 > b->cap)
-	{
-		size_t		cap = b->cap ? b->cap : 256;
-		char	   *np;
-
-		while (cap < b->n + n + 1)
-			cap *= 2;
-		np = realloc(b->p, cap);
-		if (np == NULL)
-		{
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-}
-
-static void
-sb_puts(Sb *b, const char *s)
-{
-	sb_putn(b, s, strlen(s));
-}
-
-static void
-sb_putc(Sb *b, char c)
-{
-	sb_putn(b, &c, 1);
-}
 
 static bool
 is_unreserved(unsigned char c)
@@ -153,7 +102,7 @@ is_unreserved(unsigned char c)
 
 /* Append `len` bytes of `s` AWS-URI-encoded. */
 static void
-sb_encode(Sb *b, const char *s, size_t len, bool keep_slash)
+sb_encode(CqpStrBuf *b, const char *s, size_t len, bool keep_slash)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t		i;
@@ -163,12 +112,12 @@ sb_encode(Sb *b, const char *s, size_t len, bool keep_slash)
 		unsigned char c = (unsigned char) s[i];
 
 		if (is_unreserved(c) || (keep_slash && c == '/'))
-			sb_putc(b, (char) c);
+			cqp_sb_putc(b, (char) c);
 		else
 		{
 			char		e[3] = {'%', hex[c >> 4], hex[c & 15]};
 
-			sb_putn(b, e, 3);
+			cqp_sb_putn(b, e, 3);
 		}
 	}
 }
@@ -188,7 +137,7 @@ hexval(char c)
 /* Append `len` bytes of `s` percent-decoded (a '%' not followed by two hex
  * digits stays literal). */
 static void
-sb_decode(Sb *b, const char *s, size_t len)
+sb_decode(CqpStrBuf *b, const char *s, size_t len)
 {
 	size_t		i;
 
@@ -197,11 +146,11 @@ sb_decode(Sb *b, const char *s, size_t len)
 		if (s[i] == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 &&
 			hexval(s[i + 2]) >= 0)
 		{
-			sb_putc(b, (char) (hexval(s[i + 1]) * 16 + hexval(s[i + 2])));
+			cqp_sb_putc(b, (char) (hexval(s[i + 1]) * 16 + hexval(s[i + 2])));
 			i += 2;
 		}
 		else
-			sb_putc(b, s[i]);
+			cqp_sb_putc(b, s[i]);
 	}
 }
 
@@ -209,15 +158,15 @@ sb_decode(Sb *b, const char *s, size_t len)
 static char *
 reencode(const char *s, size_t len, bool keep_slash, bool *oom, bool *too_big)
 {
-	Sb			d = {0};
-	Sb			e = {0};
+	CqpStrBuf	d = {.max = SIGV4_MAX_TEXT};
+	CqpStrBuf	e = {.max = SIGV4_MAX_TEXT};
 
 	sb_decode(&d, s, len);
-	sb_putn(&d, "", 0);
+	cqp_sb_putn(&d, "", 0);
 	if (!d.oom && !d.too_big)
 	{
 		sb_encode(&e, d.p ? d.p : "", d.n, keep_slash);
-		sb_putn(&e, "", 0);
+		cqp_sb_putn(&e, "", 0);
 	}
 	free(d.p);
 	*oom |= d.oom || e.oom;
@@ -235,10 +184,10 @@ reencode(const char *s, size_t len, bool keep_slash, bool *oom, bool *too_big)
 char *
 cqp_sigv4_uri_encode(const char *s, size_t len, bool keep_slash)
 {
-	Sb			b = {0};
+	CqpStrBuf	b = {.max = SIGV4_MAX_TEXT};
 
 	sb_encode(&b, s, len, keep_slash);
-	sb_putn(&b, "", 0);
+	cqp_sb_putn(&b, "", 0);
 	if (b.oom || b.too_big)
 	{
 		free(b.p);
@@ -459,7 +408,7 @@ header_value(const char *v, bool *bad)
 static char *
 canonical_uri(const char *path, unsigned flags, bool *oom, bool *too_big)
 {
-	Sb			norm = {0};
+	CqpStrBuf	norm = {.max = SIGV4_MAX_TEXT};
 	const char *p = path;
 	char	   *res;
 
@@ -478,7 +427,7 @@ canonical_uri(const char *path, unsigned flags, bool *oom, bool *too_big)
 			*oom = true;
 			return NULL;
 		}
-		sb_putc(&norm, '/');
+		cqp_sb_putc(&norm, '/');
 		while (i < len)
 		{
 			size_t		s,
@@ -502,12 +451,12 @@ canonical_uri(const char *path, unsigned flags, bool *oom, bool *too_big)
 			}
 			stack[depth++] = norm.n;
 			if (norm.n > 1)
-				sb_putc(&norm, '/');
-			sb_putn(&norm, p + s, e - s);
+				cqp_sb_putc(&norm, '/');
+			cqp_sb_putn(&norm, p + s, e - s);
 		}
 		free(stack);
 		if (norm.n > 1 && p[len - 1] == '/')
-			sb_putc(&norm, '/');
+			cqp_sb_putc(&norm, '/');
 		if (norm.oom || norm.too_big)
 		{
 			*oom |= norm.oom;
@@ -698,11 +647,11 @@ sigv4_core(const CqpSigv4Request *req, const CqpSigv4Params *p, bool presign,
 	char		creq_hash[65];
 	char	   *uri = NULL;
 	char	   *scope = NULL;
-	Sb			signed_hdrs = {0};
-	Sb			cq = {0};		/* canonical query */
-	Sb			creq = {0};
-	Sb			sts = {0};
-	Sb			b = {0};
+	CqpStrBuf	signed_hdrs = {.max = SIGV4_MAX_TEXT};
+	CqpStrBuf	cq = {.max = SIGV4_MAX_TEXT};		/* canonical query */
+	CqpStrBuf	creq = {.max = SIGV4_MAX_TEXT};
+	CqpStrBuf	sts = {.max = SIGV4_MAX_TEXT};
+	CqpStrBuf	b = {.max = SIGV4_MAX_TEXT};
 	struct tm	tm;
 
 	memset(out, 0, sizeof(*out));
@@ -723,14 +672,14 @@ sigv4_core(const CqpSigv4Request *req, const CqpSigv4Params *p, bool presign,
 	}
 
 	{
-		Sb			s = {0};
+		CqpStrBuf	s = {.max = SIGV4_MAX_TEXT};
 
-		sb_puts(&s, date8);
-		sb_putc(&s, '/');
-		sb_puts(&s, p->region);
-		sb_putc(&s, '/');
-		sb_puts(&s, p->service);
-		sb_puts(&s, "/aws4_request");
+		cqp_sb_puts(&s, date8);
+		cqp_sb_putc(&s, '/');
+		cqp_sb_puts(&s, p->region);
+		cqp_sb_putc(&s, '/');
+		cqp_sb_puts(&s, p->service);
+		cqp_sb_puts(&s, "/aws4_request");
 		scope = s.p;
 		if (s.oom)
 			goto nomem;
@@ -788,8 +737,8 @@ sigv4_core(const CqpSigv4Request *req, const CqpSigv4Params *p, bool presign,
 		if (i > 0 && strcmp(hs[i].name, hs[i - 1].name) == 0)
 			continue;
 		if (signed_hdrs.n)
-			sb_putc(&signed_hdrs, ';');
-		sb_puts(&signed_hdrs, hs[i].name);
+			cqp_sb_putc(&signed_hdrs, ';');
+		cqp_sb_puts(&signed_hdrs, hs[i].name);
 	}
 
 	/* query */
@@ -810,9 +759,9 @@ sigv4_core(const CqpSigv4Request *req, const CqpSigv4Params *p, bool presign,
 				goto done;
 			}
 		snprintf(expires, sizeof(expires), "%ld", p->expires);
-		sb_puts(&b, p->access_key_id);
-		sb_putc(&b, '/');
-		sb_puts(&b, scope);
+		cqp_sb_puts(&b, p->access_key_id);
+		cqp_sb_putc(&b, '/');
+		cqp_sb_puts(&b, scope);
 		if (b.oom || signed_hdrs.oom || signed_hdrs.too_big)
 			goto nomem;
 		if (!add_param(ps, &np, SIGV4_MAX_PARAMS, "X-Amz-Algorithm", SIGV4_ALGORITHM, err) ||
@@ -827,14 +776,14 @@ sigv4_core(const CqpSigv4Request *req, const CqpSigv4Params *p, bool presign,
 		memset(&b, 0, sizeof(b));
 	}
 	qsort(ps, np, sizeof(Param), param_cmp);
-	sb_putn(&cq, "", 0);
+	cqp_sb_putn(&cq, "", 0);
 	for (i = 0; i < np; i++)
 	{
 		if (i > 0)
-			sb_putc(&cq, '&');
-		sb_puts(&cq, ps[i].name);
-		sb_putc(&cq, '=');
-		sb_puts(&cq, ps[i].value);
+			cqp_sb_putc(&cq, '&');
+		cqp_sb_puts(&cq, ps[i].name);
+		cqp_sb_putc(&cq, '=');
+		cqp_sb_puts(&cq, ps[i].value);
 	}
 
 	uri = canonical_uri(req->path, p->flags, &oom, &too_big);
@@ -846,30 +795,30 @@ sigv4_core(const CqpSigv4Request *req, const CqpSigv4Params *p, bool presign,
 	}
 
 	/* canonical request */
-	sb_puts(&creq, req->method);
-	sb_putc(&creq, '\n');
-	sb_puts(&creq, uri);
-	sb_putc(&creq, '\n');
-	sb_puts(&creq, cq.p ? cq.p : "");
-	sb_putc(&creq, '\n');
+	cqp_sb_puts(&creq, req->method);
+	cqp_sb_putc(&creq, '\n');
+	cqp_sb_puts(&creq, uri);
+	cqp_sb_putc(&creq, '\n');
+	cqp_sb_puts(&creq, cq.p ? cq.p : "");
+	cqp_sb_putc(&creq, '\n');
 	for (i = 0; i < nh; i++)
 	{
 		if (i > 0 && strcmp(hs[i].name, hs[i - 1].name) == 0)
 		{
-			sb_putc(&creq, ',');
-			sb_puts(&creq, hs[i].value);
+			cqp_sb_putc(&creq, ',');
+			cqp_sb_puts(&creq, hs[i].value);
 			continue;
 		}
 		if (i > 0)
-			sb_putc(&creq, '\n');
-		sb_puts(&creq, hs[i].name);
-		sb_putc(&creq, ':');
-		sb_puts(&creq, hs[i].value);
+			cqp_sb_putc(&creq, '\n');
+		cqp_sb_puts(&creq, hs[i].name);
+		cqp_sb_putc(&creq, ':');
+		cqp_sb_puts(&creq, hs[i].value);
 	}
-	sb_puts(&creq, "\n\n");
-	sb_puts(&creq, signed_hdrs.p ? signed_hdrs.p : "");
-	sb_putc(&creq, '\n');
-	sb_puts(&creq, payload);
+	cqp_sb_puts(&creq, "\n\n");
+	cqp_sb_puts(&creq, signed_hdrs.p ? signed_hdrs.p : "");
+	cqp_sb_putc(&creq, '\n');
+	cqp_sb_puts(&creq, payload);
 	if (creq.too_big || cq.too_big || signed_hdrs.too_big)
 		goto toobig;
 	if (creq.oom || cq.oom || signed_hdrs.oom)
@@ -881,12 +830,12 @@ sigv4_core(const CqpSigv4Request *req, const CqpSigv4Params *p, bool presign,
 		cq_error_set(err, CQ_ERR_INTERNAL, "SHA-256 failed in libcrypto");
 		goto done;
 	}
-	sb_puts(&sts, SIGV4_ALGORITHM "\n");
-	sb_puts(&sts, amz_date);
-	sb_putc(&sts, '\n');
-	sb_puts(&sts, scope);
-	sb_putc(&sts, '\n');
-	sb_puts(&sts, creq_hash);
+	cqp_sb_puts(&sts, SIGV4_ALGORITHM "\n");
+	cqp_sb_puts(&sts, amz_date);
+	cqp_sb_putc(&sts, '\n');
+	cqp_sb_puts(&sts, scope);
+	cqp_sb_putc(&sts, '\n');
+	cqp_sb_puts(&sts, creq_hash);
 	if (sts.oom)
 		goto nomem;
 
@@ -899,14 +848,14 @@ sigv4_core(const CqpSigv4Request *req, const CqpSigv4Params *p, bool presign,
 
 	if (presign)
 	{
-		sb_puts(&b, cq.p);
+		cqp_sb_puts(&b, cq.p);
 		if (p->session_token && !sign_token)
 		{
-			sb_puts(&b, "&X-Amz-Security-Token=");
+			cqp_sb_puts(&b, "&X-Amz-Security-Token=");
 			sb_encode(&b, p->session_token, strlen(p->session_token), false);
 		}
-		sb_puts(&b, "&X-Amz-Signature=");
-		sb_puts(&b, out->signature);
+		cqp_sb_puts(&b, "&X-Amz-Signature=");
+		cqp_sb_puts(&b, out->signature);
 		if (b.too_big)
 			goto toobig;
 		if (b.oom)
@@ -916,24 +865,24 @@ sigv4_core(const CqpSigv4Request *req, const CqpSigv4Params *p, bool presign,
 	}
 	else
 	{
-		Sb			a = {0};
+		CqpStrBuf	a = {.max = SIGV4_MAX_TEXT};
 
-		sb_puts(&a, SIGV4_ALGORITHM " Credential=");
-		sb_puts(&a, p->access_key_id);
-		sb_putc(&a, '/');
-		sb_puts(&a, scope);
-		sb_puts(&a, ", SignedHeaders=");
-		sb_puts(&a, signed_hdrs.p);
-		sb_puts(&a, ", Signature=");
-		sb_puts(&a, out->signature);
+		cqp_sb_puts(&a, SIGV4_ALGORITHM " Credential=");
+		cqp_sb_puts(&a, p->access_key_id);
+		cqp_sb_putc(&a, '/');
+		cqp_sb_puts(&a, scope);
+		cqp_sb_puts(&a, ", SignedHeaders=");
+		cqp_sb_puts(&a, signed_hdrs.p);
+		cqp_sb_puts(&a, ", Signature=");
+		cqp_sb_puts(&a, out->signature);
 		out->authorization = a.p;
 		if (a.oom || a.too_big)
 			goto nomem;
 
 #define ADD_LINE(n, v) do { \
-			Sb			l = {0}; \
-			sb_puts(&l, n ": "); \
-			sb_puts(&l, v); \
+			CqpStrBuf	l = {.max = SIGV4_MAX_TEXT}; \
+			cqp_sb_puts(&l, n ": "); \
+			cqp_sb_puts(&l, v); \
 			out->headers[out->nheaders++] = l.p; \
 			if (l.oom || l.too_big) \
 				goto nomem; \
