@@ -773,7 +773,7 @@ sigv4_core(const CqpSigv4Request *req, const CqpSigv4Params *p, bool presign,
 			 !add_param(ps, &np, SIGV4_MAX_PARAMS, "X-Amz-Security-Token", p->session_token, err)))
 			goto done;
 		free(b.p);
-		memset(&b, 0, sizeof(b));
+		b = (CqpStrBuf) {.max = SIGV4_MAX_TEXT};
 	}
 	qsort(ps, np, sizeof(Param), param_cmp);
 	cqp_sb_putn(&cq, "", 0);
