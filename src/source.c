@@ -862,29 +862,6 @@ build_rest_table(Relation rel, List *tableopts)
 	return def;
 }
 
-static const CqTableDef *
-get_rest_table(Relation rel, List *tableopts)
-{
-	Oid			relid = RelationGetRelid(rel);
-	RestCacheEntry *e;
-	bool		found;
-	CqTableDef *def;
-
-	init_rest_cache();
-	e = hash_search(rest_cache, &relid, HASH_FIND, &found);
-	if (found && e->valid)
-		return e->def;
-
-	/* build first: on ERROR the cache is left as it was */
-	def = build_rest_table(rel, tableopts);
-	e = hash_search(rest_cache, &relid, HASH_ENTER, &found);
-	if (found)
-		retire(e->def);
-	e->def = def;
-	e->valid = true;
-	return def;
-}
-
 /*
  * A table defined at run time (IMPORT of Kubernetes custom resources): its
  * spec table object is the foreign table's option table_def, parsed like a
@@ -926,8 +903,13 @@ build_def_table(Relation rel, const char *text)
 	return def;
 }
 
+/*
+ * The table a relation defines itself -- a rest table from its options, or a
+ * table_def (def_text non-NULL) -- from the cache, else built and cached.
+ * Built first: on ERROR the cache is left as it was.
+ */
 static const CqTableDef *
-get_def_table(Relation rel, const char *text)
+get_runtime_table(Relation rel, List *tableopts, const char *def_text)
 {
 	Oid			relid = RelationGetRelid(rel);
 	RestCacheEntry *e;
@@ -938,7 +920,7 @@ get_def_table(Relation rel, const char *text)
 	e = hash_search(rest_cache, &relid, HASH_FIND, &found);
 	if (found && e->valid)
 		return e->def;
-	def = build_def_table(rel, text);
+	def = def_text ? build_def_table(rel, def_text) : build_rest_table(rel, tableopts);
 	e = hash_search(rest_cache, &relid, HASH_ENTER, &found);
 	if (found)
 		retire(e->def);
@@ -1260,12 +1242,12 @@ cqfdw_get_table(Oid foreigntableid, Oid userid)
 		rel_owner = rel->rd_rel->relowner;
 		if (is_rest)
 		{
-			t->table = get_rest_table(rel, ft->options);
+			t->table = get_runtime_table(rel, ft->options, NULL);
 			t->table_name = pstrdup(RelationGetRelationName(rel));
 		}
 		else if (table_def_opt)
 		{
-			t->table = get_def_table(rel, table_def_opt);
+			t->table = get_runtime_table(rel, NIL, table_def_opt);
 			t->table_name = pstrdup(t->table->name);
 		}
 		else
