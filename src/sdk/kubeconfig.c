@@ -197,11 +197,43 @@ pem_field(yaml_document_t *d, yaml_node_t *m, const char *field, bool is_key,
 	return true;
 }
 
+/*
+ * Parse kubeconfig text into a libyaml document (the caller deletes it):
+ * false + err when it is empty, too long or not YAML -- positions only,
+ * never parser.problem's context text, which could quote a secret.
+ */
+static bool
+load_yaml(const char *text, yaml_document_t *doc, CqError *err)
+{
+	yaml_parser_t parser;
+
+	if (text == NULL || *text == '\0' || strlen(text) > KUBE_MAX_INPUT)
+	{
+		cq_error_set(err, CQ_ERR_CONFIG, "kubeconfig is empty or longer than %d bytes", KUBE_MAX_INPUT);
+		return false;
+	}
+	if (!yaml_parser_initialize(&parser))
+	{
+		cq_error_set(err, CQ_ERR_NOMEM, "out of memory parsing kubeconfig");
+		return false;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *) text, strlen(text));
+	if (!yaml_parser_load(&parser, doc))
+	{
+		cq_error_set(err, CQ_ERR_CONFIG, "kubeconfig is not valid YAML (line %lu, column %lu)",
+					 (unsigned long) parser.problem_mark.line + 1,
+					 (unsigned long) parser.problem_mark.column + 1);
+		yaml_parser_delete(&parser);
+		return false;
+	}
+	yaml_parser_delete(&parser);
+	return true;
+}
+
 /* cqp_kube_parse: see kubeconfig.h */
 bool
 cqp_kube_parse(const char *text, const char *context, CqpKube *out, CqError *err)
 {
-	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
 	yaml_node_t *ctx;
@@ -215,27 +247,8 @@ cqp_kube_parse(const char *text, const char *context, CqpKube *out, CqError *err
 	bool		ok = false;
 
 	memset(out, 0, sizeof(*out));
-	if (text == NULL || *text == '\0' || strlen(text) > KUBE_MAX_INPUT)
-	{
-		cq_error_set(err, CQ_ERR_CONFIG, "kubeconfig is empty or longer than %d bytes", KUBE_MAX_INPUT);
+	if (!load_yaml(text, &doc, err))
 		return false;
-	}
-	if (!yaml_parser_initialize(&parser))
-	{
-		cq_error_set(err, CQ_ERR_NOMEM, "out of memory parsing kubeconfig");
-		return false;
-	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *) text, strlen(text));
-	if (!yaml_parser_load(&parser, &doc))
-	{
-		/* not parser.problem's context text: positions only */
-		cq_error_set(err, CQ_ERR_CONFIG, "kubeconfig is not valid YAML (line %lu, column %lu)",
-					 (unsigned long) parser.problem_mark.line + 1,
-					 (unsigned long) parser.problem_mark.column + 1);
-		yaml_parser_delete(&parser);
-		return false;
-	}
-	yaml_parser_delete(&parser);
 	root = yaml_document_get_root_node(&doc);
 	if (root == NULL || root->type != YAML_MAPPING_NODE)
 	{
@@ -359,7 +372,6 @@ done:
 bool
 cqp_kube_contexts(const char *text, char ***names, int *n, CqError *err)
 {
-	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
 	yaml_node_t *seq;
@@ -367,26 +379,8 @@ cqp_kube_contexts(const char *text, char ***names, int *n, CqError *err)
 
 	*names = NULL;
 	*n = 0;
-	if (text == NULL || *text == '\0' || strlen(text) > KUBE_MAX_INPUT)
-	{
-		cq_error_set(err, CQ_ERR_CONFIG, "kubeconfig is empty or longer than %d bytes", KUBE_MAX_INPUT);
+	if (!load_yaml(text, &doc, err))
 		return false;
-	}
-	if (!yaml_parser_initialize(&parser))
-	{
-		cq_error_set(err, CQ_ERR_NOMEM, "out of memory parsing kubeconfig");
-		return false;
-	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *) text, strlen(text));
-	if (!yaml_parser_load(&parser, &doc))
-	{
-		cq_error_set(err, CQ_ERR_CONFIG, "kubeconfig is not valid YAML (line %lu, column %lu)",
-					 (unsigned long) parser.problem_mark.line + 1,
-					 (unsigned long) parser.problem_mark.column + 1);
-		yaml_parser_delete(&parser);
-		return false;
-	}
-	yaml_parser_delete(&parser);
 	root = yaml_document_get_root_node(&doc);
 	seq = map_get(&doc, root, "contexts");
 	if (seq && seq->type == YAML_SEQUENCE_NODE)
