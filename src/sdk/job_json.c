@@ -586,6 +586,27 @@ fast_key_eq(const char *p, const char *q, bool esc, const char *key,
 }
 
 /*
+ * After a member or element: skip white space, then a ',' (more follow:
+ * returns the next one's start, *closed = false) or the container's `close`
+ * (returns just past it, *closed = true, one level up); NULL when neither.
+ */
+static inline const char *
+member_end(FastScan *sc, const char *p, const char *end, char close, bool *closed)
+{
+	p = cqp_job_fast_ws(p, end);
+	*closed = false;
+	if (p < end && *p == ',')
+		return cqp_job_fast_ws(p + 1, end);
+	if (p < end && *p == close)
+	{
+		sc->depth--;
+		*closed = true;
+		return p + 1;
+	}
+	return NULL;
+}
+
+/*
  * Validate one value at p (after whitespace).  `level` >= 0 while this value
  * is on the wanted rows path (level = segments matched so far).  Returns the
  * byte after the value, NULL to fall back to the full parser.
@@ -595,6 +616,7 @@ cqp_job_fast_value(FastScan *sc, const char *p, const char *end, int level)
 {
 	const FastRows *w = sc->want;
 	bool		target = (w && level == w->nseg);
+	bool		closed;
 
 	if (p >= end)
 		return NULL;
@@ -646,18 +668,10 @@ cqp_job_fast_value(FastScan *sc, const char *p, const char *end, int level)
 						sc->found.e = p;
 					}
 				}
-				p = cqp_job_fast_ws(p, end);
-				if (p < end && *p == ',')
-				{
-					p = cqp_job_fast_ws(p + 1, end);
+				p = member_end(sc, p, end, '}', &closed);
+				if (p && !closed)
 					continue;
-				}
-				if (p < end && *p == '}')
-				{
-					sc->depth--;
-					return p + 1;
-				}
-				return NULL;
+				return p;
 			}
 		case '[':
 			if (++sc->depth > sc->maxdepth)
@@ -711,18 +725,10 @@ cqp_job_fast_value(FastScan *sc, const char *p, const char *end, int level)
 				if (!(p = cqp_job_fast_value(sc, p, end, -1)))
 					return NULL;
 		next_elem:
-				p = cqp_job_fast_ws(p, end);
-				if (p < end && *p == ',')
-				{
-					p = cqp_job_fast_ws(p + 1, end);
+				p = member_end(sc, p, end, ']', &closed);
+				if (p && !closed)
 					continue;
-				}
-				if (p < end && *p == ']')
-				{
-					sc->depth--;
-					return p + 1;
-				}
-				return NULL;
+				return p;
 			}
 		case 't':
 			return (end - p >= 4 && memcmp(p, "true", 4) == 0) ? p + 4 : NULL;
