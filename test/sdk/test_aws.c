@@ -14,6 +14,7 @@
 #include "cq_sdk_int.h"
 #include "cqtest.h"
 #include "jobtest.h"
+#include "test_util.h"
 
 void		suite_aws(void);
 
@@ -272,6 +273,29 @@ typedef struct AwsScan
 	CqJobStats	st;
 } AwsScan;
 
+/* Each row of a batch as "a|b\n" text (NULL as <null>) into the AwsScan. */
+static void
+aws_rows(CqBatch *b, void *ud)
+{
+	AwsScan    *out = ud;
+
+	for (int r = 0; r < b->nrows; r++)
+	{
+		for (int c = 0; c < b->ncols; c++)
+		{
+			char		v[1024];
+			CqValue    *cv = &b->values[r * b->ncols + c];
+
+			if (cv->isnull)
+				snprintf(v, sizeof(v), "<null>");
+			else
+				cq_value_format(cv, v, sizeof(v));
+			cqt_text_append(&out->text, &out->len, &out->cap, v, c + 1 < b->ncols ? '|' : '\n');
+		}
+		out->rows++;
+	}
+}
+
 /*
  * Scan `table` of the engine spec with server option regions (NULL: none)
  * and an optional region qual (comma list), columns `cols` (names,
@@ -344,43 +368,7 @@ aws_scan(CqSourceDef *src, const char *table, const char *regions,
 	job = cq_job_start(&p, &out->err);
 	if (!job)
 		return CQ_JOB_FAILED;
-	for (;;)
-	{
-		CqBatch    *b;
-		struct pollfd pfd;
-
-		st = cq_job_next(job, &b);
-		if (st == CQ_JOB_BATCH)
-		{
-			for (int r = 0; r < b->nrows; r++)
-			{
-				for (int c = 0; c < b->ncols; c++)
-				{
-					char		v[1024];
-					CqValue    *cv = &b->values[r * b->ncols + c];
-
-					if (cv->isnull)
-						snprintf(v, sizeof(v), "<null>");
-					else
-						cq_value_format(cv, v, sizeof(v));
-					while (out->len + strlen(v) + 3 > out->cap)
-					{
-						out->cap = out->cap ? out->cap * 2 : 4096;
-						out->text = realloc(out->text, out->cap);
-					}
-					out->len += (size_t) sprintf(out->text + out->len, "%s%c", v, c + 1 < b->ncols ? '|' : '\n');
-				}
-				out->rows++;
-			}
-			cq_batch_free(b);
-			continue;
-		}
-		if (st != CQ_JOB_PENDING)
-			break;
-		pfd.fd = cq_job_fd(job);
-		pfd.events = POLLIN;
-		poll(&pfd, 1, 1000);
-	}
+	st = cqt_job_drain(job, aws_rows, out);
 	if (st == CQ_JOB_FAILED)
 		out->err = *cq_job_error(job);
 	{

@@ -16,6 +16,7 @@
 #include "cq_sdk_int.h"
 #include "cqtest.h"
 #include "jobtest.h"
+#include "test_util.h"
 
 void		suite_aws_describe(void);
 
@@ -44,6 +45,45 @@ typedef struct Scan
 	CqJobStats	st;
 	bool		typed;			/* every non-null value had the column's type */
 } Scan;
+
+/* What scan_rows needs: the Scan it fills, the table and output columns. */
+typedef struct ScanRows
+{
+	Scan	   *out;
+	const CqTableDef *t;
+	const int  *oc;
+} ScanRows;
+
+/* Each row of a batch as "a|b\n" text; a value not of its column's type clears typed. */
+static void
+scan_rows(CqBatch *b, void *ud)
+{
+	ScanRows   *sr = ud;
+	Scan	   *out = sr->out;
+	const CqTableDef *t = sr->t;
+	const int  *oc = sr->oc;
+
+	for (int r = 0; r < b->nrows; r++)
+	{
+		for (int c = 0; c < b->ncols; c++)
+		{
+			char		v[1024];
+			CqValue    *cv = &b->values[r * b->ncols + c];
+
+			if (cv->isnull)
+				snprintf(v, sizeof(v), "<null>");
+			else
+			{
+				if (cv->type != t->columns[oc[c]].type.base ||
+					(bool) cv->is_array != t->columns[oc[c]].type.is_array)
+					out->typed = false;
+				cq_value_format(cv, v, sizeof(v));
+			}
+			cqt_text_append(&out->text, &out->len, &out->cap, v, c + 1 < b->ncols ? '|' : '\n');
+		}
+		out->rows++;
+	}
+}
 
 /*
  * Scan `table` in region us-east-1 (server option regions) for the
@@ -111,47 +151,10 @@ scan(CqSourceDef *src, const char *table, const char *cols, const char *key,
 	job = cq_job_start(&p, &out->err);
 	if (!job)
 		return CQ_JOB_FAILED;
-	for (;;)
 	{
-		CqBatch    *b;
-		struct pollfd pfd;
+		ScanRows	sr = {out, t, oc};
 
-		st = cq_job_next(job, &b);
-		if (st == CQ_JOB_BATCH)
-		{
-			for (int r = 0; r < b->nrows; r++)
-			{
-				for (int c = 0; c < b->ncols; c++)
-				{
-					char		v[1024];
-					CqValue    *cv = &b->values[r * b->ncols + c];
-
-					if (cv->isnull)
-						snprintf(v, sizeof(v), "<null>");
-					else
-					{
-						if (cv->type != t->columns[oc[c]].type.base ||
-							(bool) cv->is_array != t->columns[oc[c]].type.is_array)
-							out->typed = false;
-						cq_value_format(cv, v, sizeof(v));
-					}
-					while (out->len + strlen(v) + 3 > out->cap)
-					{
-						out->cap = out->cap ? out->cap * 2 : 4096;
-						out->text = realloc(out->text, out->cap);
-					}
-					out->len += (size_t) sprintf(out->text + out->len, "%s%c", v, c + 1 < b->ncols ? '|' : '\n');
-				}
-				out->rows++;
-			}
-			cq_batch_free(b);
-			continue;
-		}
-		if (st != CQ_JOB_PENDING)
-			break;
-		pfd.fd = cq_job_fd(job);
-		pfd.events = POLLIN;
-		poll(&pfd, 1, 1000);
+		st = cqt_job_drain(job, scan_rows, &sr);
 	}
 	if (st == CQ_JOB_FAILED)
 		out->err = *cq_job_error(job);

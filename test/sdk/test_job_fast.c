@@ -16,6 +16,7 @@
 #include "job_int.h"
 #include "cqtest.h"
 #include "jobtest.h"
+#include "test_util.h"
 
 void		suite_job_fast(void);
 
@@ -220,26 +221,13 @@ plan_job(const char *tjson, CqTableDef **t, bool plugin)
 {
 	static int	cols[64];
 	CqJobParams p;
-	CqError		err;
-	CqJob	   *job;
 
 	*t = h3_table(tjson);
 	if (!*t)
 		return NULL;
 	memset(&p, 0, sizeof(p));
-	for (int i = 0; i < (*t)->ncolumns; i++)
-		cols[i] = i;
-	p.table = *t;
-	p.base_url = "http://offline.invalid";
-	p.nout = (*t)->ncolumns;
-	p.out_cols = cols;
-	p.limit = -1;
 	p.plugin = plugin ? &identity_plugin : NULL;
-	cq_job_settings_default(&p.settings);
-	p.settings.workers = 1;
-	job = cqp_job_start_offline(&p, &err);
-	CQ_CHECKF(job != NULL, "%s", err.message);
-	return job;
+	return cqt_offline_job(&p, *t, cols, "http://offline.invalid");
 }
 
 /* The plan, directly: distinct first segments, tails, when it is off. */

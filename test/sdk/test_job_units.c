@@ -14,6 +14,7 @@
 #include "job_int.h"
 #include "cqtest.h"
 #include "jobtest.h"
+#include "test_util.h"
 
 void		suite_job_units(void);
 
@@ -21,8 +22,6 @@ static CqJob *
 offline_job(CqTableDef *t, int *cols)
 {
 	CqJobParams p;
-	CqError		err;
-	CqJob	   *job;
 	static const char *orgs[] = {"acme"};
 	static CqKeyValues kv;
 
@@ -34,18 +33,7 @@ offline_job(CqTableDef *t, int *cols)
 	memset(&p, 0, sizeof(p));
 	p.nkeys = 1;
 	p.keys = &kv;
-	for (int i = 0; i < t->ncolumns; i++)
-		cols[i] = i;
-	p.table = t;
-	p.base_url = "http://api.example.test/v1/";
-	p.nout = t->ncolumns;
-	p.out_cols = cols;
-	p.limit = -1;
-	cq_job_settings_default(&p.settings);
-	p.settings.workers = 1;
-	job = cqp_job_start_offline(&p, &err);
-	CQ_CHECKF(job != NULL, "%s", err.message);
-	return job;
+	return cqt_offline_job(&p, t, cols, "http://api.example.test/v1/");
 }
 
 static void

@@ -1,0 +1,79 @@
+/*
+ * test_util.c -- helpers shared by several SDK test files (see test_util.h).
+ */
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cq_sdk_int.h"
+#include "job_int.h"
+#include "cqtest.h"
+#include "test_util.h"
+
+void
+cqt_sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+CqJobState
+cqt_job_drain(CqJob *job, void (*on_batch) (CqBatch *b, void *ud), void *ud)
+{
+	CqJobState	st;
+
+	for (;;)
+	{
+		CqBatch    *b;
+		struct pollfd pfd;
+
+		st = cq_job_next(job, &b);
+		if (st == CQ_JOB_BATCH)
+		{
+			if (on_batch)
+				on_batch(b, ud);
+			cq_batch_free(b);
+			continue;
+		}
+		if (st != CQ_JOB_PENDING)
+			break;
+		pfd.fd = cq_job_fd(job);
+		pfd.events = POLLIN;
+		poll(&pfd, 1, 1000);
+	}
+	return st;
+}
+
+void
+cqt_text_append(char **text, size_t *len, size_t *cap, const char *v, char sep)
+{
+	while (*len + strlen(v) + 3 > *cap)
+	{
+		*cap = *cap ? *cap * 2 : 4096;
+		*text = realloc(*text, *cap);
+	}
+	*len += (size_t) sprintf(*text + *len, "%s%c", v, sep);
+}
+
+CqJob *
+cqt_offline_job(CqJobParams *p, CqTableDef *t, int *cols, const char *base_url)
+{
+	CqError		err;
+	CqJob	   *job;
+
+	for (int i = 0; i < t->ncolumns; i++)
+		cols[i] = i;
+	p->table = t;
+	p->base_url = base_url;
+	p->nout = t->ncolumns;
+	p->out_cols = cols;
+	p->limit = -1;
+	cq_job_settings_default(&p->settings);
+	p->settings.workers = 1;
+	job = cqp_job_start_offline(p, &err);
+	CQ_CHECKF(job != NULL, "%s", err.message);
+	return job;
+}

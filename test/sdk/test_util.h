@@ -1,0 +1,31 @@
+/*
+ * test_util.h -- small helpers several SDK test files used to carry their own
+ * copies of (sleeping, draining a job, collecting rows as text, an offline
+ * job for plan/unit tests).  Defined in test_util.c.  Mock control routes:
+ * h3_mock / h3_mock_count in jobtest.h.
+ */
+#ifndef TEST_UTIL_H
+#define TEST_UTIL_H
+
+#include <stddef.h>
+
+#include "cq_sdk.h"
+
+extern void cqt_sleep_ms(long ms);
+
+/*
+ * Run `job` to the end: each batch goes to on_batch (may be NULL) and is then
+ * freed; waits on the job's fd while it is pending.  Returns the final state.
+ */
+extern CqJobState cqt_job_drain(CqJob *job, void (*on_batch) (CqBatch *b, void *ud), void *ud);
+
+/* Append `v` and the separator `sep` to a growing malloc'd text buffer. */
+extern void cqt_text_append(char **text, size_t *len, size_t *cap, const char *v, char sep);
+
+/*
+ * Start an offline job (nothing fed) over all `t` columns with one worker;
+ * the caller has zeroed *p and set its keys.  CQ_CHECKs that it started.
+ */
+extern CqJob *cqt_offline_job(CqJobParams *p, CqTableDef *t, int *cols, const char *base_url);
+
+#endif
