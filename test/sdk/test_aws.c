@@ -273,27 +273,13 @@ typedef struct AwsScan
 	CqJobStats	st;
 } AwsScan;
 
-/* Each row of a batch as "a|b\n" text (NULL as <null>) into the AwsScan. */
+/* Each row of a batch as "a|b\n" text into the AwsScan. */
 static void
 aws_rows(CqBatch *b, void *ud)
 {
 	AwsScan    *out = ud;
 
-	for (int r = 0; r < b->nrows; r++)
-	{
-		for (int c = 0; c < b->ncols; c++)
-		{
-			char		v[1024];
-			CqValue    *cv = &b->values[r * b->ncols + c];
-
-			if (cv->isnull)
-				snprintf(v, sizeof(v), "<null>");
-			else
-				cq_value_format(cv, v, sizeof(v));
-			cqt_text_append(&out->text, &out->len, &out->cap, v, c + 1 < b->ncols ? '|' : '\n');
-		}
-		out->rows++;
-	}
+	out->rows += cqt_batch_text(b, &out->text, &out->len, &out->cap);
 }
 
 /*

@@ -63,26 +63,16 @@ scan_rows(CqBatch *b, void *ud)
 	const CqTableDef *t = sr->t;
 	const int  *oc = sr->oc;
 
-	for (int r = 0; r < b->nrows; r++)
+	for (int i = 0; i < b->nrows * b->ncols; i++)
 	{
-		for (int c = 0; c < b->ncols; c++)
-		{
-			char		v[1024];
-			CqValue    *cv = &b->values[r * b->ncols + c];
+		CqValue    *cv = &b->values[i];
+		const CqColumnDef *col = &t->columns[oc[i % b->ncols]];
 
-			if (cv->isnull)
-				snprintf(v, sizeof(v), "<null>");
-			else
-			{
-				if (cv->type != t->columns[oc[c]].type.base ||
-					(bool) cv->is_array != t->columns[oc[c]].type.is_array)
-					out->typed = false;
-				cq_value_format(cv, v, sizeof(v));
-			}
-			cqt_text_append(&out->text, &out->len, &out->cap, v, c + 1 < b->ncols ? '|' : '\n');
-		}
-		out->rows++;
+		if (!cv->isnull &&
+			(cv->type != col->type.base || (bool) cv->is_array != col->type.is_array))
+			out->typed = false;
 	}
+	out->rows += cqt_batch_text(b, &out->text, &out->len, &out->cap);
 }
 
 /*

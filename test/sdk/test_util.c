@@ -47,15 +47,30 @@ cqt_job_drain(CqJob *job, void (*on_batch) (CqBatch *b, void *ud), void *ud)
 	return st;
 }
 
-void
-cqt_text_append(char **text, size_t *len, size_t *cap, const char *v, char sep)
+int
+cqt_batch_text(CqBatch *b, char **text, size_t *len, size_t *cap)
 {
-	while (*len + strlen(v) + 3 > *cap)
+	for (int r = 0; r < b->nrows; r++)
 	{
-		*cap = *cap ? *cap * 2 : 4096;
-		*text = realloc(*text, *cap);
+		for (int c = 0; c < b->ncols; c++)
+		{
+			char		v[1024];
+			CqValue    *cv = &b->values[r * b->ncols + c];
+			char		sep = c + 1 < b->ncols ? '|' : '\n';
+
+			if (cv->isnull)
+				snprintf(v, sizeof(v), "<null>");
+			else
+				cq_value_format(cv, v, sizeof(v));
+			while (*len + strlen(v) + 3 > *cap)
+			{
+				*cap = *cap ? *cap * 2 : 4096;
+				*text = realloc(*text, *cap);
+			}
+			*len += (size_t) sprintf(*text + *len, "%s%c", v, sep);
+		}
 	}
-	*len += (size_t) sprintf(*text + *len, "%s%c", v, sep);
+	return b->nrows;
 }
 
 CqJob *

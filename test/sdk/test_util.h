@@ -19,8 +19,11 @@ extern void cqt_sleep_ms(long ms);
  */
 extern CqJobState cqt_job_drain(CqJob *job, void (*on_batch) (CqBatch *b, void *ud), void *ud);
 
-/* Append `v` and the separator `sep` to a growing malloc'd text buffer. */
-extern void cqt_text_append(char **text, size_t *len, size_t *cap, const char *v, char sep);
+/*
+ * Append each row of `b` as "a|b\n" (NULL as <null>) to a growing malloc'd
+ * text buffer; returns the number of rows.
+ */
+extern int	cqt_batch_text(CqBatch *b, char **text, size_t *len, size_t *cap);
 
 /*
  * Start an offline job (nothing fed) over all `t` columns with one worker;
