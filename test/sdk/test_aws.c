@@ -249,16 +249,7 @@ test_xml_rows(void)
 static CqSourceDef *
 engine_spec(void)
 {
-	char		path[4096];
-	const char *f = __FILE__;
-	const char *sl = strstr(f, "test/sdk/test_aws.c");
-	CqError		err;
-	CqSourceDef *d;
-
-	snprintf(path, sizeof(path), "%.*ssql/aws_engine_spec.json", (int) (sl ? sl - f : 0), f);
-	d = cq_spec_load_file(path, &err);
-	CQ_CHECKF(d != NULL, "%s", err.message);
-	return d;
+	return cqt_repo_spec("sql/aws_engine_spec.json");
 }
 
 typedef struct AwsScan

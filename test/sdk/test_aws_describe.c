@@ -23,16 +23,7 @@ void		suite_aws_describe(void);
 static CqSourceDef *
 aws_spec(void)
 {
-	char		path[4096];
-	const char *f = __FILE__;
-	const char *sl = strstr(f, "test/sdk/test_aws_describe.c");
-	CqError		err;
-	CqSourceDef *d;
-
-	snprintf(path, sizeof(path), "%.*ssources/aws/aws.json", (int) (sl ? sl - f : 0), f);
-	d = cq_spec_load_file(path, &err);
-	CQ_CHECKF(d != NULL, "%s", err.message);
-	return d;
+	return cqt_repo_spec("sources/aws/aws.json");
 }
 
 typedef struct Scan

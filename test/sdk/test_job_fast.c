@@ -33,6 +33,22 @@ static const CqPluginDescriptor identity_plugin = {
 	CQ_SDK_ABI_VERSION, "identity", "1", "", "{}", identity_row
 };
 
+/* The growing text h3_render_page collects. */
+typedef struct PageText
+{
+	char	   *txt;
+	size_t		len,
+				cap;
+} PageText;
+
+static void
+page_text(CqBatch *b, void *ud)
+{
+	PageText   *pt = ud;
+
+	cqt_batch_text(b, &pt->txt, &pt->len, &pt->cap);
+}
+
 /*
  * Feed `body` to an offline job over table `tjson` and render every value
  * with cq_value_format into a malloc'd text ("a|b|c\n" per row).  With
@@ -77,40 +93,12 @@ h3_render_page(const char *tjson, const char *body, bool full, char **out,
 	}
 	cqp_job_feed(job, body, strlen(body));
 	cqp_job_feed_end(job);
-	for (;;)
 	{
-		CqBatch    *b;
+		PageText	pt = {txt, len, cap};
 
-		st = cq_job_next(job, &b);
-		if (st == CQ_JOB_BATCH)
-		{
-			for (int r = 0; r < b->nrows; r++)
-				for (int c = 0; c < b->ncols; c++)
-				{
-					char		v[2048];
-					CqValue    *cv = &b->values[r * b->ncols + c];
-
-					if (cv->isnull)
-						snprintf(v, sizeof(v), "<null>");
-					else
-						cq_value_format(cv, v, sizeof(v));
-					while (len + strlen(v) + 3 > cap)
-						txt = realloc(txt, cap *= 2);
-					len += (size_t) sprintf(txt + len, "%s%c", v, c + 1 < b->ncols ? '|' : '\n');
-				}
-			cq_batch_free(b);
-			continue;
-		}
-		if (st == CQ_JOB_PENDING)
-		{
-			struct pollfd pfd = {cq_job_fd(job), POLLIN, 0};
-
-			poll(&pfd, 1, 100);
-			continue;
-		}
-		break;
+		st = cqt_job_drain(job, page_text, &pt);
+		*out = pt.txt;
 	}
-	*out = txt;
 	if (st == CQ_JOB_FAILED)
 		*err = *cq_job_error(job);
 	cq_job_free(job);

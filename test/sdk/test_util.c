@@ -54,7 +54,7 @@ cqt_batch_text(CqBatch *b, char **text, size_t *len, size_t *cap)
 	{
 		for (int c = 0; c < b->ncols; c++)
 		{
-			char		v[1024];
+			char		v[2048];
 			CqValue    *cv = &b->values[r * b->ncols + c];
 			char		sep = c + 1 < b->ncols ? '|' : '\n';
 
@@ -71,6 +71,21 @@ cqt_batch_text(CqBatch *b, char **text, size_t *len, size_t *cap)
 		}
 	}
 	return b->nrows;
+}
+
+CqSourceDef *
+cqt_repo_spec(const char *relpath)
+{
+	char		path[4096];
+	const char *f = __FILE__;
+	const char *sl = strstr(f, "test/sdk/test_util.c");
+	CqError		err;
+	CqSourceDef *d;
+
+	snprintf(path, sizeof(path), "%.*s%s", (int) (sl ? sl - f : 0), f, relpath);
+	d = cq_spec_load_file(path, &err);
+	CQ_CHECKF(d != NULL, "%s", err.message);
+	return d;
 }
 
 CqJob *

@@ -31,4 +31,7 @@ extern int	cqt_batch_text(CqBatch *b, char **text, size_t *len, size_t *cap);
  */
 extern CqJob *cqt_offline_job(CqJobParams *p, CqTableDef *t, int *cols, const char *base_url);
 
+/* Load a spec file by its path in the repository (e.g. "sources/aws/aws.json"). */
+extern CqSourceDef *cqt_repo_spec(const char *relpath);
+
 #endif
