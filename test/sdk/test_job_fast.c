@@ -76,14 +76,8 @@ h3_render_page(const char *tjson, const char *body, bool full, char **out,
 	memset(&p, 0, sizeof(p));
 	for (int i = 0; i < t->ncolumns; i++)
 		cols[i] = i;
-	p.table = t;
-	p.base_url = "http://offline.invalid";
-	p.nout = t->ncolumns;
-	p.out_cols = cols;
-	p.limit = -1;
 	p.plugin = full ? &identity_plugin : NULL;
-	cq_job_settings_default(&p.settings);
-	p.settings.workers = 1;
+	cqt_offline_params(&p, t, cols, t->ncolumns, "http://offline.invalid");
 	p.settings.batch_rows = 3;	/* several batches per page */
 	job = cqp_job_start_offline(&p, err);
 	if (!job)

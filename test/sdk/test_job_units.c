@@ -132,13 +132,7 @@ cursor_job(CqTableDef *t, int *cols, const char *value, CqError *err)
 	p.keys = kv;
 	for (int i = 0; i < t->ncolumns; i++)
 		cols[i] = i;
-	p.table = t;
-	p.base_url = "http://api.example.test/v1/";
-	p.nout = t->ncolumns;
-	p.out_cols = cols;
-	p.limit = -1;
-	cq_job_settings_default(&p.settings);
-	p.settings.workers = 1;
+	cqt_offline_params(&p, t, cols, t->ncolumns, "http://api.example.test/v1/");
 	memset(err, 0, sizeof(*err));
 	job = cqp_job_start_offline(&p, err);
 	return job;
@@ -260,13 +254,7 @@ formats_url(const char *spec, int nkv, CqKeyValues *kv)
 	p.keys = kv;
 	for (int i = 0; i < t->ncolumns; i++)
 		cols[i] = i;
-	p.table = t;
-	p.base_url = "http://api.example.test";
-	p.nout = t->ncolumns;
-	p.out_cols = cols;
-	p.limit = -1;
-	cq_job_settings_default(&p.settings);
-	p.settings.workers = 1;
+	cqt_offline_params(&p, t, cols, t->ncolumns, "http://api.example.test");
 	memset(&err, 0, sizeof(err));
 	job = cqp_job_start_offline(&p, &err);
 	CQ_CHECKF(job != NULL, "%s", err.message);
@@ -408,13 +396,7 @@ test_zip_keys(void)
 		p.nkeys = 2;
 		p.keys = kv;
 		p.nzip = zip;
-		p.table = t;
-		p.base_url = "http://api.example.test";
-		p.nout = 2;
-		p.out_cols = cols;
-		p.limit = -1;
-		cq_job_settings_default(&p.settings);
-		p.settings.workers = 1;
+		cqt_offline_params(&p, t, cols, 2, "http://api.example.test");
 		job = cqp_job_start_offline(&p, &err);
 		CQ_CHECKF(job != NULL, "%s", err.message);
 		if (!job)

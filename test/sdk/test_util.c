@@ -88,6 +88,18 @@ cqt_repo_spec(const char *relpath)
 	return d;
 }
 
+void
+cqt_offline_params(CqJobParams *p, CqTableDef *t, int *cols, int nout, const char *base_url)
+{
+	p->table = t;
+	p->base_url = base_url;
+	p->nout = nout;
+	p->out_cols = cols;
+	p->limit = -1;
+	cq_job_settings_default(&p->settings);
+	p->settings.workers = 1;
+}
+
 CqJob *
 cqt_offline_job(CqJobParams *p, CqTableDef *t, int *cols, const char *base_url)
 {
@@ -96,13 +108,7 @@ cqt_offline_job(CqJobParams *p, CqTableDef *t, int *cols, const char *base_url)
 
 	for (int i = 0; i < t->ncolumns; i++)
 		cols[i] = i;
-	p->table = t;
-	p->base_url = base_url;
-	p->nout = t->ncolumns;
-	p->out_cols = cols;
-	p->limit = -1;
-	cq_job_settings_default(&p->settings);
-	p->settings.workers = 1;
+	cqt_offline_params(p, t, cols, t->ncolumns, base_url);
 	job = cqp_job_start_offline(p, &err);
 	CQ_CHECKF(job != NULL, "%s", err.message);
 	return job;

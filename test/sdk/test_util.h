@@ -26,6 +26,14 @@ extern CqJobState cqt_job_drain(CqJob *job, void (*on_batch) (CqBatch *b, void *
 extern int	cqt_batch_text(CqBatch *b, char **text, size_t *len, size_t *cap);
 
 /*
+ * Fill in *p (zeroed by the caller, keys may be set) for an offline job over
+ * `t` with output columns cols[0..nout-1], no limit, default settings and one
+ * worker; the caller may change settings before cqp_job_start_offline.
+ */
+extern void cqt_offline_params(CqJobParams *p, CqTableDef *t, int *cols, int nout,
+							   const char *base_url);
+
+/*
  * Start an offline job (nothing fed) over all `t` columns with one worker;
  * the caller has zeroed *p and set its keys.  CQ_CHECKs that it started.
  */
