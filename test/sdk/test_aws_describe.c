@@ -20,10 +20,11 @@
 
 void		suite_aws_describe(void);
 
+/* The spec, when the mock is up (else `what` is skipped: NULL). */
 static CqSourceDef *
-aws_spec(void)
+aws_spec(const char *what)
 {
-	return cqt_repo_spec("sources/aws/aws.json");
+	return cqt_mock_spec(what, "sources/aws/aws.json");
 }
 
 typedef struct Scan
@@ -198,12 +199,7 @@ test_describe(void)
 	CqJobState	st;
 	const CqTableDef *t;
 
-	if (!h3_mock_up())
-	{
-		cqt_skip("aws describe", "no mock (MOCK_URL)");
-		return;
-	}
-	src = aws_spec();
+	src = aws_spec("aws describe");
 	if (!src)
 		return;
 	t = cq_source_find_table(src, "aws_ecs_clusters");
@@ -285,12 +281,7 @@ test_parent_operation(void)
 	Scan		s;
 	CqJobState	st;
 
-	if (!h3_mock_up())
-	{
-		cqt_skip("aws parent operation", "no mock (MOCK_URL)");
-		return;
-	}
-	src = aws_spec();
+	src = aws_spec("aws parent operation");
 	if (!src)
 		return;
 
@@ -324,12 +315,7 @@ test_s3_region(void)
 	CqJobState	st;
 	char	   *body;
 
-	if (!h3_mock_up())
-	{
-		cqt_skip("aws s3 region", "no mock (MOCK_URL)");
-		return;
-	}
-	src = aws_spec();
+	src = aws_spec("aws s3 region");
 	if (!src)
 		return;
 

@@ -10,6 +10,7 @@
 #include "cq_sdk_int.h"
 #include "job_int.h"
 #include "cqtest.h"
+#include "jobtest.h"
 #include "test_util.h"
 
 void
@@ -98,6 +99,17 @@ cqt_offline_params(CqJobParams *p, CqTableDef *t, int *cols, int nout, const cha
 	p->limit = -1;
 	cq_job_settings_default(&p->settings);
 	p->settings.workers = 1;
+}
+
+CqSourceDef *
+cqt_mock_spec(const char *what, const char *relpath)
+{
+	if (!h3_mock_up())
+	{
+		cqt_skip(what, "no mock (MOCK_URL)");
+		return NULL;
+	}
+	return cqt_repo_spec(relpath);
 }
 
 CqJob *

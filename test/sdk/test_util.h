@@ -42,4 +42,10 @@ extern CqJob *cqt_offline_job(CqJobParams *p, CqTableDef *t, int *cols, const ch
 /* Load a spec file by its path in the repository (e.g. "sources/aws/aws.json"). */
 extern CqSourceDef *cqt_repo_spec(const char *relpath);
 
+/*
+ * Tests against the mock: with the mock up, cqt_repo_spec(relpath); else
+ * skip `what` ("no mock (MOCK_URL)") and NULL.
+ */
+extern CqSourceDef *cqt_mock_spec(const char *what, const char *relpath);
+
 #endif
