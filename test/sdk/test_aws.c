@@ -14,6 +14,7 @@
 #include "cq_sdk_int.h"
 #include "cqtest.h"
 #include "jobtest.h"
+#include "test_util.h"
 
 void		suite_aws(void);
 
@@ -245,19 +246,11 @@ test_xml_rows(void)
 #define EXAMPLE_KEY "AKIDEXAMPLE"
 #define EXAMPLE_SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 
+/* The spec, when the mock is up (else `what` is skipped: NULL). */
 static CqSourceDef *
-engine_spec(void)
+engine_spec(const char *what)
 {
-	char		path[4096];
-	const char *f = __FILE__;
-	const char *sl = strstr(f, "test/sdk/test_aws.c");
-	CqError		err;
-	CqSourceDef *d;
-
-	snprintf(path, sizeof(path), "%.*ssql/aws_engine_spec.json", (int) (sl ? sl - f : 0), f);
-	d = cq_spec_load_file(path, &err);
-	CQ_CHECKF(d != NULL, "%s", err.message);
-	return d;
+	return cqt_mock_spec(what, "sql/aws_engine_spec.json");
 }
 
 typedef struct AwsScan
@@ -271,6 +264,15 @@ typedef struct AwsScan
 	CqError		failed[8];
 	CqJobStats	st;
 } AwsScan;
+
+/* Each row of a batch as "a|b\n" text into the AwsScan. */
+static void
+aws_rows(CqBatch *b, void *ud)
+{
+	AwsScan    *out = ud;
+
+	out->rows += cqt_batch_text(b, &out->text, &out->len, &out->cap);
+}
 
 /*
  * Scan `table` of the engine spec with server option regions (NULL: none)
@@ -344,43 +346,7 @@ aws_scan(CqSourceDef *src, const char *table, const char *regions,
 	job = cq_job_start(&p, &out->err);
 	if (!job)
 		return CQ_JOB_FAILED;
-	for (;;)
-	{
-		CqBatch    *b;
-		struct pollfd pfd;
-
-		st = cq_job_next(job, &b);
-		if (st == CQ_JOB_BATCH)
-		{
-			for (int r = 0; r < b->nrows; r++)
-			{
-				for (int c = 0; c < b->ncols; c++)
-				{
-					char		v[1024];
-					CqValue    *cv = &b->values[r * b->ncols + c];
-
-					if (cv->isnull)
-						snprintf(v, sizeof(v), "<null>");
-					else
-						cq_value_format(cv, v, sizeof(v));
-					while (out->len + strlen(v) + 3 > out->cap)
-					{
-						out->cap = out->cap ? out->cap * 2 : 4096;
-						out->text = realloc(out->text, out->cap);
-					}
-					out->len += (size_t) sprintf(out->text + out->len, "%s%c", v, c + 1 < b->ncols ? '|' : '\n');
-				}
-				out->rows++;
-			}
-			cq_batch_free(b);
-			continue;
-		}
-		if (st != CQ_JOB_PENDING)
-			break;
-		pfd.fd = cq_job_fd(job);
-		pfd.events = POLLIN;
-		poll(&pfd, 1, 1000);
-	}
+	st = cqt_job_drain(job, aws_rows, out);
 	if (st == CQ_JOB_FAILED)
 		out->err = *cq_job_error(job);
 	{
@@ -475,12 +441,7 @@ test_scans(void)
 	CqJobState	st;
 	char	   *log;
 
-	if (!h3_mock_up())
-	{
-		cqt_skip("aws scans", "no mock (MOCK_URL)");
-		return;
-	}
-	src = engine_spec();
+	src = engine_spec("aws scans");
 	if (!src)
 		return;
 

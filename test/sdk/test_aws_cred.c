@@ -35,44 +35,14 @@
 #include "cred.h"
 #include "sigv4.h"
 #include "cqtest.h"
+#include "jobtest.h"
+#include "test_util.h"
 
 void		suite_aws_cred(void);
 
 #define BASE_AKID	"AKIDEXAMPLE"
 #define BASE_SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 #define ROLE		"arn:aws:iam::210987654321:role/reader"
-
-static void
-mock(const char *path)
-{
-	free(cqt_mock_get(path));
-}
-
-static long
-mock_count(const char *prefix)
-{
-	char		q[512];
-	char	   *body;
-	json_t	   *doc;
-	long		n = -1;
-
-	snprintf(q, sizeof(q), "/_mock/stats?route=%s", prefix);
-	body = cqt_mock_get(q);
-	doc = json_loads(body, 0, NULL);
-	if (doc)
-		n = (long) json_integer_value(json_object_get(doc, "prefix_count"));
-	json_decref(doc);
-	free(body);
-	return n;
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
-}
 
 static bool
 err_has(const CqError *err, const char *secret)
@@ -189,8 +159,8 @@ test_assume_role_refresh(void)
 	char		code[64];
 
 	cqt_current = "aws_cred/assume_role_refresh";
-	mock("/_mock/reset");
-	mock("/_mock/aws?role_lifetime_s=2&external_id=ext-4711");
+	h3_mock("/_mock/reset");
+	h3_mock("/_mock/aws?role_lifetime_s=2&external_id=ext-4711");
 	c = role_cred(BASE_AKID, BASE_SECRET, ROLE, "ext-4711", &err);
 	CQ_CHECKF(c != NULL, "%s", err.message);
 	if (!c)
@@ -206,7 +176,7 @@ test_assume_role_refresh(void)
 	CQ_CHECK(strncmp(k1.access_key_id, "ASIAMOCK", 8) == 0);
 	CQ_CHECK(k1.session_token != NULL && strlen(k1.session_token) > 20);
 	CQ_CHECK(strcmp(k1.secret_access_key, BASE_SECRET) != 0);
-	CQ_CHECK(mock_count("/aws/us-east-1/sts/") == 1);
+	CQ_CHECK(h3_mock_count("/aws/us-east-1/sts/", NULL) == 1);
 	/* the temporary key signs requests the mock accepts */
 	CQ_CHECKF(signed_get(&k1, code) == 200, "%s", code);
 	/* ... not without its session token */
@@ -220,15 +190,15 @@ test_assume_role_refresh(void)
 	/* cached */
 	CQ_CHECK(cqp_cred_get_aws(c, &k2, &err));
 	CQ_CHECK(k2.access_key_id && strcmp(k1.access_key_id, k2.access_key_id) == 0);
-	CQ_CHECK(mock_count("/aws/us-east-1/sts/") == 1);
+	CQ_CHECK(h3_mock_count("/aws/us-east-1/sts/", NULL) == 1);
 	cqp_aws_keys_free(&k2);
 
 	/* past the 2-second lifetime: the old key is expired, a new one comes */
-	sleep_ms(2200);
+	cqt_sleep_ms(2200);
 	CQ_CHECK(signed_get(&k1, code) == 403 && strcmp(code, "ExpiredToken") == 0);
 	CQ_CHECK(cqp_cred_get_aws(c, &k2, &err));
 	CQ_CHECK(k2.access_key_id && strcmp(k1.access_key_id, k2.access_key_id) != 0);
-	CQ_CHECK(mock_count("/aws/us-east-1/sts/") == 2);
+	CQ_CHECK(h3_mock_count("/aws/us-east-1/sts/", NULL) == 2);
 	CQ_CHECKF(k2.access_key_id && signed_get(&k2, code) == 200, "%s", code);
 	cqp_cred_stats(c, &st);
 	CQ_CHECK(st.auth_requests == 2 && st.tokens_fetched == 2 && st.cache_hits == 1);
@@ -238,7 +208,7 @@ test_assume_role_refresh(void)
 	CQ_CHECK(cqp_cred_get_aws(c, &k3, &err));
 	CQ_CHECK(k3.access_key_id && k2.access_key_id && strcmp(k3.access_key_id, k2.access_key_id) != 0);
 	CQ_CHECK(cqp_cred_invalidate(c, k2.packed));
-	CQ_CHECK(mock_count("/aws/us-east-1/sts/") == 3);
+	CQ_CHECK(h3_mock_count("/aws/us-east-1/sts/", NULL) == 3);
 	cqp_cred_stats(c, &st);
 	CQ_CHECK(st.invalidations == 1 && st.auth_requests == 3);
 
@@ -247,13 +217,13 @@ test_assume_role_refresh(void)
 		char		acct[16];
 
 		CQ_CHECK(cqp_cred_aws_account(c, acct, &err) && strcmp(acct, "210987654321") == 0);
-		CQ_CHECK(mock_count("/aws/us-east-1/sts/") == 3);
+		CQ_CHECK(h3_mock_count("/aws/us-east-1/sts/", NULL) == 3);
 	}
 	cqp_aws_keys_free(&k1);
 	cqp_aws_keys_free(&k2);
 	cqp_aws_keys_free(&k3);
 	cqp_cred_free(c);
-	mock("/_mock/aws?role_lifetime_s=3600&external_id=");
+	h3_mock("/_mock/aws?role_lifetime_s=3600&external_id=");
 }
 
 static void
@@ -294,13 +264,13 @@ check_refused(const char *what, const char *akid, const char *secret, const char
 static void
 test_refusals(void)
 {
-	mock("/_mock/reset");
-	mock("/_mock/aws?external_id=ext-4711");
+	h3_mock("/_mock/reset");
+	h3_mock("/_mock/aws?external_id=ext-4711");
 	check_refused("aws_cred/wrong_external_id", BASE_AKID, BASE_SECRET, ROLE, "ext-0000", 403,
 				  "AccessDenied");
 	check_refused("aws_cred/no_external_id", BASE_AKID, BASE_SECRET, ROLE, NULL, 403,
 				  "AccessDenied");
-	mock("/_mock/aws?external_id=");
+	h3_mock("/_mock/aws?external_id=");
 	check_refused("aws_cred/denied_role", BASE_AKID, BASE_SECRET,
 				  "arn:aws:iam::210987654321:role/denied-reader", NULL, 403, "AccessDenied");
 	check_refused("aws_cred/wrong_secret", BASE_AKID, "cq-not-the-secret-value", ROLE, NULL, 403,
@@ -340,7 +310,7 @@ test_single_flight(void)
 	Th			a[8];
 
 	cqt_current = "aws_cred/single_flight";
-	mock("/_mock/reset");
+	h3_mock("/_mock/reset");
 	c = role_cred(BASE_AKID, BASE_SECRET, ROLE, NULL, &err);
 	CQ_CHECKF(c != NULL, "%s", err.message);
 	if (!c)
@@ -355,7 +325,7 @@ test_single_flight(void)
 		pthread_join(th[i], NULL);
 	for (int i = 0; i < 8; i++)
 		CQ_CHECK(a[i].akid[0] && strcmp(a[i].akid, a[0].akid) == 0);
-	CQ_CHECK(mock_count("/aws/us-east-1/sts/") == 1);
+	CQ_CHECK(h3_mock_count("/aws/us-east-1/sts/", NULL) == 1);
 	cqp_cred_free(c);
 }
 
@@ -370,7 +340,7 @@ test_keys_and_account(void)
 	char	   *r;
 
 	cqt_current = "aws_cred/keys_account";
-	mock("/_mock/reset");
+	h3_mock("/_mock/reset");
 	memset(&cc, 0, sizeof(cc));
 	cc.kind = CQP_CRED_AWS_KEYS;
 	cc.access_key_id = BASE_AKID;
@@ -390,7 +360,7 @@ test_keys_and_account(void)
 	CQ_CHECKF(cqp_cred_aws_account(c, acct, &err), "%s %s", err.message, err.api_code);
 	CQ_CHECKF(strcmp(acct, "123456789012") == 0, "%s", acct);
 	CQ_CHECK(cqp_cred_aws_account(c, acct, &err));
-	CQ_CHECK(mock_count("/aws/us-east-1/sts/") == 1);
+	CQ_CHECK(h3_mock_count("/aws/us-east-1/sts/", NULL) == 1);
 	cqp_cred_free(c);
 
 	/* {account_id} */
@@ -412,7 +382,7 @@ test_keys_and_account(void)
 	CQ_CHECK(c == NULL && err.kind == CQ_ERR_CONFIG);
 	c = role_cred(BASE_AKID, "bad\nsecret", ROLE, NULL, &err);
 	CQ_CHECK(c == NULL && err.kind == CQ_ERR_CONFIG && !err_has(&err, "bad\nsecret"));
-	CQ_CHECK(mock_count("/aws/us-east-1/sts/") == 1);
+	CQ_CHECK(h3_mock_count("/aws/us-east-1/sts/", NULL) == 1);
 }
 
 
@@ -430,6 +400,24 @@ typedef struct Scan
 } Scan;
 
 static const char *const accts[3] = {"111111111111", "222222222222", "333333333333"};
+
+/* Count a batch's rows, and per account (column 0). */
+static void
+acct_rows(CqBatch *b, void *ud)
+{
+	Scan	   *out = ud;
+
+	for (int r = 0; r < b->nrows; r++)
+	{
+		char		v[64];
+
+		cq_value_format(&b->values[r * b->ncols], v, sizeof(v));
+		for (int a = 0; a < 3; a++)
+			if (strcmp(v, accts[a]) == 0)
+				out->per_acct[a]++;
+		out->rows++;
+	}
+}
 
 static CqJobState
 acct_scan(const char *endpoint, const char *role, const char *ext, int nq, Scan *out)
@@ -491,33 +479,7 @@ acct_scan(const char *endpoint, const char *role, const char *ext, int nq, Scan 
 		cq_table_def_free(t);
 		return CQ_JOB_FAILED;
 	}
-	for (;;)
-	{
-		CqBatch    *b;
-		struct pollfd pfd;
-
-		st = cq_job_next(job, &b);
-		if (st == CQ_JOB_BATCH)
-		{
-			for (int r = 0; r < b->nrows; r++)
-			{
-				char		v[64];
-
-				cq_value_format(&b->values[r * b->ncols], v, sizeof(v));
-				for (int a = 0; a < 3; a++)
-					if (strcmp(v, accts[a]) == 0)
-						out->per_acct[a]++;
-				out->rows++;
-			}
-			cq_batch_free(b);
-			continue;
-		}
-		if (st != CQ_JOB_PENDING)
-			break;
-		pfd.fd = cq_job_fd(job);
-		pfd.events = POLLIN;
-		poll(&pfd, 1, 1000);
-	}
+	st = cqt_job_drain(job, acct_rows, out);
 	if (st == CQ_JOB_FAILED)
 		out->err = *cq_job_error(job);
 	cq_job_get_stats(job, &out->st);
@@ -577,7 +539,7 @@ test_job_accounts(void)
 	bool		ok;
 
 	cqt_current = "aws_cred/job_accounts";
-	mock("/_mock/reset");
+	h3_mock("/_mock/reset");
 	/* three accounts, one role (one AssumeRole) each, 15 rows (2 pages) each */
 	st = acct_scan("/gen/next_token/acct?shape=small&n=15&per_page=10",
 				   "arn:aws:iam::{account_id}:role/cq-reader", NULL, 3, &s);
@@ -585,22 +547,22 @@ test_job_accounts(void)
 	CQ_CHECK(s.rows == 45);
 	CQ_CHECK(s.per_acct[0] == 15 && s.per_acct[1] == 15 && s.per_acct[2] == 15);
 	CQ_CHECK(s.st.auth_requests == 3);
-	CQ_CHECK(mock_count("/aws/us-east-1/sts/") == 3);
+	CQ_CHECK(h3_mock_count("/aws/us-east-1/sts/", NULL) == 3);
 	api_log("/aws/us-east-1/execute-api/", &n, pa, &keys, &ok);
 	/* every page signed by its own account's temporary key */
 	CQ_CHECKF(n == 6 && ok && pa[0] == 2 && pa[1] == 2 && pa[2] == 2 && keys == 3,
 			  "n %d ok %d per account %d %d %d keys %d", n, ok, pa[0], pa[1], pa[2], keys);
 
 	/* {account_id} without accounts: an error before any request */
-	mock("/_mock/reset");
+	h3_mock("/_mock/reset");
 	st = acct_scan("/gen/next_token/acct?shape=small&n=15&per_page=10",
 				   "arn:aws:iam::{account_id}:role/cq-reader", NULL, 0, &s);
 	CQ_CHECK(st == CQ_JOB_FAILED && s.err.kind == CQ_ERR_CONFIG);
 	CQ_CHECKF(strstr(s.err.message, "accounts") != NULL, "%s", s.err.message);
-	CQ_CHECK(mock_count("/aws/") == 0);
+	CQ_CHECK(h3_mock_count("/aws/", NULL) == 0);
 
 	/* a role refused in one account fails the scan with the STS code */
-	mock("/_mock/reset");
+	h3_mock("/_mock/reset");
 	st = acct_scan("/gen/next_token/acct?shape=small&n=15&per_page=10",
 				   "arn:aws:iam::{account_id}:role/denied-reader", NULL, 1, &s);
 	CQ_CHECK(st == CQ_JOB_FAILED && s.err.kind == CQ_ERR_HTTP);
@@ -609,15 +571,15 @@ test_job_accounts(void)
 	CQ_CHECK(!err_has(&s.err, BASE_SECRET));
 
 	/* no role: the key's own account (GetCallerIdentity), once */
-	mock("/_mock/reset");
+	h3_mock("/_mock/reset");
 	st = acct_scan("/gen/next_token/acct?shape=small&n=5&per_page=10", NULL, NULL, 0, &s);
 	CQ_CHECKF(st == CQ_JOB_DONE && s.rows == 5, "%s", s.err.message);
-	CQ_CHECK(s.st.auth_requests == 1 && mock_count("/aws/us-east-1/sts/") == 1);
+	CQ_CHECK(s.st.auth_requests == 1 && h3_mock_count("/aws/us-east-1/sts/", NULL) == 1);
 	/* ... and a qual naming other accounts reads nothing */
-	mock("/_mock/reset");
+	h3_mock("/_mock/reset");
 	st = acct_scan("/gen/next_token/acct?shape=small&n=5&per_page=10", NULL, NULL, 3, &s);
 	CQ_CHECK(st == CQ_JOB_DONE && s.rows == 0);
-	CQ_CHECK(mock_count("/aws/us-east-1/execute-api/") == 0);
+	CQ_CHECK(h3_mock_count("/aws/us-east-1/execute-api/", NULL) == 0);
 }
 
 /* Keys that live 2 s during a 5-page scan of 0.9 s pages: renewed. */
@@ -632,17 +594,17 @@ test_job_renewal(void)
 	bool		ok;
 
 	cqt_current = "aws_cred/job_renewal";
-	mock("/_mock/reset");
-	mock("/_mock/aws?role_lifetime_s=2");
+	h3_mock("/_mock/reset");
+	h3_mock("/_mock/aws?role_lifetime_s=2");
 	st = acct_scan("/gen/next_token/slow?shape=small&n=50&per_page=10&latency_ms=900",
 				   "arn:aws:iam::{account_id}:role/cq-reader", NULL, 1, &s);
 	CQ_CHECKF(st == CQ_JOB_DONE, "%s / %s", s.err.message, s.err.api_code);
 	CQ_CHECK(s.rows == 50);
 	CQ_CHECKF(s.st.auth_requests >= 2, "%lld", (long long) s.st.auth_requests);
-	CQ_CHECK(mock_count("/aws/us-east-1/sts/") == (long) s.st.auth_requests);
+	CQ_CHECK(h3_mock_count("/aws/us-east-1/sts/", NULL) == (long) s.st.auth_requests);
 	api_log("/aws/us-east-1/execute-api/", &n, pa, &keys, &ok);
 	CQ_CHECKF(n == 5 && ok && keys >= 2, "%d %d %d", n, ok, keys);
-	mock("/_mock/aws?role_lifetime_s=3600");
+	h3_mock("/_mock/aws?role_lifetime_s=3600");
 }
 
 void

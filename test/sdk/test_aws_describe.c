@@ -16,22 +16,15 @@
 #include "cq_sdk_int.h"
 #include "cqtest.h"
 #include "jobtest.h"
+#include "test_util.h"
 
 void		suite_aws_describe(void);
 
+/* The spec, when the mock is up (else `what` is skipped: NULL). */
 static CqSourceDef *
-aws_spec(void)
+aws_spec(const char *what)
 {
-	char		path[4096];
-	const char *f = __FILE__;
-	const char *sl = strstr(f, "test/sdk/test_aws_describe.c");
-	CqError		err;
-	CqSourceDef *d;
-
-	snprintf(path, sizeof(path), "%.*ssources/aws/aws.json", (int) (sl ? sl - f : 0), f);
-	d = cq_spec_load_file(path, &err);
-	CQ_CHECKF(d != NULL, "%s", err.message);
-	return d;
+	return cqt_mock_spec(what, "sources/aws/aws.json");
 }
 
 typedef struct Scan
@@ -44,6 +37,35 @@ typedef struct Scan
 	CqJobStats	st;
 	bool		typed;			/* every non-null value had the column's type */
 } Scan;
+
+/* What scan_rows needs: the Scan it fills, the table and output columns. */
+typedef struct ScanRows
+{
+	Scan	   *out;
+	const CqTableDef *t;
+	const int  *oc;
+} ScanRows;
+
+/* Each row of a batch as "a|b\n" text; a value not of its column's type clears typed. */
+static void
+scan_rows(CqBatch *b, void *ud)
+{
+	ScanRows   *sr = ud;
+	Scan	   *out = sr->out;
+	const CqTableDef *t = sr->t;
+	const int  *oc = sr->oc;
+
+	for (int i = 0; i < b->nrows * b->ncols; i++)
+	{
+		CqValue    *cv = &b->values[i];
+		const CqColumnDef *col = &t->columns[oc[i % b->ncols]];
+
+		if (!cv->isnull &&
+			(cv->type != col->type.base || (bool) cv->is_array != col->type.is_array))
+			out->typed = false;
+	}
+	out->rows += cqt_batch_text(b, &out->text, &out->len, &out->cap);
+}
 
 /*
  * Scan `table` in region us-east-1 (server option regions) for the
@@ -111,47 +133,10 @@ scan(CqSourceDef *src, const char *table, const char *cols, const char *key,
 	job = cq_job_start(&p, &out->err);
 	if (!job)
 		return CQ_JOB_FAILED;
-	for (;;)
 	{
-		CqBatch    *b;
-		struct pollfd pfd;
+		ScanRows	sr = {out, t, oc};
 
-		st = cq_job_next(job, &b);
-		if (st == CQ_JOB_BATCH)
-		{
-			for (int r = 0; r < b->nrows; r++)
-			{
-				for (int c = 0; c < b->ncols; c++)
-				{
-					char		v[1024];
-					CqValue    *cv = &b->values[r * b->ncols + c];
-
-					if (cv->isnull)
-						snprintf(v, sizeof(v), "<null>");
-					else
-					{
-						if (cv->type != t->columns[oc[c]].type.base ||
-							(bool) cv->is_array != t->columns[oc[c]].type.is_array)
-							out->typed = false;
-						cq_value_format(cv, v, sizeof(v));
-					}
-					while (out->len + strlen(v) + 3 > out->cap)
-					{
-						out->cap = out->cap ? out->cap * 2 : 4096;
-						out->text = realloc(out->text, out->cap);
-					}
-					out->len += (size_t) sprintf(out->text + out->len, "%s%c", v, c + 1 < b->ncols ? '|' : '\n');
-				}
-				out->rows++;
-			}
-			cq_batch_free(b);
-			continue;
-		}
-		if (st != CQ_JOB_PENDING)
-			break;
-		pfd.fd = cq_job_fd(job);
-		pfd.events = POLLIN;
-		poll(&pfd, 1, 1000);
+		st = cqt_job_drain(job, scan_rows, &sr);
 	}
 	if (st == CQ_JOB_FAILED)
 		out->err = *cq_job_error(job);
@@ -214,12 +199,7 @@ test_describe(void)
 	CqJobState	st;
 	const CqTableDef *t;
 
-	if (!h3_mock_up())
-	{
-		cqt_skip("aws describe", "no mock (MOCK_URL)");
-		return;
-	}
-	src = aws_spec();
+	src = aws_spec("aws describe");
 	if (!src)
 		return;
 	t = cq_source_find_table(src, "aws_ecs_clusters");
@@ -301,12 +281,7 @@ test_parent_operation(void)
 	Scan		s;
 	CqJobState	st;
 
-	if (!h3_mock_up())
-	{
-		cqt_skip("aws parent operation", "no mock (MOCK_URL)");
-		return;
-	}
-	src = aws_spec();
+	src = aws_spec("aws parent operation");
 	if (!src)
 		return;
 
@@ -340,12 +315,7 @@ test_s3_region(void)
 	CqJobState	st;
 	char	   *body;
 
-	if (!h3_mock_up())
-	{
-		cqt_skip("aws s3 region", "no mock (MOCK_URL)");
-		return;
-	}
-	src = aws_spec();
+	src = aws_spec("aws s3 region");
 	if (!src)
 		return;
 

@@ -41,6 +41,8 @@
 #include "cred.h"
 #include "jwt.h"
 #include "cqtest.h"
+#include "jobtest.h"
+#include "test_util.h"
 
 void		suite_cred(void);
 
@@ -86,30 +88,6 @@ esc(const char *s)
 
 	curl_free(e);
 	return d;
-}
-
-static void
-mock(const char *path)
-{
-	free(cqt_mock_get(path));
-}
-
-static long
-mock_count(const char *prefix)
-{
-	char		q[512];
-	char	   *body;
-	json_t	   *doc;
-	long		n = -1;
-
-	snprintf(q, sizeof(q), "/_mock/stats?route=%s", prefix);
-	body = cqt_mock_get(q);
-	doc = json_loads(body, 0, NULL);
-	if (doc)
-		n = (long) json_integer_value(json_object_get(doc, "prefix_count"));
-	json_decref(doc);
-	free(body);
-	return n;
 }
 
 /* The mock's last decoded JWT/form for a kind ({"header","claims","form"}). */
@@ -186,14 +164,6 @@ err_has(const CqError *err, const char *secret)
 	size_t		n = strlen(secret) < 8 ? strlen(secret) : 8;
 
 	return memmem(raw, sizeof(*err), secret, n) != NULL;
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
 }
 
 /* Verify a compact RS256 JWS with the public half; decode its parts. */
@@ -449,7 +419,7 @@ test_gcp_refresh(void)
 			   *t4;
 	json_t	   *last;
 
-	mock("/_mock/reset");
+	h3_mock("/_mock/reset");
 	CQ_CHECK(gcp_register("&lifetime=2"));
 	c = gcp_cred(pem_a8, 500, &err);
 	CQ_CHECKF(c != NULL, "%s", err.message);
@@ -484,15 +454,15 @@ test_gcp_refresh(void)
 	/* cached: no second request */
 	t2 = cqp_cred_get(c, &err);
 	CQ_CHECK(t2 && strcmp(t1, t2) == 0);
-	CQ_CHECK(mock_count("/_oauth/gcp/") == 1);
+	CQ_CHECK(h3_mock_count("/_oauth/gcp/", NULL) == 1);
 	cqp_secret_free(t2);
 
 	/* past the 2-second lifetime: a new token, a second auth request */
-	sleep_ms(2200);
+	cqt_sleep_ms(2200);
 	CQ_CHECK(whoami(t1) == 401);	/* the old one really expired */
 	t2 = cqp_cred_get(c, &err);
 	CQ_CHECKF(t2 && strcmp(t1, t2) != 0, "%s", t2 ? "same token" : err.message);
-	CQ_CHECK(mock_count("/_oauth/gcp/") == 2);
+	CQ_CHECK(h3_mock_count("/_oauth/gcp/", NULL) == 2);
 	CQ_CHECK(t2 && whoami(t2) == 200);
 	cqp_cred_stats(c, &st);
 	CQ_CHECK(st.auth_requests == 2 && st.tokens_fetched == 2 && st.cache_hits == 1);
@@ -501,12 +471,12 @@ test_gcp_refresh(void)
 	CQ_CHECK(cqp_cred_invalidate(c, t2));
 	t3 = cqp_cred_get(c, &err);
 	CQ_CHECK(t3 && t2 && strcmp(t3, t2) != 0);
-	CQ_CHECK(mock_count("/_oauth/gcp/") == 3);
+	CQ_CHECK(h3_mock_count("/_oauth/gcp/", NULL) == 3);
 	/* ... but a late 401 for the already replaced token does not */
 	CQ_CHECK(cqp_cred_invalidate(c, t2));
 	t4 = cqp_cred_get(c, &err);
 	CQ_CHECK(t4 && t3 && strcmp(t4, t3) == 0);
-	CQ_CHECK(mock_count("/_oauth/gcp/") == 3);
+	CQ_CHECK(h3_mock_count("/_oauth/gcp/", NULL) == 3);
 	cqp_cred_stats(c, &st);
 	CQ_CHECK(st.invalidations == 1 && st.auth_requests == 3);
 
@@ -527,7 +497,7 @@ test_gcp_margin_cap(void)
 			   *t2,
 			   *t3;
 
-	mock("/_mock/reset");
+	h3_mock("/_mock/reset");
 	CQ_CHECK(gcp_register("&lifetime=4"));
 	c = gcp_cred(pem_a1, 0, &err);	/* PKCS#1 key in the JSON this time */
 	CQ_CHECKF(c != NULL, "%s", err.message);
@@ -536,11 +506,11 @@ test_gcp_margin_cap(void)
 	t1 = cqp_cred_get(c, &err);
 	t2 = cqp_cred_get(c, &err);
 	CQ_CHECK(t1 && t2 && strcmp(t1, t2) == 0);	/* 4 s token still reused */
-	CQ_CHECK(mock_count("/_oauth/gcp/") == 1);
-	sleep_ms(2300);				/* past lifetime - margin (2 s), before expiry */
+	CQ_CHECK(h3_mock_count("/_oauth/gcp/", NULL) == 1);
+	cqt_sleep_ms(2300);				/* past lifetime - margin (2 s), before expiry */
 	t3 = cqp_cred_get(c, &err);
 	CQ_CHECK(t3 && t1 && strcmp(t1, t3) != 0);
-	CQ_CHECK(mock_count("/_oauth/gcp/") == 2);
+	CQ_CHECK(h3_mock_count("/_oauth/gcp/", NULL) == 2);
 	CQ_CHECK(t1 && whoami(t1) == 200);	/* refreshed before it expired */
 	cqp_secret_free(t1);
 	cqp_secret_free(t2);
@@ -555,7 +525,7 @@ test_gcp_wrong_key(void)
 	CqpCred    *c;
 	char	   *t;
 
-	mock("/_mock/reset");
+	h3_mock("/_mock/reset");
 	CQ_CHECK(gcp_register(""));
 	c = gcp_cred(pem_b8, 0, &err);	/* signed with B, the mock knows A */
 	CQ_CHECKF(c != NULL, "%s", err.message);
@@ -568,13 +538,13 @@ test_gcp_wrong_key(void)
 	CQ_CHECKF(strstr(err.api_message, "Invalid JWT Signature") != NULL, "%s", err.api_message);
 	CQ_CHECK(!err_has(&err, "eyJ"));	/* no JWT (assertion) */
 	CQ_CHECK(!err_has(&err, "MII"));	/* no key */
-	CQ_CHECK(mock_count("/_oauth/gcp/") == 1);	/* a 400 is not retried */
+	CQ_CHECK(h3_mock_count("/_oauth/gcp/", NULL) == 1);	/* a 400 is not retried */
 	cqp_secret_free(t);
 	cqp_cred_free(c);
 
 	/* the key deleted on the GCP side */
 	c = gcp_cred(pem_a8, 0, &err);
-	mock("/_mock/oauth?kind=gcp&revoke=1");
+	h3_mock("/_mock/oauth?kind=gcp&revoke=1");
 	t = c ? cqp_cred_get(c, &err) : NULL;
 	CQ_CHECK(c && t == NULL && err.http_status == 400);
 	CQ_CHECK(strstr(err.message, "deleted or disabled") != NULL);
@@ -670,17 +640,17 @@ test_azure(void)
 	char	   *t1,
 			   *t2;
 
-	mock("/_mock/reset");
+	h3_mock("/_mock/reset");
 	CQ_CHECK(azure_register(""));
 	c = azure_cred("contoso.onmicrosoft.com", AZ_SECRET, &err);
 	CQ_CHECKF(c != NULL, "%s", err.message);
 	if (!c)
 		return;
 	/* a 503 first: retried */
-	mock("/_mock/fault?route=/_oauth/azure/&mode=503&count=1");
+	h3_mock("/_mock/fault?route=/_oauth/azure/&mode=503&count=1");
 	t1 = cqp_cred_get(c, &err);
 	CQ_CHECKF(t1 && strncmp(t1, "mock_azure_", 11) == 0, "%s", t1 ? t1 : err.message);
-	CQ_CHECK(mock_count("/_oauth/azure/") == 2);
+	CQ_CHECK(h3_mock_count("/_oauth/azure/", NULL) == 2);
 	cqp_cred_stats(c, &st);
 	CQ_CHECK(st.auth_requests == 2 && st.tokens_fetched == 1);
 	CQ_CHECK(t1 && whoami(t1) == 200);
@@ -694,7 +664,7 @@ test_azure(void)
 	}
 
 	/* the secret is revoked: a 401 invalidates, the refetch fails clearly */
-	mock("/_mock/oauth?kind=azure&revoke=1");
+	h3_mock("/_mock/oauth?kind=azure&revoke=1");
 	CQ_CHECK(cqp_cred_invalidate(c, t1));
 	t2 = cqp_cred_get(c, &err);
 	CQ_CHECK(t2 == NULL);
@@ -703,12 +673,12 @@ test_azure(void)
 	CQ_CHECKF(strstr(err.api_message, "AADSTS7000215") != NULL, "%s", err.api_message);
 	CQ_CHECK(!err_has(&err, AZ_SECRET));
 	CQ_CHECK(!err_has(&err, "Az%2BSecret"));
-	CQ_CHECK(mock_count("/_oauth/azure/") == 3);
+	CQ_CHECK(h3_mock_count("/_oauth/azure/", NULL) == 3);
 	cqp_secret_free(t1);
 	cqp_cred_free(c);
 
 	/* a server that repeats the secret in its message: not shown */
-	mock("/_mock/reset");
+	h3_mock("/_mock/reset");
 	CQ_CHECK(azure_register("&echo_secret=1"));
 	c = azure_cred("contoso.onmicrosoft.com", "Wrong+Secret.Value", &err);
 	t2 = c ? cqp_cred_get(c, &err) : NULL;
@@ -734,7 +704,7 @@ test_azure(void)
 		{
 			char		extra[64];
 
-			mock("/_mock/reset");
+			h3_mock("/_mock/reset");
 			snprintf(extra, sizeof(extra), "&answer=%s", answers[i]);
 			CQ_CHECK(azure_register(extra));
 			c = azure_cred("contoso.onmicrosoft.com", AZ_SECRET, &err);
@@ -782,9 +752,9 @@ test_concurrent_single_fetch(void)
 	CqpCredStats st;
 	int			same = 0;
 
-	mock("/_mock/reset");
+	h3_mock("/_mock/reset");
 	CQ_CHECK(azure_register(""));
-	mock("/_mock/fault?route=/_oauth/azure/&mode=slow&delay_ms=400&count=1");
+	h3_mock("/_mock/fault?route=/_oauth/azure/&mode=slow&delay_ms=400&count=1");
 	c = azure_cred("contoso.onmicrosoft.com", AZ_SECRET, &err);
 	CQ_CHECKF(c != NULL, "%s", err.message);
 	if (!c)
@@ -804,7 +774,7 @@ test_concurrent_single_fetch(void)
 		if (args[i].token && args[0].token && strcmp(args[i].token, args[0].token) == 0)
 			same++;
 	CQ_CHECKF(same == 8, "%d of 8 threads got the token", same);
-	CQ_CHECK(mock_count("/_oauth/azure/") == 1);
+	CQ_CHECK(h3_mock_count("/_oauth/azure/", NULL) == 1);
 	cqp_cred_stats(c, &st);
 	CQ_CHECK(st.auth_requests == 1 && st.tokens_fetched == 1 && st.cache_hits == 7);
 	for (int i = 0; i < 8; i++)
@@ -838,7 +808,7 @@ test_github_app(void)
 			   *t2;
 	time_t		now = time(NULL);
 
-	mock("/_mock/reset");
+	h3_mock("/_mock/reset");
 	CQ_CHECK(mock_oauth("github", pub_a, "&app_id=123456&installation_id=42"));
 	c = github_cred(pem_a1, "42", &err);
 	CQ_CHECKF(c != NULL, "%s", err.message);
@@ -860,12 +830,12 @@ test_github_app(void)
 	}
 	t2 = cqp_cred_get(c, &err);
 	CQ_CHECK(t1 && t2 && strcmp(t1, t2) == 0);
-	CQ_CHECK(mock_count("/app/installations/") == 1);
+	CQ_CHECK(h3_mock_count("/app/installations/", NULL) == 1);
 	CQ_CHECK(cqp_cred_invalidate(c, t1));
 	cqp_secret_free(t2);
 	t2 = cqp_cred_get(c, &err);
 	CQ_CHECK(t1 && t2 && strcmp(t1, t2) != 0);
-	CQ_CHECK(mock_count("/app/installations/") == 2);
+	CQ_CHECK(h3_mock_count("/app/installations/", NULL) == 2);
 	cqp_secret_free(t1);
 	cqp_secret_free(t2);
 	cqp_cred_free(c);
@@ -926,7 +896,7 @@ test_static_and_policy(void)
 	 * A denied address: refused before any request when the URL holds it;
 	 * at connect time when a host name resolves to it.
 	 */
-	mock("/_mock/reset");
+	h3_mock("/_mock/reset");
 	CQ_CHECK(azure_register(""));
 	{
 		char		auth[512];
@@ -949,7 +919,7 @@ test_static_and_policy(void)
 		CQ_CHECKF(c != NULL, "%s", err.message);
 		t = c ? cqp_cred_get(c, &err) : NULL;
 		CQ_CHECKF(c && t == NULL && err.kind == CQ_ERR_POLICY, "%s", err.message);
-		CQ_CHECK(mock_count("/_oauth/azure/") == 0);
+		CQ_CHECK(h3_mock_count("/_oauth/azure/", NULL) == 0);
 		CQ_CHECK(!err_has(&err, AZ_SECRET));
 		cqp_secret_free(t);
 		cqp_cred_free(c);
@@ -979,7 +949,7 @@ test_github_lookup(void)
 			   *tw,
 			   *tn;
 
-	mock("/_mock/reset");
+	h3_mock("/_mock/reset");
 	CQ_CHECK(mock_oauth("github", pub_a, "&app_id=123456&installation_id=42&installs=acme:42,widgets:77"));
 	c = github_cred(pem_a1, NULL, &err);
 	CQ_CHECKF(c != NULL, "%s", err.message);
@@ -988,22 +958,22 @@ test_github_lookup(void)
 	snprintf(u, sizeof(u), "%s/orgs/acme/items?page=2", cqt_mock_url());
 	ta = cqp_cred_get_for(c, u, &err);
 	CQ_CHECKF(ta && strncmp(ta, "mock_github_", 12) == 0, "%s", ta ? ta : err.message);
-	CQ_CHECK(mock_count("/orgs/acme/installation") == 1);
-	CQ_CHECK(mock_count("/app/installations/42/") == 1);
+	CQ_CHECK(h3_mock_count("/orgs/acme/installation", NULL) == 1);
+	CQ_CHECK(h3_mock_count("/app/installations/42/", NULL) == 1);
 	snprintf(u, sizeof(u), "%s/repos/ACME/gears/issues", cqt_mock_url());
 	ta2 = cqp_cred_get_for(c, u, &err);
 	CQ_CHECK(ta && ta2 && strcmp(ta, ta2) == 0);
-	CQ_CHECK(mock_count("/repos/") == 0);
+	CQ_CHECK(h3_mock_count("/repos/", NULL) == 0);
 	snprintf(u, sizeof(u), "%s/repos/widgets/gears/items", cqt_mock_url());
 	tw = cqp_cred_get_for(c, u, &err);
 	CQ_CHECKF(tw && ta && strcmp(tw, ta) != 0, "%s", tw ? tw : err.message);
-	CQ_CHECK(mock_count("/repos/widgets/gears/installation") == 1);
-	CQ_CHECK(mock_count("/app/installations/77/") == 1);
+	CQ_CHECK(h3_mock_count("/repos/widgets/gears/installation", NULL) == 1);
+	CQ_CHECK(h3_mock_count("/app/installations/77/", NULL) == 1);
 	/* invalidating one owner's token refetches that owner's only */
 	CQ_CHECK(cqp_cred_invalidate(c, tw));
 	cqp_secret_free(tw);
 	tw = cqp_cred_get_for(c, u, &err);
-	CQ_CHECK(mock_count("/app/installations/77/") == 2 && mock_count("/app/installations/42/") == 1);
+	CQ_CHECK(h3_mock_count("/app/installations/77/", NULL) == 2 && h3_mock_count("/app/installations/42/", NULL) == 1);
 	snprintf(u, sizeof(u), "%s/orgs/nobody/items", cqt_mock_url());
 	tn = cqp_cred_get_for(c, u, &err);
 	CQ_CHECK(tn == NULL && err.kind == CQ_ERR_HTTP && err.http_status == 404);
@@ -1038,7 +1008,7 @@ test_cred_cache(void)
 	char	   *t1,
 			   *t2;
 
-	mock("/_mock/reset");
+	h3_mock("/_mock/reset");
 	CQ_CHECK(azure_register(""));
 	snprintf(auth, sizeof(auth), "%s/_oauth/azure", cqt_mock_url());
 	cfg.kind = CQP_CRED_AZURE_CLIENT;
@@ -1055,7 +1025,7 @@ test_cred_cache(void)
 	CQ_CHECK(b != NULL && b == a);
 	t2 = b ? cqp_cred_get(b, &err) : NULL;
 	CQ_CHECK(t1 && t2 && strcmp(t1, t2) == 0);
-	CQ_CHECK(mock_count("/_oauth/azure/") == 1);
+	CQ_CHECK(h3_mock_count("/_oauth/azure/", NULL) == 1);
 	cqp_secret_free(t2);
 	/* another mapping: its own provider */
 	c2 = cqp_cred_acquire("um:2", &cfg, &err);
@@ -1076,7 +1046,7 @@ test_cred_cache(void)
 	a = cqp_cred_acquire("um:1", &cfg, &err);
 	t2 = a ? cqp_cred_get(a, &err) : NULL;
 	CQ_CHECK(t1 && t2 && strcmp(t1, t2) != 0);
-	CQ_CHECK(mock_count("/_oauth/azure/") == 2);
+	CQ_CHECK(h3_mock_count("/_oauth/azure/", NULL) == 2);
 	cqp_secret_free(t1);
 	cqp_secret_free(t2);
 	cqp_cred_free(a);

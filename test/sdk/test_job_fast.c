@@ -16,6 +16,7 @@
 #include "job_int.h"
 #include "cqtest.h"
 #include "jobtest.h"
+#include "test_util.h"
 
 void		suite_job_fast(void);
 
@@ -31,6 +32,22 @@ identity_row(const CqTableDef *t, json_t *row)
 static const CqPluginDescriptor identity_plugin = {
 	CQ_SDK_ABI_VERSION, "identity", "1", "", "{}", identity_row
 };
+
+/* The growing text h3_render_page collects. */
+typedef struct PageText
+{
+	char	   *txt;
+	size_t		len,
+				cap;
+} PageText;
+
+static void
+page_text(CqBatch *b, void *ud)
+{
+	PageText   *pt = ud;
+
+	cqt_batch_text(b, &pt->txt, &pt->len, &pt->cap);
+}
 
 /*
  * Feed `body` to an offline job over table `tjson` and render every value
@@ -59,14 +76,8 @@ h3_render_page(const char *tjson, const char *body, bool full, char **out,
 	memset(&p, 0, sizeof(p));
 	for (int i = 0; i < t->ncolumns; i++)
 		cols[i] = i;
-	p.table = t;
-	p.base_url = "http://offline.invalid";
-	p.nout = t->ncolumns;
-	p.out_cols = cols;
-	p.limit = -1;
 	p.plugin = full ? &identity_plugin : NULL;
-	cq_job_settings_default(&p.settings);
-	p.settings.workers = 1;
+	cqt_offline_params(&p, t, cols, t->ncolumns, "http://offline.invalid");
 	p.settings.batch_rows = 3;	/* several batches per page */
 	job = cqp_job_start_offline(&p, err);
 	if (!job)
@@ -76,40 +87,12 @@ h3_render_page(const char *tjson, const char *body, bool full, char **out,
 	}
 	cqp_job_feed(job, body, strlen(body));
 	cqp_job_feed_end(job);
-	for (;;)
 	{
-		CqBatch    *b;
+		PageText	pt = {txt, len, cap};
 
-		st = cq_job_next(job, &b);
-		if (st == CQ_JOB_BATCH)
-		{
-			for (int r = 0; r < b->nrows; r++)
-				for (int c = 0; c < b->ncols; c++)
-				{
-					char		v[2048];
-					CqValue    *cv = &b->values[r * b->ncols + c];
-
-					if (cv->isnull)
-						snprintf(v, sizeof(v), "<null>");
-					else
-						cq_value_format(cv, v, sizeof(v));
-					while (len + strlen(v) + 3 > cap)
-						txt = realloc(txt, cap *= 2);
-					len += (size_t) sprintf(txt + len, "%s%c", v, c + 1 < b->ncols ? '|' : '\n');
-				}
-			cq_batch_free(b);
-			continue;
-		}
-		if (st == CQ_JOB_PENDING)
-		{
-			struct pollfd pfd = {cq_job_fd(job), POLLIN, 0};
-
-			poll(&pfd, 1, 100);
-			continue;
-		}
-		break;
+		st = cqt_job_drain(job, page_text, &pt);
+		*out = pt.txt;
 	}
-	*out = txt;
 	if (st == CQ_JOB_FAILED)
 		*err = *cq_job_error(job);
 	cq_job_free(job);
@@ -220,26 +203,13 @@ plan_job(const char *tjson, CqTableDef **t, bool plugin)
 {
 	static int	cols[64];
 	CqJobParams p;
-	CqError		err;
-	CqJob	   *job;
 
 	*t = h3_table(tjson);
 	if (!*t)
 		return NULL;
 	memset(&p, 0, sizeof(p));
-	for (int i = 0; i < (*t)->ncolumns; i++)
-		cols[i] = i;
-	p.table = *t;
-	p.base_url = "http://offline.invalid";
-	p.nout = (*t)->ncolumns;
-	p.out_cols = cols;
-	p.limit = -1;
 	p.plugin = plugin ? &identity_plugin : NULL;
-	cq_job_settings_default(&p.settings);
-	p.settings.workers = 1;
-	job = cqp_job_start_offline(&p, &err);
-	CQ_CHECKF(job != NULL, "%s", err.message);
-	return job;
+	return cqt_offline_job(&p, *t, cols, "http://offline.invalid");
 }
 
 /* The plan, directly: distinct first segments, tails, when it is off. */

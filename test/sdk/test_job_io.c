@@ -14,6 +14,7 @@
 #include "job_int.h"
 #include "cqtest.h"
 #include "jobtest.h"
+#include "test_util.h"
 
 void		suite_job_io(void);
 
@@ -31,13 +32,7 @@ test_grow(void)
 	if (!t || !a || !b)
 		goto out;
 	memset(&p, 0, sizeof(p));
-	p.table = t;
-	p.base_url = "http://offline.invalid";
-	p.nout = 1;
-	p.out_cols = cols;
-	p.limit = -1;
-	cq_job_settings_default(&p.settings);
-	p.settings.workers = 1;
+	cqt_offline_params(&p, t, cols, 1, "http://offline.invalid");
 	p.settings.memory_budget = 10000;
 	job = cqp_job_start_offline(&p, &err);
 	CQ_CHECKF(job != NULL, "%s", err.message);

@@ -15,6 +15,7 @@
 #include "job_int.h"
 #include "cqtest.h"
 #include "jobtest.h"
+#include "test_util.h"
 
 void		suite_job_page(void);
 
@@ -42,13 +43,7 @@ run_page(const char *body, size_t max_elems, int max_depth, bool full, PageRun *
 	if (!t)
 		return;
 	memset(&p, 0, sizeof(p));
-	p.table = t;
-	p.base_url = "http://offline.invalid";
-	p.nout = 1;
-	p.out_cols = cols;
-	p.limit = -1;
-	cq_job_settings_default(&p.settings);
-	p.settings.workers = 1;
+	cqt_offline_params(&p, t, cols, 1, "http://offline.invalid");
 	p.settings.batch_rows = 2;
 	if (max_elems)
 		p.settings.max_array_elems = max_elems;

@@ -15,6 +15,7 @@
 #include "job_int.h"
 #include "cqtest.h"
 #include "jobtest.h"
+#include "test_util.h"
 
 void		suite_job_queue(void);
 
@@ -61,13 +62,7 @@ test_unit_completion(void)
 	if (!t)
 		return;
 	memset(&p, 0, sizeof(p));
-	p.table = t;
-	p.base_url = "http://offline.invalid";
-	p.nout = 1;
-	p.out_cols = cols;
-	p.limit = -1;
-	cq_job_settings_default(&p.settings);
-	p.settings.workers = 1;
+	cqt_offline_params(&p, t, cols, 1, "http://offline.invalid");
 	job = cqp_job_start_offline(&p, &err);
 	CQ_CHECKF(job != NULL, "%s", err.message);
 	if (!job)

@@ -14,6 +14,7 @@
 #include "job_int.h"
 #include "cqtest.h"
 #include "jobtest.h"
+#include "test_util.h"
 
 void		suite_job_units(void);
 
@@ -21,8 +22,6 @@ static CqJob *
 offline_job(CqTableDef *t, int *cols)
 {
 	CqJobParams p;
-	CqError		err;
-	CqJob	   *job;
 	static const char *orgs[] = {"acme"};
 	static CqKeyValues kv;
 
@@ -34,18 +33,7 @@ offline_job(CqTableDef *t, int *cols)
 	memset(&p, 0, sizeof(p));
 	p.nkeys = 1;
 	p.keys = &kv;
-	for (int i = 0; i < t->ncolumns; i++)
-		cols[i] = i;
-	p.table = t;
-	p.base_url = "http://api.example.test/v1/";
-	p.nout = t->ncolumns;
-	p.out_cols = cols;
-	p.limit = -1;
-	cq_job_settings_default(&p.settings);
-	p.settings.workers = 1;
-	job = cqp_job_start_offline(&p, &err);
-	CQ_CHECKF(job != NULL, "%s", err.message);
-	return job;
+	return cqt_offline_job(&p, t, cols, "http://api.example.test/v1/");
 }
 
 static void
@@ -144,13 +132,7 @@ cursor_job(CqTableDef *t, int *cols, const char *value, CqError *err)
 	p.keys = kv;
 	for (int i = 0; i < t->ncolumns; i++)
 		cols[i] = i;
-	p.table = t;
-	p.base_url = "http://api.example.test/v1/";
-	p.nout = t->ncolumns;
-	p.out_cols = cols;
-	p.limit = -1;
-	cq_job_settings_default(&p.settings);
-	p.settings.workers = 1;
+	cqt_offline_params(&p, t, cols, t->ncolumns, "http://api.example.test/v1/");
 	memset(err, 0, sizeof(*err));
 	job = cqp_job_start_offline(&p, err);
 	return job;
@@ -272,13 +254,7 @@ formats_url(const char *spec, int nkv, CqKeyValues *kv)
 	p.keys = kv;
 	for (int i = 0; i < t->ncolumns; i++)
 		cols[i] = i;
-	p.table = t;
-	p.base_url = "http://api.example.test";
-	p.nout = t->ncolumns;
-	p.out_cols = cols;
-	p.limit = -1;
-	cq_job_settings_default(&p.settings);
-	p.settings.workers = 1;
+	cqt_offline_params(&p, t, cols, t->ncolumns, "http://api.example.test");
 	memset(&err, 0, sizeof(err));
 	job = cqp_job_start_offline(&p, &err);
 	CQ_CHECKF(job != NULL, "%s", err.message);
@@ -420,13 +396,7 @@ test_zip_keys(void)
 		p.nkeys = 2;
 		p.keys = kv;
 		p.nzip = zip;
-		p.table = t;
-		p.base_url = "http://api.example.test";
-		p.nout = 2;
-		p.out_cols = cols;
-		p.limit = -1;
-		cq_job_settings_default(&p.settings);
-		p.settings.workers = 1;
+		cqt_offline_params(&p, t, cols, 2, "http://api.example.test");
 		job = cqp_job_start_offline(&p, &err);
 		CQ_CHECKF(job != NULL, "%s", err.message);
 		if (!job)

@@ -23,6 +23,7 @@
 void		suite_sched(void);
 
 #include "jobtest.h"
+#include "test_util.h"
 
 #define ACCT_TABLE \
 "{\"name\":\"t\",\"endpoint\":\"/accounts/{account}/items?%s\",\"rows\":\"/items\"," \
@@ -453,6 +454,15 @@ scribble_free(char *s)
 	}
 }
 
+/* Count a batch's rows into *(long *) ud; column 1 holds 1..5. */
+static void
+copy_rows(CqBatch *b, void *ud)
+{
+	for (int r = 0; r < b->nrows; r++)
+		CQ_CHECK(b->values[r * b->ncols + 1].u.i >= 1 && b->values[r * b->ncols + 1].u.i <= 5);
+	*(long *) ud += b->nrows;
+}
+
 /*
  * cq_job_start deep-copies its params: every string and array the caller
  * passed is scribbled over and freed right after the start, while the job
@@ -541,28 +551,7 @@ test_params_freed(void)
 		cq_table_def_free(t);
 		return;
 	}
-	for (;;)
-	{
-		CqBatch    *b;
-
-		st = cq_job_next(job, &b);
-		if (st == CQ_JOB_BATCH)
-		{
-			for (int r = 0; r < b->nrows; r++)
-				CQ_CHECK(b->values[r * b->ncols + 1].u.i >= 1 && b->values[r * b->ncols + 1].u.i <= 5);
-			rows += b->nrows;
-			cq_batch_free(b);
-			continue;
-		}
-		if (st == CQ_JOB_PENDING)
-		{
-			struct pollfd pfd = {cq_job_fd(job), POLLIN, 0};
-
-			poll(&pfd, 1, 1000);
-			continue;
-		}
-		break;
-	}
+	st = cqt_job_drain(job, copy_rows, &rows);
 	CQ_CHECKF(st == CQ_JOB_DONE, "%s", cq_job_error(job)->message);
 	CQ_CHECKF(rows == 5 * 9, "rows %ld", rows);
 	cq_job_free(job);

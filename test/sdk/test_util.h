@@ -1,0 +1,51 @@
+/*
+ * test_util.h -- small helpers several SDK test files used to carry their own
+ * copies of (sleeping, draining a job, collecting rows as text, an offline
+ * job for plan/unit tests).  Defined in test_util.c.  Mock control routes:
+ * h3_mock / h3_mock_count in jobtest.h.
+ */
+#ifndef TEST_UTIL_H
+#define TEST_UTIL_H
+
+#include <stddef.h>
+
+#include "cq_sdk.h"
+
+extern void cqt_sleep_ms(long ms);
+
+/*
+ * Run `job` to the end: each batch goes to on_batch (may be NULL) and is then
+ * freed; waits on the job's fd while it is pending.  Returns the final state.
+ */
+extern CqJobState cqt_job_drain(CqJob *job, void (*on_batch) (CqBatch *b, void *ud), void *ud);
+
+/*
+ * Append each row of `b` as "a|b\n" (NULL as <null>) to a growing malloc'd
+ * text buffer; returns the number of rows.
+ */
+extern int	cqt_batch_text(CqBatch *b, char **text, size_t *len, size_t *cap);
+
+/*
+ * Fill in *p (zeroed by the caller, keys may be set) for an offline job over
+ * `t` with output columns cols[0..nout-1], no limit, default settings and one
+ * worker; the caller may change settings before cqp_job_start_offline.
+ */
+extern void cqt_offline_params(CqJobParams *p, CqTableDef *t, int *cols, int nout,
+							   const char *base_url);
+
+/*
+ * Start an offline job (nothing fed) over all `t` columns with one worker;
+ * the caller has zeroed *p and set its keys.  CQ_CHECKs that it started.
+ */
+extern CqJob *cqt_offline_job(CqJobParams *p, CqTableDef *t, int *cols, const char *base_url);
+
+/* Load a spec file by its path in the repository (e.g. "sources/aws/aws.json"). */
+extern CqSourceDef *cqt_repo_spec(const char *relpath);
+
+/*
+ * Tests against the mock: with the mock up, cqt_repo_spec(relpath); else
+ * skip `what` ("no mock (MOCK_URL)") and NULL.
+ */
+extern CqSourceDef *cqt_mock_spec(const char *what, const char *relpath);
+
+#endif
