@@ -144,29 +144,6 @@ cqp_job_hydrate_free_all(CqJob *job)
 	job->hyd_need = NULL;
 }
 
-/* Text of a row value for a placeholder (scalars only). */
-static bool
-value_text(json_t *v, char *buf, size_t len, const char **out)
-{
-	if (json_is_string(v))
-		*out = json_string_value(v);
-	else if (json_is_integer(v))
-	{
-		snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		*out = buf;
-	}
-	else if (json_is_real(v))
-	{
-		snprintf(buf, len, "%.17g", json_real_value(v));
-		*out = buf;
-	}
-	else if (json_is_boolean(v))
-		*out = json_is_true(v) ? "true" : "false";
-	else
-		return false;
-	return true;
-}
-
 /* base_url + path, one '/' between them (as job_units.c joins them). */
 static char *
 join_url(const char *base_url, char *path)
@@ -237,7 +214,7 @@ detail_url(CqJob *job, CqpUnit *u, const CqHydrateDef *h, json_t *row,
 			}
 		}
 		else if (v)
-			value_text(v, bufs[p], sizeof(bufs[p]), &vals[p]);
+			cqp_job_value_text(v, bufs[p], sizeof(bufs[p]), &vals[p]);
 		if (!vals[p])
 		{
 			vals[p] = NULL;

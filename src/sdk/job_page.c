@@ -37,9 +37,13 @@
  * Parse workers
  * ------------------------------------------------------------------------ */
 
-/* Text of a parent row value for a child template parameter. */
-static bool
-value_text(json_t *v, char *buf, size_t len, const char **out)
+/*
+ * Text of a scalar row value for a URL placeholder (a parent row's value for
+ * a child unit's parameter, a row's value for a detail call): false for
+ * null, objects and arrays.  buf holds numbers' text.
+ */
+bool
+cqp_job_value_text(json_t *v, char *buf, size_t len, const char **out)
 {
 	if (json_is_string(v))
 		*out = json_string_value(v);
@@ -173,7 +177,7 @@ spawn_children(CqJob *job, CqpUnit *u, json_t **rows, size_t n, CqError *err)
 		{
 			json_t	   *v = job->map_paths[m] ? cq_path_get(job->map_paths[m], rows[r]) : NULL;
 
-			ok = value_text(v, bufs[m], 48, &ca.av[u->na + m]);
+			ok = cqp_job_value_text(v, bufs[m], 48, &ca.av[u->na + m]);
 		}
 		if (ok)
 			started += start_child_unit(job, u, &ca);
