@@ -241,6 +241,9 @@ extern List *cqImportForeignSchema(ImportForeignSchemaStmt *stmt,
 
 /* in option.c */
 extern bool cqfdw_is_credential_option(const char *name);
+extern const char **cqfdw_credential_field(CqCredentials *cred,
+										   const char *name,
+										   bool fetched_only);
 extern const char *cqfdw_closest_name(const char *name,
 									  const char *const *candidates, int n);
 extern bool cqfdw_url_host(const char *url, char *host, size_t hostlen);

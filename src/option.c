@@ -166,6 +166,54 @@ static const char *const pagination_names[] = {
 };
 
 /*
+ * The user mapping options that fill a CqCredentials field, by name
+ * ("password" is not here: it is the token only when no token is given,
+ * which source.c decides).  `fetched` marks the options of the kinds that
+ * fetch tokens (an Azure app registration, a GitHub App, a kubeconfig),
+ * which CREATE/ALTER USER MAPPING checks as a whole.
+ */
+static const struct
+{
+	const char *name;
+	size_t		field;			/* offsetof(CqCredentials, ...) */
+	bool		fetched;
+}			cred_fields[] =
+{
+	{"token", offsetof(CqCredentials, token), false},
+	{"user", offsetof(CqCredentials, user), false},
+	{"access_key_id", offsetof(CqCredentials, user), false},
+	{"secret_access_key", offsetof(CqCredentials, secret), false},
+	{"session_token", offsetof(CqCredentials, session_token), false},
+	{"service_account_key", offsetof(CqCredentials, service_account_key), false},
+	{"role_arn", offsetof(CqCredentials, role_arn), false},
+	{"external_id", offsetof(CqCredentials, external_id), false},
+	{"tenant_id", offsetof(CqCredentials, tenant_id), true},
+	{"client_id", offsetof(CqCredentials, client_id), true},
+	{"client_secret", offsetof(CqCredentials, client_secret), true},
+	{"app_id", offsetof(CqCredentials, app_id), true},
+	{"private_key", offsetof(CqCredentials, private_key), true},
+	{"installation_id", offsetof(CqCredentials, installation_id), true},
+	{"kubeconfig", offsetof(CqCredentials, kubeconfig), true},
+	{"context", offsetof(CqCredentials, kube_context), true},
+};
+
+/*
+ * cqfdw_credential_field
+ *		The field of `cred` that user mapping option `name` fills, or NULL
+ *		if the option fills none (or, with `fetched_only`, is not one of
+ *		the token-fetching kinds' options).
+ */
+const char **
+cqfdw_credential_field(CqCredentials *cred, const char *name, bool fetched_only)
+{
+	for (size_t i = 0; i < lengthof(cred_fields); i++)
+		if (strcmp(cred_fields[i].name, name) == 0)
+			return (fetched_only && !cred_fields[i].fetched) ? NULL :
+				(const char **) ((char *) cred + cred_fields[i].field);
+	return NULL;
+}
+
+/*
  * cqfdw_is_credential_option
  *		True if `name` is a credential: a common one or a user option some
  *		installed source declares.
@@ -749,26 +797,12 @@ check_token_credentials(List *options)
 	foreach(lc, options)
 	{
 		DefElem    *d = lfirst(lc);
-		const char *v = defGetString(d);
+		const char **field = cqfdw_credential_field(&cr, d->defname, true);
 
 		if (strcmp(d->defname, "token") == 0)
-			token = v;
-		else if (strcmp(d->defname, "tenant_id") == 0)
-			cr.tenant_id = v;
-		else if (strcmp(d->defname, "client_id") == 0)
-			cr.client_id = v;
-		else if (strcmp(d->defname, "client_secret") == 0)
-			cr.client_secret = v;
-		else if (strcmp(d->defname, "app_id") == 0)
-			cr.app_id = v;
-		else if (strcmp(d->defname, "private_key") == 0)
-			cr.private_key = v;
-		else if (strcmp(d->defname, "installation_id") == 0)
-			cr.installation_id = v;
-		else if (strcmp(d->defname, "kubeconfig") == 0)
-			cr.kubeconfig = v;
-		else if (strcmp(d->defname, "context") == 0)
-			cr.kube_context = v;
+			token = defGetString(d);
+		else if (field)
+			*field = defGetString(d);
 	}
 	if (cr.kube_context && !cr.kubeconfig)
 		ereport(ERROR,

@@ -1403,43 +1403,16 @@ cqfdw_get_table(Oid foreigntableid, Oid userid)
 	{
 		DefElem    *d = lfirst(lc);
 		const char *v = defGetString(d);
+		const char **field = cqfdw_credential_field(&t->cred, d->defname, false);
 
-		if (strcmp(d->defname, "token") == 0)
-			t->cred.token = pstrdup(v);
+		/* "token" wins over "password" in either order */
+		if (field)
+			*field = pstrdup(v);
 		else if (strcmp(d->defname, "password") == 0)
 		{
 			if (t->cred.token == NULL)
 				t->cred.token = pstrdup(v);
 		}
-		else if (strcmp(d->defname, "user") == 0 ||
-				 strcmp(d->defname, "access_key_id") == 0)
-			t->cred.user = pstrdup(v);
-		else if (strcmp(d->defname, "secret_access_key") == 0)
-			t->cred.secret = pstrdup(v);
-		else if (strcmp(d->defname, "session_token") == 0)
-			t->cred.session_token = pstrdup(v);
-		else if (strcmp(d->defname, "service_account_key") == 0)
-			t->cred.service_account_key = pstrdup(v);
-		else if (strcmp(d->defname, "role_arn") == 0)
-			t->cred.role_arn = pstrdup(v);
-		else if (strcmp(d->defname, "external_id") == 0)
-			t->cred.external_id = pstrdup(v);
-		else if (strcmp(d->defname, "tenant_id") == 0)
-			t->cred.tenant_id = pstrdup(v);
-		else if (strcmp(d->defname, "client_id") == 0)
-			t->cred.client_id = pstrdup(v);
-		else if (strcmp(d->defname, "client_secret") == 0)
-			t->cred.client_secret = pstrdup(v);
-		else if (strcmp(d->defname, "app_id") == 0)
-			t->cred.app_id = pstrdup(v);
-		else if (strcmp(d->defname, "private_key") == 0)
-			t->cred.private_key = pstrdup(v);
-		else if (strcmp(d->defname, "installation_id") == 0)
-			t->cred.installation_id = pstrdup(v);
-		else if (strcmp(d->defname, "kubeconfig") == 0)
-			t->cred.kubeconfig = pstrdup(v);
-		else if (strcmp(d->defname, "context") == 0)
-			t->cred.kube_context = pstrdup(v);
 		else if (!name_in(d->defname, src->user_options, src->nuser_options))
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
@@ -1470,14 +1443,6 @@ cqfdw_get_table(Oid foreigntableid, Oid userid)
 						srv->servername),
 				 errhint("CREATE USER MAPPING FOR CURRENT_USER SERVER %s OPTIONS (access_key_id '...', secret_access_key '...'), with session_token '...' for temporary credentials.",
 						 quote_identifier(srv->servername))));
-	/* a token given as "token" wins over "password" */
-	foreach(lc, umopts)
-	{
-		DefElem    *d = lfirst(lc);
-
-		if (strcmp(d->defname, "token") == 0)
-			t->cred.token = pstrdup(defGetString(d));
-	}
 
 	return t;
 }
