@@ -13,7 +13,9 @@ BEGIN
         EXECUTE format('CREATE SERVER %I FOREIGN DATA WRAPPER cq_fdw OPTIONS (source %L, base_url %L)',
                        'cc_' || s.name, s.name, 'http://127.0.0.1:9');
         EXECUTE format('CREATE SCHEMA %I', 'cc_' || s.name);
-        EXECUTE format('IMPORT FOREIGN SCHEMA %I FROM SERVER %I INTO %I', s.name, 'cc_' || s.name, 'cc_' || s.name);
+        -- the source's own tables (no cluster to read custom resources from)
+        EXECUTE format('IMPORT FOREIGN SCHEMA %I FROM SERVER %I INTO %I%s', s.name, 'cc_' || s.name, 'cc_' || s.name,
+                       CASE WHEN s.name = 'kubernetes' THEN ' OPTIONS (custom_resources ''false'')' ELSE '' END);
     END LOOP;
 END $$;
 

@@ -15,7 +15,7 @@ CREATE SERVER ex_kubernetes FOREIGN DATA WRAPPER cq_fdw
     OPTIONS (source 'kubernetes', base_url 'http://127.0.0.1:18080/');
 CREATE USER MAPPING FOR CURRENT_USER SERVER ex_kubernetes OPTIONS (token 'x');
 CREATE SCHEMA kubernetes;
-IMPORT FOREIGN SCHEMA kubernetes FROM SERVER ex_kubernetes INTO kubernetes;
+IMPORT FOREIGN SCHEMA kubernetes FROM SERVER ex_kubernetes INTO kubernetes OPTIONS (custom_resources 'false');
 CREATE SERVER ex_gcp FOREIGN DATA WRAPPER cq_fdw
     OPTIONS (source 'gcp', base_url 'http://127.0.0.1:18080/', projects 'my-project');
 CREATE USER MAPPING FOR CURRENT_USER SERVER ex_gcp OPTIONS (token 'x');

@@ -35,6 +35,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -198,15 +199,28 @@ table_wanted(ImportForeignSchemaStmt *stmt, const char *name)
 /* ------------------------------------------------------------------------
  * Kubernetes custom resources
  *
- * IMPORT FOREIGN SCHEMA kubernetes ... OPTIONS (custom_resources 'true')
- * also reads the cluster's CustomResourceDefinitions, through the source's
- * own table k8s_custom_resource_definitions (a scan like any other: the
- * importing user's mapping, the server's TLS and retry settings), and makes
- * a foreign table k8s_<group>_<plural> of each: the version the CRD stores,
- * typed from its openAPIV3Schema, namespaced or cluster-scoped as declared.
- * Such a table is not in the source's spec: its definition (a spec table
- * object, sources/SPEC.md) is stored in its option table_def, which
- * cqfdw_get_table parses (relative endpoints only).
+ * IMPORT FOREIGN SCHEMA kubernetes also reads the cluster's
+ * CustomResourceDefinitions, through the source's own table
+ * k8s_custom_resource_definitions (a scan like any other: the importing
+ * user's mapping, the server's TLS settings), and makes a foreign table
+ * k8s_<group>_<plural> of each: the version the CRD stores, typed from its
+ * openAPIV3Schema, namespaced or cluster-scoped as declared.  Such a table is
+ * not in the source's spec: its definition (a spec table object,
+ * sources/SPEC.md) is stored in its option table_def, which cqfdw_get_table
+ * parses (relative endpoints only).
+ *
+ * The IMPORT option custom_resources says how:
+ *	- absent (the default): the read is bounded (CRD_READ_* below, unless
+ *	  the server sets request_timeout / max_retries itself) and runs in a
+ *	  subtransaction; if it fails (no user mapping, connection refused,
+ *	  401/403, a timeout, ...) the source's own tables are still imported
+ *	  and ONE WARNING says the custom resources were not, and why.  A
+ *	  cancel, shutdown, out-of-memory or internal error is not downgraded.
+ *	- 'true': the read with the user's settings; a failure is an ERROR.
+ *	- 'false': no read.
+ * No read either when LIMIT TO names only tables of the source (no CRD
+ * table can be wanted).  One list request per page (and per cluster), never
+ * one per definition.
  * ------------------------------------------------------------------------ */
 
 #define CRD_TABLE "k8s_custom_resource_definitions"
@@ -511,6 +525,152 @@ crd_read(ImportForeignSchemaStmt *stmt, ForeignServer *srv)
 	return out;
 }
 
+/* bounds of the default (implicit) read: a black hole costs at most
+ * 1 + CRD_READ_MAX_RETRIES requests of CRD_READ_TIMEOUT_MS each */
+#define CRD_READ_TIMEOUT_MS		15000
+#define CRD_READ_CONNECT_MS		5000
+#define CRD_READ_MAX_RETRIES	1
+
+/* IMPORT option custom_resources */
+typedef enum CrdMode
+{
+	CRD_DEFAULT,				/* absent: read, a failure is a WARNING */
+	CRD_ON,						/* 'true': read, a failure is an ERROR */
+	CRD_OFF						/* 'false': no read */
+} CrdMode;
+
+/* lower GUC `name` (an int in ms or a count) to at most cap, for the
+ * current GUC nest level */
+static void
+crd_cap_guc(const char *name, int current, int cap, bool ms)
+{
+	if (current <= cap)
+		return;
+	(void) set_config_option(name, psprintf(ms ? "%dms" : "%d", cap),
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+}
+
+static bool
+server_sets(ForeignServer *srv, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, srv->options)
+		if (strcmp(((DefElem *) lfirst(lc))->defname, name) == 0)
+		return true;
+	return false;
+}
+
+/* a failure of the read that stays an ERROR even in the default mode */
+static bool
+crd_error_is_fatal(int code)
+{
+	return ERRCODE_TO_CATEGORY(code) == ERRCODE_OPERATOR_INTERVENTION ||	/* cancel, shutdown */
+		ERRCODE_TO_CATEGORY(code) == ERRCODE_INTERNAL_ERROR ||
+		code == ERRCODE_OUT_OF_MEMORY || code == ERRCODE_DISK_FULL;
+}
+
+/* whether the IMPORT can want a table that is not in the source's spec */
+static bool
+crd_tables_wanted(ImportForeignSchemaStmt *stmt, const CqSourceDef *src)
+{
+	ListCell   *lc;
+
+	if (stmt->list_type != FDW_IMPORT_SCHEMA_LIMIT_TO)
+		return true;
+	foreach(lc, stmt->table_list)
+		if (cq_source_find_table(src, ((RangeVar *) lfirst(lc))->relname) == NULL)
+		return true;
+	return false;
+}
+
+/*
+ * crd_read in a subtransaction.  CRD_DEFAULT: bounded, and a failure is one
+ * WARNING (returns NIL); CRD_ON: a failure is rethrown as it is, with the
+ * read's own SQL (a temporary table's name) dropped from its context.
+ */
+static pg_noinline List *
+crd_read_guarded(ImportForeignSchemaStmt *stmt, ForeignServer *srv, CrdMode mode)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	List	   *volatile out = NIL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		int			nest = NewGUCNestLevel();
+
+		if (mode == CRD_DEFAULT)
+		{
+			if (!server_sets(srv, "request_timeout"))
+				crd_cap_guc("cq_fdw.request_timeout", cqfdw_request_timeout_ms,
+							CRD_READ_TIMEOUT_MS, true);
+			if (!server_sets(srv, "max_retries"))
+				crd_cap_guc("cq_fdw.max_retries", cqfdw_max_retries,
+							CRD_READ_MAX_RETRIES, false);
+			crd_cap_guc("cq_fdw.connect_timeout", cqfdw_connect_timeout_ms,
+						CRD_READ_CONNECT_MS, true);
+		}
+		out = crd_read(stmt, srv);
+		AtEOXact_GUC(true, nest);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		char	   *sql;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		/* the context up to the read's own SQL statement */
+		if (edata->context && (sql = strstr(edata->context, "SQL statement")) != NULL)
+		{
+			while (sql > edata->context && sql[-1] == '\n')
+				sql--;
+			*sql = '\0';
+			if (*edata->context == '\0')
+				edata->context = NULL;
+		}
+		if (mode != CRD_DEFAULT || crd_error_is_fatal(edata->sqlerrcode))
+			ReThrowError(edata);
+		/* the failure's detail: its first line, without a final period */
+		if (edata->detail)
+		{
+			size_t		n = strcspn(edata->detail, "\n");
+
+			while (n > 0 && edata->detail[n - 1] == '.')
+				n--;
+			edata->detail[n] = '\0';
+		}
+		ereport(WARNING,
+				(errcode(ERRCODE_WARNING),
+				 errmsg("custom resources of server \"%s\" were not imported",
+						srv->servername),
+				 errdetail("Reading the cluster's CustomResourceDefinitions failed: %s%s%s%s. "
+						   "The source's own tables were imported.",
+						   edata->message,
+						   edata->detail && *edata->detail ? " (" : "",
+						   edata->detail ? edata->detail : "",
+						   edata->detail && *edata->detail ? ")" : ""),
+				 errhint("Make the cluster reachable with a user mapping that may list "
+						 "customresourcedefinitions, then import into an empty schema with "
+						 "OPTIONS (custom_resources 'true') to see the error; "
+						 "OPTIONS (custom_resources 'false') imports without reading the cluster.")));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	return out;
+}
+
 /*
  * cqImportForeignSchema
  *		Return one CREATE FOREIGN TABLE per table of the server's source and
@@ -616,7 +776,7 @@ cqImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 	List	   *cmds = NIL;
 	List	   *crds = NIL;
 	ListCell   *lc;
-	bool		custom_resources = false;
+	CrdMode		crd_mode = CRD_DEFAULT;
 
 	foreach(lc, stmt->options)
 	{
@@ -624,7 +784,7 @@ cqImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 
 		if (strcmp(d->defname, "custom_resources") == 0)
 		{
-			custom_resources = defGetBoolean(d);
+			crd_mode = defGetBoolean(d) ? CRD_ON : CRD_OFF;
 			continue;
 		}
 		ereport(ERROR,
@@ -666,15 +826,16 @@ cqImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 						 quote_identifier(srv->servername))));
 
 	src = cqfdw_find_source(source_name, false, NULL);
-	if (custom_resources && cq_source_find_table(src, CRD_TABLE) == NULL)
+	if (crd_mode == CRD_ON && cq_source_find_table(src, CRD_TABLE) == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 				 errmsg("source \"%s\" has no custom resources", source_name),
 				 errhint("The option custom_resources is for the source kubernetes (its table %s lists them).",
 						 CRD_TABLE)));
 	/* read before the pending comments exist: the read creates a table */
-	if (custom_resources)
-		crds = crd_read(stmt, srv);
+	if (crd_mode != CRD_OFF && cq_source_find_table(src, CRD_TABLE) != NULL &&
+		crd_tables_wanted(stmt, src))
+		crds = crd_read_guarded(stmt, srv, crd_mode);
 
 	/* pending comments for this import */
 	if (pending_cxt == NULL)

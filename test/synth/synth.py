@@ -37,6 +37,13 @@ For each table, from the spec's columns (paths, types, transforms) and keys:
     parent there, holding those fields; a `key[member=$col]` lookup gets an
     array with a decoy element first and the matching one second (reading
     by position would be wrong);
+  - AWS rows two (or more) lists deep (EC2 DescribeInstances' network
+    interfaces, DescribeSecurityGroups' ranges): rows 1 and 2 share their
+    outermost parent (one reservation / security group holding two
+    instances / permissions), and every list of parents starts with a decoy
+    parent whose list below is empty (a group without permissions, a
+    permission without ranges: no row, and reading a parent by position
+    would be wrong);
   - key columns: path keys and required keys get a qual value (the scan's
     WHERE clause); a key whose path is the bare column name is left out of
     the row, so its value must come from the request.
@@ -75,13 +82,6 @@ INVALID_VALUE = {
 
 class SynthError(Exception):
     pass
-
-
-class ChildTableError(SynthError):
-    """An AWS table whose rows are a list inside a list of each listed object
-    (EC2 instances' network interfaces, security groups' ranges): replies for
-    those are not synthesized yet, so check.py requires a pg_regress test in
-    its CHILD_TESTS to scan the table against recorded replies, or fails it."""
 
 
 def descriptions_dir():
@@ -479,9 +479,10 @@ def table_plan(spec, t):
     req_path = expand(endpoint)
 
     # -- columns grouped by path
-    if aws and segs(t.get("rows", "")).count("*") >= 2:
-        raise ChildTableError("rows %r: a list inside a list of each row (an AWS child table) is not synthesized"
-                              % t.get("rows"))
+    # AWS rows a list inside a list deep: rows 1 and 2 share the outermost
+    # parent (its "^^" fields), so the null and invalid values are not there
+    nstars = segs(rows_ptr).count("*")
+    share = nstars if aws and nstars >= 2 else 0
     groups = {}
     for j, c in enumerate(cols):
         p = c.get("path", "/" + c["name"])
@@ -526,10 +527,11 @@ def table_plan(spec, t):
     leaf_paths = [p for p in groups if not is_container(p) and p not in omitted and p != ""]
     # pick the null (row 2) and invalid (row 3) columns
     null_path = invalid_path = None
+    shared = lambda p: share and allsegs[p][0] == "^" * share  # noqa: E731
     for p in leaf_paths:
         g = groups[p]
         if len(g) != 1 or "*" in p or g[0][1]["name"] in keyof or g[0][1].get("transform") \
-                or "[" in p or g[0][1]["name"] in lookup_refs:
+                or "[" in p or g[0][1]["name"] in lookup_refs or shared(p):
             continue
         typ = g[0][1]["type"]
         if invalid_path is None and typ in INVALID_TYPES:
@@ -540,7 +542,7 @@ def table_plan(spec, t):
         for p in leaf_paths:
             g = groups[p]
             if len(g) == 1 and "*" not in p and p != invalid_path and g[0][1]["name"] not in keyof \
-                    and "[" not in p and g[0][1]["name"] not in lookup_refs:
+                    and "[" not in p and g[0][1]["name"] not in lookup_refs and not shared(p):
                 null_path = p
                 break
 
@@ -639,6 +641,8 @@ def table_plan(spec, t):
                 if pname not in row:
                     row[pname] = example_of(S, ps, pname, i, 1)
         rows.append(row)
+    if share and len(rows) >= 2 and "^" * share in rows[0]:
+        rows[1]["^" * share] = json.loads(json.dumps(rows[0]["^" * share]))
 
     # -- expected values
     expected = []
@@ -725,7 +729,7 @@ def table_plan(spec, t):
         "aws": aws, "region": (aws.get("global_region") or AWS_REGION) if aws else None,
         "describe": describe,
         "select": [c["name"] for c in cols] if len(cols) < len(t["columns"]) else None,
-        "star_kinds": star_kinds,
+        "star_kinds": star_kinds, "share_parents": share,
     }
 
 
@@ -792,6 +796,22 @@ def merge(a, b):
     return out
 
 
+def decoy(v):
+    """Parent fields unlike v's (a decoy parent: reading it instead of the
+    row's own parent gives other values)."""
+    if isinstance(v, dict):
+        return {k: decoy(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [decoy(x) for x in v]
+    if isinstance(v, bool):
+        return not v
+    if isinstance(v, int):
+        return v + 100000
+    if isinstance(v, str):
+        return "decoy-" + v
+    return v
+
+
 def strip_levels(r):
     """A row without the "^" parent fields synth keeps in it."""
     return {k: v for k, v in r.items() if not k.startswith("^")} if isinstance(r, dict) else r
@@ -836,6 +856,23 @@ def body_for(plan, page_index, next_value):
         s = sg[0]
         if s == "*":
             kind = kind_of(nstars - sg.count("*"))[0]
+            if kind == "list" and plan.get("share_parents"):
+                # AWS lists of lists: consecutive rows with the same parent
+                # fields share one container, after a decoy parent whose
+                # list below is empty
+                lk = "^" * sg.count("*")
+                out, last = [], object()
+                for r in rows:
+                    key = json.dumps(r.get(lk), sort_keys=True)
+                    if out and key == last:
+                        out[-1][1].append(r)
+                    else:
+                        out.append((r.get(lk), [r]))
+                    last = key
+                els = [merge(pf, build(sg[1:], grp)) if pf else build(sg[1:], grp) for pf, grp in out]
+                if rows and rows[0].get(lk):
+                    els.insert(0, merge(decoy(rows[0][lk]), build(sg[1:], [])))
+                return els
             if kind == "list":
                 # one container per row (the fields its "^" columns read)
                 return [element(sg, r) for r in rows]
