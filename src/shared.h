@@ -115,8 +115,20 @@ extern void cqfdw_shared_unlock(LWLock *lock);
 extern void cqfdw_shared_notice(void);
 
 /* in tokens.c: access tokens shared by a role's backends (preload only) */
+typedef struct CqfdwTokenSeen
+{
+	bool		active;			/* p's token is shared through a slot */
+	Oid			umid;
+	Oid			roleid;
+	uint8		digest[32];
+	uint64		gen;			/* the slot generation this backend holds */
+	uint64		token_hash;		/* hash of that token (never the token) */
+	int64		invalidations;	/* the provider's refused tokens so far */
+} CqfdwTokenSeen;
 extern void cqfdw_tokens_shmem_init(void);
-extern void cqfdw_token_share(const CqJobParams *p, int64 *auth_requests);
+extern bool cqfdw_token_share(const CqJobParams *p, CqfdwTokenSeen *seen,
+							  int64 *auth_requests, CqError *err);
+extern void cqfdw_token_sync(const CqJobParams *p, CqfdwTokenSeen *seen);
 
 /* in progress.c */
 extern int	cqfdw_progress_begin(Oid relid);
