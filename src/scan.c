@@ -612,7 +612,7 @@ start_job(ForeignScanState *node, CqFdwScanState *st)
 	if (st->job == NULL)
 		cqfdw_report_job_error(&err, t);
 	if (st->progress == 0)
-		st->progress = cqfdw_progress_begin(t->relid);
+		st->progress = cqfdw_progress_begin(t->relid, node->ss.ps.plan->plan_node_id);
 }
 
 /*

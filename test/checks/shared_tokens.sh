@@ -156,7 +156,7 @@ t0=$(tokens)
 psql -X -q -A -t -c "SELECT count(*) FROM st_slow" >"$OUT/slow" 2>"$OUT/slow.err" &
 slow=$!
 pages() {
-	pq -c "SELECT coalesce(max(pages), -1) FROM cq_fdw.scan_progress WHERE relname LIKE '%st_slow'"
+	pq -c "SELECT coalesce(max(pages), -1) FROM cq_fdw.scan_progress WHERE table_name = 'public.st_slow'"
 }
 for _ in $(seq 300); do [ "$(pages)" -ge 1 ] && break; sleep 0.1; done
 curl -sf "$MOCK_URL/_mock/oauth_forget" >/dev/null
