@@ -59,7 +59,7 @@ CREATE FOREIGN TABLE st_items (id bigint, name text) SERVER st_srv
              pagination 'link_header');
 CREATE FOREIGN TABLE st_slow (id bigint, name text) SERVER st_srv
     OPTIONS (endpoint '/gen/link/$TAG-slow?n=100&per_page=5&shape=small&latency_ms=300',
-             pagination 'link_header');
+             pagination 'link_header', concurrency '1');
 DROP ROLE IF EXISTS st_other;
 CREATE ROLE st_other;
 GRANT USAGE ON FOREIGN SERVER st_srv TO st_other;
