@@ -301,6 +301,28 @@ token_key(const CqJobParams *p, Oid *umid, uint8 d[32])
 	return cred_digest(p, *umid, d);
 }
 
+/*
+ * A failed token request the others should see, not repeat: the endpoint
+ * refused or could not be reached.  A configuration error, a policy refusal,
+ * a cancel or no memory is left to the job, which reports it itself.
+ */
+static bool
+shared_failure(const CqError *e)
+{
+	switch (e->kind)
+	{
+		case CQ_ERR_HTTP:
+		case CQ_ERR_RATE_LIMIT:
+		case CQ_ERR_CONNECT:
+		case CQ_ERR_TIMEOUT:
+		case CQ_ERR_TRANSFER:
+		case CQ_ERR_JSON:
+			return true;
+		default:
+			return false;
+	}
+}
+
 /* remember what this backend holds of slot s (lock held) */
 static void
 seen_set(CqfdwTokenSeen *seen, const TokenSlot *s)
@@ -460,7 +482,7 @@ cqfdw_token_share(const CqJobParams *p, CqfdwTokenSeen *seen,
 				area->fetches++;
 				seen_set(seen, s);
 			}
-			else if (ferr.kind != CQ_ERR_NONE && ferr.kind != CQ_ERR_CANCELED)
+			else if (shared_failure(&ferr))
 			{
 				/* a negative entry: the others get this error, not a retry */
 				explicit_bzero(s->token, sizeof(s->token));
@@ -474,7 +496,7 @@ cqfdw_token_share(const CqJobParams *p, CqfdwTokenSeen *seen,
 		}
 		LWLockRelease(area->lock);
 		free_secret(mine);
-		if (mine == NULL && ferr.kind != CQ_ERR_NONE)
+		if (mine == NULL && shared_failure(&ferr))
 		{
 			*err = ferr;
 			return false;
