@@ -1092,14 +1092,15 @@ CREATE FUNCTION scan_progress_info(
     OUT requests bigint, OUT in_flight bigint, OUT pages bigint,
     OUT rows bigint, OUT bytes bigint, OUT retries bigint,
     OUT ratelimit_waits bigint, OUT ratelimit_wait_ms float8,
-    OUT total_rows bigint, OUT total_pages bigint, OUT percent float8)
+    OUT total_rows bigint, OUT total_pages bigint, OUT percent float8,
+    OUT plan_node_id int)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'cq_fdw_scan_progress'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 
 CREATE VIEW scan_progress AS SELECT * FROM scan_progress_info();
 COMMENT ON VIEW scan_progress IS
-  'cq_fdw scans running now, one row per backend (another role''s scan shows only pid, user and start)';
+  'cq_fdw scans running now, one row per scan: a query''s several scans are told apart by plan_node_id (another role''s scan shows only pid, user and start)';
 GRANT SELECT ON scan_progress TO PUBLIC;
 
 CREATE FUNCTION rate_limits_info(

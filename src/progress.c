@@ -1,22 +1,25 @@
 /*-------------------------------------------------------------------------
  *
  * progress.c
- *		  cq_fdw.scan_progress: one slot per backend in the shared area,
- *		  written by the backend's main thread from the SDK's job counters,
- *		  read by any session (like pg_stat_progress_copy).
+ *		  cq_fdw.scan_progress: one slot per running scan in the shared
+ *		  area, written by the backend's main thread from the SDK's job
+ *		  counters, read by any session (like pg_stat_progress_copy).
  *
  * Invariants:
- *	- Slot i belongs to the backend with MyBackendId i + 1; only that
- *	  backend writes it, under progress_lock exclusive, copying counters it
- *	  already holds (nothing under the lock can throw).  Readers copy a
- *	  slot under the lock held shared.
- *	- The slot is cleared when the backend's last running scan ends: by
- *	  scan.c's scan-context callback (End, ERROR or cancel), by the abort
- *	  callback of the transaction and at backend exit, so no slot outlives
- *	  its scan.
- *	- When one query runs several cq_fdw scans at once (a join, a UNION
- *	  ALL), the first one that started is shown; the others count in
- *	  nscans.
+ *	- Slots (b - 1) * CQ_PROGRESS_PER_BACKEND ... b * CQ_PROGRESS_PER_BACKEND
+ *	  - 1 belong to the backend with MyBackendId b; only that backend
+ *	  writes them, under progress_lock exclusive, copying counters it
+ *	  already holds (nothing under the lock can throw).  Readers copy the
+ *	  slots under the lock held shared.
+ *	- Each running scan has its own slot, found by its handle (seq): one
+ *	  query's several cq_fdw scans (a join, a UNION ALL) are one row each,
+ *	  told apart by plan_node_id; `scans` is the number of rows of that
+ *	  backend.  A backend's scans beyond CQ_PROGRESS_PER_BACKEND run
+ *	  unshown.
+ *	- A slot is cleared when its scan ends: by scan.c's scan-context
+ *	  callback (End, ERROR or cancel); all of a backend's slots by the
+ *	  abort callback of the transaction and at backend exit, so no slot
+ *	  outlives its scan.
  *	- Without shared_preload_libraries the area is the backend's own:
  *	  the view shows the caller's scans only (in practice nothing, since a
  *	  backend reading the view is not scanning).
@@ -48,34 +51,51 @@
 
 PG_FUNCTION_INFO_V1(cq_fdw_scan_progress);
 
-static int	nactive = 0;		/* scans of this backend running now */
-static int	owner_handle = -1;	/* the shown scan's handle (slot) */
-static int	owner_seq = 0;		/* which scan owns the slot */
 static int	next_seq = 0;
 static bool callbacks_done = false;
 
-/* Our slot, or -1 (no backend id, or more backends than slots). */
+/* This backend's first slot and how many, or n = 0 (no backend id). */
 static int
-my_slot(CqShared *s)
+my_slots(CqShared *s, int *n)
 {
+	*n = 0;
 	if (!s->in_shmem)
+	{
+		*n = Min(s->nprogress, CQ_PROGRESS_PER_BACKEND);
 		return 0;
-	if (MyBackendId < 1 || MyBackendId > s->nprogress)
-		return -1;
-	return MyBackendId - 1;
+	}
+	if (MyBackendId < 1 ||
+		(MyBackendId - 1) * CQ_PROGRESS_PER_BACKEND >= s->nprogress)
+		return 0;
+	*n = CQ_PROGRESS_PER_BACKEND;
+	return (MyBackendId - 1) * CQ_PROGRESS_PER_BACKEND;
 }
 
+/* The slot of handle seq (any of ours when seq is 0), or NULL.  Locked. */
+static CqProgressSlot *
+find_slot(CqShared *s, int seq)
+{
+	int			n;
+	int			first = my_slots(s, &n);
+
+	for (int i = first; i < first + n; i++)
+		if (s->progress[i].pid == MyProcPid && (seq == 0 || s->progress[i].seq == seq))
+			return &s->progress[i];
+	return NULL;
+}
+
+/* Clear every slot of this backend. */
 static void
-clear_slot(void)
+clear_slots(void)
 {
 	CqShared   *s = cqfdw_shared();
-	int			i = my_slot(s);
+	int			n;
+	int			first = my_slots(s, &n);
 
-	if (i < 0)
-		return;
 	cqfdw_shared_lock(s->progress_lock, LW_EXCLUSIVE);
-	if (s->progress[i].pid == MyProcPid)
-		memset(&s->progress[i], 0, sizeof(CqProgressSlot));
+	for (int i = first; i < first + n; i++)
+		if (s->progress[i].pid == MyProcPid)
+			memset(&s->progress[i], 0, sizeof(CqProgressSlot));
 	cqfdw_shared_unlock(s->progress_lock);
 }
 
@@ -83,33 +103,30 @@ static void
 progress_xact_callback(XactEvent event, void *arg)
 {
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
-	{
-		nactive = 0;
-		owner_handle = -1;
-		clear_slot();
-	}
+		clear_slots();
 }
 
 static void
 progress_exit(int code, Datum arg)
 {
-	clear_slot();
+	clear_slots();
 }
 
 /*
  * cqfdw_progress_begin
- *		A scan of relid starts (its first job).  Returns a handle for
- *		update/end: > 0.  Main thread; may throw only before touching the
- *		slot (catalog lookups).
+ *		A scan of relid (plan node plan_node_id) starts (its first job).
+ *		Returns a handle for update/end: > 0.  Main thread; may throw only
+ *		before touching the slots (catalog lookups).
  */
 int
-cqfdw_progress_begin(Oid relid)
+cqfdw_progress_begin(Oid relid, int plan_node_id)
 {
 	CqShared   *s = cqfdw_shared();
-	int			i = my_slot(s);
+	int			n;
+	int			first = my_slots(s, &n);
 	char	   *nsp;
 	char	   *rel;
-	int			seq = ++next_seq;
+	int			seq;
 
 	if (!callbacks_done)
 	{
@@ -117,23 +134,21 @@ cqfdw_progress_begin(Oid relid)
 		before_shmem_exit(progress_exit, (Datum) 0);
 		callbacks_done = true;
 	}
-	nactive++;
-	if (i < 0)
+	if (++next_seq <= 0)
+		next_seq = 1;			/* wrapped: handles stay > 0 */
+	seq = next_seq;
+	if (n == 0)
 		return seq;
-	if (nactive > 1)
-	{
-		cqfdw_shared_lock(s->progress_lock, LW_EXCLUSIVE);
-		if (s->progress[i].pid == MyProcPid)
-			s->progress[i].nscans = nactive;
-		cqfdw_shared_unlock(s->progress_lock);
-		return seq;
-	}
 	nsp = get_namespace_name(get_rel_namespace(relid));
 	rel = get_rel_name(relid);
 	cqfdw_shared_lock(s->progress_lock, LW_EXCLUSIVE);
+	for (int i = first; i < first + n; i++)
 	{
 		CqProgressSlot *p = &s->progress[i];
 
+		/* free, or left by an earlier backend with our id */
+		if (p->pid == MyProcPid)
+			continue;
 		memset(p, 0, sizeof(*p));
 		p->pid = MyProcPid;
 		p->datid = MyDatabaseId;
@@ -142,19 +157,18 @@ cqfdw_progress_begin(Oid relid)
 		snprintf(p->relname, sizeof(p->relname), "%s.%s",
 				 nsp ? nsp : "?", rel ? rel : "?");
 		p->started = GetCurrentTimestamp();
-		p->nscans = 1;
+		p->seq = seq;
+		p->plan_node_id = plan_node_id;
 		p->total_rows = p->total_pages = -1;
+		break;
 	}
 	cqfdw_shared_unlock(s->progress_lock);
-	owner_seq = seq;
-	owner_handle = i;
 	return seq;
 }
 
 /*
  * cqfdw_progress_update
- *		Publish the scan's counters so far (only the shown scan's).  Main
- *		thread; does not throw.
+ *		Publish the scan's counters so far.  Main thread; does not throw.
  */
 void
 cqfdw_progress_update(int handle, const CqJobStats *st)
@@ -162,12 +176,11 @@ cqfdw_progress_update(int handle, const CqJobStats *st)
 	CqShared   *s;
 	CqProgressSlot *p;
 
-	if (handle <= 0 || handle != owner_seq || owner_handle < 0)
+	if (handle <= 0)
 		return;
 	s = cqfdw_shared();
-	p = &s->progress[owner_handle];
 	cqfdw_shared_lock(s->progress_lock, LW_EXCLUSIVE);
-	if (p->pid == MyProcPid)
+	if ((p = find_slot(s, handle)) != NULL)
 	{
 		p->requests = st->requests;
 		p->in_flight = st->in_flight;
@@ -185,23 +198,22 @@ cqfdw_progress_update(int handle, const CqJobStats *st)
 
 /*
  * cqfdw_progress_end
- *		A scan ends (End, ERROR, cancel).  The slot is cleared when it was
- *		the backend's last running scan.  Does not throw.
+ *		A scan ends (End, ERROR, cancel): its slot is cleared.  Does not
+ *		throw.
  */
 void
 cqfdw_progress_end(int handle)
 {
+	CqShared   *s;
+	CqProgressSlot *p;
+
 	if (handle <= 0)
 		return;
-	if (nactive > 0)
-		nactive--;
-	if (handle == owner_seq)
-		owner_seq = 0;
-	if (nactive == 0)
-	{
-		owner_handle = -1;
-		clear_slot();
-	}
+	s = cqfdw_shared();
+	cqfdw_shared_lock(s->progress_lock, LW_EXCLUSIVE);
+	if ((p = find_slot(s, handle)) != NULL)
+		memset(p, 0, sizeof(*p));
+	cqfdw_shared_unlock(s->progress_lock);
 }
 
 /*
@@ -233,8 +245,9 @@ cq_fdw_scan_progress(PG_FUNCTION_ARGS)
 	for (int i = 0; i < n; i++)
 	{
 		CqProgressSlot *p = &copy[i];
-		Datum		values[18];
-		bool		nulls[18];
+		Datum		values[19];
+		bool		nulls[19];
+		int			nscans = 0;
 		int			k = 0;
 		char	   *uname = GetUserNameFromId(p->userid, true);
 		bool		visible = all_stats || has_privs_of_role(GetUserId(), p->userid);
@@ -250,7 +263,9 @@ cq_fdw_scan_progress(PG_FUNCTION_ARGS)
 		values[k++] = ObjectIdGetDatum(p->relid);
 		values[k++] = CStringGetTextDatum(p->relname);
 		values[k++] = TimestampTzGetDatum(p->started);
-		values[k++] = Int32GetDatum(p->nscans);
+		for (int j = 0; j < n; j++)
+			nscans += copy[j].pid == p->pid;
+		values[k++] = Int32GetDatum(nscans);
 		values[k++] = Int64GetDatum((int64) p->requests);
 		values[k++] = Int64GetDatum((int64) p->in_flight);
 		values[k++] = Int64GetDatum((int64) p->pages);
@@ -279,6 +294,7 @@ cq_fdw_scan_progress(PG_FUNCTION_ARGS)
 			values[k++] = Float8GetDatum(Min(pct, 100.0));
 		else
 			nulls[k++] = true;
+		values[k++] = Int32GetDatum(p->plan_node_id);
 		Assert(k == lengthof(values));
 		if (!visible)
 		{

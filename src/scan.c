@@ -127,6 +127,8 @@ typedef struct CqFdwScanState
 	CqRateBucket *rate;			/* the jobs' rate gate, released at the end */
 	CqCacheReader *cache_rd;	/* this job's rows come from the cache */
 	CqCacheWriter *cache_wr;	/* this job's rows go to the cache */
+	CqJobParams tok_params;		/* the job's credentials (cqfdw_token_sync) */
+	CqfdwTokenSeen tok_seen;	/* the shared token the job started with */
 } CqFdwScanState;
 
 static void job_ctx_callback(void *arg);
@@ -585,7 +587,21 @@ start_job(ForeignScanState *node, CqFdwScanState *st)
 	{
 		int64		n = 0;
 
-		cqfdw_token_share(&p, &n);
+		/* only the credential fields are read (they outlive the job) */
+		memset(&st->tok_params, 0, sizeof(st->tok_params));
+		st->tok_params.source = p.source;
+		st->tok_params.base_url = p.base_url;
+		st->tok_params.cred = p.cred;
+		st->tok_params.policy = p.policy;
+		st->tok_params.settings = p.settings;
+		memset(&err, 0, sizeof(err));
+		if (!cqfdw_token_share(&p, &st->tok_seen, &n, &err))
+		{
+			/* refused here or a moment ago in another backend */
+			MemoryContextSwitchTo(old);
+			st->stats.auth_requests += (uint64) n;
+			cqfdw_report_job_error(&err, t);
+		}
 		st->stats.auth_requests += (uint64) n;
 	}
 
@@ -596,7 +612,7 @@ start_job(ForeignScanState *node, CqFdwScanState *st)
 	if (st->job == NULL)
 		cqfdw_report_job_error(&err, t);
 	if (st->progress == 0)
-		st->progress = cqfdw_progress_begin(t->relid);
+		st->progress = cqfdw_progress_begin(t->relid, node->ss.ps.plan->plan_node_id);
 }
 
 /*
@@ -609,6 +625,9 @@ publish_progress(CqFdwScanState *st)
 {
 	CqJobStats	s = st->stats;
 
+	/* a token the job renewed or saw refused: tell the other backends */
+	if (st->job)
+		cqfdw_token_sync(&st->tok_params, &st->tok_seen);
 	if (st->progress == 0)
 		return;
 	if (st->job)
@@ -915,6 +934,7 @@ cqIterateForeignScan(ForeignScanState *node)
 
 					st->batch = NULL;
 					st->done = true;
+					cqfdw_token_sync(&st->tok_params, &st->tok_seen);
 					cq_job_get_stats(st->job, &s);
 					if (s.units > 0 && s.units_failed == s.units)
 					{
@@ -948,6 +968,7 @@ cqIterateForeignScan(ForeignScanState *node)
 					CqError		err;
 
 					st->batch = NULL;
+					cqfdw_token_sync(&st->tok_params, &st->tok_seen);
 					err = *cq_job_error(st->job);
 					cqfdw_report_job_error(&err, st->table);
 				}

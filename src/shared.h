@@ -37,7 +37,10 @@
 
 #include "cq_fdw.h"
 
-/* One backend's scan in progress (progress.c); pid 0 = free */
+/* Progress slots per backend: scans of one query shown at once */
+#define CQ_PROGRESS_PER_BACKEND 8
+
+/* One scan in progress (progress.c); pid 0 = free */
 typedef struct CqProgressSlot
 {
 	int			pid;
@@ -46,7 +49,8 @@ typedef struct CqProgressSlot
 	Oid			relid;
 	char		relname[2 * NAMEDATALEN + 2];	/* "schema.table" */
 	TimestampTz started;
-	int			nscans;			/* scans of this backend running now */
+	int			seq;			/* the scan's handle (this backend's) */
+	int			plan_node_id;	/* its plan node: tells a query's scans apart */
 	uint64		requests;
 	uint64		in_flight;
 	uint64		pages;
@@ -115,11 +119,23 @@ extern void cqfdw_shared_unlock(LWLock *lock);
 extern void cqfdw_shared_notice(void);
 
 /* in tokens.c: access tokens shared by a role's backends (preload only) */
+typedef struct CqfdwTokenSeen
+{
+	bool		active;			/* p's token is shared through a slot */
+	Oid			umid;
+	Oid			roleid;
+	uint8		digest[32];
+	uint64		gen;			/* the slot generation this backend holds */
+	uint64		token_hash;		/* hash of that token (never the token) */
+	int64		invalidations;	/* the provider's refused tokens so far */
+} CqfdwTokenSeen;
 extern void cqfdw_tokens_shmem_init(void);
-extern void cqfdw_token_share(const CqJobParams *p, int64 *auth_requests);
+extern bool cqfdw_token_share(const CqJobParams *p, CqfdwTokenSeen *seen,
+							  int64 *auth_requests, CqError *err);
+extern void cqfdw_token_sync(const CqJobParams *p, CqfdwTokenSeen *seen);
 
 /* in progress.c */
-extern int	cqfdw_progress_begin(Oid relid);
+extern int	cqfdw_progress_begin(Oid relid, int plan_node_id);
 extern void cqfdw_progress_update(int handle, const CqJobStats *s);
 extern void cqfdw_progress_end(int handle);
 

@@ -13,7 +13,7 @@
  *	  per backend, and cqfdw_shared_notice() says once per backend what
  *	  preloading would add.
  *	- The area is never resized: its size is fixed by the GUCs read at
- *	  postmaster start (MaxBackends progress slots, cq_fdw.rate_limit_buckets
+ *	  postmaster start (CQ_PROGRESS_PER_BACKEND progress slots per backend, cq_fdw.rate_limit_buckets
  *	  buckets, cq_fdw.cache_entries cache index entries).
  *	- A lock is held only around copies of a few fields: nothing that can
  *	  throw, wait or allocate runs under it (an ERROR would release it,
@@ -37,7 +37,7 @@
 
 #define CQ_TRANCHE		"cq_fdw"
 #define CQ_NLOCKS		3		/* progress, rate limits, cache */
-#define LOCAL_PROGRESS	1
+#define LOCAL_PROGRESS	CQ_PROGRESS_PER_BACKEND
 #define LOCAL_BUCKETS	16
 #define LOCAL_CACHE		64
 
@@ -93,7 +93,8 @@ cq_shmem_request(void)
 {
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
-	RequestAddinShmemSpace(area_size(MaxBackends, cqfdw_rate_limit_buckets,
+	RequestAddinShmemSpace(area_size(MaxBackends * CQ_PROGRESS_PER_BACKEND,
+									 cqfdw_rate_limit_buckets,
 									 cqfdw_cache_entries));
 	RequestNamedLWLockTranche(CQ_TRANCHE, CQ_NLOCKS);
 }
@@ -109,14 +110,15 @@ cq_shmem_startup(void)
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	s = ShmemInitStruct("cq_fdw shared state",
-						area_size(MaxBackends, cqfdw_rate_limit_buckets,
-								  cqfdw_cache_entries),
+						area_size(MaxBackends * CQ_PROGRESS_PER_BACKEND,
+								  cqfdw_rate_limit_buckets, cqfdw_cache_entries),
 						&found);
 	if (!found)
 	{
 		LWLockPadded *locks = GetNamedLWLockTranche(CQ_TRANCHE);
 
-		area_init(s, MaxBackends, cqfdw_rate_limit_buckets, cqfdw_cache_entries);
+		area_init(s, MaxBackends * CQ_PROGRESS_PER_BACKEND, cqfdw_rate_limit_buckets,
+				  cqfdw_cache_entries);
 		s->in_shmem = true;
 		s->progress_lock = &locks[0].lock;
 		s->rate_lock = &locks[1].lock;

@@ -25,8 +25,21 @@
  *	  is none, fetches one itself (cq_cred_token_get) while the other
  *	  backends wanting the same key wait for it (single flight across
  *	  backends; a fetcher silent for FETCH_TIMEOUT_MS is replaced).  SDK
- *	  threads never touch the slots.  A token renewed mid-scan by a job
- *	  reaches the slot at that backend's next scan start.
+ *	  threads never touch the slots.
+ *	- While a job runs, the main thread (each batch, each second, and at
+ *	  the end: cqfdw_token_sync) compares the kept provider with the slot:
+ *	  a token the job renewed (expiry or a 401) is published at once, and
+ *	  a token the API refused (the provider dropped it) is wiped -- both
+ *	  only while the slot still holds the generation this backend saw, so
+ *	  a newer token another backend published is never overwritten.
+ *	- A failed fetch leaves a negative entry for NEG_TTL_MS: the backends
+ *	  that waited for it, and those arriving meanwhile, report the same
+ *	  error (it is a CqError: never a secret) instead of asking again.  It
+ *	  is keyed like a token, by the mapping's xmin among others, so an
+ *	  ALTER USER MAPPING makes the next scan try at once.
+ *	- The value is a bearer token or, for a SigV4 server's one AWS role,
+ *	  its temporary key (access key id, secret, session token) packed by
+ *	  the SDK: the same rules hold for both.
  *
  * Copyright (c) 2026, cq_fdw developers
  *
@@ -41,6 +54,7 @@
 #include "storage/latch.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
+#include "common/hashfn.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
@@ -51,6 +65,7 @@
 #define TOKEN_SLOTS			64
 #define TOKEN_MAX			4096	/* longer tokens are not shared */
 #define FETCH_TIMEOUT_MS	60000
+#define NEG_TTL_MS			5000	/* a failed fetch answers for this long */
 #define TOKEN_TRANCHE		"cq_fdw_tokens"
 
 typedef struct TokenSlot
@@ -63,6 +78,10 @@ typedef struct TokenSlot
 	TimestampTz fetch_started;
 	TimestampTz expires;		/* usable until (refresh margin included) */
 	TimestampTz last_used;
+	uint64		gen;			/* changes with every token stored */
+	bool		failed;			/* negative entry: err until neg_until */
+	TimestampTz neg_until;
+	CqError		err;			/* the fetch's error (holds no secret) */
 	int			len;
 	char		token[TOKEN_MAX];
 } TokenSlot;
@@ -71,6 +90,7 @@ typedef struct TokenArea
 {
 	LWLock	   *lock;
 	uint64		fetches;		/* token requests made through here */
+	uint64		next_gen;
 	TokenSlot	slots[TOKEN_SLOTS];
 } TokenArea;
 
@@ -144,6 +164,8 @@ cred_digest(const CqJobParams *p, Oid umid, uint8 out[32])
 		p->base_url ? p->base_url : "",
 		c->service_account_key, c->tenant_id, c->client_id, c->client_secret,
 		c->authority_url, c->app_id, c->private_key, c->installation_id,
+		c->user, c->secret, c->session_token, c->role_arn, c->external_id,
+		c->sts_url,
 	};
 	pg_cryptohash_ctx *ctx;
 	bool		ok;
@@ -174,10 +196,15 @@ cred_digest(const CqJobParams *p, Oid umid, uint8 out[32])
 static bool
 shareable(const CqCredentials *c)
 {
-	return c->kubeconfig == NULL &&
-		(c->service_account_key != NULL ||
-		 c->tenant_id != NULL || c->client_id != NULL || c->client_secret != NULL ||
-		 (c->app_id != NULL && c->installation_id != NULL));
+	if (c->kubeconfig != NULL)
+		return false;
+	/* a SigV4 server's one role (a role per account is kept per job) */
+	if (c->role_arn && c->role_arn[0])
+		return strstr(c->role_arn, "{account_id}") == NULL &&
+			c->user && c->user[0] && c->secret && c->secret[0];
+	return c->service_account_key != NULL ||
+		c->tenant_id != NULL || c->client_id != NULL || c->client_secret != NULL ||
+		(c->app_id != NULL && c->installation_id != NULL);
 }
 
 /*
@@ -195,7 +222,8 @@ find_slot(Oid umid, Oid roleid, const uint8 d[32], TimestampTz now)
 
 		if (!s->used)
 			continue;
-		if (s->len > 0 && s->expires <= now && s->fetcher == 0)
+		if (s->fetcher == 0 && ((s->len > 0 && s->expires <= now) ||
+								(s->failed && s->neg_until <= now)))
 		{
 			slot_wipe(s);
 			continue;
@@ -244,6 +272,8 @@ slot_store(TokenSlot *s, const char *token, int64 valid_ms, TimestampTz now)
 		return;
 	memcpy(s->token, token, n);
 	s->len = (int) n;
+	s->failed = false;
+	s->gen = ++area->next_gen;
 	s->expires = TimestampTzPlusMilliseconds(now, Min(valid_ms, (int64) 365 * 86400 * 1000));
 }
 
@@ -257,45 +287,103 @@ free_secret(char *t)
 	}
 }
 
+
+/* the slot's key for p, or false when p's tokens are not shared */
+static bool
+token_key(const CqJobParams *p, Oid *umid, uint8 d[32])
+{
+	const char *key = p->cred.cache_key;
+
+	if (area == NULL || key == NULL || strncmp(key, "um:", 3) != 0 ||
+		!shareable(&p->cred))
+		return false;
+	*umid = (Oid) strtoul(key + 3, NULL, 10);
+	return cred_digest(p, *umid, d);
+}
+
+/*
+ * A failed token request the others should see, not repeat: the endpoint
+ * refused or could not be reached.  A configuration error, a policy refusal,
+ * a cancel or no memory is left to the job, which reports it itself.
+ */
+static bool
+shared_failure(const CqError *e)
+{
+	switch (e->kind)
+	{
+		case CQ_ERR_HTTP:
+		case CQ_ERR_RATE_LIMIT:
+		case CQ_ERR_CONNECT:
+		case CQ_ERR_TIMEOUT:
+		case CQ_ERR_TRANSFER:
+		case CQ_ERR_JSON:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/* remember what this backend holds of slot s (lock held) */
+static void
+seen_set(CqfdwTokenSeen *seen, const TokenSlot *s)
+{
+	seen->gen = s ? s->gen : 0;
+	if (s && s->len > 0)
+		seen->token_hash = hash_bytes_extended((const unsigned char *) s->token,
+											   s->len, 0);
+}
+
+static uint64
+token_hash(const char *t)
+{
+	return hash_bytes_extended((const unsigned char *) t, (int) strlen(t), 0);
+}
+
 /*
  * cqfdw_token_share
  *		Before a job of `p` starts (main thread): make its kept provider hold
  *		the token the backends of this role and mapping share -- seeded from
  *		the slot, or fetched here (single flight) and stored in the slot.
  *		*auth_requests: token requests made here (EXPLAIN ANALYZE counts
- *		them for the scan).  Nothing without preload, for credentials
- *		without a token provider, or when the fetch fails (the job then
- *		fetches and reports the error itself).  Throws only on
- *		cancellation while waiting for another backend's fetch.
+ *		them for the scan).  `seen` records which slot and generation this
+ *		backend holds, for cqfdw_token_sync.  Returns false with *err when
+ *		the token request failed here or, shortly before, in another
+ *		backend (the negative entry): the caller reports err.  Nothing
+ *		(true, seen inactive) without preload or for credentials without a
+ *		token provider.  Throws only on cancellation while waiting for
+ *		another backend's fetch.
  */
-void
-cqfdw_token_share(const CqJobParams *p, int64 *auth_requests)
+bool
+cqfdw_token_share(const CqJobParams *p, CqfdwTokenSeen *seen,
+				  int64 *auth_requests, CqError *err)
 {
-	const char *key = p->cred.cache_key;
 	Oid			umid;
 	Oid			roleid = GetUserId();
 	uint8		d[32];
 	TokenSlot  *s;
 
 	*auth_requests = 0;
-	if (area == NULL || key == NULL || strncmp(key, "um:", 3) != 0 ||
-		!shareable(&p->cred))
-		return;
-	umid = (Oid) strtoul(key + 3, NULL, 10);
-	if (!cred_digest(p, umid, d))
-		return;
+	memset(seen, 0, sizeof(*seen));
+	memset(err, 0, sizeof(*err));
+	if (!token_key(p, &umid, d))
+		return true;
+	seen->active = true;
+	seen->umid = umid;
+	seen->roleid = roleid;
+	memcpy(seen->digest, d, 32);
+	seen->invalidations = cq_cred_token_invalidations(p);
 
 	for (;;)
 	{
 		TimestampTz now = GetCurrentTimestamp();
-		CqError		err;
+		CqError		ferr;
 		int64		valid_ms = 0;
 		int64		n = 0;
 		char	   *mine;
 		char		copy[TOKEN_MAX];
 
 		/* what this backend's provider already holds (a renewal) */
-		mine = cq_cred_token_get(p, false, &valid_ms, &n, &err);
+		mine = cq_cred_token_get(p, false, &valid_ms, &n, &ferr);
 
 		LWLockAcquire(area->lock, LW_EXCLUSIVE);
 		s = find_slot(umid, roleid, d, now);
@@ -308,18 +396,20 @@ cqfdw_token_share(const CqJobParams *p, int64 *auth_requests)
 				/* ours is newer: share it */
 				slot_store(s, mine, valid_ms, now);
 				s->last_used = now;
+				seen_set(seen, s);
 				LWLockRelease(area->lock);
 				free_secret(mine);
-				return;
+				return true;
 			}
 			memcpy(copy, s->token, s->len);
 			copy[s->len] = '\0';
 			s->last_used = now;
+			seen_set(seen, s);
 			LWLockRelease(area->lock);
 			free_secret(mine);
 			cq_cred_token_seed(p, copy, left);
 			explicit_bzero(copy, sizeof(copy));
-			return;
+			return true;
 		}
 		if (mine)
 		{
@@ -335,10 +425,19 @@ cqfdw_token_share(const CqJobParams *p, int64 *auth_requests)
 			{
 				slot_store(s, mine, valid_ms, now);
 				s->last_used = now;
+				seen_set(seen, s);
 			}
 			LWLockRelease(area->lock);
 			free_secret(mine);
-			return;
+			return true;
+		}
+		if (s && s->failed && s->fetcher == 0)
+		{
+			/* the token request failed a moment ago: the same error */
+			*err = s->err;
+			s->last_used = now;
+			LWLockRelease(area->lock);
+			return false;
 		}
 		if (s && s->fetcher != 0 && s->fetcher != MyProcPid &&
 			!TimestampDifferenceExceeds(s->fetch_started, now, FETCH_TIMEOUT_MS))
@@ -355,7 +454,8 @@ cqfdw_token_share(const CqJobParams *p, int64 *auth_requests)
 		if (s == NULL && (s = claim_slot()) == NULL)
 		{
 			LWLockRelease(area->lock);
-			return;				/* every slot busy fetching: per backend */
+			seen->active = false;
+			return true;		/* every slot busy fetching: per backend */
 		}
 		s->used = true;
 		s->umid = umid;
@@ -366,7 +466,8 @@ cqfdw_token_share(const CqJobParams *p, int64 *auth_requests)
 		s->last_used = now;
 		LWLockRelease(area->lock);
 
-		mine = cq_cred_token_get(p, true, &valid_ms, &n, &err);
+		memset(&ferr, 0, sizeof(ferr));
+		mine = cq_cred_token_get(p, true, &valid_ms, &n, &ferr);
 		*auth_requests += n;
 
 		LWLockAcquire(area->lock, LW_EXCLUSIVE);
@@ -379,12 +480,99 @@ cqfdw_token_share(const CqJobParams *p, int64 *auth_requests)
 			{
 				slot_store(s, mine, valid_ms, now);
 				area->fetches++;
+				seen_set(seen, s);
 			}
-			if (s->len == 0)
-				slot_wipe(s);	/* failed: the next backend tries itself */
+			else if (shared_failure(&ferr))
+			{
+				/* a negative entry: the others get this error, not a retry */
+				explicit_bzero(s->token, sizeof(s->token));
+				s->len = 0;
+				s->failed = true;
+				s->err = ferr;
+				s->neg_until = TimestampTzPlusMilliseconds(now, NEG_TTL_MS);
+			}
+			if (s->len == 0 && !s->failed)
+				slot_wipe(s);	/* nothing to share: the next one tries */
 		}
 		LWLockRelease(area->lock);
 		free_secret(mine);
-		return;
+		if (mine == NULL && shared_failure(&ferr))
+		{
+			*err = ferr;
+			return false;
+		}
+		return true;
 	}
+}
+
+/*
+ * cqfdw_token_sync
+ *		While and after a job of `p` runs (main thread, between batches):
+ *		publish what its kept provider learnt since cqfdw_token_share.  A
+ *		token it renewed (near expiry, or after the API refused the shared
+ *		one) replaces the slot's at once; a token the API refused, with no
+ *		new one yet, is wiped from the slot so that the next backend
+ *		fetches a fresh one.  Either only if the slot still holds the
+ *		generation `seen` recorded: a token another backend published
+ *		meanwhile stays.  Never throws; nothing without preload.
+ */
+void
+cqfdw_token_sync(const CqJobParams *p, CqfdwTokenSeen *seen)
+{
+	TimestampTz now;
+	TokenSlot  *s;
+	CqError		err;
+	int64		valid_ms = 0;
+	int64		n = 0;
+	int64		inval;
+	char	   *mine;
+
+	if (area == NULL || !seen->active)
+		return;
+	inval = cq_cred_token_invalidations(p);
+	mine = cq_cred_token_get(p, false, &valid_ms, &n, &err);
+	now = GetCurrentTimestamp();
+	LWLockAcquire(area->lock, LW_EXCLUSIVE);
+	s = find_slot(seen->umid, seen->roleid, seen->digest, now);
+	if (s && s->len > 0 && s->gen == seen->gen && s->fetcher == 0)
+	{
+		if (mine && (strlen(mine) != (size_t) s->len ||
+					 memcmp(mine, s->token, s->len) != 0))
+		{
+			/* renewed here: the others get it now, not at expiry */
+			slot_store(s, mine, valid_ms, now);
+			seen_set(seen, s);
+		}
+		else if (mine == NULL && inval > seen->invalidations)
+		{
+			/* refused (401 / ExpiredToken) and not renewed yet */
+			slot_wipe(s);
+			seen_set(seen, NULL);
+		}
+	}
+	else if (mine && token_hash(mine) != seen->token_hash &&
+			 (s == NULL || (s->len == 0 && !s->failed && s->fetcher == 0)))
+	{
+		/*
+		 * The slot was wiped (another backend saw the token refused) or
+		 * evicted meanwhile, and ours is another, newer one: share it.
+		 * Never the token we were given: it may be the refused one.
+		 */
+		if (s == NULL && (s = claim_slot()) != NULL)
+		{
+			s->used = true;
+			s->umid = seen->umid;
+			s->roleid = seen->roleid;
+			memcpy(s->digest, seen->digest, 32);
+		}
+		if (s)
+		{
+			slot_store(s, mine, valid_ms, now);
+			s->last_used = now;
+			seen_set(seen, s);
+		}
+	}
+	LWLockRelease(area->lock);
+	seen->invalidations = inval;
+	free_secret(mine);
 }

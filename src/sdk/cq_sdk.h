@@ -934,7 +934,10 @@ extern CqJob *cq_job_start(const CqJobParams *params, CqError *err);
  * request).  Both work on the provider a job of `params` would use (kept
  * across jobs under params->cred.cache_key): credentials that fetch one
  * bearer token (GCP service account, Azure app registration, GitHub App
- * with installation_id).  Main thread or any thread; no PostgreSQL call.
+ * with installation_id) and a SigV4 server's one AWS role (role_arn
+ * without {account_id}: the "token" is its temporary key packed as
+ * "id\nsecret\nsession token").  Main thread or any thread; no
+ * PostgreSQL call.
  *
  * cq_cred_token_get: the token that provider sends now -- its kept one
  * while valid, else (fetch) fetched now on the calling thread -- malloc'd
@@ -953,6 +956,13 @@ extern char *cq_cred_token_get(const CqJobParams *params, bool fetch,
 							   CqError *err);
 extern void cq_cred_token_seed(const CqJobParams *params, const char *token,
 							   int64_t valid_ms);
+/*
+ * cq_cred_token_invalidations: how many tokens that provider has dropped
+ * so far because the API refused them (401, ExpiredToken): a caller that
+ * shares tokens compares it before and after a job to learn that the
+ * token it shared was refused.  0 without such a provider.
+ */
+extern int64_t cq_cred_token_invalidations(const CqJobParams *params);
 
 /* File descriptor that becomes readable when a batch, an error or the end
  * is available (eventfd).  Valid until cq_job_free. */

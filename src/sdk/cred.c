@@ -1880,7 +1880,8 @@ shareable(const CqpCred *c)
 {
 	return !c->dispatch && (c->kind == CQP_CRED_GCP_SA ||
 							c->kind == CQP_CRED_AZURE_CLIENT ||
-							c->kind == CQP_CRED_GITHUB_APP);
+							c->kind == CQP_CRED_GITHUB_APP ||
+							c->kind == CQP_CRED_AWS_ROLE);
 }
 
 /* cqp_cred_get_valid: see cred.h */
@@ -2267,6 +2268,16 @@ config_digest(const CqpCredConfig *cfg, unsigned char out[32])
 	digest_str(md, cfg->private_key);
 	digest_str(md, cfg->installation_id);
 	digest_str(md, cfg->api_url);
+	/* AWS kinds: the base key, the role and STS */
+	digest_str(md, cfg->access_key_id);
+	digest_str(md, cfg->secret_access_key);
+	digest_str(md, cfg->session_token);
+	digest_str(md, cfg->role_arn);
+	digest_str(md, cfg->external_id);
+	digest_str(md, cfg->role_session_name);
+	digest_str(md, cfg->sts_url);
+	digest_str(md, cfg->sts_region);
+	EVP_DigestUpdate(md, &cfg->duration_s, sizeof(cfg->duration_s));
 	digest_str(md, cfg->policy.allowed_hosts);
 	digest_str(md, cfg->policy.denied_addrs);
 	digest_str(md, cfg->ca_file);

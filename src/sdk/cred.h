@@ -212,9 +212,10 @@ extern CqpCred *cqp_cred_ref(CqpCred *c);
 extern CqpCred *cqp_cred_acquire(const char *key, const CqpCredConfig *cfg, CqError *err);
 
 /*
- * A bearer-token provider (GCP, Azure, GitHub App with installation_id):
- * cqp_cred_get, and in *valid_ms how long the token stays usable (to the
- * refresh margin).  Others: NULL with err->kind CQ_ERR_NONE.
+ * A bearer-token provider (GCP, Azure, GitHub App with installation_id)
+ * or an AWS role (its packed temporary key): cqp_cred_get, and in
+ * *valid_ms how long the token stays usable (to the refresh margin).
+ * Others: NULL with err->kind CQ_ERR_NONE.
  */
 extern char *cqp_cred_get_valid(CqpCred *c, bool fetch, int64_t *valid_ms, CqError *err);
 /* Keep `token` (fetched elsewhere) for valid_ms, unless the provider

@@ -1555,8 +1555,11 @@ cqp_http_finish(CqpHttp *h, CqpReq *req, int curlcode, int64_t now_ms,
 
 	/*
 	 * SigV4 with an assumed role: AWS says the temporary key expired (the
-	 * clock of the answer may differ from ours, or it was revoked): drop it
-	 * (only if still cached) and send once more with a fresh AssumeRole.
+	 * clock of the answer may differ from ours, or it was revoked) or does
+	 * not know it (InvalidClientTokenId: a key kept across scans or shared
+	 * by another backend that AWS no longer accepts): drop it (only if
+	 * still cached) and send once more with a fresh AssumeRole.  A plain
+	 * key cannot be renewed (cqp_cred_invalidate says so): no retry.
 	 */
 	if ((status == 400 || status == 403) && h->sigv4 && req->auth_token &&
 		!req->auth_retried && (req->cred || h->provider))
@@ -1565,11 +1568,14 @@ cqp_http_finish(CqpHttp *h, CqpReq *req, int curlcode, int64_t now_ms,
 
 		memset(&tmp, 0, sizeof(tmp));
 		aws_error(req, &tmp);
-		if (strncmp(tmp.api_code, "ExpiredToken", 12) == 0 &&
+		if ((strncmp(tmp.api_code, "ExpiredToken", 12) == 0 ||
+			 strcmp(tmp.api_code, "InvalidClientTokenId") == 0 ||
+			 strcmp(tmp.api_code, "UnrecognizedClientException") == 0) &&
 			cqp_cred_invalidate(req->cred ? req->cred : h->provider, req->auth_token))
 		{
 			req->auth_retried = true;
-			cq_error_set(err, CQ_ERR_HTTP, "HTTP status %ld from the API (ExpiredToken)", status);
+			cq_error_set(err, CQ_ERR_HTTP, "HTTP status %ld from the API (%s)", status,
+						 tmp.api_code);
 			err->http_status = (int) status;
 			return CQP_RETRY;
 		}

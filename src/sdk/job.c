@@ -488,10 +488,10 @@ job_destroy(CqJob *job)
  * ------------------------------------------------------------------------ */
 
 static void
-aws_cred_config(CqJob *job, CqpCredConfig *cc, const char *role_arn)
+aws_cred_config(const CqJobParams *params, CqpCredConfig *cc, const char *role_arn)
 {
-	const CqJobSettings *s = &job->params.settings;
-	const CqCredentials *cr = &job->params.cred;
+	const CqJobSettings *s = &params->settings;
+	const CqCredentials *cr = &params->cred;
 
 	memset(cc, 0, sizeof(*cc));
 	cc->kind = role_arn ? CQP_CRED_AWS_ROLE : CQP_CRED_AWS_KEYS;
@@ -501,7 +501,7 @@ aws_cred_config(CqJob *job, CqpCredConfig *cc, const char *role_arn)
 	cc->role_arn = role_arn;
 	cc->external_id = cr->external_id;
 	cc->sts_url = cr->sts_url;
-	cc->policy = job->params.policy;
+	cc->policy = params->policy;
 	cc->connect_timeout_ms = s->connect_timeout_ms;
 	cc->request_timeout_ms = s->request_timeout_ms;
 	cc->max_retries = s->max_retries > 0 ? s->max_retries : -1;
@@ -552,11 +552,25 @@ aws_setup(CqJob *job, CqError *err)
 	}
 	if (job->role_per_account || (!role && job->account_key < 0))
 		return true;			/* per account, or the plain key as today */
-	aws_cred_config(job, &cc, role);
-	if (!(job->cred = cqp_cred_new(&cc, err)))
+	aws_cred_config(&job->params, &cc, role);
+	/*
+	 * One role: its temporary key is kept across jobs under the mapping's
+	 * key (like a bearer token, and shared between processes through
+	 * cq_cred_token_get/seed).  A plain key needs no keeping.
+	 */
+	job->cred = role && job->params.cred.cache_key
+		? cqp_cred_acquire(job->params.cred.cache_key, &cc, err)
+		: cqp_cred_new(&cc, err);
+	if (!job->cred)
 	{
 		aws_config_error(err);
 		return false;
+	}
+	{
+		CqpCredStats cs;
+
+		cqp_cred_stats(job->cred, &cs);
+		job->cred_base_requests = cs.auth_requests;
 	}
 	job->http.provider = job->cred;
 	return true;
@@ -600,7 +614,7 @@ cqp_job_account_cred(CqJob *job, const char *account, CqError *err)
 		cq_error_set(err, CQ_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
-	aws_cred_config(job, &cc, role);
+	aws_cred_config(&job->params, &cc, role);
 	c = cqp_cred_new(&cc, err);
 	free(role);
 	if (!c)
@@ -944,8 +958,20 @@ kept_provider(const CqJobParams *params, CqError *err)
 
 	memset(err, 0, sizeof(*err));
 	sanitize_settings(&p.settings);
-	if (params->cred.cache_key == NULL || params->cred.kubeconfig != NULL ||
-		!provider_config(&p, &cc, &hosts, &opt, err))
+	if (params->cred.cache_key == NULL || params->cred.kubeconfig != NULL)
+		return NULL;
+	if (params->cred.role_arn && params->cred.role_arn[0])
+	{
+		/* a SigV4 server's one role (aws_setup); not a role per account */
+		if (strstr(params->cred.role_arn, "{account_id}") != NULL ||
+			!params->source || params->source->auth != CQ_AUTH_SIGV4 ||
+			!params->cred.user || !params->cred.user[0] ||
+			!params->cred.secret || !params->cred.secret[0])
+			return NULL;
+		aws_cred_config(&p, &cc, params->cred.role_arn);
+		return cqp_cred_acquire(params->cred.cache_key, &cc, err);
+	}
+	if (!provider_config(&p, &cc, &hosts, &opt, err))
 		return NULL;
 	c = cqp_cred_acquire(params->cred.cache_key, &cc, err);
 	free(hosts);
@@ -970,8 +996,29 @@ cq_cred_token_get(const CqJobParams *params, bool fetch, int64_t *valid_ms,
 	t = cqp_cred_get_valid(c, fetch, valid_ms, err);
 	cqp_cred_stats(c, &after);
 	*requests = after.auth_requests - before.auth_requests;
+	/* a refusal names the options to check, as a job's request would */
+	if (t == NULL && err->kind == CQ_ERR_HTTP && err->http_status >= 400 &&
+		err->http_status < 500 && err->http_status != 429 && !err->setting[0] &&
+		cqp_cred_kind(c) != CQP_CRED_AWS_ROLE)
+		snprintf(err->setting, sizeof(err->setting), "token:%s",
+				 cqp_cred_options_hint(c));
 	cqp_cred_free(c);
 	return t;
+}
+
+/* cq_cred_token_invalidations: see cq_sdk.h */
+int64_t
+cq_cred_token_invalidations(const CqJobParams *params)
+{
+	CqError		err;
+	CqpCred    *c = kept_provider(params, &err);
+	CqpCredStats cs;
+
+	if (c == NULL)
+		return 0;
+	cqp_cred_stats(c, &cs);
+	cqp_cred_free(c);
+	return cs.invalidations;
 }
 
 /* cq_cred_token_seed: see cq_sdk.h */

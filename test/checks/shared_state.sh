@@ -197,6 +197,34 @@ sync_progress_check() {
 	pq -c "DROP TABLE ss_target" >/dev/null
 }
 
+# several cq_fdw scans in one query (UNION ALL of two tables): one row per
+# scan, each with its table and plan node, both of the query's backend
+multi_progress_check() {
+	pq -c "DROP FOREIGN TABLE IF EXISTS ss_slow2" -c "CREATE FOREIGN TABLE ss_slow2 (id bigint, name text) SERVER ss_srv
+	    OPTIONS (endpoint '/gen/link/ss_slow2?n=60&per_page=10&shape=small&latency_ms=150',
+	             pagination 'link_header', concurrency '1')" >/dev/null
+	psql -X -q -A -t -v ON_ERROR_STOP=1 -c "SELECT pg_backend_pid()" \
+		-c "SELECT count(*) FROM (SELECT id FROM ss_slow UNION ALL SELECT id FROM ss_slow2) u" \
+		>"$OUT/multi.out" 2>&1 &
+	BG=$!
+	local best="" line
+	while kill -0 "$BG" 2>/dev/null; do
+		line=$(pq -c "SELECT count(*), count(DISTINCT plan_node_id), string_agg(table_name, ',' ORDER BY table_name),
+		                      min(pid) = max(pid), min(scans)
+		               FROM cq_fdw.scan_progress WHERE table_name IN ('public.ss_slow', 'public.ss_slow2')" 2>&1)
+		[ "${line%%|*}" = 2 ] && best=$line
+		[ -n "$best" ] && break
+		sleep 0.2
+	done
+	wait "$BG"; BG=""
+	echo "multi-scan progress: rows|plan nodes|tables|one pid|scans = '$best'"
+	[ "$best" = "2|2|public.ss_slow,public.ss_slow2|t|2" ] ||
+		fail "a query with two cq_fdw scans did not show one row per scan in cq_fdw.scan_progress (saw '$best')"
+	[ "$(tail -1 "$OUT/multi.out")" = 260 ] || fail "the UNION ALL returned '$(tail -1 "$OUT/multi.out")', not 260 rows"
+	[ "$(pq -c "SELECT count(*) FROM cq_fdw.scan_progress WHERE table_name LIKE 'public.ss_slow%'")" = 0 ] ||
+		fail "the finished query left rows in cq_fdw.scan_progress"
+}
+
 # ------------------------------------------------------------ rate limiter
 # ratelimit_run TAG: NB backends scan /ratelimited/link/TAG at once; prints
 # "<429s> <requests> <scans ok> <seconds>"
@@ -228,6 +256,7 @@ if preloaded; then
 	progress_check
 	progress_total_check
 	sync_progress_check
+	multi_progress_check
 	read -r n429 nreq ok secs <<<"$(ratelimit_run "rl_pre_$$")"
 	echo "rate limit, preloaded: $NB backends, $ok/$NB scans complete, $nreq requests, $n429 answered 429, $secs s"
 	[ "$ok" = "$NB" ] || fail "$((NB - ok)) of $NB scans did not complete under the shared rate limiter: $(cat "$OUT"/rl_rl_pre_$$.*.err | head -5)"

@@ -3055,6 +3055,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return 200, JSON_H, jdump({"ok": True, "fault": f})
         if name == "oauth":
             return oauth_control(q)
+        if name == "oauth_forget":
+            # the access tokens issued so far are no longer valid (a key
+            # rotated at the vendor): with expect_token?issued=1 the API
+            # answers 401 to them, new ones are accepted
+            with STATE.lock:
+                n = len(STATE.oauth_tokens)
+                STATE.oauth_tokens = {}
+            return 200, JSON_H, jdump({"ok": True, "forgotten": n})
         if name == "oauth_last":
             with STATE.lock:
                 last = (STATE.oauth.get(q.get("kind", "")) or {}).get("last")
