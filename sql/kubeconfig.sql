@@ -178,6 +178,23 @@ SELECT count(*) FROM kube_k8s.k8s_pods WHERE context = 'plain';
 \! curl -s 'http://127.0.0.1:18080/_mock/requests?route=/replay/kubernetes/demo/api/v1/pods' | python3 -c "import json,sys; r=json.load(sys.stdin)['requests']; print('pod pages asked:', len(r))"
 DROP SCHEMA kube_k8s CASCADE;
 DROP SERVER kube_k8s CASCADE;
+-- IMPORT ... custom_resources with two contexts: both clusters list the
+-- same CustomResourceDefinitions (each mock's /crd/), one table per name,
+-- whose scans read both clusters
+SELECT set_config('cq_test.kc_crd', replace(current_setting('cq_test.kc_k8s'),
+                  '/replay/kubernetes/demo', '/crd'), false) <> '' AS crd_made;
+CREATE SERVER kube_crd FOREIGN DATA WRAPPER cq_fdw
+    OPTIONS (source 'kubernetes', base_url 'http://127.0.0.1:18080/not-used');
+CALL pg_temp.kube_mapping('kube_crd', 'crd');
+CREATE SCHEMA kube_crd;
+IMPORT FOREIGN SCHEMA kubernetes LIMIT TO (k8s_cert_manager_io_clusterissuers)
+    FROM SERVER kube_crd INTO kube_crd OPTIONS (custom_resources 'true');
+SELECT foreign_table_name FROM information_schema.foreign_tables
+ WHERE foreign_table_schema = 'kube_crd' ORDER BY 1;
+SELECT context, name FROM kube_crd.k8s_cert_manager_io_clusterissuers ORDER BY context;
+DROP SCHEMA kube_crd CASCADE;
+DROP SERVER kube_crd CASCADE;
+SELECT set_config('cq_test.kc_crd', '', false) = '' AS crd_forgotten;
 RESET log_min_messages;
 SELECT set_config('cq_test.kc_good', '', false) = '' AS forgotten,
        set_config('cq_test.kc_rogue', '', false) = '' AS rogue_forgotten,
