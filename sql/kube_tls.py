@@ -8,7 +8,9 @@ kubeconfig test, and the kubeconfigs that reach it.
                                mock API on https://127.0.0.1:PORT requiring a
                                client certificate from the CA, print JSON
                                {"good": kubeconfig, "rogue": ..., "noca": ...,
-                               "multi": three contexts, two clusters}
+                               "multi": three contexts, two clusters,
+                               "k8s": two contexts whose servers are the
+                               recorded Kubernetes cluster on each mock}
   kube_tls.py stop DIR         stop it
 
 Everything is made for this run in DIR (under the test run's directory,
@@ -83,9 +85,10 @@ def kubeconfig(server, ca_pem, cert_pem, key_pem, user="cq-reader"):
     return "\n".join(lines) + "\n"
 
 
-def multi(tls_server, plain_server, ca_pem, cert_pem, key_pem, token):
+def multi(tls_server, plain_server, ca_pem, cert_pem, key_pem, token, cloud=True):
     """Three contexts: "tls" (the TLS mock, client certificate), "plain"
-    (the plain mock, a bearer token), "cloud" (an exec plugin)."""
+    (the plain mock, a bearer token), "cloud" (an exec plugin; left out
+    when not `cloud`)."""
     lines = ["# @CANARY@", "apiVersion: v1", "kind: Config", "current-context: tls",
              "clusters:",
              "- name: tls-cluster", "  cluster:", "    server: %s" % tls_server,
@@ -94,7 +97,7 @@ def multi(tls_server, plain_server, ca_pem, cert_pem, key_pem, token):
              "contexts:",
              "- name: tls", "  context: {cluster: tls-cluster, user: cert-user}",
              "- name: plain", "  context: {cluster: plain-cluster, user: token-user}",
-             "- name: cloud", "  context: {cluster: plain-cluster, user: gke-user}",
+             ] + (["- name: cloud", "  context: {cluster: plain-cluster, user: gke-user}"] if cloud else []) + [
              "users:",
              "- name: cert-user", "  user:",
              "    client-certificate-data: %s" % b64(cert_pem),
@@ -154,7 +157,12 @@ def start(d, port):
         "rogue": kubeconfig(server, pem_cert(ca), pem_cert(rogue), pem_key(rogue_k)),
         "noca": kubeconfig(server, None, pem_cert(cli), pem_key(cli_k)),
         "multi": multi(server, "http://127.0.0.1:18080", pem_cert(ca), pem_cert(cli),
-                       pem_key(cli_k), "cq-ctx-plain-token-1b7e")}))
+                       pem_key(cli_k), "cq-ctx-plain-token-1b7e"),
+        # the Kubernetes source's own tables: both clusters serve the
+        # recorded demo cluster (test/fixtures/kubernetes/demo.json)
+        "k8s": multi(server + "/replay/kubernetes/demo",
+                     "http://127.0.0.1:18080/replay/kubernetes/demo", pem_cert(ca), pem_cert(cli),
+                     pem_key(cli_k), "cq-ctx-plain-token-1b7e", cloud=False)}))
 
 
 def stop(d):

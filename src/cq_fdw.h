@@ -233,6 +233,8 @@ extern void cqForeignAsyncNotify(AsyncRequest *areq);
 /* in explain.c */
 extern void cqExplainForeignScan(ForeignScanState *node,
 								 struct ExplainState *es);
+extern int	cqfdw_kube_contexts(const CqFdwTable *t, Expr *value,
+								char **servers);
 
 /* in import.c */
 extern void cqfdw_import_init(void);

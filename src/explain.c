@@ -24,6 +24,7 @@
 #include "commands/explain.h"
 #include "lib/stringinfo.h"
 #include "nodes/nodeFuncs.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/ruleutils.h"
@@ -86,6 +87,93 @@ value_sql(Expr *e, ForeignScanState *node, ExplainState *es)
 							  set_deparse_context_plan(es->deparse_cxt,
 													   node->ss.ps.plan, NIL),
 							  false, false);
+}
+
+/*
+ * const_strings
+ *		The text of a constant qual value: one ('x') or each element of an
+ *		array ('{a,b}'; NULL elements are skipped).  False for anything
+ *		else (a parameter: known at execution only).
+ */
+static bool
+const_strings(Expr *e, const char ***out, int *n)
+{
+	Node	   *nd = (Node *) e;
+	Const	   *c;
+	Oid			outfunc;
+	bool		isvarlena;
+
+	while (nd && IsA(nd, RelabelType))
+		nd = (Node *) ((RelabelType *) nd)->arg;
+	if (nd == NULL || !IsA(nd, Const))
+		return false;
+	c = (Const *) nd;
+	*n = 0;
+	*out = NULL;
+	if (c->constisnull)
+		return true;
+	if (type_is_array(c->consttype))
+	{
+		ArrayType  *arr = DatumGetArrayTypeP(c->constvalue);
+		Oid			elt = ARR_ELEMTYPE(arr);
+		int16		typlen;
+		bool		typbyval;
+		char		typalign;
+		Datum	   *vals;
+		bool	   *nulls;
+		int			nv;
+
+		get_typlenbyvalalign(elt, &typlen, &typbyval, &typalign);
+		deconstruct_array(arr, elt, typlen, typbyval, typalign, &vals, &nulls, &nv);
+		getTypeOutputInfo(elt, &outfunc, &isvarlena);
+		*out = palloc0(sizeof(char *) * (nv + 1));
+		for (int i = 0; i < nv; i++)
+			if (!nulls[i])
+				(*out)[(*n)++] = OidOutputFunctionCall(outfunc, vals[i]);
+		return true;
+	}
+	getTypeOutputInfo(c->consttype, &outfunc, &isvarlena);
+	*out = palloc0(sizeof(char *) * 2);
+	(*out)[(*n)++] = OidOutputFunctionCall(outfunc, c->constvalue);
+	return true;
+}
+
+/*
+ * cqfdw_kube_contexts
+ *		The kubeconfig contexts a scan of t (a table with a context key)
+ *		visits, by the SDK's rule (job_units.c): the user mapping's context
+ *		option keeps one, else every context of its kubeconfig; `value`, the
+ *		value of a pushed `context =` / `= ANY` qual (NULL: none), keeps the
+ *		ones it names.  Without a kubeconfig: no context, so one unit
+ *		without a qual and none with one.  Returns how many, or -1 when that
+ *		is not known at plan time (a parameter; a kubeconfig that cannot be
+ *		used: the scan reports it).  *servers (if not NULL): "NAME=SERVER,
+ *		..." of them for EXPLAIN (URLs only, not redacted yet), palloc'd,
+ *		or NULL.
+ */
+int
+cqfdw_kube_contexts(const CqFdwTable *t, Expr *value, char **servers)
+{
+	const char **pick = NULL;
+	int			npick = 0;
+	int			count = 0;
+	char	   *list;
+	CqError		err;
+
+	if (servers)
+		*servers = NULL;
+	if (value && !const_strings(value, &pick, &npick))
+		return -1;
+	if (t->cred.kubeconfig == NULL)
+		return value ? 0 : 1;
+	list = cq_kubeconfig_servers(t->cred.kubeconfig, t->cred.kube_context, true,
+								 value ? pick : NULL, npick, &count, &err);
+	if (list == NULL)
+		return -1;
+	if (servers)
+		*servers = pstrdup(list);
+	free(list);
+	return count;
 }
 
 /*
@@ -228,6 +316,35 @@ query_parameters(const CqFdwTable *t, List *quals, ExplainState *es)
 }
 
 /*
+ * context_qual_value
+ *		The value of the scan's pushed `=` / `= ANY` qual on its kubeconfig
+ *		context key column, or NULL.
+ */
+static Expr *
+context_qual_value(ForeignScanState *node, List *quals)
+{
+	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
+	const CqFdwTable *t = cqfdw_scan_table(node);
+	ListCell   *lc;
+
+	foreach(lc, quals)
+	{
+		List	   *f = (List *) lfirst(lc);
+		const CqFdwColumn *c = &t->columns[list_nth_int(f, CqQualAttnum) - 1];
+		const CqKeyDef *k;
+
+		if (c->src_col < 0 || list_nth_int(f, CqQualOp) != CQ_OP_EQ)
+			continue;
+		if (list_length(f) > CqQualFedIdx && list_nth_int(f, CqQualFedIdx) >= 0)
+			continue;
+		k = cq_table_find_key(t->table, t->table->columns[c->src_col].name);
+		if (k && k->in == CQ_IN_CONTEXT)
+			return list_nth(plan->fdw_exprs, list_nth_int(f, CqQualExprIdx));
+	}
+	return NULL;
+}
+
+/*
  * cqExplainForeignScan
  *		Add the cq_fdw properties of a scan node.  Reads the plan and the
  *		scan state (which in EXPLAIN-only mode holds no job).
@@ -339,13 +456,24 @@ explain_scan(ForeignScanState *node, struct ExplainState *es)
 			{
 				bool		fan = false;
 				CqError		kerr;
-				char	   *servers;
+				char	   *servers = NULL;
+				char	   *one;
 
 				for (int i = 0; i < t->table->nkeys; i++)
 					if (t->table->keys[i].in == CQ_IN_CONTEXT)
 						fan = true;
-				servers = cq_kubeconfig_servers(t->cred.kubeconfig, t->cred.kube_context,
-												fan, &kerr);
+				if (fan)
+				{
+					/* the contexts the scan visits (the quals' picks) */
+					if (cqfdw_kube_contexts(t, context_qual_value(node, quals), &servers) < 0)
+						(void) cqfdw_kube_contexts(t, NULL, &servers);
+				}
+				else if ((one = cq_kubeconfig_servers(t->cred.kubeconfig, t->cred.kube_context,
+													  false, NULL, 0, NULL, &kerr)) != NULL)
+				{
+					servers = pstrdup(one);
+					free(one);
+				}
 				if (servers)
 				{
 					char		red[1024];
@@ -353,12 +481,11 @@ explain_scan(ForeignScanState *node, struct ExplainState *es)
 					cq_redact_url(servers, red, sizeof(red));
 					if (fan)
 					{
-						ExplainPropertyText("Clusters", red, es);
+						ExplainPropertyText("Clusters", red[0] ? red : "none", es);
 						b = "{context server}";
 					}
 					else if (strchr(red, '='))
 						b = pstrdup(strchr(red, '=') + 1);
-					free(servers);
 				}
 			}
 			bl = strlen(b);

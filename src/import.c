@@ -204,10 +204,13 @@ table_wanted(ImportForeignSchemaStmt *stmt, const char *name)
  * k8s_custom_resource_definitions (a scan like any other: the importing
  * user's mapping, the server's TLS settings), and makes a foreign table
  * k8s_<group>_<plural> of each: the version the CRD stores, typed from its
- * openAPIV3Schema, namespaced or cluster-scoped as declared.  Such a table is
- * not in the source's spec: its definition (a spec table object,
- * sources/SPEC.md) is stored in its option table_def, which cqfdw_get_table
- * parses (relative endpoints only).
+ * openAPIV3Schema, namespaced or cluster-scoped as declared, with the
+ * source's context key column (a kubeconfig of several contexts: the
+ * definitions of every cluster, one table per name, each scan of it reading
+ * every cluster, as the source's own tables do).  Such a table is not in the
+ * source's spec: its definition (a spec table object, sources/SPEC.md) is
+ * stored in its option table_def, which cqfdw_get_table parses (relative
+ * endpoints only).
  *
  * The IMPORT option custom_resources says how:
  *	- absent (the default): the read is bounded (CRD_READ_* below, unless
@@ -417,6 +420,9 @@ crd_table_json(json_t *spec, const char **why)
 	}
 
 	cols = json_array();
+	/* the kubeconfig context, as every table of the source (its key below) */
+	json_array_append_new(cols, crd_column("context", "string", "/_cq_context",
+										   "The kubeconfig context (cluster) the row was listed from: with a user mapping kubeconfig of several contexts a scan reads each context's cluster, WHERE context = ... picks some; null without a kubeconfig (a pasted token)."));
 	json_array_append_new(cols, crd_column("name", "string", "/metadata/name",
 										   "Name of the object, unique within its namespace (metadata.name)."));
 	if (namespaced)
@@ -458,14 +464,21 @@ crd_table_json(json_t *spec, const char **why)
 	crd_set(pag, "page_size_param", json_string("limit"));
 	crd_set(pag, "page_size", json_integer(500));
 	crd_set(t, "pagination", pag);
-	if (namespaced)
 	{
 		json_t	   *keys = json_array();
-		json_t	   *k = json_pack("{}");
+		json_t	   *k;
 
-		crd_set(k, "column", json_string("namespace"));
-		crd_set(k, "in", json_string("path"));
-		crd_set(k, "guaranteed", json_true());
+		if (namespaced)
+		{
+			k = json_pack("{}");
+			crd_set(k, "column", json_string("namespace"));
+			crd_set(k, "in", json_string("path"));
+			crd_set(k, "guaranteed", json_true());
+			json_array_append_new(keys, k);
+		}
+		k = json_pack("{}");
+		crd_set(k, "column", json_string("context"));
+		crd_set(k, "in", json_string("context"));
 		json_array_append_new(keys, k);
 		crd_set(t, "keys", keys);
 	}
@@ -505,7 +518,8 @@ crd_read(ImportForeignSchemaStmt *stmt, ForeignServer *srv)
 	SPI_execute(psprintf("CREATE FOREIGN TABLE %s (name text, spec text) SERVER %s OPTIONS (table %s)",
 						 qname, quote_identifier(srv->servername),
 						 quote_literal_cstr(CRD_TABLE)), false, 0);
-	if (SPI_execute(psprintf("SELECT name, spec FROM %s ORDER BY name", qname), true, 0) == SPI_OK_SELECT)
+	/* a kubeconfig of several contexts lists each cluster's: one per name */
+	if (SPI_execute(psprintf("SELECT DISTINCT ON (name) name, spec FROM %s ORDER BY name", qname), true, 0) == SPI_OK_SELECT)
 	{
 		for (uint64 i = 0; i < SPI_processed; i++)
 		{

@@ -539,8 +539,30 @@ given_columns(const CqFdwTable *t, List *pushed, int *ngiven, double *units)
 		if (q->op != CQ_OP_EQ)
 			continue;
 		given[n++] = q->key->column;
-		if (q->is_any)
+		if (q->is_any && q->key->in != CQ_IN_CONTEXT)
 			*units *= array_count(q->value);
+	}
+	/* kubeconfig contexts: as many units as contexts the scan visits */
+	for (int i = 0; i < td->nkeys; i++)
+	{
+		CqPushedQual *cq = NULL;
+		int			cnt;
+
+		if (td->keys[i].in != CQ_IN_CONTEXT)
+			continue;
+		foreach(lc, pushed)
+		{
+			CqPushedQual *q = lfirst(lc);
+
+			if (q->op == CQ_OP_EQ && cq == NULL &&
+				strcmp(q->key->column, td->keys[i].column) == 0)
+				cq = q;
+		}
+		cnt = cqfdw_kube_contexts(t, cq ? cq->value : NULL, NULL);
+		if (cnt >= 0)
+			*units *= cnt;
+		else if (cq && cq->is_any)
+			*units *= array_count(cq->value);
 	}
 	for (int i = 0; i < td->nkeys; i++)
 	{

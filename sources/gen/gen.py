@@ -666,6 +666,29 @@ def apply_cursors(source, ov, tables):
     return [byname[t["name"]] for t in tables]
 
 
+def apply_table_keys(source, ov, tables):
+    """overrides "table_keys": [{key..., "column_def": {type, path,
+    description}}]: a key every table of the source has (Kubernetes: the
+    kubeconfig context, "in": "context"), children and curated tables
+    included, whatever their own "keys".  Its column comes first, the key
+    after the table's own (README order, examples); a table
+    that already has a column of that name keeps its own column and key."""
+    extra = ov.get("table_keys", [])
+    if not extra:
+        return tables
+    out = []
+    for t in tables:
+        t = dict(t)
+        for tk in extra:
+            k = {n: v for n, v in tk.items() if n != "column_def"}
+            if any(c["name"] == k["column"] for c in t["columns"]):
+                continue
+            t["keys"] = list(t.get("keys", [])) + [k]
+            t["columns"] = [order_col(dict(tk["column_def"], name=k["column"]))] + list(t["columns"])
+        out.append(order_table(t))
+    return out
+
+
 def apply_hydrate(source, ov, tables):
     """overrides "hydrate": {table: {"calls": [{name, endpoint[, rows][,
     null_status]}], "columns": [{name, from, path, type, description}]}}:
@@ -1691,6 +1714,7 @@ def generate(source):
     tables += build_children(source, ov, tables)
     tables += rule_children(source, ov, tables, SOURCE_PREFIX.get(source, source + "_"))
     tables = apply_cursors(source, ov, tables)
+    tables = apply_table_keys(source, ov, tables)
     tables = apply_hydrate(source, ov, tables)
     tables = apply_pushdown(source, ov, tables)
     spec = assemble(source, ov, tables)

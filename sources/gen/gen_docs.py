@@ -103,6 +103,8 @@ def key_line(t, k, server_opts):
         how.append("optional")
     if k.get("server_option"):
         how.append("else every value of server option `%s`" % k["server_option"])
+    if k.get("in") == "context":
+        how.append("else every context of the user mapping's kubeconfig (its `context` option: that one)")
     if k.get("from_parent") and t.get("parent"):
         how.append("else from the parent listing `%s`" % (
             t["parent"]["aws"]["action"] if t["parent"].get("aws") else t["parent"]["endpoint"]))
@@ -111,7 +113,8 @@ def key_line(t, k, server_opts):
     if k.get("guaranteed"):
         how.append("filtered exactly by the API")
     where = {"path": "path", "region": "the request's region (host and signature)",
-             "account": "the request's account (credentials)"}.get(
+             "account": "the request's account (credentials)",
+             "context": "the request's kubeconfig context (cluster and credentials)"}.get(
         k.get("in", "path"), "query `%s`" % k.get("param", k["column"]))
     if is_filter_key(k):
         # operator parameters: the text each operator sends (SPEC.md "formats")
@@ -227,7 +230,9 @@ def example_keys(t, server_opts):
             break
         conds += miss
     if not conds:
-        conds = [k["column"] for k in eq if k["column"] not in given and not k.get("from_parent")][:1]
+        # (not a kubeconfig context: its names are the user's own)
+        conds = [k["column"] for k in eq if k["column"] not in given and not k.get("from_parent")
+                 and k.get("in") != "context"][:1]
     return conds
 
 

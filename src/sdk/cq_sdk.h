@@ -803,12 +803,15 @@ extern void cq_cred_cache_clear(void);
 /*
  * The clusters a kubeconfig reaches, for display (EXPLAIN): "NAME=SERVER"
  * per context, ", "-separated, in the file's order -- only `context` when
- * given, else every context when `all`, else the current-context.  No
- * secret (servers are URLs; the caller redacts them as any URL).
- * malloc'd; NULL and err if the kubeconfig cannot be used.
+ * given, else every context when `all`, else the current-context; with
+ * `pick` (a qual's npick values) only the contexts it names, as a scan
+ * visits them.  *count (if not NULL): how many are listed.  No secret
+ * (servers are URLs; the caller redacts them as any URL).  malloc'd ("" if
+ * none); NULL and err if the kubeconfig cannot be used.
  */
 extern char *cq_kubeconfig_servers(const char *kubeconfig, const char *context,
-								   bool all, CqError *err);
+								   bool all, const char *const *pick, int npick,
+								   int *count, CqError *err);
 
 /*
  * Check credentials that fetch tokens (service_account_key, the Azure and

@@ -431,9 +431,22 @@ cqp_kube_names_free(char **names, int n)
 	free(names);
 }
 
+/* in the names a qual picks (pick NULL: every name) */
+static bool
+picked(const char *name, const char *const *pick, int npick)
+{
+	if (pick == NULL)
+		return true;
+	for (int j = 0; j < npick; j++)
+		if (pick[j] && strcmp(pick[j], name) == 0)
+			return true;
+	return false;
+}
+
 /* cq_kubeconfig_servers: see cq_sdk.h */
 char *
-cq_kubeconfig_servers(const char *kubeconfig, const char *context, bool all, CqError *err)
+cq_kubeconfig_servers(const char *kubeconfig, const char *context, bool all,
+					  const char *const *pick, int npick, int *count, CqError *err)
 {
 	char	  **names = NULL;
 	int			n = 0;
@@ -441,6 +454,8 @@ cq_kubeconfig_servers(const char *kubeconfig, const char *context, bool all, CqE
 	size_t		len = 0;
 
 	memset(err, 0, sizeof(*err));
+	if (count)
+		*count = 0;
 	if (context && *context)
 		all = false;
 	if (all && !cqp_kube_contexts(kubeconfig, &names, &n, err))
@@ -456,6 +471,8 @@ cq_kubeconfig_servers(const char *kubeconfig, const char *context, bool all, CqE
 		size_t		need;
 		char	   *grown;
 
+		if (all && !picked(names[i], pick, npick))
+			continue;
 		if (!cqp_kube_parse(kubeconfig, all ? names[i] : context, &k, err))
 		{
 			if (!all)
@@ -467,6 +484,11 @@ cq_kubeconfig_servers(const char *kubeconfig, const char *context, bool all, CqE
 			memset(&k, 0, sizeof(k));
 			snprintf(k.context, sizeof(k.context), "%s", names[i]);
 			memset(err, 0, sizeof(*err));
+		}
+		if (!all && !picked(k.context, pick, npick))
+		{
+			cqp_kube_free(&k);
+			continue;
 		}
 		need = len + strlen(k.context) + (k.server ? strlen(k.server) : 14) + 4;
 		grown = realloc(out, need);
@@ -481,6 +503,8 @@ cq_kubeconfig_servers(const char *kubeconfig, const char *context, bool all, CqE
 		out = grown;
 		len += (size_t) snprintf(out + len, need - len, "%s%s=%s", len ? ", " : "",
 								 k.context, k.server ? k.server : "(not usable)");
+		if (count)
+			(*count)++;
 		cqp_kube_free(&k);
 	}
 	cqp_kube_names_free(names, all ? n : 0);

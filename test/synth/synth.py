@@ -507,6 +507,14 @@ def table_plan(spec, t):
                 c = byname[k["column"]]
                 unit_vals[k["column"]] = (aws.get("global_region") or AWS_REGION) if k["in"] == "region" else AWS_ACCOUNT
                 omitted.add(c.get("path", "/" + c["name"]))
+    # Kubernetes: the context column names the kubeconfig context of the
+    # unit; the check's user mapping pastes a token (no kubeconfig), so it
+    # is null and nothing in the reply fills it
+    for k in keys:
+        if k.get("in") == "context":
+            c = byname[k["column"]]
+            unit_vals[k["column"]] = None
+            omitted.add(c.get("path", "/" + c["name"]))
     # which paths are a prefix of another (containers): not leaves
     allsegs = {p: path_segs(p) for p in groups}
     # a "[member=$col]" lookup reads the value of another column of the row
