@@ -310,6 +310,20 @@ start_transfers(CqJob *job)
 		req->aws_regions = req->unit->is_regions;
 		req->aws_op = req->unit->is_parent ? CQP_AWS_OP_PARENT :
 			req->unit->is_describe ? CQP_AWS_OP_DESCRIBE : CQP_AWS_OP_TABLE;
+		if (job->table->method && !job->table->aws && !req->unit->is_parent && !req->hyd_page)
+		{
+			/*
+			 * A list read by POST (spec "method", GCP listManagedInstances):
+			 * it changes nothing, so like a GET it is retried on 429/5xx and
+			 * transport errors (the retry path never looks at the method),
+			 * and its next page is the same POST with the token in the
+			 * query string.  The parent listing and detail calls are GETs.
+			 */
+			req->method = job->table->method;
+			req->post_body = job->table->body ? job->table->body : "";
+			req->post_len = job->table->body ? strlen(job->table->body) : 0;
+			req->content_type = "application/json";
+		}
 		if (!cqp_http_prepare(&job->http, req,
 							  cqp_url_same_origin(req->url, req->unit->origin_url), &err))
 		{

@@ -725,6 +725,80 @@ def hyd_route(h, rest, pairs, q):
     return 404, JSON_H, jdump({"message": "Not Found (mock: unknown /hyd route %s)" % api})
 
 
+# GCP Compute lists that are POSTs (sql/gcp_post_lists.sql, test/sdk
+# test_post_list): /gpost/<k=v,...>/compute/v1/projects/<p>/...
+#   aggregated/instanceGroupManagers, aggregated/instanceGroups (GET): igm-a
+#     (us-central1-a), igm-b (europe-west1-b), regional rigm-c (us-central1),
+#     and a zone holding only a warning, like the API;
+#   {zones/<z>|regions/<r>}/instanceGroupManagers/<g>/listManagedInstances
+#     and instanceGroups/<g>/listInstances: POST only (GET: 405); n=N
+#     instances per group (default 3), per=K a page (default 2, or a smaller
+#     maxResults), pageToken in the query string (a pageToken in the body is
+#     a 400: GCP pages these in the URL); the body must be empty or a JSON
+#     object; listInstances honours {"instanceState": "RUNNING"} (even
+#     instances are RUNNING, odd ones TERMINATED).
+GPOST_GROUPS = [("zones", "us-central1-a", "igm-a"), ("zones", "europe-west1-b", "igm-b"),
+                ("regions", "us-central1", "rigm-c")]
+
+
+def gpost_route(h, method, rest, pairs, q):
+    cfg_s, _, api = rest.partition("/")
+    try:
+        cfg = dict(kv.split("=", 1) for kv in cfg_s.split(",") if kv)
+        n = int(cfg.get("n", 3))
+        per = int(cfg.get("per", 2))
+    except ValueError:
+        raise BadRequest("mock: /gpost/<k=v,...>/<api path>")
+    api = "/" + api
+    gurl = "https://www.googleapis.com/compute/v1/projects/%s/%s/%s"
+    m = re.fullmatch(r"/compute/v1/projects/([^/]+)/aggregated/(instanceGroupManagers|instanceGroups)", api)
+    if m:
+        proj, kind = urllib.parse.unquote(m.group(1)), m.group(2)
+        items = {"zones/asia-east1-a": {"warning": {"code": "NO_RESULTS_ON_PAGE",
+                                                    "message": "There are no results for scope"}}}
+        for i, (sk, scope, g) in enumerate(GPOST_GROUPS):
+            row = {"kind": "compute#" + kind[:-1], "id": str(8100 + i), "name": g,
+                   "selfLink": gurl % (proj, sk + "/" + scope, kind + "/" + g),
+                   sk[:-1]: gurl % (proj, sk, scope), "targetSize": n}
+            items.setdefault("%s/%s" % (sk, scope), {kind: []})[kind].append(row)
+        return 200, JSON_H, jdump({"kind": "compute#aggregatedList", "items": items})
+    m = re.fullmatch(r"/compute/v1/projects/([^/]+)/(zones|regions)/([^/]+)/"
+                     r"(instanceGroupManagers/([^/]+)/listManagedInstances|instanceGroups/([^/]+)/listInstances)", api)
+    if not m:
+        return 404, JSON_H, jdump({"error": {"code": 404, "message": "mock: unknown /gpost route %s" % api}})
+    if method != "POST":
+        return 405, JSON_H, jdump({"error": {"code": 405, "message": "mock: %s takes POST, not %s" % (api, method)}})
+    try:
+        body = json.loads(h.req_body.decode("utf-8")) if h.req_body else {}
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        return 400, JSON_H, jdump({"error": {"code": 400, "message": "mock: the body is not a JSON object"}})
+    if "pageToken" in body:
+        return 400, JSON_H, jdump({"error": {"code": 400, "message": "mock: pageToken goes in the query string"}})
+    proj, sk, scope = urllib.parse.unquote(m.group(1)), m.group(2), urllib.parse.unquote(m.group(3))
+    g = urllib.parse.unquote(m.group(5) or m.group(6))
+    if (sk, scope, g) not in GPOST_GROUPS:
+        return 404, JSON_H, jdump({"error": {"code": 404, "message": "mock: no group %s in %s" % (g, scope)}})
+    rows = []
+    for i in range(1, n + 1):
+        inst = gurl % (proj, "zones/" + (scope if sk == "zones" else scope + "-a"), "instances/%s-%d" % (g, i))
+        if m.group(5):
+            rows.append({"instance": inst, "id": str(9000 + 100 * GPOST_GROUPS.index((sk, scope, g)) + i),
+                         "name": "%s-%d" % (g, i), "instanceStatus": "RUNNING",
+                         "currentAction": "NONE" if i % 2 else "VERIFYING",
+                         "version": {"name": "v1", "instanceTemplate": "tpl-1"}})
+        elif body.get("instanceState") != "RUNNING" or i % 2 == 0:
+            rows.append({"instance": inst, "status": "RUNNING" if i % 2 == 0 else "TERMINATED",
+                         "namedPorts": [{"name": "http", "port": 80}]})
+    per = min(per, qint(q, "maxResults", per, 1))
+    start = qint(q, "pageToken", 0, 0)
+    out = {"managedInstances" if m.group(5) else "items": rows[start:start + per]}
+    if start + per < len(rows):
+        out["nextPageToken"] = str(start + per)
+    return 200, JSON_H, jdump(out)
+
+
 INCR_FILTER = re.compile(r'^\s*creationTimestamp\s*(>=|>)\s*"([^"\\]*)"\s*$')
 
 
@@ -2505,7 +2579,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         try:
             auth, auth_ok = self.auth_summary()
             self.req_bytes = self.read_body(keep=is_oauth_route(route) or route.startswith("/aws/") or route.startswith("/aws-api")
-                                            or route.startswith("/synth/"))
+                                            or route.startswith("/synth/") or route.startswith("/gpost/"))
             self.serve(method, route, qs, auth_ok)
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, socket.timeout):
             self.close_connection = True
@@ -2677,6 +2751,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return incr_route(self, route[len("/incr/"):], pairs, q)
         if route.startswith("/hyd/"):
             return hyd_route(self, route[len("/hyd/"):], pairs, q)
+        if route.startswith("/gpost/"):
+            return gpost_route(self, method, route[len("/gpost/"):], pairs, q)
         if is_oauth_route(route):
             return oauth_route(self, method, route)
         ga = GITHUB_APP_DATA_ROUTE.match(route)
