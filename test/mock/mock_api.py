@@ -1192,7 +1192,7 @@ def synth_route(h, rest, pairs):
     base = "%s/synth/%s/%s" % (h.base_url(), source, table)
     if plan.get("aws"):
         return synth_aws(h, sy, plan, api_path, pairs)
-    return sy.reply_for(plan, api_path, pairs, base)
+    return sy.reply_for(plan, api_path, pairs, base, h.command.upper(), h.req_body)
 
 
 def synth_aws(h, sy, plan, api_path, pairs):
