@@ -21,15 +21,17 @@ IMPORT FOREIGN SCHEMA gcp LIMIT TO (gcp_compute_instance_group_managers_managed_
     FROM SERVER gpost INTO gpost;
 
 -- one group: 5 instances over 3 pages, each page a POST
-SELECT zone, instance_group_manager, name, id, instance_status, current_action
+SELECT zone, instance_group_manager, regexp_replace(instance, '.*/', '') AS vm, id,
+       instance_status, current_action, version ->> 'instanceTemplate' AS template
   FROM gpost.gcp_compute_instance_group_managers_managed_instances
  WHERE zone = 'us-central1-a' AND instance_group_manager = 'igm-a'
- ORDER BY name;
+ ORDER BY instance;
 \! /usr/bin/python3 "$CQ_TEST_DIR/regress/sql/gcp_post_lists_log.py"
 
 -- every zonal group of the project: the aggregated list (one GET), then
 -- each zonal group's POSTs; the zone column shows the zone's name
-SELECT zone, instance_group_manager, count(*), min(name), max(name)
+SELECT zone, instance_group_manager, count(*), min(regexp_replace(instance, '.*/', '')),
+       max(regexp_replace(instance, '.*/', ''))
   FROM gpost.gcp_compute_instance_group_managers_managed_instances
  GROUP BY 1, 2 ORDER BY 1, 2;
 \! /usr/bin/python3 "$CQ_TEST_DIR/regress/sql/gcp_post_lists_log.py"
@@ -49,7 +51,7 @@ SELECT instance_group, status, count(*)
 \! /usr/bin/python3 "$CQ_TEST_DIR/regress/sql/gcp_post_lists_log.py"
 
 -- LIMIT travels as maxResults on the POST's query string
-SELECT count(*) FROM (SELECT name FROM gpost.gcp_compute_instance_group_managers_managed_instances
+SELECT count(*) FROM (SELECT instance FROM gpost.gcp_compute_instance_group_managers_managed_instances
  WHERE zone = 'us-central1-a' AND instance_group_manager = 'igm-a' LIMIT 1) s;
 \! /usr/bin/python3 "$CQ_TEST_DIR/regress/sql/gcp_post_lists_log.py"
 

@@ -1192,8 +1192,14 @@ parse_hydrate(CqpSpecCtx *c, const char *loc, json_t *jt, CqTableDef *t)
 		return false;
 	if (arr && json_array_size(arr) > 0)
 	{
-		if (t->aws)
-			return cqp_spec_fail(c, loc, "hydrate", "detail calls are not supported on tables with \"aws\" (their requests are signed per protocol)");
+		/*
+		 * AWS: a detail call is a GET of the listing's REST API, signed
+		 * like the listing (S3 GetBucketEncryption per ListBuckets row);
+		 * the ec2/query/json protocols have no per-resource GET.
+		 */
+		if (t->aws && !((t->aws->protocol == CQ_AWS_REST_XML || t->aws->protocol == CQ_AWS_REST_JSON) &&
+						t->aws->method && strcmp(t->aws->method, "GET") == 0))
+			return cqp_spec_fail(c, loc, "hydrate", "detail calls on a table with \"aws\" need the rest-xml or rest-json protocol and method GET (one signed GET per row)");
 		t->hydrate = calloc(json_array_size(arr), sizeof(CqHydrateDef));
 		if (t->hydrate == NULL)
 			return cqp_spec_oom(c);

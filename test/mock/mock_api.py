@@ -2018,6 +2018,59 @@ def aws_api_ecs(region, op, req):
     return aws_error_reply("json", 400, "UnknownOperationException", "unknown operation %s" % op)
 
 
+def s3_error(status, code, msg, bucket, headers=()):
+    return status, [("Content-Type", "application/xml"), ("x-amz-request-id", "mock-s3")] + list(headers), (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>%s</Code><Message>%s</Message>'
+        '<BucketName>%s</BucketName><RequestId>mock-s3</RequestId></Error>' % (code, msg, bucket)).encode()
+
+
+def s3_bucket_detail(b, what, region):
+    """S3 per-bucket configuration (sql/aws_hydrate.sql): GetBucketEncryption
+    (?encryption), GetBucketVersioning (?versioning), GetBucketPolicyStatus
+    (?policyStatus), GetPublicAccessBlock (?publicAccessBlock) of bucket-N,
+    answered as S3 does, XML.  bucket-3 lives in eu-west-1: asked elsewhere,
+    PermanentRedirect with x-amz-bucket-region (as ListObjectsV2 above).
+      encryption: N % 3 == 1 none (404 ServerSideEncryptionConfigurationNotFoundError),
+                  N even aws:kms with a key and a bucket key, else AES256;
+      versioning: N % 4 == 0 Enabled (MfaDelete Disabled), N % 4 == 2
+                  Suspended, odd never versioned (an empty configuration);
+      policyStatus: N % 3 == 0 not public, N % 3 == 2 public, else 404 NoSuchBucketPolicy;
+      publicAccessBlock: N even all four blocks on, odd 404
+                  NoSuchPublicAccessBlockConfiguration."""
+    n = int(b.rsplit("-", 1)[1])
+    if b == "bucket-3" and region != "eu-west-1":
+        return s3_error(301, "PermanentRedirect", "The bucket you are attempting to access must be addressed "
+                        "using the specified endpoint.", b, [("x-amz-bucket-region", "eu-west-1")])
+    ns = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'
+    if what == "encryption":
+        if n % 3 == 1:
+            return s3_error(404, "ServerSideEncryptionConfigurationNotFoundError",
+                            "The server side encryption configuration was not found", b)
+        rule = ("<ApplyServerSideEncryptionByDefault><SSEAlgorithm>aws:kms</SSEAlgorithm>"
+                "<KMSMasterKeyID>arn:aws:kms:%s:%s:key/k-%d</KMSMasterKeyID></ApplyServerSideEncryptionByDefault>"
+                "<BucketKeyEnabled>true</BucketKeyEnabled>" % (region, AWS_OWNER, n)) if n % 2 == 0 else (
+                "<ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm>"
+                "</ApplyServerSideEncryptionByDefault><BucketKeyEnabled>false</BucketKeyEnabled>")
+        body = "<ServerSideEncryptionConfiguration %s><Rule>%s</Rule></ServerSideEncryptionConfiguration>" % (ns, rule)
+    elif what == "versioning":
+        inner = ("<Status>Enabled</Status><MfaDelete>Disabled</MfaDelete>" if n % 4 == 0 else
+                 "<Status>Suspended</Status>" if n % 4 == 2 else "")
+        body = "<VersioningConfiguration %s>%s</VersioningConfiguration>" % (ns, inner)
+    elif what == "policyStatus":
+        if n % 3 == 1:
+            return s3_error(404, "NoSuchBucketPolicy", "The bucket policy does not exist", b)
+        body = "<PolicyStatus %s><IsPublic>%s</IsPublic></PolicyStatus>" % (ns, "true" if n % 3 == 2 else "false")
+    else:
+        if n % 2:
+            return s3_error(404, "NoSuchPublicAccessBlockConfiguration",
+                            "The public access block configuration was not found", b)
+        body = ("<PublicAccessBlockConfiguration %s><BlockPublicAcls>true</BlockPublicAcls>"
+                "<IgnorePublicAcls>true</IgnorePublicAcls><BlockPublicPolicy>true</BlockPublicPolicy>"
+                "<RestrictPublicBuckets>true</RestrictPublicBuckets></PublicAccessBlockConfiguration>" % ns)
+    return 200, [("Content-Type", "application/xml"), ("x-amz-bucket-region", region)], \
+        ('<?xml version="1.0" encoding="UTF-8"?>\n' + body).encode()
+
+
 def aws_api_rest(service, region, method, path, q):
     if service == "lambda" and path.rstrip("/") == "/2015-03-31/functions" and method == "GET":
         a, b, nxt = aws_page(q, "MaxItems", "Marker", "fn")
@@ -2053,6 +2106,9 @@ def aws_api_rest(service, region, method, path, q):
         return 404, [("Content-Type", "application/json"), ("x-amzn-ErrorType", "ResourceNotFoundException")], \
             jdump({"message": "No cluster found for name: %s." % path})
     m = re.fullmatch(r"/(bucket-\d+)/?", path) if service == "s3" and method == "GET" else None
+    s3_detail = [k for k in ("encryption", "versioning", "policyStatus", "publicAccessBlock") if k in q]
+    if m and s3_detail:
+        return s3_bucket_detail(m.group(1), s3_detail[0], region)
     if m and q.get("list-type") == "2":
         # ListObjectsV2: bucket-3 lives in eu-west-1 (the others wherever
         # they are asked for): asked elsewhere, S3's PermanentRedirect with

@@ -51,6 +51,7 @@ extern void suite_aws_describe(void);
 extern void suite_kubeconfig(void);
 extern void suite_hydrate(void);
 extern void suite_post_list(void);
+extern void suite_aws_hydrate(void);
 
 static const struct
 {
@@ -92,6 +93,7 @@ static const struct
 	{"kubeconfig", suite_kubeconfig},
 	{"hydrate", suite_hydrate},
 	{"post_list", suite_post_list},
+	{"aws_hydrate", suite_aws_hydrate},
 };
 
 const char *
