@@ -2630,9 +2630,15 @@ INSERT INTO examples VALUES
   FROM gcp.gcp_compute_instance_group_managers_auto_healing_policies
  WHERE zone = 'us-central1-a'
  LIMIT 10$ex$),
+('gcp', 'gcp_compute_instance_group_managers_managed_instances', $ex$SELECT current_action, id, instance, instance_health
+  FROM gcp.gcp_compute_instance_group_managers_managed_instances
+ LIMIT 10$ex$),
 ('gcp', 'gcp_compute_instance_group_managers_named_ports', $ex$SELECT instance_group_manager_id, instance_group_manager_name, name, port
   FROM gcp.gcp_compute_instance_group_managers_named_ports
  WHERE zone = 'us-central1-a'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_instance_group_managers_per_instance_configs', $ex$SELECT fingerprint, name, preserved_state, status
+  FROM gcp.gcp_compute_instance_group_managers_per_instance_configs
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_instance_group_managers_versions', $ex$SELECT instance_group_manager_id, instance_group_manager_name, instance_template, name
   FROM gcp.gcp_compute_instance_group_managers_versions
@@ -2641,6 +2647,12 @@ INSERT INTO examples VALUES
 ('gcp', 'gcp_compute_instance_groups', $ex$SELECT creation_timestamp, description, fingerprint, id
   FROM gcp.gcp_compute_instance_groups
  WHERE zone = 'us-central1-a'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_instance_groups_instances', $ex$SELECT instance, named_ports, status
+  FROM gcp.gcp_compute_instance_groups_instances
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_instance_groups_instances_named_ports', $ex$SELECT instance_groups_instance_instance, name, port
+  FROM gcp.gcp_compute_instance_groups_instances_named_ports
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_instance_groups_named_ports', $ex$SELECT instance_group_id, instance_group_name, name, port
   FROM gcp.gcp_compute_instance_groups_named_ports
@@ -2773,6 +2785,15 @@ INSERT INTO examples VALUES
   FROM gcp.gcp_compute_node_groups
  WHERE zone = 'us-central1-a'
  LIMIT 10$ex$),
+('gcp', 'gcp_compute_node_groups_nodes', $ex$SELECT accelerators, consumed_resources, cpu_overcommit_type, disks
+  FROM gcp.gcp_compute_node_groups_nodes
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_node_groups_nodes_accelerators', $ex$SELECT node_groups_node_name, accelerator_count, accelerator_type
+  FROM gcp.gcp_compute_node_groups_nodes_accelerators
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_node_groups_nodes_disks', $ex$SELECT node_groups_node_name, disk_count, disk_size_gb, disk_type
+  FROM gcp.gcp_compute_node_groups_nodes_disks
+ LIMIT 10$ex$),
 ('gcp', 'gcp_compute_node_templates', $ex$SELECT accelerators, cpu_overcommit_type, creation_timestamp, description
   FROM gcp.gcp_compute_node_templates
  WHERE region = 'us-central1'
@@ -2878,14 +2899,26 @@ INSERT INTO examples VALUES
 ('gcp', 'gcp_compute_region_instance_group_managers', $ex$SELECT auto_healing_policies, base_instance_name, creation_timestamp, current_actions
   FROM gcp.gcp_compute_region_instance_group_managers
  LIMIT 10$ex$),
+('gcp', 'gcp_compute_region_instance_group_managers_managed_instances', $ex$SELECT current_action, id, instance, instance_health
+  FROM gcp.gcp_compute_region_instance_group_managers_managed_instances
+ LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_instance_group_managers_named_ports', $ex$SELECT region_instance_group_manager_id, region_instance_group_manager_name, name, port
   FROM gcp.gcp_compute_region_instance_group_managers_named_ports
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_region_instance_group_managers_per_instance_configs', $ex$SELECT fingerprint, name, preserved_state, status
+  FROM gcp.gcp_compute_region_instance_group_managers_per_instance_configs
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_instance_group_managers_versions', $ex$SELECT region_instance_group_manager_id, region_instance_group_manager_name, instance_template, name
   FROM gcp.gcp_compute_region_instance_group_managers_versions
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_instance_groups', $ex$SELECT creation_timestamp, description, fingerprint, id
   FROM gcp.gcp_compute_region_instance_groups
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_region_instance_groups_instances', $ex$SELECT instance, named_ports, status
+  FROM gcp.gcp_compute_region_instance_groups_instances
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_region_instance_groups_instances_named_ports', $ex$SELECT instance_instance, name, port
+  FROM gcp.gcp_compute_region_instance_groups_instances_named_ports
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_region_instance_groups_named_ports', $ex$SELECT region_instance_group_id, region_instance_group_name, name, port
   FROM gcp.gcp_compute_region_instance_groups_named_ports
@@ -3131,6 +3164,15 @@ INSERT INTO examples VALUES
 ('gcp', 'gcp_compute_vpn_tunnels', $ex$SELECT creation_timestamp, description, detailed_status, id
   FROM gcp.gcp_compute_vpn_tunnels
  WHERE region = 'us-central1'
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_xpn_hosts', $ex$SELECT common_instance_metadata, creation_timestamp, default_network_tier, default_service_account
+  FROM gcp.gcp_compute_xpn_hosts
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_xpn_hosts_common_instance_metadata', $ex$SELECT xpn_host_id, xpn_host_name, key, value
+  FROM gcp.gcp_compute_xpn_hosts_common_instance_metadata
+ LIMIT 10$ex$),
+('gcp', 'gcp_compute_xpn_hosts_quotas', $ex$SELECT xpn_host_id, xpn_host_name, "limit", metric
+  FROM gcp.gcp_compute_xpn_hosts_quotas
  LIMIT 10$ex$),
 ('gcp', 'gcp_compute_zone_operations', $ex$SELECT client_operation_id, creation_timestamp, description, end_time
   FROM gcp.gcp_compute_zone_operations

@@ -614,7 +614,7 @@ def finish_table(t, ov, source):
 
 COL_ORDER = ["name", "type", "path", "transform", "from", "description"]
 TABLE_ORDER = ["name", "description", "endpoint", "get_endpoint", "get_rows", "rows",
-               "pagination", "keys", "parent", "primary_key", "row_estimate",
+               "method", "body", "pagination", "keys", "parent", "primary_key", "row_estimate",
                "supports_limit", "origin", "cursor", "hydrate", "columns"]
 
 
@@ -1051,7 +1051,112 @@ def gen_gcp(doc, ov):
             t["primary_key"] = ["self_link"]
         tables[name] = t
         ROW_SCHEMAS[name] = (S, item)
+    gcp_post_lists(S, doc, root, page, proj_key, tables)
     return tables
+
+
+def gcp_post_lists(S, doc, root, page, proj_key, tables):
+    """The list* methods Compute serves as POSTs (issue 15):
+    instanceGroupManagers.listManagedInstances / listPerInstanceConfigs,
+    instanceGroups.listInstances, nodeGroups.listNodes (zonal and regional),
+    projects.listXpnHosts.  A table sends "method": "POST" (and the request
+    schema's "ALL" choice as "body": instanceGroups' instanceState), pages
+    with pageToken in the query string like any Compute list, and lists the
+    groups of a project through the parent collection's aggregated list
+    (one request for every zone and region), mapping the group's zone (or
+    region) URL, as its key column shows it (last_segment), and its name.
+    Items without an id, a name or an instance URL (network endpoints) stay
+    out: no primary key."""
+    for rname, res in sorted(doc["resources"].items()):
+        for mname, m in sorted(res.get("methods", {}).items()):
+            if (not mname.startswith("list") or mname in ("list", "aggregatedList")
+                    or m.get("httpMethod") != "POST"):
+                continue
+            po = m.get("parameterOrder") or []
+            if not po or po[0] != "project" or len(po) not in (1, 3):
+                continue
+            resp = S.doc["schemas"][m["response"]["$ref"]]
+            arrays = [(pn, ps) for pn, ps in sorted(resp.get("properties", {}).items())
+                      if ps.get("type") == "array" and "$ref" in ps.get("items", {})]
+            if len(arrays) != 1:
+                continue
+            plural, aps = arrays[0]
+            item = S.resolve(aps["items"])
+            cols = gen_columns(S, item)
+            colnames = {c["name"] for c in cols}
+            sub = snake(mname[len("list"):])
+            t = {
+                "description": "%s (%s.%s, a POST list)" % (
+                    (clean_desc(m.get("description")) or "Compute Engine %s." % mname).split(". ")[0].rstrip("."),
+                    rname, mname),
+                "endpoint": root + "/" + m["path"],
+                "rows": "/" + pointer_escape(plural),
+                "method": "POST",
+                "pagination": dict(page),
+                "keys": [dict(proj_key)],
+                "row_estimate": 100,
+                "supports_limit": True,
+            }
+            req = S.doc["schemas"].get((m.get("request") or {}).get("$ref", ""), {})
+            body = {pn: "ALL" for pn, ps in sorted(req.get("properties", {}).items())
+                    if "ALL" in (ps.get("enum") or [])}
+            if body:
+                t["body"] = body
+            if len(po) == 1:
+                name = "gcp_compute_" + sub
+            else:
+                scope, grp = po[1], po[2]
+                if scope not in ("zone", "region"):
+                    continue
+                name = "gcp_compute_%s_%s" % (snake(rname), sub)
+                base = rname[len("region"):] if rname.startswith("region") else rname
+                base = base[:1].lower() + base[1:]
+                agg = doc["resources"].get(base, {}).get("methods", {}).get("aggregatedList")
+                if agg is None:
+                    continue
+                _, aplural = gcp_item_schema(S, agg["response"]["$ref"], True)
+                gcol = snake(grp)
+                t["keys"] += [key(scope, where="path", required=True, guaranteed=True, from_parent=True),
+                              key(gcol, param=grp, where="path", required=True, guaranteed=True,
+                                  from_parent=True)]
+                t["parent"] = {
+                    "endpoint": root + "/" + agg["path"],
+                    "rows": "/items/*/" + pointer_escape(aplural),
+                    "pagination": dict(page),
+                    "map": {scope: "/" + scope, grp: "/name"},
+                }
+                keycols = [
+                    {"name": scope, "type": "string",
+                     "path": "/" + scope if scope not in colnames else "/_cq_" + scope,
+                     "transform": "last_segment",
+                     "description": "%s of the %s the rows were listed for (the last segment of its "
+                                    "%s URL); WHERE %s = ... lists that %s's groups only." % (
+                                        scope.capitalize(), human(gcol), scope, scope, scope)},
+                    {"name": gcol, "type": "string",
+                     "path": "/" + gcol if gcol not in colnames else "/_cq_" + gcol,
+                     "description": "Name of the %s the rows were listed for (%s): WHERE %s = ... "
+                                    "reads that one, else every %s of the project, from the "
+                                    "aggregated list." % (human(gcol), grp, gcol, human(gcol))},
+                ]
+                cols = keycols + cols
+                colnames |= {scope, gcol}
+            if len(name) > 63:
+                continue
+            t["name"] = name
+            t["columns"] = cols
+            scoped = [k["column"] for k in t["keys"]]
+            # a managed instance's id is empty until the instance exists;
+            # its instance URL is there from the start
+            if "instance" in colnames:
+                t["primary_key"] = scoped + ["instance"]
+            elif "id" in colnames:
+                t["primary_key"] = ["id"]
+            elif "name" in colnames:
+                t["primary_key"] = scoped + ["name"]
+            else:
+                continue
+            tables[name] = t
+            ROW_SCHEMAS[name] = (S, item)
 
 
 # ---------------------------------------------------------------------------

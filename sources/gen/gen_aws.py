@@ -967,6 +967,8 @@ def generate():
     ov = load_overrides()
     g = Gen(ov)
     tables = g.run()
+    # detail calls (overrides "hydrate": S3 bucket encryption, versioning...)
+    tables = gen.apply_hydrate("aws", ov, tables)
     spec = assemble(ov, tables, g.excluded)
     errs = lint(spec)
     if errs:

@@ -588,6 +588,15 @@ typedef struct CqTableDef
 	 * only, never paging */
 	char	   *remaining;
 	CqPath	   *cremaining;
+	/*
+	 * appended: the HTTP method of the table's list requests (spec
+	 * "method"): NULL = GET, else "POST" (GCP listManagedInstances and
+	 * the other Compute lists that are POSTs); `body` is the JSON text
+	 * POSTed (spec "body", compact; NULL = an empty body).  Not for tables
+	 * with aws (aws.method), never for the parent listing or detail calls.
+	 */
+	char	   *method;
+	char	   *body;
 } CqTableDef;
 
 typedef struct CqSource CqSource;

@@ -41,6 +41,7 @@
 
 #include "cq_sdk_int.h"
 #include "job_int.h"
+#include "xml.h"
 
 struct CqpHydPage
 {
@@ -235,7 +236,17 @@ detail_url(CqJob *job, CqpUnit *u, const CqHydrateDef *h, json_t *row,
 							   (const char *const *) h->param_names, vals, err);
 	if (!path)
 		return NULL;
-	path = join_url(job->base_url, path);
+	if (t->aws)
+	{
+		/* the listing unit's host (S3: s3.amazonaws.com for ListBuckets;
+		 * a bucket elsewhere answers with its region, http.c s3_moved) */
+		char	   *base = cqp_aws_base_url(t->aws, job->base_url, u->aws_region);
+
+		path = base ? join_url(base, path) : (free(path), NULL);
+		free(base);
+	}
+	else
+		path = join_url(job->base_url, path);
 	if (!path && err->kind == CQ_ERR_NONE)
 		cq_error_set(err, job->base_url ? CQ_ERR_NOMEM : CQ_ERR_CONFIG,
 					 job->base_url ? "out of memory" : "no base_url: set the server option base_url");
@@ -464,6 +475,24 @@ detail_doc(CqJob *job, const CqHydrateDef *h, CqpReq *req, CqError *err)
 
 	if (req->body.len == 0)
 		return NULL;
+	if (job->table->aws && job->table->aws->protocol == CQ_AWS_REST_XML)
+	{
+		/*
+		 * an XML reply (S3): to JSON, root element dropped; a repeated
+		 * element (S3's flattened lists, GetBucketEncryption's Rule) is
+		 * an array, a single one an object
+		 */
+		CqpXmlOptions xo;
+
+		memset(&xo, 0, sizeof(xo));
+		xo.max_bytes = s->max_response_bytes;
+		doc = cqp_xml_to_json(req->body.data, req->body.len, &xo, err);
+		if (!doc)
+			return NULL;
+		v = json_incref(h->crows ? cq_path_get(h->crows, doc) : doc);
+		json_decref(doc);
+		return v;
+	}
 	if (!cqp_job_json_prescan(req->body.data, req->body.len, s->max_json_depth,
 							  s->max_string_bytes, &nbig, &nreal, err))
 		return NULL;

@@ -243,6 +243,7 @@ start_transfers(CqJob *job)
 	{
 		CqpReq	   *req;
 		CqError		err;
+		bool		with_auth;
 
 		if (job->pause_until && cqp_now_ms() < job->pause_until)
 			break;
@@ -285,7 +286,7 @@ start_transfers(CqJob *job)
 		if (!req)
 			break;
 		memset(&err, 0, sizeof(err));
-		if (req->s3_region[0] &&
+		if (req->s3_region[0] && !req->hyd_page &&
 			(!req->unit->aws_region || strcmp(req->unit->aws_region, req->s3_region) != 0))
 		{
 			/* S3: the bucket is in another region (http.c s3_moved): its
@@ -307,11 +308,39 @@ start_transfers(CqJob *job)
 			}
 		}
 		req->sigv4_region = req->unit->aws_region;
+		with_auth = cqp_url_same_origin(req->url, req->unit->origin_url);
+		if (req->hyd_page && req->s3_region[0] && job->table->aws)
+		{
+			/*
+			 * S3 detail call for a bucket of another region (http.c
+			 * s3_moved): this request alone is signed for the bucket's
+			 * region, and sent with credentials only to that region's S3
+			 * host (or the server's base_url); the listing unit stays.
+			 */
+			char	   *b = cqp_aws_base_url(job->table->aws, job->base_url, req->s3_region);
+
+			req->sigv4_region = req->s3_region;
+			with_auth = with_auth || (b && cqp_url_same_origin(req->url, b));
+			free(b);
+		}
 		req->aws_regions = req->unit->is_regions;
 		req->aws_op = req->unit->is_parent ? CQP_AWS_OP_PARENT :
 			req->unit->is_describe ? CQP_AWS_OP_DESCRIBE : CQP_AWS_OP_TABLE;
-		if (!cqp_http_prepare(&job->http, req,
-							  cqp_url_same_origin(req->url, req->unit->origin_url), &err))
+		if (job->table->method && !job->table->aws && !req->unit->is_parent && !req->hyd_page)
+		{
+			/*
+			 * A list read by POST (spec "method", GCP listManagedInstances):
+			 * it changes nothing, so like a GET it is retried on 429/5xx and
+			 * transport errors (the retry path never looks at the method),
+			 * and its next page is the same POST with the token in the
+			 * query string.  The parent listing and detail calls are GETs.
+			 */
+			req->method = job->table->method;
+			req->post_body = job->table->body ? job->table->body : "";
+			req->post_len = job->table->body ? strlen(job->table->body) : 0;
+			req->content_type = "application/json";
+		}
+		if (!cqp_http_prepare(&job->http, req, with_auth, &err))
 		{
 			cqp_job_fail_req(job, req, &err);
 			continue;

@@ -141,7 +141,7 @@ spawn_children(CqJob *job, CqpUnit *u, json_t **rows, size_t n, CqError *err)
 {
 	const CqParentDef *pd = job->table->parent;
 	ChildAssign ca;
-	char	  (*bufs)[48] = calloc((size_t) pd->nmap + 1, 48);
+	char	  (*bufs)[256] = calloc((size_t) pd->nmap + 1, 256);
 	int			started = 0;
 
 	if (!child_assign_init(&ca, u, pd->nmap) || !bufs)
@@ -176,8 +176,30 @@ spawn_children(CqJob *job, CqpUnit *u, json_t **rows, size_t n, CqError *err)
 		for (int m = 0; m < pd->nmap && ok; m++)
 		{
 			json_t	   *v = job->map_paths[m] ? cq_path_get(job->map_paths[m], rows[r]) : NULL;
+			int			kc = ca.acol[u->na + m];
+			const CqColumnDef *xc = kc >= 0 ? &job->table->columns[kc] : NULL;
 
-			ok = cqp_job_value_text(v, bufs[m], 48, &ca.av[u->na + m]);
+			if (xc && xc->transform_kind != CQ_XFORM_NONE && json_is_string(v))
+			{
+				/*
+				 * The key column's transform applies to the value it is
+				 * filled with, as the column shows it: a GCP instance group
+				 * manager's zone URL gives the zone name for {zone}.
+				 */
+				const char *o;
+				size_t		ol;
+
+				ok = cq_column_transform(xc, json_string_value(v), json_string_length(v), &o, &ol) &&
+					ol > 0 && ol < 256 && memchr(o, '\0', ol) == NULL;
+				if (ok)
+				{
+					memcpy(bufs[m], o, ol);
+					bufs[m][ol] = '\0';
+					ca.av[u->na + m] = bufs[m];
+				}
+			}
+			else
+				ok = cqp_job_value_text(v, bufs[m], 256, &ca.av[u->na + m]);
 		}
 		if (ok)
 			started += start_child_unit(job, u, &ca);

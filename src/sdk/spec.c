@@ -186,6 +186,8 @@ table_clear(CqTableDef *t)
 	free(t->hydrate);
 	free(t->remaining);
 	cq_path_free(t->cremaining);
+	free(t->method);
+	free(t->body);
 	if (t->aws)
 	{
 		free(t->aws->service);

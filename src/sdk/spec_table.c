@@ -100,7 +100,7 @@ static const char *const table_keys[] = {
 	"name", "description", "endpoint", "get_endpoint", "get_rows", "rows",
 	"pagination", "keys", "parent", "primary_key", "row_estimate",
 	"supports_limit", "columns",
-	"origin", "cursor", "aws", "hydrate", NULL
+	"origin", "cursor", "aws", "hydrate", "method", "body", NULL
 };
 static const char *const cursor_keys[] = {
 	"column", "op", "param", "format", "utc_offset", NULL
@@ -1137,6 +1137,45 @@ check_column_refs(CqpSpecCtx *c, const char *loc, CqTableDef *t)
 }
 
 /*
+ * "method" and "body": a list read by POST (GCP Compute's
+ * instanceGroupManagers.listManagedInstances, instanceGroups.listInstances
+ * ...): the request changes nothing, so it is paged, retried and counted
+ * like a GET; the body is a constant JSON object (filter members such as
+ * {"instanceState": "ALL"}), the parameters stay in the query string.
+ */
+static bool
+parse_method(CqpSpecCtx *c, const char *loc, json_t *jt, CqTableDef *t)
+{
+	json_t	   *body = json_object_get(jt, "body");
+	char		qs[64];
+
+	if (!cqp_spec_get_string(c, loc, jt, "method", false, 8, &t->method))
+		return false;
+	if (t->method && t->aws)
+		return cqp_spec_fail(c, loc, "method", "a table with \"aws\" says its method in aws.method");
+	if (t->method && strcmp(t->method, "GET") != 0 && strcmp(t->method, "POST") != 0)
+		return cqp_spec_fail(c, loc, "method", "\"%s\" is not GET or POST (a listing does not change anything)",
+							 cqp_spec_quote(qs, sizeof(qs), t->method));
+	if (t->method && strcmp(t->method, "GET") == 0)
+	{
+		free(t->method);
+		t->method = NULL;		/* the default */
+	}
+	if (body == NULL || json_is_null(body))
+		return true;
+	if (t->method == NULL)
+		return cqp_spec_fail(c, loc, "body", "only a table with \"method\": \"POST\" sends a body");
+	if (!json_is_object(body))
+		return cqp_spec_fail(c, loc, "body", "must be a JSON object (the members POSTed with every list request)");
+	t->body = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+	if (t->body == NULL)
+		return cqp_spec_oom(c);
+	if (strlen(t->body) > SPEC_MAX_TEMPLATE)
+		return cqp_spec_fail(c, loc, "body", "longer than %d bytes", SPEC_MAX_TEMPLATE);
+	return true;
+}
+
+/*
  * Detail calls ("hydrate"): one GET per row for the columns that say
  * "from": <name>.  Parsed after columns and keys: placeholders name plain
  * columns of the row, a "from" column names an entry and is no key.
@@ -1153,8 +1192,14 @@ parse_hydrate(CqpSpecCtx *c, const char *loc, json_t *jt, CqTableDef *t)
 		return false;
 	if (arr && json_array_size(arr) > 0)
 	{
-		if (t->aws)
-			return cqp_spec_fail(c, loc, "hydrate", "detail calls are not supported on tables with \"aws\" (their requests are signed per protocol)");
+		/*
+		 * AWS: a detail call is a GET of the listing's REST API, signed
+		 * like the listing (S3 GetBucketEncryption per ListBuckets row);
+		 * the ec2/query/json protocols have no per-resource GET.
+		 */
+		if (t->aws && !((t->aws->protocol == CQ_AWS_REST_XML || t->aws->protocol == CQ_AWS_REST_JSON) &&
+						t->aws->method && strcmp(t->aws->method, "GET") == 0))
+			return cqp_spec_fail(c, loc, "hydrate", "detail calls on a table with \"aws\" need the rest-xml or rest-json protocol and method GET (one signed GET per row)");
 		t->hydrate = calloc(json_array_size(arr), sizeof(CqHydrateDef));
 		if (t->hydrate == NULL)
 			return cqp_spec_oom(c);
@@ -1457,5 +1502,5 @@ cqp_spec_table_parse(CqpSpecCtx *c, const char *loc, json_t *jt, CqTableDef *t)
 					cqp_spec_quote(qs, sizeof(qs), t->origin));
 	if (t->supports_limit && t->page_size_param == NULL)
 		return cqp_spec_fail(c, loc, "supports_limit", "needs pagination.page_size_param (the parameter that carries LIMIT)");
-	return true;
+	return parse_method(c, loc, jt, t);
 }

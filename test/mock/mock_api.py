@@ -725,6 +725,80 @@ def hyd_route(h, rest, pairs, q):
     return 404, JSON_H, jdump({"message": "Not Found (mock: unknown /hyd route %s)" % api})
 
 
+# GCP Compute lists that are POSTs (sql/gcp_post_lists.sql, test/sdk
+# test_post_list): /gpost/<k=v,...>/compute/v1/projects/<p>/...
+#   aggregated/instanceGroupManagers, aggregated/instanceGroups (GET): igm-a
+#     (us-central1-a), igm-b (europe-west1-b), regional rigm-c (us-central1),
+#     and a zone holding only a warning, like the API;
+#   {zones/<z>|regions/<r>}/instanceGroupManagers/<g>/listManagedInstances
+#     and instanceGroups/<g>/listInstances: POST only (GET: 405); n=N
+#     instances per group (default 3), per=K a page (default 2, or a smaller
+#     maxResults), pageToken in the query string (a pageToken in the body is
+#     a 400: GCP pages these in the URL); the body must be empty or a JSON
+#     object; listInstances honours {"instanceState": "RUNNING"} (even
+#     instances are RUNNING, odd ones TERMINATED).
+GPOST_GROUPS = [("zones", "us-central1-a", "igm-a"), ("zones", "europe-west1-b", "igm-b"),
+                ("regions", "us-central1", "rigm-c")]
+
+
+def gpost_route(h, method, rest, pairs, q):
+    cfg_s, _, api = rest.partition("/")
+    try:
+        cfg = dict(kv.split("=", 1) for kv in cfg_s.split(",") if kv)
+        n = int(cfg.get("n", 3))
+        per = int(cfg.get("per", 2))
+    except ValueError:
+        raise BadRequest("mock: /gpost/<k=v,...>/<api path>")
+    api = "/" + api
+    gurl = "https://www.googleapis.com/compute/v1/projects/%s/%s/%s"
+    m = re.fullmatch(r"/compute/v1/projects/([^/]+)/aggregated/(instanceGroupManagers|instanceGroups)", api)
+    if m:
+        proj, kind = urllib.parse.unquote(m.group(1)), m.group(2)
+        items = {"zones/asia-east1-a": {"warning": {"code": "NO_RESULTS_ON_PAGE",
+                                                    "message": "There are no results for scope"}}}
+        for i, (sk, scope, g) in enumerate(GPOST_GROUPS):
+            row = {"kind": "compute#" + kind[:-1], "id": str(8100 + i), "name": g,
+                   "selfLink": gurl % (proj, sk + "/" + scope, kind + "/" + g),
+                   sk[:-1]: gurl % (proj, sk, scope), "targetSize": n}
+            items.setdefault("%s/%s" % (sk, scope), {kind: []})[kind].append(row)
+        return 200, JSON_H, jdump({"kind": "compute#aggregatedList", "items": items})
+    m = re.fullmatch(r"/compute/v1/projects/([^/]+)/(zones|regions)/([^/]+)/"
+                     r"(instanceGroupManagers/([^/]+)/listManagedInstances|instanceGroups/([^/]+)/listInstances)", api)
+    if not m:
+        return 404, JSON_H, jdump({"error": {"code": 404, "message": "mock: unknown /gpost route %s" % api}})
+    if method != "POST":
+        return 405, JSON_H, jdump({"error": {"code": 405, "message": "mock: %s takes POST, not %s" % (api, method)}})
+    try:
+        body = json.loads(h.req_body.decode("utf-8")) if h.req_body else {}
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        return 400, JSON_H, jdump({"error": {"code": 400, "message": "mock: the body is not a JSON object"}})
+    if "pageToken" in body:
+        return 400, JSON_H, jdump({"error": {"code": 400, "message": "mock: pageToken goes in the query string"}})
+    proj, sk, scope = urllib.parse.unquote(m.group(1)), m.group(2), urllib.parse.unquote(m.group(3))
+    g = urllib.parse.unquote(m.group(5) or m.group(6))
+    if (sk, scope, g) not in GPOST_GROUPS:
+        return 404, JSON_H, jdump({"error": {"code": 404, "message": "mock: no group %s in %s" % (g, scope)}})
+    rows = []
+    for i in range(1, n + 1):
+        inst = gurl % (proj, "zones/" + (scope if sk == "zones" else scope + "-a"), "instances/%s-%d" % (g, i))
+        if m.group(5):
+            rows.append({"instance": inst, "id": str(9000 + 100 * GPOST_GROUPS.index((sk, scope, g)) + i),
+                         "name": "%s-%d" % (g, i), "instanceStatus": "RUNNING",
+                         "currentAction": "NONE" if i % 2 else "VERIFYING",
+                         "version": {"name": "v1", "instanceTemplate": "tpl-1"}})
+        elif body.get("instanceState") != "RUNNING" or i % 2 == 0:
+            rows.append({"instance": inst, "status": "RUNNING" if i % 2 == 0 else "TERMINATED",
+                         "namedPorts": [{"name": "http", "port": 80}]})
+    per = min(per, qint(q, "maxResults", per, 1))
+    start = qint(q, "pageToken", 0, 0)
+    out = {"managedInstances" if m.group(5) else "items": rows[start:start + per]}
+    if start + per < len(rows):
+        out["nextPageToken"] = str(start + per)
+    return 200, JSON_H, jdump(out)
+
+
 INCR_FILTER = re.compile(r'^\s*creationTimestamp\s*(>=|>)\s*"([^"\\]*)"\s*$')
 
 
@@ -1118,7 +1192,7 @@ def synth_route(h, rest, pairs):
     base = "%s/synth/%s/%s" % (h.base_url(), source, table)
     if plan.get("aws"):
         return synth_aws(h, sy, plan, api_path, pairs)
-    return sy.reply_for(plan, api_path, pairs, base)
+    return sy.reply_for(plan, api_path, pairs, base, h.command.upper(), h.req_body)
 
 
 def synth_aws(h, sy, plan, api_path, pairs):
@@ -1944,6 +2018,59 @@ def aws_api_ecs(region, op, req):
     return aws_error_reply("json", 400, "UnknownOperationException", "unknown operation %s" % op)
 
 
+def s3_error(status, code, msg, bucket, headers=()):
+    return status, [("Content-Type", "application/xml"), ("x-amz-request-id", "mock-s3")] + list(headers), (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>%s</Code><Message>%s</Message>'
+        '<BucketName>%s</BucketName><RequestId>mock-s3</RequestId></Error>' % (code, msg, bucket)).encode()
+
+
+def s3_bucket_detail(b, what, region):
+    """S3 per-bucket configuration (sql/aws_hydrate.sql): GetBucketEncryption
+    (?encryption), GetBucketVersioning (?versioning), GetBucketPolicyStatus
+    (?policyStatus), GetPublicAccessBlock (?publicAccessBlock) of bucket-N,
+    answered as S3 does, XML.  bucket-3 lives in eu-west-1: asked elsewhere,
+    PermanentRedirect with x-amz-bucket-region (as ListObjectsV2 above).
+      encryption: N % 3 == 1 none (404 ServerSideEncryptionConfigurationNotFoundError),
+                  N even aws:kms with a key and a bucket key, else AES256;
+      versioning: N % 4 == 0 Enabled (MfaDelete Disabled), N % 4 == 2
+                  Suspended, odd never versioned (an empty configuration);
+      policyStatus: N % 3 == 0 not public, N % 3 == 2 public, else 404 NoSuchBucketPolicy;
+      publicAccessBlock: N even all four blocks on, odd 404
+                  NoSuchPublicAccessBlockConfiguration."""
+    n = int(b.rsplit("-", 1)[1])
+    if b == "bucket-3" and region != "eu-west-1":
+        return s3_error(301, "PermanentRedirect", "The bucket you are attempting to access must be addressed "
+                        "using the specified endpoint.", b, [("x-amz-bucket-region", "eu-west-1")])
+    ns = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'
+    if what == "encryption":
+        if n % 3 == 1:
+            return s3_error(404, "ServerSideEncryptionConfigurationNotFoundError",
+                            "The server side encryption configuration was not found", b)
+        rule = ("<ApplyServerSideEncryptionByDefault><SSEAlgorithm>aws:kms</SSEAlgorithm>"
+                "<KMSMasterKeyID>arn:aws:kms:%s:%s:key/k-%d</KMSMasterKeyID></ApplyServerSideEncryptionByDefault>"
+                "<BucketKeyEnabled>true</BucketKeyEnabled>" % (region, AWS_OWNER, n)) if n % 2 == 0 else (
+                "<ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm>"
+                "</ApplyServerSideEncryptionByDefault><BucketKeyEnabled>false</BucketKeyEnabled>")
+        body = "<ServerSideEncryptionConfiguration %s><Rule>%s</Rule></ServerSideEncryptionConfiguration>" % (ns, rule)
+    elif what == "versioning":
+        inner = ("<Status>Enabled</Status><MfaDelete>Disabled</MfaDelete>" if n % 4 == 0 else
+                 "<Status>Suspended</Status>" if n % 4 == 2 else "")
+        body = "<VersioningConfiguration %s>%s</VersioningConfiguration>" % (ns, inner)
+    elif what == "policyStatus":
+        if n % 3 == 1:
+            return s3_error(404, "NoSuchBucketPolicy", "The bucket policy does not exist", b)
+        body = "<PolicyStatus %s><IsPublic>%s</IsPublic></PolicyStatus>" % (ns, "true" if n % 3 == 2 else "false")
+    else:
+        if n % 2:
+            return s3_error(404, "NoSuchPublicAccessBlockConfiguration",
+                            "The public access block configuration was not found", b)
+        body = ("<PublicAccessBlockConfiguration %s><BlockPublicAcls>true</BlockPublicAcls>"
+                "<IgnorePublicAcls>true</IgnorePublicAcls><BlockPublicPolicy>true</BlockPublicPolicy>"
+                "<RestrictPublicBuckets>true</RestrictPublicBuckets></PublicAccessBlockConfiguration>" % ns)
+    return 200, [("Content-Type", "application/xml"), ("x-amz-bucket-region", region)], \
+        ('<?xml version="1.0" encoding="UTF-8"?>\n' + body).encode()
+
+
 def aws_api_rest(service, region, method, path, q):
     if service == "lambda" and path.rstrip("/") == "/2015-03-31/functions" and method == "GET":
         a, b, nxt = aws_page(q, "MaxItems", "Marker", "fn")
@@ -1979,6 +2106,9 @@ def aws_api_rest(service, region, method, path, q):
         return 404, [("Content-Type", "application/json"), ("x-amzn-ErrorType", "ResourceNotFoundException")], \
             jdump({"message": "No cluster found for name: %s." % path})
     m = re.fullmatch(r"/(bucket-\d+)/?", path) if service == "s3" and method == "GET" else None
+    s3_detail = [k for k in ("encryption", "versioning", "policyStatus", "publicAccessBlock") if k in q]
+    if m and s3_detail:
+        return s3_bucket_detail(m.group(1), s3_detail[0], region)
     if m and q.get("list-type") == "2":
         # ListObjectsV2: bucket-3 lives in eu-west-1 (the others wherever
         # they are asked for): asked elsewhere, S3's PermanentRedirect with
@@ -2505,7 +2635,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         try:
             auth, auth_ok = self.auth_summary()
             self.req_bytes = self.read_body(keep=is_oauth_route(route) or route.startswith("/aws/") or route.startswith("/aws-api")
-                                            or route.startswith("/synth/"))
+                                            or route.startswith("/synth/") or route.startswith("/gpost/"))
             self.serve(method, route, qs, auth_ok)
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, socket.timeout):
             self.close_connection = True
@@ -2677,6 +2807,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return incr_route(self, route[len("/incr/"):], pairs, q)
         if route.startswith("/hyd/"):
             return hyd_route(self, route[len("/hyd/"):], pairs, q)
+        if route.startswith("/gpost/"):
+            return gpost_route(self, method, route[len("/gpost/"):], pairs, q)
         if is_oauth_route(route):
             return oauth_route(self, method, route)
         ga = GITHUB_APP_DATA_ROUTE.match(route)

@@ -50,6 +50,8 @@ extern void suite_aws(void);
 extern void suite_aws_describe(void);
 extern void suite_kubeconfig(void);
 extern void suite_hydrate(void);
+extern void suite_post_list(void);
+extern void suite_aws_hydrate(void);
 
 static const struct
 {
@@ -90,6 +92,8 @@ static const struct
 	{"aws_describe", suite_aws_describe},
 	{"kubeconfig", suite_kubeconfig},
 	{"hydrate", suite_hydrate},
+	{"post_list", suite_post_list},
+	{"aws_hydrate", suite_aws_hydrate},
 };
 
 const char *

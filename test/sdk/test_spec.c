@@ -231,7 +231,7 @@ static const ErrCase err_cases[] = {
 		"tables[0].columns[0].pth: unknown key (did you mean \"path\"?)", CQ_ERR_CONFIG},
 	{SRC("{\"name\":\"t\",\"endpoint\":\"/x\",\"zzzzzzzzzz\":1," COLS "}"),
 		"tables[0].zzzzzzzzzz: unknown key (known keys: name, description, endpoint, get_endpoint, get_rows, "
-		"rows, pagination, keys, parent, primary_key, row_estimate, supports_limit, columns, origin, cursor, aws, hydrate)", CQ_ERR_CONFIG},
+		"rows, pagination, keys, parent, primary_key, row_estimate, supports_limit, columns, origin, cursor, aws, hydrate, method, body)", CQ_ERR_CONFIG},
 	{SRC("{\"name\":\"t\",\"endpoint\":\"/x\",\"columns\":[{\"name\":\"id\",\"type\":\"int\"},"
 		 "{\"name\":\"id\",\"type\":\"string\"}]}"),
 		"tables[0].columns[1].name: duplicate column \"id\" (also columns[0])", CQ_ERR_CONFIG},

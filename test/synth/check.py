@@ -274,6 +274,9 @@ def main():
             if any(x not in got for x in fixed):
                 probs.append("request %s lacks the endpoint's query %s" % (e["path"], want_q))
                 break
+            if p.get("method") and e.get("method") != p["method"]:
+                probs.append("request %s sent as %s, expected %s" % (e["path"], e.get("method"), p["method"]))
+                break
             if e["status"] != 200:
                 probs.append("request %s answered %d" % (e["path"], e["status"]))
                 break

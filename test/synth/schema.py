@@ -50,12 +50,14 @@ def discovery_methods(res):
         yield from discovery_methods(r)
 
 
-def response_schema(source, S, endpoint):
+def response_schema(source, S, endpoint, method="GET"):
+    """The response schema of the operation at endpoint; method: the
+    table's (GCP's POST lists such as listManagedInstances)."""
     path = endpoint.split("?", 1)[0]
     if STYLE[source] == "discovery":
         rel = re.sub(r"^/compute/v1/", "", path)
         for m in discovery_methods(S.doc):
-            if m.get("httpMethod") == "GET" and (m.get("path") == rel or m.get("flatPath") == rel):
+            if m.get("httpMethod") == method and (m.get("path") == rel or m.get("flatPath") == rel):
                 return m.get("response")
         return None
     item = S.doc.get("paths", {}).get(path)
@@ -100,7 +102,7 @@ def item_schema(source, t, use_get=False):
         return None, None
     ep = t["get_endpoint"] if use_get else t["endpoint"]
     rows = t.get("get_rows", t.get("rows", "")) if use_get else t.get("rows", "")
-    s = response_schema(source, S, ep)
+    s = response_schema(source, S, ep, t.get("method") or "GET")
     if s is None:
         return S, None
     for seg in ([x.replace("~1", "/").replace("~0", "~") for x in rows[1:].split("/")] if rows else []):
@@ -145,7 +147,7 @@ def star_levels(source, t, use_get=False):
         return [], []
     ep = t["get_endpoint"] if use_get else t["endpoint"]
     rows = t.get("get_rows", t.get("rows", "")) if use_get else t.get("rows", "")
-    s = response_schema(source, S, ep)
+    s = response_schema(source, S, ep, t.get("method") or "GET")
     levels, kinds = [], []
     for seg in ([x.replace("~1", "/").replace("~0", "~") for x in rows[1:].split("/")] if rows else []):
         if s is None:

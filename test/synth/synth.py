@@ -738,6 +738,10 @@ def table_plan(spec, t):
         "describe": describe,
         "select": [c["name"] for c in cols] if len(cols) < len(t["columns"]) else None,
         "star_kinds": star_kinds, "share_parents": share,
+        # the HTTP method of the table's list requests (spec "method": GCP's
+        # POST lists); the mock answers any other with 405
+        "method": t.get("method", "GET") if not aws else None,
+        "body": t.get("body"),
     }
 
 
@@ -1002,8 +1006,23 @@ def reply_describe(plan, ids):
     return 200, [("Content-Type", ct), ("x-amzn-RequestId", "synth-request")], json.dumps(body).encode()
 
 
-def reply_for(plan, api_path, query_pairs, base):
+def reply_for(plan, api_path, query_pairs, base, method=None, body=None):
     """(status, headers, body bytes) for a request to base + api_path?query."""
+    if method is not None and plan.get("method") and method != plan["method"]:
+        return 405, [("Content-Type", "application/json; charset=utf-8")], json.dumps(
+            {"error": {"code": 405, "message": "synth: %s takes %s, not %s" % (
+                api_path, plan["method"], method)}}).encode()
+    if method == "POST" and body is not None:
+        # the table's "body", as JSON (GCP reads filter members from it);
+        # the page token stays in the query string
+        try:
+            got = json.loads(body.decode("utf-8")) if body else None
+        except ValueError:
+            got = "(not JSON)"
+        if got != plan.get("body") and not (got in (None, {}) and plan.get("body") is None):
+            return 400, [("Content-Type", "application/json; charset=utf-8")], json.dumps(
+                {"error": {"code": 400, "message": "synth: body %r, expected %r" % (
+                    got, plan.get("body"))}}).encode()
     q = dict(query_pairs)
     pt = plan["pagination"]
     npages = len(plan["pages"])
