@@ -299,13 +299,38 @@ cqp_job_hydrate_page(CqJob *job, CqpUnit *u, json_t *doc, json_t *ndoc,
 	size_t		nreq = 0;
 	bool		use_n = nrv->n == rv->n && nrv->v;
 
+	size_t		nrows = rv->n;
+
 	if (rv->n == 0)
 		return true;
+
+	/*
+	 * LIMIT: only rows that will be returned get detail calls.  Without
+	 * skip_failed every row admitted here is queued (a failed detail call
+	 * fails the scan; a null status keeps the row), so once the limit's
+	 * count of rows is admitted, the pages' other rows are dropped unread.
+	 * With skip_failed a row whose call fails is left out and a later row
+	 * takes its place: every row is hydrated then.
+	 */
+	if (job->params.limit >= 0 && !job->params.settings.skip_failed_units)
+	{
+		int64_t		room;
+
+		pthread_mutex_lock(&job->mu);
+		room = job->params.limit - job->hyd_admitted;
+		if (room > 0 && (int64_t) nrows > room)
+			nrows = (size_t) room;
+		if (room > 0)
+			job->hyd_admitted += (int64_t) nrows;
+		pthread_mutex_unlock(&job->mu);
+		if (room <= 0)
+			return true;
+	}
 	pg = calloc(1, sizeof(*pg));
 	if (!pg)
 		goto oom;
 	pg->u = u;
-	pg->n = rv->n;
+	pg->n = nrows;
 	pg->doc = json_incref(doc);
 	pg->ndoc = use_n ? json_incref(ndoc) : NULL;
 	pg->rows = rv->v;

@@ -165,6 +165,8 @@ struct CqJob
 								 * reads it */
 	bool		hyd_any;
 	struct CqpHydPage *hyd_pages;	/* pages waiting for details (mu) */
+	int64_t		hyd_admitted;	/* rows given detail calls, under a LIMIT
+								 * (mu) */
 	/* kubeconfig contexts (a key "in": "context"; built before the threads
 	 * start, read-only after) */
 	int			context_key;	/* index in table->keys, or -1 */
