@@ -54,7 +54,8 @@ SELECT name, subscribers_count FROM hc.github_repositories WHERE org = 'acme' LI
 SELECT * FROM (SELECT name, subscribers_count, default_branch_required_reviews
                 FROM hc.github_repositories WHERE org = 'acme' LIMIT 2) s ORDER BY name;
 \! /usr/bin/python3 "$CQ_TEST_DIR/regress/sql/hydrate_log.py"
--- LIMIT 3 over list pages of 2 rows: three detail requests
+-- LIMIT 3 over list pages of 2 rows: three detail requests, and no list
+-- page after the one that completes the limit's rows (two pages)
 ALTER SERVER hc_gh OPTIONS (SET base_url 'http://127.0.0.1:18080/hyd/n=6,per=2');
 SELECT * FROM (SELECT name, subscribers_count FROM hc.github_repositories
                 WHERE org = 'acme' LIMIT 3) s ORDER BY name;

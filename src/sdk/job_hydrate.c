@@ -281,6 +281,32 @@ page_emit(CqJob *job, struct CqpHydPage *pg, size_t *bytes, CqError *err)
 }
 
 /*
+ * Does the LIMIT bound the rows given detail calls?  Only when every row
+ * admitted is then returned: not with skip_failed (a row whose detail call
+ * fails is left out, a later row takes its place) nor with a plugin's
+ * transform_row (which may drop rows).
+ */
+static bool
+hyd_limit_applies(const CqJob *job)
+{
+	return job->hyd_any && job->params.limit >= 0 &&
+		!job->params.settings.skip_failed_units &&
+		!(job->params.plugin && job->params.plugin->transform_row);
+}
+
+/*
+ * cqp_job_hydrate_limit_reached_locked
+ *		The LIMIT's rows are all admitted to detail calls: no further list
+ *		page can add a returned row (job_page.c stops paging).  job->mu
+ *		held.
+ */
+bool
+cqp_job_hydrate_limit_reached_locked(const CqJob *job)
+{
+	return hyd_limit_applies(job) && job->hyd_admitted >= job->params.limit;
+}
+
+/*
  * cqp_job_hydrate_page
  *		A list page's rows need detail calls: keep them (taking references
  *		to doc/ndoc and the row arrays of rv/nrv, which are cleared) and
@@ -312,7 +338,7 @@ cqp_job_hydrate_page(CqJob *job, CqpUnit *u, json_t *doc, json_t *ndoc,
 	 * With skip_failed a row whose call fails is left out and a later row
 	 * takes its place: every row is hydrated then.
 	 */
-	if (job->params.limit >= 0 && !job->params.settings.skip_failed_units)
+	if (hyd_limit_applies(job))
 	{
 		int64_t		room;
 

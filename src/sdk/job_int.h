@@ -342,6 +342,7 @@ extern bool cqp_job_emit_rows_det(CqJob *job, CqpUnit *u, json_t **rows,
 /* in job_hydrate.c: detail calls on demand */
 extern bool cqp_job_hydrate_init(CqJob *job, CqError *err);
 extern void cqp_job_hydrate_free_all(CqJob *job);
+extern bool cqp_job_hydrate_limit_reached_locked(const CqJob *job);
 extern bool cqp_job_hydrate_page(CqJob *job, CqpUnit *u, json_t *doc,
 								 json_t *ndoc, RowVec *rv, RowVec *nrv,
 								 size_t bodylen, size_t *bytes, CqError *err);
