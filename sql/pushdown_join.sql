@@ -2,12 +2,13 @@
 -- one runs as ONE scan that reads the outer table, then looks the inner
 -- rows up for all outer key tuples in one job (one unit per tuple, fetched
 -- concurrently), instead of a nested loop that rescans the inner table once
--- per outer row.  cq_fdw.batch_joins (off by default) turns it on; both
+-- per outer row.  cq_fdw.batch_joins (on by default) turns it off; both
 -- plans return the same rows.
 SET client_min_messages = warning;
 SET timezone = 'UTC';
 CREATE EXTENSION IF NOT EXISTS cq_fdw;
-SET cq_fdw.batch_joins = on;
+-- on by default: the planner picks the batched join by cost
+SHOW cq_fdw.batch_joins;
 
 CREATE SERVER pj_gh FOREIGN DATA WRAPPER cq_fdw
     OPTIONS (source 'github', base_url 'http://127.0.0.1:18080/replay/github/demo');

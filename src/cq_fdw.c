@@ -56,7 +56,7 @@ char	   *cqfdw_denied_addresses = NULL;
 bool		cqfdw_allow_link_local = false;
 char	   *cqfdw_sources_path = NULL;
 int			cqfdw_max_fanout = 100000;
-bool		cqfdw_batch_joins = false;
+bool		cqfdw_batch_joins = true;
 
 PG_FUNCTION_INFO_V1(cq_fdw_handler);
 
@@ -140,7 +140,7 @@ _PG_init(void)
 			   &cqfdw_max_fanout, 100000, 1, INT_MAX, PGC_USERSET, 0);
 	DefineCustomBoolVariable("cq_fdw.batch_joins",
 							 "Lets the planner run a join of two cq_fdw tables as one scan that looks the inner rows up by key, concurrently, in one batch.",
-							 NULL, &cqfdw_batch_joins, false, PGC_USERSET, 0,
+							 NULL, &cqfdw_batch_joins, true, PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 	define_int("cq_fdw.max_header_size",
 			   "Largest total size of the response headers of one request.",

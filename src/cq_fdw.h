@@ -176,9 +176,10 @@ typedef struct CqFdwJoinState
 	int			match_end;		/* with the current inner row */
 	TupleTableSlot *outer_slot;
 	TupleTableSlot *inner_slot;
-	uint64		outer_read;		/* EXPLAIN ANALYZE */
+	uint64		outer_read;		/* EXPLAIN ANALYZE, summed over rescans */
 	uint64		inner_rows;
 	int			lookups;		/* distinct key tuples fed to the inner */
+	uint64		lookups_total;	/* EXPLAIN ANALYZE: lookups, over rescans */
 } CqFdwJoinState;
 
 /* in planner.c */

@@ -223,7 +223,8 @@ explain_detail_calls(const CqFdwTable *t, ForeignScan *plan, ExplainState *es)
  *		A batched join (join.c): which inner keys the outer rows feed, and,
  *		with ANALYZE, how many outer rows were read and how many distinct
  *		key tuples the inner scan looked up in its one job (its own API
- *		Requests line counts the requests).
+ *		Requests line counts the requests), summed over the join's loops
+ *		like the scans' counters.
  */
 static void
 explain_join(ForeignScanState *node, ExplainState *es)
@@ -260,7 +261,7 @@ explain_join(ForeignScanState *node, ExplainState *es)
 	if (es->analyze && js != NULL && !js->explain_only)
 	{
 		ExplainPropertyInteger("Outer Rows", NULL, (int64) js->outer_read, es);
-		ExplainPropertyInteger("Inner Lookups", NULL, js->lookups, es);
+		ExplainPropertyInteger("Inner Lookups", NULL, (int64) js->lookups_total, es);
 	}
 }
 

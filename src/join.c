@@ -148,7 +148,6 @@ read_outer(ForeignScanState *node, CqFdwJoinState *js)
 
 	js->rows = palloc(sizeof(JoinOuterRow) * cap);
 	js->nrows = 0;
-	js->outer_read = 0;
 	for (;;)
 	{
 		TupleTableSlot *slot;
@@ -202,6 +201,7 @@ read_outer(ForeignScanState *node, CqFdwJoinState *js)
 		}
 	}
 	js->lookups = ndistinct;
+	js->lookups_total += ndistinct;
 	MemoryContextSwitchTo(old);
 	cqfdw_scan_feed((ForeignScanState *) innerPlanState(node), js->nkeys,
 					ndistinct, fed);

@@ -63,6 +63,12 @@
  */
 #define CQ_REQUEST_COST		100.0
 #define CQ_ROW_COST			(cpu_tuple_cost * 2)
+/*
+ * A detail call (spec "hydrate"): one request per listed row, run
+ * concurrently like the fan-out units (hence the share of a request they
+ * are costed at beyond the first).
+ */
+#define CQ_DETAIL_COST		(CQ_REQUEST_COST / 8)
 /* fan-out assumed for `= ANY($1)` whose array is unknown at plan time */
 #define CQ_UNKNOWN_FANOUT	10.0
 
@@ -705,17 +711,65 @@ cqGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 }
 
 /*
+ * detail_calls
+ *		How many detail calls (spec "hydrate") a scan of baserel makes per
+ *		row: those of the columns the query projects or filters on (all of
+ *		them for a whole-row Var), as the executor asks (scan.c, SDK
+ *		job_hydrate.c).
+ */
+static int
+detail_calls(RelOptInfo *baserel, const CqFdwTable *t)
+{
+	const CqTableDef *td = t->table;
+	Bitmapset  *attrs = NULL;
+	bool		wholerow;
+	bool	   *need;
+	int			n = 0;
+	ListCell   *lc;
+
+	if (td->nhydrate <= 0)
+		return 0;
+	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &attrs);
+	foreach(lc, baserel->baserestrictinfo)
+		pull_varattnos((Node *) lfirst_node(RestrictInfo, lc)->clause,
+					   baserel->relid, &attrs);
+	wholerow = bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs);
+	need = palloc0(sizeof(bool) * td->nhydrate);
+	for (int i = 0; i < t->ncolumns; i++)
+	{
+		const CqFdwColumn *c = &t->columns[i];
+		int			h;
+
+		if (c->dropped || c->src_col < 0 || c->src_col >= td->ncolumns)
+			continue;
+		h = td->columns[c->src_col].hydrate;
+		if (h <= 0 || h > td->nhydrate || need[h - 1])
+			continue;
+		if (wholerow ||
+			bms_is_member(c->attnum - FirstLowInvalidHeapAttributeNumber, attrs))
+		{
+			need[h - 1] = true;
+			n++;
+		}
+	}
+	pfree(need);
+	return n;
+}
+
+/*
  * path_costs
  *		Startup and total cost of a scan of `rows` rows in `units` requests
- *		(or more with pagination; the SDK overlaps them).
+ *		(or more with pagination; the SDK overlaps them), plus `details`
+ *		detail requests per row.
  */
 static void
-path_costs(RelOptInfo *baserel, double rows, double units, Cost *startup,
-		   Cost *total)
+path_costs(RelOptInfo *baserel, double rows, double units, int details,
+		   Cost *startup, Cost *total)
 {
 	*startup = CQ_REQUEST_COST + baserel->baserestrictcost.startup;
 	*total = *startup + CQ_REQUEST_COST * Max(units - 1, 0) / 8 +
-		rows * (CQ_ROW_COST + baserel->baserestrictcost.per_tuple);
+		rows * (CQ_ROW_COST + baserel->baserestrictcost.per_tuple) +
+		rows * details * CQ_DETAIL_COST;
 }
 
 /* ec_matches_callback_type for key columns */
@@ -1020,12 +1074,13 @@ cqGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	ListCell   *lc;
 	Cost		startup;
 	Cost		total;
+	int			details = detail_calls(baserel, t);
 
 	nmissing = cq_table_missing_keys(t->table, ngiven, given, missing,
 									 lengthof(missing));
 	if (nmissing == 0)
 	{
-		path_costs(baserel, baserel->rows, fp->units, &startup, &total);
+		path_costs(baserel, baserel->rows, fp->units, details, &startup, &total);
 		add_path(baserel, (Path *)
 				 create_foreignscan_path(root, baserel, NULL, baserel->rows,
 										 startup, total, NIL,
@@ -1075,7 +1130,7 @@ cqGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 		if (nmissing == 0 && npgiven <= ngiven)
 			continue;
 		rows = estimate(root, baserel, fp, pushed, local, &punits);
-		path_costs(baserel, rows, punits, &startup, &total);
+		path_costs(baserel, rows, punits, details, &startup, &total);
 		add_path(baserel, (Path *)
 				 create_foreignscan_path(root, baserel, NULL, rows,
 										 startup, total, NIL, outer,
@@ -1410,14 +1465,40 @@ batched_join_path(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 	nouter = Max(outer_path->rows, 1);
 	if (get_endpoint_given(ifp->table->table, given, ngiven))
 		per_unit = 1;
-	else if (!seen_rows_per_unit(ifp->table->relid, &per_unit))
-		per_unit = ifp->table->table->row_estimate > 0 ?
-			ifp->table->table->row_estimate : 100;
+	else
+	{
+		int			nown;
+		double		own_units;
+		const char **own = given_columns(ifp->table, ifp->pushed, &nown,
+										 &own_units);
+
+		if (!seen_rows_per_unit(ifp->table->relid, &per_unit))
+			per_unit = ifp->table->table->row_estimate > 0 ?
+				ifp->table->table->row_estimate : 100;
+
+		/*
+		 * Keys the inner table can also be listed without (Kubernetes'
+		 * namespace) only narrow its full listing: a lookup returns the
+		 * listing's rows that match one key tuple, not a whole unit's.
+		 * Keys it is listed per (a repository's issues) give a unit each.
+		 */
+		if (cq_table_missing_keys(ifp->table->table, nown, own, NULL, 0) == 0)
+		{
+			List	   *rl = NIL;
+
+			foreach(lc, fed)
+				rl = lappend(rl, ((CqPushedQual *) lfirst(lc))->rinfo);
+			per_unit = clamp_row_est(per_unit * Max(own_units, 1) *
+									 clauselist_selectivity(root, rl, 0, JOIN_INNER,
+															extra->sjinfo));
+		}
+	}
 	inner_rows = clamp_row_est(per_unit * nouter);
 	startup = outer_path->total_cost + CQ_REQUEST_COST;
 	total = startup + CQ_REQUEST_COST * (nouter - 1) / 8 +
 		inner_rows * CQ_ROW_COST + joinrel->rows * cpu_tuple_cost +
-		inner_rows * cpu_operator_cost * list_length(extra->restrictlist);
+		inner_rows * cpu_operator_cost * list_length(extra->restrictlist) +
+		inner_rows * detail_calls(innerrel, ifp->table) * CQ_DETAIL_COST;
 	path = create_foreign_join_path(root, joinrel, NULL, joinrel->rows,
 									startup, total, NIL,
 									joinrel->lateral_relids, outer_path,

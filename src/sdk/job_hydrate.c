@@ -292,6 +292,32 @@ page_emit(CqJob *job, struct CqpHydPage *pg, size_t *bytes, CqError *err)
 }
 
 /*
+ * Does the LIMIT bound the rows given detail calls?  Only when every row
+ * admitted is then returned: not with skip_failed (a row whose detail call
+ * fails is left out, a later row takes its place) nor with a plugin's
+ * transform_row (which may drop rows).
+ */
+static bool
+hyd_limit_applies(const CqJob *job)
+{
+	return job->hyd_any && job->params.limit >= 0 &&
+		!job->params.settings.skip_failed_units &&
+		!(job->params.plugin && job->params.plugin->transform_row);
+}
+
+/*
+ * cqp_job_hydrate_limit_reached_locked
+ *		The LIMIT's rows are all admitted to detail calls: no further list
+ *		page can add a returned row (job_page.c stops paging).  job->mu
+ *		held.
+ */
+bool
+cqp_job_hydrate_limit_reached_locked(const CqJob *job)
+{
+	return hyd_limit_applies(job) && job->hyd_admitted >= job->params.limit;
+}
+
+/*
  * cqp_job_hydrate_page
  *		A list page's rows need detail calls: keep them (taking references
  *		to doc/ndoc and the row arrays of rv/nrv, which are cleared) and
@@ -310,13 +336,38 @@ cqp_job_hydrate_page(CqJob *job, CqpUnit *u, json_t *doc, json_t *ndoc,
 	size_t		nreq = 0;
 	bool		use_n = nrv->n == rv->n && nrv->v;
 
+	size_t		nrows = rv->n;
+
 	if (rv->n == 0)
 		return true;
+
+	/*
+	 * LIMIT: only rows that will be returned get detail calls.  Without
+	 * skip_failed every row admitted here is queued (a failed detail call
+	 * fails the scan; a null status keeps the row), so once the limit's
+	 * count of rows is admitted, the pages' other rows are dropped unread.
+	 * With skip_failed a row whose call fails is left out and a later row
+	 * takes its place: every row is hydrated then.
+	 */
+	if (hyd_limit_applies(job))
+	{
+		int64_t		room;
+
+		pthread_mutex_lock(&job->mu);
+		room = job->params.limit - job->hyd_admitted;
+		if (room > 0 && (int64_t) nrows > room)
+			nrows = (size_t) room;
+		if (room > 0)
+			job->hyd_admitted += (int64_t) nrows;
+		pthread_mutex_unlock(&job->mu);
+		if (room <= 0)
+			return true;
+	}
 	pg = calloc(1, sizeof(*pg));
 	if (!pg)
 		goto oom;
 	pg->u = u;
-	pg->n = rv->n;
+	pg->n = nrows;
 	pg->doc = json_incref(doc);
 	pg->ndoc = use_n ? json_incref(ndoc) : NULL;
 	pg->rows = rv->v;

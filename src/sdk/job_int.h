@@ -165,6 +165,8 @@ struct CqJob
 								 * reads it */
 	bool		hyd_any;
 	struct CqpHydPage *hyd_pages;	/* pages waiting for details (mu) */
+	int64_t		hyd_admitted;	/* rows given detail calls, under a LIMIT
+								 * (mu) */
 	/* kubeconfig contexts (a key "in": "context"; built before the threads
 	 * start, read-only after) */
 	int			context_key;	/* index in table->keys, or -1 */
@@ -340,6 +342,7 @@ extern bool cqp_job_emit_rows_det(CqJob *job, CqpUnit *u, json_t **rows,
 /* in job_hydrate.c: detail calls on demand */
 extern bool cqp_job_hydrate_init(CqJob *job, CqError *err);
 extern void cqp_job_hydrate_free_all(CqJob *job);
+extern bool cqp_job_hydrate_limit_reached_locked(const CqJob *job);
 extern bool cqp_job_hydrate_page(CqJob *job, CqpUnit *u, json_t *doc,
 								 json_t *ndoc, RowVec *rv, RowVec *nrv,
 								 size_t bodylen, size_t *bytes, CqError *err);

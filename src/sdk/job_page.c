@@ -536,7 +536,9 @@ process_page(CqJob *job, CqpReq *req)
 			u->told_pages = nx.last_page;
 		}
 	}
-	if (!u->failed && !atomic_load(&job->stop))
+	/* a LIMIT's rows all waiting for their details: no next page */
+	if (!u->failed && !atomic_load(&job->stop) &&
+		!cqp_job_hydrate_limit_reached_locked(job))
 	{
 		if (nx.kind == CQP_NEXT_URL)
 		{

@@ -799,6 +799,35 @@ def gpost_route(h, method, rest, pairs, q):
     return 200, JSON_H, jdump(out)
 
 
+# ---------------------------------------------------------------------------
+# batched joins: teams and their members, members listable with or without
+# a team filter (sql/pushdown_join_cost.sql)
+# ---------------------------------------------------------------------------
+#
+# /jn/<cfg>/<api path>, cfg = comma-separated k=v (base_url carries it):
+#   n  teams team-1..team-n (default 5)   m  members per team (default 3)
+# GET /jn/<cfg>/teams            [{"name": "team-i", "size": m}, ...]
+# GET /jn/<cfg>/members[?team=T] [{"team": "team-i", "login": "u-i-j"}, ...],
+#     only team T's with ?team=T (an exact filter: the API's guarantee)
+
+def jn_route(rest, q):
+    cfg_s, _, api = rest.partition("/")
+    try:
+        cfg = dict(kv.split("=", 1) for kv in cfg_s.split(",") if kv)
+        n = int(cfg.get("n", 5))
+        m = int(cfg.get("m", 3))
+    except ValueError:
+        raise BadRequest("mock: /jn/<k=v,...>/<api path>")
+    if api == "teams":
+        return 200, JSON_H, jdump([{"name": "team-%d" % i, "size": m} for i in range(1, n + 1)])
+    if api == "members":
+        team = q.get("team")
+        return 200, JSON_H, jdump([{"team": "team-%d" % i, "login": "u-%d-%d" % (i, j)}
+                                   for i in range(1, n + 1) for j in range(1, m + 1)
+                                   if team is None or team == "team-%d" % i])
+    return 404, JSON_H, jdump({"message": "Not Found (mock: unknown /jn route %s)" % api})
+
+
 INCR_FILTER = re.compile(r'^\s*creationTimestamp\s*(>=|>)\s*"([^"\\]*)"\s*$')
 
 
@@ -2809,6 +2838,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return hyd_route(self, route[len("/hyd/"):], pairs, q)
         if route.startswith("/gpost/"):
             return gpost_route(self, method, route[len("/gpost/"):], pairs, q)
+        if route.startswith("/jn/"):
+            return jn_route(route[len("/jn/"):], q)
         if is_oauth_route(route):
             return oauth_route(self, method, route)
         ga = GITHUB_APP_DATA_ROUTE.match(route)
