@@ -1020,7 +1020,7 @@ CREATE FOREIGN TABLE ft_s8 (
         for k, ok, msg in checks:
             if not ok:
                 self.failures.append("S8 %d accounts: %s" % (accounts, msg))
-        log("S8: %s" % self.s8_line(res))
+        log(self.s8_line(res))     # s8_line starts with "S8: " itself
         self.sql("SET client_min_messages = warning;\n"
                  "DELETE FROM cq_fdw.snapshots WHERE name::text = 's8_snap';\n"
                  "DROP MATERIALIZED VIEW IF EXISTS s8_snap;\nCHECKPOINT;")
@@ -1527,8 +1527,9 @@ def main():
     ap.add_argument("--out", default=os.path.join(HERE, "out"))
     ap.add_argument("--smoke", action="store_true", help="small sizes, 1 run, no profile/cancel")
     ap.add_argument("--runs", type=int, default=None)
-    ap.add_argument("--scenarios", default="S1,S2,S3,S4,S5,S7",
-                    help="S1-S5, S7, and S8 (the estate sync; not in the default list)")
+    ap.add_argument("--scenarios", default=None,
+                    help="S1-S5, S7, and S8 (the estate sync; not in the default list); "
+                         "default S1,S2,S3,S4,S5,S7, or S8 alone with --s8-sweep")
     ap.add_argument("--s8-accounts", type=int, default=None,
                     help="S8: accounts x 1,000 resources (default 10000; 20 with --smoke)")
     ap.add_argument("--s8-sweep", default=None,
@@ -1552,7 +1553,12 @@ def main():
     ap.add_argument("--render", help="print the report of a saved results.json instead of running")
     ap.add_argument("--png", help="with --render: also draw the bars into this PNG file")
     ap.add_argument("--readme", help="replace the results section of this README with the table")
+    ap.add_argument("--list-steps", action="store_true",
+                    help="print the steps the arguments select, one a line, and exit (nothing runs)")
     a = ap.parse_args()
+    if a.scenarios is None:
+        # --s8-sweep alone runs S8 only (it implies S8, nothing else)
+        a.scenarios = "S8" if a.s8_sweep else "S1,S2,S3,S4,S5,S7"
     if a.runs is None:
         a.runs = 1 if a.smoke else 3
     if a.memory_rows is None:
@@ -1585,10 +1591,6 @@ def main():
         if a.png:
             log(b.png(scenarios, a.png))
         return 0
-    b.setup_db()
-    b.first_scan()
-    t0 = time.monotonic()
-    so = b.installed_so()
     steps = []
     for sc in scenarios:
         if sc[0] == "S5":
@@ -1605,6 +1607,14 @@ def main():
         steps.append(("memory", b.memory))
     for n in s8_accounts:
         steps.append(("S8 %d accounts" % n, lambda n=n: b.s8(n)))
+    if a.list_steps:
+        for label, _ in steps:
+            print(label)
+        return 0
+    b.setup_db()
+    b.first_scan()
+    t0 = time.monotonic()
+    so = b.installed_so()
     for label, fn in steps:
         try:
             fn()

@@ -200,3 +200,37 @@ SELECT count(*) AS stored_same
  WHERE c.name = f.doc->>'name' AND c.description = f.doc->>'description'
    AND c.blob = decode(f.doc->>'blob', 'base64') AND c.name || '' = f.name;
 DROP FOREIGN TABLE types_images;
+
+-- numeric values without a typmod reach the backend as PostgreSQL numeric
+-- images the workers built (issue 16, types_numimg.c): each must be byte
+-- for byte numeric_in's result for the same text -- the same numeric_send
+-- (sign, weight, scale, digits) and text in the scan, and once stored also
+-- the same size (the short or long header form; test/sdk types_num
+-- compares the whole images with PostgreSQL's).  Edge cases: NaN, zero
+-- with a scale, negative zero, leading and trailing zeros, exponents to
+-- +-1000, 1000-digit numbers, the short form's weight and scale limits;
+-- as JSON numbers and as strings.  1e1001 is beyond numeric_in's exponent
+-- bound: NULL with a counted warning.
+CREATE FOREIGN TABLE types_numimg (id integer, n numeric, s text, arr numeric[])
+  SERVER types_srv OPTIONS (endpoint '/hostile/numerics', rows '/items', pagination 'none');
+SELECT count(*) AS rows, count(n) AS numbers,
+       count(*) FILTER (WHERE s IS NOT NULL
+                          AND numeric_send(n) = numeric_send(s::numeric)
+                          AND n::text = s::numeric::text) AS same,
+       count(*) FILTER (WHERE length(n::text) >= 1000) AS long_ones
+  FROM types_numimg;
+SELECT id, s, n::text, numeric_send(s::numeric) AS want, numeric_send(n) AS got
+  FROM types_numimg
+ WHERE s IS NOT NULL
+   AND (n IS NULL OR numeric_send(n) <> numeric_send(s::numeric)
+        OR n::text <> s::numeric::text);
+SELECT id, arr, array_to_string(ARRAY(SELECT numeric_send(x) FROM unnest(arr) x), ',')
+       = array_to_string(ARRAY(SELECT numeric_send(x::text::numeric) FROM unnest(arr) x), ',') AS same
+  FROM types_numimg WHERE arr IS NOT NULL;
+CREATE TEMP TABLE types_numimg_copy AS
+  SELECT id, n, s::numeric AS want FROM types_numimg WHERE s IS NOT NULL;
+SELECT count(*) AS stored,
+       count(*) FILTER (WHERE numeric_send(n) = numeric_send(want)
+                          AND pg_column_size(n) = pg_column_size(want)) AS stored_same
+  FROM types_numimg_copy;
+DROP FOREIGN TABLE types_numimg;

@@ -12,15 +12,17 @@
  *	  range check, timestamp -> timestamp without time zone, string ->
  *	  varchar without length, json -> json).  The Datum is built from the
  *	  binary form without any text round trip.  The one documented exception
- *	  is numeric: PostgreSQL has no stable binary input for numeric, so the
- *	  SDK's canonical decimal text goes through numeric_in.
+ *	  is numeric with a typmod: the SDK's canonical decimal text goes
+ *	  through numeric_in, which applies it.  Without a typmod the workers
+ *	  built PostgreSQL's numeric image (CQ_VAL_NUMIMG, types_numimg.c),
+ *	  used as the Datum as text images are.
  *	- Slow path: any other declared type.  cq_value_format() renders the
  *	  value as PostgreSQL input text and the type's input function (cached
  *	  FmgrInfo, with the column's typmod) converts it.  With strict, an
  *	  input-function error is raised as is; scan.c installs an error context
  *	  callback that names the column and its JSON path.  Without strict,
- *	  scan.c converts the columns that can fail this way (and numeric ones:
- *	  numeric_in applies a typmod) a batch at a time through
+ *	  scan.c converts the columns that can fail this way (and numeric ones
+ *	  with a typmod: numeric_in applies it) a batch at a time through
  *	  cqfdw_convert_guarded(): one subtransaction per batch, and one more
  *	  per value that fails, which becomes NULL and is counted like any
  *	  invalid value.  PostgreSQL 15 has no soft-error input functions, and
@@ -36,7 +38,8 @@
  *	  ERROR in strict mode -- the same contract as SDK-side validation.
  *	- Datums are palloc'd in CurrentMemoryContext (the scan's batch
  *	  context), except text/varchar/bytea values the workers prepared as
- *	  varlena images (CQ_VAL_VARLENA, cq_sdk.h): their Datum points into the
+ *	  varlena images (CQ_VAL_VARLENA, cq_sdk.h) and numeric values with an
+ *	  image (CQ_VAL_NUMIMG): their Datum points into the
  *	  batch's arena, which scan.c frees together with the batch context
  *	  (when the next batch comes, on rescan and at the end), so both kinds
  *	  live exactly as long.  Nothing outlives the batch.
@@ -171,7 +174,13 @@ cqfdw_conv_create(const CqFdwColumn *col, const CqColumnDef *src)
 		getTypeInputInfo(cs->typid, &infunc, &cs->typioparam);
 		fmgr_info(infunc, &cs->infunc);
 	}
-	cs->may_fail = !cs->direct || src->type.base == CQ_T_NUMERIC;
+	/*
+	 * numeric_in applies a typmod and may fail; without one, every numeric
+	 * value the SDK hands over is one numeric_in accepts (its image, or its
+	 * text within numeric_in's bounds: types_num.c), so no guarded pass
+	 */
+	cs->may_fail = !cs->direct ||
+		(src->type.base == CQ_T_NUMERIC && cs->typmod >= 0);
 	return cs;
 }
 
@@ -438,8 +447,15 @@ scalar_datum(CqFdwConvState *cs, const CqValue *v, Oid typid, int32 typmod,
 			*out = Float8GetDatum(v->u.f);
 			return true;
 		case CQ_T_NUMERIC:
+			if ((v->flags & CQ_VAL_NUMIMG) && typmod < 0 &&
+				VARSIZE(cq_numeric_image(v)) >= VARHDRSZ + sizeof(uint16))
 			{
-				/* documented exception: canonical decimal text -> numeric_in */
+				/* the worker's image of numeric_in's result (types_numimg.c) */
+				*out = PointerGetDatum(cq_numeric_image(v));
+				return true;
+			}
+			{
+				/* a typmod to apply: canonical decimal text -> numeric_in */
 				char	   *s = pnstrdup(v->u.s, v->len);
 
 				*out = DirectFunctionCall3(numeric_in, CStringGetDatum(s),

@@ -196,6 +196,15 @@ typedef struct CqInterval
  *		by the workers (types_text.c) whenever len + 4 fits a varlena.
  */
 #define CQ_VAL_VARLENA		0x01
+/*
+ *	CQ_VAL_NUMIMG: a numeric value whose PostgreSQL numeric Datum image (a
+ *		varlena with a 4-byte header, PostgreSQL 15's layout, see
+ *		types_numimg.c) follows its text in the batch arena, at
+ *		cq_numeric_image(v): the backend can use it as the Datum of a
+ *		numeric column without a typmod.  Set by the workers for every
+ *		numeric value numeric_in accepts.
+ */
+#define CQ_VAL_NUMIMG		0x02
 #define CQ_VARLENA_MAX		0x3FFFFFFFu /* largest varlena, header included */
 
 /* PostgreSQL's 4-byte varlena header (SET_VARSIZE_4B) of `total` bytes */
@@ -233,6 +242,15 @@ typedef struct CqValue
 		struct CqValue *arr;
 	}			u;
 } CqValue;
+
+/* The numeric image of a CQ_VAL_NUMIMG value: 4-byte aligned after u.s[len] */
+static inline const void *
+cq_numeric_image(const CqValue *v)
+{
+	uintptr_t	p = (uintptr_t) (v->u.s + v->len + 1);
+
+	return (const void *) ((p + 3) & ~(uintptr_t) 3);
+}
 
 /* Arena: bump allocator whose memory is freed all at once. */
 typedef struct CqArena CqArena;

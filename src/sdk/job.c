@@ -422,6 +422,7 @@ job_destroy(CqJob *job)
 		job->units = u->all_next;
 		cqp_job_unit_free(u);
 	}
+	cqp_job_cursor_free(job);
 	if (job->multi)
 		curl_multi_cleanup(job->multi);
 	cqp_http_cleanup(&job->http);

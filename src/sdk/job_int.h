@@ -37,7 +37,10 @@ typedef struct BatchImpl
 
 typedef struct CqpUnit
 {
-	struct CqpUnit *all_next;	/* every unit of the job (for freeing) */
+	struct CqpUnit *all_next;	/* every live unit of the job (for freeing) */
+	struct CqpUnit *all_prev;
+	bool		top;			/* made by the fan-out cursor (counted in
+								 * job->top_alive) */
 	struct CqpUnit *parent;		/* parent-listing unit that spawned it */
 	struct CqpUnit *range_next; /* link in job->ranges */
 	int			na;				/* assignments param -> value */
@@ -112,9 +115,13 @@ struct CqJob
 			   *out_t;
 	atomic_int	parsing;		/* in parse queue or being parsed */
 	atomic_int	out_count;
-	CqpUnit    *units;
+	CqpUnit    *units;			/* live units: freed when they finish */
 	CqpUnit    *ranges_h;
 	int			units_active;
+	struct CqpUnitCursor *ucur; /* fan-out units not yet made (job_units.c),
+								 * NULL: none left to make */
+	int			top_alive;		/* cursor units made and not finished */
+	int			top_cap;		/* at most this many alive */
 	bool		finished;
 	bool		failed;
 	CqError		err;
@@ -286,6 +293,9 @@ extern CqpUnit *cqp_job_make_unit(CqJob *job, CqpUnit *parent, int na,
 extern void cqp_job_add_unit_locked(CqJob *job, CqpUnit *u, CqpReq *first);
 extern int	cqp_job_find_col(const CqTableDef *t, const char *name);
 extern bool cqp_job_build_units(CqJob *job, CqError *err);
+extern void cqp_job_units_refill_locked(CqJob *job);
+extern void cqp_job_unit_drop_locked(CqJob *job, CqpUnit *u);
+extern void cqp_job_cursor_free(CqJob *job);
 
 /* in job.c: AWS accounts */
 extern struct CqpCred *cqp_job_account_cred(CqJob *job, const char *account,

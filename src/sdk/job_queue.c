@@ -200,8 +200,10 @@ cqp_job_range_remove_locked(CqJob *job, CqpUnit *u)
 
 /*
  * A unit may have finished: no request outstanding, no child running, no
- * range left.  Propagates to the parent unit, and finishes the job when no
- * unit is active.  job->mu held.
+ * range left.  A finished unit is freed (the caller must not touch it
+ * after this call); propagates to the parent unit, lets the fan-out cursor
+ * make the next units, and finishes the job when no unit is active.
+ * job->mu held.
  */
 void
 cqp_job_unit_check_locked(CqJob *job, CqpUnit *u)
@@ -224,10 +226,18 @@ cqp_job_unit_check_locked(CqJob *job, CqpUnit *u)
 		}
 		u->finished = true;
 		job->units_active--;
-		u = u->parent;
+		{
+			CqpUnit    *parent = u->parent;
+
+			cqp_job_unit_drop_locked(job, u);	/* freed: memory per live unit */
+			u = parent;
+		}
 		if (u)
 			u->children--;
 	}
+	/* a fan-out unit finished: the cursor makes the next ones */
+	if (job->ucur)
+		cqp_job_units_refill_locked(job);
 	if (job->units_active <= 0)
 		cqp_job_finish_locked(job);
 }

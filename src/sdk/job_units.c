@@ -9,10 +9,15 @@
  *	  {param} of the endpoint it chose is filled (get_endpoint when all its
  *	  params are given, else endpoint, else the parent listing), every
  *	  value is percent-encoded into the URL, query keys become parameters;
- *	- units are built before any thread starts (cqp_job_build_units) or,
- *	  for child units, by a worker, and linked into the job only under
- *	  job->mu (cqp_job_add_unit_locked); a unit is freed only by
- *	  job_destroy (cqp_job_unit_free), after every thread is joined;
+ *	- the fan-out units are made by a cursor over the product: the first
+ *	  job->top_cap before any thread starts (cqp_job_build_units, which
+ *	  also builds and drops every other one once, so a unit that cannot
+ *	  be built fails the scan before any request), the next ones when a
+ *	  unit finishes (cqp_job_units_refill_locked, under job->mu); child
+ *	  units are made by a worker; all are linked into the job only under
+ *	  job->mu (cqp_job_add_unit_locked) and freed when they finish
+ *	  (cqp_job_unit_drop_locked) or by job_destroy, so the scan's memory
+ *	  is per live unit, not per account;
  *	- at most MAX_UNITS units are built from a scan's key lists; a larger
  *	  product is a CQ_ERR_LIMIT before any request;
  *	- nothing here sends anything or takes a lock other than job->mu.
@@ -454,13 +459,37 @@ fail:
 void
 cqp_job_add_unit_locked(CqJob *job, CqpUnit *u, CqpReq *first)
 {
+	u->all_prev = NULL;
 	u->all_next = job->units;
+	if (job->units)
+		job->units->all_prev = u;
 	job->units = u;
 	job->units_active++;
+	if (u->top)
+		job->top_alive++;
 	job->st.units++;
 	if (u->parent)
 		u->parent->children++;
 	cqp_job_push_ready_locked(job, first, false);
+}
+
+/*
+ * A unit finished: unlink and free it (its progress counts are already in
+ * job->st).  Nothing refers to it any more: its requests are done, its
+ * children finished before it, and batches copied its values.  mu held.
+ */
+void
+cqp_job_unit_drop_locked(CqJob *job, CqpUnit *u)
+{
+	if (u->all_prev)
+		u->all_prev->all_next = u->all_next;
+	else if (job->units == u)
+		job->units = u->all_next;
+	if (u->all_next)
+		u->all_next->all_prev = u->all_prev;
+	if (u->top)
+		job->top_alive--;
+	cqp_job_unit_free(u);
 }
 
 /* One fan-out dimension: param takes each of values. */
@@ -772,9 +801,264 @@ formatted_values(const CqKeyDef *kd, const CqKeyValues *kv, char ***out,
 }
 
 /*
+ * The fan-out cursor: the dimensions of the cartesian product and the
+ * index of the next unit to make.  Units are made from it lazily (at most
+ * job->top_cap alive, see unit_cap), so the memory of a scan does not grow
+ * with its number of accounts, regions or key values; what it keeps is
+ * what the lists themselves take.
+ */
+typedef struct CqpUnitCursor
+{
+	Dim		   *dims;
+	int			nd;
+	int			nbufs;			/* t->nkeys */
+	char	  **bufs;			/* split server-option lists */
+	const char ***lists;
+	int			nquals;			/* p->nkeys */
+	char	  **fmt;
+	char	 ***fvals;
+	int		   *nfvals;
+	const char **ctx_list;
+	char		own[16];		/* the credentials' AWS account */
+	const char *own_list[1];
+	size_t		total;			/* units of the product */
+	size_t		next;			/* index of the next unit to make */
+	/* one unit's assignments (scratch) */
+	int		   *idx;
+	const char **an,
+			  **av;
+	int		   *acol;
+	bool	   *aq;
+	char	  **joined;
+	const char **asep;
+	bool	   *adrop;
+} UnitCursor;
+
+static void
+cursor_free(UnitCursor *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < c->nbufs; i++)
+	{
+		if (c->bufs)
+			free(c->bufs[i]);
+		if (c->lists)
+			free(c->lists[i]);
+	}
+	for (int k = 0; c->fmt && k < c->nquals; k++)
+		free(c->fmt[k]);
+	free(c->fmt);
+	for (int k = 0; c->fvals && k < c->nquals; k++)
+	{
+		for (int v = 0; c->fvals[k] && v < c->nfvals[k]; v++)
+			free(c->fvals[k][v]);
+		free(c->fvals[k]);
+	}
+	free(c->fvals);
+	free(c->nfvals);
+	if (c->joined)
+		for (int e = 0; e < c->nd; e++)
+			free(c->joined[e]);
+	free(c->joined);
+	free(c->asep);
+	free(c->adrop);
+	free(c->bufs);
+	free(c->lists);
+	free(c->dims);
+	free(c->ctx_list);
+	free(c->idx);
+	free(c->an);
+	free(c->av);
+	free(c->acol);
+	free(c->aq);
+	free(c);
+}
+
+void
+cqp_job_cursor_free(CqJob *job)
+{
+	cursor_free(job->ucur);
+	job->ucur = NULL;
+}
+
+/*
+ * How many cursor units may be alive at once: twice the transfers in
+ * flight (a unit pages sequentially, so each transfer slot has a unit
+ * waiting behind it), at most one per 64 kB of the memory budget, at least
+ * 8.  Child units (parent rows, AWS regions and describes) are bounded by
+ * their parent's page, not by this.
+ */
+static int
+unit_cap(const CqJob *job)
+{
+	const CqJobSettings *s = &job->params.settings;
+	size_t		cap = 2 * (size_t) (s->concurrency > 0 ? s->concurrency : 1);
+	size_t		by_budget = s->memory_budget / (64 * 1024);
+
+	if (by_budget > 0 && cap > by_budget)
+		cap = by_budget;
+	if (cap < 8)
+		cap = 8;
+	return cap > MAX_UNITS ? MAX_UNITS : (int) cap;
+}
+
+/* Point the cursor at unit n of the product (idx in mixed radix). */
+static void
+cursor_seek(UnitCursor *c, size_t n)
+{
+	c->next = n;
+	for (int d = c->nd - 1; d >= 0; d--)
+	{
+		if (c->dims[d].follow > 0 || c->dims[d].n <= 0)
+			continue;
+		c->idx[d] = (int) (n % (size_t) c->dims[d].n);
+		n /= (size_t) c->dims[d].n;
+	}
+	for (int d = 0; d < c->nd; d++)
+		if (c->dims[d].follow > 0)
+			c->idx[d] = c->idx[c->dims[d].follow - 1];
+}
+
+/*
+ * Make the cursor's next unit (not linked) and move on.  NULL with err on
+ * OOM or when the unit cannot be built (cqp_job_make_unit).
+ */
+static CqpUnit *
+cursor_make(CqJob *job, UnitCursor *c, CqpReq **first, CqError *err)
+{
+	Dim		   *dims = c->dims;
+	int			nd = c->nd;
+	int		   *idx = c->idx;
+	const char **an = c->an,
+			  **av = c->av;
+	int		   *acol = c->acol;
+	bool	   *aq = c->aq;
+	char	  **joined = c->joined;
+	const char **asep = c->asep;
+	bool	   *adrop = c->adrop;
+	CqpUnit    *u;
+	int			na = 0;
+
+	for (int d = 0; d < nd; d++)
+	{
+		int			same = -1;
+
+		/* quals sending one parameter with a separator: one text */
+		if (dims[d].sep && dims[d].query)
+			for (int e = 0; e < na; e++)
+				if (aq[e] && asep[e] && strcmp(an[e], dims[d].param) == 0)
+					same = e;
+		/*
+		 * Without a separator one parameter carries one value: a
+		 * formatted qual yields to any other (DigitalOcean tag_name =
+		 * 'a', guaranteed, wins over tags @> '{b}', rechecked).
+		 */
+		if (same < 0 && dims[d].query)
+			for (int e = 0; e < na; e++)
+				if (aq[e] && strcmp(an[e], dims[d].param) == 0)
+				{
+					if (dims[d].droppable)
+						same = -2;
+					else if (adrop[e])
+					{
+						av[e] = dims[d].values[idx[d]];
+						acol[e] = dims[d].col;
+						adrop[e] = false;
+						same = -2;
+					}
+				}
+		if (same == -2)
+			continue;
+		if (same >= 0)
+		{
+			char	   *prev = joined[same] ? joined[same] : strdup(av[same]);
+
+			if (prev == NULL ||
+				(joined[same] = join_text(prev, asep[same], dims[d].values[idx[d]])) == NULL)
+			{
+				for (int e = 0; e < nd; e++)
+				{
+					free(joined[e]);
+					joined[e] = NULL;
+				}
+				cq_error_set(err, CQ_ERR_NOMEM, "out of memory building units");
+				return NULL;
+			}
+			av[same] = joined[same];
+			continue;
+		}
+		an[na] = dims[d].param;
+		av[na] = dims[d].values[idx[d]];
+		acol[na] = dims[d].col;
+		aq[na] = dims[d].query;
+		asep[na] = dims[d].sep;
+		adrop[na] = dims[d].droppable;
+		na++;
+	}
+	u = cqp_job_make_unit(job, NULL, na, an, av, acol, aq, first, err);
+	for (int e = 0; e < na; e++)
+	{
+		free(joined[e]);
+		joined[e] = NULL;
+	}
+	if (!u)
+		return NULL;
+	u->top = true;
+	for (int d = nd - 1; d >= 0; d--)
+	{
+		if (dims[d].follow > 0)
+			continue;
+		if (++idx[d] < dims[d].n)
+			break;
+		idx[d] = 0;
+	}
+	for (int d = 0; d < nd; d++)
+		if (dims[d].follow > 0)
+			idx[d] = idx[dims[d].follow - 1];
+	c->next++;
+	return u;
+}
+
+/*
+ * cqp_job_units_refill_locked
+ *		Make the cursor's next units while fewer than job->top_cap are
+ *		alive (a unit finished, cqp_job_unit_check_locked).  Every one of
+ *		them was built once at the start (cqp_job_build_units), so only
+ *		OOM fails here, and it fails the job.  job->mu held.
+ */
+void
+cqp_job_units_refill_locked(CqJob *job)
+{
+	UnitCursor *c = job->ucur;
+
+	while (c && c->next < c->total && job->top_alive < job->top_cap &&
+		   !job->failed && !atomic_load(&job->stop))
+	{
+		CqError		err;
+		CqpReq	   *first;
+		CqpUnit    *u;
+
+		memset(&err, 0, sizeof(err));
+		u = cursor_make(job, c, &first, &err);
+		if (!u)
+		{
+			cqp_job_fail_job_locked(job, &err);
+			return;
+		}
+		cqp_job_add_unit_locked(job, u, first);
+	}
+}
+
+/*
  * Build the initial units: the cartesian product of the multi-valued
  * dimensions (key lists, server-option lists), single-valued keys added to
- * every unit.
+ * every unit.  The first job->top_cap units are linked now; the others are
+ * built once here too (so a unit that cannot be built -- a URL over the
+ * limit, a policy refusal, an account's credentials -- fails the scan
+ * before any request, and the account providers are all made before the
+ * threads start) and dropped, to be made again by the cursor
+ * (cqp_job_units_refill_locked) as running units finish.
  */
 bool
 cqp_job_build_units(CqJob *job, CqError *err)
@@ -803,11 +1087,15 @@ cqp_job_build_units(CqJob *job, CqError *err)
 	int			acct_dim = -1;
 	int			ctx_dim = -1;
 	const char **ctx_list = NULL;
-	char		own[16];
-	const char *own_list[1] = {own};
+	UnitCursor *c = calloc(1, sizeof(UnitCursor));
+	char	   *own;
+	const char **own_list;
 
-	if (!dims || !bufs || !lists || !fmt || !fvals || !nfvals)
+	if (!c || !dims || !bufs || !lists || !fmt || !fvals || !nfvals)
 		goto oom;
+	own = c->own;
+	own_list = c->own_list;
+	own_list[0] = own;
 	for (int k = 0; k < p->nkeys; k++)
 	{
 		const CqKeyValues *kv = &p->keys[k];
@@ -1090,80 +1378,62 @@ cqp_job_build_units(CqJob *job, CqError *err)
 	adrop = calloc((size_t) nd + 1, sizeof(bool));
 	if (!idx || !an || !av || !acol || !aq || !joined || !asep || !adrop)
 		goto oom;
+	/* the cursor owns the lists and the scratch from here on */
+	c->dims = dims;
+	c->nd = nd;
+	c->nbufs = t->nkeys;
+	c->bufs = bufs;
+	c->lists = lists;
+	c->nquals = p->nkeys;
+	c->fmt = fmt;
+	c->fvals = fvals;
+	c->nfvals = nfvals;
+	c->ctx_list = ctx_list;
+	c->idx = idx;
+	c->an = an;
+	c->av = av;
+	c->acol = acol;
+	c->aq = aq;
+	c->joined = joined;
+	c->asep = asep;
+	c->adrop = adrop;
+	c->total = total;
+	dims = NULL;
+	bufs = NULL;
+	lists = NULL;
+	fmt = NULL;
+	fvals = NULL;
+	nfvals = NULL;
+	ctx_list = NULL;
+	idx = NULL;
+	an = av = NULL;
+	acol = NULL;
+	aq = NULL;
+	joined = NULL;
+	asep = NULL;
+	adrop = NULL;
+	job->top_cap = unit_cap(job);
 	for (size_t n = 0; n < total; n++)
 	{
 		CqpUnit    *u;
 		CqpReq	   *first;
-		int			na = 0;
 
-		for (int d = 0; d < nd; d++)
-		{
-			int			same = -1;
-
-			/* quals sending one parameter with a separator: one text */
-			if (dims[d].sep && dims[d].query)
-				for (int e = 0; e < na; e++)
-					if (aq[e] && asep[e] && strcmp(an[e], dims[d].param) == 0)
-						same = e;
-			/*
-			 * Without a separator one parameter carries one value: a
-			 * formatted qual yields to any other (DigitalOcean tag_name =
-			 * 'a', guaranteed, wins over tags @> '{b}', rechecked).
-			 */
-			if (same < 0 && dims[d].query)
-				for (int e = 0; e < na; e++)
-					if (aq[e] && strcmp(an[e], dims[d].param) == 0)
-					{
-						if (dims[d].droppable)
-							same = -2;
-						else if (adrop[e])
-						{
-							av[e] = dims[d].values[idx[d]];
-							acol[e] = dims[d].col;
-							adrop[e] = false;
-							same = -2;
-						}
-					}
-			if (same == -2)
-				continue;
-			if (same >= 0)
-			{
-				char	   *prev = joined[same] ? joined[same] : strdup(av[same]);
-
-				if (prev == NULL ||
-					(joined[same] = join_text(prev, asep[same], dims[d].values[idx[d]])) == NULL)
-					goto oom;
-				av[same] = joined[same];
-				continue;
-			}
-			an[na] = dims[d].param;
-			av[na] = dims[d].values[idx[d]];
-			acol[na] = dims[d].col;
-			aq[na] = dims[d].query;
-			asep[na] = dims[d].sep;
-			adrop[na] = dims[d].droppable;
-			na++;
-		}
-		u = cqp_job_make_unit(job, NULL, na, an, av, acol, aq, &first, err);
-		for (int e = 0; e < na; e++)
-		{
-			free(joined[e]);
-			joined[e] = NULL;
-		}
-		if (!u)
+		if (!(u = cursor_make(job, c, &first, err)))
 			goto done;
-		cqp_job_add_unit_locked(job, u, first);
-		for (int d = nd - 1; d >= 0; d--)
+		if (n < (size_t) job->top_cap)
+			cqp_job_add_unit_locked(job, u, first);
+		else
 		{
-			if (dims[d].follow > 0)
-				continue;
-			if (++idx[d] < dims[d].n)
-				break;
-			idx[d] = 0;
+			/* checked: made again when its turn comes */
+			cqp_job_req_free(first);
+			cqp_job_unit_free(u);
 		}
-		for (int d = 0; d < nd; d++)
-			if (dims[d].follow > 0)
-				idx[d] = idx[dims[d].follow - 1];
+	}
+	if (total > (size_t) job->top_cap)
+	{
+		cursor_seek(c, (size_t) job->top_cap);
+		job->ucur = c;
+		c = NULL;
 	}
 	ok = true;
 	goto done;
@@ -1204,5 +1474,6 @@ done:
 	free(av);
 	free(acol);
 	free(aq);
+	cursor_free(c);
 	return ok;
 }

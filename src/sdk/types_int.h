@@ -76,6 +76,11 @@ extern bool cqp_types_p_bool(json_t *v, CqValue *out, CqError *err);
 extern bool cqp_types_p_int(json_t *v, CqValue *out, CqError *err);
 extern bool cqp_types_p_uint(json_t *v, CqValue *out, CqError *err);
 extern bool cqp_types_p_float(json_t *v, CqValue *out, CqError *err);
+/* types_numimg.c: PostgreSQL numeric images */
+extern size_t cqp_numeric_image_max(size_t len);
+extern size_t cqp_numeric_image(const char *s, size_t len, void *out);
+extern bool cqp_types_numeric_store(CqArena *arena, const char *s, size_t len,
+									CqValue *out);
 extern bool cqp_types_p_numeric(json_t *v, CqArena *arena, CqValue *out,
 								CqError *err);
 

@@ -18,8 +18,10 @@
  *	- numeric: JSON numbers reach this parser as strings of their own text
  *	  (job_json.c quotes them for numeric columns), so no digit is lost; strings
  *	  must match [-+]?digits[.digits]([eE][-+]?digits)? or
- *	  be NaN (any case); at most 1000 bytes and |exponent| <= 100000.  The
- *	  canonical text drops a leading '+' and writes 'e' lower case.
+ *	  be NaN (any case); at most 1000 bytes and |exponent| <= 1000 (what
+ *	  numeric_in accepts).  The canonical text drops a leading '+' and
+ *	  writes 'e' lower case; PostgreSQL's numeric image follows it in the
+ *	  arena (types_numimg.c, CQ_VAL_NUMIMG).
  *	- integers are parsed strictly ([-+]?digits, overflow is an error) and
  *	  doubles under the C locale (strtod_l), printed shortest round-trip.
  *
@@ -46,7 +48,7 @@
 
 #define NUMERIC_MAX_LEN	1000
 #define FLOAT_MAX_LEN	1000
-#define NUMERIC_MAX_EXP	100000
+#define NUMERIC_MAX_EXP	1000		/* numeric_in's NUMERIC_MAX_PRECISION */
 
 /* case-insensitive equality of s[0..len) with a lower-case literal */
 bool
@@ -481,7 +483,6 @@ cqp_types_p_numeric(json_t *v, CqArena *arena, CqValue *out, CqError *err)
 {
 	char		buf[40];
 	size_t		n;
-	char	   *d;
 
 	if (json_is_integer(v))
 		n = cqp_types_fmt_i64(json_integer_value(v), buf);
@@ -493,14 +494,10 @@ cqp_types_p_numeric(json_t *v, CqArena *arena, CqValue *out, CqError *err)
 		size_t		len = json_string_length(v);
 		bool		strict;
 		long		ex = 0;
-		size_t		i;
 
 		if (cqp_types_eq_ci(s, len, "nan"))
-		{
-			out->u.s = "NaN";
-			out->len = 3;
-			return true;
-		}
+			return cqp_types_numeric_store(arena, "NaN", 3, out) ||
+				cqp_types_nomem(out, err);
 		if (len > NUMERIC_MAX_LEN)
 			return cqp_types_value_fail(out, err, CQ_T_NUMERIC, v, "too long");
 		if (!decimal_syntax(s, len, &strict, &ex) || !strict)
@@ -512,23 +509,12 @@ cqp_types_p_numeric(json_t *v, CqArena *arena, CqValue *out, CqError *err)
 			s++;
 			len--;
 		}
-		d = cqp_arena_strndup(arena, s, len);
-		if (d == NULL)
-			return cqp_types_nomem(out, err);
-		for (i = 0; i < len; i++)
-			if (d[i] == 'E')
-				d[i] = 'e';
-		out->u.s = d;
-		out->len = (uint32_t) len;
-		return true;
+		return cqp_types_numeric_store(arena, s, len, out) ||
+			cqp_types_nomem(out, err);
 	}
 	else
 		return cqp_types_value_fail(out, err, CQ_T_NUMERIC, v, NULL);
 
-	d = cqp_arena_strndup(arena, buf, n);
-	if (d == NULL)
-		return cqp_types_nomem(out, err);
-	out->u.s = d;
-	out->len = (uint32_t) n;
-	return true;
+	return cqp_types_numeric_store(arena, buf, n, out) ||
+		cqp_types_nomem(out, err);
 }

@@ -28,6 +28,13 @@ chmod 755 "$DIR" "$DIR/files"
 	--workdir "$DIR/files" --out "$DIR/out" >"$DIR/out/stdout" 2>"$DIR/out/stderr"
 rc=$?
 cat "$DIR/out/stdout"
+# S8 alone (--s8-sweep implies S8 and nothing else) at 20 accounts: its
+# result line is logged once, "S8: <rows> rows in ...", not "S8: S8: ..."
+/usr/bin/python3 "$TOP/bench/bench.py" --smoke --s8-sweep 20 --dbname "$DB" \
+	--pghost "$PGHOST" --pgport "$PGPORT" --pguser postgres \
+	--mock "${MOCK_URL:-http://127.0.0.1:18080}" --route-prefix smoke \
+	--workdir "$DIR/files" --out "$DIR/out8" >"$DIR/out/s8.stdout" 2>"$DIR/out/s8.stderr"
+rc8=$?
 psql -X -q -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
 
 fail=0
@@ -42,5 +49,14 @@ for s in S1 S2 S3 S4; do
 	done
 done
 grep -q "^BENCH OK" "$DIR/out/stdout" || fail=1
+[ $rc8 = 0 ] || { echo "FAIL bench_smoke: bench.py --s8-sweep 20 exit $rc8"; tail -20 "$DIR/out/s8.stderr"; fail=1; }
+grep -qE '^\[bench [0-9:]+\] S8: 20000 rows in ' "$DIR/out/s8.stderr" ||
+	{ echo "FAIL bench_smoke: no S8 result line"; tail -5 "$DIR/out/s8.stderr"; fail=1; }
+if grep -q 'S8: S8:' "$DIR/out/s8.stderr"; then
+	echo "FAIL bench_smoke: doubled S8 prefix"; fail=1
+fi
+if grep -qE '=== (S1|S2|S3|S4|memory)' "$DIR/out/s8.stderr"; then
+	echo "FAIL bench_smoke: --s8-sweep ran other scenarios"; fail=1
+fi
 [ $fail = 0 ] && echo "PASS bench_smoke"
 exit $fail

@@ -1383,6 +1383,36 @@ NUMBERS_ROWS = (
     b'"nested":{"dec":2.000000000000000000001},"blob":"\\\\xzz","mood":"meh","pct":"x","r":2}')
 
 
+# /hostile/numerics: numeric edge cases (sql/types.sql, numeric images):
+# "n" as the API sends it (a JSON number, or a string), "s" the same value
+# as text for numeric_in (null: a value numeric_in refuses)
+NUMERIC_EDGE = [
+    "0", "-0", "0.000", "-0.000", "12.3400", "-123.456", "1e-3", "1E+5", "-1.50e+3",
+    "9999", "10000", "99999999", "100000000", "0.0001", "-0.00010",
+    "1e255", "1e256", "1e-256", "1e-257", "1e1000", "-7e1000", "1.5e-1000",
+    "0." + "0" * 62 + "1", "0." + "0" * 63 + "1", "1" + "0" * 252, "1" + "0" * 256,
+    "9" * 1000, "1" + "0" * 999, "0." + "0" * 997 + "1", "-" + "1234567890" * 99 + "123456789",
+    "123456789012345678901234567890", "-9223372036854775809", "3.14159265358979323846264338327950288",
+]
+NUMERIC_EDGE_STR = ["NaN", "nan", "00012.3400", "-00.00100", "+5", "0e10", "-0.0e-5", "1.000000000000000000000"]
+
+
+def numerics_body():
+    items, i = [], 0
+    for v in NUMERIC_EDGE:
+        i += 1
+        items.append(b'{"id":%d,"n":%s,"s":"%s"}' % (i, v.encode(), v.encode()))
+        i += 1
+        items.append(b'{"id":%d,"n":"%s","s":"%s"}' % (i, v.encode(), v.encode()))
+    for v in NUMERIC_EDGE_STR:
+        i += 1
+        items.append(b'{"id":%d,"n":"%s","s":"%s"}' % (i, v.encode(), v.encode()))
+    # beyond numeric_in's exponent bound: NULL with a counted warning
+    items.append(b'{"id":%d,"n":"1e1001","s":null}' % (i + 1))
+    items.append(b'{"id":%d,"arr":[1.50,"NaN",-0.000,1e-3,"00012.3400"],"s":null}' % (i + 2))
+    return b'{"items":[' + b','.join(items) + b']}'
+
+
 def numbers_body(q):
     extra = b',"big":123456789012345678901234567890' if q.get("slow") == "1" else b''
     return b'{"items":[' + NUMBERS_ROWS + b']' + extra + b'}'
@@ -3069,6 +3099,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return qint(q, "status", 200, 200, 299), JSON_H, b""
         if what == "numbers":
             return 200, JSON_H, numbers_body(q)
+        if what == "numerics":
+            return 200, JSON_H, numerics_body()
         if what == "nul":
             return 200, JSON_H, (NUL_RAW_BODY if q.get("raw") == "1" else NUL_BODY)
         if what == "slowloris":
