@@ -276,7 +276,8 @@ pointer_in_rows(const char *ptr, char *const *segs, int nseg)
  * *keys with free_strv-like loops (xml_projection_free).
  */
 static bool
-xml_projection(CqJob *job, CqpUnit *u, char ***segs, int *nseg, char ***keys)
+xml_projection(CqJob *job, CqpUnit *u, char ***segs, int *nseg, char ***keys,
+			   char ***move)
 {
 	const CqTableDef *t = job->table;
 	const CqJobParams *p = &job->params;
@@ -286,7 +287,7 @@ xml_projection(CqJob *job, CqpUnit *u, char ***segs, int *nseg, char ***keys)
 	int			ns = 0,
 				nk = 0;
 
-	*segs = *keys = NULL;
+	*segs = *keys = *move = NULL;
 	*nseg = 0;
 	if (u->is_parent || u->lists_ids || u->is_regions || job->hyd_any ||
 		(p->plugin && p->plugin->transform_row) || u->rows != t->crows ||
@@ -338,6 +339,33 @@ xml_projection(CqJob *job, CqpUnit *u, char ***segs, int *nseg, char ***keys)
 	*segs = sg;
 	*nseg = ns;
 	*keys = ks;
+
+	/*
+	 * json columns that read a whole member ("/key") no other column
+	 * reads: they take it over from the page's document instead of copying
+	 * it (u->json_move, cqp_job_extract_value_det)
+	 */
+	*move = calloc((size_t) p->nout + 1, sizeof(char *));
+	for (int c = 0; *move && c < p->nout; c++)
+	{
+		const CqColumnDef *col = &t->columns[p->out_cols[c]];
+		const char *cp = col->path;
+		int			uses = 0;
+
+		if (u->colval[c] >= 0 || col->type.base != CQ_T_JSON || !col->cpath || !cp ||
+			cp[0] != '/' || strchr(cp + 1, '/') || col->type.is_array)
+			continue;
+		for (int k = 0; k < nk; k++)
+			if (strcmp(ks[k], cp + 1) == 0)
+				uses++;
+		if (uses == 1 && !((*move)[c] = strdup(cp + 1)))
+		{
+			for (int i = 0; i < c; i++)
+				free((*move)[i]);
+			free(*move);
+			*move = NULL;		/* OOM: copies, as without */
+		}
+	}
 	return true;
 no:
 	for (int i = 0; sg && i < ns; i++)
@@ -358,6 +386,14 @@ xml_projection_free(char **segs, int nseg, char **keys)
 		free(keys[i]);
 	free(segs);
 	free(keys);
+}
+
+static void
+json_move_free(char **move, int n)
+{
+	for (int i = 0; move && i < n; i++)
+		free(move[i]);
+	free(move);
 }
 
 /*
@@ -383,6 +419,7 @@ process_page(CqJob *job, CqpReq *req)
 	bool		rows_found = true;
 	bool		paged = false;	/* nx holds the pager's answer */
 	size_t		paged_rows = 0;
+	char	  **jmove = NULL;	/* json members the rows take over */
 
 	if (req->hyd_page)
 	{
@@ -426,7 +463,7 @@ process_page(CqJob *job, CqpReq *req)
 		xo.max_bytes = s->max_response_bytes;
 		xo.max_string = s->max_string_bytes;
 		/* only what the columns read becomes JSON (xml.c) */
-		if (xml_projection(job, u, &psegs, &npsegs, &pkeys))
+		if (xml_projection(job, u, &psegs, &npsegs, &pkeys, &jmove))
 		{
 			xo.rows_segs = (const char *const *) psegs;
 			xo.nrows_segs = npsegs;
@@ -564,10 +601,20 @@ process_page(CqJob *job, CqpReq *req)
 								  &batch_bytes, &err))
 			goto fail;
 	}
-	else if (!cqp_job_emit_rows(job, u, rv.v, nrv.n == rv.n ? nrv.v : NULL,
-								rv.up, nrv.n == rv.n ? nrv.up : NULL, rv.n,
-						&batch_bytes, &err))
-		goto fail;
+	else
+	{
+		bool		ok;
+
+		u->json_move = (const char *const *) jmove;
+		ok = cqp_job_emit_rows(job, u, rv.v, nrv.n == rv.n ? nrv.v : NULL,
+							   rv.up, nrv.n == rv.n ? nrv.up : NULL, rv.n,
+							   &batch_bytes, &err);
+		u->json_move = NULL;
+		if (!ok)
+			goto fail;
+	}
+	json_move_free(jmove, job->params.nout);
+	jmove = NULL;
 
 	if (req->seq)
 	{
@@ -705,6 +752,7 @@ process_page(CqJob *job, CqpReq *req)
 	return;
 
 fail:
+	json_move_free(jmove, job->params.nout);
 	json_decref(doc);
 	free(rv.v);
 	free(rv.up);
