@@ -6,7 +6,9 @@
 -- /reservationSet/*/instancesSet/*/networkInterfaceSet: "^" is the instance,
 -- "^^" its reservation); aws_ec2_security_group_ingress_ranges and
 -- ..._egress_ranges send DescribeSecurityGroups (ipPermissions x ipRanges:
--- "^" is the permission, "^^" the group), ranges typed cidr.
+-- "^" is the permission, "^^" the group), ranges typed cidr; likewise the
+-- _ipv6_ranges, _prefix_lists and _group_pairs tables (ipv6Ranges,
+-- prefixListIds, groups).
 SET client_min_messages = warning;
 SET timezone = 'UTC';
 CREATE EXTENSION IF NOT EXISTS cq_fdw;
@@ -17,7 +19,10 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER aws_chd
     OPTIONS (access_key_id 'AKIDEXAMPLE', secret_access_key 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY');
 CREATE SCHEMA aws_chd;
 IMPORT FOREIGN SCHEMA aws LIMIT TO (aws_ec2_instances, aws_ec2_instance_network_interfaces,
-    aws_ec2_security_groups, aws_ec2_security_group_ingress_ranges, aws_ec2_security_group_egress_ranges)
+    aws_ec2_security_groups, aws_ec2_security_group_ingress_ranges, aws_ec2_security_group_egress_ranges,
+    aws_ec2_security_group_ingress_ipv6_ranges, aws_ec2_security_group_egress_ipv6_ranges,
+    aws_ec2_security_group_ingress_prefix_lists, aws_ec2_security_group_egress_prefix_lists,
+    aws_ec2_security_group_ingress_group_pairs, aws_ec2_security_group_egress_group_pairs)
     FROM SERVER aws_chd INTO aws_chd;
 SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute
  WHERE attrelid = 'aws_chd.aws_ec2_instance_network_interfaces'::regclass AND attname IN
@@ -61,5 +66,25 @@ SELECT group_name, ip_protocol, from_port, to_port
 SELECT group_name, cidr_ip, masklen(cidr_ip) AS bits
   FROM aws_chd.aws_ec2_security_group_ingress_ranges
  WHERE cidr_ip << '10.0.0.0/7' ORDER BY 2;
+
+-- the other lists of a permission: IPv6 ranges (cidr; 2001:db8::/129 is
+-- NULL with a WARNING), prefix lists, user/group pairs (group_id is the
+-- pair's group, security_group_id the rule's); empty lists give no rows
+SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute
+ WHERE attrelid = 'aws_chd.aws_ec2_security_group_ingress_ipv6_ranges'::regclass AND attnum > 0 ORDER BY attnum;
+SELECT group_id, group_name, ip_protocol, from_port, to_port, cidr_ipv6, description
+  FROM aws_chd.aws_ec2_security_group_ingress_ipv6_ranges ORDER BY group_id, cidr_ipv6;
+SELECT group_id, ip_protocol, cidr_ipv6, masklen(cidr_ipv6) AS bits
+  FROM aws_chd.aws_ec2_security_group_egress_ipv6_ranges ORDER BY group_id;
+SELECT group_id, group_name, ip_protocol, from_port, to_port, prefix_list_id, description
+  FROM aws_chd.aws_ec2_security_group_ingress_prefix_lists ORDER BY group_id, prefix_list_id;
+SELECT count(*) AS egress_prefix_lists FROM aws_chd.aws_ec2_security_group_egress_prefix_lists;
+SELECT security_group_id, security_group_name, ip_protocol, from_port, to_port, group_id, user_id
+  FROM aws_chd.aws_ec2_security_group_ingress_group_pairs ORDER BY security_group_id, group_id;
+SELECT count(*) AS egress_group_pairs FROM aws_chd.aws_ec2_security_group_egress_group_pairs;
+-- which groups admit which: the pairs joined back to the groups
+SELECT g.group_name AS source, p.security_group_name AS target, p.from_port
+  FROM aws_chd.aws_ec2_security_group_ingress_group_pairs p
+  JOIN aws_chd.aws_ec2_security_groups g ON g.group_id = p.group_id ORDER BY 1, 2;
 DROP SCHEMA aws_chd CASCADE;
 DROP SERVER aws_chd CASCADE;

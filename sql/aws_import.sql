@@ -95,6 +95,16 @@ SELECT obj_description('aws_imp.aws_ec2_vpcs'::regclass, 'pg_class') AS table_co
 EXPLAIN (COSTS OFF) SELECT * FROM aws_imp.aws_iam_user_policies;
 SELECT user_name, policy_name FROM aws_imp.aws_iam_user_policies ORDER BY 1, 2;
 SELECT policy_name FROM aws_imp.aws_iam_user_policies WHERE user_name = 'user2' ORDER BY 1;
+-- EXPLAIN names the parent listing (not when the key is given) and ANALYZE
+-- counts its requests; IAM is global: one request however many regions the
+-- server lists, so no Fan-out
+EXPLAIN (COSTS OFF) SELECT * FROM aws_imp.aws_iam_user_policies WHERE user_name = 'user2';
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM aws_imp.aws_iam_user_policies;
+EXPLAIN (COSTS OFF) SELECT * FROM aws_imp.aws_iam_users;
+EXPLAIN (COSTS OFF) SELECT * FROM aws_imp.aws_iam_users WHERE region = ANY ('{us-east-1,eu-west-1}');
+EXPLAIN (COSTS OFF) SELECT * FROM aws_imp.aws_s3_buckets;
+-- a regional table: one unit per region
+EXPLAIN (COSTS OFF) SELECT * FROM aws_imp.aws_ec2_vpcs;
 
 -- scans of generated tables against the mock's /aws-api (SigV4 verified):
 -- ec2 (XML, <item> lists, reservations flattened), query (resultWrapper,
@@ -112,6 +122,12 @@ SELECT table_name FROM aws_imp.aws_dynamodb_tables WHERE region = 'eu-west-1' OR
 SELECT function_name, memory_size, last_modified FROM aws_imp.aws_lambda_functions
  WHERE region = 'us-east-1' ORDER BY function_name;
 SELECT region, name, creation_date, bucket_region FROM aws_imp.aws_s3_buckets ORDER BY name;
+-- objects of every bucket (ListBuckets, then ListObjectsV2 per bucket):
+-- bucket-3 lives in eu-west-1 (S3 redirects with x-amz-bucket-region), so
+-- its objects' region is eu-west-1, the others' the listing's us-east-1
+SELECT region, bucket, count(*) AS objects FROM aws_imp.aws_s3_objects GROUP BY 1, 2 ORDER BY 2;
+SELECT region, key, size FROM aws_imp.aws_s3_objects WHERE bucket = 'bucket-3' ORDER BY key;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM aws_imp.aws_s3_objects;
 -- list-then-get: ECS/EKS listings return ARNs or names, the rows are what
 -- DescribeClusters / DescribeServices / EKS DescribeCluster return (typed);
 -- aws_ecs_services lists ListClusters first (its parent), per region
@@ -121,6 +137,12 @@ SELECT cluster, service_name, desired_count, created_at, launch_type
   FROM aws_imp.aws_ecs_services WHERE region = 'eu-west-1' ORDER BY 1, 2;
 SELECT region, name, version, created_at, resources_vpc_config_vpc_id, tags
   FROM aws_imp.aws_eks_clusters WHERE region = 'us-east-1' ORDER BY name;
+-- EXPLAIN names the describe calls; ANALYZE counts them
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM aws_imp.aws_ecs_clusters;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+  SELECT * FROM aws_imp.aws_eks_clusters WHERE region = 'us-east-1';
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+  SELECT * FROM aws_imp.aws_ecs_services WHERE region = 'eu-west-1';
 
 DROP SCHEMA aws_imp CASCADE;
 DROP SERVER aws_imp CASCADE;

@@ -4450,8 +4450,32 @@ INSERT INTO examples VALUES
   FROM aws.aws_ec2_secondary_subnets
  WHERE region = 'us-east-1'
  LIMIT 10$ex$),
+('aws', 'aws_ec2_security_group_egress_group_pairs', $ex$SELECT owner_id, security_group_id, security_group_name, security_group_vpc_id
+  FROM aws.aws_ec2_security_group_egress_group_pairs
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_security_group_egress_ipv6_ranges', $ex$SELECT group_id, group_name, owner_id, vpc_id
+  FROM aws.aws_ec2_security_group_egress_ipv6_ranges
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_security_group_egress_prefix_lists', $ex$SELECT group_id, group_name, owner_id, vpc_id
+  FROM aws.aws_ec2_security_group_egress_prefix_lists
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
 ('aws', 'aws_ec2_security_group_egress_ranges', $ex$SELECT group_id, group_name, owner_id, vpc_id
   FROM aws.aws_ec2_security_group_egress_ranges
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_security_group_ingress_group_pairs', $ex$SELECT owner_id, security_group_id, security_group_name, security_group_vpc_id
+  FROM aws.aws_ec2_security_group_ingress_group_pairs
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_security_group_ingress_ipv6_ranges', $ex$SELECT group_id, group_name, owner_id, vpc_id
+  FROM aws.aws_ec2_security_group_ingress_ipv6_ranges
+ WHERE region = 'us-east-1'
+ LIMIT 10$ex$),
+('aws', 'aws_ec2_security_group_ingress_prefix_lists', $ex$SELECT group_id, group_name, owner_id, vpc_id
+  FROM aws.aws_ec2_security_group_ingress_prefix_lists
  WHERE region = 'us-east-1'
  LIMIT 10$ex$),
 ('aws', 'aws_ec2_security_group_ingress_ranges', $ex$SELECT group_id, group_name, owner_id, vpc_id

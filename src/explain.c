@@ -12,8 +12,10 @@
  *	  Requests, Pages, Rows Fetched, Bytes, Retries) are deterministic for a
  *	  deterministic API.
  *	- Output order: Source, Table, Pushed Quals, Request, Fan-out, Pushed
- *	  Limit, Detail Calls, [VERBOSE] Request Template, [ANALYZE] counters
- *	  (Detail Requests when the scan makes detail calls).
+ *	  Limit, Parent Listing / Describe (AWS), Detail Calls, [VERBOSE] Request
+ *	  Template, [ANALYZE] counters (Detail Requests when the scan makes
+ *	  detail calls, Parent / Describe Requests for an AWS parent listing or
+ *	  list-then-get).
  *
  * Copyright (c) 2026, cq_fdw developers
  *
@@ -219,6 +221,66 @@ explain_detail_calls(const CqFdwTable *t, ForeignScan *plan, ExplainState *es)
 }
 
 /*
+ * explain_aws_calls
+ *		The calls of an AWS table besides its listing: "Parent Listing" (the
+ *		parent operation, e.g. ListUsers, listed when a key it fills is not
+ *		given by a pushed `=` qual or a join) and "Describe" (list-then-get:
+ *		"DescribeClusters (batches of 100)").  Sets *parent / *describe to
+ *		what was shown, for the ANALYZE counters.
+ */
+static void
+explain_aws_calls(const CqFdwTable *t, List *quals, ExplainState *es,
+				  bool *parent, bool *describe)
+{
+	const CqTableDef *td = t->table;
+
+	*parent = *describe = false;
+	if (td->aws == NULL)
+		return;
+	if (td->parent)
+	{
+		bool		listed = false;
+
+		for (int i = 0; i < td->nkeys && !listed; i++)
+		{
+			const CqKeyDef *k = &td->keys[i];
+			bool		given = false;
+			ListCell   *lc;
+
+			if (!k->from_parent || !(k->required || k->in == CQ_IN_PATH))
+				continue;
+			foreach(lc, quals)
+			{
+				List	   *f = (List *) lfirst(lc);
+				const CqFdwColumn *c = &t->columns[list_nth_int(f, CqQualAttnum) - 1];
+
+				if (list_nth_int(f, CqQualOp) == CQ_OP_EQ && c->src_col >= 0 &&
+					strcmp(td->columns[c->src_col].name, k->column) == 0)
+					given = true;
+			}
+			listed = !given;
+		}
+		if (listed)
+		{
+			ExplainPropertyText("Parent Listing",
+								td->parent->aws && td->parent->aws->action ?
+								td->parent->aws->action : td->parent->endpoint, es);
+			*parent = true;
+		}
+	}
+	if (td->aws->describe)
+	{
+		const CqAwsDescribeDef *d = td->aws->describe;
+
+		ExplainPropertyText("Describe",
+							d->batch > 1 ?
+							psprintf("%s (batches of %d)", d->action, d->batch) :
+							psprintf("%s (one call per identifier)", d->action), es);
+		*describe = true;
+	}
+}
+
+/*
  * explain_join
  *		A batched join (join.c): which inner keys the outer rows feed, and,
  *		with ANALYZE, how many outer rows were read and how many distinct
@@ -361,6 +423,8 @@ explain_scan(ForeignScanState *node, struct ExplainState *es)
 										  CqScanPrivRequest));
 	int			units = intVal(list_nth(plan->fdw_private, CqScanPrivUnits));
 	int			ndetail;
+	bool		aws_parent,
+				aws_describe;
 	ListCell   *lc;
 
 	if (t == NULL)
@@ -426,6 +490,7 @@ explain_scan(ForeignScanState *node, struct ExplainState *es)
 	}
 	if (limit >= 0)
 		ExplainPropertyInteger("Pushed Limit", NULL, limit, es);
+	explain_aws_calls(t, quals, es, &aws_parent, &aws_describe);
 	ndetail = explain_detail_calls(t, plan, es);
 
 	if (es->verbose)
@@ -521,6 +586,12 @@ explain_scan(ForeignScanState *node, struct ExplainState *es)
 			if (ndetail > 0 || s.detail_requests > 0)
 				ExplainPropertyInteger("Detail Requests", NULL,
 									   (int64) s.detail_requests, es);
+			if (aws_parent || (t->table->aws && s.parent_requests > 0))
+				ExplainPropertyInteger("Parent Requests", NULL,
+									   (int64) s.parent_requests, es);
+			if (aws_describe || s.describe_requests > 0)
+				ExplainPropertyInteger("Describe Requests", NULL,
+									   (int64) s.describe_requests, es);
 			if (s.auth_requests > 0)
 				ExplainPropertyInteger("Auth Requests", NULL,
 									   (int64) s.auth_requests, es);

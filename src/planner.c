@@ -545,7 +545,9 @@ given_columns(const CqFdwTable *t, List *pushed, int *ngiven, double *units)
 		if (q->op != CQ_OP_EQ)
 			continue;
 		given[n++] = q->key->column;
-		if (q->is_any && q->key->in != CQ_IN_CONTEXT)
+		/* a global AWS service: its one region, whatever the qual lists */
+		if (q->is_any && q->key->in != CQ_IN_CONTEXT &&
+			!(q->key->in == CQ_IN_REGION && td->aws && td->aws->global_region))
 			*units *= array_count(q->value);
 	}
 	/* kubeconfig contexts: as many units as contexts the scan visits */
@@ -584,6 +586,9 @@ given_columns(const CqFdwTable *t, List *pushed, int *ngiven, double *units)
 		if (have)
 			continue;
 		cnt = server_option_count(t, k->server_option);
+		/* a global AWS service (IAM, S3 ListBuckets): one request, not one per region */
+		if (cnt > 0 && k->in == CQ_IN_REGION && td->aws && td->aws->global_region)
+			cnt = 1;
 		if (cnt > 0)
 		{
 			given[n++] = k->column;

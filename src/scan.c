@@ -154,6 +154,8 @@ add_stats(CqJobStats *acc, const CqJobStats *s)
 	acc->empty_bodies += s->empty_bodies;
 	acc->auth_requests += s->auth_requests;
 	acc->detail_requests += s->detail_requests;
+	acc->parent_requests += s->parent_requests;
+	acc->describe_requests += s->describe_requests;
 	acc->details_failed += s->details_failed;
 	acc->api_wait_ms += s->api_wait_ms;
 	acc->ratelimit_wait_ms += s->ratelimit_wait_ms;

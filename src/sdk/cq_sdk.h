@@ -942,6 +942,11 @@ typedef struct CqJobStats
 									 * retries included (also in requests) */
 	uint64_t	details_failed; /* rows skipped for a failed detail call
 								 * (also in units_failed) */
+	uint64_t	parent_requests;	/* requests of a parent listing (AWS:
+									 * the parent operation), retries
+									 * included (also in requests) */
+	uint64_t	describe_requests;	/* AWS list-then-get describe calls,
+									 * retries included (also in requests) */
 } CqJobStats;
 
 typedef struct CqJob CqJob;

@@ -84,6 +84,13 @@ typedef struct CqpUnit
 	bool		lists_ids;		/* AWS list-then-get: its rows are identifiers,
 								 * described by child units (job_aws.c) */
 	bool		is_describe;	/* AWS list-then-get: describes identifiers */
+	/*
+	 * While a worker emits the rows of one of its XML pages (job_page.c):
+	 * per output column, the row member a json column may take over
+	 * instead of copying (xml_projection), or NULL; see
+	 * cqp_job_extract_value_det.  NULL outside that.
+	 */
+	const char *const *json_move;
 } CqpUnit;
 
 struct CqJob

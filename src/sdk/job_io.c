@@ -282,6 +282,10 @@ start_transfers(CqJob *job)
 			job->st.requests++;
 		if (req && req->hyd_page)
 			job->st.detail_requests++;
+		else if (req && req->unit->is_parent)
+			job->st.parent_requests++;
+		else if (req && req->unit->is_describe)
+			job->st.describe_requests++;
 		pthread_mutex_unlock(&job->mu);
 		if (!req)
 			break;
@@ -296,10 +300,26 @@ start_transfers(CqJob *job)
 
 			if (r && o)
 			{
-				free(req->unit->aws_region);
-				req->unit->aws_region = r;
-				free(req->unit->origin_url);
-				req->unit->origin_url = o;
+				CqpUnit    *u = req->unit;
+				const CqTableDef *t = job->table;
+
+				free(u->aws_region);
+				u->aws_region = r;
+				free(u->origin_url);
+				u->origin_url = o;
+				/* the rows' region column is the bucket's region too */
+				for (int k = 0; k < t->nkeys; k++)
+					for (int i = 0; t->keys[k].in == CQ_IN_REGION && i < u->na; i++)
+						if (strcmp(u->an[i], t->keys[k].param) == 0)
+						{
+							char	   *v = strdup(r);
+
+							if (v)
+							{
+								free(u->av[i]);
+								u->av[i] = v;
+							}
+						}
 			}
 			else
 			{

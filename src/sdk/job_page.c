@@ -261,6 +261,164 @@ done:
 }
 
 /*
+ * Does pointer ptr (text) lead into the rows (rows segments, "*" any)?
+ * Then a projection could drop what the pager reads.
+ */
+static bool
+pointer_in_rows(const char *ptr, char *const *segs, int nseg)
+{
+	const char *q = ptr;
+
+	if (!ptr)
+		return false;
+	for (int i = 0; i < nseg; i++)
+	{
+		size_t		l;
+
+		if (*q != '/')
+			return false;		/* ends above the rows */
+		q++;
+		l = strcspn(q, "/");
+		if (strcmp(segs[i], "*") != 0 && (strlen(segs[i]) != l || strncmp(q, segs[i], l) != 0))
+			return false;
+		q += l;
+	}
+	return true;
+}
+
+/*
+ * The projection of an XML page (CqpXmlOptions.rows_segs/row_keys): the
+ * rows pointer's segments and the first member name of every output
+ * column's path, so xml.c builds only what the columns read.  false (no
+ * projection, the whole reply is converted) for anything else than an
+ * ordinary page of rows read by plain "/a/b" or "^/..." paths: parent,
+ * identifier and region listings, detail calls (their templates read the
+ * row), plugin row transforms, "$column" lookups, "*" or escaped
+ * segments, a pager pointer inside the rows.  Caller frees *segs and
+ * *keys with free_strv-like loops (xml_projection_free).
+ */
+static bool
+xml_projection(CqJob *job, CqpUnit *u, char ***segs, int *nseg, char ***keys,
+			   char ***move)
+{
+	const CqTableDef *t = job->table;
+	const CqJobParams *p = &job->params;
+	const char *r = t->rows;
+	char	  **sg = NULL;
+	char	  **ks = NULL;
+	int			ns = 0,
+				nk = 0;
+
+	*segs = *keys = *move = NULL;
+	*nseg = 0;
+	if (u->is_parent || u->lists_ids || u->is_regions || job->hyd_any ||
+		(p->plugin && p->plugin->transform_row) || u->rows != t->crows ||
+		!r || r[0] != '/' || strchr(r, '~'))
+		return false;
+	sg = calloc(strlen(r) + 1, sizeof(char *));
+	ks = calloc((size_t) p->nout + 1, sizeof(char *));
+	if (!sg || !ks)
+		goto no;
+	for (const char *q = r; *q == '/';)
+	{
+		size_t		l = strcspn(q + 1, "/");
+
+		if (l == 0 || !(sg[ns++] = strndup(q + 1, l)))
+			goto no;
+		q += 1 + l;
+	}
+	if (pointer_in_rows(t->next, sg, ns) || pointer_in_rows(t->total, sg, ns) ||
+		pointer_in_rows(t->more, sg, ns) || pointer_in_rows(t->remaining, sg, ns))
+		goto no;
+	for (int c = 0; c < p->nout; c++)
+	{
+		const CqColumnDef *col = &t->columns[p->out_cols[c]];
+		const char *cp = col->path;
+		size_t		l;
+
+		if (u->colval[c] >= 0)
+			continue;			/* the unit's value (region, account_id) */
+		if (col->nvar_cols > 0 || col->hydrate > 0)
+			goto no;
+		if (!col->cpath)
+		{
+			if (!(ks[nk++] = strdup(col->name)))
+				goto no;
+			continue;
+		}
+		if (cqp_path_has_lookup(col->cpath) || !cp)
+			goto no;
+		if (cp[0] == '^')
+			continue;			/* the element above the rows: kept whole */
+		if (cp[0] != '/' )
+			goto no;
+		l = strcspn(cp + 1, "/");
+		if (l == 0 || memchr(cp + 1, '~', l) || (l == 1 && cp[1] == '*'))
+			goto no;
+		if (!(ks[nk++] = strndup(cp + 1, l)))
+			goto no;
+	}
+	*segs = sg;
+	*nseg = ns;
+	*keys = ks;
+
+	/*
+	 * json columns that read a whole member ("/key") no other column
+	 * reads: they take it over from the page's document instead of copying
+	 * it (u->json_move, cqp_job_extract_value_det)
+	 */
+	*move = calloc((size_t) p->nout + 1, sizeof(char *));
+	for (int c = 0; *move && c < p->nout; c++)
+	{
+		const CqColumnDef *col = &t->columns[p->out_cols[c]];
+		const char *cp = col->path;
+		int			uses = 0;
+
+		if (u->colval[c] >= 0 || col->type.base != CQ_T_JSON || !col->cpath || !cp ||
+			cp[0] != '/' || strchr(cp + 1, '/') || col->type.is_array)
+			continue;
+		for (int k = 0; k < nk; k++)
+			if (strcmp(ks[k], cp + 1) == 0)
+				uses++;
+		if (uses == 1 && !((*move)[c] = strdup(cp + 1)))
+		{
+			for (int i = 0; i < c; i++)
+				free((*move)[i]);
+			free(*move);
+			*move = NULL;		/* OOM: copies, as without */
+		}
+	}
+	return true;
+no:
+	for (int i = 0; sg && i < ns; i++)
+		free(sg[i]);
+	for (int i = 0; ks && i < nk; i++)
+		free(ks[i]);
+	free(sg);
+	free(ks);
+	return false;
+}
+
+static void
+xml_projection_free(char **segs, int nseg, char **keys)
+{
+	for (int i = 0; segs && i < nseg; i++)
+		free(segs[i]);
+	for (int i = 0; keys && keys[i]; i++)
+		free(keys[i]);
+	free(segs);
+	free(keys);
+}
+
+static void
+json_move_free(char **move, int n)
+{
+	for (int i = 0; move && i < n; i++)
+		free(move[i]);
+	free(move);
+}
+
+/*
  * Process one completed page on a worker: parse, rows or children, next
  * page.  Consumes req.
  */
@@ -283,6 +441,7 @@ process_page(CqJob *job, CqpReq *req)
 	bool		rows_found = true;
 	bool		paged = false;	/* nx holds the pager's answer */
 	size_t		paged_rows = 0;
+	char	  **jmove = NULL;	/* json members the rows take over */
 
 	if (req->hyd_page)
 	{
@@ -317,11 +476,24 @@ process_page(CqJob *job, CqpReq *req)
 		else
 			for (int i = 0; i < nl; i++)
 				names[i] = ln[i];
+		char	  **psegs = NULL;
+		char	  **pkeys = NULL;
+		int			npsegs = 0;
+
 		memset(&xo, 0, sizeof(xo));
 		xo.list_names = names;
 		xo.max_bytes = s->max_response_bytes;
+		xo.max_string = s->max_string_bytes;
+		/* only what the columns read becomes JSON (xml.c) */
+		if (xml_projection(job, u, &psegs, &npsegs, &pkeys, &jmove))
+		{
+			xo.rows_segs = (const char *const *) psegs;
+			xo.nrows_segs = npsegs;
+			xo.row_keys = (const char *const *) pkeys;
+		}
 		doc = cqp_xml_to_json(req->body.data, bodylen, &xo, &err);
 		free(names);
+		xml_projection_free(psegs, npsegs, pkeys);
 		if (!doc)
 			goto fail;
 	}
@@ -451,10 +623,20 @@ process_page(CqJob *job, CqpReq *req)
 								  &batch_bytes, &err))
 			goto fail;
 	}
-	else if (!cqp_job_emit_rows(job, u, rv.v, nrv.n == rv.n ? nrv.v : NULL,
-								rv.up, nrv.n == rv.n ? nrv.up : NULL, rv.n,
-						&batch_bytes, &err))
-		goto fail;
+	else
+	{
+		bool		ok;
+
+		u->json_move = (const char *const *) jmove;
+		ok = cqp_job_emit_rows(job, u, rv.v, nrv.n == rv.n ? nrv.v : NULL,
+							   rv.up, nrv.n == rv.n ? nrv.up : NULL, rv.n,
+							   &batch_bytes, &err);
+		u->json_move = NULL;
+		if (!ok)
+			goto fail;
+	}
+	json_move_free(jmove, job->params.nout);
+	jmove = NULL;
 
 	if (req->seq)
 	{
@@ -594,6 +776,7 @@ process_page(CqJob *job, CqpReq *req)
 	return;
 
 fail:
+	json_move_free(jmove, job->params.nout);
 	json_decref(doc);
 	free(rv.v);
 	free(rv.up);

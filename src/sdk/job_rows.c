@@ -221,7 +221,19 @@ cqp_job_extract_value_det(CqJob *job, CqpUnit *u, json_t *row, json_t *nrow,
 	 * worker (which frees the document) and the consumer (which frees the
 	 * batch).  jansson's refcounts are not a safe handover between threads.
 	 */
-	if (col->type.base == CQ_T_JSON && v)
+	if (col->type.base == CQ_T_JSON && v && !tmp && u->json_move && u->json_move[c] &&
+		row && json_object_get(row, u->json_move[c]) == v)
+	{
+		/*
+		 * A page's own XML document (job_page.c): the one column reading
+		 * this member takes it over (no copy); the row no longer holds it,
+		 * so the batch's is its only reference.
+		 */
+		json_incref(v);
+		json_object_del(row, u->json_move[c]);
+		tmp = v;
+	}
+	else if (col->type.base == CQ_T_JSON && v)
 	{
 		json_t	   *cp = json_deep_copy(v);
 

@@ -37,13 +37,28 @@ typedef struct CqpXmlOptions
 	const char *const *list_names;
 	int			max_depth;		/* element nesting; 0: default */
 	size_t		max_bytes;		/* input size; 0: default */
+	size_t		max_string;		/* text of one element; 0: unlimited */
+
+	/*
+	 * Projection (optional, job_page.c): rows_segs[0..nrows_segs) are the
+	 * table's rows pointer, unescaped ("*" = any member of a list), and
+	 * row_keys (NULL-terminated) the member names the row's columns read.
+	 * Members of a row that no column reads are skipped while parsing,
+	 * never built; everything else (the envelope, the elements above the
+	 * rows) is converted as without a projection, and the kept members'
+	 * values are the same.  A row is an element of a list (list_names)
+	 * found at the rows pointer.  nrows_segs = 0: no projection.
+	 */
+	const char *const *rows_segs;
+	int			nrows_segs;
+	const char *const *row_keys;
 } CqpXmlOptions;
 
 /*
  * Convert one XML document to JSON: the root element's content (its name
  * is dropped).  NULL + err: CQ_ERR_JSON for malformed or truncated XML or
- * a DTD, CQ_ERR_LIMIT over max_depth/max_bytes (err->setting names the
- * limit), CQ_ERR_NOMEM.  Caller owns the result (json_decref).  Any
+ * a DTD, CQ_ERR_LIMIT over max_depth/max_bytes/max_string (err->setting
+ * names the limit), CQ_ERR_NOMEM.  Caller owns the result (json_decref).  Any
  * thread; no shared mutable state.
  */
 extern json_t *cqp_xml_to_json(const char *xml, size_t len,

@@ -1877,19 +1877,27 @@ def aws_ec2_security_groups(region):
     and a permission without ranges: only another group)."""
     rs = aws_rshort(region)
 
-    def perm(proto, ports, ranges, groups=""):
+    def perm(proto, ports, ranges, groups="", v6=(), pls=()):
         fp = "<fromPort>%d</fromPort><toPort>%d</toPort>" % ports if ports else ""
         rr = "".join("<item><cidrIp>%s</cidrIp>%s</item>" % (c, "<description>%s</description>" % d if d else "")
                      for c, d in ranges)
-        return ("<item><ipProtocol>%s</ipProtocol>%s<groups>%s</groups><ipRanges>%s</ipRanges><ipv6Ranges/>"
-                "<prefixListIds/></item>" % (proto, fp, groups, rr))
-    out_all = perm("-1", None, [("0.0.0.0/0", "")])
+        # IPv6 ranges and prefix lists (the ..._ipv6_ranges / _prefix_lists child tables)
+        r6 = "".join("<item><cidrIpv6>%s</cidrIpv6>%s</item>" % (c, "<description>%s</description>" % d if d else "")
+                     for c, d in v6)
+        pl = "".join("<item><prefixListId>%s</prefixListId>%s</item>" % (c, "<description>%s</description>" % d if d else "")
+                     for c, d in pls)
+        return ("<item><ipProtocol>%s</ipProtocol>%s<groups>%s</groups><ipRanges>%s</ipRanges>%s%s</item>"
+                % (proto, fp, groups, rr, "<ipv6Ranges>%s</ipv6Ranges>" % r6 if r6 else "<ipv6Ranges/>",
+                   "<prefixListIds>%s</prefixListIds>" % pl if pl else "<prefixListIds/>"))
+    out_all = perm("-1", None, [("0.0.0.0/0", "")], v6=[("::/0", "")])
     g0 = ("<item><ownerId>%s</ownerId><groupId>sg-%s0</groupId><groupName>web</groupName>"
           "<groupDescription>web servers</groupDescription><vpcId>vpc-%s0000</vpcId>"
           "<ipPermissions>%s%s</ipPermissions><ipPermissionsEgress>%s</ipPermissionsEgress>"
           "<securityGroupArn>arn:aws:ec2:%s:%s:security-group/sg-%s0</securityGroupArn></item>"
-          % (AWS_OWNER, rs, rs, perm("tcp", (22, 22), [("10.0.0.0/8", "office"), ("192.168.1.0/24", "vpn")]),
-             perm("tcp", (443, 443), [("0.0.0.0/0", "")]), out_all, region, AWS_OWNER, rs))
+          % (AWS_OWNER, rs, rs, perm("tcp", (22, 22), [("10.0.0.0/8", "office"), ("192.168.1.0/24", "vpn")],
+                                     pls=[("pl-%s1" % rs, "office prefix list")]),
+             perm("tcp", (443, 443), [("0.0.0.0/0", "")], v6=[("::/0", "anywhere"), ("2001:db8::/129", "recorded invalid")]),
+             out_all, region, AWS_OWNER, rs))
     g1 = ("<item><ownerId>%s</ownerId><groupId>sg-%s1</groupId><groupName>db</groupName>"
           "<groupDescription>databases</groupDescription><vpcId>vpc-%s0000</vpcId>"
           "<ipPermissions>%s%s</ipPermissions><ipPermissionsEgress/>"

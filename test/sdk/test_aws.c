@@ -239,6 +239,39 @@ test_xml_rows(void)
 	free(out);
 }
 
+/*
+ * The XML page's projection and json columns that take their member over
+ * (job_page.c): a member read by two json columns (tags twice, one with
+ * the key/value transform), by a json and a string column (instanceState),
+ * or by one json column alone (productCodes, moved out of the document):
+ * every column has its value, as when the whole reply is converted.
+ */
+static void
+test_xml_json_members(void)
+{
+	char	   *out = NULL;
+	CqError		err;
+	CqJobState	st = h3_render_page(
+		"{\"name\":\"aws_ec2_instances\",\"endpoint\":\"/\",\"rows\":\"/reservationSet/*/instancesSet\","
+		"\"aws\":{\"service\":\"ec2\",\"protocol\":\"ec2\",\"action\":\"DescribeInstances\",\"api_version\":\"2016-11-15\","
+		"\"xml_lists\":[\"reservationSet\",\"instancesSet\",\"tagSet\",\"productCodes\"]},"
+		"\"columns\":[{\"name\":\"instance_id\",\"type\":\"string\",\"path\":\"/instanceId\"},"
+		"{\"name\":\"tags\",\"type\":\"json\",\"path\":\"/tagSet\",\"transform\":\"key_value_object\"},"
+		"{\"name\":\"tag_list\",\"type\":\"json\",\"path\":\"/tagSet\"},"
+		"{\"name\":\"product_codes\",\"type\":\"json\",\"path\":\"/productCodes\"},"
+		"{\"name\":\"reservation\",\"type\":\"string\",\"path\":\"^/reservationId\"},"
+		"{\"name\":\"launch\",\"type\":\"json\",\"path\":\"/launchTime\"}]}",
+		ec2_page, false, &out, &err);
+
+	CQ_CHECKF(st == CQ_JOB_DONE, "state %d: %s", (int) st, err.message);
+	CQ_CHECK_STR(out,
+				 "i-1|{\"Name\":\"web\",\"env\":\"prod\"}|[{\"key\":\"Name\",\"value\":\"web\"},{\"key\":\"env\",\"value\":\"prod\"}]"
+				 "|[]|r-aaa|\"2024-01-02T03:04:05.000Z\"\n"
+				 "i-2|{}|[]|[]|r-aaa|\"2024-01-03T00:00:00.000Z\"\n"
+				 "i-3|<null>|<null>|[{\"productCode\":\"p\"}]|r-bbb|<null>\n");
+	free(out);
+}
+
 /* ------------------------------------------------------------------------
  * Whole scans against the mock's /aws-api (LocalStack style)
  * ------------------------------------------------------------------------ */
@@ -607,5 +640,6 @@ suite_aws(void)
 	test_wire();
 	test_key_value_object();
 	test_xml_rows();
+	test_xml_json_members();
 	test_scans();
 }

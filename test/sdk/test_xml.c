@@ -9,7 +9,11 @@
  * reply (IAM ListUsers, <member> lists); flattened repeated elements; the
  * EC2 error reply; and refusals: truncated/malformed XML, DTDs (entity
  * expansion, external entities), depth and size limits.  Plus 4 threads
- * converting at once.
+ * converting at once.  The SAX2 reader's own cases: the projection (rows'
+ * unread members skipped: the kept values, the envelope and the elements
+ * above the rows are those of the full conversion; every truncation still
+ * an error), namespace prefixes, empty lists, nesting at and over the
+ * limit (inside a skipped member too), huge text and max_string.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -304,6 +308,243 @@ test_refusals(void)
 	free(deep);
 }
 
+static const char *const ec2_rows[] = {"reservationSet", "*", "instancesSet"};
+
+/* The rows of a converted DescribeInstances reply, in order. */
+static json_t *
+ec2_row_list(json_t *j)
+{
+	json_t	   *out = json_array();
+	json_t	   *rs = json_object_get(j, "reservationSet");
+	size_t		i,
+				k;
+	json_t	   *r,
+			   *in;
+
+	json_array_foreach(rs, i, r)
+		json_array_foreach(json_object_get(r, "instancesSet"), k, in)
+		json_array_append(out, in);
+	return out;
+}
+
+static void
+test_projection(void)
+{
+	size_t		len;
+	char	   *xml = read_fixture("ec2_describe_instances.xml", &len);
+	const char *const keys[] = {"instanceId", "tagSet", "instanceState", "networkInterfaceSet", NULL};
+	const char *const nokeys[] = {NULL};
+	CqpXmlOptions o = {0};
+	CqError		err;
+	json_t	   *full,
+			   *proj,
+			   *fr,
+			   *pr;
+	size_t		i;
+
+	CQ_CHECK(xml != NULL);
+	if (!xml)
+		return;
+	o.list_names = ec2_lists;
+	full = cqp_xml_to_json(xml, len, &o, &err);
+	o.rows_segs = ec2_rows;
+	o.nrows_segs = 3;
+	o.row_keys = keys;
+	proj = cqp_xml_to_json(xml, len, &o, &err);
+	CQ_CHECKF(full != NULL && proj != NULL, "%s", err.message);
+	if (!full || !proj)
+		goto out;
+	/* the envelope and the reservations' own fields are unchanged */
+	CQ_CHECK_STR(str_at(proj, "/nextToken"), str_at(full, "/nextToken"));
+	CQ_CHECK_STR(str_at(proj, "/requestId"), str_at(full, "/requestId"));
+	CQ_CHECK(json_equal(at(proj, "/reservationSet/0/groupSet"), at(full, "/reservationSet/0/groupSet")));
+	CQ_CHECK_STR(str_at(proj, "/reservationSet/1/requesterId"), "940372691376");
+	CQ_CHECK_STR(str_at(proj, "/reservationSet/0/ownerId"), str_at(full, "/reservationSet/0/ownerId"));
+	/* the same rows; the kept members equal, the others absent */
+	fr = ec2_row_list(full);
+	pr = ec2_row_list(proj);
+	CQ_CHECK(json_array_size(fr) == 3 && json_array_size(pr) == 3);
+	for (i = 0; i < json_array_size(fr) && i < json_array_size(pr); i++)
+	{
+		json_t	   *a = json_array_get(fr, i),
+				   *b = json_array_get(pr, i);
+		const char *k;
+		json_t	   *v;
+		int			kept = 0;
+
+		json_object_foreach(a, k, v)
+		{
+			bool		want = false;
+
+			for (int m = 0; keys[m]; m++)
+				want |= strcmp(keys[m], k) == 0;
+			if (want)
+			{
+				CQ_CHECKF(json_equal(v, json_object_get(b, k)), "row %zu member %s", i, k);
+				kept++;
+			}
+			else
+				CQ_CHECKF(json_object_get(b, k) == NULL, "row %zu member %s not skipped", i, k);
+		}
+		CQ_CHECK((int) json_object_size(b) == kept);
+	}
+	CQ_CHECK_STR(str_at(proj, "/reservationSet/0/instancesSet/0/tagSet/0/value"), "Server_1");
+	json_decref(fr);
+	json_decref(pr);
+	json_decref(proj);
+
+	/* no member read (count(*)): every row an empty object, still there */
+	o.row_keys = nokeys;
+	proj = cqp_xml_to_json(xml, len, &o, &err);
+	CQ_CHECKF(proj != NULL, "%s", err.message);
+	pr = proj ? ec2_row_list(proj) : NULL;
+	CQ_CHECK(pr && json_array_size(pr) == 3);
+	for (i = 0; pr && i < json_array_size(pr); i++)
+		CQ_CHECK(json_is_object(json_array_get(pr, i)) && json_object_size(json_array_get(pr, i)) == 0);
+	CQ_CHECK(proj && json_equal(at(proj, "/reservationSet/0/groupSet"), at(full, "/reservationSet/0/groupSet")));
+	json_decref(pr);
+	json_decref(proj);
+
+	/* truncated inside a skipped member: still an error, never rows */
+	{
+		int			bad = 0;
+
+		for (size_t cut = 1; cut < len - 2; cut += 41)
+		{
+			json_t	   *j = cqp_xml_to_json(xml, cut, &o, &err);
+
+			if (j != NULL || err.kind != CQ_ERR_JSON)
+				bad++;
+			json_decref(j);
+		}
+		CQ_CHECKF(bad == 0, "%d truncated replies accepted with a projection", bad);
+	}
+	/* malformed inside a skipped member */
+	{
+		const char *mal = "<R><reservationSet><item><instancesSet><item><instanceId>i-1</instanceId>"
+			"<skipped><a>1</b></skipped></item></instancesSet></item></reservationSet></R>";
+		json_t	   *j = cqp_xml_to_json(mal, strlen(mal), &o, &err);
+
+		CQ_CHECK(j == NULL && err.kind == CQ_ERR_JSON && strstr(err.message, "malformed XML reply"));
+		json_decref(j);
+	}
+	/* a rows list that is empty, or absent */
+	{
+		const char *empty = "<R><reservationSet><item><reservationId>r-1</reservationId><instancesSet/>"
+			"</item></reservationSet><nextToken>n</nextToken></R>";
+		json_t	   *j;
+
+		o.row_keys = keys;
+		j = cqp_xml_to_json(empty, strlen(empty), &o, &err);
+		CQ_CHECKF(j != NULL, "%s", err.message);
+		CQ_CHECK(j && json_is_array(at(j, "/reservationSet/0/instancesSet")) &&
+				 json_array_size(at(j, "/reservationSet/0/instancesSet")) == 0);
+		CQ_CHECK_STR(j ? str_at(j, "/reservationSet/0/reservationId") : "(null)", "r-1");
+		json_decref(j);
+		empty = "<R><reservationSet/><nextToken>n</nextToken></R>";
+		j = cqp_xml_to_json(empty, strlen(empty), &o, &err);
+		CQ_CHECK(j && json_is_array(at(j, "/reservationSet")) && json_array_size(at(j, "/reservationSet")) == 0);
+		json_decref(j);
+	}
+out:
+	json_decref(full);
+	free(xml);
+}
+
+static void
+test_sax_cases(void)
+{
+	CqError		err;
+	CqpXmlOptions o = {0};
+	json_t	   *j;
+	char	   *s;
+
+	/* namespace prefixes and default namespaces: local names */
+	{
+		const char *ns = "<p:R xmlns:p=\"urn:a\" xmlns=\"urn:b\"><p:x>1</p:x><y xmlns:q=\"urn:c\">"
+			"<q:z>2</q:z></y><t>a&amp;b&#x41;<![CDATA[<c>]]></t></p:R>";
+
+		j = cqp_xml_to_json(ns, strlen(ns), NULL, &err);
+		s = j ? json_dumps(j, JSON_COMPACT) : strdup("(null)");
+		CQ_CHECK_STR(s, "{\"x\":\"1\",\"y\":{\"z\":\"2\"},\"t\":\"a&bA<c>\"}");
+		free(s);
+		json_decref(j);
+	}
+	/* deep nesting: max_depth elements are fine, one more is the limit,
+	 * also inside a member the projection skips */
+	{
+		const char *const segs[] = {"rows"};
+		const char *const lst[] = {"rows", NULL};
+		const char *const keys[] = {"id", NULL};
+		char		buf[2048];
+		size_t		n = 0;
+
+		n += (size_t) snprintf(buf + n, sizeof(buf) - n, "<R><rows><item><id>1</id><deep>");
+		for (int i = 0; i < 20; i++)
+			n += (size_t) snprintf(buf + n, sizeof(buf) - n, "<a>");
+		for (int i = 0; i < 20; i++)
+			n += (size_t) snprintf(buf + n, sizeof(buf) - n, "</a>");
+		n += (size_t) snprintf(buf + n, sizeof(buf) - n, "</deep></item></rows></R>");
+		/* R rows item deep + 20 a = 24 levels */
+		o.max_depth = 24;
+		j = cqp_xml_to_json(buf, n, &o, &err);
+		CQ_CHECKF(j != NULL, "%s", err.message);
+		json_decref(j);
+		o.max_depth = 23;
+		j = cqp_xml_to_json(buf, n, &o, &err);
+		CQ_CHECK(j == NULL && err.kind == CQ_ERR_LIMIT && strcmp(err.setting, "max_json_depth") == 0);
+		o.list_names = lst;
+		o.rows_segs = segs;
+		o.nrows_segs = 1;
+		o.row_keys = keys;
+		j = cqp_xml_to_json(buf, n, &o, &err);
+		CQ_CHECK(j == NULL && err.kind == CQ_ERR_LIMIT && strcmp(err.setting, "max_json_depth") == 0);
+		o.max_depth = 24;
+		j = cqp_xml_to_json(buf, n, &o, &err);
+		CQ_CHECKF(j != NULL, "%s", err.message);
+		s = j ? json_dumps(j, JSON_COMPACT) : strdup("(null)");
+		CQ_CHECK_STR(s, "{\"rows\":[{\"id\":\"1\"}]}");
+		free(s);
+		json_decref(j);
+		memset(&o, 0, sizeof(o));
+	}
+	/* huge text: 12 MB in one element (over libxml2's 10 MB text-node
+	 * limit of its tree builder, which SAX does not use) */
+	{
+		size_t		tl = 12u * 1024 * 1024;
+		char	   *big = malloc(tl + 32);
+		size_t		n;
+
+		memcpy(big, "<R><v>", 6);
+		memset(big + 6, 'x', tl);
+		memcpy(big + 6 + tl, "</v></R>", 8);
+		n = tl + 14;
+		j = cqp_xml_to_json(big, n, NULL, &err);
+		CQ_CHECKF(j != NULL, "%s", err.message);
+		CQ_CHECK(j && json_string_length(json_object_get(j, "v")) == tl);
+		json_decref(j);
+		o.max_string = tl - 1;
+		j = cqp_xml_to_json(big, n, &o, &err);
+		CQ_CHECK(j == NULL && err.kind == CQ_ERR_LIMIT && strcmp(err.setting, "max_string_bytes") == 0);
+		o.max_string = tl;
+		j = cqp_xml_to_json(big, n, &o, &err);
+		CQ_CHECKF(j != NULL, "%s", err.message);
+		json_decref(j);
+		free(big);
+		memset(&o, 0, sizeof(o));
+	}
+	/* an element with text before and after a child is an object */
+	{
+		const char *mixed = "<R><a>x<b>1</b>y</a></R>";
+
+		j = cqp_xml_to_json(mixed, strlen(mixed), NULL, &err);
+		s = j ? json_dumps(j, JSON_COMPACT) : strdup("(null)");
+		CQ_CHECK_STR(s, "{\"a\":{\"b\":\"1\"}}");
+		free(s);
+		json_decref(j);
+	}
+}
+
 typedef struct XThr
 {
 	const char *xml;
@@ -371,4 +612,6 @@ suite_xml(void)
 	test_shapes();
 	test_refusals();
 	test_threads();
+	test_projection();
+	test_sax_cases();
 }
