@@ -88,6 +88,7 @@ SELECT i.number > 0 AS fetched
   JOIN pjx.github_issues i ON i.owner = r.owner_login AND i.repo = r.name
  WHERE r.org = 'demo-org';
 FETCH 2 FROM c;
+-- open: one scan_progress row each for the outer listing and the inner lookups
 SELECT scans FROM pjx.leftover;
 CLOSE c;
 SELECT * FROM pjx.leftover;
