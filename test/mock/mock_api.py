@@ -607,6 +607,20 @@ def collection(h, path, pairs, q, style, name, shape_default, acct=None):
     raise BadRequest("unknown style %r (link, next_url, next_token, page, offset)" % style)
 
 
+def route_cfg(rest, route, **ints):
+    """/<route>/<k=v,...>/<api path> (the test routes configured in their
+    first segment): the k=v pairs, the integers named in `ints` read with
+    their defaults, and the api path; BadRequest when they do not parse."""
+    cfg_s, _, api = rest.partition("/")
+    try:
+        cfg = dict(kv.split("=", 1) for kv in cfg_s.split(",") if kv)
+        for k, d in ints.items():
+            cfg[k] = int(cfg.get(k, d))
+    except ValueError:
+        raise BadRequest("/%s/<k=v,...>/<api path>" % route)
+    return cfg, api
+
+
 # ---------------------------------------------------------------------------
 # incremental APIs: GitHub issues with `since`, GCP operations with `filter`
 # ---------------------------------------------------------------------------
@@ -642,14 +656,9 @@ def collection(h, path, pairs, q, style, name, shape_default, acct=None):
 # GET /compute/v1/projects/{p}/zones/{z}/instances/{i}/getIamPolicy  a policy
 
 def hyd_route(h, rest, pairs, q):
-    cfg_s, _, api = rest.partition("/")
-    try:
-        cfg = dict(kv.split("=", 1) for kv in cfg_s.split(",") if kv)
-        n = int(cfg.get("n", 5))
-        per = int(cfg.get("per", 100))
-        delay = int(cfg.get("delay", 0))
-    except ValueError:
-        raise BadRequest("mock: /hyd/<k=v,...>/<api path>")
+    cfg, api = route_cfg(rest, "hyd", n=5, per=100, delay=0)
+    cfg_s = rest.partition("/")[0]
+    n, per, delay = cfg["n"], cfg["per"], cfg["delay"]
     fail = set(x for x in cfg.get("fail", "").split("+") if x)
     gone = set(x for x in cfg.get("gone", "").split("+") if x)
     api = "/" + api
@@ -742,13 +751,8 @@ GPOST_GROUPS = [("zones", "us-central1-a", "igm-a"), ("zones", "europe-west1-b",
 
 
 def gpost_route(h, method, rest, pairs, q):
-    cfg_s, _, api = rest.partition("/")
-    try:
-        cfg = dict(kv.split("=", 1) for kv in cfg_s.split(",") if kv)
-        n = int(cfg.get("n", 3))
-        per = int(cfg.get("per", 2))
-    except ValueError:
-        raise BadRequest("mock: /gpost/<k=v,...>/<api path>")
+    cfg, api = route_cfg(rest, "gpost", n=3, per=2)
+    n, per = cfg["n"], cfg["per"]
     api = "/" + api
     gurl = "https://www.googleapis.com/compute/v1/projects/%s/%s/%s"
     m = re.fullmatch(r"/compute/v1/projects/([^/]+)/aggregated/(instanceGroupManagers|instanceGroups)", api)
@@ -811,13 +815,8 @@ def gpost_route(h, method, rest, pairs, q):
 #     only team T's with ?team=T (an exact filter: the API's guarantee)
 
 def jn_route(rest, q):
-    cfg_s, _, api = rest.partition("/")
-    try:
-        cfg = dict(kv.split("=", 1) for kv in cfg_s.split(",") if kv)
-        n = int(cfg.get("n", 5))
-        m = int(cfg.get("m", 3))
-    except ValueError:
-        raise BadRequest("mock: /jn/<k=v,...>/<api path>")
+    cfg, api = route_cfg(rest, "jn", n=5, m=3)
+    n, m = cfg["n"], cfg["m"]
     if api == "teams":
         return 200, JSON_H, jdump([{"name": "team-%d" % i, "size": m} for i in range(1, n + 1)])
     if api == "members":
@@ -858,12 +857,9 @@ def incr_items(cfg):
 
 
 def incr_route(h, rest, pairs, q):
-    cfg_s, _, api = rest.partition("/")
-    try:
-        cfg = dict(kv.split("=", 1) for kv in cfg_s.split(",") if kv)
-        per = int(cfg.get("per", 10))
-    except ValueError:
-        raise BadRequest("mock: /incr/<k=v,...>/<api path>")
+    cfg, api = route_cfg(rest, "incr", per=10)
+    cfg_s = rest.partition("/")[0]
+    per = cfg["per"]
     api = "/" + api
     items = incr_items(cfg)
     gh = re.fullmatch(r"/repos/([^/]+)/([^/]+)/issues", api)
