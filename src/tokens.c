@@ -40,6 +40,13 @@
  *	- The value is a bearer token or, for a SigV4 server's one AWS role,
  *	  its temporary key (access key id, secret, session token) packed by
  *	  the SDK: the same rules hold for both.
+ *	- A GitHub App without installation_id has one token per owner: its
+ *	  slots are keyed by the owner too, and only a scan that fixes the
+ *	  owner before the job (cq_cred_scan_owner: a key qual of one value)
+ *	  uses them; the slot also holds the owner's installation id (not a
+ *	  secret) so that a seeded provider renews the token itself.  Other
+ *	  scans of such an app look their owners up inside the job, per
+ *	  backend, as before.
  *
  * Copyright (c) 2026, cq_fdw developers
  *

@@ -1166,9 +1166,9 @@ cq_cred_owner_token_get(const CqJobParams *params, const char *path, bool fetch,
 		t = cqp_cred_get_valid(child, fetch, valid_ms, err);
 	cqp_cred_stats(c, &after);
 	*requests = after.auth_requests - before.auth_requests;
+	/* a refusal is reported as a job's request reports it (http.c) */
 	if (t == NULL && err->kind == CQ_ERR_HTTP && err->http_status >= 400 &&
-		err->http_status < 500 && err->http_status != 429 &&
-		err->http_status != 404 && !err->setting[0])
+		err->http_status < 500 && err->http_status != 429)
 		snprintf(err->setting, sizeof(err->setting), "token:%s",
 				 cqp_cred_options_hint(c));
 	cqp_cred_free(c);
