@@ -128,6 +128,8 @@ typedef struct CqfdwTokenSeen
 	uint64		gen;			/* the slot generation this backend holds */
 	uint64		token_hash;		/* hash of that token (never the token) */
 	int64		invalidations;	/* the provider's refused tokens so far */
+	char		owner[128];		/* GitHub App per owner: the owner, or "" */
+	char		path[256];		/* ... and the request path naming it */
 } CqfdwTokenSeen;
 extern void cqfdw_tokens_shmem_init(void);
 extern bool cqfdw_token_share(const CqJobParams *p, CqfdwTokenSeen *seen,

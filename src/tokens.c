@@ -40,6 +40,13 @@
  *	- The value is a bearer token or, for a SigV4 server's one AWS role,
  *	  its temporary key (access key id, secret, session token) packed by
  *	  the SDK: the same rules hold for both.
+ *	- A GitHub App without installation_id has one token per owner: its
+ *	  slots are keyed by the owner too, and only a scan that fixes the
+ *	  owner before the job (cq_cred_scan_owner: a key qual of one value)
+ *	  uses them; the slot also holds the owner's installation id (not a
+ *	  secret) so that a seeded provider renews the token itself.  Other
+ *	  scans of such an app look their owners up inside the job, per
+ *	  backend, as before.
  *
  * Copyright (c) 2026, cq_fdw developers
  *
@@ -74,6 +81,9 @@ typedef struct TokenSlot
 	Oid			umid;
 	Oid			roleid;
 	uint8		digest[32];
+	char		owner[128];		/* GitHub App without installation_id: the
+								 * owner the token is for; "" otherwise */
+	char		installation[32];	/* ... and its installation id */
 	int			fetcher;		/* pid fetching now, or 0 */
 	TimestampTz fetch_started;
 	TimestampTz expires;		/* usable until (refresh margin included) */
@@ -194,7 +204,7 @@ cred_digest(const CqJobParams *p, Oid umid, uint8 out[32])
 
 /* credentials whose provider fetches one bearer token (cred.c) */
 static bool
-shareable(const CqCredentials *c)
+shareable(const CqCredentials *c, bool owner)
 {
 	if (c->kubeconfig != NULL)
 		return false;
@@ -204,7 +214,7 @@ shareable(const CqCredentials *c)
 			c->user && c->user[0] && c->secret && c->secret[0];
 	return c->service_account_key != NULL ||
 		c->tenant_id != NULL || c->client_id != NULL || c->client_secret != NULL ||
-		(c->app_id != NULL && c->installation_id != NULL);
+		(c->app_id != NULL && (c->installation_id != NULL || owner));
 }
 
 /*
@@ -212,7 +222,7 @@ shareable(const CqCredentials *c)
  * mapping changed) -- and wipe expired slots on the way.  Lock held.
  */
 static TokenSlot *
-find_slot(Oid umid, Oid roleid, const uint8 d[32], TimestampTz now)
+find_slot(Oid umid, Oid roleid, const char *owner, const uint8 d[32], TimestampTz now)
 {
 	TokenSlot  *found = NULL;
 
@@ -228,7 +238,7 @@ find_slot(Oid umid, Oid roleid, const uint8 d[32], TimestampTz now)
 			slot_wipe(s);
 			continue;
 		}
-		if (s->umid == umid && s->roleid == roleid)
+		if (s->umid == umid && s->roleid == roleid && strcmp(s->owner, owner) == 0)
 		{
 			if (memcmp(s->digest, d, 32) != 0)
 			{
@@ -288,14 +298,25 @@ free_secret(char *t)
 }
 
 
-/* the slot's key for p, or false when p's tokens are not shared */
+/*
+ * The slot's key for p, or false when p's tokens are not shared.  A GitHub
+ * App without installation_id: only when the scan fixes the owner its
+ * requests name (seen->owner, seen->path), one slot per owner.
+ */
 static bool
-token_key(const CqJobParams *p, Oid *umid, uint8 d[32])
+token_key(const CqJobParams *p, Oid *umid, uint8 d[32], CqfdwTokenSeen *seen)
 {
 	const char *key = p->cred.cache_key;
 
-	if (area == NULL || key == NULL || strncmp(key, "um:", 3) != 0 ||
-		!shareable(&p->cred))
+	seen->owner[0] = seen->path[0] = '\0';
+	if (area == NULL || key == NULL || strncmp(key, "um:", 3) != 0)
+		return false;
+	if (p->cred.app_id != NULL && p->cred.installation_id == NULL &&
+		p->cred.token == NULL &&
+		!cq_cred_scan_owner(p, seen->owner, sizeof(seen->owner),
+							seen->path, sizeof(seen->path)))
+		seen->owner[0] = seen->path[0] = '\0';
+	if (!shareable(&p->cred, seen->owner[0] != '\0'))
 		return false;
 	*umid = (Oid) strtoul(key + 3, NULL, 10);
 	return cred_digest(p, *umid, d);
@@ -333,6 +354,49 @@ seen_set(CqfdwTokenSeen *seen, const TokenSlot *s)
 											   s->len, 0);
 }
 
+/* the token p's kept provider holds (for seen's owner, if any) */
+static char *
+tok_get(const CqJobParams *p, const CqfdwTokenSeen *seen, bool fetch,
+		int64 *valid_ms, int64 *n, char *inst, size_t ilen, CqError *err)
+{
+	int64_t		v = 0,
+				r = 0;
+	char	   *t;
+
+	if (inst && ilen)
+		inst[0] = '\0';
+	if (seen->owner[0])
+		t = cq_cred_owner_token_get(p, seen->path, fetch, &v, &r, inst, ilen, err);
+	else
+		t = cq_cred_token_get(p, fetch, &v, &r, err);
+	*valid_ms = v;
+	*n = r;
+	return t;
+}
+
+/* give p's kept provider (seen's owner's, if any) a shared token */
+static void
+tok_seed(const CqJobParams *p, const CqfdwTokenSeen *seen, const char *inst,
+		 const char *token, int64 valid_ms)
+{
+	if (seen->owner[0])
+		cq_cred_owner_token_seed(p, seen->path, inst, token, valid_ms);
+	else
+		cq_cred_token_seed(p, token, valid_ms);
+}
+
+/* a new slot's key (lock held) */
+static void
+slot_claim_key(TokenSlot *s, Oid umid, Oid roleid, const uint8 d[32],
+			   const CqfdwTokenSeen *seen)
+{
+	s->used = true;
+	s->umid = umid;
+	s->roleid = roleid;
+	memcpy(s->digest, d, 32);
+	snprintf(s->owner, sizeof(s->owner), "%s", seen->owner);
+}
+
 static uint64
 token_hash(const char *t)
 {
@@ -365,7 +429,7 @@ cqfdw_token_share(const CqJobParams *p, CqfdwTokenSeen *seen,
 	*auth_requests = 0;
 	memset(seen, 0, sizeof(*seen));
 	memset(err, 0, sizeof(*err));
-	if (!token_key(p, &umid, d))
+	if (!token_key(p, &umid, d, seen))
 		return true;
 	seen->active = true;
 	seen->umid = umid;
@@ -381,12 +445,13 @@ cqfdw_token_share(const CqJobParams *p, CqfdwTokenSeen *seen,
 		int64		n = 0;
 		char	   *mine;
 		char		copy[TOKEN_MAX];
+		char		inst[32];
 
 		/* what this backend's provider already holds (a renewal) */
-		mine = cq_cred_token_get(p, false, &valid_ms, &n, &ferr);
+		mine = tok_get(p, seen, false, &valid_ms, &n, inst, sizeof(inst), &ferr);
 
 		LWLockAcquire(area->lock, LW_EXCLUSIVE);
-		s = find_slot(umid, roleid, d, now);
+		s = find_slot(umid, roleid, seen->owner, d, now);
 		if (s && s->len > 0)
 		{
 			int64		left = (s->expires - now) / 1000;
@@ -395,6 +460,7 @@ cqfdw_token_share(const CqJobParams *p, CqfdwTokenSeen *seen,
 			{
 				/* ours is newer: share it */
 				slot_store(s, mine, valid_ms, now);
+				snprintf(s->installation, sizeof(s->installation), "%s", inst);
 				s->last_used = now;
 				seen_set(seen, s);
 				LWLockRelease(area->lock);
@@ -403,11 +469,12 @@ cqfdw_token_share(const CqJobParams *p, CqfdwTokenSeen *seen,
 			}
 			memcpy(copy, s->token, s->len);
 			copy[s->len] = '\0';
+			memcpy(inst, s->installation, sizeof(inst));
 			s->last_used = now;
 			seen_set(seen, s);
 			LWLockRelease(area->lock);
 			free_secret(mine);
-			cq_cred_token_seed(p, copy, left);
+			tok_seed(p, seen, inst, copy, left);
 			explicit_bzero(copy, sizeof(copy));
 			return true;
 		}
@@ -415,15 +482,11 @@ cqfdw_token_share(const CqJobParams *p, CqfdwTokenSeen *seen,
 		{
 			/* no shared token, ours is good: share it */
 			if (s == NULL && (s = claim_slot()) != NULL)
-			{
-				s->used = true;
-				s->umid = umid;
-				s->roleid = roleid;
-				memcpy(s->digest, d, 32);
-			}
+				slot_claim_key(s, umid, roleid, d, seen);
 			if (s && s->fetcher == 0)
 			{
 				slot_store(s, mine, valid_ms, now);
+				snprintf(s->installation, sizeof(s->installation), "%s", inst);
 				s->last_used = now;
 				seen_set(seen, s);
 			}
@@ -457,28 +520,26 @@ cqfdw_token_share(const CqJobParams *p, CqfdwTokenSeen *seen,
 			seen->active = false;
 			return true;		/* every slot busy fetching: per backend */
 		}
-		s->used = true;
-		s->umid = umid;
-		s->roleid = roleid;
-		memcpy(s->digest, d, 32);
+		slot_claim_key(s, umid, roleid, d, seen);
 		s->fetcher = MyProcPid;
 		s->fetch_started = now;
 		s->last_used = now;
 		LWLockRelease(area->lock);
 
 		memset(&ferr, 0, sizeof(ferr));
-		mine = cq_cred_token_get(p, true, &valid_ms, &n, &ferr);
+		mine = tok_get(p, seen, true, &valid_ms, &n, inst, sizeof(inst), &ferr);
 		*auth_requests += n;
 
 		LWLockAcquire(area->lock, LW_EXCLUSIVE);
 		now = GetCurrentTimestamp();
 		if (s->used && s->fetcher == MyProcPid && s->umid == umid && s->roleid == roleid &&
-			memcmp(s->digest, d, 32) == 0)
+			strcmp(s->owner, seen->owner) == 0 && memcmp(s->digest, d, 32) == 0)
 		{
 			s->fetcher = 0;
 			if (mine)
 			{
 				slot_store(s, mine, valid_ms, now);
+				snprintf(s->installation, sizeof(s->installation), "%s", inst);
 				area->fetches++;
 				seen_set(seen, s);
 			}
@@ -526,14 +587,15 @@ cqfdw_token_sync(const CqJobParams *p, CqfdwTokenSeen *seen)
 	int64		n = 0;
 	int64		inval;
 	char	   *mine;
+	char		inst[32];
 
 	if (area == NULL || !seen->active)
 		return;
 	inval = cq_cred_token_invalidations(p);
-	mine = cq_cred_token_get(p, false, &valid_ms, &n, &err);
+	mine = tok_get(p, seen, false, &valid_ms, &n, inst, sizeof(inst), &err);
 	now = GetCurrentTimestamp();
 	LWLockAcquire(area->lock, LW_EXCLUSIVE);
-	s = find_slot(seen->umid, seen->roleid, seen->digest, now);
+	s = find_slot(seen->umid, seen->roleid, seen->owner, seen->digest, now);
 	if (s && s->len > 0 && s->gen == seen->gen && s->fetcher == 0)
 	{
 		if (mine && (strlen(mine) != (size_t) s->len ||
@@ -541,6 +603,7 @@ cqfdw_token_sync(const CqJobParams *p, CqfdwTokenSeen *seen)
 		{
 			/* renewed here: the others get it now, not at expiry */
 			slot_store(s, mine, valid_ms, now);
+			snprintf(s->installation, sizeof(s->installation), "%s", inst);
 			seen_set(seen, s);
 		}
 		else if (mine == NULL && inval > seen->invalidations)
@@ -559,15 +622,11 @@ cqfdw_token_sync(const CqJobParams *p, CqfdwTokenSeen *seen)
 		 * Never the token we were given: it may be the refused one.
 		 */
 		if (s == NULL && (s = claim_slot()) != NULL)
-		{
-			s->used = true;
-			s->umid = seen->umid;
-			s->roleid = seen->roleid;
-			memcpy(s->digest, seen->digest, 32);
-		}
+			slot_claim_key(s, seen->umid, seen->roleid, seen->digest, seen);
 		if (s)
 		{
 			slot_store(s, mine, valid_ms, now);
+			snprintf(s->installation, sizeof(s->installation), "%s", inst);
 			s->last_used = now;
 			seen_set(seen, s);
 		}

@@ -998,6 +998,28 @@ extern void cq_cred_token_seed(const CqJobParams *params, const char *token,
  * token it shared was refused.  0 without such a provider.
  */
 extern int64_t cq_cred_token_invalidations(const CqJobParams *params);
+/*
+ * A GitHub App without installation_id looks its installation up per
+ * owner a request names.  When the scan fixes the owner before the job
+ * (a key qual owner = 'x', an IN list of one value, a server option of
+ * one value), its token can be shared like the others:
+ * cq_cred_scan_owner: the owner (lower case) and the request path that
+ * names it ("/orgs/acme"); false when the credentials are no such app or
+ * the scan does not fix one owner.  cq_cred_owner_token_get /
+ * cq_cred_owner_token_seed: as cq_cred_token_get / seed for that owner's
+ * provider (fetch: the installation lookup, when not kept yet, and the
+ * token request, on the calling thread), with the owner's installation id
+ * (digits, not a secret) out of get and into seed, so a seeded provider
+ * renews the token itself.  Main thread or any thread; no PostgreSQL call.
+ */
+extern bool cq_cred_scan_owner(const CqJobParams *params, char *owner, size_t olen,
+							   char *path, size_t plen);
+extern char *cq_cred_owner_token_get(const CqJobParams *params, const char *path,
+									 bool fetch, int64_t *valid_ms, int64_t *requests,
+									 char *installation, size_t ilen, CqError *err);
+extern void cq_cred_owner_token_seed(const CqJobParams *params, const char *path,
+									 const char *installation, const char *token,
+									 int64_t valid_ms);
 
 /* File descriptor that becomes readable when a batch, an error or the end
  * is available (eventfd).  Valid until cq_job_free. */

@@ -183,6 +183,7 @@ typedef struct CredChild
 	struct CredChild *next;
 	char	   *owner;			/* org or user login, as in the URL */
 	CqpCred    *cred;			/* CQP_CRED_GITHUB_APP with installation */
+	char		installation[32];	/* its installation id (digits) */
 } CredChild;
 
 /* A fetched token: malloc'd, with its lifetime from t_ref (monotonic). */
@@ -1998,13 +1999,14 @@ static bool
 github_owner(const CqpCred *c, const char *url, char *owner, size_t olen,
 			 char *lookup, size_t llen)
 {
-	size_t		blen = strlen(c->api_url);
+	size_t		blen = c->api_url ? strlen(c->api_url) : 0;
 	const char *p;
 	const char *seg[3];
 	size_t		seglen[3];
 	int			n = 0;
 
-	if (url == NULL || strncmp(url, c->api_url, blen) != 0 || url[blen] != '/')
+	if (url == NULL || c->api_url == NULL || strncmp(url, c->api_url, blen) != 0 ||
+		url[blen] != '/')
 		return false;
 	p = url + blen;
 	while (n < 3 && *p == '/')
@@ -2157,54 +2159,134 @@ github_lookup(CqpCred *d, const char *owner, const char *lookup, char *id, size_
 	return ok;
 }
 
+/*
+ * The child of dispatcher c for `owner` (borrowed: children live as long
+ * as the dispatcher), made when there is none: with `installation` when
+ * given (a token shared by another process), else (lookup non-NULL) with
+ * the installation looked up.  NULL and err on failure; NULL with err kind
+ * NONE when there is none and neither is given.  inst_out: its id.
+ */
+static CqpCred *
+github_child_for(CqpCred *c, const char *owner, const char *lookup,
+				 const char *installation, char *inst_out, size_t ilen, CqError *err)
+{
+	char		id[32];
+	CqpCred    *child = NULL;
+	CredChild  *ch;
+
+	pthread_mutex_lock(&c->lookup_mu);
+	pthread_mutex_lock(&c->mu);
+	for (ch = c->children; ch; ch = ch->next)
+		if (strcmp(ch->owner, owner) == 0)
+			break;
+	if (ch)
+	{
+		child = ch->cred;
+		if (inst_out)
+			snprintf(inst_out, ilen, "%s", ch->installation);
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (child)
+	{
+		pthread_mutex_unlock(&c->lookup_mu);
+		return child;
+	}
+	if (installation && installation[0] &&
+		strlen(installation) < sizeof(id) &&
+		strspn(installation, "0123456789") == strlen(installation))
+		snprintf(id, sizeof(id), "%s", installation);
+	else if (lookup == NULL)
+	{
+		pthread_mutex_unlock(&c->lookup_mu);
+		return NULL;
+	}
+	else if (!github_lookup(c, owner, lookup, id, sizeof(id), err))
+	{
+		pthread_mutex_unlock(&c->lookup_mu);
+		return NULL;
+	}
+	ch = calloc(1, sizeof(*ch));
+	child = github_child(c, id);
+	if (ch == NULL || child == NULL || (ch->owner = strdup(owner)) == NULL)
+	{
+		free(ch);
+		cqp_cred_free(child);
+		pthread_mutex_unlock(&c->lookup_mu);
+		cq_error_set(err, CQ_ERR_NOMEM, "out of memory keeping an installation");
+		return NULL;
+	}
+	ch->cred = child;
+	snprintf(ch->installation, sizeof(ch->installation), "%s", id);
+	if (inst_out)
+		snprintf(inst_out, ilen, "%s", id);
+	pthread_mutex_lock(&c->mu);
+	ch->next = c->children;
+	c->children = ch;
+	pthread_mutex_unlock(&c->mu);
+	pthread_mutex_unlock(&c->lookup_mu);
+	return child;
+}
+
 /* cqp_cred_get_for: see cred.h */
 char *
 cqp_cred_get_for(CqpCred *c, const char *url, CqError *err)
 {
 	char		owner[128];
 	char		lookup[256];
-	char		id[32];
-	CqpCred    *child = NULL;
+	CqpCred    *child;
 
 	if (!c->dispatch)
 		return cqp_cred_get(c, err);
 	if (!github_owner(c, url, owner, sizeof(owner), lookup, sizeof(lookup)))
 		return cqp_cred_get(c, err);	/* the error: installation_id needed */
-
-	pthread_mutex_lock(&c->lookup_mu);
-	pthread_mutex_lock(&c->mu);
-	for (CredChild *ch = c->children; ch; ch = ch->next)
-		if (strcmp(ch->owner, owner) == 0)
-			child = ch->cred;
-	pthread_mutex_unlock(&c->mu);
+	child = github_child_for(c, owner, lookup, NULL, NULL, 0, err);
 	if (child == NULL)
-	{
-		CredChild  *ch;
-
-		if (!github_lookup(c, owner, lookup, id, sizeof(id), err))
-		{
-			pthread_mutex_unlock(&c->lookup_mu);
-			return NULL;
-		}
-		ch = calloc(1, sizeof(*ch));
-		child = github_child(c, id);
-		if (ch == NULL || child == NULL || (ch->owner = strdup(owner)) == NULL)
-		{
-			free(ch);
-			cqp_cred_free(child);
-			pthread_mutex_unlock(&c->lookup_mu);
-			cq_error_set(err, CQ_ERR_NOMEM, "out of memory keeping an installation");
-			return NULL;
-		}
-		ch->cred = child;
-		pthread_mutex_lock(&c->mu);
-		ch->next = c->children;
-		c->children = ch;
-		pthread_mutex_unlock(&c->mu);
-	}
-	pthread_mutex_unlock(&c->lookup_mu);
-	/* children live as long as the dispatcher */
+		return NULL;
 	return cqp_cred_get(child, err);
+}
+
+/* the URL of `path` under a dispatcher's API URL (malloc'd) or NULL */
+static char *
+owner_url(const CqpCred *c, const char *path)
+{
+	if (!c->dispatch || c->api_url == NULL || path == NULL || path[0] != '/')
+		return NULL;
+	return join_url(c->api_url, path, "", "");
+}
+
+/* cqp_cred_path_owner: see cred.h */
+bool
+cqp_cred_path_owner(const CqpCred *c, const char *path, char *owner, size_t olen)
+{
+	char	   *url = owner_url(c, path);
+	char		lookup[256];
+	bool		ok;
+
+	if (url == NULL)
+		return false;
+	ok = github_owner(c, url, owner, olen, lookup, sizeof(lookup));
+	free(url);
+	return ok;
+}
+
+/* cqp_cred_owner_provider: see cred.h */
+CqpCred *
+cqp_cred_owner_provider(CqpCred *c, const char *path, bool lookup,
+						const char *installation, char *inst_out, size_t ilen,
+						CqError *err)
+{
+	char	   *url = owner_url(c, path);
+	char		owner[128];
+	char		lk[256];
+	CqpCred    *child = NULL;
+
+	if (inst_out && ilen)
+		inst_out[0] = '\0';
+	if (url && github_owner(c, url, owner, sizeof(owner), lk, sizeof(lk)))
+		child = github_child_for(c, owner, lookup ? lk : NULL, installation,
+								 inst_out, ilen, err);
+	free(url);
+	return child;
 }
 
 /* ------------------------------------------------------------------------

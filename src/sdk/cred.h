@@ -194,6 +194,23 @@ extern char *cqp_aws_role_for_account(const char *role_arn, const char *account)
 extern char *cqp_cred_get_for(CqpCred *c, const char *url, CqError *err);
 
 /*
+ * A GitHub App without installation_id, for a request path known before
+ * the job (the FDW shares per-owner tokens between processes):
+ * cqp_cred_path_owner: the owner (lower case) `path` (relative to the API
+ * URL, e.g. "/orgs/acme/items") names; false if c is no such provider or
+ * the path names none.  cqp_cred_owner_provider: that owner's provider
+ * (borrowed, lives as long as c), made when there is none -- for
+ * `installation` when given, else (lookup) looked up now with the app JWT
+ * (a request, on the calling thread); its installation id in inst_out.
+ * NULL with err kind NONE when there is none and none may be made, NULL
+ * and err when the lookup fails.  Thread-safe.
+ */
+extern bool cqp_cred_path_owner(const CqpCred *c, const char *path, char *owner, size_t olen);
+extern CqpCred *cqp_cred_owner_provider(CqpCred *c, const char *path, bool lookup,
+										const char *installation, char *inst_out,
+										size_t ilen, CqError *err);
+
+/*
  * Shared ownership: a provider starts with one reference; cqp_cred_ref
  * adds one, cqp_cred_free drops one and frees the provider with the last.
  */

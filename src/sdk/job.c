@@ -1035,6 +1035,164 @@ cq_cred_token_seed(const CqJobParams *params, const char *token, int64_t valid_m
 	cqp_cred_free(c);
 }
 
+/*
+ * The one value the scan gives key column `col` (a qual col = 'x', an IN
+ * list of one value, or a server option of one value), or NULL.
+ */
+static const char *
+scan_key_value(const CqJobParams *params, const CqKeyDef *kd)
+{
+	for (int k = 0; k < params->nkeys; k++)
+	{
+		const CqKeyValues *kv = &params->keys[k];
+
+		if (strcmp(kv->column, kd->column) != 0)
+			continue;
+		if (kv->op != CQ_OP_EQ || kv->nvalues < 1 || kv->values[0] == NULL)
+			return NULL;
+		for (int i = 1; i < kv->nvalues; i++)
+			if (kv->values[i] == NULL || strcmp(kv->values[i], kv->values[0]) != 0)
+				return NULL;
+		return kv->values[0];
+	}
+	if (kd->server_option)
+		for (int s = 0; s < params->nserver_opts; s++)
+			if (strcmp(params->server_opt_names[s], kd->server_option) == 0)
+				return strchr(params->server_opt_values[s], ',') ? NULL
+					: params->server_opt_values[s];
+	return NULL;
+}
+
+/*
+ * The path of `tmpl` up to its first placeholder the scan gives no single
+ * value for (cut at that segment), without the query; false if too long.
+ */
+static bool
+scan_path(const CqJobParams *params, const char *tmpl, char *out, size_t olen)
+{
+	const CqTableDef *t = params->table;
+	size_t		n = 0;
+	size_t		seg = 0;		/* where the current segment starts */
+
+	for (const char *p = tmpl; *p && *p != '?' && *p != '#'; p++)
+	{
+		const char *v = NULL;
+
+		if (*p == '/')
+			seg = n;
+		if (*p == '{')
+		{
+			const char *e = strchr(p, '}');
+
+			for (int k = 0; e && k < t->nkeys; k++)
+			{
+				const CqKeyDef *kd = &t->keys[k];
+				const char *name = kd->param ? kd->param : kd->column;
+
+				if (kd->in == CQ_IN_PATH && strlen(name) == (size_t) (e - p - 1) &&
+					strncmp(name, p + 1, e - p - 1) == 0)
+					v = scan_key_value(params, kd);
+			}
+			/* only plain logins: anything else the job would encode */
+			if (v == NULL || !v[0] || strspn(v, "abcdefghijklmnopqrstuvwxyz"
+											 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(v))
+			{
+				n = seg;
+				break;
+			}
+			if (n + strlen(v) >= olen)
+				return false;
+			memcpy(out + n, v, strlen(v));
+			n += strlen(v);
+			p = e;
+			continue;
+		}
+		if (n + 1 >= olen)
+			return false;
+		out[n++] = *p;
+	}
+	out[n] = '\0';
+	return true;
+}
+
+/* cq_cred_scan_owner: see cq_sdk.h */
+bool
+cq_cred_scan_owner(const CqJobParams *params, char *owner, size_t olen,
+				   char *path, size_t plen)
+{
+	const CqTableDef *t = params->table;
+	const CqCredentials *cr = &params->cred;
+	const char *tmpls[2];
+	CqError		err;
+	CqpCred    *c;
+	bool		ok = false;
+
+	if (t == NULL || cr->app_id == NULL || cr->installation_id != NULL ||
+		cr->token != NULL || cr->kubeconfig != NULL)
+		return false;
+	tmpls[0] = t->endpoint;
+	tmpls[1] = t->get_endpoint;
+	c = kept_provider(params, &err);
+	if (c == NULL)
+		return false;
+	for (int i = 0; i < 2 && !ok; i++)
+		ok = tmpls[i] && tmpls[i][0] == '/' &&
+			scan_path(params, tmpls[i], path, plen) &&
+			cqp_cred_path_owner(c, path, owner, olen);
+	cqp_cred_free(c);
+	return ok;
+}
+
+/* cq_cred_owner_token_get: see cq_sdk.h */
+char *
+cq_cred_owner_token_get(const CqJobParams *params, const char *path, bool fetch,
+						int64_t *valid_ms, int64_t *requests,
+						char *installation, size_t ilen, CqError *err)
+{
+	CqpCred    *c = kept_provider(params, err);
+	CqpCred    *child;
+	CqpCredStats before,
+				after;
+	char	   *t = NULL;
+
+	*valid_ms = 0;
+	*requests = 0;
+	if (installation && ilen)
+		installation[0] = '\0';
+	if (c == NULL)
+		return NULL;
+	cqp_cred_stats(c, &before);
+	child = cqp_cred_owner_provider(c, path, fetch, NULL, installation, ilen, err);
+	if (child)
+		t = cqp_cred_get_valid(child, fetch, valid_ms, err);
+	cqp_cred_stats(c, &after);
+	*requests = after.auth_requests - before.auth_requests;
+	/* a refusal is reported as a job's request reports it (http.c) */
+	if (t == NULL && err->kind == CQ_ERR_HTTP && err->http_status >= 400 &&
+		err->http_status < 500 && err->http_status != 429)
+		snprintf(err->setting, sizeof(err->setting), "token:%s",
+				 cqp_cred_options_hint(c));
+	cqp_cred_free(c);
+	return t;
+}
+
+/* cq_cred_owner_token_seed: see cq_sdk.h */
+void
+cq_cred_owner_token_seed(const CqJobParams *params, const char *path,
+						 const char *installation, const char *token, int64_t valid_ms)
+{
+	CqError		err;
+	CqpCred    *c = kept_provider(params, &err);
+	CqpCred    *child;
+
+	if (c == NULL)
+		return;
+	child = cqp_cred_owner_provider(c, path, false, installation, NULL, 0, &err);
+	if (child)
+		cqp_cred_seed(child, token, valid_ms);
+	cqp_cred_free(c);
+}
+
 static CqJob *
 job_start(const CqJobParams *params, bool offline, CqError *err)
 {

@@ -14,6 +14,11 @@
 #     token endpoint's refusal -- the old mapping's shared token is not
 #     used -- and after the secret is set back NB backends again make one
 #     token request.
+#  5. (also: a refused token, a mid-scan renewal, an AWS role.)
+#  6. a GitHub App without installation_id, the owner fixed by the query
+#     (org = 'x'): NB backends make ONE installation lookup and ONE
+#     installation token request, NB more none, another owner its own
+#     lookup and token.
 # Skips (and says so) when cq_fdw is not in shared_preload_libraries:
 # without preload each backend keeps its own token (cred.c) as before.
 # Exit status 0 = pass.
@@ -29,6 +34,7 @@ pq() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
 fail() { echo "FAIL shared_tokens: $*"; FAILED=1; }
 cleanup() {
 	pq -c "DROP SERVER IF EXISTS st_srv CASCADE" -c "DROP SERVER IF EXISTS st_aws CASCADE" \
+		-c "DROP SERVER IF EXISTS st_gh CASCADE" \
 		-c "DROP ROLE IF EXISTS st_other" >/dev/null 2>&1
 	curl -sf "$MOCK_URL/_mock/expect_token" >/dev/null 2>&1
 	rm -rf "$OUT"
@@ -205,6 +211,55 @@ echo "shared tokens: AWS role, $NB more backends, $ok/$NB complete, $n AssumeRol
 [ "$n" = 0 ] || fail "$NB later backends made $n AssumeRole requests while the shared key was valid (expected 0)"
 if grep -rq "ASIAMOCK\|wJalrXUtnFEMI" "$OUT" 2>/dev/null; then
 	fail "an AWS key shows up in a scan's output or error"
+fi
+
+
+# ---- a GitHub App without installation_id: the installation is looked up
+# per owner the requests name; with the owner fixed by the query (org =
+# 'x') the backends share the owner's installation token as the others
+ORG="st-org-$$"
+ORG2="st-two-$$"
+PEM=$(python3 "$(dirname "$0")/../../sql/github_app_key.py" "$MOCK_URL" 31337 4242 \
+	"$ORG:4242,$ORG2:5151" | python3 -c 'import json,sys; print(json.load(sys.stdin).split("\n", 1)[1])')
+[ -n "$PEM" ] || fail "GitHub App key setup failed"
+curl -sf "$MOCK_URL/_mock/expect_token?issued=1&enforce=1" >/dev/null || fail "mock expect_token setup failed"
+pq -v pem="$PEM" >/dev/null <<SQL || fail "GitHub App setup failed"
+SET client_min_messages = warning;
+DROP SERVER IF EXISTS st_gh CASCADE;
+CREATE SERVER st_gh FOREIGN DATA WRAPPER cq_fdw OPTIONS (source 'rest', base_url '$MOCK_URL');
+CREATE USER MAPPING FOR PUBLIC SERVER st_gh OPTIONS (app_id '31337', private_key :'pem');
+CREATE FOREIGN TABLE st_gh_items (org text, id bigint, name text) SERVER st_gh
+    OPTIONS (endpoint '/orgs/{org}/items?n=30&per_page=10&latency_ms=20',
+             pagination 'link_header');
+SQL
+gh_lookups() {
+	curl -sf "$MOCK_URL/_mock/stats?route=/orgs/$1/installation" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["prefix_count"])'
+}
+gh_tokens() {
+	curl -sf "$MOCK_URL/_mock/stats?route=/app/installations/$1/" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["prefix_count"])'
+}
+gh_calls() { echo $(($(gh_lookups "$ORG") + $(gh_tokens 4242))); }
+gh_calls2() { echo $(($(gh_lookups "$ORG2") + $(gh_tokens 5151))); }
+l0=$(gh_lookups "$ORG")
+read -r ok n <<<"$(burstx "$NB" gh "" "st_gh_items WHERE org = '$ORG'" 30 gh_calls)"
+l=$(($(gh_lookups "$ORG") - l0))
+echo "shared tokens: GitHub App per owner, $NB backends at once, $ok/$NB complete, $l installation lookup(s) + $((n - l)) token request(s)"
+[ "$ok" = "$NB" ] || fail "$((NB - ok)) of $NB GitHub App scans failed: $(cat "$OUT"/gh.*.err | sort | uniq -c | head -3)"
+[ "$l" = 1 ] || fail "$NB backends scanning one owner made $l installation lookups (expected 1)"
+[ "$((n - l))" = 1 ] || fail "$NB backends scanning one owner made $((n - l)) installation token requests (expected 1)"
+read -r ok n <<<"$(burstx "$NB" gh2 "" "st_gh_items WHERE org IN ('$ORG')" 30 gh_calls)"
+echo "shared tokens: GitHub App per owner, $NB more backends (IN list), $ok/$NB complete, $n lookup + token request(s)"
+[ "$ok" = "$NB" ] || fail "$((NB - ok)) of $NB later GitHub App scans failed"
+[ "$n" = 0 ] || fail "$NB later backends made $n installation lookups or token requests while the owner's shared token was valid (expected 0)"
+read -r ok n <<<"$(burstx "$NB" gh3 "" "st_gh_items WHERE org = '$ORG2'" 30 gh_calls2)"
+echo "shared tokens: GitHub App, another owner, $NB backends, $ok/$NB complete, $n lookup + token request(s)"
+[ "$ok" = "$NB" ] || fail "$((NB - ok)) of $NB scans of another owner failed: $(cat "$OUT"/gh3.*.err | sort | uniq -c | head -3)"
+[ "$n" = 2 ] || fail "$NB backends scanning another owner made $n lookups + token requests (expected 2: its own installation and token, not the first owner's)"
+curl -sf "$MOCK_URL/_mock/expect_token" >/dev/null
+if grep -rq "BEGIN RSA\|mock_github_" "$OUT" 2>/dev/null; then
+	fail "a GitHub App key or token shows up in a scan's output or error"
 fi
 
 # the secret never reached an error
