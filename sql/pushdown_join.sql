@@ -7,11 +7,12 @@
 SET client_min_messages = warning;
 SET timezone = 'UTC';
 CREATE EXTENSION IF NOT EXISTS cq_fdw;
--- on by default: the planner picks the batched join by cost
-SHOW cq_fdw.batch_joins;
 
 CREATE SERVER pj_gh FOREIGN DATA WRAPPER cq_fdw
     OPTIONS (source 'github', base_url 'http://127.0.0.1:18080/replay/github/demo');
+-- on by default: the planner picks the batched join by cost (the setting
+-- exists once the library is loaded, which CREATE SERVER's validator does)
+SHOW cq_fdw.batch_joins;
 CREATE USER MAPPING FOR CURRENT_USER SERVER pj_gh OPTIONS (token 'test-token');
 CREATE SCHEMA pj;
 IMPORT FOREIGN SCHEMA github LIMIT TO (github_repositories, github_issues)

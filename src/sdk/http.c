@@ -893,7 +893,9 @@ cqp_http_prepare(CqpHttp *h, CqpReq *req, bool with_auth, CqError *err)
 		if (!sigv4_headers(h, req, method, &hdrs, err))
 		{
 			slist_wipe_free(hdrs);
-			cq_redact_url(req->url, err->url, sizeof(err->url));
+			/* an STS refusal names the STS request, not this one */
+			if (!err->url[0])
+				cq_redact_url(req->url, err->url, sizeof(err->url));
 			return false;
 		}
 	}
