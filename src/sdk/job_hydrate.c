@@ -145,36 +145,6 @@ cqp_job_hydrate_free_all(CqJob *job)
 	job->hyd_need = NULL;
 }
 
-/* base_url + path, one '/' between them (as job_units.c joins them). */
-static char *
-join_url(const char *base_url, char *path)
-{
-	char	   *url;
-	size_t		bl;
-
-	if (strncasecmp(path, "http://", 7) == 0 || strncasecmp(path, "https://", 8) == 0)
-		return path;
-	if (!base_url)
-	{
-		free(path);
-		return NULL;
-	}
-	bl = strlen(base_url);
-	url = malloc(bl + strlen(path) + 2);
-	if (url)
-	{
-		memcpy(url, base_url, bl);
-		if (path[0] == '/')
-			while (bl && url[bl - 1] == '/' && !(bl >= 2 && url[bl - 2] == ':'))
-				bl--;
-		else if (path[0] && path[0] != '?' && (!bl || url[bl - 1] != '/'))
-			url[bl++] = '/';
-		strcpy(url + bl, path);
-	}
-	free(path);
-	return url;
-}
-
 /*
  * The URL of detail call h for row `row` of unit u: placeholders from the
  * row's columns, else the unit's value of that (key) column.  NULL with
@@ -242,11 +212,11 @@ detail_url(CqJob *job, CqpUnit *u, const CqHydrateDef *h, json_t *row,
 		 * a bucket elsewhere answers with its region, http.c s3_moved) */
 		char	   *base = cqp_aws_base_url(t->aws, job->base_url, u->aws_region);
 
-		path = base ? join_url(base, path) : (free(path), NULL);
+		path = base ? cqp_job_join_url(base, path) : (free(path), NULL);
 		free(base);
 	}
 	else
-		path = join_url(job->base_url, path);
+		path = cqp_job_join_url(job->base_url, path);
 	if (!path && err->kind == CQ_ERR_NONE)
 		cq_error_set(err, job->base_url ? CQ_ERR_NOMEM : CQ_ERR_CONFIG,
 					 job->base_url ? "out of memory" : "no base_url: set the server option base_url");

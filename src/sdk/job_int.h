@@ -321,6 +321,7 @@ extern char *cqp_job_quote_numbers(const char *s, size_t n, size_t nq,
 extern json_t *cqp_job_load_json(const char *s, size_t n, size_t flags,
 								 bool exact, json_error_t *jerr);
 extern bool cqp_job_value_text(json_t *v, char *buf, size_t len, const char **out);
+extern char *cqp_job_join_url(const char *base_url, char *path);
 extern const char *cqp_job_fast_value(FastScan *sc, const char *p,
 									  const char *end, int level);
 extern const char *cqp_job_fast_row_object(FastScan *sc, const char *p,

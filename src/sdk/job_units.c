@@ -68,6 +68,42 @@ tmpl_satisfied(const char *tmpl, int na, char **an)
 }
 
 /*
+ * cqp_job_join_url
+ *		base_url + path with exactly one '/' between them (however many
+ *		either side has; a path starting with '?' is appended as is); an
+ *		absolute path is the URL itself.  Takes `path` (freed, or returned);
+ *		NULL when base_url is NULL for a relative path, or out of memory.
+ */
+char *
+cqp_job_join_url(const char *base_url, char *path)
+{
+	char	   *url;
+	size_t		bl;
+
+	if (strncasecmp(path, "http://", 7) == 0 || strncasecmp(path, "https://", 8) == 0)
+		return path;
+	if (!base_url)
+	{
+		free(path);
+		return NULL;
+	}
+	bl = strlen(base_url);
+	url = malloc(bl + strlen(path) + 2);
+	if (url)
+	{
+		memcpy(url, base_url, bl);
+		if (path[0] == '/')
+			while (bl && url[bl - 1] == '/' && !(bl >= 2 && url[bl - 2] == ':'))
+				bl--;
+		else if (path[0] && path[0] != '?' && (!bl || url[bl - 1] != '/'))
+			url[bl++] = '/';
+		strcpy(url + bl, path);
+	}
+	free(path);
+	return url;
+}
+
+/*
  * A required in=query key that the parent listing fills (AWS: UserName of
  * ListUserPolicies) and the unit lacks: its own endpoint, "/" for every
  * AWS operation, cannot run without it, the parent listing can.
@@ -270,35 +306,16 @@ cqp_job_make_unit(CqJob *job, CqpUnit *parent, int na, const char *const *an,
 				goto oom;
 		}
 	}
-	if (strncasecmp(path, "http://", 7) == 0 || strncasecmp(path, "https://", 8) == 0)
+	if (!base_url &&
+		strncasecmp(path, "http://", 7) != 0 && strncasecmp(path, "https://", 8) != 0)
 	{
-		url = path;
-		path = NULL;
+		cq_error_set(err, CQ_ERR_CONFIG, "no base_url: set the server option base_url");
+		goto fail;
 	}
-	else
-	{
-		size_t		bl;
-
-		if (!base_url)
-		{
-			cq_error_set(err, CQ_ERR_CONFIG, "no base_url: set the server option base_url");
-			goto fail;
-		}
-		bl = strlen(base_url);
-		url = malloc(bl + strlen(path) + 2);
-		if (!url)
-			goto oom;
-		memcpy(url, base_url, bl);
-		/* exactly one '/' between them, however many either side has */
-		if (path[0] == '/')
-			while (bl && url[bl - 1] == '/' && !(bl >= 2 && url[bl - 2] == ':'))
-				bl--;
-		else if (path[0] && path[0] != '?' && (!bl || url[bl - 1] != '/'))
-			url[bl++] = '/';
-		strcpy(url + bl, path);
-		free(path);
-		path = NULL;
-	}
+	url = cqp_job_join_url(base_url, path);
+	path = NULL;
+	if (!url)
+		goto oom;
 
 	/* query keys (the child's own endpoint only) */
 	if (!u->is_parent)
