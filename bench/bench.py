@@ -9,7 +9,8 @@ bench/run, which provides the namespace, the cluster and the mock API.
 
 Method (what is timed, what is not):
   - Every SQL method runs in its own fresh psql session (one backend per
-    run).  Untimed set-up (TRUNCATE) comes first; the statement is timed by
+    run).  Untimed set-up (CHECKPOINT and sync(2) of what the previous
+    method wrote, TRUNCATE) comes first; the statement is timed by
     psql's \\timing (client-side wall time of that one statement: no
     connection set-up, no psql start-up).  Then, still in the same session,
     the backend's /proc/<pid>/status (VmHWM = peak RSS of the backend since
@@ -528,6 +529,12 @@ CREATE TABLE elt_{s} (LIKE copy_{s});
 
     def run_sql_method(self, sc, method, stmt, setup, verify, nrows):
         self.sql("SELECT 1", check=False)     # waits out a crash recovery, if any
+        # Untimed, before every method alike: write out what the previous
+        # method left dirty (its heap, the MV's old heap, WAL) and let the
+        # kernel write it back, so that no method pays for another's writes
+        # (COPY's own spread was 25% on an idle machine without this).
+        self.sql("CHECKPOINT", check=False)
+        os.sync()
         r = self.timed(stmt, setup=setup, verify=verify)
         got = self.count_of(r["verify"] if verify else r["out"])
         self.record(sc, method, r, nrows, got, (r["ms"] or 0) / 1000.0 if r["ms"] is not None else None)
