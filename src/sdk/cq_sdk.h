@@ -947,6 +947,10 @@ typedef struct CqJobStats
 									 * included (also in requests) */
 	uint64_t	describe_requests;	/* AWS list-then-get describe calls,
 									 * retries included (also in requests) */
+	uint64_t	budget_stalls;	/* times the I/O thread, held back by the
+								 * memory budget, found room to start a
+								 * transfer only when its wait timed out
+								 * (memory was freed without waking it) */
 } CqJobStats;
 
 typedef struct CqJob CqJob;

@@ -74,6 +74,8 @@
  *	job_fast.c	the fast extraction path: plan, rows of a page without a tree
  *	job_rows.c	rows of the full tree, value conversion, batches and the
  *				output queue
+ *	job_trace.c	the opt-in timeline of a job (CQ_JOB_TRACE=<dir>): transfers,
+ *				parses, batches, waits, per-thread CPU
  *
  * This file's invariants: the cq_job_* functions run on the consumer
  * thread only and never block for long; a job owns a deep copy of its
@@ -438,6 +440,8 @@ job_destroy(CqJob *job)
 	free(job->map_paths);
 	cq_path_free(job->total);
 	cqp_job_fast_plan_free(job->fast);
+	cqp_trace_rusage(job->trace, 'm');
+	cqp_trace_finish(job->trace);
 	if (job->efd >= 0)
 		close(job->efd);
 	free(job->workers);
@@ -1229,6 +1233,8 @@ job_start(const CqJobParams *params, bool offline, CqError *err)
 		return NULL;
 	}
 	job->efd = -1;
+	job->trace = cqp_trace_new();
+	cqp_trace_rusage(job->trace, 's');
 	pthread_mutex_init(&job->mu, NULL);
 	pthread_mutex_init(&job->wmu, NULL);
 	pthread_cond_init(&job->cv, NULL);
@@ -1238,6 +1244,7 @@ job_start(const CqJobParams *params, bool offline, CqError *err)
 	atomic_init(&job->page_expect, 0);
 	atomic_init(&job->batch_expect, 0);
 	atomic_init(&job->npaused, 0);
+	atomic_init(&job->budget_blocked, false);
 	if (!params_copy(job, params, err))
 	{
 		job_destroy(job);
@@ -1394,8 +1401,10 @@ next_locked(CqJob *job, CqBatch **out, CqJobState *st)
 		atomic_fetch_sub(&job->out_count, 1);
 		*out = b;
 		*st = CQ_JOB_BATCH;
+		CQP_TRACE(job, 'm', "take", b->nrows);
 		/* the I/O thread may be waiting for the consumer (budget) */
-		curl_multi_wakeup(job->multi);
+		if (atomic_load(&job->npaused) > 0 || atomic_load(&job->budget_blocked))
+			curl_multi_wakeup(job->multi);
 		return true;
 	}
 	if (job->finished)
@@ -1434,8 +1443,12 @@ cq_job_next(CqJob *job, CqBatch **out)
 	if (!next_locked(job, out, &st))
 	{
 		st = CQ_JOB_PENDING;
-		/* the consumer freed its batches: a paused transfer may resume */
-		if (atomic_load(&job->npaused) > 0)
+		CQP_TRACE(job, 'm', "pending", atomic_load(&job->parsing));
+		/*
+		 * the consumer freed its batches: a paused transfer may resume, a
+		 * transfer held back for the budget may start
+		 */
+		if (atomic_load(&job->npaused) > 0 || atomic_load(&job->budget_blocked))
 			curl_multi_wakeup(job->multi);
 	}
 	pthread_mutex_unlock(&job->mu);

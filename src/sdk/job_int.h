@@ -28,6 +28,7 @@
 #define MAX_UNITS 1000000
 
 typedef struct FastPlan FastPlan;
+typedef struct CqpTrace CqpTrace;
 
 typedef struct BatchImpl
 {
@@ -136,6 +137,8 @@ struct CqJob
 	atomic_size_t page_expect;
 	atomic_size_t batch_expect; /* B: largest batches of one page */
 	atomic_int	npaused;		/* transfers paused at the budget */
+	atomic_bool budget_blocked; /* the I/O thread holds back a transfer for
+								 * the budget: whoever frees memory wakes it */
 	CqError    *ferrs;
 	int			nferrs,
 				ferrcap;
@@ -145,6 +148,8 @@ struct CqJob
 	CqColumnWarning *warn;
 
 	FastPlan   *fast;			/* fast extraction plan, NULL = full parse */
+	CqpTrace   *trace;			/* CQ_JOB_TRACE timeline (job_trace.c), or
+								 * NULL */
 
 	/* paths compiled here */
 	CqPath	   *parent_rows;
@@ -384,5 +389,13 @@ extern void *cqp_job_worker_main(void *arg);
 /* in job_io.c: the I/O thread and the memory budget */
 extern bool cqp_job_io_grow(void *ud, CqpReq *req, size_t n);
 extern void *cqp_job_io_main(void *arg);
+
+/* job_trace.c: the CQ_JOB_TRACE timeline */
+extern CqpTrace *cqp_trace_new(void);
+extern void cqp_trace_ev(CqpTrace *t, char thread, const char *what, int64_t arg);
+extern void cqp_trace_finish(CqpTrace *t);
+extern void cqp_trace_rusage(CqpTrace *t, char thread);
+#define CQP_TRACE(job, th, what, arg) \
+	do { if ((job)->trace) cqp_trace_ev((job)->trace, (th), (what), (int64_t) (arg)); } while (0)
 
 #endif							/* JOB_INT_H */

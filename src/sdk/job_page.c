@@ -817,9 +817,12 @@ cqp_job_worker_main(void *arg)
 		if (!job->parse_h)
 			job->parse_t = NULL;
 		pthread_mutex_unlock(&job->mu);
+		CQP_TRACE(job, 'w', "parse", req->page_index);
 		process_page(job, req);
+		CQP_TRACE(job, 'w', "parsed", 0);
 		pthread_mutex_lock(&job->mu);
 	}
 	pthread_mutex_unlock(&job->mu);
+	cqp_trace_rusage(job->trace, 'w');
 	return NULL;
 }

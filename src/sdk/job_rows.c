@@ -300,6 +300,7 @@ cqp_job_push_batch(CqJob *job, BatchImpl *bi)
 			job->out_h = b;
 		job->out_t = b;
 		atomic_fetch_add(&job->out_count, 1);
+		CQP_TRACE(job, 'w', "batch", b->nrows);
 		cqp_job_signal_fd(job);
 		if (job->params.limit >= 0 && job->rows_queued >= job->params.limit)
 			cqp_job_finish_locked(job);

@@ -26,6 +26,13 @@
  *	  per account -- what the job's copy of the key list takes.  Units are
  *	  made lazily by a cursor, a bounded number alive, and freed when they
  *	  finish; before, every unit (1.6 kB) lived from start to end.
+ *	- a transfer held back by the budget starts as soon as memory is
+ *	  freed: 100 pages of 100 rich rows (Link header, so up to 64 in
+ *	  flight) under budgets of one or two pages, every row arrives and
+ *	  the I/O thread never found room only when its 100 ms wait ran out
+ *	  (budget_stalls 0).  Before a parsed page and the consumer woke it
+ *	  when it was held back (they did only for a paused transfer), 17-18
+ *	  such stalls a run, the pipeline idle meanwhile (issue 16).
  *	- cancel while a 1 GiB gzip body is being inflated: the job stops
  *	  reading it (bytes libcurl delivered, counted by the job's
  *	  accounting, stay far below the body), and ends canceled.
@@ -383,6 +390,30 @@ json_batches_charged(void)
 	}
 }
 
+/* A budget of a few pages: a held-back transfer starts when memory is freed. */
+static void
+budget_wakeup(size_t budget)
+{
+	H3Job		j;
+
+	h3_mock("/_mock/reset");
+	h3_params(&j, h3_table("{\"name\":\"t\",\"endpoint\":"
+						   "\"/gen/link/budget_wakeup?n=10000&per_page=100&shape=rich\","
+						   "\"rows\":\"\",\"pagination\":\"link_header\","
+						   "\"columns\":[{\"name\":\"id\",\"type\":\"int\"},"
+						   "{\"name\":\"name\",\"type\":\"string\"}]}"));
+	j.p.settings.memory_budget = budget;
+	CQ_CHECKF(h3_run(&j) == CQ_JOB_DONE, "%s", j.err.message);
+	CQ_CHECKF(j.rows == 10000, "rows %ld, want 10000", j.rows);
+	CQ_CHECK(j.st.pages == 100);
+	CQ_CHECKF(j.st.budget_stalls == 0,
+			  "budget %zu kB: %llu times the I/O thread found room only at its poll timeout",
+			  budget / 1024, (unsigned long long) j.st.budget_stalls);
+	printf("  100 pages, budget %zu kB: peak held %.1f MiB, %llu late starts\n", budget / 1024,
+		   (double) j.st.peak_bytes / MiB, (unsigned long long) j.st.budget_stalls);
+	h3_done(&j);
+}
+
 void
 suite_budget(void)
 {
@@ -400,5 +431,7 @@ suite_budget(void)
 	json_batches_charged();
 	unit_footprint();
 	estate_memory_flat();
+	budget_wakeup(64 * 1024);
+	budget_wakeup(192 * 1024);
 	cancel_gzip();
 }
