@@ -275,6 +275,7 @@ cqp_job_push_batch(CqJob *job, BatchImpl *bi)
 	CqBatch    *b = &bi->b;
 	bool		ok = true;
 
+	bi->owner = cqp_job_worker_id;	/* frees it (cq_job_release_batch) */
 	pthread_mutex_lock(&job->mu);
 	if (atomic_load(&job->stop))
 		ok = false;

@@ -403,14 +403,26 @@ budget_wakeup(size_t budget)
 						   "\"columns\":[{\"name\":\"id\",\"type\":\"int\"},"
 						   "{\"name\":\"name\",\"type\":\"string\"}]}"));
 	j.p.settings.memory_budget = budget;
+	j.release = true;
+	j.p.settings.workers = 2;
 	CQ_CHECKF(h3_run(&j) == CQ_JOB_DONE, "%s", j.err.message);
 	CQ_CHECKF(j.rows == 10000, "rows %ld, want 10000", j.rows);
+	/*
+	 * released batches are freed by the workers that built them (at most
+	 * RELEASE_WAKE a worker are left to cq_job_free), not by the consumer
+	 */
+	CQ_CHECKF(j.st.batches_freed_by_workers > 0 &&
+			  j.st.batches_freed_by_workers + (uint64_t) j.p.settings.workers * 8 >= (uint64_t) j.batches,
+			  "%llu of %ld batches freed by the workers",
+			  (unsigned long long) j.st.batches_freed_by_workers, j.batches);
 	CQ_CHECK(j.st.pages == 100);
 	CQ_CHECKF(j.st.budget_stalls == 0,
 			  "budget %zu kB: %llu times the I/O thread found room only at its poll timeout",
 			  budget / 1024, (unsigned long long) j.st.budget_stalls);
-	printf("  100 pages, budget %zu kB: peak held %.1f MiB, %llu late starts\n", budget / 1024,
-		   (double) j.st.peak_bytes / MiB, (unsigned long long) j.st.budget_stalls);
+	printf("  100 pages, budget %zu kB: peak held %.1f MiB, %llu late starts, %llu of %ld batches "
+		   "freed by their worker\n", budget / 1024, (double) j.st.peak_bytes / MiB,
+		   (unsigned long long) j.st.budget_stalls,
+		   (unsigned long long) j.st.batches_freed_by_workers, j.batches);
 	h3_done(&j);
 }
 
