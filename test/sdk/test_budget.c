@@ -33,16 +33,21 @@
  *	  (budget_stalls 0).  Before a parsed page and the consumer woke it
  *	  when it was held back (they did only for a paused transfer), 17-18
  *	  such stalls a run, the pipeline idle meanwhile (issue 16).
+ *	- CQ_JOB_TRACE=<dir>: a job writes its timeline there, one event a
+ *	  line: a start, a done and a parse for each of its pages, a batch
+ *	  queued and taken for each batch, the threads' CPU times.
  *	- cancel while a 1 GiB gzip body is being inflated: the job stops
  *	  reading it (bytes libcurl delivered, counted by the job's
  *	  accounting, stay far below the body), and ends canceled.
  */
+#include <dirent.h>
 #include <malloc.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cq_sdk_int.h"
 #include "cqtest.h"
@@ -426,6 +431,75 @@ budget_wakeup(size_t budget)
 	h3_done(&j);
 }
 
+/* CQ_JOB_TRACE: the timeline has one start/done/parse per page. */
+static void
+job_trace(void)
+{
+	char		dir[] = "/tmp/cq_trace_test.XXXXXX";
+	char		path[1200];
+	char		line[256];
+	long		start = 0,
+				done = 0,
+				parse = 0,
+				batch = 0,
+				take = 0,
+				cpu = 0;
+	H3Job		j;
+	FILE	   *f = NULL;
+	DIR		   *d;
+	struct dirent *e;
+
+	CQ_CHECK(mkdtemp(dir) != NULL);
+	setenv("CQ_JOB_TRACE", dir, 1);
+	h3_params(&j, h3_table("{\"name\":\"t\",\"endpoint\":"
+						   "\"/gen/link/job_trace?n=1000&per_page=100&shape=small\","
+						   "\"rows\":\"\",\"pagination\":\"link_header\","
+						   "\"columns\":[{\"name\":\"id\",\"type\":\"int\"}]}"));
+	j.p.settings.workers = 2;
+	CQ_CHECKF(h3_run(&j) == CQ_JOB_DONE, "%s", j.err.message);
+	unsetenv("CQ_JOB_TRACE");
+	d = opendir(dir);
+	while (d && (e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, "cq-trace-", 9) == 0)
+		{
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			f = fopen(path, "r");
+			break;
+		}
+	CQ_CHECKF(f != NULL, "no trace file in %s", dir);
+	while (f && fgets(line, sizeof(line), f))
+	{
+		char		th,
+					what[64];
+		long long	t,
+					arg;
+
+		if (sscanf(line, "%lld %c %63s %lld", &t, &th, what, &arg) != 4)
+			continue;
+		start += strcmp(what, "start") == 0;
+		done += strcmp(what, "done") == 0;
+		parse += strcmp(what, "parse") == 0;
+		batch += strcmp(what, "batch") == 0;
+		take += strcmp(what, "take") == 0;
+		cpu += strcmp(what, "utime_us") == 0;
+	}
+	CQ_CHECKF(start == 10 && done == 10 && parse == 10, "start %ld done %ld parse %ld, want 10",
+			  start, done, parse);
+	CQ_CHECKF(batch == j.batches && take == j.batches, "batch %ld take %ld, want %ld",
+			  batch, take, j.batches);
+	/* main at start and end, the I/O thread, each worker */
+	CQ_CHECKF(cpu == 3 + j.p.settings.workers, "%ld CPU records", cpu);
+	if (f)
+	{
+		fclose(f);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+	h3_done(&j);
+}
+
 void
 suite_budget(void)
 {
@@ -445,5 +519,6 @@ suite_budget(void)
 	estate_memory_flat();
 	budget_wakeup(64 * 1024);
 	budget_wakeup(192 * 1024);
+	job_trace();
 	cancel_gzip();
 }
