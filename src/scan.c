@@ -910,7 +910,8 @@ cqIterateForeignScan(ForeignScanState *node)
 		if (b != NULL)
 		{
 			st->batch = NULL;
-			cq_batch_free(b);
+			/* freed by the worker that built it, in its malloc arena */
+			cq_job_release_batch(st->job, b);
 			MemoryContextReset(st->batchctx);
 			st->gvals = NULL;
 			st->gnulls = NULL;

@@ -947,9 +947,24 @@ typedef struct CqJobStats
 									 * included (also in requests) */
 	uint64_t	describe_requests;	/* AWS list-then-get describe calls,
 									 * retries included (also in requests) */
+	uint64_t	batches_freed_by_workers;	/* batches released with
+											 * cq_job_release_batch that the
+											 * worker which built them freed */
+	uint64_t	budget_stalls;	/* times the I/O thread, held back by the
+								 * memory budget, found room to start a
+								 * transfer only when its wait timed out
+								 * (memory was freed without waking it) */
 } CqJobStats;
 
 typedef struct CqJob CqJob;
+
+/*
+ * The consumer is done with batch b of job: its bytes leave the job's
+ * accounting at once, and the parse worker that built it frees it (in its
+ * own malloc arena: no lock shared with the consumer).  Use it instead of
+ * cq_batch_free while the job exists.  Consumer thread.
+ */
+extern void cq_job_release_batch(CqJob *job, CqBatch *b);
 
 /*
  * Start a job: validates params, builds units, starts threads (with all

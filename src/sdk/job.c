@@ -14,7 +14,8 @@
  *	- the I/O thread owns the curl multi handle, every easy handle, the
  *	  retry timer list and the in-flight list; it alone starts transfers;
  *	- parse workers take completed bodies, parse and extract rows, decide
- *	  the next page and push batches.
+ *	  the next page and push batches; each frees the batches it built that
+ *	  the consumer released (cq_job_release_batch), in its own malloc arena.
  *
  * Locking: job->mu protects the ready/parse/output queues, unit state,
  * failure/finish flags, failed-unit records and the stats; it is never held
@@ -74,6 +75,8 @@
  *	job_fast.c	the fast extraction path: plan, rows of a page without a tree
  *	job_rows.c	rows of the full tree, value conversion, batches and the
  *				output queue
+ *	job_trace.c	the opt-in timeline of a job (CQ_JOB_TRACE=<dir>): transfers,
+ *				parses, batches, waits, per-thread CPU
  *
  * This file's invariants: the cq_job_* functions run on the consumer
  * thread only and never block for long; a job owns a deep copy of its
@@ -438,6 +441,18 @@ job_destroy(CqJob *job)
 	free(job->map_paths);
 	cq_path_free(job->total);
 	cqp_job_fast_plan_free(job->fast);
+	for (int i = 0; job->spent && i < job->params.settings.workers; i++)
+		while (job->spent[i])
+		{
+			CqBatch    *b = job->spent[i];
+
+			job->spent[i] = b->next;
+			cq_batch_free(b);
+		}
+	free(job->spent);
+	free(job->nspent);
+	cqp_trace_rusage(job->trace, 'm');
+	cqp_trace_finish(job->trace);
 	if (job->efd >= 0)
 		close(job->efd);
 	free(job->workers);
@@ -1229,6 +1244,8 @@ job_start(const CqJobParams *params, bool offline, CqError *err)
 		return NULL;
 	}
 	job->efd = -1;
+	job->trace = cqp_trace_new();
+	cqp_trace_rusage(job->trace, 's');
 	pthread_mutex_init(&job->mu, NULL);
 	pthread_mutex_init(&job->wmu, NULL);
 	pthread_cond_init(&job->cv, NULL);
@@ -1238,6 +1255,9 @@ job_start(const CqJobParams *params, bool offline, CqError *err)
 	atomic_init(&job->page_expect, 0);
 	atomic_init(&job->batch_expect, 0);
 	atomic_init(&job->npaused, 0);
+	atomic_init(&job->budget_blocked, false);
+	atomic_init(&job->worker_seq, 0);
+	atomic_init(&job->spent_freed, 0);
 	if (!params_copy(job, params, err))
 	{
 		job_destroy(job);
@@ -1255,7 +1275,9 @@ job_start(const CqJobParams *params, bool offline, CqError *err)
 	job->acct = cqp_acct_new();
 	job->warn = calloc((size_t) params->nout + 1, sizeof(CqColumnWarning));
 	job->workers = calloc((size_t) job->params.settings.workers, sizeof(pthread_t));
-	if (!job->acct || !job->warn || !job->workers)
+	job->spent = calloc((size_t) job->params.settings.workers + 1, sizeof(CqBatch *));
+	job->nspent = calloc((size_t) job->params.settings.workers + 1, sizeof(int));
+	if (!job->acct || !job->warn || !job->workers || !job->spent || !job->nspent)
 	{
 		cq_error_set(err, CQ_ERR_NOMEM, "out of memory");
 		goto fail;
@@ -1394,8 +1416,10 @@ next_locked(CqJob *job, CqBatch **out, CqJobState *st)
 		atomic_fetch_sub(&job->out_count, 1);
 		*out = b;
 		*st = CQ_JOB_BATCH;
+		CQP_TRACE(job, 'm', "take", b->nrows);
 		/* the I/O thread may be waiting for the consumer (budget) */
-		curl_multi_wakeup(job->multi);
+		if (atomic_load(&job->npaused) > 0 || atomic_load(&job->budget_blocked))
+			curl_multi_wakeup(job->multi);
 		return true;
 	}
 	if (job->finished)
@@ -1434,8 +1458,12 @@ cq_job_next(CqJob *job, CqBatch **out)
 	if (!next_locked(job, out, &st))
 	{
 		st = CQ_JOB_PENDING;
-		/* the consumer freed its batches: a paused transfer may resume */
-		if (atomic_load(&job->npaused) > 0)
+		CQP_TRACE(job, 'm', "pending", atomic_load(&job->parsing));
+		/*
+		 * the consumer freed its batches: a paused transfer may resume, a
+		 * transfer held back for the budget may start
+		 */
+		if (atomic_load(&job->npaused) > 0 || atomic_load(&job->budget_blocked))
 			curl_multi_wakeup(job->multi);
 	}
 	pthread_mutex_unlock(&job->mu);
@@ -1515,6 +1543,7 @@ cq_job_get_stats(const CqJob *job, CqJobStats *out)
 		out->auth_requests += (uint64_t) cs.auth_requests;
 	}
 	out->peak_bytes = atomic_load(&j->acct->peak);
+	out->batches_freed_by_workers = (uint64_t) atomic_load(&j->spent_freed);
 	out->budget_bytes = j->params.settings.memory_budget;
 }
 
@@ -1532,6 +1561,41 @@ cq_job_failed_units(const CqJob *job, const CqError **errs)
 {
 	*errs = job->ferrs;
 	return job->nferrs;
+}
+
+/*
+ * cq_job_release_batch
+ *		The consumer is done with a batch: its bytes leave the accounting
+ *		now (memory the budget may give to the next page), and the worker
+ *		that built it frees it when it takes its next page, or when
+ *		RELEASE_WAKE of them are waiting.  Freeing on the consumer took the
+ *		lock of the worker's malloc arena, against the worker allocating
+ *		the next page's rows: in an S1 REFRESH the backend's main thread
+ *		slept on it 88-484 times (perf sched, issue 16).  Consumer thread.
+ */
+void
+cq_job_release_batch(CqJob *job, CqBatch *b)
+{
+	BatchImpl  *bi = (BatchImpl *) b;
+	int			w;
+
+	if (!b)
+		return;
+	w = bi->owner;
+	if (!job || bi->acct != job->acct || w < 0 || w >= job->nworkers_started)
+	{
+		cq_batch_free(b);
+		return;
+	}
+	/* accounted as freed now: the worker frees what no one uses */
+	cqp_acct_sub(bi->acct, b->bytes);
+	b->bytes = 0;
+	pthread_mutex_lock(&job->mu);
+	b->next = job->spent[w];
+	job->spent[w] = b;
+	if (++job->nspent[w] >= RELEASE_WAKE)
+		pthread_cond_broadcast(&job->cv);
+	pthread_mutex_unlock(&job->mu);
 }
 
 /*

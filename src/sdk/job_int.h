@@ -28,11 +28,14 @@
 #define MAX_UNITS 1000000
 
 typedef struct FastPlan FastPlan;
+typedef struct CqpTrace CqpTrace;
 
 typedef struct BatchImpl
 {
 	CqBatch		b;				/* first: a CqBatch * is a BatchImpl * */
 	CqpAcct    *acct;			/* reference held until cq_batch_free */
+	int			owner;			/* parse worker that queued it (cqp_job_worker_id),
+								 * -1: another thread */
 } BatchImpl;
 
 typedef struct CqpUnit
@@ -136,6 +139,16 @@ struct CqJob
 	atomic_size_t page_expect;
 	atomic_size_t batch_expect; /* B: largest batches of one page */
 	atomic_int	npaused;		/* transfers paused at the budget */
+	/*
+	 * per parse worker (index cqp_job_worker_id): batches the consumer
+	 * released (cq_job_release_batch), for that worker to free (mu)
+	 */
+	CqBatch   **spent;
+	int		   *nspent;
+	atomic_int	worker_seq;		/* next worker index */
+	atomic_uint_fast64_t spent_freed;	/* released batches workers freed */
+	atomic_bool budget_blocked; /* the I/O thread holds back a transfer for
+								 * the budget: whoever frees memory wakes it */
 	CqError    *ferrs;
 	int			nferrs,
 				ferrcap;
@@ -145,6 +158,8 @@ struct CqJob
 	CqColumnWarning *warn;
 
 	FastPlan   *fast;			/* fast extraction plan, NULL = full parse */
+	CqpTrace   *trace;			/* CQ_JOB_TRACE timeline (job_trace.c), or
+								 * NULL */
 
 	/* paths compiled here */
 	CqPath	   *parent_rows;
@@ -384,5 +399,19 @@ extern void *cqp_job_worker_main(void *arg);
 /* in job_io.c: the I/O thread and the memory budget */
 extern bool cqp_job_io_grow(void *ud, CqpReq *req, size_t n);
 extern void *cqp_job_io_main(void *arg);
+
+/* batches released to a worker that wake it to free them (job.c) */
+#define RELEASE_WAKE 8
+
+/* in job_page.c: this thread's parse worker index, -1 elsewhere */
+extern __thread int cqp_job_worker_id;
+
+/* job_trace.c: the CQ_JOB_TRACE timeline */
+extern CqpTrace *cqp_trace_new(void);
+extern void cqp_trace_ev(CqpTrace *t, char thread, const char *what, int64_t arg);
+extern void cqp_trace_finish(CqpTrace *t);
+extern void cqp_trace_rusage(CqpTrace *t, char thread);
+#define CQP_TRACE(job, th, what, arg) \
+	do { if ((job)->trace) cqp_trace_ev((job)->trace, (th), (what), (int64_t) (arg)); } while (0)
 
 #endif							/* JOB_INT_H */

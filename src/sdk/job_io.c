@@ -94,6 +94,7 @@ cqp_job_io_grow(void *ud, CqpReq *req, size_t n)
 	if (!may_grow(job, req, want))
 	{
 		req->want = want;
+		CQP_TRACE(job, 'i', "pause", req->page_index);
 		return false;
 	}
 	if (!req->lead && want > req->reserve &&
@@ -123,6 +124,7 @@ resume_transfers(CqJob *job)
 		if (may_grow(job, q, q->want))
 		{
 			q->paused = false;
+			CQP_TRACE(job, 'i', "resume", q->page_index);
 			curl_easy_pause(q->easy, CURLPAUSE_CONT);
 		}
 		npaused += q->paused;
@@ -248,7 +250,21 @@ start_transfers(CqJob *job)
 		if (job->pause_until && cqp_now_ms() < job->pause_until)
 			break;
 		if (!budget_ok(job))
-			break;
+		{
+			/*
+			 * Held back: say so, then look again, so that memory freed in
+			 * between is not missed -- whoever frees memory from now on
+			 * sees the flag and wakes this thread (cqp_job_req_done_locked,
+			 * cq_job_next).
+			 */
+			atomic_store(&job->budget_blocked, true);
+			if (!budget_ok(job))
+			{
+				CQP_TRACE(job, 'i', "budget_block", job->inflight);
+				break;
+			}
+		}
+		atomic_store(&job->budget_blocked, false);
 		if (job->params.settings.rate_gate && !gate_allows(job))
 			break;
 		pthread_mutex_lock(&job->mu);
@@ -376,6 +392,7 @@ start_transfers(CqJob *job)
 
 			req->reserve = exp ? exp : DEFAULT_PAGE_EXPECT;
 		}
+		CQP_TRACE(job, 'i', "start", req->page_index);
 		req->next = job->inflight_h;
 		job->inflight_h = req;
 		job->inflight++;
@@ -417,6 +434,7 @@ on_done(CqJob *job, CURL *easy, CURLcode rc)
 		}
 	req->next = NULL;
 	job->inflight--;
+	CQP_TRACE(job, 'i', "done", req->page_index);
 	if (job->lead == req)
 		job->lead = NULL;
 	req->paused = req->lead = false;
@@ -496,6 +514,7 @@ cqp_job_io_main(void *arg)
 		CURLMsg    *m;
 		int64_t		now = cqp_now_ms();
 		long		tmo = 100;
+		bool		blocked;
 
 		/* due retries go first */
 		if (job->timers && job->timers->due_ms <= now)
@@ -531,7 +550,18 @@ cqp_job_io_main(void *arg)
 		}
 		if (job->pause_until > now && job->pause_until - now < tmo)
 			tmo = (long) (job->pause_until - now);
+		CQP_TRACE(job, 'i', "poll", tmo);
+		blocked = atomic_load(&job->budget_blocked);
 		curl_multi_poll(job->multi, NULL, 0, (int) tmo, NULL);
+		CQP_TRACE(job, 'i', "polled", job->inflight);
+		if (blocked && tmo > 0 && cqp_now_ms() - now >= tmo && budget_ok(job))
+		{
+			/* no one woke us when memory was freed: a late start */
+			pthread_mutex_lock(&job->mu);
+			if (job->ready_h != NULL || job->ranges_h != NULL)
+				job->st.budget_stalls++;
+			pthread_mutex_unlock(&job->mu);
+		}
 	}
 
 	/* stopping: drop every transfer and waiting retry */
@@ -553,5 +583,6 @@ cqp_job_io_main(void *arg)
 		job->timers = r->next;
 		cqp_job_req_free(r);
 	}
+	cqp_trace_rusage(job->trace, 'i');
 	return NULL;
 }

@@ -798,28 +798,67 @@ release:
 	pthread_mutex_unlock(&job->mu);
 }
 
+__thread int cqp_job_worker_id = -1;
+
+/* Free batches the consumer released (cq_job_release_batch). */
+static void
+free_spent(CqJob *job, CqBatch *b)
+{
+	uint64_t	n = 0;
+
+	while (b)
+	{
+		CqBatch    *next = b->next;
+
+		cq_batch_free(b);
+		b = next;
+		n++;
+	}
+	if (n)
+		atomic_fetch_add(&job->spent_freed, n);
+}
+
 void *
 cqp_job_worker_main(void *arg)
 {
 	CqJob	   *job = arg;
+	int			me = atomic_fetch_add(&job->worker_seq, 1);
 
+	cqp_job_worker_id = me;
 	pthread_mutex_lock(&job->mu);
 	for (;;)
 	{
 		CqpReq	   *req;
+		CqBatch    *spent;
 
-		while (!atomic_load(&job->stop) && !job->parse_h)
+		while (!atomic_load(&job->stop) && !job->parse_h &&
+			   job->nspent[me] < RELEASE_WAKE)
 			pthread_cond_wait(&job->cv, &job->mu);
 		if (atomic_load(&job->stop))
 			break;
+		/* the batches this thread built that the consumer is done with */
+		spent = job->spent[me];
+		job->spent[me] = NULL;
+		job->nspent[me] = 0;
 		req = job->parse_h;
+		if (!req)
+		{
+			pthread_mutex_unlock(&job->mu);
+			free_spent(job, spent);
+			pthread_mutex_lock(&job->mu);
+			continue;
+		}
 		job->parse_h = req->next;
 		if (!job->parse_h)
 			job->parse_t = NULL;
 		pthread_mutex_unlock(&job->mu);
+		free_spent(job, spent);
+		CQP_TRACE(job, 'w', "parse", req->page_index);
 		process_page(job, req);
+		CQP_TRACE(job, 'w', "parsed", 0);
 		pthread_mutex_lock(&job->mu);
 	}
 	pthread_mutex_unlock(&job->mu);
+	cqp_trace_rusage(job->trace, 'w');
 	return NULL;
 }

@@ -251,8 +251,12 @@ cqp_job_req_done_locked(CqJob *job, CqpReq *req)
 	cqp_job_req_free(req);
 	u->outstanding--;
 	cqp_job_unit_check_locked(job, u);
-	/* its body was released: a paused transfer may resume */
-	if (job->multi && atomic_load(&job->npaused) > 0)
+	/*
+	 * its body was released: a paused transfer may resume, a transfer held
+	 * back for the budget may start (else the I/O thread would sleep until
+	 * its poll timeout: budget_stalls)
+	 */
+	if (job->multi && (atomic_load(&job->npaused) > 0 || atomic_load(&job->budget_blocked)))
 		curl_multi_wakeup(job->multi);
 }
 

@@ -275,6 +275,7 @@ cqp_job_push_batch(CqJob *job, BatchImpl *bi)
 	CqBatch    *b = &bi->b;
 	bool		ok = true;
 
+	bi->owner = cqp_job_worker_id;	/* frees it (cq_job_release_batch) */
 	pthread_mutex_lock(&job->mu);
 	if (atomic_load(&job->stop))
 		ok = false;
@@ -300,6 +301,7 @@ cqp_job_push_batch(CqJob *job, BatchImpl *bi)
 			job->out_h = b;
 		job->out_t = b;
 		atomic_fetch_add(&job->out_count, 1);
+		CQP_TRACE(job, 'w', "batch", b->nrows);
 		cqp_job_signal_fd(job);
 		if (job->params.limit >= 0 && job->rows_queued >= job->params.limit)
 			cqp_job_finish_locked(job);

@@ -24,6 +24,7 @@ struct H3Job
 	double		cancel_after_ms;
 	void		(*on_batch) (H3Job *j, CqBatch *b);
 	void	   *ud;
+	bool		release;		/* cq_job_release_batch, not cq_batch_free */
 	/* results */
 	long		rows;
 	long		distinct;

@@ -26,16 +26,28 @@
  *	  per account -- what the job's copy of the key list takes.  Units are
  *	  made lazily by a cursor, a bounded number alive, and freed when they
  *	  finish; before, every unit (1.6 kB) lived from start to end.
+ *	- a transfer held back by the budget starts as soon as memory is
+ *	  freed: 100 pages of 100 rich rows (Link header, so up to 64 in
+ *	  flight) under budgets of one or two pages, every row arrives and
+ *	  the I/O thread never found room only when its 100 ms wait ran out
+ *	  (budget_stalls 0).  Before a parsed page and the consumer woke it
+ *	  when it was held back (they did only for a paused transfer), 17-18
+ *	  such stalls a run, the pipeline idle meanwhile (issue 16).
+ *	- CQ_JOB_TRACE=<dir>: a job writes its timeline there, one event a
+ *	  line: a start, a done and a parse for each of its pages, a batch
+ *	  queued and taken for each batch, the threads' CPU times.
  *	- cancel while a 1 GiB gzip body is being inflated: the job stops
  *	  reading it (bytes libcurl delivered, counted by the job's
  *	  accounting, stay far below the body), and ends canceled.
  */
+#include <dirent.h>
 #include <malloc.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cq_sdk_int.h"
 #include "cqtest.h"
@@ -383,6 +395,111 @@ json_batches_charged(void)
 	}
 }
 
+/* A budget of a few pages: a held-back transfer starts when memory is freed. */
+static void
+budget_wakeup(size_t budget)
+{
+	H3Job		j;
+
+	h3_mock("/_mock/reset");
+	h3_params(&j, h3_table("{\"name\":\"t\",\"endpoint\":"
+						   "\"/gen/link/budget_wakeup?n=10000&per_page=100&shape=rich\","
+						   "\"rows\":\"\",\"pagination\":\"link_header\","
+						   "\"columns\":[{\"name\":\"id\",\"type\":\"int\"},"
+						   "{\"name\":\"name\",\"type\":\"string\"}]}"));
+	j.p.settings.memory_budget = budget;
+	j.release = true;
+	j.p.settings.workers = 2;
+	CQ_CHECKF(h3_run(&j) == CQ_JOB_DONE, "%s", j.err.message);
+	CQ_CHECKF(j.rows == 10000, "rows %ld, want 10000", j.rows);
+	/*
+	 * released batches are freed by the workers that built them (at most
+	 * RELEASE_WAKE a worker are left to cq_job_free), not by the consumer
+	 */
+	CQ_CHECKF(j.st.batches_freed_by_workers > 0 &&
+			  j.st.batches_freed_by_workers + (uint64_t) j.p.settings.workers * 8 >= (uint64_t) j.batches,
+			  "%llu of %ld batches freed by the workers",
+			  (unsigned long long) j.st.batches_freed_by_workers, j.batches);
+	CQ_CHECK(j.st.pages == 100);
+	CQ_CHECKF(j.st.budget_stalls == 0,
+			  "budget %zu kB: %llu times the I/O thread found room only at its poll timeout",
+			  budget / 1024, (unsigned long long) j.st.budget_stalls);
+	printf("  100 pages, budget %zu kB: peak held %.1f MiB, %llu late starts, %llu of %ld batches "
+		   "freed by their worker\n", budget / 1024, (double) j.st.peak_bytes / MiB,
+		   (unsigned long long) j.st.budget_stalls,
+		   (unsigned long long) j.st.batches_freed_by_workers, j.batches);
+	h3_done(&j);
+}
+
+/* CQ_JOB_TRACE: the timeline has one start/done/parse per page. */
+static void
+job_trace(void)
+{
+	char		dir[] = "/tmp/cq_trace_test.XXXXXX";
+	char		path[1200];
+	char		line[256];
+	long		start = 0,
+				done = 0,
+				parse = 0,
+				batch = 0,
+				take = 0,
+				cpu = 0;
+	H3Job		j;
+	FILE	   *f = NULL;
+	DIR		   *d;
+	struct dirent *e;
+
+	CQ_CHECK(mkdtemp(dir) != NULL);
+	setenv("CQ_JOB_TRACE", dir, 1);
+	h3_params(&j, h3_table("{\"name\":\"t\",\"endpoint\":"
+						   "\"/gen/link/job_trace?n=1000&per_page=100&shape=small\","
+						   "\"rows\":\"\",\"pagination\":\"link_header\","
+						   "\"columns\":[{\"name\":\"id\",\"type\":\"int\"}]}"));
+	j.p.settings.workers = 2;
+	CQ_CHECKF(h3_run(&j) == CQ_JOB_DONE, "%s", j.err.message);
+	unsetenv("CQ_JOB_TRACE");
+	d = opendir(dir);
+	while (d && (e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, "cq-trace-", 9) == 0)
+		{
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			f = fopen(path, "r");
+			break;
+		}
+	CQ_CHECKF(f != NULL, "no trace file in %s", dir);
+	while (f && fgets(line, sizeof(line), f))
+	{
+		char		th,
+					what[64];
+		long long	t,
+					arg;
+
+		if (sscanf(line, "%lld %c %63s %lld", &t, &th, what, &arg) != 4)
+			continue;
+		start += strcmp(what, "start") == 0;
+		done += strcmp(what, "done") == 0;
+		parse += strcmp(what, "parse") == 0;
+		batch += strcmp(what, "batch") == 0;
+		take += strcmp(what, "take") == 0;
+		cpu += strcmp(what, "utime_us") == 0;
+	}
+	CQ_CHECKF(start == 10 && done == 10 && parse == 10, "start %ld done %ld parse %ld, want 10",
+			  start, done, parse);
+	CQ_CHECKF(batch == j.batches && take == j.batches, "batch %ld take %ld, want %ld",
+			  batch, take, j.batches);
+	/* main at start and end, the I/O thread, each worker */
+	CQ_CHECKF(cpu == 3 + j.p.settings.workers, "%ld CPU records", cpu);
+	if (f)
+	{
+		fclose(f);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+	h3_done(&j);
+}
+
 void
 suite_budget(void)
 {
@@ -400,5 +517,8 @@ suite_budget(void)
 	json_batches_charged();
 	unit_footprint();
 	estate_memory_flat();
+	budget_wakeup(64 * 1024);
+	budget_wakeup(192 * 1024);
+	job_trace();
 	cancel_gzip();
 }

@@ -115,7 +115,10 @@ h3_run(H3Job *j)
 			}
 			if (j->on_batch)
 				j->on_batch(j, b);
-			cq_batch_free(b);
+			if (j->release)
+				cq_job_release_batch(job, b);
+			else
+				cq_batch_free(b);
 			if (j->cancel_after_rows > 0 && j->rows >= j->cancel_after_rows)
 			{
 				double		c0 = h3_now();
