@@ -2,7 +2,7 @@
  *
  * strbuf.c
  *		  A growable text buffer for request bodies, signatures and token
- *		  exchanges (cred.c, sigv4.c): bounded by its `max`, out of memory
+ *		  exchanges (aws.c, cred.c, sigv4.c): bounded by its `max`, out of memory
  *		  and "too big" recorded in the buffer instead of returned at each
  *		  append, and wiped when it moves -- growing copies into a new block
  *		  and OPENSSL_cleanse()s the old one (not realloc, which could
