@@ -379,6 +379,13 @@ extern void cqp_job_feed_end(CqJob *job);
  */
 extern bool cqp_net_policy_validate(const CqNetPolicy *p, CqError *err);
 
+/*
+ * The options every libcurl transfer starts with (`easy` is a CURL *): no
+ * signals, no redirects, http/https only, never a proxy, the user agent
+ * (NULL: "cq_fdw/0.1").  Any thread.
+ */
+extern void cqp_net_curl_defaults(void *easy, const char *user_agent);
+
 /* ------------------------------------------------------------------------
  * in spec*.c, plugin.c (spec/plugin section)
  * ------------------------------------------------------------------------ */

@@ -444,14 +444,8 @@ token_request(CqpCred *c, const char *url, const char *const *headers, const cha
 		x.policy = &c->policy;
 		x.resp = resp;
 		curl_easy_setopt(e, CURLOPT_URL, url);
-		curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 		/* never a proxy: the address check below must see the target */
-		curl_easy_setopt(e, CURLOPT_PROXY, "");
-		curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
-		curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-		curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-		curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent ? c->user_agent : "cq_fdw/0.1");
+		cqp_net_curl_defaults(e, c->user_agent);
 		if (body)
 		{
 			curl_easy_setopt(e, CURLOPT_POST, 1L);
