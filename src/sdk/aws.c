@@ -78,18 +78,6 @@ cqp_aws_host_url(const char *endpoint_prefix, bool global,
 	return out;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode s[0..n) ('+' is a space, as in a form); malloc'd. */
 static char *
 pct_decode(const char *s, size_t n)
@@ -101,9 +89,11 @@ pct_decode(const char *s, size_t n)
 		return NULL;
 	for (size_t i = 0; i < n; i++)
 	{
-		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0)
+		int			ch = cqp_pct_byte(s, n, i);
+
+		if (ch >= 0)
 		{
-			out[o++] = (char) (hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+			out[o++] = (char) ch;
 			i += 2;
 		}
 		else if (s[i] == '+')
@@ -113,27 +103,6 @@ pct_decode(const char *s, size_t n)
 	}
 	out[o] = '\0';
 	return out;
-}
-
-/* Append "&name=value" (both percent-encoded) to a form body; OOM in b->oom. */
-static void
-form_add(CqpStrBuf *b, const char *name, const char *value)
-{
-	char	   *en = cqp_url_encode(name, strlen(name));
-	char	   *ev = cqp_url_encode(value, strlen(value));
-
-	if (en && ev)
-	{
-		if (b->n > 0)
-			cqp_sb_putc(b, '&');
-		cqp_sb_puts(b, en);
-		cqp_sb_putc(b, '=');
-		cqp_sb_puts(b, ev);
-	}
-	else
-		b->oom = true;
-	free(en);
-	free(ev);
 }
 
 /* Text of a constant body member for a form. */
@@ -248,8 +217,8 @@ cqp_aws_wire(const CqTableDef *t, CqpReq *req, CqError *err)
 		const char *k;
 		json_t	   *v;
 
-		form_add(&b, "Action", action);
-		form_add(&b, "Version", a->api_version);
+		cqp_sb_form_add(&b, "Action", action);
+		cqp_sb_form_add(&b, "Version", a->api_version);
 		if (qlen > 0)
 		{
 			cqp_sb_putc(&b, '&');
@@ -259,7 +228,7 @@ cqp_aws_wire(const CqTableDef *t, CqpReq *req, CqError *err)
 		{
 			char		num[64];
 
-			form_add(&b, k, scalar_text(v, num, sizeof(num)));
+			cqp_sb_form_add(&b, k, scalar_text(v, num, sizeof(num)));
 		}
 		if (b.oom || b.too_big)
 			goto oom;

@@ -35,13 +35,6 @@
 
 #include "cq_sdk_int.h"
 
-/* RFC 3986 unreserved characters are never encoded. */
-static bool
-unreserved(unsigned char c)
-{
-	return isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
-}
-
 /*
  * cqp_url_encode
  *		Percent-encode `len` bytes of `s` (path segment and query component
@@ -60,7 +53,7 @@ cqp_url_encode(const char *s, size_t len)
 	{
 		unsigned char c = (unsigned char) s[i];
 
-		if (unreserved(c))
+		if (cqp_url_unreserved(c))
 			out[o++] = (char) c;
 		else
 		{
