@@ -35,6 +35,39 @@
 
 #include "cq_sdk_int.h"
 
+/* RFC 3986 unreserved characters (ASCII, whatever the locale). */
+bool
+cqp_url_unreserved(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		(c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~';
+}
+
+static int
+hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+cqp_pct_byte(const char *s, size_t len, size_t i)
+{
+	int			h,
+				l;
+
+	if (s[i] != '%' || i + 2 >= len ||
+		(h = hexval((unsigned char) s[i + 1])) < 0 ||
+		(l = hexval((unsigned char) s[i + 2])) < 0)
+		return -1;
+	return h * 16 + l;
+}
+
 /*
  * cqp_url_encode
  *		Percent-encode `len` bytes of `s` (path segment and query component

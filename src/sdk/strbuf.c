@@ -7,8 +7,8 @@
  *		  append, and wiped when it moves -- growing copies into a new block
  *		  and OPENSSL_cleanse()s the old one (not realloc, which could
  *		  leave a copy of a secret in freed memory), cqp_sb_wipe() at the end.
- *		  And the percent-encoding they share: RFC 3986 unreserved
- *		  characters, encoding into a buffer, form fields, decoding.
+ *		  And the percent-encoding they share (into a buffer, form
+ *		  fields; the character classes are paginate.c's).
  *
  * Copyright (c) 2026, cq_fdw developers
  *
@@ -83,14 +83,6 @@ cqp_sb_wipe(CqpStrBuf *b)
 	b->oom = b->too_big = false;
 }
 
-/* RFC 3986 unreserved characters (ASCII, whatever the locale). */
-bool
-cqp_url_unreserved(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		(c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~';
-}
-
 void
 cqp_sb_put_encoded(CqpStrBuf *b, const char *s, size_t len, bool keep_slash)
 {
@@ -119,29 +111,4 @@ cqp_sb_form_add(CqpStrBuf *b, const char *name, const char *value)
 	cqp_sb_put_encoded(b, name, strlen(name), false);
 	cqp_sb_putc(b, '=');
 	cqp_sb_put_encoded(b, value, strlen(value), false);
-}
-
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int
-cqp_pct_byte(const char *s, size_t len, size_t i)
-{
-	int			h,
-				l;
-
-	if (s[i] != '%' || i + 2 >= len ||
-		(h = hexval((unsigned char) s[i + 1])) < 0 ||
-		(l = hexval((unsigned char) s[i + 2])) < 0)
-		return -1;
-	return h * 16 + l;
 }
