@@ -1346,27 +1346,16 @@ def gen_digitalocean(doc, ov):
         op = item.get("get")
         if not op or "{" in path or not path.startswith("/v2/"):
             continue
-        pnames = [n for n, w in param_names(S, op, item)]
-        sch = openapi_json_schema(op)
-        if not sch:
+        shape = do_list_shape(S, op, item)
+        if shape is None:
             continue
-        r = S.resolve(sch)
-        props = S.props(r)
-        arrs = [(k, v) for k, v in props.items() if S.resolve(v).get("type") == "array"]
-        if len(arrs) != 1:
-            continue
-        paged = "page" in pnames or "links" in props
-        if not paged and len(props) != 1:
-            continue
-        item_s = S.resolve(S.resolve(arrs[0][1]).get("items", {}))
-        if not S.props(item_s):
-            continue
+        member, item_s, paged = shape
         name = "digitalocean_" + snake(path[len("/v2/"):].replace("/", "_"))
         t = {
             "name": name,
             "description": clean_desc(op.get("summary") or op.get("description")),
             "endpoint": path,
-            "rows": "/" + pointer_escape(arrs[0][0]),
+            "rows": "/" + pointer_escape(member),
             "pagination": ({"type": "next_url", "next": "/links/pages/next",
                             "page_size_param": "per_page", "page_size": 200,
                             # progress: the listing's size on every page
@@ -1383,6 +1372,28 @@ def gen_digitalocean(doc, ov):
         ROW_SCHEMAS[name] = (S, item_s)
     tables.update(do_nested_lists(S, doc, tables))
     return tables
+
+
+def do_list_shape(S, op, item):
+    """A DigitalOcean GET that lists: its JSON answer has exactly one array
+    member, whose items are objects with members, and it is paged (a page
+    parameter or a links member) or that array is all the answer holds.
+    Returns (array member, item schema, paged) or None."""
+    sch = openapi_json_schema(op)
+    if not sch:
+        return None
+    props = S.props(S.resolve(sch))
+    arrs = [(k, v) for k, v in props.items() if S.resolve(v).get("type") == "array"]
+    if len(arrs) != 1:
+        return None
+    pnames = [n for n, w in param_names(S, op, item)]
+    paged = "page" in pnames or "links" in props
+    if not paged and len(props) != 1:
+        return None
+    item_s = S.resolve(S.resolve(arrs[0][1]).get("items", {}))
+    if not S.props(item_s):
+        return None
+    return arrs[0][0], item_s, paged
 
 
 def do_parent_pointer(S, param, item):
@@ -1415,21 +1426,10 @@ def do_nested_lists(S, doc, tables):
             continue
         par = by_ep[m.group(1)]
         param = m.group(2)
-        sch = openapi_json_schema(op)
-        if not sch:
+        shape = do_list_shape(S, op, item)
+        if shape is None or par["name"] not in ROW_SCHEMAS:
             continue
-        r = S.resolve(sch)
-        props = S.props(r)
-        arrs = [(k, v) for k, v in props.items() if S.resolve(v).get("type") == "array"]
-        if len(arrs) != 1:
-            continue
-        pnames = [n for n, w in param_names(S, op, item)]
-        paged = "page" in pnames or "links" in props
-        if not paged and len(props) != 1:
-            continue
-        item_s = S.resolve(S.resolve(arrs[0][1]).get("items", {}))
-        if not S.props(item_s) or par["name"] not in ROW_SCHEMAS:
-            continue
+        member, item_s, paged = shape
         ptr = do_parent_pointer(S, param, ROW_SCHEMAS[par["name"]][1])
         if ptr is None:
             continue
@@ -1454,7 +1454,7 @@ def do_nested_lists(S, doc, tables):
             "name": name,
             "description": clean_desc(op.get("summary") or op.get("description")),
             "endpoint": path,
-            "rows": "/" + pointer_escape(arrs[0][0]),
+            "rows": "/" + pointer_escape(member),
             "pagination": ({"type": "next_url", "next": "/links/pages/next",
                             "page_size_param": "per_page", "page_size": 200}
                            if paged else {"type": "none"}),

@@ -32,6 +32,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,18 +78,6 @@ cqp_aws_host_url(const char *endpoint_prefix, bool global,
 	return out;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode s[0..n) ('+' is a space, as in a form); malloc'd. */
 static char *
 pct_decode(const char *s, size_t n)
@@ -100,9 +89,11 @@ pct_decode(const char *s, size_t n)
 		return NULL;
 	for (size_t i = 0; i < n; i++)
 	{
-		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0)
+		int			ch = cqp_pct_byte(s, n, i);
+
+		if (ch >= 0)
 		{
-			out[o++] = (char) (hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+			out[o++] = (char) ch;
 			i += 2;
 		}
 		else if (s[i] == '+')
@@ -112,44 +103,6 @@ pct_decode(const char *s, size_t n)
 	}
 	out[o] = '\0';
 	return out;
-}
-
-/* Append s to a growing buffer; false on OOM. */
-static bool
-buf_add(CqpBuf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap)
-	{
-		size_t		nc = (b->cap ? b->cap * 2 : 256);
-		char	   *nd;
-
-		while (nc < b->len + n + 1)
-			nc *= 2;
-		nd = realloc(b->data, nc);
-		if (!nd)
-			return false;
-		b->data = nd;
-		b->cap = nc;
-	}
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-	return true;
-}
-
-/* Append "&name=value" (both percent-encoded) to a form body. */
-static bool
-form_add(CqpBuf *b, const char *name, const char *value)
-{
-	char	   *en = cqp_url_encode(name, strlen(name));
-	char	   *ev = cqp_url_encode(value, strlen(value));
-	bool		ok = en && ev &&
-		(b->len == 0 || buf_add(b, "&", 1)) &&
-		buf_add(b, en, strlen(en)) && buf_add(b, "=", 1) && buf_add(b, ev, strlen(ev));
-
-	free(en);
-	free(ev);
-	return ok;
 }
 
 /* Text of a constant body member for a form. */
@@ -214,7 +167,9 @@ cqp_aws_wire(const CqTableDef *t, CqpReq *req, CqError *err)
 	size_t		base_len = q ? (size_t) (q - url) : strlen(url);
 	const char *qs = q ? q + 1 : "";
 	size_t		qlen = strcspn(qs, "#");
-	CqpBuf		b = {0};
+	CqpStrBuf	b = {.max = SIZE_MAX};	/* a form body: as long as its URL */
+	char	   *txt = NULL;		/* the body sent (form or JSON), malloc'd */
+	size_t		len = 0;
 
 	free(req->aws_url);
 	free(req->aws_body);
@@ -262,17 +217,24 @@ cqp_aws_wire(const CqTableDef *t, CqpReq *req, CqError *err)
 		const char *k;
 		json_t	   *v;
 
-		if (!form_add(&b, "Action", action) || !form_add(&b, "Version", a->api_version))
-			goto oom;
-		if (qlen > 0 && (!buf_add(&b, "&", 1) || !buf_add(&b, qs, qlen)))
-			goto oom;
+		cqp_sb_form_add(&b, "Action", action);
+		cqp_sb_form_add(&b, "Version", a->api_version);
+		if (qlen > 0)
+		{
+			cqp_sb_putc(&b, '&');
+			cqp_sb_putn(&b, qs, qlen);
+		}
 		json_object_foreach(body, k, v)
 		{
 			char		num[64];
 
-			if (!form_add(&b, k, scalar_text(v, num, sizeof(num))))
-				goto oom;
+			cqp_sb_form_add(&b, k, scalar_text(v, num, sizeof(num)));
 		}
+		if (b.oom || b.too_big)
+			goto oom;
+		txt = b.p;
+		len = b.n;
+		b.p = NULL;
 		req->content_type = "application/x-www-form-urlencoded; charset=utf-8";
 	}
 	else
@@ -281,7 +243,6 @@ cqp_aws_wire(const CqTableDef *t, CqpReq *req, CqError *err)
 		json_t	   *obj = body ? json_deep_copy(body) : cq_json_object_new();
 		const char *p = qs;
 		const char *end = qs + qlen;
-		char	   *txt;
 
 		if (!obj)
 			goto oom;
@@ -342,8 +303,7 @@ cqp_aws_wire(const CqTableDef *t, CqpReq *req, CqError *err)
 		json_decref(obj);
 		if (!txt)
 			goto oom;
-		b.data = txt;
-		b.len = strlen(txt);
+		len = strlen(txt);
 		req->content_type = strcmp(a->json_version, "1.1") == 0 ?
 			"application/x-amz-json-1.1" : "application/x-amz-json-1.0";
 		{
@@ -351,22 +311,20 @@ cqp_aws_wire(const CqTableDef *t, CqpReq *req, CqError *err)
 
 			req->aws_target = malloc(n);
 			if (!req->aws_target)
-			{
-				free(b.data);
 				goto oom;
-			}
 			snprintf(req->aws_target, n, "X-Amz-Target: %s.%s", a->target_prefix, action);
 		}
 	}
-	req->aws_body = b.data ? b.data : strdup("");
+	req->aws_body = txt ? txt : strdup("");
 	if (!req->aws_body)
 		goto oom;
 	req->post_body = req->aws_body;
-	req->post_len = b.data ? b.len : 0;
+	req->post_len = txt ? len : 0;
 	return true;
 
 oom:
-	free(b.data);
+	cqp_sb_wipe(&b);
+	free(txt);
 	cq_error_set(err, CQ_ERR_NOMEM, "out of memory building an AWS request");
 	return false;
 }

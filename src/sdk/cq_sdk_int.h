@@ -379,6 +379,13 @@ extern void cqp_job_feed_end(CqJob *job);
  */
 extern bool cqp_net_policy_validate(const CqNetPolicy *p, CqError *err);
 
+/*
+ * The options every libcurl transfer starts with (`easy` is a CURL *): no
+ * signals, no redirects, http/https only, never a proxy, the user agent
+ * (NULL: "cq_fdw/0.1").  Any thread.
+ */
+extern void cqp_net_curl_defaults(void *easy, const char *user_agent);
+
 /* ------------------------------------------------------------------------
  * in spec*.c, plugin.c (spec/plugin section)
  * ------------------------------------------------------------------------ */
@@ -430,5 +437,16 @@ extern void cqp_sb_putn(CqpStrBuf *b, const char *s, size_t n);
 extern void cqp_sb_puts(CqpStrBuf *b, const char *s);
 extern void cqp_sb_putc(CqpStrBuf *b, char c);
 extern void cqp_sb_wipe(CqpStrBuf *b);
+
+/* Percent-encoding into a CqpStrBuf (strbuf.c): s[0..len) with every byte
+ * but cqp_url_unreserved as %XX ('/' kept if keep_slash); form fields
+ * "name=value" (both encoded), with '&' before all but the first. */
+extern void cqp_sb_put_encoded(CqpStrBuf *b, const char *s, size_t len, bool keep_slash);
+extern void cqp_sb_form_add(CqpStrBuf *b, const char *name, const char *value);
+/* paginate.c (no OpenSSL: the spec validator links it): RFC 3986
+ * unreserved (A-Z a-z 0-9 - _ . ~, whatever the locale); the byte a "%XY"
+ * at s[i] of s[0..len) stands for, -1 when there is none. */
+extern bool cqp_url_unreserved(unsigned char c);
+extern int	cqp_pct_byte(const char *s, size_t len, size_t i);
 
 #endif							/* CQ_SDK_INT_H */

@@ -312,29 +312,6 @@ scrub_error(CqError *err, const char *const *secrets, int n)
 	}
 }
 
-/* application/x-www-form-urlencoded "name=value", '&' before all but the first */
-static void
-form_add(CqpStrBuf *b, const char *name, const char *value)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	if (b->n > 0)
-		cqp_sb_putn(b, "&", 1);
-	cqp_sb_puts(b, name);
-	cqp_sb_putn(b, "=", 1);
-	for (const unsigned char *p = (const unsigned char *) value; *p; p++)
-	{
-		if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~')
-			cqp_sb_putn(b, (const char *) p, 1);
-		else
-		{
-			char		e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-
-			cqp_sb_putn(b, e, 3);
-		}
-	}
-}
-
 /* ------------------------------------------------------------------------
  * One token request (POST), with retries
  * ------------------------------------------------------------------------ */
@@ -444,14 +421,8 @@ token_request(CqpCred *c, const char *url, const char *const *headers, const cha
 		x.policy = &c->policy;
 		x.resp = resp;
 		curl_easy_setopt(e, CURLOPT_URL, url);
-		curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 		/* never a proxy: the address check below must see the target */
-		curl_easy_setopt(e, CURLOPT_PROXY, "");
-		curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
-		curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-		curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-		curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent ? c->user_agent : "cq_fdw/0.1");
+		cqp_net_curl_defaults(e, c->user_agent);
 		if (body)
 		{
 			curl_easy_setopt(e, CURLOPT_POST, 1L);
@@ -798,8 +769,8 @@ fetch_gcp(CqpCred *c, Fetched *out, CqError *err)
 	json_decref(claims);
 	if (jwt == NULL)
 		return false;
-	form_add(&form, "grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer");
-	form_add(&form, "assertion", jwt);
+	cqp_sb_form_add(&form, "grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer");
+	cqp_sb_form_add(&form, "assertion", jwt);
 	ok = fetch_oauth_form(c, &form, out, err);
 	{
 		const char *secrets[] = {jwt};
@@ -817,10 +788,10 @@ fetch_azure(CqpCred *c, Fetched *out, CqError *err)
 	CqpStrBuf	form = {.max = CRED_MAX_RESPONSE};
 	bool		ok;
 
-	form_add(&form, "client_id", c->client_id);
-	form_add(&form, "client_secret", c->client_secret);
-	form_add(&form, "scope", c->scope);
-	form_add(&form, "grant_type", "client_credentials");
+	cqp_sb_form_add(&form, "client_id", c->client_id);
+	cqp_sb_form_add(&form, "client_secret", c->client_secret);
+	cqp_sb_form_add(&form, "scope", c->scope);
+	cqp_sb_form_add(&form, "grant_type", "client_credentials");
 	ok = fetch_oauth_form(c, &form, out, err);
 	{
 		const char *secrets[] = {c->client_secret};
@@ -1128,18 +1099,18 @@ fetch_aws_role(CqpCred *c, Fetched *out, CqError *err)
 	json_t	   *doc = NULL;
 	bool		ok;
 
-	form_add(&form, "Action", "AssumeRole");
-	form_add(&form, "Version", STS_VERSION);
-	form_add(&form, "RoleArn", c->role_arn);
-	form_add(&form, "RoleSessionName", c->session_name);
+	cqp_sb_form_add(&form, "Action", "AssumeRole");
+	cqp_sb_form_add(&form, "Version", STS_VERSION);
+	cqp_sb_form_add(&form, "RoleArn", c->role_arn);
+	cqp_sb_form_add(&form, "RoleSessionName", c->session_name);
 	if (c->external_id)
-		form_add(&form, "ExternalId", c->external_id);
+		cqp_sb_form_add(&form, "ExternalId", c->external_id);
 	if (c->duration_s > 0)
 	{
 		char		d[16];
 
 		snprintf(d, sizeof(d), "%d", c->duration_s);
-		form_add(&form, "DurationSeconds", d);
+		cqp_sb_form_add(&form, "DurationSeconds", d);
 	}
 	if (form.oom || form.too_big)
 	{

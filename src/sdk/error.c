@@ -188,17 +188,6 @@ lower(int c)
 	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = lower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 static bool
 contains_ci(const char *hay, size_t n, const char *needle)
 {
@@ -237,11 +226,11 @@ secret_param(const char *name, size_t n)
 	/* percent-decode (and lower-case) the name for matching */
 	for (i = 0; i < n && o < sizeof(dec); i++)
 	{
-		if (name[i] == '%' && i + 2 < n && hexval((unsigned char) name[i + 1]) >= 0 &&
-			hexval((unsigned char) name[i + 2]) >= 0)
+		int			ch = cqp_pct_byte(name, n, i);
+
+		if (ch >= 0)
 		{
-			dec[o++] = (char) lower(hexval((unsigned char) name[i + 1]) * 16 +
-									hexval((unsigned char) name[i + 2]));
+			dec[o++] = (char) lower(ch);
 			i += 2;
 		}
 		else

@@ -804,19 +804,8 @@ cqp_http_prepare(CqpHttp *h, CqpReq *req, bool with_auth, CqError *err)
 	req->easy = e;
 	curl_easy_setopt(e, CURLOPT_URL, req->aws_url ? req->aws_url : req->url);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, req);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	/*
-	 * Never a proxy: libcurl would otherwise honour http_proxy/https_proxy/
-	 * all_proxy inherited by the backend, and the address check in
-	 * opensocket_cb would then see the proxy instead of the target (an
-	 * SSRF bypass of the outbound policy).
-	 */
-	curl_easy_setopt(e, CURLOPT_PROXY, "");
-	curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_USERAGENT, s->user_agent ? s->user_agent : "cq_fdw/0.1");
+	/* never a proxy: the address check in opensocket_cb sees the target */
+	cqp_net_curl_defaults(e, s->user_agent);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_2TLS);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);

@@ -1152,3 +1152,26 @@ cq_net_url_origin(const char *url, char *out, size_t outlen)
 	curl_url_cleanup(u);
 	return ok;
 }
+
+/*
+ * cqp_net_curl_defaults
+ *		The options every libcurl transfer of the SDK starts with (API
+ *		requests in http.c, token requests in cred.c): no signals, no
+ *		redirect followed, http and https only, the user agent (default
+ *		"cq_fdw/0.1"), and never a proxy -- libcurl would otherwise honour
+ *		http_proxy/https_proxy/all_proxy inherited by the backend, and the
+ *		connect-time address check (cq_net_addr_allowed, from the
+ *		transfer's CURLOPT_OPENSOCKETFUNCTION) would then see the proxy
+ *		instead of the target (an SSRF bypass of the outbound policy).
+ */
+void
+cqp_net_curl_defaults(CURL *e, const char *user_agent)
+{
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_PROXY, "");
+	curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_USERAGENT, user_agent ? user_agent : "cq_fdw/0.1");
+}

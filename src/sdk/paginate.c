@@ -35,11 +35,37 @@
 
 #include "cq_sdk_int.h"
 
-/* RFC 3986 unreserved characters are never encoded. */
-static bool
-unreserved(unsigned char c)
+/* RFC 3986 unreserved characters (ASCII, whatever the locale). */
+bool
+cqp_url_unreserved(unsigned char c)
 {
-	return isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		(c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~';
+}
+
+static int
+hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+cqp_pct_byte(const char *s, size_t len, size_t i)
+{
+	int			h,
+				l;
+
+	if (s[i] != '%' || i + 2 >= len ||
+		(h = hexval((unsigned char) s[i + 1])) < 0 ||
+		(l = hexval((unsigned char) s[i + 2])) < 0)
+		return -1;
+	return h * 16 + l;
 }
 
 /*
@@ -60,7 +86,7 @@ cqp_url_encode(const char *s, size_t len)
 	{
 		unsigned char c = (unsigned char) s[i];
 
-		if (unreserved(c))
+		if (cqp_url_unreserved(c))
 			out[o++] = (char) c;
 		else
 		{

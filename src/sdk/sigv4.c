@@ -93,47 +93,6 @@
  * URI encoding into a CqpStrBuf (strbuf.c)
  * ------------------------------------------------------------------------ */
 
-static bool
-is_unreserved(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		(c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~';
-}
-
-/* Append `len` bytes of `s` AWS-URI-encoded. */
-static void
-sb_encode(CqpStrBuf *b, const char *s, size_t len, bool keep_slash)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t		i;
-
-	for (i = 0; i < len; i++)
-	{
-		unsigned char c = (unsigned char) s[i];
-
-		if (is_unreserved(c) || (keep_slash && c == '/'))
-			cqp_sb_putc(b, (char) c);
-		else
-		{
-			char		e[3] = {'%', hex[c >> 4], hex[c & 15]};
-
-			cqp_sb_putn(b, e, 3);
-		}
-	}
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Append `len` bytes of `s` percent-decoded (a '%' not followed by two hex
  * digits stays literal). */
 static void
@@ -143,10 +102,11 @@ sb_decode(CqpStrBuf *b, const char *s, size_t len)
 
 	for (i = 0; i < len; i++)
 	{
-		if (s[i] == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 &&
-			hexval(s[i + 2]) >= 0)
+		int			ch = cqp_pct_byte(s, len, i);
+
+		if (ch >= 0)
 		{
-			cqp_sb_putc(b, (char) (hexval(s[i + 1]) * 16 + hexval(s[i + 2])));
+			cqp_sb_putc(b, (char) ch);
 			i += 2;
 		}
 		else
@@ -165,7 +125,7 @@ reencode(const char *s, size_t len, bool keep_slash, bool *oom, bool *too_big)
 	cqp_sb_putn(&d, "", 0);
 	if (!d.oom && !d.too_big)
 	{
-		sb_encode(&e, d.p ? d.p : "", d.n, keep_slash);
+		cqp_sb_put_encoded(&e, d.p ? d.p : "", d.n, keep_slash);
 		cqp_sb_putn(&e, "", 0);
 	}
 	free(d.p);
@@ -186,7 +146,7 @@ cqp_sigv4_uri_encode(const char *s, size_t len, bool keep_slash)
 {
 	CqpStrBuf	b = {.max = SIGV4_MAX_TEXT};
 
-	sb_encode(&b, s, len, keep_slash);
+	cqp_sb_put_encoded(&b, s, len, keep_slash);
 	cqp_sb_putn(&b, "", 0);
 	if (b.oom || b.too_big)
 	{
@@ -345,7 +305,7 @@ is_name(const char *s)
 	if (s == NULL || *s == '\0')
 		return false;
 	for (; *s; s++, n++)
-		if (n >= 64 || !(is_unreserved((unsigned char) *s) && *s != '~'))
+		if (n >= 64 || !(cqp_url_unreserved((unsigned char) *s) && *s != '~'))
 			return false;
 	return true;
 }
@@ -852,7 +812,7 @@ sigv4_core(const CqpSigv4Request *req, const CqpSigv4Params *p, bool presign,
 		if (p->session_token && !sign_token)
 		{
 			cqp_sb_puts(&b, "&X-Amz-Security-Token=");
-			sb_encode(&b, p->session_token, strlen(p->session_token), false);
+			cqp_sb_put_encoded(&b, p->session_token, strlen(p->session_token), false);
 		}
 		cqp_sb_puts(&b, "&X-Amz-Signature=");
 		cqp_sb_puts(&b, out->signature);

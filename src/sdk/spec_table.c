@@ -323,6 +323,50 @@ parse_column(CqpSpecCtx *c, const char *loc, json_t *jc, CqColumnDef *col)
 
 static bool is_host_part(const char *s);
 
+/* The action of an AWS operation (aws, parent.aws, aws.describe). */
+static bool
+check_aws_action(CqpSpecCtx *c, const char *loc, const char *action)
+{
+	char		qs[64];
+
+	if (!cqp_spec_is_param(action))
+		return cqp_spec_fail(c, loc, "action", "\"%s\" is not an operation name",
+							 cqp_spec_quote(qs, sizeof(qs), action));
+	return true;
+}
+
+/*
+ * The method of a rest-json or rest-xml operation: GET when not given,
+ * else GET or POST.  why: what the error adds after "is not GET or POST".
+ */
+static bool
+get_or_post(CqpSpecCtx *c, const char *loc, char **method, const char *why)
+{
+	char		qs[64];
+
+	if (*method == NULL && (*method = cqp_spec_dup(c, "GET")) == NULL)
+		return false;
+	if (strcmp(*method, "GET") != 0 && strcmp(*method, "POST") != 0)
+		return cqp_spec_fail(c, loc, "method", "\"%s\" is not GET or POST%s",
+							 cqp_spec_quote(qs, sizeof(qs), *method), why);
+	return true;
+}
+
+/*
+ * The method of an operation of protocol proto (aws, parent.aws): the
+ * rest protocols take one (get_or_post), the others always POST.
+ */
+static bool
+parse_aws_method(CqpSpecCtx *c, const char *loc, int proto, char **method, const char *why)
+{
+	if (proto == CQ_AWS_REST_JSON || proto == CQ_AWS_REST_XML)
+		return get_or_post(c, loc, method, why);
+	if (*method)
+		return cqp_spec_fail(c, loc, "method", "the %s protocol always POSTs; only rest-json and rest-xml take a method",
+							 aws_protocol_names[proto].name);
+	return (*method = cqp_spec_dup(c, "POST")) != NULL;
+}
+
 /*
  * parent.aws: the parent listing is another operation of the table's
  * service (IAM ListUsers for aws_iam_user_policies): its action, method
@@ -333,7 +377,6 @@ parse_parent_aws(CqpSpecCtx *c, const char *ploc, json_t *jp, CqTableDef *t)
 {
 	json_t	   *ja = json_object_get(jp, "aws");
 	char		loc[SPEC_LOCLEN];
-	char		qs[64];
 	CqAwsOpDef *o;
 	int			proto;
 
@@ -351,21 +394,8 @@ parse_parent_aws(CqpSpecCtx *c, const char *ploc, json_t *jp, CqTableDef *t)
 	if (!cqp_spec_get_string(c, loc, ja, "action", true, 128, &o->action) ||
 		!cqp_spec_get_string(c, loc, ja, "method", false, 8, &o->method))
 		return false;
-	if (!cqp_spec_is_param(o->action))
-		return cqp_spec_fail(c, loc, "action", "\"%s\" is not an operation name",
-							 cqp_spec_quote(qs, sizeof(qs), o->action));
-	if (proto == CQ_AWS_REST_JSON || proto == CQ_AWS_REST_XML)
-	{
-		if (o->method == NULL && (o->method = cqp_spec_dup(c, "GET")) == NULL)
-			return false;
-		if (strcmp(o->method, "GET") != 0 && strcmp(o->method, "POST") != 0)
-			return cqp_spec_fail(c, loc, "method", "\"%s\" is not GET or POST",
-								 cqp_spec_quote(qs, sizeof(qs), o->method));
-	}
-	else if (o->method)
-		return cqp_spec_fail(c, loc, "method", "the %s protocol always POSTs; only rest-json and rest-xml take a method",
-							 aws_protocol_names[proto].name);
-	else if ((o->method = cqp_spec_dup(c, "POST")) == NULL)
+	if (!check_aws_action(c, loc, o->action) ||
+		!parse_aws_method(c, loc, proto, &o->method, ""))
 		return false;
 	if (!cqp_spec_get_name_list(c, loc, ja, "xml_lists", false, 1024, &o->nxml_lists, &o->xml_lists))
 		return false;
@@ -846,9 +876,8 @@ parse_aws_describe(CqpSpecCtx *c, const char *aloc, json_t *ja, CqAwsDef *a)
 	if (!cqp_spec_get_string(c, loc, jd, "action", true, 128, &d->action) ||
 		!cqp_spec_get_string(c, loc, jd, "param", true, SPEC_MAX_IDENT, &d->param))
 		return false;
-	if (!cqp_spec_is_param(d->action))
-		return cqp_spec_fail(c, loc, "action", "\"%s\" is not an operation name",
-							 cqp_spec_quote(qs, sizeof(qs), d->action));
+	if (!check_aws_action(c, loc, d->action))
+		return false;
 	if (!cqp_spec_is_param(d->param))
 		return cqp_spec_fail(c, loc, "param", "not a valid parameter name");
 	d->batch = 1;
@@ -887,11 +916,8 @@ parse_aws_describe(CqpSpecCtx *c, const char *aloc, json_t *ja, CqAwsDef *a)
 		body = json_object_get(jd, "body");
 		if (body && !json_is_null(body))
 			return cqp_spec_fail(c, loc, "body", "only the json protocol sends a body");
-		if (d->method == NULL && (d->method = cqp_spec_dup(c, "GET")) == NULL)
+		if (!get_or_post(c, loc, &d->method, ""))
 			return false;
-		if (strcmp(d->method, "GET") != 0 && strcmp(d->method, "POST") != 0)
-			return cqp_spec_fail(c, loc, "method", "\"%s\" is not GET or POST",
-								 cqp_spec_quote(qs, sizeof(qs), d->method));
 	}
 	return true;
 }
@@ -954,9 +980,8 @@ parse_aws(CqpSpecCtx *c, const char *tloc, json_t *jt, CqTableDef *t)
 		!cqp_spec_get_string(c, loc, ja, "json_version", false, 8, &a->json_version) ||
 		!cqp_spec_get_string(c, loc, ja, "method", false, 8, &a->method))
 		return false;
-	if (a->action && !cqp_spec_is_param(a->action))
-		return cqp_spec_fail(c, loc, "action", "\"%s\" is not an operation name",
-					cqp_spec_quote(qs, sizeof(qs), a->action));
+	if (a->action && !check_aws_action(c, loc, a->action))
+		return false;
 	if (a->target_prefix && !cqp_spec_is_param(a->target_prefix))
 		return cqp_spec_fail(c, loc, "target_prefix", "\"%s\" is not a target prefix",
 					cqp_spec_quote(qs, sizeof(qs), a->target_prefix));
@@ -980,15 +1005,7 @@ parse_aws(CqpSpecCtx *c, const char *tloc, json_t *jt, CqTableDef *t)
 		return false;
 	if (proto == CQ_AWS_JSON && strcmp(a->json_version, "1.0") != 0 && strcmp(a->json_version, "1.1") != 0)
 		return cqp_spec_fail(c, loc, "json_version", "must be \"1.0\" or \"1.1\"");
-	if (!rest && a->method)
-		return cqp_spec_fail(c, loc, "method", "the %s protocol always POSTs; only rest-json and rest-xml take a method",
-					aws_protocol_names[proto].name);
-	if (rest && a->method == NULL && (a->method = cqp_spec_dup(c, "GET")) == NULL)
-		return false;
-	if (rest && strcmp(a->method, "GET") != 0 && strcmp(a->method, "POST") != 0)
-		return cqp_spec_fail(c, loc, "method", "\"%s\" is not GET or POST (a listing does not change anything)",
-					cqp_spec_quote(qs, sizeof(qs), a->method));
-	if (!rest && a->method == NULL && (a->method = cqp_spec_dup(c, "POST")) == NULL)
+	if (!parse_aws_method(c, loc, proto, &a->method, " (a listing does not change anything)"))
 		return false;
 
 	if (!cqp_spec_get_name_list(c, loc, ja, "xml_lists", false, 1024, &a->nxml_lists, &a->xml_lists))

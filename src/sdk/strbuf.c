@@ -2,11 +2,13 @@
  *
  * strbuf.c
  *		  A growable text buffer for request bodies, signatures and token
- *		  exchanges (cred.c, sigv4.c): bounded by its `max`, out of memory
+ *		  exchanges (aws.c, cred.c, sigv4.c): bounded by its `max`, out of memory
  *		  and "too big" recorded in the buffer instead of returned at each
  *		  append, and wiped when it moves -- growing copies into a new block
  *		  and OPENSSL_cleanse()s the old one (not realloc, which could
  *		  leave a copy of a secret in freed memory), cqp_sb_wipe() at the end.
+ *		  And the percent-encoding they share (into a buffer, form
+ *		  fields; the character classes are paginate.c's).
  *
  * Copyright (c) 2026, cq_fdw developers
  *
@@ -79,4 +81,34 @@ cqp_sb_wipe(CqpStrBuf *b)
 	b->p = NULL;
 	b->n = b->cap = 0;
 	b->oom = b->too_big = false;
+}
+
+void
+cqp_sb_put_encoded(CqpStrBuf *b, const char *s, size_t len, bool keep_slash)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (size_t i = 0; i < len; i++)
+	{
+		unsigned char c = (unsigned char) s[i];
+
+		if (cqp_url_unreserved(c) || (keep_slash && c == '/'))
+			cqp_sb_putc(b, (char) c);
+		else
+		{
+			char		e[3] = {'%', hex[c >> 4], hex[c & 15]};
+
+			cqp_sb_putn(b, e, 3);
+		}
+	}
+}
+
+void
+cqp_sb_form_add(CqpStrBuf *b, const char *name, const char *value)
+{
+	if (b->n > 0)
+		cqp_sb_putc(b, '&');
+	cqp_sb_put_encoded(b, name, strlen(name), false);
+	cqp_sb_putc(b, '=');
+	cqp_sb_put_encoded(b, value, strlen(value), false);
 }

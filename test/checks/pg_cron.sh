@@ -17,21 +17,8 @@
 # loaded); exit status 0 = pass.
 
 set -u
-MOCK_URL=${MOCK_URL:-http://127.0.0.1:18080}
-WAIT_S=${WAIT_S:-75}
-
-padmin() { psql -X -q -A -t -v ON_ERROR_STOP=1 -d postgres "$@"; }
-
-if ! padmin -c "SHOW shared_preload_libraries" 2>/dev/null | grep -qw pg_cron; then
-	echo "SKIP pg_cron: pg_cron is not in shared_preload_libraries"
-	exit 0
-fi
-DB=$(padmin -c "SHOW cron.database_name") || { echo "FAIL pg_cron: cannot read cron.database_name"; exit 1; }
-if [ -z "$(padmin -c "SELECT 1 FROM pg_database WHERE datname = '$DB'")" ]; then
-	padmin -c "CREATE DATABASE \"$DB\"" || { echo "FAIL pg_cron: cannot create database $DB"; exit 1; }
-fi
-
-q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
+CHECK=pg_cron
+. "$(dirname "$0")/pg_cron.common"
 
 cleanup() {
 	q >/dev/null 2>&1 <<'SQL'

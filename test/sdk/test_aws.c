@@ -276,9 +276,6 @@ test_xml_json_members(void)
  * Whole scans against the mock's /aws-api (LocalStack style)
  * ------------------------------------------------------------------------ */
 
-#define EXAMPLE_KEY "AKIDEXAMPLE"
-#define EXAMPLE_SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
-
 /* The spec, when the mock is up (else `what` is skipped: NULL). */
 static CqSourceDef *
 engine_spec(const char *what)
@@ -307,6 +304,18 @@ aws_rows(CqBatch *b, void *ud)
 	out->rows += cqt_batch_text(b, &out->text, &out->len, &out->cap);
 }
 
+/* The units the job skipped (skip_failed_units), at its end. */
+static void
+aws_failed_units(CqJob *job, void *ud)
+{
+	AwsScan    *out = ud;
+	const CqError *fe = NULL;
+
+	out->nfailed = cq_job_failed_units(job, &fe);
+	for (int i = 0; i < out->nfailed && i < 8; i++)
+		out->failed[i] = fe[i];
+}
+
 /*
  * Scan `table` of the engine spec with server option regions (NULL: none)
  * and an optional region qual (comma list), columns `cols` (names,
@@ -317,80 +326,37 @@ aws_scan(CqSourceDef *src, const char *table, const char *regions,
 		 const char *qual, const char *cols, const char *secret, bool skip,
 		 AwsScan *out)
 {
-	const CqTableDef *t = cq_source_find_table(src, table);
-	CqJobParams p;
-	int			oc[32];
-	int			n = 0;
-	char		base[512];
-	char		cbuf[512];
-	const char *names[1] = {"regions"};
-	const char *vals[1] = {regions};
+	CqtAwsJob	f;
 	const char *qv[16];
 	int			nq = 0;
 	char		qbuf[256];
-	CqKeyValues kv;
-	CqJob	   *job;
-	CqJobState	st;
 	char	   *save = NULL;
+	CqKeyValues kv;
+	CqJobState	st;
 
 	memset(out, 0, sizeof(*out));
-	CQ_CHECKF(t != NULL, "no table %s", table);
-	if (!t)
+	if (!cqt_aws_job(&f, src, table, cols, regions))
 		return CQ_JOB_FAILED;
-	snprintf(cbuf, sizeof(cbuf), "%s", cols);
-	for (char *c = strtok_r(cbuf, ",", &save); c && n < 32; c = strtok_r(NULL, ",", &save))
-		oc[n++] = cq_table_find_column(t, c);
-	snprintf(base, sizeof(base), "%s/aws-api", cqt_mock_url());
-	memset(&p, 0, sizeof(p));
-	p.source = src;
-	p.table = t;
-	p.base_url = base;
-	p.cred.user = EXAMPLE_KEY;
-	p.cred.secret = secret ? secret : EXAMPLE_SECRET;
-	p.nout = n;
-	p.out_cols = oc;
-	p.limit = -1;
-	if (regions)
-	{
-		p.nserver_opts = 1;
-		p.server_opt_names = names;
-		p.server_opt_values = vals;
-	}
+	if (secret)
+		f.p.cred.secret = secret;
 	if (qual)
 	{
 		snprintf(qbuf, sizeof(qbuf), "%s", qual);
-		save = NULL;
 		for (char *c = strtok_r(qbuf, ",", &save); c && nq < 16; c = strtok_r(NULL, ",", &save))
 			qv[nq++] = c;
 		kv.column = "region";
 		kv.op = CQ_OP_EQ;
 		kv.nvalues = nq;
 		kv.values = qv;
-		p.nkeys = 1;
-		p.keys = &kv;
+		f.p.nkeys = 1;
+		f.p.keys = &kv;
 	}
-	cq_job_settings_default(&p.settings);
-	p.settings.retry_base_ms = 10;
-	p.settings.retry_max_ms = 200;
-	p.settings.max_retries = 3;
-	p.settings.concurrency = 1;		/* rows in a stable order */
-	p.settings.workers = 1;
-	p.settings.skip_failed_units = skip;
-	job = cq_job_start(&p, &out->err);
-	if (!job)
-		return CQ_JOB_FAILED;
-	st = cqt_job_drain(job, aws_rows, out);
-	if (st == CQ_JOB_FAILED)
-		out->err = *cq_job_error(job);
-	{
-		const CqError *fe = NULL;
-
-		out->nfailed = cq_job_failed_units(job, &fe);
-		for (int i = 0; i < out->nfailed && i < 8; i++)
-			out->failed[i] = fe[i];
-	}
-	cq_job_get_stats(job, &out->st);
-	cq_job_free(job);
+	f.p.settings.retry_max_ms = 200;
+	f.p.settings.max_retries = 3;
+	f.p.settings.concurrency = 1;		/* rows in a stable order */
+	f.p.settings.workers = 1;
+	f.p.settings.skip_failed_units = skip;
+	st = cqt_job_run(&f.p, aws_rows, out, aws_failed_units, &out->err, &out->st);
 	if (!out->text)
 		out->text = strdup("");
 	return st;

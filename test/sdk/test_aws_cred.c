@@ -429,7 +429,6 @@ acct_scan(const char *endpoint, const char *role, const char *ext, int nq, Scan 
 	int			oc[2];
 	char		base[512];
 	CqKeyValues kv;
-	CqJob	   *job;
 	CqJobState	st;
 
 	memset(out, 0, sizeof(*out));
@@ -473,17 +472,7 @@ acct_scan(const char *endpoint, const char *role, const char *ext, int nq, Scan 
 	}
 	cq_job_settings_default(&p.settings);
 	p.settings.max_retries = 0;
-	job = cq_job_start(&p, &out->err);
-	if (!job)
-	{
-		cq_table_def_free(t);
-		return CQ_JOB_FAILED;
-	}
-	st = cqt_job_drain(job, acct_rows, out);
-	if (st == CQ_JOB_FAILED)
-		out->err = *cq_job_error(job);
-	cq_job_get_stats(job, &out->st);
-	cq_job_free(job);
+	st = cqt_job_run(&p, acct_rows, out, NULL, &out->err, &out->st);
 	cq_table_def_free(t);
 	return st;
 }

@@ -75,73 +75,33 @@ static CqJobState
 scan(CqSourceDef *src, const char *table, const char *cols, const char *key,
 	 const char *val, int concurrency, Scan *out)
 {
-	const CqTableDef *t = cq_source_find_table(src, table);
-	CqJobParams p;
-	int			oc[32];
-	int			n = 0;
-	char		base[512];
-	char		cbuf[512];
-	const char *names[1] = {"regions"};
-	const char *vals[1] = {"us-east-1"};
+	CqtAwsJob	f;
+	ScanRows	sr = {out, NULL, NULL};
 	const char *qv[1] = {val};
 	CqKeyValues kv;
-	CqJob	   *job;
 	CqJobState	st;
-	char	   *save = NULL;
 
 	memset(out, 0, sizeof(*out));
 	out->typed = true;
-	CQ_CHECKF(t != NULL, "no table %s", table);
-	if (!t)
+	if (!cqt_aws_job(&f, src, table, cols, "us-east-1"))
 		return CQ_JOB_FAILED;
-	snprintf(cbuf, sizeof(cbuf), "%s", cols);
-	for (char *c = strtok_r(cbuf, ",", &save); c && n < 32; c = strtok_r(NULL, ",", &save))
-	{
-		oc[n] = cq_table_find_column(t, c);
-		CQ_CHECKF(oc[n] >= 0, "%s has no column %s", table, c);
-		n++;
-	}
-	snprintf(base, sizeof(base), "%s/aws-api", cqt_mock_url());
-	memset(&p, 0, sizeof(p));
-	p.source = src;
-	p.table = t;
-	p.base_url = base;
-	p.cred.sts_url = base;		/* GetCallerIdentity: the account_id column */
-	p.cred.user = "AKIDEXAMPLE";
-	p.cred.secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
-	p.nout = n;
-	p.out_cols = oc;
-	p.limit = -1;
-	p.nserver_opts = 1;
-	p.server_opt_names = names;
-	p.server_opt_values = vals;
+	f.p.cred.sts_url = f.base;	/* GetCallerIdentity: the account_id column */
 	if (key)
 	{
 		kv.column = key;
 		kv.op = CQ_OP_EQ;
 		kv.nvalues = 1;
 		kv.values = qv;
-		p.nkeys = 1;
-		p.keys = &kv;
+		f.p.nkeys = 1;
+		f.p.keys = &kv;
 	}
-	cq_job_settings_default(&p.settings);
-	p.settings.retry_base_ms = 10;
-	p.settings.retry_max_ms = 200;
-	p.settings.max_retries = 3;
-	p.settings.concurrency = concurrency;
-	p.settings.workers = 2;
-	job = cq_job_start(&p, &out->err);
-	if (!job)
-		return CQ_JOB_FAILED;
-	{
-		ScanRows	sr = {out, t, oc};
-
-		st = cqt_job_drain(job, scan_rows, &sr);
-	}
-	if (st == CQ_JOB_FAILED)
-		out->err = *cq_job_error(job);
-	cq_job_get_stats(job, &out->st);
-	cq_job_free(job);
+	f.p.settings.retry_max_ms = 200;
+	f.p.settings.max_retries = 3;
+	f.p.settings.concurrency = concurrency;
+	f.p.settings.workers = 2;
+	sr.t = f.t;
+	sr.oc = f.oc;
+	st = cqt_job_run(&f.p, scan_rows, &sr, NULL, &out->err, &out->st);
 	if (!out->text)
 		out->text = strdup("");
 	return st;

@@ -43,56 +43,17 @@ scan_rows(CqBatch *b, void *ud)
 static CqJobState
 scan(CqSourceDef *src, const char *cols, Scan *out)
 {
-	const CqTableDef *t = cq_source_find_table(src, "aws_s3_buckets");
-	CqJobParams p;
-	int			oc[32];
-	int			n = 0;
-	char		base[512];
-	char		cbuf[512];
-	const char *names[1] = {"regions"};
-	const char *vals[1] = {"us-east-1"};
-	CqJob	   *job;
+	CqtAwsJob	f;
 	CqJobState	st;
-	char	   *save = NULL;
 
 	memset(out, 0, sizeof(*out));
-	CQ_CHECK(t != NULL);
-	if (!t)
+	if (!cqt_aws_job(&f, src, "aws_s3_buckets", cols, "us-east-1"))
 		return CQ_JOB_FAILED;
-	snprintf(cbuf, sizeof(cbuf), "%s", cols);
-	for (char *c = strtok_r(cbuf, ",", &save); c && n < 32; c = strtok_r(NULL, ",", &save))
-	{
-		oc[n] = cq_table_find_column(t, c);
-		CQ_CHECKF(oc[n] >= 0, "aws_s3_buckets has no column %s", c);
-		n++;
-	}
-	snprintf(base, sizeof(base), "%s/aws-api", cqt_mock_url());
-	memset(&p, 0, sizeof(p));
-	p.source = src;
-	p.table = t;
-	p.base_url = base;
-	p.cred.sts_url = base;
-	p.cred.user = "AKIDEXAMPLE";
-	p.cred.secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
-	p.nout = n;
-	p.out_cols = oc;
-	p.limit = -1;
-	p.nserver_opts = 1;
-	p.server_opt_names = names;
-	p.server_opt_values = vals;
-	cq_job_settings_default(&p.settings);
-	p.settings.retry_base_ms = 10;
-	p.settings.max_retries = 2;
-	p.settings.concurrency = 4;
-	p.settings.workers = 2;
-	job = cq_job_start(&p, &out->err);
-	if (!job)
-		return CQ_JOB_FAILED;
-	st = cqt_job_drain(job, scan_rows, out);
-	if (st == CQ_JOB_FAILED)
-		out->err = *cq_job_error(job);
-	cq_job_get_stats(job, &out->st);
-	cq_job_free(job);
+	f.p.cred.sts_url = f.base;
+	f.p.settings.max_retries = 2;
+	f.p.settings.concurrency = 4;
+	f.p.settings.workers = 2;
+	st = cqt_job_run(&f.p, scan_rows, out, NULL, &out->err, &out->st);
 	if (!out->text)
 		out->text = strdup("");
 	return st;

@@ -518,6 +518,40 @@ test_gcp_margin_cap(void)
 	cqp_cred_free(c);
 }
 
+/*
+ * A token request ignores proxy variables inherited from the environment,
+ * as API requests do (test_http): a proxy would hide the target from the
+ * connect-time address check.  The proxy is a closed port: a token
+ * request through it would fail.
+ */
+static void
+test_token_env_proxy_ignored(void)
+{
+	static const char *vars[] = {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY",
+	"all_proxy", "ALL_PROXY"};
+	CqError		err;
+	CqpCred    *c;
+	char	   *t = NULL;
+
+	h3_mock("/_mock/reset");
+	CQ_CHECK(gcp_register(""));
+	c = gcp_cred(pem_a8, 0, &err);
+	CQ_CHECKF(c != NULL, "%s", err.message);
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		setenv(vars[i], "http://127.0.0.1:1/", 1);
+	unsetenv("no_proxy");
+	unsetenv("NO_PROXY");
+	if (c)
+		t = cqp_cred_get(c, &err);
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		unsetenv(vars[i]);
+	CQ_CHECKF(t && strncmp(t, "mock_gcp_", 9) == 0, "%s", t ? t : err.message);
+	/* (the helper's own curl honours the variables: ask after unsetting) */
+	CQ_CHECK(h3_mock_count("/_oauth/gcp/", NULL) == 1);
+	cqp_secret_free(t);
+	cqp_cred_free(c);
+}
+
 static void
 test_gcp_wrong_key(void)
 {
@@ -1078,6 +1112,7 @@ suite_cred(void)
 	test_gcp_refresh();
 	test_gcp_margin_cap();
 	test_gcp_wrong_key();
+	test_token_env_proxy_ignored();
 	test_azure();
 	test_concurrent_single_fetch();
 	test_github_app();

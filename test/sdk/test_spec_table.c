@@ -558,6 +558,26 @@ test_aws(void)
 			",\"keys\":[{\"column\":\"region\",\"param\":\"U\",\"from_parent\":true}],"
 			"\"parent\":{\"endpoint\":\"/\",\"map\":{\"U\":\"/UserName\"},\"aws\":{}}",
 			"parent.aws.action: required");
+	AWS_ERR("{\"service\":\"iam\",\"protocol\":\"query\",\"action\":\"L\",\"api_version\":\"1\"}",
+			",\"keys\":[{\"column\":\"region\",\"param\":\"U\",\"from_parent\":true}],"
+			"\"parent\":{\"endpoint\":\"/\",\"map\":{\"U\":\"/UserName\"},\"aws\":{\"action\":\"List Users\"}}",
+			"parent.aws.action: \"List Users\" is not an operation name");
+	AWS_ERR("{\"service\":\"lambda\",\"protocol\":\"rest-json\"}",
+			",\"keys\":[{\"column\":\"region\",\"param\":\"U\",\"from_parent\":true}],"
+			"\"parent\":{\"endpoint\":\"/\",\"map\":{\"U\":\"/UserName\"},\"aws\":{\"action\":\"L\",\"method\":\"PUT\"}}",
+			"parent.aws.method: \"PUT\" is not GET or POST");
+	/* the action and method checks that aws, parent.aws and aws.describe share */
+	AWS_ERR("{\"service\":\"ec2\",\"protocol\":\"ec2\",\"action\":\"A;B\",\"api_version\":\"1\"}", "",
+			"aws.action: \"A;B\" is not an operation name");
+	AWS_ERR("{\"service\":\"ecs\",\"protocol\":\"json\",\"action\":\"L\",\"target_prefix\":\"P\","
+			"\"describe\":{\"action\":\"D/x\",\"param\":\"ids\",\"rows\":\"/x\"}}", "",
+			"aws.describe.action: \"D/x\" is not an operation name");
+	AWS_ERR("{\"service\":\"ecs\",\"protocol\":\"json\",\"action\":\"L\",\"target_prefix\":\"P\","
+			"\"describe\":{\"action\":\"D\",\"param\":\"ids\",\"rows\":\"/x\",\"method\":\"GET\"}}", "",
+			"aws.describe.method: the json protocol always POSTs; only rest-json takes a method");
+	AWS_ERR("{\"service\":\"eks\",\"protocol\":\"rest-json\","
+			"\"describe\":{\"action\":\"D\",\"param\":\"name\",\"rows\":\"/c\",\"endpoint\":\"/c/{name}\",\"method\":\"DELETE\"}}", "",
+			"aws.describe.method: \"DELETE\" is not GET or POST");
 	CQ_CHECK_STR(aws_table_err("{\"name\":\"t\",\"endpoint\":\"/x/{id}\",\"keys\":[{\"column\":\"id\",\"from_parent\":true}],"
 							   "\"parent\":{\"endpoint\":\"/p\",\"map\":{\"id\":\"/id\"},\"aws\":{\"action\":\"P\"}},"
 							   "\"columns\":[{\"name\":\"id\",\"type\":\"int\"}]}", &err),

@@ -293,6 +293,9 @@ test_error_helpers(void)
 	CQ_CHECK_STR(S(out), "https://h/p?client_secret=REDACTED&password=REDACTED&per_page=100&auth=REDACTED");
 	cq_redact_url("https://h/p?access%5Ftoken=S", out, sizeof(out));
 	CQ_CHECK_STR(S(out), "https://h/p?access%5Ftoken=REDACTED");
+	/* %XY in either case (cqp_pct_byte); a '%' without two hex digits is literal */
+	cq_redact_url("https://h/p?%6Bey=S&p%41sswd=T&to%4=U&%4", out, sizeof(out));
+	CQ_CHECK_STR(S(out), "https://h/p?%6Bey=REDACTED&p%41sswd=REDACTED&to%4=U&%4");
 	cq_redact_url("http://127.0.0.1:8080/a?page=2", out, sizeof(out));
 	CQ_CHECK_STR(S(out), "http://127.0.0.1:8080/a?page=2");
 	cq_redact_url("https://tok@h/p", out, sizeof(out));

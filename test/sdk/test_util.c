@@ -125,3 +125,64 @@ cqt_offline_job(CqJobParams *p, CqTableDef *t, int *cols, const char *base_url)
 	CQ_CHECKF(job != NULL, "%s", err.message);
 	return job;
 }
+
+CqJobState
+cqt_job_run(CqJobParams *p, void (*on_batch) (CqBatch *b, void *ud), void *ud,
+			void (*at_end) (CqJob *job, void *ud), CqError *err, CqJobStats *stats)
+{
+	CqJob	   *job = cq_job_start(p, err);
+	CqJobState	st;
+
+	if (!job)
+		return CQ_JOB_FAILED;
+	st = cqt_job_drain(job, on_batch, ud);
+	if (st == CQ_JOB_FAILED)
+		*err = *cq_job_error(job);
+	if (at_end)
+		at_end(job, ud);
+	cq_job_get_stats(job, stats);
+	cq_job_free(job);
+	return st;
+}
+
+bool
+cqt_aws_job(CqtAwsJob *f, CqSourceDef *src, const char *table, const char *cols,
+			const char *regions)
+{
+	char		cbuf[512];
+	char	   *save = NULL;
+	int			n = 0;
+
+	memset(f, 0, sizeof(*f));
+	f->t = cq_source_find_table(src, table);
+	CQ_CHECKF(f->t != NULL, "no table %s", table);
+	if (!f->t)
+		return false;
+	snprintf(cbuf, sizeof(cbuf), "%s", cols);
+	for (char *c = strtok_r(cbuf, ",", &save); c && n < 32; c = strtok_r(NULL, ",", &save))
+	{
+		f->oc[n] = cq_table_find_column(f->t, c);
+		CQ_CHECKF(f->oc[n] >= 0, "%s has no column %s", table, c);
+		n++;
+	}
+	snprintf(f->base, sizeof(f->base), "%s/aws-api", cqt_mock_url());
+	f->p.source = src;
+	f->p.table = f->t;
+	f->p.base_url = f->base;
+	f->p.cred.user = "AKIDEXAMPLE";
+	f->p.cred.secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+	f->p.nout = n;
+	f->p.out_cols = f->oc;
+	f->p.limit = -1;
+	if (regions)
+	{
+		f->opt_names[0] = "regions";
+		f->opt_values[0] = regions;
+		f->p.nserver_opts = 1;
+		f->p.server_opt_names = f->opt_names;
+		f->p.server_opt_values = f->opt_values;
+	}
+	cq_job_settings_default(&f->p.settings);
+	f->p.settings.retry_base_ms = 10;
+	return true;
+}

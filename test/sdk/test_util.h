@@ -7,6 +7,7 @@
 #ifndef TEST_UTIL_H
 #define TEST_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "cq_sdk.h"
@@ -47,5 +48,39 @@ extern CqSourceDef *cqt_repo_spec(const char *relpath);
  * skip `what` ("no mock (MOCK_URL)") and NULL.
  */
 extern CqSourceDef *cqt_mock_spec(const char *what, const char *relpath);
+
+/*
+ * Start the job of *p, drain it into on_batch(ud) (may be NULL), call
+ * at_end(job, ud) (may be NULL) before freeing it.  *err: why it did not
+ * start or failed; *stats: the job's stats.  Returns the final state
+ * (CQ_JOB_FAILED when it did not start).
+ */
+extern CqJobState cqt_job_run(CqJobParams *p, void (*on_batch) (CqBatch *b, void *ud), void *ud,
+							  void (*at_end) (CqJob *job, void *ud), CqError *err, CqJobStats *stats);
+
+/*
+ * A scan of an AWS table against the mock's /aws-api route (SigV4
+ * verified): the job's parameters and what they point to.
+ */
+typedef struct CqtAwsJob
+{
+	CqJobParams p;
+	const CqTableDef *t;
+	int			oc[32];			/* output columns */
+	char		base[512];		/* <mock>/aws-api */
+	const char *opt_names[1];	/* server option regions */
+	const char *opt_values[1];
+} CqtAwsJob;
+
+/*
+ * Fill *f for `table` of src with the comma-separated output columns
+ * `cols` (each must exist; CQ_CHECKed), base_url the mock's /aws-api, the
+ * example access key and secret, no limit, server option regions when
+ * `regions` is not NULL, default settings with retry_base_ms 10.  The
+ * caller sets keys, cred and settings further, then cqt_job_run(&f->p...).
+ * Returns false (CQ_CHECKed) when src has no such table.
+ */
+extern bool cqt_aws_job(CqtAwsJob *f, CqSourceDef *src, const char *table, const char *cols,
+						const char *regions);
 
 #endif
