@@ -26,6 +26,8 @@
 #include "cq_sdk.h"
 #include "cq_sdk_int.h"
 #include "cqtest.h"
+#include "jobtest.h"
+#include "test_util.h"
 #include "typestest.h"
 
 typedef struct JbCase
@@ -229,6 +231,160 @@ test_many_keys(void)
 	json_decref(o);
 }
 
+
+/* ---- through a job: images == the image of today's tree, per value ---- */
+
+static json_t *
+identity_row(const CqTableDef *t, json_t *row)
+{
+	(void) t;
+	return json_incref(row);
+}
+
+static const CqPluginDescriptor identity_plugin = {
+	CQ_SDK_ABI_VERSION, "identity", "1", "", "{}", identity_row
+};
+
+#define JB_MAXV 256
+
+typedef struct JbRun
+{
+	int			n;				/* values seen */
+	int			images;			/* of them CQ_VAL_JSONB */
+	int			trees;			/* of them a jansson tree */
+	int			nulls;
+	unsigned char *img[JB_MAXV];	/* each value's image (malloc'd) */
+	uint32_t	len[JB_MAXV];
+} JbRun;
+
+static void
+jb_collect(CqBatch *b, void *ud)
+{
+	JbRun	   *r = ud;
+	CqArena    *a = cq_arena_new(0);
+
+	for (int i = 0; i < b->nrows * b->ncols && r->n < JB_MAXV; i++)
+	{
+		const CqValue *v = &b->values[i];
+		CqValue		w;
+
+		if (v->type != CQ_T_JSON || v->is_array)
+			continue;
+		if (v->isnull)
+		{
+			r->nulls++;
+			r->img[r->n] = NULL;
+			r->len[r->n++] = 0;
+			continue;
+		}
+		memset(&w, 0, sizeof(w));
+		if (v->flags & CQ_VAL_JSONB)
+		{
+			r->images++;
+			w = *v;
+		}
+		else
+		{
+			r->trees++;
+			if (!cqp_jsonb_image(v->u.json, a, &w))
+				w.len = 0;
+		}
+		r->img[r->n] = malloc(w.len + 1);
+		memcpy(r->img[r->n], w.u.s, w.len);
+		r->len[r->n++] = w.len;
+	}
+	cq_arena_free(a);
+}
+
+static CqJobState
+jb_run(const char *tjson, const char *body, bool full, bool images, JbRun *r)
+{
+	CqTableDef *t = h3_table(tjson);
+	int			cols[16];
+	bool		want[16];
+	CqJobParams p;
+	CqJob	   *job;
+	CqError		err;
+	CqJobState	st;
+
+	memset(r, 0, sizeof(*r));
+	if (!t)
+		return CQ_JOB_FAILED;
+	memset(&p, 0, sizeof(p));
+	for (int i = 0; i < t->ncolumns && i < 16; i++)
+	{
+		cols[i] = i;
+		want[i] = true;			/* the SDK itself skips json[] columns */
+	}
+	p.plugin = full ? &identity_plugin : NULL;
+	cqt_offline_params(&p, t, cols, t->ncolumns, "http://offline.invalid");
+	p.out_jsonb = images ? want : NULL;
+	p.settings.batch_rows = 2;
+	job = cqp_job_start_offline(&p, &err);
+	if (!job)
+	{
+		cq_table_def_free(t);
+		return CQ_JOB_FAILED;
+	}
+	cqp_job_feed(job, body, strlen(body));
+	cqp_job_feed_end(job);
+	st = cqt_job_drain(job, jb_collect, r);
+	cq_job_free(job);
+	cq_table_def_free(t);
+	return st;
+}
+
+static void
+jb_free(JbRun *r)
+{
+	for (int i = 0; i < r->n; i++)
+		free(r->img[i]);
+}
+
+static void
+test_job_images(void)
+{
+	const char *tjson = EQ_TABLE("/rows",
+								 "{\"name\":\"id\",\"type\":\"int\"},"
+								 "{\"name\":\"meta\",\"type\":\"json\"},"
+								 "{\"name\":\"deep\",\"type\":\"json\",\"path\":\"/meta/a\"},"
+								 "{\"name\":\"vs\",\"type\":\"json\",\"path\":\"/items/*/v\"},"
+								 "{\"name\":\"s\",\"type\":\"json\",\"path\":\"/str\"},"
+								 "{\"name\":\"items\",\"type\":\"json[]\",\"path\":\"/items\"},"
+								 "{\"name\":\"solo\",\"type\":\"json\"}");
+	const char *body =
+		"{\"rows\":["
+		"{\"id\":1,\"meta\":{\"b\":1,\"a\":{\"y\":[1.5,-2,1e300],\"x\":null},\"ab\":\"\\u0000z\"},"
+		"\"items\":[{\"v\":1},{\"v\":\"two\"},{\"v\":[true]}],\"str\":\"s\\u00e9\",\"solo\":{\"k\":[]}},"
+		"{\"id\":2,\"meta\":[],\"str\":0.1,\"items\":[]},"
+		"{\"id\":3,\"meta\":{},\"str\":null,\"items\":[{\"w\":1}],\"solo\":9223372036854775807},"
+		"{\"id\":4,\"meta\":{\"k2\":2,\"k1\":1,\"kk\":{\"z\":{\"z\":{\"z\":\"deep\"}}}},\"str\":\"\"}"
+		"]}";
+
+	for (int full = 0; full <= 1; full++)
+	{
+		JbRun		tree,
+					img;
+		CqJobState	s1 = jb_run(tjson, body, full, false, &tree),
+					s2 = jb_run(tjson, body, full, true, &img);
+
+		CQ_CHECKF(s1 == CQ_JOB_DONE && s2 == CQ_JOB_DONE, "full=%d: %d %d", full, s1, s2);
+		/* 4 rows x 5 json columns; json[] stays a tree (not counted) */
+		CQ_CHECKF(tree.n == 20 && img.n == 20, "full=%d: %d %d values", full, tree.n, img.n);
+		CQ_CHECKF(tree.images == 0 && img.trees == 0 && img.images == tree.trees &&
+				  img.nulls == tree.nulls && img.images > 10,
+				  "full=%d: images %d/%d trees %d/%d", full, tree.images, img.images,
+				  tree.trees, img.trees);
+		for (int i = 0; i < tree.n && i < img.n; i++)
+			CQ_CHECKF(tree.len[i] == img.len[i] &&
+					  (tree.len[i] == 0 || memcmp(tree.img[i], img.img[i], tree.len[i]) == 0),
+					  "full=%d: value %d differs (%u/%u bytes)", full, i,
+					  tree.len[i], img.len[i]);
+		jb_free(&tree);
+		jb_free(&img);
+	}
+}
+
 void		suite_types_jsonb(void);
 
 void
@@ -243,5 +399,6 @@ suite_types_jsonb(void)
 		test_literal_images();
 	test_no_image();
 	test_many_keys();
+	test_job_images();
 	cqt_types_end();
 }
