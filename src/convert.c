@@ -38,8 +38,9 @@
  *	  ERROR in strict mode -- the same contract as SDK-side validation.
  *	- Datums are palloc'd in CurrentMemoryContext (the scan's batch
  *	  context), except text/varchar/bytea values the workers prepared as
- *	  varlena images (CQ_VAL_VARLENA, cq_sdk.h) and numeric values with an
- *	  image (CQ_VAL_NUMIMG): their Datum points into the
+ *	  varlena images (CQ_VAL_VARLENA, cq_sdk.h), numeric values with an
+ *	  image (CQ_VAL_NUMIMG) and jsonb values with an image (CQ_VAL_JSONB,
+ *	  asked for by cqfdw_conv_jsonb_image): their Datum points into the
  *	  batch's arena, which scan.c frees together with the batch context
  *	  (when the next batch comes, on rescan and at the end), so both kinds
  *	  live exactly as long.  Nothing outlives the batch.
@@ -182,6 +183,22 @@ cqfdw_conv_create(const CqFdwColumn *col, const CqColumnDef *src)
 	cs->may_fail = !cs->direct ||
 		(src->type.base == CQ_T_NUMERIC && cs->typmod >= 0);
 	return cs;
+}
+
+/*
+ * cqfdw_conv_jsonb_image
+ *		Whether the workers should hand this column's values over as jsonb
+ *		images (CqJobParams.out_jsonb, CQ_VAL_JSONB): a json source column
+ *		(not an array) read into a jsonb column, in a UTF8 database (the
+ *		image holds the API's UTF-8 as is; other encodings convert strings
+ *		on this thread, json_to_jsonb).
+ */
+bool
+cqfdw_conv_jsonb_image(const CqFdwConvState *cs)
+{
+	return cs->direct && cs->typid == JSONBOID &&
+		cs->sdktype.base == CQ_T_JSON && !cs->sdktype.is_array &&
+		GetDatabaseEncoding() == PG_UTF8;
 }
 
 /*
@@ -533,6 +550,14 @@ scalar_datum(CqFdwConvState *cs, const CqValue *v, Oid typid, int32 typmod,
 				return true;
 			}
 		case CQ_T_JSON:
+			if (v->flags & CQ_VAL_JSONB)
+			{
+				/* the worker's jsonb image (types_jsonbimg.c) */
+				if (typid != JSONBOID || VARSIZE(v->u.s) != v->len)
+					elog(ERROR, "unexpected jsonb image for a column of type %u", typid);
+				*out = PointerGetDatum(v->u.s);
+				return true;
+			}
 			*out = (typid == JSONOID) ? json_to_text(v->u.json) :
 				json_to_jsonb(v->u.json);
 			return true;

@@ -320,6 +320,7 @@ typedef struct CqFdwConvState
 
 extern CqFdwConvState *cqfdw_conv_create(const CqFdwColumn *col,
 										 const CqColumnDef *src);
+extern bool cqfdw_conv_jsonb_image(const CqFdwConvState *cs);
 extern Datum cqfdw_convert(CqFdwConvState *cs, const CqValue *v,
 						   bool *isnull);
 extern bool cqfdw_convert_guarded(CqFdwConvState **conv, int nconv,

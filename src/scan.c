@@ -94,6 +94,7 @@ typedef struct CqFdwScanState
 	CqExecQual *quals;
 	int			nout;
 	int		   *out_cols;		/* source column index per output */
+	bool	   *out_jsonb;		/* per output: take jsonb images */
 	AttrNumber *out_attnums;	/* attribute per output */
 	CqFdwConvState **conv;		/* per output */
 	int64		limit;
@@ -563,6 +564,7 @@ start_job(ForeignScanState *node, CqFdwScanState *st)
 	p.policy = t->policy;
 	p.nout = st->nout;
 	p.out_cols = st->out_cols;
+	p.out_jsonb = st->out_jsonb;
 	p.nkeys = st->nquals;
 	p.keys = keys;
 	p.nzip = st->nfed > 1 ? st->nfed : 0;
@@ -748,6 +750,7 @@ cqBeginForeignScan(ForeignScanState *node, int eflags)
 
 	st->nout = list_length(attrs);
 	st->out_cols = palloc0(sizeof(int) * Max(st->nout, 1));
+	st->out_jsonb = palloc0(sizeof(bool) * Max(st->nout, 1));
 	st->out_attnums = palloc0(sizeof(AttrNumber) * Max(st->nout, 1));
 	st->conv = palloc0(sizeof(CqFdwConvState *) * Max(st->nout, 1));
 	st->warn = palloc0(sizeof(CqWarnAcc) * Max(st->nout, 1));
@@ -763,6 +766,7 @@ cqBeginForeignScan(ForeignScanState *node, int eflags)
 		st->conv[i]->strict = st->table->settings.strict;
 		if (!st->conv[i]->strict && st->conv[i]->may_fail)
 			st->guard = true;
+		st->out_jsonb[i] = cqfdw_conv_jsonb_image(st->conv[i]);
 		i++;
 	}
 

@@ -166,6 +166,7 @@ extern const char *cq_type_name(CqType t);	/* "int", "inet", ... */
  *	interval	u.iv: months, days, microseconds (ISO 8601 "P1DT2H", or a
  *					  number of seconds)
  *	json		u.json: a jansson value with a reference owned by the batch
+ *					  (with CQ_VAL_JSONB: u.s/len, a jsonb image instead)
  *	inet/cidr	u.inet: family 4 or 6, bits (prefix length), addr[16]
  *					  (IPv4 in addr[0..3]), same layout as PostgreSQL's
  *					  inet_struct minus the varlena header
@@ -205,6 +206,15 @@ typedef struct CqInterval
  *		numeric value numeric_in accepts.
  */
 #define CQ_VAL_NUMIMG		0x02
+/*
+ *	CQ_VAL_JSONB: a json value given as PostgreSQL 15's on-disk jsonb image
+ *		instead of a jansson tree: u.s is the image (a varlena with a 4-byte
+ *		header, 4-byte aligned, in the batch arena; see types_jsonbimg.c),
+ *		len its size, and there is no u.json.  Set by the workers only for
+ *		the output columns CqJobParams.out_jsonb asks it for, and for every
+ *		value of such a column that has an image (the others keep u.json).
+ */
+#define CQ_VAL_JSONB		0x04
 #define CQ_VARLENA_MAX		0x3FFFFFFFu /* largest varlena, header included */
 
 /* PostgreSQL's 4-byte varlena header (SET_VARSIZE_4B) of `total` bytes */
@@ -876,6 +886,13 @@ typedef struct CqJobParams
 	 * owner and repo of each outer row): n units, not n^nzip.  0 = none.
 	 */
 	int			nzip;
+	/*
+	 * NULL, or nout flags: out_jsonb[i] true = the consumer turns output
+	 * column i (a json column, not an array) into PostgreSQL's jsonb in a
+	 * UTF8 database and takes the workers' image (CQ_VAL_JSONB) instead of
+	 * the jansson tree.
+	 */
+	const bool *out_jsonb;
 } CqJobParams;
 
 typedef struct CqBatch

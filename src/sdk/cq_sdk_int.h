@@ -50,6 +50,12 @@ extern void cqp_arena_charge(CqArena *a, size_t n);
 extern size_t cqp_json_footprint(const json_t *v);
 
 /*
+ * in types_jsonbimg.c: PostgreSQL 15's jsonb image of v in the arena
+ * (CQ_VAL_JSONB); false (out untouched) when there is none.
+ */
+extern bool cqp_jsonb_image(json_t *v, CqArena *arena, CqValue *out);
+
+/*
  * in path.c: extract one column from a row by path and parse it as `type`
  * (wildcard matches become array elements; see the function comment).
  */

@@ -282,8 +282,8 @@ own_strv(CqJob *job, const char *const *v, int n, bool *ok)
 /*
  * params_copy
  *		job->params = a deep copy of *src: every string and array it points
- *		to (base_url, credentials, policy, out_cols, key columns and values,
- *		server options, ca_file, user_agent) is owned by the job, so the
+ *		to (base_url, credentials, policy, out_cols, out_jsonb, key columns
+ *		and values, server options, ca_file, user_agent) is owned by the job, so the
  *		caller may free or change them while the job runs (the FDW's GUC
  *		strings can change between FETCHes of a cursor).  source, table and
  *		plugin stay borrowed.  false + err on OOM or a malformed list.
@@ -356,6 +356,16 @@ params_copy(CqJob *job, const CqJobParams *src, CqError *err)
 		else
 			ok = false;
 		p->out_cols = oc;
+	}
+	if (src->nout > 0 && src->out_jsonb)
+	{
+		bool	   *oj = own(job, malloc((size_t) src->nout * sizeof(bool)));
+
+		if (oj)
+			memcpy(oj, src->out_jsonb, (size_t) src->nout * sizeof(bool));
+		else
+			ok = false;
+		p->out_jsonb = oj;
 	}
 	if (src->nkeys > 0)
 	{

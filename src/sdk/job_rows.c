@@ -7,7 +7,9 @@
  *
  * Invariants:
  *	- a batch holds at most batch_rows rows of ncols values; variable-size
- *	  data lives in the batch's arena, json values hold their own reference;
+ *	  data lives in the batch's arena, json values hold their own reference
+ *	  (or are jsonb images in the arena, CQ_VAL_JSONB, when the consumer
+ *	  asked for them: written from the page's document in place);
  *	  its bytes are charged to the job's CqpAcct until cq_batch_free;
  *	- a value that does not convert is SQL NULL plus a column warning
  *	  (counted under job->wmu), or the job's error in strict mode; OOM is
@@ -32,6 +34,18 @@
 /* ------------------------------------------------------------------------
  * Rows: collecting, extracting, queueing batches
  * ------------------------------------------------------------------------ */
+
+static bool parse_value(CqJob *job, int c, bool from_unit, json_t *v,
+						json_t *tmp, bool shared, CqArena *arena,
+						CqValue *out, CqError *err);
+
+/* Does the consumer take jsonb images of output column c (CQ_VAL_JSONB)? */
+static inline bool
+want_jsonb(const CqJob *job, int c, const CqColumnDef *col)
+{
+	return job->params.out_jsonb && job->params.out_jsonb[c] &&
+		col->type.base == CQ_T_JSON && !col->type.is_array;
+}
 
 /* Does any output column of the job read numeric values? */
 bool
@@ -216,6 +230,14 @@ cqp_job_extract_value_det(CqJob *job, CqpUnit *u, json_t *row, json_t *nrow,
 		v = json_is_object(row) ? json_object_get(row, col->name) : NULL;
 
 	/*
+	 * A json column whose consumer takes jsonb images: the worker writes
+	 * the image from the document in place (no copy, no take-over); only
+	 * a value without an image is copied (parse_value).
+	 */
+	if (col->type.base == CQ_T_JSON && v && want_jsonb(job, c, col))
+		return parse_value(job, c, u->colval[c] >= 0, v, tmp, true, arena, out, err);
+
+	/*
 	 * A json value outlives this page's document in the batch: give the
 	 * batch its own copy, so no jansson value is shared between this
 	 * worker (which frees the document) and the consumer (which frees the
@@ -260,7 +282,7 @@ cqp_job_decref_values(CqValue *vals, size_t n)
 					if (!v->u.arr[k].isnull)
 						json_decref(v->u.arr[k].u.json);
 		}
-		else if (v->type == CQ_T_JSON)
+		else if (v->type == CQ_T_JSON && !(v->flags & CQ_VAL_JSONB))
 			json_decref(v->u.json);
 	}
 }
@@ -468,6 +490,18 @@ bool
 cqp_job_parse_value(CqJob *job, int c, bool from_unit, json_t *v, json_t *tmp,
 			CqArena *arena, CqValue *out, CqError *err)
 {
+	return parse_value(job, c, from_unit, v, tmp, false, arena, out, err);
+}
+
+/*
+ * The same; shared: v may belong to the page's document (read in place by
+ * a column with jsonb images, cqp_job_extract_value_det), so a value
+ * without an image is copied before the batch keeps it.
+ */
+static bool
+parse_value(CqJob *job, int c, bool from_unit, json_t *v, json_t *tmp,
+			bool shared, CqArena *arena, CqValue *out, CqError *err)
+{
 	const CqColumnDef *col = &job->table->columns[job->params.out_cols[c]];
 	CqError		verr;
 	json_t	   *xf = NULL;
@@ -497,6 +531,26 @@ cqp_job_parse_value(CqJob *job, int c, bool from_unit, json_t *v, json_t *tmp,
 		json_decref(tmp);
 		tmp = xf;
 		v = xf;
+	}
+
+	/* jsonb images (types_jsonbimg.c): the tree stays on this worker */
+	if (col->type.base == CQ_T_JSON && v != NULL && !json_is_null(v) &&
+		want_jsonb(job, c, col))
+	{
+		memset(out, 0, sizeof(*out));
+		out->type = CQ_T_JSON;
+		if (cqp_jsonb_image(v, arena, out))
+		{
+			json_decref(tmp);
+			return true;
+		}
+		if (shared)
+		{
+			json_t	   *cp = json_deep_copy(v);
+
+			json_decref(tmp);
+			v = tmp = cp;
+		}
 	}
 
 	/* cq_error_set clears the whole struct on failure: no memset per value */

@@ -214,7 +214,16 @@ format_scalar(W *w, const CqValue *v)
 			}
 		case CQ_T_JSON:
 			{
-				char	   *txt = json_dumps(v->u.json, JSON_COMPACT | JSON_ENCODE_ANY);
+				char	   *txt;
+
+				/*
+				 * A jsonb image has no tree to format: only a jsonb column
+				 * asks for one (CqJobParams.out_jsonb), whose conversion
+				 * never formats its values.
+				 */
+				if (v->flags & CQ_VAL_JSONB)
+					break;
+				txt = json_dumps(v->u.json, JSON_COMPACT | JSON_ENCODE_ANY);
 
 				if (txt)
 				{

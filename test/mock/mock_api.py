@@ -1414,6 +1414,49 @@ def numbers_body(q):
     return b'{"items":[' + NUMBERS_ROWS + b']' + extra + b'}'
 
 
+def jsonb_docs_body():
+    """/hostile/jsonb-docs: documents whose jsonb the workers build as
+    images (sql/jsonb_image.sql): every row {"id":n,"doc":<value>}."""
+    many = {}
+    for i in range(100):                     # > 64 keys, lengths 1..3, scrambled
+        many[str((i * 7919) % 1000)] = i if i % 3 else "v%d" % i
+    docs = [
+        {"a": {"b": [1, {"c": [True, False, None]}], "d": "x"}, "e": [[], [{}]]},
+        {"k%02d" % i: i for i in reversed(range(40))},          # > 32 keys
+        many,
+        list(range(70)),                                        # > 64 elements
+        [("s%d" % i) if i % 2 else i * 1.5 for i in range(40)],  # > 32, mixed
+        {"bb": 1, "ab": 2, "ba": 3, "aa": 4, "b": 5, "a": 6, "ccc": 7, "abc": 8, "aab": 9},
+        {},
+        [],
+        {"ключ": "значение", "emoji": "\U0001F600", "é": "\u00e9", "cjk": "漢字", "mix": ["ü", {"ß": "∑"}]},
+        {"s": "a\u0000b", "t": "\u0000", "arr": ["x\u0000", "\u0000y"], "n\u00e9": "tail\u0000"},
+        [9223372036854775807, -9223372036854775808, 0, -1, 1, 10000, 99999999, 100000000, -100000000],
+        [1e300, 0.1, -0.5, 1.5e-7, 3.141592653589793, 1e-300, -0.0, 2.5, 100.0, 1e15, 1e16,
+         123456789.123456789, 0.30000000000000004, -1.7976931348623157e308, 5e-324],
+        [{"a": 1}, "x", {"b": "yy", "c": 2.5}, [1, "z", 3], {"d": {"e": -7, "f": "ff"}}, True, None],
+        "a top-level string",
+        "NUL \u0000 in a top-level string",
+        42,
+        0.1,
+        True,
+        False,
+        None,                                                   # SQL NULL
+        {"long": "L" * 5000, "list": ["w%04d" % i for i in range(600)]},  # stored compressed
+    ]
+    rows = [json.dumps({"id": i + 1, "doc": d}, ensure_ascii=False) for i, d in enumerate(docs)]
+    n = len(docs)
+    # integers beyond int64 (the SDK reads them as their text)
+    rows.append('{"id":%d,"doc":{"big":123456789012345678901234567890,"neg":-98765432109876543210}}' % (n + 1))
+    # deep nesting: 200 levels of arrays, 100 of objects, both with numbers at the bottom
+    rows.append('{"id":%d,"doc":%s}' % (n + 2, "[" * 200 + "1.5" + "]" * 200))
+    rows.append('{"id":%d,"doc":%s}' % (n + 3, '{"a":' * 100 + '{"z":7,"y":"why"}' + "}" * 100))
+    # deeper than the workers' images go (1024): kept as a tree (needs
+    # cq_fdw.max_json_depth raised; the table jsonb_deep reads only this row)
+    rows.append('{"id":%d,"doc":%s}' % (n + 4, "[" * 1100 + '{"k":1}' + "]" * 1100))
+    return ('{"items":[' + ",".join(rows) + ']}').encode()
+
+
 NUL_BODY = (b'[{"id":1,"name":"a\\u0000b","note":"ok"},'
             b'{"id":2,"name":"\\u0000","note":"only a NUL"},'
             b'{"id":3,"name":"tail\\u0000","k\\u0000ey":"NUL in a key"},'
@@ -3105,6 +3148,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return 200, JSON_H, numbers_body(q)
         if what == "numerics":
             return 200, JSON_H, numerics_body()
+        if what == "jsonb-docs":
+            return 200, JSON_H, jsonb_docs_body()
         if what == "nul":
             return 200, JSON_H, (NUL_RAW_BODY if q.get("raw") == "1" else NUL_BODY)
         if what == "slowloris":

@@ -19,6 +19,7 @@ const char *cqt_current = "";
 /* Suites, one per file (test_<name>.c). */
 extern void suite_types(void);
 extern void suite_types_num(void);
+extern void suite_types_jsonb(void);
 extern void suite_types_text(void);
 extern void suite_types_time(void);
 extern void suite_types_net(void);
@@ -61,6 +62,7 @@ static const struct
 {
 	{"types", suite_types},
 	{"types_num", suite_types_num},
+	{"types_jsonb", suite_types_jsonb},
 	{"types_text", suite_types_text},
 	{"types_time", suite_types_time},
 	{"types_net", suite_types_net},
