@@ -981,6 +981,7 @@ CREATE FOREIGN TABLE ft_s8 (
         load1 = os.getloadavg()
         thr = mem["threads"]
         res.update({"private_peak_kb": mem["private"], "shmem_peak_kb": mem["shmem"],
+                    "anon_sampled_peak_kb": mem["anon"],
                     "main_cpu_s": thr.get("main", 0) / CLK_TCK,
                     "threads_cpu_s": sum(v for k, v in thr.items() if k != "main") / CLK_TCK,
                     "load": (load0[0], load1[0])})
@@ -1549,6 +1550,11 @@ def main():
     ap.add_argument("--s8-sweep", default=None,
                     help="S8 at several account counts, one after the other, e.g. 1000,3000,10000 "
                          "(the flat-memory table); implies S8")
+    ap.add_argument("--s8-items", type=int, default=None,
+                    help="S8: resources per account (default 1000); few items make a run take seconds, "
+                         "to measure what grows with accounts")
+    ap.add_argument("--s8-per-page", type=int, default=None,
+                    help="S8: resources per page (default 100)")
     ap.add_argument("--mock-pidfile", help="pid file of the mock (S8 reports its CPU time)")
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--no-jsonb", action="store_true", help="skip the jsonb_to_recordset floor (slow, 1.7 GB)")
@@ -1594,6 +1600,10 @@ def main():
     if (s8_accounts or "S7" in wanted or "S5" in wanted) and not scenarios:
         a.no_memory = True          # S5/S7/S8 alone: no 1M-row memory scan
 
+    if a.s8_items:
+        Bench.S8_ITEMS = a.s8_items
+    if a.s8_per_page:
+        Bench.S8_PER_PAGE = a.s8_per_page
     b = Bench(a)
     if a.render:
         # re-render a saved run (ideals recomputed from the scenario list)
