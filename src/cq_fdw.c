@@ -37,6 +37,7 @@ PG_MODULE_MAGIC;
 /* GUC variables; see README.md (Options and settings) for the meaning of each */
 int			cqfdw_concurrency = 64;
 int			cqfdw_workers = 0;
+int			cqfdw_worker_nice = 5;
 int			cqfdw_memory_budget_kb = 64 * 1024;
 int			cqfdw_batch_rows = 1000;
 int			cqfdw_connect_timeout_ms = 10 * 1000;
@@ -92,6 +93,9 @@ _PG_init(void)
 	define_int("cq_fdw.workers",
 			   "Number of parse threads per scan (0 = one per core, at most 8).",
 			   &cqfdw_workers, 0, 0, 64, PGC_USERSET, 0);
+	define_int("cq_fdw.worker_nice",
+			   "How much nicer than the backend the parse threads run (0 = same priority).",
+			   &cqfdw_worker_nice, 5, 0, 19, PGC_USERSET, 0);
 	define_int("cq_fdw.memory_budget",
 			   "Memory a scan may hold in responses and row batches.",
 			   &cqfdw_memory_budget_kb, 64 * 1024, 1024, INT_MAX / 2,
@@ -191,6 +195,7 @@ cqfdw_settings_from_gucs(CqJobSettings *s)
 	s->concurrency = cqfdw_concurrency;
 	if (cqfdw_workers > 0)
 		s->workers = cqfdw_workers;
+	s->worker_nice = cqfdw_worker_nice;
 	s->memory_budget = (size_t) cqfdw_memory_budget_kb * 1024;
 	s->batch_rows = cqfdw_batch_rows;
 	s->connect_timeout_ms = cqfdw_connect_timeout_ms;

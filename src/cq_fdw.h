@@ -94,6 +94,7 @@ typedef struct CqFdwTable
 /* in cq_fdw.c: GUC variables (defaults documented in README.md (Options and settings)) */
 extern int	cqfdw_concurrency;
 extern int	cqfdw_workers;			/* 0 = auto */
+extern int	cqfdw_worker_nice;
 extern int	cqfdw_memory_budget_kb;
 extern int	cqfdw_batch_rows;
 extern int	cqfdw_connect_timeout_ms;

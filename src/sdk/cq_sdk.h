@@ -790,6 +790,12 @@ typedef struct CqJobSettings
 	/* appended: requests of the job are paced by this gate (see Rate
 	 * gates below; NULL = none).  Borrowed: must outlive the job. */
 	struct CqRateGate *rate_gate;
+	/* appended: the parse workers run this much nicer than the thread
+	 * that starts the job (Linux: setpriority on the thread; 0 = same
+	 * priority, at most 19).  The backend's main thread is the consumer
+	 * that every row waits for; when it is the busy one, workers filling
+	 * the queue up to the budget only take its core.  Default 5. */
+	int			worker_nice;
 } CqJobSettings;
 
 extern void cq_job_settings_default(CqJobSettings *s);
@@ -967,6 +973,9 @@ typedef struct CqJobStats
 	uint64_t	batches_freed_by_workers;	/* batches released with
 											 * cq_job_release_batch that the
 											 * worker which built them freed */
+	int32_t		worker_nice;	/* niceness the parse workers run at
+								 * above the job's starter, as read back
+								 * after setting it (-1: no worker ran) */
 	uint64_t	budget_stalls;	/* times the I/O thread, held back by the
 								 * memory budget, found room to start a
 								 * transfer only when its wait timed out

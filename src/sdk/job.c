@@ -168,6 +168,7 @@ cq_job_settings_default(CqJobSettings *s)
 	s->max_header_bytes = 64 * 1024;
 	s->max_redirects = 5;
 	s->user_agent = NULL;		/* "cq_fdw/0.1" */
+	s->worker_nice = 5;
 }
 
 /* Replace nonsensical settings by defaults/bounds. */
@@ -207,6 +208,10 @@ sanitize_settings(CqJobSettings *s)
 		s->max_header_bytes = d.max_header_bytes;
 	if (s->max_redirects < 0)
 		s->max_redirects = 0;
+	if (s->worker_nice < 0)
+		s->worker_nice = 0;
+	if (s->worker_nice > 19)
+		s->worker_nice = 19;
 }
 
 static bool
@@ -1268,6 +1273,7 @@ job_start(const CqJobParams *params, bool offline, CqError *err)
 	atomic_init(&job->budget_blocked, false);
 	atomic_init(&job->worker_seq, 0);
 	atomic_init(&job->spent_freed, 0);
+	atomic_init(&job->worker_nice, -1);
 	if (!params_copy(job, params, err))
 	{
 		job_destroy(job);
@@ -1554,6 +1560,7 @@ cq_job_get_stats(const CqJob *job, CqJobStats *out)
 	}
 	out->peak_bytes = atomic_load(&j->acct->peak);
 	out->batches_freed_by_workers = (uint64_t) atomic_load(&j->spent_freed);
+	out->worker_nice = atomic_load(&j->worker_nice);
 	out->budget_bytes = j->params.settings.memory_budget;
 }
 

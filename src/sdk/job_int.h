@@ -146,6 +146,7 @@ struct CqJob
 	CqBatch   **spent;
 	int		   *nspent;
 	atomic_int	worker_seq;		/* next worker index */
+	atomic_int	worker_nice;	/* applied niceness (stats), -1 = none */
 	atomic_uint_fast64_t spent_freed;	/* released batches workers freed */
 	atomic_bool budget_blocked; /* the I/O thread holds back a transfer for
 								 * the budget: whoever frees memory wakes it */

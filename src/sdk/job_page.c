@@ -22,8 +22,12 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -818,6 +822,43 @@ free_spent(CqJob *job, CqBatch *b)
 		atomic_fetch_add(&job->spent_freed, n);
 }
 
+/*
+ * Lower this worker thread's priority by settings.worker_nice (Linux keeps
+ * a nice value per thread; setpriority on the thread id sets only this
+ * one).  Only ever nicer: an unprivileged process can always do that.  The
+ * niceness read back goes to the job's stats.
+ */
+static void
+worker_set_nice(CqJob *job)
+{
+	int			want = job->params.settings.worker_nice;
+	int			before;
+	int			after;
+	id_t		tid;
+
+	if (want <= 0)
+	{
+		atomic_store(&job->worker_nice, 0);
+		return;
+	}
+#ifdef SYS_gettid
+	tid = (id_t) syscall(SYS_gettid);
+	errno = 0;
+	before = getpriority(PRIO_PROCESS, tid);
+	if (errno != 0)
+		return;
+	(void) setpriority(PRIO_PROCESS, tid, before + want > 19 ? 19 : before + want);
+	errno = 0;
+	after = getpriority(PRIO_PROCESS, tid);
+	if (errno == 0)
+		atomic_store(&job->worker_nice, after - before);
+#else
+	(void) tid;
+	(void) before;
+	(void) after;
+#endif
+}
+
 void *
 cqp_job_worker_main(void *arg)
 {
@@ -825,6 +866,7 @@ cqp_job_worker_main(void *arg)
 	int			me = atomic_fetch_add(&job->worker_seq, 1);
 
 	cqp_job_worker_id = me;
+	worker_set_nice(job);
 	pthread_mutex_lock(&job->mu);
 	for (;;)
 	{

@@ -41,12 +41,14 @@
  *	  accounting, stay far below the body), and ends canceled.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <malloc.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cq_sdk_int.h"
@@ -431,6 +433,41 @@ budget_wakeup(size_t budget)
 	h3_done(&j);
 }
 
+/*
+ * settings.worker_nice: the parse workers run that much nicer than the
+ * thread that started the job (read back from the kernel), or at the same
+ * priority with 0; the starting thread's own priority is left alone.
+ */
+static void
+worker_priority(int nice)
+{
+	H3Job		j;
+	int			base;
+	int			want;
+
+	errno = 0;
+	base = getpriority(PRIO_PROCESS, 0);
+	want = (nice > 0 && base + nice > 19) ? 19 - base : nice;
+	h3_mock("/_mock/reset");
+	h3_params(&j, h3_table("{\"name\":\"t\",\"endpoint\":"
+						   "\"/gen/link/worker_nice?n=300&per_page=100&shape=rich\","
+						   "\"rows\":\"\",\"pagination\":\"link_header\","
+						   "\"columns\":[{\"name\":\"id\",\"type\":\"int\"}]}"));
+	CQ_CHECKF(j.p.settings.worker_nice == 5, "default worker_nice %d, want 5",
+			  j.p.settings.worker_nice);
+	j.p.settings.worker_nice = nice;
+	j.p.settings.workers = 2;
+	CQ_CHECKF(h3_run(&j) == CQ_JOB_DONE, "%s", j.err.message);
+	CQ_CHECKF(j.rows == 300, "rows %ld, want 300", j.rows);
+	CQ_CHECKF(j.st.worker_nice == want, "worker_nice %d: the workers ran %d nicer, want %d",
+			  nice, (int) j.st.worker_nice, want);
+	errno = 0;
+	CQ_CHECKF(getpriority(PRIO_PROCESS, 0) == base && errno == 0,
+			  "the starting thread's priority changed (%d -> %d)", base,
+			  getpriority(PRIO_PROCESS, 0));
+	h3_done(&j);
+}
+
 /* CQ_JOB_TRACE: the timeline has one start/done/parse per page. */
 static void
 job_trace(void)
@@ -520,5 +557,7 @@ suite_budget(void)
 	budget_wakeup(64 * 1024);
 	budget_wakeup(192 * 1024);
 	job_trace();
+	worker_priority(5);
+	worker_priority(0);
 	cancel_gzip();
 }
