@@ -62,6 +62,9 @@ FULL = [
     ("S4", "10,000 accounts x 10 items, 20 ms/request", "next_token", 10000, 10, 100, 20),
     ("S5", "100,000 EC2 instances: aws source's aws_ec2_instances (DescribeInstances XML, SigV4) against the "
      "mock's /aws-api, 10 regions x 10,000, 1,000 per page (next token), no latency", "aws", 10, 10000, 1000, 0),
+    ("S6", "2,000 GitHub-shaped repositories (github source's github_repositories against the mock's /hyd/): "
+     "the list in 20 pages of 100 without latency, and a detail call (GET /repos/{owner}/{repo}) per row at "
+     "50 ms, made only when a detail column is read", "hydrate", 0, 2000, 100, 50),
 ]
 SMOKE = [
     ("S1", "2,000 rich items, 100/page, Link header", "link", 0, 2000, 100, 0),
@@ -69,6 +72,8 @@ SMOKE = [
     ("S3", "5 accounts x 120 items, 50/page, 5 ms/request, next-token, fan-out", "next_token", 5, 120, 50, 5),
     ("S4", "50 accounts x 10 items, 2 ms/request", "next_token", 50, 10, 100, 2),
     ("S5", "2,000 EC2 instances (DescribeInstances XML), 2 regions x 1,000, 100 per page", "aws", 2, 1000, 100, 0),
+    ("S6", "100 GitHub-shaped repositories, a detail call per row at 5 ms when a detail column is read",
+     "hydrate", 0, 100, 100, 5),
 ]
 
 M_COPY = "COPY from local CSV (floor)"
@@ -76,10 +81,11 @@ M_JSONB = "jsonb_to_recordset, local JSON (floor)"
 M_COUNT = "cq_fdw SELECT count(*)"
 M_ALLCOLS = "cq_fdw SELECT count(t) (all columns)"
 M_REFRESH = "cq_fdw REFRESH MATERIALIZED VIEW"
+M_DETAIL = "cq_fdw SELECT count(detail column)"
 M_ELT = "baseline: sequential fetch, then COPY"
 M_IDEAL = "ideal (computed)"
-CQ_METHODS = (M_COUNT, M_ALLCOLS, M_REFRESH)
-METHOD_ORDER = (M_COPY, M_JSONB, M_COUNT, M_ALLCOLS, M_REFRESH, M_ELT, M_IDEAL)
+CQ_METHODS = (M_COUNT, M_ALLCOLS, M_DETAIL, M_REFRESH)
+METHOD_ORDER = (M_COPY, M_JSONB, M_COUNT, M_ALLCOLS, M_DETAIL, M_REFRESH, M_ELT, M_IDEAL)
 
 
 def perf_summary(data, pid):
@@ -604,6 +610,11 @@ CREATE TABLE elt_{s} (LIKE copy_{s});
         name, desc, style, accounts, n, per_page, lat = sc
         pages_per_unit = max(1, math.ceil(n / per_page))
         requests = (accounts or 1) * pages_per_unit
+        if style == "hydrate":
+            # S6: the list has no latency; each of the n rows' detail
+            # calls takes lat, all of them concurrently (64 in flight)
+            requests = n
+            pages_per_unit = 1
         if style == "link":
             chain = min(2, pages_per_unit)      # the first page, then all others at once
         else:
@@ -691,6 +702,76 @@ CREATE TABLE copy_s5 (LIKE s5.aws_ec2_instances);
         self.set_ideal(sc)
         if self.a.profile:
             self.profile(sc)        # while the mock still serves the big pages
+        if not self.a.keep_files:
+            os.unlink(csvp)
+
+    # ------------------------------------------------------------ S6 detail calls
+    def s6(self, sc):
+        """S6: detail calls ("hydrate").  The github source's
+        github_repositories against the mock's /hyd/ API: the list
+        (/orgs/{org}/repos, Link rel="next" pages of 100, no latency) has
+        the list columns; subscribers_count comes only from a detail call
+        GET /repos/{owner}/{repo}, which the mock answers after `lat` ms.
+        count(*) needs no detail column, so it must send the list requests
+        only; count(subscribers_count) and the REFRESH of a view that has
+        it send one detail call per row (the ideal: n x lat / 64 in
+        flight).  The floor is COPY of the view's rows from a local CSV
+        written (untimed) from a first REFRESH.  The requests each method
+        sent are read from the mock's counter."""
+        name, desc, style, accounts, n, per_page, lat = sc
+        log("=== %s: %s" % (name, desc))
+        base = "%s/hyd/n=%d,per=%d,delay=%d" % (self.a.mock, n, per_page, lat)
+        self.sql("""
+SET client_min_messages = warning;
+DROP SCHEMA IF EXISTS s6 CASCADE;
+DROP SERVER IF EXISTS bench_gh CASCADE;
+DROP TABLE IF EXISTS copy_s6;
+CREATE SERVER bench_gh FOREIGN DATA WRAPPER cq_fdw OPTIONS (source 'github', base_url '{base}');
+CREATE USER MAPPING FOR CURRENT_USER SERVER bench_gh OPTIONS (token 'bench-token');
+CREATE SCHEMA s6;
+IMPORT FOREIGN SCHEMA github LIMIT TO (github_repositories) FROM SERVER bench_gh INTO s6;
+CREATE MATERIALIZED VIEW mv_s6 AS SELECT id, name, full_name, subscribers_count
+    FROM s6.github_repositories WHERE org = 'acme' WITH NO DATA;
+CREATE TABLE copy_s6 AS SELECT * FROM mv_s6 WITH NO DATA;
+""".format(base=base))
+        t0 = time.monotonic()
+        self.sql("REFRESH MATERIALIZED VIEW mv_s6")
+        csvp = os.path.join(self.a.workdir, "s6.csv")
+        self.sql("\\copy (SELECT * FROM mv_s6) TO '%s' (FORMAT csv)" % csvp)
+        os.chmod(csvp, 0o644)
+        got = self.count_of(self.sql("SELECT count(*) FROM mv_s6 WHERE subscribers_count IS NOT NULL").splitlines())
+        log("%s: %s rows with their detail column into the local CSV in %.1f s" % (
+            name, got, time.monotonic() - t0))
+        if got != n:
+            self.failures.append("%s: the first REFRESH read %s rows with details, expected %d" % (name, got, n))
+        ft = "s6.github_repositories"
+        methods = [
+            (M_COPY, "COPY copy_s6 FROM '%s' (FORMAT csv)" % csvp, "TRUNCATE copy_s6;",
+             "SELECT count(*) FROM copy_s6"),
+            (M_COUNT, "SELECT count(*) FROM %s WHERE org = 'acme'" % ft, "", ""),
+            (M_DETAIL, "SELECT count(subscribers_count) FROM %s WHERE org = 'acme'" % ft, "", ""),
+            (M_REFRESH, "REFRESH MATERIALIZED VIEW mv_s6", "",
+             "SELECT count(subscribers_count) FROM mv_s6"),
+        ]
+        sent = {}
+        for run in range(self.a.runs):
+            log("%s run %d/%d" % (name, run + 1, self.a.runs))
+            for m, stmt, setup, verify in methods:
+                before = self.mock_requests()
+                self.run_sql_method(sc, m, stmt, setup, verify, n)
+                after = self.mock_requests()
+                if before is not None and after is not None:
+                    sent.setdefault(m, set()).add(after - before)
+        self.set_ideal(sc)
+        pages = max(1, math.ceil(n / per_page))
+        self.notes.append("%s: requests each method sent (the mock's counter): %s; expected %d list pages "
+                          "for count(*), %d list pages + %d detail calls with the detail column" % (
+                              name, "; ".join("%s %s" % (m, "/".join(str(x) for x in sorted(v)))
+                                              for m, v in sent.items()), pages, pages, n))
+        log(self.notes[-1])
+        if sent.get(M_COUNT) and max(sent[M_COUNT]) > pages:
+            self.failures.append("%s: count(*) sent %s requests, expected the %d list pages only" % (
+                name, max(sent[M_COUNT]), pages))
         if not self.a.keep_files:
             os.unlink(csvp)
 
@@ -1283,7 +1364,9 @@ CREATE FOREIGN TABLE ft_mem (
                              "%.0f%%" % sp if sp is not None else "-",
                              "%.0f" % (e["rows"] / med) if med > 0 else "-",
                              "%.0f" % hwm if hwm else "-", vs_copy,
-                             "%.2f" % (med / ideal_v) if (cq and ideal_v) else "-"])
+                             # S6's count(*) makes no detail call: the ideal is not its
+                             "%.2f" % (med / ideal_v) if (cq and ideal_v and not (
+                                 sc[2] == "hydrate" and m == M_COUNT)) else "-"])
         lines = ["| " + " | ".join(hdr) + " |", "|" + "|".join("---" for _ in hdr) + "|"]
         lines += ["| " + " | ".join(r) + " |" for r in rows]
         return "\n".join(lines)
@@ -1543,8 +1626,8 @@ def main():
     ap.add_argument("--smoke", action="store_true", help="small sizes, 1 run, no profile/cancel")
     ap.add_argument("--runs", type=int, default=None)
     ap.add_argument("--scenarios", default=None,
-                    help="S1-S5, S7, and S8 (the estate sync; not in the default list); "
-                         "default S1,S2,S3,S4,S5,S7, or S8 alone with --s8-sweep")
+                    help="S1-S7, and S8 (the estate sync; not in the default list); "
+                         "default S1,S2,S3,S4,S5,S6,S7, or S8 alone with --s8-sweep")
     ap.add_argument("--s8-accounts", type=int, default=None,
                     help="S8: accounts x 1,000 resources (default 10000; 20 with --smoke)")
     ap.add_argument("--s8-sweep", default=None,
@@ -1578,7 +1661,7 @@ def main():
     a = ap.parse_args()
     if a.scenarios is None:
         # --s8-sweep alone runs S8 only (it implies S8, nothing else)
-        a.scenarios = "S8" if a.s8_sweep else "S1,S2,S3,S4,S5,S7"
+        a.scenarios = "S8" if a.s8_sweep else "S1,S2,S3,S4,S5,S6,S7"
     if a.runs is None:
         a.runs = 1 if a.smoke else 3
     if a.memory_rows is None:
@@ -1619,6 +1702,9 @@ def main():
     for sc in scenarios:
         if sc[0] == "S5":
             steps.append(("scenario S5", lambda sc=sc: b.s5(sc)))
+            continue
+        if sc[0] == "S6":
+            steps.append(("scenario S6", lambda sc=sc: b.s6(sc)))
             continue
         steps.append(("scenario " + sc[0], lambda sc=sc: b.scenario(sc)))
         if sc[0] == "S1" and a.profile:

@@ -34,6 +34,7 @@ check "S8 20 accounts;" --smoke --scenarios S8
 # --s8-items/--s8-per-page: the S8 shape with few items (what grows with accounts, in seconds)
 check "S8 1000 accounts;S8 10000 accounts;" --s8-sweep 1000,10000 --s8-items 10 --s8-per-page 10
 check "scenario S1;memory;S8 3000 accounts;" --smoke --scenarios S1 --s8-sweep 3000
-check "scenario S1;scenario S2;scenario S3;scenario S4;scenario S5;S7;memory;" --smoke
+check "scenario S1;scenario S2;scenario S3;scenario S4;scenario S5;scenario S6;S7;memory;" --smoke
+check "scenario S6;" --smoke --scenarios S6 --no-memory
 [ $fail = 0 ] && echo "PASS bench_args"
 exit $fail
