@@ -639,6 +639,24 @@ CREATE TABLE elt_{s} (LIKE copy_{s});
             sc[0], out.replace("|", " | ")))
         log(self.notes[-1])
 
+    # ------------------------------------------------------------ floor from a first REFRESH
+    def floor_csv_from_mv(self, name, mv, count_sql, expect):
+        """Untimed: a first REFRESH of mv (it also warms the mock's pages),
+        its rows into <workdir>/<name>.csv for the COPY floor; the rows
+        count_sql finds must be expect (else a failure).  Returns the path."""
+        t0 = time.monotonic()
+        self.sql("REFRESH MATERIALIZED VIEW %s" % mv)
+        csvp = os.path.join(self.a.workdir, "%s.csv" % name.lower())
+        self.sql("\\copy (SELECT * FROM %s) TO '%s' (FORMAT csv)" % (mv, csvp))
+        os.chmod(csvp, 0o644)
+        got = self.count_of(self.sql(count_sql).splitlines())
+        log("%s: %s rows into the local CSV in %.1f s (%.1f MB)" % (
+            name, got, time.monotonic() - t0, os.path.getsize(csvp) / 1e6))
+        if got != expect:
+            self.failures.append("%s: the first REFRESH read %s rows (%s), expected %d" % (
+                name, got, count_sql, expect))
+        return csvp
+
     # ------------------------------------------------------------ S5 EC2 XML
     def s5(self, sc):
         try:
@@ -676,17 +694,7 @@ CREATE MATERIALIZED VIEW mv_s5 AS SELECT * FROM s5.aws_ec2_instances WITH NO DAT
 CREATE TABLE copy_s5 (LIKE s5.aws_ec2_instances);
 """.format(m=self.a.mock, regions=", ".join(regions), per=per_page))
         expect = nreg * n
-        # untimed: a first REFRESH (warms the mock's pages), its rows into the floor's CSV
-        t0 = time.monotonic()
-        self.sql("REFRESH MATERIALIZED VIEW mv_s5")
-        csvp = os.path.join(self.a.workdir, "s5.csv")
-        self.sql("\\copy (SELECT * FROM mv_s5) TO '%s' (FORMAT csv)" % csvp)
-        os.chmod(csvp, 0o644)
-        got = self.count_of(self.sql("SELECT count(*) FROM mv_s5").splitlines())
-        log("%s: %s rows into the local CSV in %.1f s (%.1f MB)" % (
-            name, got, time.monotonic() - t0, os.path.getsize(csvp) / 1e6))
-        if got != expect:
-            self.failures.append("%s: the first REFRESH read %s rows, expected %d" % (name, got, expect))
+        csvp = self.floor_csv_from_mv(name, "mv_s5", "SELECT count(*) FROM mv_s5", expect)
         ft = "s5.aws_ec2_instances"
         methods = [
             (M_COPY, "COPY copy_s5 FROM '%s' (FORMAT csv)" % csvp, "TRUNCATE copy_s5;",
@@ -734,16 +742,8 @@ CREATE MATERIALIZED VIEW mv_s6 AS SELECT id, name, full_name, subscribers_count
     FROM s6.github_repositories WHERE org = 'acme' WITH NO DATA;
 CREATE TABLE copy_s6 AS SELECT * FROM mv_s6 WITH NO DATA;
 """.format(base=base))
-        t0 = time.monotonic()
-        self.sql("REFRESH MATERIALIZED VIEW mv_s6")
-        csvp = os.path.join(self.a.workdir, "s6.csv")
-        self.sql("\\copy (SELECT * FROM mv_s6) TO '%s' (FORMAT csv)" % csvp)
-        os.chmod(csvp, 0o644)
-        got = self.count_of(self.sql("SELECT count(*) FROM mv_s6 WHERE subscribers_count IS NOT NULL").splitlines())
-        log("%s: %s rows with their detail column into the local CSV in %.1f s" % (
-            name, got, time.monotonic() - t0))
-        if got != n:
-            self.failures.append("%s: the first REFRESH read %s rows with details, expected %d" % (name, got, n))
+        csvp = self.floor_csv_from_mv(
+            name, "mv_s6", "SELECT count(*) FROM mv_s6 WHERE subscribers_count IS NOT NULL", n)
         ft = "s6.github_repositories"
         methods = [
             (M_COPY, "COPY copy_s6 FROM '%s' (FORMAT csv)" % csvp, "TRUNCATE copy_s6;",

@@ -453,6 +453,20 @@ extern void cqp_sb_form_add(CqpStrBuf *b, const char *name, const char *value);
  * unreserved (A-Z a-z 0-9 - _ . ~, whatever the locale); the byte a "%XY"
  * at s[i] of s[0..len) stands for, -1 when there is none. */
 extern bool cqp_url_unreserved(unsigned char c);
+
+/* The value of a hexadecimal digit, -1 for any other byte (any locale). */
+static inline int
+cqp_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 extern int	cqp_pct_byte(const char *s, size_t len, size_t i);
 
 #endif							/* CQ_SDK_INT_H */

@@ -286,18 +286,6 @@ cqp_job_load_json(const char *s, size_t n, size_t flags, bool exact, json_error_
  * The strict scanner (fast path): validates a body, finds the rows
  * ------------------------------------------------------------------------ */
 
-static inline int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool
 hex4(const unsigned char *s, const unsigned char *e, unsigned *out)
 {
@@ -307,7 +295,7 @@ hex4(const unsigned char *s, const unsigned char *e, unsigned *out)
 		return false;
 	for (int i = 0; i < 4; i++)
 	{
-		int			h = hexval(s[i]);
+		int			h = cqp_hexval(s[i]);
 
 		if (h < 0)
 			return false;

@@ -43,18 +43,6 @@ cqp_url_unreserved(unsigned char c)
 		(c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~';
 }
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 cqp_pct_byte(const char *s, size_t len, size_t i)
 {
@@ -62,8 +50,8 @@ cqp_pct_byte(const char *s, size_t len, size_t i)
 				l;
 
 	if (s[i] != '%' || i + 2 >= len ||
-		(h = hexval((unsigned char) s[i + 1])) < 0 ||
-		(l = hexval((unsigned char) s[i + 2])) < 0)
+		(h = cqp_hexval((unsigned char) s[i + 1])) < 0 ||
+		(l = cqp_hexval((unsigned char) s[i + 2])) < 0)
 		return -1;
 	return h * 16 + l;
 }

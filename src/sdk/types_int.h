@@ -47,18 +47,6 @@ cqp_types_isdig(int c)
 	return c >= '0' && c <= '9';
 }
 
-static inline int
-cqp_types_hexv(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* in types.c: the C locale, value errors */
 extern locale_t cqp_types_get_c_locale(void);
 extern bool cqp_types_value_fail(CqValue *out, CqError *err, CqType t,

@@ -189,8 +189,8 @@ cqp_types_p_macaddr(json_t *v, CqValue *out, CqError *err)
 			continue;
 		if (i + 1 >= len || n >= 6)
 			return cqp_types_value_fail(out, err, CQ_T_MACADDR, v, NULL);
-		h = cqp_types_hexv((unsigned char) s[i]);
-		l = cqp_types_hexv((unsigned char) s[i + 1]);
+		h = cqp_hexval((unsigned char) s[i]);
+		l = cqp_hexval((unsigned char) s[i + 1]);
 		if (h < 0 || l < 0)
 			return cqp_types_value_fail(out, err, CQ_T_MACADDR, v, NULL);
 		out->u.mac[n++] = (uint8_t) (h << 4 | l);

@@ -205,8 +205,8 @@ p_bytes_hex(json_t *v, const unsigned char *s, size_t len, CqArena *arena,
 		}
 		if (i + 1 >= len)
 			return cqp_types_value_fail(out, err, CQ_T_BYTES, v, "odd number of hex digits");
-		h = cqp_types_hexv(s[i]);
-		l = cqp_types_hexv(s[i + 1]);
+		h = cqp_hexval(s[i]);
+		l = cqp_hexval(s[i + 1]);
 		if (h < 0 || l < 0)
 			return cqp_types_value_fail(out, err, CQ_T_BYTES, v, "invalid hexadecimal digit");
 		d[o++] = (unsigned char) (h << 4 | l);
@@ -330,8 +330,8 @@ cqp_types_p_uuid(json_t *v, CqValue *out, CqError *err)
 		}
 		if (n >= 32 || i + 1 >= len)
 			return cqp_types_value_fail(out, err, CQ_T_UUID, v, NULL);
-		h = cqp_types_hexv((unsigned char) s[i]);
-		l = cqp_types_hexv((unsigned char) s[i + 1]);
+		h = cqp_hexval((unsigned char) s[i]);
+		l = cqp_hexval((unsigned char) s[i + 1]);
 		if (h < 0 || l < 0)
 			return cqp_types_value_fail(out, err, CQ_T_UUID, v, NULL);
 		out->u.uuid[n / 2] = (uint8_t) (h << 4 | l);

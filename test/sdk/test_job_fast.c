@@ -22,16 +22,6 @@ void		suite_job_fast(void);
 
 /* ---- fast extraction == full parse ---- */
 
-static json_t *
-identity_row(const CqTableDef *t, json_t *row)
-{
-	(void) t;
-	return json_incref(row);
-}
-
-static const CqPluginDescriptor identity_plugin = {
-	CQ_SDK_ABI_VERSION, "identity", "1", "", "{}", identity_row
-};
 
 /* The growing text h3_render_page collects. */
 typedef struct PageText
@@ -76,7 +66,7 @@ h3_render_page(const char *tjson, const char *body, bool full, char **out,
 	memset(&p, 0, sizeof(p));
 	for (int i = 0; i < t->ncolumns; i++)
 		cols[i] = i;
-	p.plugin = full ? &identity_plugin : NULL;
+	p.plugin = full ? &cqt_identity_plugin : NULL;
 	cqt_offline_params(&p, t, cols, t->ncolumns, "http://offline.invalid");
 	p.settings.batch_rows = 3;	/* several batches per page */
 	job = cqp_job_start_offline(&p, err);
@@ -208,7 +198,7 @@ plan_job(const char *tjson, CqTableDef **t, bool plugin)
 	if (!*t)
 		return NULL;
 	memset(&p, 0, sizeof(p));
-	p.plugin = plugin ? &identity_plugin : NULL;
+	p.plugin = plugin ? &cqt_identity_plugin : NULL;
 	return cqt_offline_job(&p, *t, cols, "http://offline.invalid");
 }
 

@@ -234,16 +234,6 @@ test_many_keys(void)
 
 /* ---- through a job: images == the image of today's tree, per value ---- */
 
-static json_t *
-identity_row(const CqTableDef *t, json_t *row)
-{
-	(void) t;
-	return json_incref(row);
-}
-
-static const CqPluginDescriptor identity_plugin = {
-	CQ_SDK_ABI_VERSION, "identity", "1", "", "{}", identity_row
-};
 
 #define JB_MAXV 256
 
@@ -316,7 +306,7 @@ jb_run(const char *tjson, const char *body, bool full, bool images, JbRun *r)
 		cols[i] = i;
 		want[i] = true;			/* the SDK itself skips json[] columns */
 	}
-	p.plugin = full ? &identity_plugin : NULL;
+	p.plugin = full ? &cqt_identity_plugin : NULL;
 	cqt_offline_params(&p, t, cols, t->ncolumns, "http://offline.invalid");
 	p.out_jsonb = images ? want : NULL;
 	p.settings.batch_rows = 2;

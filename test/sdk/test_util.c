@@ -186,3 +186,14 @@ cqt_aws_job(CqtAwsJob *f, CqSourceDef *src, const char *table, const char *cols,
 	f->p.settings.retry_base_ms = 10;
 	return true;
 }
+
+static json_t *
+identity_row(const CqTableDef *t, json_t *row)
+{
+	(void) t;
+	return json_incref(row);
+}
+
+const CqPluginDescriptor cqt_identity_plugin = {
+	CQ_SDK_ABI_VERSION, "identity", "1", "", "{}", identity_row
+};

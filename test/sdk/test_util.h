@@ -83,4 +83,10 @@ typedef struct CqtAwsJob
 extern bool cqt_aws_job(CqtAwsJob *f, CqSourceDef *src, const char *table, const char *cols,
 						const char *regions);
 
+/*
+ * A plugin whose transform_row returns the row as it is: a job with it
+ * takes the full-tree path (no fast extraction) on the same rows.
+ */
+extern const CqPluginDescriptor cqt_identity_plugin;
+
 #endif
