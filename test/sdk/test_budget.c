@@ -255,6 +255,51 @@ hold_json_batches(int naccts, long *rows, size_t *heap)
 	return sum;
 }
 
+/*
+ * Accounts 1..n as the key values of an `account`-keyed table on
+ * /accounts/{account}/<route> (rows /items, no paging, columns account and
+ * id): *j is set up (h3_params) with the keys in *kv, whose values live in
+ * *store / *vals until accounts_free.
+ */
+typedef struct Accounts
+{
+	char	   *store;
+	const char **vals;
+	CqKeyValues kv;
+} Accounts;
+
+static void
+accounts_job(H3Job *j, Accounts *a, int n, const char *route)
+{
+	char		table[1024];
+
+	a->store = malloc((size_t) n * 8);
+	a->vals = calloc((size_t) n, sizeof(char *));
+	for (int i = 0; a->store && a->vals && i < n; i++)
+	{
+		snprintf(a->store + (size_t) i * 8, 8, "%d", i + 1);
+		a->vals[i] = a->store + (size_t) i * 8;
+	}
+	a->kv = (CqKeyValues) {"account", CQ_OP_EQ, n, a->vals};
+	snprintf(table, sizeof(table),
+			 "{\"name\":\"t\",\"endpoint\":\"/accounts/{account}/%s\","
+			 "\"rows\":\"/items\",\"pagination\":\"none\","
+			 "\"keys\":[{\"column\":\"account\",\"param\":\"account\",\"in\":\"path\","
+			 "\"ops\":[\"=\"],\"required\":true}],"
+			 "\"columns\":[{\"name\":\"account\",\"type\":\"int\"},{\"name\":\"id\",\"type\":\"int\"}]}",
+			 route);
+	h3_params(j, h3_table(table));
+	j->p.nkeys = 1;
+	j->p.keys = &a->kv;
+}
+
+static void
+accounts_free(Accounts *a)
+{
+	free(a->vals);
+	free(a->store);
+}
+
 /* Heap bytes per fan-out unit of a job just started (nothing answered:
  * the mock waits 60 s before each reply). */
 static void
@@ -267,24 +312,11 @@ unit_footprint(void)
 	H3Job		j;
 	CqError		err;
 	CqJob	   *job;
-	char	   *store = malloc((size_t) NU * 8);
-	const char **vals = calloc(NU, sizeof(char *));
-	CqKeyValues kv = {"account", CQ_OP_EQ, NU, vals};
+	Accounts	a;
 	size_t		before,
 				per;
 
-	for (int i = 0; i < NU; i++)
-	{
-		snprintf(store + (size_t) i * 8, 8, "%d", i + 1);
-		vals[i] = store + (size_t) i * 8;
-	}
-	h3_params(&j, h3_table("{\"name\":\"t\",\"endpoint\":\"/accounts/{account}/mbu?n=10&latency_ms=60000\","
-						   "\"rows\":\"/items\",\"pagination\":\"none\","
-						   "\"keys\":[{\"column\":\"account\",\"param\":\"account\",\"in\":\"path\","
-						   "\"ops\":[\"=\"],\"required\":true}],"
-						   "\"columns\":[{\"name\":\"account\",\"type\":\"int\"},{\"name\":\"id\",\"type\":\"int\"}]}"));
-	j.p.nkeys = 1;
-	j.p.keys = &kv;
+	accounts_job(&j, &a, NU, "mbu?n=10&latency_ms=60000");
 	j.p.settings.concurrency = 1;	/* one transfer: the heap is the units' */
 	before = mallinfo2().uordblks;
 	memset(&err, 0, sizeof(err));
@@ -299,8 +331,7 @@ unit_footprint(void)
 	cq_job_free(job);
 out:
 	h3_done(&j);
-	free(vals);
-	free(store);
+	accounts_free(&a);
 }
 
 static size_t estate_peak;		/* highest heap in use seen at a batch */
@@ -321,24 +352,11 @@ static size_t
 estate_growth(int n, long *rows)
 {
 	H3Job		j;
-	char	   *store = malloc((size_t) n * 8);
-	const char **vals = calloc((size_t) n, sizeof(char *));
-	CqKeyValues kv = {"account", CQ_OP_EQ, n, vals};
+	Accounts	a;
 	size_t		before;
 
-	for (int i = 0; i < n; i++)
-	{
-		snprintf(store + (size_t) i * 8, 8, "%d", i + 1);
-		vals[i] = store + (size_t) i * 8;
-	}
 	h3_mock("/_mock/reset");
-	h3_params(&j, h3_table("{\"name\":\"t\",\"endpoint\":\"/accounts/{account}/estate?n=2&per_page=10&shape=small\","
-						   "\"rows\":\"/items\",\"pagination\":\"none\","
-						   "\"keys\":[{\"column\":\"account\",\"param\":\"account\",\"in\":\"path\","
-						   "\"ops\":[\"=\"],\"required\":true}],"
-						   "\"columns\":[{\"name\":\"account\",\"type\":\"int\"},{\"name\":\"id\",\"type\":\"int\"}]}"));
-	j.p.nkeys = 1;
-	j.p.keys = &kv;
+	accounts_job(&j, &a, n, "estate?n=2&per_page=10&shape=small");
 	j.on_batch = estate_sample;
 	/* batches waiting for the consumer are bounded by the budget: a small
 	 * one keeps them the same at both sizes (the bound under test is per
@@ -351,8 +369,7 @@ estate_growth(int n, long *rows)
 	CQ_CHECKF(j.st.units == (uint64_t) n, "%llu units, want %d",
 			  (unsigned long long) j.st.units, n);
 	h3_done(&j);
-	free(vals);
-	free(store);
+	accounts_free(&a);
 	return estate_peak - before;
 }
 
