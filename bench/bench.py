@@ -914,16 +914,18 @@ CREATE TABLE copy_s7_{k} ({cols});""".format(k=k, fcols=richrows.column_ddl(Fals
                   "coalesce(nullable, '~'), ipv4, mac, description)")
 
     @classmethod
-    def s8_expected(cls, accounts):
+    def s8_expected(cls, accounts, items=None, per_page=None):
         """(rows, checksum) of what the mock serves for accounts 1..A, from
         the mock's own generator (test/mock/mock_api.py, shape=estate), not
-        from the synced data."""
+        from the synced data (items and per_page: S8's unless given)."""
+        items = items or cls.S8_ITEMS
+        per_page = per_page or cls.S8_PER_PAGE
         sys.path.insert(0, os.path.join(HERE, "..", "test", "mock"))
         import mock_api                         # noqa: E402 (stdlib only; no server started)
         mark = str(mock_api.ESTATE_MARK)
         templates = []                          # per item: the row text split at the account
-        for start in range(0, cls.S8_ITEMS, cls.S8_PER_PAGE):
-            count = min(cls.S8_PER_PAGE, cls.S8_ITEMS - start)
+        for start in range(0, items, per_page):
+            count = min(per_page, items - start)
             for it in json.loads(mock_api.estate_template(0, start, count)):
                 mac = re.sub("[^0-9a-f]", "", it["mac"].lower())
                 text = "|".join([
@@ -1176,6 +1178,357 @@ CREATE FOREIGN TABLE ft_s8 (
                            "; " + "; ".join(m for _, ok, m in e.get("checks", []) if not ok) if not e.get("ok") else ""))
         return out
 
+    # ------------------------------------------------------------ S9 past one node
+    # S9 (issue 19 point 3): the S8 estate shape (A accounts x R rich items,
+    # next-token paging, 50 ms per request) synced (a) by one node alone and
+    # (b) by three nodes at once, each syncing its slice of the accounts
+    # (WHERE account = ANY on the account key) into its own table with
+    # cq_fdw.sync; then the bench cluster, as coordinator, reads the three
+    # through a postgres_fdw partitioned table (async append).  The layout of
+    # README "Scaling out" step 3 and test/t/003_estate_slices.pl.  The four
+    # nodes are fresh clusters with the same settings, started here (as the
+    # unprivileged user when run as root) and stopped at the end.
+    S9_NODES = 3
+    S9_PORT0 = 5441
+    S9_CONF = """
+listen_addresses = ''
+unix_socket_directories = '{sock}'
+port = {port}
+shared_buffers = 256MB
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_wal_size = 4GB
+checkpoint_timeout = 1h
+wal_buffers = 16MB
+work_mem = 64MB
+maintenance_work_mem = 256MB
+jit = off
+max_parallel_workers_per_gather = 0
+autovacuum = off
+log_line_prefix = '%m [%p] '
+"""
+
+    def s9_as_user(self, argv):
+        if os.geteuid() == 0 and self.a.pg_os_user:
+            return ["runuser", "-u", self.a.pg_os_user, "--"] + argv
+        return argv
+
+    def s9_start_nodes(self, base):
+        """Start the single node and the slice nodes; returns
+        [(name, sockdir, port, datadir)]."""
+        bindir = subprocess.run(["pg_config", "--bindir"], stdout=subprocess.PIPE,
+                                check=True).stdout.decode().strip()
+        os.makedirs(base, exist_ok=True)
+        if os.geteuid() == 0 and self.a.pg_os_user:
+            subprocess.run(["chown", self.a.pg_os_user, base], check=True)
+        nodes = []
+        names = ["single"] + ["slice%d" % w for w in range(1, self.S9_NODES + 1)]
+        for k, name in enumerate(names):
+            d = os.path.join(base, name)
+            data = os.path.join(d, "data")
+            port = self.S9_PORT0 + k
+            subprocess.run(self.s9_as_user(["mkdir", "-p", d]), check=True)
+            p = subprocess.run(self.s9_as_user([os.path.join(bindir, "initdb"), "-D", data, "-A", "trust",
+                                                "-U", "postgres", "-E", "UTF8", "--locale=C"]),
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            if p.returncode != 0:
+                raise RuntimeError("S9: initdb of node %s failed: %s" % (name, p.stdout.decode()[-500:]))
+            conf = self.S9_CONF.format(sock=d, port=port)
+            subprocess.run(self.s9_as_user(["sh", "-c", "cat >> '%s/postgresql.conf'" % data]),
+                           input=conf.encode(), check=True)
+            p = subprocess.run(self.s9_as_user([os.path.join(bindir, "pg_ctl"), "-D", data, "-l",
+                                                os.path.join(d, "postgres.log"), "-w", "start"]),
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            nodes.append((name, d, port, data))
+            if p.returncode != 0:
+                raise RuntimeError("S9: node %s did not start: %s" % (name, p.stdout.decode()[-500:]))
+        return nodes
+
+    def s9_stop_nodes(self, nodes):
+        bindir = subprocess.run(["pg_config", "--bindir"], stdout=subprocess.PIPE).stdout.decode().strip()
+        for _, _, _, data in nodes:
+            subprocess.run(self.s9_as_user([os.path.join(bindir, "pg_ctl"), "-D", data, "-m", "immediate",
+                                            "stop"]), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    @staticmethod
+    def s9_psql(node):
+        return ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", node[1], "-p", str(node[2]),
+                "-U", "postgres", "-d", "postgres"]
+
+    def s9_sql(self, node, script):
+        p = subprocess.run(self.s9_psql(node), input=script.encode(), stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT)
+        out = p.stdout.decode("utf-8", "replace")
+        if p.returncode != 0:
+            raise RuntimeError("S9: psql on node %s failed:\n%s\n--- script:\n%s" % (node[0], out, script[:1500]))
+        return out
+
+    def s9_slices(self, accounts):
+        """[(lo, hi)] of the slice nodes: consecutive ranges of accounts."""
+        n = self.S9_NODES
+        return [(w * accounts // n + 1, (w + 1) * accounts // n) for w in range(n)]
+
+    def s9(self, accounts):
+        items, per_page, lat = self.a.s9_items, self.a.s9_per_page, self.S8_LATENCY_MS
+        pages = math.ceil(items / per_page)
+        log("=== S9: %d accounts x %d rich resources, %d per page, %d ms per request: 1 node vs %d nodes "
+            "(cq_fdw.sync), coordinator read through postgres_fdw" % (
+                accounts, items, per_page, lat, self.S9_NODES))
+        res = {"accounts": accounts, "items": items, "per_page": per_page, "latency_ms": lat,
+               "nodes": self.S9_NODES, "runs": [], "ok": False, "cores": os.cpu_count() or 0}
+        self.s9_res = res
+        if accounts < self.S9_NODES:
+            raise RuntimeError("S9 needs at least %d accounts" % self.S9_NODES)
+        t = time.monotonic()
+        rows_expected, sum_expected = self.s8_expected(accounts, items, per_page)
+        log("S9: expected %d rows, checksum %d (from the mock's generator, %.1f s)" % (
+            rows_expected, sum_expected, time.monotonic() - t))
+        res["rows_expected"] = rows_expected
+        base = os.path.join(self.a.workdir, "s9")
+        nodes = []
+        try:
+            nodes = self.s9_start_nodes(base)
+            self._s9(res, accounts, nodes, rows_expected, sum_expected, pages)
+        finally:
+            self.s9_stop_nodes(nodes)
+            if not self.a.keep_files:
+                subprocess.run(["rm", "-rf", base])
+        return res
+
+    def _s9(self, res, accounts, nodes, rows_expected, sum_expected, pages):
+        items, per_page, lat = res["items"], res["per_page"], res["latency_ms"]
+        single, slices = nodes[0], nodes[1:]
+        ranges = self.s9_slices(accounts)
+        cols_typed = richrows.column_ddl(True, False)
+        endpoint = "/accounts/{account}/%s_s9?n=%d&per_page=%d&latency_ms=%d&shape=estate" % (
+            self.a.route_prefix, items, per_page, lat)
+        # each node: the API as a foreign table, its accounts as a view (the
+        # fan-out list), the synced copy as a table with a primary key
+        for node, (lo, hi) in [(single, (1, accounts))] + list(zip(slices, ranges)):
+            self.s9_sql(node, """
+SET client_min_messages = warning;
+CREATE EXTENSION cq_fdw;
+CREATE SERVER api FOREIGN DATA WRAPPER cq_fdw OPTIONS (source 'rest', base_url '{mock}');
+CREATE FOREIGN TABLE items_api (
+    {cols}
+) SERVER api OPTIONS (endpoint '{ep}', rows '/items', pagination 'next_token',
+    next '/nextPageToken', next_param 'pageToken', primary_key 'account, id', max_pages '{mp}');
+CREATE VIEW items_src AS
+    SELECT * FROM items_api WHERE account = ANY ('{{{lst}}}'::integer[]);
+CREATE TABLE items (
+    {typed},
+    PRIMARY KEY (account, id)
+);
+""".format(mock=self.a.mock, cols=richrows.column_ddl(True, True), ep=endpoint, mp=2 * (hi - lo + 1) * pages,
+           lst=",".join(str(k) for k in range(lo, hi + 1)), typed=cols_typed))
+        # the coordinator: this benchmark's own cluster
+        sql = ["SET client_min_messages = warning;",
+               "CREATE EXTENSION IF NOT EXISTS postgres_fdw;",
+               "DROP TABLE IF EXISTS s9_items;"]
+        for w in range(1, self.S9_NODES + 1):
+            sql.append("DROP SERVER IF EXISTS s9_slice%d CASCADE;" % w)
+        sql.append("CREATE TABLE s9_items (%s) PARTITION BY RANGE (account);" % cols_typed)
+        for w, (node, (lo, hi)) in enumerate(zip(slices, ranges), 1):
+            sql.append("""
+CREATE SERVER s9_slice{w} FOREIGN DATA WRAPPER postgres_fdw
+    OPTIONS (host '{host}', port '{port}', dbname 'postgres', async_capable 'true');
+CREATE USER MAPPING FOR CURRENT_USER SERVER s9_slice{w} OPTIONS (user 'postgres');
+CREATE FOREIGN TABLE s9_items_{w} PARTITION OF s9_items FOR VALUES FROM ({lo}) TO ({hi1})
+    SERVER s9_slice{w} OPTIONS (table_name 'items');""".format(w=w, host=node[1], port=node[2], lo=lo, hi1=hi + 1))
+        self.sql("\n".join(sql))
+        digest = ("SELECT count(*), count(DISTINCT account), "
+                  "sum(('x' || left(md5(%s), 15))::bit(60)::bigint) FROM {t}" % self.S8_ROW_SQL)
+        plan = self.sql("EXPLAIN (COSTS OFF) " + digest.format(t="s9_items"))
+        res["async"] = plan.count("Async Foreign Scan")
+        if res["async"] != self.S9_NODES:
+            self.failures.append("S9: the coordinator's plan has %d Async Foreign Scan(s), %d expected:\n%s" % (
+                res["async"], self.S9_NODES, plan))
+        # the sync, then the CPU time of the backend that ran it (all its
+        # threads: utime + stime of /proc/self/stat, read by the backend itself)
+        call = ("CALL cq_fdw.sync('items', 'items_src');\n"
+                "SELECT 'cpu:' || pg_read_file('/proc/self/stat');\n").encode()
+        mpid = self.mock_pid()
+
+        def sync_all(group):
+            """Run the sync on every node of group at once; wall seconds,
+            each node's own seconds, the backends' CPU seconds (summed), errors."""
+            t0 = time.monotonic()
+            procs = [(node, subprocess.Popen(self.s9_psql(node), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                             stderr=subprocess.STDOUT)) for node in group]
+            for _, p in procs:
+                p.stdin.write(call)
+                p.stdin.close()
+            own, errs, cpu = [], [], 0.0
+            for node, p in procs:
+                out = p.stdout.read()
+                p.wait()
+                own.append(time.monotonic() - t0)
+                text = out.decode("utf-8", "replace")
+                if p.returncode != 0 or "WARNING" in text or "ERROR" in text:
+                    errs.append("node %s: %s" % (node[0], text.strip()[-400:]))
+                m = re.search(r"^cpu:.*?\) (.*)$", text, re.M)
+                if m:
+                    f = m.group(1).split()
+                    cpu += (int(f[11]) + int(f[12])) / CLK_TCK
+            wall = time.monotonic() - t0
+            for node in group:
+                st = self.s9_sql(node, "SELECT status, rows, requests FROM cq_fdw.sync_log "
+                                       "ORDER BY id DESC LIMIT 1").strip()
+                if not st.startswith("ok|"):
+                    errs.append("node %s: sync_log says %s" % (node[0], st))
+            return wall, own, errs, cpu
+
+        def phase(label, fn):
+            """Run fn, with the load average and the CPUs' idle share around it."""
+            c0, l0 = cpu_times(), os.getloadavg()[0]
+            m0 = proc_cpu_ticks(mpid) if mpid else None
+            out = fn()
+            c1, l1 = cpu_times(), os.getloadavg()[0]
+            m1 = proc_cpu_ticks(mpid) if mpid else None
+            idle = (100.0 * (c1[0] - c0[0]) / (c1[1] - c0[1])) if c0 and c1 and c1[1] > c0[1] else None
+            return out, {"load": (l0, l1), "idle_pct": idle,
+                         "mock_cpu_s": (m1 - m0) / CLK_TCK if m0 is not None and m1 is not None else None}
+
+        for run in range(1, self.a.runs + 1):
+            for node in nodes:
+                self.s9_sql(node, "TRUNCATE items; CHECKPOINT;")
+            os.sync()
+            r = {"run": run}
+            # alternate which goes first, so slow drift of the machine spreads over both
+            order = ["single", "slices"] if run % 2 else ["slices", "single"]
+            for what in order:
+                if what == "single":
+                    (wall, _, errs, cpu), info = phase("single", lambda: sync_all([single]))
+                    r["single_s"], r["single_info"], r["single_cpu_s"] = wall, info, cpu
+                else:
+                    (wall, own, errs, cpu), info = phase("slices", lambda: sync_all(slices))
+                    r["slices_s"], r["slices_own_s"], r["slices_info"], r["slices_cpu_s"] = wall, own, info, cpu
+                for e in errs:
+                    self.failures.append("S9 run %d (%s): %s" % (run, what, e))
+                    log("FAIL S9: " + e)
+            log("S9 run %d: 1 node %.1f s, %d nodes %.1f s (each: %s), load %.1f" % (
+                run, r["single_s"], self.S9_NODES, r["slices_s"], ", ".join("%.1f" % x for x in r["slices_own_s"]),
+                os.getloadavg()[0]))
+            # the single node's copy and the coordinator's view of the slices
+            got = self.s9_sql(single, digest.format(t="items")).strip().split("|")
+            r["single_rows"], r["single_accounts"], r["single_sum"] = int(got[0]), int(got[1]), int(got[2] or 0)
+            c0, l0 = cpu_times(), os.getloadavg()[0]
+            tr = self.timed(digest.format(t="s9_items"))
+            c1, l1 = cpu_times(), os.getloadavg()[0]
+            if tr["error"] or not tr["out"]:
+                self.failures.append("S9 run %d: coordinator read failed: %s" % (run, tr["error"]))
+                res["runs"].append(r)
+                continue
+            got = tr["out"][-1].split("|")
+            r["coord_rows"], r["coord_accounts"], r["coord_sum"] = int(got[0]), int(got[1]), int(got[2] or 0)
+            r["coord_s"] = (tr["ms"] or 0) / 1000.0
+            r["coord_info"] = {"load": (l0, l1), "idle_pct": (100.0 * (c1[0] - c0[0]) / (c1[1] - c0[1]))
+                               if c0 and c1 and c1[1] > c0[1] else None}
+            for w, (node, (lo, hi)) in enumerate(zip(slices, ranges), 1):
+                got = self.s9_sql(node, "SELECT count(*), coalesce(min(account), 0), coalesce(max(account), 0) "
+                                        "FROM items").strip()
+                want = "%d|%d|%d" % ((hi - lo + 1) * items, lo, hi)
+                if got != want:
+                    self.failures.append("S9 run %d: slice %d holds %s (rows|min|max account), %s expected" % (
+                        run, w, got, want))
+            checks = [
+                ("single node", r["single_rows"] == rows_expected and r["single_sum"] == sum_expected,
+                 "the single node has %d rows, checksum %d; the mock served %d rows, checksum %d" % (
+                     r["single_rows"], r["single_sum"], rows_expected, sum_expected)),
+                ("coordinator", (r["coord_rows"], r["coord_accounts"], r["coord_sum"]) ==
+                 (r["single_rows"], r["single_accounts"], r["single_sum"]),
+                 "the coordinator reads %d rows of %d accounts, checksum %d; the single node has %d rows of "
+                 "%d accounts, checksum %d" % (r["coord_rows"], r["coord_accounts"], r["coord_sum"],
+                                               r["single_rows"], r["single_accounts"], r["single_sum"])),
+            ]
+            for k, ok, msg in checks:
+                if not ok:
+                    self.failures.append("S9 run %d: %s" % (run, msg))
+                    log("FAIL S9: " + msg)
+            r["ok"] = all(ok for _, ok, _ in checks)
+            r["lost"] = rows_expected - r["coord_rows"]
+            res["runs"].append(r)
+        done = [r for r in res["runs"] if "coord_s" in r]
+        res["ok"] = bool(done) and len(done) == self.a.runs and all(r["ok"] for r in done) and \
+            res["async"] == self.S9_NODES
+        for k in ("single_s", "slices_s", "coord_s"):
+            v = [r[k] for r in res["runs"] if k in r]
+            res[k] = statistics.median(v) if v else None
+        res["lost"] = max((abs(r.get("lost", 0)) for r in done), default=None)
+        res["rows"] = done[-1]["coord_rows"] if done else None
+        log(self.s9_line(res))
+
+    @staticmethod
+    def s9_line(e):
+        if not e.get("single_s") or not e.get("slices_s"):
+            return "S9: %d accounts: FAILED before a complete run" % e["accounts"]
+        lost = e.get("lost")
+        return "S9: %d accounts, %s rows: 1 node %.1f s, %d nodes %.1f s (ratio %.2f), coordinator read %s s, %s" % (
+            e["accounts"], e.get("rows"), e["single_s"], e["nodes"], e["slices_s"], e["single_s"] / e["slices_s"],
+            "%.1f" % e["coord_s"] if e.get("coord_s") is not None else "?",
+            ("0 rows lost" if e.get("ok") else "FAILED (%s rows lost or rows differ)" % lost))
+
+    def s9_report(self):
+        e = getattr(self, "s9_res", None)
+        if not e or not e.get("runs"):
+            return []
+        n = e["nodes"]
+        out = ["S9, past one node: %d accounts x %d rich resources (the S8 estate endpoints, %d per page, %d ms "
+               "per request) synced with `cq_fdw.sync` (a) by one node and (b) by %d nodes at once, each syncing "
+               "its slice of the accounts (`WHERE account = ANY`) into its own table; then this cluster, as "
+               "coordinator, reads the %d tables as one postgres_fdw partitioned table (async append: %d Async "
+               "Foreign Scans in its plan).  Every node is a separate PostgreSQL cluster on this machine with "
+               "the same settings (shared_buffers 256MB, fsync off, cq_fdw defaults)." % (
+                   e["accounts"], e["items"], e["per_page"], e["latency_ms"], n, n, e.get("async", 0)), ""]
+        hdr = ["method", "runs", "median s", "min-max s", "spread", "rows/s",
+               "backend CPU s (median; sum over the nodes' sync backends)", "CPUs idle (median)",
+               "load avg (start, end; median)", "mock CPU s (median)"]
+        out += ["| " + " | ".join(hdr) + " |", "|" + "|".join("---" for _ in hdr) + "|"]
+        rows = e.get("rows") or e.get("rows_expected")
+        for label, k in (("1 node sync (all %d accounts)" % e["accounts"], "single"),
+                         ("%d node sync (%d slices at once)" % (n, n), "slices"),
+                         ("coordinator read (postgres_fdw, async append: count + checksum of every row)", "coord")):
+            t = [r[k + "_s"] for r in e["runs"] if k + "_s" in r]
+            if not t:
+                out.append("| %s | 0 | FAILED |" % label + " |" * (len(hdr) - 3))
+                continue
+            infos = [r[k + "_info"] for r in e["runs"] if k + "_info" in r]
+            idle = [i["idle_pct"] for i in infos if i.get("idle_pct") is not None]
+            mock = [i["mock_cpu_s"] for i in infos if i.get("mock_cpu_s") is not None]
+            bcpu = [r[k + "_cpu_s"] for r in e["runs"] if r.get(k + "_cpu_s")]
+            med = statistics.median(t)
+            sp = self.spread_pct(t)
+            out.append("| " + " | ".join([
+                label, str(len(t)), "%.2f" % med, "%.2f-%.2f" % (min(t), max(t)),
+                "%.0f%%" % sp if sp is not None else "-", "%.0f" % (rows / med) if med else "-",
+                "%.1f" % statistics.median(bcpu) if bcpu else "-",
+                "%.0f%%" % statistics.median(idle) if idle else "-",
+                "%.1f, %.1f" % (statistics.median(i["load"][0] for i in infos),
+                                statistics.median(i["load"][1] for i in infos)) if infos else "-",
+                "%.1f" % statistics.median(mock) if mock else "-"]) + " |")
+        out.append("")
+        if e.get("single_s") and e.get("slices_s"):
+            out.append("- Ratio 1 node / %d nodes (medians): **%.2f**.  Caveat: the %d slice nodes, the single "
+                       "node, the coordinator and the mock all share this machine's %d cores, and the %d nodes "
+                       "run at the same time, so they split those cores instead of getting one machine each: "
+                       "the ratio is not the speed-up of %d separate machines (each node's work is 1/%d of the "
+                       "estate).  It can exceed 1 here because one node's sync leaves part of the cores idle "
+                       "(its main thread converts and writes every row; the apply is one statement) while "
+                       "%d nodes keep them busy, and, on a shared machine, because %d busy backends get a "
+                       "bigger share of the cores against other work than one; compare the backends' CPU "
+                       "seconds." % (n, e["single_s"] / e["slices_s"], n, e["cores"], n, n, n, n, n))
+        slow = [r.get("slices_own_s") for r in e["runs"] if r.get("slices_own_s")]
+        if slow:
+            out.append("- Each slice node's own wall time, per run: %s s." % "; ".join(
+                ", ".join("%.1f" % x for x in s) for s in slow))
+        out.append("- Rows: the mock served %d rows; the single node's copy and the coordinator's read agree on "
+                   "count, accounts and checksum (the S8 row checksum, checked against the mock's generator) in "
+                   "%d of %d runs%s." % (
+                       e["rows_expected"], sum(1 for r in e["runs"] if r.get("ok")), len(e["runs"]),
+                       "" if e.get("ok") else ": FAILED"))
+        return out
+
     # ------------------------------------------------------------ memory
     def memory(self):
         n = self.a.memory_rows
@@ -1288,7 +1641,7 @@ CREATE FOREIGN TABLE ft_mem (
 
     # ------------------------------------------------------------ report
     STATE = ("notes", "failures", "mem", "cancel_ms", "s8_runs", "settings", "pgversion", "concurrency",
-             "memory_budget", "load0", "load_end", "commit", "date", "prof", "s7_res")
+             "memory_budget", "load0", "load_end", "commit", "date", "prof", "s7_res", "s9_res")
 
     def save(self, path):
         self.load_end = self.loadavg()
@@ -1597,6 +1950,9 @@ CREATE FOREIGN TABLE ft_mem (
             out.append("")
             out += self.s8_report()
             out.append("")
+        if getattr(self, "s9_res", None):
+            out += self.s9_report()
+            out.append("")
         if getattr(self, "cancel_ms", None):
             c = self.cancel_ms
             out.append("- Cancel of a running S3 scan (SIGINT to the backend %.1f s after start, time until "
@@ -1626,7 +1982,8 @@ def main():
     ap.add_argument("--smoke", action="store_true", help="small sizes, 1 run, no profile/cancel")
     ap.add_argument("--runs", type=int, default=None)
     ap.add_argument("--scenarios", default=None,
-                    help="S1-S7, and S8 (the estate sync; not in the default list); "
+                    help="S1-S7, S8 (the estate sync) and S9 (the estate past one node: 1 node vs "
+                         "3 nodes); S8 and S9 are not in the default list; "
                          "default S1,S2,S3,S4,S5,S6,S7, or S8 alone with --s8-sweep")
     ap.add_argument("--s8-accounts", type=int, default=None,
                     help="S8: accounts x 1,000 resources (default 10000; 20 with --smoke)")
@@ -1638,6 +1995,15 @@ def main():
                          "to measure what grows with accounts")
     ap.add_argument("--s8-per-page", type=int, default=None,
                     help="S8: resources per page (default 100)")
+    ap.add_argument("--s9-accounts", type=int, default=None,
+                    help="S9: accounts, split over 3 nodes (default 3000; 30 with --smoke)")
+    ap.add_argument("--s9-items", type=int, default=None,
+                    help="S9: resources per account (default 100; 10 with --smoke)")
+    ap.add_argument("--s9-per-page", type=int, default=None,
+                    help="S9: resources per page (default 50: two pages per account)")
+    ap.add_argument("--pg-os-user", default=None,
+                    help="S9: the OS user its PostgreSQL nodes run as when bench.py runs as root "
+                         "(default postgres, else cqtest)")
     ap.add_argument("--mock-pidfile", help="pid file of the mock (S8 reports its CPU time)")
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--no-jsonb", action="store_true", help="skip the jsonb_to_recordset floor (slow, 1.7 GB)")
@@ -1680,8 +2046,20 @@ def main():
         s8_accounts = [a.s8_accounts or (20 if a.smoke else 10000)]
     else:
         s8_accounts = []
-    if (s8_accounts or "S7" in wanted or "S5" in wanted) and not scenarios:
-        a.no_memory = True          # S5/S7/S8 alone: no 1M-row memory scan
+    if (s8_accounts or "S7" in wanted or "S5" in wanted or "S9" in wanted) and not scenarios:
+        a.no_memory = True          # S5/S7/S8/S9 alone: no 1M-row memory scan
+    s9_accounts = (a.s9_accounts or (30 if a.smoke else 3000)) if "S9" in wanted else None
+    if a.s9_items is None:
+        a.s9_items = 10 if a.smoke else 100
+    if a.s9_per_page is None:
+        a.s9_per_page = 5 if a.smoke else 50
+    if a.pg_os_user is None and os.geteuid() == 0:
+        import pwd
+        try:
+            pwd.getpwnam("postgres")
+            a.pg_os_user = "postgres"
+        except KeyError:
+            a.pg_os_user = "cqtest"
 
     if a.s8_items:
         Bench.S8_ITEMS = a.s8_items
@@ -1717,6 +2095,8 @@ def main():
         steps.append(("memory", b.memory))
     for n in s8_accounts:
         steps.append(("S8 %d accounts" % n, lambda n=n: b.s8(n)))
+    if s9_accounts:
+        steps.append(("S9 %d accounts" % s9_accounts, lambda: b.s9(s9_accounts)))
     if a.list_steps:
         for label, _ in steps:
             print(label)
@@ -1764,11 +2144,15 @@ def main():
         for e in b.s8_runs:
             if "secs" in e:
                 print(b.s8_line(e))
+        if getattr(b, "s9_res", None):
+            print(b.s9_line(b.s9_res))
         return 1
     print("BENCH OK: every method produced the expected rows")
     for e in b.s8_runs:                  # the S8 line(s) last (issue 19)
         if "secs" in e:
             print(b.s8_line(e))
+    if getattr(b, "s9_res", None):       # then S9's
+        print(b.s9_line(b.s9_res))
     return 0
 
 

@@ -36,5 +36,10 @@ check "S8 1000 accounts;S8 10000 accounts;" --s8-sweep 1000,10000 --s8-items 10 
 check "scenario S1;memory;S8 3000 accounts;" --smoke --scenarios S1 --s8-sweep 3000
 check "scenario S1;scenario S2;scenario S3;scenario S4;scenario S5;scenario S6;S7;memory;" --smoke
 check "scenario S6;" --smoke --scenarios S6 --no-memory
+# S9 (1 node vs 3 nodes) runs only when asked for, alone, at 3,000 accounts
+# (30 with --smoke) unless --s9-accounts says otherwise
+check "S9 3000 accounts;" --scenarios S9
+check "S9 30 accounts;" --smoke --scenarios S9
+check "S9 300 accounts;" --scenarios S9 --s9-accounts 300 --s9-items 10
 [ $fail = 0 ] && echo "PASS bench_args"
 exit $fail

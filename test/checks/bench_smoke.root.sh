@@ -35,6 +35,15 @@ cat "$DIR/out/stdout"
 	--mock "${MOCK_URL:-http://127.0.0.1:18080}" --route-prefix smoke \
 	--workdir "$DIR/files" --out "$DIR/out8" >"$DIR/out/s8.stdout" 2>"$DIR/out/s8.stderr"
 rc8=$?
+# S9 (1 node vs 3 nodes, issue 19) at 30 accounts x 10 items: starts four
+# clusters of its own (as PGUSER_OS), syncs on one node and on three slice
+# nodes, reads the slices through this cluster's postgres_fdw; a lost or
+# differing row fails it.  Its line comes last: "S9: 30 accounts, 300 rows: ..."
+/usr/bin/python3 "$TOP/bench/bench.py" --smoke --scenarios S9 --dbname "$DB" \
+	--pghost "$PGHOST" --pgport "$PGPORT" --pguser postgres --pg-os-user "${PGUSER_OS:-postgres}" \
+	--mock "${MOCK_URL:-http://127.0.0.1:18080}" --route-prefix smoke \
+	--workdir "$DIR/files" --out "$DIR/out9" >"$DIR/out/s9.stdout" 2>"$DIR/out/s9.stderr"
+rc9=$?
 psql -X -q -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
 
 fail=0
@@ -58,5 +67,10 @@ fi
 if grep -qE '=== (S1|S2|S3|S4|memory)' "$DIR/out/s8.stderr"; then
 	echo "FAIL bench_smoke: --s8-sweep ran other scenarios"; fail=1
 fi
+[ $rc9 = 0 ] || { echo "FAIL bench_smoke: bench.py --scenarios S9 exit $rc9"; tail -20 "$DIR/out/s9.stderr"; fail=1; }
+tail -1 "$DIR/out/s9.stdout" | grep -qE '^S9: 30 accounts, 300 rows: 1 node [0-9.]+ s, 3 nodes [0-9.]+ s \(ratio [0-9.]+\), coordinator read [0-9.]+ s, 0 rows lost$' ||
+	{ echo "FAIL bench_smoke: no S9 result line"; tail -5 "$DIR/out/s9.stdout"; fail=1; }
+grep -qF '| coordinator read (postgres_fdw, async append' "$DIR/out/s9.stdout" ||
+	{ echo "FAIL bench_smoke: no S9 table"; fail=1; }
 [ $fail = 0 ] && echo "PASS bench_smoke"
 exit $fail
