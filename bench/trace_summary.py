@@ -11,6 +11,12 @@ share of the statement spent in each pipeline state (transfers in flight,
 pages waiting for a worker, workers busy, batches waiting for the
 consumer); each thread's CPU time, context switches and page faults; and
 the polls of 20 ms or more with the pipeline's state when they began.
+With the per-unit events (ustart, udone, uready: a unit's request started,
+done, its next request queued) also: the transfers in flight per 50 ms
+window, each transfer's time from start to done, and for each unit's next
+page the time from its page done to its next request queued (waiting for
+a worker's parse: the next token is in the page) and from queued to
+started (waiting for a transfer slot).
 """
 import collections
 import sys
@@ -107,6 +113,64 @@ def main(path):
             print("  at %.3f s, %.1f ms (timeout %d ms): %d in flight, %d pages waiting, %d workers busy, "
                   "%d batches queued%s" % (t / 1e6, d / 1e3, tmo, i, p, b, o,
                                            ", consumer waiting" if pend else ""))
+
+    chains(ev)
+
+
+def pct(v, p):
+    v = sorted(v)
+    return v[int(p * (len(v) - 1))] / 1e3 if v else float("nan")
+
+
+def chains(ev):
+    """In flight over time, transfer times, and the gaps of each unit's
+    chain of pages (ustart/udone/uready events, job_io.c, job_queue.c)."""
+    starts = [t for t, _, w, _ in ev if w == "start"]
+    dones = [t for t, _, w, _ in ev if w == "done"]
+    if not starts or not dones:
+        return
+    win = 50000
+    area = collections.Counter()
+    infl = last = 0
+    for t, th, w, a in ev:
+        cur = last
+        while cur < t:
+            e = min((cur // win + 1) * win, t)
+            area[cur // win] += infl * (e - cur)
+            cur = e
+        last = t
+        infl += (w == "start") - (w == "done")
+    span = dones[-1] - starts[0]
+    print("transfers in flight: mean %.1f from the first start (%.3f s) to the last done (%.3f s); "
+          "per 50 ms window: %s" % (
+              sum(area.values()) / span if span else 0, starts[0] / 1e6, dones[-1] / 1e6,
+              " ".join("%.0f" % (area[k] / win) for k in range(starts[0] // win, dones[-1] // win + 1))))
+    us, ud, ur = (collections.defaultdict(list) for _ in range(3))
+    for t, th, w, a in ev:
+        if w == "ustart":
+            us[a].append(t)
+        elif w == "udone":
+            ud[a].append(t)
+        elif w == "uready":
+            ur[a].append(t)
+    if not us:
+        return
+    lat, parse, slot = [], [], []
+    for u, s in us.items():
+        d, r = ud[u], ur[u]
+        for i in range(min(len(s), len(d))):
+            lat.append(d[i] - s[i])
+            # the page done at d[i] queued the unit's next request at r[i + 1]
+            if i + 1 < len(r) and i + 1 < len(s) and r[i + 1] >= d[i]:
+                parse.append(r[i + 1] - d[i])
+                slot.append(s[i + 1] - r[i + 1])
+    print("transfer start to done ms: p10 %.1f p50 %.1f p90 %.1f max %.1f (%d)" % (
+        pct(lat, .1), pct(lat, .5), pct(lat, .9), pct(lat, 1), len(lat)))
+    if parse:
+        print("next page of a unit: page done to next request queued (parse) ms p50 %.1f p90 %.1f max %.1f; "
+              "queued to started (slot) p50 %.1f p90 %.1f max %.1f (%d)" % (
+                  pct(parse, .5), pct(parse, .9), pct(parse, 1), pct(slot, .5), pct(slot, .9),
+                  pct(slot, 1), len(parse)))
 
 
 if __name__ == "__main__":

@@ -94,6 +94,7 @@ typedef struct CqpUnit
 	 * cqp_job_extract_value_det.  NULL outside that.
 	 */
 	const char *const *json_move;
+	uint64_t	trace_id;		/* its number in the job (st.units when added) */
 } CqpUnit;
 
 struct CqJob
@@ -414,5 +415,7 @@ extern void cqp_trace_finish(CqpTrace *t);
 extern void cqp_trace_rusage(CqpTrace *t, char thread);
 #define CQP_TRACE(job, th, what, arg) \
 	do { if ((job)->trace) cqp_trace_ev((job)->trace, (th), (what), (int64_t) (arg)); } while (0)
+/* a unit's number in a trace (its pages: ustart, udone, uready events) */
+#define CQP_TRACE_UNIT(u) ((int64_t) (u)->trace_id)
 
 #endif							/* JOB_INT_H */

@@ -393,6 +393,7 @@ start_transfers(CqJob *job)
 			req->reserve = exp ? exp : DEFAULT_PAGE_EXPECT;
 		}
 		CQP_TRACE(job, 'i', "start", req->page_index);
+		CQP_TRACE(job, 'i', "ustart", CQP_TRACE_UNIT(req->unit));
 		req->next = job->inflight_h;
 		job->inflight_h = req;
 		job->inflight++;
@@ -435,6 +436,7 @@ on_done(CqJob *job, CURL *easy, CURLcode rc)
 	req->next = NULL;
 	job->inflight--;
 	CQP_TRACE(job, 'i', "done", req->page_index);
+	CQP_TRACE(job, 'i', "udone", CQP_TRACE_UNIT(req->unit));
 	if (job->lead == req)
 		job->lead = NULL;
 	req->paused = req->lead = false;

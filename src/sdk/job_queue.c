@@ -147,6 +147,7 @@ cqp_job_push_ready_locked(CqJob *job, CqpReq *r, bool front)
 			job->ready_h = r;
 		job->ready_t = r;
 	}
+	CQP_TRACE(job, 'q', "uready", CQP_TRACE_UNIT(r->unit));
 	if (job->multi)
 		curl_multi_wakeup(job->multi);
 }

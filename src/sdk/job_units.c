@@ -485,6 +485,7 @@ cqp_job_add_unit_locked(CqJob *job, CqpUnit *u, CqpReq *first)
 	if (u->top)
 		job->top_alive++;
 	job->st.units++;
+	u->trace_id = job->st.units;
 	if (u->parent)
 		u->parent->children++;
 	cqp_job_push_ready_locked(job, first, false);
@@ -900,17 +901,23 @@ cqp_job_cursor_free(CqJob *job)
 }
 
 /*
- * How many cursor units may be alive at once: twice the transfers in
- * flight (a unit pages sequentially, so each transfer slot has a unit
- * waiting behind it), at most one per 64 kB of the memory budget, at least
- * 8.  Child units (parent rows, AWS regions and describes) are bounded by
- * their parent's page, not by this.
+ * How many cursor units may be alive at once: four times the transfers in
+ * flight, at most one per 64 kB of the memory budget, at least 8.  A unit
+ * pages sequentially and its next page is known only once a worker parsed
+ * its page: besides one unit per transfer slot, as many may wait for a
+ * worker and more must wait in the ready queue, or the slots idle while
+ * pages are parsed; and each account's chain of pages starts early (200
+ * accounts x 5 pages with 128 alive: the last 72 accounts started their
+ * 5-page chains only when the first ones ended, a tail of up to five
+ * latencies).  A unit waiting holds one queued request, no body.  Child
+ * units (parent rows, AWS regions and describes) are bounded by their
+ * parent's page, not by this.
  */
 static int
 unit_cap(const CqJob *job)
 {
 	const CqJobSettings *s = &job->params.settings;
-	size_t		cap = 2 * (size_t) (s->concurrency > 0 ? s->concurrency : 1);
+	size_t		cap = 4 * (size_t) (s->concurrency > 0 ? s->concurrency : 1);
 	size_t		by_budget = s->memory_budget / (64 * 1024);
 
 	if (by_budget > 0 && cap > by_budget)

@@ -655,6 +655,127 @@ def t_incr():
     check("incr operations: an unknown filter is a 400", st == 400, body)
 
 
+def t_fast_lane(tmp):
+    """--fast-lane (bench/run): the generated collections from one selector
+    loop.  The same bytes as the threaded mock, the same counters and log,
+    no handler thread per connection, everything else still served."""
+    port = free_port()
+    log = os.path.join(tmp, "fast.log")
+    p = start("127.0.0.1", port, "--fast-lane", "--log", log)
+    fb = "http://127.0.0.1:%d" % port
+    conns = []
+    try:
+        # the same pages as the threaded mock (tokens, items, Link header)
+        same = True
+        for path in ("/accounts/3/fl?n=250&per_page=100&shape=rich",
+                     "/accounts/3/fl?n=250&per_page=100&shape=rich&pageToken=%s",
+                     "/gen/link/fl?n=5&per_page=2&shape=small&page=2",
+                     "/gen/next_token/fl?n=3&per_page=2&latency_ms=5"):
+            if "%s" in path:
+                tok = getj("/accounts/3/fl?n=250&per_page=100&shape=rich")[2]["nextPageToken"]
+                path = path % tok
+            a = get(path)
+            b = get(fb + path)
+            if a[0] != b[0] or a[2] != b[2] or \
+                    a[1].get("link", "").replace(str(PORT), "P") != b[1].get("link", "").replace(str(port), "P"):
+                same = False
+                print("  differs: %s" % path)
+        check("fast lane: same status, body and Link header as the threaded mock", same)
+
+        # 64 keep-alive connections waiting latency_ms at once: one thread
+        get(fb + "/_mock/reset")
+        bar = threading.Barrier(64)
+        res = [None] * 64
+
+        def one(k):
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            conns.append(c)
+            bar.wait()
+            c.request("GET", "/accounts/%d/c64?n=5&per_page=5&latency_ms=1000&shape=small" % (k + 1))
+            r = c.getresponse()
+            res[k] = (r.status, json.loads(r.read()))
+        ths = [threading.Thread(target=one, args=(k,)) for k in range(64)]
+        for x in ths:
+            x.start()
+        for x in ths:
+            x.join()
+        st = json.loads(get(fb + "/_mock/stats?route=/accounts/")[2])
+        check("fast lane: 64 concurrent requests answered, each its own account's items",
+              all(r and r[0] == 200 and r[1]["items"][0]["account"] == k + 1 for k, r in enumerate(res)), res[:2])
+        check("fast lane: counted as by a handler (total 64, max_concurrent 64, 64 routes)",
+              st["total"] == 64 and st["max_concurrent"] == 64 and st["prefix_count"] == 64 and
+              st["prefix_max_concurrent"] == 64 and len(st["routes"]) == 64, {k: st[k] for k in ("total", "max_concurrent")})
+        check("fast lane: 64 open keep-alive connections, no handler thread per connection (threads %s)"
+              % st.get("threads"), st.get("threads") is not None and st["threads"] <= 3)
+        reqs = json.loads(get(fb + "/_mock/requests?route=/accounts/")[2])["requests"]
+        check("fast lane: the request log has each request (status 200, its connection, bytes)",
+              len(reqs) == 64 and all(r["status"] == 200 and r["bytes"] > 0 for r in reqs) and
+              len(set(r["conn"] for r in reqs)) == 64 and all(r["end"] - r["start"] >= 0.99 for r in reqs))
+        for c in conns:
+            c.close()
+
+        # one keep-alive connection: fast, then a control route (handed to a
+        # thread), then fast again; and two requests in one write
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        out = []
+        for path in ("/gen/page/ka?n=3&per_page=1&page=2&shape=small", "/_mock/health",
+                     "/gen/page/ka?n=3&per_page=1&page=3&shape=small"):
+            c.request("GET", path)
+            r = c.getresponse()
+            out.append((r.status, r.read()))
+        c.close()
+        check("fast lane: a connection handed to a thread keeps its requests",
+              [x[0] for x in out] == [200, 200, 200] and json.loads(out[0][1])["items"][0]["id"] == 2 and
+              out[1][1] == b'{"ok":true}' and json.loads(out[2][1])["items"][0]["id"] == 3, out)
+        s2 = socket.create_connection(("127.0.0.1", port), timeout=30)
+        s2.sendall(b"GET /gen/page/pp?n=2&per_page=1&page=1&shape=small HTTP/1.1\r\nHost: x\r\n\r\n"
+                   b"GET /gen/page/pp?n=2&per_page=1&page=2&shape=small HTTP/1.1\r\nHost: x\r\n"
+                   b"Connection: close\r\n\r\n")
+        data = b""
+        while True:
+            d = s2.recv(65536)
+            if not d:
+                break
+            data += d
+        s2.close()
+        check("fast lane: two pipelined requests, answered in order, then closed",
+              data.count(b"HTTP/1.1 200") == 2 and data.index(b'"id":1') < data.index(b'"id":2'), data[:200])
+        st, h, b = get(fb + "/gen/link/post?n=3", method="POST", data=b"x=1")
+        check("fast lane: a POST is served by a handler thread", st == 200 and len(json.loads(b)) == 3, st)
+
+        # a client that leaves during latency_ms is logged 499, as by a handler
+        get(fb + "/_mock/reset")
+        s3 = socket.create_connection(("127.0.0.1", port), timeout=30)
+        s3.sendall(b"GET /accounts/9/gone?n=5&latency_ms=60000 HTTP/1.1\r\nHost: x\r\n\r\n")
+        for _ in range(100):
+            if json.loads(get(fb + "/_mock/stats")[2])["in_flight"] == 1:
+                break
+            time.sleep(0.05)
+        s3.close()
+        reqs = json.loads(get(fb + "/_mock/requests?route=/accounts/9/")[2])["requests"]
+        check("fast lane: a client gone during latency_ms is logged 499",
+              [r["status"] for r in reqs] == [499], reqs)
+
+        # armed faults apply to the generated routes (a handler serves them)
+        get(fb + "/_mock/fault?route=/accounts/5/f&mode=503")
+        st1 = get(fb + "/accounts/5/f?n=2")[0]
+        st2 = get(fb + "/accounts/5/f?n=2")[0]
+        check("fast lane: a fault armed on a generated route fires once", (st1, st2) == (503, 200), (st1, st2))
+        lines = open(log).read().splitlines()
+        check("fast lane: the log file has the fast lane's requests",
+              any(" GET /accounts/64/c64?" in ln and " 200 " in ln for ln in lines) and
+              any("/accounts/9/gone" in ln and " 499 " in ln for ln in lines), lines[:3])
+        check("fast lane: mock still running", p.poll() is None)
+    finally:
+        for c in conns:
+            c.close()
+        p.terminate()
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
 def main():
     global BASE, PORT
     tmp = tempfile.mkdtemp(prefix="cq_mock_selftest_")
@@ -670,7 +791,7 @@ def main():
     try:
         for t in (t_pagination, t_accounts, t_invalid, t_control, t_faults, t_concurrency,
                   t_replay, t_incr, lambda: t_own_fixtures(own), t_synth, t_hostile,
-                  lambda: t_second_instance(tmp)):
+                  lambda: t_second_instance(tmp), lambda: t_fast_lane(tmp)):
             try:
                 t()
             except Exception as e:   # a crashed test group counts as one failure

@@ -107,6 +107,83 @@ test_fanout(int naccts, int n, int per, int latency, bool print)
 	free(store);
 }
 
+/*
+ * 200 accounts x 5 pages at 64 in flight: every account's first page is
+ * asked for before any account's last page is answered, so no account
+ * starts its chain of sequential pages only when others ended (with 128
+ * units alive, accounts 129-200 did: their chains were the scan's tail).
+ * From the mock's request log (its start and end of each request).
+ */
+static void
+test_fanout_chains_start_early(void)
+{
+	enum
+	{
+		NA = 200
+	};
+	H3Job		j;
+	char	   *store;
+	const char **vals = numbers(NA, &store);
+	CqKeyValues kv = {"account", CQ_OP_EQ, NA, vals};
+	double		first_start[NA + 1] = {0};
+	double		last_end[NA + 1] = {0};
+	double		latest_first = 0,
+				earliest_last = 1e300;
+	int			npages[NA + 1] = {0};
+	int			bad = 0;
+	char	   *body;
+	json_t	   *doc,
+			   *reqs;
+	size_t		i;
+	json_t	   *r;
+
+	h3_mock("/_mock/reset");
+	h3_params(&j, acct_table("n=10&per_page=2&latency_ms=5&shape=small"));
+	j.p.settings.concurrency = 64;
+	j.p.nkeys = 1;
+	j.p.keys = &kv;
+	CQ_CHECKF(h3_run(&j) == CQ_JOB_DONE, "%s", j.err.message);
+	CQ_CHECKF(j.rows == NA * 10, "rows %ld", j.rows);
+	body = cqt_mock_get("/_mock/requests?route=/accounts/&limit=5000");
+	doc = body ? json_loads(body, 0, NULL) : NULL;
+	reqs = json_object_get(doc, "requests");
+	CQ_CHECKF(json_array_size(reqs) == NA * 5, "%zu requests", json_array_size(reqs));
+	json_array_foreach(reqs, i, r)
+	{
+		const char *path = json_string_value(json_object_get(r, "path"));
+		double		st = json_number_value(json_object_get(r, "start"));
+		double		en = json_number_value(json_object_get(r, "end"));
+		int			a = path ? atoi(path + strlen("/accounts/")) : 0;
+
+		if (a < 1 || a > NA)
+		{
+			bad++;
+			continue;
+		}
+		if (npages[a]++ == 0 || st < first_start[a])
+			first_start[a] = st;
+		if (en > last_end[a])
+			last_end[a] = en;
+	}
+	for (int a = 1; a <= NA; a++)
+	{
+		bad += npages[a] != 5;
+		if (first_start[a] > latest_first)
+			latest_first = first_start[a];
+		if (last_end[a] < earliest_last)
+			earliest_last = last_end[a];
+	}
+	CQ_CHECKF(bad == 0, "%d accounts without their 5 pages", bad);
+	CQ_CHECKF(latest_first < earliest_last,
+			  "an account's first page was asked for %.0f ms after another account's last page "
+			  "was answered", (latest_first - earliest_last) * 1000.0);
+	json_decref(doc);
+	free(body);
+	h3_done(&j);
+	free(vals);
+	free(store);
+}
+
 static void
 test_server_option_fanout(void)
 {
@@ -572,6 +649,7 @@ suite_sched(void)
 		return;
 	test_fanout(200, 20, 10, 20, true);
 	test_fanout(20, 5, 5, 0, false);
+	test_fanout_chains_start_early();
 	test_server_option_fanout();
 	test_cancel_stall();
 	test_budget();
