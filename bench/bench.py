@@ -18,10 +18,9 @@ Method (what is timed, what is not):
     RssAnon every 20 ms while the statement runs (peak private memory).
   - The ELT baseline is an external process (elt_baseline.py): its wall time
     from spawn to exit, python start-up and the COPY's psql included.
-  - "ideal" is computed, not measured: max(ceil(requests / concurrency)
-    rounds x latency, longest page chain x latency) -- pages of one
-    collection are sequential (each page names the next).  Undefined (-)
-    without added latency.
+  - "ideal" is computed, not measured: max(requests x latency / concurrency,
+    longest page chain x latency) -- pages of one collection are sequential
+    (each page names the next).  Undefined (-) without added latency.
   - Runs are interleaved (run 1 of every method, then run 2, ...) so slow
     drift of the machine spreads over all methods.  Median, min and max of
     the runs are reported; nothing is subtracted.
@@ -603,17 +602,11 @@ CREATE TABLE elt_{s} (LIKE copy_{s});
                 os.unlink(p)
 
     def set_ideal(self, sc):
-        """The computed ideal: the rounds of whole requests the transfer
-        slots need, ceil(requests / concurrency) x latency (a slot answers
-        one request per latency: 1,000 requests in 64 slots are 16 rounds,
-        0.800 s at 50 ms, not 15.6), but never less than the longest chain
-        of pages that must be fetched one after the other.  Link-header
-        collections have a chain of 2: the SDK reads rel="last" from the
-        first page and fetches the others concurrently; next-token pages of
-        one account are a chain (each names the next).  S3's 200 chains of
-        5 pages fit in the 16 rounds (more accounts than slots: a client
-        that keeps every slot busy, starting every account's chain early,
-        reaches it); S4's chains are single pages."""
+        """The computed ideal: requests x latency / concurrency, but never
+        less than the longest chain of pages that must be fetched one after
+        the other.  Link-header collections have a chain of 2: the SDK reads
+        rel="last" from the first page and fetches the others concurrently;
+        next-token pages of one account are a chain (each names the next)."""
         name, desc, style, accounts, n, per_page, lat = sc
         pages_per_unit = max(1, math.ceil(n / per_page))
         requests = (accounts or 1) * pages_per_unit
@@ -626,14 +619,13 @@ CREATE TABLE elt_{s} (LIKE copy_{s});
             chain = min(2, pages_per_unit)      # the first page, then all others at once
         else:
             chain = pages_per_unit
-        rounds = -(-requests // self.concurrency)
-        flat = rounds * lat / 1000.0
+        flat = requests * lat / 1000.0 / self.concurrency
         ideal = max(flat, chain * lat / 1000.0) if lat else None
         self.results[(name, M_IDEAL)] = {
             "times": [ideal] if ideal is not None else [], "rows": (accounts or 1) * n,
             "hwm_kb": [], "anon_kb": [], "warnings": [], "errors": [], "computed": True,
-            "formula": "%d requests / %d in flight = %d rounds x %d ms = %.3f s, chain of %d sequential pages = %.3f s" % (
-                requests, self.concurrency, rounds, lat, flat, chain, chain * lat / 1000.0)}
+            "formula": "%d requests x %d ms / %d in flight = %.3f s, chain of %d sequential pages = %.3f s" % (
+                requests, lat, self.concurrency, flat, chain, chain * lat / 1000.0)}
         self.results[(name, "_meta")] = {"desc": desc, "requests": requests, "rows": (accounts or 1) * n}
 
     def compare(self, sc):
