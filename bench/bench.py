@@ -96,23 +96,32 @@ PG_WRITE_FRAMES = ("heap_insert", "heap_multi_insert", "XLogInsert", "XLogInsert
                    "smgrextend", "smgrwrite", "smgrnblocks", "mdextend", "mdwrite", "FlushBuffer",
                    "smgrdounlinkall", "smgrDoPendingDeletes", "make_new_heap", "finish_heap_swap",
                    "DropRelFileNodesAllBuffers", "RecordTransactionCommit")
-SESSION_FRAMES = ("InitPostgres", "InitPostmasterChild", "BaseInit", "_Fork", "ret_from_fork",
+SESSION_FRAMES = ("InitPostgres", "InitPostmasterChild", "BaseInit", "_Fork", "__libc_fork", "ret_from_fork",
                   "ret_from_fork_asm", "schedule_tail", "_dl_map_object", "dl_open_worker_begin",
-                  "_dl_catch_exception", "load_external_function", "_PG_init", "proc_exit",
-                  "shmem_exit", "PostmasterMain")
+                  "_dl_add_to_slotinfo", "_dl_catch_exception", "load_external_function", "_PG_init",
+                  "proc_exit", "shmem_exit", "__run_exit_handlers", "_dl_call_fini", "BeginReportingGUCOptions")
+# a fresh session's first statements: catalog lookups and parsing
+# (PostgreSQL's, paid by any first statement, COPY's too)
+CATALOG_FRAMES = ("systable_getnext", "SearchCatCache", "SearchCatCache1", "SearchCatCacheList",
+                  "RelationIdGetRelation", "RelationBuildDesc", "RelnameGetRelid", "raw_parser",
+                  "pg_parse_query", "pg_analyze_and_rewrite_fixedparams", "InitializeSessionUserId",
+                  "RelationCacheInitializePhase3")
 
 
 def main_kernel_cause(syms):
     """(group, cause) of a main-thread sample whose leaf is in the kernel;
     syms: the call chain's symbols, leaf first.  group is "pg_writes",
-    "session" or "ours"; cause names the kernel entry and, for ours, the
-    handshake it belongs to."""
+    "session" (its start and exit, its first catalog lookups and parsing)
+    or "ours"; cause names the kernel entry and, for ours, the handshake
+    it belongs to.  A chain perf could not unwind (libc or libcurl without
+    frame pointers) counts as ours."""
     ss = set(syms)
     if ss.intersection(PG_WRITE_FRAMES):
         return "pg_writes", "heap/WAL writes"
-    if ss.intersection(SESSION_FRAMES) and "PostgresMain" not in ss or \
-            ss.intersection(("InitPostgres", "proc_exit", "shmem_exit", "_dl_map_object", "_PG_init")):
+    if ss.intersection(SESSION_FRAMES) or ("PostmasterMain" in ss and "PostgresMain" not in ss):
         return "session", "session start/exit"
+    if ss.intersection(CATALOG_FRAMES):
+        return "session", "catalog lookups and parsing"
     if "asm_exc_page_fault" in ss:
         return "ours", "page faults"
     if "epoll_wait" in ss or "__x64_sys_epoll_wait" in ss:
@@ -230,7 +239,7 @@ def perf_summary(data, pid):
         out += ["", "## main thread: kernel samples by call chain (%% of the main thread's %d samples)" % mainn]
         out += ["%6.1f%%  %s: %s" % (100.0 * c / max(mainn, 1), g, k) for (g, k), c in kcause.most_common()]
     out += ["", "## summary: CPUs idle %.1f%%, backend %.1f%% of all samples; of the backend: main thread %.1f%% "
-            "(kernel %.1f%% of its samples: PostgreSQL's heap/WAL writes %.1f%%, session start/exit %.1f%%, "
+            "(kernel %.1f%% of its samples: PostgreSQL's heap/WAL writes %.1f%%, session start/exit/catalog %.1f%%, "
             "the rest (ours) %.1f%%), parse workers %.1f%%, curl I/O thread %s %.1f%%" % (
                 stats["idle_pct"], stats["backend_pct"], stats["main_pct"], stats["main_kernel_pct"],
                 stats["main_kernel_pg_writes_pct"], stats["main_kernel_session_pct"], stats["main_kernel_ours_pct"],
@@ -1540,10 +1549,10 @@ CREATE FOREIGN TABLE ft_mem (
                 if "main_kernel_ours_pct" not in q:
                     return "%s %.1f%%" % (lb, q["main_kernel_pct"])
                 causes = ", ".join("%s %.1f%%" % tuple(c) for c in (q.get("main_kernel_causes") or [])[:3])
-                return "%s %.1f%% (PostgreSQL's heap/WAL writes %.1f%%, session start/exit %.1f%%, the rest " \
-                       "(ours) %.1f%%%s)" % (lb, q["main_kernel_pct"], q["main_kernel_pg_writes_pct"],
-                                            q["main_kernel_session_pct"], q["main_kernel_ours_pct"],
-                                            ": " + causes if causes else "")
+                return "%s %.1f%% (PostgreSQL's heap/WAL writes %.1f%%, session start/exit/catalog %.1f%%, the rest" \
+                       "%s %.1f%%%s)" % (lb, q["main_kernel_pct"], q["main_kernel_pg_writes_pct"],
+                                        q["main_kernel_session_pct"], "" if lb == "copy" else " (ours)",
+                                        q["main_kernel_ours_pct"], ": " + causes if causes else "")
             meas = "; ".join(split(lb, q) for lb, q in ours)
             if "copy" in self.prof:
                 meas += "; beside it, COPY (same run): " + split("copy", self.prof["copy"])
