@@ -88,6 +88,62 @@ CQ_METHODS = (M_COUNT, M_ALLCOLS, M_DETAIL, M_REFRESH)
 METHOD_ORDER = (M_COPY, M_JSONB, M_COUNT, M_ALLCOLS, M_DETAIL, M_REFRESH, M_ELT, M_IDEAL)
 
 
+# Main-thread kernel samples by call chain (perf_summary): PostgreSQL's own
+# heap and WAL writes (COPY pays them too), the session's start and exit
+# (fork, InitPostgres, loading libraries, proc_exit), and the rest (ours).
+PG_WRITE_FRAMES = ("heap_insert", "heap_multi_insert", "XLogInsert", "XLogInsertRecord", "XLogFlush",
+                   "XLogWrite", "XLogFileInit", "XLogBackgroundFlush", "RelationGetBufferForTuple",
+                   "smgrextend", "smgrwrite", "smgrnblocks", "mdextend", "mdwrite", "FlushBuffer",
+                   "smgrdounlinkall", "smgrDoPendingDeletes", "make_new_heap", "finish_heap_swap",
+                   "DropRelFileNodesAllBuffers", "RecordTransactionCommit")
+SESSION_FRAMES = ("InitPostgres", "InitPostmasterChild", "BaseInit", "_Fork", "__libc_fork", "ret_from_fork",
+                  "ret_from_fork_asm", "schedule_tail", "_dl_map_object", "dl_open_worker_begin",
+                  "_dl_add_to_slotinfo", "_dl_catch_exception", "load_external_function", "_PG_init",
+                  "proc_exit", "shmem_exit", "__run_exit_handlers", "_dl_call_fini", "BeginReportingGUCOptions")
+# a fresh session's first statements: catalog lookups and parsing
+# (PostgreSQL's, paid by any first statement, COPY's too)
+CATALOG_FRAMES = ("systable_getnext", "SearchCatCache", "SearchCatCache1", "SearchCatCacheList",
+                  "RelationIdGetRelation", "RelationBuildDesc", "RelnameGetRelid", "raw_parser",
+                  "pg_parse_query", "pg_analyze_and_rewrite_fixedparams", "InitializeSessionUserId",
+                  "RelationCacheInitializePhase3")
+
+
+def main_kernel_cause(syms):
+    """(group, cause) of a main-thread sample whose leaf is in the kernel;
+    syms: the call chain's symbols, leaf first.  group is "pg_writes",
+    "session" (its start and exit, its first catalog lookups and parsing)
+    or "ours"; cause names the kernel entry and, for ours, the handshake
+    it belongs to.  A chain perf could not unwind (libc or libcurl without
+    frame pointers) counts as ours."""
+    ss = set(syms)
+    if ss.intersection(PG_WRITE_FRAMES):
+        return "pg_writes", "heap/WAL writes"
+    if ss.intersection(SESSION_FRAMES) or ("PostmasterMain" in ss and "PostgresMain" not in ss):
+        return "session", "session start/exit"
+    if ss.intersection(CATALOG_FRAMES):
+        return "session", "catalog lookups and parsing"
+    if "asm_exc_page_fault" in ss:
+        return "ours", "page faults"
+    if "epoll_wait" in ss or "__x64_sys_epoll_wait" in ss:
+        return "ours", "sleep (epoll_wait)"
+    if ss.intersection(("epoll_create1", "epoll_ctl", "__x64_sys_epoll_create1", "__x64_sys_epoll_ctl")):
+        return "ours", "wait set build (epoll_create1/epoll_ctl)"
+    if ss.intersection(("__x64_sys_futex", "__GI___lll_lock_wait", "__GI___lll_lock_wake")):
+        return "ours", "mutex (futex)"
+    if ss.intersection(("__x64_sys_sendto", "__send")):
+        return "ours", "I/O thread wake-up (send)"
+    if ss.intersection(("ksys_read", "__x64_sys_read", "read")) and "cqIterateForeignScan" in ss:
+        return "ours", "eventfd read"
+    if ss.intersection(("__x64_sys_close", "__close")):
+        return "ours", "close"
+    if ss.intersection(("__x64_sys_munmap", "__x64_sys_brk", "__do_sys_brk", "__x64_sys_madvise",
+                        "ksys_mmap_pgoff")):
+        return "ours", "mmap/munmap/brk/madvise"
+    if "entry_SYSCALL_64_after_hwframe" in ss:
+        return "ours", "other system calls"
+    return "ours", "interrupts and other"
+
+
 def perf_summary(data, pid):
     """Text summary of a system-wide `perf record -g` file: samples per
     process name, then per thread of backend PID (tid == pid is the main
@@ -106,6 +162,7 @@ def perf_summary(data, pid):
     sym = collections.defaultdict(collections.Counter)
     jcall = collections.Counter()
     curl = collections.Counter()
+    kcause = collections.Counter()     # main thread, leaf in the kernel: (group, cause)
     total = 0
 
     def frame(line):            # "ip sym+off (dso)" -> (sym, dso)
@@ -131,6 +188,8 @@ def perf_summary(data, pid):
             curl[tid] += 1
         dso[tid][d] += 1
         sym[tid]["%s (%s)" % (sy, d)] += 1
+        if tid == pid and ("kernel" in d or d.startswith("[k")):
+            kcause[main_kernel_cause([frame(x)[0] for x in frames])] += 1
         if tid == pid and "jansson" in d:
             callers = [frame(x)[0] for x in frames if "jansson" not in frame(x)[1]][:3]
             jcall[" <- ".join(callers) or "?"] += 1
@@ -172,9 +231,18 @@ def perf_summary(data, pid):
              "io_pct": 100.0 * thr.get(io_tid, 0) / bt if io_tid else 0.0,
              "main_kernel_pct": 100.0 * kern / max(mainn, 1)}
     stats["workers_pct"] = max(0.0, 100.0 - stats["main_pct"] - stats["io_pct"])
+    for g in ("pg_writes", "session", "ours"):
+        stats["main_kernel_%s_pct" % g] = 100.0 * sum(c for (gg, _), c in kcause.items() if gg == g) / max(mainn, 1)
+    stats["main_kernel_causes"] = [(gc[1], 100.0 * c / max(mainn, 1)) for gc, c in kcause.most_common()
+                                   if gc[0] == "ours"]
+    if kcause:
+        out += ["", "## main thread: kernel samples by call chain (%% of the main thread's %d samples)" % mainn]
+        out += ["%6.1f%%  %s: %s" % (100.0 * c / max(mainn, 1), g, k) for (g, k), c in kcause.most_common()]
     out += ["", "## summary: CPUs idle %.1f%%, backend %.1f%% of all samples; of the backend: main thread %.1f%% "
-            "(kernel %.1f%% of its samples), parse workers %.1f%%, curl I/O thread %s %.1f%%" % (
+            "(kernel %.1f%% of its samples: PostgreSQL's heap/WAL writes %.1f%%, session start/exit/catalog %.1f%%, "
+            "the rest (ours) %.1f%%), parse workers %.1f%%, curl I/O thread %s %.1f%%" % (
                 stats["idle_pct"], stats["backend_pct"], stats["main_pct"], stats["main_kernel_pct"],
+                stats["main_kernel_pg_writes_pct"], stats["main_kernel_session_pct"], stats["main_kernel_ours_pct"],
                 stats["workers_pct"], io_tid, stats["io_pct"])]
     return "\n".join(out) + "\n", stats
 
@@ -598,6 +666,9 @@ CREATE TABLE elt_{s} (LIKE copy_{s});
         if self.a.compare:
             self.compare(sc)
         for p in (csvp, jsonp):
+            if self.a.profile and name == "S1" and p == csvp:
+                self.profile_csv = csvp     # profile() runs COPY from it, then removes it
+                continue
             if not self.a.keep_files:
                 os.unlink(p)
 
@@ -1604,15 +1675,21 @@ CREATE FOREIGN TABLE ft_mem (
             # the aws source's table (bench S5); labels of their own, so
             # the S1 targets keep S1's profile
             ft, where, pre = "s5.aws_ec2_instances", "", "s5_"
-        for label, stmt in ((pre + "count_t", "SELECT count(t) FROM %s t %s" % (ft, where)),
-                            (pre + "count", "SELECT count(*) FROM %s %s" % (ft, where)),
-                            (pre + "refresh", "REFRESH MATERIALIZED VIEW mv_%s" % s)):
+        stmts = [(pre + "count_t", "SELECT count(t) FROM %s t %s" % (ft, where), ""),
+                 (pre + "count", "SELECT count(*) FROM %s %s" % (ft, where), ""),
+                 (pre + "refresh", "REFRESH MATERIALIZED VIEW mv_%s" % s, "")]
+        csvp = getattr(self, "profile_csv", None) if sc[0] == "S1" else None
+        if csvp and os.path.exists(csvp):
+            # the floor's main thread in the same run: its kernel share
+            # (heap and WAL writes) beside REFRESH's
+            stmts.append(("copy", "COPY copy_%s FROM '%s' (FORMAT csv)" % (s, csvp), "TRUNCATE copy_%s;" % s))
+        for label, stmt, setup in stmts:
             data = os.path.join(self.a.out, "perf-%s-%s.data" % (s, label))
             perf = subprocess.Popen(["perf", "record", "-q", "-a", "-e", "cpu-clock", "-F", "1999", "-g",
                                      "-o", data], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(1.0)
             box = {}
-            r = self.timed(stmt, on_pid=lambda pid: box.setdefault("pid", pid))
+            r = self.timed(stmt, setup=setup, on_pid=lambda pid: box.setdefault("pid", pid))
             perf.send_signal(signal.SIGINT)
             perf.wait()
             pid = box.get("pid")
@@ -1626,6 +1703,8 @@ CREATE FOREIGN TABLE ft_mem (
                 f.write("# %s: %.3f s, backend pid %s\n" % (stmt, stats["secs"], pid))
                 f.write(text)
             log("profile %s: %s" % (label, text.strip().splitlines()[-1]))
+        if csvp and not self.a.keep_files and os.path.exists(csvp):
+            os.unlink(csvp)
 
     @staticmethod
     def installed_so():
@@ -1739,9 +1818,10 @@ CREATE FOREIGN TABLE ft_mem (
         p = (getattr(self, "prof", None) or {}).get(label)
         if not p:
             return "no profile (run with --profile)"
+        ours = (", of which ours %.0f%%" % p["main_kernel_ours_pct"]) if "main_kernel_ours_pct" in p else ""
         return ("perf %s (%.2f s): CPUs idle %.0f%%; backend %.0f%% of all samples: main thread %.0f%% "
-                "(kernel %.0f%% of it), parse workers %.0f%%, curl I/O %.0f%%" % (
-                    label, p["secs"], p["idle_pct"], p["backend_pct"], p["main_pct"], p["main_kernel_pct"],
+                "(kernel %.0f%% of it%s), parse workers %.0f%%, curl I/O %.0f%%" % (
+                    label, p["secs"], p["idle_pct"], p["backend_pct"], p["main_pct"], p["main_kernel_pct"], ours,
                     p["workers_pct"], p["io_pct"]))
 
     def targets(self):
@@ -1811,10 +1891,28 @@ CREATE FOREIGN TABLE ft_mem (
         else:
             rows.append(("CPU idle during S1 REFRESH < 10%", "not measured", "not measured", self.prof_txt("refresh")))
         if p:
-            worst = max(((lb, q["main_kernel_pct"]) for lb, q in self.prof.items()), key=lambda x: x[1])
-            rows.append(("backend main thread kernel time < 10% of its samples",
-                         "; ".join("%s %.1f%%" % (lb, q["main_kernel_pct"]) for lb, q in sorted(self.prof.items())),
-                         "met" if worst[1] < 10 else "missed", "perf, leaf frame in [kernel.kallsyms]"))
+            # met/missed on the raw share of cq_fdw's statements, as the
+            # issue states it; beside it the split by call chain, and
+            # COPY's main thread in the same run (the heap/WAL writes it
+            # pays too)
+            ours = [(lb, q) for lb, q in sorted(self.prof.items()) if lb != "copy"]
+            worst = max(((lb, q["main_kernel_pct"]) for lb, q in ours), key=lambda x: x[1])
+
+            def split(lb, q):
+                if "main_kernel_ours_pct" not in q:
+                    return "%s %.1f%%" % (lb, q["main_kernel_pct"])
+                causes = ", ".join("%s %.1f%%" % tuple(c) for c in (q.get("main_kernel_causes") or [])[:3])
+                return "%s %.1f%% (PostgreSQL's heap/WAL writes %.1f%%, session start/exit/catalog %.1f%%, the rest" \
+                       "%s %.1f%%%s)" % (lb, q["main_kernel_pct"], q["main_kernel_pg_writes_pct"],
+                                        q["main_kernel_session_pct"], "" if lb == "copy" else " (ours)",
+                                        q["main_kernel_ours_pct"], ": " + causes if causes else "")
+            meas = "; ".join(split(lb, q) for lb, q in ours)
+            if "copy" in self.prof:
+                meas += "; beside it, COPY (same run): " + split("copy", self.prof["copy"])
+            rows.append(("backend main thread kernel time < 10% of its samples", meas,
+                         "met" if worst[1] < 10 else "missed",
+                         "perf, leaf frame in [kernel.kallsyms], % of the main thread's samples; split by call chain "
+                         "(bench.py main_kernel_cause)"))
         else:
             rows.append(("backend main thread kernel time < 10% of its samples", "not measured", "not measured",
                          "no profile (run with --profile)"))

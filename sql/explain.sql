@@ -55,5 +55,25 @@ BEGIN
 	RAISE WARNING 'timing lines: %', n;
 END
 $$;
+-- the main thread's handshakes with the job's threads (issue 16): it
+-- sleeps on one wait set per job, built at its first wait -- not one per
+-- wait (WaitLatchOrSocket: an epoll set, two epoll_ctl and a close per
+-- batch).  Three pages of one account arrive 30 ms apart, one after the
+-- other: it waits for each.  Timing on: the counts are in the JSON plan.
+CREATE FOREIGN TABLE ex_slow (account int, id bigint, name text) SERVER ex_srv
+    OPTIONS (endpoint '/accounts/{account}/ex_items?n=25&per_page=10&shape=small&latency_ms=30',
+             rows '/items', pagination 'next_token', next '/nextPageToken',
+             next_param 'pageToken');
+DO $$
+DECLARE
+	j json;
+BEGIN
+	EXECUTE 'EXPLAIN (ANALYZE, FORMAT JSON) SELECT * FROM ex_slow WHERE account = 1' INTO j;
+	j := j->0->'Plan';
+	RAISE WARNING 'pages %, main thread waited more than once: %, wait sets built: %, wake-up count shown: %',
+		j->>'Pages', (j->>'Main Thread Waits')::int > 1, j->>'Wait Sets Built',
+		(j->>'I/O Wake-ups by Main Thread') IS NOT NULL;
+END
+$$;
 -- structured formats carry the same properties
 EXPLAIN (COSTS OFF, FORMAT JSON) SELECT name FROM ex_acct WHERE account = 3;

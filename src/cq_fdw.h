@@ -287,6 +287,8 @@ extern void cqfdw_remember_rows(Oid relid, double rows, double units);
 extern bool cqfdw_scan_info(ForeignScanState *node, CqJobStats *out,
 							int *njobs);
 extern const CqFdwTable *cqfdw_scan_table(ForeignScanState *node);
+extern void cqfdw_scan_waits(ForeignScanState *node, uint64 *waits,
+							 uint64 *wsets, uint64 *wakeups);
 
 /* in convert.c */
 

@@ -607,6 +607,18 @@ explain_scan(ForeignScanState *node, struct ExplainState *es)
 									 s.ratelimit_wait_ms, 1, es);
 				ExplainPropertyInteger("Peak Memory", "kB",
 									   (int64) ((s.peak_bytes + 1023) / 1024), es);
+				{
+					/* the main thread's handshakes with the job's threads */
+					uint64		waits,
+								wsets,
+								wakeups;
+
+					cqfdw_scan_waits(node, &waits, &wsets, &wakeups);
+					ExplainPropertyInteger("Main Thread Waits", NULL, (int64) waits, es);
+					ExplainPropertyInteger("Wait Sets Built", NULL, (int64) wsets, es);
+					ExplainPropertyInteger("I/O Wake-ups by Main Thread", NULL,
+										   (int64) wakeups, es);
+				}
 			}
 		}
 	}

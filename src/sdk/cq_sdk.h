@@ -980,6 +980,9 @@ typedef struct CqJobStats
 								 * memory budget, found room to start a
 								 * transfer only when its wait timed out
 								 * (memory was freed without waking it) */
+	uint64_t	consumer_wakeups;	/* times the consumer (cq_job_next)
+									 * woke the I/O thread for memory it
+									 * released (curl_multi_wakeup) */
 } CqJobStats;
 
 typedef struct CqJob CqJob;

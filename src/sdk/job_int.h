@@ -151,6 +151,8 @@ struct CqJob
 	atomic_uint_fast64_t spent_freed;	/* released batches workers freed */
 	atomic_bool budget_blocked; /* the I/O thread holds back a transfer for
 								 * the budget: whoever frees memory wakes it */
+	size_t		cons_released;	/* bytes the consumer released since it
+								 * last woke the I/O thread (mu) */
 	CqError    *ferrs;
 	int			nferrs,
 				ferrcap;
