@@ -796,6 +796,10 @@ typedef struct CqJobSettings
 	 * that every row waits for; when it is the busy one, workers filling
 	 * the queue up to the budget only take its core.  Default 5. */
 	int			worker_nice;
+	/* appended: the parse workers allocate each page's jansson document
+	 * from a per-thread arena rewound after the page (jarena.c) instead
+	 * of one malloc per value.  Default on (cq_fdw.page_arena). */
+	bool		page_arena;
 } CqJobSettings;
 
 extern void cq_job_settings_default(CqJobSettings *s);
@@ -980,6 +984,9 @@ typedef struct CqJobStats
 								 * memory budget, found room to start a
 								 * transfer only when its wait timed out
 								 * (memory was freed without waking it) */
+	uint64_t	pages_in_arena; /* pages whose jansson document came from
+								 * a worker's page arena (jarena.c) */
+	uint64_t	page_arena_peak;	/* the most bytes one such page used */
 } CqJobStats;
 
 typedef struct CqJob CqJob;
