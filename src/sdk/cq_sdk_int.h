@@ -70,6 +70,7 @@ extern void cqp_jarena_thread_done(void);
 extern void cqp_json_free(void *p);
 extern void cqp_json_release(json_t *v);
 extern bool cqp_jarena_scribble;	/* tests: overwrite a page's arena */
+extern void (*cqp_jarena_chunk_freed) (const void *lo, size_t n);	/* tests */
 
 /*
  * in path.c: extract one column from a row by path and parse it as `type`

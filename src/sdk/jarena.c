@@ -51,7 +51,17 @@
 
 #include "cq_sdk_int.h"
 
+/* gcc defines __SANITIZE_ADDRESS__; clang (the SDK's asan target) says it
+ * with __has_feature only */
 #if defined(__SANITIZE_ADDRESS__)
+#define JA_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define JA_ASAN 1
+#endif
+#endif
+
+#ifdef JA_ASAN
 #include <sanitizer/asan_interface.h>
 #define JA_POISON(p, n)		ASAN_POISON_MEMORY_REGION((p), (n))
 #define JA_UNPOISON(p, n)	ASAN_UNPOISON_MEMORY_REGION((p), (n))
@@ -94,6 +104,18 @@ static bool ja_installed;
  * escaped its page reads as garbage at once (not only under ASan).
  */
 bool		cqp_jarena_scribble = false;
+
+/* Tests: told of every chunk handed back to malloc, just before free(). */
+void		(*cqp_jarena_chunk_freed) (const void *lo, size_t n) = NULL;
+
+/* Hand a chunk back to malloc (its bytes unpoisoned by the caller). */
+static void
+ja_chunk_free(JaChunk *c)
+{
+	if (cqp_jarena_chunk_freed)
+		cqp_jarena_chunk_freed(c->lo, (size_t) (c->hi - c->lo));
+	free(c);
+}
 
 /* Is p one of this arena's blocks (in a chunk in use)? */
 static inline bool
@@ -267,12 +289,20 @@ cqp_jarena_end(void)
 		a->peak = used;
 	while ((c = a->chunks) != NULL)
 	{
+		size_t		n = (size_t) (c->hi - c->lo);
+
 		a->chunks = c->next;
+		/*
+		 * Addressable again as a whole (its unused tail and padding are
+		 * still poisoned): to be overwritten, poisoned as a spare, or
+		 * handed back to malloc -- which, when it is libc's under the
+		 * extension's ASan build, would give a block with stale poison to
+		 * the next caller.
+		 */
+		JA_UNPOISON(c->lo, n);
 		if (cqp_jarena_scribble)
-			memset(c->lo, 0xA5, (size_t) (c->hi - c->lo));
-		if ((size_t) (c->hi - c->lo) != JA_CHUNK)
-			free(c);			/* a big block's own chunk */
-		else if (a->nspare < JA_RETAIN)
+			memset(c->lo, 0xA5, n);
+		if (n == JA_CHUNK && a->nspare < JA_RETAIN)
 		{
 			JA_POISON(c->lo, JA_CHUNK);
 			c->next = a->spare;
@@ -280,7 +310,7 @@ cqp_jarena_end(void)
 			a->nspare++;
 		}
 		else
-			free(c);
+			ja_chunk_free(c);	/* a big block's own chunk, or a spare too many */
 	}
 	a->nchunks = 0;
 	a->ptr = a->end = NULL;
@@ -372,7 +402,7 @@ cqp_jarena_thread_done(void)
 	{
 		a->spare = c->next;
 		JA_UNPOISON(c->lo, (size_t) (c->hi - c->lo));
-		free(c);
+		ja_chunk_free(c);
 	}
 	free(a);
 	tl_ja = NULL;

@@ -19,6 +19,18 @@
 #include "jobtest.h"
 #include "test_util.h"
 
+/* under AddressSanitizer (gcc says so by a macro, clang by __has_feature) */
+#if defined(__SANITIZE_ADDRESS__)
+#define T_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define T_ASAN 1
+#endif
+#endif
+#ifdef T_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
 static const char *nested_text =
 "{\"a\":[1,2.5,\"x\",{\"b\":null,\"c\":[true,false]}],\"k\":\"v\",\"n\":-7}";
 
@@ -99,6 +111,66 @@ test_alloc_page(void)
 	CQ_CHECKF(cqp_jarena_peak() >= used, "peak %zu", cqp_jarena_peak());
 	cqp_jarena_thread_done();
 	json_decref(outside);
+}
+
+static int	freed_chunks;
+static int	freed_poisoned;
+
+static void
+on_chunk_freed(const void *lo, size_t n)
+{
+	freed_chunks++;
+#ifdef T_ASAN
+	if (__asan_region_is_poisoned((void *) lo, n) != NULL)
+		freed_poisoned++;
+#else
+	(void) lo;
+	(void) n;
+#endif
+}
+
+/*
+ * Under ASan (the SDK's asan target is built by clang): what an ended page
+ * used is poisoned, so a value used after its page is reported; and no
+ * chunk goes back to malloc still poisoned (with libc's malloc, as in the
+ * extension's ASan build, its next user would be reported instead).
+ */
+static void
+test_alloc_poison(void)
+{
+	char	   *s = malloc(20001);
+	json_t	   *v = NULL;
+	json_t	   *big;
+	size_t		used;
+
+	memset(s, 'p', 20000);
+	s[20000] = '\0';
+	cqp_jarena_chunk_freed = on_chunk_freed;
+	freed_chunks = freed_poisoned = 0;
+	CQ_CHECK(cqp_jarena_begin());
+	/* ~11 MB in blocks of odd sizes: more chunks than a page keeps */
+	for (int i = 0; i < 10000; i++)
+		v = json_stringn(s, 1000 + i % 7);
+	big = json_stringn(s, 20000);	/* a chunk of its own */
+	CQ_CHECK(v != NULL && big != NULL && cqp_jarena_owns(v) && cqp_jarena_owns(big));
+	used = cqp_jarena_end();
+	CQ_CHECKF(used > 10000000, "used %zu", used);
+#ifdef T_ASAN
+	CQ_CHECK(__asan_address_is_poisoned(v));
+#endif
+	/* the big block and the chunks beyond the spares were freed */
+	CQ_CHECKF(freed_chunks >= 3 && freed_poisoned == 0, "%d chunks freed, %d poisoned",
+			  freed_chunks, freed_poisoned);
+	/* the next page reuses (poisoned) spares, then the thread frees them */
+	CQ_CHECK(cqp_jarena_begin());
+	v = json_stringn(s, 1001);
+	CQ_CHECK(v != NULL && cqp_jarena_owns(v));
+	cqp_jarena_end();
+	cqp_jarena_thread_done();
+	CQ_CHECKF(freed_chunks >= 11 && freed_poisoned == 0, "%d chunks freed, %d poisoned",
+			  freed_chunks, freed_poisoned);
+	cqp_jarena_chunk_freed = NULL;
+	free(s);
 }
 
 /* Another thread allocates with malloc while this one is in a page. */
@@ -324,6 +396,7 @@ void
 suite_jarena(void)
 {
 	test_alloc_page();
+	test_alloc_poison();
 	test_alloc_threads();
 	test_json_pages();
 	test_xml_pages();
