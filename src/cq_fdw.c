@@ -46,6 +46,7 @@ int			cqfdw_max_retries = 5;
 int			cqfdw_retry_base_ms = 200;
 int			cqfdw_retry_max_ms = 30 * 1000;
 bool		cqfdw_strict = false;
+bool		cqfdw_page_arena = true;
 int			cqfdw_max_response_size_kb = 128 * 1024;
 int			cqfdw_max_json_depth = 256;
 int			cqfdw_max_string_size_kb = 16 * 1024;
@@ -121,6 +122,11 @@ _PG_init(void)
 			   "Longest delay between two retries.",
 			   &cqfdw_retry_max_ms, 30 * 1000, 1, INT_MAX, PGC_USERSET,
 			   GUC_UNIT_MS);
+	DefineCustomBoolVariable("cq_fdw.page_arena",
+							 "Parse each API page's JSON document in a per-thread arena reused from page to page.",
+							 "Off: one malloc and free per JSON value, as before; for comparison only.",
+							 &cqfdw_page_arena, true, PGC_USERSET, 0,
+							 NULL, NULL, NULL);
 	DefineCustomBoolVariable("cq_fdw.strict",
 							 "Make a value that fails type validation an error instead of NULL.",
 							 NULL, &cqfdw_strict, false, PGC_USERSET, 0,
@@ -204,6 +210,7 @@ cqfdw_settings_from_gucs(CqJobSettings *s)
 	s->retry_base_ms = cqfdw_retry_base_ms;
 	s->retry_max_ms = cqfdw_retry_max_ms;
 	s->strict = cqfdw_strict;
+	s->page_arena = cqfdw_page_arena;
 	s->max_response_bytes = (size_t) cqfdw_max_response_size_kb * 1024;
 	s->max_json_depth = cqfdw_max_json_depth;
 	s->max_string_bytes = (size_t) cqfdw_max_string_size_kb * 1024;

@@ -103,6 +103,7 @@ extern int	cqfdw_max_retries;
 extern int	cqfdw_retry_base_ms;
 extern int	cqfdw_retry_max_ms;
 extern bool cqfdw_strict;
+extern bool cqfdw_page_arena;
 extern int	cqfdw_max_response_size_kb;
 extern int	cqfdw_max_json_depth;
 extern int	cqfdw_max_string_size_kb;

@@ -796,6 +796,10 @@ typedef struct CqJobSettings
 	 * that every row waits for; when it is the busy one, workers filling
 	 * the queue up to the budget only take its core.  Default 5. */
 	int			worker_nice;
+	/* appended: the parse workers allocate each page's jansson document
+	 * from a per-thread arena rewound after the page (jarena.c) instead
+	 * of one malloc per value.  Default on (cq_fdw.page_arena). */
+	bool		page_arena;
 } CqJobSettings;
 
 extern void cq_job_settings_default(CqJobSettings *s);
@@ -983,6 +987,9 @@ typedef struct CqJobStats
 	uint64_t	consumer_wakeups;	/* times the consumer (cq_job_next)
 									 * woke the I/O thread for memory it
 									 * released (curl_multi_wakeup) */
+	uint64_t	pages_in_arena; /* pages whose jansson document came from
+								 * a worker's page arena (jarena.c) */
+	uint64_t	page_arena_peak;	/* the most bytes one such page used */
 } CqJobStats;
 
 typedef struct CqJob CqJob;

@@ -56,6 +56,23 @@ extern size_t cqp_json_footprint(const json_t *v);
 extern bool cqp_jsonb_image(json_t *v, CqArena *arena, CqValue *out);
 
 /*
+ * in jarena.c: the parse workers' page arena for jansson (see the file's
+ * comment).  cqp_json_free releases what json_dumps returned.
+ */
+extern void cqp_jarena_install(void);
+extern bool cqp_jarena_begin(void);
+extern size_t cqp_jarena_end(void);
+extern bool cqp_jarena_active(void);
+extern bool cqp_jarena_owns(const void *v);
+extern json_t *cqp_jarena_detach(json_t *v);
+extern size_t cqp_jarena_peak(void);
+extern void cqp_jarena_thread_done(void);
+extern void cqp_json_free(void *p);
+extern void cqp_json_release(json_t *v);
+extern bool cqp_jarena_scribble;	/* tests: overwrite a page's arena */
+extern void (*cqp_jarena_chunk_freed) (const void *lo, size_t n);	/* tests */
+
+/*
  * in path.c: extract one column from a row by path and parse it as `type`
  * (wildcard matches become array elements; see the function comment).
  */

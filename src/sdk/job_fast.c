@@ -297,7 +297,7 @@ fast_row(CqJob *job, const FastPlan *fp, CqpUnit *u, const FastSpan *ks,
 		memset(vals, 0, (size_t) ncols * sizeof(CqValue));
 	}
 	for (int k = 0; k < 2 * fp->nkeys; k++)
-		json_decref(kv[k]);
+		cqp_json_release(kv[k]);
 	return rc;
 }
 
@@ -330,12 +330,12 @@ slow_row(CqJob *job, CqpUnit *u, const char *p, const char *e,
 	for (c = 0; c < job->params.nout; c++)
 		if (!cqp_job_extract_value(job, u, row, nrow, NULL, NULL, c, arena, &vals[c], err))
 		{
-			json_decref(row);	/* the caller releases vals */
-			json_decref(nrow);
+			cqp_json_release(row);	/* the caller releases vals */
+			cqp_json_release(nrow);
 			return false;
 		}
-	json_decref(row);
-	json_decref(nrow);
+	cqp_json_release(row);
+	cqp_json_release(nrow);
 	return true;
 }
 

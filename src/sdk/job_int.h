@@ -149,6 +149,8 @@ struct CqJob
 	atomic_int	worker_seq;		/* next worker index */
 	atomic_int	worker_nice;	/* applied niceness (stats), -1 = none */
 	atomic_uint_fast64_t spent_freed;	/* released batches workers freed */
+	atomic_uint_fast64_t arena_pages;	/* pages parsed in a page arena */
+	atomic_size_t arena_peak;	/* the most one such page used (bytes) */
 	atomic_bool budget_blocked; /* the I/O thread holds back a transfer for
 								 * the budget: whoever frees memory wakes it */
 	size_t		cons_released;	/* bytes the consumer released since it

@@ -427,7 +427,7 @@ json_move_free(char **move, int n)
  * page.  Consumes req.
  */
 static void
-process_page(CqJob *job, CqpReq *req)
+process_page_body(CqJob *job, CqpReq *req)
 {
 	const CqJobSettings *s = &job->params.settings;
 	CqpUnit    *u = req->unit;
@@ -664,13 +664,13 @@ process_page(CqJob *job, CqpReq *req)
 		paged = true;
 		paged_rows = page_rows;
 	}
-	json_decref(doc);
+	cqp_json_release(doc);
 	doc = NULL;
 	free(rv.v);
 	rv.v = NULL;
 	free(rv.up);
 	rv.up = NULL;
-	json_decref(ndoc);
+	cqp_json_release(ndoc);
 	ndoc = NULL;
 	free(nrv.v);
 	nrv.v = NULL;
@@ -781,10 +781,10 @@ process_page(CqJob *job, CqpReq *req)
 
 fail:
 	json_move_free(jmove, job->params.nout);
-	json_decref(doc);
+	cqp_json_release(doc);
 	free(rv.v);
 	free(rv.up);
-	json_decref(ndoc);
+	cqp_json_release(ndoc);
 	free(nrv.v);
 	free(nrv.up);
 	cq_redact_url(req->url, err.url, sizeof(err.url));
@@ -800,6 +800,46 @@ release:
 	atomic_fetch_sub(&job->parsing, 1);
 	cqp_job_req_done_locked(job, req);
 	pthread_mutex_unlock(&job->mu);
+}
+
+/*
+ * Can this page's jansson values come from the worker's page arena
+ * (jarena.c)?  Not when any of them outlives the page: a parent listing's
+ * rows and DescribeRegions' regions become units, list-then-get pages
+ * hand their identifiers to describe units, hydrate pages keep their rows
+ * until the detail calls are back, and a plugin's transform_row may keep
+ * what it is given.
+ */
+static bool
+page_arena_ok(const CqJob *job, const CqpReq *req)
+{
+	const CqpUnit *u = req->unit;
+
+	return job->params.settings.page_arena && !req->hyd_page && !job->hyd_any &&
+		!u->is_parent && !u->lists_ids && !u->is_regions &&
+		!(job->params.plugin && job->params.plugin->transform_row);
+}
+
+static void
+process_page(CqJob *job, CqpReq *req)
+{
+	if (page_arena_ok(job, req) && cqp_jarena_begin())
+	{
+		size_t		used;
+
+		/* counted first: the page's end may end the job (stats) */
+		atomic_fetch_add(&job->arena_pages, 1);
+		process_page_body(job, req);
+		used = cqp_jarena_end();
+		{
+			size_t		cur = atomic_load(&job->arena_peak);
+
+			while (used > cur && !atomic_compare_exchange_weak(&job->arena_peak, &cur, used))
+				;
+		}
+	}
+	else
+		process_page_body(job, req);
 }
 
 __thread int cqp_job_worker_id = -1;
@@ -901,6 +941,7 @@ cqp_job_worker_main(void *arg)
 		pthread_mutex_lock(&job->mu);
 	}
 	pthread_mutex_unlock(&job->mu);
+	cqp_jarena_thread_done();
 	cqp_trace_rusage(job->trace, 'w');
 	return NULL;
 }

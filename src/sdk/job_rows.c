@@ -255,8 +255,9 @@ cqp_job_extract_value_det(CqJob *job, CqpUnit *u, json_t *row, json_t *nrow,
 		json_object_del(row, u->json_move[c]);
 		tmp = v;
 	}
-	else if (col->type.base == CQ_T_JSON && v)
+	else if (col->type.base == CQ_T_JSON && v && !cqp_jarena_active())
 	{
+		/* (in a page arena, cq_value_parse copies it out: jarena.c) */
 		json_t	   *cp = json_deep_copy(v);
 
 		json_decref(tmp);

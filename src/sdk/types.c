@@ -190,9 +190,15 @@ parse_scalar(json_t *v, CqType t, CqArena *arena, CqValue *out, CqError *err)
 		case CQ_T_INTERVAL:
 			return cqp_types_p_interval(v, out, err);
 		case CQ_T_JSON:
-			/* the tree lives outside the arena, as long as the batch: the
-			 * memory budget must count it (cq_arena_bytes) */
-			out->u.json = json_incref(v);
+			/*
+			 * the tree lives outside the arena, as long as the batch: the
+			 * memory budget must count it (cq_arena_bytes).  A value of
+			 * the page's jansson arena (jarena.c) ends with the page: the
+			 * batch gets its own copy.
+			 */
+			out->u.json = cqp_jarena_detach(v);
+			if (out->u.json == NULL)
+				return cqp_types_nomem(out, err);
 			cqp_arena_charge(arena, cqp_json_footprint(v));
 			return true;
 		case CQ_T_INET:

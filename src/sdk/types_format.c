@@ -228,7 +228,7 @@ format_scalar(W *w, const CqValue *v)
 				if (txt)
 				{
 					wstr(w, txt);
-					free(txt);
+					cqp_json_free(txt);
 				}
 				break;
 			}

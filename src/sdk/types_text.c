@@ -154,7 +154,7 @@ cqp_types_p_string(json_t *v, CqArena *arena, CqValue *out, CqError *err)
 
 				len = strlen(txt);
 				ok = len <= UINT32_MAX && image_dup(arena, txt, len, out);
-				free(txt);
+				cqp_json_free(txt);
 				if (!ok)
 					return cqp_types_nomem(out, err);
 				return true;

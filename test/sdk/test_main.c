@@ -53,6 +53,7 @@ extern void suite_kubeconfig(void);
 extern void suite_hydrate(void);
 extern void suite_post_list(void);
 extern void suite_aws_hydrate(void);
+extern void suite_jarena(void);
 
 static const struct
 {
@@ -78,6 +79,7 @@ static const struct
 	{"sched", suite_sched},
 	{"job_json", suite_job_json},
 	{"job_fast", suite_job_fast},
+	{"jarena", suite_jarena},
 	{"job_units", suite_job_units},
 	{"job_rows", suite_job_rows},
 	{"job_queue", suite_job_queue},
