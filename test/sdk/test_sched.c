@@ -174,9 +174,24 @@ test_fanout_chains_start_early(void)
 			earliest_last = last_end[a];
 	}
 	CQ_CHECKF(bad == 0, "%d accounts without their 5 pages", bad);
-	CQ_CHECKF(latest_first < earliest_last,
-			  "an account's first page was asked for %.0f ms after another account's last page "
-			  "was answered", (latest_first - earliest_last) * 1000.0);
+
+	/*
+	 * Accounts whose chain started only after another account's chain had
+	 * ended.  With every account alive at once there are none, bar a few
+	 * when a loaded machine delays the I/O thread (seen 1 run in 4 with
+	 * load 6-9); with units capped at 2 x concurrency (128), the 72
+	 * accounts beyond the cap all start late.
+	 */
+	{
+		int			late = 0;
+
+		for (int a = 1; a <= NA; a++)
+			late += first_start[a] > earliest_last;
+		CQ_CHECKF(late <= NA / 10,
+				  "%d accounts' first page was asked for after another account's last page "
+				  "was answered (the latest %.0f ms after)", late,
+				  (latest_first - earliest_last) * 1000.0);
+	}
 	json_decref(doc);
 	free(body);
 	h3_done(&j);
