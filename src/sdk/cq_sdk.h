@@ -980,6 +980,10 @@ typedef struct CqJobStats
 								 * memory budget, found room to start a
 								 * transfer only when its wait timed out
 								 * (memory was freed without waking it) */
+	uint64_t	io_wakeups;		/* times another thread woke the I/O
+								 * thread from its poll (a request queued
+								 * while it had a free slot, memory freed
+								 * for the budget, the job's end) */
 } CqJobStats;
 
 typedef struct CqJob CqJob;

@@ -1435,7 +1435,7 @@ next_locked(CqJob *job, CqBatch **out, CqJobState *st)
 		CQP_TRACE(job, 'm', "take", b->nrows);
 		/* the I/O thread may be waiting for the consumer (budget) */
 		if (atomic_load(&job->npaused) > 0 || atomic_load(&job->budget_blocked))
-			curl_multi_wakeup(job->multi);
+			cqp_job_io_wake_locked(job);
 		return true;
 	}
 	if (job->finished)
@@ -1480,7 +1480,7 @@ cq_job_next(CqJob *job, CqBatch **out)
 		 * transfer held back for the budget may start
 		 */
 		if (atomic_load(&job->npaused) > 0 || atomic_load(&job->budget_blocked))
-			curl_multi_wakeup(job->multi);
+			cqp_job_io_wake_locked(job);
 	}
 	pthread_mutex_unlock(&job->mu);
 	return st;

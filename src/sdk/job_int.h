@@ -151,6 +151,13 @@ struct CqJob
 	atomic_uint_fast64_t spent_freed;	/* released batches workers freed */
 	atomic_bool budget_blocked; /* the I/O thread holds back a transfer for
 								 * the budget: whoever frees memory wakes it */
+	/*
+	 * the I/O thread has a free transfer slot and will not look at the
+	 * ready queue again before its next poll: whoever queues a request
+	 * wakes it (and clears the flag, so one wake-up per poll).  Set before
+	 * its last look at the queue (under mu), so no push is missed.
+	 */
+	atomic_bool io_idle;
 	CqError    *ferrs;
 	int			nferrs,
 				ferrcap;
@@ -300,6 +307,7 @@ extern CqpReq *cqp_job_new_req_locked(CqJob *job, CqpUnit *u, char *url,
 									  int64_t index, bool seq);
 extern void cqp_job_push_ready_locked(CqJob *job, CqpReq *r, bool front);
 extern void cqp_job_wake_locked(CqJob *job);
+extern void cqp_job_io_wake_locked(CqJob *job);
 extern void cqp_job_finish_locked(CqJob *job);
 extern void cqp_job_fail_job_locked(CqJob *job, const CqError *err);
 extern void cqp_job_range_remove_locked(CqJob *job, CqpUnit *u);

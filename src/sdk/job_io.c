@@ -9,7 +9,9 @@
  *	- only the I/O thread touches the multi handle, the easy handles, the
  *	  in-flight list, the retry timers, pause state and the budget's lead;
  *	  other threads reach it through the ready queue (under job->mu) and
- *	  curl_multi_wakeup;
+ *	  curl_multi_wakeup, which a push sends only when the I/O thread has a
+ *	  free slot and waits (job->io_idle, set before its last look at the
+ *	  queue, so no push is missed);
  *	- a transfer starts only when budget_ok allows it (committed + P <=
  *	  memory_budget, no transfer paused) or when nothing else is in flight,
  *	  parsed or queued, so a job always progresses; a body grows past its
@@ -539,7 +541,20 @@ cqp_job_io_main(void *arg)
 		if (atomic_load(&job->stop))
 			break;
 		resume_transfers(job);
+
+		/*
+		 * From here to the poll, a request queued by another thread wakes
+		 * this thread, if a slot is free: the flag is set before this last
+		 * look at the queue (take_req_locked, under mu), so a push after
+		 * it sees the flag, and the wake-up is kept until the poll.  With
+		 * every slot busy, only a transfer's end (on its socket) lets one
+		 * more start, and then the loop looks at the queue again.
+		 */
+		atomic_store(&job->io_idle,
+					 job->inflight < job->params.settings.concurrency);
 		start_transfers(job);
+		if (job->inflight >= job->params.settings.concurrency)
+			atomic_store(&job->io_idle, false);
 		curl_multi_perform(job->multi, &running);
 
 		now = cqp_now_ms();
@@ -555,6 +570,7 @@ cqp_job_io_main(void *arg)
 		CQP_TRACE(job, 'i', "poll", tmo);
 		blocked = atomic_load(&job->budget_blocked);
 		curl_multi_poll(job->multi, NULL, 0, (int) tmo, NULL);
+		atomic_store(&job->io_idle, false);	/* the loop looks first */
 		CQP_TRACE(job, 'i', "polled", job->inflight);
 		if (blocked && tmo > 0 && cqp_now_ms() - now >= tmo && budget_ok(job))
 		{
