@@ -238,10 +238,12 @@ gate_feedback(CqJob *job, const CqpReq *req, CqpOutcome oc, long wait,
 							 req->rl_reset_in_ms >= 0 ? req->rl_reset_in_ms * 1000 : -1);
 }
 
-static void
+/* Start what the slots, budget and gates allow; returns how many started. */
+static int
 start_transfers(CqJob *job)
 {
 	int			conc = job->params.settings.concurrency;
+	int			started = 0;
 
 	while (job->inflight < conc && !atomic_load(&job->stop))
 	{
@@ -399,10 +401,12 @@ start_transfers(CqJob *job)
 		req->next = job->inflight_h;
 		job->inflight_h = req;
 		job->inflight++;
+		started++;
 		pthread_mutex_lock(&job->mu);
 		job->st.in_flight = (uint64_t) job->inflight;
 		pthread_mutex_unlock(&job->mu);
 	}
+	return started;
 }
 
 static void
@@ -552,11 +556,32 @@ cqp_job_io_main(void *arg)
 		 */
 		atomic_store(&job->io_idle,
 					 job->inflight < job->params.settings.concurrency);
-		start_transfers(job);
+		if (start_transfers(job) == 0)
+			goto wait;			/* a perform polls every transfer's socket */
 		if (job->inflight >= job->params.settings.concurrency)
 			atomic_store(&job->io_idle, false);
 		curl_multi_perform(job->multi, &running);
+		{
+			/*
+			 * transfers this perform completed: dispatch them and look
+			 * again at once (their slots are free), not after a poll
+			 */
+			bool		done = false;
 
+			while ((m = curl_multi_info_read(job->multi, &q)) != NULL)
+				if (m->msg == CURLMSG_DONE)
+				{
+					on_done(job, m->easy_handle, m->data.result);
+					done = true;
+				}
+			if (done)
+			{
+				atomic_store(&job->io_idle, false);
+				continue;
+			}
+		}
+
+wait:
 		now = cqp_now_ms();
 		if (job->timers)
 		{
