@@ -990,6 +990,10 @@ typedef struct CqJobStats
 	uint64_t	pages_in_arena; /* pages whose jansson document came from
 								 * a worker's page arena (jarena.c) */
 	uint64_t	page_arena_peak;	/* the most bytes one such page used */
+	uint64_t	io_wakeups;		/* times another thread woke the I/O
+								 * thread from its poll (a request queued
+								 * while it had a free slot, memory freed
+								 * for the budget, the job's end) */
 } CqJobStats;
 
 typedef struct CqJob CqJob;

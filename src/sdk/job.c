@@ -1452,7 +1452,7 @@ consumer_wake_locked(CqJob *job)
 		return;
 	job->cons_released = 0;
 	job->st.consumer_wakeups++;
-	curl_multi_wakeup(job->multi);
+	cqp_job_io_wake_locked(job);
 }
 
 /* Pop a batch or report the state.  job->mu held. */

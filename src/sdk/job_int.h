@@ -155,6 +155,13 @@ struct CqJob
 								 * the budget: whoever frees memory wakes it */
 	size_t		cons_released;	/* bytes the consumer released since it
 								 * last woke the I/O thread (mu) */
+	/*
+	 * the I/O thread has a free transfer slot and will not look at the
+	 * ready queue again before its next poll: whoever queues a request
+	 * wakes it (and clears the flag, so one wake-up per poll).  Set before
+	 * its last look at the queue (under mu), so no push is missed.
+	 */
+	atomic_bool io_idle;
 	CqError    *ferrs;
 	int			nferrs,
 				ferrcap;
@@ -304,6 +311,7 @@ extern CqpReq *cqp_job_new_req_locked(CqJob *job, CqpUnit *u, char *url,
 									  int64_t index, bool seq);
 extern void cqp_job_push_ready_locked(CqJob *job, CqpReq *r, bool front);
 extern void cqp_job_wake_locked(CqJob *job);
+extern void cqp_job_io_wake_locked(CqJob *job);
 extern void cqp_job_finish_locked(CqJob *job);
 extern void cqp_job_fail_job_locked(CqJob *job, const CqError *err);
 extern void cqp_job_range_remove_locked(CqJob *job, CqpUnit *u);

@@ -9,7 +9,9 @@
  *	- only the I/O thread touches the multi handle, the easy handles, the
  *	  in-flight list, the retry timers, pause state and the budget's lead;
  *	  other threads reach it through the ready queue (under job->mu) and
- *	  curl_multi_wakeup;
+ *	  curl_multi_wakeup, which a push sends only when the I/O thread has a
+ *	  free slot and waits (job->io_idle, set before its last look at the
+ *	  queue, so no push is missed);
  *	- a transfer starts only when budget_ok allows it (committed + P <=
  *	  memory_budget, no transfer paused) or when nothing else is in flight,
  *	  parsed or queued, so a job always progresses; a body grows past its
@@ -236,10 +238,12 @@ gate_feedback(CqJob *job, const CqpReq *req, CqpOutcome oc, long wait,
 							 req->rl_reset_in_ms >= 0 ? req->rl_reset_in_ms * 1000 : -1);
 }
 
-static void
+/* Start what the slots, budget and gates allow; returns how many started. */
+static int
 start_transfers(CqJob *job)
 {
 	int			conc = job->params.settings.concurrency;
+	int			started = 0;
 
 	while (job->inflight < conc && !atomic_load(&job->stop))
 	{
@@ -397,10 +401,12 @@ start_transfers(CqJob *job)
 		req->next = job->inflight_h;
 		job->inflight_h = req;
 		job->inflight++;
+		started++;
 		pthread_mutex_lock(&job->mu);
 		job->st.in_flight = (uint64_t) job->inflight;
 		pthread_mutex_unlock(&job->mu);
 	}
+	return started;
 }
 
 static void
@@ -539,9 +545,43 @@ cqp_job_io_main(void *arg)
 		if (atomic_load(&job->stop))
 			break;
 		resume_transfers(job);
-		start_transfers(job);
-		curl_multi_perform(job->multi, &running);
 
+		/*
+		 * From here to the poll, a request queued by another thread wakes
+		 * this thread, if a slot is free: the flag is set before this last
+		 * look at the queue (take_req_locked, under mu), so a push after
+		 * it sees the flag, and the wake-up is kept until the poll.  With
+		 * every slot busy, only a transfer's end (on its socket) lets one
+		 * more start, and then the loop looks at the queue again.
+		 */
+		atomic_store(&job->io_idle,
+					 job->inflight < job->params.settings.concurrency);
+		if (start_transfers(job) == 0)
+			goto wait;			/* a perform polls every transfer's socket */
+		if (job->inflight >= job->params.settings.concurrency)
+			atomic_store(&job->io_idle, false);
+		curl_multi_perform(job->multi, &running);
+		{
+			/*
+			 * transfers this perform completed: dispatch them and look
+			 * again at once (their slots are free), not after a poll
+			 */
+			bool		done = false;
+
+			while ((m = curl_multi_info_read(job->multi, &q)) != NULL)
+				if (m->msg == CURLMSG_DONE)
+				{
+					on_done(job, m->easy_handle, m->data.result);
+					done = true;
+				}
+			if (done)
+			{
+				atomic_store(&job->io_idle, false);
+				continue;
+			}
+		}
+
+wait:
 		now = cqp_now_ms();
 		if (job->timers)
 		{
@@ -555,6 +595,7 @@ cqp_job_io_main(void *arg)
 		CQP_TRACE(job, 'i', "poll", tmo);
 		blocked = atomic_load(&job->budget_blocked);
 		curl_multi_poll(job->multi, NULL, 0, (int) tmo, NULL);
+		atomic_store(&job->io_idle, false);	/* the loop looks first */
 		CQP_TRACE(job, 'i', "polled", job->inflight);
 		if (blocked && tmo > 0 && cqp_now_ms() - now >= tmo && budget_ok(job))
 		{

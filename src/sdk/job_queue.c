@@ -148,8 +148,21 @@ cqp_job_push_ready_locked(CqJob *job, CqpReq *r, bool front)
 		job->ready_t = r;
 	}
 	CQP_TRACE(job, 'q', "uready", CQP_TRACE_UNIT(r->unit));
-	if (job->multi)
-		curl_multi_wakeup(job->multi);
+	/*
+	 * only if the I/O thread would start it now: with every slot busy, or
+	 * before its last look at the queue, it finds the request by itself
+	 * (a wake-up per request cost a write, a wake-up and an extra poll)
+	 */
+	if (job->multi && atomic_exchange(&job->io_idle, false))
+		cqp_job_io_wake_locked(job);
+}
+
+/* Wake the I/O thread from its poll, counted.  job->mu held. */
+void
+cqp_job_io_wake_locked(CqJob *job)
+{
+	job->st.io_wakeups++;
+	curl_multi_wakeup(job->multi);
 }
 
 void
@@ -157,7 +170,7 @@ cqp_job_wake_locked(CqJob *job)
 {
 	pthread_cond_broadcast(&job->cv);
 	if (job->multi)
-		curl_multi_wakeup(job->multi);
+		cqp_job_io_wake_locked(job);
 	cqp_job_signal_fd(job);
 }
 
@@ -258,7 +271,7 @@ cqp_job_req_done_locked(CqJob *job, CqpReq *req)
 	 * its poll timeout: budget_stalls)
 	 */
 	if (job->multi && (atomic_load(&job->npaused) > 0 || atomic_load(&job->budget_blocked)))
-		curl_multi_wakeup(job->multi);
+		cqp_job_io_wake_locked(job);
 }
 
 /* A unit failed: skip it (skip_failed_units) or fail the job.  mu held. */

@@ -108,6 +108,79 @@ test_fanout(int naccts, int n, int per, int latency, bool print)
 }
 
 /*
+ * The I/O thread is woken for a queued request only when it would start
+ * it (a free slot, waiting in its poll): 300 accounts x one page at 4 in
+ * flight (16 units alive, so a queue of 12 behind the busy slots) send
+ * every request and read every row, with far fewer wake-ups than requests.
+ * Before, every push woke it: one wake-up per request (a write, a wake-up
+ * and an extra poll of the I/O thread each).
+ */
+static void
+test_io_wakeups(void)
+{
+	enum
+	{
+		NACCT = 300
+	};
+	H3Job		j;
+	char	   *store;
+	const char **vals = numbers(NACCT, &store);
+	CqKeyValues kv = {"account", CQ_OP_EQ, NACCT, vals};
+	long		conc = 0;
+	long		reqs;
+
+	h3_mock("/_mock/reset");
+	h3_params(&j, acct_table("n=1&per_page=1&latency_ms=10&shape=small"));
+	j.p.nkeys = 1;
+	j.p.keys = &kv;
+	j.p.settings.concurrency = 4;
+	CQ_CHECKF(h3_run(&j) == CQ_JOB_DONE, "%s", j.err.message);
+	CQ_CHECKF(j.rows == NACCT, "rows %ld", j.rows);
+	reqs = h3_mock_count("/accounts/", &conc);
+	CQ_CHECKF(reqs == NACCT && (long) j.st.requests == NACCT, "requests %ld", reqs);
+	CQ_CHECKF(conc <= 4, "max concurrent %ld", conc);
+	CQ_CHECKF(j.st.io_wakeups < NACCT / 2,
+			  "%llu wake-ups of the I/O thread for %ld requests",
+			  (unsigned long long) j.st.io_wakeups, reqs);
+	printf("  %ld accounts x one page at 4 in flight: %llu wake-ups of the I/O thread\n",
+		   reqs, (unsigned long long) j.st.io_wakeups);
+	h3_done(&j);
+	free(vals);
+	free(store);
+}
+
+/*
+ * No wake-up is lost: with one or two slots the next page of a unit is
+ * queued by a parse worker while the I/O thread is idle (a free slot,
+ * nothing queued), and must wake it.  Many jobs of tiny pages (3 accounts
+ * x 12 pages of one row) finish with every row, each in turn.
+ */
+static void
+test_io_no_lost_wakeup(void)
+{
+	char	   *store;
+	const char **vals = numbers(3, &store);
+	CqKeyValues kv = {"account", CQ_OP_EQ, 3, vals};
+	int			bad = 0;
+
+	for (int rep = 0; rep < 40; rep++)
+	{
+		H3Job		j;
+
+		h3_params(&j, acct_table("n=12&per_page=1&shape=small"));
+		j.p.nkeys = 1;
+		j.p.keys = &kv;
+		j.p.settings.concurrency = 1 + rep % 2;
+		if (h3_run(&j) != CQ_JOB_DONE || j.rows != 36 || j.st.requests != 36)
+			bad++;
+		h3_done(&j);
+	}
+	CQ_CHECKF(bad == 0, "%d of 40 jobs did not read their 36 rows", bad);
+	free(vals);
+	free(store);
+}
+
+/*
  * 200 accounts x 5 pages at 64 in flight: every account's first page is
  * asked for before any account's last page is answered, so no account
  * starts its chain of sequential pages only when others ended (with 128
@@ -665,6 +738,8 @@ suite_sched(void)
 	test_fanout(200, 20, 10, 20, true);
 	test_fanout(20, 5, 5, 0, false);
 	test_fanout_chains_start_early();
+	test_io_wakeups();
+	test_io_no_lost_wakeup();
 	test_server_option_fanout();
 	test_cancel_stall();
 	test_budget();
