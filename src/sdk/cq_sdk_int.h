@@ -115,6 +115,16 @@ extern bool cqp_path_parse(const CqPath *p, json_t *row, CqColType type,
 #include <stdatomic.h>
 #include <time.h>
 
+/* Raise *a to at least v (never lowers it); any thread. */
+static inline void
+cqp_atomic_size_max(atomic_size_t *a, size_t v)
+{
+	size_t		cur = atomic_load(a);
+
+	while (v > cur && !atomic_compare_exchange_weak(a, &cur, v))
+		;
+}
+
 /*
  * Memory accounting shared by a job and the batches it hands out.  It is
  * refcounted: the job holds one reference and every undelivered or

@@ -78,11 +78,7 @@ cqp_acct_new(void)
 void
 cqp_acct_add(CqpAcct *a, size_t n)
 {
-	size_t		now = atomic_fetch_add(&a->held, n) + n;
-	size_t		pk = atomic_load(&a->peak);
-
-	while (now > pk && !atomic_compare_exchange_weak(&a->peak, &pk, now))
-		;
+	cqp_atomic_size_max(&a->peak, atomic_fetch_add(&a->held, n) + n);
 }
 
 /* cqp_acct_sub: release n bytes previously charged; any thread. */

@@ -677,17 +677,9 @@ process_page_body(CqJob *job, CqpReq *req)
 	free(nrv.up);
 	nrv.up = NULL;
 
-	{
-		size_t		fp = (req->charged > bodylen ? req->charged : bodylen) + batch_bytes;
-		size_t		cur = atomic_load(&job->page_expect);
-
-		while (fp > cur && !atomic_compare_exchange_weak(&job->page_expect, &cur, fp))
-			;
-		cur = atomic_load(&job->batch_expect);
-		while (batch_bytes > cur &&
-			   !atomic_compare_exchange_weak(&job->batch_expect, &cur, batch_bytes))
-			;
-	}
+	cqp_atomic_size_max(&job->page_expect,
+						(req->charged > bodylen ? req->charged : bodylen) + batch_bytes);
+	cqp_atomic_size_max(&job->batch_expect, batch_bytes);
 
 	pthread_mutex_lock(&job->mu);
 	if (!rows_found)
@@ -825,18 +817,10 @@ process_page(CqJob *job, CqpReq *req)
 {
 	if (page_arena_ok(job, req) && cqp_jarena_begin())
 	{
-		size_t		used;
-
 		/* counted first: the page's end may end the job (stats) */
 		atomic_fetch_add(&job->arena_pages, 1);
 		process_page_body(job, req);
-		used = cqp_jarena_end();
-		{
-			size_t		cur = atomic_load(&job->arena_peak);
-
-			while (used > cur && !atomic_compare_exchange_weak(&job->arena_peak, &cur, used))
-				;
-		}
+		cqp_atomic_size_max(&job->arena_peak, cqp_jarena_end());
 	}
 	else
 		process_page_body(job, req);
